@@ -1,0 +1,80 @@
+"""ember: PyTorch's autograd and training toolkit in readable Python on NumPy.
+
+``import ember as torch`` and write PyTorch: tensors record every operation on a dynamic graph,
+and ``backward()`` / ``ember.autograd.grad()`` walk it back with the chain rule.
+"""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._dtype import (bool_ as bool, complex64, complex128, dtype, float16, float32, float64,  # noqa: A004
+                     get_default_dtype, int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
+from ._printing import get_printoptions, printoptions, set_printoptions
+from ._tensor import Size, Tensor, device
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from . import ops
+from .ops import (abs, absolute, add, allclose, amax, amin, arange, argmax, argmin, as_tensor, asarray,
+                  bernoulli, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_to, cat, chunk,
+                  clamp, clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, empty,
+                  empty_like, eq, equal, exp, expand, eye, flatten, floor_divide, from_numpy, full, full_like,
+                  gather, ge, greater, greater_equal, gt, hstack, index_select, isclose, isfinite, isinf, isnan,
+                  le, less, less_equal, linspace, log, log_softmax, logical_and, logical_not, logical_or,
+                  logical_xor, logspace, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum,
+                  mm, movedim, mul, multinomial, multiply, mv, narrow, ne, neg, negative, nonzero, normal,
+                  not_equal, ones, ones_like, outer, permute, pow, rand, rand_like, randint, randint_like,
+                  randn, randn_like, randperm, reciprocal, relu, remainder, reshape, rsub, select, sigmoid,
+                  sign, sin, softmax, split, sqrt, square, squeeze, stack, sub, subtract, sum, swapaxes,
+                  swapdims, t, tanh, tensor, transpose, true_divide, unbind, unflatten, unsqueeze, view_as,
+                  vstack, where, zeros, zeros_like)
+try:  # TEMP until random.py lands
+    from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+    from . import random
+except ImportError:
+    pass
+
+from . import nn
+from .ops.reduction import return_types
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+cfloat = complex64
+cdouble = complex128
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def result_type(tensor1: object, tensor2: object) -> dtype:
+    from .ops._core import result_dtype
+
+    return result_dtype(tensor1, tensor2)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    if from_.category > to.category:
+        return False
+    return True
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]

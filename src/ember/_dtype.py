@@ -1,0 +1,134 @@
+"""dtype objects, torch's type-promotion rules, and the NumPy mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The printed module prefix ("ember.float64"); `python -m ember run` switches it to "torch".
+PREFIX = ["ember"]
+
+
+class dtype:
+    """A tensor element type (``ember.float32`` ...), mirroring ``torch.dtype``."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "category")
+
+    def __init__(self, name: str, np_dtype, category: int) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.category = category  # 0 bool, 1 integer, 2 floating, 3 complex
+        self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        self.is_signed = name not in ("uint8", "bool")
+        self.itemsize = self.np.itemsize
+
+    def __repr__(self) -> str:
+        return f"{PREFIX[0]}.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def to_real(self) -> "dtype":
+        return self
+
+    def to_complex(self) -> "dtype":
+        return complex128 if self is float64 else complex64
+
+
+bool_ = dtype("bool", np.bool_, 0)
+uint8 = dtype("uint8", np.uint8, 1)
+int8 = dtype("int8", np.int8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+float16 = dtype("float16", np.float16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+complex64 = dtype("complex64", np.complex64, 3)
+complex128 = dtype("complex128", np.complex128, 3)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+_NAMES = {d.name: d for d in ALL}
+_FROM_NP = {d.np: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return _NAMES[name]
+
+
+def from_numpy_dtype(npd) -> dtype:
+    """The ember dtype of a NumPy dtype; raises TypeError for types ember lacks."""
+    try:
+        return _FROM_NP[npd]
+    except KeyError:
+        pass
+    npd = np.dtype(npd)
+    if npd in _FROM_NP:
+        return _FROM_NP[npd]
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{npd.name}. The only supported types are: "
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+    )
+
+
+_default_float = [float32]
+
+
+def get_default_dtype() -> dtype:
+    return _default_float[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_float[0] = d
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """torch.promote_types: the smallest type both can be cast to (NumPy's lattice agrees here)."""
+    if a is b:
+        return a
+    return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
+def scalar_dtype(value) -> dtype:
+    """The dtype torch gives a Python scalar operand (bool, int64, default float, complex)."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, complex):
+        return complex128 if _default_float[0] is float64 else complex64
+    return _default_float[0]
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    # torch's rule for merging a higher-priority operand class with a lower one: the lower
+    # class only matters when it is of a higher category (an int tensor meets a float scalar).
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.category == 3:
+        return higher
+    if lower.category == 3:
+        return higher.to_complex() if higher.category == 2 else lower
+    if higher.category == 2:
+        return higher
+    if higher.category == 0 or lower.category == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(dim_types, zero_dim_types, scalar_types) -> dtype:
+    """Promote operands by torch's three priority classes: tensors with dims, 0-dim tensors, scalars."""
+    dim = zero = wrapped = None
+    for t in dim_types:
+        dim = t if dim is None else promote_types(dim, t)
+    for t in zero_dim_types:
+        zero = t if zero is None else promote_types(zero, t)
+    for t in scalar_types:
+        wrapped = t if wrapped is None else promote_types(wrapped, t)
+    out = _combine(dim, _combine(zero, wrapped))
+    assert out is not None
+    return out

@@ -1,0 +1,510 @@
+"""class Tensor: a NumPy array plus autograd state.
+
+Operators and most methods are attached by ``ember.ops`` when the package is imported, so this
+module depends only on the autograd layer and the dtype table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import dtype as _dtype_cls
+from .autograd import function as _function
+from .autograd import grad_mode
+from .autograd.graph import RemovableHandle
+
+_NP2DT = _dtype._FROM_NP
+
+
+class Size(tuple):
+    """``ember.Size``: the shape of a tensor, a tuple that prints as ``ember.Size([4, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{_dtype.PREFIX[0]}.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):  # slices stay Size
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+
+class device:
+    """``ember.device('cpu')``: where a tensor's data lives (only the CPU today)."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if ":" in type:
+            type, idx = type.split(":")
+            index = int(idx)
+        if type not in ("cpu", "cuda", "mps", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, mps, meta device type at start of device string: {type}")
+        self.type, self.index = type, index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+_CPU = device("cpu")
+
+
+def _check_device(dev: Any) -> None:
+    if dev is None:
+        return
+    d = dev if isinstance(dev, device) else device(str(dev)) if not isinstance(dev, int) else device("cuda", dev)
+    if d.type != "cpu":
+        raise RuntimeError(
+            f"ember runs on the CPU only: device '{d}' is not available (ember has no {d.type} backend)")
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+    "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+    "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it for autograd."""
+
+    __slots__ = ("_data", "_rg", "grad_fn", "_out_nr", "_grad", "_vc", "_accum", "_meta", "__weakref__")
+
+    __array_priority__ = 1000  # NumPy defers to our reflected operators
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the legacy constructor: Tensor(2, 3) is uninitialised float, Tensor([1, 2]) copies data
+        dt = _dtype.get_default_dtype().np
+        if len(args) == 1 and not isinstance(args[0], int):
+            arr = np.array(args[0]._data if isinstance(args[0], Tensor) else args[0], dtype=dt)
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            arr = np.empty(tuple(shape), dtype=dt)
+        _init(self, arr)
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    @property
+    def dtype(self) -> _dtype_cls:
+        return _NP2DT[self._data.dtype]
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "torch.strided"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim: int | None = None) -> Any:
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[self._wrap_dim(dim)]
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def data_ptr(self) -> int:
+        return self._data.__array_interface__["data"][0]
+
+    def get_device(self) -> int:
+        return -1
+
+    def type(self, dtype: Any = None) -> Any:
+        if dtype is None:
+            return f"{_dtype.PREFIX[0]}.{_TYPE_NAMES[self.dtype.name]}"
+        return self.to(dtype)
+
+    def _type_str(self) -> str:
+        return f"{_dtype.PREFIX[0]}.{_TYPE_NAMES[self.dtype.name]} {list(self._data.shape)}"
+
+    def _wrap_dim(self, dim: int, ndim: int | None = None) -> int:
+        n = self._data.ndim if ndim is None else ndim
+        lo, hi = (-1, 0) if n == 0 else (-n, n - 1)
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"dim must be an int, not {type(dim).__name__}")
+        if dim < lo or dim > hi:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+        return dim % n if n else 0
+
+    # ------------------------------------------------------------------ autograd state
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._out_nr
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def grad(self) -> "Tensor | None":
+        if self.grad_fn is not None and not self.retains_grad and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed want "
+                "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
+                "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access "
+                "the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("attempting to assign a gradient with dtype "
+                                   f"'{value.dtype.name}' to a tensor with dtype '{self.dtype.name}'. Please ensure "
+                                   "that the gradient and the tensor have the same dtype")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"assigned grad has data of a different size: {list(value._data.shape)} "
+                    f"vs {list(self._data.shape)}")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._meta is not None and self._meta.get("retains_grad", False)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on leaves)."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self.retains_grad:
+            return
+        self._meta_dict()["retains_grad"] = True
+        self.grad_fn._retain_output(self._out_nr, self)
+
+    def _meta_dict(self) -> dict:
+        if self._meta is None:
+            self._meta = {}
+        return self._meta
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a new grad."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_tensor_hook(self._out_nr, hook)
+        hooks = self._meta_dict().setdefault("hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self._meta_dict().setdefault("post_acc_hooks", [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _accumulate(self, g: "Tensor", retained: bool = False) -> None:
+        # AccumulateGrad: the first gradient is copied (it may be shared with other tensors);
+        # later ones add in place, or out of place when building a graph (create_graph=True).
+        cur = self._grad
+        if grad_mode._state.enabled:
+            self._grad = g if cur is None else cur + g
+        elif cur is None:
+            self._grad = _new(np.array(g._data, copy=True), None, None)
+        elif cur._rg:
+            self._grad = cur + g
+        else:
+            d = cur._data
+            if d.flags.writeable:
+                np.add(d, g._data, out=d, casting="unsafe")
+                cur._vc[0] += 1
+            else:
+                self._grad = _new(d + g._data, None, None)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data (and version counter) that is cut from the graph."""
+        return _new(self._data, None, self._vc)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        return _new(self._data, None, self._vc)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._data = value._data
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self._data
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return np.array(a, copy=True) if copy else a
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __contains__(self, element: Any) -> bool:
+        if isinstance(element, Tensor):
+            element = element._data
+        return bool((self._data == element).any())
+
+    def __reduce_ex__(self, proto: int):
+        return (_rebuild, (self._data, self._rg))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+        new = type(self).__new__(type(self))
+        _init(new, self._data.copy())
+        new._rg = self._rg
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        if hasattr(self, "__dict__"):
+            import copy
+
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        memo[id(self)] = new
+        return new
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        from ._printing import tensor_repr
+
+        return tensor_repr(self, tensor_contents=tensor_contents)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __format__(self, spec: str) -> str:
+        from ._printing import format_tensor
+
+        return format_tensor(self, spec)
+
+    # dtype conversions -------------------------------------------------
+    def _cast_np(self, npdtype: Any) -> "Tensor":
+        return self.to(_NP2DT[np.dtype(npdtype)])
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        _check_device("cuda")
+        return self  # pragma: no cover
+
+    def float(self) -> "Tensor":
+        return self.to(_dtype.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(_dtype.float64)
+
+    def half(self) -> "Tensor":
+        return self.to(_dtype.float16)
+
+    def long(self) -> "Tensor":
+        return self.to(_dtype.int64)
+
+    def int(self) -> "Tensor":
+        return self.to(_dtype.int32)
+
+    def short(self) -> "Tensor":
+        return self.to(_dtype.int16)
+
+    def char(self) -> "Tensor":
+        return self.to(_dtype.int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(_dtype.uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(_dtype.bool_)
+
+    def _bump(self) -> None:
+        self._vc[0] += 1
+
+
+def _init(t: Tensor, arr: np.ndarray) -> None:
+    t._data = arr
+    t._rg = False
+    t.grad_fn = None
+    t._out_nr = 0
+    t._grad = None
+    t._vc = [0]
+    t._accum = None
+    t._meta = None
+
+
+def _new(arr: Any, grad_fn: Any = None, vc: list | None = None) -> Tensor:
+    """Wrap a NumPy array (no copy) as a Tensor; ``grad_fn`` makes it a non-leaf output."""
+    if type(arr) is not np.ndarray:
+        arr = np.asarray(arr)
+    t = object.__new__(Tensor)
+    t._data = arr
+    t._rg = grad_fn is not None
+    t.grad_fn = grad_fn
+    t._out_nr = 0
+    t._grad = None
+    t._vc = [0] if vc is None else vc
+    t._accum = None
+    t._meta = None
+    return t
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _new(data)
+    t._rg = requires_grad
+    return t
+
+
+_function._Tensor = Tensor
+_function._new_tensor = _new

@@ -1,0 +1,220 @@
+"""The backward engine: iterative, dependency-counted, newest node first.
+
+1. Walk the graph from the roots with an explicit stack, counting how many edges reach each node.
+2. Run ready nodes (all their incoming gradients summed) from a heap ordered by creation number,
+   newest first, as torch does; each node's gradient buffer is dropped as soon as it is consumed.
+3. Hand each result to the next node, reduced to the input's shape when it was broadcast and cast
+   to the input's dtype; leaves accumulate into ``.grad`` through their AccumulateGrad node.
+
+Nothing here recurses, so a chain of a million ops is fine.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any, Sequence
+
+from . import grad_mode
+from .graph import AccumulateGrad, Node
+
+
+def _tensor_hooks(node: Node, nr: int) -> list:
+    if type(node) is AccumulateGrad:
+        meta = node.variable._meta
+        return meta.get("hooks", ()) if meta is not None else ()
+    th = node._tensor_hooks
+    return th.get(nr, ()) if th is not None else ()
+
+
+def _run_tensor_hooks(node: Node, grads: list) -> None:
+    """Hooks registered on the tensors this node produced (Tensor.register_hook), then retain_grad."""
+    for nr in range(len(grads)):
+        g = grads[nr]
+        if g is None:
+            continue
+        for hook in tuple(_tensor_hooks(node, nr)):
+            new = hook(g)
+            if new is not None:
+                g = new
+        grads[nr] = g
+    if node._retains is not None:
+        for nr, ref in node._retains.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                t._accumulate(grads[nr], retained=True)
+
+
+def _check_grad(node: Node, i: int, g: Any, meta: tuple) -> Any:
+    """Validate one gradient a node produced against its input (torch's validate_outputs)."""
+    shape, npdtype = meta
+    gd = g._data
+    if gd.shape != shape:
+        try:
+            ok = len(shape) <= gd.ndim and all(
+                s == 1 or s == t for s, t in zip(reversed(shape), reversed(gd.shape))
+            )
+        except TypeError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                f"{list(gd.shape)} but expected shape compatible with {list(shape)}"
+            )
+        g = g.sum_to_size(shape)
+        gd = g._data
+    if gd.dtype != npdtype:
+        g = g._cast_np(npdtype)
+    return g
+
+
+def _collect(roots: Sequence[Node]) -> dict:
+    """Count, for every node reachable from the roots, the edges that lead into it."""
+    deps: dict = {}
+    stack = []
+    for r in roots:
+        if r not in deps:
+            deps[r] = 0
+            stack.append(r)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+    return deps
+
+
+def _needed(deps: dict, targets: set) -> set:
+    """Nodes that lie on a path from the roots to a target (the only ones autograd.grad runs)."""
+    # Kahn order from the roots, then sweep it backwards: a node is needed if it is a target
+    # or if any of its children is needed.
+    remaining = dict(deps)
+    order = [n for n, d in deps.items() if d == 0]
+    i = 0
+    while i < len(order):
+        for nxt, _ in order[i].next_functions:
+            if nxt is not None:
+                remaining[nxt] -= 1
+                if remaining[nxt] == 0:
+                    order.append(nxt)
+        i += 1
+    needed = set()
+    for node in reversed(order):
+        if node in targets or any(n in needed for n, _ in node.next_functions if n is not None):
+            needed.add(node)
+    return needed
+
+
+def run_backward(
+    roots: Sequence[tuple[Node, int]],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[tuple[Node, int]] | None = None,
+    accumulate: bool = True,
+    only: Sequence[tuple[Node, int]] | None = None,
+) -> list | None:
+    """Propagate ``root_grads`` from the ``roots`` edges back through the graph.
+
+    ``capture``: edges whose arriving gradient is returned (autograd.grad) instead of accumulated.
+    ``only``: with accumulate, restrict accumulation to these leaves (backward(inputs=...)).
+    """
+    root_nodes = [n for n, _ in roots]
+    deps = _collect(root_nodes)
+    targets = None
+    captured: dict = {}
+    if capture is not None or only is not None:
+        edges = capture if capture is not None else only
+        targets = {n for n, _ in edges}
+        needed = _needed(deps, targets)
+        deps = {n: 0 for n in needed}
+        for n in needed:
+            for nxt, _ in n.next_functions:
+                if nxt in deps:
+                    deps[nxt] += 1
+    capture_edges = {}
+    if capture is not None:
+        for n, nr in capture:
+            capture_edges.setdefault(n, set()).add(nr)
+
+    buffers: dict = {}
+    for (node, nr), g in zip(roots, root_grads):
+        if node not in deps:
+            continue
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * _n_outputs(node)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    # roots of in-degree zero start the heap; a root fed by another root waits for it
+    heap = [(-n._seq, id(n), n) for n in {n for n, _ in roots} if n in deps and deps[n] == 0]
+    heapq.heapify(heap)
+
+    prev_mode = grad_mode._state.enabled
+    grad_mode._state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * _n_outputs(node)
+            _run_tensor_hooks(node, grads)
+            if node._pre_hooks is not None:
+                for hook in tuple(node._pre_hooks):
+                    new = hook(tuple(grads))
+                    if new is not None:
+                        grads = list(new)
+
+            if capture is not None and node in capture_edges:
+                for nr in capture_edges[node]:
+                    captured[(node, nr)] = grads[nr]
+                if type(node) is AccumulateGrad:
+                    continue
+            if type(node) is AccumulateGrad:
+                if not accumulate or (targets is not None and node not in targets):
+                    continue
+            if all(g is None for g in grads):
+                outs = ()
+                skip = True
+            else:
+                skip = False
+                outs = node.apply(grads)
+                if node._hooks is not None:
+                    for hook in tuple(node._hooks):
+                        new = hook(tuple(outs), tuple(grads))
+                        if new is not None:
+                            outs = tuple(new)
+                if not retain_graph:
+                    node.release()
+
+            nexts = node.next_functions
+            meta = getattr(node, "_in_meta", None)
+            for i in range(len(nexts)):
+                nxt, nr = nexts[i]
+                if nxt is None or nxt not in deps:
+                    continue
+                g = None if skip or i >= len(outs) else outs[i]
+                if g is not None:
+                    if meta is not None and meta[i] is not None:
+                        g = _check_grad(node, i, g, meta[i])
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        buf = buffers[nxt] = [None] * _n_outputs(nxt)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    heapq.heappush(heap, (-nxt._seq, id(nxt), nxt))
+    finally:
+        grad_mode._state.enabled = prev_mode
+    if capture is not None:
+        return [captured.get(e) for e in capture]
+    return None
+
+
+def _n_outputs(node: Node) -> int:
+    return getattr(node, "n_outputs", 1)

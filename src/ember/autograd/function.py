@@ -1,0 +1,242 @@
+"""Nodes made by ops: the op-table node (OpNode) and user-defined ``autograd.Function``.
+
+Both are graph Nodes, so hooks, the engine, printing and graph pictures treat built-in and
+user-defined ops alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import grad_mode
+from .graph import FREED_MESSAGE, Node, grad_accumulator
+
+INPLACE_MESSAGE = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: [{what}], which is output {nr} of {fn}, is at version {now}; expected version "
+    "{then} instead. Hint: enable anomaly detection to find the operation that failed to compute "
+    "its gradient, with torch.autograd.set_detect_anomaly(True)."
+)
+
+_Tensor: Any = None  # set by ember._tensor (the autograd layer does not import it)
+_new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
+
+
+def _check_version(t: Any, version: int) -> None:
+    if t._vc[0] != version:
+        fn = t.grad_fn.name() if t.grad_fn is not None else "AccumulateGrad"
+        raise RuntimeError(INPLACE_MESSAGE.format(
+            what=t._type_str(), nr=t._out_nr, fn=fn, now=t._vc[0], then=version))
+
+
+class OpNode(Node):
+    """The node an op-table entry records: saved values plus a derivative formula.
+
+    ``derivative(node, grad)`` (or ``(node, grads)`` for multi-output ops) returns one gradient
+    per input, written as ordinary ember code, so ``create_graph=True`` differentiates it again.
+    """
+
+    __slots__ = ("saved", "_versions", "_result", "needs", "attrs", "_in_meta", "_freed", "n_outputs")
+    derivative: Callable = None  # type: ignore[assignment]
+    _multi = False  # multi-output ops get the list of output grads
+
+    def apply(self, grads: list) -> tuple:
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        vers = self._versions
+        if vers is not None:
+            for t, v in zip(self.saved, vers):
+                if v is not None and t._vc[0] != v:
+                    _check_version(t, v)
+        out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+        return out if type(out) is tuple else (out,)
+
+    @property
+    def result(self) -> Any:
+        """The op's saved output; inside a create_graph backward it stays attached to this node."""
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        arr, vc, ver = self._result
+        if vc[0] != ver:
+            raise RuntimeError(INPLACE_MESSAGE.format(
+                what="output", nr=0, fn=self.name(), now=vc[0], then=ver))
+        if grad_mode._state.enabled:
+            return _new_tensor(arr, self, vc)
+        return _new_tensor(arr, None, vc)
+
+    def release(self) -> None:
+        if self.saved or self._result is not None:
+            self.saved = ()
+            self._result = None
+            self._freed = True
+
+
+class FunctionCtx:
+    """The ``ctx`` of a user-defined Function: saves tensors and flags for backward."""
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_differentiable = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The node of a user Function: it is also the ``ctx`` its forward and backward receive."""
+
+    __slots__ = ("_cls", "_to_save", "_saved", "_saved_versions", "_non_differentiable", "_dirty",
+                 "materialize_grads", "needs_input_grad", "n_outputs", "_out_meta", "_in_meta",
+                 "__dict__")
+
+    def name(self) -> str:
+        return self._cls.__name__ + "Backward"
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._saved is None:
+            raise RuntimeError(FREED_MESSAGE)
+        for t, v in zip(self._saved, self._saved_versions):
+            if t is not None and v is not None and t._vc[0] != v:
+                _check_version(t, v)
+        return self._saved
+
+    def apply(self, grads: list) -> tuple:
+        if self.materialize_grads:
+            grads = [g if g is not None else _zeros_like_meta(m) for g, m in zip(grads, self._out_meta)]
+        out = self._cls.backward(self, *grads)
+        if type(out) is not tuple:
+            out = (out,)
+        n = len(self.next_functions)
+        if len(out) != n:
+            if len(out) > n and all(o is None for o in out[n:]):
+                out = out[:n]
+            else:
+                raise RuntimeError(
+                    f"function {self.name()} returned an incorrect number of gradients "
+                    f"(expected {n}, got {len(out)})")
+        return out
+
+    def release(self) -> None:
+        if self._saved:
+            self._saved = None
+
+
+def _zeros_like_meta(meta: tuple) -> Any:
+    import numpy as np
+
+    shape, npdtype = meta
+    return _new_tensor(np.zeros(shape, npdtype), None, None)
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        # torch names a user Function's node "<ClassName>Backward"
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"__slots__": ()})
+
+
+class Function(metaclass=FunctionMeta):
+    """Define a differentiable op by its forward and backward, as in ``torch.autograd.Function``.
+
+    ``forward(ctx, *args)`` runs with grad mode off on ember tensors; ``backward(ctx, *grads)``
+    returns one gradient per forward argument (None for non-tensors).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        Tensor = _Tensor
+        node = cls._backward_cls.__new__(cls._backward_cls)
+        Node.__init__(node)
+        node._cls = cls
+        node._to_save = ()
+        node._saved = None
+        node._saved_versions = ()
+        node._in_meta = None
+        node._non_differentiable = set()
+        node._dirty = ()
+        node.materialize_grads = True
+        tensor_args = [a if isinstance(a, Tensor) else None for a in args]
+        node.needs_input_grad = tuple(t is not None and t._rg for t in tensor_args)
+        prev = grad_mode._state.enabled
+        grad_mode._state.enabled = False
+        try:
+            out = cls.forward(node, *args, **kwargs)
+        finally:
+            grad_mode._state.enabled = prev
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        record = prev and any(node.needs_input_grad)
+        node._saved = tuple(node._to_save)
+        node._saved_versions = tuple(t._vc[0] if t is not None else None for t in node._saved)
+        if not record:
+            return out
+        node.next_functions = tuple(_edge(t) for t in tensor_args)
+        results = []
+        meta = []
+        dirty = {id(t) for t in node._dirty}
+        nr = 0
+        for o in outs:
+            if isinstance(o, Tensor):
+                if any(o is a for a in tensor_args) and id(o) not in dirty:
+                    o = o.view_as(o)  # an input returned as is: give the output its own identity
+                if id(o) in node._non_differentiable or not o.dtype.is_floating_point:
+                    results.append(o)
+                    meta.append((o.shape, o._data.dtype))
+                    nr += 1
+                    continue
+                if o.grad_fn is None and o._rg and id(o) in dirty:
+                    raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+                o.grad_fn = node
+                o._rg = True
+                o._out_nr = nr
+                meta.append((tuple(o._data.shape), o._data.dtype))
+                nr += 1
+            results.append(o)
+        node.n_outputs = nr
+        node._out_meta = meta
+        node._in_meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensor_args)
+        return results[0] if single else tuple(results)
+
+
+class InplaceFunction(Function):
+    pass
+
+
+class NestedIOFunction(Function):
+    pass
+
+
+def _edge(t: Any) -> tuple:
+    if t is None or not t._rg:
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._out_nr)
+    return (grad_accumulator(t), 0)
+
+
+def once_differentiable(fn: Callable) -> Callable:
+    """Decorator for a backward that is not itself differentiable (runs it with grad mode off)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with grad_mode.no_grad():
+            return fn(ctx, *args)
+
+    return wrapper

@@ -1,0 +1,135 @@
+"""Graph nodes: the backward functions (``grad_fn``) that ops record, and AccumulateGrad for leaves.
+
+A node holds its edges (``next_functions``: one ``(node, output_nr)`` pair per input), what its
+derivative needs (saved tensors, checked against their version when unpacked), and hooks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any, Callable
+
+_seq = itertools.count()  # creation order: the engine runs newer nodes first
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+class RemovableHandle:
+    """Returned by register_hook; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_container", "_fn")
+
+    def __init__(self, container: list, fn: Callable) -> None:
+        self._container, self._fn = container, fn
+
+    def remove(self) -> None:
+        try:
+            self._container.remove(self._fn)
+        except ValueError:
+            pass
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class Node:
+    """A backward function. Subclasses implement ``apply(grads) -> tuple of input grads``."""
+
+    __slots__ = ("next_functions", "_seq", "_hooks", "_pre_hooks", "_tensor_hooks", "_retains",
+                 "metadata_", "_anomaly", "__weakref__")
+
+    # the derivative in words (``grad * other``), shown by explainers and graph pictures
+    formula: str = ""
+
+    def __init__(self) -> None:
+        self.next_functions: tuple = ()
+        self._seq = next(_seq)
+        self._hooks = self._pre_hooks = self._tensor_hooks = self._retains = None
+        self.metadata_ = None
+        self._anomaly = None
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def metadata(self) -> dict:
+        if self.metadata_ is None:
+            self.metadata_ = {}
+        return self.metadata_
+
+    def apply(self, grads: list) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, *grads: Any) -> Any:
+        out = self.apply(list(grads))
+        return out[0] if len(out) == 1 else out
+
+    def release(self) -> None:
+        """Drop saved tensors once the node has run (``retain_graph=False``)."""
+
+    def register_hook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn: Callable) -> RemovableHandle:
+        """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return RemovableHandle(hooks, fn)
+
+    def _retain_output(self, output_nr: int, tensor: Any) -> None:
+        if self._retains is None:
+            self._retains = {}
+        self._retains[output_nr] = weakref.ref(tensor)
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor: adds the arriving gradient into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+    formula = "grad accumulated into .grad"
+
+    def __init__(self, variable: Any) -> None:
+        super().__init__()
+        self.variable = variable
+
+    def apply(self, grads: list) -> tuple:
+        var = self.variable
+        g = grads[0]
+        if g is None:
+            return ()
+        var._accumulate(g)
+        if var._meta is not None:
+            for hook in tuple(var._meta.get("post_acc_hooks", ())):
+                hook(var)
+        return ()
+
+
+def grad_accumulator(tensor: Any) -> AccumulateGrad:
+    """The (cached) AccumulateGrad node of a leaf; the tensor keeps only a weak reference to it."""
+    ref = tensor._accum
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accum = weakref.ref(node)
+    return node

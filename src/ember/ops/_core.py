@@ -1,0 +1,225 @@
+"""The op-table machinery shared by every op module.
+
+An op is a forward on NumPy arrays plus a backward node class made by ``node_class`` from a
+derivative formula written in ember ops. ``record`` wraps the forward's array as a Tensor and,
+when grad mode is on and an input requires grad, attaches the node.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _new
+from ..autograd import grad_mode
+from ..autograd.function import OpNode
+from ..autograd.graph import Node, _seq, grad_accumulator
+
+_state = grad_mode._state
+_NP2DT = _dtype._FROM_NP
+_SCALARS = (int, float, bool, complex)
+
+
+def _camel(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+
+
+def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
+               n_outputs: int = 1) -> type:
+    """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
+
+    ``derivative(node, grad)`` returns one gradient per input (None where not needed), written
+    in ember ops; ``node.saved``, ``node.result``, ``node.needs`` and ``node.attrs`` are its inputs.
+    """
+    return type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
+        "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
+        "__module__": "ember.autograd.graph",
+    })
+
+
+def _edge(t: Tensor | None) -> tuple:
+    if t is None or not t._rg:
+        return (None, 0)
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._out_nr)
+    return (grad_accumulator(t), 0)
+
+
+def needs_grad(*inputs: Any) -> bool:
+    """True when the op about to run must be recorded (grad mode on, an input requires grad)."""
+    if not _state.enabled:
+        return False
+    for t in inputs:
+        if t is not None and t._rg:
+            return True
+    return False
+
+
+def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = (),
+           save_result: bool = False, attrs: Any = None) -> Tensor:
+    """Wrap ``out`` as a Tensor, attaching a ``cls`` node when gradients must flow to ``inputs``."""
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    t = _new(out)
+    if not _state.enabled:
+        return t
+    for i in inputs:
+        if i is not None and i._rg:
+            break
+    else:
+        return t
+    attach(t, cls, inputs, saved, save_result, attrs)
+    return t
+
+
+def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple = (),
+           save_result: bool = False, attrs: Any = None, out_nr: int = 0) -> OpNode:
+    node = cls.__new__(cls)
+    node._seq = next(_seq)
+    node._hooks = node._pre_hooks = node._tensor_hooks = node._retains = None
+    node.metadata_ = node._anomaly = None
+    node.next_functions = tuple([_edge(i) for i in inputs])
+    node.needs = tuple([i is not None and i._rg for i in inputs])
+    node._in_meta = tuple([None if i is None else (i._data.shape, i._data.dtype) for i in inputs])
+    node.saved = saved
+    node._versions = tuple([s._vc[0] if type(s) is Tensor or isinstance(s, Tensor) else None
+                            for s in saved]) if saved else None
+    node._result = (t._data, t._vc, t._vc[0]) if save_result else None
+    node.attrs = attrs
+    node._freed = False
+    node.n_outputs = 1
+    t.grad_fn = node
+    t._rg = True
+    t._out_nr = out_nr
+    return node
+
+
+# ---------------------------------------------------------------------- operands and dtypes
+def is_scalar(x: Any) -> bool:
+    return isinstance(x, _SCALARS) or isinstance(x, np.generic)
+
+
+def _py(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def result_dtype(*operands: Any) -> _dtype.dtype:
+    """torch.result_type over tensors and Python scalars."""
+    dims, zeros, scalars = [], [], []
+    for o in operands:
+        if isinstance(o, Tensor):
+            (dims if o._data.ndim else zeros).append(_NP2DT[o._data.dtype])
+        elif o is not None:
+            scalars.append(_dtype.scalar_dtype(_py(o)))
+    return _dtype.result_type(dims, zeros, scalars)
+
+
+def as_tensor_operand(x: Any, name: str = "other") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if is_scalar(x):
+        return _new(np.asarray(_py(x)))
+    raise TypeError(f"unsupported operand type: expected Tensor or Number for '{name}', got {type(x).__name__}")
+
+
+def binary_operands(a: Any, b: Any) -> tuple[Any, Any, Tensor | None, Tensor | None, np.dtype]:
+    """Arrays for a binary op in the promoted dtype, plus the Tensor operands (or None)."""
+    ta = a if isinstance(a, Tensor) else None
+    tb = b if isinstance(b, Tensor) else None
+    if ta is not None and tb is not None:
+        da, db = a._data, b._data
+        if da.dtype is db.dtype or da.dtype == db.dtype:
+            return da, db, ta, tb, da.dtype
+        rt = result_dtype(a, b).np
+        return (da if da.dtype == rt else da.astype(rt)), (db if db.dtype == rt else db.astype(rt)), ta, tb, rt
+    if ta is not None:
+        if not is_scalar(b):
+            b = _coerce(b)
+            return binary_operands(a, b)
+        da = a._data
+        b = _py(b)
+        k = da.dtype.kind
+        if (k == "f" and type(b) in (float, int)) or (k in "iu" and type(b) is int) or (k == "b" and type(b) is bool):
+            return da, _scalar_array(b, da.dtype), ta, None, da.dtype
+        rt = result_dtype(a, b).np
+        return (da if da.dtype == rt else da.astype(rt)), _scalar_array(b, rt), ta, None, rt
+    if tb is not None:
+        x, y, _, _, rt = binary_operands(b, a)
+        return y, x, None, tb, rt
+    raise TypeError("expected at least one Tensor operand")
+
+
+def _scalar_array(v: Any, npdtype: np.dtype) -> Any:
+    # Python floats broadcast with NumPy's weak-scalar rule (NEP 50) in the array's dtype;
+    # ints that do not fit wrap around, as in torch
+    if type(v) is float or npdtype.kind == "b":
+        return v
+    try:
+        return npdtype.type(v)
+    except OverflowError:
+        return np.array(v).astype(npdtype)
+
+
+def _coerce(x: Any) -> Tensor:
+    from .creation import tensor
+
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return tensor(x)
+    raise TypeError(f"unsupported operand type(s): 'Tensor' and '{type(x).__name__}'")
+
+
+def float_dtype_for(npdtype: np.dtype) -> np.dtype:
+    """The floating dtype an op like ``div`` or ``exp`` computes in: integers go to the default float."""
+    return npdtype if npdtype.kind in "fc" else _dtype.get_default_dtype().np
+
+
+def broadcast_shape_error(sa: tuple, sb: tuple) -> RuntimeError:
+    # torch names the first mismatching dimension, counting from the right
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - i
+            return RuntimeError(
+                f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {dim}")
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
+
+
+def check_broadcast(sa: tuple, sb: tuple) -> None:
+    if sa != sb:
+        try:
+            np.broadcast_shapes(sa, sb)
+        except ValueError:
+            raise broadcast_shape_error(sa, sb) from None
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if dim < lo or dim > hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return int(dim) % ndim if ndim else 0
+
+
+def wrap_dims(dim: Any, ndim: int) -> tuple:
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        out = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(out)) != len(out):
+            raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+        return out
+    return (wrap_dim(dim, ndim),)
+
+
+def attach_methods(**methods: Callable) -> None:
+    """Make functions available as Tensor methods (the op table's half of the Tensor class)."""
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+__all__ = ["Node", "OpNode", "Tensor", "_new", "node_class", "record", "attach", "needs_grad"]

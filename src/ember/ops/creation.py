@@ -1,0 +1,360 @@
+"""Tensor factories: tensor, zeros, ones, full, arange, linspace, eye, the _like forms, random ones."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _check_device, _new
+
+_FROM_NP = _dtype._FROM_NP
+
+
+def _np_dtype(dtype: Any) -> np.dtype | None:
+    if dtype is None:
+        return None
+    if isinstance(dtype, _dtype.dtype):
+        return dtype.np
+    if dtype in (float, "float"):
+        return _dtype.float64.np
+    if dtype is int:
+        return _dtype.int64.np
+    if dtype is bool:
+        return _dtype.bool_.np
+    raise TypeError(f"dtype must be an ember.dtype, not {type(dtype).__name__}")
+
+
+def _finish(arr: np.ndarray, requires_grad: bool, name: str = "") -> Tensor:
+    t = _new(arr)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        t._rg = True
+    return t
+
+
+def _infer(data: Any) -> tuple[np.ndarray, bool]:
+    """NumPy array of nested Python data, validating it as torch does."""
+    if isinstance(data, Tensor):
+        return data._data, False
+    if isinstance(data, np.ndarray):
+        return data, False
+    if isinstance(data, (bool, int, float, complex, np.generic)):
+        return np.asarray(data), True
+    if isinstance(data, (list, tuple)):
+        _check_ragged(data)
+        flat_tensors = any(isinstance(x, Tensor) for x in data)
+        if flat_tensors:
+            data = [x._data if isinstance(x, Tensor) else x for x in data]
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(str(e)) from None
+        return arr, not flat_tensors
+    if hasattr(data, "__array__"):
+        return np.asarray(data), False
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _check_ragged(data: Sequence, dim: int = 0) -> None:
+    # torch reports the first sequence whose length disagrees with its siblings
+    if not data or not isinstance(data[0], (list, tuple)):
+        for x in data:
+            if isinstance(x, (list, tuple)):
+                raise TypeError(f"not a sequence" if False else "expected a number, got a sequence")
+        return
+    n = len(data[0])
+    for x in data:
+        if not isinstance(x, (list, tuple)):
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {type(x).__name__})")
+        if len(x) != n:
+            raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
+    for x in data:
+        _check_ragged(x, dim + 1)
+
+
+def _default_np(arr: np.ndarray, from_python: bool) -> np.ndarray:
+    # Python floats become the default float dtype, Python ints int64; NumPy input keeps its type
+    k = arr.dtype.kind
+    if k == "f" and (from_python or arr.dtype == np.float64 and from_python):
+        return arr.astype(_dtype.get_default_dtype().np)
+    if k in "iu" and from_python:
+        return arr.astype(np.int64)
+    if k == "c" and from_python:
+        return arr.astype(_dtype.get_default_dtype().to_complex().np)
+    if k in "OUS":
+        raise TypeError(f"Could not infer dtype of {type(arr.flat[0]).__name__ if arr.size else 'object'}")
+    return arr
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() "
+            "or sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+            UserWarning, stacklevel=2)
+    arr, from_python = _infer(data)
+    npd = _np_dtype(dtype)
+    if npd is None:
+        arr = _default_np(arr, from_python)
+        arr = np.array(arr, copy=True)
+    else:
+        arr = np.array(arr, dtype=npd, copy=True)
+    if arr.dtype not in _FROM_NP:
+        _dtype.from_numpy_dtype(arr.dtype)
+    return _finish(arr, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype agrees."""
+    _check_device(device)
+    npd = _np_dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if npd is None or data._data.dtype == npd else data.to(_FROM_NP[npd])
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
+        return _new(data if npd is None or data.dtype == npd else data.astype(npd))
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    return _new(ndarray)
+
+
+def _size(size: Sequence) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    return _finish(np.full(_size(size), value, dtype=npd), requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None, layout: Any = None) -> Tensor:
+    return _fill(size, 0, dtype, requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Any = None, layout: Any = None) -> Tensor:
+    return _fill(size, 1, dtype, requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None, layout: Any = None, memory_format: Any = None) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    return _finish(np.empty(_size(size), dtype=npd), requires_grad)
+
+
+def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = _dtype.scalar_dtype(fill_value)
+    return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype, requires_grad, device)
+
+
+def _like(input: Tensor, dtype: Any) -> tuple:
+    return input._data.shape, (_np_dtype(dtype) or input._data.dtype)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return _finish(np.zeros(shape, npd), requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return _finish(np.ones(shape, npd), requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return _finish(np.empty(shape, npd), requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, npd), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive); integer-valued arguments give int64."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    npd = _np_dtype(dtype)
+    if npd is None:
+        npd = (_dtype.get_default_dtype().np if any(isinstance(v, float) for v in vals) else np.dtype(np.int64))
+    n = max(0, math.ceil((end - start) / step))
+    # torch computes in double and casts, so float32 aranges match it element for element
+    arr = (start + step * np.arange(n, dtype=np.float64)) if npd.kind in "fc" else np.arange(start, end, step)
+    return _finish(np.asarray(arr).astype(npd), requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    _check_device(device)
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    # torch fills the first half from start and the second half from end (symmetric rounding)
+    idx = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    half = steps // 2
+    arr = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
+    if npd.kind not in "fc":
+        arr = np.trunc(arr) if npd.kind in "iu" else arr
+    return _finish(arr.astype(npd), requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    lin = linspace(start, end, steps, dtype=_dtype.float64)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    return _finish(np.power(base, lin._data).astype(npd), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    return _finish(np.eye(n, n if m is None else m, dtype=npd), requires_grad)
+
+
+# --------------------------------------------------------------------------- random
+def _gen(generator: Any) -> Any:
+    from .. import random as _random
+
+    return _random.default_generator if generator is None else generator
+
+
+def _float_np(dtype: Any) -> np.dtype:
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    if npd.kind not in "fc":
+        name = _FROM_NP[npd].name
+        raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{name.capitalize()}\'')
+    return npd
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """Uniform samples on [0, 1), drawn from ember's torch-compatible generator."""
+    _check_device(device)
+    npd = _float_np(dtype)
+    return _finish(_gen(generator).uniform(_size(size), npd), requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """Standard normal samples, drawn from ember's torch-compatible generator."""
+    _check_device(device)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    if npd.kind not in "fc":
+        raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_FROM_NP[npd].name.capitalize()}\'')
+    return _finish(_gen(generator).normal(_size(size), npd), requires_grad)
+
+
+def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None,
+            layout: Any = None) -> Tensor:
+    """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    _check_device(device)
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+    npd = _np_dtype(dtype) or np.dtype(np.int64)
+    return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),)), npd), requires_grad)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    _check_device(device)
+    npd = _np_dtype(dtype) or np.dtype(np.int64)
+    return _finish(_gen(generator).randperm(int(n), npd), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+              device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return rand(shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+               device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
+    shape, npd = _like(input, dtype)
+    return randn(shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None,
+                 generator: Any = None, requires_grad: bool = False, device: Any = None,
+                 memory_format: Any = None, layout: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    shape, npd = _like(input, dtype)
+    return randint(low, high, shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, requires_grad: bool = False, out: Any = None, device: Any = None) -> Tensor:
+    g = _gen(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else np.asarray(mean)
+        s = std._data if isinstance(std, Tensor) else np.asarray(std)
+        npd = (mean if isinstance(mean, Tensor) else std)._data.dtype
+        return _finish(g.normal_tensor(m, s, npd), requires_grad)
+    npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    return _finish(g.normal(_size((tuple(size),)), npd, mean, std), requires_grad)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    g = _gen(generator)
+    prob = input._data if p is None else p
+    return _new(g.bernoulli(prob, input._data.shape, input._data.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
+    return _new(_gen(generator).multinomial(input._data, num_samples, replacement))

@@ -1,0 +1,101 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``fill_``, ``copy_`` ...).
+
+The result is computed out of place, written into the tensor's own array (so views see it), the
+version counter is bumped, and, when the tensor takes part in autograd, its grad_fn is replaced by
+the new node, whose input edge is the tensor's old history (torch's "rebase").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _new
+from ._core import _state
+from .indexing import check_inplace
+from .reduction import _LEGACY_NAMES
+
+
+def _old_self(self: Tensor) -> Tensor:
+    # a stand-in carrying self's history (and its data, which saved-value checks then guard)
+    old = _new(self._data, None, self._vc)
+    old._rg, old.grad_fn, old._out_nr, old._accum = self._rg, self.grad_fn, self._out_nr, self._accum
+    return old
+
+
+def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
+    """Run ``fn(self, *args)`` out of place and write the result back into ``self``."""
+    check_inplace(self)
+    src = _old_self(self) if (self._rg and _state.enabled) else self
+    res = fn(src, *args, **kwargs)
+    rd, sd = res._data, self._data
+    if rd.dtype != sd.dtype:
+        if not np.can_cast(rd.dtype, sd.dtype, "same_kind") or (rd.dtype.kind == "f" and sd.dtype.kind in "iub"):
+            raise RuntimeError(
+                f"result type {_LEGACY_NAMES[_dtype._FROM_NP[rd.dtype].name]} can't be cast to the desired output "
+                f"type {_LEGACY_NAMES[_dtype._FROM_NP[sd.dtype].name]}")
+    if rd.shape != sd.shape:
+        raise RuntimeError(
+            f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(rd.shape, sd.shape))}")
+    if not sd.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+    np.copyto(sd, rd, casting="unsafe")
+    self._vc[0] += 1
+    if res.grad_fn is not None:
+        self.grad_fn, self._rg, self._out_nr = res.grad_fn, True, res._out_nr
+    return self
+
+
+def zero_(self: Tensor) -> Tensor:
+    check_inplace(self)
+    self._data[...] = 0
+    self._vc[0] += 1
+    if self._rg and self.grad_fn is not None and _state.enabled:
+        return apply_inplace(self, lambda s: s * 0)
+    return self
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
+        if value._rg and _state.enabled:
+            return apply_inplace(self, lambda s: s * 0 + value)
+        value = value.item()
+    check_inplace(self)
+    self._data[...] = value
+    self._vc[0] += 1
+    if self._rg and self.grad_fn is not None and _state.enabled:
+        return apply_inplace(self, lambda s: s * 0 + value)
+    return self
+
+
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    if self._rg and _state.enabled or (isinstance(src, Tensor) and src._rg and _state.enabled):
+        from .pointwise import add
+
+        return apply_inplace(self, lambda s: add(s * 0, src.to(self.dtype)))
+    check_inplace(self)
+    s = src._data if isinstance(src, Tensor) else np.asarray(src)
+    try:
+        np.copyto(self._data, np.broadcast_to(s, self._data.shape), casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
+            f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
+    self._vc[0] += 1
+    return self
+
+
+def make_inplace(fn: Callable) -> Callable:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return apply_inplace(self, fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of :func:`{fn.__name__}`."
+    return method

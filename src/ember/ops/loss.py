@@ -1,0 +1,201 @@
+"""Loss ops that torch records as nodes of their own (MseLossBackward0, NllLossBackward0, ...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _new
+from ._core import node_class, record
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def reduction_enum(reduction: str) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(loss.mean() if loss.size else np.nan, dtype=loss.dtype)
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    return loss
+
+
+def _reduced_grad(g: Tensor, n_elems: int, reduction: str) -> Tensor:
+    # the gradient arriving at a reduced loss, per element
+    return g / n_elems if reduction == "mean" else g
+
+
+# --------------------------------------------------------------------------- mse
+MseLossBackward0 = node_class(
+    "mse_loss", lambda n, g: _mse_grads(n, g), "grad * 2 * (self - target) [/ numel], and its negative")
+
+
+def _mse_grads(n: Any, g: Tensor) -> tuple:
+    x, t = n.saved
+    d = _reduced_grad(g, x.numel(), n.attrs) * 2 * (x - t)
+    return (d if n.needs[0] else None, -d if n.needs[1] else None)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    x, t = np.broadcast_arrays(input._data, target._data)
+    d = x - t
+    return record(MseLossBackward0, _reduce_np(d * d, reduction), (input, target), (input, target),
+                  attrs=reduction)
+
+
+# --------------------------------------------------------------------------- binary cross entropy
+BinaryCrossEntropyBackward0 = node_class(
+    "binary_cross_entropy", lambda n, g: _bce_grads(n, g),
+    "grad * weight * (self - target) / max(self * (1 - self), 1e-12)")
+
+
+def _bce_grads(n: Any, g: Tensor) -> tuple:
+    x, t, w = n.saved
+    red = n.attrs
+    gg = _reduced_grad(g, x.numel(), red)
+    gx = gt = None
+    if n.needs[0]:
+        gx = gg * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if w is not None:
+            gx = gx * w
+    if n.needs[1]:
+        gt = gg * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        if w is not None:
+            gt = gt * w
+    return gx, gt
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    x, t = input._data, target._data
+    if np.any((x < 0) | (x > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if np.any((t < 0) | (t > 1)):
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        # torch clamps each log at -100 so that 0 * log(0) stays finite
+        loss = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log1p(-x), -100))
+    if weight is not None:
+        loss = loss * weight._data
+    loss = loss.astype(x.dtype, copy=False)
+    return record(BinaryCrossEntropyBackward0, _reduce_np(loss, reduction), (input, target),
+                  (input, target, weight), attrs=reduction)
+
+
+BinaryCrossEntropyWithLogitsBackward0 = node_class(
+    "binary_cross_entropy_with_logits", lambda n, g: _bcel_grads(n, g),
+    "grad * weight * (sigmoid(self) - target) (with pos_weight: ((pw*t + 1 - t) * sigmoid(self) - pw*t))")
+
+
+def _bcel_grads(n: Any, g: Tensor) -> tuple:
+    x, t, w, pw = n.saved
+    gg = _reduced_grad(g, x.numel(), n.attrs)
+    gx = gt = None
+    if n.needs[0]:
+        s = x.sigmoid()
+        gx = gg * ((pw * t + 1 - t) * s - pw * t if pw is not None else s - t)
+        if w is not None:
+            gx = gx * w
+    if n.needs[1]:
+        # d/dt of -(pw*t*log sigmoid(x) + (1-t)*log sigmoid(-x))
+        if pw is None:
+            gt = gg * -x
+        else:
+            from ..nn.functional import logsigmoid
+
+            gt = -gg * (pw * logsigmoid(x) - logsigmoid(-x))
+        if w is not None:
+            gt = gt * w
+    return gx, gt
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
+                                     pos_weight: Tensor | None, reduction: str) -> Tensor:
+    x, t = input._data, target._data
+    # log(1 + exp(-|x|)) + max(-x, 0) is log(1 + exp(-x)) without overflow
+    log_sig_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # = -log sigmoid(x)
+    if pos_weight is not None:
+        lw = 1 + (pos_weight._data - 1) * t
+        loss = (1 - t) * x + lw * log_sig_neg
+    else:
+        loss = (1 - t) * x + log_sig_neg
+    if weight is not None:
+        loss = loss * weight._data
+    loss = np.asarray(loss).astype(x.dtype, copy=False)
+    return record(BinaryCrossEntropyWithLogitsBackward0, _reduce_np(loss, reduction), (input, target),
+                  (input, target, weight, pos_weight), attrs=reduction)
+
+
+# --------------------------------------------------------------------------- nll
+def _nll_grad(n: Any, g: Tensor) -> Tensor:
+    # attrs[0]: the constant -weight[target] / total_weight laid out like the input, so the
+    # gradient is linear in grad (and differentiable again under create_graph)
+    coef, reduction = n.attrs
+    if reduction == "none" and g._data.ndim > 0:
+        g = g.unsqueeze(1)
+    return g * coef
+
+
+NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+NllLoss2DBackward0 = node_class("nll_loss2d", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
+    """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
+    x, t = input._data, target._data
+    if t.dtype.kind not in "iu":
+        from .. import _dtype
+        from .reduction import _LEGACY_NAMES
+
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_LEGACY_NAMES[_dtype._FROM_NP[t.dtype].name]}")
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim == 1:
+        if t.ndim != 0:
+            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported" if t.ndim > 1 else
+                               "input is 1D but target is not a scalar")
+        xs, ts = x[None, :], t.reshape(1)
+    else:
+        nt = t.shape[0] if t.ndim else 0
+        if x.shape[0] != nt:
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({nt}).")
+        if t.shape != x.shape[:1] + x.shape[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}")
+        # move the class dim last and flatten everything else into the batch
+        xs = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+        ts = t.reshape(-1)
+    C = xs.shape[1]
+    valid = ts != ignore_index
+    bad = valid & ((ts < 0) | (ts >= C))
+    if bad.any():
+        raise IndexError(f"Target {int(ts[bad][0])} is out of bounds.")
+    safe_t = np.where(valid, ts, 0)
+    if weight is not None and weight._data.shape != (C,):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but got weight tensor "
+            f"of shape: {list(weight._data.shape)}")
+    w = weight._data[safe_t] if weight is not None else np.ones(len(ts), xs.dtype)
+    w = (w * valid).astype(xs.dtype)
+    rows = np.arange(len(ts))
+    losses = -xs[rows, safe_t] * w
+    if reduction == "none":
+        out, scale = losses.reshape(t.shape), w
+    elif reduction == "sum":
+        out, scale = np.asarray(losses.sum(), xs.dtype), w
+    else:
+        total = w.sum()
+        out = np.asarray(losses.sum() / total, xs.dtype)
+        scale = w / total
+    coef = np.zeros_like(xs)
+    coef[rows, safe_t] = -scale
+    if x.ndim > 2:
+        coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
+    coef = np.ascontiguousarray(coef.reshape(x.shape))
+    cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
+    return record(cls, out, (input,), attrs=(_new(coef), reduction))
