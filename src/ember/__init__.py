@@ -15,19 +15,7 @@ from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
-from .ops import (abs, absolute, add, allclose, amax, amin, arange, argmax, argmin, as_tensor, asarray,
-                  bernoulli, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, broadcast_to, cat, chunk,
-                  clamp, clamp_max, clamp_min, clip, clone, concat, concatenate, cos, div, divide, dot, empty,
-                  empty_like, eq, equal, exp, expand, eye, flatten, floor_divide, from_numpy, full, full_like,
-                  gather, ge, greater, greater_equal, gt, hstack, index_select, isclose, isfinite, isinf, isnan,
-                  le, less, less_equal, linspace, log, log_softmax, logical_and, logical_not, logical_or,
-                  logical_xor, logspace, logsumexp, lt, masked_fill, matmul, max, maximum, mean, min, minimum,
-                  mm, movedim, mul, multinomial, multiply, mv, narrow, ne, neg, negative, nonzero, normal,
-                  not_equal, ones, ones_like, outer, permute, pow, rand, rand_like, randint, randint_like,
-                  randn, randn_like, randperm, reciprocal, relu, remainder, reshape, rsub, select, sigmoid,
-                  sign, sin, softmax, split, sqrt, square, squeeze, stack, sub, subtract, sum, swapaxes,
-                  swapdims, t, tanh, tensor, transpose, true_divide, unbind, unflatten, unsqueeze, view_as,
-                  vstack, where, zeros, zeros_like)
+from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)
 try:  # TEMP until random.py lands
     from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
     from . import random

@@ -10,20 +10,114 @@ from .. import _dtype
 from .._tensor import Tensor, _new
 from . import creation, indexing, inplace, linalg, loss, pointwise, reduction, shape
 from ._core import attach_methods, node_class, record
-from .creation import (arange, as_tensor, asarray, bernoulli, empty, empty_like, eye, from_numpy, full,
-                       full_like, linspace, logspace, multinomial, normal, ones, ones_like, rand, rand_like,
-                       randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like)
+from .creation import (
+    arange,
+    as_tensor,
+    asarray,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .indexing import gather, index_select, masked_fill, nonzero, select, where
 from .linalg import bmm, dot, matmul, mm, mv, outer
-from .pointwise import (abs, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp,
-                        clamp_max, clamp_min, clip, cos, div, eq, equal, exp, floor_divide, ge, gt, isclose,
-                        isfinite, isinf, isnan, le, log, logical_and, logical_not, logical_or, logical_xor, lt,
-                        maximum, minimum, mul, ne, neg, pow, relu, remainder, rsub, sigmoid, sign, sin, sqrt,
-                        square, sub, tanh, true_divide)
-from .reduction import (amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum)
-from .shape import (broadcast_to, cat, chunk, clone, concat, concatenate, contiguous, expand, flatten,
-                    hstack, movedim, narrow, permute, reshape, split, squeeze, stack, swapaxes, swapdims, t,
-                    transpose, unbind, unflatten, unsqueeze, view_as, vstack)
+from .pointwise import (
+    abs,
+    add,
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    div,
+    eq,
+    equal,
+    exp,
+    floor_divide,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    remainder,
+    rsub,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tanh,
+    true_divide,
+)
+from .reduction import amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
+from .shape import (
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    concat,
+    concatenate,
+    contiguous,
+    expand,
+    flatten,
+    hstack,
+    movedim,
+    narrow,
+    permute,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    view_as,
+    vstack,
+)
 
 negative = neg
 multiply = mul
@@ -201,3 +295,12 @@ Tensor.T = property(shape._T)
 Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
+
+
+# the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
+__all__ = sorted(
+    name for name, obj in list(globals().items())
+    if not name.startswith("_") and callable(obj) and getattr(obj, "__module__", "").startswith("ember.ops")
+    and name not in ("attach_methods", "node_class", "record", "shape_view")
+    and not isinstance(obj, type)
+)

@@ -142,7 +142,7 @@ def _nll_grad(n: Any, g: Tensor) -> Tensor:
 
 
 NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
-NllLoss2DBackward0 = node_class("nll_loss2d", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
@@ -158,7 +158,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
         if t.ndim != 0:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported" if t.ndim > 1 else
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported" if t.ndim > 1 else
                                "input is 1D but target is not a scalar")
         xs, ts = x[None, :], t.reshape(1)
     else:

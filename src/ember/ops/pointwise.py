@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import (Tensor, _new, binary_operands, check_broadcast, float_dtype_for, is_scalar,
-                    node_class, record)
+from ._core import Tensor, _new, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 # --------------------------------------------------------------------------- binary arithmetic
 AddBackward0 = node_class(

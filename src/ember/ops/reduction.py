@@ -67,7 +67,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             f"dtype. Got: {_LEGACY_NAMES[input.dtype.name]}")
     if dim is None and not keepdim:
         res = np.asarray(x.mean(dtype=x.dtype)) if x.size else np.asarray(np.nan, x.dtype)
-        return record(MeanBackward0, res, (input,), attrs=max(x.size, 1) if x.size else 0)
+        return record(MeanBackward0, res, (input,), attrs=x.size)
     dims = _dims_arg(dim, x.ndim)
     count = 1
     for d in dims:
