@@ -165,8 +165,7 @@ def tour(out: Any = None, width: int = 100) -> float:
                 print("    " + line, file=out)
     print(rule, file=out)
     print(f"{len(results)} cells ran on ember in {spent * 1000:.0f} ms.", file=out)
-    print("Note: randn cells draw from ember's generator (seeded with 0 here), so their numbers differ from "
-          "the notebook's unseeded run;", file=out)
-    print("cell [18] prints one backward's gradients (the notebook had run it three times, accumulating).",
-          file=out)
+    print("Notes: ember.manual_seed(0) ran first, so randn cells print what torch.manual_seed(0) gives,", file=out)
+    print("not the notebook's unseeded numbers; In [18] shows one backward's gradients (the notebook", file=out)
+    print("had run that cell three times, accumulating them).", file=out)
     return spent
