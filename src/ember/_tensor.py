@@ -405,7 +405,9 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         if self.grad_fn is not None:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the moment.  If you were attempting to deepcopy a module, this may be because of a torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001")
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment.")
         new = type(self).__new__(type(self))
         _init(new, self._data.copy())
         new._rg = self._rg

@@ -156,59 +156,77 @@ def run_backward(
 
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
+    pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[2]
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * _n_outputs(node)
-            _run_tensor_hooks(node, grads)
+            is_acc = type(node) is AccumulateGrad
+            if node._tensor_hooks is not None or node._retains is not None or (is_acc and node.variable._meta):
+                _run_tensor_hooks(node, grads)
             if node._pre_hooks is not None:
                 for hook in tuple(node._pre_hooks):
                     new = hook(tuple(grads))
                     if new is not None:
                         grads = list(new)
-
-            if capture is not None and node in capture_edges:
+            if capture_edges and node in capture_edges:
                 for nr in capture_edges[node]:
                     captured[(node, nr)] = grads[nr]
-                if type(node) is AccumulateGrad:
+                if is_acc:
                     continue
-            if type(node) is AccumulateGrad:
-                if not accumulate or (targets is not None and node not in targets):
-                    continue
-            if all(g is None for g in grads):
-                outs = ()
-                skip = True
-            else:
-                skip = False
-                outs = node.apply(grads)
-                if node._hooks is not None:
-                    for hook in tuple(node._hooks):
-                        new = hook(tuple(outs), tuple(grads))
-                        if new is not None:
-                            outs = tuple(new)
-                if not retain_graph:
-                    node.release()
-
-            nexts = node.next_functions
-            meta = getattr(node, "_in_meta", None)
-            for i in range(len(nexts)):
-                nxt, nr = nexts[i]
-                if nxt is None or nxt not in deps:
-                    continue
-                g = None if skip or i >= len(outs) else outs[i]
+            if is_acc and (not accumulate or (targets is not None and node not in targets)):
+                continue
+            for g in grads:
                 if g is not None:
-                    if meta is not None and meta[i] is not None:
-                        g = _check_grad(node, i, g, meta[i])
+                    break
+            else:
+                # nothing flows through this node: its inputs receive nothing either
+                for nxt, _ in node.next_functions:
+                    if nxt is not None and nxt in deps:
+                        d = deps[nxt] - 1
+                        deps[nxt] = d
+                        if d == 0:
+                            push(heap, (-nxt._seq, id(nxt), nxt))
+                continue
+            outs = node.apply(grads)
+            if node._hooks is not None:
+                for hook in tuple(node._hooks):
+                    new = hook(tuple(outs), tuple(grads))
+                    if new is not None:
+                        outs = tuple(new)
+            if not retain_graph:
+                node.release()
+            meta = node._in_meta
+            nouts = len(outs)
+            for i, (nxt, nr) in enumerate(node.next_functions):
+                if nxt is None:
+                    continue
+                d = deps.get(nxt)
+                if d is None:
+                    continue
+                g = outs[i] if i < nouts else None
+                if g is not None:
+                    if meta is not None:
+                        m = meta[i]
+                        if m is not None:
+                            gd = g._data
+                            if gd.shape != m[0] or gd.dtype != m[1]:
+                                g = _check_grad(node, i, g, m)
                     buf = buffers.get(nxt)
                     if buf is None:
-                        buf = buffers[nxt] = [None] * _n_outputs(nxt)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                d = deps[nxt] - 1
+                        if nxt.n_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * nxt.n_outputs
+                            buf[nr] = g
+                    else:
+                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                d -= 1
                 deps[nxt] = d
                 if d == 0:
-                    heapq.heappush(heap, (-nxt._seq, id(nxt), nxt))
+                    push(heap, (-nxt._seq, id(nxt), nxt))
     finally:
         grad_mode._state.enabled = prev_mode
     if capture is not None:
@@ -217,4 +235,4 @@ def run_backward(
 
 
 def _n_outputs(node: Node) -> int:
-    return getattr(node, "n_outputs", 1)
+    return node.n_outputs

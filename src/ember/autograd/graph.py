@@ -49,6 +49,9 @@ class Node:
 
     # the derivative in words (``grad * other``), shown by explainers and graph pictures
     formula: str = ""
+    # per input: (shape, numpy dtype) the gradient must have, or None (subclasses store it)
+    _in_meta: tuple | None = None
+    n_outputs = 1
 
     def __init__(self) -> None:
         self.next_functions: tuple = ()

@@ -77,16 +77,32 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
 
 def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple = (),
            save_result: bool = False, attrs: Any = None, out_nr: int = 0) -> OpNode:
+    """Make ``t`` the output ``out_nr`` of a new ``cls`` node whose inputs are ``inputs``."""
     node = cls.__new__(cls)
     node._seq = next(_seq)
-    node._hooks = node._pre_hooks = node._tensor_hooks = node._retains = None
-    node.metadata_ = node._anomaly = None
-    node.next_functions = tuple([_edge(i) for i in inputs])
-    node.needs = tuple([i is not None and i._rg for i in inputs])
-    node._in_meta = tuple([None if i is None else (i._data.shape, i._data.dtype) for i in inputs])
+    node._hooks = node._pre_hooks = node._tensor_hooks = node._retains = node.metadata_ = node._anomaly = None
+    edges = []
+    needs = []
+    meta = []
+    for i in inputs:
+        if i is None or not i._rg:
+            edges.append((None, 0))
+            needs.append(False)
+            meta.append(None)
+        else:
+            fn = i.grad_fn
+            edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
+            needs.append(True)
+            d = i._data
+            meta.append((d.shape, d.dtype))
+    node.next_functions = tuple(edges)
+    node.needs = needs
+    node._in_meta = meta
     node.saved = saved
-    node._versions = tuple([s._vc[0] if type(s) is Tensor or isinstance(s, Tensor) else None
-                            for s in saved]) if saved else None
+    if saved:
+        node._versions = tuple([s._vc[0] if isinstance(s, Tensor) else None for s in saved])
+    else:
+        node._versions = None
     node._result = (t._data, t._vc, t._vc[0]) if save_result else None
     node.attrs = attrs
     node._freed = False
