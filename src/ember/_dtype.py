@@ -88,6 +88,13 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """torch.promote_types: the smallest type both can be cast to (NumPy's lattice agrees here)."""
     if a is b:
         return a
+    if a.category != b.category:
+        # a float meets an int (or an int a bool): the higher category's type wins as is
+        # (torch: float32 + int64 -> float32, where NumPy would widen to float64)
+        hi, lo = (a, b) if a.category > b.category else (b, a)
+        if hi.category == 3 and lo is float64:
+            return complex128
+        return hi
     return _FROM_NP[np.promote_types(a.np, b.np)]
 
 

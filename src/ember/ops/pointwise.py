@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import Tensor, _new, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import OpNode, Tensor, _new, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 # --------------------------------------------------------------------------- binary arithmetic
 AddBackward0 = node_class(
@@ -55,11 +55,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other."""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and isinstance(other, (Tensor, bool)):
-        if not isinstance(other, Tensor) or other._data.dtype == np.bool_:
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                "Use the `^` or `logical_xor()` operator instead.")
+    _check_bool_sub(input, other)
     if alpha != 1:
         xa, xb, ta, tb, _ = binary_operands(input, other)
         res = np.subtract(xa, np.multiply(xb, alpha))
@@ -68,8 +64,20 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     return _out(record(SubBackward0, res, (ta, tb), attrs=alpha), out)
 
 
+def _check_bool_sub(a: Any, b: Any) -> None:
+    ab = isinstance(a, Tensor) and a._data.dtype == np.bool_
+    bb = isinstance(b, Tensor) and b._data.dtype == np.bool_
+    if ab and bb:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if ab or bb or (isinstance(a, bool) and isinstance(b, Tensor)) or (isinstance(b, bool) and isinstance(a, Tensor)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
+    _check_bool_sub(other, input)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
     xa, xb, ta, _, _ = binary_operands(input, other)
@@ -108,6 +116,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
 
 def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(a, b)
+    if rt.kind == "b":
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind in "iu":
             if np.any(np.asarray(xb) == 0):
@@ -131,25 +141,6 @@ DivBackward2 = node_class("div", lambda n, g: tuple(g * 0 if need else None for 
                           "0 (piecewise constant)", suffix=2)
 
 
-def floor_divide(input: Any, other: Any) -> Tensor:
-    return _rounded_div(input, other, "floor")
-
-
-RemainderBackward0 = node_class(
-    "remainder", lambda n, g: (g if n.needs[0] else None,
-                               -g * (n.saved[0] / n.saved[1]).floor() if n.needs[1] else None),
-    "grad, -grad * floor(self / other)")
-
-
-def remainder(input: Any, other: Any) -> Tensor:
-    xa, xb, ta, tb, rt = binary_operands(input, other)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if rt.kind in "iu" and np.any(np.asarray(xb) == 0):
-            raise RuntimeError("ZeroDivisionError")
-        res = np.remainder(xa, xb)
-    return record(RemainderBackward0, res, (ta, tb), (input, other) if (tb is not None and tb._rg) else (None, None))
-
-
 def true_divide(input: Any, other: Any) -> Tensor:
     return div(input, other)
 
@@ -169,6 +160,17 @@ PowBackward2 = node_class(
     "grad * result * log(self)", suffix=2)
 
 
+def _int_power(base: Any, exp: Any) -> np.ndarray:
+    # integer powers with negative exponents, elementwise as torch computes them:
+    # 1 -> 1, -1 -> +-1 by parity, anything else -> 0 (NumPy refuses these)
+    b, e = np.broadcast_arrays(np.asarray(base), np.asarray(exp))
+    if not np.any(e < 0):
+        return np.power(b, e)
+    pos = np.power(b, np.where(e < 0, 0, e))
+    neg = np.where(b == 1, 1, np.where(b == -1, np.where(e % 2 == 0, 1, -1), 0)).astype(pos.dtype)
+    return np.where(e < 0, neg, pos)
+
+
 def where_(cond: Tensor, a: Any, b: Any) -> Tensor:
     from .indexing import where
 
@@ -180,14 +182,14 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if not isinstance(input, Tensor):
         t = exponent
         xb, xe, _, _, rt = binary_operands(input, t)
-        res = np.power(xb, xe)
+        res = _int_power(xb, xe) if rt.kind in "iu" else np.power(xb, xe)
         return record(PowBackward2, res, (t,), save_result=True, attrs=input)
     if isinstance(exponent, Tensor):
         xa, xe, ta, te, rt = binary_operands(input, exponent)
-        if rt.kind in "iu" and np.any(np.asarray(xe) < 0):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if rt.kind == "b":
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         with np.errstate(divide="ignore", invalid="ignore"):
-            res = np.power(xa, xe)
+            res = _int_power(xa, xe) if rt.kind in "iu" else np.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
     if not is_scalar(exponent):
         raise TypeError(f"pow(): argument 'exponent' must be Tensor or Number, not {type(exponent).__name__}")
@@ -195,7 +197,9 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if rt.kind in "iu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     with np.errstate(divide="ignore", invalid="ignore"):
-        if exponent == 2:
+        if rt.kind == "b":  # bool ** bool stays bool
+            res = np.power(xa.astype(np.int8), int(xe)).astype(np.bool_)
+        elif exponent == 2:
             res = np.multiply(xa, xa)
         else:
             res = np.power(xa, xe)
@@ -335,14 +339,6 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     return record(ClampBackward1, res, (input,), (input,), attrs=(min, max))
 
 
-def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
-
-
-def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
-
-
 clip = clamp
 
 # --------------------------------------------------------------------------- maximum / minimum
@@ -477,3 +473,468 @@ def _out(result: Tensor, out: Tensor | None) -> Tensor:
     out._data = result._data.astype(out._data.dtype, copy=False) if out._data.dtype != result._data.dtype else result._data
     out._vc[0] += 1
     return out
+
+
+# =========================================================================== the wider pointwise surface
+# Unary functions: forward on NumPy, derivative in ember ops (torch's derivatives.yaml vocabulary).
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
+
+
+def _zeros_grad(n: Any, g: Tensor) -> Tensor:
+    return g * 0
+
+
+rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * n.result.pow(3),
+                               "-0.5 * grad * result^3", save_result=True)
+exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
+                             save_result=True)
+expm1, Expm1Backward0 = _unary("expm1", np.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
+                               save_result=True)
+log2, Log2Backward0 = _unary("log2", np.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
+                             save_input=True)
+log10, Log10Backward0 = _unary("log10", np.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
+                               save_input=True)
+log1p, Log1PBackward0 = _unary("log1p", np.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
+                               save_input=True)
+tan, TanBackward0 = _unary("tan", np.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
+                           save_result=True)
+asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * rsqrt(1 - n.saved[0] * n.saved[0]),
+                             "grad / sqrt(1 - self^2)", save_input=True)
+acos, AcosBackward0 = _unary("acos", np.arccos, lambda n, g: -g * rsqrt(1 - n.saved[0] * n.saved[0]),
+                             "-grad / sqrt(1 - self^2)", save_input=True)
+atan, AtanBackward0 = _unary("atan", np.arctan, lambda n, g: g / (n.saved[0] * n.saved[0] + 1),
+                             "grad / (self^2 + 1)", save_input=True)
+sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * cosh(n.saved[0]), "grad * cosh(self)", save_input=True)
+cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * sinh(n.saved[0]), "grad * sinh(self)", save_input=True)
+asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] + 1),
+                               "grad / sqrt(self^2 + 1)", save_input=True)
+acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] - 1),
+                               "grad / sqrt(self^2 - 1)", save_input=True)
+atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / (1 - n.saved[0] * n.saved[0]),
+                               "grad / (1 - self^2)", save_input=True)
+
+
+def _erf_np(x: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return special.erf(x)
+
+
+def _erfc_np(x: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return special.erfc(x)
+
+
+def _erfinv_np(x: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return special.erfinv(x)
+
+
+erf, ErfBackward0 = _unary("erf", _erf_np, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+                           "2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
+erfc, ErfcBackward0 = _unary("erfc", _erfc_np, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+                             "-2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
+erfinv, ErfinvBackward0 = _unary("erfinv", _erfinv_np,
+                                 lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.result * n.result),
+                                 "sqrt(pi) / 2 * exp(result^2) * grad", save_result=True)
+frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
+
+
+def _rounding(name: str, fwd: Any) -> tuple:
+    cls = node_class(name, _zeros_grad, "0 (piecewise constant)")
+
+    def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        x = input._data
+        res = x.copy() if x.dtype.kind in "iub" else fwd(x)
+        return _out(record(cls, res, (input,)), out)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} (integers are returned unchanged); the gradient is zero."
+    return op, cls
+
+
+floor, FloorBackward0 = _rounding("floor", np.floor)
+ceil, CeilBackward0 = _rounding("ceil", np.ceil)
+trunc, TruncBackward0 = _rounding("trunc", np.trunc)
+fix = trunc
+RoundBackward0 = node_class("round", _zeros_grad, "0 (piecewise constant)")
+RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suffix=1)
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001
+    """Round half to even; ``decimals`` rounds to that many decimal places."""
+    x = input._data
+    if x.dtype.kind in "iub":
+        if decimals:
+            raise RuntimeError('"round_decimals_cpu" not implemented for \'' + _dtype._FROM_NP[x.dtype].name + "'")
+        return _out(record(RoundBackward0, x.copy(), (input,)), out)
+    if decimals == 0:
+        return _out(record(RoundBackward0, np.round(x), (input,)), out)
+    with np.errstate(all="ignore"):
+        if decimals > 0:
+            s = x.dtype.type(10.0 ** decimals)
+            res = np.round(x * s) / s
+        else:
+            s = x.dtype.type(10.0 ** -decimals)
+            res = np.round(x / s) * s
+    return _out(record(RoundBackward1, res.astype(x.dtype, copy=False), (input,)), out)
+
+
+SgnBackward0 = node_class("sgn", _zeros_grad, "0 for real inputs")
+
+
+def sgn(input: Tensor) -> Tensor:
+    """sign for real tensors, x / |x| for complex ones."""
+    x = input._data
+    if x.dtype.kind == "c":
+        with np.errstate(all="ignore"):
+            a = np.abs(x)
+            res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
+        return _new(res)
+    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,))
+
+
+LogitBackward0 = node_class(
+    "logit", lambda n, g: _logit_grad(n.saved[0], g, n.attrs), "grad / (self * (1 - self)), 0 or nan outside the range")
+
+
+def _logit_grad(x: Tensor, g: Tensor, eps: Any) -> Tensor:
+    from .indexing import where
+
+    d = g / (x * (1 - x))
+    xd = x._data
+    if eps is None:
+        return where(_new((xd < 0) | (xd > 1)), float("nan"), d)
+    return where(_new((xd < eps) | (xd > 1 - eps)), 0.0, d)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """log(p / (1 - p)); with ``eps`` the input is first clamped to [eps, 1 - eps]."""
+    x = input._data
+    if x.dtype.kind not in "fc":
+        x = x.astype(float_dtype_for(x.dtype))
+    if eps is not None:
+        x = np.clip(x, eps, 1 - eps)
+    with np.errstate(all="ignore"):
+        res = np.log(x / (1 - x))
+    return record(LogitBackward0, res, (input,), (input,), attrs=eps)
+
+
+NanToNumBackward0 = node_class("nan_to_num", lambda n, g: g * _new(np.isfinite(n.saved[0]._data)),
+                               "grad * isfinite(self)")
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """Replace NaN with ``nan`` and infinities with ``posinf``/``neginf`` (default: the dtype's extremes)."""
+    x = input._data
+    if x.dtype.kind not in "fc":
+        return record(NanToNumBackward0, x.copy(), (input,), (input,))
+    res = np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    return record(NanToNumBackward0, res, (input,), (input,))
+
+
+# --------------------------------------------------------------------------- more binary ops
+FmodBackward0 = node_class("fmod", lambda n, g: g, "grad")
+FmodBackward1 = node_class(
+    "fmod", lambda n, g: (g if n.needs[0] else None,
+                          -g * trunc(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
+    "grad, -grad * trunc(self / other)", suffix=1)
+RemainderBackward1 = node_class(
+    "remainder", lambda n, g: (g if n.needs[0] else None,
+                               -g * floor(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
+    "grad, -grad * floor(self / other)", suffix=1)
+
+
+def _int_zero_check(xb: Any, rt: np.dtype) -> None:
+    if rt.kind in "iu" and np.any(np.asarray(xb) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """C-style remainder: the result has the sign of the dividend."""
+    xa, xb, ta, tb, rt = binary_operands(input, other)
+    _int_zero_check(xb, rt)
+    check_broadcast(np.shape(xa), np.shape(xb))
+    with np.errstate(all="ignore"):
+        res = np.asarray(np.fmod(xa, xb), dtype=rt)
+    if tb is None:
+        return _out(record(FmodBackward0, res, (ta,)), out)
+    return _out(record(FmodBackward1, res, (ta, tb), (input, other)), out)
+
+
+def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """Python-style modulus: the result has the sign of the divisor."""
+    xa, xb, ta, tb, rt = binary_operands(input, other)
+    if rt.kind == "b":
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
+    _int_zero_check(xb, rt)
+    check_broadcast(np.shape(xa), np.shape(xb))
+    with np.errstate(all="ignore"):
+        res = np.asarray(np.remainder(xa, xb), dtype=rt)
+    if tb is None:
+        return _out(record(RemainderBackward0, res, (ta,)), out)
+    if ta is None:
+        return _out(record(RemainderBackward1, res, (_new(np.asarray(xa)), tb), (_new(np.asarray(xa)), other)), out)
+    return _out(record(RemainderBackward1, res, (ta, tb), (input, other)), out)
+
+
+RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")
+
+
+class _FloorDivideBackward(OpNode):
+    """The node torch records for floor_divide (named ``NotImplemented``): it has no derivative."""
+
+    __slots__ = ()
+    formula = "not implemented"
+    __module__ = "ember.autograd.graph"
+    _multi = False
+
+    def derivative(self, g: Tensor) -> Any:
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+_FloorDivideBackward.__name__ = _FloorDivideBackward.__qualname__ = "NotImplemented"
+
+
+def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """Division rounded down (toward negative infinity)."""
+    r = _rounded_div(input, other, "floor")
+    if r.grad_fn is not None:
+        xa, xb, ta, tb, _ = binary_operands(input, other)
+        r = record(_FloorDivideBackward, r._data, (ta, tb))
+    return _out(r, out)
+
+
+def _float_binary(a: Any, b: Any) -> tuple:
+    xa, xb, ta, tb, rt = binary_operands(a, b)
+    if rt.kind not in "fc":
+        ft = _dtype.get_default_dtype().np
+        xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
+    check_broadcast(np.shape(xa), np.shape(xb))
+    return xa, xb, ta, tb
+
+
+Atan2Backward0 = node_class(
+    "atan2", lambda n, g: _atan2_grads(n, g), "grad * other / (self^2 + other^2), grad * -self / (self^2 + other^2)")
+
+
+def _atan2_grads(n: Any, g: Tensor) -> tuple:
+    a, b = n.saved
+    r = g / (a * a + b * b)
+    return (r * b if n.needs[0] else None, r * -a if n.needs[1] else None)
+
+
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
+    xa, xb, ta, tb = _float_binary(input, other)
+    with np.errstate(all="ignore"):
+        res = np.arctan2(xa, xb)
+    return _out(record(Atan2Backward0, res, (ta, tb), (input, other)), out)
+
+
+arctan2 = atan2
+
+HypotBackward0 = node_class(
+    "hypot", lambda n, g: (g * n.saved[0] / n.result if n.needs[0] else None,
+                           g * n.saved[1] / n.result if n.needs[1] else None),
+    "grad * self / result, grad * other / result")
+
+
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """sqrt(input^2 + other^2), elementwise."""
+    xa, xb, ta, tb = _float_binary(input, other)
+    return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), (input, other), save_result=True), out)
+
+
+def _fminmax_grads(n: Any, g: Tensor, is_max: bool) -> tuple:
+    a, b = n.saved[0]._data, n.saved[1]._data
+    with np.errstate(invalid="ignore"):
+        keep = ((a >= b) if is_max else (a <= b)) | np.isnan(b)
+    from .indexing import where
+
+    return (where(_new(keep), g, 0.0) if n.needs[0] else None,
+            where(_new(keep), 0.0, g) if n.needs[1] else None)
+
+
+FmaxBackward0 = node_class("fmax", lambda n, g: _fminmax_grads(n, g, True),
+                           "grad where self >= other or other is nan, else to other")
+FminBackward0 = node_class("fmin", lambda n, g: _fminmax_grads(n, g, False),
+                           "grad where self <= other or other is nan, else to other")
+
+
+def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    xa, xb, ta, tb, rt = binary_operands(input, other)
+    check_broadcast(np.shape(xa), np.shape(xb))
+    return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+
+
+def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise minimum that ignores NaN."""
+    xa, xb, ta, tb, rt = binary_operands(input, other)
+    check_broadcast(np.shape(xa), np.shape(xb))
+    return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+
+
+def _as_t(a: Any) -> Tensor:
+    return _new(np.asarray(a))
+
+
+XlogyBackward0 = node_class(
+    "xlogy", lambda n, g: (g * xlogy(_new((n.saved[0]._data != 0).astype(n.saved[1]._data.dtype)), n.saved[1])
+                           if n.needs[0] else None,
+                           g * n.saved[0] / n.saved[1] if n.needs[1] else None),
+    "grad * xlogy(self != 0, other), grad * self / other")
+XlogyBackward1 = node_class("xlogy", lambda n, g: g * n.saved[0] / n.saved[1], "grad * self / other", suffix=1)
+XlogyBackward2 = node_class(
+    "xlogy", lambda n, g: g * xlogy(_new((n.saved[0]._data != 0).astype(n.saved[1]._data.dtype)), n.saved[1]),
+    "grad * xlogy(self != 0, other)", suffix=2)
+
+
+def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """input * log(other), and 0 where input == 0 (NaN other still gives NaN)."""
+    xa, xb, ta, tb = _float_binary(input, other)
+    with np.errstate(all="ignore"):
+        res = np.where(xa == 0, np.where(np.isnan(xb), np.nan, 0.0), xa * np.log(xb)).astype(np.result_type(xa, xb))
+    sa, sb = _as_t(xa), _as_t(xb)
+    if tb is None:
+        return _out(record(XlogyBackward2, res, (ta,), (sa, sb)), out)
+    if ta is None:
+        return _out(record(XlogyBackward1, res, (tb,), (sa, tb)), out)
+    return _out(record(XlogyBackward0, res, (ta, tb), (input, other)), out)
+
+
+LerpBackward0 = node_class(
+    "lerp", lambda n, g: (g * (1 - n.attrs) if n.needs[0] else None, g * n.attrs if n.needs[1] else None),
+    "grad * (1 - weight), grad * weight")
+LerpBackward1 = node_class(
+    "lerp", lambda n, g: (g * (1 - n.saved[2]) if n.needs[0] else None, g * n.saved[2] if n.needs[1] else None,
+                          g * (n.saved[1] - n.saved[0]) if n.needs[2] else None),
+    "grad * (1 - weight), grad * weight, grad * (end - self)", suffix=1)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
+    """input + weight * (end - input)."""
+    if input._data.dtype != end._data.dtype:
+        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+    if isinstance(weight, Tensor):
+        x, e, w = input._data, end._data, weight._data
+        try:
+            res = x + w * (e - x)
+        except ValueError:
+            raise RuntimeError(f"lerp: shapes {list(x.shape)}, {list(e.shape)} and {list(w.shape)} cannot be broadcast") from None
+        return _out(record(LerpBackward1, res.astype(x.dtype, copy=False), (input, end, weight), (input, end, weight)), out)
+    x, e = input._data, end._data
+    check_broadcast(x.shape, e.shape)
+    res = (x + weight * (e - x)).astype(x.dtype, copy=False)
+    return _out(record(LerpBackward0, res, (input, end), attrs=weight), out)
+
+
+AddcmulBackward0 = node_class(
+    "addcmul", lambda n, g: (g if n.needs[0] else None,
+                             g * n.saved[1] * n.attrs if n.needs[1] else None,
+                             g * n.saved[0] * n.attrs if n.needs[2] else None),
+    "grad, grad * tensor2 * value, grad * tensor1 * value")
+AddcdivBackward0 = node_class(
+    "addcdiv", lambda n, g: (g if n.needs[0] else None,
+                             g * n.attrs / n.saved[1] if n.needs[1] else None,
+                             -g * n.attrs * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[2] else None),
+    "grad, grad * value / tensor2, -grad * value * tensor1 / tensor2^2")
+
+
+def _three(input: Tensor, t1: Tensor, t2: Tensor) -> tuple:
+    from ._core import result_dtype
+
+    rt = result_dtype(input, t1, t2).np
+    arrs = [t._data if t._data.dtype == rt else t._data.astype(rt) for t in (input, t1, t2)]
+    try:
+        np.broadcast_shapes(*(a.shape for a in arrs))
+    except ValueError:
+        check_broadcast(arrs[1].shape, arrs[2].shape)
+        check_broadcast(arrs[0].shape, np.broadcast_shapes(arrs[1].shape, arrs[2].shape))
+    return arrs, rt
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input + value * tensor1 * tensor2."""
+    (x, a, b), rt = _three(input, tensor1, tensor2)
+    res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
+    return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input + value * tensor1 / tensor2."""
+    if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "
+            "true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value "
+            "* torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+            "tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value "
+            "* tensor1 / tensor2), for all dtypes.")
+    (x, a, b), rt = _three(input, tensor1, tensor2)
+    with np.errstate(all="ignore"):
+        res = np.asarray(x + value * (a / b)).astype(rt, copy=False)
+    return _out(record(AddcdivBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
+
+
+# clamp_min / clamp_max have their own backward names in torch
+ClampMinBackward0 = node_class("clamp_min", lambda n, g: g * _new(n.saved[0]._data >= n.attrs),
+                               "grad where self >= min")
+ClampMinBackward1 = node_class(
+    "clamp_min", lambda n, g: (g * _new(n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
+                               g * _new(n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
+    "grad where self >= min, grad where self < min", suffix=1)
+ClampMaxBackward0 = node_class("clamp_max", lambda n, g: g * _new(n.saved[0]._data <= n.attrs),
+                               "grad where self <= max")
+ClampMaxBackward1 = node_class(
+    "clamp_max", lambda n, g: (g * _new(n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
+                               g * _new(n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
+    "grad where self <= max, grad where self > max", suffix=1)
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    if isinstance(min, Tensor):
+        xa, xb, ta, tb, rt = binary_operands(input, min)
+        check_broadcast(np.shape(xa), np.shape(xb))
+        return record(ClampMinBackward1, np.maximum(xa, xb), (ta, tb), (input, min))
+    r = clamp(input, min=min)
+    if r.grad_fn is not None:
+        r = record(ClampMinBackward0, r._data, (input,), (input,), attrs=min)
+    return r
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    if isinstance(max, Tensor):
+        xa, xb, ta, tb, rt = binary_operands(input, max)
+        check_broadcast(np.shape(xa), np.shape(xb))
+        return record(ClampMaxBackward1, np.minimum(xa, xb), (ta, tb), (input, max))
+    r = clamp(input, max=max)
+    if r.grad_fn is not None:
+        r = record(ClampMaxBackward0, r._data, (input,), (input,), attrs=max)
+    return r
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    xa, xb, _, _, rt = binary_operands(input, other)
+    if rt.kind not in "iu":
+        raise RuntimeError(f'"lshift_cpu" not implemented for \'{_dtype._FROM_NP[rt].name.capitalize()}\'')
+    return _new(np.asarray(np.left_shift(xa, xb)))
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    xa, xb, _, _, rt = binary_operands(input, other)
+    if rt.kind not in "iu":
+        raise RuntimeError(f'"rshift_cpu" not implemented for \'{_dtype._FROM_NP[rt].name.capitalize()}\'')
+    return _new(np.asarray(np.right_shift(xa, xb)))
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """pow computed in double precision."""
+    from .. import _dtype as D
+
+    a = input.to(D.float64) if isinstance(input, Tensor) else float(input)
+    e = exponent.to(D.float64) if isinstance(exponent, Tensor) else float(exponent)
+    return pow(a, e)
