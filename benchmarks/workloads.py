@@ -1,0 +1,345 @@
+"""One benchmark workload for one library, run in its own process; prints a JSON result.
+
+    python benchmarks/workloads.py LIB WORKLOAD [--quick]
+
+LIB: ember, torch, numpy (hand-written forward/backward: the floor any NumPy library can reach),
+autograd (HIPS), mygrad, micrograd, tinygrad (when installed). Every workload first computes its
+loss and gradients so the runner can check that all libraries agree before timing counts.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+QUICK = "--quick" in sys.argv
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def lib_module(name: str):
+    if name == "ember":
+        import ember as L
+    elif name == "torch":
+        import torch as L
+
+        L.set_num_threads(1) if "--one-thread" in sys.argv else None
+    elif name == "autograd":
+        import autograd as L  # noqa: F401
+    elif name == "mygrad":
+        import mygrad as L  # noqa: F401
+    else:
+        L = None
+    return L
+
+
+def median_time(fn, repeat: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+# --------------------------------------------------------------------------- W1 op overhead
+def w1(lib: str) -> dict:
+    rng = np.random.default_rng(0)
+    a0, y0 = rng.random(4).astype(np.float32), rng.random(4).astype(np.float32)
+    n_ops = 50 * 4 + 1
+    if lib in ("ember", "torch"):
+        L = lib_module(lib)
+        a = L.tensor(a0, requires_grad=True)
+
+        def forward():
+            y = L.tensor(y0, requires_grad=True)
+            for _ in range(50):
+                t = y * a
+                t = t.tanh()
+                t = t ** 2
+                y = y + t
+            return y.sum(), a
+
+        def step():
+            s, a_ = forward()
+            s.backward()
+            return s
+
+        def grads():
+            a.grad = None
+            s = step()
+            return float(s.item()), a.grad.numpy().tolist()
+
+    elif lib == "numpy":
+        def step():
+            y = y0.copy()
+            tape = []
+            for _ in range(50):
+                t1 = y * a0
+                t2 = np.tanh(t1)
+                tape.append((y, t2))
+                y = y + t2 ** 2
+            s = y.sum()
+            gy = np.ones_like(y)
+            ga = np.zeros_like(a0)
+            for yi, t2 in reversed(tape):
+                gt2 = gy * 2 * t2
+                gt1 = gt2 * (1 - t2 * t2)
+                ga += gt1 * yi
+                gy = gy + gt1 * a0
+            return s, ga
+
+        def forward():
+            return step()
+
+        def grads():
+            s, ga = step()
+            return float(s), ga.tolist()
+    elif lib == "autograd":
+        import autograd.numpy as anp
+        from autograd import grad as agrad
+
+        def f(a):
+            y = y0
+            for _ in range(50):
+                t = y * a
+                t = anp.tanh(t)
+                t = t ** 2
+                y = y + t
+            return anp.sum(y)
+
+        g = agrad(f)
+
+        def step():
+            return g(a0)
+
+        def forward():
+            return f(a0)
+
+        def grads():
+            return float(f(a0)), g(a0).tolist()
+    elif lib == "mygrad":
+        import mygrad as mg
+
+        def forward():
+            a = mg.tensor(a0)
+            y = mg.tensor(y0)
+            for _ in range(50):
+                t = y * a
+                t = mg.tanh(t)
+                t = t ** 2
+                y = y + t
+            return mg.sum(y), a
+
+        def step():
+            s, a = forward()
+            s.backward()
+            return s, a
+
+        def grads():
+            s, a = step()
+            return float(s.item()), a.grad.tolist()
+    else:
+        raise SystemExit(f"unsupported {lib}")
+    loss, g = grads()
+    rep = 50 if QUICK else 300
+    total = median_time(step, rep)
+    fwd = median_time(forward, rep)
+    return {"loss": loss, "grads": g, "us_per_op": total / n_ops * 1e6, "fwd_us_per_op": fwd / n_ops * 1e6,
+            "bwd_us_per_op": (total - fwd) / n_ops * 1e6}
+
+
+# --------------------------------------------------------------------------- W2 MLP step
+def _mlp_data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+    ws = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(np.float32) for i, o in ((784, 512), (512, 512), (512, 10))]
+    bs = [np.zeros(o, np.float32) for o in (512, 512, 10)]
+    return x, y, ws, bs
+
+
+def w2(lib: str, steps_for_rss: int = 0) -> dict:
+    x0, y0, ws0, bs0 = _mlp_data()
+    lr = 0.01
+    if lib in ("ember", "torch"):
+        L = lib_module(lib)
+        F = L.nn.functional
+        x, y = L.tensor(x0), L.tensor(y0)
+        params = [L.tensor(w.copy(), requires_grad=True) for w in ws0] + [L.tensor(b.copy(), requires_grad=True)
+                                                                          for b in bs0]
+
+        def step():
+            w1_, w2_, w3_, b1, b2, b3 = params
+            h = (x @ w1_ + b1).relu()
+            h = (h @ w2_ + b2).relu()
+            loss = F.cross_entropy(h @ w3_ + b3, y)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with L.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+            return loss
+
+        def grads():
+            snapshot = [p.detach().clone() for p in params]
+            loss = step()
+            g = [float(np.abs(p.grad.numpy()).sum()) for p in params]
+            with L.no_grad():
+                for p, s in zip(params, snapshot):
+                    p.copy_(s)
+            return float(loss.item()), g
+
+    elif lib == "numpy":
+        ws = [w.copy() for w in ws0]
+        bs = [b.copy() for b in bs0]
+        onehot = np.eye(10, dtype=np.float32)[y0]
+
+        def step(keep=False):
+            h1p = x0 @ ws[0] + bs[0]
+            h1 = np.maximum(h1p, 0)
+            h2p = h1 @ ws[1] + bs[1]
+            h2 = np.maximum(h2p, 0)
+            z = h2 @ ws[2] + bs[2]
+            m = z.max(1, keepdims=True)
+            lse = np.log(np.exp(z - m).sum(1, keepdims=True)) + m
+            loss = float((lse[:, 0] - z[np.arange(256), y0]).mean())
+            dz = (np.exp(z - lse) - onehot) / 256
+            gw3, gb3 = h2.T @ dz, dz.sum(0)
+            dh2 = (dz @ ws[2].T) * (h2p > 0)
+            gw2, gb2 = h1.T @ dh2, dh2.sum(0)
+            dh1 = (dh2 @ ws[1].T) * (h1p > 0)
+            gw1, gb1 = x0.T @ dh1, dh1.sum(0)
+            g = [gw1, gw2, gw3, gb1, gb2, gb3]
+            if not keep:
+                for p, gp in zip(ws + bs, g):
+                    p -= lr * gp
+            return loss, g
+
+        def grads():
+            loss, g = step(keep=True)
+            return loss, [float(np.abs(a).sum()) for a in g]
+    else:
+        raise SystemExit(f"unsupported {lib}")
+    loss, g = grads()
+    out = {"loss": loss, "grads": g}
+    if steps_for_rss:
+        rss = []
+        for i in range(steps_for_rss):
+            step()
+            if i + 1 in (10, steps_for_rss):
+                rss.append(rss_mb())
+        out.update(rss_step10=rss[0], rss_step50=rss[1], peak_rss_mb=peak_mb())
+        return out
+    out["ms_per_step"] = median_time(step, 10 if QUICK else 40) * 1e3
+    return out
+
+
+# --------------------------------------------------------------------------- W4 deep graph
+def w4(lib: str, n: int) -> dict:
+    if lib in ("ember", "torch"):
+        L = lib_module(lib)
+        x = L.tensor([1.0], requires_grad=True)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+        dt = time.perf_counter() - t0
+        peak = peak_mb()
+        del y
+        return {"loss": 0.0, "grads": [float(np.log(x.grad.item()))], "seconds": dt, "peak_rss_mb": peak,
+                "rss_after_mb": rss_mb()}
+    if lib == "numpy":
+        t0 = time.perf_counter()
+        y = np.array([1.0], np.float32)
+        tape = []
+        for _ in range(n):
+            tape.append(y)
+            y = y * np.float32(1.0001) + np.float32(0.0001)
+        g = np.ones(1, np.float32)
+        for _ in reversed(tape):
+            g = g * np.float32(1.0001)
+        dt = time.perf_counter() - t0
+        return {"loss": 0.0, "grads": [float(np.log(g[0]))], "seconds": dt, "peak_rss_mb": peak_mb()}
+    raise SystemExit(f"unsupported {lib}")
+
+
+# --------------------------------------------------------------------------- W5 large elementwise
+def w5(lib: str) -> dict:
+    x0 = np.random.default_rng(0).standard_normal((4096, 4096)).astype(np.float32)
+    if lib in ("ember", "torch"):
+        L = lib_module(lib)
+        x = L.tensor(x0, requires_grad=True)
+
+        def step():
+            x.grad = None
+            s = (x.sigmoid() * x).sum()
+            s.backward()
+            return s
+    elif lib == "numpy":
+        def step():
+            s = 1 / (1 + np.exp(-x0))
+            out = (s * x0).sum()
+            g = s + x0 * s * (1 - s)
+            return out, g
+    else:
+        raise SystemExit(f"unsupported {lib}")
+    r = step()
+    if lib == "numpy":
+        loss, g = float(r[0]), float(np.abs(r[1]).sum())
+    else:
+        loss, g = float(r.item()), float(np.abs(x.grad.numpy()).sum())
+    return {"loss": loss, "grads": [g], "ms": median_time(step, 3 if QUICK else 8) * 1e3}
+
+
+# --------------------------------------------------------------------------- W6 import, W7 floor
+def w6_import(lib: str) -> dict:
+    t0 = time.perf_counter()
+    lib_module(lib) if lib != "numpy" else __import__("numpy")
+    return {"loss": 0.0, "grads": [], "import_s": time.perf_counter() - t0}
+
+
+def w7_floor() -> dict:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((256, 784)).astype(np.float32)
+    b = rng.standard_normal((784, 512)).astype(np.float32)
+    t = median_time(lambda: a @ b, 30)
+    rate = 2 * 256 * 784 * 512 / t
+    # W2's matmuls: forward 3, backward 5 (no input gradient for the first layer)
+    flops = 2 * 256 * (784 * 512 + 512 * 512 + 512 * 10) * 3 - 2 * 256 * 784 * 512
+    return {"loss": 0.0, "grads": [], "gflops": rate / 1e9, "floor_ms": flops / rate * 1e3}
+
+
+def main() -> None:
+    lib, work = sys.argv[1], sys.argv[2]
+    if work == "W6":
+        res = w6_import(lib)
+    else:
+        if lib != "numpy":
+            lib_module(lib)  # imported before timing
+        res = {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=50),
+               "W4_100k": lambda: w4(lib, 100_000), "W4_1M": lambda: w4(lib, 1_000_000), "W5": lambda: w5(lib),
+               "W7": w7_floor}[work]()
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
