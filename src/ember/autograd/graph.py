@@ -63,6 +63,9 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
     @property
     def metadata(self) -> dict:
         if self.metadata_ is None:

@@ -1,0 +1,152 @@
+"""Run unmodified PyTorch code on ember: ``import torch`` (and ``torch.nn`` ...) resolves to ember.
+
+``install()`` puts a finder on ``sys.meta_path`` that answers ``torch`` and ``torch.X`` with proxies
+of ``ember`` and ``ember.X``. A proxy forwards every attribute to the ember module and records it;
+a name ember lacks fails on the spot with ``ember does not implement torch.fft.rfft`` instead of
+an obscure error later. Values print with the ``torch.`` prefix, as PyTorch prints them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+from typing import Any
+
+from . import _dtype
+
+
+class MissingTorchAPI(AttributeError):
+    """A torch attribute that ember does not implement."""
+
+
+class MissingTorchModule(ImportError):
+    """A torch module that ember does not implement."""
+
+
+class TorchProxy(types.ModuleType):
+    """Stands in for ``torch.<path>``, forwarding to ``ember.<path>`` and recording what is used."""
+
+    def __init__(self, torch_name: str, target: types.ModuleType, log: dict) -> None:
+        super().__init__(torch_name)
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_log", log)
+        self.__path__ = []  # a package, so ``import torch.nn.functional`` goes through the finder
+
+    def __getattr__(self, name: str) -> Any:
+        target = object.__getattribute__(self, "_target")
+        full = f"{self.__name__}.{name}"
+        log = object.__getattribute__(self, "_log")
+        if name.startswith("__") and name.endswith("__"):
+            return getattr(target, name)
+        try:
+            value = getattr(target, name)
+        except AttributeError:
+            sub = _try_submodule(target, name)
+            if sub is None:
+                log[full] = False
+                raise MissingTorchAPI(f"ember does not implement {full}") from None
+            value = sub
+        log.setdefault(full, True)
+        if isinstance(value, types.ModuleType) and value.__name__.startswith("ember"):
+            return _proxy_for(full, value, log)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # the import system sets __spec__, __loader__, __path__ ... on the proxy itself
+        if name.startswith("__") and name.endswith("__"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(object.__getattribute__(self, "_target"), name, value)
+
+    def __dir__(self) -> list:
+        return dir(object.__getattribute__(self, "_target"))
+
+
+def _try_submodule(module: types.ModuleType, name: str) -> types.ModuleType | None:
+    try:
+        return importlib.import_module(f"{module.__name__}.{name}")
+    except ImportError:
+        return None
+
+
+_PROXIES: dict = {}
+
+
+def _proxy_for(torch_name: str, target: types.ModuleType, log: dict) -> TorchProxy:
+    p = _PROXIES.get(torch_name)
+    if p is None:
+        p = _PROXIES[torch_name] = TorchProxy(torch_name, target, log)
+        sys.modules[torch_name] = p
+    return p
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, log: dict) -> None:
+        self.log = log
+
+    def create_module(self, spec: Any) -> types.ModuleType:
+        name = spec.name
+        ember_name = "ember" + name[len("torch"):]
+        try:
+            target = importlib.import_module(ember_name)
+        except ImportError:
+            self.log[name] = False
+            raise MissingTorchModule(f"ember does not implement {name}") from None
+        self.log.setdefault(name, True)
+        return _proxy_for(name, target, self.log)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
+class TorchFinder(importlib.abc.MetaPathFinder):
+    """Answers imports of ``torch`` and ``torch.*`` with ember proxies."""
+
+    def __init__(self) -> None:
+        self.log: dict = {}
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname == "torch" or fullname.startswith("torch."):
+            return importlib.util.spec_from_loader(fullname, _Loader(self.log))
+        return None
+
+
+def install() -> TorchFinder:
+    """Make ``import torch`` mean ember in this process (for the ``run`` command)."""
+    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+        del sys.modules[name]
+    finder = TorchFinder()
+    sys.meta_path.insert(0, finder)
+    _dtype.PREFIX[0] = "torch"
+    return finder
+
+
+def run_script(path: str, argv: list[str], report: bool = False) -> int:
+    """Run a PyTorch script on ember; with ``report``, list every torch API it touched."""
+    import runpy
+
+    finder = install()
+    old_argv = sys.argv
+    sys.argv = [path, *argv]
+    status = 0
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.argv = old_argv
+        if report:
+            _print_report(finder.log)
+    return status
+
+
+def _print_report(log: dict) -> None:
+    out = sys.stderr
+    used = sorted(log.items())
+    missing = [n for n, ok in used if not ok]
+    print(f"\nember run --report: {len(used)} torch APIs touched, {len(missing)} missing", file=out)
+    for name, ok in used:
+        print(f"  {'ok     ' if ok else 'MISSING'} {name}", file=out)

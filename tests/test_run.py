@@ -1,0 +1,42 @@
+"""`python -m ember run SCRIPT` runs unmodified PyTorch programs and prints what torch prints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROGRAMS = sorted((Path(__file__).parent / "torch_programs").glob("*.py"))
+
+
+def _run(args: list[str]) -> str:
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return re.sub(r"0x[0-9a-f]+", "0x?", proc.stdout)
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_program_prints_what_torch_prints(program):
+    ember_out = _run(["-m", "ember", "run", str(program)])
+    torch_out = _run([str(program)])
+    assert ember_out == torch_out
+
+
+def test_missing_api_is_named(tmp_path):
+    script = tmp_path / "uses_fft.py"
+    script.write_text("import torch\nx = torch.ones(4)\nprint(torch.fft.rfft(x))\n")
+    proc = subprocess.run([sys.executable, "-m", "ember", "run", "--report", str(script)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "ember does not implement torch.fft" in proc.stderr
+    assert "MISSING torch.fft" in proc.stderr and "ok      torch.ones" in proc.stderr
+
+
+def test_script_arguments_are_passed(tmp_path):
+    script = tmp_path / "args.py"
+    script.write_text("import sys, torch\nprint(sys.argv[1:], torch.tensor([1.5]).dtype)\n")
+    out = _run(["-m", "ember", "run", str(script), "a", "--b"])
+    assert out == "['a', '--b'] torch.float32\n"
