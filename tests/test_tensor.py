@@ -140,8 +140,8 @@ OPERANDS = {
 @pytest.mark.parametrize("b", list(OPERANDS))
 def test_binary_promotion_matches_torch(op, a, b):
     def run(L):
-        x, y = OPERANDS[a](L), OPERANDS[b](L)
-        return eval(f"x {op} y")
+        env = {"x": OPERANDS[a](L), "y": OPERANDS[b](L)}
+        return eval(f"x {op} y", env)
 
     try:
         t = run(torch)
@@ -159,8 +159,8 @@ def test_binary_promotion_matches_torch(op, a, b):
 @pytest.mark.parametrize("b", ["f32", "i64", "i32", "b", "f64_0d", "i64_0d"])
 def test_reflected_operators(op, a, b):
     def run(L):
-        x, y = OPERANDS[a](L), OPERANDS[b](L)
-        return eval(f"x {op} y")
+        env = {"x": OPERANDS[a](L), "y": OPERANDS[b](L)}
+        return eval(f"x {op} y", env)
 
     try:
         t = run(torch)

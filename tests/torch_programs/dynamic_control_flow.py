@@ -6,7 +6,7 @@ torch.manual_seed(1)
 
 def f(x, steps):
     h = x
-    for i in range(steps):
+    for _ in range(steps):
         if h.sum() > 0:
             h = torch.tanh(h * 1.5)
         else:
