@@ -150,3 +150,5 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 
 _ = grad_mode
+
+from .explain import explain  # noqa: E402

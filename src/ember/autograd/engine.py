@@ -117,11 +117,14 @@ def run_backward(
     capture: Sequence[tuple[Node, int]] | None = None,
     accumulate: bool = True,
     only: Sequence[tuple[Node, int]] | None = None,
+    trace: Any = None,
 ) -> list | None:
     """Propagate ``root_grads`` from the ``roots`` edges back through the graph.
 
     ``capture``: edges whose arriving gradient is returned (autograd.grad) instead of accumulated.
     ``only``: with accumulate, restrict accumulation to these leaves (backward(inputs=...)).
+    ``trace``: an observer with ``node(node, grads, outs)`` and ``edge(node, i, next_node, grad)``
+    (used by ``ember.autograd.explain``).
     """
     root_nodes = [n for n, _ in roots]
     deps = _collect(root_nodes)
@@ -175,6 +178,8 @@ def run_backward(
                 for nr in capture_edges[node]:
                     captured[(node, nr)] = grads[nr]
                 if is_acc:
+                    if trace is not None:
+                        trace.node(node, grads, ())
                     continue
             if is_acc and (not accumulate or (targets is not None and node not in targets)):
                 continue
@@ -196,6 +201,8 @@ def run_backward(
                     new = hook(tuple(outs), tuple(grads))
                     if new is not None:
                         outs = tuple(new)
+            if trace is not None:
+                trace.node(node, grads, outs)
             if not retain_graph:
                 node.release()
             meta = node._in_meta
@@ -214,6 +221,8 @@ def run_backward(
                             gd = g._data
                             if gd.shape != m[0] or gd.dtype != m[1]:
                                 g = _check_grad(node, i, g, m)
+                    if trace is not None:
+                        trace.edge(node, i, nxt, g)
                     buf = buffers.get(nxt)
                     if buf is None:
                         if nxt.n_outputs == 1:
