@@ -119,7 +119,7 @@ def new_namespace(module: str = "ember") -> dict:
     return {"__builtins__": ns_builtins, "__name__": "__main__"}
 
 
-def run_seed(module: str = "ember", seed: int | None = 0) -> list[tuple[Cell, str]]:
+def run_seed(module: str = "ember", seed: int | None = 0, namespace: dict | None = None) -> list[tuple[Cell, str]]:
     """Execute every cell of the seed with ``module`` standing in for torch; returns (cell, output)."""
     import importlib
 
@@ -129,6 +129,10 @@ def run_seed(module: str = "ember", seed: int | None = 0) -> list[tuple[Cell, st
     if seed is not None:
         mod.manual_seed(seed)
     ns = new_namespace(module)
+    if namespace is not None:
+        namespace.clear()
+        namespace.update(ns)
+        ns = namespace
     results = []
     prev = _dtype.PREFIX[0]
     _dtype.PREFIX[0] = "torch"  # print torch.Size / torch.float64 as PyTorch does
@@ -146,7 +150,8 @@ def tour(out: Any = None, width: int = 100) -> float:
 
     out = out or sys.stdout
     t0 = time.perf_counter()
-    results = run_seed("ember")
+    ns: dict = {}
+    results = run_seed("ember", namespace=ns)
     spent = time.perf_counter() - t0
     rule = "-" * width
     print("ember tour: the PyTorch autograd tutorial, every cell run on ember (`import torch` -> ember)", file=out)
@@ -168,4 +173,20 @@ def tour(out: Any = None, width: int = 100) -> float:
     print("Notes: ember.manual_seed(0) ran first, so randn cells print what torch.manual_seed(0) gives,", file=out)
     print("not the notebook's unseeded numbers; In [18] shows one backward's gradients (the notebook", file=out)
     print("had run that cell three times, accumulating them).", file=out)
+    print(_draw_last_example(ns), file=out)
     return spent
+
+
+def _draw_last_example(ns: dict, path: str = "tour-graph") -> str:
+    """Write the graphs of the last example (out1 = sum(x*y), out2 = sum(x+y)) as an SVG."""
+    from . import viz
+
+    try:
+        g = viz.graph([ns["out1"], ns["out2"]], params={"x": ns["x"], "y": ns["y"]})
+    except ImportError:
+        return "Graph picture skipped: install the viz extra (pip install 'ember[viz]') to get tour-graph.svg."
+    try:
+        written = g.render(path, format="svg", cleanup=True)
+    except Exception as e:  # graphviz raises ExecutableNotFound when Graphviz's dot is missing
+        return f"Graph picture skipped ({type(e).__name__}): install Graphviz's dot program to render it."
+    return f"The graph of the last example (out1, out2) is in {written}."
