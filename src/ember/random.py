@@ -199,17 +199,25 @@ class _Fma32:
 
 def _fma32(a: Any, b: Any, c: Any) -> np.ndarray:
     """float32 FMA for whole arrays: fast path plus exact recomputation of flagged lanes."""
-    a, b, c = (np.asarray(v, _F32) for v in (a, b, c))
-    a, b, c = np.broadcast_arrays(a, b, c)
-    f = _Fma32(a.size)
-    out = f(a.ravel(), b.ravel(), c.ravel())
+    ops = [np.asarray(v, _F32) for v in (a, b, c)]
+    shape = np.broadcast_shapes(*(v.shape for v in ops))
+    # 0-dim operands stay scalars; the others become flat arrays of the full shape
+    flat = [v[()] if v.ndim == 0 else np.broadcast_to(v, shape).ravel() for v in ops]
+    if all(np.ndim(v) == 0 for v in flat):
+        flat[0] = np.broadcast_to(ops[0], shape).ravel()
+    f = _Fma32(_numel(shape))
+    out = f(*flat)
     if f.flags.any():
         i = np.flatnonzero(f.flags)
-        out[i] = _fma32_exact(a.ravel()[i], b.ravel()[i], c.ravel()[i])
-    return out.reshape(a.shape)
+        out[i] = _fma32_exact(*(v if np.ndim(v) == 0 else v[i] for v in flat))
+    return out.reshape(shape)
 
 
 # --------------------------------------------------------------------------- torch's AVX2 float32 Box-Muller
+# torch's CPU kernel for float32 normals (>= 16 contiguous elements) evaluates log and sincos with
+# Cephes-style single-precision approximations on 8-lane vectors, with the multiply-adds fused.
+# The functions below redo that arithmetic step for step on NumPy arrays (fused steps through
+# `fma`), which reproduces the kernel's results bit for bit.
 def _f32c(bits: int) -> np.float32:
     return np.array([bits], dtype=np.uint32).view(_F32)[0]
 
@@ -240,7 +248,7 @@ def _avx_log(x: np.ndarray, fma: Any) -> np.ndarray:
     small = xm < _SQRTHF
     e -= small
     x = xm - _ONE_F
-    x += np.where(small, xm, _F32(0.0))
+    x += xm * small             # (np.where is slow on random masks)
     z = x * x
     y = fma(_LOG_P[0], x, _LOG_P[1])
     for p in _LOG_P[2:]:
@@ -264,7 +272,7 @@ def _avx_sincos(th: np.ndarray, fma: Any) -> tuple[np.ndarray, np.ndarray]:
     j &= ~1
     yf = j.astype(_F32)
     swap_sin = (j & 4) << 29
-    poly = (j & 2) == 0
+    poly = ((j & 2) >> 1) - 1   # all ones where the sine polynomial serves sin
     sign_cos = (~(j - 2) & 4) << 29
     x = th + yf * _DP1          # exact products: these two FMAs round once, like an add
     x += yf * _DP2
@@ -279,10 +287,10 @@ def _avx_sincos(th: np.ndarray, fma: Any) -> tuple[np.ndarray, np.ndarray]:
     s = fma(s, z, _SIN_P[2])
     s *= z
     s = fma(x, s, x)
-    sin = np.where(poly, s, c)
-    cos = np.where(poly, c, s)
-    sin = (sin.view(np.int32) ^ swap_sin).view(_F32)
-    cos = (cos.view(np.int32) ^ sign_cos).view(_F32)
+    sb, cb = s.view(np.int32), c.view(np.int32)
+    pick = (sb ^ cb) & poly
+    sin = (cb ^ pick ^ swap_sin).view(_F32)
+    cos = (sb ^ pick ^ sign_cos).view(_F32)
     return sin, cos
 
 
@@ -301,21 +309,28 @@ def _checked(fn: Any, x: np.ndarray) -> Any:
     return out
 
 
+_CHUNK = 8192   # blocks of 16 per pass: keeps temporaries small and cache-resident
+
+
 def _normal_fill_f32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
     """Box-Muller over blocks of 16 float32 uniforms, exactly as torch's AVX2 kernel."""
     blocks = u.reshape(-1, 16)
+    out = np.empty_like(blocks)
+    for i in range(0, blocks.shape[0], _CHUNK):
+        _fill_blocks_f32(blocks[i:i + _CHUNK], out[i:i + _CHUNK], mean, std)
+    return out.ravel()
+
+
+def _fill_blocks_f32(blocks: np.ndarray, out: np.ndarray, mean: float, std: float) -> None:
     u1 = _ONE_F - blocks[:, :8].ravel()
-    u2 = blocks[:, 8:].ravel()
     radius = _checked(_avx_log, u1)
     radius *= _F32(-2.0)
     np.sqrt(radius, out=radius)
-    sin, cos = _checked(_avx_sincos, u2 * _TWO_PI_F)
+    sin, cos = _checked(_avx_sincos, blocks[:, 8:].ravel() * _TWO_PI_F)
     cos *= radius
     sin *= radius
-    out = np.empty_like(blocks)
-    for half, val in ((out[:, :8], cos), (out[:, 8:], sin)):
-        half[...] = _scale_f32(val, mean, std).reshape(-1, 8)
-    return out.ravel()
+    out[:, :8] = _scale_f32(cos, mean, std).reshape(-1, 8)
+    out[:, 8:] = _scale_f32(sin, mean, std).reshape(-1, 8)
 
 
 def _scale_f32(z: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -338,7 +353,10 @@ def _scale_f64(z: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- glibc-exact float64 functions
-_HAVE_LD = np.finfo(np.longdouble).nmant >= 63
+# x87 80-bit long double (64-bit mantissa) stored in 16 bytes, little-endian: the low 11 mantissa
+# bits beyond float64's 53 tell how close a value is to a float64 rounding midpoint.
+_HAVE_X87 = (np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
+             and np.little_endian)
 
 
 def _math_safe(fn: Any, v: float, fallback: Any) -> float:
@@ -353,39 +371,42 @@ def _per_element(fn: Any, fallback: Any, x: np.ndarray) -> np.ndarray:
     return np.array([_math_safe(fn, v, fallback) for v in x.ravel().tolist()], dtype=_F64).reshape(x.shape)
 
 
-def _libm(x: np.ndarray, math_fn: Any, np_fn: Any, margin: float) -> np.ndarray:
-    """``math_fn`` (glibc) applied elementwise, vectorised.
+def _libm(x: np.ndarray, math_fn: Any, np_fn: Any, margin: int) -> np.ndarray:
+    """``math_fn`` (glibc's float64 function) applied elementwise, vectorised.
 
-    The value is computed in x87 extended precision and rounded; a result whose extended value
-    lies within ``margin`` ulp of a float64 rounding midpoint (where glibc's own sub-0.52-ulp
-    error could round the other way) is recomputed with ``math_fn`` itself."""
+    The value is computed in x87 extended precision and rounded to float64.  Where the extended
+    value lies within ``margin``/2048 ulp of a float64 rounding midpoint (there glibc's own
+    slightly-over-half-ulp error may round the other way) the element is recomputed with
+    ``math_fn`` itself, which is glibc."""
     x = np.asarray(x, _F64)
-    if not _HAVE_LD or x.size < 32:
+    if not _HAVE_X87 or x.size < 32:
         return _per_element(math_fn, np_fn, x)
     with np.errstate(all="ignore"):
-        yl = np_fn(x.astype(np.longdouble))
+        yl = np_fn(x.astype(np.longdouble)).reshape(-1)
         y = yl.astype(_F64)
-        d = (yl - y.astype(np.longdouble)).astype(_F64)
-        nb = np.nextafter(y, np.copysign(np.inf, d))
-        frac = np.abs(d) / np.abs(nb - y)
-        bad = ~(np.abs(frac - 0.5) > margin) | ~np.isfinite(y)
+        low = (yl.view(np.uint64)[0::2] & _U64(0x7FF)).view(np.int64)
+        low -= 1024
+        np.abs(low, out=low)
+        bad = low <= margin
+        bad |= ~(np.abs(y) >= 2.0 ** -1000)     # zero, subnormal, inf, nan: let glibc decide
+        bad &= y != 0
+        bad |= ~np.isfinite(y)
     idx = np.flatnonzero(bad)
     if idx.size:
-        flat = y.reshape(-1)
-        flat[idx] = _per_element(math_fn, np_fn, x.reshape(-1)[idx])
-    return y
+        y[idx] = _per_element(math_fn, np_fn, x.reshape(-1)[idx])
+    return y.reshape(x.shape)
 
 
-def _log(x: np.ndarray) -> np.ndarray:
-    return _libm(x, math.log, np.log, 0.03)
+def _log(x: np.ndarray) -> np.ndarray:    # glibc log: < 0.52 ulp
+    return _libm(x, math.log, np.log, 64)
 
 
-def _exp(x: np.ndarray) -> np.ndarray:
-    return _libm(x, math.exp, np.exp, 0.03)
+def _exp(x: np.ndarray) -> np.ndarray:    # glibc exp: < 0.52 ulp
+    return _libm(x, math.exp, np.exp, 64)
 
 
-def _tan(x: np.ndarray) -> np.ndarray:
-    return _libm(x, math.tan, np.tan, 0.1)
+def _tan(x: np.ndarray) -> np.ndarray:    # glibc tan: measured < 0.57 ulp
+    return _libm(x, math.tan, np.tan, 200)
 
 
 def _log1p(x: np.ndarray) -> np.ndarray:
@@ -414,7 +435,11 @@ class Generator:
 
     # ------------------------------------------------------------------ seeding and state
     def _set_seed(self, seed: int) -> None:
-        self._bitgen.state = {"bit_generator": "MT19937", "state": {"key": _mt_key(seed), "pos": _MT_N}}
+        legacy = getattr(self._bitgen, "_legacy_seeding", None)   # NumPy's C init_genrand
+        if legacy is not None:
+            legacy(seed & 0xFFFFFFFF)
+        else:
+            self._bitgen.state = {"bit_generator": "MT19937", "state": {"key": _mt_key(seed), "pos": _MT_N}}
         self._initial_seed = seed
         self._normal_cache = None
         self._fresh = True
@@ -643,13 +668,14 @@ class Generator:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(float(std))}")
         if mean_t and std_t:
             shape = _broadcast_shape(mean.shape, std.shape)
-            z = self.normal(shape, dt)
-            return z * std.astype(dt) + mean.astype(dt)
-        if mean_t:
-            return self.normal(mean.shape, dt, 0.0, float(std)) + mean.astype(dt)
-        if std_t:
-            return self.normal(std.shape, dt) * std.astype(dt) + dt.type(float(mean))
-        raise TypeError("normal_tensor needs mean or std to be an ndarray; use normal() for numbers")
+            out = self.normal(shape, dt) * std.astype(dt) + mean.astype(dt)
+        elif mean_t:
+            out = self.normal(mean.shape, dt, 0.0, float(std)) + mean.astype(dt)
+        elif std_t:
+            out = self.normal(std.shape, dt) * std.astype(dt) + dt.type(float(mean))
+        else:
+            raise TypeError("normal_tensor needs mean or std to be an ndarray; use normal() for numbers")
+        return np.asarray(out, dtype=dt)
 
     def log_normal(self, shape: Any, np_dtype: Any, mean: float = 1.0, std: float = 2.0) -> np.ndarray:
         """``Tensor.log_normal_(mean, std)``: exp of the scalar-path normal."""
@@ -691,10 +717,10 @@ class Generator:
                 raise RuntimeError("random_full_64_bits_range_kernel_cpu handles only int64, double, float "
                                    "and bfloat16")
             to_inc = _to_inc(dt)
-            _check_bound("from", frm, dt)
             if frm > to_inc:
                 raise RuntimeError("random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' "
                                    f"casted to dtype, but got from={frm} > to_inc={to_inc}")
+            _check_bound("from", frm, dt)
             span = to_inc - frm + 1
         else:
             to = _int64(high)
