@@ -342,8 +342,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
            dtype: Any = None, requires_grad: bool = False, out: Any = None, device: Any = None) -> Tensor:
     g = _gen(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else np.asarray(mean)
-        s = std._data if isinstance(std, Tensor) else np.asarray(std)
+        # a Python-number operand stays a number: torch computes the mixed forms differently
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
         npd = (mean if isinstance(mean, Tensor) else std)._data.dtype
         return _finish(g.normal_tensor(m, s, npd), requires_grad)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
