@@ -24,7 +24,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='mean' instead.")
+    warnings.warn("size_average and reduce args will be deprecated, please use reduction='mean' instead.", stacklevel=2)
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     if not reduce:
