@@ -382,3 +382,26 @@ def test_graph_memory_is_released_after_backward():
     del y, node
     gc.collect()
     assert ref() is None
+
+
+def test_accumulated_gradients_never_alias_each_other():
+    # ember takes over freshly computed gradients instead of copying them (as torch does);
+    # a gradient that reaches two leaves, or the user's own tensor, must still be copied
+    x = ember.ones(3, requires_grad=True)
+    y = ember.ones(3, requires_grad=True)
+    (x + y).sum().backward()
+    assert x.grad is not y.grad
+    x.grad += 1
+    assert y.grad.tolist() == [1.0, 1.0, 1.0]
+    g = ember.full((3,), 2.0)
+    z = ember.ones(3, requires_grad=True)
+    z.backward(g)
+    assert z.grad is not g
+    z.grad.zero_()
+    assert g.tolist() == [2.0, 2.0, 2.0]
+    w = ember.ones(2, 2, requires_grad=True)
+    h = w * 2
+    h.retain_grad()
+    (h * 3).sum().backward()
+    h.grad.zero_()
+    assert w.grad.tolist() == [[6.0, 6.0], [6.0, 6.0]]

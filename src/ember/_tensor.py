@@ -6,6 +6,7 @@ module depends only on the autograd layer and the dtype table.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any, Callable, Iterator
 
@@ -18,6 +19,10 @@ from .autograd import grad_mode
 from .autograd.graph import RemovableHandle
 
 _NP2DT = _dtype._FROM_NP
+# references to a gradient held only by the engine on its way into AccumulateGrad: the node's
+# grads list, its local name, _accumulate's argument, and getrefcount's own argument (the array:
+# the tensor, the local ``d`` and getrefcount's argument)
+_STEAL_REFCOUNT = 4
 
 
 class Size(tuple):
@@ -306,7 +311,15 @@ class Tensor:
         if grad_mode._state.enabled:
             self._grad = g if cur is None else cur + g
         elif cur is None:
-            self._grad = _new(np.array(g._data, copy=True), None, None)
+            d = g._data
+            # take over a freshly computed gradient that nothing else refers to (as torch's
+            # AccumulateGrad does); anything possibly shared (the same tensor sent to two inputs,
+            # the user's own gradient argument, a view) is copied
+            if (not retained and sys.getrefcount(g) <= _STEAL_REFCOUNT and d.base is None
+                    and d.flags.writeable and sys.getrefcount(d) <= 3 and g._meta is None):
+                self._grad = g
+            else:
+                self._grad = _new(np.array(d, copy=True), None, None)
         elif cur._rg:
             self._grad = cur + g
         else:

@@ -195,6 +195,7 @@ def run_backward(
                         if d == 0:
                             push(heap, (-nxt._seq, id(nxt), nxt))
                 continue
+            g = None
             outs = node.apply(grads)
             if node._hooks is not None:
                 for hook in tuple(node._hooks):
@@ -207,6 +208,7 @@ def run_backward(
                 node.release()
             meta = node._in_meta
             nouts = len(outs)
+            gd = None
             for i, (nxt, nr) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
@@ -236,6 +238,8 @@ def run_backward(
                 deps[nxt] = d
                 if d == 0:
                     push(heap, (-nxt._seq, id(nxt), nxt))
+            # drop our references so AccumulateGrad can take over gradients nobody else holds
+            outs = g = gd = None
     finally:
         grad_mode._state.enabled = prev_mode
     if capture is not None:
