@@ -63,3 +63,8 @@ def detach(input: Tensor) -> Tensor:
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]
+from . import linalg  # noqa: E402
+from . import testing  # noqa: E402
+from . import optim  # noqa: E402
+from . import utils  # noqa: E402
+from .serialization import load, save  # noqa: E402

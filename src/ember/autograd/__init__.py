@@ -152,3 +152,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 _ = grad_mode
 
 from .explain import explain  # noqa: E402
+
+__all__ += ["functional", "gradcheck", "gradgradcheck", "GradcheckError"]  # noqa: E402
+from . import functional  # noqa: E402, I001
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

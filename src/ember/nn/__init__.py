@@ -1,8 +1,8 @@
-"""ember.nn: modules, parameters, losses and the functional interface (torch.nn)."""
+"""ember.nn: modules, parameters, layers, losses, init and the functional interface (torch.nn)."""
 
-from . import functional
-from .modules import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Module, MSELoss, NLLLoss
+from . import functional, init, utils
+from .modules import *  # noqa: F403
+from .modules import __all__ as _modules_all
 from .parameter import Parameter
 
-__all__ = ["functional", "Module", "Parameter", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
-           "CrossEntropyLoss", "NLLLoss"]
+__all__ = ["functional", "init", "utils", "Parameter"] + list(_modules_all)

@@ -1,17 +1,39 @@
-"""ember.nn.functional: activations and losses as functions (torch.nn.functional)."""
+"""ember.nn.functional: activations, layers, losses and utilities as functions (torch.nn.functional)."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _new
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
 from ..ops._core import node_class, record
+from ..ops.indexing import where as _where
+from . import _ops
+from ._ops import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    embedding,
+    group_norm,
+    layer_norm,
+    linear,
+    max_pool1d,
+    max_pool2d,
+    pad,
+    prelu,
+)
 
 sigmoid = _pw.sigmoid
 tanh = _pw.tanh
@@ -178,3 +200,541 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         else:
             smooth = smooth.sum() / float(mask._data.sum())
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / C)
+
+
+# ============================================================================ activations
+def relu_(input: Tensor) -> Tensor:
+    return input.relu_()
+
+
+def _maybe_inplace(fn: Any, input: Tensor, inplace: bool, *args: Any) -> Tensor:
+    if not inplace:
+        return fn(input, *args)
+    from ..ops.inplace import apply_inplace
+
+    return apply_inplace(input, fn, *args)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.leaky_relu, input, inplace, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.elu, input, inplace, alpha, 1.0, 1.0)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.elu, input, inplace, _ops._SELU_ALPHA, _ops._SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.elu, input, inplace, alpha, 1.0, 1.0 / alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _ops.gelu(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.silu, input, inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.mish, input, inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    return input / (input.abs() + 1)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(_ops.hardtanh, input, inplace, min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.hardsigmoid, input, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.hardswish, input, inplace)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    return _maybe_inplace(_ops.threshold, input, inplace, threshold, value)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - input.tanh()
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return _ops.softshrink(input, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return _ops.hardshrink(input, lambd)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.dim()
+    if input.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: F811
+    """log(sigmoid(x)) without overflow."""
+    return _ops.log_sigmoid(input)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    if training:
+        raise NotImplementedError("rrelu in training mode is not supported by ember")
+    return leaky_relu(input, (lower + upper) / 2, inplace)
+
+
+# ============================================================================ dropout
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _noise(shape: tuple, p: float, npdtype: Any) -> np.ndarray:
+    from .. import random as _random
+
+    noise = _random.default_generator.bernoulli(1 - p, shape, npdtype)
+    noise = np.asarray(noise, npdtype)
+    noise /= npdtype.type(1 - p)
+    return noise
+
+
+def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, shape: tuple | None) -> Tensor:
+    _check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    x = input._data
+    if p == 1:
+        noise = np.zeros((), x.dtype)
+    else:
+        noise = _noise(x.shape if shape is None else shape, p, x.dtype)
+    if inplace:
+        return input.mul_(_new(noise))
+    return input * _new(noise)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training only)."""
+    return _dropout_impl(input, p, training, inplace, None)
+
+
+def _feature_shape(input: Tensor, batched_dim: int) -> tuple:
+    s = input.shape
+    if input.dim() == batched_dim:
+        return (s[0], s[1]) + (1,) * (len(s) - 2)
+    return (s[0],) + (1,) * (len(s) - 1)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 3))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 4))
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 5))
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    _check_p(p)
+    if p == 0 or not training:
+        return input
+    alpha = 1.7580993408473766
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    from .. import random as _random
+
+    keep = np.asarray(_random.default_generator.bernoulli(1 - p, tuple(input.shape), input._data.dtype),
+                      input._data.dtype)
+    b = ((keep - 1) * (alpha * a) + alpha * a * p).astype(keep.dtype)
+    return input * _new((keep * a).astype(keep.dtype)) + _new(b)
+
+
+# ============================================================================ sparse / utility
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    x = tensor._data
+    if x.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if x.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(x.max()) + 1
+    if x.size and x.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if x.size and x.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _new((x[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
+    return _norm_op(x, p, dim, keepdim)
+
+
+def _norm_grad(n: Any, g: Tensor) -> Tensor:
+    p, dim, keepdim = n.attrs
+    x = n.saved[0]._data
+    r = n.result._data if not keepdim else n.result._data
+    rk = r if keepdim else np.expand_dims(r, dim)
+    gk = g._data if keepdim else np.expand_dims(g._data, dim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if p == 2:
+            d = x / rk
+        elif p == 1:
+            d = np.sign(x)
+        elif p == math.inf:
+            d = np.sign(x) * (np.abs(x) == rk) / np.maximum((np.abs(x) == rk).sum(dim, keepdims=True), 1)
+        else:
+            d = x * np.abs(x) ** (p - 2) / rk ** (p - 1)
+    d = np.where(rk == 0, 0, d)
+    return _new((gk * d).astype(x.dtype))
+
+
+NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1)
+
+
+def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
+    x = input._data
+    d = dim % x.ndim if x.ndim else 0
+    if p == 2:
+        r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
+    elif p == 1:
+        r = np.abs(x).sum(axis=d, keepdims=keepdim)
+    elif p == math.inf:
+        r = np.abs(x).max(axis=d, keepdims=keepdim)
+    elif p == 0:
+        r = (x != 0).sum(axis=d, keepdims=keepdim)
+    else:
+        r = (np.abs(x) ** p).sum(axis=d, keepdims=keepdim) ** (1.0 / p)
+    return record(NormBackward1, np.asarray(r, x.dtype), (input,), (input,), save_result=True, attrs=(p, d, keepdim))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    denom = _norm_op(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    nd = max(x1.dim(), x2.dim())
+    return _norm_op(x1 - x2 + eps, p, nd - 1 if nd else 0, keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    w12 = (x1 * x2).sum(dim)
+    n1 = _norm_op(x1, 2, dim)
+    n2 = _norm_op(x2, 2, dim)
+    return w12 / (n1 * n2).clamp_min(eps)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    attn = query.matmul(key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        mask = np.tril(np.ones((L, S), bool))
+        attn = attn.masked_fill(_new(~mask), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            attn = attn.masked_fill(_new(np.broadcast_to(~attn_mask._data, attn.shape)), float("-inf"))
+        else:
+            attn = attn + attn_mask
+    attn = _red.softmax(attn, -1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)
+
+
+def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> np.ndarray:
+    s = (1.0 / scale) if scale is not None else in_size / out_size
+    idx = np.floor(np.arange(out_size, dtype=np.float32) * np.float32(s)).astype(np.int64)
+    return np.minimum(idx, in_size - 1)
+
+
+def _interp_linear(in_size: int, out_size: int, scale: float | None, align: bool) -> tuple:
+    if align:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        src = np.arange(out_size, dtype=np.float64) * s
+    else:
+        s = (1.0 / scale) if scale is not None else in_size / out_size
+        src = (np.arange(out_size, dtype=np.float64) + 0.5) * s - 0.5
+        src = np.maximum(src, 0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
+    i1 = np.minimum(i0 + 1, in_size - 1)
+    lam = src - i0
+    return i0, i1, lam
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    nsp = input.dim() - 2
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if mode in ("nearest", "area") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    in_sizes = input.shape[2:]
+    if size is not None:
+        out_sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nsp
+        scales = (None,) * nsp
+    else:
+        sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
+        out_sizes = tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, sf))
+        scales = (None,) * nsp if recompute_scale_factor else sf
+    out = input
+    if mode == "nearest":
+        for i in range(nsp):
+            idx = _interp_nearest_index(in_sizes[i], out_sizes[i], scales[i])
+            out = out.index_select(2 + i, _new(idx))
+        return out
+    if mode in ("linear", "bilinear", "trilinear"):
+        align = bool(align_corners)
+        for i in range(nsp):
+            i0, i1, lam = _interp_linear(in_sizes[i], out_sizes[i], scales[i], align)
+            shape = [1] * input.dim()
+            shape[2 + i] = out_sizes[i]
+            lam_t = _new(lam.astype(input._data.dtype).reshape(shape))
+            a = out.index_select(2 + i, _new(i0))
+            b = out.index_select(2 + i, _new(i1))
+            out = a * (1 - lam_t) + b * lam_t
+        return out
+    raise NotImplementedError(f"interpolate mode '{mode}' is not supported by ember")
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+# ============================================================================ more losses
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _red_arg(size_average: Any, reduce: Any, reduction: str) -> str:
+    r = _legacy_reduction(size_average, reduce, reduction)
+    if r not in ("none", "mean", "sum"):
+        raise ValueError(f"{r} is not a valid value for reduction")
+    return r
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """mean(|input - target|) (or 'sum' / 'none')."""
+    _check_same_size(input, target, "l1_loss")
+    reduction = _red_arg(size_average, reduce, reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    _check_same_size(input, target, "smooth_l1_loss")
+    reduction = _red_arg(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _ops.smooth_l1(input, target, reduction, beta, False)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    _check_same_size(input, target, "huber_loss")
+    _red_arg(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _ops.smooth_l1(input, target, reduction, delta, True)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.", stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        pos = target > 0
+        safe = _where(pos, target, 1.0)
+        loss = _where(pos, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            st = t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t)
+        st = np.where(t > 1, st, 0).astype(t.dtype)
+        loss = loss + _new(st)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    if not isinstance(var, Tensor):
+        var = _new(np.full(input.shape, var, input._data.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if np.any(var._data < 0):
+        raise ValueError("var has negative entry/entries")
+    var = var.clone()
+    np.maximum(var._data, eps, out=var._data)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                        size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    out_margin = _where(target != 1, (margin - input).clamp_min(0), 0.0)
+    out_self = _where(target != -1, input, 0.0)
+    return _reduce(out_margin + out_self, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    return _reduce(softplus(-target * input), reduction)
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
+                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    EPS = 1e-12
+    d = input1.dim() - 1
+    prod = (input1 * input2).sum(d)
+    m1 = (input1 * input1).sum(d) + EPS
+    m2 = (input2 * input2).sum(d) + EPS
+    cos = prod / (m1 * m2).sqrt()
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    out = _where(target == 1, pos, 0.0) + _where(target == -1, neg, 0.0)
+    return _reduce(out, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
+                        eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
+                        reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_pn = pairwise_distance(positive, negative, p, eps)
+        d_an = _pw.minimum(d_an, d_pn)
+    return _reduce((d_ap - d_an + margin).clamp_min(0), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(input.dim() - 1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    reduction = _red_arg(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    t = target.reshape(-1)
+    C = x.shape[1]
+    xt = x.gather(1, t.unsqueeze(1))
+    z = (margin - xt + x).clamp_min(0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight.index_select(0, t).unsqueeze(1)
+    mask = _new(np.arange(C)[None, :] != t._data[:, None])
+    loss = _where(mask, z, 0.0).sum(1) / C
+    if input.dim() != 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    from ._ctc import ctc_loss as _ctc
+
+    return _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    O, I1, I2 = weight.shape
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, I1)
+    x2 = input2.reshape(-1, I2)
+    z = x1.matmul(weight.permute(1, 0, 2).reshape(I1, O * I2)).reshape(-1, O, I2)
+    out = (z * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(lead + (O,))

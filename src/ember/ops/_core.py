@@ -23,7 +23,9 @@ _SCALARS = (int, float, bool, complex)
 
 
 def _camel(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+    # torch capitalizes each word and any letter that follows a digit (log1p -> Log1P)
+    out = "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+    return "".join(c.upper() if i and out[i - 1].isdigit() else c for i, c in enumerate(out))
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,

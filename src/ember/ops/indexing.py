@@ -266,7 +266,9 @@ def _scatter_add_np(shape: tuple, dim: int, idx: np.ndarray, src: np.ndarray, dt
 
 
 ScatterAddBackward0 = node_class(
-    "scatter_add", lambda n, g: gather(g, n.attrs[0], n.attrs[1]), "grad gathered at the index")
+    "scatter_add", lambda n, g: (gather(g, n.attrs[0], n.attrs[1]),) if len(n.needs) == 1 else (
+        g if n.needs[0] else None, _pad_to(gather(g, n.attrs[0], n.attrs[1]), n._in_meta[1][0]) if n.needs[1] else None),
+    "grad, grad gathered at the index")
 GatherBackward0 = node_class(
     "gather", lambda n, g: record(ScatterAddBackward0,
                                   _scatter_add_np(n._in_meta[0][0], n.attrs[0], n.attrs[1]._data, g._data, g._data.dtype),
@@ -333,3 +335,412 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     return record(MaskedFillBackward0, res, inputs, attrs=mask)
 
 
+
+
+# =========================================================================== scatter / index_* / masked_* / take
+def _index_arg(index: Any, name: str) -> np.ndarray:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return idx
+
+
+def _check_scatter(x: np.ndarray, d: int, idx: np.ndarray, src: np.ndarray | None, name: str) -> None:
+    if idx.ndim != x.ndim and not (idx.size == 0 or (x.ndim == 0 and idx.ndim <= 1)):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    for k in range(idx.ndim):
+        if k != d and x.ndim and idx.shape[k] > x.shape[k]:
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart from dimension {d}"
+                + (f" and to be no larger size than src {list(src.shape)}" if src is not None else ""))
+        if src is not None and src.ndim and idx.shape[k] > src.shape[k]:
+            raise RuntimeError(
+                f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart from dimension {d}"
+                f" and to be no larger size than src {list(src.shape)}")
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+
+
+def _grid(idx: np.ndarray, d: int) -> tuple:
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[d] = idx
+    return tuple(grid)
+
+
+def _src_part(src: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return src[tuple(slice(0, s) for s in idx.shape)]
+
+
+def _scatter_prep(input: Tensor, dim: int, index: Tensor, src: Any, name: str) -> tuple:
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    idx = _index_arg(index, name)
+    s = src._data if isinstance(src, Tensor) else None
+    if s is not None and s.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    _check_scatter(x, d, idx, s, name)
+    return x, d, idx, s
+
+
+ScatterBackward0 = node_class(
+    "scatter", lambda n, g: (g.scatter(n.attrs[0], n.attrs[1], 0.0) if n.needs[0] else None,
+                             _pad_to(g.gather(n.attrs[0], n.attrs[1]), n._in_meta[1][0]) if n.needs[1] else None),
+    "grad with zeros at the index, grad gathered at the index")
+ScatterBackward1 = node_class("scatter", lambda n, g: g.scatter(n.attrs[0], n.attrs[1], 0.0),
+                              "grad with zeros at the index", suffix=1)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
+    """Write ``src`` (a tensor or a scalar ``value``) into a copy of ``input`` at ``index`` along ``dim``."""
+    if src is None:
+        src = value
+    x, d, idx, s = _scatter_prep(input, dim, index, src, "scatter")
+    res = x.copy()
+    if idx.size:
+        v = _src_part(s, idx) if s is not None else np.asarray(src, dtype=x.dtype)
+        if reduce is None:
+            res[_grid(idx, d)] = v
+        elif reduce == "add":
+            np.add.at(res, _grid(idx, d), v)
+        elif reduce == "multiply":
+            np.multiply.at(res, _grid(idx, d), v)
+        else:
+            raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    if s is not None:
+        return record(ScatterBackward0, res, (input, src), attrs=(d, index))
+    return record(ScatterBackward1, res, (input,), attrs=(d, index))
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Add ``src`` into a copy of ``input`` at ``index`` along ``dim`` (repeated indices accumulate)."""
+    x, d, idx, s = _scatter_prep(input, dim, index, src, "scatter_add")
+    res = x.copy()
+    if idx.size:
+        np.add.at(res, _grid(idx, d), _src_part(s, idx))
+    return record(ScatterAddBackward0, res, (input, src), attrs=(d, index))
+
+
+def _scatter_reduce_grad(n: Any, g: Tensor) -> tuple:
+    d, index, reduce, include_self, counts = n.attrs
+    x, src = n.saved[0], n.saved[1]
+    idx = index._data
+    gs = gx = None
+    if reduce == "sum":
+        gx = g if include_self else g.scatter(d, index, 0.0)
+        gs = g.gather(d, index)
+    elif reduce == "mean":
+        c = _new(counts)
+        gx = g / c if include_self else g.scatter(d, index, 0.0)
+        gs = (g / c).gather(d, index)
+    elif reduce in ("amax", "amin"):
+        r = n.result._data
+        if include_self:
+            xs = x._data == r
+        else:  # positions nothing was scattered into keep self's value
+            xs = np.ones(r.shape, bool)
+            if idx.size:
+                xs[_grid(idx, d)] = False
+        ss = _src_part(src._data, idx) == np.take_along_axis(r, idx, d) if idx.size else np.zeros(idx.shape, bool)
+        cnt = xs.astype(r.dtype)
+        if idx.size:
+            np.add.at(cnt, _grid(idx, d), ss.astype(r.dtype))
+        gd = g / _new(np.maximum(cnt, 1))
+        gx = gd * _new(xs)
+        gs = gd.gather(d, index) * _new(ss)
+    elif reduce == "prod":
+        if (x._data == 0).any() or (src._data == 0).any():
+            raise RuntimeError("ember: the gradient of scatter_reduce(reduce='prod') is not implemented for inputs with zeros")
+        gr = g * n.result
+        gx = gr / x if include_self else g.scatter(d, index, 0.0)
+        sp = src if src._data.shape == idx.shape else src[tuple(slice(0, k) for k in idx.shape)]
+        gs = gr.gather(d, index) / sp
+    if gs is not None and src._data.shape != idx.shape:
+        gs = _pad_to(gs, src._data.shape)
+    return (gx if n.needs[0] else None, gs if n.needs[1] else None)
+
+
+def _pad_to(t: Tensor, shape: tuple) -> Tensor:
+    """Zero-pad ``t`` at the end of each dim to ``shape`` (differentiably)."""
+    from .shape import cat
+
+    for k, s in enumerate(shape):
+        have = t._data.shape[k]
+        if have < s:
+            zshape = list(t._data.shape)
+            zshape[k] = s - have
+            t = cat([t, _new(np.zeros(zshape, t._data.dtype))], k)
+    return t
+
+
+ScatterReduceBackward0 = node_class("scatter_reduce", _scatter_reduce_grad, "per-reduction gradient routing")
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:
+    """Reduce ``src`` into a copy of ``input`` at ``index`` with 'sum', 'prod', 'mean', 'amax' or 'amin'."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    x, d, idx, s = _scatter_prep(input, dim, index, src, "scatter_reduce")
+    res = x.copy()
+    g = _grid(idx, d) if idx.size else None
+    v = _src_part(s, idx) if idx.size else None
+    counts = np.ones(x.shape, x.dtype) if include_self else np.zeros(x.shape, x.dtype)
+    if g is not None:
+        np.add.at(counts, g, 1)
+        if not include_self:
+            touched = np.zeros(x.shape, bool)
+            touched[g] = True
+            init = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min,
+                    "amin": np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max}[reduce]
+            res[touched] = init
+        if reduce in ("sum", "mean"):
+            np.add.at(res, g, v)
+        elif reduce == "prod":
+            np.multiply.at(res, g, v)
+        elif reduce == "amax":
+            np.maximum.at(res, g, v)
+        else:
+            np.minimum.at(res, g, v)
+        if reduce == "mean":
+            c = np.maximum(counts, 1)
+            res = (res / c).astype(x.dtype) if x.dtype.kind == "f" else res // c.astype(x.dtype)
+    return record(ScatterReduceBackward0, res, (input, src), (input, src), save_result=True,
+                  attrs=(d, index, reduce, include_self, np.maximum(counts, 1)))
+
+
+def _index_dim_prep(input: Tensor, dim: int, index: Tensor, name: str) -> tuple:
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}_(): Expected dtype int32/int64 for index")
+    if idx.ndim > 1:
+        raise IndexError(f"{name}_(): Index is supposed to be a vector")
+    idx = idx.reshape(-1)
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise IndexError("index out of range in self" if name == "index_select" else
+                         f"{name}(): index {bad} is out of bounds for dimension {d} with size {n}")
+    return x, d, idx
+
+
+def _dim_key(d: int, idx: np.ndarray) -> tuple:
+    return (slice(None),) * d + (idx,)
+
+
+IndexAddBackward0 = node_class(
+    "index_add", lambda n, g: (g if n.needs[0] else None,
+                               _maybe_scale(g.index_select(n.attrs[0], n.attrs[1]), n.attrs[2]).reshape(n._in_meta[1][0])
+                               if n.needs[1] else None),
+    "grad, grad.index_select(dim, index) * alpha")
+
+
+def _maybe_scale(t: Tensor, alpha: Any) -> Tensor:
+    return t if alpha == 1 else t * alpha
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """Add ``alpha * source`` into a copy of ``input`` at positions ``index`` along ``dim``."""
+    x, d, idx = _index_dim_prep(input, dim, index, "index_add")
+    s = source._data
+    if s.dtype != x.dtype:
+        raise RuntimeError(f"index_add_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type")
+    res = x.copy()
+    expected = x.shape[:d] + (idx.size,) + x.shape[d + 1:] if x.ndim else (idx.size,)
+    if s.shape != expected and not (s.ndim == 0 and idx.size == 1):
+        raise RuntimeError(f"index_add_(): Source/destination tensor must have same slice shapes. Destination slice "
+                           f"shape: {list(x.shape)} at dimension {d} and source slice shape: {list(s.shape)} at dimension {d}.")
+    if x.ndim:
+        np.add.at(res, _dim_key(d, idx), (s.reshape(expected)) * alpha if alpha != 1 else s.reshape(expected))
+    else:
+        res = res + s.reshape(()) * alpha
+    return record(IndexAddBackward0, np.asarray(res, x.dtype), (input, source), attrs=(d, _new(idx), alpha))
+
+
+IndexCopyBackward0 = node_class(
+    "index_copy", lambda n, g: (g.index_fill(n.attrs[0], n.attrs[1], 0.0) if n.needs[0] else None,
+                                g.index_select(n.attrs[0], n.attrs[1]).reshape(n._in_meta[1][0]) if n.needs[1] else None),
+    "grad with zeros at the index, grad.index_select(dim, index)")
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """Copy ``source`` into a copy of ``input`` at positions ``index`` along ``dim``."""
+    x, d, idx = _index_dim_prep(input, dim, index, "index_copy")
+    res = x.copy()
+    expected = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
+    res[_dim_key(d, idx)] = source._data.reshape(expected).astype(x.dtype, copy=False)
+    return record(IndexCopyBackward0, res, (input, source), attrs=(d, _new(idx)))
+
+
+IndexFillBackward0 = node_class("index_fill", lambda n, g: g.index_fill(n.attrs[0], n.attrs[1], 0.0),
+                                "grad with zeros at the index")
+IndexFillBackward1 = node_class(
+    "index_fill", lambda n, g: (g.index_fill(n.attrs[0], n.attrs[1], 0.0) if n.needs[0] else None,
+                                g.index_select(n.attrs[0], _new(np.unique(n.attrs[1]._data))).sum() if n.needs[1] else None),
+    "grad with zeros at the index, sum of grad at the index", suffix=1)
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """Fill the slices ``index`` along ``dim`` of a copy of ``input`` with ``value``."""
+    x, d, idx = _index_dim_prep(input, dim, index, "index_fill")
+    res = x.copy()
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        if x.ndim:
+            res[_dim_key(d, idx)] = value._data
+        elif idx.size:
+            res[...] = value._data
+        return record(IndexFillBackward1, res, (input, value), attrs=(d, _new(idx)))
+    if x.ndim:
+        res[_dim_key(d, idx)] = value
+    elif idx.size:
+        res[...] = value
+    return record(IndexFillBackward0, res, (input,), attrs=(d, _new(idx)))
+
+
+_IndexPutAccBackward = node_class(
+    "index_put", lambda n, g: (g if n.needs[0] else None, g[n.attrs] if n.needs[1] else None),
+    "grad, grad read at the index")
+
+
+def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` with ``values`` written (or, with ``accumulate``, added) at ``indices``."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    key = tuple(_np_index(k) for k in indices)
+    x = input._data
+    v = values._data if isinstance(values, Tensor) else np.asarray(values)
+    if v.dtype != x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got {input.dtype.name.capitalize()} "
+                           f"for the destination and {_dtype_name(v)} for the source.")
+    res = x.copy()
+    try:
+        if accumulate:
+            np.add.at(res, key, np.broadcast_to(v, res[key].shape))
+        else:
+            res[key] = v
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(res[key].shape)}") from None
+    cls = _IndexPutAccBackward if accumulate else IndexPutBackward0
+    return record(cls, res, (input, values if isinstance(values, Tensor) else None), attrs=key)
+
+
+def _dtype_name(a: np.ndarray) -> str:
+    from .._dtype import _FROM_NP
+
+    return _FROM_NP[a.dtype].name.capitalize()
+
+
+MaskedSelectBackwardBackward0 = _embed_cls("masked_select_backward")
+
+
+def _mask_broadcast(x: np.ndarray, m: np.ndarray, name: str) -> tuple:
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{name}: expected BoolTensor for mask")
+    try:
+        shp = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        from ._core import broadcast_shape_error
+
+        raise broadcast_shape_error(m.shape, x.shape) from None
+    return shp, np.broadcast_to(m, shp)
+
+
+MaskedSelectBackward0 = node_class(
+    "masked_select", lambda n, g: _embed(g, (n.attrs[0], n._in_meta[0][1]), n.attrs[1], MaskedSelectBackwardBackward0),
+    "grad scattered into zeros where mask")
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``input`` where ``mask`` (broadcast) is True, as a 1-D tensor."""
+    x = input._data
+    shp, mb = _mask_broadcast(x, mask._data, "masked_select")
+    res = np.broadcast_to(x, shp)[mb]
+    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, np.ascontiguousarray(mb)))
+
+
+def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:
+    mb, count = n.attrs
+    gx = gs = None
+    if n.needs[0]:
+        gx = where(_new(mb), 0.0, g)
+    if n.needs[1]:
+        shape = n._in_meta[1][0]
+        total = int(np.prod(shape))
+        sel = g[_new(mb)]
+        if total > count:
+            from .shape import cat
+
+            sel = cat([sel, _new(np.zeros(total - count, g._data.dtype))])
+        gs = sel.reshape(shape)
+    return gx, gs
+
+
+MaskedScatterBackward0 = node_class("masked_scatter", _masked_scatter_grads,
+                                    "grad with zeros where mask, grad read where mask into source's leading elements")
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """Copy the leading elements of ``source`` into ``input`` where ``mask`` is True (row-major order)."""
+    x = input._data
+    shp, mb = _mask_broadcast(x, mask._data, "masked_scatter_")
+    if source._data.dtype != x.dtype:
+        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got {input.dtype.name.capitalize()}"
+                           f" and {source.dtype.name.capitalize()}")
+    count = int(mb.sum())
+    src = source._data.reshape(-1)
+    if src.size < count:
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
+    res = np.array(np.broadcast_to(x, shp))
+    res[mb] = src[:count]
+    return record(MaskedScatterBackward0, res, (input, source), attrs=(np.ascontiguousarray(mb), count))
+
+
+TakeBackward0 = node_class(
+    "take", lambda n, g: _embed(g, ((int(np.prod(n._in_meta[0][0])),), n._in_meta[0][1]), n.attrs,
+                                IndexBackwardBackward0, accumulate=True).reshape(n._in_meta[0][0]),
+    "grad summed into the taken (flattened) positions")
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``input`` at ``index`` (result has ``index``'s shape)."""
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError("take(): Expected a long tensor for index, but got " + _dtype_name(idx))
+    x = input._data
+    n = x.size
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    key = np.where(idx < 0, idx + n, idx)
+    return record(TakeBackward0, x.reshape(-1)[key], (input,), attrs=key)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """Values at ``indices`` along ``dim`` (flattened when dim is None), broadcasting the other dims."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    x, idx = input._data, indices._data
+    if x.ndim != idx.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {x.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
+    d = wrap_dim(dim, x.ndim)
+    xs, ish = list(x.shape), list(idx.shape)
+    xs[d] = ish[d] = 1
+    b = list(np.broadcast_shapes(tuple(xs), tuple(ish)))
+    bi, bx = list(b), list(b)
+    bi[d], bx[d] = idx.shape[d], x.shape[d]
+    inp = input if tuple(bx) == x.shape else input.expand(bx)
+    ind = indices if tuple(bi) == idx.shape else indices.expand(bi)
+    return gather(inp, d, ind)

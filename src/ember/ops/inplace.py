@@ -19,8 +19,9 @@ from .reduction import _LEGACY_NAMES
 
 
 def _old_self(self: Tensor) -> Tensor:
-    # a stand-in carrying self's history (and its data, which saved-value checks then guard)
-    old = _new(self._data, None, self._vc)
+    # a stand-in carrying self's history and a copy of its current value: a derivative that
+    # saved the input needs the value from before the write (torch clones it the same way)
+    old = _new(self._data.copy(), None, None)
     old._rg, old.grad_fn, old._out_nr, old._accum = self._rg, self.grad_fn, self._out_nr, self._accum
     return old
 
@@ -99,3 +100,29 @@ def make_inplace(fn: Callable) -> Callable:
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`{fn.__name__}`."
     return method
+
+
+def _random_fill(self: Tensor, arr: np.ndarray) -> Tensor:
+    check_inplace(self)
+    if self._rg and self.grad_fn is not None and _state.enabled:
+        const = _new(arr.astype(self._data.dtype))
+        return apply_inplace(self, lambda s: s * 0 + const)
+    self._data[...] = arr
+    self._vc[0] += 1
+    return self
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples from U(a, b), from ember's torch-compatible generator."""
+    from .creation import _gen
+
+    u = _gen(generator).uniform(self._data.shape, self._data.dtype)
+    return _random_fill(self, u * (b - a) + a if (a, b) != (0.0, 1.0) else u)
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples from N(mean, std^2)."""
+    from .creation import _gen
+
+    z = _gen(generator).normal(self._data.shape, self._data.dtype)
+    return _random_fill(self, z * std + mean if (mean, std) != (0.0, 1.0) else z)

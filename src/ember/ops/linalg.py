@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._core import node_class, record
+from ._core import node_class, record, wrap_dim
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g.mm(n.saved[1].t()) if n.needs[0] else None, n.saved[0].t().mm(g) if n.needs[1] else None),
@@ -22,11 +22,27 @@ BmmBackward0 = node_class(
     "bmm", lambda n, g: (g.bmm(n.saved[1].transpose(1, 2)) if n.needs[0] else None,
                          n.saved[0].transpose(1, 2).bmm(g) if n.needs[1] else None),
     "grad @ mat2^T, self^T @ grad (per batch)")
+def _bmatmul_grads(n, g):
+    a, b = n.saved
+    a1 = a.unsqueeze(0) if a.ndim == 1 else a
+    b1 = b.unsqueeze(-1) if b.ndim == 1 else b
+    g1 = g.unsqueeze(-2) if a.ndim == 1 else g
+    g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
+    ga = gb = None
+    if n.needs[0]:
+        ga = g1.matmul(b1.mT)
+        if a.ndim == 1:
+            ga = ga.squeeze(-2)
+    if n.needs[1]:
+        gb = a1.mT.matmul(g1)
+        if b.ndim == 1:
+            gb = gb.squeeze(-1)
+    return ga, gb
+
+
 # torch shows broadcast batched matmul as a reshape of a bmm; ember computes it in one node
 UnsafeViewBackward0 = node_class(
-    "_unsafe_view", lambda n, g: (g.matmul(n.saved[1].mT) if n.needs[0] else None,
-                                  n.saved[0].mT.matmul(g) if n.needs[1] else None),
-    "grad @ other^T, self^T @ grad (summed over broadcast batches)")
+    "_unsafe_view", _bmatmul_grads, "grad @ other^T, self^T @ grad (summed over broadcast batches)")
 
 
 def _same_dtype(a: Tensor, b: Tensor, name: str) -> tuple:
@@ -119,11 +135,6 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
-    if na == 1 or nb == 1:
-        x = input.unsqueeze(0) if na == 1 else input
-        y = other.unsqueeze(-1) if nb == 1 else other
-        r = matmul(x, y)
-        return r.squeeze(-2) if na == 1 else r.squeeze(-1)
     try:
         out = np.matmul(a, b)
     except ValueError:
@@ -143,3 +154,315 @@ def _batch(a: np.ndarray, b: np.ndarray) -> int:
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
+
+
+# =========================================================================== fused products
+def _mat_args(*ts: Tensor, name: str) -> list:
+    for t in ts:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensor arguments, got {type(t).__name__}")
+    dt = ts[0]._data.dtype
+    for t in ts[1:]:
+        if t._data.dtype != dt:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_dt_name(ts[0]._data)} != {_dt_name(t._data)}")
+    return [t._data for t in ts]
+
+
+def _scaled(t, k):
+    return t if k == 1 else t * k
+
+
+AddmmBackward0 = node_class(
+    "addmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
+                           _scaled(g.mm(n.saved[1].t()), n.attrs[1]) if n.needs[1] else None,
+                           _scaled(n.saved[0].t().mm(g), n.attrs[1]) if n.needs[2] else None),
+    "grad * beta, alpha * grad @ mat2^T, alpha * mat1^T @ grad")
+
+
+def _add_scaled(c: np.ndarray, prod: np.ndarray, beta, alpha) -> np.ndarray:
+    p = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        return np.broadcast_to(np.zeros((), prod.dtype), prod.shape) + p
+    return (c if beta == 1 else c * beta) + p
+
+
+def _check_bcast(c: np.ndarray, shape: tuple, name: str) -> None:
+    try:
+        if np.broadcast_shapes(c.shape, shape) != tuple(shape):
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1] if shape else 1}) must match the existing size "
+                           f"({c.shape[-1] if c.ndim else 1}) at non-singleton dimension {len(shape) - 1}.  Target sizes: "
+                           f"{list(shape)}.  Tensor sizes: {list(c.shape)}") from None
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2)."""
+    c, a, b = _mat_args(input, mat1, mat2, name="addmm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor" if a.ndim != 2 else f"mat2 must be a matrix, got {b.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _check_bcast(c, (a.shape[0], b.shape[1]), "addmm")
+    res = _add_scaled(c, a @ b, beta, alpha)
+    return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2), (mat1, mat2), attrs=(beta, alpha))
+
+
+AddmvBackward0 = node_class(
+    "addmv", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
+                           _scaled(g.unsqueeze(1) * n.saved[1], n.attrs[1]) if n.needs[1] else None,
+                           _scaled(n.saved[0].t().mv(g), n.attrs[1]) if n.needs[2] else None),
+    "grad * beta, alpha * outer(grad, vec), alpha * mat^T @ grad")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    c, a, v = _mat_args(input, mat, vec, name="addmv")
+    if a.ndim != 2 or v.ndim != 1 or a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({c.shape[0] if c.ndim else 1}), mat ({a.shape[0]}x{a.shape[-1]}), vec ({v.shape[0]})")
+    _check_bcast(c, (a.shape[0],), "addmv")
+    return record(AddmvBackward0, np.asarray(_add_scaled(c, a @ v, beta, alpha)), (input, mat, vec), (mat, vec),
+                  attrs=(beta, alpha))
+
+
+BaddbmmBackward0 = node_class(
+    "baddbmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
+                             _scaled(g.bmm(n.saved[1].transpose(1, 2)), n.attrs[1]) if n.needs[1] else None,
+                             _scaled(n.saved[0].transpose(1, 2).bmm(g), n.attrs[1]) if n.needs[2] else None),
+    "grad * beta, alpha * grad @ batch2^T, alpha * batch1^T @ grad")
+
+
+def _bmm_check(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] but got: "
+            f"[{b.shape[0]}, {b.shape[1]}].")
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), per batch."""
+    c, a, b = _mat_args(input, batch1, batch2, name="baddbmm")
+    _bmm_check(a, b)
+    _check_bcast(c, (a.shape[0], a.shape[1], b.shape[2]), "baddbmm")
+    return record(BaddbmmBackward0, np.asarray(_add_scaled(c, np.matmul(a, b), beta, alpha)), (input, batch1, batch2),
+                  (batch1, batch2), attrs=(beta, alpha))
+
+
+AddbmmBackward0 = node_class(
+    "addbmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
+                            _scaled(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape).bmm(n.saved[1].transpose(1, 2)),
+                                    n.attrs[1]) if n.needs[1] else None,
+                            _scaled(n.saved[0].transpose(1, 2).bmm(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape)),
+                                    n.attrs[1]) if n.needs[2] else None),
+    "grad * beta, alpha * grad @ batch2^T, alpha * batch1^T @ grad")
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
+    c, a, b = _mat_args(input, batch1, batch2, name="addbmm")
+    _bmm_check(a, b)
+    _check_bcast(c, (a.shape[1], b.shape[2]), "addbmm")
+    return record(AddbmmBackward0, np.asarray(_add_scaled(c, np.matmul(a, b).sum(0), beta, alpha)),
+                  (input, batch1, batch2), (batch1, batch2), attrs=(beta, alpha))
+
+
+TraceBackward0 = node_class("trace", lambda n, g: g * _eye_like(n._in_meta[0]), "grad * eye")
+
+
+def _eye_like(meta):
+    from .._tensor import _new
+
+    shape, npd = meta
+    return _new(np.eye(shape[0], shape[1], dtype=npd))
+
+
+def trace(input: Tensor) -> Tensor:
+    x = input._data
+    if x.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(x.ndim))
+    return record(TraceBackward0, np.asarray(np.trace(x)), (input,))
+
+
+VdotBackward0 = node_class(
+    "vdot", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "grad * other, grad * self")
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """The dot product of 1-D tensors (conjugating the first, for complex ones)."""
+    r = dot(input, other)
+    return record(VdotBackward0, r._data, (input, other), (input, other)) if r.grad_fn is not None else r
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Contract ``dims`` (a count, or two lists of dims) of ``a`` with those of ``b``."""
+    na, nb = a.ndim, b.ndim
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        ca, cb = list(range(na - dims, na)), list(range(dims))
+    else:
+        if isinstance(dims, Tensor):
+            dims = dims.tolist()
+        ca, cb = dims
+        ca = [ca] if isinstance(ca, int) else list(ca)
+        cb = [cb] if isinstance(cb, int) else list(cb)
+        ca, cb = [d % na for d in ca], [d % nb for d in cb]
+    if len(ca) != len(cb):
+        raise RuntimeError("both dimension lists should have same length")
+    for x, y in zip(ca, cb):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} "
+                               f"and second has size {b.shape[y]} in dim {y}")
+    fa = [d for d in range(na) if d not in ca]
+    fb = [d for d in range(nb) if d not in cb]
+    k = int(np.prod([a.shape[d] for d in ca])) if ca else 1
+    ma = a.permute(fa + ca).reshape(-1, k) if na else a.reshape(1, 1)
+    mb = b.permute(cb + fb).reshape(k, -1) if nb else b.reshape(1, 1)
+    r = ma.mm(mb)
+    return r.reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product."""
+    from .shape import UnsafeViewBackward0 as _UV
+
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape)) if input.ndim < nd else input
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape)) if other.ndim < nd else other
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    ia, ib = [], []
+    for x, y in zip(sa, sb):
+        ia += [x, 1]
+        ib += [1, y]
+    p = a.reshape(ia) * b.reshape(ib)
+    return record(_UV, p._data.reshape([x * y for x, y in zip(sa, sb)]), (p,))
+
+
+LinalgCrossBackward0 = node_class(
+    "linalg_cross", lambda n, g: (cross(n.saved[1], g, dim=n.attrs) if n.needs[0] else None,
+                                  cross(g, n.saved[0], dim=n.attrs) if n.needs[1] else None),
+    "other x grad, grad x self")
+
+
+def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
+    """The 3-vector cross product along ``dim`` (the first dim of size 3 when None, as torch.cross does)."""
+    a, b = input._data, other._data
+    shp = np.broadcast_shapes(a.shape, b.shape)
+    if dim is None:
+        dims = [i for i, s in enumerate(shp) if s == 3]
+        if not dims:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = dims[0]
+    d = wrap_dim(dim, len(shp))
+    if shp[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[d] if a.ndim > d else 1} "
+                           f"and {b.shape[d] if b.ndim > d else 1}")
+    res = np.cross(np.broadcast_to(a, shp), np.broadcast_to(b, shp), axis=d)
+    return record(LinalgCrossBackward0, np.asarray(res, np.result_type(a, b)), (input, other), (input, other), attrs=d)
+
+
+# --------------------------------------------------------------------------- einsum
+EinsumBackward0 = node_class("einsum", lambda n, g: _einsum_grads(n, g), "each operand: einsum of grad with the others")
+
+
+def _parse_einsum(eq: str, shapes: list) -> tuple:
+    eq = eq.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs, out = eq, None
+    subs = lhs.split(",")
+    if len(subs) != len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation" if len(shapes) > len(subs)
+                           else "einsum(): fewer operands were provided than specified in the equation")
+    # expand '...' into fresh capital letters
+    used = set(eq)
+    free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    ell_n = 0
+    for s, shp in zip(subs, shapes):
+        if "..." in s:
+            ell_n = max(ell_n, len(shp) - (len(s) - 3))
+    ell = "".join(free[:ell_n])
+    new = []
+    for s, shp in zip(subs, shapes):
+        if "..." in s:
+            k = len(shp) - (len(s) - 3)
+            s = s.replace("...", ell[ell_n - k:] if k else "")
+        if len(s) != len(shp):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match the number "
+                               f"of dimensions ({len(shp)}) for operand and no ellipsis was given")
+        new.append(s)
+    if out is None:
+        counts = {}
+        for s in new:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return new, out
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation; each operand's gradient is itself an einsum (so it differentiates again)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    eq = ",".join(subs) + "->" + out
+    try:
+        res = np.einsum(eq, *[o._data for o in operands], optimize=len(operands) > 2)
+    except ValueError as e:
+        raise RuntimeError(f"einsum(): {e}") from None
+    sizes = {}
+    for s, o in zip(subs, operands):
+        for c, k in zip(s, o._data.shape):
+            sizes[c] = max(sizes.get(c, 1), k)
+    return record(EinsumBackward0, np.asarray(res), tuple(operands), tuple(operands), attrs=(subs, out, sizes))
+
+
+def _einsum_grads(n, g):
+    subs, out, sizes = n.attrs
+    ops = n.saved
+    grads = []
+    for i, s in enumerate(subs):
+        if not n.needs[i]:
+            grads.append(None)
+            continue
+        others = [(subs[j], ops[j]) for j in range(len(ops)) if j != i]
+        avail = set(out) | {c for sj, _ in others for c in sj}
+        uniq = "".join(dict.fromkeys(s))
+        target = "".join(c for c in uniq if c in avail)
+        r = einsum(",".join([out] + [sj for sj, _ in others]) + "->" + target, g, *[o for _, o in others])
+        # letters only this operand has are broadcast (their sum's derivative is 1)
+        r = r.reshape([sizes[c] for c in target] if target else []).reshape(
+            [sizes[c] if c in avail else 1 for c in uniq]) if target != uniq else r
+        if target != uniq:
+            r = r.expand([sizes[c] for c in uniq])
+        if uniq != s:  # repeated letters: the gradient lives on the diagonal
+            grids = np.indices([sizes[c] for c in s], sparse=False)
+            pos = {}
+            mask = np.ones([sizes[c] for c in s], bool)
+            for k, c in enumerate(s):
+                if c in pos:
+                    mask &= grids[k] == grids[pos[c]]
+                else:
+                    pos[c] = k
+            from .._tensor import _new
+
+            key = tuple(_new(grids[pos[c]]) for c in uniq)
+            r = r[key] * _new(mask.astype(g._data.dtype))
+        grads.append(r)
+    return tuple(grads)

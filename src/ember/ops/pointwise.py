@@ -97,7 +97,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
     """True division (integers promote to the default float); ``rounding_mode`` 'trunc' or 'floor'."""
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
         return _rounded_div(input, other, rounding_mode)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt.kind not in "fc":
@@ -246,7 +246,7 @@ tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: g * (1 - n.result * n
 
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     # 1 / (1 + exp(-x)) overflows harmlessly to 0 for very negative x (errors are silenced)
-    out = np.negative(x)
+    out = np.negative(x, out=np.empty(x.shape, x.dtype))
     np.exp(out, out=out)
     out += 1
     np.reciprocal(out, out=out)
@@ -274,7 +274,8 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
 
 
 def sign(input: Tensor) -> Tensor:
-    return record(SignBackward0, np.sign(input._data), (input,))
+    x = input._data
+    return record(SignBackward0, x.copy() if x.dtype == np.bool_ else np.sign(x), (input,))
 
 
 ClampBackward1 = node_class(
@@ -284,7 +285,7 @@ ClampBackward0 = node_class(
     "clamp", lambda n, g: (
         g * _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2]))) if n.needs[0] else None,
         g * _below(n.saved[0], n.saved[1], n.saved[2]) if n.needs[1] else None,
-        g * _above(n.saved[0], n.saved[2]) if n.needs[2] else None),
+        g * _above(n.saved[0], n.saved[1], n.saved[2]) if n.needs[2] else None),
     "grad where min <= self <= max, else to the bound that applied")
 
 
@@ -309,8 +310,11 @@ def _below(x: Tensor, lo: Tensor, hi: Any) -> Tensor:
     return _new(m)
 
 
-def _above(x: Tensor, hi: Tensor) -> Tensor:
-    return _new(x._data > hi._data)
+def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
+    m = x._data > hi._data
+    if lo is not None:
+        m = m | (lo._data > hi._data)
+    return _new(m)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -356,7 +360,9 @@ MinimumBackward0 = node_class(
 
 def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
     # torch splits the gradient evenly where both operands are equal
-    m = np.where(cmp(a, b), 1.0, np.where(a == b, 0.5, 0.0))
+    other = np.less if cmp is np.greater else np.greater
+    with np.errstate(invalid="ignore"):
+        m = np.where(a == b, 0.5, np.where(other(a, b), 0.0, 1.0))
     return _new(m.astype(np.result_type(a.dtype, np.float32)) if a.dtype.kind != "f" else m.astype(a.dtype))
 
 
@@ -427,7 +433,7 @@ def _bitwise(ufunc: Any, name: str) -> Any:
     def op(input: Any, other: Any) -> Tensor:
         xa, xb, _, _, rt = binary_operands(input, other)
         if rt.kind not in "iub":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{_dtype._FROM_NP[rt].name.capitalize()}\'')
+            raise not_implemented(f"{name}_cpu", rt)
         return _new(np.asarray(ufunc(xa, xb)))
 
     return op
@@ -440,7 +446,7 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 def bitwise_not(input: Tensor) -> Tensor:
     if input._data.dtype.kind not in "iub":
-        raise RuntimeError(f'"bitwise_not_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        raise not_implemented("bitwise_not_cpu", input._data.dtype)
     return _new(np.invert(input._data))
 
 
@@ -479,6 +485,16 @@ def _out(result: Tensor, out: Tensor | None) -> Tensor:
 # Unary functions: forward on NumPy, derivative in ember ops (torch's derivatives.yaml vocabulary).
 _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
+
+
+_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+           "float32": "Float", "float64": "Double", "float16": "Half", "complex64": "ComplexFloat",
+           "complex128": "ComplexDouble"}
+
+
+def not_implemented(kernel: str, npdtype: Any) -> NotImplementedError:
+    """torch's error for a kernel that has no implementation for a dtype."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY[_dtype._FROM_NP[np.dtype(npdtype)].name]}\'')
 
 
 def _zeros_grad(n: Any, g: Tensor) -> Tensor:
@@ -548,7 +564,9 @@ def _rounding(name: str, fwd: Any) -> tuple:
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         x = input._data
-        res = x.copy() if x.dtype.kind in "iub" else fwd(x)
+        if x.dtype == np.bool_:
+            raise not_implemented(f"{name}_vml_cpu", x.dtype)
+        res = x.copy() if x.dtype.kind in "iu" else fwd(x)
         return _out(record(cls, res, (input,)), out)
 
     op.__name__ = op.__qualname__ = name
@@ -567,7 +585,9 @@ RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suff
 def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Round half to even; ``decimals`` rounds to that many decimal places."""
     x = input._data
-    if x.dtype.kind in "iub":
+    if x.dtype == np.bool_:
+        raise not_implemented("round_vml_cpu", x.dtype)
+    if x.dtype.kind in "iu":
         if decimals:
             raise RuntimeError('"round_decimals_cpu" not implemented for \'' + _dtype._FROM_NP[x.dtype].name + "'")
         return _out(record(RoundBackward0, x.copy(), (input,)), out)
@@ -677,26 +697,25 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     if tb is None:
         return _out(record(RemainderBackward0, res, (ta,)), out)
     if ta is None:
-        return _out(record(RemainderBackward1, res, (_new(np.asarray(xa)), tb), (_new(np.asarray(xa)), other)), out)
+        return _out(record(_RemainderScalarBackward, res, (tb,)), out)
     return _out(record(RemainderBackward1, res, (ta, tb), (input, other)), out)
 
 
 RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")
 
 
-class _FloorDivideBackward(OpNode):
-    """The node torch records for floor_divide (named ``NotImplemented``): it has no derivative."""
+def _not_implemented_node(op: str) -> type:
+    """The node torch records for an op without a derivative (named ``NotImplemented``)."""
 
-    __slots__ = ()
-    formula = "not implemented"
-    __module__ = "ember.autograd.graph"
-    _multi = False
+    def derivative(self: Any, g: Tensor) -> Any:
+        raise RuntimeError(f"derivative for aten::{op} is not implemented")
 
-    def derivative(self, g: Tensor) -> Any:
-        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+    return type("NotImplemented", (OpNode,), {"__slots__": (), "formula": "not implemented", "_multi": False,
+                                              "__module__": "ember.autograd.graph", "derivative": derivative})
 
 
-_FloorDivideBackward.__name__ = _FloorDivideBackward.__qualname__ = "NotImplemented"
+_FloorDivideBackward = _not_implemented_node("floor_divide")
+_RemainderScalarBackward = _not_implemented_node("remainder")
 
 
 def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -745,6 +764,9 @@ HypotBackward0 = node_class(
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """sqrt(input^2 + other^2), elementwise."""
+    rt = binary_operands(input, other)[4]
+    if rt.kind not in "fc":
+        raise not_implemented("hypot_cpu", rt)
     xa, xb, ta, tb = _float_binary(input, other)
     return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), (input, other), save_result=True), out)
 
@@ -920,14 +942,14 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:
     xa, xb, _, _, rt = binary_operands(input, other)
     if rt.kind not in "iu":
-        raise RuntimeError(f'"lshift_cpu" not implemented for \'{_dtype._FROM_NP[rt].name.capitalize()}\'')
+        raise not_implemented("lshift_cpu", rt)
     return _new(np.asarray(np.left_shift(xa, xb)))
 
 
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:
     xa, xb, _, _, rt = binary_operands(input, other)
     if rt.kind not in "iu":
-        raise RuntimeError(f'"rshift_cpu" not implemented for \'{_dtype._FROM_NP[rt].name.capitalize()}\'')
+        raise not_implemented("rshift_cpu", rt)
     return _new(np.asarray(np.right_shift(xa, xb)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import collections
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import node_class, record, wrap_dim, wrap_dims
+from ._core import OpNode, node_class, record, wrap_dim, wrap_dims
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -24,7 +25,8 @@ def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
 def _dims_arg(dim: Any, nd: int) -> tuple:
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(nd))
-    return wrap_dims(dim, nd)
+    dims = wrap_dims(dim, nd)
+    return dims if nd else ()  # a 0-dim tensor reduces over nothing (dim 0 / -1 are accepted)
 
 
 SumBackward0 = node_class("sum", lambda n, g: g.expand(n._in_meta[0][0]), "grad expanded to self's shape")
@@ -138,6 +140,8 @@ def _index_backward(n: Any, g: Tensor) -> Tensor:
     from .indexing import ScatterAddBackward0, _scatter_add_np
 
     d, idx, keepdim = n.attrs
+    if n._in_meta[0][0] == ():
+        return g.reshape(())
     gi = g if keepdim else g.unsqueeze(d)
     ii = idx if keepdim else np.expand_dims(idx, d)
     return record(ScatterAddBackward0, _scatter_add_np(n._in_meta[0][0], d, ii, gi._data, gi._data.dtype),
@@ -192,7 +196,7 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:
     x = input._data
     dims = _dims_arg(dim, x.ndim)
-    if x.size == 0:
+    if x.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
         raise IndexError(f"{'amax' if is_max else 'amin'}(): Expected reduction dim to have non-zero size.")
     r = np.asarray(x.max(axis=dims, keepdims=keepdim) if is_max else x.min(axis=dims, keepdims=keepdim))
     return record(AmaxBackward0 if is_max else AminBackward0, r, (input,), (input,), save_result=True,
@@ -300,3 +304,664 @@ def _all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def _any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
     return _new(np.asarray(np.any(x, axis=None if dim is None else _dims_arg(dim, x.ndim), keepdims=keepdim)))
+
+
+# =========================================================================== more reductions
+def _named(name: str, fields: tuple) -> type:
+    def __new__(cls, *vals):  # noqa: N807
+        return tuple.__new__(cls, vals)
+
+    props = {f: property(lambda self, i=i: self[i]) for i, f in enumerate(fields)}
+
+    def __repr__(self) -> str:
+        body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+        return f"{_dtype.PREFIX[0]}.return_types.{name}(\n{body})"
+
+    return type(name, (tuple,), {"__new__": __new__, "__repr__": __repr__, "_fields": fields, "__slots__": (),
+                                 **props})
+
+
+_VI = ("values", "indices")
+_RT = {n: _named(n, _VI) for n in ("median", "nanmedian", "mode", "kthvalue", "topk", "sort", "cummax", "cummin")}
+_RT["aminmax"] = _named("aminmax", ("min", "max"))
+
+
+def _check_float(input: Tensor, name: str) -> np.ndarray:
+    x = input._data
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_LEGACY_NAMES[input.dtype.name]}")
+    return x
+
+
+def _expand_back(g: Tensor, n: Any) -> Tensor:
+    dims, keepdim = n.attrs[0], n.attrs[1]
+    return _unsqueeze_to(g, dims, keepdim).expand(n._in_meta[0][0])
+
+
+# --------------------------------------------------------------------------- prod
+def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim: bool) -> Tensor:
+    """d prod / d x_i = product of the other elements; exact also where x has zeros."""
+    xd = x._data
+    if dims is None:
+        gr, rr = g.reshape((1,) * xd.ndim), result.reshape((1,) * xd.ndim)
+        flat_dim = None
+    else:
+        gr, rr = _unsqueeze_to(g, dims, keepdim), _unsqueeze_to(result, dims, keepdim)
+        flat_dim = dims[0]
+    if not (xd == 0).any():
+        return gr * rr / x
+    # with zeros: product of the others, built as prod over a matrix with x_i replaced by 1
+    from .creation import eye
+    from .indexing import where
+
+    if flat_dim is None:
+        xm = x.reshape(-1)
+        n = xm._data.shape[0]
+        m = where(eye(n, dtype=_dtype.bool_), 1.0, xm.unsqueeze(0).expand(n, n))
+        return gr * m.to(x.dtype).prod(1).reshape(xd.shape)
+    xm = x.movedim(flat_dim, -1)
+    n = xd.shape[flat_dim]
+    m = where(eye(n, dtype=_dtype.bool_), 1.0, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
+    others = m.to(x.dtype).prod(-1).movedim(-1, flat_dim)
+    return gr * others
+
+
+ProdBackward0 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.result, None, False),
+                           "grad * product of the other elements")
+ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.result, (n.attrs[0],), n.attrs[1]),
+                           "grad * product of the other elements along dim", suffix=1)
+
+
+def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product of all elements, or along one ``dim``."""
+    x = input._data
+    npd = _sum_dtype(x, dtype)
+    if dtype is not None:
+        x = x.astype(npd)
+    if dim is None:
+        return record(ProdBackward0, np.asarray(x.prod(dtype=npd)), (input,), (input,), save_result=True)
+    d = wrap_dim(dim, x.ndim)
+    res = np.asarray(x.prod(axis=d if x.ndim else None, dtype=npd, keepdims=keepdim and x.ndim > 0))
+    return record(ProdBackward1, res, (input,), (input,), save_result=True, attrs=(d, keepdim or x.ndim == 0))
+
+
+# --------------------------------------------------------------------------- var / std
+def _var_args(dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:
+    if isinstance(dim, bool):  # var(x, True): the old (input, unbiased) overload
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise RuntimeError("var(): cannot specify both unbiased and correction")
+    c = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
+    return dim, float(c), keepdim
+
+
+def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
+    n = 1
+    for d in dims:
+        n *= x.shape[d]
+    with np.errstate(all="ignore"):
+        m = x.mean(axis=dims, keepdims=True) if n else np.full([1 if i in dims else s for i, s in enumerate(x.shape)], np.nan, x.dtype)
+        dev = x - m
+        ss = (dev * np.conj(dev)).real.sum(axis=dims, keepdims=keepdim)
+        denom = n - c if n > c else 0
+        v = np.asarray(ss / denom if denom else ss * np.inf if n else np.full(ss.shape, np.nan)).astype(x.dtype.type(0).real.dtype)
+        if denom == 0 and n:
+            v = np.where(ss == 0, np.nan, v).astype(v.dtype)
+        if n and x.size and x.dtype.kind == "f":  # equal values have exactly zero spread (as torch computes)
+            const = x.max(axis=dims, keepdims=keepdim) == x.min(axis=dims, keepdims=keepdim)
+            if const.any():
+                v = np.where(const & (denom > 0), 0, v).astype(v.dtype)
+    if n - c <= 0:
+        import warnings
+
+        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=4)
+    mean_ = m if keepdim else m.reshape(v.shape)
+    return v, mean_, n
+
+
+def _var_grad(n: Any, g: Tensor) -> Tensor:
+    x = n.saved[0]
+    dims, keepdim, c, cnt = n.attrs
+    return (2.0 / (cnt - c)) * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
+
+
+def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
+    from .indexing import where
+
+    x = n.saved[0]
+    dims, keepdim, c, cnt = n.attrs
+    r = _unsqueeze_to(result, dims, keepdim)
+    gd = _unsqueeze_to(g, dims, keepdim)
+    zero = _new(r._data == 0)  # torch: no gradient where the std is 0
+    r_safe = where(zero, 1.0, r)
+    return where(zero, 0.0, gd * (x - x.mean(dims, keepdim=True)) / ((cnt - c) * r_safe))
+
+
+VarBackward0 = node_class("var", _var_grad, "grad * 2 * (self - mean) / (N - correction)")
+StdBackward0 = node_class("std", lambda n, g: _std_grad(n, g, n.result),
+                          "grad * (self - mean) / ((N - correction) * result)")
+
+
+def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str) -> tuple:
+    x = input._data
+    if x.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
+    dims = _dims_arg(dim, x.ndim)
+    v, m, cnt = _var_np(x, dims, c, keepdim)
+    return v, m, (dims, keepdim, c, cnt)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; ``unbiased=False`` means 0)."""
+    v, _, attrs = _var_std(input, dim, unbiased, keepdim, correction, "var")
+    return record(VarBackward0, v, (input,), (input,), attrs=attrs)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
+    """Standard deviation over ``dim`` (see ``var``)."""
+    v, _, attrs = _var_std(input, dim, unbiased, keepdim, correction, "std")
+    return record(StdBackward0, np.sqrt(v), (input,), (input,), save_result=True, attrs=attrs)
+
+
+def _mean_grad(n: Any, g: Tensor) -> Tensor:
+    dims, keepdim, _, cnt = n.attrs
+    return _unsqueeze_to(g, dims, keepdim).expand(n._in_meta[0][0]) / cnt
+
+
+def _pair_grad(n: Any, gs: list, first: Any) -> Tensor:
+    out = None
+    if gs[0] is not None:
+        out = first(n, gs[0])
+    if gs[1] is not None:
+        gm = _mean_grad(n, gs[1])
+        out = gm if out is None else out + gm
+    return out
+
+
+def _std_result(n: Any) -> Tensor:
+    arr, vc, ver = n._result
+    from ..autograd import grad_mode as _gm
+
+    return _new(arr, n if _gm._state.enabled else None, vc)
+
+
+VarMeanBackward0 = node_class("var_mean", lambda n, gs: _pair_grad(n, gs, _var_grad),
+                              "var's and mean's gradients, summed", n_outputs=2)
+StdMeanBackward0 = node_class("std_mean", lambda n, gs: _pair_grad(n, gs, lambda n_, g: _std_grad(n_, g, _std_result(n_))),
+                              "std's and mean's gradients, summed", n_outputs=2)
+
+
+def _two_outputs(cls: type, a: np.ndarray, b: np.ndarray, input: Tensor, saved: tuple, attrs: Any,
+                 save_first: bool = False) -> tuple:
+    from ._core import attach, needs_grad
+
+    ta, tb = _new(np.asarray(a)), _new(np.asarray(b))
+    if needs_grad(input):
+        node = attach(ta, cls, (input,), saved, save_result=save_first, attrs=attrs)
+        node.n_outputs = 2
+        tb.grad_fn, tb._rg, tb._out_nr = node, True, 1
+    return ta, tb
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    """(var, mean) in one pass."""
+    v, m, attrs = _var_std(input, dim, unbiased, keepdim, correction, "var_mean")
+    return _two_outputs(VarMeanBackward0, v, m.astype(input._data.dtype), input, (input,), attrs)
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    """(std, mean) in one pass."""
+    v, m, attrs = _var_std(input, dim, unbiased, keepdim, correction, "std_mean")
+    return _two_outputs(StdMeanBackward0, np.sqrt(v), m.astype(input._data.dtype), input, (input,), attrs,
+                        save_first=True)
+
+
+# --------------------------------------------------------------------------- norms
+def _vnorm_grad(n: Any, g: Tensor) -> Tensor:
+    from .indexing import where
+    from .pointwise import sgn
+
+    x = n.saved[0]
+    dims, keepdim, p = n.attrs
+    gd = _unsqueeze_to(g, dims, keepdim)
+    r = _unsqueeze_to(n.result, dims, keepdim)
+    if p == 0:
+        return x * 0 * gd
+    if p == 1:
+        return gd * sgn(x)
+    if p == float("inf") or p == float("-inf"):
+        m = np.abs(x._data) == r._data
+        cnt = m.sum(axis=dims, keepdims=True)
+        return gd * sgn(x) * _new((m / np.maximum(cnt, 1)).astype(x._data.dtype))
+    zero = _new(r._data == 0)
+    if p == 2:
+        return where(zero, 0.0, gd * x / r)
+    return where(zero, 0.0, gd * x * x.abs().pow(p - 2) / r.pow(p - 1))
+
+
+LinalgVectorNormBackward0 = node_class("linalg_vector_norm", _vnorm_grad,
+                                       "grad * self * |self|^(p-2) / result^(p-1)")
+
+
+def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    """The vector p-norm of ``x`` over ``dim`` (all elements by default); ord may be inf, -inf or 0."""
+    a = _check_float(x, "linalg.vector_norm")
+    if dtype is not None:
+        a = a.astype(dtype.np)
+        x = x.to(dtype)
+    dims = _dims_arg(dim, a.ndim)
+    p = float(ord)
+    ab = np.abs(a)
+    with np.errstate(all="ignore"):
+        if a.size == 0 and p < 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        if p == float("inf"):
+            r = ab.max(axis=dims, keepdims=keepdim, initial=0.0)
+        elif p == float("-inf"):
+            r = ab.min(axis=dims, keepdims=keepdim)
+        elif p == 0:
+            r = (ab != 0).sum(axis=dims, keepdims=keepdim).astype(ab.dtype)
+        elif p == 1:
+            r = ab.sum(axis=dims, keepdims=keepdim)
+        elif p == 2:
+            r = np.sqrt((ab * ab).sum(axis=dims, keepdims=keepdim))
+        else:
+            r = (ab ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+    r = np.asarray(r, dtype=ab.dtype)
+    return record(LinalgVectorNormBackward0, r, (x,), (x,), save_result=True, attrs=(dims, keepdim, p))
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None, dtype: Any = None) -> Tensor:
+    """torch.norm: the Frobenius / vector p-norm, or 'nuc' for the nuclear norm of matrices."""
+    if isinstance(p, str):
+        if p == "fro":
+            return vector_norm(input, 2, dim, keepdim, dtype=dtype)
+        if p == "nuc":
+            from .linalg import matrix_norm
+
+            return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+        raise RuntimeError(f"norm(): unsupported norm type {p}")
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+# --------------------------------------------------------------------------- cumulative
+CumsumBackward0 = node_class("cumsum", lambda n, g: g.flip(n.attrs).cumsum(n.attrs).flip(n.attrs),
+                             "reversed cumsum of grad")
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sum along ``dim``; integer and bool inputs accumulate in int64."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    npd = _sum_dtype(x, dtype)
+    res = np.cumsum(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
+    return record(CumsumBackward0, np.asarray(res), (input,), attrs=d)
+
+
+def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
+    from .indexing import where
+
+    x, d = n.saved[0], n.attrs
+    xd = x._data
+    if xd.ndim == 0 or xd.size == 0:
+        return g
+    if not (xd == 0).any():
+        return (g * n.result).flip(d).cumsum(d).flip(d) / x
+    # zeros: d result_j / d x_i = prod_{k <= j, k != i} x_k, built from a row per i with x_i := 1
+    xm = x.movedim(d, -1)
+    gm = g.movedim(d, -1)
+    k = xd.shape[d]
+    from .creation import eye
+
+    rows = where(eye(k, dtype=_dtype.bool_), 1.0, xm.unsqueeze(-2).expand(xm.shape[:-1] + (k, k))).to(x.dtype)
+    c = rows.cumprod(-1)  # [..., i, j]
+    tri = _new(np.triu(np.ones((k, k), dtype=bool)))
+    gi = (where(tri, c, 0.0) * gm.unsqueeze(-2)).sum(-1)
+    return gi.movedim(-1, d)
+
+
+CumprodBackward0 = node_class("cumprod", _cumprod_grad, "sum over j >= i of grad_j * prod_{k <= j, k != i} self_k")
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running product along ``dim``."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    npd = _sum_dtype(x, dtype)
+    res = np.cumprod(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
+    return record(CumprodBackward0, np.asarray(res), (input,), (input,), save_result=True, attrs=d)
+
+
+def _cum_ext(input: Tensor, dim: int, is_max: bool) -> tuple:
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _cum_out(input, x.copy(), np.zeros((), np.int64), 0, is_max)
+    xm = np.moveaxis(x, d, -1)
+    n = xm.shape[-1]
+    idx = np.zeros(xm.shape, np.int64)
+    vals = np.empty_like(xm)
+    if n:
+        cur_v = xm[..., 0].copy()
+        cur_i = np.zeros(xm.shape[:-1], np.int64)
+        for j in range(n):
+            v = xm[..., j]
+            with np.errstate(invalid="ignore"):
+                take = ((v >= cur_v) if is_max else (v <= cur_v)) | (np.isnan(v) if xm.dtype.kind == "f" else False)
+            cur_v = np.where(take, v, cur_v)
+            cur_i = np.where(take, j, cur_i)
+            vals[..., j], idx[..., j] = cur_v, cur_i
+    return _cum_out(input, np.moveaxis(vals, -1, d), np.moveaxis(idx, -1, d), d, is_max)
+
+
+def _scatter_back(n: Any, g: Tensor) -> Tensor:
+    from .indexing import ScatterAddBackward0, _scatter_add_np
+
+    if n._in_meta[0][0] == ():
+        return g.reshape(())
+    d, idx = n.attrs
+    return record(ScatterAddBackward0, _scatter_add_np(n._in_meta[0][0], d, idx, g._data, g._data.dtype),
+                  (g,), attrs=(d, _new(idx)))
+
+
+CummaxBackward0 = node_class("cummax", _scatter_back, "grad scatter-added at the indices")
+CumminBackward0 = node_class("cummin", _scatter_back, "grad scatter-added at the indices")
+
+
+def _cum_out(input: Tensor, vals: np.ndarray, idx: np.ndarray, d: int, is_max: bool) -> tuple:
+    v = record(CummaxBackward0 if is_max else CumminBackward0, np.ascontiguousarray(vals), (input,),
+               attrs=(d, np.ascontiguousarray(idx)))
+    return _RT["cummax" if is_max else "cummin"](v, _new(np.ascontiguousarray(idx)))
+
+
+def cummax(input: Tensor, dim: int) -> tuple:
+    """Running maximum along ``dim`` and the index where it was attained (the last one at ties)."""
+    return _cum_ext(input, dim, True)
+
+
+def cummin(input: Tensor, dim: int) -> tuple:
+    return _cum_ext(input, dim, False)
+
+
+# --------------------------------------------------------------------------- boolean reductions
+def _bool_reduce(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:
+    x = input._data
+    axis = None if dim is None else _dims_arg(dim, x.ndim)
+    r = np.asarray(fn(x, axis=axis, keepdims=keepdim))
+    return _new(r.astype(np.uint8) if x.dtype == np.uint8 else r)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element (along ``dim``) is nonzero."""
+    return _bool_reduce(input, dim, keepdim, np.all)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _bool_reduce(input, dim, keepdim, np.any)
+
+
+_all, _any = all, any
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    x = input._data
+    axis = None if dim is None else _dims_arg(dim, x.ndim)
+    return _new(np.asarray(np.count_nonzero(x, axis=axis), dtype=np.int64))
+
+
+NansumBackward0 = node_class("nansum", lambda n, g: _expand_back(g, n) * _new(~np.isnan(n.attrs[2])),
+                             "grad where self is not nan")
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum treating NaN as zero."""
+    x = input._data
+    npd = _sum_dtype(x, dtype)
+    dims = _dims_arg(dim, x.ndim)
+    res = np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=npd))
+    return record(NansumBackward0, res, (input,), attrs=(dims, keepdim, x if x.dtype.kind == "f" else np.zeros(x.shape)))
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mean of the non-NaN elements."""
+    _check_float(input, "nanmean")
+    cnt = count_nonzero(_new(~np.isnan(input._data)), dim)
+    if keepdim:
+        cnt = _new(np.asarray(np.count_nonzero(~np.isnan(input._data), axis=_dims_arg(dim, input._data.ndim), keepdims=True)))
+    return nansum(input, dim, keepdim, dtype=dtype) / cnt
+
+
+AminmaxBackward0 = node_class(
+    "aminmax", lambda n, gs: _aminmax_grad(n, gs), "grad split over the minimal and the maximal elements", n_outputs=2)
+
+
+def _aminmax_grad(n: Any, gs: list) -> Tensor:
+    x = n.saved[0]._data
+    dims, keepdim, mn, mx = n.attrs
+    out = None
+    for g, r in zip(gs, (mn, mx)):
+        if g is None:
+            continue
+        part = _unsqueeze_to(g, dims, keepdim) * _tie_share(x, r, dims, keepdim)
+        out = part if out is None else out + part
+    return out
+
+
+def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
+    """(amin, amax) in one call."""
+    x = input._data
+    if x.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.")
+    dims = _dims_arg(dim, x.ndim)
+    mn, mx = x.min(axis=dims, keepdims=keepdim), x.max(axis=dims, keepdims=keepdim)
+    a, b = _two_outputs(AminmaxBackward0, mn, mx, input, (input,), (dims, keepdim, np.asarray(mn), np.asarray(mx)))
+    return _RT["aminmax"](a, b)
+
+
+# --------------------------------------------------------------------------- order statistics
+def _stable_order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    n = x.shape[axis]
+    rev = np.flip(x, axis)
+    a = np.argsort(rev, axis=axis, kind="stable")
+    return (n - 1 - np.flip(a, axis)).astype(np.int64)
+
+
+def _select_value(input: Tensor, cls: type, name: str, idx: np.ndarray, d: int, keepdim: bool) -> tuple:
+    x = input._data
+    xd = x if x.ndim else x.reshape(1)
+    dd = d if x.ndim else 0
+    vals = np.take_along_axis(xd, np.expand_dims(idx, dd), axis=dd)
+    if not keepdim or not x.ndim:
+        vals = vals.reshape(idx.shape)
+    else:
+        idx = np.expand_dims(idx, d)
+    v = record(cls, vals, (input,), attrs=(d, idx, keepdim or not x.ndim) if x.ndim else (0, idx.reshape(()), True))
+    return _RT[name](v, _new(idx.astype(np.int64)))
+
+
+MedianBackward0 = node_class("median", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+                             "grad split evenly over the elements equal to the median")
+NanmedianBackward0 = node_class("nanmedian", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+                                "grad split evenly over the elements equal to the median")
+MedianBackward1 = node_class("median", _index_backward, "grad placed at the median's index", suffix=1)
+NanmedianBackward1 = node_class("nanmedian", _index_backward, "grad placed at the median's index", suffix=1)
+ModeBackward0 = node_class("mode", _index_backward, "grad placed at the mode's index")
+KthvalueBackward0 = node_class("kthvalue", _index_backward, "grad placed at the k-th value's index")
+
+
+def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
+    x = input._data
+    name = "nanmedian" if ignore_nan else "median"
+    if dim is None:
+        if x.size == 0:
+            return record(NanmedianBackward0 if ignore_nan else MedianBackward0, np.asarray(np.nan, x.dtype), (input,),
+                          (input,), save_result=True)
+        f = x.ravel()
+        if ignore_nan:
+            f = f[~np.isnan(f)] if x.dtype.kind == "f" else f
+            r = np.sort(f)[(f.size - 1) // 2] if f.size else np.asarray(np.nan, x.dtype)
+        elif x.dtype.kind == "f" and np.isnan(f).any():
+            r = np.asarray(np.nan, x.dtype)
+        else:
+            r = np.sort(f)[(f.size - 1) // 2]
+        return record(NanmedianBackward0 if ignore_nan else MedianBackward0, np.asarray(r, x.dtype), (input,), (input,),
+                      save_result=True)
+    d = wrap_dim(dim, x.ndim)
+    xd = x if x.ndim else x.reshape(1)
+    dd = d if x.ndim else 0
+    if xd.shape[dd] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    order = _stable_order(xd, dd, False)
+    if ignore_nan and x.dtype.kind == "f":
+        cnt = (~np.isnan(xd)).sum(axis=dd, keepdims=True)
+        pos = np.maximum((cnt - 1) // 2, 0)
+    else:
+        pos = np.full([1 if i == dd else s for i, s in enumerate(xd.shape)], (xd.shape[dd] - 1) // 2)
+        if x.dtype.kind == "f":
+            nanpos = np.argmax(np.isnan(xd), axis=dd)
+            has = np.isnan(xd).any(axis=dd)
+            idx = np.take_along_axis(order, pos, axis=dd).squeeze(dd)
+            idx = np.where(has, nanpos, idx)
+            cls = MedianBackward1
+            return _select_value(input, cls, name, idx if x.ndim else idx.reshape(()), d, keepdim)
+    idx = np.take_along_axis(order, pos, axis=dd).squeeze(dd)
+    cls = NanmedianBackward1 if ignore_nan else MedianBackward1
+    return _select_value(input, cls, name, idx if x.ndim else idx.reshape(()), d, keepdim)
+
+
+def median(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The lower median of all elements, or (values, indices) along ``dim``; NaN propagates."""
+    return _median(input, dim, keepdim, False)
+
+
+def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """median ignoring NaN."""
+    return _median(input, dim, keepdim, True)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The k-th smallest element along ``dim`` (1-based) and its index."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    xd = x if x.ndim else x.reshape(1)
+    dd = d if x.ndim else 0
+    n = xd.shape[dd]
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    order = _stable_order(xd, dd, False)
+    idx = np.take(order, k - 1, axis=dd)
+    return _select_value(input, KthvalueBackward0, "kthvalue", idx if x.ndim else idx.reshape(()), d, keepdim)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> tuple:
+    """The most frequent value along ``dim`` (the smallest at ties) and the last index where it occurs."""
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    xd = x if x.ndim else x.reshape(1)
+    dd = d if x.ndim else 0
+    if xd.shape[dd] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    xm = np.moveaxis(xd, dd, -1)
+    flat = xm.reshape(-1, xm.shape[-1])
+    out_idx = np.empty(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        vals, counts = np.unique(row, return_counts=True)
+        v = vals[np.argmax(counts)]
+        out_idx[r] = np.nonzero(row == v)[0][-1] if not (isinstance(v, float) and np.isnan(v)) else np.nonzero(np.isnan(row))[0][-1]
+    idx = out_idx.reshape(xm.shape[:-1])
+    return _select_value(input, ModeBackward0, "mode", idx if x.ndim else idx.reshape(()), d, keepdim)
+
+
+def _perm_back(n: Any, g: Tensor) -> Tensor:
+    from .indexing import ScatterAddBackward0, _scatter_add_np
+
+    if n._in_meta[0][0] == ():
+        return g.reshape(())
+    d, idx = n.attrs
+    return record(ScatterAddBackward0, _scatter_add_np(n._in_meta[0][0], d, idx, g._data, g._data.dtype),
+                  (g,), attrs=(d, _new(idx)))
+
+
+SortBackward0 = node_class("sort", _perm_back, "grad scattered back through the permutation")
+TopkBackward0 = node_class("topk", _perm_back, "grad scattered to the selected indices")
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> tuple:
+    """(values, indices) sorted along ``dim``; ember's sort is always stable; NaN sorts as the largest."""
+    x = input._data
+    if x.ndim == 0:
+        v = record(SortBackward0, x.copy(), (input,), attrs=(0, np.zeros((), np.int64)))
+        return _RT["sort"](v, _new(np.zeros((), np.int64)))
+    d = wrap_dim(dim, x.ndim)
+    idx = _stable_order(x, d, descending)
+    vals = np.take_along_axis(x, idx, axis=d)
+    v = record(SortBackward0, vals, (input,), attrs=(d, idx))
+    return _RT["sort"](v, _new(idx.astype(np.int64)))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    x = input._data
+    if x.ndim == 0:
+        return _new(np.zeros((), np.int64))
+    return _new(_stable_order(x, wrap_dim(dim, x.ndim), descending).astype(np.int64))
+
+
+def msort(input: Tensor) -> Tensor:
+    return sort(input, 0)[0]
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices."""
+    x = input._data
+    xd = x if x.ndim else x.reshape(1)
+    d = wrap_dim(dim, x.ndim)
+    dd = d if x.ndim else 0
+    if not 0 <= k <= xd.shape[dd]:
+        raise RuntimeError("selected index k out of range")
+    order = _stable_order(xd, dd, largest)
+    idx = np.take(order, np.arange(k), axis=dd)
+    if not x.ndim:
+        idx = idx.reshape(())
+    vals = np.take_along_axis(xd, idx.reshape(idx.shape or (1,)), axis=dd).reshape(idx.shape)
+    v = record(TopkBackward0, vals, (input,), attrs=(d if x.ndim else 0, idx))
+    return _RT["topk"](v, _new(idx.astype(np.int64)))
+
+
+class _UniqueBackward(OpNode):
+    __slots__ = ()
+    formula = "not differentiable"
+    __module__ = "ember.autograd.graph"
+    _multi = False
+
+    def derivative(self, g: Tensor) -> Any:
+        raise RuntimeError("the derivative for '_unique2' is not implemented.")
+
+
+_UniqueBackward.__name__ = _UniqueBackward.__qualname__ = "Unique2Backward0"
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+           dim: int | None = None) -> Any:
+    """The distinct elements (sorted), optionally with the inverse indices and the counts."""
+    x = input._data
+    if dim is None:
+        vals, inv, cnt = np.unique(x.ravel(), return_inverse=True, return_counts=True)
+        inv = inv.reshape(x.shape)
+    else:
+        d = wrap_dim(dim, x.ndim)
+        vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+    out = record(_UniqueBackward, np.ascontiguousarray(vals), (input,))
+    res = (out,)
+    if return_inverse:
+        res += (_new(inv.astype(np.int64)),)
+    if return_counts:
+        res += (_new(cnt.astype(np.int64)),)
+    return res[0] if len(res) == 1 else res

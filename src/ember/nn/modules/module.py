@@ -1,72 +1,161 @@
-"""nn.Module: the base class of layers and models (parameters, buffers, submodules, state_dict)."""
+"""nn.Module: the base class of layers and models (parameters, buffers, submodules, hooks, state_dict)."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import itertools
+from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_*_hook`` returns: ``remove()`` unregisters the hook (also a context manager)."""
+
+    def __init__(self, *dicts: dict) -> None:
+        self.id = next(_hook_ids)
+        self._dicts = dicts
+
+    def remove(self) -> None:
+        for d in self._dicts:
+            d.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+    __str__ = __repr__
+
+
+def _addindent(s: str, n: int) -> str:
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
 class Module:
     """Base class for all neural network modules; subclasses define ``forward``."""
 
     training: bool
+    _version: int = 1
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_hooks", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given" if args else
+                            f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = {}
+        d["_forward_hooks_always_called"] = {}
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_state_dict_hooks"] = OrderedDict()
+        d["_load_state_dict_post_hooks"] = OrderedDict()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    # ------------------------------------------------------------------ calling, with hooks
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in tuple(self._forward_pre_hooks.values()):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    _call_impl = __call__
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hid, hook in tuple(self._forward_pre_hooks.items()):
+            if hid in self._forward_pre_hooks_with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {res}.")
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bw = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw = _BackwardHook(self)
+            args = bw.setup_input(args)
         out = self.forward(*args, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
-            res = hook(self, args, out)
+        for hid, hook in tuple(self._forward_hooks.items()):
+            if hid in self._forward_hooks_with_kwargs:
+                res = hook(self, args, kwargs, out)
+            else:
+                res = hook(self, args, out)
             if res is not None:
                 out = res
+        if bw is not None:
+            out = bw.setup_output(out)
         return out
 
     # ------------------------------------------------------------------ attributes
     def __setattr__(self, name: str, value: Any) -> None:
-        params = self.__dict__.get("_parameters")
+        d = self.__dict__
+        params = d.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self.__dict__.pop(name, None)
+            d.pop(name, None)
             self._modules.pop(name, None)
             self._buffers.pop(name, None)
-            params[name] = value
+            self._non_persistent_buffers_set.discard(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
+            params[name] = None
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self.__dict__.pop(name, None)
+            d.pop(name, None)
             params.pop(name, None)
             self._buffers.pop(name, None)
+            self._non_persistent_buffers_set.discard(name)
             self._modules[name] = value
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' (torch.nn.Parameter or None expected)")
-            params[name] = None
         elif params is not None and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (torch.nn.Module or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
             self._modules[name] = None
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (torch.Tensor or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.Tensor or None expected)")
             self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -80,56 +169,128 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        for store in (self._parameters, self._buffers, self._modules):
-            if name in store:
-                del store[name]
-                return
-        object.__delattr__(self, name)
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
         if "." in name:
             raise KeyError('parameter name can\'t contain "."')
+        if name == "":
+            raise KeyError('parameter name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be created "
+                f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
+                "the forward() method.")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
         if "." in name:
             raise KeyError('buffer name can\'t contain "."')
+        if name == "":
+            raise KeyError('buffer name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
         self._buffers[name] = tensor
-        if not persistent:
-            self._non_persistent_buffers_set.add(name)
-        else:
+        if persistent:
             self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
     register_module = add_module
 
+    def get_submodule(self, target: str) -> "Module":
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        p = getattr(mod, name)
+        if not isinstance(p, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return p
+
+    def get_buffer(self, target: str) -> Tensor:
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return mod._buffers[name]
+
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True) -> Iterator:
-        memo = set() if memo is None else memo
-        stack = [(prefix, self)]
-        while stack:
-            pre, mod = stack.pop()
-            if remove_duplicate:
-                if id(mod) in memo:
-                    continue
-                memo.add(id(mod))
-            yield pre, mod
-            children = [(pre + ("." if pre else "") + n, m) for n, m in mod._modules.items() if m is not None]
-            stack.extend(reversed(children))
+        if memo is None:
+            memo = set()
+        if self in memo and remove_duplicate:
+            return
+        if remove_duplicate:
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator:
-        seen = set()
+        memo = set()
         for name, m in self._modules.items():
-            if m is not None and id(m) not in seen:
-                seen.add(id(m))
+            if m is not None and m not in memo:
+                memo.add(m)
                 yield name, m
 
     def children(self) -> Iterator["Module"]:
@@ -138,12 +299,13 @@ class Module:
 
     def _named_members(self, store: str, prefix: str, recurse: bool, remove_duplicate: bool = True) -> Iterator:
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mp, mod in mods:
             for name, v in getattr(mod, store).items():
-                if v is None or (remove_duplicate and id(v) in seen):
+                if v is None or v in seen:
                     continue
-                seen.add(id(v))
+                if remove_duplicate:
+                    seen.add(v)
                 yield (mp + "." if mp else "") + name, v
 
     def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator:
@@ -160,12 +322,13 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    # ------------------------------------------------------------------ modes and state
+    # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> "Module":
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        self.training = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -182,8 +345,13 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.detach_()
-                    p.grad.zero_()
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g._data[...] = 0
+                    g._vc[0] += 1
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         for m in self.children():
@@ -191,73 +359,187 @@ class Module:
         fn(self)
         return self
 
-    def register_forward_hook(self, hook: Callable) -> Any:
+    # ------------------------------------------------------------------ hooks
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        h = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
+                            self._forward_hooks_always_called)
+        self._forward_hooks[h.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[h.id] = True
+        if always_call:
+            self._forward_hooks_always_called[h.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(h.id, last=False)
+        return h
 
-        key = object()
-        self._forward_hooks[key] = hook
-        return _DictHandle(self._forward_hooks, key)
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        h = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[h.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[h.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(h.id, last=False)
+        return h
 
-    def register_forward_pre_hook(self, hook: Callable) -> Any:
-        key = object()
-        self._forward_pre_hooks[key] = hook
-        return _DictHandle(self._forward_pre_hooks, key)
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's inputs are known."""
+        h = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[h.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(h.id, last=False)
+        return h
 
-    def state_dict(self, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> "OrderedDict":
-        out = OrderedDict() if destination is None else destination
-        for mp, mod in self.named_modules(prefix=prefix.rstrip(".")):
-            base = mp + "." if mp else ""
-            for n, p in mod._parameters.items():
-                if p is not None:
-                    out[base + n] = p if keep_vars else p.detach()
-            for n, b in mod._buffers.items():
-                if b is not None and n not in mod._non_persistent_buffers_set:
-                    out[base + n] = b if keep_vars else b.detach()
-        return out
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` when the gradients w.r.t. the module's outputs arrive."""
+        h = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[h.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(h.id, last=False)
+        return h
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        from collections import namedtuple
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        return self.register_full_backward_hook(hook)
 
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for k, v in state_dict.items():
-            if k in own:
-                if tuple(own[k].shape) != tuple(v.shape):
-                    errors.append(
-                        f'\tsize mismatch for {k}: copying a param with shape {v.shape} from checkpoint, the shape '
-                        f'in current model is {own[k].shape}.')
-                    continue
+    # ------------------------------------------------------------------ state dict
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.detach()
+
+    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> Any:
+        if args:
+            destination = args[0]
+            if len(args) > 1:
+                prefix = args[1]
+            if len(args) > 2:
+                keep_vars = args[2]
+        if destination is None:
+            destination = OrderedDict()
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            res = hook(self, destination, prefix, {})
+            if res is not None:
+                destination = res
+        return destination
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list,
+                              assign: bool = False) -> None:
+        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None}
+        for name, param in local.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            ip = state_dict[key]
+            if not isinstance(ip, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f"Tensor-like object from checkpoint but received {type(ip)}")
+                continue
+            if ip.shape != param.shape and not (ip.dim() == 0 and param.dim() == 0):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {ip.shape} from "
+                                  f"checkpoint, the shape in current model is {param.shape}.")
+                continue
+            try:
+                with no_grad():
+                    if assign:
+                        new = ip
+                        if isinstance(param, Parameter) and not isinstance(ip, Parameter):
+                            new = Parameter(ip, requires_grad=param.requires_grad)
+                        setattr(self, name, new)
+                    else:
+                        np.copyto(param._data, ip._data, casting="unsafe")
+                        param._vc[0] += 1
+            except Exception as ex:  # pragma: no cover - defensive
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                                  f"{param.size()} and whose dimensions in the checkpoint are {ip.size()}, "
+                                  f"an exception occurred : {ex.args}.")
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix):
+                    input_name = key[len(prefix):].split(".", 1)
+                    if input_name[0] not in self._modules and input_name[0] not in local:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
+        metadata = getattr(state_dict, "_metadata", None)
+
+        def load(module: Module, prefix: str = "") -> None:
+            meta = {} if metadata is None else metadata.get(prefix[:-1], {})
+            module._load_from_state_dict(state_dict, prefix, meta, True, missing, unexpected, errors, assign)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+
+        load(self)
         if strict:
             if unexpected:
-                errors.insert(0, "\tUnexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected)))
             if missing:
-                errors.insert(0, "\tMissing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
         if errors:
-            raise RuntimeError(
-                "Error(s) in loading state_dict for {}:\n{}".format(type(self).__name__, "\n".join(errors)))
-        from ...autograd.grad_mode import no_grad
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                self._get_name(), "\n\t".join(errors)))
+        return _IncompatibleKeys(missing, unexpected)
 
-        with no_grad():
-            for k, v in state_dict.items():
-                if k in own:
-                    own[k].copy_(v)
-        IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-        return IncompatibleKeys(missing, unexpected)
+    # ------------------------------------------------------------------ dtype conversion
+    def _apply(self, fn: Callable[[Tensor], Tensor]) -> "Module":
+        for m in self.children():
+            m._apply(fn)
+        for p in self._parameters.values():
+            if p is None:
+                continue
+            new = fn(p)
+            if new is not p and new._data is not p._data:
+                p._data = new._data
+                p._vc[0] += 1
+                if p._grad is not None:
+                    p._grad = _new_plain(fn(p._grad)._data)
+        for key, b in self._buffers.items():
+            if b is not None:
+                self._buffers[key] = fn(b)
+        return self
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
-        for store_owner in self.modules():
-            for store in (store_owner._parameters, store_owner._buffers):
-                for k, v in store.items():
-                    if v is None:
-                        continue
-                    nv = v.to(*args, **kwargs)
-                    if nv is not v:
-                        if isinstance(v, Parameter):
-                            v._data = nv._data
-                        else:
-                            store[k] = nv
-        return self
+        from ... import _dtype
+
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
+        from ..._tensor import _check_device
+
+        dev = kwargs.get("device")
+        for a in args:
+            if isinstance(a, str) or type(a).__name__ == "device":
+                dev = a
+        _check_device(dev)
+        if dtype is None:
+            return self
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def _cast_floats(self, dt: Any) -> "Module":
+        return self._apply(lambda t: t.to(dt) if t.is_floating_point() else t)
 
     def float(self) -> "Module":
         from ... import _dtype
@@ -274,18 +556,13 @@ class Module:
 
         return self._cast_floats(_dtype.float16)
 
-    def _cast_floats(self, dt: Any) -> "Module":
-        for m in self.modules():
-            for store in (m._parameters, m._buffers):
-                for k, v in store.items():
-                    if v is not None and v.is_floating_point():
-                        if isinstance(v, Parameter):
-                            v._data = v._data.astype(dt.np)
-                        else:
-                            store[k] = v.to(dt)
-        return self
+    def type(self, dst_type: Any) -> "Module":
+        return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> "Module":
+        return self
+
+    def share_memory(self) -> "Module":
         return self
 
     # ------------------------------------------------------------------ repr
@@ -293,37 +570,141 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
+        extra_lines = []
         extra = self.extra_repr()
         if extra:
-            lines = extra.split("\n")
+            extra_lines = extra.split("\n")
         child_lines = []
         for key, module in self._modules.items():
-            mod_str = _addindent(repr(module), 2)
-            child_lines.append("(" + key + "): " + mod_str)
-        lines = lines + child_lines
-        main = type(self).__name__ + "("
+            child_lines.append("(" + key + "): " + _addindent(repr(module), 2))
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
         if lines:
-            if len(extra.split("\n")) == 1 and not child_lines:
-                main += extra
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
     def __dir__(self) -> list:
-        return sorted(set(object.__dir__(self)) | set(self._parameters) | set(self._modules) | set(self._buffers))
+        keys = list(object.__dir__(self)) + list(self._parameters) + list(self._modules) + list(self._buffers)
+        return sorted(k for k in set(keys) if not k[:1].isdigit())
 
 
-def _addindent(s: str, n: int) -> str:
-    lines = s.split("\n")
-    if len(lines) == 1:
-        return s
-    return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
+def _typename(v: Any) -> str:
+    if isinstance(v, Tensor):
+        return f"{type(v).__module__.split('.')[0]}.{type(v).__name__}".replace("ember._tensor", "ember")
+    return type(v).__name__
 
 
-class _DictHandle:
-    def __init__(self, d: dict, key: Any) -> None:
-        self._d, self._key = d, key
+def _new_plain(arr: np.ndarray) -> Tensor:
+    from ..._tensor import _new
 
-    def remove(self) -> None:
-        self._d.pop(self._key, None)
+    return _new(arr)
+
+
+# ---------------------------------------------------------------------- full backward hooks
+class _BackwardHook:
+    """Wires a module's full backward hooks: identity nodes on its inputs and outputs catch the gradients."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.n_inputs = 0
+        self.input_mask: list = []
+        self.grad_outputs: Any = None
+        self.inputs_need_grad = False
+
+    def setup_input(self, args: tuple) -> tuple:
+        from ...autograd import grad_mode
+
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.n_inputs = len(idx)
+        tensors = [args[i] for i in idx]
+        self.inputs_need_grad = grad_mode.is_grad_enabled() and any(t._rg for t in tensors)
+        if not self.inputs_need_grad:
+            return args
+        outs = _BackwardHookFunction.apply(self, "input", *tensors)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        new = list(args)
+        for i, o in zip(idx, outs):
+            new[i] = o
+        return tuple(new)
+
+    def setup_output(self, out: Any) -> Any:
+        from ...autograd import grad_mode
+
+        single = isinstance(out, Tensor)
+        seq = (out,) if single else out
+        if not isinstance(seq, tuple) or not grad_mode.is_grad_enabled():
+            return out
+        idx = [i for i, a in enumerate(seq) if isinstance(a, Tensor)]
+        tensors = [seq[i] for i in idx]
+        if not any(t._rg for t in tensors):
+            return out
+        self.n_outputs = len(tensors)
+        res = _BackwardHookFunction.apply(self, "output", *tensors)
+        res = res if isinstance(res, tuple) else (res,)
+        new = list(seq)
+        for i, o in zip(idx, res):
+            new[i] = o
+        return new[0] if single else tuple(new)
+
+    def on_outputs(self, grads: tuple) -> tuple:
+        m = self.module
+        for hook in tuple(m._backward_pre_hooks.values()):
+            res = hook(m, grads)
+            if res is not None:
+                grads = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+        self.grad_outputs = grads
+        if not self.inputs_need_grad:
+            for hook in tuple(m._backward_hooks.values()):
+                hook(m, (None,) * self.n_inputs, grads)
+        return grads
+
+    def on_inputs(self, grads: tuple) -> tuple:
+        m = self.module
+        for hook in tuple(m._backward_hooks.values()):
+            res = hook(m, grads, self.grad_outputs)
+            if res is not None:
+                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
+                if len(res) != len(grads):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
+                                       f"{len(res)}, but expected {len(grads)}")
+                grads = res
+        return grads
+
+
+def _make_hook_function() -> type:
+    from ...autograd.function import Function
+
+    class BackwardHookFunction(Function):
+        @staticmethod
+        def forward(ctx: Any, hook: _BackwardHook, kind: str, *tensors: Any) -> Any:
+            ctx.hook, ctx.kind = hook, kind
+            ctx.set_materialize_grads(False)
+            ctx.mark_non_differentiable(*[t for t in tensors if not t._rg])
+            outs = tuple(t.view_as(t) for t in tensors)
+            return outs[0] if len(outs) == 1 else outs
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Any) -> Any:
+            if ctx.kind == "output":
+                grads = ctx.hook.on_outputs(tuple(grads))
+            else:
+                grads = ctx.hook.on_inputs(tuple(grads))
+            return (None, None) + tuple(grads)
+
+    return BackwardHookFunction
+
+
+class _LazyFn:
+    fn: Any = None
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        if cls.fn is None:
+            cls.fn = _make_hook_function()
+        return cls.fn.apply(*args)
+
+
+_BackwardHookFunction = _LazyFn

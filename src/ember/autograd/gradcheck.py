@@ -1,0 +1,164 @@
+"""gradcheck / gradgradcheck: analytical gradients against central finite differences.
+
+Float inputs are checked in float64 (float32 inputs are promoted, with a note, rather than failing on
+rounding). A failure names the worst entry: which input, which element, which output, and the
+analytical and numerical values, instead of printing whole Jacobians.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+
+class GradcheckError(RuntimeError):
+    """Raised by gradcheck when an analytical gradient disagrees with finite differences."""
+
+
+def _as_tuple(x: Any) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _tensor():
+    from .._tensor import Tensor
+
+    return Tensor
+
+
+def _promote(inputs: tuple) -> tuple:
+    Tensor = _tensor()
+    out, noted = [], False
+    for x in inputs:
+        if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64 and x._data.dtype.kind == "f":
+            if not noted:
+                warnings.warn("gradcheck: float32/float16 inputs are checked in float64 (finite differences in "
+                              "single precision are dominated by rounding)", UserWarning, stacklevel=3)
+                noted = True
+            y = x.detach().double().requires_grad_(True)
+            out.append(y)
+        else:
+            out.append(x)
+    return tuple(out)
+
+
+def _outputs(fn: Callable, inputs: tuple) -> list:
+    Tensor = _tensor()
+    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
+
+
+def _numerical(fn: Callable, inputs: tuple, diff_idx: list, eps: float) -> list:
+    """J[o][i] with shape (out.numel, in.numel), by central differences (inputs perturbed in place)."""
+    jac = None
+    if True:  # grad mode stays as it is: gradgradcheck's function itself calls autograd.grad
+        base = _outputs(fn, inputs)
+        jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for i in diff_idx] for o in base]
+        for k, i in enumerate(diff_idx):
+            x = inputs[i]._data
+            flat = x.reshape(-1)
+            if not np.shares_memory(flat, x):
+                raise GradcheckError("gradcheck: inputs must be contiguous to be perturbed")
+            for j in range(flat.size):
+                orig = flat[j]
+                flat[j] = orig + eps
+                plus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+                flat[j] = orig - eps
+                minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
+                flat[j] = orig
+                for oi in range(len(base)):
+                    jac[oi][k][:, j] = (plus[oi] - minus[oi]) / (2 * eps)
+    return jac
+
+
+def _analytical(outs: list, inputs: tuple, diff_idx: list) -> list:
+    from .. import autograd
+    from .._tensor import _new
+
+    jac = []
+    for o in outs:
+        rows = [np.zeros((o._data.size, inputs[i]._data.size)) for i in diff_idx]
+        if o._rg and o._data.dtype.kind in "fc":
+            for r in range(o._data.size):
+                up = np.zeros(o._data.size, o._data.dtype)
+                up[r] = 1
+                gs = autograd.grad([o], [inputs[i] for i in diff_idx], [_new(up.reshape(o._data.shape))],
+                                   retain_graph=True, allow_unused=True)
+                for k, g in enumerate(gs):
+                    if g is not None:
+                        rows[k][r] = g._data.astype(np.float64).ravel()
+        jac.append(rows)
+    return jac
+
+
+def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
+              check_grad_dtypes: bool = False, check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True, fast_mode: bool = False,
+              masked: Any = None) -> bool:
+    """True when ``func``'s analytical Jacobian matches central differences within ``atol + rtol * |numerical|``."""
+    Tensor = _tensor()
+    inputs = _promote(_as_tuple(inputs))
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
+    if not diff_idx:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
+                         "have requires_grad=True.")
+    outs = _outputs(func, inputs)
+    ana = _analytical(outs, inputs, diff_idx)
+    num = _numerical(func, inputs, diff_idx, eps)
+    worst = None
+    for oi in range(len(outs)):
+        for k, i in enumerate(diff_idx):
+            a, n = ana[oi][k], num[oi][k]
+            if a.size == 0:
+                continue
+            err = np.abs(a - n) - (atol + rtol * np.abs(n))
+            j = np.unravel_index(int(np.argmax(err)), err.shape)
+            if err[j] > 0 and (worst is None or err[j] > worst[0]):
+                worst = (err[j], oi, i, j, a[j], n[j], inputs[i]._data.shape, outs[oi]._data.shape)
+    if worst is None:
+        return True
+    _, oi, i, (r, c), a, n, ishape, oshape = worst
+    in_el = tuple(int(v) for v in np.unravel_index(c, ishape)) if ishape else ()
+    out_el = tuple(int(v) for v in np.unravel_index(r, oshape)) if oshape else ()
+    msg = (f"Jacobian mismatch for output {oi} with respect to input {i},\n"
+           f"worst entry: d output{list(out_el)} / d input{list(in_el)}: analytical {float(a)!r} vs numerical {float(n)!r} "
+           f"(atol={atol}, rtol={rtol})")
+    if raise_exception:
+        raise GradcheckError(msg)
+    return False
+
+
+def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
+                  nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+                  check_batched_grad: bool = False, check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
+                  fast_mode: bool = False, masked: bool = False) -> bool:
+    """gradcheck of the first derivative: checks second derivatives (create_graph=True) against differences."""
+    from .. import autograd
+    from .._tensor import _new
+
+    Tensor = _tensor()
+    inputs = _promote(_as_tuple(inputs))
+    diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [_new(rng.standard_normal(o._data.shape)).requires_grad_(True) for o in outs]
+    else:
+        grad_outputs = [g if g._rg else g.detach().double().requires_grad_(True) for g in _as_tuple(grad_outputs)]
+    n_in = len(inputs)
+
+    def first(*args: Any) -> tuple:
+        xs, gos = args[:n_in], args[n_in:]
+        os_ = _outputs(func, xs)
+        pairs = [(o, g) for o, g in zip(os_, gos) if o._rg]
+        ins = [xs[i] for i in diff_idx]
+        gs = autograd.grad([o for o, _ in pairs], ins, [g for _, g in pairs], create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else (x * 0) for g, x in zip(gs, ins))
+
+    return gradcheck(first, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception)
+
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]

@@ -1,0 +1,46 @@
+"""ember.linalg: torch.linalg's functions (decompositions, solves, norms), differentiable to any order."""
+
+from __future__ import annotations
+
+from .ops.decomp import (
+    LinAlgError,
+    cholesky,
+    cholesky_ex,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    inv_ex,
+    matrix_norm,
+    matrix_power,
+    norm,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+)
+from .ops.linalg import cross, matmul, vdot
+from .ops.reduction import vector_norm
+
+
+def vecdot(x, y, *, dim: int = -1):
+    """Dot products along ``dim`` (with broadcasting)."""
+    return (x * y).sum(dim)
+
+
+def multi_dot(tensors):
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out.matmul(t)
+    return out
+
+
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
+           "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
+           "vdot", "vecdot", "vector_norm"]

@@ -1,0 +1,899 @@
+"""The differentiable primitives behind nn layers: each a NumPy forward plus a backward node.
+
+Activations carry derivative formulas in ember ops; the heavy array ops (convolution, pooling,
+normalisation, embedding) compute their gradients with NumPy on the saved arrays, so they are
+differentiable once (not under ``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._tensor import Tensor, _new
+from ..ops._core import node_class, record
+
+
+def _c(arr: Any, like: np.ndarray) -> np.ndarray:
+    return np.asarray(arr, dtype=like.dtype)
+
+
+def _const(arr: np.ndarray) -> Tensor:
+    return _new(np.asarray(arr))
+
+
+# ============================================================================ activations
+def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0) -> Any:
+    """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative)."""
+    cls = node_class(name, lambda n, g: g * _const(_c(dfn(n.saved[0]._data, *n.attrs), n.saved[0]._data)),
+                     formula, suffix)
+
+    def op(input: Tensor, *params: Any) -> Tensor:
+        x = input._data
+        if x.dtype.kind != "f":
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = _c(fwd(x, *params), x)
+        return record(cls, res, (input,), (input,), attrs=params)
+
+    op.__name__ = name
+    return op, cls
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+
+    return erf(x)
+
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + _erf(x / _SQRT2))
+
+
+def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
+    if approximate == "tanh":
+        inner = _SQRT_2_PI * (x + 0.044715 * x ** 3)
+        t = np.tanh(inner)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
+    cdf = 0.5 * (1 + _erf(x / _SQRT2))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return cdf + x * pdf
+
+
+def _sigm(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softplus_np(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, x)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+leaky_relu, LeakyReluBackward0 = _elementwise(
+    "leaky_relu", lambda x, s: np.where(x > 0, x, x * s), lambda x, s: np.where(x > 0, 1.0, s),
+    "grad * (self > 0 ? 1 : negative_slope)")
+elu, EluBackward0 = _elementwise(
+    "elu", lambda x, a, sc, isc: np.where(x > 0, x * sc, a * sc * np.expm1(x * isc)),
+    lambda x, a, sc, isc: np.where(x > 0, sc, a * sc * isc * np.exp(x * isc)),
+    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
+gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))")
+silu, SiluBackward0 = _elementwise(
+    "silu", lambda x: x * _sigm(x), lambda x: _sigm(x) * (1 + x * (1 - _sigm(x))),
+    "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
+mish, MishBackward0 = _elementwise(
+    "mish", lambda x: x * np.tanh(_softplus_np(x)),
+    lambda x: np.tanh(_softplus_np(x)) + x * _sigm(x) * (1 - np.tanh(_softplus_np(x)) ** 2),
+    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
+hardtanh, HardtanhBackward0 = _elementwise(
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
+    "grad * (min_val < self < max_val)")
+hardsigmoid, HardsigmoidBackward0 = _elementwise(
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: ((x > -3) & (x < 3)) / 6.0,
+    "grad / 6 where -3 < self < 3")
+hardswish, HardswishBackward0 = _elementwise(
+    "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    lambda x: np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0)),
+    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
+log_sigmoid, LogSigmoidBackward0 = _elementwise(
+    "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
+    "grad * sigmoid(-self)")
+threshold, ThresholdBackward0 = _elementwise(
+    "threshold", lambda x, th, v: np.where(x > th, x, v), lambda x, th, v: x > th, "grad * (self > threshold)")
+softshrink, SoftshrinkBackward0 = _elementwise(
+    "softshrink", lambda x, lam: np.where(x > lam, x - lam, np.where(x < -lam, x + lam, 0)),
+    lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
+hardshrink, HardshrinkBackward0 = _elementwise(
+    "hardshrink", lambda x, lam: np.where((x > lam) | (x < -lam), x, 0),
+    lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
+
+
+def _prelu_grads(n: Any, g: Tensor) -> tuple:
+    x, w = n.saved[0]._data, n.saved[1]._data
+    gd = g._data
+    wb = w.reshape(n.attrs)
+    gx = gw = None
+    if n.needs[0]:
+        gx = _new(np.where(x > 0, gd, gd * wb).astype(x.dtype))
+    if n.needs[1]:
+        contrib = np.where(x > 0, 0, gd * x)
+        if w.size == 1:
+            gw = _new(np.asarray(contrib.sum(), x.dtype).reshape(w.shape))
+        else:
+            axes = tuple(i for i in range(x.ndim) if i != 1)
+            gw = _new(contrib.sum(axis=axes).astype(x.dtype).reshape(w.shape))
+    return gx, gw
+
+
+PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads, "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)")
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    x, w = input._data, weight._data
+    if w.size != 1:
+        if x.ndim < 2 or x.shape[1] != w.size:
+            ch = x.shape[1] if x.ndim >= 2 else 1
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{w.size} and channel size = {ch}.")
+        shape = [1] * x.ndim
+        shape[1] = w.size
+    else:
+        shape = [1] * x.ndim
+    wb = w.reshape(shape)
+    return record(PreluKernelBackward0, np.where(x > 0, x, x * wb).astype(x.dtype), (input, weight),
+                  (input, weight), attrs=tuple(shape))
+
+
+# ============================================================================ linear
+AddmmBackward0 = node_class(
+    "addmm", lambda n, g: (g if n.needs[0] else None,
+                           g.mm(n.saved[1]) if n.needs[1] else None,
+                           g.t().mm(n.saved[0]) if n.needs[2] else None),
+    "grad, grad @ weight, grad^T @ input")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    x, w = input._data, weight._data
+    if x.ndim == 2 and bias is not None and w.ndim == 2:
+        if x.shape[1] != w.shape[1]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({x.shape[0]}x{x.shape[1]} and "
+                               f"{w.shape[1]}x{w.shape[0]})")
+        if x.dtype != w.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dn(x)} and {_dn(w)}")
+        out = x @ w.T
+        out += bias._data
+        return record(AddmmBackward0, out, (bias, input, weight), (input, weight))
+    if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
+        lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{x.shape[-1]} and "
+                           f"{w.shape[1]}x{w.shape[0]})")
+    out = input.matmul(weight.t())
+    return out + bias if bias is not None else out
+
+
+def _dn(x: np.ndarray) -> str:
+    from .. import _dtype
+    from ..ops.reduction import _LEGACY_NAMES
+
+    return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]
+
+
+# ============================================================================ convolution
+def _windows(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> np.ndarray:
+    """(N, C, Hp, Wp) -> a strided view (N, C, kh, kw, Ho, Wo) of the receptive fields."""
+    N, C, H, W = xp.shape
+    Ho = (H - dh * (kh - 1) - 1) // sh + 1
+    Wo = (W - dw * (kw - 1) - 1) // sw + 1
+    s = xp.strides
+    return as_strided(xp, (N, C, kh, kw, Ho, Wo), (s[0], s[1], s[2] * dh, s[3] * dw, s[2] * sh, s[3] * sw),
+                      writeable=False)
+
+
+def _pad2(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
+    t, b, left, r = pads
+    if t == b == left == r == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=value)
+
+
+def _col2im(cols: np.ndarray, shape: tuple, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> np.ndarray:
+    """Sum (N, C, kh, kw, Ho, Wo) window values back into a (N, C, Hp, Wp) array."""
+    out = np.zeros(shape, cols.dtype)
+    Ho, Wo = cols.shape[4], cols.shape[5]
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += cols[:, :, i, j]
+    return out
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
+    xp = _pad2(x, pads)
+    N, C = x.shape[:2]
+    O, Cg, kh, kw = w.shape
+    win = _windows(xp, kh, kw, stride[0], stride[1], dil[0], dil[1])
+    Ho, Wo = win.shape[4], win.shape[5]
+    G = groups
+    cols = win.reshape(N, G, Cg * kh * kw, Ho * Wo)  # copies into im2col layout
+    wm = w.reshape(G, O // G, Cg * kh * kw)
+    out = np.matmul(wm, cols)  # (N, G, O/G, L)
+    return out.reshape(N, O, Ho, Wo), cols, xp.shape
+
+
+def _conv_grads(n: Any, g: Tensor) -> tuple:
+    x_t, w_t = n.saved[0], n.saved[1]
+    stride, pads, dil, groups, cols, xp_shape = n.attrs
+    _x, w = x_t._data, w_t._data
+    gd = np.ascontiguousarray(g._data)
+    N, O, Ho, Wo = gd.shape
+    _, Cg, kh, kw = w.shape
+    G = groups
+    g4 = gd.reshape(N, G, O // G, Ho * Wo)
+    gx = gw = gb = None
+    if n.needs[0]:
+        wm = w.reshape(G, O // G, Cg * kh * kw)
+        dcols = np.matmul(wm.transpose(0, 2, 1), g4)  # (N, G, K, L)
+        dcols = dcols.reshape(N, G * Cg, kh, kw, Ho, Wo)
+        dxp = _col2im(dcols, xp_shape, kh, kw, stride[0], stride[1], dil[0], dil[1])
+        t, b, left, r = pads
+        gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
+    if n.needs[1]:
+        # sum over the batch: (G, O/G, N*L) @ (G, N*L, K)
+        a = g4.transpose(1, 2, 0, 3).reshape(G, O // G, N * Ho * Wo)
+        c = cols.transpose(1, 0, 3, 2).reshape(G, N * Ho * Wo, Cg * kh * kw)
+        gw = _new(np.matmul(a, c).reshape(w.shape))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(gd.sum(axis=(0, 2, 3)))
+    return gx, gw, gb
+
+
+ConvolutionBackward0 = node_class("convolution", _conv_grads, "grad_input, grad_weight, grad_bias of the convolution")
+
+
+def _pair(v: Any, n: int = 2) -> tuple:
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            return tuple(v) * n
+        return tuple(v)
+    return (v,) * n
+
+
+def _conv_pads(padding: Any, k: tuple, dil: tuple, nd: int) -> tuple:
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0) * nd
+        if padding == "same":
+            out = []
+            for kk, dd in zip(k, dil):
+                total = dd * (kk - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    p = _pair(padding, nd)
+    return tuple(v for pp in p for v in (pp, pp))
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    x, w = input._data, weight._data
+    unbatched = x.ndim == 3
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(x.shape)}")
+    if unbatched:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    stride, dil = _pair(stride), _pair(dilation)
+    if isinstance(padding, str) and padding == "same" and any(s != 1 for s in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    pads = _conv_pads(padding, w.shape[2:], dil, 2)
+    if x.shape[1] != w.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+            f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    kh_eff = dil[0] * (w.shape[2] - 1) + 1
+    kw_eff = dil[1] * (w.shape[3] - 1) + 1
+    if x.shape[2] + pads[0] + pads[1] < kh_eff or x.shape[3] + pads[2] + pads[3] < kw_eff:
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({x.shape[2] + pads[0] + pads[1]} x "
+            f"{x.shape[3] + pads[2] + pads[3]}). Kernel size: ({kh_eff} x {kw_eff}). Kernel size can't be greater "
+            "than actual input size")
+    out, cols, xp_shape = _conv_forward(x, w, stride, pads, dil, groups)
+    if bias is not None:
+        out += bias._data.reshape(1, -1, 1, 1)
+    inputs = (input, weight, bias) if bias is not None else (input, weight)
+    return record(ConvolutionBackward0, out, inputs, (input, weight),
+                  attrs=(stride, pads, dil, groups, cols, xp_shape))
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
+                           f"{list(input.shape)}")
+    if input.dim() == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if isinstance(padding, str):
+        pad2 = padding
+    else:
+        pad2 = (0, _pair(padding, 1)[0])
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, _pair(stride, 1)[0]), pad2,
+                 (1, _pair(dilation, 1)[0]), groups)
+    return out.squeeze(2)
+
+
+def _convt_grads(n: Any, g: Tensor) -> tuple:
+    x_t, w_t = n.saved[0], n.saved[1]
+    stride, pads, dil, groups, out_pad = n.attrs
+    x, w = x_t._data, w_t._data
+    N, Cin, H, W = x.shape
+    _, Og, kh, kw = w.shape
+    G = groups
+    Cg = Cin // G
+    t, b, left, r = pads
+    gp = np.pad(g._data, ((0, 0), (0, 0), (t, b), (left, r)))
+    win = _windows(gp, kh, kw, stride[0], stride[1], dil[0], dil[1])[:, :, :, :, :H, :W]
+    gcols = win.reshape(N, G, Og * kh * kw, H * W)
+    gx = gw = gb = None
+    if n.needs[0]:
+        wm = w.reshape(G, Cg, Og * kh * kw)
+        gx = _new(np.matmul(wm, gcols).reshape(x.shape))
+    if n.needs[1]:
+        a = x.reshape(N, G, Cg, H * W).transpose(1, 2, 0, 3).reshape(G, Cg, N * H * W)
+        c = gcols.transpose(1, 0, 3, 2).reshape(G, N * H * W, Og * kh * kw)
+        gw = _new(np.matmul(a, c).reshape(w.shape))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(g._data.sum(axis=(0, 2, 3)))
+    return gx, gw, gb
+
+
+ConvolutionBackward0T = node_class("convolution", _convt_grads, "grad of the transposed convolution")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    if input.dim() == 3:
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    x, w = input._data, weight._data
+    stride, dil, opad = _pair(stride), _pair(dilation), _pair(output_padding)
+    p = _pair(padding)
+    N, Cin, H, W = x.shape
+    if Cin != w.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+            f"{w.shape[0]} channels, but got {Cin} channels instead")
+    _, Og, kh, kw = w.shape
+    G = groups
+    Cg = Cin // G
+    Hp = (H - 1) * stride[0] + dil[0] * (kh - 1) + 1 + opad[0]
+    Wp = (W - 1) * stride[1] + dil[1] * (kw - 1) + 1 + opad[1]
+    wm = w.reshape(G, Cg, Og * kh * kw)
+    cols = np.matmul(wm.transpose(0, 2, 1), x.reshape(N, G, Cg, H * W))  # (N, G, Og*K, HW)
+    cols = cols.reshape(N, G * Og, kh, kw, H, W)
+    outp = _col2im(cols, (N, G * Og, Hp, Wp), kh, kw, stride[0], stride[1], dil[0], dil[1])
+    out = np.ascontiguousarray(outp[:, :, p[0]:Hp - p[0], p[1]:Wp - p[1]])
+    if bias is not None:
+        out += bias._data.reshape(1, -1, 1, 1)
+    pads = (p[0], p[0], p[1], p[1])
+    inputs = (input, weight, bias) if bias is not None else (input, weight)
+    return record(ConvolutionBackward0T, out, inputs, (input, weight), attrs=(stride, pads, dil, groups, opad))
+
+
+# ============================================================================ pooling
+def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    num = size + 2 * p - d * (k - 1) - 1
+    out = (-(-num // s) if ceil else num // s) + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _max_pool_grads(n: Any, g: Tensor) -> Tensor:
+    shape, flat_idx = n.attrs
+    gx = np.bincount(flat_idx.ravel(), weights=g._data.ravel(), minlength=int(np.prod(shape)))
+    return _new(gx.astype(g._data.dtype).reshape(shape))
+
+
+MaxPool2DWithIndicesBackward0 = node_class("max_pool2_d_with_indices", _max_pool_grads, "grad scattered to the argmax")
+
+
+def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool) -> tuple:
+    N, C, H, W = x.shape
+    Ho = _pool_out(H, k[0], s[0], p[0], d[0], ceil)
+    Wo = _pool_out(W, k[1], s[1], p[1], d[1], ceil)
+    need_h = (Ho - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (Wo - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], max(need_h - H - p[0], 0)), (p[1], max(need_w - W - p[1], 0))),
+                constant_values=fill)
+    win = _windows(xp, k[0], k[1], s[0], s[1], d[0], d[1])[:, :, :, :, :Ho, :Wo]
+    flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C, Ho, Wo, k[0] * k[1])
+    am = flat.argmax(axis=-1)
+    out = np.take_along_axis(flat, am[..., None], -1)[..., 0]
+    nan = np.isnan(flat).any(axis=-1) if x.dtype.kind == "f" else None
+    if nan is not None and nan.any():
+        am = np.where(nan, np.isnan(flat).argmax(-1), am)
+        out = np.where(nan, np.nan, out).astype(x.dtype)
+    ki, kj = np.divmod(am, k[1])
+    rows = np.arange(Ho)[:, None] * s[0] + ki * d[0] - p[0]
+    cols = np.arange(Wo)[None, :] * s[1] + kj * d[1] - p[1]
+    idx = rows * W + cols  # index within the unpadded (H, W) plane
+    return np.ascontiguousarray(out), idx
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    if input.dim() == 3:
+        r = max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return (r[0].squeeze(0), r[1].squeeze(0)) if return_indices else r.squeeze(0)
+    if input.dim() != 4:
+        raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input, but got: {input.dim()}D")
+    k = _pair(kernel_size)
+    s = _pair(stride) if stride is not None and stride != [] else k
+    p, d = _pair(padding), _pair(dilation)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0] if p[0] > k[0] // 2 else p[1]}, "
+                           f"kernel_size={k[0] if p[0] > k[0] // 2 else k[1]} and dilation={d[0]}")
+    x = input._data
+    N, C, H, W = x.shape
+    out, idx = _max_pool2d_np(x, k, s, p, d, ceil_mode)
+    plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
+    res = record(MaxPool2DWithIndicesBackward0, out, (input,), attrs=(x.shape, idx + plane))
+    if return_indices:
+        return res, _new(idx.astype(np.int64))
+    return res
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    k = _pair(kernel_size, 1)[0]
+    s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
+    r = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _pair(padding, 1)[0]), (1, _pair(dilation, 1)[0]),
+                   ceil_mode, return_indices)
+    if return_indices:
+        return r[0].squeeze(-2), r[1].squeeze(-2)
+    return r.squeeze(-2)
+
+
+def _avg_divisor(size: int, out: int, k: int, s: int, p: int, include_pad: bool) -> np.ndarray:
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    pool = end - start
+    start_c = np.maximum(start, 0)
+    end_c = np.minimum(end, size)
+    return pool if include_pad else (end_c - start_c)
+
+
+def _avg_pool_grads(n: Any, g: Tensor) -> Tensor:
+    xshape, k, s, p, div, Hpad, Wpad = n.attrs
+    gd = g._data / div
+    N, C, Ho, Wo = gd.shape
+    cols = np.broadcast_to(gd[:, :, None, None], (N, C, k[0], k[1], Ho, Wo))
+    gp = _col2im(cols, (N, C, Hpad, Wpad), k[0], k[1], s[0], s[1], 1, 1)
+    H, W = xshape[2], xshape[3]
+    return _new(np.ascontiguousarray(gp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]).astype(g._data.dtype))
+
+
+AvgPool2DBackward0 = node_class("avg_pool2_d", _avg_pool_grads, "grad / divisor spread over each window")
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    if input.dim() == 3:
+        return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
+    k = _pair(kernel_size)
+    s = _pair(stride) if stride is not None and stride != [] else k
+    p = _pair(padding)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    x = input._data
+    N, C, H, W = x.shape
+    Ho = _pool_out(H, k[0], s[0], p[0], 1, ceil_mode)
+    Wo = _pool_out(W, k[1], s[1], p[1], 1, ceil_mode)
+    Hpad = max((Ho - 1) * s[0] + k[0], H + 2 * p[0])
+    Wpad = max((Wo - 1) * s[1] + k[1], W + 2 * p[1])
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], Hpad - H - p[0]), (p[1], Wpad - W - p[1])))
+    win = _windows(xp, k[0], k[1], s[0], s[1], 1, 1)[:, :, :, :, :Ho, :Wo]
+    sums = win.sum(axis=(2, 3))
+    if divisor_override:
+        div = np.asarray(divisor_override, dtype=x.dtype)
+    else:
+        dh = _avg_divisor(H, Ho, k[0], s[0], p[0], count_include_pad)
+        dw = _avg_divisor(W, Wo, k[1], s[1], p[1], count_include_pad)
+        div = np.outer(dh, dw).astype(x.dtype)
+    out = (sums / div).astype(x.dtype)
+    return record(AvgPool2DBackward0, out, (input,), attrs=(x.shape, k, s, p, div, Hpad, Wpad))
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    k = _pair(kernel_size, 1)[0]
+    s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
+    return avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _pair(padding, 1)[0]), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def _adaptive_matrix(size: int, out: int, dtype: Any) -> np.ndarray:
+    m = np.zeros((out, size), dtype)
+    for i in range(out):
+        a = (i * size) // out
+        b = -(-((i + 1) * size) // out)
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+AdaptiveAvgPool2DBackward0 = node_class(
+    "adaptive_avg_pool2_d", lambda n, g: _new(np.ascontiguousarray(n.attrs[0].T @ g._data @ n.attrs[1])),
+    "Ah^T @ grad @ Aw")
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    x = input._data
+    os_ = _pair(output_size)
+    oh = x.shape[-2] if os_[0] is None else os_[0]
+    ow = x.shape[-1] if os_[1] is None else os_[1]
+    ah = _adaptive_matrix(x.shape[-2], oh, x.dtype)
+    aw = _adaptive_matrix(x.shape[-1], ow, x.dtype)
+    out = np.ascontiguousarray(ah @ x @ aw.T)
+    return record(AdaptiveAvgPool2DBackward0, out, (input,), attrs=(ah, aw))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _pair(output_size, 1)[0])).squeeze(-2)
+
+
+def _adaptive_max_grads(n: Any, g: Tensor) -> Tensor:
+    shape, flat_idx = n.attrs
+    gx = np.bincount(flat_idx.ravel(), weights=g._data.ravel(), minlength=int(np.prod(shape)))
+    return _new(gx.astype(g._data.dtype).reshape(shape))
+
+
+AdaptiveMaxPool2DBackward0 = node_class("adaptive_max_pool2_d", _adaptive_max_grads, "grad scattered to the argmax")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    x = input._data
+    lead = x.shape[:-2]
+    H, W = x.shape[-2:]
+    os_ = _pair(output_size)
+    oh = H if os_[0] is None else os_[0]
+    ow = W if os_[1] is None else os_[1]
+    x3 = x.reshape(-1, H, W)
+    out = np.empty((x3.shape[0], oh, ow), x.dtype)
+    idx = np.empty((x3.shape[0], oh, ow), np.int64)
+    for i in range(oh):
+        a, b = (i * H) // oh, -(-((i + 1) * H) // oh)
+        for j in range(ow):
+            c, d = (j * W) // ow, -(-((j + 1) * W) // ow)
+            blk = x3[:, a:b, c:d].reshape(x3.shape[0], -1)
+            am = blk.argmax(-1)
+            out[:, i, j] = blk[np.arange(len(am)), am]
+            r, cc = np.divmod(am, d - c)
+            idx[:, i, j] = (r + a) * W + cc + c
+    plane = (np.arange(x3.shape[0]) * H * W)[:, None, None]
+    res = record(AdaptiveMaxPool2DBackward0, out.reshape(lead + (oh, ow)), (input,), attrs=(x.shape, idx + plane))
+    if return_indices:
+        return res, _new(idx.reshape(lead + (oh, ow)))
+    return res
+
+
+# ============================================================================ embedding
+def _embedding_grads(n: Any, g: Tensor) -> Tensor:
+    idx, num, padding_idx, scale = n.attrs
+    D = g._data.shape[-1]
+    flat = idx.ravel()
+    gd = g._data.reshape(-1, D)
+    if scale:
+        counts = np.bincount(flat, minlength=num)
+        gd = gd / counts[flat][:, None]
+    out = np.zeros((num, D), g._data.dtype)
+    np.add.at(out, flat, gd)
+    if padding_idx is not None and padding_idx >= 0:
+        out[padding_idx] = 0
+    return _new(out)
+
+
+EmbeddingBackward0 = node_class("embedding", _embedding_grads, "grad rows summed into weight[indices]")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+    num = weight._data.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        w = weight._data
+        rows = np.unique(idx.ravel())
+        norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
+        weight._vc[0] += 1
+    out = weight._data[idx]
+    return record(EmbeddingBackward0, out, (weight,), attrs=(idx, num, padding_idx, scale_grad_by_freq))
+
+
+# ============================================================================ normalisation
+def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
+    xf = x.astype(np.float64) if x.dtype == np.float16 else x
+    mean = xf.mean(axis=axes, keepdims=True)
+    xc = xf - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    rstd = 1.0 / np.sqrt(var + eps)
+    return mean, var, rstd, (xc * rstd)
+
+
+def _norm_input_grad(gxhat: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes: tuple) -> np.ndarray:
+    m1 = gxhat.mean(axis=axes, keepdims=True)
+    m2 = (gxhat * xhat).mean(axis=axes, keepdims=True)
+    return rstd * (gxhat - m1 - xhat * m2)
+
+
+def _layer_norm_grads(n: Any, g: Tensor) -> tuple:
+    xhat, rstd, axes, wshape = n.attrs
+    w = n.saved[1]
+    gd = g._data
+    gx = gw = gb = None
+    lead = tuple(range(gd.ndim - len(wshape)))
+    if n.needs[0]:
+        gxhat = gd * w._data if w is not None else gd
+        gx = _new(_norm_input_grad(gxhat, xhat, rstd, axes).astype(gd.dtype))
+    if len(n.needs) > 1 and n.needs[1]:
+        gw = _new((gd * xhat).sum(axis=lead).astype(gd.dtype))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(gd.sum(axis=lead).astype(gd.dtype))
+    return gx, gw, gb
+
+
+NativeLayerNormBackward0 = node_class("native_layer_norm", _layer_norm_grads, "layer norm backward")
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    x = input._data
+    if x.shape[x.ndim - len(ns):] != ns or len(ns) > x.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+                           f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    _, _, rstd, xhat = _norm_stats(x, axes, eps)
+    out = xhat
+    if weight is not None:
+        out = out * weight._data
+    if bias is not None:
+        out = out + bias._data
+    out = out.astype(x.dtype)
+    return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
+                  attrs=(xhat, rstd, axes, ns))
+
+
+def _group_norm_grads(n: Any, g: Tensor) -> tuple:
+    xhat, rstd, G = n.attrs
+    w = n.saved[1]
+    gd = g._data
+    N, C = gd.shape[:2]
+    cshape = (1, C) + (1,) * (gd.ndim - 2)
+    gx = gw = gb = None
+    red = (0,) + tuple(range(2, gd.ndim))
+    if n.needs[0]:
+        gxhat = gd * w._data.reshape(cshape) if w is not None else gd
+        gg = gxhat.reshape(N, G, -1)
+        gx = _new(_norm_input_grad(gg, xhat.reshape(N, G, -1), rstd, (2,)).reshape(gd.shape).astype(gd.dtype))
+    if len(n.needs) > 1 and n.needs[1]:
+        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(gd.sum(axis=red).astype(gd.dtype))
+    return gx, gw, gb
+
+
+NativeGroupNormBackward0 = node_class("native_group_norm", _group_norm_grads, "group norm backward")
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    x = input._data
+    N, C = x.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
+                           f"of shape {input.shape} and num_groups={num_groups}")
+    _, _, rstd, xh = _norm_stats(x.reshape(N, num_groups, -1), (2,), eps)
+    xhat = xh.reshape(x.shape)
+    cshape = (1, C) + (1,) * (x.ndim - 2)
+    out = xhat
+    if weight is not None:
+        out = out * weight._data.reshape(cshape)
+    if bias is not None:
+        out = out + bias._data.reshape(cshape)
+    return record(NativeGroupNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
+                  attrs=(xhat, rstd, num_groups))
+
+
+def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
+    xhat, rstd, training, cshape = n.attrs
+    w = n.saved[1]
+    gd = g._data
+    red = (0,) + tuple(range(2, gd.ndim))
+    gx = gw = gb = None
+    if n.needs[0]:
+        gxhat = gd * w._data.reshape(cshape) if w is not None else gd
+        if training:
+            gx = _norm_input_grad(gxhat, xhat, rstd, red)
+        else:
+            gx = gxhat * rstd
+        gx = _new(gx.astype(gd.dtype))
+    if len(n.needs) > 1 and n.needs[1]:
+        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(gd.sum(axis=red).astype(gd.dtype))
+    return gx, gw, gb
+
+
+NativeBatchNormBackward0 = node_class("native_batch_norm", _batch_norm_grads, "batch norm backward")
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    x = input._data
+    if x.ndim < 2:
+        raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
+    C = x.shape[1]
+    cshape = (1, C) + (1,) * (x.ndim - 2)
+    red = (0,) + tuple(range(2, x.ndim))
+    if training:
+        count = x.size // C
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        mean, var, rstd, xhat = _norm_stats(x, red, eps)
+        if running_mean is not None:
+            rm = running_mean._data
+            rm *= (1 - momentum)
+            rm += momentum * mean.reshape(C).astype(rm.dtype)
+            running_mean._vc[0] += 1
+        if running_var is not None:
+            rv = running_var._data
+            rv *= (1 - momentum)
+            rv += momentum * (var.reshape(C) * count / (count - 1)).astype(rv.dtype)
+            running_var._vc[0] += 1
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        rstd = (1.0 / np.sqrt(running_var._data + eps)).reshape(cshape).astype(x.dtype)
+        xhat = (x - running_mean._data.reshape(cshape)) * rstd
+    out = xhat
+    if weight is not None:
+        out = out * weight._data.reshape(cshape)
+    if bias is not None:
+        out = out + bias._data.reshape(cshape)
+    return record(NativeBatchNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
+                  attrs=(xhat, rstd, training, cshape))
+
+
+# ============================================================================ padding
+def _pad_grads(n: Any, g: Tensor) -> Tensor:
+    idx, shape = n.attrs
+    lead = int(np.prod(shape[: len(shape) - idx.ndim]))
+    inner = int(np.prod(shape[len(shape) - idx.ndim:]))
+    gd = g._data.reshape(lead, -1)
+    out = np.zeros((lead, inner), g._data.dtype)
+    np.add.at(out, (slice(None), idx.ravel()), gd)
+    return _new(out.reshape(shape))
+
+
+_PAD_NODES = {
+    "reflect": node_class("reflection_pad2d", _pad_grads, "grad folded back onto the reflected elements"),
+    "replicate": node_class("replication_pad2d", _pad_grads, "grad folded back onto the edge elements"),
+    "circular": node_class("circular_pad2d", _pad_grads, "grad folded back onto the wrapped elements"),
+}
+def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
+    crop, src, shape = n.attrs
+    out = np.zeros(shape, g._data.dtype)
+    out[src] = g._data[crop]
+    return _new(out)
+
+
+ConstantPadNdBackward0 = node_class("constant_pad_nd", _const_pad_grad, "grad cropped to self")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    pad = tuple(pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    x = input._data
+    k = len(pad) // 2
+    if k > x.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {x.ndim}")
+    widths = [(0, 0)] * (x.ndim - k) + [(pad[2 * (k - 1 - i)], pad[2 * (k - 1 - i) + 1]) for i in range(k)]
+    if mode == "constant":
+        crop = []
+        src = []
+        for (a, b), s in zip(widths, x.shape):
+            src.append(slice(max(-a, 0), s - max(-b, 0)))
+            crop.append(slice(max(a, 0), max(a, 0) + s - max(-a, 0) - max(-b, 0)))
+        xs = x[tuple(src)]
+        out = np.pad(xs, [(max(a, 0), max(b, 0)) for a, b in widths], constant_values=0 if value is None else value)
+        return record(ConstantPadNdBackward0, out, (input,), attrs=(tuple(crop), tuple(src), x.shape))
+    if value is not None and value != 0:
+        raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+    npmode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if npmode is None:
+        raise NotImplementedError(f"Unsupported padding mode: {mode}")
+    inner_shape = x.shape[x.ndim - k:]
+    if mode == "reflect":
+        for (a, b), s in zip(widths[x.ndim - k:], inner_shape):
+            if a >= s or b >= s:
+                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                                   f"but got: padding ({a}, {b}) at dimension {x.ndim - 1} of input {list(x.shape)}")
+    idx = np.arange(int(np.prod(inner_shape))).reshape(inner_shape)
+    idx = np.pad(idx, widths[x.ndim - k:], mode=npmode)
+    lead = x.shape[: x.ndim - k]
+    out = x.reshape(lead + (-1,))[..., idx.ravel()].reshape(lead + idx.shape)
+    return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), attrs=(idx, x.shape))
+
+
+# ============================================================================ losses with nodes of their own
+def _smooth_l1_grads(n: Any, g: Tensor) -> tuple:
+    x, t = n.saved[0]._data, n.saved[1]._data
+    beta, reduction, huber = n.attrs
+    d = x - t
+    if huber:
+        dd = np.clip(d, -beta, beta)
+    elif beta == 0:
+        dd = np.sign(d)
+    else:
+        dd = np.where(np.abs(d) < beta, d / beta, np.sign(d))
+    dd = dd.astype(x.dtype)
+    if reduction == "mean":
+        dd = dd / d.size
+    gg = g * _const(dd)
+    return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
+
+
+SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)")
+HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(self - target, -delta, delta)")
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(loss.mean(), loss.dtype)
+    if reduction == "sum":
+        return np.asarray(loss.sum(), loss.dtype)
+    return loss
+
+
+def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
+    x, t = np.broadcast_arrays(input._data, target._data)
+    d = np.abs(x - t)
+    if huber:
+        loss = np.where(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
+    elif beta == 0:
+        loss = d
+    else:
+        loss = np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    loss = loss.astype(x.dtype)
+    cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
+    return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))

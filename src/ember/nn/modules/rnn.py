@@ -1,0 +1,295 @@
+"""RNN, LSTM, GRU and their cells, written as compositions of ember ops."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..._tensor import Tensor, _new
+from ...ops.shape import stack
+from .. import functional as F
+from .. import init
+from ._utils import empty_param
+from .module import Module
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _rnn_cell(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
+    pre = x_proj + F.linear(h, w_hh, b_hh)
+    return pre.relu() if relu else pre.tanh()
+
+
+def _lstm_cell(x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+    gates = x_proj + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c2 = f * c + i * g
+    return o * c2.tanh(), c2
+
+
+def _gru_cell(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    gh = F.linear(h, w_hh, b_hh)
+    i_r, i_z, i_n = x_proj.chunk(3, -1)
+    h_r, h_z, h_n = gh.chunk(3, -1)
+    r = (i_r + h_r).sigmoid()
+    z = (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    return n + z * (h - n)
+
+
+class RNNBase(Module):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        if proj_size:
+            raise NotImplementedError("ember's LSTM does not support proj_size")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
+                             "element being zeroed")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        num_directions = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        self._flat_weights_names: list = []
+        self._all_weights: list = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                suffix = "_reverse" if direction == 1 else ""
+                names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
+                params = [empty_param(gate_size, layer_input_size, dtype=dtype),
+                          empty_param(gate_size, hidden_size, dtype=dtype)]
+                if bias:
+                    names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
+                    params += [empty_param(gate_size, dtype=dtype), empty_param(gate_size, dtype=dtype)]
+                for n, p in zip(names, params):
+                    setattr(self, n, p)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def all_weights(self) -> list:
+        return [[getattr(self, w) for w in ws] for ws in self._all_weights]
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    def _weights(self, layer: int, direction: int) -> tuple:
+        suffix = "_reverse" if direction == 1 else ""
+        w_ih = getattr(self, f"weight_ih_l{layer}{suffix}")
+        w_hh = getattr(self, f"weight_hh_l{layer}{suffix}")
+        b_ih = getattr(self, f"bias_ih_l{layer}{suffix}") if self.bias else None
+        b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
+        return w_ih, w_hh, b_ih, b_hh
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        is_lstm = self.mode == "LSTM"
+        batched = input.dim() == 3
+        if input.dim() not in (2, 3):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+        if not batched:
+            input = input.unsqueeze(1)
+            if hx is not None:
+                hx = tuple(h.unsqueeze(1) for h in hx) if is_lstm else hx.unsqueeze(1)
+        elif self.batch_first:
+            input = input.transpose(0, 1)
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {input.shape[-1]}")
+        T, N = input.shape[0], input.shape[1]
+        D = 2 if self.bidirectional else 1
+        dt = input._data.dtype
+        if hx is None:
+            z = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
+            hx = (z, _new(np.zeros_like(z._data))) if is_lstm else z
+        h0, c0 = (hx if is_lstm else (hx, None))
+        relu = self.mode == "RNN_RELU"
+        layer_in = input
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                idx = layer * D + d
+                h = h0[idx]
+                c = c0[idx] if is_lstm else None
+                xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
+                steps = range(T - 1, -1, -1) if d == 1 else range(T)
+                seq: list = [None] * T
+                for t in steps:
+                    if is_lstm:
+                        h, c = _lstm_cell(xp[t], h, c, w_hh, b_hh)
+                    elif self.mode == "GRU":
+                        h = _gru_cell(xp[t], h, w_hh, b_hh)
+                    else:
+                        h = _rnn_cell(xp[t], h, w_hh, b_hh, relu)
+                    seq[t] = h
+                outs.append(stack(seq, 0))
+                h_n.append(h)
+                if is_lstm:
+                    c_n.append(c)
+            layer_out = outs[0] if D == 1 else _cat_last(outs)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_out = F.dropout(layer_out, self.dropout, True)
+            layer_in = layer_out
+        output = layer_in
+        hn = stack(h_n, 0)
+        cn = stack(c_n, 0) if is_lstm else None
+        if not batched:
+            output = output.squeeze(1)
+            hn = hn.squeeze(1)
+            cn = cn.squeeze(1) if cn is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (hn, cn)) if is_lstm else (output, hn)
+
+
+def _cat_last(ts: list) -> Tensor:
+    from ...ops.shape import cat
+
+    return cat(ts, -1)
+
+
+class RNN(RNNBase):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if len(args) > 3:
+            nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__(mode, *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("GRU", *args, **kwargs)
+
+
+class RNNCellBase(Module):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = empty_param(num_chunks * hidden_size, input_size, dtype=dtype)
+        self.weight_hh = empty_param(num_chunks * hidden_size, hidden_size, dtype=dtype)
+        if bias:
+            self.bias_ih = empty_param(num_chunks * hidden_size, dtype=dtype)
+            self.bias_hh = empty_param(num_chunks * hidden_size, dtype=dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def extra_repr(self) -> str:
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _prep(self, input: Tensor, hx: Any, lstm: bool = False) -> tuple:
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            z = _new(np.zeros((input.shape[0], self.hidden_size), input._data.dtype))
+            hx = (z, _new(np.zeros_like(z._data))) if lstm else z
+        elif not batched:
+            hx = tuple(h.unsqueeze(0) for h in hx) if lstm else hx.unsqueeze(0)
+        return input, hx, batched
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, hx, batched = self._prep(input, hx)
+        xp = F.linear(input, self.weight_ih, self.bias_ih)
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        h = _rnn_cell(xp, hx, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+        input, hx, batched = self._prep(input, hx, lstm=True)
+        xp = F.linear(input, self.weight_ih, self.bias_ih)
+        h, c = _lstm_cell(xp, hx[0], hx[1], self.weight_hh, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        input, hx, batched = self._prep(input, hx)
+        xp = F.linear(input, self.weight_ih, self.bias_ih)
+        h = _gru_cell(xp, hx, self.weight_hh, self.bias_hh)
+        return h if batched else h.squeeze(0)

@@ -1,0 +1,65 @@
+"""Gradient clipping, as torch.nn.utils does it (one total norm over all gradients)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..._tensor import Tensor, _new
+
+
+def _params(parameters: Any) -> list:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: Any = None) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most ``max_norm``; returns the norm."""
+    params = _params(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        return _new(np.array(0.0, np.float32))
+    dt = grads[0]._data.dtype
+    if norm_type == math.inf:
+        norms = [np.abs(g._data).max() if g._data.size else dt.type(0) for g in grads]
+        total = np.max(np.asarray(norms, dt))
+    else:
+        norms = [np.asarray(np.linalg.norm(g._data.ravel().astype(dt), norm_type) if norm_type != 2
+                            else np.sqrt(np.sum(g._data.astype(dt) ** 2)), dt) for g in grads]
+        total = np.asarray(np.linalg.norm(np.asarray(norms, dt), norm_type) if norm_type != 2
+                           else np.sqrt(np.sum(np.asarray(norms, dt) ** 2)), dt)
+    total = np.asarray(total, dt)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`")
+    clip_coef = dt.type(max_norm) / (total + dt.type(1e-6))
+    clip_coef_clamped = min(clip_coef, dt.type(1.0))
+    for g in grads:
+        g._data *= np.asarray(clip_coef_clamped, g._data.dtype)
+        g._vc[0] += 1
+    return _new(np.asarray(total, dt))
+
+
+def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: Any = None) -> Tensor:
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters: Iterable[Tensor], clip_value: float, foreach: Any = None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    for p in _params(parameters):
+        if p.grad is not None:
+            np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
+            p.grad._vc[0] += 1

@@ -1,0 +1,329 @@
+"""Checkpoints in PyTorch's own zip format: ``ember.save`` / ``ember.load``.
+
+A checkpoint is an uncompressed zip archive holding ``<name>/data.pkl`` (a protocol-2 pickle of the
+object in which every tensor is a call to ``torch._utils._rebuild_tensor_v2`` on a storage named by a
+persistent id) plus one raw little-endian record ``<name>/data/<key>`` per storage. Files written here
+load in ``torch.load(weights_only=True)`` and files written by ``torch.save`` load here, with no torch
+needed on ember's side.
+
+Loading never executes code from the file: the unpickler resolves only the handful of globals on its
+allow-list (the tensor and parameter rebuild functions, storage types, dtypes, ``OrderedDict``) and
+refuses anything else by name.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+import struct
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from . import _dtype
+from ._tensor import Size, Tensor, _new, device
+
+# storage type name <-> NumPy dtype
+_STORAGES = {
+    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
+    "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_, "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128,
+}
+_STORAGE_OF = {np.dtype(v): k for k, v in _STORAGES.items()}
+_ALIGN = 64
+
+
+class _GlobalRef:
+    """A reference to a global by name, written into the pickle without importing it."""
+
+    __slots__ = ("module", "name")
+    _cache: dict = {}
+
+    def __new__(cls, module: str, name: str) -> "_GlobalRef":
+        key = (module, name)
+        ref = cls._cache.get(key)
+        if ref is None:
+            ref = object.__new__(cls)
+            ref.module, ref.name = module, name
+            cls._cache[key] = ref
+        return ref
+
+    def __call__(self, *args: Any) -> Any:  # pragma: no cover - only its name is ever written
+        raise TypeError(f"{self.module}.{self.name} is a reference written into a checkpoint, not a function")
+
+
+class _Storage:
+    __slots__ = ("array", "key")
+
+    def __init__(self, array: np.ndarray, key: str) -> None:
+        self.array, self.key = array, key
+
+
+class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write globals by name
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def __init__(self, file: Any) -> None:
+        super().__init__(file, protocol=2)
+        self.storages: list = []
+        self._keep: list = []  # keep temporaries alive so that id()-based memo entries stay unique
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is _Storage:
+            numel = obj.array.size
+            return ("storage", _GlobalRef("torch", _STORAGE_OF[obj.array.dtype]), obj.key, "cpu", numel)
+        return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        from .nn.parameter import Parameter
+
+        t = type(obj)
+        if t is Parameter:
+            plain = _new(obj._data)
+            self._keep.append(plain)
+            return (_GlobalRef("torch._utils", "_rebuild_parameter"),
+                    (plain, bool(obj.requires_grad), collections.OrderedDict()))
+        if isinstance(obj, Tensor):
+            arr = obj._data if obj._data.flags.c_contiguous else obj._data.copy(order="C")
+            if arr.dtype not in _STORAGE_OF:
+                raise TypeError(f"ember.save: cannot save a tensor of dtype {obj.dtype}")
+            if arr.dtype.byteorder == ">":
+                arr = arr.astype(arr.dtype.newbyteorder("<"))
+            st = _Storage(arr, str(len(self.storages)))
+            self.storages.append(st)
+            self._keep.append(st)
+            stride = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
+            if arr.size <= 1:
+                stride = _contiguous_stride(arr.shape)
+            return (_GlobalRef("torch._utils", "_rebuild_tensor_v2"),
+                    (st, 0, tuple(arr.shape), stride, bool(obj.requires_grad), collections.OrderedDict()))
+        if t is Size:
+            return (_GlobalRef("torch", "Size"), (tuple(obj),))
+        if t is device:
+            return (_GlobalRef("torch", "device"), (str(obj),))
+        return NotImplemented
+
+    def save_globalref(self, obj: _GlobalRef) -> None:
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+        self.memoize(obj)
+
+    def save_dtype(self, obj: Any) -> None:
+        self.save_globalref(_GlobalRef("torch", obj.name))
+
+    dispatch[_GlobalRef] = save_globalref
+    dispatch[_dtype.dtype] = save_dtype
+
+
+def _contiguous_stride(shape: tuple) -> tuple:
+    stride, acc = [], 1
+    for s in reversed(shape):
+        stride.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(stride))
+
+
+def _plain(obj: Any) -> Any:
+    """NumPy scalars become Python numbers (torch's allow-list has no NumPy globals)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, collections.OrderedDict):
+        new = collections.OrderedDict((k, _plain(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):
+            new._metadata = obj._metadata  # type: ignore[attr-defined]
+        return new
+    if type(obj) is dict:
+        return {k: _plain(v) for k, v in obj.items()}
+    if type(obj) is list:
+        return [_plain(v) for v in obj]
+    if type(obj) is tuple:
+        return tuple(_plain(v) for v in obj)
+    return obj
+
+
+def _write_aligned(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    start = zf.fp.tell() + 30 + len(name.encode("utf-8"))
+    pad = (-(start + 4)) % _ALIGN
+    info.extra = struct.pack("<HH", 0x4650, pad) + b"Z" * pad
+    zf.writestr(info, data)
+
+
+def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
+    """Write ``obj`` (tensors, state dicts, nested dicts/lists/tuples of them) in PyTorch's zip format."""
+    buf = io.BytesIO()
+    pickler = _Pickler(buf)
+    pickler.dump(_plain(obj))
+    name = "archive"
+    if isinstance(f, (str, os.PathLike)):
+        stem = os.path.splitext(os.path.basename(os.fspath(f)))[0]
+        name = stem if stem and all(c.isalnum() or c in "_-" for c in stem) else "archive"
+    records = [(f"{name}/data.pkl", buf.getvalue()), (f"{name}/.format_version", b"1"),
+               (f"{name}/.storage_alignment", str(_ALIGN).encode()), (f"{name}/byteorder", b"little")]
+    opened = isinstance(f, (str, os.PathLike))
+    fh = open(f, "wb") if opened else f
+    try:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            for rname, data in records:
+                _write_aligned(zf, rname, data)
+            for st in pickler.storages:
+                _write_aligned(zf, f"{name}/data/{st.key}", st.array.tobytes())
+            _write_aligned(zf, f"{name}/version", b"3\n")
+            _write_aligned(zf, f"{name}/.data/serialization_id", b"%040d" % (id(obj) % 10 ** 40))
+    finally:
+        if opened:
+            fh.close()
+
+
+# ---------------------------------------------------------------------- loading
+class _StorageType:
+    __slots__ = ("name", "dtype")
+
+    def __init__(self, name: str) -> None:
+        self.name, self.dtype = name, np.dtype(_STORAGES[name])
+
+
+def _rebuild_tensor_v2(storage: np.ndarray, storage_offset: int, size: tuple, stride: tuple,
+                       requires_grad: bool = False, backward_hooks: Any = None, metadata: Any = None) -> Tensor:
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    itemsize = storage.itemsize
+    if any(s < 0 for s in size) or any(s < 0 for s in stride) or len(size) != len(stride):
+        raise RuntimeError("ember.load: corrupt checkpoint (invalid tensor size or stride)")
+    extent = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else storage_offset
+    if storage_offset < 0 or extent > storage.size and all(size):
+        raise RuntimeError(f"ember.load: corrupt checkpoint (a tensor of size {list(size)} reaches element "
+                           f"{extent} of a storage of {storage.size} elements)")
+    arr = np.ndarray(size, storage.dtype, buffer=storage, offset=storage_offset * itemsize,
+                     strides=tuple(s * itemsize for s in stride)) if all(size) else np.empty(size, storage.dtype)
+    t = _new(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool, backward_hooks: Any = None) -> Any:
+    from .nn.parameter import Parameter
+
+    return Parameter(data, requires_grad)
+
+
+def _rebuild_parameter_with_state(data: Tensor, requires_grad: bool, backward_hooks: Any, state: Any) -> Any:
+    p = _rebuild_parameter(data, requires_grad)
+    if state:
+        p.__dict__.update(state)
+    return p
+
+
+def _size(t: Any = ()) -> Size:
+    return Size(tuple(t))
+
+
+def _device(*args: Any) -> device:
+    return device(*args)
+
+
+def _allowed() -> dict:
+    table = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
+        ("torch", "Size"): _size,
+        ("torch", "device"): _device,
+        ("builtins", "set"): set,
+        ("builtins", "frozenset"): frozenset,
+        ("builtins", "complex"): complex,
+    }
+    for name in _STORAGES:
+        table[("torch", name)] = _StorageType(name)
+    for name in ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
+                 "complex64", "complex128"):
+        table[("torch", name)] = getattr(_dtype, "bool_" if name == "bool" else name)
+    return table
+
+
+class UnpicklingError(pickle.UnpicklingError):
+    pass
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: Any, zf: zipfile.ZipFile, prefix: str) -> None:
+        super().__init__(file)
+        self._zf, self._prefix = zf, prefix
+        self._storages: dict = {}
+        self._table = _allowed()
+
+    def find_class(self, module: str, name: str) -> Any:
+        obj = self._table.get((module, name))
+        if obj is None:
+            raise UnpicklingError(
+                f"Weights only load failed: the checkpoint refers to the global '{module}.{name}', which is not "
+                "on ember's allow-list of tensor-rebuilding functions, storage types and containers. ember.load "
+                "never executes code from a file; only load checkpoints from sources you trust.")
+        return obj
+
+    def persistent_load(self, pid: Any) -> Any:
+        if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
+            raise UnpicklingError(f"ember.load: unsupported persistent id {pid!r} in checkpoint")
+        stype, key, _location, numel = pid[1], str(pid[2]), pid[3], int(pid[4])
+        if not isinstance(stype, _StorageType):
+            raise UnpicklingError(f"ember.load: unsupported storage type {stype!r} in checkpoint")
+        if key in self._storages:
+            return self._storages[key]
+        try:
+            raw = self._zf.read(f"{self._prefix}data/{key}")
+        except KeyError:
+            raise RuntimeError(f"ember.load: corrupt checkpoint (storage record 'data/{key}' is missing)") from None
+        except (zipfile.BadZipFile, OSError, EOFError) as e:
+            raise RuntimeError(f"ember.load: corrupt checkpoint (storage record 'data/{key}' is unreadable: {e})") \
+                from None
+        need = numel * stype.dtype.itemsize
+        if len(raw) < need:
+            raise RuntimeError(f"ember.load: corrupt checkpoint (storage 'data/{key}' holds {len(raw)} bytes, "
+                               f"expected {need})")
+        arr = np.frombuffer(bytearray(raw[:need]), dtype=stype.dtype.newbyteorder("<")).astype(stype.dtype)
+        self._storages[key] = arr
+        return arr
+
+
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = True,
+         mmap: Any = None, **pickle_load_args: Any) -> Any:
+    """Read a checkpoint written by ``ember.save`` or ``torch.save`` (zip format), never running its code."""
+    opened = isinstance(f, (str, os.PathLike))
+    try:
+        fh = open(f, "rb") if opened else f
+    except FileNotFoundError:
+        raise
+    try:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except zipfile.BadZipFile:
+            raise RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central directory "
+                               "(the file is truncated, corrupt, or not a checkpoint in PyTorch's zip format)") \
+                from None
+        with zf:
+            names = zf.namelist()
+            pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+            if not pkl:
+                raise RuntimeError("ember.load: not a PyTorch checkpoint (the archive has no data.pkl record)")
+            prefix = pkl[0][: -len("data.pkl")]
+            try:
+                data = zf.read(pkl[0])
+            except (zipfile.BadZipFile, OSError, EOFError) as e:
+                raise RuntimeError(f"ember.load: corrupt checkpoint (data.pkl is unreadable: {e})") from None
+            up = _Unpickler(io.BytesIO(data), zf, prefix)
+            try:
+                return up.load()
+            except UnpicklingError:
+                raise
+            except (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError, KeyError) as e:
+                raise RuntimeError(f"ember.load: corrupt checkpoint (data.pkl could not be read: {e})") from None
+    finally:
+        if opened:
+            fh.close()
+
+
+__all__ = ["save", "load", "UnpicklingError"]

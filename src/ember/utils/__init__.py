@@ -1,0 +1,5 @@
+"""ember.utils: data loading (torch.utils.data)."""
+
+from . import data
+
+__all__ = ["data"]

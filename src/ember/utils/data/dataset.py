@@ -1,0 +1,132 @@
+"""Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset, random_split."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import warnings
+from typing import Any, Iterable, Sequence
+
+from ..._tensor import Tensor
+
+
+class Dataset:
+    """A map-style dataset: implement ``__getitem__`` (and usually ``__len__``)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other: "Dataset") -> "ConcatDataset":
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is an iterable of samples (implement ``__iter__``)."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Any) -> Any:
+        from itertools import chain
+
+        class _Chain(IterableDataset):
+            def __iter__(s: Any) -> Any:
+                return chain(self, other)
+
+        return _Chain()
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of each tensor."""
+
+    def __init__(self, *tensors: Tensor) -> None:
+        if any(tensors[0].shape[0] != t.shape[0] for t in tensors):
+            raise AssertionError("Size mismatch between tensors")
+        self.tensors = tensors
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices: list) -> list:
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    @staticmethod
+    def cumsum(sequence: Iterable) -> list:
+        r, s = [], 0
+        for e in sequence:
+            n = len(e)
+            r.append(n + s)
+            s += n
+        return r
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if len(self.datasets) == 0:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
+        sample_idx = idx if dataset_idx == 0 else idx - self.cumulative_sizes[dataset_idx - 1]
+        return self.datasets[dataset_idx][sample_idx]
+
+
+def random_split(dataset: Dataset, lengths: Sequence, generator: Any = None) -> list:
+    """Split into non-overlapping Subsets of the given lengths (or fractions), by a random permutation."""
+    from ... import random as _random
+    from ...ops.creation import randperm
+
+    if generator is None:
+        generator = _random.default_generator
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        subset_lengths = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            subset_lengths.append(int(math.floor(len(dataset) * frac)))
+        remainder = len(dataset) - sum(subset_lengths)
+        for i in range(remainder):
+            subset_lengths[i % len(subset_lengths)] += 1
+        lengths = subset_lengths
+        for i, n in enumerate(lengths):
+            if n == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
+    if sum(lengths) != len(dataset):
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    indices = randperm(sum(lengths), generator=generator).tolist()
+    out, offset = [], 0
+    for n in lengths:
+        out.append(Subset(dataset, indices[offset:offset + n]))
+        offset += n
+    return out
