@@ -6,6 +6,12 @@ and ``backward()`` / ``ember.autograd.grad()`` walk it back with the chain rule.
 
 from __future__ import annotations
 
+import warnings as _warnings
+
+# torch does not warn when a float op overflows or meets 0/0; NumPy's warnings for ember's own
+# computations (inf, nan results) are silenced rather than wrapped in costly errstate blocks
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
+
 from . import _dtype
 from ._dtype import (bool_ as bool, complex64, complex128, dtype, float16, float32, float64,  # noqa: A004
                      get_default_dtype, int8, int16, int32, int64, promote_types, set_default_dtype, uint8)

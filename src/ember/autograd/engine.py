@@ -167,13 +167,14 @@ def run_backward(
             if grads is None:
                 grads = [None] * _n_outputs(node)
             is_acc = type(node) is AccumulateGrad
-            if node._tensor_hooks is not None or node._retains is not None or (is_acc and node.variable._meta):
+            extra = node._extra
+            if extra is not None or (is_acc and node.variable._meta):
                 _run_tensor_hooks(node, grads)
-            if node._pre_hooks is not None:
-                for hook in tuple(node._pre_hooks):
-                    new = hook(tuple(grads))
-                    if new is not None:
-                        grads = list(new)
+                if extra is not None and extra.pre_hooks is not None:
+                    for hook in tuple(extra.pre_hooks):
+                        new = hook(tuple(grads))
+                        if new is not None:
+                            grads = list(new)
             if capture_edges and node in capture_edges:
                 for nr in capture_edges[node]:
                     captured[(node, nr)] = grads[nr]
@@ -197,8 +198,8 @@ def run_backward(
                 continue
             g = None
             outs = node.apply(grads)
-            if node._hooks is not None:
-                for hook in tuple(node._hooks):
+            if extra is not None and extra.hooks is not None:
+                for hook in tuple(extra.hooks):
                     new = hook(tuple(outs), tuple(grads))
                     if new is not None:
                         outs = tuple(new)

@@ -41,11 +41,33 @@ class RemovableHandle:
         self.remove()
 
 
+class _NodeExtra:
+    """What few nodes carry: hooks, retained outputs, metadata (kept apart to keep nodes small)."""
+
+    __slots__ = ("hooks", "pre_hooks", "tensor_hooks", "retains", "metadata", "anomaly")
+
+    def __init__(self) -> None:
+        self.hooks = self.pre_hooks = self.tensor_hooks = self.retains = self.metadata = self.anomaly = None
+
+
+def _extra_field(name: str) -> property:
+    def get(self: "Node") -> Any:
+        e = self._extra
+        return None if e is None else getattr(e, name)
+
+    def set_(self: "Node", value: Any) -> None:
+        e = self._extra
+        if e is None:
+            e = self._extra = _NodeExtra()
+        setattr(e, name, value)
+
+    return property(get, set_)
+
+
 class Node:
     """A backward function. Subclasses implement ``apply(grads) -> tuple of input grads``."""
 
-    __slots__ = ("next_functions", "_seq", "_hooks", "_pre_hooks", "_tensor_hooks", "_retains",
-                 "metadata_", "_anomaly", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "_extra", "__weakref__")
 
     # the derivative in words (``grad * other``), shown by explainers and graph pictures
     formula: str = ""
@@ -53,12 +75,18 @@ class Node:
     _in_meta: tuple | None = None
     n_outputs = 1
 
+    # rarely set, so stored in one optional _extra record (the engine checks ``_extra`` first)
+    _hooks = _extra_field("hooks")
+    _pre_hooks = _extra_field("pre_hooks")
+    _tensor_hooks = _extra_field("tensor_hooks")
+    _retains = _extra_field("retains")
+    metadata_ = _extra_field("metadata")
+    _anomaly = _extra_field("anomaly")
+
     def __init__(self) -> None:
         self.next_functions: tuple = ()
         self._seq = next(_seq)
-        self._hooks = self._pre_hooks = self._tensor_hooks = self._retains = None
-        self.metadata_ = None
-        self._anomaly = None
+        self._extra = None
 
     def name(self) -> str:
         return type(self).__name__

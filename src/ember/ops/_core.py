@@ -77,32 +77,46 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
     return t
 
 
+_object_new = object.__new__
+
+
 def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple = (),
            save_result: bool = False, attrs: Any = None, out_nr: int = 0) -> OpNode:
     """Make ``t`` the output ``out_nr`` of a new ``cls`` node whose inputs are ``inputs``."""
-    node = cls.__new__(cls)
+    node = _object_new(cls)
     node._seq = next(_seq)
-    node._hooks = node._pre_hooks = node._tensor_hooks = node._retains = node.metadata_ = node._anomaly = None
-    edges = []
-    needs = []
-    meta = []
-    for i in inputs:
-        if i is None or not i._rg:
-            edges.append((None, 0))
-            needs.append(False)
-            meta.append(None)
-        else:
-            fn = i.grad_fn
-            edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
-            needs.append(True)
-            d = i._data
-            meta.append((d.shape, d.dtype))
-    node.next_functions = tuple(edges)
-    node.needs = needs
-    node._in_meta = meta
+    node._extra = None
+    if len(inputs) == 1:  # the common unary case, spelled out (this is the hottest path in ember)
+        i = inputs[0]
+        fn = i.grad_fn
+        node.next_functions = ((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0),)
+        node.needs = _NEEDS1
+        d = i._data
+        node._in_meta = ((d.shape, d.dtype),)
+    else:
+        edges = []
+        needs = []
+        meta = []
+        for i in inputs:
+            if i is None or not i._rg:
+                edges.append((None, 0))
+                needs.append(False)
+                meta.append(None)
+            else:
+                fn = i.grad_fn
+                edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
+                needs.append(True)
+                d = i._data
+                meta.append((d.shape, d.dtype))
+        node.next_functions = tuple(edges)
+        node.needs = needs
+        node._in_meta = meta
     node.saved = saved
     if saved:
-        node._versions = tuple([s._vc[0] if isinstance(s, Tensor) else None for s in saved])
+        vers = []
+        for s in saved:
+            vers.append(s._vc[0] if isinstance(s, Tensor) else None)
+        node._versions = vers
     else:
         node._versions = None
     node._result = (t._data, t._vc, t._vc[0]) if save_result else None
@@ -113,6 +127,9 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
     t._rg = True
     t._out_nr = out_nr
     return node
+
+
+_NEEDS1 = (True,)
 
 
 # ---------------------------------------------------------------------- operands and dtypes

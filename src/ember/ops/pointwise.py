@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import OpNode, Tensor, _new, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 # --------------------------------------------------------------------------- binary arithmetic
 AddBackward0 = node_class(
@@ -30,6 +30,20 @@ DivBackward0 = node_class(
     "grad / other, -grad * self / other^2")
 
 
+def _fast_arrays(a: Any, b: Any) -> tuple | None:
+    """The common case without promotion: two tensors of one dtype, or a float tensor and a Python
+    float/int (NumPy's weak scalars keep the tensor's dtype, as torch does). None otherwise."""
+    if isinstance(a, Tensor):
+        x = a._data
+        if isinstance(b, Tensor):
+            y = b._data
+            if x.dtype is y.dtype:
+                return x, y
+        elif (type(b) is float or type(b) is int) and x.dtype.kind == "f":
+            return x, b
+    return None
+
+
 def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
     xa, xb, ta, tb, _ = binary_operands(a, b)
     try:
@@ -42,6 +56,14 @@ def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting, with torch's type promotion."""
+    if alpha == 1 and out is None:
+        f = _fast_arrays(input, other)
+        if f is not None and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
+            r = f[0] + f[1]
+            t = _new(r)
+            if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
+                attach(t, AddBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1)
+            return t
     if alpha != 1:
         if isinstance(other, Tensor):
             xa, xb, ta, tb, _ = binary_operands(input, other)
@@ -55,6 +77,13 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other."""
+    if alpha == 1 and out is None:
+        f = _fast_arrays(input, other)
+        if f is not None and f[0].dtype.kind != "b" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
+            t = _new(f[0] - f[1])
+            if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
+                attach(t, SubBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1)
+            return t
     _check_bool_sub(input, other)
     if alpha != 1:
         xa, xb, ta, tb, _ = binary_operands(input, other)
@@ -86,6 +115,17 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product."""
+    if out is None:
+        f = _fast_arrays(input, other)
+        if f is not None and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
+            t = _new(f[0] * f[1])
+            if _state.enabled:
+                if type(other) is float or type(other) is int:
+                    if input._rg:
+                        attach(t, MulBackward0, (input, None), (None, other))
+                elif input._rg or other._rg:
+                    attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None))
+            return t
     res, ta, tb = _binary(input, other, np.multiply)
     if (ta is not None and ta._rg) or (tb is not None and tb._rg):
         saved = (input if tb is not None and tb._rg else None, other if ta is not None and ta._rg else None)
@@ -99,18 +139,29 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
         if rounding_mode not in ("trunc", "floor"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
         return _rounded_div(input, other, rounding_mode)
+    if out is None:
+        f = _fast_arrays(input, other)
+        if f is not None and f[0].dtype.kind == "f" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
+            t = _new(f[0] / f[1])
+            if _state.enabled:
+                if type(other) is float or type(other) is int:
+                    if input._rg:
+                        attach(t, DivBackward0, (input, None), (None, other))
+                elif input._rg or other._rg:
+                    attach(t, DivBackward0, (input, other), (input, other))
+            return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt.kind not in "fc":
         ft = _dtype.get_default_dtype().np
         xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        try:
-            res = np.true_divide(xa, xb)
-        except ValueError:
-            check_broadcast(np.shape(xa), np.shape(xb))
-            raise
+    try:
+        res = np.true_divide(xa, xb)
+    except ValueError:
+        check_broadcast(np.shape(xa), np.shape(xb))
+        raise
     if (ta is not None and ta._rg) or (tb is not None and tb._rg):
-        return _out(record(DivBackward0, res, (ta, tb), (input, other)), out)
+        saved = (input if tb is not None and tb._rg else None, other)
+        return _out(record(DivBackward0, res, (ta, tb), saved), out)
     return _out(_new(res), out)
 
 
@@ -225,8 +276,12 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
         x = input._data
         if float_only and x.dtype.kind not in "fc":
             x = x.astype(float_dtype_for(x.dtype))
-        with np.errstate(all="ignore"):
-            res = fwd(x)
+        res = fwd(x)  # floating-point warnings from ember's modules are silenced (ember/__init__)
+        if out is None:
+            t = _new(res)
+            if input._rg and _state.enabled:
+                attach(t, cls, (input,), (input,) if save_input else (), save_result)
+            return t
         return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out)
 
     op.__name__ = op.__qualname__ = name
