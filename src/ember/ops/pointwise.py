@@ -56,13 +56,19 @@ def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting, with torch's type promotion."""
-    if alpha == 1 and out is None:
-        f = _fast_arrays(input, other)
-        if f is not None and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
-            r = f[0] + f[1]
-            t = _new(r)
-            if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
-                attach(t, AddBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1)
+    if alpha == 1 and out is None and isinstance(input, Tensor):
+        x = input._data  # fast path: see mul
+        if isinstance(other, Tensor):
+            y = other._data
+            if x.dtype is y.dtype and x.shape == y.shape and x.dtype.kind != "b":
+                t = _new(x + y)
+                if (input._rg or other._rg) and _state.enabled:
+                    attach(t, AddBackward0, (input, other), attrs=1)
+                return t
+        elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
+            t = _new(x + other)
+            if input._rg and _state.enabled:
+                attach(t, AddBackward0, (input, None), attrs=1)
             return t
     if alpha != 1:
         if isinstance(other, Tensor):
@@ -106,6 +112,11 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
+    if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
+        t = _new(other - input._data)
+        if input._rg and _state.enabled:
+            attach(t, RsubBackward1, (input,))
+        return t
     _check_bool_sub(other, input)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
@@ -115,16 +126,21 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product."""
-    if out is None:
-        f = _fast_arrays(input, other)
-        if f is not None and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
-            t = _new(f[0] * f[1])
-            if _state.enabled:
-                if type(other) is float or type(other) is int:
-                    if input._rg:
-                        attach(t, MulBackward0, (input, None), (None, other))
-                elif input._rg or other._rg:
+    if out is None and isinstance(input, Tensor):
+        # fast path (the hottest in ember): same-dtype tensors of one shape, or a float tensor
+        # times a Python number; everything else goes through promotion and broadcasting below
+        x = input._data
+        if isinstance(other, Tensor):
+            y = other._data
+            if x.dtype is y.dtype and x.shape == y.shape:
+                t = _new(x * y)
+                if (input._rg or other._rg) and _state.enabled:
                     attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None))
+                return t
+        elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
+            t = _new(x * other)
+            if input._rg and _state.enabled:
+                attach(t, MulBackward0, (input, None), (None, other))
             return t
     res, ta, tb = _binary(input, other, np.multiply)
     if (ta is not None and ta._rg) or (tb is not None and tb._rg):
@@ -197,9 +213,16 @@ def true_divide(input: Any, other: Any) -> Tensor:
 
 
 # --------------------------------------------------------------------------- pow
-PowBackward0 = node_class(
-    "pow", lambda n, g: g * 0 if n.attrs == 0 else g * (n.attrs * n.saved[0] ** (n.attrs - 1)),
-    "grad * exponent * self^(exponent - 1)")
+def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
+    e = n.attrs
+    if e == 0:
+        return g * 0
+    if e == 2:  # the common square: 2 * self, without a pow
+        return g * (n.saved[0] * 2.0)
+    return g * (n.saved[0] ** (e - 1) * e)
+
+
+PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)")
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         g * n.saved[1] * n.saved[0] ** (n.saved[1] - 1) if n.needs[0] else None,
@@ -242,6 +265,12 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else np.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
+    if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
+        x = input._data
+        t = _new(x * x if exponent == 2 else x ** exponent)
+        if input._rg and _state.enabled:
+            attach(t, PowBackward0, (input,), (input,), attrs=exponent)
+        return t
     if not is_scalar(exponent):
         raise TypeError(f"pow(): argument 'exponent' must be Tensor or Number, not {type(exponent).__name__}")
     xa, xe, ta, _, rt = binary_operands(input, exponent)
@@ -295,7 +324,35 @@ sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "
                              save_result=True)
 sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * n.saved[0].cos(), "grad * cos(self)", save_input=True)
 cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -n.saved[0].sin(), "grad * -sin(self)", save_input=True)
-tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: g * (1 - n.result * n.result),
+# As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
+# instead of three ember ops), with its own derivative for double backward.
+TanhBackwardBackward0 = node_class(
+    "tanh_backward", lambda n, gg: (gg * (1 - n.saved[1] * n.saved[1]) if n.needs[0] else None,
+                                    gg * n.saved[0] * n.saved[1] * -2 if n.needs[1] else None),
+    "grad * (1 - result^2), -2 * grad * grad_output * result")
+SigmoidBackwardBackward0 = node_class(
+    "sigmoid_backward", lambda n, gg: (gg * n.saved[1] * (1 - n.saved[1]) if n.needs[0] else None,
+                                       gg * n.saved[0] * (1 - 2 * n.saved[1]) if n.needs[1] else None),
+    "grad * result * (1 - result), grad * grad_output * (1 - 2 * result)")
+
+
+def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
+    y = output._data
+    t = _new(grad_output._data * (1 - y * y))
+    if _state.enabled and (grad_output._rg or output._rg):
+        attach(t, TanhBackwardBackward0, (grad_output, output), (grad_output, output))
+    return t
+
+
+def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
+    y = output._data
+    t = _new(grad_output._data * (y * (1 - y)))
+    if _state.enabled and (grad_output._rg or output._rg):
+        attach(t, SigmoidBackwardBackward0, (grad_output, output), (grad_output, output))
+    return t
+
+
+tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: tanh_backward(g, n.result),
                              "grad * (1 - result^2)", save_result=True)
 
 
@@ -308,7 +365,7 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     return out
 
 
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: g * (n.result * (1 - n.result)),
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True)
 relu, ReluBackward0 = _unary("relu", lambda x: np.maximum(x, 0), lambda n, g: g * (n.result > 0),
                              "grad * (result > 0)", save_result=True, float_only=False)
