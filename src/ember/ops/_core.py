@@ -81,8 +81,13 @@ _object_new = object.__new__
 
 
 def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple = (),
-           save_result: bool = False, attrs: Any = None, out_nr: int = 0) -> OpNode:
-    """Make ``t`` the output ``out_nr`` of a new ``cls`` node whose inputs are ``inputs``."""
+           save_result: bool = False, attrs: Any = None, out_nr: int = 0, same_meta: bool = False) -> OpNode:
+    """Make ``t`` the output ``out_nr`` of a new ``cls`` node whose inputs are ``inputs``.
+
+    ``same_meta``: every input has ``t``'s shape and dtype (the elementwise fast paths), so the
+    engine need not check or reduce the gradients: no metadata is stored. Fewer objects per
+    node matters: Python's garbage collector walks them all as a deep graph grows.
+    """
     node = _object_new(cls)
     node._seq = next(_seq)
     node._extra = None
@@ -91,8 +96,11 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
         fn = i.grad_fn
         node.next_functions = ((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0),)
         node.needs = _NEEDS1
-        d = i._data
-        node._in_meta = ((d.shape, d.dtype),)
+        if same_meta:
+            node._in_meta = None
+        else:
+            d = i._data
+            node._in_meta = ((d.shape, d.dtype),)
     else:
         edges = []
         needs = []
@@ -106,19 +114,18 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
                 fn = i.grad_fn
                 edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
                 needs.append(True)
-                d = i._data
-                meta.append((d.shape, d.dtype))
+                if not same_meta:
+                    d = i._data
+                    meta.append((d.shape, d.dtype))
         node.next_functions = tuple(edges)
-        node.needs = needs
-        node._in_meta = meta
+        node.needs = _NEEDS.get(tuple(needs)) or tuple(needs)
+        node._in_meta = None if same_meta else meta
     node.saved = saved
-    if saved:
-        vers = []
-        for s in saved:
-            vers.append(s._vc[0] if isinstance(s, Tensor) else None)
-        node._versions = vers
-    else:
-        node._versions = None
+    node._versions = None
+    for s in saved:
+        if isinstance(s, Tensor):
+            node._versions = tuple([x._vc[0] if isinstance(x, Tensor) else None for x in saved])
+            break
     node._result = (t._data, t._vc, t._vc[0]) if save_result else None
     node.attrs = attrs
     node._freed = False
@@ -130,6 +137,8 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
 
 
 _NEEDS1 = (True,)
+# shared needs-tuples, so nodes do not each allocate one
+_NEEDS = {k: k for k in ((True, True), (True, False), (False, True), (True, True, True))}
 
 
 # ---------------------------------------------------------------------- operands and dtypes

@@ -63,12 +63,12 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             if x.dtype is y.dtype and x.shape == y.shape and x.dtype.kind != "b":
                 t = _new(x + y)
                 if (input._rg or other._rg) and _state.enabled:
-                    attach(t, AddBackward0, (input, other), attrs=1)
+                    attach(t, AddBackward0, (input, other), attrs=1, same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
             t = _new(x + other)
             if input._rg and _state.enabled:
-                attach(t, AddBackward0, (input, None), attrs=1)
+                attach(t, AddBackward0, (input, None), attrs=1, same_meta=True)
             return t
     if alpha != 1:
         if isinstance(other, Tensor):
@@ -88,7 +88,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
         if f is not None and f[0].dtype.kind != "b" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
             t = _new(f[0] - f[1])
             if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
-                attach(t, SubBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1)
+                attach(t, SubBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1, same_meta=True)
             return t
     _check_bool_sub(input, other)
     if alpha != 1:
@@ -115,7 +115,7 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
         t = _new(other - input._data)
         if input._rg and _state.enabled:
-            attach(t, RsubBackward1, (input,))
+            attach(t, RsubBackward1, (input,), same_meta=True)
         return t
     _check_bool_sub(other, input)
     if isinstance(other, Tensor):
@@ -135,12 +135,13 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
             if x.dtype is y.dtype and x.shape == y.shape:
                 t = _new(x * y)
                 if (input._rg or other._rg) and _state.enabled:
-                    attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None))
+                    attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None),
+                           same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
             t = _new(x * other)
             if input._rg and _state.enabled:
-                attach(t, MulBackward0, (input, None), (None, other))
+                attach(t, MulBackward0, (input, None), (None, other), same_meta=True)
             return t
     res, ta, tb = _binary(input, other, np.multiply)
     if (ta is not None and ta._rg) or (tb is not None and tb._rg):
@@ -162,9 +163,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
             if _state.enabled:
                 if type(other) is float or type(other) is int:
                     if input._rg:
-                        attach(t, DivBackward0, (input, None), (None, other))
+                        attach(t, DivBackward0, (input, None), (None, other), same_meta=True)
                 elif input._rg or other._rg:
-                    attach(t, DivBackward0, (input, other), (input, other))
+                    attach(t, DivBackward0, (input, other), (input, other), same_meta=True)
             return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt.kind not in "fc":
@@ -269,7 +270,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         x = input._data
         t = _new(x * x if exponent == 2 else x ** exponent)
         if input._rg and _state.enabled:
-            attach(t, PowBackward0, (input,), (input,), attrs=exponent)
+            attach(t, PowBackward0, (input,), (input,), attrs=exponent, same_meta=True)
         return t
     if not is_scalar(exponent):
         raise TypeError(f"pow(): argument 'exponent' must be Tensor or Number, not {type(exponent).__name__}")
@@ -309,7 +310,7 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
         if out is None:
             t = _new(res)
             if input._rg and _state.enabled:
-                attach(t, cls, (input,), (input,) if save_input else (), save_result)
+                attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
             return t
         return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out)
 
