@@ -25,6 +25,7 @@ WORKLOADS = {
     "W1": ("us_per_op", "us/op", ["ember", "torch", "numpy", "autograd", "mygrad"]),
     "W2": ("ms_per_step", "ms/step", ["ember", "torch", "numpy"]),
     "W2rss": ("peak_rss_mb", "MB peak", ["ember", "torch", "numpy"]),
+    "W3": ("ms_per_step", "ms/step", ["ember", "torch"]),
     "W4_100k": ("seconds", "s", ["ember", "torch", "numpy"]),
     "W4_1M": ("seconds", "s", ["ember", "torch", "numpy"]),
     "W5": ("ms", "ms", ["ember", "torch", "numpy"]),

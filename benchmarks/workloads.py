@@ -252,6 +252,38 @@ def w2(lib: str, steps_for_rss: int = 0) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- W3 CNN step
+def w3(lib: str) -> dict:
+    if lib not in ("ember", "torch"):
+        raise SystemExit(f"unsupported {lib}")
+    L = lib_module(lib)
+    nn = L.nn
+    rng = np.random.default_rng(0)
+    x = L.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = L.tensor(rng.integers(0, 10, 64))
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 14 * 14, 10))
+    wrng = np.random.default_rng(1)
+    with L.no_grad():  # identical weights in every library
+        for p in model.parameters():
+            p.copy_(L.tensor((wrng.standard_normal(tuple(p.shape)) * 0.05).astype(np.float32)))
+    opt = L.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    loss = float(loss_fn(model(x), y).item())
+    opt.zero_grad()
+    loss_fn(model(x), y).backward()
+    g = [float(np.abs(p.grad.numpy()).sum()) for p in model.parameters()]
+    return {"loss": loss, "grads": g, "ms_per_step": median_time(step, 5 if QUICK else 20) * 1e3}
+
+
 # --------------------------------------------------------------------------- W4 deep graph
 def w4(lib: str, n: int) -> dict:
     if lib in ("ember", "torch"):
@@ -335,7 +367,7 @@ def main() -> None:
     else:
         if lib != "numpy":
             lib_module(lib)  # imported before timing
-        res = {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=50),
+        res = {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=50), "W3": lambda: w3(lib),
                "W4_100k": lambda: w4(lib, 100_000), "W4_1M": lambda: w4(lib, 1_000_000), "W5": lambda: w5(lib),
                "W7": w7_floor}[work]()
     print(json.dumps(res))

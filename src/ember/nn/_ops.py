@@ -219,39 +219,41 @@ def _col2im(cols: np.ndarray, shape: tuple, kh: int, kw: int, sh: int, sw: int, 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
     xp = _pad2(x, pads)
-    N, C = x.shape[:2]
+    N = x.shape[0]
     O, Cg, kh, kw = w.shape
-    win = _windows(xp, kh, kw, stride[0], stride[1], dil[0], dil[1])
+    win = _windows(xp, kh, kw, stride[0], stride[1], dil[0], dil[1])  # (N, C, kh, kw, Ho, Wo) view
     Ho, Wo = win.shape[4], win.shape[5]
     G = groups
-    cols = win.reshape(N, G, Cg * kh * kw, Ho * Wo)  # copies into im2col layout
+    # im2col in one copy, laid out (G, Cg*kh*kw, N*Ho*Wo) so that each group is a single large GEMM
+    cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(G, Cg * kh * kw, N * Ho * Wo)
     wm = w.reshape(G, O // G, Cg * kh * kw)
-    out = np.matmul(wm, cols)  # (N, G, O/G, L)
-    return out.reshape(N, O, Ho, Wo), cols, xp.shape
+    out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
+    out = out.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(out), cols, xp.shape
 
 
 def _conv_grads(n: Any, g: Tensor) -> tuple:
     x_t, w_t = n.saved[0], n.saved[1]
     stride, pads, dil, groups, cols, xp_shape = n.attrs
-    _x, w = x_t._data, w_t._data
-    gd = np.ascontiguousarray(g._data)
+    w = w_t._data
+    gd = g._data
     N, O, Ho, Wo = gd.shape
     _, Cg, kh, kw = w.shape
     G = groups
-    g4 = gd.reshape(N, G, O // G, Ho * Wo)
+    # the output gradient in the GEMM layout (G, O/G, N*L)
+    g2 = gd.transpose(1, 0, 2, 3).reshape(G, O // G, N * Ho * Wo)
     gx = gw = gb = None
     if n.needs[0]:
         wm = w.reshape(G, O // G, Cg * kh * kw)
-        dcols = np.matmul(wm.transpose(0, 2, 1), g4)  # (N, G, K, L)
-        dcols = dcols.reshape(N, G * Cg, kh, kw, Ho, Wo)
+        dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
+        dcols = dcols.reshape(G * Cg, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)
         dxp = _col2im(dcols, xp_shape, kh, kw, stride[0], stride[1], dil[0], dil[1])
         t, b, left, r = pads
         gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
     if n.needs[1]:
-        # sum over the batch: (G, O/G, N*L) @ (G, N*L, K)
-        a = g4.transpose(1, 2, 0, 3).reshape(G, O // G, N * Ho * Wo)
-        c = cols.transpose(1, 0, 3, 2).reshape(G, N * Ho * Wo, Cg * kh * kw)
-        gw = _new(np.matmul(a, c).reshape(w.shape))
+        # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
+        # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
+        gw = _new(np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w.shape))
     if len(n.needs) > 2 and n.needs[2]:
         gb = _new(gd.sum(axis=(0, 2, 3)))
     return gx, gw, gb
