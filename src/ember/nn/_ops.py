@@ -411,6 +411,42 @@ def _max_pool_grads(n: Any, g: Tensor) -> Tensor:
 MaxPool2DWithIndicesBackward0 = node_class("max_pool2_d_with_indices", _max_pool_grads, "grad scattered to the argmax")
 
 
+def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
+    shape, idx, (kh, kw) = n.attrs
+    gd = g._data
+    gx = np.zeros(shape, gd.dtype)
+    Ho, Wo = gd.shape[2], gd.shape[3]
+    for i in range(kh):
+        for j in range(kw):
+            gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = np.where(idx == i * kw + j, gd, 0)
+    return _new(gx)
+
+
+MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_pool_tiled_grads,
+                                                "grad placed at each window's maximum")
+
+
+def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple | None:
+    """Non-overlapping windows (stride == kernel, no padding): a running max over the kh*kw
+    strided views, the first maximum winning ties as in torch; None when NaNs need the general path."""
+    N, C, H, W = x.shape
+    Ho, Wo = H // kh, W // kw
+    best = idx = None
+    for i in range(kh):
+        for j in range(kw):
+            v = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw]
+            if best is None:
+                best = v.copy()
+                idx = np.zeros(v.shape, np.int8)
+            else:
+                better = v > best
+                np.copyto(best, v, where=better)
+                np.copyto(idx, i * kw + j, where=better)
+    if np.isnan(best).any():
+        return None
+    return best, idx
+
+
 def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool) -> tuple:
     N, C, H, W = x.shape
     Ho = _pool_out(H, k[0], s[0], p[0], d[0], ceil)
@@ -450,6 +486,11 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                            f"kernel_size={k[0] if p[0] > k[0] // 2 else k[1]} and dilation={d[0]}")
     x = input._data
     N, C, H, W = x.shape
+    if (not return_indices and k == s and p == (0, 0) and d == (1, 1) and x.dtype.kind == "f" and k[0] * k[1] <= 64
+            and (not ceil_mode or (H % k[0] == 0 and W % k[1] == 0)) and H >= k[0] and W >= k[1]):
+        tiled = _max_pool_tiled(x, k[0], k[1])
+        if tiled is not None:
+            return record(MaxPool2DWithIndicesBackward0Tiled, tiled[0], (input,), attrs=(x.shape, tiled[1], k))
     out, idx = _max_pool2d_np(x, k, s, p, d, ceil_mode)
     plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
     res = record(MaxPool2DWithIndicesBackward0, out, (input,), attrs=(x.shape, idx + plane))
