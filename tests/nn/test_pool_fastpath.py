@@ -27,9 +27,16 @@ def test_tiled_max_pool_matches_torch(shape, k, dtype):
     np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
 
 
-def test_nan_falls_back_to_the_general_path():
+def test_nan_propagates_like_torch():
     x = np.ones((1, 1, 4, 4), np.float32)
     x[0, 0, 1, 1] = np.nan
-    eo = ember.nn.functional.max_pool2d(ember.tensor(x), 2)
-    to = torch.nn.functional.max_pool2d(torch.tensor(x), 2)
-    np.testing.assert_array_equal(eo.numpy(), to.numpy())
+    x[0, 0, 2, 3] = np.nan
+    x[0, 0, 3, 2] = np.nan
+    e = ember.tensor(x, requires_grad=True)
+    t = torch.tensor(x, requires_grad=True)
+    eo = ember.nn.functional.max_pool2d(e, 2)
+    to = torch.nn.functional.max_pool2d(t, 2)
+    np.testing.assert_array_equal(eo.detach().numpy(), to.detach().numpy())
+    eo.sum().backward()
+    to.sum().backward()
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())

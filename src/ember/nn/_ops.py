@@ -426,9 +426,9 @@ MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_poo
                                                 "grad placed at each window's maximum")
 
 
-def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple | None:
+def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple:
     """Non-overlapping windows (stride == kernel, no padding): a running max over the kh*kw
-    strided views, the first maximum winning ties as in torch; None when NaNs need the general path."""
+    strided views, the first maximum winning ties as in torch."""
     N, C, H, W = x.shape
     Ho, Wo = H // kh, W // kw
     best = idx = None
@@ -440,10 +440,9 @@ def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple | None:
                 idx = np.zeros(v.shape, np.int8)
             else:
                 better = v > best
+                better |= v != v  # a NaN takes over (and propagates), as in torch's kernel
                 np.copyto(best, v, where=better)
                 np.copyto(idx, i * kw + j, where=better)
-    if np.isnan(best).any():
-        return None
     return best, idx
 
 
@@ -488,9 +487,8 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     N, C, H, W = x.shape
     if (not return_indices and k == s and p == (0, 0) and d == (1, 1) and x.dtype.kind == "f" and k[0] * k[1] <= 64
             and (not ceil_mode or (H % k[0] == 0 and W % k[1] == 0)) and H >= k[0] and W >= k[1]):
-        tiled = _max_pool_tiled(x, k[0], k[1])
-        if tiled is not None:
-            return record(MaxPool2DWithIndicesBackward0Tiled, tiled[0], (input,), attrs=(x.shape, tiled[1], k))
+        out, idx = _max_pool_tiled(x, k[0], k[1])
+        return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), attrs=(x.shape, idx, k))
     out, idx = _max_pool2d_np(x, k, s, p, d, ceil_mode)
     plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
     res = record(MaxPool2DWithIndicesBackward0, out, (input,), attrs=(x.shape, idx + plane))
