@@ -26,8 +26,8 @@ WORKLOADS = {
     "W2": ("ms_per_step", "ms/step", ["ember", "torch", "numpy"]),
     "W2rss": ("peak_rss_mb", "MB peak", ["ember", "torch", "numpy"]),
     "W3": ("ms_per_step", "ms/step", ["ember", "torch"]),
-    "W4_100k": ("seconds", "s", ["ember", "torch", "numpy"]),
-    "W4_1M": ("seconds", "s", ["ember", "torch", "numpy"]),
+    "W4_100k": ("seconds", "s", ["ember", "torch", "numpy", "micrograd"]),
+    "W4_1M": ("seconds", "s", ["ember", "torch", "numpy", "micrograd"]),
     "W5": ("ms", "ms", ["ember", "torch", "numpy"]),
     "W6": ("import_s", "s", ["ember", "torch", "numpy"]),
 }

@@ -299,6 +299,20 @@ def w4(lib: str, n: int) -> dict:
         del y
         return {"loss": 0.0, "grads": [float(np.log(x.grad.item()))], "seconds": dt, "peak_rss_mb": peak,
                 "rss_after_mb": rss_mb()}
+    if lib == "micrograd":
+        from micrograd.engine import Value
+
+        t0 = time.perf_counter()
+        x = Value(1.0)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        try:
+            y.backward()  # builds its topological order recursively
+        except RecursionError:
+            return {"error": "RecursionError in backward"}
+        return {"loss": 0.0, "grads": [float(np.log(x.grad)) if x.grad > 0 else 0.0], "seconds": time.perf_counter() - t0,
+                "peak_rss_mb": peak_mb()}
     if lib == "numpy":
         t0 = time.perf_counter()
         y = np.array([1.0], np.float32)
@@ -370,6 +384,9 @@ def main() -> None:
         res = {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=50), "W3": lambda: w3(lib),
                "W4_100k": lambda: w4(lib, 100_000), "W4_1M": lambda: w4(lib, 1_000_000), "W5": lambda: w5(lib),
                "W7": w7_floor}[work]()
+    if "error" in res:
+        print(res["error"], file=sys.stderr)
+        raise SystemExit(1)
     print(json.dumps(res))
 
 
