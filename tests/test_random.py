@@ -35,6 +35,11 @@ SEEDS = [0, 1, 7, 42, 1234, 2**32 + 5, 2**63 + 11, -3]
 EXACT_COUNTS: dict[str, list[float]] = {}   # key -> [exact matches, samples, max relative error]
 
 
+def _np(state) -> np.ndarray:
+    """A state from get_state/get_rng_state (an ember uint8 Tensor) as a NumPy array."""
+    return state if isinstance(state, np.ndarray) else state.numpy()
+
+
 def seed_both(s: int) -> erandom.Generator:
     torch.manual_seed(s)
     return erandom.manual_seed(s)
@@ -110,7 +115,7 @@ def _states_after(ops):
     erandom.manual_seed(123)
     for op in ops:
         op()
-    return torch.get_rng_state().numpy(), erandom.get_rng_state()
+    return torch.get_rng_state().numpy(), _np(erandom.get_rng_state())
 
 
 @pytest.mark.parametrize("ops", [
@@ -132,7 +137,7 @@ def test_state_bytes_identical(ops):
 
 
 def test_fresh_generator_state_bytes():
-    assert np.array_equal(torch.Generator().get_state().numpy(), erandom.Generator().get_state())
+    assert np.array_equal(torch.Generator().get_state().numpy(), _np(erandom.Generator().get_state()))
 
 
 def test_state_round_trips():
@@ -149,7 +154,7 @@ def test_state_round_trips():
         erandom.manual_seed(77)
         erandom.default_generator.uniform((n_draw,), F32)
         erandom.default_generator.normal((1,), F64)
-        torch.set_rng_state(torch.from_numpy(erandom.get_rng_state()))
+        torch.set_rng_state(torch.from_numpy(_np(erandom.get_rng_state()).copy()))
         same(torch.randn(5, dtype=torch.float64), erandom.default_generator.normal((5,), F64))
         same(torch.rand(1000), erandom.default_generator.uniform((1000,), F32))
         torch.manual_seed(78)
@@ -158,7 +163,7 @@ def test_state_round_trips():
         erandom.set_rng_state(torch.get_rng_state().numpy())
         same(torch.randn(3), erandom.default_generator.normal((3,), F32))
         assert erandom.initial_seed() == 78
-        assert np.array_equal(erandom.get_rng_state(), torch.get_rng_state().numpy())
+        assert np.array_equal(_np(erandom.get_rng_state()), torch.get_rng_state().numpy())
 
 
 def test_set_state_validation():
@@ -169,7 +174,7 @@ def test_set_state_validation():
         g.set_state(np.zeros(100, dtype=np.uint8))
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
         g.set_state(np.zeros(5056, dtype=np.uint8))
-    st = g.get_state()
+    st = _np(g.get_state()).copy()
     st[8:12] = np.frombuffer(struct.pack("<i", 625), np.uint8)
     with pytest.raises(RuntimeError, match="Invalid mt19937 state"):
         g.set_state(st)
@@ -720,7 +725,7 @@ def test_interleaved_sequences():
         for step in range(60):
             tf, ef = make(tg, eg)
             same(tf(), ef(), f"trial {trial} step {step}")
-        assert np.array_equal(tg.get_state().numpy(), eg.get_state())
+        assert np.array_equal(tg.get_state().numpy(), _np(eg.get_state()))
 
 
 def test_explicit_generators_are_independent():

@@ -457,11 +457,23 @@ class Generator:
         return self._initial_seed
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        """``device(type='cpu')``, as ``torch.Generator().device``."""
+        from ._tensor import _CPU
 
-    def get_state(self) -> np.ndarray:
-        """The state as 5056 uint8 bytes, laid out exactly like ``torch.Generator.get_state()``."""
+        return _CPU
+
+    def get_state(self) -> Any:
+        """The state as a uint8 Tensor of 5056 bytes, the same bytes as ``torch.Generator.get_state()``
+        (so ``torch.from_numpy(g.get_state().numpy())`` is a valid torch state, and back)."""
+        try:
+            from ._tensor import _new
+        except ImportError:     # this module loaded on its own, outside the ember package
+            return self._state_array()
+        return _new(self._state_array())
+
+    def _state_array(self) -> np.ndarray:
+        """The state bytes as a uint8 NumPy array (what ``get_state`` wraps)."""
         st = self._bitgen.state["state"]
         pos = int(st["pos"])
         buf = bytearray(_STATE_BYTES)
@@ -474,8 +486,9 @@ class Generator:
         return np.frombuffer(bytes(buf), dtype=np.uint8).copy()
 
     def set_state(self, new_state: Any) -> Generator:
+        """Restore a state from ``get_state`` (a uint8 Tensor; a uint8 NumPy array is accepted too)."""
         if hasattr(new_state, "numpy") and not isinstance(new_state, np.ndarray):
-            new_state = new_state.numpy()
+            new_state = new_state.detach().numpy() if hasattr(new_state, "detach") else new_state.numpy()
         if not isinstance(new_state, np.ndarray) or new_state.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         if new_state.size != _STATE_BYTES:
@@ -497,15 +510,21 @@ class Generator:
         self._normal_cache = struct.unpack_from("<d", raw, _OFF_NORMAL_Y)[0] if valid else None
         return self
 
+    def clone_state(self) -> Generator:
+        """A new generator holding a copy of this one's state."""
+        g = Generator()
+        g.set_state(self._state_array())
+        return g
+
     def __getstate__(self) -> dict:
-        return {"state": self.get_state()}
+        return {"state": self._state_array()}
 
     def __setstate__(self, d: dict) -> None:
         self.__init__()
         self.set_state(d["state"])
 
     def __repr__(self) -> str:
-        return f"<ember.random.Generator object at {id(self):#x}>"
+        return f"<ember._C.Generator object at {id(self):#x}>"    # torch's own repr, name for name
 
     # ------------------------------------------------------------------ raw draws
     def _raw32(self, n: int) -> np.ndarray:
@@ -618,7 +637,7 @@ class Generator:
             out = self._normal_fill(n, dt, mean, std)
         else:
             z = self._standard_normals(n)
-            out = _scale_f64(z, mean, std).astype(dt)
+            out = _from_f64(_scale_f64(z, mean, std), dt)
         return out.reshape(shape)
 
     def _normal_fill(self, n: int, dt: np.dtype, mean: float, std: float) -> np.ndarray:
@@ -686,7 +705,7 @@ class Generator:
         if not std > 0.0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_g(std)}")
         z = self._standard_normals(_numel(shape))
-        return _exp(_fma64(z, std, mean)).astype(dt).reshape(shape)
+        return _from_f64(_exp(_fma64(z, std, mean)), dt).reshape(shape)
 
     # ------------------------------------------------------------------ integers
     def randint(self, low: int, high: int, shape: Any, np_dtype: Any = np.int64) -> np.ndarray:
@@ -881,7 +900,7 @@ class Generator:
         if not lambd > 0.0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_g(lambd)}")
         u = self._u53(_numel(shape))
-        return ((-1.0 / lambd) * _log1p(-u)).astype(dt).reshape(shape)
+        return _from_f64((-1.0 / lambd) * _log1p(-u), dt).reshape(shape)
 
     def cauchy(self, shape: Any, np_dtype: Any, median: float = 0.0, sigma: float = 1.0) -> np.ndarray:
         """``Tensor.cauchy_(median, sigma)``: ``fma(sigma, tan(pi * (u - 0.5)), median)``."""
@@ -895,7 +914,7 @@ class Generator:
             raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_g(sigma)}")
         u = self._u53(_numel(shape))
         t = _tan(math.pi * (u - 0.5))
-        return _fma64(sigma, t, median).astype(dt).reshape(shape)
+        return _from_f64(_fma64(sigma, t, median), dt).reshape(shape)
 
     def geometric(self, shape: Any, np_dtype: Any, p: float) -> np.ndarray:
         """``Tensor.geometric_(p)``: ``ceil(log(u) / log1p(-p))``."""
@@ -911,6 +930,14 @@ class Generator:
 
 
 # --------------------------------------------------------------------------- small helpers
+def _from_f64(v: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """Cast double results to ``dt`` as torch's kernels do: a ``double`` becomes ``c10::Half``
+    through ``float`` (two roundings, which differ from one now and then)."""
+    if dt == np.float16:
+        return v.astype(_F32).astype(dt)
+    return v.astype(dt)
+
+
 def _int64(v: Any) -> int:
     v = int(v)
     if v < -(1 << 63) or v >= (1 << 63):
@@ -988,7 +1015,8 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> np.ndarray:
+def get_rng_state() -> Any:
+    """The default generator's state: a uint8 Tensor of 5056 bytes, as ``torch.get_rng_state()``."""
     return default_generator.get_state()
 
 
@@ -1002,7 +1030,7 @@ def fork_rng(devices: Any = None, enabled: bool = True, **_: Any) -> Iterator[No
     if not enabled:
         yield
         return
-    state = default_generator.get_state()
+    state = default_generator._state_array()
     try:
         yield
     finally:

@@ -233,9 +233,8 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
 
 
 def _conv_grads(n: Any, g: Tensor) -> tuple:
-    x_t, w_t = n.saved[0], n.saved[1]
+    w = n.saved[1]._data
     stride, pads, dil, groups, cols, xp_shape = n.attrs
-    w = w_t._data
     gd = g._data
     N, O, Ho, Wo = gd.shape
     _, Cg, kh, kw = w.shape

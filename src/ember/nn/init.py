@@ -75,13 +75,19 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with samples from U(a, b)."""
-    return _write(tensor, _gen(generator).uniform(_shape(tensor), tensor._data.dtype, a, b))
+    """Fill with samples from U(a, b) (in memory order, so non-contiguous tensors match torch too)."""
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with samples from N(mean, std^2)."""
-    return _write(tensor, _gen(generator).normal(_shape(tensor), tensor._data.dtype, mean, std))
+    """Fill with samples from N(mean, std^2) (in memory order, so non-contiguous tensors match torch too)."""
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,

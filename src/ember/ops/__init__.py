@@ -457,6 +457,8 @@ attach_methods(
     __ilshift__=inplace.make_inplace(bitwise_left_shift), __irshift__=inplace.make_inplace(bitwise_right_shift),
 )
 
+from .random_ops import poisson  # noqa: E402  (after the method tables: its Tensor.uniform_/normal_ replace inplace's)
+
 # torch's function forms of in-place ops (torch.relu_, torch.exp_ ...)
 relu_, sigmoid_, exp_, tanh_, sqrt_, log_, abs_, neg_, sin_, cos_, floor_, ceil_, round_, trunc_, frac_ = (
     getattr(Tensor, n + "_") for n in "relu sigmoid exp tanh sqrt log abs neg sin cos floor ceil round trunc frac".split())

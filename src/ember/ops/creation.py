@@ -319,23 +319,24 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
 
 def rand_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
               device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
-    return rand(shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+    from .random_ops import rand_like as _impl  # keeps input's layout and fills in memory order, like torch
+
+    return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
                device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
-    return randn(shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+    from .random_ops import randn_like as _impl
+
+    return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
 
 
 def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None,
                  generator: Any = None, requires_grad: bool = False, device: Any = None,
                  memory_format: Any = None, layout: Any = None) -> Tensor:
-    if high is None:
-        low, high = 0, low
-    shape, npd = _like(input, dtype)
-    return randint(low, high, shape, dtype=_FROM_NP[npd], generator=generator, requires_grad=requires_grad)
+    from .random_ops import randint_like as _impl
+
+    return _impl(input, low, high, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
@@ -351,11 +352,14 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     return _finish(g.normal(_size((tuple(size),)), npd, mean, std), requires_grad)
 
 
-def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
-    g = _gen(generator)
-    prob = input._data if p is None else p
-    return _new(g.bernoulli(prob, input._data.shape, input._data.dtype))
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Any = None) -> Tensor:
+    from .random_ops import bernoulli as _impl
+
+    return _impl(input, p, generator=generator, out=out)
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
-    return _new(_gen(generator).multinomial(input._data, num_samples, replacement))
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None,
+                out: Any = None) -> Tensor:
+    from .random_ops import multinomial as _impl
+
+    return _impl(input, num_samples, replacement, generator=generator, out=out)
