@@ -11,12 +11,19 @@ from typing import Any, Callable
 from . import grad_mode
 from .graph import FREED_MESSAGE, Node, grad_accumulator
 
-INPLACE_MESSAGE = (
-    "one of the variables needed for gradient computation has been modified by an inplace "
-    "operation: [{what}], which is output {nr} of {fn}, is at version {now}; expected version "
-    "{then} instead. Hint: enable anomaly detection to find the operation that failed to compute "
-    "its gradient, with torch.autograd.set_detect_anomaly(True)."
-)
+def _inplace_error(what: str, fn: Any, nr: int, now: int, then: int) -> RuntimeError:
+    """torch's message for a saved tensor that an in-place op changed after it was saved."""
+    import re
+
+    clause = ""
+    if fn is not None:
+        clause = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{what}]{clause} is at version {now}; expected version {then} instead. Hint: enable anomaly detection "
+        "to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
 
 _Tensor: Any = None  # set by ember._tensor (the autograd layer does not import it)
 _new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
@@ -24,9 +31,7 @@ _new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
 
 def _check_version(t: Any, version: int) -> None:
     if t._vc[0] != version:
-        fn = t.grad_fn.name() if t.grad_fn is not None else "AccumulateGrad"
-        raise RuntimeError(INPLACE_MESSAGE.format(
-            what=t._type_str(), nr=t._out_nr, fn=fn, now=t._vc[0], then=version))
+        raise _inplace_error(t._type_str(), t.grad_fn, t._out_nr, t._vc[0], version)
 
 
 class OpNode(Node):
@@ -58,8 +63,7 @@ class OpNode(Node):
             raise RuntimeError(FREED_MESSAGE)
         arr, vc, ver = self._result
         if vc[0] != ver:
-            raise RuntimeError(INPLACE_MESSAGE.format(
-                what="output", nr=0, fn=self.name(), now=vc[0], then=ver))
+            raise _inplace_error(_new_tensor(arr, None, None)._type_str(), self, 0, vc[0], ver)
         if grad_mode._state.enabled:
             return _new_tensor(arr, self, vc)
         return _new_tensor(arr, None, vc)

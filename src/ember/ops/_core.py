@@ -93,6 +93,8 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
     node._extra = None
     if len(inputs) == 1:  # the common unary case, spelled out (this is the hottest path in ember)
         i = inputs[0]
+        if i._meta is not None:
+            refresh_view(i)
         fn = i.grad_fn
         node.next_functions = ((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0),)
         node.needs = _NEEDS1
@@ -111,6 +113,8 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
                 needs.append(False)
                 meta.append(None)
             else:
+                if i._meta is not None:
+                    refresh_view(i)
                 fn = i.grad_fn
                 edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
                 needs.append(True)
@@ -137,6 +141,55 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
 
 
 _NEEDS1 = (True,)
+
+
+# --------------------------------------------------------------------------- views and in-place
+def view_root(t: Tensor) -> Tensor:
+    """The tensor a chain of views was taken from."""
+    while t._meta is not None and "base" in t._meta:
+        t = t._meta["base"]
+    return t
+
+
+def view_indices(root: Tensor, view: Tensor) -> np.ndarray | None:
+    """Flat (C-order) positions in ``root`` of each element of ``view``; None if not expressible."""
+    rd, vd = root._data, view._data
+    if not rd.flags.c_contiguous or rd.itemsize != vd.itemsize:
+        return None
+    isz = rd.itemsize
+    off = (vd.__array_interface__["data"][0] - rd.__array_interface__["data"][0]) // isz
+    flat = np.arange(rd.size, dtype=np.int64)
+    idx = np.lib.stride_tricks.as_strided(flat[off:] if off >= 0 else flat, vd.shape,
+                                          tuple(st // isz * 8 for st in vd.strides))
+    return np.array(idx, copy=True)
+
+
+def _as_strided_grad(n: Any, g: Tensor) -> Tensor:
+    from .indexing import IndexBackwardBackward0, _embed
+
+    shape, idx = n.attrs
+    size = 1
+    for s in shape:
+        size *= s
+    return _embed(g, ((size,), g._data.dtype), idx, IndexBackwardBackward0, accumulate=True).reshape(shape)
+
+
+AsStridedBackward0 = node_class("as_strided", _as_strided_grad, "grad placed at the view's positions in its base")
+
+
+def refresh_view(t: Tensor) -> None:
+    """A view whose base was modified in place since its graph was recorded reads the base anew
+    (torch regenerates such views' grad_fn the same way, as AsStridedBackward0)."""
+    m = t._meta
+    if "base" not in m or m["v"] == t._vc[0]:
+        return
+    m["v"] = t._vc[0]
+    root = view_root(t)
+    if not root._rg or root is t:
+        return
+    idx = view_indices(root, t)
+    if idx is not None:
+        attach(t, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
 # shared needs-tuples, so nodes do not each allocate one
 _NEEDS = {k: k for k in ((True, True), (True, False), (False, True), (True, True, True))}
 

@@ -163,18 +163,23 @@ def _zero_at(g: Tensor, key: Any) -> Tensor:
 
 def check_inplace(self: Tensor) -> None:
     """torch's rules for writing into a tensor that takes part in autograd."""
-    if self._rg and _state.enabled:
-        if self.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if self._meta is not None and "base" in self._meta:
-            raise RuntimeError(
-                "ember does not support in-place modification of a view of a tensor that requires grad "
-                "(torch rewrites the base's graph here); use an out-of-place op instead, e.g. torch.cat or "
-                "torch.where.")
+    if self._rg and _state.enabled and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
+    out = s.clone()
+    setitem(out, key, value)
+    return out
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
+    if self._meta is not None and "base" in self._meta and _state.enabled:
+        from .inplace import inplace_on_view
+
+        inplace_on_view(self, _setitem_copy, (key, value), {})
+        return
     check_inplace(self)
     tkey = key if isinstance(key, tuple) else (key,)
     advanced = any(_is_advanced(k) for k in tkey)

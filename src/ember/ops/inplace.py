@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import _state
+from ._core import AsStridedBackward0, _state, attach, node_class, refresh_view, view_indices, view_root
 from .indexing import check_inplace
 from .reduction import _LEGACY_NAMES
 
@@ -26,11 +26,7 @@ def _old_self(self: Tensor) -> Tensor:
     return old
 
 
-def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
-    """Run ``fn(self, *args)`` out of place and write the result back into ``self``."""
-    check_inplace(self)
-    src = _old_self(self) if (self._rg and _state.enabled) else self
-    res = fn(src, *args, **kwargs)
+def _write_back(self: Tensor, res: Tensor) -> None:
     rd, sd = res._data, self._data
     if rd.dtype != sd.dtype:
         if not np.can_cast(rd.dtype, sd.dtype, "same_kind") or (rd.dtype.kind == "f" and sd.dtype.kind in "iub"):
@@ -46,9 +42,71 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
             "location. Please clone() the tensor before performing the operation.")
     np.copyto(sd, rd, casting="unsafe")
     self._vc[0] += 1
+
+
+def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
+    """Run ``fn(self, *args)`` out of place and write the result back into ``self``."""
+    if self._meta is not None and "base" in self._meta and _state.enabled:
+        return inplace_on_view(self, fn, args, kwargs)
+    check_inplace(self)
+    src = _old_self(self) if (self._rg and _state.enabled) else self
+    res = fn(src, *args, **kwargs)
+    _write_back(self, res)
     if res.grad_fn is not None:
         self.grad_fn, self._rg, self._out_nr = res.grad_fn, True, res._out_nr
     return self
+
+
+def _copy_slices_grads(n: Any, g: Tensor) -> tuple:
+    from .pointwise import mul
+
+    idx = n.attrs
+    gbase = None
+    if n.needs[0]:
+        m = np.ones(g._data.size, dtype=bool)
+        m[idx.ravel()] = False
+        gbase = mul(g, _new(m.reshape(g._data.shape)))
+    gval = g.reshape(-1)[_new(idx)] if n.needs[1] else None
+    return gbase, gval
+
+
+CopySlices = node_class("copy_slices", _copy_slices_grads,
+                        "grad with the view's positions zeroed (to the base), grad at those positions (to the value)")
+CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
+
+
+def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Tensor:
+    """An in-place op through a view: write the result into the shared memory, then give the base a
+    CopySlices node (old base history + the result at the view's positions) and the view an
+    AsStridedBackward0 node reading the new base, as torch does."""
+    root = view_root(view)
+    meta = view._meta
+    if root._rg and root.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if meta.get("multi"):
+        raise RuntimeError(
+            f"Output {view._out_nr} of {meta['multi']} is a view and is being modified inplace. This view is the output "
+            "of a function that returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one.")
+    refresh_view(view)
+    src = _old_self(view) if view._rg else view
+    res = fn(src, *args, **kwargs)
+    _write_back(view, res)
+    if res._rg:
+        idx = view_indices(root, view)
+        if idx is None:
+            raise RuntimeError(
+                "ember cannot rewrite the graph for an in-place op on this view (its base is not contiguous); "
+                "use an out-of-place op instead")
+        old = None
+        if root._rg:
+            old = _new(root._data, None, None)
+            old._rg, old.grad_fn, old._out_nr, old._accum = True, root.grad_fn, root._out_nr, root._accum
+        node = attach(_new(root._data), CopySlices, (old, res), attrs=idx)
+        root.grad_fn, root._rg, root._out_nr = node, True, 0
+        attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
+    meta["v"] = view._vc[0]
+    return view
 
 
 def zero_(self: Tensor) -> Tensor:

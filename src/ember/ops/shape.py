@@ -15,11 +15,12 @@ from ._core import _state, attach, node_class, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
-    """Record a view op: the output shares ``base``'s data and version counter."""
+    """Record a view op: the output shares ``base``'s data and version counter, and remembers its
+    base (and the version it was made at) so in-place writes through it can rewrite the base's graph."""
     t = _new(arr, None, base._vc)
     if base._rg and _state.enabled:
         attach(t, cls, (base,), attrs=attrs)
-        t._meta = {"base": base}
+    t._meta = {"base": base, "v": base._vc[0]}
     return t
 
 
@@ -353,6 +354,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     n = x.shape[d]
     outs = tuple(_new(x[(slice(None),) * d + (i,)], None, input._vc)
                  for i in range(n))
+    for o in outs:
+        o._meta = {"base": input, "v": input._vc[0], "multi": "Unbind"}
     if input._rg and _state.enabled:
         cls = UnbindBackward0
         node = attach(outs[0], cls, (input,), attrs=d) if n else None
@@ -391,6 +394,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     starts = np.cumsum([0] + sizes[:-1])
     outs = tuple(_new(x[(slice(None),) * d + (slice(int(a), int(a) + b),)], None, input._vc)
                  for a, b in zip(starts, sizes))
+    for o in outs:
+        o._meta = {"base": input, "v": input._vc[0], "multi": "SplitBackward0"}
     if input._rg and _state.enabled:
         shapes = [o._data.shape for o in outs]
         cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0

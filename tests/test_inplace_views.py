@@ -1,0 +1,80 @@
+"""In-place ops through views rewrite the base's graph as torch does (CopySlices / AsStrided)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def run_both(fn):
+    out = []
+    for L in (ember, torch):
+        x = L.tensor(np.arange(12, dtype=np.float64).reshape(3, 4) / 7, requires_grad=True)
+        w = L.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+        res = fn(L, x, w)
+        loss = (res * res).sum() if res.dim() else res
+        loss.backward()
+        out.append((res.detach().numpy().copy(), x.grad.numpy().copy(), None if w.grad is None else w.grad.numpy().copy(),
+                    type(res.grad_fn).__name__))
+    return out
+
+
+CASES = {
+    "row_mul_": lambda L, x, w: (lambda z: (z[1].mul_(3), z)[1])(x * 1),
+    "column_add_tensor": lambda L, x, w: (lambda z: (z[:, 0].add_(w[:3]), z)[1])(x * 2),
+    "transpose_view": lambda L, x, w: (lambda z: (z.t()[0].mul_(w[0]), z)[1])(x * 3),
+    "setitem_on_view": lambda L, x, w: (lambda z: (z[0].__setitem__(slice(1, 3), w[:2] * 5), z)[1])(x + 0),
+    "view_then_base_used": lambda L, x, w: (lambda z: (z[2].copy_(w), z.sum(0))[1])(x * x),
+    "nested_views": lambda L, x, w: (lambda z: (z[1:][0][::2].mul_(w[:2]), z)[1])(x.sin()),
+    "buffer_filled_by_rows": lambda L, x, w: (lambda out: ([out[i].copy_(x[i] * w) for i in range(3)], out)[1])(
+        L.zeros(3, 4, dtype=L.float64)),
+    "old_view_reads_new_base": lambda L, x, w: (lambda z: (lambda v: (z[0].mul_(w), v * 2)[1])(z[0]))(x * 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_inplace_through_views_matches_torch(name):
+    (er, ex, ew, en), (tr, tx, tw, tn) = run_both(CASES[name])
+    np.testing.assert_allclose(er, tr, rtol=1e-12)
+    np.testing.assert_allclose(ex, tx, rtol=1e-12)
+    if tw is not None:
+        np.testing.assert_allclose(ew, tw, rtol=1e-12)
+    assert en == tn
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.ones(3, 4, requires_grad=True)[0].mul_(2),
+    lambda L: L.ones(3, 4, requires_grad=True).t().add_(1),
+    lambda L: (L.ones(3, 4, requires_grad=True) * 1).unbind()[0].mul_(2),
+])
+def test_view_errors_match_torch(case):
+    with pytest.raises(RuntimeError) as te:
+        case(torch)
+    with pytest.raises(RuntimeError) as ee:
+        case(ember)
+    assert str(ee.value) == str(te.value)
+
+
+def test_grad_fn_names_after_inplace_on_view():
+    for L in (ember, torch):
+        z = L.ones(3, 4, requires_grad=True) * 1
+        v = z[1]
+        v.mul_(3)
+        assert type(z.grad_fn).__name__ == "CopySlices"
+        assert type(v.grad_fn).__name__ == "AsStridedBackward0"
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: (lambda x: (lambda y: (lambda z: (y.add_(1), z.sum().backward()))(y * y))(x * 2))(L.ones(3, requires_grad=True)),
+    lambda L: (lambda x: (lambda y: (lambda z: (y.mul_(2), z.sum().backward()))(y.exp()))(x.exp()))(L.ones(3, requires_grad=True)),
+    lambda L: (lambda x, a: (lambda b: (a.add_(1), b.sum().backward()))(x * a))(L.ones(3, requires_grad=True), L.ones(3)),
+])
+def test_modified_saved_tensor_message_matches_torch(case):
+    with pytest.raises(RuntimeError) as te:
+        case(torch)
+    with pytest.raises(RuntimeError) as ee:
+        case(ember)
+    assert str(ee.value).replace("ember.", "torch.") == str(te.value)
