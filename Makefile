@@ -22,7 +22,7 @@ tour: $(VENV)/.installed-core
 	$(BIN)/python -m ember tour
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/python -m pytest
 
 $(VENV)/.installed-bench: pyproject.toml $(STAMP)

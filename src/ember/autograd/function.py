@@ -11,6 +11,7 @@ from typing import Any, Callable
 from . import grad_mode
 from .graph import FREED_MESSAGE, Node, grad_accumulator
 
+
 def _inplace_error(what: str, fn: Any, nr: int, now: int, then: int) -> RuntimeError:
     """torch's message for a saved tensor that an in-place op changed after it was saved."""
     import re
