@@ -68,9 +68,27 @@ def detach(input: Tensor) -> Tensor:
     return input.detach()
 
 
-__all__ = [n for n in dir() if not n.startswith("_")]
 from . import linalg  # noqa: E402
-from . import testing  # noqa: E402
-from . import optim  # noqa: E402
-from . import utils  # noqa: E402
-from .serialization import load, save  # noqa: E402
+
+# Loaded on first use, to keep `import ember` fast: ember.optim, ember.utils, ember.testing,
+# ember.save / ember.load.
+_LAZY_MODULES = ("optim", "utils", "testing", "serialization")
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY_MODULES:
+        mod = importlib.import_module(f"ember.{name}")
+        globals()[name] = mod
+        return mod
+    if name in ("save", "load"):
+        from . import serialization
+
+        fn = getattr(serialization, name)
+        globals()[name] = fn
+        return fn
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+__all__ = [n for n in dir() if not n.startswith("_")] + ["optim", "utils", "testing", "save", "load"]
