@@ -411,38 +411,36 @@ MaxPool2DWithIndicesBackward0 = node_class("max_pool2_d_with_indices", _max_pool
 
 
 def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
-    shape, idx, (kh, kw) = n.attrs
+    # each output's gradient goes to the first position in its window holding the maximum (torch's
+    # tie rule), found now rather than tracked during the forward pass
+    x, out, (kh, kw) = n.attrs
     gd = g._data
-    gx = np.zeros(shape, gd.dtype)
     Ho, Wo = gd.shape[2], gd.shape[3]
+    gx = np.zeros(x.shape, gd.dtype)
+    taken = np.zeros(out.shape, bool)
     for i in range(kh):
         for j in range(kw):
-            gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = np.where(idx == i * kw + j, gd, 0)
+            hit = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out
+            hit &= ~taken
+            taken |= hit
+            np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
     return _new(gx)
 
 
 MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_pool_tiled_grads,
-                                                "grad placed at each window's maximum")
+                                                "grad placed at each window's (first) maximum")
 
 
-def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple:
-    """Non-overlapping windows (stride == kernel, no padding): a running max over the kh*kw
-    strided views, the first maximum winning ties as in torch."""
-    N, C, H, W = x.shape
-    Ho, Wo = H // kh, W // kw
-    best = idx = None
+def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """Non-overlapping windows (stride == kernel, no padding): the elementwise maximum of the
+    kh*kw strided views of the input."""
+    Ho, Wo = x.shape[2] // kh, x.shape[3] // kw
+    out = None
     for i in range(kh):
         for j in range(kw):
             v = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw]
-            if best is None:
-                best = v.copy()
-                idx = np.zeros(v.shape, np.int8)
-            else:
-                better = v > best
-                better |= v != v  # a NaN takes over (and propagates), as in torch's kernel
-                np.copyto(best, v, where=better)
-                np.copyto(idx, i * kw + j, where=better)
-    return best, idx
+            out = v.copy() if out is None else np.maximum(out, v, out=out)
+    return out
 
 
 def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool) -> tuple:
@@ -460,7 +458,9 @@ def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: 
     out = np.take_along_axis(flat, am[..., None], -1)[..., 0]
     nan = np.isnan(flat).any(axis=-1) if x.dtype.kind == "f" else None
     if nan is not None and nan.any():
-        am = np.where(nan, np.isnan(flat).argmax(-1), am)
+        # torch's kernel lets every NaN take over, so the last NaN in the window wins
+        kk = flat.shape[-1]
+        am = np.where(nan, kk - 1 - np.isnan(flat[..., ::-1]).argmax(-1), am)
         out = np.where(nan, np.nan, out).astype(x.dtype)
     ki, kj = np.divmod(am, k[1])
     rows = np.arange(Ho)[:, None] * s[0] + ki * d[0] - p[0]
@@ -486,8 +486,9 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     N, C, H, W = x.shape
     if (not return_indices and k == s and p == (0, 0) and d == (1, 1) and x.dtype.kind == "f" and k[0] * k[1] <= 64
             and (not ceil_mode or (H % k[0] == 0 and W % k[1] == 0)) and H >= k[0] and W >= k[1]):
-        out, idx = _max_pool_tiled(x, k[0], k[1])
-        return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), attrs=(x.shape, idx, k))
+        out = _max_pool_tiled(x, k[0], k[1])
+        if not np.isnan(out).any():  # NaN windows take the general path (torch's NaN index rule)
+            return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), attrs=(x, out, k))
     out, idx = _max_pool2d_np(x, k, s, p, d, ceil_mode)
     plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
     res = record(MaxPool2DWithIndicesBackward0, out, (input,), attrs=(x.shape, idx + plane))
