@@ -368,7 +368,22 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
 
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True)
-relu, ReluBackward0 = _unary("relu", lambda x: np.maximum(x, 0), lambda n, g: g * (n.result > 0),
+ThresholdBackwardBackward0 = node_class(
+    "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
+                                         gg * 0 if n.needs[1] else None),
+    "grad where self > threshold, else 0")
+
+
+def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) -> Tensor:
+    """relu's backward as an op of its own (as torch has it): grad where output > threshold, else 0."""
+    gd = grad_output._data
+    t = _new(gd * (output._data > threshold))  # (np.where is slower than a multiply by the mask)
+    if _state.enabled and (grad_output._rg or output._rg):
+        attach(t, ThresholdBackwardBackward0, (grad_output, output), (grad_output, output), attrs=threshold)
+    return t
+
+
+relu, ReluBackward0 = _unary("relu", lambda x: np.maximum(x, 0), lambda n, g: threshold_backward(g, n.result, 0),
                              "grad * (result > 0)", save_result=True, float_only=False)
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)")
