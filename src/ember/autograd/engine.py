@@ -154,7 +154,8 @@ def run_backward(
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     # roots of in-degree zero start the heap; a root fed by another root waits for it
-    heap = [(-n._seq, id(n), n) for n in {n for n, _ in roots} if n in deps and deps[n] == 0]
+    # (creation numbers are unique, so heap entries never compare the nodes themselves)
+    heap = [(-n._seq, n) for n in {n for n, _ in roots} if n in deps and deps[n] == 0]
     heapq.heapify(heap)
 
     prev_mode = grad_mode._state.enabled
@@ -162,7 +163,7 @@ def run_backward(
     pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
-            node = pop(heap)[2]
+            node = pop(heap)[1]
             grads = buffers.pop(node, None)
             if grads is None:
                 grads = [None] * _n_outputs(node)
@@ -194,7 +195,7 @@ def run_backward(
                         d = deps[nxt] - 1
                         deps[nxt] = d
                         if d == 0:
-                            push(heap, (-nxt._seq, id(nxt), nxt))
+                            push(heap, (-nxt._seq, nxt))
                 continue
             g = None
             outs = node.apply(grads)
@@ -238,7 +239,7 @@ def run_backward(
                 d -= 1
                 deps[nxt] = d
                 if d == 0:
-                    push(heap, (-nxt._seq, id(nxt), nxt))
+                    push(heap, (-nxt._seq, nxt))
             # drop our references so AccumulateGrad can take over gradients nobody else holds
             outs = g = gd = None
     finally:

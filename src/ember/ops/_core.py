@@ -103,6 +103,27 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
         else:
             d = i._data
             node._in_meta = ((d.shape, d.dtype),)
+    elif len(inputs) == 2 and same_meta:  # binary elementwise fast paths
+        a, b = inputs
+        ra = a is not None and a._rg
+        rb = b is not None and b._rg
+        if ra:
+            if a._meta is not None:
+                refresh_view(a)
+            fn = a.grad_fn
+            ea = (fn, a._out_nr) if fn is not None else (grad_accumulator(a), 0)
+        else:
+            ea = _NO_EDGE
+        if rb:
+            if b._meta is not None:
+                refresh_view(b)
+            fn = b.grad_fn
+            eb = (fn, b._out_nr) if fn is not None else (grad_accumulator(b), 0)
+        else:
+            eb = _NO_EDGE
+        node.next_functions = (ea, eb)
+        node.needs = _NEEDS2[ra, rb]
+        node._in_meta = None
     else:
         edges = []
         needs = []
@@ -141,6 +162,9 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
 
 
 _NEEDS1 = (True,)
+_NO_EDGE = (None, 0)
+_NEEDS2 = {(True, True): (True, True), (True, False): (True, False), (False, True): (False, True),
+           (False, False): (False, False)}
 
 
 # --------------------------------------------------------------------------- views and in-place
