@@ -405,3 +405,43 @@ def test_accumulated_gradients_never_alias_each_other():
     (h * 3).sum().backward()
     h.grad.zero_()
     assert w.grad.tolist() == [[6.0, 6.0], [6.0, 6.0]]
+
+
+def test_detect_anomaly_names_the_backward_that_made_nan():
+    import warnings
+
+    for L in (ember, torch):
+        x = L.tensor([0.0, 1.0], requires_grad=True)
+        with L.autograd.set_detect_anomaly(True):
+            loss = (x.sqrt() * 0 + (x * 0).sqrt()).sum()
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                with pytest.raises(RuntimeError, match="Function 'MulBackward0' returned nan values in its 0th output"):
+                    loss.backward()
+        assert any("Traceback of forward call" in str(m.message) and "sqrt" in str(m.message) for m in w)
+    # off again: no check, NaN gradients just flow
+    x = ember.tensor([0.0], requires_grad=True)
+    (x.sqrt() * 0).sum().backward()
+    assert np.isnan(x.grad.item())
+
+
+def test_saved_tensors_hooks_pack_and_unpack():
+    def run(L):
+        log = []
+
+        def pack(t):
+            log.append(("pack", tuple(t.shape)))
+            return t.detach().numpy().copy()  # e.g. offload to a plain array
+
+        def unpack(a):
+            log.append(("unpack", a.shape))
+            return L.tensor(a)
+
+        x = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        with L.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = (x * x).sum()
+        y.backward()
+        return x.grad.tolist(), sorted(log)
+
+    e, t = run(ember), run(torch)
+    assert e == t

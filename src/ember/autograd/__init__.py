@@ -12,7 +12,7 @@ from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, 
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import grad_accumulator
 
-__all__ = ["backward", "grad", "explain", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["backward", "grad", "explain", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "once_differentiable", "graph", "InplaceFunction",
            "NestedIOFunction"]
 
@@ -151,6 +151,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 _ = grad_mode
 
+from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
 from .explain import explain  # noqa: E402
 
 __all__ += ["functional", "gradcheck", "gradgradcheck", "GradcheckError"]  # noqa: E402

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, Sequence
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, Node
 
 
@@ -160,6 +160,7 @@ def run_backward(
 
     prev_mode = grad_mode._state.enabled
     grad_mode._state.enabled = create_graph
+    anomaly = anomaly_mode.flags.anomaly
     pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
@@ -198,7 +199,15 @@ def run_backward(
                             push(heap, (-nxt._seq, nxt))
                 continue
             g = None
-            outs = node.apply(grads)
+            if anomaly:
+                try:
+                    outs = node.apply(grads)
+                except Exception:
+                    anomaly_mode._warn_forward(node)
+                    raise
+                anomaly_mode.check_outputs(node, outs)
+            else:
+                outs = node.apply(grads)
             if extra is not None and extra.hooks is not None:
                 for hook in tuple(extra.hooks):
                     new = hook(tuple(outs), tuple(grads))

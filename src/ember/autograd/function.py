@@ -26,6 +26,15 @@ def _inplace_error(what: str, fn: Any, nr: int, now: int, then: int) -> RuntimeE
         "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+class _Packed:
+    """What a saved_tensors_hooks pack hook returned for one saved tensor."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 _Tensor: Any = None  # set by ember._tensor (the autograd layer does not import it)
 _new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
 
@@ -54,7 +63,20 @@ class OpNode(Node):
             for t, v in zip(self.saved, vers):
                 if v is not None and t._vc[0] != v:
                     _check_version(t, v)
+        if self._extra is not None and self._extra.unpack is not None:
+            return self._apply_unpacked(grads)
         out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+        return out if type(out) is tuple else (out,)
+
+    def _apply_unpacked(self, grads: list) -> tuple:
+        # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
+        packed = self.saved
+        unpack = self._extra.unpack
+        self.saved = tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in packed)
+        try:
+            out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+        finally:
+            self.saved = packed
         return out if type(out) is tuple else (out,)
 
     @property

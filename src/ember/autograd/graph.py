@@ -44,10 +44,11 @@ class RemovableHandle:
 class _NodeExtra:
     """What few nodes carry: hooks, retained outputs, metadata (kept apart to keep nodes small)."""
 
-    __slots__ = ("hooks", "pre_hooks", "tensor_hooks", "retains", "metadata", "anomaly")
+    __slots__ = ("hooks", "pre_hooks", "tensor_hooks", "retains", "metadata", "anomaly", "unpack")
 
     def __init__(self) -> None:
         self.hooks = self.pre_hooks = self.tensor_hooks = self.retains = self.metadata = self.anomaly = None
+        self.unpack = None  # saved_tensors_hooks' unpack hook for what the node saved
 
 
 def _extra_field(name: str) -> property:
@@ -82,6 +83,7 @@ class Node:
     _retains = _extra_field("retains")
     metadata_ = _extra_field("metadata")
     _anomaly = _extra_field("anomaly")
+    _unpack = _extra_field("unpack")
 
     def __init__(self) -> None:
         self.next_functions: tuple = ()
@@ -167,3 +169,12 @@ def grad_accumulator(tensor: Any) -> AccumulateGrad:
         node = AccumulateGrad(tensor)
         tensor._accum = weakref.ref(node)
     return node
+
+
+def __getattr__(name: str) -> Any:
+    # torch.autograd.graph.saved_tensors_hooks / save_on_cpu live with the anomaly switches
+    if name in ("saved_tensors_hooks", "save_on_cpu"):
+        from . import anomaly_mode
+
+        return getattr(anomaly_mode, name)
+    raise AttributeError(f"module 'ember.autograd.graph' has no attribute '{name}'")

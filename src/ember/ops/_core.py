@@ -14,6 +14,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
+from ..autograd.anomaly_mode import flags as _debug_flags
+from ..autograd.anomaly_mode import on_new_node
 from ..autograd.function import OpNode
 from ..autograd.graph import Node, _seq, grad_accumulator
 
@@ -155,6 +157,8 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
     node.attrs = attrs
     node._freed = False
     node.n_outputs = 1
+    if _debug_flags.on:
+        on_new_node(node)
     t.grad_fn = node
     t._rg = True
     t._out_nr = out_nr
