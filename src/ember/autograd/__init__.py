@@ -12,8 +12,8 @@ from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, 
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import grad_accumulator
 
-__all__ = ["backward", "grad", "explain", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled", "once_differentiable", "graph", "InplaceFunction",
+__all__ = ["backward", "grad", "explain", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx",
+           "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "once_differentiable", "graph", "InplaceFunction",
            "NestedIOFunction"]
 
 
