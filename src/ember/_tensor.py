@@ -488,6 +488,24 @@ class Tensor:
         self._vc[0] += 1
 
 
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
+
+
+def bump_version(t: Tensor) -> None:
+    """Count an in-place change of ``t`` and remember where the user's code made it, so that a
+    backward that finds a saved tensor modified can say which line did it (beyond torch)."""
+    vc = t._vc
+    vc[0] += 1
+    f = sys._getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+        f = f.f_back
+    site = f'File "{f.f_code.co_filename}", line {f.f_lineno}, in {f.f_code.co_name}' if f is not None else None
+    if len(vc) == 1:
+        vc.append(site)
+    else:
+        vc[1] = site
+
+
 def _init(t: Tensor, arr: np.ndarray) -> None:
     t._data = arr
     t._rg = False

@@ -41,7 +41,12 @@ _new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
 
 def _check_version(t: Any, version: int) -> None:
     if t._vc[0] != version:
-        raise _inplace_error(t._type_str(), t.grad_fn, t._out_nr, t._vc[0], version)
+        err = _inplace_error(t._type_str(), t.grad_fn, t._out_nr, t._vc[0], version)
+        site = t._vc[1] if len(t._vc) > 1 else None
+        if site:
+            # beyond torch: where the tensor was last changed in place
+            err = RuntimeError(f"{err} The last in-place change was made at: {site}")
+        raise err
 
 
 class OpNode(Node):
@@ -86,7 +91,10 @@ class OpNode(Node):
             raise RuntimeError(FREED_MESSAGE)
         arr, vc, ver = self._result
         if vc[0] != ver:
-            raise _inplace_error(_new_tensor(arr, None, None)._type_str(), self, 0, vc[0], ver)
+            err = _inplace_error(_new_tensor(arr, None, None)._type_str(), self, 0, vc[0], ver)
+            if len(vc) > 1 and vc[1]:
+                err = RuntimeError(f"{err} The last in-place change was made at: {vc[1]}")
+            raise err
         if grad_mode._state.enabled:
             return _new_tensor(arr, self, vc)
         return _new_tensor(arr, None, vc)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, bump_version
 from ._core import _state, attach, binary_operands, node_class, record, result_dtype, wrap_dim
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
@@ -205,7 +205,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             f"result of shape {list(target)}") from None
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
-    self._vc[0] += 1
+    bump_version(self)
     if record_graph:
         # the old self becomes an input of the new node; self takes the node as its grad_fn
         old = None

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, bump_version
 from ._core import AsStridedBackward0, _state, attach, node_class, refresh_view, view_indices, view_root
 from .indexing import check_inplace
 from .reduction import _LEGACY_NAMES
@@ -41,7 +41,7 @@ def _write_back(self: Tensor, res: Tensor) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
     np.copyto(sd, rd, casting="unsafe")
-    self._vc[0] += 1
+    bump_version(self)
 
 
 def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
@@ -112,7 +112,7 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
 def zero_(self: Tensor) -> Tensor:
     check_inplace(self)
     self._data[...] = 0
-    self._vc[0] += 1
+    bump_version(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return apply_inplace(self, lambda s: s * 0)
     return self
@@ -128,7 +128,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         value = value.item()
     check_inplace(self)
     self._data[...] = value
-    self._vc[0] += 1
+    bump_version(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return apply_inplace(self, lambda s: s * 0 + value)
     return self
@@ -147,7 +147,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         raise RuntimeError(
             f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
             f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
-    self._vc[0] += 1
+    bump_version(self)
     return self
 
 
@@ -166,7 +166,7 @@ def _random_fill(self: Tensor, arr: np.ndarray) -> Tensor:
         const = _new(arr.astype(self._data.dtype))
         return apply_inplace(self, lambda s: s * 0 + const)
     self._data[...] = arr
-    self._vc[0] += 1
+    bump_version(self)
     return self
 
 

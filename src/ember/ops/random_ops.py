@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import random as _random
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, bump_version
 from ._core import _state, attach, attach_methods, node_class
 from .indexing import check_inplace
 
@@ -111,7 +111,7 @@ def _target(self: Tensor) -> np.ndarray:
 def _store(self: Tensor, view: np.ndarray, values: np.ndarray, node: str, suffix: int = 0) -> Tensor:
     """Write ``values`` (in ``view``'s C order) into ``self`` and do the in-place bookkeeping."""
     np.copyto(view, values.reshape(view.shape), casting="unsafe")
-    self._vc[0] += 1
+    bump_version(self)
     if self._rg and _state.enabled and self.grad_fn is not None:
         # torch's rebase: the new node's input edge is self's old history
         old = _new(self._data, None, None)
