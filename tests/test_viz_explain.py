@@ -82,6 +82,10 @@ def test_explain_shows_how_the_seed_gradients_arise():
     gx, gy = ember.autograd.explain(z2, [x, y], names={"x": x, "y": y, "z2": z2}, file=buf)
     text = buf.getvalue()
     assert gx.item() == 16 and gy.item() == 10
+    tx, ty, tz = seed_graph(torch)
+    tgx, tgy = torch.autograd.grad(tz, [tx, ty])
+    assert f"dz2/dx = {repr(tgx).replace('torch.', 'ember.')}" in text  # the numbers torch's gradients give
+    assert f"dz2/dy = {repr(tgy).replace('torch.', 'ember.')}" in text
     assert "tensor([6.]) + tensor([10.]) = tensor([16.])" in text  # 2y + 2x, summed at x
     assert "dz2/dx = tensor([16.])" in text and "dz2/dy = tensor([10.])" in text
     assert "d(a * b)/da = b" in text
@@ -104,3 +108,46 @@ def test_every_op_node_states_its_formula():
     outs = [x.exp(), x.sigmoid(), x * x, x.sum(), x.mean(1), x @ x.t(), x[0], x.reshape(12), x.softmax(1)]
     for o in outs:
         assert o.grad_fn.formula, o.grad_fn.name()
+
+
+def test_rendered_svg_has_the_graphs_nodes_and_edges(tmp_path):
+    """Render with Graphviz's real dot program and read the SVG back."""
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    pytest.importorskip("graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed (make test installs it where it can)")
+    x, y, z = seed_graph(ember)
+    g = viz.graph(z, params={"x": x, "y": y})
+    path = g.render(str(tmp_path / "seed"), format="svg", cleanup=True)
+    root = ET.parse(path).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    nodes, edges = {}, set()
+    for grp in root.iter("{http://www.w3.org/2000/svg}g"):
+        cls = grp.get("class")
+        title = grp.find("s:title", ns)
+        if cls == "node":
+            nodes[title.text] = " ".join(t.text for t in grp.findall("s:text", ns))
+        elif cls == "edge":
+            edges.add(tuple(title.text.split("->")))
+    # the SVG holds exactly the graph's nodes, named and labelled, and its edges
+    expected = {}
+    stack, seen = [z.grad_fn], set()
+    expected_edges = set()
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        expected[str(id(n))] = n.name() if n.name() != "AccumulateGrad" else None
+        for nxt, _ in n.next_functions:
+            if nxt is not None:
+                expected_edges.add((str(id(nxt)), str(id(n))))
+                stack.append(nxt)
+    assert set(nodes) == set(expected)
+    assert edges == expected_edges
+    for nid, name in expected.items():
+        if name is not None:
+            assert nodes[nid].startswith(name)
+    assert sorted(label.split()[0] for nid, label in nodes.items() if expected[nid] is None) == ["x", "y"]
