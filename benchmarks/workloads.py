@@ -124,16 +124,16 @@ def w1(lib: str) -> dict:
                 y = y + t
             return anp.sum(y)
 
-        g = agrad(f)
+        df = agrad(f)
 
         def step():
-            return g(a0)
+            return df(a0)
 
         def forward():
             return f(a0)
 
         def grads():
-            return float(f(a0)), g(a0).tolist()
+            return float(f(a0)), df(a0).tolist()
     elif lib == "mygrad":
         import mygrad as mg
 
