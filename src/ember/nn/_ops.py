@@ -217,6 +217,19 @@ def _col2im(cols: np.ndarray, shape: tuple, kh: int, kw: int, sh: int, sw: int, 
     return out
 
 
+def _col2im_channel_major(cols: np.ndarray, shape: tuple, stride: tuple, dil: tuple) -> np.ndarray:
+    """Sum (C, kh, kw, N, Ho, Wo) window values into a (N, C, Hp, Wp) view, accumulating in the
+    columns' own channel-major order so each strided add reads contiguous memory."""
+    C, kh, kw, N, Ho, Wo = cols.shape
+    sh, sw = stride
+    dh, dw = dil
+    out = np.zeros((C, N, shape[2], shape[3]), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (Ho - 1) + 1:sh, j * dw:j * dw + sw * (Wo - 1) + 1:sw] += cols[:, i, j]
+    return out.transpose(1, 0, 2, 3)
+
+
 def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
     xp = _pad2(x, pads)
     N = x.shape[0]
@@ -245,8 +258,8 @@ def _conv_grads(n: Any, g: Tensor) -> tuple:
     if n.needs[0]:
         wm = w.reshape(G, O // G, Cg * kh * kw)
         dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
-        dcols = dcols.reshape(G * Cg, kh, kw, N, Ho, Wo).transpose(3, 0, 1, 2, 4, 5)
-        dxp = _col2im(dcols, xp_shape, kh, kw, stride[0], stride[1], dil[0], dil[1])
+        dcols = dcols.reshape(G * Cg, kh, kw, N, Ho, Wo)
+        dxp = _col2im_channel_major(dcols, xp_shape, stride, dil)
         t, b, left, r = pads
         gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
     if n.needs[1]:
