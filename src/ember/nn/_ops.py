@@ -1,8 +1,11 @@
 """The differentiable primitives behind nn layers: each a NumPy forward plus a backward node.
 
 Activations carry derivative formulas in ember ops; the heavy array ops (convolution, pooling,
-normalisation, embedding) compute their gradients with NumPy on the saved arrays, so they are
-differentiable once (not under ``create_graph=True``).
+normalisation, embedding) compute their gradients with NumPy on the saved arrays. Under
+``create_graph=True`` (grad mode on inside the backward) conv, conv_transpose, max/avg pooling,
+layer/batch norm, embedding and constant pad switch to gradients that are themselves recorded
+(ember convolutions, or nodes whose derivative is the op's adjoint), so they differentiate again;
+group norm, adaptive pooling and the reflect/replicate/circular pads stay differentiable once.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _new
+from ..autograd import grad_mode as _grad_mode
 from ..ops._core import node_class, record
 
 
@@ -271,7 +275,16 @@ def _conv_grads(n: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
-ConvolutionBackward0 = node_class("convolution", _conv_grads, "grad_input, grad_weight, grad_bias of the convolution")
+def _conv_grads_any(n: Any, g: Tensor) -> tuple:
+    """The fast NumPy gradients, or (under ``create_graph=True``) gradients built from ember's
+    differentiable conv ops, so that they can be differentiated again."""
+    if _grad_mode._state.enabled:
+        return _conv_grads_differentiable(n, g)
+    return _conv_grads(n, g)
+
+
+ConvolutionBackward0 = node_class("convolution", _conv_grads_any,
+                                  "grad_input, grad_weight, grad_bias of the convolution")
 
 
 def _pair(v: Any, n: int = 2) -> tuple:
@@ -372,7 +385,69 @@ def _convt_grads(n: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
-ConvolutionBackward0T = node_class("convolution", _convt_grads, "grad of the transposed convolution")
+def _convt_grads_any(n: Any, g: Tensor) -> tuple:
+    if _grad_mode._state.enabled:
+        return _convt_grads_differentiable(n, g)
+    return _convt_grads(n, g)
+
+
+ConvolutionBackward0T = node_class("convolution", _convt_grads_any, "grad of the transposed convolution")
+
+
+def _group_diag(full: Tensor, G: int) -> Tensor:
+    """(A, B, kh, kw) computed for every channel pair -> (G, A/G, B/G, kh, kw), the pairs of one group."""
+    A, B = full.shape[0], full.shape[1]
+    if G == 1:
+        return full.unsqueeze(0)
+    r = full.reshape(G, A // G, G, B // G, full.shape[2], full.shape[3])
+    ar = _new(np.arange(G))
+    return r[ar, :, ar]
+
+
+def _conv_grads_differentiable(n: Any, g: Tensor) -> tuple:
+    """conv2d's gradients as ember convolutions: grad_input is a transposed convolution of the
+    grad, grad_weight a convolution of the input by the grad (batch and channels swapped)."""
+    x, w = n.saved[0], n.saved[1]
+    stride, pads, dil, groups = n.attrs[:4]
+    xp_shape = n.attrs[5]
+    O, Cg, kh, kw = w.shape
+    N, _, Ho, Wo = g.shape
+    t, b, left, r = pads
+    gx = gw = gb = None
+    if n.needs[0]:
+        opad = (xp_shape[2] - ((Ho - 1) * stride[0] + dil[0] * (kh - 1) + 1),
+                xp_shape[3] - ((Wo - 1) * stride[1] + dil[1] * (kw - 1) + 1))
+        gxp = conv_transpose2d(g, w, None, stride, 0, opad, groups, dil)
+        gx = gxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]
+    if n.needs[1]:
+        if t == b and left == r:
+            xs, cpad = x, (t, left)
+        else:
+            xs, cpad = pad(x, (left, r, t, b)), (0, 0)
+        # full[c, o, i, j] = sum_{n,y,x} xp[n, c, i*d + y*s, j*d + x*s] * g[n, o, y, x]
+        full = conv2d(xs.transpose(0, 1), g.transpose(0, 1), None, dil, cpad, stride)[:, :, :kh, :kw]
+        gw = _group_diag(full, groups).permute(0, 2, 1, 3, 4).reshape(w.shape)
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = g.sum((0, 2, 3))
+    return gx, gw, gb
+
+
+def _convt_grads_differentiable(n: Any, g: Tensor) -> tuple:
+    x, w = n.saved[0], n.saved[1]
+    stride, pads, dil, groups, _ = n.attrs
+    Cin, Og, kh, kw = w.shape
+    H, W = x.shape[2], x.shape[3]
+    p = (pads[0], pads[2])
+    gx = gw = gb = None
+    if n.needs[0]:
+        gx = conv2d(g, w, None, stride, p, dil, groups)[:, :, :H, :W]
+    if n.needs[1]:
+        # full[o, c, i, j] = sum_{n,h,w} gp[n, o, i*d + h*s, j*d + w*s] * x[n, c, h, w]
+        full = conv2d(g.transpose(0, 1), x.transpose(0, 1), None, dil, p, stride)[:, :, :kh, :kw]
+        gw = _group_diag(full, groups).permute(0, 2, 1, 3, 4).reshape(w.shape)
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = g.sum((0, 2, 3))
+    return gx, gw, gb
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -414,8 +489,26 @@ def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
     return out
 
 
+def _scatter_flat(g: Tensor, shape: tuple, flat_idx: np.ndarray) -> Tensor:
+    """Sum ``g`` into zeros of ``shape`` at the flat positions ``flat_idx``; differentiable again
+    (its derivative reads the same positions back)."""
+    gx = np.bincount(flat_idx.ravel(), weights=g._data.ravel(), minlength=int(np.prod(shape)))
+    return record(MaxPool2DWithIndicesBackwardBackward0, gx.astype(g._data.dtype).reshape(shape), (g,),
+                  attrs=(shape, flat_idx))
+
+
+def _gather_flat(gg: Tensor, flat_idx: np.ndarray) -> Tensor:
+    return gg.reshape(-1)[_new(flat_idx.ravel())].reshape(flat_idx.shape)
+
+
+MaxPool2DWithIndicesBackwardBackward0 = node_class(
+    "max_pool2_d_with_indices_backward", lambda n, gg: _gather_flat(gg, n.attrs[1]), "grad read at the argmax")
+
+
 def _max_pool_grads(n: Any, g: Tensor) -> Tensor:
     shape, flat_idx = n.attrs
+    if _grad_mode._state.enabled:
+        return _scatter_flat(g, shape, flat_idx)
     gx = np.bincount(flat_idx.ravel(), weights=g._data.ravel(), minlength=int(np.prod(shape)))
     return _new(gx.astype(g._data.dtype).reshape(shape))
 
@@ -429,6 +522,19 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     x, out, (kh, kw) = n.attrs
     gd = g._data
     Ho, Wo = gd.shape[2], gd.shape[3]
+    if _grad_mode._state.enabled:  # create_graph: the argmax positions, scattered differentiably
+        N, C, H, W = x.shape
+        idx = np.zeros(out.shape, np.int64)
+        taken = np.zeros(out.shape, bool)
+        for i in range(kh):
+            for j in range(kw):
+                hit = (x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out) & ~taken
+                taken |= hit
+                idx[hit] = 0
+                idx += hit * (i * W + j)
+        base = (np.arange(Ho)[:, None] * kh * W + np.arange(Wo)[None, :] * kw)
+        plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
+        return _scatter_flat(g, x.shape, idx + base + plane)
     gx = np.zeros(x.shape, gd.dtype)
     taken = np.zeros(out.shape, bool)
     for i in range(kh):
@@ -537,10 +643,26 @@ def _avg_pool_grads(n: Any, g: Tensor) -> Tensor:
     cols = np.broadcast_to(gd[:, :, None, None], (N, C, k[0], k[1], Ho, Wo))
     gp = _col2im(cols, (N, C, Hpad, Wpad), k[0], k[1], s[0], s[1], 1, 1)
     H, W = xshape[2], xshape[3]
-    return _new(np.ascontiguousarray(gp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]).astype(g._data.dtype))
+    res = np.ascontiguousarray(gp[:, :, p[0]:p[0] + H, p[1]:p[1] + W]).astype(g._data.dtype)
+    if _grad_mode._state.enabled:  # create_graph: linear in grad, its derivative is the pooling again
+        return record(AvgPool2DBackwardBackward0, res, (g,), attrs=n.attrs)
+    return _new(res)
+
+
+def _avg_pool_apply(n: Any, gg: Tensor) -> Tensor:
+    """The pooling itself with the saved divisor: the derivative of avg_pool2d's backward."""
+    xshape, k, s, p, div, Hpad, Wpad = n.attrs
+    x = gg._data
+    H, W = xshape[2], xshape[3]
+    Ho, Wo = n._in_meta[0][0][2:]  # this node's input: the pooled-shape grad
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], Hpad - H - p[0]), (p[1], Wpad - W - p[1])))
+    win = _windows(xp, k[0], k[1], s[0], s[1], 1, 1)[:, :, :, :, :Ho, :Wo]
+    out = (win.sum(axis=(2, 3)) / div).astype(x.dtype)
+    return record(AvgPool2DBackward0, out, (gg,), attrs=n.attrs)
 
 
 AvgPool2DBackward0 = node_class("avg_pool2_d", _avg_pool_grads, "grad / divisor spread over each window")
+AvgPool2DBackwardBackward0 = node_class("avg_pool2_d_backward", _avg_pool_apply, "the pooling of grad")
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -648,6 +770,8 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
 # ============================================================================ embedding
 def _embedding_grads(n: Any, g: Tensor) -> Tensor:
     idx, num, padding_idx, scale = n.attrs
+    if _grad_mode._state.enabled:  # create_graph: a scatter whose derivative is the row gather again
+        return _embedding_scatter(g, n.attrs)
     D = g._data.shape[-1]
     flat = idx.ravel()
     gd = g._data.reshape(-1, D)
@@ -661,7 +785,36 @@ def _embedding_grads(n: Any, g: Tensor) -> Tensor:
     return _new(out)
 
 
+def _embedding_row_scale(attrs: tuple) -> np.ndarray:
+    idx, num, padding_idx, scale = attrs
+    flat = idx.ravel()
+    f = np.ones(flat.shape, np.float64)
+    if scale:
+        f = f / np.bincount(flat, minlength=num)[flat]
+    if padding_idx is not None and padding_idx >= 0:
+        f = np.where(flat == padding_idx, 0.0, f)
+    return f
+
+
+def _embedding_scatter(g: Tensor, attrs: tuple) -> Tensor:
+    idx, num = attrs[0], attrs[1]
+    D = g._data.shape[-1]
+    gd = g._data.reshape(-1, D) * _embedding_row_scale(attrs)[:, None].astype(g._data.dtype)
+    out = np.zeros((num, D), g._data.dtype)
+    np.add.at(out, idx.ravel(), gd)
+    return record(EmbeddingBackwardBackward0, out, (g,), attrs=attrs)
+
+
+def _embedding_gather(n: Any, gg: Tensor) -> Tensor:
+    # as torch's embedding_dense_double_backward: padding rows masked, scale_grad_by_freq not applied
+    idx = n.attrs[0]
+    D = gg.shape[-1]
+    f = _new(_embedding_row_scale(n.attrs[:3] + (False,)).astype(gg._data.dtype)[:, None])
+    return (gg[_new(idx.ravel())] * f).reshape(idx.shape + (D,))
+
+
 EmbeddingBackward0 = node_class("embedding", _embedding_grads, "grad rows summed into weight[indices]")
+EmbeddingBackwardBackward0 = node_class("embedding_dense_backward", _embedding_gather, "grad rows read at indices")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -706,8 +859,37 @@ def _norm_input_grad(gxhat: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes
     return rstd * (gxhat - m1 - xhat * m2)
 
 
+def _norm_grads_differentiable(n: Any, g: Tensor, axes: tuple, lead: tuple, cshape: Any, eps: float,
+                               training: bool = True, rstd_np: Any = None, shift: Any = None) -> tuple:
+    """Normalisation gradients written in ember ops (for ``create_graph=True``)."""
+    x, w = n.saved[0], n.saved[1]
+    wb = None if w is None else (w.reshape(cshape) if cshape is not None else w)
+    if training:
+        mu = x.mean(axes, keepdim=True)
+        xc = x - mu
+        rstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    else:
+        xc = x - _new(np.asarray(shift, x._data.dtype))
+        rstd = _new(np.asarray(rstd_np, x._data.dtype))
+    xhat = xc * rstd
+    gx = gw = gb = None
+    if n.needs[0]:
+        gxhat = g * wb if wb is not None else g
+        if training:
+            gx = rstd * (gxhat - gxhat.mean(axes, keepdim=True) - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+        else:
+            gx = gxhat * rstd
+    if len(n.needs) > 1 and n.needs[1]:
+        gw = (g * xhat).sum(lead)
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = g.sum(lead)
+    return gx, gw, gb
+
+
 def _layer_norm_grads(n: Any, g: Tensor) -> tuple:
-    xhat, rstd, axes, wshape = n.attrs
+    xhat, rstd, axes, wshape = n.attrs[:4]
+    if _grad_mode._state.enabled:
+        return _norm_grads_differentiable(n, g, axes, tuple(range(g.dim() - len(wshape))), None, n.attrs[4])
     w = n.saved[1]
     gd = g._data
     gx = gw = gb = None
@@ -741,7 +923,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out + bias._data
     out = out.astype(x.dtype)
     return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
-                  attrs=(xhat, rstd, axes, ns))
+                  attrs=(xhat, rstd, axes, ns, eps))
 
 
 def _group_norm_grads(n: Any, g: Tensor) -> tuple:
@@ -786,7 +968,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
 
 
 def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
-    xhat, rstd, training, cshape = n.attrs
+    xhat, rstd, training, cshape = n.attrs[:4]
+    if _grad_mode._state.enabled:
+        red = (0,) + tuple(range(2, g.dim()))
+        return _norm_grads_differentiable(n, g, red, red, cshape, n.attrs[4], training, rstd, n.attrs[5])
     w = n.saved[1]
     gd = g._data
     red = (0,) + tuple(range(2, gd.ndim))
@@ -842,8 +1027,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = out * weight._data.reshape(cshape)
     if bias is not None:
         out = out + bias._data.reshape(cshape)
+    shift = None if training else running_mean._data.reshape(cshape).copy()
     return record(NativeBatchNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
-                  attrs=(xhat, rstd, training, cshape))
+                  attrs=(xhat, rstd, training, cshape, eps, shift))
 
 
 # ============================================================================ padding
@@ -864,6 +1050,12 @@ _PAD_NODES = {
 }
 def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
     crop, src, shape = n.attrs
+    if _grad_mode._state.enabled:  # create_graph: the crop as a differentiable slice (re-padded where cut)
+        out = g[crop]
+        widths = []
+        for sl, size in zip(reversed(src), reversed(shape)):
+            widths += [sl.start, size - sl.stop]
+        return pad(out, widths) if any(widths) else out
     out = np.zeros(shape, g._data.dtype)
     out[src] = g._data[crop]
     return _new(out)
@@ -951,3 +1143,141 @@ def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber:
     loss = loss.astype(x.dtype)
     cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
     return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))
+
+
+# ============================================================================ CTC loss
+def _lse(*arrs: np.ndarray) -> np.ndarray:
+    """Elementwise log(sum(exp(a))) over arrays of one shape, -inf where all are -inf."""
+    st = np.stack(arrs)
+    m = st.max(axis=0)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return safe + np.log(np.exp(st - safe).sum(axis=0))
+
+
+def _shift(a: np.ndarray, k: int) -> np.ndarray:
+    """a moved k places along (right for k > 0), -inf filling the vacated places."""
+    out = np.full_like(a, -np.inf)
+    if k > 0:
+        out[k:] = a[:-k] if k < len(a) else a[:0]
+    else:
+        out[:k] = a[-k:] if -k < len(a) else a[:0]
+    return out
+
+
+def _ctc_one(lp: np.ndarray, tgt: np.ndarray, blank: int, want_grad: bool) -> tuple:
+    """One sequence: lp (T, C) float64 log-probabilities, tgt (L,) labels. Returns (nll, grad (T, C)).
+
+    alpha_t(s) / beta_t(s) over the blank-extended label sequence l' (length 2L+1), both in log
+    space and both including the emission at t. The gradient is torch's: w.r.t. the
+    log-probabilities as produced by log_softmax, exp(lp) - exp(log sum_{s: l'_s = c} alpha beta + nll - lp).
+    """
+    T, C = lp.shape
+    L = len(tgt)
+    S = 2 * L + 1
+    ext = np.full(S, blank, np.int64)
+    ext[1::2] = tgt
+    skip = np.zeros(S, bool)  # may come from s-2: a label differing from the label two back
+    if S > 2:
+        skip[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
+    ninf = -np.inf
+    alpha = np.full((T, S), ninf)
+    if T == 0:
+        return (0.0 if L == 0 else np.inf), np.zeros((T, C))
+    e = lp[:, ext]  # (T, S) emissions
+    alpha[0, 0] = e[0, 0]
+    if S > 1:
+        alpha[0, 1] = e[0, 1]
+    for t in range(1, T):
+        a = alpha[t - 1]
+        a1 = _shift(a, 1)
+        a2 = np.where(skip, _shift(a, 2), ninf)
+        alpha[t] = _lse(a, a1, a2) + e[t]
+    ll = _lse(alpha[T - 1, S - 1], alpha[T - 1, S - 2]) if S > 1 else alpha[T - 1, S - 1]
+    nll = float(-ll)
+    if not want_grad:
+        return nll, None
+    beta = np.full((T, S), ninf)
+    beta[T - 1, S - 1] = e[T - 1, S - 1]
+    if S > 1:
+        beta[T - 1, S - 2] = e[T - 1, S - 2]
+    skip_next = np.zeros(S, bool)  # s+2 may come from s
+    skip_next[:max(S - 2, 0)] = skip[2:]
+    for t in range(T - 2, -1, -1):
+        b = beta[t + 1]
+        b1 = _shift(b, -1)
+        b2 = np.where(skip_next, _shift(b, -2), ninf)
+        beta[t] = _lse(b, b1, b2) + e[t]
+    ab = alpha + beta  # (T, S)
+    lcab = np.full((T, C), ninf)
+    for c in np.unique(ext):
+        lcab[:, c] = _lse(*ab[:, ext == c].T) if (ext == c).sum() > 1 else ab[:, ext == c][:, 0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        grad = np.exp(lp) - np.exp(lcab + nll - lp)
+    return nll, grad
+
+
+def _ctc_grads(n: Any, g: Tensor) -> Tensor:
+    return _new(n.attrs[0]) * g.reshape(1, -1, 1)  # attrs[0]: the per-sequence gradients (T, N, C)
+
+
+CtcLossBackward0 = node_class("ctc_loss", _ctc_grads, "alpha-beta gradient of the CTC negative log-likelihood")
+
+
+def _lengths(v: Any, name: str) -> np.ndarray:
+    if isinstance(v, Tensor):
+        return v._data.astype(np.int64).reshape(-1)
+    return np.asarray(v, np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    lp = log_probs._data
+    unbatched = lp.ndim == 2
+    if lp.ndim not in (2, 3):
+        raise RuntimeError(f"ctc_loss expects log_probs of 2 or 3 dimensions, got {lp.ndim}")
+    if unbatched:  # as torch: the batch of one, squeezed after
+        tgt1 = targets.unsqueeze(0) if isinstance(targets, Tensor) else np.asarray(targets)[None]
+        res = ctc_loss(log_probs.unsqueeze(1), tgt1, _lengths(input_lengths, ""), _lengths(target_lengths, ""),
+                       blank, reduction, zero_infinity)
+        return res.squeeze(0) if reduction == "none" else res
+    T, N, C = lp.shape
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    tg = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
+    il, tl = _lengths(input_lengths, "input_lengths"), _lengths(target_lengths, "target_lengths")
+    if len(il) != N:
+        raise RuntimeError(f"input_lengths must be of size batch_size ({N}), but got {len(il)}")
+    if len(tl) != N:
+        raise RuntimeError(f"target_lengths must be of size batch_size ({N}), but got {len(tl)}")
+    want = _grad_mode._state.enabled and log_probs._rg
+    lp64 = lp.astype(np.float64)
+    nll = np.zeros(N)
+    raw = np.zeros((T, N, C)) if want else None
+    offsets = np.concatenate(([0], np.cumsum(tl)))
+    for b in range(N):
+        if il[b] > T:
+            raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {il[b]} "
+                               f"(while checking arguments for ctc_loss_cpu)")
+        tgt = tg[b, :tl[b]] if tg.ndim == 2 else tg[offsets[b]:offsets[b + 1]]
+        loss, grad = _ctc_one(lp64[:il[b], b], np.asarray(tgt, np.int64), blank, want)
+        if zero_infinity and loss == np.inf:
+            grad = None  # the loss itself is zeroed below, as torch does, by a where
+        nll[b] = loss
+        if want and grad is not None:
+            raw[:il[b], b] = grad
+    dt = lp.dtype
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    out = nll.astype(dt)
+    res = record(CtcLossBackward0, out, (log_probs,), attrs=(raw.astype(dt),)) if want \
+        else _new(out)
+    if zero_infinity:
+        from ..ops.indexing import where
+
+        res = where(res == np.inf, _new(np.zeros((), dt)), res)
+    if reduction == "mean":  # as torch: each loss over its target length (at least 1), then the batch mean
+        return (res / _new(np.maximum(tl, 1).astype(dt).reshape(out.shape))).mean()
+    if reduction == "sum":
+        return res.sum()
+    return res

@@ -527,7 +527,57 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             b = out.index_select(2 + i, _new(i1))
             out = a * (1 - lam_t) + b * lam_t
         return out
+    if mode == "nearest-exact":
+        for i in range(nsp):
+            sc = (1.0 / scales[i]) if scales[i] is not None else in_sizes[i] / out_sizes[i]
+            idx = np.minimum(np.floor((np.arange(out_sizes[i]) + 0.5) * sc).astype(np.int64), in_sizes[i] - 1)
+            out = out.index_select(2 + i, _new(idx))
+        return out
+    if mode in ("bicubic", "area"):
+        if mode == "bicubic" and input.dim() != 4:
+            raise NotImplementedError(f"Got {input.dim()}D input, but bicubic mode needs 4D input")
+        for i in range(nsp):
+            if mode == "area":
+                m = _ops._adaptive_matrix(in_sizes[i], out_sizes[i], np.float64)
+            else:
+                m = _interp_cubic_matrix(in_sizes[i], out_sizes[i], scales[i], bool(align_corners))
+            out = _apply_along(out, 2 + i, m)
+        return out
     raise NotImplementedError(f"interpolate mode '{mode}' is not supported by ember")
+
+
+def _cubic_weights(t: np.ndarray, a: float = -0.75) -> tuple:
+    """The four cubic-convolution weights (Keys, a = -0.75 as torch) for a fractional offset t."""
+    def near(x: np.ndarray) -> np.ndarray:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: np.ndarray) -> np.ndarray:
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _interp_cubic_matrix(in_size: int, out_size: int, scale: float | None, align: bool) -> np.ndarray:
+    """(out, in) weights of bicubic resampling along one axis (border indices clamped)."""
+    dst = np.arange(out_size, dtype=np.float64)
+    if align:
+        src = dst * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
+    else:
+        sc = (1.0 / scale) if scale is not None else in_size / out_size
+        src = (dst + 0.5) * sc - 0.5
+    i0 = np.floor(src).astype(np.int64)
+    t = src - i0
+    m = np.zeros((out_size, in_size))
+    rows = np.arange(out_size)
+    for k, w in zip(range(-1, 3), _cubic_weights(t)):
+        np.add.at(m, (rows, np.clip(i0 + k, 0, in_size - 1)), w)
+    return m
+
+
+def _apply_along(x: Tensor, axis: int, m: np.ndarray) -> Tensor:
+    """Resample ``x`` along ``axis`` by the (out, in) matrix ``m``: a differentiable matmul."""
+    mt = _new(np.ascontiguousarray(m.T).astype(x._data.dtype))
+    return x.transpose(axis, -1).matmul(mt).transpose(axis, -1)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -723,7 +773,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
 
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
-    raise NotImplementedError("ember does not implement ctc_loss yet")
+    """Connectionist temporal classification loss: -log p(target | log_probs), by alpha-beta recursion."""
+    return _ops.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -246,7 +246,8 @@ divide = div
 absolute = abs
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
-ToCopyBackward0 = node_class("_to_copy", lambda n, g: g.to(n._in_meta[0][1]), "grad cast back to self's dtype")
+ToCopyBackward0 = node_class("_to_copy", lambda n, g: g.to(_dtype._FROM_NP[n._in_meta[0][1]]),
+                             "grad cast back to self's dtype")
 
 
 def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -471,6 +472,7 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
+from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(

@@ -846,6 +846,65 @@ def nanmedian(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     return _median(input, dim, keepdim, True)
 
 
+def _gt_nan(a: Any, b: Any) -> bool:
+    return a > b or (a != a and b == b)
+
+
+def _quickselect(row: list, k: int) -> int:
+    """The index torch's CPU kthvalue returns: a quickselect with a median-of-three pivot, whose
+    choice among equal values was matched to torch 2.13 over ~60k tie-heavy rows (NaN largest)."""
+    v, ix = row, list(range(len(row)))
+
+    def sw(i: int, j: int) -> None:
+        v[i], v[j] = v[j], v[i]
+        ix[i], ix[j] = ix[j], ix[i]
+
+    lo, hi = 0, len(v) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_nan(v[lo], v[hi]):
+                sw(lo, hi)
+            break
+        sw(lo + (hi - lo) // 2, lo + 1)
+        if _gt_nan(v[lo + 1], v[hi]):
+            sw(lo + 1, hi)
+        if _gt_nan(v[lo], v[hi]):
+            sw(lo, hi)
+        if _gt_nan(v[lo + 1], v[lo]):
+            sw(lo + 1, lo)
+        i, j, piv = lo + 1, hi, v[lo]
+        while True:
+            i += 1
+            while _gt_nan(piv, v[i]):
+                i += 1
+            j -= 1
+            while _gt_nan(v[j], piv):
+                j -= 1
+            if j < i:
+                break
+            sw(i, j)
+        sw(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return ix[k]
+
+
+def _quickselect_ties(x: np.ndarray, axis: int, k: int, idx: np.ndarray) -> np.ndarray:
+    """Replace ``idx`` (any index of the k-th value) by torch's choice in rows where that value repeats."""
+    xm = np.moveaxis(x, axis, -1)
+    val = np.take_along_axis(xm, idx[..., None], -1)
+    same = (xm == val) | (np.isnan(xm) & np.isnan(val)) if xm.dtype.kind in "fc" else xm == val
+    rows = np.flatnonzero(same.sum(-1) > 1)
+    if not rows.size:
+        return idx
+    flat, out = xm.reshape(-1, xm.shape[-1]), idx.copy().reshape(-1)
+    for r in rows:
+        out[r] = _quickselect(flat[r].tolist(), k)
+    return out.reshape(idx.shape)
+
+
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tuple:
     """The k-th smallest element along ``dim`` (1-based) and its index."""
     x = input._data
@@ -856,7 +915,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     order = _stable_order(xd, dd, False)
-    idx = np.take(order, k - 1, axis=dd)
+    idx = _quickselect_ties(xd, dd, k - 1, np.take(order, k - 1, axis=dd))
     return _select_value(input, KthvalueBackward0, "kthvalue", idx if x.ndim else idx.reshape(()), d, keepdim)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ...ops.shape import cat
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -284,33 +285,49 @@ class MultiheadAttention(Module):
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        if not self._qkv_same_embed_dim or add_bias_kv or add_zero_attn:
-            raise NotImplementedError("ember's MultiheadAttention supports kdim == vdim == embed_dim without "
-                                      "add_bias_kv / add_zero_attn")
         self.num_heads = num_heads
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
             raise AssertionError("embed_dim must be divisible by num_heads")
-        self.in_proj_weight = empty_param(3 * embed_dim, embed_dim, dtype=dtype)
-        self.register_parameter("q_proj_weight", None)
-        self.register_parameter("k_proj_weight", None)
-        self.register_parameter("v_proj_weight", None)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = empty_param(3 * embed_dim, embed_dim, dtype=dtype)
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        else:
+            self.q_proj_weight = empty_param(embed_dim, embed_dim, dtype=dtype)
+            self.k_proj_weight = empty_param(embed_dim, self.kdim, dtype=dtype)
+            self.v_proj_weight = empty_param(embed_dim, self.vdim, dtype=dtype)
+            self.register_parameter("in_proj_weight", None)
         if bias:
             self.in_proj_bias = empty_param(3 * embed_dim, dtype=dtype)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:
+            self.bias_k = empty_param(1, 1, embed_dim, dtype=dtype)
+            self.bias_v = empty_param(1, 1, embed_dim, dtype=dtype)
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
     def _reset_parameters(self) -> None:
-        init.xavier_uniform_(self.in_proj_weight)
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
@@ -326,28 +343,44 @@ class MultiheadAttention(Module):
         S = key.shape[0]
         H, hd = self.num_heads, self.head_dim
         w, b = self.in_proj_weight, self.in_proj_bias
-        if query is key and key is value:
+        if not self._qkv_same_embed_dim:
+            bq, bk, bv = b.chunk(3) if b is not None else (None, None, None)
+            q = F.linear(query, self.q_proj_weight, bq)
+            k = F.linear(key, self.k_proj_weight, bk)
+            v = F.linear(value, self.v_proj_weight, bv)
+        elif query is key and key is value:
             q, k, v = F.linear(query, w, b).chunk(3, -1)
         else:
             wq, wk, wv = w.chunk(3)
             bq, bk, bv = b.chunk(3) if b is not None else (None, None, None)
             q, k, v = F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+        extra = 0  # keys appended after the real ones (bias_k / zero attention): never masked
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = cat([v, self.bias_v.expand(1, N, E)], 0)
+            S, extra = S + 1, extra + 1
         q = q.reshape(L, N * H, hd).transpose(0, 1)
         k = k.reshape(S, N * H, hd).transpose(0, 1)
         v = v.reshape(S, N * H, hd).transpose(0, 1)
+        if self.add_zero_attn:
+            k = cat([k, _new(np.zeros((N * H, 1, hd), k._data.dtype))], 1)
+            v = cat([v, _new(np.zeros((N * H, 1, hd), v._data.dtype))], 1)
+            S, extra = S + 1, extra + 1
         mask = None  # additive float mask, broadcast to (N*H, L, S)
         dt = q._data.dtype
         if is_causal and attn_mask is None:
-            attn_mask = _new(~np.tril(np.ones((L, S), bool)))
+            attn_mask = _new(~np.tril(np.ones((L, S - extra), bool)))
         if attn_mask is not None:
             am = attn_mask._data
             am = np.where(am, -np.inf, 0).astype(dt) if am.dtype == np.bool_ else am.astype(dt)
             if am.ndim == 2:
                 am = am[None]
-            mask = am
+            mask = np.pad(am, ((0, 0), (0, 0), (0, extra))) if extra else am
         if key_padding_mask is not None:
             kp = key_padding_mask._data
             kp = np.where(kp, -np.inf, 0).astype(dt) if kp.dtype == np.bool_ else kp.astype(dt)
+            if extra:
+                kp = np.pad(kp, ((0, 0), (0, extra)))
             kp = np.broadcast_to(kp[:, None, None, :], (N, H, 1, S)).reshape(N * H, 1, S)
             mask = kp if mask is None else mask + kp
         attn = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))

@@ -54,8 +54,12 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        if proj_size:
-            raise NotImplementedError("ember's LSTM does not support proj_size")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              "element being zeroed")
@@ -67,18 +71,22 @@ class RNNBase(Module):
             raise ValueError("num_layers must be greater than zero")
         num_directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names: list = []
         self._all_weights: list = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input_size = input_size if layer == 0 else hidden_size * num_directions
+                layer_input_size = input_size if layer == 0 else real_hidden * num_directions
                 suffix = "_reverse" if direction == 1 else ""
                 names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
                 params = [empty_param(gate_size, layer_input_size, dtype=dtype),
-                          empty_param(gate_size, hidden_size, dtype=dtype)]
+                          empty_param(gate_size, real_hidden, dtype=dtype)]
                 if bias:
                     names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
                     params += [empty_param(gate_size, dtype=dtype), empty_param(gate_size, dtype=dtype)]
+                if proj_size > 0:
+                    names.append(f"weight_hr_l{layer}{suffix}")
+                    params.append(empty_param(proj_size, hidden_size, dtype=dtype))
                 for n, p in zip(names, params):
                     setattr(self, n, p)
                 self._flat_weights_names.extend(names)
@@ -136,8 +144,9 @@ class RNNBase(Module):
         D = 2 if self.bidirectional else 1
         dt = input._data.dtype
         if hx is None:
-            z = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
-            hx = (z, _new(np.zeros_like(z._data))) if is_lstm else z
+            z = _new(np.zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dt))
+            zc = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
+            hx = (z, zc) if is_lstm else z
         h0, c0 = (hx if is_lstm else (hx, None))
         relu = self.mode == "RNN_RELU"
         layer_in = input
@@ -146,6 +155,7 @@ class RNNBase(Module):
             outs = []
             for d in range(D):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_hr = getattr(self, f"weight_hr_l{layer}{'_reverse' if d == 1 else ''}") if self.proj_size else None
                 idx = layer * D + d
                 h = h0[idx]
                 c = c0[idx] if is_lstm else None
@@ -155,6 +165,8 @@ class RNNBase(Module):
                 for t in steps:
                     if is_lstm:
                         h, c = _lstm_cell(xp[t], h, c, w_hh, b_hh)
+                        if w_hr is not None:
+                            h = F.linear(h, w_hr)
                     elif self.mode == "GRU":
                         h = _gru_cell(xp[t], h, w_hh, b_hh)
                     else:
