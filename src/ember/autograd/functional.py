@@ -171,7 +171,7 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
             out = func(*xs)
             if out._data.size != 1:
                 raise RuntimeError("The function given to hessian should return a single Tensor with a single element")
-            gs = _grad((out,), xs, (None,) if False else (_ones_like(out),), True, strict, "hessian")
+            gs = _grad((out,), xs, (_ones_like(out),), True, strict, "hessian")
         return gs[0] if single_in else gs
 
     return jacobian(grad_fn, inputs, create_graph=create_graph, strict=strict)

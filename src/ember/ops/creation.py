@@ -65,7 +65,7 @@ def _check_ragged(data: Sequence, dim: int = 0) -> None:
     if not data or not isinstance(data[0], (list, tuple)):
         for x in data:
             if isinstance(x, (list, tuple)):
-                raise TypeError("not a sequence" if False else "expected a number, got a sequence")
+                raise TypeError("expected a number, got a sequence")
         return
     n = len(data[0])
     for x in data:
