@@ -12,6 +12,10 @@ import warnings as _warnings
 # computations (inf, nan results) are silenced rather than wrapped in costly errstate blocks
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
+from . import _allocator
+
+_allocator.tune()
+
 from . import _dtype
 from ._dtype import (bool_ as bool, complex64, complex128, dtype, float16, float32, float64,  # noqa: A004
                      get_default_dtype, int8, int16, int32, int64, promote_types, set_default_dtype, uint8)
