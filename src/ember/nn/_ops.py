@@ -234,42 +234,138 @@ def _col2im_channel_major(cols: np.ndarray, shape: tuple, stride: tuple, dil: tu
     return out.transpose(1, 0, 2, 3)
 
 
+# Stride-1 convolutions use "flat shift" im2col: with the padded images laid end to end per
+# channel, xf = (C, N*Hp*Wp), window element (i, j) of output position m is input position
+# m + i*dh*Wp + j*dw, so each im2col row is one contiguous slice of xf and col2im adds whole rows.
+# Outputs are computed at every padded position (Hp*Wp instead of Ho*Wo) and cropped after. The
+# columns are built, used and dropped a block of positions at a time, so they stay in cache and
+# only xf (the size of the input) is kept for backward.
+_FLAT_BLOCK_BYTES = 4 << 20  # im2col block size: well inside the last-level cache
+
+
+def _flat_input(x: np.ndarray, pads: tuple, tail: int) -> np.ndarray:
+    """(N, C, H, W) -> (C, N*Hp*Wp + tail): padded images end to end, zeros after."""
+    N, C, H, W = x.shape
+    t, b, left, r = pads
+    Hp, Wp = H + t + b, W + left + r
+    P = N * Hp * Wp
+    xf = np.empty((C, P + tail), x.dtype)
+    img = xf[:, :P].reshape(C, N, Hp, Wp)
+    img[:, :, :t] = 0
+    img[:, :, Hp - b:] = 0
+    img[:, :, t:Hp - b, :left] = 0
+    img[:, :, t:Hp - b, Wp - r:] = 0
+    img[:, :, t:Hp - b, left:Wp - r] = x.transpose(1, 0, 2, 3)
+    xf[:, P:] = 0
+    return xf
+
+
+def _flat_blocks(P: int, K: int, itemsize: int) -> list:
+    step = max(1024, _FLAT_BLOCK_BYTES // (K * itemsize))
+    return [(p0, min(P, p0 + step)) for p0 in range(0, P, step)]
+
+
+def _flat_cols(xf: np.ndarray, p0: int, p1: int, kh: int, kw: int, offs: tuple) -> np.ndarray:
+    """The im2col columns of positions p0..p1: (C*kh*kw, p1-p0), one contiguous copy."""
+    s0, s1 = xf.strides
+    win = as_strided(xf[:, p0:], (xf.shape[0], kh, kw, p1 - p0), (s0, offs[0] * s1, offs[1] * s1, s1),
+                     writeable=False)
+    return np.ascontiguousarray(win).reshape(-1, p1 - p0)
+
+
 def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
-    xp = _pad2(x, pads)
-    N = x.shape[0]
+    """The convolution as one GEMM per group over im2col columns; returns (out, saved columns or
+    flat input, padded shape, flat)."""
+    N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
+    t, b, left, r = pads
+    Hp, Wp = H + t + b, W + left + r
+    Ho = Hp - dil[0] * (kh - 1)
+    Wo = Wp - dil[1] * (kw - 1)
+    G = groups
+    K = Cg * kh * kw
+    wm = w.reshape(G, O // G, K)
+    if stride == (1, 1) and Ho * Wo * 3 >= Hp * Wp * 2:  # flat shift, unless cropping would waste a third
+        P = N * Hp * Wp
+        offs = (dil[0] * Wp, dil[1])
+        xf = _flat_input(x, pads, offs[0] * (kh - 1) + offs[1] * (kw - 1))
+        full = np.empty((G, O // G, P), x.dtype)
+        for p0, p1 in _flat_blocks(P, C * kh * kw, x.itemsize):
+            np.matmul(wm, _flat_cols(xf, p0, p1, kh, kw, offs).reshape(G, K, p1 - p0), out=full[:, :, p0:p1])
+        out = full.reshape(O, N, Hp, Wp)[:, :, :Ho, :Wo].transpose(1, 0, 2, 3)
+        return np.ascontiguousarray(out), xf, (N, C, Hp, Wp), True
+    xp = _pad2(x, pads)
     win = _windows(xp, kh, kw, stride[0], stride[1], dil[0], dil[1])  # (N, C, kh, kw, Ho, Wo) view
     Ho, Wo = win.shape[4], win.shape[5]
-    G = groups
     # im2col in one copy, laid out (G, Cg*kh*kw, N*Ho*Wo) so that each group is a single large GEMM
-    cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(G, Cg * kh * kw, N * Ho * Wo)
-    wm = w.reshape(G, O // G, Cg * kh * kw)
+    cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(G, K, N * Ho * Wo)
     out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
     out = out.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(out), cols, xp.shape
+    return np.ascontiguousarray(out), cols, xp.shape, False
+
+
+def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
+                     G: int, needs: tuple) -> tuple:
+    N, O, Ho, Wo = gd.shape
+    _, Cg, kh, kw = w.shape
+    _, C, Hp, Wp = xp_shape
+    t, b, left, r = pads
+    P, K = N * Hp * Wp, Cg * kh * kw
+    offs = (dil[0] * Wp, dil[1])
+    # the output gradient at every padded position, zero where outputs were cropped away
+    gf = np.empty((O, N, Hp, Wp), gd.dtype)
+    gf[:, :, Ho:] = 0
+    gf[:, :, :Ho, Wo:] = 0
+    gf[:, :, :Ho, :Wo] = gd.transpose(1, 0, 2, 3)
+    g2 = gf.reshape(G, O // G, P)
+    wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
+    dxf = np.zeros_like(xf) if needs[0] else None
+    gwm = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
+    for p0, p1 in _flat_blocks(P, C * kh * kw, gd.itemsize):
+        gb = g2[:, :, p0:p1]
+        if needs[1]:
+            # cols @ g^T (K x O): the orientation OpenBLAS splits well across threads
+            gwm += np.matmul(_flat_cols(xf, p0, p1, kh, kw, offs).reshape(G, K, p1 - p0), gb.transpose(0, 2, 1))
+        if needs[0]:
+            dcols = np.matmul(wt, gb).reshape(C, kh, kw, p1 - p0)
+            for i in range(kh):
+                for j in range(kw):
+                    off = p0 + i * offs[0] + j * offs[1]
+                    dxf[:, off:off + p1 - p0] += dcols[:, i, j]
+    gx = gw = None
+    if needs[0]:
+        dxp = dxf[:, :P].reshape(C, N, Hp, Wp)[:, :, t:Hp - b, left:Wp - r]
+        gx = np.ascontiguousarray(dxp.transpose(1, 0, 2, 3))
+    if needs[1]:
+        gw = np.ascontiguousarray(gwm.transpose(0, 2, 1)).reshape(w.shape)
+    return gx, gw
 
 
 def _conv_grads(n: Any, g: Tensor) -> tuple:
     w = n.saved[1]._data
-    stride, pads, dil, groups, cols, xp_shape = n.attrs
+    stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
     gd = g._data
-    N, O, Ho, Wo = gd.shape
-    _, Cg, kh, kw = w.shape
-    G = groups
-    # the output gradient in the GEMM layout (G, O/G, N*L)
-    g2 = gd.transpose(1, 0, 2, 3).reshape(G, O // G, N * Ho * Wo)
     gx = gw = gb = None
-    if n.needs[0]:
-        wm = w.reshape(G, O // G, Cg * kh * kw)
-        dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
-        dcols = dcols.reshape(G * Cg, kh, kw, N, Ho, Wo)
-        dxp = _col2im_channel_major(dcols, xp_shape, stride, dil)
+    if flat:
+        gx, gw = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
+        gx = _new(gx) if gx is not None else None
+        gw = _new(gw) if gw is not None else None
+    else:
+        N, O, Ho, Wo = gd.shape
+        _, Cg, kh, kw = w.shape
+        G = groups
         t, b, left, r = pads
-        gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
-    if n.needs[1]:
-        # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
-        # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
-        gw = _new(np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w.shape))
+        g2 = gd.transpose(1, 0, 2, 3).reshape(G, O // G, N * Ho * Wo)  # the GEMM layout (G, O/G, N*L)
+        if n.needs[0]:
+            wm = w.reshape(G, O // G, Cg * kh * kw)
+            dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
+            dxp = _col2im_channel_major(dcols.reshape(G * Cg, kh, kw, N, Ho, Wo), xp_shape, stride, dil)
+            gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
+        if n.needs[1]:
+            # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
+            # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
+            gw = _new(np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1))
+                      .reshape(w.shape))
     if len(n.needs) > 2 and n.needs[2]:
         gb = _new(gd.sum(axis=(0, 2, 3)))
     return gx, gw, gb
@@ -336,12 +432,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
             f"Calculated padded input size per channel: ({x.shape[2] + pads[0] + pads[1]} x "
             f"{x.shape[3] + pads[2] + pads[3]}). Kernel size: ({kh_eff} x {kw_eff}). Kernel size can't be greater "
             "than actual input size")
-    out, cols, xp_shape = _conv_forward(x, w, stride, pads, dil, groups)
+    out, cols, xp_shape, flat = _conv_forward(x, w, stride, pads, dil, groups)
     if bias is not None:
         out += bias._data.reshape(1, -1, 1, 1)
     inputs = (input, weight, bias) if bias is not None else (input, weight)
     return record(ConvolutionBackward0, out, inputs, (input, weight),
-                  attrs=(stride, pads, dil, groups, cols, xp_shape))
+                  attrs=(stride, pads, dil, groups, cols, xp_shape, flat))
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
