@@ -15,6 +15,7 @@ import heapq
 from typing import Any, Sequence
 
 from . import anomaly_mode, grad_mode
+from . import function as _function
 from .graph import AccumulateGrad, Node
 
 
@@ -75,16 +76,17 @@ def _collect(roots: Sequence[Node]) -> dict:
         if r not in deps:
             deps[r] = 0
             stack.append(r)
+    get = deps.get
     while stack:
         node = stack.pop()
         for nxt, _ in node.next_functions:
-            if nxt is None:
-                continue
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-                stack.append(nxt)
+            if nxt is not None:
+                c = get(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
     return deps
 
 
@@ -163,6 +165,9 @@ def run_backward(
     anomaly = anomaly_mode.flags.anomaly
     pop, push = heapq.heappop, heapq.heappush
     try:
+        if capture is None and targets is None and trace is None and not anomaly:
+            _run_plain(heap, buffers, deps, retain_graph, create_graph)
+            return None
         while heap:
             node = pop(heap)[1]
             grads = buffers.pop(node, None)
@@ -244,7 +249,7 @@ def run_backward(
                             buf = buffers[nxt] = [None] * nxt.n_outputs
                             buf[nr] = g
                     else:
-                        buf[nr] = g if buf[nr] is None else buf[nr] + g
+                        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
                 d -= 1
                 deps[nxt] = d
                 if d == 0:
@@ -256,6 +261,90 @@ def run_backward(
     if capture is not None:
         return [captured.get(e) for e in capture]
     return None
+
+
+def _sum(a: Any, b: Any, create_graph: bool) -> Any:
+    """Two gradients arriving at one output: NumPy's add when nothing records a graph."""
+    if not create_graph:
+        x, y = a._data, b._data
+        if x.shape == y.shape and x.dtype is y.dtype:
+            return _function._new_tensor(x + y)
+    return a + b
+
+
+def _apply_hooked(node: Node, grads: list) -> tuple:
+    """Run a node that has hooks (or a leaf with tensor hooks): tensor hooks, pre-hooks, the node,
+    then its post-hooks."""
+    extra = node._extra
+    _run_tensor_hooks(node, grads)
+    if extra is not None and extra.pre_hooks is not None:
+        for hook in tuple(extra.pre_hooks):
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = list(new)
+    outs = node.apply(grads)
+    if extra is not None and extra.hooks is not None:
+        for hook in tuple(extra.hooks):
+            new = hook(tuple(outs), tuple(grads))
+            if new is not None:
+                outs = tuple(new)
+    return outs
+
+
+def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool, create_graph: bool) -> None:
+    """The engine loop for a plain ``backward()``: no captured edges, no tracing, no anomaly mode.
+    The same steps as the general loop in run_backward, with those features' checks left out,
+    since this loop runs once per node of every graph."""
+    pop, push = heapq.heappop, heapq.heappush
+    take, get = buffers.pop, deps.get
+    while heap:
+        node = pop(heap)[1]
+        grads = take(node, None)
+        if grads is None:  # nothing flows through this node: its inputs receive nothing either
+            for nxt, _ in node.next_functions:
+                d = get(nxt)
+                if d is not None:
+                    deps[nxt] = d - 1
+                    if d == 1:
+                        push(heap, (-nxt._seq, nxt))
+            continue
+        if node._extra is not None or (type(node) is AccumulateGrad and node.variable._meta):
+            outs = _apply_hooked(node, grads)
+        else:
+            outs = node.apply(grads)
+        if not retain_graph:
+            node.release()
+        meta = node._in_meta
+        nouts = len(outs)
+        i = -1
+        for nxt, nr in node.next_functions:
+            i += 1
+            d = get(nxt)
+            if d is None:  # None edges and nodes outside this backward
+                continue
+            if i < nouts:
+                g = outs[i]
+                if g is not None:
+                    if meta is not None:
+                        m = meta[i]
+                        if m is not None:
+                            gd = g._data
+                            if gd.shape != m[0] or gd.dtype != m[1]:
+                                g = _check_grad(node, i, g, m)
+                    buf = buffers.get(nxt)
+                    if buf is None:
+                        if nxt.n_outputs == 1:
+                            buffers[nxt] = [g]
+                        else:
+                            buf = buffers[nxt] = [None] * nxt.n_outputs
+                            buf[nr] = g
+                    else:
+                        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+            deps[nxt] = d - 1
+            if d == 1:
+                push(heap, (-nxt._seq, nxt))
+        # drop our references so AccumulateGrad can take over gradients nobody else holds
+        outs = g = gd = None
 
 
 def _n_outputs(node: Node) -> int:
