@@ -194,3 +194,17 @@ def test_device_argument_and_cpu_only():
     assert ember.ones(2, device="cpu").device == "cpu"
     with pytest.raises(RuntimeError, match="cuda"):
         ember.ones(2, device="cuda")
+
+
+@pytest.mark.parametrize("data", [
+    np.float64(0.5), np.float32(0.5), np.float16(1), np.int32(3), np.int8(-2), np.bool_(True),
+    [np.float64(0.5)], [np.float64(1), 2.0], [np.float16(1), 2.0], [1, np.float16(2)], [np.int8(1), 2],
+    [np.int8(1), np.int16(2)], [np.uint8(3), np.int8(1)], [np.int32(1), 2.5], [[np.float64(1)], [2.0]],
+    [np.complex64(1), 2.0], [np.float32(1), 1j], [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+], ids=repr)
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
+def test_tensor_of_numpy_scalars_keeps_their_types(data):
+    # NumPy scalars are typed like 0-d arrays; in lists, items' types are promoted (torch's rule)
+    t, e = torch.tensor(data), ember.tensor(data)
+    assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
+    np.testing.assert_array_equal(e.numpy(), t.numpy())

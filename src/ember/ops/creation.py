@@ -43,7 +43,9 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
         return data._data, False
     if isinstance(data, np.ndarray):
         return data, False
-    if isinstance(data, (bool, int, float, complex, np.generic)):
+    if isinstance(data, np.generic):  # NumPy scalars keep their dtype, as 0-d arrays do
+        return np.asarray(data), False
+    if isinstance(data, (bool, int, float, complex)):
         return np.asarray(data), True
     if isinstance(data, (list, tuple)):
         _check_ragged(data)
@@ -54,10 +56,42 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
             arr = np.array(data)
         except ValueError as e:
             raise ValueError(str(e)) from None
-        return arr, not flat_tensors
+        if flat_tensors or arr.dtype.kind in "OUS":
+            return arr, not flat_tensors
+        leaves: set = set()
+        _leaf_types(data, leaves)
+        if leaves <= _PY_NUMBERS:
+            return arr, True
+        # NumPy scalars or arrays among the items: torch promotes the items' own types, with
+        # Python numbers typed as on their own (float -> default dtype, int -> int64)
+        dt = None
+        for leaf in leaves:
+            d = _PY_DTYPE[leaf]() if leaf in _PY_NUMBERS else _FROM_NP[np.dtype(leaf)]
+            dt = d if dt is None else _dtype.promote_types(dt, d)
+        return arr.astype(dt.np), False
     if hasattr(data, "__array__"):
         return np.asarray(data), False
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+_PY_NUMBERS = {bool, int, float, complex}
+_PY_DTYPE = {bool: lambda: _dtype.bool_, int: lambda: _dtype.int64, float: _dtype.get_default_dtype,
+             complex: lambda: _dtype.get_default_dtype().to_complex()}
+
+
+def _leaf_types(data: Sequence, out: set) -> None:
+    """The types of the numbers in nested lists: Python types, or NumPy dtypes for NumPy items."""
+    types = set(map(type, data))
+    if types <= _PY_NUMBERS:
+        out |= types
+        return
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            _leaf_types(x, out)
+        elif isinstance(x, (np.ndarray, np.generic)):
+            out.add(x.dtype)
+        else:
+            out.add(type(x))
 
 
 def _check_ragged(data: Sequence, dim: int = 0) -> None:
