@@ -58,6 +58,9 @@ class OpNode(Node):
 
     __slots__ = ("saved", "_versions", "_result", "needs", "attrs", "_in_meta", "_freed", "n_outputs")
     derivative: Callable = None  # type: ignore[assignment]
+    # the derivative on NumPy arrays, for nodes whose inputs all share the output's shape and dtype
+    # (``_in_meta is None``) when no graph is recorded: the same maths without op dispatch
+    fast: Callable | None = None
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
@@ -70,7 +73,10 @@ class OpNode(Node):
                     _check_version(t, v)
         if self._extra is not None and self._extra.unpack is not None:
             return self._apply_unpacked(grads)
-        out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+        if self.fast is not None and self._in_meta is None and not grad_mode._state.enabled:
+            out = self.fast(grads[0])
+        else:
+            out = self.derivative(grads) if self._multi else self.derivative(grads[0])
         return out if type(out) is tuple else (out,)
 
     def _apply_unpacked(self, grads: list) -> tuple:
@@ -87,6 +93,14 @@ class OpNode(Node):
     @property
     def result(self) -> Any:
         """The op's saved output; inside a create_graph backward it stays attached to this node."""
+        arr = self.result_array()
+        vc = self._result[1]
+        if grad_mode._state.enabled:
+            return _new_tensor(arr, self, vc)
+        return _new_tensor(arr, None, vc)
+
+    def result_array(self) -> Any:
+        """The saved output's array, checked against in-place changes since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
         arr, vc, ver = self._result
@@ -95,9 +109,7 @@ class OpNode(Node):
             if len(vc) > 1 and vc[1]:
                 err = RuntimeError(f"{err} The last in-place change was made at: {vc[1]}")
             raise err
-        if grad_mode._state.enabled:
-            return _new_tensor(arr, self, vc)
-        return _new_tensor(arr, None, vc)
+        return arr
 
     def release(self) -> None:
         if self.saved or self._result is not None:

@@ -31,15 +31,17 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1) -> type:
+               n_outputs: int = 1, fast: Callable | None = None) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
     ``derivative(node, grad)`` returns one gradient per input (None where not needed), written
     in ember ops; ``node.saved``, ``node.result``, ``node.needs`` and ``node.attrs`` are its inputs.
+    ``fast(node, grad)``: the same formula on NumPy arrays, used when no graph is being built and
+    the node came from an op's same-shape, same-dtype fast path (see ``OpNode.apply``).
     """
     return type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
-        "__module__": "ember.autograd.graph",
+        "fast": fast, "__module__": "ember.autograd.graph",
     })
 
 

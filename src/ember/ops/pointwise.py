@@ -13,21 +13,46 @@ import numpy as np
 from .. import _dtype
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
+
 # --------------------------------------------------------------------------- binary arithmetic
+# The ``fast`` twins below restate a derivative on NumPy arrays. They run only for nodes from the
+# ops' fast paths (operands of the output's shape and dtype, or a Python number) when backward
+# builds no graph; the tests check both against torch.
+def _arr(v: Any) -> Any:
+    return v._data if isinstance(v, Tensor) else v
+
+
+def _sub_fast(n: Any, g: Tensor) -> tuple:
+    return (g if n.needs[0] else None, _new(np.negative(g._data)) if n.needs[1] else None)
+
+
+def _mul_fast(n: Any, g: Tensor) -> tuple:
+    gd = g._data
+    a, b = n.saved
+    return (_new(gd * _arr(b)) if n.needs[0] else None, _new(gd * a._data) if n.needs[1] else None)
+
+
+def _div_fast(n: Any, g: Tensor) -> tuple:
+    gd = g._data
+    a, b = n.saved
+    bd = _arr(b)
+    return (_new(gd / bd) if n.needs[0] else None, _new(-gd * a._data / (bd * bd)) if n.needs[1] else None)
+
+
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * n.attrs) if n.needs[1] else None),
     "grad, grad * alpha")
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
-    "grad, -grad * alpha")
+    "grad, -grad * alpha", fast=_sub_fast)  # (the fast path records alpha == 1 only)
 RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
 MulBackward0 = node_class(
     "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
-    "grad * other, grad * self")
+    "grad * other, grad * self", fast=_mul_fast)
 DivBackward0 = node_class(
     "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
                          -g * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[1] else None),
-    "grad / other, -grad * self / other^2")
+    "grad / other, -grad * self / other^2", fast=_div_fast)
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
@@ -223,7 +248,16 @@ def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
     return g * (n.saved[0] ** (e - 1) * e)
 
 
-PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)")
+def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
+    e, x = n.attrs, n.saved[0]._data
+    if e == 0:
+        return _new(g._data * 0)
+    if e == 2:
+        return _new(g._data * (x * 2.0))
+    return _new(g._data * ((x * x if e == 3 else x ** (e - 1)) * e))
+
+
+PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", fast=_pow_scalar_fast)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         g * n.saved[1] * n.saved[0] ** (n.saved[1] - 1) if n.needs[0] else None,
@@ -297,8 +331,8 @@ def square(input: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- unary
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
-           save_result: bool = False, float_only: bool = True) -> tuple:
-    cls = node_class(name, derivative, formula)
+           save_result: bool = False, float_only: bool = True, fast: Any = None) -> tuple:
+    cls = node_class(name, derivative, formula, fast=fast)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -319,10 +353,12 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * n.result, "grad * result", save_result=True)
-log, LogBackward0 = _unary("log", np.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True)
+exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
+                          fast=lambda n, g: _new(g._data * n.result_array()))
+log, LogBackward0 = _unary("log", np.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
+                          fast=lambda n, g: _new(g._data / n.saved[0]._data))
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result)",
-                             save_result=True)
+                             save_result=True, fast=lambda n, g: _new(g._data / (2 * n.result_array())))
 sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * n.saved[0].cos(), "grad * cos(self)", save_input=True)
 cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -n.saved[0].sin(), "grad * -sin(self)", save_input=True)
 # As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
@@ -353,8 +389,13 @@ def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     return t
 
 
+def _tanh_fast(n: Any, g: Tensor) -> Tensor:
+    y = n.result_array()
+    return _new(g._data * (1 - y * y))
+
+
 tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: tanh_backward(g, n.result),
-                             "grad * (1 - result^2)", save_result=True)
+                             "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
 
 
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
@@ -366,8 +407,13 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
+    y = n.result_array()
+    return _new(g._data * (y * (1 - y)))
+
+
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
-                                   "grad * result * (1 - result)", save_result=True)
+                                   "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
     "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
                                          gg * 0 if n.needs[1] else None),
@@ -384,7 +430,8 @@ def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) ->
 
 
 relu, ReluBackward0 = _unary("relu", lambda x: np.maximum(x, 0), lambda n, g: threshold_backward(g, n.result, 0),
-                             "grad * (result > 0)", save_result=True, float_only=False)
+                             "grad * (result > 0)", save_result=True, float_only=False,
+                             fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)")
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")

@@ -1,0 +1,80 @@
+"""The NumPy twins of the hottest derivatives (used by a plain backward, no graph recorded)
+against torch, and against the ember-op formulas they restate (create_graph=True)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+R = np.random.default_rng(5)
+
+BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "div": lambda a, b: a / b,
+}
+UNARY = {
+    "exp": lambda a: a.exp(), "log": lambda a: a.log(), "sqrt": lambda a: a.sqrt(), "tanh": lambda a: a.tanh(),
+    "sigmoid": lambda a: a.sigmoid(), "relu": lambda a: a.relu(), "square": lambda a: a ** 2,
+    "cube": lambda a: a ** 3, "pow2.5": lambda a: a ** 2.5, "pow0": lambda a: a ** 0, "powneg": lambda a: a ** -1.5,
+    "scalar_mul": lambda a: a * 3, "scalar_div": lambda a: a / 0.7, "scalar_sub": lambda a: a - 2.0,
+}
+
+
+def _grads(lib, fn, arrays, needs, create_graph=False):
+    ts = [lib.tensor(a, requires_grad=r) for a, r in zip(arrays, needs)]
+    out = fn(*ts)
+    w = lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(arrays[0].dtype))
+    wrt = [t for t in ts if t.requires_grad]
+    gs = lib.autograd.grad((out * w).sum(), wrt, create_graph=create_graph)
+    return [g.detach().numpy() for g in gs]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary(name, needs, dtype):
+    arrays = (R.uniform(0.5, 2, (3, 4)).astype(dtype), R.uniform(0.5, 2, (3, 4)).astype(dtype))
+    e = _grads(ember, BINARY[name], arrays, needs)
+    t = _grads(torch, BINARY[name], arrays, needs)
+    e2 = _grads(ember, BINARY[name], arrays, needs, create_graph=True)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b, c in zip(e, t, e2):
+        assert a.dtype == b.dtype == c.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(5,), ()])
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary(name, shape, dtype):
+    arrays = (R.uniform(-2, 2, shape).astype(dtype),)
+    if name in ("log", "sqrt", "pow2.5", "powneg"):
+        arrays = (np.abs(arrays[0]) + 0.1,)
+    e = _grads(ember, UNARY[name], arrays, (True,))
+    t = _grads(torch, UNARY[name], arrays, (True,))
+    e2 = _grads(ember, UNARY[name], arrays, (True,), create_graph=True)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert e[0].shape == t[0].shape and e[0].dtype == t[0].dtype
+    np.testing.assert_allclose(e[0], t[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(e[0], e2[0], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["exp", "sqrt", "tanh", "sigmoid", "relu"])
+def test_saved_result_modified_in_place_is_an_error(name):
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, 1.0], requires_grad=True)
+        y = UNARY[name](x)
+        y.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_freed_graph_is_an_error_on_the_fast_path():
+    x = ember.tensor([0.5, 1.0], requires_grad=True)
+    y = (x * x).exp().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
