@@ -403,14 +403,15 @@ attach_methods(
     to=_to, type_as=_type_as, new_tensor=_new_tensor, new_zeros=_new_factory(creation.zeros),
     new_ones=_new_factory(creation.ones), new_empty=_new_factory(creation.empty), new_full=_new_full,
     zero_=inplace.zero_, fill_=inplace.fill_, copy_=inplace.copy_,
-    add_=inplace.make_inplace(add), sub_=inplace.make_inplace(sub), mul_=inplace.make_inplace(mul),
-    div_=inplace.make_inplace(div), pow_=inplace.make_inplace(pow), neg_=inplace.make_inplace(neg),
+    add_=inplace.make_inplace(add, np.add), sub_=inplace.make_inplace(sub, np.subtract),
+    mul_=inplace.make_inplace(mul, np.multiply), div_=inplace.make_inplace(div, np.true_divide),
+    pow_=inplace.make_inplace(pow), neg_=inplace.make_inplace(neg),
     exp_=inplace.make_inplace(exp), log_=inplace.make_inplace(log), sqrt_=inplace.make_inplace(sqrt),
     sigmoid_=inplace.make_inplace(sigmoid), tanh_=inplace.make_inplace(tanh), relu_=inplace.make_inplace(relu),
     clamp_=inplace.make_inplace(clamp), clip_=inplace.make_inplace(clamp), abs_=inplace.make_inplace(abs),
     masked_fill_=inplace.make_inplace(masked_fill),
-    __iadd__=inplace.make_inplace(add), __isub__=inplace.make_inplace(sub), __imul__=inplace.make_inplace(mul),
-    __itruediv__=inplace.make_inplace(div),
+    __iadd__=inplace.make_inplace(add, np.add), __isub__=inplace.make_inplace(sub, np.subtract),
+    __imul__=inplace.make_inplace(mul, np.multiply), __itruediv__=inplace.make_inplace(div, np.true_divide),
 )
 
 _INPLACE_POINTWISE = (

@@ -49,7 +49,10 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     if self._meta is not None and "base" in self._meta and _state.enabled:
         return inplace_on_view(self, fn, args, kwargs)
     check_inplace(self)
-    src = _old_self(self) if (self._rg and _state.enabled) else self
+    # the op may save self for its backward (x *= w saves x for w's gradient): give it the value
+    # from before the write
+    recorded = _state.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    src = _old_self(self) if recorded else self
     res = fn(src, *args, **kwargs)
     _write_back(self, res)
     if res.grad_fn is not None:
@@ -151,9 +154,38 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def make_inplace(fn: Callable) -> Callable:
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return apply_inplace(self, fn, *args, **kwargs)
+def _direct(self: Tensor, other: Any, ufunc: Any) -> bool:
+    """``self op= other`` straight into self's array when autograd has nothing to record and no
+    promotion or broadcasting is involved (an optimizer's ``p -= lr * p.grad``); False otherwise."""
+    x = self._data
+    if x.dtype.kind != "f" or not x.flags.writeable:
+        return False
+    if isinstance(other, Tensor):
+        y = other._data
+        if y.dtype is not x.dtype or y.shape != x.shape:
+            return False
+    elif type(other) is float or type(other) is int:
+        y = other
+    else:
+        return False
+    if _state.enabled:
+        if self._rg or self._meta is not None or (type(y) is np.ndarray and other._rg):
+            return False
+    ufunc(x, y, out=x)
+    bump_version(self)
+    return True
+
+
+def make_inplace(fn: Callable, ufunc: Any = None) -> Callable:
+    """The in-place method of op ``fn``; ``ufunc``: NumPy's in-place form for the common case."""
+    if ufunc is not None:
+        def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+            if len(args) == 1 and not kwargs and _direct(self, args[0], ufunc):
+                return self
+            return apply_inplace(self, fn, *args, **kwargs)
+    else:
+        def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+            return apply_inplace(self, fn, *args, **kwargs)
 
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`{fn.__name__}`."
