@@ -61,8 +61,15 @@ def _check_grad(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(gd.shape)} but expected shape compatible with {list(shape)}"
             )
-        g = g.sum_to_size(shape)
-        gd = g._data
+        if not grad_mode._state.enabled and gd.dtype.kind == "f" and gd.itemsize >= 4:
+            # the broadcast input's gradient, summed with NumPy when no graph is being built
+            lead = gd.ndim - len(shape)
+            axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and gd.shape[lead + k] != 1)
+            gd = gd.sum(axis=axes, keepdims=True).reshape(shape)
+            g = _function._new_tensor(gd)
+        else:
+            g = g.sum_to_size(shape)
+            gd = g._data
     if gd.dtype != npdtype:
         g = g._cast_np(npdtype)
     return g

@@ -429,7 +429,15 @@ def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) ->
     return t
 
 
-relu, ReluBackward0 = _unary("relu", lambda x: np.maximum(x, 0), lambda n, g: threshold_backward(g, n.result, 0),
+def _relu_np(x: np.ndarray) -> np.ndarray:
+    # NumPy's maximum against a scalar misses its SIMD loop (3x slower than against an array
+    # here): compare with a row of zeros broadcast along the last axis instead
+    if x.ndim and x.shape[-1] >= 8 and x.dtype.kind == "f":
+        return np.maximum(x, np.zeros(x.shape[-1], x.dtype))
+    return np.maximum(x, 0)
+
+
+relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g, n.result, 0),
                              "grad * (result > 0)", save_result=True, float_only=False,
                              fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
