@@ -78,3 +78,11 @@ def test_freed_graph_is_an_error_on_the_fast_path():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 4])
+def test_relu_special_values_bit_exact(dtype, n):
+    # -0.0 stays -0.0 and NaN stays NaN; short and long rows take different NumPy paths
+    v = np.array([np.nan, -0.0, 0.0, -1.0, 2.0, np.inf, -np.inf, 1e-45, -1e-45] * n, dtype)
+    assert ember.relu(ember.tensor(v)).numpy().tobytes() == torch.relu(torch.tensor(v)).numpy().tobytes()

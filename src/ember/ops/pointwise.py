@@ -430,11 +430,12 @@ def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) ->
 
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
-    # NumPy's maximum against a scalar misses its SIMD loop (3x slower than against an array
-    # here): compare with a row of zeros broadcast along the last axis instead
+    # zero first: maximum(0, x) keeps x's -0.0 and NaN, as torch's relu does. NumPy's maximum
+    # against a scalar misses its SIMD loop (3x slower than against an array here), so the zero
+    # is a row broadcast along the last axis
     if x.ndim and x.shape[-1] >= 8 and x.dtype.kind == "f":
-        return np.maximum(x, np.zeros(x.shape[-1], x.dtype))
-    return np.maximum(x, 0)
+        return np.maximum(np.zeros(x.shape[-1], x.dtype), x)
+    return np.maximum(0, x)
 
 
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g, n.result, 0),
