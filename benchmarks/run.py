@@ -1,7 +1,7 @@
 """Run the benchmark suite: each workload for ember and its peers in separate processes,
 interleaved (ember, torch, numpy, ember, torch, numpy ...), medians and ratios from the same run.
 
-    python benchmarks/run.py [--quick] [--only W1,W2] [--libs ember,torch,numpy]
+    python benchmarks/run.py [--quick | --tiny] [--only W1,W2] [--libs ember,torch,numpy] [--peer-malloc-tuning]
 
 Prints a table and writes benchmarks/results/latest.json. A library whose loss or gradients
 disagree with the hand-written NumPy reference is reported as WRONG, not timed.
@@ -20,6 +20,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 KEEP_BLAS_ENV = "--keep-blas-env" in sys.argv
+# ember tunes glibc malloc at import (src/ember/_allocator.py); --peer-malloc-tuning gives every
+# other library the same settings through glibc's environment variables, for a like-for-like run
+PEER_MALLOC = "--peer-malloc-tuning" in sys.argv
+PEER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
+                   "MALLOC_TOP_PAD_": str(64 << 20)}
 # workload -> (metric, unit, peers); lower is better everywhere
 WORKLOADS = {
     "W1": ("us_per_op", "us/op", ["ember", "torch", "numpy", "autograd", "mygrad"]),
@@ -43,20 +48,22 @@ def installed(lib: str) -> bool:
     return True
 
 
-def run_one(lib: str, work: str, quick: bool) -> dict:
+def run_one(lib: str, work: str, flags: list) -> dict:
     if work == "W6":  # import time in a fresh interpreter (numpy's own import included)
         code = f"import time; t = time.perf_counter(); import {lib}; print(time.perf_counter() - t)"
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         if proc.returncode:
             return {"error": proc.stderr.strip().splitlines()[-1]}
         return {"loss": 0.0, "grads": [], "import_s": float(proc.stdout)}
-    cmd = [sys.executable, str(HERE / "workloads.py"), lib, work] + (["--quick"] if quick else [])
+    cmd = [sys.executable, str(HERE / "workloads.py"), lib, work] + flags
     env = dict(os.environ)
     if not KEEP_BLAS_ENV:
         # some machines pin OpenBLAS to an old kernel (OPENBLAS_CORETYPE) for old builds' sake;
         # NumPy 2's OpenBLAS is fine without, and far faster: unset for the benchmark processes only
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
+    if PEER_MALLOC and lib != "ember":
+        env.update(PEER_MALLOC_ENV)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -74,16 +81,22 @@ def agree(res: dict, ref: dict) -> bool:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip the 1M-op chain")
+    ap.add_argument("--tiny", action="store_true", help="each workload once at a small size (a smoke test)")
     ap.add_argument("--only", default="")
     ap.add_argument("--libs", default="")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keep-blas-env", action="store_true", help="keep OPENBLAS_CORETYPE/L2_SIZE if set")
+    ap.add_argument("--peer-malloc-tuning", action="store_true",
+                    help="give the peers ember's malloc settings (glibc environment variables)")
     args = ap.parse_args()
     works = [w for w in WORKLOADS if not args.only or w in args.only.split(",")]
     if args.quick and not args.only:
         works = [w for w in works if w != "W4_1M"]
     report = {}
-    floor = run_one("numpy", "W7", args.quick)
+    flags = ["--tiny"] if args.tiny else ["--quick"] if args.quick else []
+    if args.tiny:
+        args.rounds = 1
+    floor = run_one("numpy", "W7", flags)
     print(f"machine NumPy float32 matmul: {floor['gflops']:.1f} GFLOP/s; W2 arithmetic floor {floor['floor_ms']:.2f} ms")
     for work in works:
         metric, unit, peers = WORKLOADS[work]
@@ -93,7 +106,7 @@ def main() -> None:
         last: dict = {}
         for _ in range(rounds):
             for lib in libs:  # interleaved, so drifting machine load hits every library alike
-                r = run_one(lib, work, args.quick)
+                r = run_one(lib, work, flags)
                 last[lib] = r
                 if "error" not in r:
                     samples[lib].append(r[metric])
@@ -123,6 +136,8 @@ def main() -> None:
             print(f"{'':8s} ember/floor {base / floor['floor_ms']:.2f}x, torch/floor "
                   f"{row.get('torch', {}).get(metric, float('nan')) / floor['floor_ms']:.2f}x")
     report["W7"] = floor
+    if args.tiny:
+        return  # smoke test: its figures mean nothing, so they don't replace real ones
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=1))

@@ -1,6 +1,6 @@
 """One benchmark workload for one library, run in its own process; prints a JSON result.
 
-    python benchmarks/workloads.py LIB WORKLOAD [--quick]
+    python benchmarks/workloads.py LIB WORKLOAD [--quick | --tiny]
 
 LIB: ember, torch, numpy (hand-written forward/backward: the floor any NumPy library can reach),
 autograd (HIPS), mygrad, micrograd, tinygrad (when installed). Every workload first computes its
@@ -17,6 +17,9 @@ import time
 import numpy as np
 
 QUICK = "--quick" in sys.argv
+# --tiny: every workload once at a small size (the test suite's check that this code still runs
+# and that the libraries agree); nothing it measures means anything
+TINY = "--tiny" in sys.argv
 
 
 def rss_mb() -> float:
@@ -27,7 +30,24 @@ def rss_mb() -> float:
     return 0.0
 
 
+def reset_peak() -> None:
+    """Start peak-RSS tracking afresh (Linux: clear_refs 5), so that start-up transients (OpenBLAS
+    touches and frees its thread buffers) and the RSS inherited across exec don't count."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def peak_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -48,6 +68,8 @@ def lib_module(name: str):
 
 
 def median_time(fn, repeat: int, warmup: int = 2) -> float:
+    if TINY:
+        repeat, warmup = 1, 0
     for _ in range(warmup):
         fn()
     ts = []
@@ -241,6 +263,7 @@ def w2(lib: str, steps_for_rss: int = 0) -> dict:
     loss, g = grads()
     out = {"loss": loss, "grads": g}
     if steps_for_rss:
+        reset_peak()
         rss = []
         for i in range(steps_for_rss):
             step()
@@ -286,6 +309,7 @@ def w3(lib: str) -> dict:
 
 # --------------------------------------------------------------------------- W4 deep graph
 def w4(lib: str, n: int) -> dict:
+    reset_peak()
     if lib in ("ember", "torch"):
         L = lib_module(lib)
         x = L.tensor([1.0], requires_grad=True)
@@ -330,7 +354,8 @@ def w4(lib: str, n: int) -> dict:
 
 # --------------------------------------------------------------------------- W5 large elementwise
 def w5(lib: str) -> dict:
-    x0 = np.random.default_rng(0).standard_normal((4096, 4096)).astype(np.float32)
+    n = 64 if TINY else 4096
+    x0 = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     if lib in ("ember", "torch"):
         L = lib_module(lib)
         x = L.tensor(x0, requires_grad=True)
@@ -374,6 +399,16 @@ def w7_floor() -> dict:
     return {"loss": 0.0, "grads": [], "gflops": rate / 1e9, "floor_ms": flops / rate * 1e3}
 
 
+def run(lib: str, work: str) -> dict:
+    """One workload for one library, in this process (its library already imported)."""
+    if work == "W6":
+        return w6_import(lib)
+    rss_steps, chain = (20, 1_000) if TINY else (50, None)
+    return {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=rss_steps),
+            "W3": lambda: w3(lib), "W4_100k": lambda: w4(lib, chain or 100_000),
+            "W4_1M": lambda: w4(lib, chain or 1_000_000), "W5": lambda: w5(lib), "W7": w7_floor}[work]()
+
+
 def main() -> None:
     lib, work = sys.argv[1], sys.argv[2]
     if work == "W6":
@@ -381,9 +416,7 @@ def main() -> None:
     else:
         if lib != "numpy":
             lib_module(lib)  # imported before timing
-        res = {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=50), "W3": lambda: w3(lib),
-               "W4_100k": lambda: w4(lib, 100_000), "W4_1M": lambda: w4(lib, 1_000_000), "W5": lambda: w5(lib),
-               "W7": w7_floor}[work]()
+        res = run(lib, work)
     if "error" in res:
         print(res["error"], file=sys.stderr)
         raise SystemExit(1)
