@@ -150,11 +150,18 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
         node.needs = _NEEDS.get(tuple(needs)) or tuple(needs)
         node._in_meta = None if same_meta else meta
     node.saved = saved
-    node._versions = None
-    for s in saved:
-        if isinstance(s, Tensor):
-            node._versions = tuple([x._vc[0] if isinstance(x, Tensor) else None for x in saved])
-            break
+    # the saved tensors' versions, to catch in-place changes before backward (None: none saved)
+    n_saved = len(saved)
+    if n_saved == 2:  # binary ops, spelled out
+        a, b = saved
+        va = a._vc[0] if isinstance(a, Tensor) else None
+        vb = b._vc[0] if isinstance(b, Tensor) else None
+        node._versions = None if va is None and vb is None else (va, vb)
+    elif n_saved == 0:
+        node._versions = None
+    else:
+        vs = tuple([x._vc[0] if isinstance(x, Tensor) else None for x in saved])
+        node._versions = None if vs.count(None) == n_saved else vs
     node._result = (t._data, t._vc, t._vc[0]) if save_result else None
     node.attrs = attrs
     node._freed = False
