@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: tour test lint bench clean graphviz
+.PHONY: tour test lint bench clean graphviz clang
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,7 +35,13 @@ $(VENV)/.installed-bench: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	touch $@
 
-bench: $(VENV)/.installed-bench
+# tinygrad's CPU backend compiles with clang; without it tinygrad's rows report an error
+clang:
+	@command -v clang >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq clang >/dev/null) || \
+		echo "note: clang is not installed; tinygrad will not run"; }
+
+bench: $(VENV)/.installed-bench clang
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:

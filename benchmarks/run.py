@@ -27,8 +27,8 @@ PEER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHO
                    "MALLOC_TOP_PAD_": str(64 << 20)}
 # workload -> (metric, unit, peers); lower is better everywhere
 WORKLOADS = {
-    "W1": ("us_per_op", "us/op", ["ember", "torch", "numpy", "autograd", "mygrad"]),
-    "W2": ("ms_per_step", "ms/step", ["ember", "torch", "numpy"]),
+    "W1": ("us_per_op", "us/op", ["ember", "torch", "numpy", "autograd", "mygrad", "tinygrad"]),
+    "W2": ("ms_per_step", "ms/step", ["ember", "torch", "numpy", "tinygrad"]),
     "W2rss": ("peak_rss_mb", "MB peak", ["ember", "torch", "numpy"]),
     "W3": ("ms_per_step", "ms/step", ["ember", "torch"]),
     "W4_100k": ("seconds", "s", ["ember", "torch", "numpy", "micrograd"]),
