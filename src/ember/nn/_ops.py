@@ -273,9 +273,20 @@ def _flat_cols(xf: np.ndarray, p0: int, p1: int, kh: int, kw: int, offs: tuple) 
     return np.ascontiguousarray(win).reshape(-1, p1 - p0)
 
 
-def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
-    """The convolution as one GEMM per group over im2col columns; returns (out, saved columns or
-    flat input, padded shape, flat)."""
+def _to_nchw(src: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """(O, N, Ho, Wo)-ordered GEMM output -> contiguous (N, O, Ho, Wo), plus the bias."""
+    O, N = src.shape[0], src.shape[1]
+    out = np.empty((N, O) + src.shape[2:], src.dtype)
+    np.copyto(out, src.transpose(1, 0, 2, 3))
+    if b is not None:
+        out += b.reshape(1, -1, 1, 1)  # (faster than adding during the transposing copy)
+    return out
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
+                  bias: np.ndarray | None = None) -> tuple:
+    """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
+    saved columns or flat input, padded shape, flat)."""
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     t, b, left, r = pads
@@ -290,18 +301,20 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
         offs = (dil[0] * Wp, dil[1])
         xf = _flat_input(x, pads, offs[0] * (kh - 1) + offs[1] * (kw - 1))
         full = np.empty((G, O // G, P), x.dtype)
+        bias_col = None if bias is None else bias.reshape(G, O // G, 1)
         for p0, p1 in _flat_blocks(P, C * kh * kw, x.itemsize):
-            np.matmul(wm, _flat_cols(xf, p0, p1, kh, kw, offs).reshape(G, K, p1 - p0), out=full[:, :, p0:p1])
-        out = full.reshape(O, N, Hp, Wp)[:, :, :Ho, :Wo].transpose(1, 0, 2, 3)
-        return np.ascontiguousarray(out), xf, (N, C, Hp, Wp), True
+            blk = full[:, :, p0:p1]
+            np.matmul(wm, _flat_cols(xf, p0, p1, kh, kw, offs).reshape(G, K, p1 - p0), out=blk)
+            if bias_col is not None:
+                blk += bias_col  # while the block is in cache
+        return _to_nchw(full.reshape(O, N, Hp, Wp)[:, :, :Ho, :Wo], None), xf, (N, C, Hp, Wp), True
     xp = _pad2(x, pads)
     win = _windows(xp, kh, kw, stride[0], stride[1], dil[0], dil[1])  # (N, C, kh, kw, Ho, Wo) view
     Ho, Wo = win.shape[4], win.shape[5]
     # im2col in one copy, laid out (G, Cg*kh*kw, N*Ho*Wo) so that each group is a single large GEMM
     cols = win.transpose(1, 2, 3, 0, 4, 5).reshape(G, K, N * Ho * Wo)
     out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
-    out = out.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(out), cols, xp.shape, False
+    return _to_nchw(out.reshape(O, N, Ho, Wo), bias), cols, xp.shape, False
 
 
 def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
@@ -332,42 +345,46 @@ def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tu
                 for j in range(kw):
                     off = p0 + i * offs[0] + j * offs[1]
                     dxf[:, off:off + p1 - p0] += dcols[:, i, j]
-    gx = gw = None
+    gx = gw = gb = None
+    if len(needs) > 2 and needs[2]:
+        gb = gf.reshape(O, P).sum(1)  # rows of gf are contiguous: faster than summing gd over (0, 2, 3)
     if needs[0]:
         dxp = dxf[:, :P].reshape(C, N, Hp, Wp)[:, :, t:Hp - b, left:Wp - r]
         gx = np.ascontiguousarray(dxp.transpose(1, 0, 2, 3))
     if needs[1]:
         gw = np.ascontiguousarray(gwm.transpose(0, 2, 1)).reshape(w.shape)
-    return gx, gw
+    return gx, gw, gb
 
 
 def _conv_grads(n: Any, g: Tensor) -> tuple:
     w = n.saved[1]._data
     stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
     gd = g._data
-    gx = gw = gb = None
     if flat:
-        gx, gw = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
-        gx = _new(gx) if gx is not None else None
-        gw = _new(gw) if gw is not None else None
+        grads = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
     else:
-        N, O, Ho, Wo = gd.shape
-        _, Cg, kh, kw = w.shape
-        G = groups
-        t, b, left, r = pads
-        g2 = gd.transpose(1, 0, 2, 3).reshape(G, O // G, N * Ho * Wo)  # the GEMM layout (G, O/G, N*L)
-        if n.needs[0]:
-            wm = w.reshape(G, O // G, Cg * kh * kw)
-            dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
-            dxp = _col2im_channel_major(dcols.reshape(G * Cg, kh, kw, N, Ho, Wo), xp_shape, stride, dil)
-            gx = _new(np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r]))
-        if n.needs[1]:
-            # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
-            # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
-            gw = _new(np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1))
-                      .reshape(w.shape))
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=(0, 2, 3)))
+        grads = _conv_grads_windows(gd, w, cols, xp_shape, stride, pads, dil, groups, n.needs)
+    return tuple(None if a is None else _new(a) for a in grads)
+
+
+def _conv_grads_windows(gd: np.ndarray, w: np.ndarray, cols: np.ndarray, xp_shape: tuple, stride: tuple,
+                        pads: tuple, dil: tuple, G: int, needs: tuple) -> tuple:
+    N, O, Ho, Wo = gd.shape
+    _, Cg, kh, kw = w.shape
+    t, b, left, r = pads
+    g2 = gd.transpose(1, 0, 2, 3).reshape(G, O // G, N * Ho * Wo)  # the GEMM layout (G, O/G, N*L)
+    gx = gw = gb = None
+    if needs[0]:
+        wm = w.reshape(G, O // G, Cg * kh * kw)
+        dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
+        dxp = _col2im_channel_major(dcols.reshape(G * Cg, kh, kw, N, Ho, Wo), xp_shape, stride, dil)
+        gx = np.ascontiguousarray(dxp[:, :, t:xp_shape[2] - b, left:xp_shape[3] - r])
+    if needs[1]:
+        # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
+        # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
+        gw = np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w.shape)
+    if len(needs) > 2 and needs[2]:
+        gb = gd.sum(axis=(0, 2, 3))
     return gx, gw, gb
 
 
@@ -432,9 +449,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
             f"Calculated padded input size per channel: ({x.shape[2] + pads[0] + pads[1]} x "
             f"{x.shape[3] + pads[2] + pads[3]}). Kernel size: ({kh_eff} x {kw_eff}). Kernel size can't be greater "
             "than actual input size")
-    out, cols, xp_shape, flat = _conv_forward(x, w, stride, pads, dil, groups)
-    if bias is not None:
-        out += bias._data.reshape(1, -1, 1, 1)
+    out, cols, xp_shape, flat = _conv_forward(x, w, stride, pads, dil, groups, None if bias is None else bias._data)
     inputs = (input, weight, bias) if bias is not None else (input, weight)
     return record(ConvolutionBackward0, out, inputs, (input, weight),
                   attrs=(stride, pads, dil, groups, cols, xp_shape, flat))
