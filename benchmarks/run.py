@@ -78,6 +78,21 @@ def agree(res: dict, ref: dict) -> bool:
     return np.allclose(np.asarray(res["grads"], float), np.asarray(ref["grads"], float), rtol=2e-3, atol=1e-4)
 
 
+def _details(work: str, row: dict, libs: list) -> str:
+    """The figures besides the headline metric that the issue asks for."""
+    ok = [lib for lib in libs if row[lib]["status"] == "ok"]
+    if work == "W1":
+        return "; ".join(f"{lib} forward {row[lib]['fwd_us_per_op']:.3g} + backward {row[lib]['bwd_us_per_op']:.3g} us/op"
+                         for lib in ok if "fwd_us_per_op" in row[lib] and lib != "numpy")  # (numpy: one pass)
+    if work == "W2rss":
+        return "; ".join(f"{lib} RSS at step 10 {row[lib]['rss_step10']:.1f} MB, step 50 {row[lib]['rss_step50']:.1f} MB"
+                         for lib in ok)
+    if work.startswith("W4"):
+        return "; ".join(f"{lib} peak {row[lib]['peak_rss_mb']:.0f} MB" + (
+            f", {row[lib]['rss_after_mb']:.0f} MB after backward" if "rss_after_mb" in row[lib] else "") for lib in ok)
+    return ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip the 1M-op chain")
@@ -132,6 +147,9 @@ def main() -> None:
                 ratio = f" (ember/{lib} {base / v:.2f}x)" if base and lib != "ember" else ""
                 parts.append(f"{lib} {v:.3g} {unit}{ratio}")
         print(f"{work:8s} " + "; ".join(parts))
+        detail = _details(work, row, libs)
+        if detail:
+            print(f"{'':8s} {detail}")
         if work == "W2" and base:
             print(f"{'':8s} ember/floor {base / floor['floor_ms']:.2f}x, torch/floor "
                   f"{row.get('torch', {}).get(metric, float('nan')) / floor['floor_ms']:.2f}x")
