@@ -86,3 +86,25 @@ def test_relu_special_values_bit_exact(dtype, n):
     # -0.0 stays -0.0 and NaN stays NaN; short and long rows take different NumPy paths
     v = np.array([np.nan, -0.0, 0.0, -1.0, 2.0, np.inf, -np.inf, 1e-45, -1e-45] * n, dtype)
     assert ember.relu(ember.tensor(v)).numpy().tobytes() == torch.relu(torch.tensor(v)).numpy().tobytes()
+
+
+MATRIX = {
+    "mm": (lambda L, a, b, c: a @ b + c, ((3, 4), (4, 5), (5,))),
+    "linear": (lambda L, a, b, c: L.nn.functional.linear(a, b, c), ((3, 4), (5, 4), (5,))),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (True, False, False)])
+@pytest.mark.parametrize("name", list(MATRIX))
+def test_matrix_products(name, needs, dtype):
+    fn, shapes = MATRIX[name]
+    arrays = tuple(R.standard_normal(s).astype(dtype) for s in shapes)
+    e = _grads(ember, lambda a, b, c: fn(ember, a, b, c), arrays, needs)
+    t = _grads(torch, lambda a, b, c: fn(torch, a, b, c), arrays, needs)
+    e2 = _grads(ember, lambda a, b, c: fn(ember, a, b, c), arrays, needs, create_graph=True)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for a, b, c in zip(e, t, e2):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        np.testing.assert_allclose(a, c, rtol=tol, atol=tol)

@@ -61,6 +61,7 @@ class OpNode(Node):
     # the derivative on NumPy arrays, for nodes whose inputs all share the output's shape and dtype
     # (``_in_meta is None``) when no graph is recorded: the same maths without op dispatch
     fast: Callable | None = None
+    fast_any_meta = False  # the fast twin's gradients have the inputs' shapes whatever they are (mm)
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
@@ -73,7 +74,7 @@ class OpNode(Node):
                     _check_version(t, v)
         if self._extra is not None and self._extra.unpack is not None:
             return self._apply_unpacked(grads)
-        if self.fast is not None and self._in_meta is None and not grad_mode._state.enabled:
+        if self.fast is not None and (self._in_meta is None or self.fast_any_meta) and not grad_mode._state.enabled:
             out = self.fast(grads[0])
         else:
             out = self.derivative(grads) if self._multi else self.derivative(grads[0])

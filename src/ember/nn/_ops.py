@@ -160,11 +160,19 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 # ============================================================================ linear
+def _linear_fast(n: Any, g: Tensor) -> tuple:
+    x, w = n.saved
+    gd = g._data
+    return (g if n.needs[0] else None, _new(gd @ w._data) if n.needs[1] else None,
+            _new(gd.T @ x._data) if n.needs[2] else None)
+
+
 AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
                            g.mm(n.saved[1]) if n.needs[1] else None,
                            g.t().mm(n.saved[0]) if n.needs[2] else None),
-    "grad, grad @ weight, grad^T @ input")
+    "grad, grad @ weight, grad^T @ input", fast=_linear_fast)
+AddmmBackward0.fast_any_meta = True  # (the bias gradient is summed to the bias's shape by the engine)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim
+
+
+def _mm_fast(n: Any, g: Tensor) -> tuple:
+    a, b = n.saved
+    gd = g._data
+    return (_new(gd @ b._data.T) if n.needs[0] else None, _new(a._data.T @ gd) if n.needs[1] else None)
+
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g.mm(n.saved[1].t()) if n.needs[0] else None, n.saved[0].t().mm(g) if n.needs[1] else None),
-    "grad @ mat2^T, self^T @ grad")
+    "grad @ mat2^T, self^T @ grad", fast=_mm_fast)
+MmBackward0.fast_any_meta = True  # mm checked both operands' dtype and shapes already
 MvBackward0 = node_class(
     "mv", lambda n, g: (g.unsqueeze(1) * n.saved[1] if n.needs[0] else None,
                         n.saved[0].t().mv(g) if n.needs[1] else None),
