@@ -53,3 +53,23 @@ def test_recorded_when_other_requires_grad():
         assert type(x.grad_fn).__name__ == "MulBackward0"
         x.sum().backward()
         assert w.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("op", ["exp_", "sigmoid_", "tanh_", "relu_", "sqrt_"])
+def test_inplace_op_that_saves_its_output(op):
+    # the saved output is the tensor itself: using it is fine, changing it again is caught
+    msgs, grads = [], []
+    for lib in (ember, torch):
+        a = lib.tensor([0.5, 1.5], requires_grad=True)
+        x = a.clone()
+        getattr(x, op)()
+        (x * x).sum().backward()
+        grads.append(a.grad.numpy())
+        x = a.clone()
+        getattr(x, op)()
+        x.add_(1)
+        with pytest.raises(RuntimeError) as err:
+            x.sum().backward()
+        msgs.append(str(err.value).split(" Hint:")[0].replace("torch.", "ember."))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert msgs[0] == msgs[1]

@@ -55,8 +55,13 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     src = _old_self(self) if recorded else self
     res = fn(src, *args, **kwargs)
     _write_back(self, res)
-    if res.grad_fn is not None:
-        self.grad_fn, self._rg, self._out_nr = res.grad_fn, True, res._out_nr
+    node = res.grad_fn
+    if node is not None:
+        self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
+        if getattr(node, "_result", None) is not None:
+            # the op saved its output (exp_, sigmoid_ ...): that output is self now, so a later
+            # in-place change of self is caught at backward, as in torch
+            node._result = (self._data, self._vc, self._vc[0])
     return self
 
 
