@@ -150,9 +150,12 @@ def main() -> None:
         detail = _details(work, row, libs)
         if detail:
             print(f"{'':8s} {detail}")
-        if work == "W2" and base:
-            print(f"{'':8s} ember/floor {base / floor['floor_ms']:.2f}x, torch/floor "
-                  f"{row.get('torch', {}).get(metric, float('nan')) / floor['floor_ms']:.2f}x")
+        if work == "W2":  # W7: each library's step as a multiple of the arithmetic floor
+            print(f"{'':8s} " + ", ".join(f"{lib}/floor {row[lib][metric] / floor['floor_ms']:.2f}x"
+                                          for lib in libs if metric in row[lib]))
+            for lib in libs:
+                if metric in row[lib]:
+                    row[lib]["x_floor"] = row[lib][metric] / floor["floor_ms"]
     report["W7"] = floor
     if args.tiny:
         return  # smoke test: its figures mean nothing, so they don't replace real ones
