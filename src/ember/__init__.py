@@ -29,7 +29,6 @@ from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import random
 
-from . import nn
 from .ops.reduction import return_types
 
 float = float32  # noqa: A001
@@ -74,9 +73,9 @@ def detach(input: Tensor) -> Tensor:
 
 from . import linalg  # noqa: E402
 
-# Loaded on first use, to keep `import ember` fast: ember.optim, ember.utils, ember.testing,
-# ember.save / ember.load.
-_LAZY_MODULES = ("optim", "utils", "testing", "serialization")
+# Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
+# ember.testing, ember.save / ember.load.
+_LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization")
 
 
 def __getattr__(name: str) -> object:
@@ -95,4 +94,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
-__all__ = [n for n in dir() if not n.startswith("_")] + ["optim", "utils", "testing", "save", "load"]
+__all__ = [n for n in dir() if not n.startswith("_")] + ["nn", "optim", "utils", "testing", "save", "load"]
