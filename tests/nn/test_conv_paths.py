@@ -58,3 +58,21 @@ def test_conv2d_partial_needs(needs) -> None:
         assert (e is None) == (t is None)
         if e is not None:
             np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 7), (1, 1, 4, 6)])
+@pytest.mark.parametrize("k", [2, 3])
+def test_max_pool_tiled_ties_and_remainders(shape, k) -> None:
+    # after a ReLU most windows tie at 0: the gradient goes to each window's first maximum, and
+    # rows/columns the windows don't cover get none (torch's rules), bit for bit
+    x0 = np.maximum(R.standard_normal(shape), 0).astype(np.float32)
+    x0[0, 0, :2, :2] = 1.0
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(x, k)
+        w = lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(np.float32))
+        (out * w).sum().backward()
+        res.append((out.detach().numpy(), x.grad.numpy()))
+    for e, t in zip(*res):
+        np.testing.assert_array_equal(e, t)

@@ -654,13 +654,20 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
         base = (np.arange(Ho)[:, None] * kh * W + np.arange(Wo)[None, :] * kw)
         plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
         return _scatter_flat(g, x.shape, idx + base + plane)
-    gx = np.zeros(x.shape, gd.dtype)
-    taken = np.zeros(out.shape, bool)
+    H, W = x.shape[2], x.shape[3]
+    # every position is written below when the windows tile the input exactly
+    gx = np.empty(x.shape, gd.dtype) if H == Ho * kh and W == Wo * kw else np.zeros(x.shape, gd.dtype)
+    taken = None
+    last = (kh - 1, kw - 1)
     for i in range(kh):
         for j in range(kw):
             hit = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out
-            hit &= ~taken
-            taken |= hit
+            if taken is None:
+                taken = hit  # (not changed before its use below)
+            else:
+                np.greater(hit, taken, out=hit)  # a hit, and no earlier hit in the window
+                if (i, j) != last:
+                    np.logical_or(taken, hit, out=taken)
             np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
     return _new(gx)
 
