@@ -108,3 +108,29 @@ def test_matrix_products(name, needs, dtype):
         assert a.shape == b.shape and a.dtype == b.dtype
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
         np.testing.assert_allclose(a, c, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore_index", [-100, 2, 9])
+def test_cross_entropy_common_case(dtype, reduction, ignore_index):
+    # index 2 occurs among the targets (general path), 9 does not (fast path)
+    z0 = R.standard_normal((7, 10)).astype(dtype)
+    y0 = np.array([0, 2, 5, 9 if ignore_index != 9 else 1, 3, 2, 7])
+    res = []
+    for lib in (ember, torch):
+        z = lib.tensor(z0, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(z, lib.tensor(y0), reduction=reduction, ignore_index=ignore_index)
+        w = lib.tensor(np.cos(np.arange(loss.numel())).reshape(tuple(loss.shape)).astype(dtype))
+        (loss * w).sum().backward()
+        res.append((loss.detach().numpy(), z.grad.numpy(), type(loss.grad_fn).__name__))
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=tol, atol=tol)
+    assert res[0][2] == res[1][2]
+
+
+def test_nll_out_of_range_target_still_raises():
+    for lib in (ember, torch):
+        with pytest.raises(IndexError, match="Target 10 is out of bounds"):
+            lib.nn.functional.cross_entropy(lib.zeros(2, 10), lib.tensor([1, 10]))

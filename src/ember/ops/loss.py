@@ -141,13 +141,50 @@ def _nll_grad(n: Any, g: Tensor) -> Tensor:
     return g * coef
 
 
-NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+def _nll_fast(n: Any, g: Tensor) -> Tensor:
+    coef, reduction = n.attrs
+    gd = g._data
+    return _new((gd[:, None] if reduction == "none" and gd.ndim > 0 else gd) * coef._data)
+
+
+NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
+                              fast=_nll_fast)
+NllLossBackward0.fast_any_meta = True  # (the gradient is laid out like the input by construction)
 NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+
+
+_F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor | None, ignore_index: int,
+                     reduction: str) -> Tensor | None:
+    """A classifier's loss: (N, C) scores, N valid class indices, no weights. None for anything
+    else (including every error case), which the general path below handles."""
+    if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype.kind not in "iu" or x.dtype not in _F32_64:
+        return None
+    N, C = x.shape
+    if N == 0 or t.shape[0] != N or t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
+        return None
+    rows = np.arange(N)
+    picked = x[rows, t]
+    one = x.dtype.type(1)
+    if reduction == "mean":  # the same arithmetic as the general path with unit weights
+        out, scale = np.asarray(-picked.sum() / x.dtype.type(N), x.dtype), one / x.dtype.type(N)
+    elif reduction == "sum":
+        out, scale = np.asarray(-picked.sum(), x.dtype), one
+    else:
+        out, scale = -picked, one
+    coef = np.zeros_like(x)
+    coef[rows, t] = -scale
+    return record(NllLossBackward0, out, (input,), attrs=(_new(coef), reduction))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
     x, t = input._data, target._data
+    fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
+    if fast is not None:
+        return fast
     if t.dtype.kind not in "iu":
         from .. import _dtype
         from .reduction import _LEGACY_NAMES

@@ -261,7 +261,9 @@ SoftmaxBackward0 = node_class(
     "result * (grad - sum(grad * result, dim))")
 LogSoftmaxBackward0 = node_class(
     "_log_softmax", lambda n, g: g - n.result.exp() * g.sum(n.attrs, keepdim=True),
-    "grad - exp(result) * sum(grad, dim)")
+    "grad - exp(result) * sum(grad, dim)",
+    fast=lambda n, g: _new(g._data - np.exp(n.result_array()) * g._data.sum(n.attrs, keepdims=True)))
+LogSoftmaxBackward0.fast_any_meta = True  # (the engine casts to the input's dtype when dtype= was given)
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
