@@ -85,3 +85,30 @@ def test_iterable_dataset() -> None:
     assert [b.tolist() for b in DataLoader(Stream(), batch_size=3, drop_last=True)] == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(ValueError, match="expected unspecified shuffle option"):
         DataLoader(Stream(), shuffle=True)
+
+
+@pytest.mark.parametrize("batches", [[[0, 5, -1], [19, 2]], [[3]], [[0, 25]]])
+def test_tensor_dataset_batches_gathered_like_torch(batches) -> None:
+    # a TensorDataset batched by default_collate is gathered in one step: same tensors (values,
+    # dtypes, shapes, the batch as a list) as torch's sample-by-sample stack, same IndexError
+    res = []
+    for lib in (ember, torch):
+        ds = lib.utils.data.TensorDataset(lib.tensor(X), lib.tensor(Y), lib.tensor(X[:, 0] > 10))
+        dl = lib.utils.data.DataLoader(ds, batch_sampler=batches)
+        try:
+            res.append([[(t.numpy().copy(), str(t.dtype).split(".")[1], type(b).__name__) for t in b] for b in dl])
+        except IndexError as e:
+            res.append(("IndexError", str(e)))
+    if isinstance(res[1], tuple):
+        assert res[0][0] == "IndexError"
+        return
+    for eb, tb in zip(*res):
+        for (ea, ed, ek), (ta, td, tk) in zip(eb, tb):
+            np.testing.assert_array_equal(ea, ta)
+            assert (ed, ek) == (td, tk)
+
+
+def test_tensor_dataset_requiring_grad_keeps_the_stack_graph() -> None:
+    w = ember.tensor(X, requires_grad=True)
+    xb, = next(iter(DataLoader(TensorDataset(w * 2), batch_size=4)))
+    assert type(xb.grad_fn).__name__ == "StackBackward0"

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..._tensor import Tensor, _new
-from .dataset import IterableDataset
+from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, _seed_draw
 
 
@@ -23,6 +23,14 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [default_convert(d) for d in data]
     return data
+
+
+def _int_rows(idx: Any, n: int) -> np.ndarray | None:
+    """A batch's indices as an int64 array when they are plain in-range integers, else None."""
+    if not isinstance(idx, list) or not idx or not all(type(i) is int for i in idx):
+        return None
+    rows = np.asarray(idx, dtype=np.int64)
+    return rows if rows.min() >= -n and rows.max() < n else None
 
 
 def default_collate(batch: list) -> Any:
@@ -137,7 +145,16 @@ class DataLoader:
 
     def _iter_map(self, index_iter: Iterator) -> Iterator:
         ds = self.dataset
+        # a TensorDataset batched by default_collate is its tensors' rows at the batch's indices:
+        # one gather per tensor instead of a row per sample and a stack (the same tensors)
+        gather = (type(ds) is TensorDataset and self.collate_fn is default_collate and self.batch_sampler is not None
+                  and not any(t.requires_grad for t in ds.tensors))
         for idx in index_iter:
+            if gather:
+                rows = _int_rows(idx, len(ds))
+                if rows is not None:
+                    yield [_new(t._data[rows]) for t in ds.tensors]
+                    continue
             if self.batch_sampler is not None:
                 if hasattr(ds, "__getitems__"):
                     data = ds.__getitems__(idx)
