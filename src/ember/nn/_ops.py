@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
-from ..ops._core import node_class, record
+from ..ops._core import node_class, record, where_np
 
 
 def _c(arr: Any, like: np.ndarray) -> np.ndarray:
@@ -32,8 +32,13 @@ def _const(arr: np.ndarray) -> Tensor:
 # ============================================================================ activations
 def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0) -> Any:
     """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative)."""
-    cls = node_class(name, lambda n, g: g * _const(_c(dfn(n.saved[0]._data, *n.attrs), n.saved[0]._data)),
-                     formula, suffix)
+    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype
+        x = n.saved[0]._data
+        return _c(dfn(x, *n.attrs), x)
+
+    cls = node_class(name, lambda n, g: g * _const(local_grad(n)), formula, suffix,
+                     fast=lambda n, g: _new(g._data * local_grad(n)))
+    cls.fast_any_meta = True  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
@@ -86,11 +91,11 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 leaky_relu, LeakyReluBackward0 = _elementwise(
-    "leaky_relu", lambda x, s: np.where(x > 0, x, x * s), lambda x, s: np.where(x > 0, 1.0, s),
+    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda x, s: where_np(x > 0, x.dtype.type(1), x.dtype.type(s)),
     "grad * (self > 0 ? 1 : negative_slope)")
 elu, EluBackward0 = _elementwise(
-    "elu", lambda x, a, sc, isc: np.where(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    lambda x, a, sc, isc: np.where(x > 0, sc, a * sc * isc * np.exp(x * isc)),
+    "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
+    lambda x, a, sc, isc: where_np(x <= 0, a * sc * isc * np.exp(x * isc), sc),  # (NaN: torch's scale)
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
@@ -108,18 +113,19 @@ hardsigmoid, HardsigmoidBackward0 = _elementwise(
     "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
-    lambda x: np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0)),
+    lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
     "grad * sigmoid(-self)")
 threshold, ThresholdBackward0 = _elementwise(
-    "threshold", lambda x, th, v: np.where(x > th, x, v), lambda x, th, v: x > th, "grad * (self > threshold)")
+    "threshold", lambda x, th, v: where_np(x <= th, v, x), lambda x, th, v: ~(x <= th),  # (NaN passes, as in torch)
+    "grad * (self > threshold)")
 softshrink, SoftshrinkBackward0 = _elementwise(
-    "softshrink", lambda x, lam: np.where(x > lam, x - lam, np.where(x < -lam, x + lam, 0)),
+    "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
     lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
 hardshrink, HardshrinkBackward0 = _elementwise(
-    "hardshrink", lambda x, lam: np.where((x > lam) | (x < -lam), x, 0),
+    "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
     lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
 
 
@@ -129,9 +135,9 @@ def _prelu_grads(n: Any, g: Tensor) -> tuple:
     wb = w.reshape(n.attrs)
     gx = gw = None
     if n.needs[0]:
-        gx = _new(np.where(x > 0, gd, gd * wb).astype(x.dtype))
+        gx = _new(where_np(x > 0, gd, gd * wb).astype(x.dtype))
     if n.needs[1]:
-        contrib = np.where(x > 0, 0, gd * x)
+        contrib = where_np(x > 0, 0, gd * x)
         if w.size == 1:
             gw = _new(np.asarray(contrib.sum(), x.dtype).reshape(w.shape))
         else:
@@ -155,7 +161,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     else:
         shape = [1] * x.ndim
     wb = w.reshape(shape)
-    return record(PreluKernelBackward0, np.where(x > 0, x, x * wb).astype(x.dtype), (input, weight),
+    return record(PreluKernelBackward0, where_np(x > 0, x, x * wb).astype(x.dtype), (input, weight),
                   (input, weight), attrs=tuple(shape))
 
 
@@ -1237,7 +1243,7 @@ def _smooth_l1_grads(n: Any, g: Tensor) -> tuple:
     elif beta == 0:
         dd = np.sign(d)
     else:
-        dd = np.where(np.abs(d) < beta, d / beta, np.sign(d))
+        dd = where_np(np.abs(d) < beta, d / beta, np.sign(d))
     dd = dd.astype(x.dtype)
     if reduction == "mean":
         dd = dd / d.size
@@ -1261,11 +1267,11 @@ def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber:
     x, t = np.broadcast_arrays(input._data, target._data)
     d = np.abs(x - t)
     if huber:
-        loss = np.where(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
+        loss = where_np(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
     elif beta == 0:
         loss = d
     else:
-        loss = np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+        loss = where_np(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
     loss = loss.astype(x.dtype)
     cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
     return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))

@@ -12,7 +12,7 @@ from .._tensor import Tensor, _new
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record
+from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
 from ._ops import (  # noqa: F401
@@ -97,7 +97,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = input._data
     bx = x * beta
     with np.errstate(over="ignore"):
-        res = np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+        res = where_np(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
     return record(SoftplusBackward0, res, (input,), (input,), attrs=(beta, threshold))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, attach, binary_operands, node_class, record, result_dtype, wrap_dim
+from ._core import _state, attach, binary_operands, node_class, record, result_dtype, where_np, wrap_dim
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
 
@@ -243,10 +243,10 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         rt = result_dtype(input, other).np
-        return _new(np.where(c, np.asarray(input, rt), np.asarray(other, rt)))
+        return _new(where_np(c, np.asarray(input, rt), np.asarray(other, rt)))
     xa, xb, ta, tb, rt = binary_operands(input, other)
     try:
-        res = np.where(c, xa, xb)
+        res = where_np(c, xa, xb)
     except ValueError:
         shapes = [list(np.shape(a)) for a in (c, xa, xb)]
         raise RuntimeError(f"shape mismatch: condition, input and other could not be broadcast together: {shapes}") from None
@@ -333,7 +333,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
     v = value._data if isinstance(value, Tensor) else value
-    res = np.where(m, np.asarray(v, dtype=input._data.dtype), input._data)
+    res = where_np(m, np.asarray(v, dtype=input._data.dtype), input._data)
     if res.shape != input._data.shape:
         raise RuntimeError(f"masked_fill: mask of shape {list(m.shape)} does not broadcast to {list(input._data.shape)}")
     inputs = (input, value) if isinstance(value, Tensor) else (input,)
