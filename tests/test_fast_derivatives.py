@@ -134,3 +134,11 @@ def test_nll_out_of_range_target_still_raises():
     for lib in (ember, torch):
         with pytest.raises(IndexError, match="Target 10 is out of bounds"):
             lib.nn.functional.cross_entropy(lib.zeros(2, 10), lib.tensor([1, 10]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("e", [2, 3, -1, -2, 3.0])
+def test_pow_special_exponents_bit_exact(dtype, e):
+    # torch computes these as products / reciprocals (x**3 is (x*x)*x), not with pow(); so does ember
+    x = (np.abs(R.standard_normal(5000)) + 0.1).astype(dtype)
+    assert (ember.tensor(x) ** e).numpy().tobytes() == (torch.tensor(x) ** e).numpy().tobytes()

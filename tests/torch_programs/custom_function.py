@@ -38,5 +38,5 @@ for t in range(500):
             p -= learning_rate * p.grad
             p.grad = None
 print(y_pred.grad_fn.next_functions[1][0].name() if hasattr(y_pred.grad_fn, "name") else "")
-# (+ 0.0 turns a rounding-sized -0.0 into 0.0: summation order may flip the sign of ~1e-9)
-print(f"Result: y = {a.item() + 0.0:.3f} + {b.item():.3f} * P3({round(c.item(), 3) + 0.0:.3f} + {d.item():.3f} x)")
+# (round + 0.0 turns a rounding-sized value into 0.0: summation order may flip the sign of ~1e-9)
+print(f"Result: y = {round(a.item(), 3) + 0.0:.3f} + {b.item():.3f} * P3({round(c.item(), 3) + 0.0:.3f} + {d.item():.3f} x)")

@@ -64,13 +64,13 @@ _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x))))
     return 0.5 * x * (1 + _erf(x / _SQRT2))
 
 
 def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
-        inner = _SQRT_2_PI * (x + 0.044715 * x ** 3)
+        inner = _SQRT_2_PI * (x + 0.044715 * (x * x * x))
         t = np.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
     cdf = 0.5 * (1 + _erf(x / _SQRT2))

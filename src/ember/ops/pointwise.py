@@ -254,7 +254,7 @@ def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
         return _new(g._data * 0)
     if e == 2:
         return _new(g._data * (x * 2.0))
-    return _new(g._data * ((x * x if e == 3 else x ** (e - 1)) * e))
+    return _new(g._data * (_power_scalar(x, e - 1) * e))
 
 
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", fast=_pow_scalar_fast)
@@ -267,6 +267,24 @@ PowBackward2 = node_class(
     "pow", lambda n, g: g * n.result * float(np.log(n.attrs)) if n.attrs != 0
     else g * where_(n.result == 1, 0.0, 0.0),
     "grad * result * log(self)", suffix=2)
+
+
+def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
+    """x ** e for a float array and a Python number, with torch's special cases (they are also
+    exact products or single ufuncs: NumPy's general power is a slow per-element loop)."""
+    if e == 2:
+        return x * x
+    if e == 3:
+        return x * x * x
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == -0.5:
+        return np.reciprocal(np.sqrt(x))
+    if e == -1:
+        return np.reciprocal(x)
+    if e == -2:
+        return np.reciprocal(x * x)
+    return x ** e
 
 
 def _int_power(base: Any, exp: Any) -> np.ndarray:
@@ -302,7 +320,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
         x = input._data
-        t = _new(x * x if exponent == 2 else x ** exponent)
+        t = _new(_power_scalar(x, exponent))
         if input._rg and _state.enabled:
             attach(t, PowBackward0, (input,), (input,), attrs=exponent, same_meta=True)
         return t
@@ -314,8 +332,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind == "b":  # bool ** bool stays bool
             res = np.power(xa.astype(np.int8), int(xe)).astype(np.bool_)
-        elif exponent == 2:
-            res = np.multiply(xa, xa)
+        elif rt.kind in "fc" and type(xe) is not np.ndarray:
+            res = _power_scalar(xa, exponent)
         else:
             res = np.power(xa, xe)
     return record(PowBackward0, res, (ta,), (input,), attrs=exponent)
