@@ -79,8 +79,21 @@ def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
 
 
 def _sigm(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-x))
+    # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
+    t = np.exp(-x)
+    t += 1
+    return np.reciprocal(t, out=t)
+
+
+def _silu_np(x: np.ndarray) -> np.ndarray:
+    t = np.exp(-x)
+    t += 1
+    return np.divide(x, t, out=t)  # x / (1 + exp(-x)), as torch writes it
+
+
+def _silu_d(x: np.ndarray) -> np.ndarray:
+    s = _sigm(x)
+    return s * (1 + x * (1 - s))
 
 
 def _softplus_np(x: np.ndarray) -> np.ndarray:
@@ -99,7 +112,7 @@ elu, EluBackward0 = _elementwise(
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
-    "silu", lambda x: x * _sigm(x), lambda x: _sigm(x) * (1 + x * (1 - _sigm(x))),
+    "silu", _silu_np, _silu_d,
     "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
 mish, MishBackward0 = _elementwise(
     "mish", lambda x: x * np.tanh(_softplus_np(x)),
