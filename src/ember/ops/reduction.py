@@ -256,9 +256,15 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
                   attrs=(dims, keepdim))
 
 
+def _softmax_fast(n: Any, g: Tensor) -> Tensor:
+    y, gd = n.result_array(), g._data
+    return _new(y * (gd - (gd * y).sum(n.attrs, keepdims=True)))
+
+
 SoftmaxBackward0 = node_class(
     "_softmax", lambda n, g: n.result * (g - (g * n.result).sum(n.attrs, keepdim=True)),
-    "result * (grad - sum(grad * result, dim))")
+    "result * (grad - sum(grad * result, dim))", fast=_softmax_fast)
+SoftmaxBackward0.fast_any_meta = True  # (the engine casts to the input's dtype when dtype= was given)
 LogSoftmaxBackward0 = node_class(
     "_log_softmax", lambda n, g: g - n.result.exp() * g.sum(n.attrs, keepdim=True),
     "grad - exp(result) * sum(grad, dim)",
