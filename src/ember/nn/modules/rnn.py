@@ -1,4 +1,5 @@
-"""RNN, LSTM, GRU and their cells, written as compositions of ember ops."""
+"""RNN, LSTM, GRU and their cells, written as compositions of ember ops (an LSTM layer without
+projections runs each direction as one fused op, nn/_rnn_ops.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from ..._tensor import Tensor, _new
 from ...ops.shape import stack
 from .. import functional as F
 from .. import init
+from .._rnn_ops import lstm_cell as _lstm_cell
+from .._rnn_ops import lstm_sequence
 from ._utils import empty_param
 from .module import Module
 
@@ -20,14 +23,6 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 def _rnn_cell(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
     pre = x_proj + F.linear(h, w_hh, b_hh)
     return pre.relu() if relu else pre.tanh()
-
-
-def _lstm_cell(x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
-    gates = x_proj + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
-    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-    c2 = f * c + i * g
-    return o * c2.tanh(), c2
 
 
 def _gru_cell(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -160,6 +155,12 @@ class RNNBase(Module):
                 h = h0[idx]
                 c = c0[idx] if is_lstm else None
                 xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
+                if is_lstm and w_hr is None and T > 0:  # the whole sequence as one op (_rnn_ops)
+                    hs, h, c = lstm_sequence(xp, h, c, w_hh, b_hh, d == 1)
+                    outs.append(hs)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
                 steps = range(T - 1, -1, -1) if d == 1 else range(T)
                 seq: list = [None] * T
                 for t in steps:

@@ -1,0 +1,162 @@
+"""One direction of an LSTM layer over a whole sequence as a single op.
+
+Written as ember ops, a sequence of T steps records about 15 nodes a step, and Python overhead
+dominates. Here the forward runs the steps on NumPy arrays, keeping the activated gates and the
+cell states, and one node runs backpropagation through time with NumPy: per step a handful of
+array ops and one small GEMM, and a single GEMM for the recurrent weight's gradient.
+
+Under ``create_graph=True`` the node recomputes the sequence with ember ops (the same arithmetic)
+and differentiates that, so gradients of gradients still work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _new
+from ..autograd import grad_mode
+from ..ops._core import attach, node_class
+
+
+def lstm_cell(xp_t: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
+    """One LSTM step in ember ops (the recorded form; the fused forward computes the same)."""
+    from . import functional as F
+
+    gates = xp_t + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    c2 = f * c + i * g
+    return o * c2.tanh(), c2
+
+
+def lstm_sequence_ops(xp: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
+    """The sequence as recorded ember ops: (hs (T, N, H), h_T, c_T)."""
+    from ..ops.shape import stack
+
+    T = xp.shape[0]
+    seq: list = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        h, c = lstm_cell(xp[t], h, c, w_hh, b_hh)
+        seq[t] = h
+    return stack(seq, 0), h, c
+
+
+def _bptt(n: Any, gs: list) -> tuple:
+    xp, h0, c0, w_hh, b_hh = n.saved
+    if grad_mode._state.enabled:  # create_graph: differentiate the recorded form instead
+        return _bptt_recorded(n, gs)
+    acts, cs, tcs, hs, reverse = n.attrs
+    W = w_hh._data
+    T, N, G = acts.shape
+    H = G // 4
+    dt = acts.dtype
+    first = T - 1 if reverse else 0  # the first step in processing order
+    # everything that does not depend on the incoming gradient, for all steps at once:
+    # d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
+    i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+    c_prev = np.empty_like(cs)
+    c_prev[first] = c0._data
+    if T > 1:
+        if reverse:
+            c_prev[:-1] = cs[1:]
+        else:
+            c_prev[1:] = cs[:-1]
+    k = np.empty((T, N, 4, H), dt)  # dc's coefficients for the i, f, g gates, dh's for the o gate
+    np.multiply(g, i * (1 - i), out=k[:, :, 0])
+    np.multiply(c_prev, f * (1 - f), out=k[:, :, 1])
+    np.multiply(i, 1 - g * g, out=k[:, :, 2])
+    np.multiply(tcs, o * (1 - o), out=k[:, :, 3])
+    dc_dh = o * (1 - tcs * tcs)  # how the step's h moves its cell state
+    g_hs = gs[0]._data if gs[0] is not None else None
+    dh_next = gs[1]._data.copy() if gs[1] is not None else np.zeros((N, H), dt)
+    dc_next = gs[2]._data.copy() if gs[2] is not None else np.zeros((N, H), dt)
+    da = np.empty((T, N, 4, H), dt)
+    for t in (range(T) if reverse else range(T - 1, -1, -1)):  # back in time
+        dh = dh_next if g_hs is None else dh_next + g_hs[t]
+        dc = dh * dc_dh[t]
+        dc += dc_next
+        dat = da[t]
+        np.multiply(k[t, :, :3], dc[:, None, :], out=dat[:, :3])
+        np.multiply(k[t, :, 3], dh, out=dat[:, 3])
+        dc_next = dc * f[t]
+        dh_next = dat.reshape(N, G) @ W
+    needs = n.needs
+    flat = da.reshape(T * N, G)
+    g_w = None
+    if needs[3]:
+        hprev = np.empty_like(hs)  # the h each step started from
+        hprev[first] = h0._data
+        if T > 1:
+            if reverse:
+                hprev[:-1] = hs[1:]
+            else:
+                hprev[1:] = hs[:-1]
+        g_w = flat.T @ hprev.reshape(T * N, H)
+    g_b = flat.sum(0) if len(needs) > 4 and needs[4] else None
+    return tuple(None if a is None else _new(a) for a in (da.reshape(T, N, G) if needs[0] else None,
+                                                          dh_next if needs[1] else None,
+                                                          dc_next if needs[2] else None, g_w, g_b))
+
+
+def _bptt_recorded(n: Any, gs: list) -> tuple:
+    from ..autograd import grad as autograd_grad
+
+    xp, h0, c0, w_hh, b_hh = n.saved
+    outs = lstm_sequence_ops(xp, h0, c0, w_hh, b_hh, n.attrs[4])
+    pairs = [(o, g) for o, g in zip(outs, gs) if g is not None]
+    wanted = [t for t, need in zip((xp, h0, c0, w_hh, b_hh), n.needs) if need and t is not None]
+    got = autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True, allow_unused=True)
+    it = iter(got)
+    return tuple(next(it) if need and t is not None else None for t, need in zip((xp, h0, c0, w_hh, b_hh), n.needs))
+
+
+# torch's CPU LSTM records one MkldnnRnnLayerBackward0 per layer and direction: same name here
+MkldnnRnnLayerBackward0 = node_class("mkldnn_rnn_layer", _bptt, "backpropagation through time", n_outputs=3)
+
+
+def _sigmoid_(v: np.ndarray) -> None:
+    """1 / (1 + exp(-v)) in place (as ember's sigmoid computes it)."""
+    np.negative(v, out=v)
+    np.exp(v, out=v)
+    v += 1
+    np.reciprocal(v, out=v)
+
+
+def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
+    """One LSTM direction: ``xp`` (T, N, 4H) the input projections ``x @ W_ih^T + b_ih``, ``h0``,
+    ``c0`` (N, H). Returns (hs (T, N, H), h_T, c_T) as torch's LSTM computes them."""
+    X, h, c, W = xp._data, h0._data, c0._data, w_hh._data
+    b = b_hh._data if b_hh is not None else None
+    T, N, G = X.shape
+    H = G // 4
+    dt = X.dtype
+    hs = np.empty((T, N, H), dt)
+    cs = np.empty((T, N, H), dt)
+    tcs = np.empty((T, N, H), dt)
+    acts = np.empty((T, N, G), dt)  # activated gates i, f, g, o
+    WT = W.T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        r = h @ WT
+        if b is not None:
+            r += b
+        a = acts[t]
+        np.add(X[t], r, out=a)  # x W_ih^T + b_ih + (h W_hh^T + b_hh), torch's order
+        g = np.tanh(a[:, 2 * H:3 * H])
+        _sigmoid_(a)
+        a[:, 2 * H:3 * H] = g
+        ct = cs[t]
+        np.multiply(a[:, H:2 * H], c, out=ct)
+        ct += a[:, :H] * g
+        np.tanh(ct, out=tcs[t])
+        np.multiply(a[:, 3 * H:], tcs[t], out=hs[t])
+        h, c = hs[t], ct
+    out = (_new(hs), _new(h.copy()), _new(c.copy()))
+    inputs = (xp, h0, c0, w_hh, b_hh)
+    if grad_mode._state.enabled and any(t is not None and t._rg for t in inputs):
+        node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, reverse))
+        node.n_outputs = 3
+        for k in (1, 2):
+            out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
+    return out
