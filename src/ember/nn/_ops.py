@@ -913,6 +913,20 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
 
 
 # ============================================================================ embedding
+def _add_rows(num: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """out[idx[k]] += rows[k] into a (num, D) zero array. np.add.at does this one row at a time;
+    sorting the indices (stably, so each row's sum keeps its order) lets reduceat sum every
+    repeated index's rows in one pass."""
+    out = np.zeros((num,) + rows.shape[1:], rows.dtype)
+    if idx.size == 0:
+        return out
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
 def _embedding_grads(n: Any, g: Tensor) -> Tensor:
     idx, num, padding_idx, scale = n.attrs
     if _grad_mode._state.enabled:  # create_graph: a scatter whose derivative is the row gather again
@@ -923,8 +937,7 @@ def _embedding_grads(n: Any, g: Tensor) -> Tensor:
     if scale:
         counts = np.bincount(flat, minlength=num)
         gd = gd / counts[flat][:, None]
-    out = np.zeros((num, D), g._data.dtype)
-    np.add.at(out, flat, gd)
+    out = _add_rows(num, flat, gd)
     if padding_idx is not None and padding_idx >= 0:
         out[padding_idx] = 0
     return _new(out)
@@ -945,9 +958,7 @@ def _embedding_scatter(g: Tensor, attrs: tuple) -> Tensor:
     idx, num = attrs[0], attrs[1]
     D = g._data.shape[-1]
     gd = g._data.reshape(-1, D) * _embedding_row_scale(attrs)[:, None].astype(g._data.dtype)
-    out = np.zeros((num, D), g._data.dtype)
-    np.add.at(out, idx.ravel(), gd)
-    return record(EmbeddingBackwardBackward0, out, (g,), attrs=attrs)
+    return record(EmbeddingBackwardBackward0, _add_rows(num, idx.ravel(), gd), (g,), attrs=attrs)
 
 
 def _embedding_gather(n: Any, gg: Tensor) -> Tensor:
