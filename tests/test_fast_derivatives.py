@@ -142,3 +142,22 @@ def test_pow_special_exponents_bit_exact(dtype, e):
     # torch computes these as products / reciprocals (x**3 is (x*x)*x), not with pow(); so does ember
     x = (np.abs(R.standard_normal(5000)) + 0.1).astype(dtype)
     assert (ember.tensor(x) ** e).numpy().tobytes() == (torch.tensor(x) ** e).numpy().tobytes()
+
+
+REDUCE = {
+    "mean": lambda x: x.mean(), "mean1": lambda x: x.mean(1), "mean_keep": lambda x: x.mean(-1, keepdim=True),
+    "mean02": lambda x: x.mean((0, 2)), "abs": lambda x: x.abs(),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(REDUCE))
+def test_mean_and_abs(name, dtype):
+    arrays = (R.standard_normal((3, 4, 5)).astype(dtype),)
+    e = _grads(ember, REDUCE[name], arrays, (True,))
+    t = _grads(torch, REDUCE[name], arrays, (True,))
+    e2 = _grads(ember, REDUCE[name], arrays, (True,), create_graph=True)
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    assert e[0].shape == t[0].shape and e[0].dtype == t[0].dtype
+    np.testing.assert_allclose(e[0], t[0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(e[0], e2[0], rtol=tol, atol=tol)

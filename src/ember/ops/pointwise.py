@@ -460,7 +460,9 @@ relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g
                              "grad * (result > 0)", save_result=True, float_only=False,
                              fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
-AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)")
+AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
+                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)))
+AbsBackward0.fast_any_meta = True  # (abs keeps shape and dtype)
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
 

@@ -52,10 +52,18 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return record(SumBackward1, np.asarray(res), (input,), attrs=(dims, keepdim))
 
 
-MeanBackward0 = node_class("mean", lambda n, g: g.expand(n._in_meta[0][0]) / n.attrs, "grad / numel, expanded")
+def _mean1_fast(n: Any, g: Tensor) -> Tensor:
+    dims, keepdim, count = n.attrs[0], n.attrs[1], n.attrs[2]
+    gd = g._data if keepdim else np.expand_dims(g._data, tuple(sorted(dims)))
+    return _new(np.broadcast_to(gd, n._in_meta[0][0]) / count)
+
+
+MeanBackward0 = node_class("mean", lambda n, g: g.expand(n._in_meta[0][0]) / n.attrs, "grad / numel, expanded",
+                           fast=lambda n, g: _new(np.broadcast_to(g._data, n._in_meta[0][0]) / n.attrs))
 MeanBackward1 = node_class(
     "mean", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]).expand(n._in_meta[0][0]) / n.attrs[2],
-    "grad / count, expanded along the averaged dims", suffix=1)
+    "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast)
+MeanBackward0.fast_any_meta = MeanBackward1.fast_any_meta = True  # (shape from the saved input meta)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
