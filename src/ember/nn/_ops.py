@@ -1052,11 +1052,11 @@ def _layer_norm_grads(n: Any, g: Tensor) -> tuple:
     lead = tuple(range(gd.ndim - len(wshape)))
     if n.needs[0]:
         gxhat = gd * w._data if w is not None else gd
-        gx = _new(_norm_input_grad(gxhat, xhat, rstd, axes).astype(gd.dtype))
+        gx = _new(_norm_input_grad(gxhat, xhat, rstd, axes).astype(gd.dtype, copy=False))
     if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=lead).astype(gd.dtype))
+        gw = _new((gd * xhat).sum(axis=lead).astype(gd.dtype, copy=False))
     if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=lead).astype(gd.dtype))
+        gb = _new(gd.sum(axis=lead).astype(gd.dtype, copy=False))
     return gx, gw, gb
 
 
@@ -1077,7 +1077,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out * weight._data
     if bias is not None:
         out = out + bias._data
-    out = out.astype(x.dtype)
+    # (a copy only where out would otherwise be xhat itself, which backward keeps)
+    out = out.astype(x.dtype, copy=out is xhat)
     return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
                   attrs=(xhat, rstd, axes, ns, eps))
 
@@ -1093,11 +1094,11 @@ def _group_norm_grads(n: Any, g: Tensor) -> tuple:
     if n.needs[0]:
         gxhat = gd * w._data.reshape(cshape) if w is not None else gd
         gg = gxhat.reshape(N, G, -1)
-        gx = _new(_norm_input_grad(gg, xhat.reshape(N, G, -1), rstd, (2,)).reshape(gd.shape).astype(gd.dtype))
+        gx = _new(_norm_input_grad(gg, xhat.reshape(N, G, -1), rstd, (2,)).reshape(gd.shape).astype(gd.dtype, copy=False))
     if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype))
+        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype, copy=False))
     if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=red).astype(gd.dtype))
+        gb = _new(gd.sum(axis=red).astype(gd.dtype, copy=False))
     return gx, gw, gb
 
 
@@ -1138,11 +1139,11 @@ def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
             gx = _norm_input_grad(gxhat, xhat, rstd, red)
         else:
             gx = gxhat * rstd
-        gx = _new(gx.astype(gd.dtype))
+        gx = _new(gx.astype(gd.dtype, copy=False))
     if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype))
+        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype, copy=False))
     if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=red).astype(gd.dtype))
+        gb = _new(gd.sum(axis=red).astype(gd.dtype, copy=False))
     return gx, gw, gb
 
 

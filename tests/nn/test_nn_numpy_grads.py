@@ -1,5 +1,6 @@
-"""Embedding's weight gradient (rows summed per index, sorted-reduce in nn/_ops._add_rows) against
-torch: repeated indices, padding_idx, scale_grad_by_freq, an empty batch."""
+"""NumPy-computed nn gradients against torch: embedding's weight gradient (rows summed per index
+by nn/_ops._add_rows: repeated indices, padding_idx, scale_grad_by_freq, an empty batch), and
+layer norm's saved x-hat kept apart from its output."""
 
 from __future__ import annotations
 
@@ -37,3 +38,19 @@ def test_add_rows_equals_numpy_add_at():
     ref = np.zeros((50, 8), np.float32)
     np.add.at(ref, idx, rows)
     np.testing.assert_allclose(_add_rows(50, idx, rows), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_layer_norm_output_is_not_its_saved_normalised_input():
+    # without weight and bias the output equals x-hat, which backward keeps: changing the output
+    # in place must not change the gradient (torch: the same gradient)
+    x0 = R.standard_normal((4, 6))
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.layer_norm(x, (6,))
+        z = y * lib.tensor(np.cos(np.arange(24.0)).reshape(4, 6))
+        with lib.no_grad():
+            y.mul_(10)
+        z.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
