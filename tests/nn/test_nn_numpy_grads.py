@@ -54,3 +54,47 @@ def test_layer_norm_output_is_not_its_saved_normalised_input():
         z.sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw, whole", [({"scale_factor": 2}, True), ({"scale_factor": (3, 2)}, True),
+                                       ({"size": (6, 10)}, True), ({"size": (5, 7)}, False), ({"scale_factor": 1.5}, False)])
+def test_nearest_upsampling_matches_torch(kw, whole):
+    # whole factors take the block-repeat op (torch's UpsampleNearest2DBackward0), others index_select
+    x0 = R.standard_normal((2, 3, 3, 5))
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.interpolate(x, mode="nearest", **kw)
+        (y * lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy(), type(y.grad_fn).__name__))
+    np.testing.assert_allclose(res[0][0], res[1][0], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-12)
+    if whole:  # (other ratios are index_selects in ember: IndexSelectBackward0)
+        assert res[0][2] == res[1][2]
+
+
+def test_nearest_upsampling_second_order():
+    x0 = R.standard_normal((1, 2, 3, 3))
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.interpolate(x, scale_factor=2)
+        gx, = lib.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        (gx * gx).sum().backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-10)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_select_and_indexing_grads_with_repeats(dim):
+    x0 = R.standard_normal((6, 5, 4))
+    idx = np.array([0, 3, 3, -1 if dim != 0 else 5, 1, 0, 3])
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        pos = np.where(idx < 0, idx + x0.shape[dim], idx)
+        a = x.index_select(dim, lib.tensor(pos))
+        b = x[lib.tensor(idx)]
+        ((a * a).sum() + (b * 2).sum()).backward()
+        res.append(x.grad.numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-12, atol=1e-12)

@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
+from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
 
 
@@ -913,20 +914,6 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
 
 
 # ============================================================================ embedding
-def _add_rows(num: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """out[idx[k]] += rows[k] into a (num, D) zero array. np.add.at does this one row at a time;
-    sorting the indices (stably, so each row's sum keeps its order) lets reduceat sum every
-    repeated index's rows in one pass."""
-    out = np.zeros((num,) + rows.shape[1:], rows.dtype)
-    if idx.size == 0:
-        return out
-    order = np.argsort(idx, kind="stable")
-    s = idx[order]
-    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
-    return out
-
-
 def _embedding_grads(n: Any, g: Tensor) -> Tensor:
     idx, num, padding_idx, scale = n.attrs
     if _grad_mode._state.enabled:  # create_graph: a scatter whose derivative is the row gather again

@@ -477,6 +477,41 @@ def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> n
     return np.minimum(idx, in_size - 1)
 
 
+def _nearest_repeat_grad(n: Any, g: Tensor) -> Tensor:
+    N, C, H, W = n._in_meta[0][0]
+    sh, sw = n.attrs
+    return g.reshape(N, C, H, sh, W, sw).sum((3, 5))
+
+
+def _nearest_repeat_fast(n: Any, g: Tensor) -> Tensor:
+    # the blocks summed by adding strided slices: NumPy's sum over two short inner axes is ~20x slower
+    N, C, H, W = n._in_meta[0][0]
+    sh, sw = n.attrs
+    rows = g._data.reshape(N, C, H, sh, W * sw)
+    r = rows[:, :, :, 0].copy()
+    for i in range(1, sh):
+        r += rows[:, :, :, i]
+    cols = r.reshape(N, C, H, W, sw)
+    out = cols[..., 0].copy()
+    for j in range(1, sw):
+        out += cols[..., j]
+    return _new(out)
+
+
+UpsampleNearest2DBackward0 = node_class("upsample_nearest2d", _nearest_repeat_grad,
+                                        "grad summed over each input pixel's block", fast=_nearest_repeat_fast)
+UpsampleNearest2DBackward0.fast_any_meta = True
+
+
+def _upsample_nearest_repeat(input: Tensor, sh: int, sw: int) -> Tensor:
+    """Nearest upsampling by whole factors: each pixel repeated into an sh x sw block (one copy;
+    the backward sums the blocks), as torch's UpsampleNearest2D does."""
+    x = input._data
+    N, C, H, W = x.shape
+    out = np.broadcast_to(x[:, :, :, None, :, None], (N, C, H, sh, W, sw)).reshape(N, C, H * sh, W * sw)
+    return record(UpsampleNearest2DBackward0, out, (input,), attrs=(sh, sw))
+
+
 def _interp_linear(in_size: int, out_size: int, scale: float | None, align: bool) -> tuple:
     if align:
         s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
@@ -512,9 +547,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         scales = (None,) * nsp if recompute_scale_factor else sf
     out = input
     if mode == "nearest":
+        idxs = [_interp_nearest_index(in_sizes[i], out_sizes[i], scales[i]) for i in range(nsp)]
+        reps = [out_sizes[i] // in_sizes[i] if in_sizes[i] else 0 for i in range(nsp)]
+        if nsp == 2 and all(r >= 1 and np.array_equal(ix, np.arange(len(ix)) // r) for ix, r in zip(idxs, reps)):
+            return _upsample_nearest_repeat(input, reps[0], reps[1])
         for i in range(nsp):
-            idx = _interp_nearest_index(in_sizes[i], out_sizes[i], scales[i])
-            out = out.index_select(2 + i, _new(idx))
+            out = out.index_select(2 + i, _new(idxs[i]))
         return out
     if mode in ("linear", "bilinear", "trilinear"):
         align = bool(align_corners)

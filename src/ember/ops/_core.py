@@ -46,6 +46,20 @@ def where_np(cond: Any, a: Any, b: Any) -> np.ndarray:
     return out.view(dt)
 
 
+def add_rows(num: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """out[idx[k]] += rows[k] into a (num, ...) zero array. np.add.at does this one row at a time;
+    sorting the indices (stably, so each row's sum keeps its order) lets reduceat sum every
+    repeated index's rows in one pass."""
+    out = np.zeros((num,) + rows.shape[1:], rows.dtype)
+    if idx.size == 0:
+        return out
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
 def _camel(name: str) -> str:
     # torch capitalizes each word and any letter that follows a digit (log1p -> Log1P)
     out = "".join(p[:1].upper() + p[1:] for p in name.split("_"))
