@@ -98,3 +98,20 @@ def test_index_select_and_indexing_grads_with_repeats(dim):
         ((a * a).sum() + (b * 2).sum()).backward()
         res.append(x.grad.numpy())
     np.testing.assert_allclose(res[0], res[1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                                {"kernel_size": 3, "stride": 1, "padding": 1, "count_include_pad": False},
+                                {"kernel_size": (2, 3), "stride": (2, 1), "ceil_mode": True},
+                                {"kernel_size": 2, "divisor_override": 3}])
+def test_avg_pool_window_sums_match_torch(kw):
+    x0 = R.standard_normal((2, 3, 7, 8))
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.avg_pool2d(x, **kw)
+        gx, = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        (gx * gx).sum().backward()
+        res.append((y.detach().numpy(), gx.detach().numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
