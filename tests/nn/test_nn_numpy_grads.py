@@ -115,3 +115,17 @@ def test_avg_pool_window_sums_match_torch(kw):
         res.append((y.detach().numpy(), gx.detach().numpy(), x.grad.numpy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, (1, 1), (2, 3), (None, 1)])
+def test_adaptive_avg_pool_matches_torch(size):
+    x0 = R.standard_normal((2, 3, 5, 7))
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.adaptive_avg_pool2d(x, size)
+        (y * lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy()))
+    for a, b in zip(*res):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -870,9 +870,17 @@ def _adaptive_matrix(size: int, out: int, dtype: Any) -> np.ndarray:
     return m
 
 
-AdaptiveAvgPool2DBackward0 = node_class(
-    "adaptive_avg_pool2_d", lambda n, g: _new(np.ascontiguousarray(n.attrs[0].T @ g._data @ n.attrs[1])),
-    "Ah^T @ grad @ Aw")
+def _adaptive_avg_grads(n: Any, g: Tensor) -> Tensor:
+    ah, aw = n.attrs
+    gd = g._data
+    if ah.shape[0] == 1 and aw.shape[0] == 1:  # global average pooling: grad / (H*W) everywhere
+        out = np.empty(gd.shape[:-2] + (ah.shape[1], aw.shape[1]), gd.dtype)
+        out[...] = gd * ah[0, 0] * aw[0, 0]
+        return _new(out)
+    return _new(np.ascontiguousarray(ah.T @ gd @ aw))
+
+
+AdaptiveAvgPool2DBackward0 = node_class("adaptive_avg_pool2_d", _adaptive_avg_grads, "Ah^T @ grad @ Aw")
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
@@ -882,7 +890,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     ow = x.shape[-1] if os_[1] is None else os_[1]
     ah = _adaptive_matrix(x.shape[-2], oh, x.dtype)
     aw = _adaptive_matrix(x.shape[-1], ow, x.dtype)
-    out = np.ascontiguousarray(ah @ x @ aw.T)
+    if oh == 1 and ow == 1:  # global average pooling: a mean, as torch computes it
+        out = x.mean(axis=(-2, -1), keepdims=True, dtype=x.dtype)
+    else:
+        out = np.ascontiguousarray(ah @ x @ aw.T)
     return record(AdaptiveAvgPool2DBackward0, out, (input,), attrs=(ah, aw))
 
 
