@@ -1130,8 +1130,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         out = out * weight._data.reshape(cshape)
     if bias is not None:
         out = out + bias._data.reshape(cshape)
-    return record(NativeGroupNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
-                  attrs=(xhat, rstd, num_groups))
+    # (a copy only where out would otherwise be xhat itself, which backward keeps)
+    return record(NativeGroupNormBackward0, out.astype(x.dtype, copy=out is xhat), (input, weight, bias),
+                  (input, weight), attrs=(xhat, rstd, num_groups))
 
 
 def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
