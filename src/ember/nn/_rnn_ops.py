@@ -43,6 +43,19 @@ def lstm_sequence_ops(xp: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tens
     return stack(seq, 0), h, c
 
 
+def _previous(seq: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step started from: ``seq`` shifted one step against the processing order,
+    ``initial`` at the first step."""
+    out = np.empty_like(seq)
+    if reverse:
+        out[-1] = initial
+        out[:-1] = seq[1:]
+    else:
+        out[0] = initial
+        out[1:] = seq[:-1]
+    return out
+
+
 def _bptt(n: Any, gs: list) -> tuple:
     xp, h0, c0, w_hh, b_hh = n.saved
     if grad_mode._state.enabled:  # create_graph: differentiate the recorded form instead
@@ -52,17 +65,10 @@ def _bptt(n: Any, gs: list) -> tuple:
     T, N, G = acts.shape
     H = G // 4
     dt = acts.dtype
-    first = T - 1 if reverse else 0  # the first step in processing order
     # everything that does not depend on the incoming gradient, for all steps at once:
     # d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
     i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
-    c_prev = np.empty_like(cs)
-    c_prev[first] = c0._data
-    if T > 1:
-        if reverse:
-            c_prev[:-1] = cs[1:]
-        else:
-            c_prev[1:] = cs[:-1]
+    c_prev = _previous(cs, c0._data, reverse)
     k = np.empty((T, N, 4, H), dt)  # dc's coefficients for the i, f, g gates, dh's for the o gate
     np.multiply(g, i * (1 - i), out=k[:, :, 0])
     np.multiply(c_prev, f * (1 - f), out=k[:, :, 1])
@@ -86,14 +92,7 @@ def _bptt(n: Any, gs: list) -> tuple:
     flat = da.reshape(T * N, G)
     g_w = None
     if needs[3]:
-        hprev = np.empty_like(hs)  # the h each step started from
-        hprev[first] = h0._data
-        if T > 1:
-            if reverse:
-                hprev[:-1] = hs[1:]
-            else:
-                hprev[1:] = hs[:-1]
-        g_w = flat.T @ hprev.reshape(T * N, H)
+        g_w = flat.T @ _previous(hs, h0._data, reverse).reshape(T * N, H)
     g_b = flat.sum(0) if len(needs) > 4 and needs[4] else None
     return tuple(None if a is None else _new(a) for a in (da.reshape(T, N, G) if needs[0] else None,
                                                           dh_next if needs[1] else None,
