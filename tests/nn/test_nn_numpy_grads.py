@@ -129,3 +129,24 @@ def test_adaptive_avg_pool_matches_torch(size):
     for a, b in zip(*res):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 3, "stride": 2, "padding": 1}, {"kernel_size": 2},
+                                {"kernel_size": 3, "stride": 1, "dilation": 2}, {"kernel_size": (3, 2), "stride": (2, 1),
+                                                                              "ceil_mode": True, "padding": (1, 0)}])
+@pytest.mark.parametrize("special", ["ties", "nan"])
+def test_max_pool_general_matches_torch(kw, special):
+    # ReLU-like zeros (ties: the first maximum wins) or NaNs (the last NaN wins), values, indices and grads
+    x0 = np.maximum(R.standard_normal((2, 3, 9, 8)), 0).astype(np.float32)
+    if special == "nan":
+        x0[0, 0, 1, 1] = x0[0, 0, 2, 2] = x0[1, 2, 5, 3] = np.nan
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(x, return_indices=True, **kw)
+        (y.nan_to_num(0.0) * lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)).astype(np.float32))).sum().backward()
+        res.append((y.detach().numpy(), idx.numpy(), x.grad.numpy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])
+    # (where windows overlap, a position's gradients are summed in another order: an ulp apart)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6, atol=1e-7)

@@ -709,6 +709,11 @@ def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
 
 
 def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool) -> tuple:
+    """(pooled maxima, index of each window's maximum within the unpadded (H, W) plane).
+
+    One strided pass per window offset: the running maximum, and the offset where it was found.
+    A later element takes over only when strictly larger (the first maximum wins ties), or when
+    it is NaN (torch's kernel lets every NaN take over, so the last NaN in the window wins)."""
     N, C, H, W = x.shape
     Ho = _pool_out(H, k[0], s[0], p[0], d[0], ceil)
     Wo = _pool_out(W, k[1], s[1], p[1], d[1], ceil)
@@ -717,21 +722,23 @@ def _max_pool2d_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: 
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], max(need_h - H - p[0], 0)), (p[1], max(need_w - W - p[1], 0))),
                 constant_values=fill)
-    win = _windows(xp, k[0], k[1], s[0], s[1], d[0], d[1])[:, :, :, :, :Ho, :Wo]
-    flat = win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C, Ho, Wo, k[0] * k[1])
-    am = flat.argmax(axis=-1)
-    out = np.take_along_axis(flat, am[..., None], -1)[..., 0]
-    nan = np.isnan(flat).any(axis=-1) if x.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        # torch's kernel lets every NaN take over, so the last NaN in the window wins
-        kk = flat.shape[-1]
-        am = np.where(nan, kk - 1 - np.isnan(flat[..., ::-1]).argmax(-1), am)
-        out = np.where(nan, np.nan, out).astype(x.dtype)
-    ki, kj = np.divmod(am, k[1])
+    check_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
+    out = best = None
+    for i in range(k[0]):
+        for j in range(k[1]):
+            v = xp[:, :, i * d[0]:i * d[0] + s[0] * (Ho - 1) + 1:s[0], j * d[1]:j * d[1] + s[1] * (Wo - 1) + 1:s[1]]
+            if out is None:
+                out, best = v.copy(), np.zeros(v.shape, np.int16)  # (offset numbers: small ints are cheap)
+                continue
+            take = v > out
+            if check_nan:
+                take |= np.isnan(v)
+            best = where_np(take, i * k[1] + j, best)
+            out = where_np(take, v, out)
+    ki, kj = np.divmod(best.astype(np.int64), k[1])
     rows = np.arange(Ho)[:, None] * s[0] + ki * d[0] - p[0]
     cols = np.arange(Wo)[None, :] * s[1] + kj * d[1] - p[1]
-    idx = rows * W + cols  # index within the unpadded (H, W) plane
-    return np.ascontiguousarray(out), idx
+    return out, rows * W + cols  # index within the unpadded (H, W) plane
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
