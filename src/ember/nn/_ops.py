@@ -31,14 +31,22 @@ def _const(arr: np.ndarray) -> Tensor:
 
 
 # ============================================================================ activations
-def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0) -> Any:
-    """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative)."""
+def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None) -> Any:
+    """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative).
+
+    ``dfn_ops(x, *params)``: the same derivative in ember ops on the input tensor, used under
+    ``create_graph=True`` so that second derivatives see how it depends on x. Without it the
+    derivative is a constant there, which is exact only for piecewise-linear activations."""
     def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype
         x = n.saved[0]._data
         return _c(dfn(x, *n.attrs), x)
 
-    cls = node_class(name, lambda n, g: g * _const(local_grad(n)), formula, suffix,
-                     fast=lambda n, g: _new(g._data * local_grad(n)))
+    def derivative(n: Any, g: Tensor) -> Tensor:
+        if dfn_ops is not None and _grad_mode._state.enabled:
+            return g * dfn_ops(n.saved[0], *n.attrs)
+        return g * _const(local_grad(n))
+
+    cls = node_class(name, derivative, formula, suffix, fast=lambda n, g: _new(g._data * local_grad(n)))
     cls.fast_any_meta = True  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
@@ -110,15 +118,39 @@ leaky_relu, LeakyReluBackward0 = _elementwise(
 elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
     lambda x, a, sc, isc: where_np(x <= 0, a * sc * isc * np.exp(x * isc), sc),  # (NaN: torch's scale)
-    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
-gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))")
+    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))",
+    dfn_ops=lambda x, a, sc, isc: _ops_where(x <= 0, a * sc * isc * (x * isc).exp(), sc))
+def _ops_where(cond: Tensor, a: Any, b: Any) -> Tensor:
+    from ..ops.indexing import where
+
+    return where(cond, a, b)
+
+
+def _gelu_d_ops(x: Tensor, approximate: str) -> Tensor:
+    if approximate == "tanh":
+        t = (_SQRT_2_PI * (x + 0.044715 * (x * x * x))).tanh()
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * (1 + (x / _SQRT2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
+
+
+gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))",
+                                   dfn_ops=_gelu_d_ops)
 silu, SiluBackward0 = _elementwise(
-    "silu", _silu_np, _silu_d,
-    "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
+    "silu", _silu_np, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
+    dfn_ops=lambda x: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
+
+
+def _mish_d_ops(x: Tensor) -> Tensor:
+    from .functional import softplus
+
+    t = softplus(x).tanh()
+    return t + x * x.sigmoid() * (1 - t * t)
+
+
 mish, MishBackward0 = _elementwise(
     "mish", lambda x: x * np.tanh(_softplus_np(x)),
     lambda x: np.tanh(_softplus_np(x)) + x * _sigm(x) * (1 - np.tanh(_softplus_np(x)) ** 2),
-    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
+    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))", dfn_ops=_mish_d_ops)
 hardtanh, HardtanhBackward0 = _elementwise(
     "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
     "grad * (min_val < self < max_val)")
@@ -128,10 +160,11 @@ hardsigmoid, HardsigmoidBackward0 = _elementwise(
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
     lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
-    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
+    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
+    dfn_ops=lambda x: _ops_where(x <= -3, 0.0, _ops_where(x < 3, x / 3 + 0.5, 1.0)))
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
-    "grad * sigmoid(-self)")
+    "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x), lambda x, th, v: ~(x <= th),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
