@@ -1,11 +1,11 @@
 """The differentiable primitives behind nn layers: each a NumPy forward plus a backward node.
 
-Activations carry derivative formulas in ember ops; the heavy array ops (convolution, pooling,
-normalisation, embedding) compute their gradients with NumPy on the saved arrays. Under
-``create_graph=True`` (grad mode on inside the backward) conv, conv_transpose, max/avg pooling,
-layer/batch norm, embedding and constant pad switch to gradients that are themselves recorded
-(ember convolutions, or nodes whose derivative is the op's adjoint), so they differentiate again;
-group norm, adaptive pooling and the reflect/replicate/circular pads stay differentiable once.
+The heavy array ops (convolution, pooling, normalisation, embedding) and the activations compute
+their gradients with NumPy on the saved arrays. Under ``create_graph=True`` (grad mode on inside
+the backward) every one of them switches to a gradient that is itself recorded: ember
+convolutions, nodes whose derivative is the op's adjoint (pooling, pads, embedding), derivative
+formulas in ember ops (activations, smooth L1), or the op recomputed in ember ops and
+differentiated (group norm), so that second derivatives are right.
 """
 
 from __future__ import annotations
@@ -912,6 +912,8 @@ def _adaptive_matrix(size: int, out: int, dtype: Any) -> np.ndarray:
 
 def _adaptive_avg_grads(n: Any, g: Tensor) -> Tensor:
     ah, aw = n.attrs
+    if _grad_mode._state.enabled:  # create_graph: the same linear map in ember ops
+        return _new(np.ascontiguousarray(ah.T)).matmul(g).matmul(_new(aw))
     gd = g._data
     if ah.shape[0] == 1 and aw.shape[0] == 1:  # global average pooling: grad / (H*W) everywhere
         out = np.empty(gd.shape[:-2] + (ah.shape[1], aw.shape[1]), gd.dtype)
@@ -943,8 +945,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 def _adaptive_max_grads(n: Any, g: Tensor) -> Tensor:
     shape, flat_idx = n.attrs
-    gx = np.bincount(flat_idx.ravel(), weights=g._data.ravel(), minlength=int(np.prod(shape)))
-    return _new(gx.astype(g._data.dtype).reshape(shape))
+    return _scatter_flat(g, shape, flat_idx.reshape(g._data.shape))  # (differentiable again when recorded)
 
 
 AdaptiveMaxPool2DBackward0 = node_class("adaptive_max_pool2_d", _adaptive_max_grads, "grad scattered to the argmax")
@@ -1133,8 +1134,32 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
                   attrs=(xhat, rstd, axes, ns, eps))
 
 
+def _group_norm_grads_recorded(n: Any, g: Tensor) -> tuple:
+    """create_graph: group norm recomputed in ember ops, and differentiated with a graph."""
+    from ..autograd import grad as autograd_grad
+
+    x, w = n.saved[0], n.saved[1]
+    G, eps = n.attrs[2], n.attrs[3]
+    N, C = x.shape[0], x.shape[1]
+    xr = x.reshape(N, G, -1)
+    xc = xr - xr.mean(2, keepdim=True)
+    y = (xc * ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()).reshape(x.shape)
+    cshape = (1, C) + (1,) * (x.dim() - 2)
+    if w is not None:
+        y = y * w.reshape(cshape)
+    wanted = [t for t, need in zip((x, w), n.needs[:2]) if need and t is not None]
+    got = iter(autograd_grad(y, wanted, g, create_graph=True, allow_unused=True) if wanted else ())
+    gx = next(got) if n.needs[0] else None
+    gw = next(got) if len(n.needs) > 1 and n.needs[1] and w is not None else None
+    red = (0,) + tuple(range(2, x.dim()))
+    gb = g.sum(red) if len(n.needs) > 2 and n.needs[2] else None
+    return gx, gw, gb
+
+
 def _group_norm_grads(n: Any, g: Tensor) -> tuple:
-    xhat, rstd, G = n.attrs
+    if _grad_mode._state.enabled:
+        return _group_norm_grads_recorded(n, g)
+    xhat, rstd, G = n.attrs[:3]
     w = n.saved[1]
     gd = g._data
     N, C = gd.shape[:2]
@@ -1172,7 +1197,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         out = out + bias._data.reshape(cshape)
     # (a copy only where out would otherwise be xhat itself, which backward keeps)
     return record(NativeGroupNormBackward0, out.astype(x.dtype, copy=out is xhat), (input, weight, bias),
-                  (input, weight), attrs=(xhat, rstd, num_groups))
+                  (input, weight), attrs=(xhat, rstd, num_groups, eps))
 
 
 def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
@@ -1242,13 +1267,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 # ============================================================================ padding
 def _pad_grads(n: Any, g: Tensor) -> Tensor:
+    # the pad read each output element from flat position idx of its plane: sum the grads back
+    # there (recorded under create_graph, where its derivative reads the same positions again)
     idx, shape = n.attrs
     lead = int(np.prod(shape[: len(shape) - idx.ndim]))
     inner = int(np.prod(shape[len(shape) - idx.ndim:]))
-    gd = g._data.reshape(lead, -1)
-    out = np.zeros((lead, inner), g._data.dtype)
-    np.add.at(out, (slice(None), idx.ravel()), gd)
-    return _new(out.reshape(shape))
+    flat = (np.arange(lead)[:, None] * inner + idx.ravel()[None, :]).reshape(g._data.shape)
+    return _scatter_flat(g, shape, flat)
 
 
 _PAD_NODES = {
@@ -1310,7 +1335,26 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
 
 
 # ============================================================================ losses with nodes of their own
+def _smooth_l1_grads_recorded(n: Any, g: Tensor) -> tuple:
+    """The same gradient in ember ops, for create_graph (its second derivative is 1/beta, or 1 for
+    huber, inside the quadratic zone)."""
+    beta, reduction, huber = n.attrs
+    d = n.saved[0] - n.saved[1]
+    if huber:
+        dd = d.clamp(-beta, beta)
+    elif beta == 0:
+        dd = d.sign()
+    else:
+        dd = _ops_where(d.abs() < beta, d / beta, d.sign())
+    if reduction == "mean":
+        dd = dd / d.numel()
+    gg = g * dd
+    return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
+
+
 def _smooth_l1_grads(n: Any, g: Tensor) -> tuple:
+    if _grad_mode._state.enabled:
+        return _smooth_l1_grads_recorded(n, g)
     x, t = n.saved[0]._data, n.saved[1]._data
     beta, reduction, huber = n.attrs
     d = x - t

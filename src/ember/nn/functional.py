@@ -398,6 +398,11 @@ def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor
 
 def _norm_grad(n: Any, g: Tensor) -> Tensor:
     p, dim, keepdim = n.attrs
+    if _ops._grad_mode._state.enabled:  # create_graph: differentiate ember's recorded vector norm
+        from ..autograd import grad as _autograd_grad
+
+        xt = n.saved[0]
+        return _autograd_grad(xt.norm(p, dim, keepdim), xt, g, create_graph=True)[0]
     x = n.saved[0]._data
     r = n.result._data if not keepdim else n.result._data
     rk = r if keepdim else np.expand_dims(r, dim)
