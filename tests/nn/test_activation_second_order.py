@@ -52,6 +52,8 @@ OPS = {  # ops whose backward used to be a NumPy constant under create_graph
     "adaptive_avg1": (X4, lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, 1)),
     "adaptive_max": (X4, lambda L, x: L.nn.functional.adaptive_max_pool2d(x, 2)),
     "group_norm": (X4, lambda L, x: L.nn.functional.group_norm(x, 2, L.tensor(W4), L.tensor(W4[::-1].copy()))),
+    "prelu": (X4, lambda L, x: L.nn.functional.prelu(x, L.tensor(np.array([0.1, 0.2, 0.3, 0.4])))),
+    "prelu_shared": (X2, lambda L, x: L.nn.functional.prelu(x, L.tensor(np.array([0.25])))),
 }
 
 

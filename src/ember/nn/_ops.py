@@ -176,7 +176,25 @@ hardshrink, HardshrinkBackward0 = _elementwise(
     lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
 
 
+def _prelu_grads_recorded(n: Any, g: Tensor) -> tuple:
+    """create_graph: the same gradients in ember ops (linear in grad; the weight's depends on x)."""
+    xt, wt = n.saved
+    pos = xt > 0
+    gx = gw = None
+    if n.needs[0]:
+        gx = _ops_where(pos, g, g * wt.reshape(n.attrs))
+    if n.needs[1]:
+        contrib = _ops_where(pos, 0.0, g * xt)
+        if wt.numel() == 1:
+            gw = contrib.sum().reshape(tuple(wt.shape))
+        else:
+            gw = contrib.sum(tuple(i for i in range(xt.dim()) if i != 1)).reshape(tuple(wt.shape))
+    return gx, gw
+
+
 def _prelu_grads(n: Any, g: Tensor) -> tuple:
+    if _grad_mode._state.enabled:
+        return _prelu_grads_recorded(n, g)
     x, w = n.saved[0]._data, n.saved[1]._data
     gd = g._data
     wb = w.reshape(n.attrs)
