@@ -85,6 +85,7 @@ from .pointwise import (
     clip,
     cos,
     cosh,
+    digamma,
     div,
     eq,
     equal,
@@ -111,6 +112,7 @@ from .pointwise import (
     isnan,
     le,
     lerp,
+    lgamma,
     log,
     log1p,
     log2,
@@ -127,6 +129,7 @@ from .pointwise import (
     nan_to_num,
     ne,
     neg,
+    polygamma,
     pow,
     relu,
     remainder,
@@ -416,7 +419,7 @@ attach_methods(
 
 _INPLACE_POINTWISE = (
     "rsqrt exp2 expm1 log2 log10 log1p tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh "
-    "arccosh arctanh logit erf erfc erfinv sgn sign floor ceil round trunc fix frac nan_to_num square reciprocal sin cos "
+    "arccosh arctanh logit erf erfc erfinv lgamma digamma sgn sign floor ceil round trunc fix frac nan_to_num square reciprocal sin cos "
     "atan2 arctan2 hypot xlogy fmod remainder floor_divide lerp addcmul addcdiv clamp_min clamp_max true_divide "
     "bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift logical_and logical_or "
     "logical_not logical_xor float_power multiply subtract divide negative absolute"
@@ -426,7 +429,8 @@ attach_methods(
     rsqrt=rsqrt, exp2=exp2, expm1=expm1, log2=log2, log10=log10, log1p=log1p, tan=tan, asin=asin, acos=acos,
     atan=atan, sinh=sinh, cosh=cosh, asinh=asinh, acosh=acosh, atanh=atanh, arcsin=asin, arccos=acos, arctan=atan,
     arcsinh=asinh, arccosh=acosh, arctanh=atanh, atan2=atan2, arctan2=atan2, logit=logit, erf=erf, erfc=erfc,
-    erfinv=erfinv, sgn=sgn, floor=floor, ceil=ceil, round=round, trunc=trunc, fix=fix, frac=frac, fmin=fmin, fmax=fmax,
+    erfinv=erfinv, lgamma=lgamma, digamma=digamma, polygamma=lambda self, n: polygamma(n, self),
+    sgn=sgn, floor=floor, ceil=ceil, round=round, trunc=trunc, fix=fix, frac=frac, fmin=fmin, fmax=fmax,
     lerp=lerp, addcmul=addcmul, addcdiv=addcdiv, hypot=hypot, xlogy=xlogy, nan_to_num=nan_to_num, fmod=fmod,
     remainder=remainder, floor_divide=floor_divide, clamp_min=pointwise.clamp_min, clamp_max=pointwise.clamp_max,
     bitwise_left_shift=bitwise_left_shift, bitwise_right_shift=bitwise_right_shift, float_power=float_power,

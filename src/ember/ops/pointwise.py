@@ -763,6 +763,34 @@ erfinv, ErfinvBackward0 = _unary("erfinv", _erfinv_np,
 frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
 
 
+# log-gamma and its derivatives (SciPy, imported on first use)
+def _special(name: str, *args: Any) -> np.ndarray:
+    from scipy import special
+
+    x = args[-1]
+    return np.asarray(getattr(special, name)(*args), dtype=x.dtype)
+
+
+lgamma, LgammaBackward0 = _unary("lgamma", lambda x: _special("gammaln", x), lambda n, g: g * digamma(n.saved[0]),
+                                 "grad * digamma(self)", save_input=True)
+digamma, DigammaBackward0 = _unary("digamma", lambda x: _special("psi", x),
+                                   lambda n, g: g * polygamma(1, n.saved[0]), "grad * polygamma(1, self)",
+                                   save_input=True)
+PolygammaBackward0 = node_class("polygamma", lambda n, g: g * polygamma(n.attrs + 1, n.saved[0]),
+                                "grad * polygamma(n + 1, self)")
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The n-th derivative of the digamma function (polygamma(0, x) is digamma(x))."""
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    x = input._data
+    if x.dtype.kind not in "fc":
+        x = x.astype(float_dtype_for(x.dtype))
+    res = _special("psi", x) if n == 0 else _special("polygamma", int(n), x)
+    return record(PolygammaBackward0, res, (input,), (input,), attrs=int(n))
+
+
 def _rounding(name: str, fwd: Any) -> tuple:
     cls = node_class(name, _zeros_grad, "0 (piecewise constant)")
 

@@ -1,0 +1,56 @@
+"""lgamma, digamma and polygamma (SciPy-backed) against torch: values, dtypes, grad_fn names and
+first and second derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+FNS = {
+    "lgamma": lambda L, x: L.lgamma(x), "lgamma_method": lambda L, x: x.lgamma(), "digamma": lambda L, x: L.digamma(x),
+    "digamma_method": lambda L, x: x.digamma(), "polygamma0": lambda L, x: L.polygamma(0, x),
+    "polygamma1": lambda L, x: L.polygamma(1, x), "polygamma3_method": lambda L, x: x.polygamma(3),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(FNS))
+def test_matches_torch(name, dtype):
+    x0 = np.array([0.3, 1.0, 2.5, 7.25, -0.5, -2.3], dtype)
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = FNS[name](lib, x)
+        g, = lib.autograd.grad(y.sum(), x, create_graph=True)
+        g2, = lib.autograd.grad(g.sum(), x)
+        res.append((y.detach().numpy(), g.detach().numpy(), g2.numpy(), type(y.grad_fn).__name__))
+    # (torch's own trigamma is good to ~5e-10 relative: polygamma(1, 1) = pi^2/6 = 1.6449340668482264,
+    # torch gives 1.6449340676383375, SciPy 1.6449340668482266)
+    tol = 1e-8 if dtype == np.float64 else 2e-5
+    for a, b in zip(res[0][:3], res[1][:3]):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert res[0][3] == res[1][3]
+
+
+def test_known_values():
+    x = ember.tensor([1.0, 0.5], dtype=ember.float64)
+    np.testing.assert_allclose(ember.polygamma(1, x).numpy(), [np.pi ** 2 / 6, np.pi ** 2 / 2], rtol=1e-14)
+    np.testing.assert_allclose(ember.digamma(x).numpy(), [-0.5772156649015329, -0.5772156649015329 - 2 * np.log(2)],
+                               rtol=1e-14)
+    np.testing.assert_allclose(ember.lgamma(x).numpy(), [0.0, np.log(np.sqrt(np.pi))], atol=1e-15)
+
+
+def test_poles_integers_and_in_place():
+    for lib in (ember, torch):
+        assert np.isinf(lib.lgamma(lib.tensor([0.0, -1.0])).numpy()).all()
+        assert lib.digamma(lib.tensor([0.0])).item() == -np.inf
+        assert str(lib.lgamma(lib.tensor([1, 2, 3])).dtype).endswith("float32")
+        x = lib.tensor([0.5, 3.0])
+        x.lgamma_()
+        np.testing.assert_allclose(x.numpy(), [0.5723649, 0.6931472], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="negative n"):
+        ember.polygamma(-1, ember.tensor([1.0]))
