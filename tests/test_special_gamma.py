@@ -54,3 +54,13 @@ def test_poles_integers_and_in_place():
         np.testing.assert_allclose(x.numpy(), [0.5723649, 0.6931472], rtol=1e-6)
     with pytest.raises(RuntimeError, match="negative n"):
         ember.polygamma(-1, ember.tensor([1.0]))
+
+
+def test_missing_scipy_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # import scipy now fails
+    with pytest.raises(ImportError, match=r"pip install 'ember\[special\]'"):
+        ember.lgamma(ember.tensor([1.5]))
+    with pytest.raises(ImportError, match="ember's erf needs SciPy"):
+        ember.erf(ember.tensor([0.5]))

@@ -62,9 +62,9 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
+    from ..ops.pointwise import scipy_special
 
-    return erf(x)
+    return scipy_special("erf")(x)
 
 
 _SQRT2 = math.sqrt(2.0)

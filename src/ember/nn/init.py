@@ -93,7 +93,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2) samples truncated to [a, b] (inverse-CDF method, as torch)."""
-    from scipy.special import erfinv
+    from ..ops.pointwise import scipy_special
+
+    erfinv = scipy_special("erfinv")
 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0

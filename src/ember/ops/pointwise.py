@@ -735,22 +735,31 @@ atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / (1 - n.save
                                "grad / (1 - self^2)", save_input=True)
 
 
-def _erf_np(x: np.ndarray) -> np.ndarray:
-    from scipy import special
+def scipy_special(name: str) -> Any:
+    """A SciPy special function (SciPy is imported on first use, so ``import ember`` stays fast);
+    a clear error naming ember's ``special`` extra when SciPy is missing."""
+    try:
+        from scipy import special
+    except ImportError:
+        raise ImportError(f"ember's {name} needs SciPy: pip install 'ember[special]' (or scipy)") from None
+    return getattr(special, name)
 
-    return special.erf(x)
+
+def _special(name: str, *args: Any) -> np.ndarray:
+    x = args[-1]
+    return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
+
+
+def _erf_np(x: np.ndarray) -> np.ndarray:
+    return _special("erf", x)
 
 
 def _erfc_np(x: np.ndarray) -> np.ndarray:
-    from scipy import special
-
-    return special.erfc(x)
+    return _special("erfc", x)
 
 
 def _erfinv_np(x: np.ndarray) -> np.ndarray:
-    from scipy import special
-
-    return special.erfinv(x)
+    return _special("erfinv", x)
 
 
 erf, ErfBackward0 = _unary("erf", _erf_np, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
@@ -763,14 +772,7 @@ erfinv, ErfinvBackward0 = _unary("erfinv", _erfinv_np,
 frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
 
 
-# log-gamma and its derivatives (SciPy, imported on first use)
-def _special(name: str, *args: Any) -> np.ndarray:
-    from scipy import special
-
-    x = args[-1]
-    return np.asarray(getattr(special, name)(*args), dtype=x.dtype)
-
-
+# log-gamma and its derivatives (SciPy)
 lgamma, LgammaBackward0 = _unary("lgamma", lambda x: _special("gammaln", x), lambda n, g: g * digamma(n.saved[0]),
                                  "grad * digamma(self)", save_input=True)
 digamma, DigammaBackward0 = _unary("digamma", lambda x: _special("psi", x),
