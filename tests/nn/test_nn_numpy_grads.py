@@ -150,3 +150,28 @@ def test_max_pool_general_matches_torch(kw, special):
     np.testing.assert_array_equal(res[0][1], res[1][1])
     # (where windows overlap, a position's gradients are summed in another order: an ulp apart)
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape, r", [((2, 8, 3, 4), 2), ((9, 2, 2), 3), ((2, 1, 4, 2, 2), 2)])
+def test_pixel_shuffle_round_trip_matches_torch(shape, r):
+    x0 = R.standard_normal(shape)
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.functional.pixel_shuffle(x, r)
+        z = lib.nn.PixelUnshuffle(r)(lib.nn.PixelShuffle(r)(x) * 2)
+        g, = lib.autograd.grad((y * y * y).sum() + z.sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), x)
+        res.append((y.detach().numpy(), z.detach().numpy(), g.detach().numpy(), g2.numpy(), type(y.grad_fn).__name__,
+                    type(z.grad_fn).__name__, repr(lib.nn.PixelShuffle(r))))
+    for a, b in zip(res[0][:4], res[1][:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert res[0][4:] == res[1][4:]
+
+
+def test_pixel_shuffle_errors_match_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="divisible by the square of upscale_factor"):
+            lib.nn.functional.pixel_shuffle(lib.zeros(1, 7, 3, 3), 2)
+        with pytest.raises(RuntimeError, match="expects height to be divisible"):
+            lib.nn.functional.pixel_unshuffle(lib.zeros(1, 2, 5, 6), 2)

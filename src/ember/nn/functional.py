@@ -623,6 +623,60 @@ def _apply_along(x: Tensor, axis: int, m: np.ndarray) -> Tensor:
     return x.transpose(axis, -1).matmul(mt).transpose(axis, -1)
 
 
+def _shuffle_np(x: np.ndarray, r: int) -> np.ndarray:
+    *lead, C, H, W = x.shape
+    c = C // (r * r)
+    y = x.reshape(tuple(lead) + (c, r, r, H, W))
+    k = len(lead)
+    y = y.transpose(tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (c, H * r, W * r))
+
+
+def _unshuffle_np(x: np.ndarray, r: int) -> np.ndarray:
+    *lead, C, H, W = x.shape
+    y = x.reshape(tuple(lead) + (C, H // r, r, W // r, r))
+    k = len(lead)
+    y = y.transpose(tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return np.ascontiguousarray(y).reshape(tuple(lead) + (C * r * r, H // r, W // r))
+
+
+PixelShuffleBackward0 = node_class("pixel_shuffle", lambda n, g: pixel_unshuffle(g, n.attrs),
+                                   "grad pixel-unshuffled")
+PixelUnshuffleBackward0 = node_class("pixel_unshuffle", lambda n, g: pixel_shuffle(g, n.attrs),
+                                     "grad pixel-shuffled")
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r): channel blocks spread into r x r pixel blocks."""
+    x, r = input._data, int(upscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with {x.ndim} "
+                           "dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    if x.shape[-3] % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={x.shape[-3]} is not divisible by {r * r}")
+    return record(PixelShuffleBackward0, _shuffle_np(x, r), (input,), attrs=r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W): the inverse of pixel_shuffle."""
+    x, r = input._data, int(downscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with {x.ndim} "
+                           "dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    if x.shape[-2] % r:
+        raise RuntimeError("pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)="
+                           f"{x.shape[-2]} is not divisible by {r}")
+    if x.shape[-1] % r:
+        raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)="
+                           f"{x.shape[-1]} is not divisible by {r}")
+    return record(PixelUnshuffleBackward0, _unshuffle_np(x, r), (input,), attrs=r)
+
+
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
              align_corners: bool | None = None) -> Tensor:
     return interpolate(input, size, scale_factor, mode, align_corners)

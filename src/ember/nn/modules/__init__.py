@@ -60,7 +60,7 @@ from .pooling import AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Av
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .transformer import TransformerEncoder, TransformerEncoderLayer
-from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .upsampling import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -151,6 +151,8 @@ __all__ = [
     "TripletMarginLoss",
     "Unflatten",
     "Upsample",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
 ]
