@@ -175,3 +175,40 @@ def test_pixel_shuffle_errors_match_torch():
             lib.nn.functional.pixel_shuffle(lib.zeros(1, 7, 3, 3), 2)
         with pytest.raises(RuntimeError, match="expects height to be divisible"):
             lib.nn.functional.pixel_unshuffle(lib.zeros(1, 2, 5, 6), 2)
+
+
+@pytest.mark.parametrize("cls, shape", [("InstanceNorm1d", (2, 3, 5)), ("InstanceNorm2d", (2, 3, 4, 4)),
+                                        ("InstanceNorm2d", (3, 4, 4)), ("InstanceNorm3d", (2, 3, 2, 3, 2))])
+@pytest.mark.parametrize("kw", [{}, {"affine": True}, {"affine": True, "track_running_stats": True}])
+def test_instance_norm_matches_torch(cls, shape, kw):
+    x0 = R.standard_normal(shape)
+    res = []
+    for lib in (ember, torch):
+        m = getattr(lib.nn, cls)(3, **kw).double()
+        if kw.get("affine"):
+            with lib.no_grad():
+                m.weight.copy_(lib.tensor([0.5, 1.5, -1.0]))
+                m.bias.copy_(lib.tensor([0.1, 0.0, -0.2]))
+        x = lib.tensor(x0, requires_grad=True)
+        y = m(x)
+        g, = lib.autograd.grad((y * y * y).sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), x)
+        out = [y.detach().numpy(), g.detach().numpy(), g2.numpy(), type(y.grad_fn).__name__, repr(m)]
+        if kw.get("track_running_stats"):
+            out += [m.running_mean.numpy(), m.running_var.numpy(), int(m.num_batches_tracked)]
+            m.eval()
+            out.append(m(x).detach().numpy())
+        res.append(out)
+    for a, b in zip(res[0], res[1]):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+        else:
+            assert a == b
+
+
+def test_instance_norm_errors_match_torch():
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+            lib.nn.functional.instance_norm(lib.zeros(2, 3, 1))
+        with pytest.raises(ValueError, match="to match num_features"):
+            lib.nn.InstanceNorm1d(3, affine=True)(lib.zeros(2, 4, 5))

@@ -623,6 +623,34 @@ def _apply_along(x: Tensor, axis: int, m: np.ndarray) -> Tensor:
     return x.transpose(axis, -1).matmul(mt).transpose(axis, -1)
 
 
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Each (sample, channel) normalised over its own spatial elements: batch norm of the input
+    viewed as one sample of N*C channels, as torch computes it (hence its ViewBackward0)."""
+    shape = tuple(input.shape)
+    if len(shape) < 3:
+        raise ValueError(f"Expected 3D, 4D or 5D input to instance_norm (got {len(shape)}D input)")
+    N, C = shape[0], shape[1]
+    if use_input_stats and int(np.prod(shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    x = input.reshape((1, N * C) + shape[2:])
+    w = weight.repeat(N) if weight is not None else None
+    b = bias.repeat(N) if bias is not None else None
+    rm = running_mean.repeat(N) if running_mean is not None else None
+    rv = running_var.repeat(N) if running_var is not None else None
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        from ..autograd import no_grad
+
+        with no_grad():  # each running statistic: the mean over the batch of its per-sample updates
+            if running_mean is not None:
+                running_mean.copy_(rm.reshape(N, C).mean(0))
+            if running_var is not None:
+                running_var.copy_(rv.reshape(N, C).mean(0))
+    return out.view(shape)
+
+
 def _shuffle_np(x: np.ndarray, r: int) -> np.ndarray:
     *lead, C, H, W = x.shape
     c = C // (r * r)
