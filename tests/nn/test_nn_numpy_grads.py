@@ -212,3 +212,31 @@ def test_instance_norm_errors_match_torch():
             lib.nn.functional.instance_norm(lib.zeros(2, 3, 1))
         with pytest.raises(ValueError, match="to match num_features"):
             lib.nn.InstanceNorm1d(3, affine=True)(lib.zeros(2, 4, 5))
+
+
+@pytest.mark.parametrize("shape, kw", [((2, 3, 5, 6), {"kernel_size": (2, 3), "padding": 1, "stride": 2}),
+                                       ((2, 3, 5, 6), {"kernel_size": 2}),
+                                       ((3, 7, 7), {"kernel_size": 3, "dilation": 2, "padding": 2}),
+                                       ((1, 2, 6, 6), {"kernel_size": 2, "stride": 2})])
+def test_unfold_fold_match_torch(shape, kw):
+    x0 = R.standard_normal(shape)
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        u = lib.nn.functional.unfold(x, **kw)
+        f = lib.nn.Fold(tuple(shape[-2:]), **kw)(u * u)
+        g, = lib.autograd.grad((f * f).sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), x)
+        res.append((u.detach().numpy(), f.detach().numpy(), g.detach().numpy(), g2.numpy(),
+                    type(u.grad_fn).__name__, type(f.grad_fn).__name__, repr(lib.nn.Unfold(**kw))))
+    for a, b in zip(res[0][:4], res[1][:4]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    assert res[0][4:] == res[1][4:]
+
+
+def test_fold_errors_match_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
+            lib.nn.functional.fold(lib.zeros(2, 7, 4), (5, 6), 2)
+        with pytest.raises(RuntimeError, match="match the calculated number of sliding blocks"):
+            lib.nn.functional.fold(lib.zeros(2, 8, 7), (5, 6), 2)

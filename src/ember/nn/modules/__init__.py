@@ -31,7 +31,7 @@ from .activation import (
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
-from .flatten import Flatten, Unflatten
+from .flatten import Flatten, Fold, Unflatten, Unfold
 from .linear import Bilinear, Identity, Linear
 from .loss import (
                          BCELoss,
@@ -87,6 +87,8 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
+    "Unfold",
     "GELU",
     "GLU",
     "GRU",
