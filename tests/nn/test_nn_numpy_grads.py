@@ -240,3 +240,21 @@ def test_fold_errors_match_torch():
             lib.nn.functional.fold(lib.zeros(2, 7, 4), (5, 6), 2)
         with pytest.raises(RuntimeError, match="match the calculated number of sliding blocks"):
             lib.nn.functional.fold(lib.zeros(2, 8, 7), (5, 6), 2)
+
+
+@pytest.mark.parametrize("shape, size", [((2, 5, 3, 3), 3), ((2, 6, 4), 2), ((1, 4, 2, 3, 2), 5), ((2, 3, 4), 1)])
+def test_local_response_norm_matches_torch(shape, size):
+    x0 = R.standard_normal(shape)
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.nn.LocalResponseNorm(size, alpha=0.3, beta=0.6, k=1.5)(x)
+        g, = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), x)
+        res.append((y.detach().numpy(), g.detach().numpy(), g2.numpy(), type(y.grad_fn).__name__,
+                    repr(lib.nn.LocalResponseNorm(size))))
+    for a, b in zip(res[0][:3], res[1][:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert res[0][3:] == res[1][3:]
+    with pytest.raises(ValueError, match="Expected 3D or higher dimensionality"):
+        ember.nn.functional.local_response_norm(ember.zeros(2, 5), 3)

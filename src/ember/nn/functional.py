@@ -651,6 +651,23 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     return out.view(shape)
 
 
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """Each channel divided by (k + alpha/size * sum of squares over a window of ``size`` neighbouring
+    channels)^beta; the window is centred, cut off at the edges (zeros beyond)."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {input.dim()} "
+                         "dimensions)")
+    C = input.shape[1]
+    sq = input * input
+    lo, hi = size // 2, (size - 1) // 2
+    pads = [0, 0] * (input.dim() - 2) + [lo, hi]
+    padded = pad(sq, pads)  # zeros before and after along the channel dim
+    total = padded.narrow(1, 0, C)
+    for j in range(1, size):
+        total = total + padded.narrow(1, j, C)
+    return input / (total * (alpha / size) + k) ** beta
+
+
 # ============================================================================ unfold / fold
 def _blocks(size: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> tuple:
     return tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
