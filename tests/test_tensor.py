@@ -208,3 +208,10 @@ def test_tensor_of_numpy_scalars_keeps_their_types(data):
     t, e = torch.tensor(data), ember.tensor(data)
     assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
     np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("call", [lambda L, x: x.tile(2), lambda L, x: x.tile(2, 1), lambda L, x: x.tile((2,)),
+                                  lambda L, x: L.tile(x, (3, 1, 1)), lambda L, x: L.tile(x, dims=(2, 2))])
+def test_tile_argument_forms(call):
+    x0 = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(call(ember, ember.tensor(x0)).numpy(), call(torch, torch.tensor(x0)).numpy())

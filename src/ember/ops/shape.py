@@ -471,9 +471,14 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     return record(RepeatBackward0, res, (input,), attrs=reps)
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
-    """repeat, with missing leading repetitions taken as 1."""
-    dims = tuple(dims)
+def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+    """repeat, with missing leading repetitions taken as 1 (``x.tile(2)``, ``x.tile(2, 1)``,
+    ``x.tile((2, 1))``, ``tile(x, dims=(2, 1))`` all work, as in torch)."""
+    if "dims" in kwargs:
+        dims = (kwargs.pop("dims"),)
+    if kwargs:
+        raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    dims = _shape_arg(dims)
     nd = input._data.ndim
     if len(dims) < nd:
         dims = (1,) * (nd - len(dims)) + dims
