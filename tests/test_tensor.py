@@ -215,3 +215,31 @@ def test_tensor_of_numpy_scalars_keeps_their_types(data):
 def test_tile_argument_forms(call):
     x0 = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(call(ember, ember.tensor(x0)).numpy(), call(torch, torch.tensor(x0)).numpy())
+
+
+@pytest.mark.parametrize("shape, args", [((2, 7), (1, 3, 1)), ((2, 7), (1, 3, 2)), ((6, 3), (0, 2, 2)), ((5,), (-1, 5, 1)),
+                                         ((2, 3, 4), (2, 2, 1))])
+def test_tensor_unfold_matches_torch(shape, args):
+    x0 = np.random.default_rng(0).standard_normal(shape)
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        u = x.unfold(*args)
+        g, = lib.autograd.grad((u * u * u).sum(), x, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), x)
+        res.append((u.detach().numpy(), g.detach().numpy(), g2.numpy(), type(u.grad_fn).__name__))
+    for a, b in zip(res[0][:3], res[1][:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert res[0][3] == res[1][3]
+
+
+def test_tensor_unfold_is_a_view_and_errors_match_torch():
+    for lib in (ember, torch):
+        x = lib.arange(8.0)
+        u = x.unfold(0, 2, 2)  # non-overlapping: writes reach x
+        u[1, 0] = 100.0
+        assert x[2].item() == 100.0
+        with pytest.raises(RuntimeError, match="maximum size for tensor at dimension 0 is 8 but size is 9"):
+            x.unfold(0, 9, 1)
+        with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
+            x.unfold(0, 2, 0)

@@ -400,7 +400,7 @@ attach_methods(
     unflatten=unflatten, transpose=transpose, swapaxes=swapaxes, swapdims=swapdims, t=t, permute=permute,
     movedim=movedim, moveaxis=movedim, unsqueeze=unsqueeze, squeeze=squeeze, expand=expand,
     expand_as=shape.expand_as, broadcast_to=broadcast_to, sum_to_size=shape.sum_to_size, unbind=unbind,
-    split=split, chunk=chunk, narrow=narrow, clone=clone, contiguous=contiguous, select=select,
+    split=split, chunk=chunk, narrow=narrow, unfold=shape.unfold, clone=clone, contiguous=contiguous, select=select,
     where=lambda self, condition, other: where(condition, self, other),
     gather=gather, index_select=index_select, masked_fill=masked_fill, nonzero=nonzero,
     to=_to, type_as=_type_as, new_tensor=_new_tensor, new_zeros=_new_factory(creation.zeros),

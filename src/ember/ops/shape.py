@@ -414,6 +414,46 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, max(size, 1), dim)
 
 
+def _unfold_grad(n: Any, g: Tensor) -> Tensor:
+    # each window element came from position window * step + offset along the dim: add it back there
+    from .creation import zeros
+    from .indexing import index_add
+
+    d, size, step, shape = n.attrs
+    if len(shape) == 0:
+        return g.reshape(())
+    windows = g.shape[d]
+    pos = (np.arange(windows)[:, None] * step + np.arange(size)[None, :]).ravel()
+    gm = g.movedim(-1, d + 1)
+    gm = gm.reshape(tuple(gm.shape[:d]) + (windows * size,) + tuple(gm.shape[d + 2:]))
+    return index_add(zeros(shape, dtype=g.dtype), d, _new(pos), gm)
+
+
+UnfoldBackward0 = node_class("unfold", _unfold_grad, "grad of each window added back at its source positions")
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """A view of every ``size``-long slice along ``dimension``, ``step`` apart, as a new last dim."""
+    x = input._data
+    if x.ndim == 0:
+        if size > 1:
+            raise RuntimeError(f"maximum size for tensor at dimension 0 is 1 but size is {size}")
+        if step <= 0:
+            raise RuntimeError(f"step is {step} but must be > 0")
+        return _view_of(input, x.reshape(1), UnfoldBackward0, (0, size, step, ()))
+    d = wrap_dim(dimension, x.ndim)
+    if size > x.shape[d]:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {x.shape[d]} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    windows = (x.shape[d] - size) // step + 1
+    shape = x.shape[:d] + (windows,) + x.shape[d + 1:] + (size,)
+    strides = x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1:] + (x.strides[d],)
+    # overlapping windows (step < size) are read-only: in-place writes raise torch's overlap error
+    view = np.lib.stride_tricks.as_strided(x, shape, strides, writeable=x.flags.writeable and step >= size)
+    return _view_of(input, view, UnfoldBackward0, (d, size, step, x.shape))
+
+
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (slice(start, start + length),)
