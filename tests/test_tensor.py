@@ -243,3 +243,18 @@ def test_tensor_unfold_is_a_view_and_errors_match_torch():
             x.unfold(0, 9, 1)
         with pytest.raises(RuntimeError, match="step is 0 but must be > 0"):
             x.unfold(0, 2, 0)
+
+
+@pytest.mark.parametrize("k", [-1, 0, 1, 2, 3, 5])
+@pytest.mark.parametrize("dims", [(0, 1), (1, 0), (2, 0), (-1, -2)])
+def test_rot90_matches_torch(k, dims):
+    x0 = np.random.default_rng(1).standard_normal((2, 3, 4))
+    res = []
+    for lib in (ember, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        y = lib.rot90(x, k, dims) if k != 1 else x.rot90(k, dims)
+        (y * lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))).sum().backward()
+        res.append((y.detach().numpy(), x.grad.numpy(), type(y.grad_fn).__name__))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12)
+    assert res[0][2] == res[1][2]

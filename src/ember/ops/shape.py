@@ -414,6 +414,23 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(input, max(size, 1), dim)
 
 
+Rot90Backward0 = node_class("rot90", lambda n, g: rot90(g, -n.attrs[0], n.attrs[1]), "grad rotated back")
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane of ``dims``, from the first towards the second."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    x = input._data
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    d0, d1 = wrap_dim(dims[0], x.ndim), wrap_dim(dims[1], x.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    return record(Rot90Backward0, np.ascontiguousarray(np.rot90(x, k, (d0, d1))), (input,), attrs=(k, (d0, d1)))
+
+
 def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     # each window element came from position window * step + offset along the dim: add it back there
     from .creation import zeros
