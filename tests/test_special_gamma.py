@@ -64,3 +64,23 @@ def test_missing_scipy_names_the_extra(monkeypatch):
         ember.lgamma(ember.tensor([1.5]))
     with pytest.raises(ImportError, match="ember's erf needs SciPy"):
         ember.erf(ember.tensor([0.5]))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 2, 2), (1, 1)])
+def test_matrix_exp_matches_torch_to_second_order(shape):
+    a0 = np.random.default_rng(4).standard_normal(shape) * 0.7
+    res = []
+    for lib in (ember, torch):
+        a = lib.tensor(a0, requires_grad=True)
+        e = lib.linalg.matrix_exp(a)
+        g, = lib.autograd.grad((e * e).sum(), a, create_graph=True)
+        g2, = lib.autograd.grad((g * g).sum(), a)
+        res.append((e.detach().numpy(), g.detach().numpy(), g2.numpy(), type(e.grad_fn).__name__,
+                    lib.matrix_exp(a).detach().numpy(), a.matrix_exp().detach().numpy()))
+    for a, b in zip(res[0], res[1]):
+        if isinstance(a, np.ndarray):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+        else:
+            assert a == b
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices"):
+        ember.linalg.matrix_exp(ember.zeros(2, 3))

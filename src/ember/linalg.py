@@ -11,6 +11,7 @@ from .ops.decomp import (
     eigvalsh,
     inv,
     inv_ex,
+    matrix_exp,
     matrix_norm,
     matrix_power,
     norm,
@@ -41,6 +42,6 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
     return A.diagonal(offset, dim1, dim2)
 
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
+__all__ = ["LinAlgError", "matrix_exp", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
            "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
            "vdot", "vecdot", "vector_norm"]

@@ -38,7 +38,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .decomp import det, inverse, logdet, slogdet
+from .decomp import det, inverse, logdet, matrix_exp, slogdet
 from .indexing import (
     gather,
     index_add,
@@ -449,7 +449,7 @@ attach_methods(
     index_copy=index_copy, index_fill=index_fill, index_put=index_put, masked_select=masked_select,
     masked_scatter=masked_scatter, take=take, take_along_dim=take_along_dim,
     addmm=addmm, addmv=addmv, baddbmm=baddbmm, addbmm=addbmm, trace=trace, vdot=vdot, inner=inner, kron=kron,
-    cross=cross, det=det, inverse=inverse, slogdet=slogdet, logdet=logdet,
+    cross=cross, det=det, inverse=inverse, slogdet=slogdet, logdet=logdet, matrix_exp=matrix_exp,
     matrix_power=lambda self, n: decomp.matrix_power(self, n), pinverse=lambda self, rcond=1e-15: decomp.pinv(self, rtol=rcond),
     **{name + "_": inplace.make_inplace(getattr(pointwise, name, None) or globals()[name]) for name in _INPLACE_POINTWISE},
     scatter_=inplace.make_inplace(scatter), scatter_add_=inplace.make_inplace(scatter_add),

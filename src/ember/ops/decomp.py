@@ -96,6 +96,34 @@ def inv(A: Tensor) -> Tensor:
     return record(LinalgInvExBackward0, r, (A,), save_result=True)
 
 
+def _matrix_exp_grad(n: Any, g: Tensor) -> Tensor:
+    # the Frechet derivative's adjoint: the top-right block of exp([[A^T, G], [0, A^T]]); written
+    # with matrix_exp itself, so gradients of any order follow
+    from .creation import zeros_like
+    from .shape import cat
+
+    at = n.saved[0].transpose(-2, -1)
+    top = cat([at, g], -1)
+    bottom = cat([zeros_like(at), at], -1)
+    k = at.shape[-1]
+    return matrix_exp(cat([top, bottom], -2))[..., :k, k:]
+
+
+LinalgMatrixExpBackward0 = node_class("linalg_matrix_exp", _matrix_exp_grad,
+                                      "the upper-right block of exp([[A^T, grad], [0, A^T]])")
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential of square matrices (SciPy's expm, batched)."""
+    a = _square(A, "matrix_exp")
+    try:
+        from scipy.linalg import expm
+    except ImportError:
+        raise ImportError("ember's matrix_exp needs SciPy: pip install 'ember[special]' (or scipy)") from None
+    r = np.asarray(expm(a), dtype=a.dtype) if a.size else a.copy()
+    return record(LinalgMatrixExpBackward0, r, (A,), (A,))
+
+
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
     return _RT["inv_ex"](inv(A), _new(np.zeros(A._data.shape[:-2], np.int32)))
 
