@@ -84,3 +84,40 @@ def test_matrix_exp_matches_torch_to_second_order(shape):
             assert a == b
     with pytest.raises(RuntimeError, match="A must be batches of square matrices"):
         ember.linalg.matrix_exp(ember.zeros(2, 3))
+
+
+@pytest.mark.parametrize("p", [2, 1, 0, float("inf"), 3, 0.5])
+def test_dist_matches_torch(p):
+    x0, y0 = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]]), np.array([0.5, 2.0, -1.0])
+    res = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(x0, requires_grad=True), lib.tensor(y0, requires_grad=True)
+        d = lib.dist(x, y, p) if p != 3 else x.dist(y, p)
+        if p == 0:  # (torch's backward of the 0-"norm" returns no tensor; ember's gradient is zero)
+            res.append((d.item(), np.zeros(2), np.zeros(2), type(d.grad_fn).__name__))
+            continue
+        gx, gy = lib.autograd.grad(d, (x, y))
+        res.append((d.item(), gx.numpy(), gy.numpy(), type(d.grad_fn).__name__))
+    assert res[0][0] == pytest.approx(res[1][0], rel=1e-12)
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-12, atol=1e-15)
+    assert res[0][3] == res[1][3]
+
+
+def test_vector_norm_p_below_one_at_zero_entries():
+    # d|x|_p/dx is 0 at zero entries (torch), not 0 * inf
+    for lib in (ember, torch):
+        x = lib.tensor([0.0, 2.0, -1.0], requires_grad=True)
+        lib.linalg.vector_norm(x, 0.5).backward()
+        assert np.isfinite(x.grad.numpy()).all() and x.grad[0].item() == 0.0
+
+
+def test_dist_second_order_matches_torch():
+    x0, y0 = np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]]), np.array([0.5, 2.0, -1.0])
+    res = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(x0, requires_grad=True), lib.tensor(y0, requires_grad=True)
+        gx, gy = lib.autograd.grad(lib.dist(x, y) ** 3, (x, y), create_graph=True)
+        res.append([t.numpy() for t in lib.autograd.grad((gx * gx).sum() + (gy * gy).sum(), (x, y))])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -538,13 +538,17 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
 
 # --------------------------------------------------------------------------- norms
 def _vnorm_grad(n: Any, g: Tensor) -> Tensor:
+    dims, keepdim, p = n.attrs
+    return _vnorm_grad_of(n.saved[0], n.result, dims, keepdim, p, g)
+
+
+def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: float, g: Tensor) -> Tensor:
+    """The gradient of vector_norm(x, p, dims, keepdim) = ``result`` for the incoming ``g``."""
     from .indexing import where
     from .pointwise import sgn
 
-    x = n.saved[0]
-    dims, keepdim, p = n.attrs
     gd = _unsqueeze_to(g, dims, keepdim)
-    r = _unsqueeze_to(n.result, dims, keepdim)
+    r = _unsqueeze_to(result, dims, keepdim)
     if p == 0:
         return x * 0 * gd
     if p == 1:
@@ -556,7 +560,8 @@ def _vnorm_grad(n: Any, g: Tensor) -> Tensor:
     zero = _new(r._data == 0)
     if p == 2:
         return where(zero, 0.0, gd * x / r)
-    return where(zero, 0.0, gd * x * x.abs().pow(p - 2) / r.pow(p - 1))
+    # zero entries get 0 (for p < 2, x * |x|^(p-2) would be 0 * inf there), as in torch
+    return where(zero | _new(x._data == 0), 0.0, gd * x * x.abs().pow(p - 2) / r.pow(p - 1))
 
 
 LinalgVectorNormBackward0 = node_class("linalg_vector_norm", _vnorm_grad,
@@ -590,6 +595,26 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = (ab ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
     r = np.asarray(r, dtype=ab.dtype)
     return record(LinalgVectorNormBackward0, r, (x,), (x,), save_result=True, attrs=(dims, keepdim, p))
+
+
+def _dist_grad(n: Any, g: Tensor) -> tuple:
+    a, b = n.saved
+    gd = _vnorm_grad_of(a - b, n.result, n.attrs[0], False, n.attrs[1], g)
+    return (gd.sum_to_size(tuple(a.shape)) if n.needs[0] else None,
+            (-gd).sum_to_size(tuple(b.shape)) if n.needs[1] else None)
+
+
+DistBackward0 = node_class("dist", _dist_grad, "the p-norm's gradient at input - other, and its negative")
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other (broadcast), over all elements."""
+    from .pointwise import sub
+
+    d = sub(input.detach(), other.detach())
+    r = vector_norm(d, p)._data
+    return record(DistBackward0, r, (input, other), (input, other), save_result=True,
+                  attrs=(tuple(range(d._data.ndim)), float(p)))
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None, dtype: Any = None) -> Tensor:
