@@ -20,6 +20,7 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
+from ..ops.indexing import where as _where
 
 
 def _c(arr: Any, like: np.ndarray) -> np.ndarray:
@@ -46,8 +47,8 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
             return g * dfn_ops(n.saved[0], *n.attrs)
         return g * _const(local_grad(n))
 
-    cls = node_class(name, derivative, formula, suffix, fast=lambda n, g: _new(g._data * local_grad(n)))
-    cls.fast_any_meta = True  # (the gradient has the input's shape and dtype)
+    cls = node_class(name, derivative, formula, suffix, fast=lambda n, g: _new(g._data * local_grad(n)),
+                     fast_any_meta=True)  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
@@ -119,11 +120,7 @@ elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
     lambda x, a, sc, isc: where_np(x <= 0, a * sc * isc * np.exp(x * isc), sc),  # (NaN: torch's scale)
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))",
-    dfn_ops=lambda x, a, sc, isc: _ops_where(x <= 0, a * sc * isc * (x * isc).exp(), sc))
-def _ops_where(cond: Tensor, a: Any, b: Any) -> Tensor:
-    from ..ops.indexing import where
-
-    return where(cond, a, b)
+    dfn_ops=lambda x, a, sc, isc: _where(x <= 0, a * sc * isc * (x * isc).exp(), sc))
 
 
 def _gelu_d_ops(x: Tensor, approximate: str) -> Tensor:
@@ -161,7 +158,7 @@ hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
     lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
-    dfn_ops=lambda x: _ops_where(x <= -3, 0.0, _ops_where(x < 3, x / 3 + 0.5, 1.0)))
+    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)))
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
     "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
@@ -182,9 +179,9 @@ def _prelu_grads_recorded(n: Any, g: Tensor) -> tuple:
     pos = xt > 0
     gx = gw = None
     if n.needs[0]:
-        gx = _ops_where(pos, g, g * wt.reshape(n.attrs))
+        gx = _where(pos, g, g * wt.reshape(n.attrs))
     if n.needs[1]:
-        contrib = _ops_where(pos, 0.0, g * xt)
+        contrib = _where(pos, 0.0, g * xt)
         if wt.numel() == 1:
             gw = contrib.sum().reshape(tuple(wt.shape))
         else:
@@ -242,8 +239,8 @@ AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
                            g.mm(n.saved[1]) if n.needs[1] else None,
                            g.t().mm(n.saved[0]) if n.needs[2] else None),
-    "grad, grad @ weight, grad^T @ input", fast=_linear_fast)
-AddmmBackward0.fast_any_meta = True  # (the bias gradient is summed to the bias's shape by the engine)
+    "grad, grad @ weight, grad^T @ input", fast=_linear_fast,
+    fast_any_meta=True)  # (the bias gradient is summed to the bias's shape by the engine)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -1363,7 +1360,7 @@ def _smooth_l1_grads_recorded(n: Any, g: Tensor) -> tuple:
     elif beta == 0:
         dd = d.sign()
     else:
-        dd = _ops_where(d.abs() < beta, d / beta, d.sign())
+        dd = _where(d.abs() < beta, d / beta, d.sign())
     if reduction == "mean":
         dd = dd / d.numel()
     gg = g * dd

@@ -504,8 +504,8 @@ def _nearest_repeat_fast(n: Any, g: Tensor) -> Tensor:
 
 
 UpsampleNearest2DBackward0 = node_class("upsample_nearest2d", _nearest_repeat_grad,
-                                        "grad summed over each input pixel's block", fast=_nearest_repeat_fast)
-UpsampleNearest2DBackward0.fast_any_meta = True
+                                        "grad summed over each input pixel's block", fast=_nearest_repeat_fast,
+                                        fast_any_meta=True)
 
 
 def _upsample_nearest_repeat(input: Tensor, sh: int, sw: int) -> Tensor:

@@ -67,18 +67,28 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1, fast: Callable | None = None) -> type:
+               n_outputs: int = 1, fast: Callable | None = None, fast_any_meta: bool = False) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
     ``derivative(node, grad)`` returns one gradient per input (None where not needed), written
     in ember ops; ``node.saved``, ``node.result``, ``node.needs`` and ``node.attrs`` are its inputs.
     ``fast(node, grad)``: the same formula on NumPy arrays, used when no graph is being built and
-    the node came from an op's same-shape, same-dtype fast path (see ``OpNode.apply``).
+    the node came from an op's same-shape, same-dtype fast path (see ``OpNode.apply``), or for
+    every node of the class with ``fast_any_meta`` (its gradients have the inputs' shapes and
+    dtypes whatever they are, or the engine's check mends them).
     """
     return type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
-        "fast": fast, "__module__": "ember.autograd.graph",
+        "fast": fast, "fast_any_meta": fast_any_meta, "__module__": "ember.autograd.graph",
     })
+
+
+def not_implemented_node(name: str, message: str, error: type = NotImplementedError) -> type:
+    """The node of an op whose derivative torch does not implement: using it raises torch's error."""
+    def derivative(n: Any, g: Any) -> Any:
+        raise error(message)
+
+    return node_class(name, derivative, "not implemented (as in torch)")
 
 
 def _edge(t: Tensor | None) -> tuple:

@@ -66,7 +66,9 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
         # Python numbers typed as on their own (float -> default dtype, int -> int64)
         dt = None
         for leaf in leaves:
-            d = _PY_DTYPE[leaf]() if leaf in _PY_NUMBERS else _FROM_NP[np.dtype(leaf)]
+            # a Python number is typed as tensor(number) types it (_default_np's rule)
+            npd = _default_np(np.asarray(leaf()), True).dtype if leaf in _PY_NUMBERS else np.dtype(leaf)
+            d = _FROM_NP[npd]
             dt = d if dt is None else _dtype.promote_types(dt, d)
         return arr.astype(dt.np), False
     if hasattr(data, "__array__"):
@@ -75,8 +77,6 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
 
 
 _PY_NUMBERS = {bool, int, float, complex}
-_PY_DTYPE = {bool: lambda: _dtype.bool_, int: lambda: _dtype.int64, float: _dtype.get_default_dtype,
-             complex: lambda: _dtype.get_default_dtype().to_complex()}
 
 
 def _leaf_types(data: Sequence, out: set) -> None:

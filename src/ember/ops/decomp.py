@@ -116,11 +116,9 @@ LinalgMatrixExpBackward0 = node_class("linalg_matrix_exp", _matrix_exp_grad,
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of square matrices (SciPy's expm, batched)."""
     a = _square(A, "matrix_exp")
-    try:
-        from scipy.linalg import expm
-    except ImportError:
-        raise ImportError("ember's matrix_exp needs SciPy: pip install 'ember[special]' (or scipy)") from None
-    r = np.asarray(expm(a), dtype=a.dtype) if a.size else a.copy()
+    from .pointwise import scipy_special
+
+    r = np.asarray(scipy_special("expm", "linalg", "matrix_exp")(a), dtype=a.dtype) if a.size else a.copy()
     return record(LinalgMatrixExpBackward0, r, (A,), (A,))
 
 

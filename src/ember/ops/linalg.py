@@ -19,8 +19,7 @@ def _mm_fast(n: Any, g: Tensor) -> tuple:
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g.mm(n.saved[1].t()) if n.needs[0] else None, n.saved[0].t().mm(g) if n.needs[1] else None),
-    "grad @ mat2^T, self^T @ grad", fast=_mm_fast)
-MmBackward0.fast_any_meta = True  # mm checked both operands' dtype and shapes already
+    "grad @ mat2^T, self^T @ grad", fast=_mm_fast, fast_any_meta=True)  # (mm checked both operands)
 MvBackward0 = node_class(
     "mv", lambda n, g: (g.unsqueeze(1) * n.saved[1] if n.needs[0] else None,
                         n.saved[0].t().mv(g) if n.needs[1] else None),

@@ -148,8 +148,7 @@ def _nll_fast(n: Any, g: Tensor) -> Tensor:
 
 
 NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
-                              fast=_nll_fast)
-NllLossBackward0.fast_any_meta = True  # (the gradient is laid out like the input by construction)
+                              fast=_nll_fast, fast_any_meta=True)
 NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
 
 

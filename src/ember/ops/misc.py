@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ..autograd.function import OpNode
-from ._core import _state, attach, attach_methods, node_class, record, refresh_view, view_root, wrap_dim, wrap_dims
+from ._core import _state, attach, attach_methods, node_class, not_implemented_node, record, refresh_view, view_root, wrap_dim, wrap_dims
 from .inplace import apply_inplace
 from .reduction import _LEGACY_NAMES
 from .shape import SqueezeBackward1, TBackward0, TransposeBackward0, UnsqueezeBackward0
@@ -141,14 +140,7 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
 
 
 # ---------------------------------------------------------------------------------- cdist
-class CdistBackwardBackward0(OpNode):
-    __slots__ = ()
-    formula = "not implemented (as in torch)"
-    __module__ = "ember.autograd.graph"
-    _multi = False
-
-    def derivative(self, g: Tensor) -> Any:
-        raise NotImplementedError("the derivative for '_cdist_backward' is not implemented.")
+CdistBackwardBackward0 = not_implemented_node("cdist_backward", "the derivative for '_cdist_backward' is not implemented.")
 
 
 def _cdist_grads(n: Any, g: Tensor) -> tuple:
@@ -253,14 +245,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
 
 
 # ---------------------------------------------------------------------- unique_consecutive
-class UniqueConsecutiveBackward0(OpNode):
-    __slots__ = ()
-    formula = "not implemented (as in torch)"
-    __module__ = "ember.autograd.graph"
-    _multi = False
-
-    def derivative(self, g: Tensor) -> Any:
-        raise NotImplementedError("the derivative for 'unique_consecutive' is not implemented.")
+UniqueConsecutiveBackward0 = not_implemented_node("unique_consecutive",
+                                                  "the derivative for 'unique_consecutive' is not implemented.")
 
 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,

@@ -461,8 +461,7 @@ relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g
                              fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
-                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)))
-AbsBackward0.fast_any_meta = True  # (abs keeps shape and dtype)
+                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
 
@@ -735,14 +734,16 @@ atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / (1 - n.save
                                "grad / (1 - self^2)", save_input=True)
 
 
-def scipy_special(name: str) -> Any:
-    """A SciPy special function (SciPy is imported on first use, so ``import ember`` stays fast);
-    a clear error naming ember's ``special`` extra when SciPy is missing."""
+def scipy_special(name: str, module: str = "special", what: str | None = None) -> Any:
+    """A SciPy function (``scipy.<module>.<name>``; SciPy is imported on first use, so ``import
+    ember`` stays fast); a clear error naming ember's ``special`` extra when SciPy is missing."""
+    import importlib
+
     try:
-        from scipy import special
+        mod = importlib.import_module(f"scipy.{module}")
     except ImportError:
-        raise ImportError(f"ember's {name} needs SciPy: pip install 'ember[special]' (or scipy)") from None
-    return getattr(special, name)
+        raise ImportError(f"ember's {what or name} needs SciPy: pip install 'ember[special]' (or scipy)") from None
+    return getattr(mod, name)
 
 
 def _special(name: str, *args: Any) -> np.ndarray:

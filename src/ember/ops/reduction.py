@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import OpNode, node_class, record, wrap_dim, wrap_dims
+from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -59,11 +59,11 @@ def _mean1_fast(n: Any, g: Tensor) -> Tensor:
 
 
 MeanBackward0 = node_class("mean", lambda n, g: g.expand(n._in_meta[0][0]) / n.attrs, "grad / numel, expanded",
-                           fast=lambda n, g: _new(np.broadcast_to(g._data, n._in_meta[0][0]) / n.attrs))
+                           fast=lambda n, g: _new(np.broadcast_to(g._data, n._in_meta[0][0]) / n.attrs),
+                           fast_any_meta=True)
 MeanBackward1 = node_class(
     "mean", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]).expand(n._in_meta[0][0]) / n.attrs[2],
-    "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast)
-MeanBackward0.fast_any_meta = MeanBackward1.fast_any_meta = True  # (shape from the saved input meta)
+    "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast, fast_any_meta=True)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -271,13 +271,12 @@ def _softmax_fast(n: Any, g: Tensor) -> Tensor:
 
 SoftmaxBackward0 = node_class(
     "_softmax", lambda n, g: n.result * (g - (g * n.result).sum(n.attrs, keepdim=True)),
-    "result * (grad - sum(grad * result, dim))", fast=_softmax_fast)
-SoftmaxBackward0.fast_any_meta = True  # (the engine casts to the input's dtype when dtype= was given)
+    "result * (grad - sum(grad * result, dim))", fast=_softmax_fast, fast_any_meta=True)
 LogSoftmaxBackward0 = node_class(
     "_log_softmax", lambda n, g: g - n.result.exp() * g.sum(n.attrs, keepdim=True),
     "grad - exp(result) * sum(grad, dim)",
-    fast=lambda n, g: _new(g._data - np.exp(n.result_array()) * g._data.sum(n.attrs, keepdims=True)))
-LogSoftmaxBackward0.fast_any_meta = True  # (the engine casts to the input's dtype when dtype= was given)
+    fast=lambda n, g: _new(g._data - np.exp(n.result_array()) * g._data.sum(n.attrs, keepdims=True)),
+    fast_any_meta=True)  # (with dtype= the engine casts the gradient to the input's dtype)
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
@@ -1034,17 +1033,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return _RT["topk"](v, _new(idx.astype(np.int64)))
 
 
-class _UniqueBackward(OpNode):
-    __slots__ = ()
-    formula = "not differentiable"
-    __module__ = "ember.autograd.graph"
-    _multi = False
-
-    def derivative(self, g: Tensor) -> Any:
-        raise RuntimeError("the derivative for '_unique2' is not implemented.")
-
-
-_UniqueBackward.__name__ = _UniqueBackward.__qualname__ = "Unique2Backward0"
+_UniqueBackward = not_implemented_node("_unique2", "the derivative for '_unique2' is not implemented.", RuntimeError)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
