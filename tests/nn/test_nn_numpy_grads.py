@@ -258,3 +258,24 @@ def test_local_response_norm_matches_torch(shape, size):
     assert res[0][3:] == res[1][3:]
     with pytest.raises(ValueError, match="Expected 3D or higher dimensionality"):
         ember.nn.functional.local_response_norm(ember.zeros(2, 5), 3)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.nn.functional.unfold(L.zeros(4, 4), 2),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 1, 4, 4), 2),
+    lambda L: L.nn.functional.unfold(L.zeros(1, 1, 2, 2), 3),
+    lambda L: L.nn.functional.fold(L.zeros(1, 4, 4, 1), (3, 3), 2),
+    lambda L: L.nn.functional.instance_norm(L.zeros(2, 3)),
+    lambda L: L.nn.functional.instance_norm(L.zeros(2, 3, 4), use_input_stats=False),
+    lambda L: L.zeros(3).unfold(0, -1, 1),
+    lambda L: L.rot90(L.zeros(3)),
+    lambda L: L.linalg.matrix_exp(L.zeros(2, 2, dtype=L.int64)),
+    lambda L: L.polygamma(-1, L.tensor([1.0])),
+])
+def test_new_functions_raise_as_torch(call):
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as err:
+            call(lib)
+        errors.append((type(err.value), str(err.value).replace("torch.", "ember.")))
+    assert errors[0] == errors[1]

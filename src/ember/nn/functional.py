@@ -629,11 +629,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     """Each (sample, channel) normalised over its own spatial elements: batch norm of the input
     viewed as one sample of N*C channels, as torch computes it (hence its ViewBackward0)."""
     shape = tuple(input.shape)
-    if len(shape) < 3:
-        raise ValueError(f"Expected 3D, 4D or 5D input to instance_norm (got {len(shape)}D input)")
-    N, C = shape[0], shape[1]
     if use_input_stats and int(np.prod(shape[2:])) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    N, C = shape[0], shape[1]
     x = input.reshape((1, N * C) + shape[2:])
     w = weight.repeat(N) if weight is not None else None
     b = bias.repeat(N) if bias is not None else None
@@ -679,12 +679,20 @@ Col2ImBackward0 = node_class("col2im", lambda n, g: unfold(g, *n.attrs[1:]), "gr
 
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding blocks as columns: (N, C, H, W) -> (N, C*kh*kw, L), L the number of blocks (im2col)."""
-    if input.dim() not in (3, 4):
-        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got {input.dim()}D)")
+    if input.dim() < 3:  # (torch looks for the third-last dim first)
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{input.dim()}, {input.dim() - 1}], "
+                         f"but got 2)")
+    if input.dim() > 4:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
     k, d, p, st = (_ops._pair(v) for v in (kernel_size, dilation, padding, stride))
     x = input._data if input.dim() == 4 else input._data[None]  # (unbatched input: its own node, as torch)
     N, C, H, W = x.shape
     Ho, Wo = _blocks((H, W), k, d, p, st)
+    if Ho < 1 or Wo < 1:
+        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={tuple(k)}, dilation={tuple(d)}, "
+                           f"padding={tuple(p)}, calculated shape of the array of sliding blocks as ({Ho}, {Wo}), "
+                           "but its components must be at least one.")
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
     win = _ops._windows(xp, k[0], k[1], st[0], st[1], d[0], d[1])[:, :, :, :, :Ho, :Wo]
     out = win.reshape(N, C * k[0] * k[1], Ho * Wo)
@@ -695,8 +703,8 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
          stride: Any = 1) -> Tensor:
     """Columns summed back into an image, overlaps added: (N, C*kh*kw, L) -> (N, C, H, W) (col2im)."""
     if input.dim() not in (2, 3):
-        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
-                           f"(got {input.dim()}D)")
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
     size, k, d, p, st = (_ops._pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
     x = input._data if input.dim() == 3 else input._data[None]
     N, CK, L = x.shape

@@ -459,6 +459,8 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
             raise RuntimeError(f"step is {step} but must be > 0")
         return _view_of(input, x.reshape(1), UnfoldBackward0, (0, size, step, ()))
     d = wrap_dim(dimension, x.ndim)
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     if size > x.shape[d]:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {x.shape[d]} but size is {size}")
     if step <= 0:
