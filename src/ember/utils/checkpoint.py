@@ -1,0 +1,245 @@
+"""torch.utils.checkpoint: trade compute for memory by re-running a forward during backward.
+
+Two variants, as in torch:
+
+* reentrant (``use_reentrant=True``): an ``autograd.Function`` whose forward runs the function
+  without recording a graph; its backward re-runs it with grad on and backpropagates through the
+  fresh graph (the output's grad_fn is ``CheckpointFunctionBackward``);
+* non-reentrant (``use_reentrant=False``): the function runs normally, but under
+  ``saved_tensors_hooks`` that keep only a position for each tensor an op saves; the first unpack
+  in backward re-runs the function and hands back the recomputed tensors (grad_fns are the ops' own).
+
+Both restore the forward's RNG state for the re-run (``preserve_rng_state``), so dropout draws the
+same mask.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Iterable
+
+from .. import autograd
+from .._tensor import Tensor
+from ..autograd.anomaly_mode import saved_tensors_hooks
+
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "detach_variable",
+           "check_backward_validity", "noop_context_fn"]
+
+
+class CheckpointError(RuntimeError):
+    """The recomputation did not save what the original forward saved."""
+
+
+def noop_context_fn() -> tuple:
+    """The default ``context_fn``: no extra context around the forward or the recomputation."""
+    import contextlib
+
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+def detach_variable(inputs: tuple) -> tuple:
+    """Detach each tensor of ``inputs``, keeping its requires_grad (fresh leaves for the re-run)."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: {type(inputs).__name__}")
+    out = []
+    for inp in inputs:
+        if not isinstance(inp, Tensor):
+            out.append(inp)
+            continue
+        x = inp.detach()
+        x.requires_grad = inp.requires_grad
+        out.append(x)
+    return tuple(out)
+
+
+def check_backward_validity(inputs: Iterable[Any]) -> None:
+    """Warn when no tensor input requires grad: the checkpoint would give no gradients."""
+    if not any(inp.requires_grad for inp in inputs if isinstance(inp, Tensor)):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
+
+
+def _is_checkpoint_valid() -> bool:
+    # the re-run's inner backward accumulates into every leaf's .grad, which is only right when the
+    # outer pass is a plain .backward(): find the engine's running pass and ask whether it was
+    # autograd.grad (capture) or .backward(inputs=...) (only)
+    import sys
+
+    from ..autograd import engine
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is engine.run_backward.__code__:
+            loc = frame.f_locals
+            return loc.get("capture") is None and loc.get("only") is None
+        frame = frame.f_back
+    return True
+
+
+class CheckpointFunction(autograd.Function):
+    """The reentrant checkpoint: forward without a graph, backward re-runs and backpropagates."""
+
+    @staticmethod
+    def forward(ctx: Any, run_function: Callable, preserve_rng_state: bool, *args: Any) -> Any:
+        import ember
+
+        check_backward_validity(args)
+        ctx.run_function = run_function
+        ctx.preserve_rng_state = preserve_rng_state
+        if preserve_rng_state:
+            ctx.fwd_cpu_state = ember.get_rng_state()
+        ctx.inputs = []
+        ctx.tensor_indices = []
+        tensor_inputs = []
+        for i, arg in enumerate(args):
+            if isinstance(arg, Tensor):
+                tensor_inputs.append(arg)
+                ctx.tensor_indices.append(i)
+                ctx.inputs.append(None)
+            else:
+                ctx.inputs.append(arg)
+        ctx.save_for_backward(*tensor_inputs)
+        return run_function(*args)
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        import ember
+
+        if not _is_checkpoint_valid():
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
+                "`inputs` parameter to .backward(). To resolve this error, you can either set "
+                "use_reentrant=False, or call .backward() without passing the `inputs` argument.")
+        inputs = list(ctx.inputs)
+        for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
+            inputs[i] = t
+        with ember.random.fork_rng(enabled=ctx.preserve_rng_state):
+            if ctx.preserve_rng_state:
+                ember.set_rng_state(ctx.fwd_cpu_state)
+            detached = detach_variable(tuple(inputs))
+            with autograd.enable_grad():
+                outputs = ctx.run_function(*detached)
+        if isinstance(outputs, Tensor):
+            outputs = (outputs,)
+        outs, out_grads = [], []
+        for out, g in zip(outputs, grads):
+            if isinstance(out, Tensor) and out.requires_grad:
+                outs.append(out)
+                out_grads.append(g)
+        if not outs:
+            raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
+        autograd.backward(outs, out_grads)
+        return (None, None) + tuple(x.grad if isinstance(x, Tensor) else None for x in detached)
+
+
+class _Frame:
+    """One non-reentrant checkpoint call: what it needs to re-run, and the re-run's saved tensors."""
+
+    def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
+        self.function, self.args, self.kwargs, self.rng_state = function, args, kwargs, rng_state
+        self.n_saved = 0  # how many tensors the original forward saved
+        self.recomputed: dict = {}  # position -> recomputed tensor, consumed by unpacking
+
+    def pack(self, t: Tensor) -> int:
+        self.n_saved += 1
+        return self.n_saved - 1
+
+    def unpack(self, pos: int) -> Tensor:
+        if pos not in self.recomputed:
+            self.recompute()
+        return self.recomputed.pop(pos)
+
+    def recompute(self) -> None:
+        import ember
+
+        saved: list = []
+
+        def keep(t: Tensor) -> Tensor:
+            saved.append(t.detach())
+            return t
+
+        with ember.random.fork_rng(enabled=self.rng_state is not None):
+            if self.rng_state is not None:
+                ember.set_rng_state(self.rng_state)
+            with autograd.enable_grad(), saved_tensors_hooks(keep, lambda t: t):
+                self.function(*self.args, **self.kwargs)
+        if len(saved) != self.n_saved:
+            raise CheckpointError(
+                "torch.utils.checkpoint: A different number of tensors was saved during the original forward "
+                f"and recomputation.\nNumber of tensors saved during forward: {self.n_saved}\n"
+                f"Number of tensors saved during recomputation: {len(saved)}.")
+        self.recomputed = dict(enumerate(saved))
+
+
+def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
+               context_fn: Callable = noop_context_fn, determinism_check: str = "default", debug: bool = False,
+               early_stop: bool = True, **kwargs: Any) -> Any:
+    """Run ``function(*args)`` without keeping its intermediate tensors; backward runs it again.
+
+    ``preserve_rng_state`` (default True) replays the forward's random stream in the re-run.
+    Not passing ``use_reentrant`` warns and uses the reentrant variant, as torch 2.13 does.
+    """
+    import ember
+
+    if use_reentrant is None:
+        warnings.warn(
+            "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in "
+            "PyTorch 2.9, calling checkpoint without use_reentrant will raise an exception. use_reentrant=False "
+            "is recommended, but if you need to preserve the current default behavior, you can pass "
+            "use_reentrant=True. Refer to docs for more details on the differences between the two variants.",
+            stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs and use_reentrant:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
+    if use_reentrant:
+        if context_fn is not noop_context_fn or debug is not False:
+            raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
+        return CheckpointFunction.apply(function, preserve, *args)
+    frame = _Frame(function, args, kwargs, ember.get_rng_state() if preserve else None)
+    fwd_ctx, recompute_ctx = context_fn()
+    if context_fn is not noop_context_fn:
+        inner = frame.function
+
+        def with_ctx(*a: Any, **k: Any) -> Any:
+            with recompute_ctx:
+                return inner(*a, **k)
+
+        frame.function = with_ctx
+    with fwd_ctx, saved_tensors_hooks(frame.pack, frame.unpack):
+        return function(*args, **kwargs)
+
+
+def checkpoint_sequential(functions: Any, segments: int, input: Tensor, use_reentrant: bool | None = None,
+                          **kwargs: Any) -> Any:
+    """Run a Sequential (or list of modules) in ``segments`` chunks, checkpointing all but the last."""
+    from ..nn.modules.container import Sequential
+
+    if use_reentrant is None:
+        warnings.warn(
+            "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should be passed "
+            "explicitly. In version 2.9 we will raise an exception if use_reentrant is not passed. "
+            "use_reentrant=False is recommended, but if you need to preserve the current default behavior, "
+            "you can pass use_reentrant=True. Refer to docs for more details on the differences between the "
+            "two variants.", stacklevel=2)
+        use_reentrant = True
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
+
+    def run_function(start: int, end: int, functions: list) -> Callable:
+        def forward(input: Any) -> Any:
+            for j in range(start, end + 1):
+                input = functions[j](input)
+            return input
+
+        return forward
+
+    if isinstance(functions, Sequential):
+        functions = list(functions.children())
+    segment_size = len(functions) // segments
+    end = -1
+    for start in range(0, segment_size * (segments - 1), segment_size):
+        end = start + segment_size - 1
+        input = checkpoint(run_function(start, end, functions), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)
+    return run_function(end + 1, len(functions) - 1, functions)(input)
