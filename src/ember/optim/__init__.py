@@ -6,4 +6,6 @@ from .lbfgs import LBFGS
 from .optimizer import Optimizer
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
+
+from . import swa_utils  # noqa: E402  (torch.optim.swa_utils)
