@@ -133,19 +133,20 @@ class AveragedModel(Module):
             if copy_param:
                 p_averaged.detach().copy_(p_model_)
         if self.n_averaged > 0:
-            if self.multi_avg_fn is not None or self.avg_fn is None:
+            if self.multi_avg_fn is not None:
                 # torch groups the tensors by device and dtype and updates each group at once
                 groups: dict = {}
                 for a, m in zip(self_detached, model_detached):
                     pair = groups.setdefault(a.dtype, ([], []))
                     pair[0].append(a)
                     pair[1].append(m)
-                fn = self.multi_avg_fn if self.multi_avg_fn is not None else get_swa_multi_avg_fn()
                 for avg_list, model_list in groups.values():
-                    fn(avg_list, model_list, self.n_averaged)
+                    self.multi_avg_fn(avg_list, model_list, self.n_averaged)
             else:
+                # torch's CPU path (no fused foreach kernels): one tensor at a time, SWA by default
+                avg_fn = self.avg_fn if self.avg_fn is not None else get_swa_avg_fn()
                 for p_averaged, p_model in zip(self_detached, model_detached):
-                    p_averaged.detach().copy_(self.avg_fn(p_averaged.detach(), p_model, self.n_averaged))
+                    p_averaged.detach().copy_(avg_fn(p_averaged.detach(), p_model, self.n_averaged))
         if not self.use_buffers:
             # buffers (e.g. BatchNorm statistics) follow the model; update_bn can recompute them
             for b_swa, b_model in zip(self.module.buffers(), model.buffers()):
