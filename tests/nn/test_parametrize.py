@@ -341,3 +341,28 @@ def test_orthogonal_assignment_and_errors() -> None:
         return res
 
     both(run)
+
+
+def test_deepcopy_and_averaged_model_of_parametrized_module() -> None:
+    import copy
+
+    def run(lib: Any) -> list:
+        lib.manual_seed(0)
+        m = lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(3, 4))
+        c = copy.deepcopy(m)
+        a = lib.optim.swa_utils.AveragedModel(lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(3, 2)))
+        return [type(c).__name__, c.weight, c.parametrizations.weight.original is m.parametrizations.weight.original,
+                repr(a).replace("ember.", "torch."), list(a.state_dict())]
+
+    both(run)
+
+
+def test_assigning_a_parameter_to_a_parametrized_name_raises() -> None:
+    out = []
+    for lib in (torch, ember):
+        m = lib.nn.Linear(2, 2)
+        lib.nn.utils.parametrize.register_parametrization(m, "weight", lib.nn.Identity())
+        with pytest.raises(KeyError) as info:
+            m.weight = lib.nn.Parameter(lib.ones(2, 2))
+        out.append(str(info.value))
+    assert out[0] == out[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import copy
 from typing import Any, Iterator, Sequence
 
 from ... import autograd
@@ -151,10 +152,25 @@ def _getstate(self: Module) -> Any:
         "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
 
 
+def _deepcopy(self: Module, memo: dict) -> Module:
+    # pickling is refused (__getstate__), but a deep copy (AveragedModel, copy.deepcopy) is fine:
+    # copy the instance dict, keeping the parametrized class
+    obj = memo.get(id(self))
+    if obj is not None:
+        return obj
+    replica = self.__new__(self.__class__)
+    memo[id(self)] = replica
+    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return replica
+
+
 def _inject_new_class(module: Module) -> None:
     # a subclass per module instance, so that the property added next concerns this module only
     cls = module.__class__
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": _getstate})
+    dct: dict = {"__getstate__": _getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        dct["__deepcopy__"] = _deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
 
 
 def _inject_property(module: Module, tensor_name: str) -> None:
