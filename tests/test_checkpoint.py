@@ -183,3 +183,30 @@ def test_detach_variable_and_validity() -> None:
     assert d[0].grad_fn is None and d[0].requires_grad and d[1] == 3
     with pytest.raises(RuntimeError, match="Only tuple of tensors is supported"):
         cp.detach_variable([a])
+
+
+def test_non_reentrant_checks_recomputed_metadata_and_mode() -> None:
+    res = {}
+    for lib in (torch, ember):
+        out = []
+        state = {"n": 2}
+
+        def f(a: Any, state: dict = state) -> Any:
+            state["n"] += 1
+            return (a.repeat(state["n"]) ** 2).sum()  # pow saves a tensor whose shape changes
+
+        x = lib.ones(2, requires_grad=True)
+        y = lib.utils.checkpoint.checkpoint(f, x, use_reentrant=False)
+        try:
+            y.sum().backward()
+        except RuntimeError as exc:
+            out.append((type(exc).__name__, str(exc).split("\n")[0]))
+        y = lib.utils.checkpoint.checkpoint(lambda a: a.sin(), x, use_reentrant=False, determinism_check="none")
+        y.sum().backward()
+        with pytest.raises(ValueError) as info:
+            lib.utils.checkpoint.checkpoint(f, x, use_reentrant=False, determinism_check="nope")
+        out.append(str(info.value))
+        res[lib] = out
+    assert res[ember] == res[torch]
+    assert res[torch][0] == ("CheckpointError", "torch.utils.checkpoint: Recomputed values for the following tensors "
+                             "have different metadata than during the forward pass.")

@@ -134,14 +134,15 @@ class CheckpointFunction(autograd.Function):
 class _Frame:
     """One non-reentrant checkpoint call: what it needs to re-run, and the re-run's saved tensors."""
 
-    def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
+    def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any, check: bool) -> None:
         self.function, self.args, self.kwargs, self.rng_state = function, args, kwargs, rng_state
-        self.n_saved = 0  # how many tensors the original forward saved
+        self.check = check  # determinism_check="default": compare what the re-run saves
+        self.metas: list = []  # shape, dtype, device of each tensor the original forward saved
         self.recomputed: dict = {}  # position -> recomputed tensor, consumed by unpacking
 
     def pack(self, t: Tensor) -> int:
-        self.n_saved += 1
-        return self.n_saved - 1
+        self.metas.append(_meta(t))
+        return len(self.metas) - 1
 
     def unpack(self, pos: int) -> Tensor:
         if pos not in self.recomputed:
@@ -162,12 +163,22 @@ class _Frame:
                 ember.set_rng_state(self.rng_state)
             with autograd.enable_grad(), saved_tensors_hooks(keep, lambda t: t):
                 self.function(*self.args, **self.kwargs)
-        if len(saved) != self.n_saved:
-            raise CheckpointError(
-                "torch.utils.checkpoint: A different number of tensors was saved during the original forward "
-                f"and recomputation.\nNumber of tensors saved during forward: {self.n_saved}\n"
-                f"Number of tensors saved during recomputation: {len(saved)}.")
+        if self.check:
+            if len(saved) != len(self.metas):
+                raise CheckpointError(
+                    "torch.utils.checkpoint: A different number of tensors was saved during the original forward "
+                    f"and recomputation.\nNumber of tensors saved during forward: {len(self.metas)}\n"
+                    f"Number of tensors saved during recomputation: {len(saved)}.\n")
+            diff = "".join(f"tensor at position {i}:\nsaved metadata: {m}\nrecomputed metadata: {_meta(t)}\n"
+                           for i, (m, t) in enumerate(zip(self.metas, saved)) if m != _meta(t))
+            if diff:
+                raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "
+                                      f"different metadata than during the forward pass.\n{diff}.\n")
         self.recomputed = dict(enumerate(saved))
+
+
+def _meta(t: Tensor) -> dict:
+    return {"shape": t.shape, "dtype": t.dtype, "device": t.device}
 
 
 def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None,
@@ -195,7 +206,9 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         if context_fn is not noop_context_fn or debug is not False:
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve, *args)
-    frame = _Frame(function, args, kwargs, ember.get_rng_state() if preserve else None)
+    if determinism_check not in ("default", "none"):
+        raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")
+    frame = _Frame(function, args, kwargs, ember.get_rng_state() if preserve else None, determinism_check == "default")
     fwd_ctx, recompute_ctx = context_fn()
     if context_fn is not noop_context_fn:
         inner = frame.function
