@@ -12,6 +12,7 @@ Nothing here recurses, so a chain of a million ops is fine.
 from __future__ import annotations
 
 import heapq
+import threading
 from typing import Any, Sequence
 
 from . import anomaly_mode, grad_mode
@@ -118,6 +119,18 @@ def _needed(deps: dict, targets: set) -> set:
     return needed
 
 
+# Whether each backward pass running on this thread (innermost last) accumulates into every leaf:
+# false for autograd.grad and backward(inputs=...). Reentrant checkpointing asks (torch's
+# _is_checkpoint_valid), since its inner backward would accumulate into every leaf's .grad.
+_passes = threading.local()
+
+
+def is_checkpoint_valid() -> bool:
+    """False inside a backward pass that does not accumulate into every leaf."""
+    stack = getattr(_passes, "stack", None)
+    return not stack or stack[-1]
+
+
 def run_backward(
     roots: Sequence[tuple[Node, int]],
     root_grads: Sequence[Any],
@@ -171,6 +184,10 @@ def run_backward(
     grad_mode._state.enabled = create_graph
     anomaly = anomaly_mode.flags.anomaly
     pop = heapq.heappop
+    stack = getattr(_passes, "stack", None)
+    if stack is None:
+        stack = _passes.stack = []
+    stack.append(capture is None and only is None)
     try:
         if capture is None and targets is None and trace is None and not anomaly:
             _run_plain(heap, buffers, deps, retain_graph, create_graph)
@@ -227,6 +244,7 @@ def run_backward(
             outs = None  # (so that AccumulateGrad can take over gradients nobody else holds)
     finally:
         grad_mode._state.enabled = prev_mode
+        stack.pop()
     if capture is not None:
         return [captured.get(e) for e in capture]
     return None

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from .. import autograd
 from .._tensor import Tensor
+from ..autograd import engine as _engine
 from ..autograd.anomaly_mode import saved_tensors_hooks
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction", "detach_variable",
@@ -58,23 +59,6 @@ def check_backward_validity(inputs: Iterable[Any]) -> None:
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2)
 
 
-def _is_checkpoint_valid() -> bool:
-    # the re-run's inner backward accumulates into every leaf's .grad, which is only right when the
-    # outer pass is a plain .backward(): find the engine's running pass and ask whether it was
-    # autograd.grad (capture) or .backward(inputs=...) (only)
-    import sys
-
-    from ..autograd import engine
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is engine.run_backward.__code__:
-            loc = frame.f_locals
-            return loc.get("capture") is None and loc.get("only") is None
-        frame = frame.f_back
-    return True
-
-
 class CheckpointFunction(autograd.Function):
     """The reentrant checkpoint: forward without a graph, backward re-runs and backpropagates."""
 
@@ -104,7 +88,7 @@ class CheckpointFunction(autograd.Function):
     def backward(ctx: Any, *grads: Any) -> Any:
         import ember
 
-        if not _is_checkpoint_valid():
+        if not _engine.is_checkpoint_valid():
             raise RuntimeError(
                 "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
                 "`inputs` parameter to .backward(). To resolve this error, you can either set "
