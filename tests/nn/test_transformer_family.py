@@ -276,3 +276,19 @@ def test_unbatched_input():
     _compare_run(e, t, lambda lib, m, s, g: m(s, g, tgt_mask=m.generate_square_subsequent_mask(3,
                                                                                                dtype=lib.float64)),
                  [src, tgt])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.nn.TransformerEncoderLayer(8, 2, 16)(x, is_causal=True),
+    lambda lib, x: lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(8, 2, 16), 1,
+                                             enable_nested_tensor=False)(x, is_causal=True),
+    lambda lib, x: lib.nn.TransformerDecoderLayer(8, 2, 16)(x, x, tgt_is_causal=True),
+    lambda lib, x: lib.nn.TransformerDecoderLayer(8, 2, 16)(x, x, memory_is_causal=True),
+])
+def test_is_causal_hint_needs_a_mask(call):
+    errs = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as ex:
+            call(lib, lib.zeros(5, 2, 8))
+        errs.append(str(ex.value))
+    assert errs[0] == errs[1]
