@@ -183,7 +183,7 @@ def test_rnn_packed_batch_first_and_proj(cls):
         assert_close(a, b, rtol=1e-9, atol=1e-10)
 
 
-def test_packed_gru_second_order_and_dropout_between_layers():
+def test_packed_gru_second_order():
     ember.manual_seed(0)
     torch.manual_seed(0)
     e, t = _pair("GRU", dict(num_layers=2, dropout=0.0))
@@ -195,3 +195,18 @@ def test_packed_gru_second_order_and_dropout_between_layers():
         return out.data, h
 
     check(f, x, second=True, rtol=1e-8)
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_packed_dropout_between_layers_uses_torchs_stream(cls):
+    e, t = _pair(cls, dict(num_layers=3, dropout=0.4, bidirectional=True))
+    x = R.standard_normal((5, 3, 3))
+    outs = []
+    for lib, m in ((ember, e), (torch, t)):
+        lib.manual_seed(9)
+        xt = lib.tensor(x, requires_grad=True)
+        out = m(_mod(lib).pack_padded_sequence(xt, [5, 3, 2]))[0]
+        out.data.sum().backward()
+        outs.append((out.data, xt.grad))
+    for a, b in zip(*outs):
+        assert_close(a, b, rtol=1e-10, atol=1e-10)
