@@ -292,3 +292,38 @@ def test_is_causal_hint_needs_a_mask(call):
             call(lib, lib.zeros(5, 2, 8))
         errs.append(str(ex.value))
     assert errs[0] == errs[1]
+
+
+@pytest.mark.parametrize("kw,masks,train", [
+    (dict(), dict(kpm_full=True), False),
+    (dict(batch_first=True, dropout=0.3), dict(kpm_full=True), True),
+    (dict(add_bias_kv=True, add_zero_attn=True), dict(kpm=True, mask3d=True), False),
+    (dict(kdim=5, vdim=6), dict(mask2d=True), False),
+    (dict(dropout=0.3), dict(kpm=True, mask2d=True), True),
+])
+def test_multihead_attention_without_weights(kw, masks, train):
+    """need_weights=False runs scaled_dot_product_attention, as torch's MHA does: a query whose keys
+    are all masked gets 0 (not NaN), and the dropout stream is torch's."""
+    e, t = _build(12, lambda lib: lib.nn.MultiheadAttention(8, 2, **kw).double())
+    e.train(train)
+    t.train(train)
+    bf = kw.get("batch_first", False)
+    L, S, N = 3, 4, 2
+    q = R.standard_normal((N, L, 8) if bf else (L, N, 8))
+    k = R.standard_normal((N, S, kw.get("kdim", 8)) if bf else (S, N, kw.get("kdim", 8)))
+    v = R.standard_normal((N, S, kw.get("vdim", 8)) if bf else (S, N, kw.get("vdim", 8)))
+    kpm = np.zeros((N, S), bool)
+    kpm[1, 2:] = True
+    if masks.get("kpm_full"):
+        kpm[1, :] = True
+    am = np.random.default_rng(2).standard_normal((N * 2, L, S) if masks.get("mask3d") else (L, S))
+
+    def call(lib, m, q, k, v):
+        extra = {}
+        if masks.get("kpm") or masks.get("kpm_full"):
+            extra["key_padding_mask"] = lib.tensor(kpm)
+        if masks.get("mask3d") or masks.get("mask2d"):
+            extra["attn_mask"] = lib.tensor(am)
+        return m(q, k, v, need_weights=False, **extra)[0]
+
+    _compare_run(e, t, call, [q, k, v], seed=13 if train else None)
