@@ -210,3 +210,30 @@ def test_packed_dropout_between_layers_uses_torchs_stream(cls):
         outs.append((out.data, xt.grad))
     for a, b in zip(*outs):
         assert_close(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, m: m.pad_sequence([]),
+    lambda lib, m: m.pad_sequence([lib.ones(2, 3), lib.ones(2, 4)]),
+    lambda lib, m: lib.nn.GRU(3, 4)(m.pack_sequence([lib.ones(3, 3), lib.ones(2, 3)]), lib.zeros(1, 3, 4)),
+    lambda lib, m: lib.nn.GRU(3, 4)(m.pack_sequence([lib.ones(3, 5), lib.ones(2, 5)])),
+    lambda lib, m: lib.nn.GRU(3, 4)(lib.ones(5, 2, 3), lib.zeros(1, 3, 4)),
+    lambda lib, m: lib.nn.LSTM(3, 4)(lib.ones(5, 2, 3), (lib.zeros(1, 3, 4), lib.zeros(1, 2, 4))),
+    lambda lib, m: lib.nn.LSTM(3, 4)(lib.ones(5, 2, 3), (lib.zeros(1, 2, 4), lib.zeros(1, 3, 4))),
+    lambda lib, m: lib.nn.LSTM(3, 4, proj_size=2)(lib.ones(5, 2, 3), (lib.zeros(1, 2, 4), lib.zeros(1, 2, 4))),
+    lambda lib, m: lib.nn.RNN(3, 4, bidirectional=True)(lib.ones(5, 2, 3), lib.zeros(1, 2, 4)),
+    lambda lib, m: lib.nn.RNN(3, 4)(lib.ones(5, 3), lib.zeros(1, 2, 4)),
+    lambda lib, m: lib.nn.LSTM(3, 4)(lib.ones(5, 3), (lib.zeros(1, 2, 4), lib.zeros(1, 2, 4))),
+])
+def test_input_and_state_errors_as_torch(call):
+    with pytest.raises(Exception) as te:
+        call(torch, trnn)
+    with pytest.raises(Exception) as ee:
+        call(ember, ernn)
+    assert type(ee.value) is type(te.value)
+    assert str(ee.value) == str(te.value)
+
+
+def test_pad_sequence_takes_the_first_dtype():
+    a, b = R.standard_normal((2, 3)).astype(np.float32), R.standard_normal((3, 3))
+    check(lambda lib, a, b: _mod(lib).pad_sequence([a, b]), a, b)

@@ -145,6 +145,8 @@ class RNNBase(Module):
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+        if hx is not None:
+            self._check_hx_dims(hx, batched)
         if not batched:
             input = input.unsqueeze(1)
             if hx is not None:
@@ -156,6 +158,8 @@ class RNNBase(Module):
                                f"got {input.shape[-1]}")
         T, N = input.shape[0], input.shape[1]
         D = 2 if self.bidirectional else 1
+        if hx is not None:
+            self._check_hidden_size(hx, N)
         h0, c0 = self._initial_state(hx, N, input._data.dtype)
         layer_in = input
         h_n, c_n = [], []
@@ -194,6 +198,29 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return (output, (hn, cn)) if is_lstm else (output, hn)
 
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        want = 3 if batched else 2
+        kind = "batched 3-D" if batched else "unbatched 2-D"
+        if self.mode == "LSTM":
+            if hx[0].dim() != want or hx[1].dim() != want:
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                                   f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+        elif hx.dim() != want:
+            raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor")
+
+    def _check_hidden_size(self, hx: Any, N: int) -> None:
+        """torch's check of the initial state's shape: (layers * directions, batch, hidden)."""
+        D = 2 if self.bidirectional else 1
+        lead = (self.num_layers * D, N)
+        if self.mode == "LSTM":
+            pairs = [(hx[0], lead + (self.proj_size or self.hidden_size,), "hidden[0]"),
+                     (hx[1], lead + (self.hidden_size,), "hidden[1]")]
+        else:
+            pairs = [(hx, lead + (self.hidden_size,), "hidden")]
+        for t, want, name in pairs:
+            if tuple(t.shape) != want:
+                raise RuntimeError(f"Expected {name} size {want}, got {list(t.shape)}")
+
     def _initial_state(self, hx: Any, N: int, dt: Any) -> tuple:
         """(h0, c0) as given, or zeros (c0 is None except for an LSTM)."""
         is_lstm = self.mode == "LSTM"
@@ -225,6 +252,8 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {data.shape[-1]}")
         N = bsz[0] if bsz else 0
+        if hx is not None:
+            self._check_hidden_size(hx, N)
         if hx is not None and sorted_idx is not None:  # the caller's batch order -> the packed order
             hx = tuple(h.index_select(1, sorted_idx) for h in hx) if is_lstm else hx.index_select(1, sorted_idx)
         h0, c0 = self._initial_state(hx, N, data._data.dtype)

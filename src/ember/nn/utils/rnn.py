@@ -227,6 +227,12 @@ def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float
         raise RuntimeError("received an empty list of sequences")
     L = max(s._data.shape[0] for s in seqs)
     trailing = tuple(seqs[0]._data.shape[1:])
+    for s in seqs[1:]:  # each sequence is copied into a slot of the first one's trailing shape
+        other = tuple(s._data.shape[1:])
+        for d, (a, b) in enumerate(zip(trailing, other)):
+            if a != b and b != 1:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {d + 1}")
     B = len(seqs)
     t_parts, b_parts = [], []
     for i, s in enumerate(seqs):
@@ -236,7 +242,8 @@ def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float
         b_parts.append(np.full(n, i))
     from ...ops.shape import cat
 
-    data = cat(seqs, 0)
+    dtype = seqs[0].dtype  # the result has the first sequence's dtype, as torch's
+    data = cat([s if s.dtype == dtype else s.to(dtype) for s in seqs], 0)
     t, b = np.concatenate(t_parts), np.concatenate(b_parts)
     key = (b, t) if batch_first else (t, b)
     shape = (B, L) + trailing if batch_first else (L, B) + trailing
