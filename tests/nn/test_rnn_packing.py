@@ -237,3 +237,14 @@ def test_input_and_state_errors_as_torch(call):
 def test_pad_sequence_takes_the_first_dtype():
     a, b = R.standard_normal((2, 3)).astype(np.float32), R.standard_normal((3, 3))
     check(lambda lib, a, b: _mod(lib).pad_sequence([a, b]), a, b)
+
+
+def test_unpad_sequence_time_major_transposes_in_place_as_torch():
+    seqs = [R.standard_normal((n, 2)) for n in (3, 1)]
+    ep = ernn.pad_sequence([ember.tensor(s, requires_grad=True) for s in seqs])
+    tp = trnn.pad_sequence([torch.tensor(s, requires_grad=True) for s in seqs])
+    er, tr = ernn.unpad_sequence(ep, ember.tensor([3, 1])), trnn.unpad_sequence(tp, torch.tensor([3, 1]))
+    assert tuple(ep.shape) == tuple(tp.shape)
+    for e, t in zip(er, tr):
+        assert_close(e, t)
+        assert _name(e) == _name(t)

@@ -251,9 +251,11 @@ def pad_sequence(sequences: Any, batch_first: bool = False, padding_value: float
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False) -> list:
-    """Split a padded batch back into its sequences (the first ``lengths[b]`` steps of each)."""
+    """Split a padded batch back into its sequences (the first ``lengths[b]`` steps of each).
+
+    Without ``batch_first`` the padded tensor is transposed in place to (B, T, *), as torch does."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences.transpose_(0, 1)
     lens = _as_lengths(lengths)
     return [padded_sequences[i][_new(np.arange(int(n)))] for i, n in enumerate(lens)]
 
