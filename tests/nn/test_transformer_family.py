@@ -241,7 +241,7 @@ def test_decoder_bool_masks_and_causal_hint():
     _compare_run(e, t, call, [tgt, mem])
 
 
-@pytest.mark.parametrize("pads,norm", [([0, 2], True), ([1, 3], False), ([0, 0], True)])
+@pytest.mark.parametrize("pads,norm", [([0, 2], True), ([1, 3], False), ([0, 0], True), ([0, 5], True)])
 def test_encoder_eval_no_grad_zeros_at_padding(pads, norm):
     def make(lib):
         nn = lib.nn
