@@ -145,7 +145,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     if not (query.dtype == key.dtype == value.dtype):
         raise RuntimeError(f"Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{_cpp(query)} key.dtype: {_cpp(key)} and value.dtype: {_cpp(value)} instead.")
-    if attn_mask is not None and attn_mask.dtype != query.dtype and str(attn_mask.dtype) != "ember.bool":
+    if attn_mask is not None and attn_mask.dtype != query.dtype and attn_mask._data.dtype != np.bool_:
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {_cpp(attn_mask)} and  query.dtype: {_cpp(query)} instead.")
     if is_causal and attn_mask is not None:
