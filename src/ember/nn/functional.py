@@ -15,6 +15,7 @@ from ..ops import reduction as _red
 from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
+from ._attention import scaled_dot_product_attention  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -454,26 +455,6 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     n1 = _norm_op(x1, 2, dim)
     n2 = _norm_op(x2, 2, dim)
     return w12 / (n1 * n2).clamp_min(eps)
-
-
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
-                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
-                                 enable_gqa: bool = False) -> Tensor:
-    L, S = query.shape[-2], key.shape[-2]
-    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    attn = query.matmul(key.transpose(-2, -1)) * scale_factor
-    if is_causal:
-        mask = np.tril(np.ones((L, S), bool))
-        attn = attn.masked_fill(_new(~mask), float("-inf"))
-    if attn_mask is not None:
-        if attn_mask._data.dtype == np.bool_:
-            attn = attn.masked_fill(_new(np.broadcast_to(~attn_mask._data, attn.shape)), float("-inf"))
-        else:
-            attn = attn + attn_mask
-    attn = _red.softmax(attn, -1)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, True)
-    return attn.matmul(value)
 
 
 def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> np.ndarray:

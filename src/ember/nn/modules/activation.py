@@ -383,13 +383,21 @@ class MultiheadAttention(Module):
                 kp = np.pad(kp, ((0, 0), (0, extra)))
             kp = np.broadcast_to(kp[:, None, None, :], (N, H, 1, S)).reshape(N * H, 1, S)
             mask = kp if mask is None else mask + kp
-        attn = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
-        if mask is not None:
-            attn = attn + _new(np.ascontiguousarray(mask))
-        attn = F.softmax(attn, -1)
-        if self.dropout > 0.0 and self.training:
-            attn = F.dropout(attn, self.dropout, True)
-        out = attn.matmul(v)  # (N*H, L, hd)
+        if not need_weights:  # as torch: scaled_dot_product_attention (0, not NaN, on fully masked rows)
+            m4 = None
+            if mask is not None:  # (N*H or 1, L or 1, S) -> (N, H, ., S) or (1, 1, ., S)
+                m4 = _new(np.ascontiguousarray(mask).reshape(((1, 1) if mask.shape[0] == 1 else (N, H)) + mask.shape[1:]))
+            out = F.scaled_dot_product_attention(q.reshape(N, H, L, hd), k.reshape(N, H, S, hd), v.reshape(N, H, S, hd),
+                                                 attn_mask=m4, dropout_p=self.dropout if self.training else 0.0)
+            out = out.reshape(N * H, L, hd)
+        else:
+            attn = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
+            if mask is not None:
+                attn = attn + _new(np.ascontiguousarray(mask))
+            attn = F.softmax(attn, -1)
+            if self.dropout > 0.0 and self.training:
+                attn = F.dropout(attn, self.dropout, True)
+            out = attn.matmul(v)  # (N*H, L, hd)
         out = out.transpose(0, 1).reshape(L * N, E)
         out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(L, N, E)
         if self.batch_first and batched:

@@ -121,11 +121,32 @@ class RNNBase(Module):
         b_hh = getattr(self, f"bias_hh_l{layer}{suffix}") if self.bias else None
         return w_ih, w_hh, b_ih, b_hh
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple:
+    def _step_fn(self, layer: int, d: int) -> Any:
+        """One time step of layer ``layer``, direction ``d``: (x_proj_t, h, c) -> (h, c)."""
+        _, w_hh, _, b_hh = self._weights(layer, d)
+        w_hr = getattr(self, f"weight_hr_l{layer}{'_reverse' if d == 1 else ''}") if self.proj_size else None
+        mode = self.mode
+
+        def step(x_t: Tensor, h: Tensor, c: Any) -> tuple:
+            if mode == "LSTM":
+                h, c = _lstm_cell(x_t, h, c, w_hh, b_hh)
+                return (F.linear(h, w_hr) if w_hr is not None else h), c
+            if mode == "GRU":
+                return _gru_cell(x_t, h, w_hh, b_hh), None
+            return _rnn_cell(x_t, h, w_hh, b_hh, mode == "RNN_RELU"), None
+        return step
+
+    def forward(self, input: Any, hx: Any = None) -> tuple:
+        from ..utils.rnn import PackedSequence
+
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         is_lstm = self.mode == "LSTM"
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead")
+        if hx is not None:
+            self._check_hx_dims(hx, batched)
         if not batched:
             input = input.unsqueeze(1)
             if hx is not None:
@@ -137,50 +158,35 @@ class RNNBase(Module):
                                f"got {input.shape[-1]}")
         T, N = input.shape[0], input.shape[1]
         D = 2 if self.bidirectional else 1
-        dt = input._data.dtype
-        if hx is None:
-            z = _new(np.zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dt))
-            zc = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
-            hx = (z, zc) if is_lstm else z
-        h0, c0 = (hx if is_lstm else (hx, None))
-        relu = self.mode == "RNN_RELU"
+        if hx is not None:
+            self._check_hidden_size(hx, N)
+        h0, c0 = self._initial_state(hx, N, input._data.dtype)
         layer_in = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(D):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
-                w_hr = getattr(self, f"weight_hr_l{layer}{'_reverse' if d == 1 else ''}") if self.proj_size else None
                 idx = layer * D + d
                 h = h0[idx]
                 c = c0[idx] if is_lstm else None
                 xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
-                if is_lstm and w_hr is None and T > 0:  # the whole sequence as one op (_rnn_ops)
+                if is_lstm and not self.proj_size and T > 0:  # the whole sequence as one op (_rnn_ops)
                     hs, h, c = lstm_sequence(xp, h, c, w_hh, b_hh, d == 1)
                     outs.append(hs)
                     h_n.append(h)
                     c_n.append(c)
                     continue
-                steps = range(T - 1, -1, -1) if d == 1 else range(T)
+                step = self._step_fn(layer, d)
                 seq: list = [None] * T
-                for t in steps:
-                    if is_lstm:
-                        h, c = _lstm_cell(xp[t], h, c, w_hh, b_hh)
-                        if w_hr is not None:
-                            h = F.linear(h, w_hr)
-                    elif self.mode == "GRU":
-                        h = _gru_cell(xp[t], h, w_hh, b_hh)
-                    else:
-                        h = _rnn_cell(xp[t], h, w_hh, b_hh, relu)
+                for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
+                    h, c = step(xp[t], h, c)
                     seq[t] = h
                 outs.append(stack(seq, 0))
                 h_n.append(h)
                 if is_lstm:
                     c_n.append(c)
-            layer_out = outs[0] if D == 1 else _cat_last(outs)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_out = F.dropout(layer_out, self.dropout, True)
-            layer_in = layer_out
+            layer_in = self._between_layers(outs, layer)
         output = layer_in
         hn = stack(h_n, 0)
         cn = stack(c_n, 0) if is_lstm else None
@@ -190,6 +196,115 @@ class RNNBase(Module):
             cn = cn.squeeze(1) if cn is not None else None
         elif self.batch_first:
             output = output.transpose(0, 1)
+        return (output, (hn, cn)) if is_lstm else (output, hn)
+
+    def _check_hx_dims(self, hx: Any, batched: bool) -> None:
+        want = 3 if batched else 2
+        kind = "batched 3-D" if batched else "unbatched 2-D"
+        if self.mode == "LSTM":
+            if hx[0].dim() != want or hx[1].dim() != want:
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                                   f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+        elif hx.dim() != want:
+            raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {hx.dim()}-D tensor")
+
+    def _check_hidden_size(self, hx: Any, N: int) -> None:
+        """torch's check of the initial state's shape: (layers * directions, batch, hidden)."""
+        D = 2 if self.bidirectional else 1
+        lead = (self.num_layers * D, N)
+        if self.mode == "LSTM":
+            pairs = [(hx[0], lead + (self.proj_size or self.hidden_size,), "hidden[0]"),
+                     (hx[1], lead + (self.hidden_size,), "hidden[1]")]
+        else:
+            pairs = [(hx, lead + (self.hidden_size,), "hidden")]
+        for t, want, name in pairs:
+            if tuple(t.shape) != want:
+                raise RuntimeError(f"Expected {name} size {want}, got {list(t.shape)}")
+
+    def _initial_state(self, hx: Any, N: int, dt: Any) -> tuple:
+        """(h0, c0) as given, or zeros (c0 is None except for an LSTM)."""
+        is_lstm = self.mode == "LSTM"
+        if hx is None:
+            D = 2 if self.bidirectional else 1
+            z = _new(np.zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dt))
+            zc = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
+            hx = (z, zc) if is_lstm else z
+        return hx if is_lstm else (hx, None)
+
+    def _between_layers(self, outs: list, layer: int) -> Any:
+        """The directions' outputs joined along features, with dropout between layers in training."""
+        layer_out = outs[0] if len(outs) == 1 else _cat_last(outs)
+        if self.dropout and self.training and layer < self.num_layers - 1:
+            layer_out = F.dropout(layer_out, self.dropout, True)
+        return layer_out
+
+    def _forward_packed(self, input: Any, hx: Any) -> tuple:
+        """A PackedSequence, step by step over its batch sizes: at step t the first batch_sizes[t]
+        (length-sorted) sequences advance; a sequence's final state is taken at its last valid
+        step (forward) or after step 0 (reverse, where shorter sequences join late from h0)."""
+        from ...ops.shape import cat
+        from ..utils.rnn import PackedSequence
+
+        is_lstm = self.mode == "LSTM"
+        data, bsz = input.data, [int(b) for b in input.batch_sizes._data]
+        sorted_idx, unsorted_idx = input.sorted_indices, input.unsorted_indices
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[-1]}")
+        N = bsz[0] if bsz else 0
+        if hx is not None:
+            self._check_hidden_size(hx, N)
+        if hx is not None and sorted_idx is not None:  # the caller's batch order -> the packed order
+            hx = tuple(h.index_select(1, sorted_idx) for h in hx) if is_lstm else hx.index_select(1, sorted_idx)
+        h0, c0 = self._initial_state(hx, N, data._data.dtype)
+        starts = np.concatenate(([0], np.cumsum(bsz))).tolist()
+        T, D = len(bsz), 2 if self.bidirectional else 1
+        layer_in = data
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(D):
+                w_ih, _, b_ih, _ = self._weights(layer, d)
+                idx = layer * D + d
+                xp = F.linear(layer_in, w_ih, b_ih)
+                step = self._step_fn(layer, d)
+                seq: list = [None] * T
+                if d == 0:
+                    h, c = h0[idx], (c0[idx] if is_lstm else None)
+                    done_h, done_c = [], []  # finished sequences' final states, last rows first
+                    for t in range(T):
+                        b = bsz[t]
+                        if b < h.shape[0]:
+                            done_h.append(h[b:])
+                            h = h[:b]
+                            if is_lstm:
+                                done_c.append(c[b:])
+                                c = c[:b]
+                        h, c = step(xp[starts[t]:starts[t + 1]], h, c)
+                        seq[t] = h
+                    h = cat([h] + done_h[::-1], 0) if done_h else h
+                    c = (cat([c] + done_c[::-1], 0) if done_c else c) if is_lstm else None
+                else:
+                    h, c = h0[idx][:0], (c0[idx][:0] if is_lstm else None)
+                    for t in range(T - 1, -1, -1):
+                        b = bsz[t]
+                        if b > h.shape[0]:  # sequences whose last step is t join from their h0
+                            h = cat([h, h0[idx][h.shape[0]:b]], 0)
+                            if is_lstm:
+                                c = cat([c, c0[idx][c.shape[0]:b]], 0)
+                        h, c = step(xp[starts[t]:starts[t + 1]], h, c)
+                        seq[t] = h
+                outs.append(cat(seq, 0))
+                h_n.append(h)
+                if is_lstm:
+                    c_n.append(c)
+            layer_in = self._between_layers(outs, layer)
+        hn = stack(h_n, 0)
+        cn = stack(c_n, 0) if is_lstm else None
+        if unsorted_idx is not None:
+            hn = hn.index_select(1, unsorted_idx)
+            cn = cn.index_select(1, unsorted_idx) if cn is not None else None
+        output = PackedSequence(layer_in, input.batch_sizes, sorted_idx, unsorted_idx)
         return (output, (hn, cn)) if is_lstm else (output, hn)
 
 
