@@ -205,6 +205,18 @@ def test_dropout_matches_torch_rng() -> None:
         ember.nn.Dropout(1.5)
 
 
+@pytest.mark.parametrize("view", ["t", "permute", "step", "size1"])
+def test_dropout_of_a_view_draws_its_mask_in_memory_order_as_torch(view: str) -> None:
+    # torch fills the mask of a permuted input in memory order, a non-dense one in logical order
+    make = {"t": lambda lib: lib.randn(7, 9).t(), "permute": lambda lib: lib.randn(2, 3, 4).permute(2, 0, 1),
+            "step": lambda lib: lib.randn(6, 4)[::2], "size1": lambda lib: lib.randn(5, 1, 3).transpose(0, 2)}[view]
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        outs.append(lib.nn.functional.dropout(make(lib), 0.4).numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
 def test_init_functions_match_torch() -> None:
     for fn, kw in [("uniform_", {"a": -2, "b": 3}), ("normal_", {"mean": 1, "std": 2}), ("xavier_uniform_", {}),
                    ("xavier_normal_", {"gain": 2}), ("kaiming_uniform_", {"mode": "fan_out"}),

@@ -328,6 +328,13 @@ def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, shape:
     x = input._data
     if p == 1:
         noise = np.zeros((), x.dtype)
+    elif shape is None and not x.flags.c_contiguous and x.ndim > 1:
+        # torch fills the mask of a permuted (dense) input in memory order: draw it in that order
+        order = sorted(range(x.ndim), key=lambda d: -x.strides[d])
+        if np.transpose(x, order).flags.c_contiguous:
+            noise = _noise(tuple(x.shape[d] for d in order), p, x.dtype).transpose(np.argsort(order))
+        else:
+            noise = _noise(x.shape, p, x.dtype)
     else:
         noise = _noise(x.shape if shape is None else shape, p, x.dtype)
     if inplace:
