@@ -15,6 +15,7 @@ from ..ops import reduction as _red
 from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
+from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -694,7 +695,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
                            f"padding={tuple(p)}, calculated shape of the array of sliding blocks as ({Ho}, {Wo}), "
                            "but its components must be at least one.")
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    win = _ops._windows(xp, k[0], k[1], st[0], st[1], d[0], d[1])[:, :, :, :, :Ho, :Wo]
+    win = _ops._windows(xp, k, st, d)[:, :, :, :, :Ho, :Wo]
     out = win.reshape(N, C * k[0] * k[1], Ho * Wo)
     return record(Im2ColBackward0, out if input.dim() == 4 else out[0], (input,), attrs=((H, W), k, d, p, st))
 
@@ -720,7 +721,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     C = CK // (k[0] * k[1])
     Hp, Wp = size[0] + 2 * p[0], size[1] + 2 * p[1]
     cols = x.reshape(N, C, k[0], k[1], Ho, Wo)
-    out = _ops._col2im(cols, (N, C, Hp, Wp), k[0], k[1], st[0], st[1], d[0], d[1])
+    out = _ops._col2im(cols, (N, C, Hp, Wp), st, d)
     out = np.ascontiguousarray(out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]])
     return record(Col2ImBackward0, out if input.dim() == 3 else out[0], (input,), attrs=(tuple(size), k, d, p, st))
 
