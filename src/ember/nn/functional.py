@@ -35,6 +35,16 @@ from ._ops import (  # noqa: F401
     pad,
     prelu,
 )
+from ._pool import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 
 sigmoid = _pw.sigmoid
 tanh = _pw.tanh
