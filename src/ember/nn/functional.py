@@ -16,6 +16,7 @@ from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
 from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
+from ._embedding_bag import embedding_bag  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -990,10 +991,11 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     O, I1, I2 = weight.shape
     lead = tuple(input1.shape[:-1])
+    for d, (a, b) in enumerate(zip(lead, tuple(input2.shape[:-1]))):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {a} and {b}")
     x1 = input1.reshape(-1, I1)
     x2 = input2.reshape(-1, I2)
     z = x1.matmul(weight.permute(1, 0, 2).reshape(I1, O * I2)).reshape(-1, O, I2)
-    out = (z * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        out = out + bias
-    return out.reshape(lead + (O,))
+    out = (z * x2.unsqueeze(1)).sum(-1).reshape(lead + (O,))
+    return out + bias if bias is not None else out  # (torch's grad_fn: AddBackward0, or ViewBackward0)
