@@ -17,6 +17,7 @@ from ..ops.indexing import where as _where
 from . import _ops
 from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ._embedding_bag import embedding_bag  # noqa: F401
+from ._grid_sample import affine_grid, grid_sample  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
