@@ -52,7 +52,7 @@ def test_gradgradcheck() -> None:
     x = ember.tensor(R.standard_normal((1, 2, 3, 4)), requires_grad=True)
     g = ember.tensor(R.uniform(-1.1, 1.1, (1, 2, 3, 2)), requires_grad=True)
     for mode, pad in (("bilinear", "zeros"), ("bilinear", "reflection"), ("bicubic", "border")):
-        f = lambda a, b: F.grid_sample(a, b, mode=mode, padding_mode=pad, align_corners=False)  # noqa: E731
+        f = lambda a, b, mode=mode, pad=pad: F.grid_sample(a, b, mode=mode, padding_mode=pad, align_corners=False)  # noqa: E731
         assert ember.autograd.gradcheck(f, (x, g))
         assert ember.autograd.gradgradcheck(f, (x, g))
     x3 = ember.tensor(R.standard_normal((1, 1, 2, 3, 3)), requires_grad=True)
