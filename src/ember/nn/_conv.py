@@ -1,7 +1,7 @@
 """Convolutions of any spatial rank (conv1d/2d/3d and their transposes) as im2col + GEMM in NumPy.
 
 One implementation serves every rank: the spatial dimensions are handled as tuples, and the
-window offsets are enumerated with ``np.ndindex``. Plain backward runs the NumPy gradients on the
+window offsets are enumerated with ``itertools.product``. Plain backward runs the NumPy gradients on the
 saved arrays; under ``create_graph=True`` the gradients are themselves ember convolutions (a
 transposed convolution for the input, a convolution of the input by the grad for the weight), so
 that they can be differentiated again.
@@ -9,6 +9,8 @@ that they can be differentiated again.
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -36,9 +38,11 @@ def _pair(v: Any, n: int = 2) -> tuple:
     return (v,) * n
 
 
-def _spatial_slices(offset: tuple, s: tuple, d: tuple, o: tuple) -> tuple:
-    """The strided slices that window element ``offset`` reads for every output position."""
-    return tuple(slice(i * dd, i * dd + ss * (oo - 1) + 1, ss) for i, ss, dd, oo in zip(offset, s, d, o))
+def _window_offsets(k: tuple, s: tuple, d: tuple, o: tuple) -> list:
+    """(offset, spatial slices) for every window element: the strided slices that window element
+    ``offset`` reads for every output position (built once per call: the loops over them are hot)."""
+    per_dim = [[slice(i * dd, i * dd + ss * (oo - 1) + 1, ss) for i in range(kk)] for kk, ss, dd, oo in zip(k, s, d, o)]
+    return list(zip(itertools.product(*map(range, k)), itertools.product(*per_dim)))
 
 
 def _windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
@@ -67,8 +71,8 @@ def _col2im(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) -> np.ndarray:
     nd = len(s)
     k, o = cols.shape[2:2 + nd], cols.shape[2 + nd:]
     out = np.zeros(shape, cols.dtype)
-    for off in np.ndindex(*k):
-        out[(_ALL, _ALL) + _spatial_slices(off, s, d, o)] += cols[(_ALL, _ALL) + off]
+    for off, sl in _window_offsets(k, s, d, o):
+        out[(_ALL, _ALL) + sl] += cols[(_ALL, _ALL) + off]
     return out
 
 
@@ -78,8 +82,8 @@ def _col2im_channel_major(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) ->
     nd = len(s)
     k, N, o = cols.shape[1:1 + nd], cols.shape[1 + nd], cols.shape[2 + nd:]
     out = np.zeros((cols.shape[0], N) + tuple(shape[2:]), cols.dtype)
-    for off in np.ndindex(*k):
-        out[(_ALL, _ALL) + _spatial_slices(off, s, d, o)] += cols[(_ALL,) + off]
+    for off, sl in _window_offsets(k, s, d, o):
+        out[(_ALL, _ALL) + sl] += cols[(_ALL,) + off]
     return out.swapaxes(0, 1)
 
 
@@ -107,7 +111,7 @@ def _flat_input(x: np.ndarray, pads: tuple, tail: int) -> np.ndarray:
     """(N, C, *spatial) -> (C, N*prod(padded) + tail): padded images end to end, zeros after."""
     N, C = x.shape[:2]
     sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(x.ndim - 2))
-    P = N * int(np.prod(sp))
+    P = N * math.prod(sp)
     xf = np.empty((C, P + tail), x.dtype)
     img = xf[:, :P].reshape((C, N) + sp)
     inner = _interior(pads, sp)
@@ -131,7 +135,7 @@ def _flat_cols(xf: np.ndarray, p0: int, p1: int, k: tuple, offs: tuple) -> np.nd
 
 
 def _flat_offsets(sp: tuple, d: tuple) -> tuple:
-    return tuple(d[i] * int(np.prod(sp[i + 1:])) for i in range(len(sp)))
+    return tuple(d[i] * math.prod(sp[i + 1:]) for i in range(len(sp)))
 
 
 def _to_batch_major(src: np.ndarray, b: np.ndarray | None) -> np.ndarray:
@@ -154,11 +158,11 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd))
     o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
     G = groups
-    K = Cg * int(np.prod(k))
+    K = Cg * math.prod(k)
     wm = w.reshape(G, O // G, K)
-    if all(s == 1 for s in stride) and int(np.prod(o)) * 3 >= int(np.prod(sp)) * 2:
+    if all(s == 1 for s in stride) and math.prod(o) * 3 >= math.prod(sp) * 2:
         # flat shift, unless cropping would waste a third
-        P = N * int(np.prod(sp))
+        P = N * math.prod(sp)
         offs = _flat_offsets(sp, dil)
         xf = _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k)))
         full = np.empty((G, O // G, P), x.dtype)
@@ -175,7 +179,7 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     o = win.shape[2 + nd:]
     # im2col in one copy, laid out (G, Cg*prod(k), N*L) so that each group is a single large GEMM
     cols = win.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
-    cols = cols.reshape(G, K, N * int(np.prod(o)))
+    cols = cols.reshape(G, K, N * math.prod(o))
     out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
     return _to_batch_major(out.reshape((O, N) + o), bias), cols, xp.shape, False
 
@@ -186,7 +190,7 @@ def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tu
     o = gd.shape[2:]
     Cg, k = w.shape[1], w.shape[2:]
     C, sp = xp_shape[1], xp_shape[2:]
-    P, K = N * int(np.prod(sp)), Cg * int(np.prod(k))
+    P, K = N * math.prod(sp), Cg * math.prod(k)
     offs = _flat_offsets(sp, dil)
     # the output gradient at every padded position, zero where outputs were cropped away
     gf = np.empty((O, N) + sp, gd.dtype)
@@ -204,7 +208,7 @@ def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tu
             gwm += np.matmul(_flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), gb.transpose(0, 2, 1))
         if needs[0]:
             dcols = np.matmul(wt, gb).reshape((C,) + tuple(k) + (p1 - p0,))
-            for off in np.ndindex(*k):
+            for off in itertools.product(*map(range, k)):
                 start = p0 + sum(i * s for i, s in zip(off, offs))
                 dxf[:, start:start + p1 - p0] += dcols[(_ALL,) + off]
     gx = gw = gb = None
@@ -223,7 +227,7 @@ def _conv_grads_windows(gd: np.ndarray, w: np.ndarray, cols: np.ndarray, xp_shap
     N, O = gd.shape[:2]
     o = gd.shape[2:]
     Cg, k = w.shape[1], w.shape[2:]
-    g2 = gd.swapaxes(0, 1).reshape(G, O // G, N * int(np.prod(o)))  # the GEMM layout (G, O/G, N*L)
+    g2 = gd.swapaxes(0, 1).reshape(G, O // G, N * math.prod(o))  # the GEMM layout (G, O/G, N*L)
     gx = gw = gb = None
     if needs[0]:
         wm = w.reshape(G, O // G, -1)
@@ -400,10 +404,10 @@ def _convt_grads(n: Any, g: Tensor) -> tuple:
     Og, k = w.shape[1], w.shape[2:]
     G = groups
     Cg = Cin // G
-    L = int(np.prod(sp_in))
+    L = math.prod(sp_in)
     gp = _pad_nd(g._data, pads)
     win = _windows(gp, k, stride, dil)[(Ellipsis,) + tuple(slice(0, s) for s in sp_in)]
-    gcols = win.reshape(N, G, Og * int(np.prod(k)), L)
+    gcols = win.reshape(N, G, Og * math.prod(k), L)
     gx = gw = gb = None
     if n.needs[0]:
         wm = w.reshape(G, Cg, -1)

@@ -1,7 +1,7 @@
 """Pooling of any spatial rank (max, average, adaptive max/average, max-unpooling) in NumPy.
 
 One implementation serves 1-d (through 2-d, as torch does), 2-d and 3-d: the window offsets are
-enumerated with ``np.ndindex`` and each offset is one strided view of the padded input. Every
+enumerated once per call and each offset is one strided view of the padded input. Every
 pooling's derivative is linear in the grad, so each backward node records, under
 ``create_graph=True``, a node whose own derivative is the pooling again (its adjoint).
 """
@@ -15,7 +15,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import node_class, record, where_np
-from ._conv import _ALL, _col2im, _pair, _spatial_slices
+from ._conv import _ALL, _col2im, _pair, _window_offsets
 
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
@@ -137,8 +137,8 @@ def _max_pool_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bo
                 constant_values=fill)
     check_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
     out = best = None
-    for num, off in enumerate(np.ndindex(*k)):
-        v = xp[(_ALL, _ALL) + _spatial_slices(off, s, d, o)]
+    for num, (_, sl) in enumerate(_window_offsets(k, s, d, o)):
+        v = xp[(_ALL, _ALL) + sl]
         if out is None:
             out, best = v.copy(), np.zeros(v.shape, np.int16)  # (offset numbers: small ints are cheap)
             continue
@@ -227,8 +227,8 @@ def _window_sums(xp: np.ndarray, k: tuple, s: tuple, o: tuple) -> np.ndarray:
     """Sum of each pooling window: one strided add per window offset (NumPy's sum over the short
     window axes of a strided view is several times slower)."""
     out = None
-    for off in np.ndindex(*k):
-        v = xp[(_ALL, _ALL) + _spatial_slices(off, s, (1,) * len(k), o)]
+    for _, sl in _window_offsets(k, s, (1,) * len(k), o):
+        v = xp[(_ALL, _ALL) + sl]
         if out is None:
             out = v.copy()
         else:
