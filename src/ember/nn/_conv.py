@@ -472,8 +472,14 @@ def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: 
     if x.dtype != w.dtype:
         raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
     if any(op >= s and op >= d for op, s, d in zip(opad, stride, dil)):
-        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
-                           f"output_padding={list(opad)} stride={list(stride)} dilation={list(dil)}")
+        o_, s_, d_ = (((0,) + v if nd == 1 else v) for v in (opad, stride, dil))  # (1-d: torch's 2-d text)
+        names = ("depth", "height", "width")[-len(o_):]
+        text = " ".join(f"{what}_{n}: {v}" for what, vals in (("output_padding", o_), ("stride", s_),
+                                                                ("dilation", d_)) for n, v in zip(names, vals))
+        if nd == 1:
+            text = text.replace("stride_height: 0", "stride_height: 1").replace("dilation_height: 0",
+                                                                                "dilation_height: 1")
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {text}")
     Og, k = w.shape[1], w.shape[2:]
     G = groups
     Cg = Cin // G
