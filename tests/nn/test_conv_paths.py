@@ -10,7 +10,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
-from ember.nn import _ops
+from ember.nn import _conv
 
 R = np.random.default_rng(11)
 
@@ -30,7 +30,7 @@ CASES = [  # (x shape, w shape, kwargs)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("xs, ws, kw", CASES)
 def test_conv2d_matches_torch(xs, ws, kw, dtype, block_bytes, monkeypatch) -> None:
-    monkeypatch.setattr(_ops, "_FLAT_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(_conv, "_FLAT_BLOCK_BYTES", block_bytes)
     x0, w0, b0 = R.standard_normal(xs).astype(dtype), R.standard_normal(ws).astype(dtype), \
         R.standard_normal(ws[0]).astype(dtype)
     res = {}

@@ -16,6 +16,9 @@ from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
+from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
+from ._embedding_bag import embedding_bag  # noqa: F401
+from ._grid_sample import affine_grid, grid_sample  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -34,6 +37,16 @@ from ._ops import (  # noqa: F401
     max_pool2d,
     pad,
     prelu,
+)
+from ._pool import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
 )
 
 sigmoid = _pw.sigmoid
@@ -682,7 +695,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
                            f"padding={tuple(p)}, calculated shape of the array of sliding blocks as ({Ho}, {Wo}), "
                            "but its components must be at least one.")
     xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    win = _ops._windows(xp, k[0], k[1], st[0], st[1], d[0], d[1])[:, :, :, :, :Ho, :Wo]
+    win = _ops._windows(xp, k, st, d)[:, :, :, :, :Ho, :Wo]
     out = win.reshape(N, C * k[0] * k[1], Ho * Wo)
     return record(Im2ColBackward0, out if input.dim() == 4 else out[0], (input,), attrs=((H, W), k, d, p, st))
 
@@ -708,7 +721,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     C = CK // (k[0] * k[1])
     Hp, Wp = size[0] + 2 * p[0], size[1] + 2 * p[1]
     cols = x.reshape(N, C, k[0], k[1], Ho, Wo)
-    out = _ops._col2im(cols, (N, C, Hp, Wp), k[0], k[1], st[0], st[1], d[0], d[1])
+    out = _ops._col2im(cols, (N, C, Hp, Wp), st, d)
     out = np.ascontiguousarray(out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]])
     return record(Col2ImBackward0, out if input.dim() == 3 else out[0], (input,), attrs=(tuple(size), k, d, p, st))
 
@@ -967,10 +980,11 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     O, I1, I2 = weight.shape
     lead = tuple(input1.shape[:-1])
+    for d, (a, b) in enumerate(zip(lead, tuple(input2.shape[:-1]))):
+        if a != b:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got {a} and {b}")
     x1 = input1.reshape(-1, I1)
     x2 = input2.reshape(-1, I2)
     z = x1.matmul(weight.permute(1, 0, 2).reshape(I1, O * I2)).reshape(-1, O, I2)
-    out = (z * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        out = out + bias
-    return out.reshape(lead + (O,))
+    out = (z * x2.unsqueeze(1)).sum(-1).reshape(lead + (O,))
+    return out + bias if bias is not None else out  # (torch's grad_fn: AddBackward0, or ViewBackward0)

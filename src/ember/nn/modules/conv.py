@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d (im2col + matmul in NumPy)."""
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (im2col + matmul in NumPy)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
-from ._utils import _pair, _single, empty_param
+from ._utils import _ntuple, _pair, _single, empty_param
 from .module import Module
 
 
@@ -26,7 +26,7 @@ class _ConvNd(Module):
         valid_padding_strings = {"same", "valid"}
         if isinstance(padding, str):
             if padding not in valid_padding_strings:
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}")
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         valid_padding_modes = {"zeros", "reflect", "replicate", "circular"}
@@ -117,32 +117,79 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
+class Conv3d(_ConvNd):
+    """3-d convolution layer over (N, C, D, H, W) input."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        t = _ntuple(3)
+        padding_ = padding if isinstance(padding, str) else t(padding)
+        super().__init__(in_channels, out_channels, t(kernel_size), t(stride), padding_,
+                         t(dilation), False, t(0), groups, bias, padding_mode, dtype=dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.padding_mode != "zeros":
+            return F.conv3d(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode),
+                            self.weight, self.bias, self.stride, (0, 0, 0), self.dilation, self.groups)
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Shared by the transposed convolutions: ``_nd`` spatial dims, computed by ``_fn``."""
+
+    _nd = 2
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), _pair(padding),
-                         _pair(dilation), True, _pair(output_padding), groups, bias, padding_mode, dtype=dtype)
+        t = _ntuple(self._nd)
+        super().__init__(in_channels, out_channels, t(kernel_size), t(stride), t(padding),
+                         t(dilation), True, t(output_padding), groups, bias, padding_mode, dtype=dtype)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple:
         if output_size is None:
             return self.output_padding
-        output_size = list(output_size)[-2:]
+        nd = self._nd
+        output_size = list(output_size)
+        if len(output_size) == nd + 2 or (len(output_size) == nd + 1 and input.dim() == nd + 1):
+            output_size = output_size[-nd:]
+        if len(output_size) != nd:
+            raise ValueError(f"ConvTranspose{nd}D: for {input.dim()}D input, output_size must have {nd} or "
+                             f"{input.dim()} elements (got {len(output_size)})")
         res = []
-        for d in range(2):
-            dim_size = input.shape[d + input.dim() - 2]
+        for d in range(nd):
+            dim_size = input.shape[d + input.dim() - nd]
             min_size = ((dim_size - 1) * self.stride[d] - 2 * self.padding[d]
                         + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             max_size = min_size + self.stride[d] - 1
             if not (min_size <= output_size[d] <= max_size):
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
-                                 f"{min_size} to {max_size} (for an input of {list(input.shape[2:])})")
+                                 f"{min_size} to {max_size} (for an input of {list(input.shape[-nd:])})")
             res.append(output_size[d] - min_size)
         return tuple(res)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         op = self._output_padding(input, output_size)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
-                                  self.dilation)
+        fn = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._nd - 1]
+        return fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution layer over (N, C, L) input."""
+
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution layer over (N, C, H, W) input."""
+
+    _nd = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-d transposed convolution layer over (N, C, D, H, W) input."""
+
+    _nd = 3

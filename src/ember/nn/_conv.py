@@ -1,0 +1,522 @@
+"""Convolutions of any spatial rank (conv1d/2d/3d and their transposes) as im2col + GEMM in NumPy.
+
+One implementation serves every rank: the spatial dimensions are handled as tuples, and the
+window offsets are enumerated with ``itertools.product``. Plain backward runs the NumPy gradients on the
+saved arrays; under ``create_graph=True`` the gradients are themselves ember convolutions (a
+transposed convolution for the input, a convolution of the input by the grad for the weight), so
+that they can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._tensor import Tensor, _new
+from ..autograd import grad_mode as _grad_mode
+from ..ops._core import node_class, record
+
+_ALL = slice(None)
+
+
+def _dn(x: np.ndarray) -> str:
+    from ._ops import _dn  # (the dtype's legacy name; imported late: _ops imports this module)
+
+    return _dn(x)
+
+
+def _pair(v: Any, n: int = 2) -> tuple:
+    """An int or a sequence -> a tuple of ``n`` (a one-element sequence is repeated)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            return tuple(v) * n
+        return tuple(v)
+    return (v,) * n
+
+
+def _window_offsets(k: tuple, s: tuple, d: tuple, o: tuple) -> list:
+    """(offset, spatial slices) for every window element: the strided slices that window element
+    ``offset`` reads for every output position (built once per call: the loops over them are hot)."""
+    per_dim = [[slice(i * dd, i * dd + ss * (oo - 1) + 1, ss) for i in range(kk)] for kk, ss, dd, oo in zip(k, s, d, o)]
+    return list(zip(itertools.product(*map(range, k)), itertools.product(*per_dim)))
+
+
+def _windows(xp: np.ndarray, k: tuple, s: tuple, d: tuple) -> np.ndarray:
+    """(N, C, *spatial) -> a strided view (N, C, *k, *out) of the receptive fields."""
+    sp = xp.shape[2:]
+    o = tuple((sp[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(len(k)))
+    st = xp.strides
+    strides = st[:2] + tuple(st[2 + i] * d[i] for i in range(len(k))) + tuple(st[2 + i] * s[i] for i in range(len(k)))
+    return as_strided(xp, xp.shape[:2] + tuple(k) + o, strides, writeable=False)
+
+
+def _pad_nd(x: np.ndarray, pads: tuple, value: float = 0.0) -> np.ndarray:
+    """Pad the spatial dims by ``pads`` = (lo0, hi0, lo1, hi1, ...)."""
+    if not any(pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(zip(pads[::2], pads[1::2])), constant_values=value)
+
+
+def _interior(pads: tuple, sp: tuple) -> tuple:
+    """The slices of a padded spatial shape ``sp`` that hold the unpadded input."""
+    return tuple(slice(pads[2 * i], sp[i] - pads[2 * i + 1]) for i in range(len(sp)))
+
+
+def _col2im(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) -> np.ndarray:
+    """Sum (N, C, *k, *out) window values back into a (N, C, *spatial) array."""
+    nd = len(s)
+    k, o = cols.shape[2:2 + nd], cols.shape[2 + nd:]
+    out = np.zeros(shape, cols.dtype)
+    for off, sl in _window_offsets(k, s, d, o):
+        out[(_ALL, _ALL) + sl] += cols[(_ALL, _ALL) + off]
+    return out
+
+
+def _col2im_channel_major(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) -> np.ndarray:
+    """Sum (C, *k, N, *out) window values into a (N, C, *spatial) view, accumulating in the
+    columns' own channel-major order so each strided add reads contiguous memory."""
+    nd = len(s)
+    k, N, o = cols.shape[1:1 + nd], cols.shape[1 + nd], cols.shape[2 + nd:]
+    out = np.zeros((cols.shape[0], N) + tuple(shape[2:]), cols.dtype)
+    for off, sl in _window_offsets(k, s, d, o):
+        out[(_ALL, _ALL) + sl] += cols[(_ALL,) + off]
+    return out.swapaxes(0, 1)
+
+
+# Stride-1 convolutions use "flat shift" im2col: with the padded images laid end to end per
+# channel, xf = (C, N*prod(padded)), window element (i, j, ...) of output position m is input
+# position m + i*off0 + j*off1 + ..., so each im2col row is one contiguous slice of xf and col2im
+# adds whole rows. Outputs are computed at every padded position and cropped after. The columns
+# are built, used and dropped a block of positions at a time, so they stay in cache and only xf
+# (the size of the input) is kept for backward.
+_FLAT_BLOCK_BYTES = 4 << 20  # im2col block size: well inside the last-level cache
+
+
+def _zero_outside(a: np.ndarray, keep: tuple) -> None:
+    """Zero every element of ``a`` (C, N, *spatial) outside the spatial box ``keep`` (slices),
+    touching only the border slabs, not the interior that is written next."""
+    for i, sl in enumerate(keep):
+        lead = (_ALL,) * (2 + i)
+        if sl.start:
+            a[lead + (slice(0, sl.start),)] = 0
+        if sl.stop < a.shape[2 + i]:
+            a[lead + (slice(sl.stop, None),)] = 0
+
+
+def _flat_input(x: np.ndarray, pads: tuple, tail: int) -> np.ndarray:
+    """(N, C, *spatial) -> (C, N*prod(padded) + tail): padded images end to end, zeros after."""
+    N, C = x.shape[:2]
+    sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(x.ndim - 2))
+    P = N * math.prod(sp)
+    xf = np.empty((C, P + tail), x.dtype)
+    img = xf[:, :P].reshape((C, N) + sp)
+    inner = _interior(pads, sp)
+    _zero_outside(img, inner)
+    img[(_ALL, _ALL) + inner] = x.swapaxes(0, 1)
+    xf[:, P:] = 0
+    return xf
+
+
+def _flat_blocks(P: int, K: int, itemsize: int) -> list:
+    step = max(1024, _FLAT_BLOCK_BYTES // (K * itemsize))
+    return [(p0, min(P, p0 + step)) for p0 in range(0, P, step)]
+
+
+def _flat_cols(xf: np.ndarray, p0: int, p1: int, k: tuple, offs: tuple) -> np.ndarray:
+    """The im2col columns of positions p0..p1: (C*prod(k), p1-p0), one contiguous copy."""
+    s0, s1 = xf.strides
+    win = as_strided(xf[:, p0:], (xf.shape[0],) + tuple(k) + (p1 - p0,), (s0,) + tuple(o * s1 for o in offs) + (s1,),
+                     writeable=False)
+    return np.ascontiguousarray(win).reshape(-1, p1 - p0)
+
+
+def _flat_offsets(sp: tuple, d: tuple) -> tuple:
+    return tuple(d[i] * math.prod(sp[i + 1:]) for i in range(len(sp)))
+
+
+def _to_batch_major(src: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """(O, N, *out)-ordered GEMM output -> contiguous (N, O, *out), plus the bias."""
+    out = np.empty((src.shape[1], src.shape[0]) + src.shape[2:], src.dtype)
+    np.copyto(out, src.swapaxes(0, 1))
+    if b is not None:
+        out += b.reshape((1, -1) + (1,) * (src.ndim - 2))  # (faster than adding during the transposing copy)
+    return out
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
+                  bias: np.ndarray | None = None) -> tuple:
+    """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
+    saved columns or flat input, padded shape, flat)."""
+    N, C = x.shape[:2]
+    O, Cg = w.shape[:2]
+    k = w.shape[2:]
+    nd = len(k)
+    sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd))
+    o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
+    G = groups
+    K = Cg * math.prod(k)
+    wm = w.reshape(G, O // G, K)
+    if all(s == 1 for s in stride) and math.prod(o) * 3 >= math.prod(sp) * 2:
+        # flat shift, unless cropping would waste a third
+        P = N * math.prod(sp)
+        offs = _flat_offsets(sp, dil)
+        xf = _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k)))
+        full = np.empty((G, O // G, P), x.dtype)
+        bias_col = None if bias is None else bias.reshape(G, O // G, 1)
+        for p0, p1 in _flat_blocks(P, C * K // Cg, x.itemsize):
+            blk = full[:, :, p0:p1]
+            np.matmul(wm, _flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), out=blk)
+            if bias_col is not None:
+                blk += bias_col  # while the block is in cache
+        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+        return _to_batch_major(full.reshape((O, N) + sp)[crop], None), xf, (N, C) + sp, True
+    xp = _pad_nd(x, pads)
+    win = _windows(xp, k, stride, dil)  # (N, C, *k, *out) view
+    o = win.shape[2 + nd:]
+    # im2col in one copy, laid out (G, Cg*prod(k), N*L) so that each group is a single large GEMM
+    cols = win.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
+    cols = cols.reshape(G, K, N * math.prod(o))
+    out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
+    return _to_batch_major(out.reshape((O, N) + o), bias), cols, xp.shape, False
+
+
+def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
+                     G: int, needs: tuple) -> tuple:
+    N, O = gd.shape[:2]
+    o = gd.shape[2:]
+    Cg, k = w.shape[1], w.shape[2:]
+    C, sp = xp_shape[1], xp_shape[2:]
+    P, K = N * math.prod(sp), Cg * math.prod(k)
+    offs = _flat_offsets(sp, dil)
+    # the output gradient at every padded position, zero where outputs were cropped away
+    gf = np.empty((O, N) + sp, gd.dtype)
+    keep = tuple(slice(0, oo) for oo in o)
+    _zero_outside(gf, keep)
+    gf[(_ALL, _ALL) + keep] = gd.swapaxes(0, 1)
+    g2 = gf.reshape(G, O // G, P)
+    wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
+    dxf = np.zeros_like(xf) if needs[0] else None
+    gwm = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
+    for p0, p1 in _flat_blocks(P, C * K // Cg, gd.itemsize):
+        gb = g2[:, :, p0:p1]
+        if needs[1]:
+            # cols @ g^T (K x O): the orientation OpenBLAS splits well across threads
+            gwm += np.matmul(_flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), gb.transpose(0, 2, 1))
+        if needs[0]:
+            dcols = np.matmul(wt, gb).reshape((C,) + tuple(k) + (p1 - p0,))
+            for off in itertools.product(*map(range, k)):
+                start = p0 + sum(i * s for i, s in zip(off, offs))
+                dxf[:, start:start + p1 - p0] += dcols[(_ALL,) + off]
+    gx = gw = gb = None
+    if len(needs) > 2 and needs[2]:
+        gb = gf.reshape(O, P).sum(1)  # rows of gf are contiguous: faster than summing gd over N and space
+    if needs[0]:
+        dxp = dxf[:, :P].reshape((C, N) + sp)[(_ALL, _ALL) + _interior(pads, sp)]
+        gx = np.ascontiguousarray(dxp.swapaxes(0, 1))
+    if needs[1]:
+        gw = np.ascontiguousarray(gwm.transpose(0, 2, 1)).reshape(w.shape)
+    return gx, gw, gb
+
+
+def _conv_grads_windows(gd: np.ndarray, w: np.ndarray, cols: np.ndarray, xp_shape: tuple, stride: tuple,
+                        pads: tuple, dil: tuple, G: int, needs: tuple) -> tuple:
+    N, O = gd.shape[:2]
+    o = gd.shape[2:]
+    Cg, k = w.shape[1], w.shape[2:]
+    g2 = gd.swapaxes(0, 1).reshape(G, O // G, N * math.prod(o))  # the GEMM layout (G, O/G, N*L)
+    gx = gw = gb = None
+    if needs[0]:
+        wm = w.reshape(G, O // G, -1)
+        dcols = np.matmul(wm.transpose(0, 2, 1), g2)  # (G, K, N*L)
+        dxp = _col2im_channel_major(dcols.reshape((G * Cg,) + tuple(k) + (N,) + o), xp_shape, stride, dil)
+        gx = np.ascontiguousarray(dxp[(_ALL, _ALL) + _interior(pads, xp_shape[2:])])
+    if needs[1]:
+        # summed over the batch; computed as cols @ g2^T (K x O), the orientation OpenBLAS splits
+        # well across threads (g2 @ cols^T, with its long inner dimension, can be 100x slower)
+        gw = np.ascontiguousarray(np.matmul(cols, g2.transpose(0, 2, 1)).transpose(0, 2, 1)).reshape(w.shape)
+    if len(needs) > 2 and needs[2]:
+        gb = gd.sum(axis=(0,) + tuple(range(2, gd.ndim)))
+    return gx, gw, gb
+
+
+def _conv_grads(n: Any, g: Tensor) -> tuple:
+    w = n.saved[1]._data
+    stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
+    gd = g._data
+    if flat:
+        grads = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
+    else:
+        grads = _conv_grads_windows(gd, w, cols, xp_shape, stride, pads, dil, groups, n.needs)
+    return tuple(None if a is None else _new(a) for a in grads)
+
+
+def _group_diag(full: Tensor, G: int) -> Tensor:
+    """(A, B, *k) computed for every channel pair -> (G, A/G, B/G, *k), the pairs of one group."""
+    A, B = full.shape[0], full.shape[1]
+    if G == 1:
+        return full.unsqueeze(0)
+    r = full.reshape((G, A // G, G, B // G) + tuple(full.shape[2:]))
+    ar = _new(np.arange(G))
+    return r[ar, :, ar]
+
+
+def _weight_grad(a: Tensor, b: Tensor, w_shape: tuple, stride: tuple, pad: tuple, dil: tuple, groups: int) -> Tensor:
+    """sum over batch and output positions of a-window x b, as a convolution of ``a`` by ``b``
+    with batch and channels swapped (stride and dilation trade places), cut to the kernel."""
+    k = w_shape[2:]
+    full = _convolution(a.transpose(0, 1), b.transpose(0, 1), None, dil, pad, stride, 1)
+    full = full[(_ALL, _ALL) + tuple(slice(0, kk) for kk in k)]
+    perm = (0, 2, 1) + tuple(range(3, 3 + len(k)))
+    return _group_diag(full, groups).permute(*perm).reshape(w_shape)
+
+
+def _conv_grads_differentiable(n: Any, g: Tensor) -> tuple:
+    """The convolution's gradients as ember convolutions: grad_input is a transposed convolution
+    of the grad, grad_weight a convolution of the input by the grad (batch and channels swapped)."""
+    x, w = n.saved[0], n.saved[1]
+    stride, pads, dil, groups = n.attrs[:4]
+    sp = n.attrs[5][2:]
+    k, o = w.shape[2:], g.shape[2:]
+    nd = len(k)
+    gx = gw = gb = None
+    if n.needs[0]:
+        opad = tuple(sp[i] - ((o[i] - 1) * stride[i] + dil[i] * (k[i] - 1) + 1) for i in range(nd))
+        gxp = _conv_transpose(g, w, None, stride, (0,) * nd, opad, groups, dil)
+        gx = gxp[(_ALL, _ALL) + _interior(pads, sp)]
+    if n.needs[1]:
+        if pads[::2] == pads[1::2]:
+            xs, cpad = x, pads[::2]
+        else:
+            from ._ops import pad
+
+            widths = [p for i in reversed(range(nd)) for p in (pads[2 * i], pads[2 * i + 1])]
+            xs, cpad = pad(x, widths), (0,) * nd
+        gw = _weight_grad(xs, g, tuple(w.shape), stride, cpad, dil, groups)
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = g.sum((0,) + tuple(range(2, 2 + nd)))
+    return gx, gw, gb
+
+
+def _conv_grads_any(n: Any, g: Tensor) -> tuple:
+    """The fast NumPy gradients, or (under ``create_graph=True``) gradients built from ember's
+    differentiable conv ops, so that they can be differentiated again."""
+    if _grad_mode._state.enabled:
+        return _conv_grads_differentiable(n, g)
+    return _conv_grads(n, g)
+
+
+ConvolutionBackward0 = node_class("convolution", _conv_grads_any,
+                                  "grad_input, grad_weight, grad_bias of the convolution")
+
+
+def _conv_pads(padding: Any, k: tuple, dil: tuple, nd: int) -> tuple:
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0) * nd
+        if padding == "same":
+            out = []
+            for kk, dd in zip(k, dil):
+                total = dd * (kk - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    p = _pair(padding, nd)
+    return tuple(v for pp in p for v in (pp, pp))
+
+
+def _check_arg(name: str, v: tuple, nd: int) -> None:
+    if len(v) != nd:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
+                           f"convolution dimensions, but got {name}={list(v)}")
+
+
+def _unbatched(input: Tensor, nd: int, fname: str) -> bool:
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {fname}, but got input "
+                           f"of size: {list(input.shape)}")
+    return input.dim() == nd + 1
+
+
+def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any, dilation: Any,
+                 groups: int, fname: str | None = None) -> Tensor:
+    """The N-d convolution, N taken from the weight (``fname``: the public name, for input checks)."""
+    nd = weight.dim() - 2
+    if fname is not None and _unbatched(input, nd, fname):
+        return _convolution(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    x, w = input._data, weight._data
+    if x.ndim != nd + 2:
+        raise RuntimeError(f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight {list(w.shape)}, "
+                           f"but got {x.ndim}-dimensional input of size {list(x.shape)} instead")
+    stride, dil = _pair(stride, nd), _pair(dilation, nd)
+    _check_arg("stride", stride, nd)
+    _check_arg("dilation", dil, nd)
+    if isinstance(padding, str) and padding == "same" and any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    if not isinstance(padding, str):
+        _check_arg("padding", _pair(padding, nd), nd)
+    pads = _conv_pads(padding, w.shape[2:], dil, nd)
+    if x.shape[1] != w.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+            f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    k_eff = [dil[i] * (w.shape[2 + i] - 1) + 1 for i in range(nd)]
+    padded = [x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd)]
+    if any(p < kk for p, kk in zip(padded, k_eff)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+            f"({' x '.join(map(str, k_eff))}). Kernel size can't be greater than actual input size")
+    out, cols, xp_shape, flat = _conv_forward(x, w, stride, pads, dil, groups, None if bias is None else bias._data)
+    inputs = (input, weight, bias) if bias is not None else (input, weight)
+    return record(ConvolutionBackward0, out, inputs, (input, weight),
+                  attrs=(stride, pads, dil, groups, cols, xp_shape, flat))
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-d convolution over (N, C, L) or (C, L) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, "conv1d")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-d convolution over (N, C, H, W) or (C, H, W) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-d convolution over (N, C, D, H, W) or (C, D, H, W) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, "conv3d")
+
+
+# ============================================================================ transposed
+def _convt_grads(n: Any, g: Tensor) -> tuple:
+    x, w = n.saved[0]._data, n.saved[1]._data
+    stride, pads, dil, groups, _ = n.attrs
+    N, Cin = x.shape[:2]
+    sp_in = x.shape[2:]
+    Og, k = w.shape[1], w.shape[2:]
+    G = groups
+    Cg = Cin // G
+    L = math.prod(sp_in)
+    gp = _pad_nd(g._data, pads)
+    win = _windows(gp, k, stride, dil)[(Ellipsis,) + tuple(slice(0, s) for s in sp_in)]
+    gcols = win.reshape(N, G, Og * math.prod(k), L)
+    gx = gw = gb = None
+    if n.needs[0]:
+        wm = w.reshape(G, Cg, -1)
+        gx = _new(np.matmul(wm, gcols).reshape(x.shape))
+    if n.needs[1]:
+        a = x.reshape(N, G, Cg, L).transpose(1, 2, 0, 3).reshape(G, Cg, N * L)
+        c = gcols.transpose(1, 0, 3, 2).reshape(G, N * L, -1)
+        gw = _new(np.matmul(a, c).reshape(w.shape))
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = _new(g._data.sum(axis=(0,) + tuple(range(2, g._data.ndim))))
+    return gx, gw, gb
+
+
+def _convt_grads_differentiable(n: Any, g: Tensor) -> tuple:
+    x, w = n.saved[0], n.saved[1]
+    stride, pads, dil, groups, _ = n.attrs
+    sp_in = x.shape[2:]
+    nd = len(sp_in)
+    p = pads[::2]
+    gx = gw = gb = None
+    if n.needs[0]:
+        gx = _convolution(g, w, None, stride, p, dil, groups)[(_ALL, _ALL) + tuple(slice(0, s) for s in sp_in)]
+    if n.needs[1]:
+        # full[o, c, *k] = sum over batch and input positions of the grad window times x
+        gw = _weight_grad(g, x, tuple(w.shape), stride, p, dil, groups)
+    if len(n.needs) > 2 and n.needs[2]:
+        gb = g.sum((0,) + tuple(range(2, 2 + nd)))
+    return gx, gw, gb
+
+
+def _convt_grads_any(n: Any, g: Tensor) -> tuple:
+    if _grad_mode._state.enabled:
+        return _convt_grads_differentiable(n, g)
+    return _convt_grads(n, g)
+
+
+ConvolutionBackward0T = node_class("convolution", _convt_grads_any, "grad of the transposed convolution")
+
+
+def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                    output_padding: Any, groups: int, dilation: Any, fname: str | None = None) -> Tensor:
+    """The N-d transposed convolution (the adjoint of the convolution, scattered by col2im)."""
+    nd = weight.dim() - 2
+    if fname is not None and _unbatched(input, nd, fname):
+        return _conv_transpose(input.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                               dilation).squeeze(0)
+    if isinstance(padding, str):
+        raise TypeError(f"{fname}(): argument 'padding' must be tuple of ints, not str")
+    x, w = input._data, weight._data
+    stride, dil, opad, p = (_pair(v, nd) for v in (stride, dilation, output_padding, padding))
+    for name, v in (("stride", stride), ("padding", p), ("dilation", dil), ("output_padding", opad)):
+        _check_arg(name, v, nd)
+    N, Cin = x.shape[:2]
+    sp_in = x.shape[2:]
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(w.shape)}] instead")
+    if Cin != w.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
+            f"{w.shape[0]} channels, but got {Cin} channels instead")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    if any(op >= s and op >= d for op, s, d in zip(opad, stride, dil)):
+        o_, s_, d_ = (((0,) + v if nd == 1 else v) for v in (opad, stride, dil))  # (1-d: torch's 2-d text)
+        names = ("depth", "height", "width")[-len(o_):]
+        text = " ".join(f"{what}_{n}: {v}" for what, vals in (("output_padding", o_), ("stride", s_),
+                                                                ("dilation", d_)) for n, v in zip(names, vals))
+        if nd == 1:
+            text = text.replace("stride_height: 0", "stride_height: 1").replace("dilation_height: 0",
+                                                                                "dilation_height: 1")
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got {text}")
+    Og, k = w.shape[1], w.shape[2:]
+    G = groups
+    Cg = Cin // G
+    sp = tuple((sp_in[i] - 1) * stride[i] + dil[i] * (k[i] - 1) + 1 + opad[i] for i in range(nd))
+    out_sp = tuple(sp[i] - 2 * p[i] for i in range(nd))
+    if any(s < 1 for s in out_sp):
+        lead = "1 x " if nd == 1 else ""  # (torch computes 1-d transposed convolutions as 2-d ones)
+        raise RuntimeError(f"Given input size per channel: ({lead}{' x '.join(map(str, sp_in))}). Calculated output "
+                           f"size per channel: ({lead}{' x '.join(map(str, out_sp))}). Output size is too small")
+    wm = w.reshape(G, Cg, -1)
+    cols = np.matmul(wm.transpose(0, 2, 1), x.reshape(N, G, Cg, -1))  # (N, G, Og*K, L)
+    cols = cols.reshape((N, G * Og) + tuple(k) + tuple(sp_in))
+    outp = _col2im(cols, (N, G * Og) + sp, stride, dil)
+    out = np.ascontiguousarray(outp[(_ALL, _ALL) + tuple(slice(p[i], sp[i] - p[i]) for i in range(nd))])
+    if bias is not None:
+        out += bias._data.reshape((1, -1) + (1,) * nd)
+    pads = tuple(v for pp in p for v in (pp, pp))
+    inputs = (input, weight, bias) if bias is not None else (input, weight)
+    return record(ConvolutionBackward0T, out, inputs, (input, weight), attrs=(stride, pads, dil, groups, opad))
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-d transposed convolution ("deconvolution") over (N, C, L) or (C, L) input."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           "conv_transpose1d")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """2-d transposed convolution over (N, C, H, W) or (C, H, W) input."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           "conv_transpose2d")
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """3-d transposed convolution over (N, C, D, H, W) or (C, D, H, W) input."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           "conv_transpose3d")
