@@ -488,3 +488,7 @@ __all__ = sorted(
     and name not in ("attach_methods", "node_class", "record", "shape_view")
     and not isinstance(obj, type)
 )
+
+from ._numpy_names import install as _install_numpy_names  # noqa: E402  (last: wraps the finished table)
+
+_install_numpy_names(globals(), Tensor)
