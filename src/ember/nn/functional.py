@@ -355,7 +355,25 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 4))
+    """Zero whole channels (dim 1) with probability ``p``; like torch, every input is read as (N, C, ...)."""
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use dropout "
+                      "instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+                      stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    if nd < 2 and training and p > 0:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    # torch has no unbatched case here: a 2-D input is (N, C), so its mask is elementwise, and a
+    # 3-D input is (N, C, L) (the mask draws N*C numbers, not C)
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, nd) if nd >= 2 else None)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
