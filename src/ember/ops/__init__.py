@@ -479,7 +479,10 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
+from .counting import bincount, bucketize, histc, histogram, searchsorted  # noqa: E402
 from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
+
+attach_methods(bincount=bincount, histc=histc, histogram=histogram)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(
