@@ -34,6 +34,7 @@ from ._ops import (  # noqa: F401
     pad,
     prelu,
 )
+from .margin_losses import multilabel_margin_loss, triplet_margin_with_distance_loss  # noqa: F401
 
 sigmoid = _pw.sigmoid
 tanh = _pw.tanh
