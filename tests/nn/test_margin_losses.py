@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from oracle import check, finite_difference_check
 
 import ember
+from oracle import check, finite_difference_check
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((4, 5))
@@ -109,3 +109,45 @@ def test_triplet_margin_with_distance_loss_module_and_errors() -> None:
 def test_pairwise_distance_module() -> None:
     check(lambda lib, a, p: lib.nn.PairwiseDistance(p=1.0, keepdim=True)(a, p), A, P, second=True)
     assert repr(ember.nn.PairwiseDistance()) == repr(torch.nn.PairwiseDistance())
+
+
+CLS = np.array([1, 0, 4, 2])
+W = RNG.uniform(0.5, 2.0, 5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_is_one_op_as_in_torch(reduction: str, p: int) -> None:
+    check(lambda lib, x, y: lib.nn.functional.multi_margin_loss(x, y, p=p, margin=0.7, reduction=reduction), X, CLS)
+    check(lambda lib, x, y, w: lib.nn.MultiMarginLoss(p=p, weight=w, reduction=reduction)(x, y), X, CLS, W, grad=False)
+    check(lambda lib, x, y: lib.nn.functional.multi_margin_loss(x, y, p=p, reduction=reduction), X[0], CLS[:1])
+    finite_difference_check(lambda lib, x: lib.nn.functional.multi_margin_loss(
+        x, lib.tensor(CLS), p=p, weight=lib.tensor(W), reduction=reduction), X)
+
+
+def test_multi_margin_loss_gradient_with_weight_and_second_order() -> None:
+    def run(lib: object) -> tuple:
+        x = lib.tensor(X, requires_grad=True)
+        loss = lib.nn.functional.multi_margin_loss(x, lib.tensor(CLS), p=2, weight=lib.tensor(W))
+        (g,) = lib.autograd.grad(loss, x, create_graph=True)
+        with pytest.raises(RuntimeError) as err:
+            g.sum().backward()
+        return type(g.grad_fn).__name__, str(err.value), g.detach().numpy()
+
+    e, t = run(ember), run(torch)
+    assert e[:2] == t[:2]
+    np.testing.assert_allclose(e[2], t[2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    "F.multi_margin_loss(x, y.float())", "F.multi_margin_loss(x, lib.tensor([0, 2, 5, 1]))", "F.multi_margin_loss(x, y[:2])",
+    "F.multi_margin_loss(x, y, weight=lib.ones(3, dtype=lib.float64))", "F.multi_margin_loss(lib.zeros(2, 3, 4), y)",
+    "F.multi_margin_loss(x, y, weight=lib.ones(5, dtype=lib.float64, requires_grad=True))", "F.multi_margin_loss(x, y, p=3)",
+])
+def test_multi_margin_loss_errors_match_torch(call: str) -> None:
+    def err(lib: object) -> tuple:
+        with pytest.raises((RuntimeError, ValueError)) as e:
+            eval(call, {"F": lib.nn.functional, "lib": lib, "x": lib.tensor(X), "y": lib.tensor(CLS)})  # noqa: S307
+        return type(e.value), str(e.value)
+
+    assert err(ember) == err(torch)

@@ -34,7 +34,11 @@ from ._ops import (  # noqa: F401
     pad,
     prelu,
 )
-from .margin_losses import multilabel_margin_loss, triplet_margin_with_distance_loss  # noqa: F401
+from .margin_losses import (  # noqa: F401
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 
 sigmoid = _pw.sigmoid
 tanh = _pw.tanh
@@ -967,25 +971,6 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if weight is not None:
         loss = loss * weight
     loss = loss.sum(input.dim() - 1) / input.shape[-1]
-    return _reduce(loss, reduction)
-
-
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
-                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
-    reduction = _red_arg(size_average, reduce, reduction)
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    t = target.reshape(-1)
-    C = x.shape[1]
-    xt = x.gather(1, t.unsqueeze(1))
-    z = (margin - xt + x).clamp_min(0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight.index_select(0, t).unsqueeze(1)
-    mask = _new(np.arange(C)[None, :] != t._data[:, None])
-    loss = _where(mask, z, 0.0).sum(1) / C
-    if input.dim() != 2:
-        loss = loss.reshape(())
     return _reduce(loss, reduction)
 
 

@@ -1,10 +1,11 @@
-"""Multi-label hinge loss and the triplet loss with a user distance (functional forms).
+"""Hinge losses over classes and the triplet loss with a user distance (functional forms).
 
-``multilabel_margin_loss`` is one op, as in torch (``MultilabelMarginLossBackward0`` for every
-reduction): for a sample with target classes ``T`` (the target row up to its first -1) it is
-``sum_{j in T} sum_{i not in T} max(0, 1 - (x[j] - x[i])) / C``. Its gradient is piecewise constant;
-torch does not differentiate it again and neither does ember (the gradient carries torch's
-``NotImplemented`` node under ``create_graph=True``).
+``multi_margin_loss`` and ``multilabel_margin_loss`` are one op each, as in torch
+(``MultiMarginLossBackward0`` / ``MultilabelMarginLossBackward0`` for every reduction). For a
+multi-label sample with target classes ``T`` (the target row up to its first -1) the loss is
+``sum_{j in T} sum_{i not in T} max(0, 1 - (x[j] - x[i])) / C``. torch does not differentiate
+either gradient again and neither does ember (the gradient carries torch's ``NotImplemented`` node
+under ``create_graph=True``).
 
 ``triplet_margin_with_distance_loss`` is a composition of ember ops, as torch writes it, so its
 grad_fn names and higher derivatives come from the ops it is made of.
@@ -72,15 +73,77 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     coef = active.sum(axis=1).astype(x.dtype)
     np.add.at(coef, (rows, idx), -active.sum(axis=2).astype(x.dtype))
     coef /= C
-    if reduction == "mean":
-        out, coef = per_sample.mean(), coef / max(x2.shape[0], 1)
-    elif reduction == "sum":
-        out = per_sample.sum()
-    else:
-        out = per_sample if x.ndim == 2 else per_sample.reshape(())
+    out, coef = _reduce_op(per_sample, coef, reduction, x.ndim == 2)
     coef = coef.reshape(x.shape)
     return record(MultilabelMarginLossBackward0, np.asarray(out, x.dtype), (input,), saved=(input,),
                   attrs=(coef, reduction))
+
+
+_MultiMarginLossBackwardBackward = _not_implemented_node("multi_margin_loss_backward")
+
+
+def _mm_derivative(n: Any, g: Tensor) -> Tensor:
+    coef, reduction = n.attrs
+    gd = g._data if reduction != "none" else g._data.reshape(g._data.shape + (1,) * (coef.ndim - g._data.ndim))
+    return record(_MultiMarginLossBackwardBackward, (coef * gd).astype(coef.dtype, copy=False), (g, n.saved[0]))
+
+
+MultiMarginLossBackward0 = node_class(
+    "multi_margin_loss", _mm_derivative,
+    "grad * p * hinge^(p-1) * weight[y] / C at each active non-target class, minus their sum at y")
+
+
+def _reduce_op(per_sample: np.ndarray, coef: np.ndarray, reduction: str, batched: bool) -> tuple:
+    # one op for every reduction: the reduction is folded into the gradient's coefficients
+    if reduction == "mean":
+        return per_sample.mean(), coef / max(per_sample.shape[0], 1)
+    if reduction == "sum":
+        return per_sample.sum(), coef
+    return (per_sample if batched else per_sample.reshape(())), coef
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: sum over classes i != y of max(0, margin - x[y] + x[i])^p (* weight[y]) / C."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x, y = input._data, target._data
+    if not (x.ndim in (1, 2) and x.shape[-1] > 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"[{', '.join(map(str, x.shape))}]")
+    if y.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_name(y)}")
+    C = x.shape[-1]
+    x2 = x.reshape(-1, C)
+    if y.ndim > 1 or y.size != x2.shape[0]:
+        raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{x2.shape[0]}], but got "
+                           f"[{', '.join(map(str, y.shape))}]. Input has shape [{', '.join(map(str, x.shape))}].")
+    y1 = y.reshape(-1)
+    if ((y1 < 0) | (y1 >= C)).any():
+        raise RuntimeError("target out of range")
+    if weight is not None:
+        if weight.requires_grad:
+            raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                               "'weight'. This input cannot have requires_grad True.")
+        w = weight._data.reshape(-1)
+        if w.size != C:
+            raise RuntimeError(f"inconsistent weight size, expected {C} but got [{', '.join(map(str, weight.shape))}]")
+        wy = w[y1].astype(x.dtype)[:, None]
+    else:
+        wy = np.ones((x2.shape[0], 1), x.dtype)
+    rows = np.arange(x2.shape[0])
+    z = margin - x2[rows, y1][:, None] + x2
+    active = (z > 0) & (np.arange(C)[None, :] != y1[:, None])
+    zp = np.where(active, z if p == 1 else z * z, 0) * wy
+    per_sample = zp.sum(axis=1) / C
+    coef = (np.where(active, 1 if p == 1 else 2 * z, 0) * wy / C).astype(x.dtype)
+    coef[rows, y1] -= coef.sum(axis=1)
+    # 'none' keeps the batch shape, which for a 1-D input is the target's: (1,) or ()
+    out, coef = _reduce_op(per_sample, coef, reduction, x.ndim == 2 or y.ndim == 1)
+    return record(MultiMarginLossBackward0, np.asarray(out, x.dtype), (input,), saved=(input,),
+                  attrs=(coef.reshape(x.shape), reduction))
 
 
 def _scalar_name(a: np.ndarray) -> str:
@@ -115,4 +178,4 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-__all__ = ["multilabel_margin_loss", "triplet_margin_with_distance_loss"]
+__all__ = ["multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
