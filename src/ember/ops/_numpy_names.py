@@ -12,6 +12,10 @@ has a ``dim`` or ``keepdim`` parameter by a wrapper generated with the op's own 
 ``Tensor.sum`` / ``Tensor.mean`` the wrapper replaces the forwarding shim, so the hot path costs
 what it did before. Only a call that passes an unknown keyword takes the slow path, which renames
 the aliases or raises torch's ``TypeError``.
+
+Scope: the op table (``ember.X`` and ``Tensor.X``). torch also takes ``x1``/``x2`` on ops without a
+``dim`` (``torch.add(x1=a, x2=b)``) and ``axis`` in ``torch.linalg``; ember does not wrap those (every
+pointwise call would pay for a spelling nobody uses), nor the ``size``/``stride`` accessors.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1
 # ops torch implements in Python (torch/functional.py, torch/_tensor.py): no NumPy names there
 _PYTHON_FUNCTIONS = frozenset({"norm", "split", "unique", "unique_consecutive"})
 _PYTHON_METHODS = _PYTHON_FUNCTIONS | {"unflatten"}
+# torch takes x.size(axis=0) too, but these accessors cost ~150 ns and a wrapper would add half
+# again on every call in a training loop: they keep their plain signature
+_ACCESSORS = frozenset({"size", "stride"})
 
 # Tensor methods that only forward to the function of the same name: the function's wrapper
 # replaces them, so ``x.sum()`` makes as many Python calls as before
@@ -115,7 +122,7 @@ def install(namespace: dict, tensor_cls: type) -> None:
         if w is not None:
             namespace[name] = by_fn[id(fn)] = w
     for name, fn in list(vars(tensor_cls).items()):
-        if name.startswith("_") or name in _PYTHON_METHODS or name in _FORWARDING_SHIMS:
+        if name.startswith("_") or name in _PYTHON_METHODS or name in _FORWARDING_SHIMS or name in _ACCESSORS:
             continue
         w = by_fn.get(id(fn)) or _wrap(fn)
         if w is not None:
