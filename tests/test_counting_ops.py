@@ -21,6 +21,8 @@ DATA = {
     "g": np.round(RNG.uniform(0, 4, 400) * 4).astype(np.float32) / 4,  # values exactly on bin edges
     "edges": np.array([0.0, 1.0, 2.0], np.float32),
     "sorted2": np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], np.float32),
+    "fnan": np.array([2.5, np.nan, 1.0, np.nan, 2.5, -0.0, 0.0], np.float32),
+    "ix": np.array([[1, 2, 1], [0, 2, 1], [1, 2, 1]]),
 }
 
 SAME = [
@@ -46,6 +48,9 @@ SAME = [
     "lib.searchsorted(r.sort().values, g)",
     "lib.unique(lib.tensor([3, 1, 2, 3, 1]), sorted=False, return_inverse=True, return_counts=True)",
     "lib.unique_consecutive(lib.tensor([1, 1, 2, 2, 3, 1]), return_inverse=True, return_counts=True)",
+    "lib.unique(fnan, return_inverse=True, return_counts=True)", "lib.unique(ix, return_inverse=True, return_counts=True, dim=1)",
+    "ix.unique(dim=0, return_inverse=True)", "lib.unique(lib.zeros(0, 3), dim=0, return_inverse=True, return_counts=True)",
+    "lib.unique_consecutive(ix, dim=1, return_inverse=True, return_counts=True)",
 ]
 
 RAISES = [
@@ -62,6 +67,7 @@ RAISES = [
     "lib.searchsorted(edges, w, side='left', right=True)", "lib.searchsorted(edges, w, side='middle')",
     "lib.searchsorted(edges, w, sorter=lib.tensor([0, 1]))", "lib.searchsorted(edges, w, sorter=lib.tensor([0., 1., 2.]))",
     "lib.searchsorted(sorted2, w)", "lib.searchsorted(lib.tensor(1.), w)",
+    "lib.unique(lib.zeros(2, 0), dim=0)", "lib.unique(ix, dim=2)",
 ]
 
 

@@ -1041,10 +1041,13 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct elements (sorted), optionally with the inverse indices and the counts."""
     x = input._data
     if dim is None:
-        vals, inv, cnt = np.unique(x.ravel(), return_inverse=True, return_counts=True)
+        # every NaN is distinct, as in torch (NumPy merges them by default)
+        vals, inv, cnt = np.unique(x.ravel(), return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(x.shape)
     else:
         d = wrap_dim(dim, x.ndim)
+        if x.size == 0 and builtins.any(n == 0 for i, n in enumerate(x.shape) if i != d):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
         vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
     out = record(_UniqueBackward, np.ascontiguousarray(vals), (input,))
