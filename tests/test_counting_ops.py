@@ -132,3 +132,10 @@ def test_histogram_result_fields() -> None:
     h = ember.histogram(ember.tensor(DATA["w"]), 3)
     hist, edges = h
     assert h.hist is hist and h.bin_edges is edges and len(h) == 2
+
+
+def test_return_types_are_reachable_by_name() -> None:
+    x = ember.tensor(DATA["w"])
+    assert isinstance(ember.histogram(x, 3), ember.return_types.histogram)
+    assert isinstance(x.sort(), ember.return_types.sort) and isinstance(x.max(0), ember.return_types.max)
+    assert set(ember.return_types._fields) <= set(dir(torch.return_types))

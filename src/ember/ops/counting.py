@@ -15,9 +15,9 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ._core import record
 from .pointwise import _not_implemented_node
-from .reduction import _LEGACY_NAMES, _named
+from .reduction import _LEGACY_NAMES, _RT
 
-histogram_result = _named("histogram", ("hist", "bin_edges"))
+histogram_result = _RT["histogram"]
 
 _BincountBackward = _not_implemented_node("bincount")
 _HistogramBackward = _not_implemented_node("histogram")

@@ -117,7 +117,6 @@ def _return_type(name: str) -> type:
     return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
 
 
-return_types = collections.namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
 
 
 def _even_split(x: np.ndarray, r: np.ndarray) -> Tensor:
@@ -339,6 +338,11 @@ def _named(name: str, fields: tuple) -> type:
 _VI = ("values", "indices")
 _RT = {n: _named(n, _VI) for n in ("median", "nanmedian", "mode", "kthvalue", "topk", "sort", "cummax", "cummin")}
 _RT["aminmax"] = _named("aminmax", ("min", "max"))
+_RT["histogram"] = _named("histogram", ("hist", "bin_edges"))
+
+# ``torch.return_types``: the named tuples above, reachable by name (isinstance checks, pattern use)
+return_types = collections.namedtuple("return_types", ("max", "min", *_RT))(
+    _return_type("max"), _return_type("min"), *_RT.values())
 
 
 def _check_float(input: Tensor, name: str) -> np.ndarray:
