@@ -32,6 +32,8 @@ ACCEPTED = [
     "x.chunk(2, axis=1)", "x.unbind(axis=1)", "x.narrow(axis=1, start=1, length=2)",
     "x.gather(axis=1, index=lib.tensor(IDX))", "x.index_select(axis=0, index=lib.tensor([2, 0]))",
     "lib.cross(x1=x[:, :3], x2=x[:, 1:], axis=1)",
+    "lib.linalg.vector_norm(x, axis=1, keepdims=True)", "lib.linalg.norm(x, axis=0)",
+    "lib.nn.functional.cosine_similarity(x, x + 1, axis=0)", "lib.nn.functional.pairwise_distance(x, x + 1, keepdims=True)",
 ]
 
 # torch writes these in Python (or names the parameter otherwise): no NumPy names

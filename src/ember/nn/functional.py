@@ -990,3 +990,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     if bias is not None:
         out = out + bias
     return out.reshape(lead + (O,))
+
+
+from ..ops._numpy_names import install as _install_numpy_names  # noqa: E402
+
+# the two functions here that torch implements natively take axis= / keepdims= (F.softmax does not)
+_install_numpy_names(globals(), names=("cosine_similarity", "pairwise_distance"))

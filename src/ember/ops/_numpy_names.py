@@ -13,8 +13,9 @@ has a ``dim`` or ``keepdim`` parameter by a wrapper generated with the op's own 
 what it did before. Only a call that passes an unknown keyword takes the slow path, which renames
 the aliases or raises torch's ``TypeError``.
 
-Scope: the op table (``ember.X`` and ``Tensor.X``). torch also takes ``x1``/``x2`` on ops without a
-``dim`` (``torch.add(x1=a, x2=b)``) and ``axis`` in ``torch.linalg``; ember does not wrap those (every
+Scope: the op table (``ember.X`` and ``Tensor.X``), ``ember.linalg`` and the two native functions of
+``nn.functional`` that take ``dim`` (cosine_similarity, pairwise_distance). torch also takes
+``x1``/``x2`` on ops without a ``dim`` (``torch.add(x1=a, x2=b)``); ember does not wrap those (every
 pointwise call would pay for a spelling nobody uses), nor the ``size``/``stride`` accessors.
 """
 
@@ -111,16 +112,23 @@ def _wrap(fn: Callable) -> Callable | None:
     return w
 
 
-def install(namespace: dict, tensor_cls: type) -> None:
-    """Give the ops in ``namespace`` (ember.ops) and the Tensor's methods torch's NumPy names."""
+def install(namespace: dict, tensor_cls: type | None = None, names: Any = None) -> None:
+    """Give the functions in ``namespace`` (its ``__all__``, or ``names``) and the Tensor's methods torch's NumPy names.
+
+    ``ember.ops`` passes the Tensor class; ``ember.linalg`` and ``ember.nn.functional`` pass their
+    namespace (and the few names torch implements natively there).
+    """
     by_fn: dict[int, Callable] = {}  # a method that is the very function ember.X is shares its wrapper
-    for name in namespace.get("__all__", ()):
+    for name in namespace.get("__all__", ()) if names is None else names:
         fn = namespace[name]
-        if name in _PYTHON_FUNCTIONS or not getattr(fn, "__module__", "").startswith("ember.ops"):
+        if (name in _PYTHON_FUNCTIONS and tensor_cls is not None) or not getattr(fn, "__module__", "").startswith(
+                "ember."):
             continue
         w = _wrap(fn)
         if w is not None:
             namespace[name] = by_fn[id(fn)] = w
+    if tensor_cls is None:
+        return
     for name, fn in list(vars(tensor_cls).items()):
         if name.startswith("_") or name in _PYTHON_METHODS or name in _FORWARDING_SHIMS or name in _ACCESSORS:
             continue
