@@ -117,8 +117,8 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
         # ember's classes and functions live where torch keeps theirs: write the torch name, so that
         # torch.load(weights_only=False) rebuilds torch's class and ember.load maps it back
         module = getattr(obj, "__module__", None) or ""
-        if module == "ember" or module.startswith("ember."):
-            qual = name or getattr(obj, "__qualname__", None) or obj.__name__
+        qual = name or getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+        if (module == "ember" or module.startswith("ember.")) and "<" not in qual:  # local objects: pickle refuses
             self.save(_GlobalRef("torch" + _public_module(module, qual, obj)[len("ember"):], qual))  # memoized
             return
         super().save_global(obj, name)
@@ -389,7 +389,6 @@ class _Unpickler(pickle.Unpickler):
             raise _refused(module, name)
         return obj
 
-
     def persistent_load(self, pid: Any) -> Any:
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
             raise UnpicklingError(f"ember.load: unsupported persistent id {pid!r} in checkpoint")
@@ -433,6 +432,7 @@ class _FullUnpickler(_Unpickler):
                     return target
             raise MissingTorchAPI(f"ember does not implement {module}.{name} (named in the checkpoint)")
         return pickle.Unpickler.find_class(self, module, name)
+
 
 def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
          mmap: Any = None, **pickle_load_args: Any) -> Any:
