@@ -45,3 +45,7 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 __all__ = ["LinAlgError", "matrix_exp", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
            "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
            "vdot", "vecdot", "vector_norm"]
+
+from .ops._numpy_names import install as _install_numpy_names  # noqa: E402
+
+_install_numpy_names(globals())  # torch.linalg's functions take axis= / keepdims= as well

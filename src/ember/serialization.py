@@ -6,18 +6,26 @@ persistent id) plus one raw little-endian record ``<name>/data/<key>`` per stora
 load in ``torch.load(weights_only=True)`` and files written by ``torch.save`` load here, with no torch
 needed on ember's side.
 
-Loading never executes code from the file: the unpickler resolves only the handful of globals on its
-allow-list (the tensor and parameter rebuild functions, storage types, dtypes, ``OrderedDict``) and
-refuses anything else by name.
+Loading follows torch 2.6+: by default (``weights_only=True``) the unpickler resolves only the
+globals on its allow-list (the tensor and parameter rebuild functions, storage types, dtypes,
+``OrderedDict``) plus those the user marked safe with :func:`add_safe_globals` / :class:`safe_globals`,
+and refuses anything else by name, so no code from the file runs. ``weights_only=False`` (or an
+explicit ``pickle_module``) is the full unpickler for trusted files: NumPy objects, whole pickled
+modules; a global named ``torch.X`` resolves to ``ember.X`` (ember's modules mirror torch's layout, so
+a pickled ``torch.nn.modules.linear.Linear`` becomes ember's Linear). When saving, ember's own classes
+are written under their torch names, so torch loads an ember-saved model as torch's classes.
 """
 
 from __future__ import annotations
 
+import _compat_pickle
+import codecs
 import collections
 import io
 import os
 import pickle
 import struct
+import types
 import zipfile
 from typing import Any
 
@@ -105,6 +113,25 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
             return (_GlobalRef("torch", "device"), (str(obj),))
         return NotImplemented
 
+    def save_global(self, obj: Any, name: str | None = None) -> None:
+        # ember's classes and functions live where torch keeps theirs: write the torch name, so that
+        # torch.load(weights_only=False) rebuilds torch's class and ember.load maps it back
+        module = getattr(obj, "__module__", None) or ""
+        qual = name or getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+        if (module == "ember" or module.startswith("ember.")) and "<" not in qual:  # local objects: pickle refuses
+            self.save(_GlobalRef("torch" + _public_module(module, qual, obj)[len("ember"):], qual))  # memoized
+            return
+        super().save_global(obj, name)
+
+    def save_type(self, obj: type) -> None:
+        module = obj.__module__ or ""
+        if module == "ember" or module.startswith("ember."):
+            return self.save_global(obj)
+        return pickle._Pickler.save_type(self, obj)
+
+    dispatch[type] = save_type
+    dispatch[types.FunctionType] = save_global
+
     def save_globalref(self, obj: _GlobalRef) -> None:
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
         self.memoize(obj)
@@ -114,6 +141,28 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
 
     dispatch[_GlobalRef] = save_globalref
     dispatch[_dtype.dtype] = save_dtype
+
+
+def _lookup(module: str, qual: str) -> Any:
+    import importlib
+
+    try:
+        obj = importlib.import_module(module)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None
+    return obj
+
+
+def _public_module(module: str, qual: str, obj: Any) -> str:
+    # the shallowest package that exports ``obj`` (``ember.nn`` for BatchNorm2d, whose file differs
+    # from torch's): torch keeps the same public names, not always the same files
+    parts = module.split(".")
+    for i in range(2, len(parts) + 1):
+        if _lookup(".".join(parts[:i]), qual) is obj:
+            return ".".join(parts[:i])
+    return module
 
 
 def _contiguous_stride(shape: tuple) -> tuple:
@@ -249,7 +298,80 @@ class UnpicklingError(pickle.UnpicklingError):
     pass
 
 
+# ----------------------------------------------- the user's allow-list for the weights-only loader
+_SAFE_GLOBALS: list = []
+
+
+def _global_name(entry: Any) -> str:
+    if isinstance(entry, tuple):
+        return entry[1]
+    return f"{entry.__module__}.{entry.__qualname__}"
+
+
+def add_safe_globals(safe_globals: list) -> None:
+    """Allow the weights-only loader to resolve these functions/classes (or ``(obj, "module.name")`` pairs)."""
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals() -> list:
+    """The globals the user has marked safe for the weights-only loader."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals() -> None:
+    """Forget every global added with :func:`add_safe_globals`."""
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:  # noqa: N801  (torch's name)
+    """Context manager: the given globals are safe for the weights-only loader inside the ``with``."""
+
+    def __init__(self, safe_globals: list) -> None:
+        self.safe_globals = safe_globals
+
+    def __enter__(self) -> None:
+        self._before = len(_SAFE_GLOBALS)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc: Any) -> None:
+        del _SAFE_GLOBALS[self._before:]
+
+
+# builtins torch's weights-only loader also accepts (bytes in protocol 2 are _codecs.encode calls)
+_ALSO_SAFE = {("_codecs", "encode"): codecs.encode, ("builtins", "bytearray"): bytearray}
+
+
+def _ember_name(module: str) -> str:
+    return "ember" + module[len("torch"):] if module == "torch" or module.startswith("torch.") else module
+
+
+def _user_safe(module: str, name: str) -> Any:
+    wanted = {f"{module}.{name}", f"{_ember_name(module)}.{name}"}
+    for entry in reversed(_SAFE_GLOBALS):
+        if _global_name(entry) in wanted:
+            return entry[0] if isinstance(entry, tuple) else entry
+    return None
+
+
+def _refused(module: str, name: str) -> UnpicklingError:
+    g = f"{module}.{name}"
+    return UnpicklingError(
+        "Weights only load failed. This file can still be loaded, to do so you have two options, \x1b[1mdo those "
+        "steps only if you trust the source of the checkpoint\x1b[0m. \n\t(1) In PyTorch 2.6, we changed the default "
+        "value of the `weights_only` argument in `ember.load` from `False` to `True`. Re-running `ember.load` with "
+        "`weights_only` set to `False` will likely succeed, but it can result in arbitrary code execution. Do it "
+        "only if you got the file from a trusted source.\n\t(2) Alternatively, to load with `weights_only=True` "
+        "please check the recommended steps in the following error message.\n\tWeightsUnpickler error: "
+        f"Unsupported global: GLOBAL {g} was not an allowed global by default. Please use "
+        f"`ember.serialization.add_safe_globals([{g}])` or the `ember.serialization.safe_globals([{g}])` context "
+        "manager to allowlist this global if you trust this class/function.\n\nCheck the documentation of "
+        "torch.load to learn more about types accepted by default with weights_only "
+        "https://pytorch.org/docs/stable/generated/torch.load.html.")
+
+
 class _Unpickler(pickle.Unpickler):
+    """The weights-only loader: only allow-listed globals resolve."""
+
     def __init__(self, file: Any, zf: zipfile.ZipFile, prefix: str) -> None:
         super().__init__(file)
         self._zf, self._prefix = zf, prefix
@@ -257,12 +379,14 @@ class _Unpickler(pickle.Unpickler):
         self._table = _allowed()
 
     def find_class(self, module: str, name: str) -> Any:
-        obj = self._table.get((module, name))
+        # protocol-2 files name builtins the Python 2 way (__builtin__.set): translate as pickle does
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        obj = self._table.get((module, name)) or _ALSO_SAFE.get((module, name))
         if obj is None:
-            raise UnpicklingError(
-                f"Weights only load failed: the checkpoint refers to the global '{module}.{name}', which is not "
-                "on ember's allow-list of tensor-rebuilding functions, storage types and containers. ember.load "
-                "never executes code from a file; only load checkpoints from sources you trust.")
+            obj = _user_safe(module, name)
+        if obj is None:
+            raise _refused(module, name)
         return obj
 
     def persistent_load(self, pid: Any) -> Any:
@@ -289,9 +413,39 @@ class _Unpickler(pickle.Unpickler):
         return arr
 
 
-def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = True,
+class _FullUnpickler(_Unpickler):
+    """``weights_only=False``: any global resolves (trusted files only); ``torch.X`` means ``ember.X``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        obj = self._table.get((module, name))
+        if obj is not None:
+            return obj
+        if _ember_name(module) != module:
+            from ._compat import MissingTorchAPI
+
+            # the same file first, then the packages above it (torch.nn.modules.batchnorm.BatchNorm2d
+            # lives in ember.nn.modules.normalization and is exported as ember.nn.BatchNorm2d)
+            parts = _ember_name(module).split(".")
+            for i in range(len(parts), 0, -1):
+                target = _lookup(".".join(parts[:i]), name)
+                if target is not None:
+                    return target
+            raise MissingTorchAPI(f"ember does not implement {module}.{name} (named in the checkpoint)")
+        return pickle.Unpickler.find_class(self, module, name)
+
+
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
          mmap: Any = None, **pickle_load_args: Any) -> Any:
-    """Read a checkpoint written by ``ember.save`` or ``torch.save`` (zip format), never running its code."""
+    """Read a checkpoint written by ``ember.save`` or ``torch.save`` (zip format).
+
+    ``weights_only`` (the default unless a ``pickle_module`` is given) never runs code from the file;
+    ``weights_only=False`` unpickles anything, for files from a trusted source.
+    """
+    if weights_only is None:
+        weights_only = pickle_module is None and os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") in (
+            "0", "", "false", "False")
+    elif weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     opened = isinstance(f, (str, os.PathLike))
     try:
         fh = open(f, "rb") if opened else f
@@ -314,7 +468,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
                 data = zf.read(pkl[0])
             except (zipfile.BadZipFile, OSError, EOFError) as e:
                 raise RuntimeError(f"ember.load: corrupt checkpoint (data.pkl is unreadable: {e})") from None
-            up = _Unpickler(io.BytesIO(data), zf, prefix)
+            up = (_Unpickler if weights_only else _FullUnpickler)(io.BytesIO(data), zf, prefix)
             try:
                 return up.load()
             except UnpicklingError:
@@ -326,4 +480,5 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
             fh.close()
 
 
-__all__ = ["save", "load", "UnpicklingError"]
+__all__ = ["save", "load", "UnpicklingError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+           "safe_globals"]

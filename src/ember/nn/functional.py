@@ -48,6 +48,11 @@ from ._pool import (  # noqa: F401
     max_unpool2d,
     max_unpool3d,
 )
+from .margin_losses import (  # noqa: F401
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 
 sigmoid = _pw.sigmoid
 tanh = _pw.tanh
@@ -376,7 +381,25 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 4))
+    """Zero whole channels (dim 1) with probability ``p``; like torch, every input is read as (N, C, ...)."""
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use dropout "
+                      "instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
+                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+                      stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    if nd < 2 and training and p > 0:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    # torch has no unbatched case here: a 2-D input is (N, C), so its mask is elementwise, and a
+    # 3-D input is (N, C, L) (the mask draws N*C numbers, not C)
+    return _dropout_impl(input, p, training, inplace, _feature_shape(input, nd) if nd >= 2 else None)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -952,25 +975,6 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return _reduce(loss, reduction)
 
 
-def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
-                      size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
-    reduction = _red_arg(size_average, reduce, reduction)
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    t = target.reshape(-1)
-    C = x.shape[1]
-    xt = x.gather(1, t.unsqueeze(1))
-    z = (margin - xt + x).clamp_min(0)
-    if p == 2:
-        z = z * z
-    if weight is not None:
-        z = z * weight.index_select(0, t).unsqueeze(1)
-    mask = _new(np.arange(C)[None, :] != t._data[:, None])
-    loss = _where(mask, z, 0.0).sum(1) / C
-    if input.dim() != 2:
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
-
-
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist temporal classification loss: -log p(target | log_probs), by alpha-beta recursion."""
@@ -988,3 +992,9 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     z = x1.matmul(weight.permute(1, 0, 2).reshape(I1, O * I2)).reshape(-1, O, I2)
     out = (z * x2.unsqueeze(1)).sum(-1).reshape(lead + (O,))
     return out + bias if bias is not None else out  # (torch's grad_fn: AddBackward0, or ViewBackward0)
+
+
+from ..ops._numpy_names import install as _install_numpy_names  # noqa: E402
+
+# the two functions here that torch implements natively take axis= / keepdims= (F.softmax does not)
+_install_numpy_names(globals(), names=("cosine_similarity", "pairwise_distance"))

@@ -479,7 +479,10 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
+from .counting import bincount, bucketize, histc, histogram, searchsorted  # noqa: E402
 from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
+
+attach_methods(bincount=bincount, histc=histc, histogram=histogram)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(
@@ -488,3 +491,7 @@ __all__ = sorted(
     and name not in ("attach_methods", "node_class", "record", "shape_view")
     and not isinstance(obj, type)
 )
+
+from ._numpy_names import install as _install_numpy_names  # noqa: E402  (last: wraps the finished table)
+
+_install_numpy_names(globals(), Tensor)

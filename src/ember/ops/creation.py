@@ -275,8 +275,17 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     end = end.item() if isinstance(end, Tensor) else end
     # torch fills the first half from start and the second half from end (symmetric rounding)
     idx = np.arange(steps, dtype=np.float64)
+    half = steps // 2 if steps > 1 else 1  # a single step is ``start``
+    if npd in (np.float32, np.float64) and steps > 1 and np.isfinite([start, end]).all():
+        # bit for bit torch's float kernels: the step rounded in the dtype, each value a fused
+        # multiply-add rounded once (a wider type holds the exact product)
+        wide = np.float64 if npd == np.float32 else np.longdouble
+        s, e = npd.type(start), npd.type(end)
+        step = wide((e - s) / npd.type(steps - 1))
+        idx = idx.astype(wide)
+        arr = np.where(idx < half, wide(s) + step * idx, wide(e) - step * (steps - 1 - idx))
+        return _finish(arr.astype(npd), requires_grad)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    half = steps // 2
     arr = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
     if npd.kind not in "fc":
         arr = np.trunc(arr) if npd.kind in "iu" else arr

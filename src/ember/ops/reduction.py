@@ -117,7 +117,6 @@ def _return_type(name: str) -> type:
     return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
 
 
-return_types = collections.namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
 
 
 def _even_split(x: np.ndarray, r: np.ndarray) -> Tensor:
@@ -339,6 +338,11 @@ def _named(name: str, fields: tuple) -> type:
 _VI = ("values", "indices")
 _RT = {n: _named(n, _VI) for n in ("median", "nanmedian", "mode", "kthvalue", "topk", "sort", "cummax", "cummin")}
 _RT["aminmax"] = _named("aminmax", ("min", "max"))
+_RT["histogram"] = _named("histogram", ("hist", "bin_edges"))
+
+# ``torch.return_types``: the named tuples above, reachable by name (isinstance checks, pattern use)
+return_types = collections.namedtuple("return_types", ("max", "min", *_RT))(
+    _return_type("max"), _return_type("min"), *_RT.values())
 
 
 def _check_float(input: Tensor, name: str) -> np.ndarray:
@@ -1041,10 +1045,13 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     """The distinct elements (sorted), optionally with the inverse indices and the counts."""
     x = input._data
     if dim is None:
-        vals, inv, cnt = np.unique(x.ravel(), return_inverse=True, return_counts=True)
+        # every NaN is distinct, as in torch (NumPy merges them by default)
+        vals, inv, cnt = np.unique(x.ravel(), return_inverse=True, return_counts=True, equal_nan=False)
         inv = inv.reshape(x.shape)
     else:
         d = wrap_dim(dim, x.ndim)
+        if x.size == 0 and builtins.any(n == 0 for i, n in enumerate(x.shape) if i != d):
+            raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
         vals, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
     out = record(_UniqueBackward, np.ascontiguousarray(vals), (input,))

@@ -30,6 +30,7 @@ from .activation import (
 )
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .distance import PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Fold, Unflatten, Unfold
 from .linear import Bilinear, Identity, Linear
@@ -54,6 +55,7 @@ from .loss import (
                          SoftMarginLoss,
                          TripletMarginLoss,
 )
+from .margin_loss import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm
 from .pooling import (
@@ -152,6 +154,9 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "MultiLabelSoftMarginLoss",
+    "MultiLabelMarginLoss",
+    "PairwiseDistance",
+    "TripletMarginWithDistanceLoss",
     "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
