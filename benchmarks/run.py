@@ -35,6 +35,7 @@ WORKLOADS = {
     "W4_1M": ("seconds", "s", ["ember", "torch", "numpy", "micrograd"]),
     "W5": ("ms", "ms", ["ember", "torch", "numpy"]),
     "W6": ("import_s", "s", ["ember", "torch", "numpy"]),
+    "W8": ("ms", "ms", ["ember", "torch", "numpy"]),
 }
 
 

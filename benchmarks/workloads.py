@@ -439,6 +439,23 @@ def w5(lib: str) -> dict:
     return {"loss": loss, "grads": [g], "ms": median_time(step, 3 if QUICK else 8) * 1e3}
 
 
+# --------------------------------------------------------------------------- W8 random normals
+def w8(lib: str) -> dict:
+    """randn(1000, 1000) float32: ember reproduces torch's stream (Box-Muller over its mt19937);
+    NumPy's ziggurat is the floor. The streams' equality is tested in tests/test_random.py."""
+    n = 64 if TINY else 1000
+    if lib in ("ember", "torch"):
+        L = lib_module(lib)
+        L.manual_seed(0)
+        fn = lambda: L.randn(n, n)
+    elif lib == "numpy":
+        rng = np.random.default_rng(0)
+        fn = lambda: rng.standard_normal((n, n), dtype=np.float32)
+    else:
+        raise SystemExit(f"unsupported {lib}")
+    return {"loss": 0.0, "grads": [], "ms": median_time(fn, 5 if QUICK else 20) * 1e3}
+
+
 # --------------------------------------------------------------------------- W6 import, W7 floor
 def w6_import(lib: str) -> dict:
     t0 = time.perf_counter()
@@ -465,7 +482,8 @@ def run(lib: str, work: str) -> dict:
     rss_steps, chain = (20, 1_000) if TINY else (50, None)
     return {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=rss_steps),
             "W3": lambda: w3(lib), "W4_100k": lambda: w4(lib, chain or 100_000),
-            "W4_1M": lambda: w4(lib, chain or 1_000_000), "W5": lambda: w5(lib), "W7": w7_floor}[work]()
+            "W4_1M": lambda: w4(lib, chain or 1_000_000), "W5": lambda: w5(lib), "W7": w7_floor,
+            "W8": lambda: w8(lib)}[work]()
 
 
 def main() -> None:

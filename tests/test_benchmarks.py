@@ -25,6 +25,7 @@ CASES = {
     "W4_100k": ("seconds", ["numpy", "torch"]),
     "W4_1M": ("seconds", ["numpy"]),
     "W5": ("ms", ["numpy", "torch"]),
+    "W8": ("ms", ["numpy", "torch"]),
 }
 
 

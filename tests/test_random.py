@@ -8,7 +8,6 @@ import importlib.util
 import math
 import pathlib
 import struct
-import time
 import warnings
 
 import numpy as np
@@ -807,27 +806,6 @@ def test_glibc_exact_functions():
 
 
 # --------------------------------------------------------------------------- speed and summary
-def test_randn_speed(record_property):
-    g = erandom.Generator()
-    ng = np.random.default_rng(0)
-
-    def best(f, reps=5):
-        ts = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            f()
-            ts.append(time.perf_counter() - t0)
-        return min(ts)
-
-    t_np = best(lambda: ng.standard_normal((1000, 1000)))
-    t_em = best(lambda: g.normal((1000, 1000), F32))
-    record_property("randn_1000x1000_ms", round(t_em * 1e3, 2))
-    record_property("numpy_standard_normal_ms", round(t_np * 1e3, 2))
-    print(f"\nrandn(1000, 1000) float32: ember {t_em * 1e3:.1f} ms, numpy standard_normal {t_np * 1e3:.1f} ms "
-          f"({t_em / t_np:.2f}x)")
-    assert t_em <= 3 * t_np
-
-
 def test_zz_report_exact_counts(record_property):
     """Print how many float32 samples from the CPU-kernel-dependent paths matched exactly."""
     for key, (exact, total, max_err) in sorted(EXACT_COUNTS.items()):
