@@ -479,6 +479,7 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
+from .complex import angle, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex, view_as_real  # noqa: E402
 from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
