@@ -19,6 +19,12 @@ _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64
                np.dtype(np.float16): np.dtype(np.complex64)}
 
 
+def _legacy(t: Tensor) -> str:
+    from .pointwise import _LEGACY
+
+    return _LEGACY[t.dtype.name]
+
+
 def _is_complex(t: Tensor) -> bool:
     return t._data.dtype.kind == "c"
 
@@ -36,11 +42,12 @@ def _angle_grad(n: Any, g: Tensor) -> Tensor:
     z = n.saved[0]
     if not _is_complex(z):
         return g * 0
-    zd = z._data
-    # d angle: grad * i z / |z|^2, and 0 at z == 0
-    mag2 = np.where(zd == 0, 1, zd.real * zd.real + zd.imag * zd.imag).astype(_REAL_OF[zd.dtype])
-    scale = _new(np.where(zd == 0, 0, 1j * zd / mag2).astype(zd.dtype))
-    return g * scale
+    # d angle = (x dy - y dx) / |z|^2: as a gradient, grad * i z / |z|^2, and 0 at z == 0
+    # (written with real parts, so that it differentiates again correctly)
+    x, y = real(z), imag(z)
+    zero = _new(z._data == 0)
+    r2 = (x * x + y * y).masked_fill(zero, 1.0)
+    return complex((g * -y / r2).masked_fill(zero, 0.0), (g * x / r2).masked_fill(zero, 0.0))
 
 
 AngleBackward0 = node_class("angle", _angle_grad, "grad * i z / |z|^2 (0 at z == 0)")
@@ -114,9 +121,10 @@ def angle(input: Tensor) -> Tensor:
     x = input._data
     if x.dtype.kind not in "fc":
         x = x.astype(np.float32)
-    out = np.angle(x)
-    if x.dtype.kind == "f":  # torch gives NaN for NaN input, where NumPy gives 0 or pi
-        out = np.where(np.isnan(x), x, out)
+    if x.dtype.kind == "f":  # pi for negative numbers (not for -0.0), NaN for NaN
+        out = np.where(np.isnan(x), x, np.where(x < 0, np.pi, 0.0))
+    else:
+        out = np.angle(x)
     return record(AngleBackward0, out.astype(_REAL_OF.get(x.dtype, x.dtype)), (input,), (input,))
 
 
@@ -124,18 +132,33 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
     """A complex tensor from its real and imaginary parts (float or double, same dtype)."""
     a, b = real._data, imag._data
     if a.dtype != b.dtype:
-        raise RuntimeError(f"Expected object of scalar type {real.dtype.name.capitalize()} but got scalar type "
-                           f"{imag.dtype.name.capitalize()} for second argument")
+        raise RuntimeError(f"Expected object of scalar type {_legacy(real)} but got scalar type {_legacy(imag)} for "
+                           "second argument")
     if a.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {real.dtype.name.capitalize()} "
-                           f"and {imag.dtype.name.capitalize()}")
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got {_legacy(real)} and "
+                           f"{_legacy(imag)}")
     out = (a + 1j * b).astype(_COMPLEX_OF[a.dtype])
     return record(ComplexBackward0, out, (real, imag))
 
 
+def _polar_grad(n: Any, g: Tensor) -> tuple:
+    r, theta = n.saved
+    gr, gi = (real(g), imag(g)) if _is_complex(g) else (g, g * 0)
+    c, s = theta.cos(), theta.sin()
+    return (gr * c + gi * s if n.needs[0] else None, r * (gi * c - gr * s) if n.needs[1] else None)
+
+
+PolarBackward0 = node_class("polar", _polar_grad, "re(grad e^-i angle), abs * im(grad e^-i angle)")
+
+
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle))."""
-    return complex(abs * angle.cos(), abs * angle.sin())
+    a, t = abs._data, angle._data
+    if a.dtype != t.dtype or a.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"Expected both inputs to be Float or Double tensors but got {_legacy(abs)} and "
+                           f"{_legacy(angle)}")
+    out = (a * np.cos(t) + 1j * (a * np.sin(t))).astype(_COMPLEX_OF[a.dtype])
+    return record(PolarBackward0, out, (abs, angle), (abs, angle))
 
 
 def complex_dtype_of(npdtype: np.dtype) -> np.dtype:
