@@ -43,6 +43,8 @@ cdouble = complex128
 
 __version__ = "0.1.0"
 
+from math import e, inf, nan, pi  # noqa: E402  (torch.pi, torch.e, torch.inf, torch.nan)
+
 
 def is_tensor(obj: object) -> bool:
     return isinstance(obj, Tensor)

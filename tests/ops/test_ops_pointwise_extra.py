@@ -171,3 +171,9 @@ def test_gradcheck_float64():
     for f in (ember.sinc, ember.i0, lambda t: ember.copysign(t, b), lambda t: ember.trapezoid(t, b),
               lambda t: ember.cumulative_trapezoid(t, dx=0.3), lambda t: ember.diff(t, n=2)):
         assert gradcheck(f, (a,)) and gradgradcheck(f, (a,))
+
+
+def test_math_constants():
+    for name in ("pi", "e", "inf"):
+        assert getattr(ember, name) == getattr(torch, name)
+    assert np.isnan(ember.nan)

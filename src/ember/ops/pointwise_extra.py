@@ -147,7 +147,7 @@ def frexp(input: Tensor, *, out: Any = None) -> Any:
     """Mantissa in [0.5, 1) and int32 exponent with input == mantissa * 2**exponent."""
     x = input._data
     if x.dtype.kind != "f":
-        raise RuntimeError("ember.frexp() only supports floating-point dtypes")
+        raise RuntimeError(f"{_dtype.PREFIX[0]}.frexp() only supports floating-point dtypes")
     m, e = np.frexp(x)
     exponent = _new(e.astype(np.int32))
     return frexp_type(record(FrexpBackward0, m.astype(x.dtype, copy=False), (input,), (exponent,)), exponent)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import node_class, record
 from .complex import complex as complex_
@@ -71,10 +72,11 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
     if window is None:
+        m = _dtype.PREFIX[0]
         warnings.warn("A window was not provided. A rectangular window will be applied,which is known to cause "
-                      "spectral leakage. Other windows such as ember.hann_window or ember.hamming_window are "
+                      f"spectral leakage. Other windows such as {m}.hann_window or {m}.hamming_window are "
                       "recommended to reduce spectral leakage.To suppress this warning and use a rectangular window, "
-                      "explicitly set `window=ember.ones(n_fft, device=<device>)`.", stacklevel=2)
+                      f"explicitly set `window={m}.ones(n_fft, device=<device>)`.", stacklevel=2)
     x = input
     if center and x._data.ndim in (1, 2):
         from ..nn._ops import pad
@@ -142,7 +144,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if window is None:
         warnings.warn("A window was not provided. A rectangular window will be applied.Please provide the same window "
                       "used by stft to make the inversion lossless.To suppress this warning and use a rectangular "
-                      "window, explicitly set `window=ember.ones(n_fft, device=<device>)`.", stacklevel=2)
+                      f"window, explicitly set `window={_dtype.PREFIX[0]}.ones(n_fft, device=<device>)`.", stacklevel=2)
 
     def fail(msg: str) -> RuntimeError:
         args = (f"n_fft={n_fft}, hop_length={hop}, win_length={win}, window={_window_repr(window)}, "
