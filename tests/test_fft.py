@@ -195,3 +195,13 @@ def test_lazy_module():
     code = "import sys, ember; assert 'ember.fft' not in sys.modules; ember.fft.fft; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_out_argument():
+    for lib in (torch, ember):
+        o = lib.empty(0, dtype=lib.complex64)
+        r = lib.fft.fft(lib.ones(4), out=o)
+        assert r is o and tuple(o.shape) == (4,)
+    o = ember.empty(0)
+    assert ember.fft.irfft(ember.fft.rfft(ember.ones(6)), out=o) is o
+    np.testing.assert_allclose(o.numpy(), np.ones(6), atol=1e-6)

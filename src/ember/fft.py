@@ -16,6 +16,7 @@ from . import _dtype
 from ._tensor import Tensor, _new
 from .ops._core import wrap_dim
 from .ops.complex import conj, conj_physical
+from .ops.pointwise import _out
 from .ops.spectral import fft_c2c, fft_c2r, fft_r2c
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "hfft2", "ihfft2",
@@ -131,36 +132,36 @@ def _fftn_c2c(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, forw
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The 1-D discrete Fourier transform along ``dim`` (zero-padded or trimmed to ``n``)."""
-    return _fftn_c2c("fft", input, None if n is None else [n], [dim], norm, True, True)
+    return _out(_fftn_c2c("fft", input, None if n is None else [n], [dim], norm, True, True), out)
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The 1-D inverse discrete Fourier transform along ``dim``."""
-    return _fftn_c2c("ifft", input, None if n is None else [n], [dim], norm, False, True)
+    return _out(_fftn_c2c("ifft", input, None if n is None else [n], [dim], norm, False, True), out)
 
 
 def fft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
          *, out: Any = None) -> Tensor:
     """The 2-D discrete Fourier transform over ``dim``."""
-    return _fftn_c2c("fft2", input, s, dim, norm, True, False)
+    return _out(_fftn_c2c("fft2", input, s, dim, norm, True, False), out)
 
 
 def ifft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The 2-D inverse discrete Fourier transform over ``dim``."""
-    return _fftn_c2c("ifft2", input, s, dim, norm, False, False)
+    return _out(_fftn_c2c("ifft2", input, s, dim, norm, False, False), out)
 
 
 def fftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
          *, out: Any = None) -> Tensor:
     """The N-D discrete Fourier transform over ``dim`` (all dims, or the last len(s))."""
-    return _fftn_c2c("fftn", input, s, dim, norm, True, False)
+    return _out(_fftn_c2c("fftn", input, s, dim, norm, True, False), out)
 
 
 def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The N-D inverse discrete Fourier transform."""
-    return _fftn_c2c("ifftn", input, s, dim, norm, False, False)
+    return _out(_fftn_c2c("ifftn", input, s, dim, norm, False, False), out)
 
 
 # ---------------------------------------------------------------------------- real <-> half spectrum
@@ -197,70 +198,70 @@ def _ihfftn(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, one_di
 
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The transform of a real signal: its n // 2 + 1 non-redundant frequencies."""
-    return _rfftn("rfft", input, None if n is None else [n], [dim], norm)
+    return _out(_rfftn("rfft", input, None if n is None else [n], [dim], norm), out)
 
 
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The inverse of rfft: ``n`` (default 2 * (m - 1)) real samples from a half spectrum."""
-    return _irfftn("irfft", input, None if n is None else [n], [dim], norm, False)
+    return _out(_irfftn("irfft", input, None if n is None else [n], [dim], norm, False), out)
 
 
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The transform of a Hermitian-symmetric signal given by its first half: a real result."""
-    return _irfftn("hfft", input, None if n is None else [n], [dim], norm, True)
+    return _out(_irfftn("hfft", input, None if n is None else [n], [dim], norm, True), out)
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Any = None) -> Tensor:
     """The inverse of hfft: the half spectrum of a real signal's inverse transform."""
-    return _ihfftn("ihfft", input, None if n is None else [n], [dim], norm, True)
+    return _out(_ihfftn("ihfft", input, None if n is None else [n], [dim], norm, True), out)
 
 
 def rfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The 2-D transform of a real signal, halved along the last dim."""
-    return _rfftn("rfft2", input, s, dim, norm)
+    return _out(_rfftn("rfft2", input, s, dim, norm), out)
 
 
 def irfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
            *, out: Any = None) -> Tensor:
     """The inverse of rfft2."""
-    return _irfftn("irfft2", input, s, dim, norm, False)
+    return _out(_irfftn("irfft2", input, s, dim, norm, False), out)
 
 
 def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The 2-D transform of a Hermitian-symmetric signal."""
-    return _irfftn("hfft2", input, s, dim, norm, True)
+    return _out(_irfftn("hfft2", input, s, dim, norm, True), out)
 
 
 def ihfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1), norm: str | None = None,
            *, out: Any = None) -> Tensor:
     """The inverse of hfft2."""
-    return _ihfftn("ihfft2", input, s, dim, norm, False)
+    return _out(_ihfftn("ihfft2", input, s, dim, norm, False), out)
 
 
 def rfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The N-D transform of a real signal, halved along the last transformed dim."""
-    return _rfftn("rfftn", input, s, dim, norm)
+    return _out(_rfftn("rfftn", input, s, dim, norm), out)
 
 
 def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
            *, out: Any = None) -> Tensor:
     """The inverse of rfftn."""
-    return _irfftn("irfftn", input, s, dim, norm, False)
+    return _out(_irfftn("irfftn", input, s, dim, norm, False), out)
 
 
 def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
           *, out: Any = None) -> Tensor:
     """The N-D transform of a Hermitian-symmetric signal."""
-    return _irfftn("hfftn", input, s, dim, norm, True)
+    return _out(_irfftn("hfftn", input, s, dim, norm, True), out)
 
 
 def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None,
            *, out: Any = None) -> Tensor:
     """The inverse of hfftn."""
-    return _ihfftn("ihfftn", input, s, dim, norm, False)
+    return _out(_ihfftn("ihfftn", input, s, dim, norm, False), out)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -275,13 +276,13 @@ def _freq_tensor(vals: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
 def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
             requires_grad: bool = False) -> Tensor:
     """The sample frequencies of an n-point transform with sample spacing ``d``."""
-    return _freq_tensor(np.fft.fftfreq(n, d), dtype, requires_grad)
+    return _out(_freq_tensor(np.fft.fftfreq(n, d), dtype, requires_grad), out)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """The sample frequencies of rfft's n // 2 + 1 outputs."""
-    return _freq_tensor(np.fft.rfftfreq(n, d), dtype, requires_grad)
+    return _out(_freq_tensor(np.fft.rfftfreq(n, d), dtype, requires_grad), out)
 
 
 def _shift(input: Tensor, dim: Any, inverse: bool) -> Tensor:

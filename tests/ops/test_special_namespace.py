@@ -155,3 +155,14 @@ def test_lazy_module():
     code = "import sys, ember; assert 'ember.special' not in sys.modules; ember.special.erf; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_top_level_names_and_methods():
+    case(lambda lib, a, b: lib.igamma(a.detach(), b), P, P * 2)
+    case(lambda lib, a, b: a.detach().igammac(b), P, P * 2)
+    case(lambda lib, a: lib.mvlgamma(a, 3), P + 2)
+    case(lambda lib, a: a.mvlgamma(2), P + 2)
+    e, t = ember.tensor(P + 2), torch.tensor(P + 2)
+    e.mvlgamma_(2)
+    t.mvlgamma_(2)
+    np.testing.assert_allclose(e.numpy(), t.numpy())
