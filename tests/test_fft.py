@@ -205,3 +205,32 @@ def test_out_argument():
     o = ember.empty(0)
     assert ember.fft.irfft(ember.fft.rfft(ember.ones(6)), out=o) is o
     np.testing.assert_allclose(o.numpy(), np.ones(6), atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- every function x argument mix
+_ARRAYS = {"f32": rng.standard_normal((2, 5)).astype(np.float32), "f64_1d": rng.standard_normal(3),
+           "0d": np.array(1.5), "c64": (rng.standard_normal((4, 3)) + 1j * rng.standard_normal((4, 3))).astype(np.complex64),
+           "i64": np.arange(4), "bool": np.array([True, False, True]), "f16": np.ones(4, np.float16), "one": np.ones(1)}
+_KWARGS = [{}, {"n": 1}, {"n": 6}, {"dim": 0}, {"norm": "ortho"}, {"s": (2, 2)}, {"dim": (0,)}, {"s": (3,), "dim": (0,)},
+           {"dim": 5}, {"s": (-1, 4)}]
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
+                                  "hfft2", "ihfft2", "fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn"])
+def test_argument_mix_matches_torch(name):
+    """Values, dtypes and shapes, or the error (type and message) torch raises first, for each mix."""
+    one_dim = name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
+    for a in _ARRAYS.values():
+        for kw in _KWARGS:
+            if ("s" in kw and one_dim) or ("n" in kw and not one_dim) or (one_dim and isinstance(kw.get("dim"), tuple)):
+                continue
+            try:
+                t = getattr(torch.fft, name)(torch.tensor(a), **kw)
+            except Exception as err:  # noqa: BLE001
+                with pytest.raises(type(err)) as got:
+                    getattr(ember.fft, name)(ember.tensor(a), **kw)
+                assert str(got.value) == str(err), (name, a.dtype, a.shape, kw)
+                continue
+            e = getattr(ember.fft, name)(ember.tensor(a), **kw)
+            assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1] and tuple(e.shape) == tuple(t.shape)
+            np.testing.assert_allclose(e.numpy(), t.resolve_conj().numpy(), rtol=1e-4, atol=1e-4)

@@ -37,6 +37,8 @@ def _norm(norm: str | None, forward: bool) -> int:
 
 def _float_input(x: Tensor, name: str, require_real: bool = False) -> Tensor:
     k = x._data.dtype.kind
+    if x._data.dtype == np.float16:
+        raise RuntimeError("Unsupported dtype Half")
     if k == "c":
         if require_real:
             if name in ("ihfft2", "ihfftn"):
@@ -45,7 +47,7 @@ def _float_input(x: Tensor, name: str, require_real: bool = False) -> Tensor:
                 raise RuntimeError(f"rfftn expects a real-valued input tensor, but got {_legacy(x)}")
             raise RuntimeError(f"{name} expects a real input tensor, but got {_legacy(x)}")
         return x
-    if k in "biu" or x._data.dtype == np.float16:
+    if k in "biu":
         return x.to(_dtype.get_default_dtype())
     return x
 
@@ -81,7 +83,7 @@ def _check_n(n: int) -> None:
         raise RuntimeError(f"Invalid number of data points ({n}) specified")
 
 
-def _dims_and_sizes(x: Tensor, s: Sequence[int] | None, dim: Any) -> tuple[list, list]:
+def _dims_and_sizes(x: Tensor, s: Sequence[int] | None, dim: Any, check_last: bool = True) -> tuple[list, list]:
     """The transformed dims (wrapped) and their signal sizes (-1 or None: the input's size)."""
     nd = x._data.ndim
     if dim is not None and not isinstance(dim, (list, tuple)):
@@ -90,10 +92,12 @@ def _dims_and_sizes(x: Tensor, s: Sequence[int] | None, dim: Any) -> tuple[list,
         s = list(s)
         if dim is not None and len(dim) != len(s):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
-        if len(s) > nd:
+        if dim is None and len(s) > nd:
             raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has {nd} dimensions.")
         if dim is None:
             dim = list(range(nd - len(s), nd))
+    if nd == 0 and dim:
+        raise IndexError(f"Dimension specified as {dim[0]} but tensor has no dimensions")
     dims = [wrap_dim(d, nd) for d in (range(nd) if dim is None else dim)]
     if len(set(dims)) != len(dims):
         raise RuntimeError("FFT dims must be unique")
@@ -101,7 +105,7 @@ def _dims_and_sizes(x: Tensor, s: Sequence[int] | None, dim: Any) -> tuple[list,
         sizes = [x._data.shape[d] for d in dims]
     else:
         sizes = [x._data.shape[d] if v == -1 else v for d, v in zip(dims, s)]
-    for v in sizes:
+    for v in sizes if check_last else sizes[:-1]:
         _check_n(v)
     return dims, sizes
 
@@ -112,14 +116,26 @@ def _resize_all(x: Tensor, dims: Sequence[int], sizes: Sequence[int]) -> Tensor:
     return x
 
 
-def _one_dim(x: Tensor, n: int | None, dim: int) -> tuple:
-    return _dims_and_sizes(x, None if n is None else [n], [dim])
-
-
 # ---------------------------------------------------------------------------- complex <-> complex
+_ONE_DIM = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft")
+
+
+def _checked(name: str, input: Tensor, s: Any, dim: Any, require_real: bool = False, half: bool = False,
+             check_last: bool = True) -> tuple:
+    """The input in a float or complex dtype, the dims and the sizes, checked in torch's order (the
+    1-D transforms and rfftn check the dtype first, the others the dims)."""
+    dtype_first = name in _ONE_DIM
+    if name in ("rfft2", "rfftn") and input._data.dtype.kind == "c":
+        _float_input(input, name, require_real)  # raises
+    x = _float_input(input, name, require_real) if dtype_first else input
+    dims, sizes = (_half_dims(name, x, s, dim, check_last) if half else _dims_and_sizes(x, s, dim))
+    if not dtype_first:
+        x = _float_input(input, name, require_real)
+    return x, dims, sizes
+
+
 def _fftn_c2c(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, forward: bool, one_dim: bool) -> Tensor:
-    x = _float_input(input, name)
-    dims, sizes = _dims_and_sizes(x, s, dim)
+    x, dims, sizes = _checked(name, input, s, dim)
     x = _resize_all(x, dims, sizes)
     nrm = _norm(norm, forward)
     if x._data.dtype.kind != "c" and one_dim:
@@ -165,17 +181,24 @@ def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: 
 
 
 # ---------------------------------------------------------------------------- real <-> half spectrum
+def _half_dims(name: str, x: Tensor, s: Any, dim: Any, check_last: bool = True) -> tuple[list, list]:
+    dims, sizes = _dims_and_sizes(x, s, dim, check_last)
+    if not dims:
+        raise RuntimeError(f"{name.rstrip('2') + ('n' if name.endswith('2') else '')} must transform at least one axis")
+    return dims, sizes
+
+
 def _rfftn(name: str, input: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
-    x = _float_input(input, name, require_real=True)
-    dims, sizes = _dims_and_sizes(x, s, dim)
+    x, dims, sizes = _checked(name, input, s, dim, require_real=True, half=True)
     x = _resize_all(x, dims, sizes)
     return fft_r2c(x, dims, _norm(norm, True), True)
 
 
 def _irfftn(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, forward: bool) -> Tensor:
     """irfftn (``forward`` False) and hfftn (True, the transform of the conjugate input)."""
-    x = _to_complex(_float_input(input, name))
-    dims, sizes = _dims_and_sizes(x, s, dim)
+    # (irfft checks the output length below; irfftn and hfftn the input sizes first)
+    x, dims, sizes = _checked(name, input, s, dim, half=True, check_last=name not in _ONE_DIM)
+    x = _to_complex(x)
     last = sizes[-1] if s is not None and s[-1] != -1 else 2 * (x._data.shape[dims[-1]] - 1)
     _check_n(last)
     sizes[-1] = last // 2 + 1
@@ -186,8 +209,7 @@ def _irfftn(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, forwar
 
 
 def _ihfftn(name: str, input: Tensor, s: Any, dim: Any, norm: str | None, one_dim: bool) -> Tensor:
-    x = _float_input(input, name, require_real=True)
-    dims, sizes = _dims_and_sizes(x, s, dim)
+    x, dims, sizes = _checked(name, input, s, dim, require_real=True, half=True)
     x = _resize_all(x, dims, sizes)
     if one_dim or len(dims) == 1:
         return conj(fft_r2c(x, dims, _norm(norm, False), True))
