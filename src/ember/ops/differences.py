@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor
 from ._core import wrap_dim
@@ -40,6 +42,15 @@ def _float(y: Tensor) -> Tensor:
     return y if y._data.dtype.kind in "fc" else y.to(_dtype.get_default_dtype())
 
 
+def _check_y(y: Tensor, name: str, dim: int) -> None:
+    if y._data.dtype == np.bool_:
+        raise RuntimeError(f"{name}: received a bool input for `y`, but bool is not supported")
+    if y._data.ndim == 0:
+        if name == "trapezoid":
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+
+
 def _x_spacing(x: Tensor, y: Tensor, d: int) -> Tensor:
     """The spacings of sample points ``x`` along ``d``, shaped to broadcast against ``y``'s pairs."""
     if x._data.ndim == 1 and y._data.ndim > 1:
@@ -60,6 +71,7 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, dim: int = -
     """The integral of ``y`` along ``dim`` by the trapezoid rule (samples at ``x``, or spaced ``dx``)."""
     if x is not None and dx is not None:
         raise RuntimeError("trapezoid: received both x and dx")
+    _check_y(y, "trapezoid", dim)
     y = _float(y)
     d = wrap_dim(dim, y._data.ndim)
     size = y._data.shape[d]
@@ -84,6 +96,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, d
     """The running trapezoid-rule integral of ``y`` along ``dim`` (one value fewer than ``y``)."""
     if x is not None and dx is not None:
         raise RuntimeError("cumulative_trapezoid: received both x and dx")
+    _check_y(y, "cumulative_trapezoid", dim)
     y = _float(y)
     d = wrap_dim(dim, y._data.ndim)
     size = y._data.shape[d]

@@ -21,8 +21,16 @@ from .reduction import _named
 _LN2 = math.log(2.0)
 
 
+def require_tensors(name: str, input: Any, other: Any, other_name: str = "other") -> None:
+    """torch's TypeError for ops whose both operands must be tensors (no Python numbers)."""
+    for pos, (arg, v) in enumerate((("input", input), (other_name, other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def _operands(name: str, input: Any, other: Any, float_only: bool = True) -> tuple:
     """Promoted arrays; ``float_only``: integer or bool operands raise torch's missing-kernel error."""
+    require_tensors(name, input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if float_only and rt.kind not in "fc":
         raise not_implemented(f"{name}_cpu", rt)
@@ -83,8 +91,7 @@ HeavisideBackward = _not_implemented_node("heaviside")
 
 def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The step function: 0 where input < 0, ``values`` where input == 0, 1 where input > 0."""
-    if not isinstance(values, Tensor):
-        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    require_tensors("heaviside", input, values, "values")
     x, v = input._data, values._data
     if x.dtype != v.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
@@ -126,16 +133,15 @@ LdexpBackward0 = node_class(
 
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """input * 2**other (integers compute in the default float)."""
-    xa, xb, ta, tb, _ = binary_operands(input, other)
-    # torch computes input * pow(2., other): an integer exponent gives the default float first
-    ob = np.asarray(xb).dtype if not isinstance(other, Tensor) else other._data.dtype
-    pt = ob if ob.kind in "fc" else _dtype.get_default_dtype().np
-    ia = input._data.dtype if isinstance(input, Tensor) else np.asarray(xa).dtype
-    rt = np.promote_types(ia, pt) if ia.kind in "fc" else pt
+    require_tensors("ldexp", input, other)
+    xa, xb, ta, tb, rt = binary_operands(input, other)
+    if other._data.dtype == np.bool_ and rt.kind in "fc":  # (integer inputs take the default-float path)
+        raise not_implemented("ldexp_cpu_exp", other._data.dtype)
+    if rt.kind not in "fc":
+        rt = _dtype.get_default_dtype().np
     check_broadcast(np.shape(xa), np.shape(xb))
     res = (np.asarray(xa, rt) * np.exp2(np.asarray(xb, rt))).astype(rt, copy=False)
-    saved_other = _t(other) if isinstance(other, Tensor) else _t(np.asarray(xb, rt))
-    return _out(record(LdexpBackward0, res, (ta, tb), (None, saved_other), save_result=True), out)
+    return _out(record(LdexpBackward0, res, (ta, tb), (None, other), save_result=True), out)
 
 
 FrexpBackward0 = node_class("frexp", lambda n, g: g / n.saved[0].to(_dtype._FROM_NP[n._in_meta[0][1]]).exp2(),
@@ -156,6 +162,7 @@ def frexp(input: Tensor, *, out: Any = None) -> Any:
 # ---------------------------------------------------------------------------- integer ops
 def _integer_binary(name: str, ufunc: Any) -> Any:
     def op(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+        require_tensors(name, input, other)
         xa, xb, _, _, rt = binary_operands(input, other)
         if rt.kind not in "iu":
             raise not_implemented(f"{name}_cpu", rt)

@@ -22,6 +22,16 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
+def _no_half(kernel: str, fn: Any) -> Any:
+    """``fn`` on arrays, raising torch's missing-kernel error for float16 (torch has no Half kernel)."""
+    def forward(x: np.ndarray, *rest: Any) -> np.ndarray:
+        if x.dtype == np.float16:
+            raise not_implemented(f"{kernel}_cpu", x.dtype)
+        return fn(x, *rest)
+
+    return forward
+
+
 def _sp(name: str) -> Any:
     return lambda x: np.asarray(scipy_special(name)(x), dtype=x.dtype)
 
@@ -74,14 +84,14 @@ def _ndtri_np(x: np.ndarray) -> np.ndarray:
 
 
 erfcx, SpecialErfcxBackward0 = _unary(
-    "special_erfcx", _erfcx_np, lambda n, g: g * (n.saved[0] * n.result * 2 - _TWO_OVER_SQRT_PI),
+    "special_erfcx", _no_half("erfcx", _erfcx_np), lambda n, g: g * (n.saved[0] * n.result * 2 - _TWO_OVER_SQRT_PI),
     "grad * (2 * self * result - 2 / sqrt(pi))", save_input=True, save_result=True)
 log_ndtr, SpecialLogNdtrBackward0 = _unary(
-    "special_log_ndtr", _log_ndtr_np,
+    "special_log_ndtr", _no_half("log_ndtr", _log_ndtr_np),
     lambda n, g: g / _SQRT_2PI * (n.result + n.saved[0] * n.saved[0] / 2).neg().exp(),
     "grad / sqrt(2 pi) * exp(-(result + self^2 / 2))", save_input=True, save_result=True)
 ndtri, SpecialNdtriBackward0 = _unary(
-    "special_ndtri", _ndtri_np, lambda n, g: g * _SQRT_2PI * (n.result * n.result / 2).exp(),
+    "special_ndtri", _no_half("ndtri", _ndtri_np), lambda n, g: g * _SQRT_2PI * (n.result * n.result / 2).exp(),
     "grad * sqrt(2 pi) * exp(result^2 / 2)", save_result=True)
 
 MulBackward1 = node_class("mul", lambda n, g: g * n.attrs, "grad * other (a number)", suffix=1)
@@ -123,8 +133,8 @@ def _sinc_grad(n: Any, g: Tensor) -> Tensor:
 
 
 def _sinc_np(x: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):  # sinc(inf) is NaN, as in torch
-        return np.sinc(x).astype(x.dtype, copy=False)
+    with np.errstate(all="ignore"):  # sinc(inf) is NaN, as in torch; float16 computes in float32
+        return np.sinc(x.astype(np.float32) if x.dtype == np.float16 else x).astype(x.dtype, copy=False)
 
 
 sinc, SincBackward0 = _unary("sinc", _sinc_np, _sinc_grad, "grad * (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0",
@@ -182,7 +192,10 @@ SpecialZetaBackward2 = node_class("special_zeta", lambda n, g: _no_derivative("z
 def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """The Hurwitz zeta function: the sum over k >= 0 of (k + other) ** -input."""
     xa, xb, ta, tb = _float_binary(input, other)
-    res = np.asarray(scipy_special("zeta")(xa, xb)).astype(np.result_type(xa, xb))
+    rt = np.result_type(xa, xb)
+    if rt == np.float16:
+        raise not_implemented("zeta_cpu", rt)
+    res = np.asarray(scipy_special("zeta")(xa, xb)).astype(rt)
     sa, sb = _new(np.asarray(xa)), _new(np.asarray(xb))
     if tb is None:
         return _out(record(SpecialZetaBackward2, res, (ta,), (sa, sb)), out)
@@ -209,6 +222,9 @@ IgammacBackward0 = node_class(
 
 
 def _igamma(name: str, kernel: str, node: type, input: Tensor, other: Tensor, out: Tensor | None) -> Tensor:
+    from .pointwise_extra import require_tensors
+
+    require_tensors(f"special_{name}", input, other)
     rt = result_dtype(input, other)
     if rt.np.kind not in "f":
         raise not_implemented(kernel, rt.np)
@@ -256,36 +272,42 @@ def _float_array(input: Any) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(_dtype.get_default_dtype().np)
 
 
-def _undifferentiated(scipy_name: str, doc: str) -> Any:
+def _undifferentiated(scipy_name: str, doc: str, kernel: str) -> Any:
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         x = _float_array(input)
+        if x.dtype == np.float16:
+            raise not_implemented(f"{kernel}_cpu", x.dtype)
         return _out(_new(np.asarray(scipy_special(scipy_name)(x), dtype=x.dtype)), out)
 
     op.__doc__ = doc + " (not differentiable, as in torch)."
     return op
 
 
-bessel_j0 = _undifferentiated("j0", "The Bessel function of the first kind of order 0")
-bessel_j1 = _undifferentiated("j1", "The Bessel function of the first kind of order 1")
-bessel_y0 = _undifferentiated("y0", "The Bessel function of the second kind of order 0")
-bessel_y1 = _undifferentiated("y1", "The Bessel function of the second kind of order 1")
-modified_bessel_i0 = _undifferentiated("i0", "The modified Bessel function of the first kind of order 0")
-modified_bessel_i1 = _undifferentiated("i1", "The modified Bessel function of the first kind of order 1")
-modified_bessel_k0 = _undifferentiated("k0", "The modified Bessel function of the second kind of order 0")
-modified_bessel_k1 = _undifferentiated("k1", "The modified Bessel function of the second kind of order 1")
-scaled_modified_bessel_k0 = _undifferentiated("k0e", "exp(x) * K0(x)")
-scaled_modified_bessel_k1 = _undifferentiated("k1e", "exp(x) * K1(x)")
+bessel_j0 = _undifferentiated("j0", "The Bessel function of the first kind of order 0", "bessel_j0")
+bessel_j1 = _undifferentiated("j1", "The Bessel function of the first kind of order 1", "bessel_j1")
+bessel_y0 = _undifferentiated("y0", "The Bessel function of the second kind of order 0", "bessel_y0")
+bessel_y1 = _undifferentiated("y1", "The Bessel function of the second kind of order 1", "bessel_y1")
+modified_bessel_i0 = _undifferentiated("i0", "The modified Bessel function of the first kind of order 0", "modified_bessel_i0")
+modified_bessel_i1 = _undifferentiated("i1", "The modified Bessel function of the first kind of order 1", "modified_bessel_i1")
+modified_bessel_k0 = _undifferentiated("k0", "The modified Bessel function of the second kind of order 0", "modified_bessel_k0")
+modified_bessel_k1 = _undifferentiated("k1", "The modified Bessel function of the second kind of order 1", "modified_bessel_k1")
+scaled_modified_bessel_k0 = _undifferentiated("k0e", "exp(x) * K0(x)", "scaled_modified_bessel_k0")
+scaled_modified_bessel_k1 = _undifferentiated("k1e", "exp(x) * K1(x)", "scaled_modified_bessel_k1")
 
 
 def airy_ai(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The Airy function Ai (not differentiable, as in torch)."""
     x = _float_array(input)
+    if x.dtype == np.float16:
+        raise not_implemented("airy_ai_cpu", x.dtype)
     return _out(_new(np.asarray(scipy_special("airy")(x)[0], dtype=x.dtype)), out)
 
 
 def spherical_bessel_j0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The spherical Bessel function of the first kind of order 0, sin(x) / x (not differentiable)."""
     x = _float_array(input)
+    if x.dtype == np.float16:
+        raise not_implemented("spherical_bessel_j0_cpu", x.dtype)
     with np.errstate(all="ignore"):
         res = np.where(x == 0, 1.0, np.sin(x) / np.where(x == 0, 1, x))
     return _out(_new(np.asarray(res, dtype=x.dtype)), out)
