@@ -173,3 +173,40 @@ def test_gradcheck_float64():
     b = ember.tensor(rng.standard_normal((5, 9)), requires_grad=True)
     g = lambda a, b: ember.istft(ember.complex(a, b), 8, hop_length=2, window=w)  # noqa: E731
     assert gradcheck(g, (a, b)) and gradgradcheck(g, (a, b))
+
+
+_SIG = rng.standard_normal(40)
+_MIX = {
+    "f64 signal, f32 window": lambda lib: lib.stft(lib.tensor(_SIG), 16, window=lib.hann_window(16), return_complex=True),
+    "f32 signal, f64 window": lambda lib: lib.stft(lib.tensor(_SIG).float(), 16,
+                                                   window=lib.hann_window(16, dtype=lib.float64), return_complex=True),
+    "integer signal": lambda lib: lib.stft(lib.arange(40), 16, return_complex=True),
+    "complex64 signal": lambda lib: lib.stft(lib.tensor(_SIG + 1j * _SIG).to(lib.complex64), 16),
+    "complex onesided": lambda lib: lib.stft(lib.tensor(_SIG + 1j * _SIG), 16, onesided=True, return_complex=True),
+    "complex window": lambda lib: lib.stft(lib.tensor(_SIG), 16, return_complex=True,
+                                           window=lib.hann_window(16, dtype=lib.float64).to(lib.complex128)),
+    "short signal": lambda lib: lib.stft(lib.tensor(_SIG[:10]), 32, return_complex=True),
+    "0-d signal": lambda lib: lib.stft(lib.tensor(1.0), 16, return_complex=True),
+    "0-d signal, no centering": lambda lib: lib.stft(lib.tensor(1.0), 16, return_complex=True, center=False),
+    "n_fft 0": lambda lib: lib.stft(lib.tensor(_SIG), 0, return_complex=True),
+    "istft of 1-D": lambda lib: lib.istft(lib.ones(9, dtype=lib.complex64), 16),
+    "istft frequency mismatch": lambda lib: lib.istft(lib.ones(7, 5, dtype=lib.complex64), 16),
+    "istft onesided complex": lambda lib: lib.istft(lib.ones(9, 5, dtype=lib.complex64), 16, return_complex=True),
+    "istft f64 window, c64 input": lambda lib: lib.istft(lib.ones(9, 5, dtype=lib.complex64), 16,
+                                                        window=lib.hann_window(16, dtype=lib.float64)),
+}
+
+
+@pytest.mark.parametrize("label", list(_MIX))
+def test_dtype_and_argument_mix_matches_torch(label):
+    f = _MIX[label]
+    try:
+        t = f(torch)
+    except Exception as err:  # noqa: BLE001
+        with pytest.raises(type(err)) as got:
+            f(ember)
+        assert str(got.value) == str(err).replace("torch.", "ember.")
+        return
+    e = f(ember)
+    assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1] and tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-4, atol=1e-4)

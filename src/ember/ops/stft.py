@@ -78,6 +78,10 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                       "recommended to reduce spectral leakage.To suppress this warning and use a rectangular window, "
                       f"explicitly set `window={m}.ones(n_fft, device=<device>)`.", stacklevel=2)
     x = input
+    if center and x._data.ndim == 0:
+        p = n_fft // 2
+        raise RuntimeError("Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                           f"padding ({p}, {p}) at dimension 2 of input [1, 1, 1]")
     if center and x._data.ndim in (1, 2):
         from ..nn._ops import pad
 
@@ -95,10 +99,14 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
         args = (f"n_fft={n_fft}, hop_length={hop}, win_length={win}, window={_window_repr(window)}, "
                 f"normalized={int(normalized)}, onesided={onesided}, return_complex={int(return_complex)}, "
                 f"align_to_window={align_to_window}")
-        return RuntimeError(f"stft({_describe(x, args)}) : {msg}")
+        return RuntimeError(f"stft({_describe(shown, args)}) : {msg}")
+
+    shown = x  # (the padded signal, before a batch dim is added)
 
     if x._data.ndim not in (1, 2):
         raise fail("expected a 1D or 2D tensor")
+    if x._data.dtype.kind not in "fc":
+        raise fail("expected a tensor of floating point or complex values")
     batched = x._data.ndim == 2
     if not batched:
         x = x.unsqueeze(0)
@@ -150,31 +158,36 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         args = (f"n_fft={n_fft}, hop_length={hop}, win_length={win}, window={_window_repr(window)}, "
                 f"center={int(center)}, normalized={int(normalized)}, onesided={onesided}, length={length}, "
                 f"return_complex={int(return_complex)}")
-        return RuntimeError(f"istft({_describe(input, args)}) {msg}")
+        from .pointwise import _LEGACY
 
+        what = f"CPU{_LEGACY[input.dtype.name]}Type{list(input.shape)}"
+        return RuntimeError(f"istft({what}, {args}) {msg}")
+
+    if input._data.ndim == 1:  # (torch indexes its third-to-last dim first)
+        raise IndexError("Dimension out of range (expected to be in range of [-2, 1], but got -3)")
     if input._data.ndim not in (2, 3):
-        raise fail(f"expected a tensor with 2 or 3 dimensions of complex, but got {input._data.ndim}")
+        raise fail(f": expected a tensor with 2 or 3 dimensions of complex, but got {input._data.ndim}")
     batched = input._data.ndim == 3
     x = input if batched else input.unsqueeze(0)
     n_freq, n_frames = x._data.shape[1], x._data.shape[2]
     one = (n_freq != n_fft) if onesided is None else onesided
     if one and n_fft // 2 + 1 != n_freq:
-        raise fail("expected the frequency dimension (3rd to the last) of the input tensor to match n_fft / 2 + 1 "
+        raise fail(": expected the frequency dimension (3rd to the last) of the input tensor to match n_fft / 2 + 1 "
                    f"when onesided=True, but got {n_freq}")
     if not one and n_fft != n_freq:
-        raise fail("expected the frequency dimension (3rd to the last) of the input tensor to match n_fft when "
+        raise fail(": expected the frequency dimension (3rd to the last) of the input tensor to match n_fft when "
                    f"onesided=False, but got {n_freq}")
     if hop <= 0 or win <= 0 or win > n_fft:
-        raise fail(f"expected 0 < win_length <= n_fft and hop_length > 0, but got win_length={win}, "
+        raise fail(f": expected 0 < win_length <= n_fft and hop_length > 0, but got win_length={win}, "
                    f"hop_length={hop}")
     if window is not None and (window._data.ndim != 1 or window._data.shape[0] != win):
-        raise fail(f"Invalid window shape. window has to be 1D and length of `win_length`, but got "
+        raise fail(f": Invalid window shape. window has to be 1D and length of `win_length`, but got "
                    f"{list(window.shape)}")
     norm = 1 if normalized else 2
     frames = _transpose12(x)  # (B, n_frames, n_freq)
     if one:
         if return_complex:
-            raise fail("cannot have onesided output if window or input is complex")
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
         y = fft_c2r(frames, (2,), norm, n_fft)
     else:
         y = fft_c2c(frames, (2,), norm, False)
