@@ -208,10 +208,13 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     env = env[start:end]
     if env.size and np.abs(env).min() < 1e-11:
         raise fail(f"window overlap add min: {np.abs(env).min():g}")
-    y = y / _new(env)
     if length is not None and y._data.shape[1] < length:
+        # zeros past the signal's end, divided by an envelope of ones there (as torch does)
         from ..nn._ops import pad
 
-        y = pad(y, [0, length - y._data.shape[1]])
+        extra = length - y._data.shape[1]
+        y = pad(y, [0, extra])
+        env = np.concatenate([env, np.ones(extra, env.dtype)])
+    y = y / _new(env)
     return y if batched else y.squeeze(0)
 
