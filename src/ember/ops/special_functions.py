@@ -94,6 +94,10 @@ ndtri, SpecialNdtriBackward0 = _unary(
     "special_ndtri", _no_half("ndtri", _ndtri_np), lambda n, g: g * _SQRT_2PI * (n.result * n.result / 2).exp(),
     "grad * sqrt(2 pi) * exp(result^2 / 2)", save_result=True)
 
+for _f, _n in ((i0e, "i0e"), (i1, "i1"), (i1e, "i1e"), (erfcx, "erfcx"), (log_ndtr, "log_ndtr"), (ndtri, "ndtri")):
+    _f.__name__ = _f.__qualname__ = _n  # (the node names keep torch's special_ prefix)
+    _f.__doc__ = (_f.__doc__ or "").replace("special_", "")
+
 MulBackward1 = node_class("mul", lambda n, g: g * n.attrs, "grad * other (a number)", suffix=1)
 DivBackward1 = node_class("div", lambda n, g: g / n.attrs, "grad / other (a number)", suffix=1)
 
@@ -124,6 +128,8 @@ def _entr_np(x: np.ndarray) -> np.ndarray:
 
 entr, SpecialEntrBackward0 = _unary("special_entr", _entr_np, lambda n, g: g * -(n.saved[0].log() + 1),
                                     "grad * -(1 + log(self))", save_input=True)
+entr.__name__ = entr.__qualname__ = "entr"
+entr.__doc__ = "Elementwise entropy -x log x (0 at 0, -inf below); derivative: -(1 + log(self))."
 
 
 def _sinc_grad(n: Any, g: Tensor) -> Tensor:
@@ -279,6 +285,7 @@ def _undifferentiated(scipy_name: str, doc: str, kernel: str) -> Any:
             raise not_implemented(f"{kernel}_cpu", x.dtype)
         return _out(_new(np.asarray(scipy_special(scipy_name)(x), dtype=x.dtype)), out)
 
+    op.__name__ = op.__qualname__ = kernel
     op.__doc__ = doc + " (not differentiable, as in torch)."
     return op
 
