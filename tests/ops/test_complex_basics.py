@@ -60,3 +60,18 @@ def test_complex_dtypes():
     e = ember.complex(ember.tensor(A, dtype=ember.float32), ember.tensor(B, dtype=ember.float32))
     assert e.dtype == ember.complex64 and e.real.dtype == ember.float32
     assert ember.view_as_real(e).shape == (3, 4, 2)
+
+
+def test_conjugate_transposes():
+    case(lambda lib, a, b: _vr(lib, lib.complex(a, b).H), A, B)
+    case(lambda lib, a, b: _vr(lib, lib.complex(a, b).reshape(2, 3, 2).mH), A, B)
+    case(lambda lib, a, b: _vr(lib, lib.complex(a, b).adjoint()), A, B)
+    case(lambda lib, a: a.H, A)
+    case(lambda lib, a: lib.adjoint(a.reshape(2, 2, 3)), A)
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="tensor.H is only supported on matrices \\(2-D tensors\\). Got 3-D"):
+            _ = lib.ones(2, 2, 2).H
+        with pytest.raises(RuntimeError, match="tensor.mH is only supported on matrices or batches of matrices. Got 1-D"):
+            _ = lib.ones(2).mH
+        with pytest.raises(RuntimeError, match="tensor.adjoint\\(\\) is only supported on matrices"):
+            lib.ones(2).adjoint()

@@ -479,7 +479,19 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
-from .complex import angle, conj, conj_physical, imag, is_conj, polar, real, resolve_conj, view_as_complex, view_as_real  # noqa: E402
+from .complex import (  # noqa: E402
+    adjoint,
+    angle,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    polar,
+    real,
+    resolve_conj,
+    view_as_complex,
+    view_as_real,
+)
 from .differences import cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
 from .pointwise_extra import (  # noqa: E402
     copysign,

@@ -171,6 +171,38 @@ def real_dtype_of(npdtype: np.dtype) -> np.dtype:
     return _REAL_OF.get(np.dtype(npdtype), np.dtype(npdtype))
 
 
-attach_methods(conj=conj, conj_physical=conj_physical, resolve_conj=resolve_conj, is_conj=is_conj, angle=angle)
+def _H(input: Tensor) -> Tensor:
+    nd = input._data.ndim
+    if nd == 0:
+        import warnings
+
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", stacklevel=2)
+        return conj(input)
+    if nd != 2:
+        hint = " For batches of matrices, consider using tensor.mH" if nd > 2 else ""
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor.{hint}")
+    return conj(input.transpose(0, 1))
+
+
+def _mH(input: Tensor) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                           f"{input._data.ndim}-D tensor.")
+    return conj(input.transpose(-2, -1))
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (a view in torch)."""
+    if input._data.ndim < 2:
+        raise RuntimeError(f"tensor.adjoint() is only supported on matrices or batches of matrices. Got "
+                           f"{input._data.ndim}-D tensor.")
+    return conj(input.transpose(-2, -1))
+
+
+attach_methods(conj=conj, conj_physical=conj_physical, resolve_conj=resolve_conj, is_conj=is_conj, angle=angle,
+               adjoint=adjoint)
+# the conjugate transposes (these replace ops/__init__'s plain-transpose Tensor.H, which ignored complex numbers)
+Tensor.H = property(_H)
+Tensor.mH = property(_mH)
 Tensor.real = property(real)
 Tensor.imag = property(imag)
