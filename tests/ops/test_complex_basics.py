@@ -75,3 +75,11 @@ def test_conjugate_transposes():
             _ = lib.ones(2).mH
         with pytest.raises(RuntimeError, match="tensor.adjoint\\(\\) is only supported on matrices"):
             lib.ones(2).adjoint()
+
+
+def test_flags_and_identities():
+    for lib in (torch, ember):
+        z, x = lib.complex(lib.ones(2), lib.ones(2)), lib.ones(2)
+        assert lib.is_complex(z) and not lib.is_complex(x)
+        assert not lib.is_neg(z) and not lib.is_conj(x)
+        assert lib.resolve_neg(x) is x and x.resolve_conj() is x

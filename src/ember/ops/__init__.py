@@ -485,10 +485,13 @@ from .complex import (  # noqa: E402
     conj,
     conj_physical,
     imag,
+    is_complex,
     is_conj,
+    is_neg,
     polar,
     real,
     resolve_conj,
+    resolve_neg,
     view_as_complex,
     view_as_real,
 )

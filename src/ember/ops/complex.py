@@ -116,6 +116,21 @@ def is_conj(input: Tensor) -> bool:
     return False
 
 
+def is_complex(input: Tensor) -> bool:
+    """True for a complex dtype."""
+    return _is_complex(input)
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """ember stores negations materialized, so this is the identity."""
+    return input
+
+
+def is_neg(input: Tensor) -> bool:
+    """ember never keeps a lazy negation bit."""
+    return False
+
+
 def angle(input: Tensor) -> Tensor:
     """The argument of each element (0 or pi for real numbers), in the real dtype."""
     x = input._data
@@ -200,7 +215,7 @@ def adjoint(input: Tensor) -> Tensor:
 
 
 attach_methods(conj=conj, conj_physical=conj_physical, resolve_conj=resolve_conj, is_conj=is_conj, angle=angle,
-               adjoint=adjoint)
+               adjoint=adjoint, resolve_neg=resolve_neg, is_neg=is_neg)
 # the conjugate transposes (these replace ops/__init__'s plain-transpose Tensor.H, which ignored complex numbers)
 Tensor.H = property(_H)
 Tensor.mH = property(_mH)
