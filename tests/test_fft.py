@@ -234,3 +234,12 @@ def test_argument_mix_matches_torch(name):
             e = getattr(ember.fft, name)(ember.tensor(a), **kw)
             assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1] and tuple(e.shape) == tuple(t.shape)
             np.testing.assert_allclose(e.numpy(), t.resolve_conj().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_strided_inputs_and_float32_gradients(dtype):
+    fns = (lambda lib, t: _vr(lib, lib.fft.fft(t.t())), lambda lib, t: _vr(lib, lib.fft.rfft2(t.t()[::2])),
+           lambda lib, t: lib.fft.irfft(lib.fft.rfft(t.flip(1)), n=6),
+           lambda lib, t: _vr(lib, lib.fft.ihfft(t.t(), dim=0)))
+    for f in fns:
+        check(f, X.astype(dtype), second=True, rtol=1e-6 if dtype == np.float64 else 1e-4, atol=1e-5)
