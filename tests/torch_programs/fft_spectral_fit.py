@@ -1,6 +1,6 @@
 # Fitting a signal's spectrum with torch.fft, and a look at complex results.
 import torch
-import torch.nn as nn
+
 torch.manual_seed(0)
 t = torch.linspace(0, 1, 64)
 target = torch.sin(2 * torch.pi * 5 * t) + 0.5 * torch.sin(2 * torch.pi * 12 * t)
