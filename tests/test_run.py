@@ -26,13 +26,13 @@ def test_program_prints_what_torch_prints(program):
 
 
 def test_missing_api_is_named(tmp_path):
-    script = tmp_path / "uses_fft.py"
-    script.write_text("import torch\nx = torch.ones(4)\nprint(torch.fft.rfft(x))\n")
+    script = tmp_path / "uses_quantize.py"
+    script.write_text("import torch\nx = torch.ones(4)\nprint(torch.quantize_per_tensor(x, 0.1, 0, torch.quint8))\n")
     proc = subprocess.run([sys.executable, "-m", "ember", "run", "--report", str(script)], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode != 0
-    assert "ember does not implement torch.fft" in proc.stderr
-    assert "MISSING torch.fft" in proc.stderr and "ok      torch.ones" in proc.stderr
+    assert "ember does not implement torch.quantize_per_tensor" in proc.stderr
+    assert "MISSING torch.quantize_per_tensor" in proc.stderr and "ok      torch.ones" in proc.stderr
 
 
 def test_script_arguments_are_passed(tmp_path):

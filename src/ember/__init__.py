@@ -26,6 +26,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)
+from .ops.complex import complex  # noqa: A004  (not in ops' namespace, where builtin complex is used)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import random
 
@@ -41,6 +42,8 @@ cfloat = complex64
 cdouble = complex128
 
 __version__ = "0.1.0"
+
+from math import e, inf, nan, pi  # noqa: E402  (torch.pi, torch.e, torch.inf, torch.nan)
 
 
 def is_tensor(obj: object) -> bool:
@@ -75,7 +78,7 @@ from . import linalg  # noqa: E402
 
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.
-_LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization")
+_LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "fft", "special")
 
 
 def __getattr__(name: str) -> object:

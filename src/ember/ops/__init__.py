@@ -479,7 +479,53 @@ Tensor.mT = property(shape._mT)
 Tensor.H = property(shape._T)
 Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
+from .complex import (  # noqa: E402
+    adjoint,
+    angle,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    view_as_complex,
+    view_as_real,
+)
 from .counting import bincount, bucketize, histc, histogram, searchsorted  # noqa: E402
+from .differences import cumulative_trapezoid, diff, trapezoid, trapz  # noqa: E402
+from .pointwise_extra import (  # noqa: E402
+    copysign,
+    deg2rad,
+    frexp,
+    gcd,
+    heaviside,
+    lcm,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    nextafter,
+    positive,
+    rad2deg,
+)
+from .special_functions import gammainc as igamma  # noqa: E402
+from .special_functions import gammaincc as igammac  # noqa: E402
+from .special_functions import i0, sinc  # noqa: E402
+from .special_functions import multigammaln as mvlgamma  # noqa: E402
+from .stft import istft, stft  # noqa: E402
+from .windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window  # noqa: E402
+
+_EXTRA_INPLACE = "copysign heaviside sinc deg2rad rad2deg i0 nextafter ldexp gcd lcm igamma igammac mvlgamma".split()
+attach_methods(
+    logaddexp=logaddexp, logaddexp2=logaddexp2, copysign=copysign, heaviside=heaviside, sinc=sinc, positive=positive,
+    deg2rad=deg2rad, rad2deg=rad2deg, i0=i0, nextafter=nextafter, ldexp=ldexp, frexp=frexp, gcd=gcd, lcm=lcm, diff=diff,
+    stft=stft, istft=istft, igamma=igamma, igammac=igammac, mvlgamma=mvlgamma,
+    **{n + "_": inplace.make_inplace(globals()[n]) for n in _EXTRA_INPLACE},
+)
+sinc_, deg2rad_, rad2deg_, i0_, ldexp_, gcd_, lcm_ = (getattr(Tensor, n + "_") for n in "sinc deg2rad rad2deg i0 ldexp gcd lcm".split())
 from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
 
 attach_methods(bincount=bincount, histc=histc, histogram=histogram)
