@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
@@ -211,6 +212,7 @@ def _prelu_grads(n: Any, g: Tensor) -> tuple:
 PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads, "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)")
 
 
+@autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x, w = input._data, weight._data
     if w.size != 1:
@@ -243,6 +245,7 @@ AddmmBackward0 = node_class(
     fast_any_meta=True)  # (the bias gradient is summed to the bias's shape by the engine)
 
 
+@autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:
@@ -499,6 +502,7 @@ def _conv_pads(padding: Any, k: tuple, dil: tuple, nd: int) -> tuple:
     return tuple(v for pp in p for v in (pp, pp))
 
 
+@autocast_op("lower")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     x, w = input._data, weight._data
@@ -531,6 +535,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                   attrs=(stride, pads, dil, groups, cols, xp_shape, flat))
 
 
+@autocast_op("lower")
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     if input.dim() not in (2, 3):
@@ -637,6 +642,7 @@ def _convt_grads_differentiable(n: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
+@autocast_op("lower")
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
     if input.dim() == 3:

@@ -88,8 +88,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return record(MeanBackward1, res.astype(x.dtype, copy=False), (input,), attrs=(dims, keepdim, count))
 
 
-_LEGACY_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+_LEGACY_NAMES = _dtype.LEGACY_NAMES
 
 
 class _ReturnType(tuple):

@@ -531,7 +531,7 @@ class Module:
 
         dev = kwargs.get("device")
         for a in args:
-            if isinstance(a, str) or type(a).__name__ == "device":
+            if isinstance(a, (str, int)) or type(a).__name__ == "device":
                 dev = a
         _check_device(dev)
         if dtype is None:
@@ -561,6 +561,19 @@ class Module:
 
     def cpu(self) -> "Module":
         return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        """Move to a CUDA device: raises torch's CPU-build error (ember has no CUDA backend yet)."""
+        from ... import _device
+
+        _device.check("cuda" if device is None else device)
+        return self  # pragma: no cover
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """``torch.nn.Module.compile``: compile ``forward`` in place; ember runs it eagerly, as before."""
+        from ..._compile import compile as _compile
+
+        _compile(lambda *a, **k: None, *args, **kwargs)  # validates the options as torch.compile does
 
     def share_memory(self) -> "Module":
         return self
