@@ -86,7 +86,10 @@ def _optimized_module_class() -> type:
             except AttributeError:
                 return getattr(self._modules["_orig_mod"], name)
 
-    OptimizedModule.__module__ = "ember._dynamo.eval_frame"
+    from . import _dtype
+
+    OptimizedModule.__qualname__ = "OptimizedModule"
+    OptimizedModule.__module__ = f"{_dtype.PREFIX[0]}._dynamo.eval_frame"
     return OptimizedModule
 
 

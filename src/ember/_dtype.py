@@ -35,6 +35,8 @@ class dtype:
         return complex128 if self is float64 else complex64
 
 
+dtype.__module__ = "ember"  # printed as ember.dtype, as torch.dtype
+
 bool_ = dtype("bool", np.bool_, 0)
 uint8 = dtype("uint8", np.uint8, 1)
 int8 = dtype("int8", np.int8, 1)

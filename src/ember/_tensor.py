@@ -524,5 +524,7 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
+# print as ember.Tensor / ember.Size, where torch keeps them (torch.Tensor)
+Tensor.__module__ = Size.__module__ = "ember"
 _function._Tensor = Tensor
 _function._new_tensor = _new

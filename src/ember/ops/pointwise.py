@@ -944,7 +944,7 @@ def _not_implemented_node(op: str) -> type:
         raise RuntimeError(f"derivative for aten::{op} is not implemented")
 
     return type("NotImplemented", (OpNode,), {"__slots__": (), "formula": "not implemented", "_multi": False,
-                                              "__module__": "ember.autograd.graph", "derivative": derivative})
+                                              "__module__": "builtins", "derivative": derivative})
 
 
 _FloorDivideBackward = _not_implemented_node("floor_divide")

@@ -113,7 +113,7 @@ class _ReturnType(tuple):
 
 
 def _return_type(name: str) -> type:
-    return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
+    return type(name, (_ReturnType,), {"_name": name, "__slots__": (), "__module__": "ember.return_types"})
 
 
 return_types = collections.namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
@@ -332,6 +332,7 @@ def _named(name: str, fields: tuple) -> type:
         return f"{_dtype.PREFIX[0]}.return_types.{name}(\n{body})"
 
     return type(name, (tuple,), {"__new__": __new__, "__repr__": __repr__, "_fields": fields, "__slots__": (),
+                                 "__module__": "ember.return_types",
                                  **props})
 
 
