@@ -41,7 +41,10 @@ tensortype.__module__ = "ember"
 def _construct(dt: Any, args: tuple, device: Any, kwargs: dict) -> Any:
     from ._tensor import Size, Tensor, _new
 
-    _device.check(device)
+    if device is not None:
+        d = _device.device(device)
+        if d.type != "cpu":
+            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: {d.type} was passed")
     name = f"{_dtype.LEGACY_NAMES[dt.name]}Tensor"
     if kwargs:
         raise TypeError(f"new() received an invalid combination of arguments - got ({', '.join(kwargs)}=...), "
@@ -105,20 +108,24 @@ def resolve(target: Any) -> Any:
         return target
     if isinstance(target, tensortype):
         if target.is_cuda:
-            _device.check("cuda")
+            raise _no_cuda()
         return target.dtype
     if target is Tensor:
         return _dtype.get_default_dtype()
     if isinstance(target, str):
         prefix, _, name = target.rpartition(".")
         if prefix == f"{_dtype.PREFIX[0]}.cuda" and name in BY_NAME:
-            _device.check("cuda")
+            raise _no_cuda()
         if prefix == _dtype.PREFIX[0] and name in BY_NAME:
             return BY_NAME[name].dtype
         if prefix == _dtype.PREFIX[0] and name == "Tensor":
             return _dtype.get_default_dtype()
         raise ValueError(f"invalid type: '{target}'")
     raise ValueError(f"invalid type: '{getattr(target, '__name__', target)}'")
+
+
+def _no_cuda() -> RuntimeError:
+    return RuntimeError("Cannot initialize CUDA: ember not compiled with CUDA enabled")
 
 
 def set_default_tensor_type(t: Any) -> None:
