@@ -340,3 +340,28 @@ def test_new_namespaces_load_lazily_and_missing_names_stay_missing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False", "True", "False"]
+
+
+def test_default_device_as_torch():
+    assert repr(ember.get_default_device()) == repr(torch.get_default_device())
+    try:
+        ember.set_default_device("cuda")
+        torch.set_default_device("cuda")
+        same_error(ember.get_default_device, torch.get_default_device)
+        same_error(lambda: ember.ones(1), lambda: torch.ones(1))
+        ember.set_default_device("cpu")
+        torch.set_default_device("cpu")
+        assert repr(ember.get_default_device()) == repr(torch.get_default_device())
+        assert ember.ones(1).device == ember.device("cpu")
+    finally:
+        ember.set_default_device(None)
+        torch.set_default_device(None)
+    with ember.device("cuda"):
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            ember.zeros(1)
+    with torch.device("cuda"):
+        with pytest.raises(AssertionError, match="not compiled with CUDA enabled"):
+            torch.zeros(1)
+    assert ember.zeros(1).device == ember.device("cpu")
+    with ember.device("cpu"):
+        assert ember.zeros(1).device == ember.device("cpu")

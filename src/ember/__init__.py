@@ -30,7 +30,7 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from . import random
 
 from .ops.reduction import return_types
-from ._device import OutOfMemoryError
+from ._device import OutOfMemoryError, get_default_device, set_default_device
 from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,
                         get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                         is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,

@@ -73,9 +73,12 @@ class device:
         return (device, (self.type, self.index))
 
     def __enter__(self) -> "device":
+        # ``with ember.device('cuda'):`` makes it the default for factories inside, as in torch
+        _DEFAULT.append(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        _DEFAULT.pop()
         return None
 
 
@@ -91,11 +94,33 @@ def _unknown(text: str) -> None:
 
 
 CPU = device("cpu")
+# the default device of factory functions: set_default_device() sets the bottom, ``with device:`` pushes
+_DEFAULT: list = [None]
+
+
+def get_default_device() -> device:
+    """The device factory functions use when given none (the CPU unless set)."""
+    d = _DEFAULT[-1]
+    if d is None:
+        return CPU
+    check(d)
+    return d
+
+
+def set_default_device(dev: Any) -> None:
+    """Make ``dev`` the default device of factory functions (None: the CPU); creating a tensor on a device
+    ember lacks then raises as torch does."""
+    _DEFAULT[0] = None if dev is None else device(dev)
 
 
 def check(dev: Any) -> None:
-    """Raise torch's CPU-build error unless ``dev`` (a device, a string, an index or None) can hold tensors."""
-    if dev is None or dev is CPU:
+    """Raise torch's CPU-build error unless ``dev`` (a device, a string, an index or None) can hold tensors;
+    None means the default device."""
+    if dev is None:
+        dev = _DEFAULT[-1]
+        if dev is None:
+            return
+    if dev is CPU:
         return
     d = dev if isinstance(dev, device) else device(dev)
     if d.type in AVAILABLE:
