@@ -98,6 +98,11 @@ FP32_OPS = [
     ("mse_loss", lambda L, x, y: L.nn.functional.mse_loss(x, y)),
     ("bce_with_logits", lambda L, x, y: L.nn.functional.binary_cross_entropy_with_logits(x, y.sigmoid())),
     ("bce", lambda L, x, y: L.nn.functional.binary_cross_entropy(x.sigmoid(), y.sigmoid())),
+    ("l1_loss", lambda L, x, y: L.nn.functional.l1_loss(x, y)),
+    ("smooth_l1_loss", lambda L, x, y: L.nn.functional.smooth_l1_loss(x, y)),
+    ("huber_loss", lambda L, x, y: L.nn.functional.huber_loss(x, y, delta=0.5)),
+    ("kl_div", lambda L, x, y: L.nn.functional.kl_div(x, y.sigmoid(), reduction="batchmean")),
+    ("prod", lambda L, x, y: (x * 0.1 + 1).prod()),
 ]
 
 

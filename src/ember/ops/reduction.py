@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
 
@@ -387,6 +388,7 @@ ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.resu
                            "grad * product of the other elements along dim", suffix=1)
 
 
+@autocast_op("fp32")
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements, or along one ``dim``."""
     x = input._data
