@@ -132,6 +132,20 @@ def test_cross_entropy_of_a_half_logit_is_float32():
     np.testing.assert_allclose(enll.item(), tnll.item(), rtol=1e-3)
 
 
+@pytest.mark.parametrize("eq, shapes", [
+    ("ii", [(3, 3)]), ("ij->j", [(3, 3)]), ("i,i->", [(3,), (3,)]), ("i,j->ij", [(3,), (3,)]),
+    ("ij,ij->ij", [(3, 3), (3, 3)]), ("ij,ij->", [(3, 3), (3, 3)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+])
+def test_einsum_is_lowered_when_it_contracts_as_in_torch(eq, shapes):
+    pairs = [_pair(*s) for s in shapes]
+    with ember.autocast("cpu", dtype=ember.float16):
+        e = ember.einsum(eq, *[p[0] for p in pairs])
+    with torch.autocast("cpu", dtype=torch.float16):
+        t = torch.einsum(eq, *[p[1] for p in pairs])
+    assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+    np.testing.assert_allclose(_np(e), _np(t), rtol=2e-2, atol=2e-2)
+
+
 def test_other_ops_and_ineligible_inputs_are_left_alone():
     a32, b32 = ember.randn(2, 3), ember.randn(3, 4)
     with ember.autocast("cpu", dtype=ember.float16):

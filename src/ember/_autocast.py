@@ -81,6 +81,15 @@ def _cast(value: Any, dtype: Any) -> Any:
     return value
 
 
+def einsum_contracts(subs: list, out: str) -> bool:
+    """Whether an einsum sums over a letter shared by two operands (torch computes it with bmm then)."""
+    seen: dict = {}
+    for s in subs:
+        for c in set(s):
+            seen[c] = seen.get(c, 0) + 1
+    return any(n > 1 and c not in out for c, n in seen.items())
+
+
 def autocast_op(policy: str) -> Callable[[Callable], Callable]:
     """Put an op on CPU autocast's ``"lower"`` precision list or its ``"fp32"`` list."""
     assert policy in ("lower", "fp32")

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim
@@ -437,6 +437,9 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    if _autocast.state.cpu and len(operands) > 1 and _autocast.einsum_contracts(subs, out):
+        # torch's einsum contracts through bmm, which autocast runs in the lower precision
+        operands = tuple(_autocast._cast(o, _autocast.get_dtype("cpu")) for o in operands)
     eq = ",".join(subs) + "->" + out
     try:
         res = np.einsum(eq, *[o._data for o in operands], optimize=len(operands) > 2)
