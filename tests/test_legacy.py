@@ -201,5 +201,11 @@ def test_classes_print_where_torch_keeps_them():
     e, t = _objects(ember), _objects(torch)
     for k in t:
         assert repr(type(e[k])) == repr(type(t[k])).replace("torch", "ember"), k
+    for name in ("cuda.amp.autocast", "cuda.amp.GradScaler", "cpu.amp.autocast", "cpu.amp.GradScaler",
+                 "autograd.Variable", "OutOfMemoryError", "cuda.OutOfMemoryError", "amp.GradScaler"):
+        eo, to = ember, torch
+        for part in name.split("."):
+            eo, to = getattr(eo, part), getattr(to, part)
+        assert repr(eo) == repr(to).replace("torch", "ember"), name
     assert repr(ember.FloatTensor) == "<class 'ember.FloatTensor'>"
     assert repr(ember.Tensor) == "<class 'ember.Tensor'>"

@@ -30,3 +30,8 @@ class GradScaler(_GradScaler):
                       "`ember.amp.GradScaler('cpu', args...)` instead.", FutureWarning, stacklevel=2)
         super().__init__("cpu", init_scale=init_scale, growth_factor=growth_factor, backoff_factor=backoff_factor,
                          growth_interval=growth_interval, enabled=enabled)
+
+
+# printed where torch keeps them (torch.cpu.amp.autocast_mode.autocast)
+autocast.__module__ = "ember.cpu.amp.autocast_mode"
+GradScaler.__module__ = "ember.cpu.amp.grad_scaler"

@@ -27,3 +27,8 @@ class GradScaler(_GradScaler):
                       "`ember.amp.GradScaler('cuda', args...)` instead.", FutureWarning, stacklevel=2)
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval, enabled=enabled)
+
+
+# printed where torch keeps them (torch.cuda.amp.autocast_mode.autocast)
+autocast.__module__ = "ember.cuda.amp.autocast_mode"
+GradScaler.__module__ = "ember.cuda.amp.grad_scaler"
