@@ -75,8 +75,8 @@ def _cast(value: Any, dtype: Any) -> Any:
     from ._tensor import Tensor
 
     if isinstance(value, Tensor):
-        k = value._data.dtype
-        if k.kind == "f" and k.itemsize != 8 and k != dtype.np:
+        dt = value.dtype  # (ember's dtype: a bfloat16 NumPy lacks still counts as floating point)
+        if dt.is_floating_point and dt is not _dtype.float64 and dt is not dtype:
             return value.to(dtype)
     return value
 
