@@ -191,6 +191,12 @@ MOVES = [
     lambda L: L.nn.Linear(2, 2).to(0),
     lambda L: L.nn.Linear(2, 2).to("cuda:0", L.float64),
     lambda L: L.nn.Linear(2, 2).to(L.device("mps")),
+    lambda L: L.nn.Linear(2, 2, device="cuda"),
+    lambda L: L.nn.Conv2d(1, 1, 1, device=L.device("cuda", 0)),
+    lambda L: L.nn.Embedding(2, 2, device="cuda"),
+    lambda L: L.nn.LayerNorm(2, device="cuda"),
+    lambda L: L.nn.BatchNorm1d(2, device="cuda"),
+    lambda L: L.nn.LSTM(2, 2, device="cuda"),
 ]
 
 
@@ -205,6 +211,7 @@ def test_cpu_keeps_working():
     assert ember.ones(1, device=ember.device("cpu", 0)).device == ember.device("cpu")
     assert (x.is_cpu, x.is_cuda, x.is_mps, x.get_device(), x.is_pinned()) == (True, False, False, -1, False)
     assert x.to(ember.device("cpu"), ember.float64).dtype == ember.float64
+    assert ember.nn.Linear(2, 2, device="cpu").weight.device == ember.device("cpu")
     m = ember.nn.Linear(2, 2)
     assert m.cpu() is m and m.to("cpu") is m and m.to(ember.device("cpu")) is m
 

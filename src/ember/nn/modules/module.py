@@ -57,6 +57,28 @@ class Module:
     training: bool
     _version: int = 1
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # ember's layers take torch's ``device=`` factory argument: check it once, here, as their
+        # parameters are always created on the CPU (nn.Linear(2, 2, device='cuda') raises as in torch)
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        code = getattr(init, "__code__", None)
+        if code is None or not cls.__module__.startswith("ember.nn.") or "device" not in code.co_varnames[
+                :code.co_argcount + code.co_kwonlyargcount]:
+            return
+
+        def checked_init(self: Any, *args: Any, **kw: Any) -> None:
+            dev = kw.get("device")
+            if dev is not None:
+                from ... import _device
+
+                _device.check(dev)
+            init(self, *args, **kw)
+
+        checked_init.__wrapped__ = init  # type: ignore[attr-defined]
+        checked_init.__doc__, checked_init.__qualname__ = init.__doc__, init.__qualname__
+        cls.__init__ = checked_init
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
