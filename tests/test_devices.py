@@ -372,3 +372,17 @@ def test_default_device_as_torch():
     assert ember.zeros(1).device == ember.device("cpu")
     with ember.device("cpu"):
         assert ember.zeros(1).device == ember.device("cpu")
+
+
+def test_memory_formats_and_layouts_exist_and_print_as_torch():
+    for name in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d", "strided", "sparse_coo",
+                 "sparse_csr"):
+        e, t = getattr(ember, name), getattr(torch, name)
+        assert repr(e) == repr(t).replace("torch", "ember") and str(e) == str(t).replace("torch", "ember")
+        assert repr(type(e)) == repr(type(t)).replace("torch", "ember")
+        assert pickle.loads(pickle.dumps(e)) is e
+    assert ember.ones(1).layout is ember.strided and torch.ones(1).layout is torch.strided
+    # the request is accepted (ember keeps row-major data); the results are the same numbers
+    conv = ember.nn.Conv2d(1, 2, 1).to(memory_format=ember.channels_last)
+    x = ember.ones(1, 1, 2, 2).contiguous(memory_format=ember.channels_last).to(memory_format=ember.channels_last)
+    assert conv(x).shape == (1, 2, 2, 2)

@@ -98,8 +98,10 @@ class Tensor:
         return False
 
     @property
-    def layout(self) -> str:
-        return "torch.strided"
+    def layout(self) -> Any:
+        from ._layout import strided
+
+        return strided
 
     @property
     def ndim(self) -> int:
