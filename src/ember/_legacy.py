@@ -136,9 +136,5 @@ def set_default_tensor_type(t: Any) -> None:
     _dtype.set_default_dtype(resolve(t))
 
 
-def _export() -> dict:
-    return dict(BY_NAME)
-
-
-globals().update(_export())
+globals().update(BY_NAME)  # ember.FloatTensor & co. are module attributes, re-exported by ember/__init__
 __all__ = [*BY_NAME, "set_default_tensor_type", "tensortype"]
