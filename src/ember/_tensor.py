@@ -57,7 +57,6 @@ _CPU = _device.CPU
 _check_device = _device.check
 
 
-
 class Tensor:
     """A multi-dimensional array that records the operations applied to it for autograd."""
 
