@@ -40,3 +40,15 @@ def test_script_arguments_are_passed(tmp_path):
     script.write_text("import sys, torch\nprint(sys.argv[1:], torch.tensor([1.5]).dtype)\n")
     out = _run(["-m", "ember", "run", str(script), "a", "--b"])
     assert out == "['a', '--b'] torch.float32\n"
+
+
+def test_torch_version_reads_the_torch_release_ember_follows(tmp_path):
+    script = tmp_path / "version.py"
+    script.write_text("import torch, ember\n"
+                      "v = torch.__version__\n"
+                      "print(v, v >= '2.0', v < '2.14', v > (2, 9), v == '2.13', isinstance(v, str), "
+                      "torch.version.__version__ == v, torch.version.cuda, ember.__version__)\n"
+                      "print(type(torch.ones(1)), type(torch.nn.Linear(1, 1)), type(torch.float32))\n")
+    out = _run(["-m", "ember", "run", str(script)]).splitlines()
+    assert out[0] == "2.13.0 True True True True True True None 0.1.0"
+    assert out[1] == ("<class 'torch.Tensor'> <class 'torch.nn.modules.linear.Linear'> <class 'torch.dtype'>")

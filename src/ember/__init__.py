@@ -31,6 +31,18 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from . import random
 
 from .ops.reduction import return_types
+from ._device import OutOfMemoryError, get_default_device, set_default_device
+from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_debug_mode,
+                        get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                        set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
+                        use_deterministic_algorithms)
+from ._legacy import *  # noqa: F403  (FloatTensor, LongTensor ... set_default_tensor_type)
+from ._compile import compile  # noqa: A004
+from ._layout import *  # noqa: F403  (memory_format, channels_last ..., layout, strided)
+from .amp.autocast_mode import (autocast, get_autocast_cpu_dtype, get_autocast_dtype, get_autocast_gpu_dtype,
+                                is_autocast_cpu_enabled, is_autocast_enabled, set_autocast_dtype,
+                                set_autocast_enabled)
 
 float = float32  # noqa: A001
 double = float64
@@ -78,7 +90,8 @@ from . import linalg  # noqa: E402
 
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.
-_LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "fft", "special")
+_LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cuda", "mps", "accelerator", "backends",
+                 "jit", "cpu", "compiler", "version", "fft", "special")
 
 
 def __getattr__(name: str) -> object:

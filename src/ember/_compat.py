@@ -11,11 +11,79 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import re
 import sys
 import types
 from typing import Any
 
 from . import _dtype
+
+# the torch release whose behaviour ember follows: what ``torch.__version__`` reads under ``ember run``
+TORCH_VERSION = "2.13.0"
+
+
+def _version_key(v: Any) -> tuple:
+    if isinstance(v, tuple):
+        parts = [int(p) for p in v if isinstance(p, int)]
+    else:
+        m = re.match(r"\d+(?:\.\d+)*", str(v))
+        parts = [int(p) for p in m.group().split(".")] if m else []
+    while parts and parts[-1] == 0:  # '2.13' and '2.13.0' are the same release
+        parts.pop()
+    return tuple(parts)
+
+
+class TorchVersion(str):
+    """A version string that compares as a version (``'2.13.0' >= '2.9'``), like torch's TorchVersion."""
+
+    def __lt__(self, other: Any) -> bool:
+        return _version_key(self) < _version_key(other)
+
+    def __le__(self, other: Any) -> bool:
+        return _version_key(self) <= _version_key(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return _version_key(self) > _version_key(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return _version_key(self) >= _version_key(other)
+
+    def __eq__(self, other: Any) -> bool:
+        return _version_key(self) == _version_key(other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+TorchVersion.__module__ = "torch.torch_version"
+
+_RETAGGED: set = set()
+
+
+def _retag(cls: type) -> None:
+    m = cls.__module__
+    if isinstance(m, str) and (m == "ember" or m.startswith("ember.")):
+        try:
+            cls.__module__ = "torch" + m[len("ember"):]
+        except (TypeError, AttributeError):
+            pass
+
+
+def _retag_classes() -> None:
+    """Give every loaded ember class torch's module name, so that ``type(x)`` prints ``<class 'torch.Tensor'>``."""
+    for name, mod in list(sys.modules.items()):
+        if name in _RETAGGED or mod is None or not (name == "ember" or name.startswith("ember.")):
+            continue
+        _RETAGGED.add(name)
+        for v in list(vars(mod).values()):
+            if isinstance(v, type):
+                _retag(v)
+            elif type(v) is not tuple and isinstance(v, tuple):  # return_types.max & co. live in a namedtuple
+                for item in v:
+                    if isinstance(item, type):
+                        _retag(item)
 
 
 class MissingTorchAPI(AttributeError):
@@ -40,6 +108,8 @@ class TorchProxy(types.ModuleType):
         full = f"{self.__name__}.{name}"
         log = object.__getattribute__(self, "_log")
         if name.startswith("__") and name.endswith("__"):
+            if name == "__version__" and self.__name__ in ("torch", "torch.version"):
+                return TorchVersion(TORCH_VERSION)
             return getattr(target, name)
         try:
             value = getattr(target, name)
@@ -51,7 +121,10 @@ class TorchProxy(types.ModuleType):
             value = sub
         log.setdefault(full, True)
         if isinstance(value, types.ModuleType) and value.__name__.startswith("ember"):
+            _retag_classes()
             return _proxy_for(full, value, log)
+        if isinstance(value, type):
+            _retag(value)
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -96,6 +169,7 @@ class _Loader(importlib.abc.Loader):
             self.log[name] = False
             raise MissingTorchModule(f"ember does not implement {name}") from None
         self.log.setdefault(name, True)
+        _retag_classes()
         return _proxy_for(name, target, self.log)
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -121,6 +195,7 @@ def install() -> TorchFinder:
     finder = TorchFinder()
     sys.meta_path.insert(0, finder)
     _dtype.PREFIX[0] = "torch"
+    _retag_classes()
     return finder
 
 

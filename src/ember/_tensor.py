@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
+from ._device import device
 from ._dtype import dtype as _dtype_cls
 from .autograd import function as _function
 from .autograd import grad_mode
@@ -52,53 +53,8 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self))
 
 
-class device:
-    """``ember.device('cpu')``: where a tensor's data lives (only the CPU today)."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        if ":" in type:
-            type, idx = type.split(":")
-            index = int(idx)
-        if type not in ("cpu", "cuda", "mps", "meta"):
-            raise RuntimeError(f"Expected one of cpu, cuda, mps, meta device type at start of device string: {type}")
-        self.type, self.index = type, index
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other: Any) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
-
-
-_CPU = device("cpu")
-
-
-def _check_device(dev: Any) -> None:
-    if dev is None:
-        return
-    d = dev if isinstance(dev, device) else device(str(dev)) if not isinstance(dev, int) else device("cuda", dev)
-    if d.type != "cpu":
-        raise RuntimeError(
-            f"ember runs on the CPU only: device '{d}' is not available (ember has no {d.type} backend)")
-
-
-_TYPE_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
-    "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
-    "bool": "BoolTensor", "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
-}
+_CPU = _device.CPU
+_check_device = _device.check
 
 
 class Tensor:
@@ -141,8 +97,10 @@ class Tensor:
         return False
 
     @property
-    def layout(self) -> str:
-        return "torch.strided"
+    def layout(self) -> Any:
+        from ._layout import strided
+
+        return strided
 
     @property
     def ndim(self) -> int:
@@ -188,13 +146,19 @@ class Tensor:
     def get_device(self) -> int:
         return -1
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """The legacy type name ('ember.FloatTensor'), or a copy converted to ``dtype`` (a dtype, a legacy
+        type such as ``ember.DoubleTensor`` or its name)."""
+        from . import _legacy
+
         if dtype is None:
-            return f"{_dtype.PREFIX[0]}.{_TYPE_NAMES[self.dtype.name]}"
-        return self.to(dtype)
+            return _legacy.type_name(self.dtype)
+        return self.to(_legacy.resolve(dtype))
 
     def _type_str(self) -> str:
-        return f"{_dtype.PREFIX[0]}.{_TYPE_NAMES[self.dtype.name]} {list(self._data.shape)}"
+        from . import _legacy
+
+        return f"{_legacy.type_name(self.dtype)} {list(self._data.shape)}"
 
     def _wrap_dim(self, dim: int, ndim: int | None = None) -> int:
         n = self._data.ndim if ndim is None else ndim
@@ -341,10 +305,15 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        return _new(self._data, None, self._vc)
+        # shares the storage but, unlike detach(), not the version counter (as torch's .data)
+        return _new(self._data, None, None)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._rg and value._data.dtype.kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
@@ -356,7 +325,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        if self._rg and not force:
+        # torch refuses only while grad mode is on (a custom Function's forward runs with it off)
+        if self._rg and not force and grad_mode._state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
@@ -453,9 +423,25 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
-    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
-        _check_device("cuda")
+    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> "Tensor":
+        """Copy to a CUDA device: raises torch's CPU-build error (ember has no CUDA backend yet)."""
+        _check_device("cuda" if device is None else device)
         return self  # pragma: no cover
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def is_mps(self) -> bool:
+        return False
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def pin_memory(self, device: Any = None) -> "Tensor":
+        """Pinned memory exists only for an accelerator's transfers; a CPU-only build raises as torch does."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
 
     def float(self) -> "Tensor":
         return self.to(_dtype.float32)
@@ -539,5 +525,7 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
+# print as ember.Tensor / ember.Size, where torch keeps them (torch.Tensor)
+Tensor.__module__ = Size.__module__ = "ember"
 _function._Tensor = Tensor
 _function._new_tensor = _new

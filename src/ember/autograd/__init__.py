@@ -11,10 +11,11 @@ from . import engine, grad_mode, graph
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import grad_accumulator
+from .variable import Variable
 
 __all__ = ["backward", "grad", "explain", "detect_anomaly", "set_detect_anomaly", "Function", "FunctionCtx",
            "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "once_differentiable", "graph", "InplaceFunction",
-           "NestedIOFunction"]
+           "NestedIOFunction", "Variable"]
 
 
 def _tensor_seq(x: Any, name: str) -> tuple:

@@ -161,6 +161,9 @@ class AccumulateGrad(Node):
         return ()
 
 
+AccumulateGrad.__module__ = "builtins"  # torch's node classes print bare: <class 'AccumulateGrad'>
+
+
 def grad_accumulator(tensor: Any) -> AccumulateGrad:
     """The (cached) AccumulateGrad node of a leaf; the tensor keeps only a weak reference to it."""
     ref = tensor._accum

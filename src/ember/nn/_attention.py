@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops._core import node_class, record
 
@@ -133,6 +134,7 @@ def _math(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, bias: np.ndarray
     return attn.matmul(v)
 
 
+@autocast_op("lower")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
@@ -226,6 +227,7 @@ def _prelu_grads(n: Any, g: Tensor) -> tuple:
 PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads, "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)")
 
 
+@autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x, w = input._data, weight._data
     if w.size != 1:
@@ -258,6 +260,7 @@ AddmmBackward0 = node_class(
     fast_any_meta=True)  # (the bias gradient is summed to the bias's shape by the engine)
 
 
+@autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:

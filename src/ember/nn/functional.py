@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
@@ -166,6 +167,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     return _loss.nll_loss(input, target, weight, ignore_index, reduction)
 
 
+@autocast_op("fp32")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -830,6 +832,7 @@ def _red_arg(size_average: Any, reduce: Any, reduction: str) -> str:
     return r
 
 
+@autocast_op("fp32")
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """mean(|input - target|) (or 'sum' / 'none')."""
@@ -838,6 +841,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     return _reduce((input - target).abs(), reduction)
 
 
+@autocast_op("fp32")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     _check_same_size(input, target, "smooth_l1_loss")
@@ -847,6 +851,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _ops.smooth_l1(input, target, reduction, beta, False)
 
 
+@autocast_op("fp32")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     _check_same_size(input, target, "huber_loss")
@@ -856,6 +861,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _ops.smooth_l1(input, target, reduction, delta, True)
 
 
+@autocast_op("fp32")
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     if size_average is not None or reduce is not None:

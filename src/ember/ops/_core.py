@@ -79,7 +79,7 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     """
     return type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
-        "fast": fast, "fast_any_meta": fast_any_meta, "__module__": "ember.autograd.graph",
+        "fast": fast, "fast_any_meta": fast_any_meta, "__module__": "builtins",
     })
 
 

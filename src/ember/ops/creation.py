@@ -216,31 +216,32 @@ def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = No
     return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype, requires_grad, device)
 
 
-def _like(input: Tensor, dtype: Any) -> tuple:
+def _like(input: Tensor, dtype: Any, device: Any = None) -> tuple:
+    _check_device(device)
     return input._data.shape, (_np_dtype(dtype) or input._data.dtype)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
+    shape, npd = _like(input, dtype, device)
     return _finish(np.zeros(shape, npd), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
+    shape, npd = _like(input, dtype, device)
     return _finish(np.ones(shape, npd), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
+    shape, npd = _like(input, dtype, device)
     return _finish(np.empty(shape, npd), requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype)
+    shape, npd = _like(input, dtype, device)
     return _finish(np.full(shape, fill_value, npd), requires_grad)
 
 

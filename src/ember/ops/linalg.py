@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _autocast, _dtype
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim
 
@@ -71,6 +72,7 @@ def _dt_name(x: np.ndarray) -> str:
     return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name].lower()
 
 
+@autocast_op("lower")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two 2-D tensors."""
     a, b = _same_dtype(input, mat2, "mm")
@@ -104,6 +106,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return record(DotBackward0, np.asarray(np.dot(a, b)), (input, other), (input, other))
 
 
+@autocast_op("lower")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     a, b = _same_dtype(input, mat2, "bmm")
     if a.ndim != 3:
@@ -117,6 +120,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return record(BmmBackward0, np.matmul(a, b), (input, mat2), (input, mat2))
 
 
+@autocast_op("lower")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """``@``: dot, mv, mm or broadcast batched product depending on the ranks."""
     a, b = _same_dtype(input, other, "matmul")
@@ -205,6 +209,7 @@ def _check_bcast(c: np.ndarray, shape: tuple, name: str) -> None:
                            f"{list(shape)}.  Tensor sizes: {list(c.shape)}") from None
 
 
+@autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
     c, a, b = _mat_args(input, mat1, mat2, name="addmm")
@@ -251,6 +256,7 @@ def _bmm_check(a: np.ndarray, b: np.ndarray) -> None:
             f"[{b.shape[0]}, {b.shape[1]}].")
 
 
+@autocast_op("lower")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), per batch."""
     c, a, b = _mat_args(input, batch1, batch2, name="baddbmm")
@@ -269,6 +275,7 @@ AddbmmBackward0 = node_class(
     "grad * beta, alpha * grad @ batch2^T, alpha * batch1^T @ grad")
 
 
+@autocast_op("lower")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
     c, a, b = _mat_args(input, batch1, batch2, name="addbmm")
@@ -430,6 +437,9 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    if _autocast.state.cpu and len(operands) > 1 and _autocast.einsum_contracts(subs, out):
+        # torch's einsum contracts through bmm, which autocast runs in the lower precision
+        operands = tuple(_autocast._cast(o, _autocast.get_dtype("cpu")) for o in operands)
     eq = ",".join(subs) + "->" + out
     try:
         res = np.einsum(eq, *[o._data for o in operands], optimize=len(operands) > 2)

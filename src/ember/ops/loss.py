@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, record
 
@@ -42,6 +43,7 @@ def _mse_grads(n: Any, g: Tensor) -> tuple:
     return (d if n.needs[0] else None, -d if n.needs[1] else None)
 
 
+@autocast_op("fp32")
 def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     x, t = np.broadcast_arrays(input._data, target._data)
     d = x - t
@@ -71,6 +73,7 @@ def _bce_grads(n: Any, g: Tensor) -> tuple:
     return gx, gt
 
 
+@autocast_op("fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
     if np.any((x < 0) | (x > 1)):
@@ -114,6 +117,7 @@ def _bcel_grads(n: Any, g: Tensor) -> tuple:
     return gx, gt
 
 
+@autocast_op("fp32")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
                                      pos_weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
@@ -178,6 +182,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
     return record(NllLossBackward0, out, (input,), attrs=(_new(coef), reduction))
 
 
+@autocast_op("fp32")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
     x, t = input._data, target._data

@@ -690,9 +690,7 @@ _LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
 _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 
 
-_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "float32": "Float", "float64": "Double", "float16": "Half", "complex64": "ComplexFloat",
-           "complex128": "ComplexDouble"}
+_LEGACY = _dtype.LEGACY_NAMES
 
 
 def not_implemented(kernel: str, npdtype: Any) -> NotImplementedError:
@@ -946,7 +944,7 @@ def _not_implemented_node(op: str) -> type:
         raise RuntimeError(f"derivative for aten::{op} is not implemented")
 
     return type("NotImplemented", (OpNode,), {"__slots__": (), "formula": "not implemented", "_multi": False,
-                                              "__module__": "ember.autograd.graph", "derivative": derivative})
+                                              "__module__": "builtins", "derivative": derivative})
 
 
 _FloorDivideBackward = _not_implemented_node("floor_divide")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
+from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
 
@@ -88,8 +89,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return record(MeanBackward1, res.astype(x.dtype, copy=False), (input,), attrs=(dims, keepdim, count))
 
 
-_LEGACY_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+_LEGACY_NAMES = _dtype.LEGACY_NAMES
 
 
 class _ReturnType(tuple):
@@ -114,7 +114,7 @@ class _ReturnType(tuple):
 
 
 def _return_type(name: str) -> type:
-    return type(name, (_ReturnType,), {"_name": name, "__slots__": ()})
+    return type(name, (_ReturnType,), {"_name": name, "__slots__": (), "__module__": "ember.return_types"})
 
 
 
@@ -332,6 +332,7 @@ def _named(name: str, fields: tuple) -> type:
         return f"{_dtype.PREFIX[0]}.return_types.{name}(\n{body})"
 
     return type(name, (tuple,), {"__new__": __new__, "__repr__": __repr__, "_fields": fields, "__slots__": (),
+                                 "__module__": "ember.return_types",
                                  **props})
 
 
@@ -391,6 +392,7 @@ ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.resu
                            "grad * product of the other elements along dim", suffix=1)
 
 
+@autocast_op("fp32")
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements, or along one ``dim``."""
     x = input._data

@@ -342,4 +342,8 @@ class RAdam(Optimizer):
             x -= mhat * _f(x, lr)
 
 
+# torch keeps each optimizer in a module of its own (torch.optim.adam.Adam): print them from there
+for _cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam):
+    _cls.__module__ = f"ember.optim.{_cls.__name__.lower()}"
+
 __all__ = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "required"]

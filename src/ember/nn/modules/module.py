@@ -57,6 +57,28 @@ class Module:
     training: bool
     _version: int = 1
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # ember's layers take torch's ``device=`` factory argument: check it once, here, as their
+        # parameters are always created on the CPU (nn.Linear(2, 2, device='cuda') raises as in torch)
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        code = getattr(init, "__code__", None)
+        if code is None or not cls.__module__.startswith("ember.nn.") or "device" not in code.co_varnames[
+                :code.co_argcount + code.co_kwonlyargcount]:
+            return
+
+        def checked_init(self: Any, *args: Any, **kw: Any) -> None:
+            dev = kw.get("device")
+            if dev is not None:
+                from ... import _device
+
+                _device.check(dev)
+            init(self, *args, **kw)
+
+        checked_init.__wrapped__ = init  # type: ignore[attr-defined]
+        checked_init.__doc__, checked_init.__qualname__ = init.__doc__, init.__qualname__
+        cls.__init__ = checked_init
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but "
@@ -531,7 +553,7 @@ class Module:
 
         dev = kwargs.get("device")
         for a in args:
-            if isinstance(a, str) or type(a).__name__ == "device":
+            if isinstance(a, (str, int)) or type(a).__name__ == "device":
                 dev = a
         _check_device(dev)
         if dtype is None:
@@ -561,6 +583,19 @@ class Module:
 
     def cpu(self) -> "Module":
         return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        """Move to a CUDA device: raises torch's CPU-build error (ember has no CUDA backend yet)."""
+        from ... import _device
+
+        _device.check("cuda" if device is None else device)
+        return self  # pragma: no cover
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """``torch.nn.Module.compile``: compile ``forward`` in place; ember runs it eagerly, as before."""
+        from ..._compile import compile as _compile
+
+        _compile(lambda *a, **k: None, *args, **kwargs)  # validates the options as torch.compile does
 
     def share_memory(self) -> "Module":
         return self

@@ -225,3 +225,10 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self) -> str:
         return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)
+
+
+# torch keeps the batch and instance norms in modules of their own: print them from there
+for _cls in (_NormBase, BatchNorm1d, BatchNorm2d):
+    _cls.__module__ = "ember.nn.modules.batchnorm"
+for _cls in (_InstanceNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d):
+    _cls.__module__ = "ember.nn.modules.instancenorm"

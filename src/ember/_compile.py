@@ -1,0 +1,100 @@
+"""``ember.compile``: torch.compile's signature and wrappers around ember's eager execution.
+
+torch.compile traces a function or Module and hands the graph to a compiler. ember runs every op
+eagerly, so compiling changes nothing about what runs; what a script can observe is kept: the
+options are checked as torch checks them, a function comes back wrapped (``__wrapped__`` is the
+original), and a Module comes back as an ``OptimizedModule`` holding it as ``_orig_mod`` (so its
+``state_dict`` keys gain the ``_orig_mod.`` prefix, as in torch).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+_BACKENDS = ("inductor", "eager", "aot_eager", "aot_eager_decomp_partition", "cudagraphs", "openxla", "tvm",
+             "onnxrt", "tensorrt", "torch_tensorrt", "ipex")
+
+
+class InvalidBackend(RuntimeError):
+    """A ``backend=`` name torch.compile does not know."""
+
+
+InvalidBackend.__module__ = "ember._dynamo.exc"
+
+
+def _check_options(backend: Any, mode: Any, options: Any) -> None:
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if isinstance(backend, str) and backend not in _BACKENDS:
+        raise InvalidBackend(
+            f"Invalid backend: '{backend}', see `ember._dynamo.list_backends()` for available backends.")
+
+
+def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
+            backend: str | Callable | None = None, mode: str | None = None, options: dict | None = None,
+            name: str | None = None, disable: bool = False, recompile_limit: int | None = None,
+            isolate_recompiles: bool = False, shapes_spec: Any = None) -> Any:
+    """Return ``model`` ready to run as torch.compile would (ember executes it eagerly, unchanged).
+
+    Used bare (``@ember.compile``), with options (``@ember.compile(mode="max-autotune")``) or as a
+    call on a function or a Module.
+    """
+    _check_options(backend, mode, options)
+
+    def wrap(fn: Callable) -> Any:
+        if not callable(fn):
+            raise AssertionError(f"A callable function is expected, but {type(fn)} is provided.")
+        if disable:
+            return fn
+        from .nn.modules.module import Module
+
+        if isinstance(fn, Module):
+            return _optimized_module_class()(fn)
+
+        @functools.wraps(fn)
+        def compiled(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+
+        return compiled
+
+    return wrap if model is None else wrap(model)
+
+
+@functools.cache
+def _optimized_module_class() -> type:
+    from .nn.modules.module import Module
+
+    class OptimizedModule(Module):
+        """A compiled Module: runs the original, kept as the submodule ``_orig_mod``."""
+
+        def __init__(self, mod: Module) -> None:
+            super().__init__()
+            self._orig_mod = mod
+            self.training = mod.training
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return self._orig_mod(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            # like torch's, attributes the wrapper lacks are looked up on the original module
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self._modules["_orig_mod"], name)
+
+    from . import _dtype
+
+    OptimizedModule.__qualname__ = "OptimizedModule"
+    OptimizedModule.__module__ = f"{_dtype.PREFIX[0]}._dynamo.eval_frame"
+    return OptimizedModule
+
+
+def __getattr__(name: str) -> Any:
+    # the class derives from nn.Module, which loads lazily: it is built on first use
+    if name == "OptimizedModule":
+        return _optimized_module_class()
+    raise AttributeError(f"module 'ember._compile' has no attribute '{name}'")
