@@ -62,6 +62,10 @@ def _params(fn: Any) -> tuple | None:
     # (names, number of positional, defaults by name) read off the code object: inspect.signature
     # is ten times slower and this runs at import
     code = getattr(fn, "__code__", None)
+    # a decorator's (*args, **kwargs) wrapper (autocast's) forwards to the op: read the op's own signature
+    while code is not None and code.co_flags & _PLAIN and getattr(fn, "__wrapped__", None) is not None:
+        fn = fn.__wrapped__
+        code = getattr(fn, "__code__", None)
     if code is None or isinstance(fn, type) or code.co_flags & _PLAIN or code.co_posonlyargcount:
         return None  # *args / **kwargs / positional-only: leave as they are
     npos, nkw = code.co_argcount, code.co_kwonlyargcount
