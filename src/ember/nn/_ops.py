@@ -20,6 +20,7 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
+from ..ops._erf import erf as erf_np
 from ..ops.indexing import where as _where
 
 
@@ -62,12 +63,6 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
     return op, cls
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    from ..ops.pointwise import scipy_special
-
-    return scipy_special("erf")(x)
-
-
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
@@ -75,7 +70,7 @@ _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x))))
-    return 0.5 * x * (1 + _erf(x / _SQRT2))
+    return 0.5 * x * (1 + erf_np(x / _SQRT2))
 
 
 def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
@@ -83,7 +78,7 @@ def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
         inner = _SQRT_2_PI * (x + 0.044715 * (x * x * x))
         t = np.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
-    cdf = 0.5 * (1 + _erf(x / _SQRT2))
+    cdf = 0.5 * (1 + erf_np(x / _SQRT2))
     pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
     return cdf + x * pdf
 

@@ -93,9 +93,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Tensor:
     """Fill with N(mean, std^2) samples truncated to [a, b] (inverse-CDF method, as torch)."""
-    from ..ops.pointwise import scipy_special
-
-    erfinv = scipy_special("erfinv")
+    from ..ops._erf import erfinv
 
     def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -107,7 +105,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     hi = norm_cdf((b - mean) / std)
     dt = tensor._data.dtype
     u = np.asarray(_gen(generator).uniform(_shape(tensor), dt, 2 * lo - 1, 2 * hi - 1), dt)
-    v = erfinv(u).astype(dt)
+    v = erfinv(u)
     v = v * dt.type(std * math.sqrt(2.0))
     v = v + dt.type(mean)
     return _write(tensor, np.clip(v, a, b))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
+from . import _erf
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 
@@ -751,23 +752,12 @@ def _special(name: str, *args: Any) -> np.ndarray:
     return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
 
 
-def _erf_np(x: np.ndarray) -> np.ndarray:
-    return _special("erf", x)
-
-
-def _erfc_np(x: np.ndarray) -> np.ndarray:
-    return _special("erfc", x)
-
-
-def _erfinv_np(x: np.ndarray) -> np.ndarray:
-    return _special("erfinv", x)
-
-
-erf, ErfBackward0 = _unary("erf", _erf_np, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+# erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU and trunc_normal_ run without SciPy
+erf, ErfBackward0 = _unary("erf", _erf.erf, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                            "2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
-erfc, ErfcBackward0 = _unary("erfc", _erfc_np, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                              "-2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
-erfinv, ErfinvBackward0 = _unary("erfinv", _erfinv_np,
+erfinv, ErfinvBackward0 = _unary("erfinv", _erf.erfinv,
                                  lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.result * n.result),
                                  "sqrt(pi) / 2 * exp(result^2) * grad", save_result=True)
 frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
