@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
+from ..ops import _float32 as _f32
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
 from ..ops._erf import erf as erf_np
@@ -68,9 +69,7 @@ _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 
 def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
-    if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x))))
-    return 0.5 * x * (1 + erf_np(x / _SQRT2))
+    return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
 
 
 def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
@@ -88,12 +87,6 @@ def _sigm(x: np.ndarray) -> np.ndarray:
     t = np.exp(-x)
     t += 1
     return np.reciprocal(t, out=t)
-
-
-def _silu_np(x: np.ndarray) -> np.ndarray:
-    t = np.exp(-x)
-    t += 1
-    return np.divide(x, t, out=t)  # x / (1 + exp(-x)), as torch writes it
 
 
 def _silu_d(x: np.ndarray) -> np.ndarray:
@@ -128,7 +121,7 @@ def _gelu_d_ops(x: Tensor, approximate: str) -> Tensor:
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))",
                                    dfn_ops=_gelu_d_ops)
 silu, SiluBackward0 = _elementwise(
-    "silu", _silu_np, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
+    "silu", _f32.silu, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
     dfn_ops=lambda x: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
 
 
@@ -155,7 +148,7 @@ hardswish, HardswishBackward0 = _elementwise(
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
     dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)))
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
-    "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
+    "log_sigmoid", _f32.log_sigmoid, lambda x: _sigm(-x),
     "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x), lambda x, th, v: ~(x <= th),  # (NaN passes, as in torch)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from . import _erf
+from . import _float32 as _f32
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 
@@ -285,6 +286,8 @@ def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
         return np.reciprocal(x)
     if e == -2:
         return np.reciprocal(x * x)
+    if type(e) is float and not e.is_integer():
+        return _f32.power(x, e)  # (rounded once from float64: NumPy's float32 power is 1 ulp off in 20%)
     return x ** e
 
 
@@ -317,7 +320,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         if rt.kind == "b":
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         with np.errstate(divide="ignore", invalid="ignore"):
-            res = _int_power(xa, xe) if rt.kind in "iu" else np.power(xa, xe)
+            res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
         x = input._data
@@ -372,9 +375,9 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
+exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
                           fast=lambda n, g: _new(g._data * n.result_array()))
-log, LogBackward0 = _unary("log", np.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
+log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
                           fast=lambda n, g: _new(g._data / n.saved[0]._data))
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result)",
                              save_result=True, fast=lambda n, g: _new(g._data / (2 * n.result_array())))
@@ -413,17 +416,8 @@ def _tanh_fast(n: Any, g: Tensor) -> Tensor:
     return _new(g._data * (1 - y * y))
 
 
-tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: tanh_backward(g, n.result),
+tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: tanh_backward(g, n.result),
                              "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
-
-
-def _sigmoid_np(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-x)) overflows harmlessly to 0 for very negative x (errors are silenced)
-    out = np.negative(x, out=np.empty(x.shape, x.dtype))
-    np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
-    return out
 
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
@@ -431,7 +425,7 @@ def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
     return _new(g._data * (y * (1 - y)))
 
 
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
     "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
@@ -709,15 +703,15 @@ rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g:
                                "-0.5 * grad * result^3", save_result=True)
 exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
                              save_result=True)
-expm1, Expm1Backward0 = _unary("expm1", np.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
+expm1, Expm1Backward0 = _unary("expm1", _f32.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
                                save_result=True)
-log2, Log2Backward0 = _unary("log2", np.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
+log2, Log2Backward0 = _unary("log2", _f32.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
                              save_input=True)
-log10, Log10Backward0 = _unary("log10", np.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
+log10, Log10Backward0 = _unary("log10", _f32.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
                                save_input=True)
-log1p, Log1PBackward0 = _unary("log1p", np.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
+log1p, Log1PBackward0 = _unary("log1p", _f32.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
                                save_input=True)
-tan, TanBackward0 = _unary("tan", np.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
+tan, TanBackward0 = _unary("tan", _f32.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
                            save_result=True)
 asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * rsqrt(1 - n.saved[0] * n.saved[0]),
                              "grad / sqrt(1 - self^2)", save_input=True)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
+from . import _float32 as _f32
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
 
 
@@ -293,8 +294,7 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     x, d = _softmax_input(input, dim, dtype)
     if x.ndim == 0:
         return record(SoftmaxBackward0, np.ones_like(x), (input,), save_result=True, attrs=d)
-    e = np.exp(x - np.max(x, axis=d, keepdims=True)) if x.size else x.copy()
-    e /= np.sum(e, axis=d, keepdims=True)
+    e = _f32.softmax(x, d) if x.size else x.copy()
     return record(SoftmaxBackward0, e, (input,), save_result=True, attrs=d)
 
 
@@ -304,8 +304,7 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if x.ndim == 0:
         return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
     if x.size:
-        s = x - np.max(x, axis=d, keepdims=True)
-        s -= np.log(np.sum(np.exp(s), axis=d, keepdims=True))
+        s = _f32.log_softmax(x, d)
     else:
         s = x.copy()
     return record(LogSoftmaxBackward0, s, (input,), save_result=True, attrs=d)
