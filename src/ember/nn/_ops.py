@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._dtype import is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
@@ -54,7 +55,7 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
         with np.errstate(over="ignore", invalid="ignore"):
             res = _c(fwd(x, *params), x)
@@ -241,6 +242,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dn(x)} and {_dn(w)}")
         out = x @ w.T
         out += bias._data
+        if out.dtype != x.dtype:  # (bfloat16: NumPy multiplies in float32; torch rounds the sum once)
+            out = out.astype(x.dtype)
         return record(AddmmBackward0, out, (bias, input, weight), (input, weight))
     if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1

@@ -21,7 +21,8 @@ only where it pays:
   gelu(tanh) = 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))),
   softmax = e * (1 / sum(e)) with e = exp(x - max), log_softmax = (x - max) - log(sum(e)).
 
-float64 (and complex) inputs go straight to NumPy.
+float64 (and complex) inputs go straight to NumPy. bfloat16 (ml_dtypes) inputs are computed as
+torch computes them: in float32, rounded to bfloat16 once per op (``widen_bfloat16``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _dtype
 from . import _erf
 
 _CHUNK = 1 << 16  # float64 working set per step: 512 KiB, cache-sized
@@ -80,6 +82,8 @@ def erf(x: np.ndarray) -> np.ndarray:
 
 def power(x: np.ndarray, e: Any) -> np.ndarray:
     """x ** e for a non-integer exponent (a Python float or an array), rounded once from float64."""
+    if _dtype.is_bfloat16(x.dtype) or _dtype.is_bfloat16(getattr(e, "dtype", x.dtype)):
+        return binary_bfloat16(np.power, x, e)
     rt = np.result_type(x, e)
     if rt != np.float32 and rt != np.float16:
         return np.power(x, e)
@@ -161,3 +165,39 @@ def log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
     s = x - np.max(x, axis=dim, keepdims=True)
     s -= log(np.sum(exp(s), axis=dim, keepdims=True))
     return s
+
+
+# --------------------------------------------------------------------------- bfloat16
+def widen_bfloat16(fn: Callable) -> Callable:
+    """fn evaluated in float32 for a bfloat16 first argument, its result rounded back to bfloat16
+    (torch computes every bfloat16 op in float32 and rounds its result)."""
+    def run(x: np.ndarray, *args: Any) -> np.ndarray:
+        if _dtype.is_bfloat16(x.dtype):
+            return fn(x.astype(np.float32), *args).astype(x.dtype)
+        return fn(x, *args)
+
+    run.__name__ = run.__qualname__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def binary_bfloat16(ufunc: Any, a: Any, b: Any) -> np.ndarray:
+    """A binary ufunc on bfloat16 operands (arrays or Python scalars) in float32, rounded once:
+    a Python float stays a float32 scalar instead of being rounded to bfloat16 first."""
+    bf = a.dtype if _dtype.is_bfloat16(getattr(a, "dtype", np.dtype(np.float32))) else b.dtype
+
+    def up(v: Any) -> Any:
+        return v.astype(np.float32) if isinstance(v, np.ndarray | np.generic) and _dtype.is_bfloat16(v.dtype) else v
+
+    return np.asarray(ufunc(up(a), up(b))).astype(bf)
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; for bfloat16, NumPy multiplies in float32 and the product is rounded back once."""
+    res = np.matmul(a, b)
+    return res.astype(a.dtype) if res.dtype != a.dtype and _dtype.is_bfloat16(a.dtype) else res
+
+
+for _name in ("exp", "log", "log1p", "expm1", "log2", "log10", "tanh", "tan", "erf", "sigmoid", "silu", "softplus",
+              "log_sigmoid", "gelu", "gelu_tanh", "softmax", "log_softmax"):
+    globals()[_name] = widen_bfloat16(globals()[_name])

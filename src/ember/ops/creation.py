@@ -31,7 +31,7 @@ def _np_dtype(dtype: Any) -> np.dtype | None:
 def _finish(arr: np.ndarray, requires_grad: bool, name: str = "") -> Tensor:
     t = _new(arr)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind not in "fc" and not _dtype.is_bfloat16(arr.dtype):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t

@@ -72,9 +72,9 @@ def _fast_arrays(a: Any, b: Any) -> tuple | None:
 
 
 def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
-    xa, xb, ta, tb, _ = binary_operands(a, b)
+    xa, xb, ta, tb, rt = binary_operands(a, b)
     try:
-        out = ufunc(xa, xb)
+        out = _f32.binary_bfloat16(ufunc, xa, xb) if _dtype.is_bfloat16(rt) else ufunc(xa, xb)
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
@@ -195,11 +195,12 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
                     attach(t, DivBackward0, (input, other), (input, other), same_meta=True)
             return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
-    if rt.kind not in "fc":
+    bf16 = _dtype.is_bfloat16(rt)
+    if rt.kind not in "fc" and not bf16:
         ft = _dtype.get_default_dtype().np
         xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
     try:
-        res = np.true_divide(xa, xb)
+        res = _f32.binary_bfloat16(np.true_divide, xa, xb) if bf16 else np.true_divide(xa, xb)
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
@@ -687,7 +688,7 @@ _TWO_OVER_SQRT_PI = float(2.0 / np.sqrt(np.pi))
 
 _LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
            "float32": "Float", "float64": "Double", "float16": "Half", "complex64": "ComplexFloat",
-           "complex128": "ComplexDouble"}
+           "complex128": "ComplexDouble", "bfloat16": "BFloat16"}
 
 
 def not_implemented(kernel: str, npdtype: Any) -> NotImplementedError:

@@ -42,15 +42,24 @@ def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
     return np.dtype(np.int64) if x.dtype.kind in "iub" else x.dtype
 
 
+def _bf16_acc(x: np.ndarray) -> np.ndarray:
+    # torch accumulates bfloat16 reductions in float32 and rounds the result once
+    return x.astype(np.float32) if _dtype.is_bfloat16(x.dtype) else x
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (int or tuple)."""
     x = input._data
     npd = _sum_dtype(x, dtype)
+    acc = npd
+    if _dtype.is_bfloat16(npd):
+        x = _bf16_acc(x)
+        acc = x.dtype
     if dim is None and not keepdim:
-        return record(SumBackward0, np.asarray(x.sum(dtype=npd)), (input,))
+        return record(SumBackward0, np.asarray(x.sum(dtype=acc)).astype(npd, copy=False), (input,))
     dims = _dims_arg(dim, x.ndim)
-    res = x.sum(axis=dims, dtype=npd, keepdims=keepdim)
-    return record(SumBackward1, np.asarray(res), (input,), attrs=(dims, keepdim))
+    res = x.sum(axis=dims, dtype=acc, keepdims=keepdim)
+    return record(SumBackward1, np.asarray(res).astype(npd, copy=False), (input,), attrs=(dims, keepdim))
 
 
 def _mean1_fast(n: Any, g: Tensor) -> Tensor:
@@ -72,6 +81,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
+    elif _dtype.is_bfloat16(x.dtype):
+        return mean(input.float(), dim, keepdim).to(_dtype.bfloat16)  # (float32 accumulation, rounded once)
     elif x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
@@ -90,7 +101,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 _LEGACY_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half"}
+                 "bool": "Bool", "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
 
 
 class _ReturnType(tuple):
@@ -284,7 +295,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif x.dtype.kind not in "fc":
+    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
     return x, wrap_dim(dim, x.ndim)
 
