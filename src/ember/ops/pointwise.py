@@ -700,7 +700,7 @@ def _zeros_grad(n: Any, g: Tensor) -> Tensor:
     return g * 0
 
 
-rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * n.result.pow(3),
+rsqrt, RsqrtBackward0 = _unary("rsqrt", _f32.rsqrt, lambda n, g: -0.5 * g * n.result.pow(3),
                                "-0.5 * grad * result^3", save_result=True)
 exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
                              save_result=True)
@@ -949,7 +949,7 @@ def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor
 
 def _float_binary(a: Any, b: Any) -> tuple:
     xa, xb, ta, tb, rt = binary_operands(a, b)
-    if rt.kind not in "fc":
+    if rt.kind not in "fc" and not _dtype.is_bfloat16(rt):
         ft = _dtype.get_default_dtype().np
         xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
     check_broadcast(np.shape(xa), np.shape(xb))
