@@ -217,3 +217,58 @@ def test_without_ml_dtypes_names_the_extra() -> None:
     r = subprocess.run([sys.executable, "-c", _NO_ML_DTYPES], capture_output=True, text=True,
                        env=dict(os.environ, PYTHONPATH=SRC), timeout=120)
     assert r.stdout.strip() == "OK", r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("n", [3, 16, 17, 1000, 4099])
+def test_random_streams_match_torch(n: int) -> None:
+    # torch draws bfloat16 as it draws half (float arithmetic, rounded), so the streams agree
+    torch.manual_seed(5)
+    ember.manual_seed(5)
+    for draw in (lambda T: T.rand(n, dtype=T.bfloat16), lambda T: T.randn(n, dtype=T.bfloat16),
+                 lambda T: T.empty(n, dtype=T.bfloat16).uniform_(-2, 3),
+                 lambda T: T.empty(n, dtype=T.bfloat16).normal_(1, 2), lambda T: T.rand(5)):
+        e, t = draw(ember), draw(torch)
+        assert e.dtype.name == str(t.dtype).split(".")[1]
+        np.testing.assert_array_equal(e.float().numpy(), t.float().numpy())
+
+
+@pytest.mark.parametrize("expr", [
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16).var()",
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16).std()",
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16).norm()",
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16).cumsum(0)",
+    "T.tensor([[1.1, 2.7, 3.3]], dtype=T.bfloat16).clamp(0, 2)",
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).mean()",
+    "T.tensor([[1.1, 2.7], [3.3, 0.2]], dtype=T.bfloat16, requires_grad=True).mean(1)",
+    "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).sum()",
+])
+def test_more_prints_like_torch(expr: str) -> None:
+    _same(eval(expr, {"T": ember}), eval(expr, {"T": torch}))
+
+
+def test_numpy_refuses_bfloat16_as_torch_does() -> None:
+    with pytest.raises(TypeError, match="Got unsupported ScalarType BFloat16"):
+        ember.ones(2, dtype=ember.bfloat16).numpy()
+    ember.testing.assert_close(ember.tensor([1.5], dtype=ember.bfloat16), torch.tensor([1.5], dtype=torch.bfloat16))
+    with pytest.raises(AssertionError, match="dtype mismatch"):
+        ember.testing.assert_close(ember.tensor([1.5], dtype=ember.bfloat16), torch.tensor([1.5]))
+
+
+def test_sgd_training_steps_match_torch() -> None:
+    def train(T):
+        m = T.nn.Linear(3, 2)
+        with T.no_grad():
+            m.weight.copy_(T.tensor([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]))
+            m.bias.zero_()
+        m = m.to(T.bfloat16)
+        opt = T.optim.SGD(m.parameters(), lr=0.1)  # (momentum: see the report, optim rounds it to bfloat16)
+        x = T.tensor([[1.1, 2.7, 3.3], [0.5, -1.0, 2.0]], dtype=T.bfloat16)
+        for _ in range(3):
+            opt.zero_grad()
+            loss = m(x).square().mean()
+            loss.backward()
+            opt.step()
+        return loss, m.weight, m.weight.grad, m.bias
+
+    for e, t in zip(train(ember), train(torch)):
+        _same(e, t)

@@ -358,6 +358,8 @@ class Tensor:
     def numpy(self, *, force: bool = False) -> np.ndarray:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if _dtype.is_bfloat16(self._data.dtype):
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

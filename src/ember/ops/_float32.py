@@ -205,6 +205,14 @@ def binary_bfloat16(ufunc: Any, a: Any, b: Any) -> np.ndarray:
     return np.asarray(ufunc(up(a), up(b))).astype(bf)
 
 
+def add_scaled_bfloat16(a: Any, b: Any, alpha: Any) -> np.ndarray:
+    """a + alpha * b for a bfloat16 result (add/sub with ``alpha``, as optimizers use them): one
+    float32 multiply-add with alpha in float32, rounded once, as torch computes it."""
+    bf = a.dtype if _dtype.is_bfloat16(getattr(a, "dtype", np.dtype(np.float32))) else b.dtype
+    a32, b32 = (np.asarray(v, np.float32) for v in (a, b))
+    return (a32 + b32 * np.float32(alpha)).astype(bf)
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b; for bfloat16, NumPy multiplies in float32 and the product is rounded back once."""
     res = np.matmul(a, b)

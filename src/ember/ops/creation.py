@@ -306,7 +306,7 @@ def _gen(generator: Any) -> Any:
 
 def _float_np(dtype: Any) -> np.dtype:
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    if npd.kind not in "fc":
+    if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
         name = _FROM_NP[npd].name
         raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{name.capitalize()}\'')
     return npd
@@ -325,7 +325,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = No
     """Standard normal samples, drawn from ember's torch-compatible generator."""
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    if npd.kind not in "fc":
+    if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
         raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_FROM_NP[npd].name.capitalize()}\'')
     return _finish(_gen(generator).normal(_size(size), npd), requires_grad)
 

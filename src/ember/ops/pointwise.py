@@ -99,8 +99,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     if alpha != 1:
         if isinstance(other, Tensor):
-            xa, xb, ta, tb, _ = binary_operands(input, other)
-            res = np.add(xa, xb * alpha)
+            xa, xb, ta, tb, rt = binary_operands(input, other)
+            res = _f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt) else np.add(xa, xb * alpha)
         else:
             return add(input, other * alpha)
     else:
@@ -119,8 +119,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     _check_bool_sub(input, other)
     if alpha != 1:
-        xa, xb, ta, tb, _ = binary_operands(input, other)
-        res = np.subtract(xa, np.multiply(xb, alpha))
+        xa, xb, ta, tb, rt = binary_operands(input, other)
+        res = (_f32.add_scaled_bfloat16(xa, xb, -alpha) if _dtype.is_bfloat16(rt)
+               else np.subtract(xa, np.multiply(xb, alpha)))
     else:
         res, ta, tb = _binary(input, other, np.subtract)
     return _out(record(SubBackward0, res, (ta, tb), attrs=alpha), out)
@@ -535,7 +536,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
     res = np.clip(x, min, max)
-    if res.dtype != x.dtype and x.dtype.kind in "fc":
+    if res.dtype != x.dtype and (x.dtype.kind in "fc" or _dtype.is_bfloat16(x.dtype)):
         res = res.astype(x.dtype)
     elif x.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         res = np.clip(x.astype(_dtype.get_default_dtype().np), min, max)

@@ -79,17 +79,18 @@ MeanBackward1 = node_class(
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mean of all elements, or over ``dim``; floating (or complex) inputs only, as in torch."""
     x = input._data
+    out_dt = x.dtype if dtype is None else dtype.np
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif _dtype.is_bfloat16(x.dtype):
-        return mean(input.float(), dim, keepdim).to(_dtype.bfloat16)  # (float32 accumulation, rounded once)
-    elif x.dtype.kind not in "fc":
+    if _dtype.is_bfloat16(x.dtype):
+        x = x.astype(np.float32)  # (float32 accumulation, rounded once, as torch)
+    elif dtype is None and x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {_LEGACY_NAMES[input.dtype.name]}")
     if dim is None and not keepdim:
         res = np.asarray(x.mean(dtype=x.dtype)) if x.size else np.asarray(np.nan, x.dtype)
-        return record(MeanBackward0, res, (input,), attrs=x.size)
+        return record(MeanBackward0, res.astype(out_dt, copy=False), (input,), attrs=x.size)
     dims = _dims_arg(dim, x.ndim)
     count = 1
     for d in dims:
@@ -97,7 +98,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     with np.errstate(invalid="ignore", divide="ignore"):
         res = np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=x.dtype) / x.dtype.type(count) if count else
                          np.full(np.sum(x, axis=dims, keepdims=keepdim).shape, np.nan, x.dtype))
-    return record(MeanBackward1, res.astype(x.dtype, copy=False), (input,), attrs=(dims, keepdim, count))
+    return record(MeanBackward1, res.astype(out_dt, copy=False), (input,), attrs=(dims, keepdim, count))
 
 
 _LEGACY_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -353,7 +354,7 @@ _RT["aminmax"] = _named("aminmax", ("min", "max"))
 
 def _check_float(input: Tensor, name: str) -> np.ndarray:
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_LEGACY_NAMES[input.dtype.name]}")
     return x
 
@@ -470,11 +471,14 @@ StdBackward0 = node_class("std", lambda n, g: _std_grad(n, g, n.result),
 
 def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str) -> tuple:
     x = input._data
-    if x.dtype.kind not in "fc":
+    bf16 = _dtype.is_bfloat16(x.dtype)
+    if x.dtype.kind not in "fc" and not bf16:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
     dims = _dims_arg(dim, x.ndim)
-    v, m, cnt = _var_np(x, dims, c, keepdim)
+    v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim)
+    if bf16:
+        v, m = np.asarray(v).astype(x.dtype), np.asarray(m).astype(x.dtype)
     return v, m, (dims, keepdim, c, cnt)
 
 
@@ -649,7 +653,10 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = input._data
     d = wrap_dim(dim, x.ndim)
     npd = _sum_dtype(x, dtype)
-    res = np.cumsum(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
+    if _dtype.is_bfloat16(npd):  # (a float32 running sum, each prefix rounded once, as torch)
+        res = np.cumsum(_bf16_acc(x), axis=d).astype(npd) if x.ndim else x.astype(npd)
+    else:
+        res = np.cumsum(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
     return record(CumsumBackward0, np.asarray(res), (input,), attrs=d)
 
 
