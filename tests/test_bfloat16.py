@@ -241,6 +241,8 @@ def test_random_streams_match_torch(n: int) -> None:
     "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).mean()",
     "T.tensor([[1.1, 2.7], [3.3, 0.2]], dtype=T.bfloat16, requires_grad=True).mean(1)",
     "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).sum()",
+    "T.nn.functional.layer_norm(T.tensor([[1.1, 2.7, 3.3, -0.4], [0.2, 0.1, -3., 5.]], dtype=T.bfloat16), (4,),"
+    " T.tensor([1.5, 0.5, -1., 2.], dtype=T.bfloat16), T.tensor([0.1, 0.2, 0.3, 0.4], dtype=T.bfloat16))",
 ])
 def test_more_prints_like_torch(expr: str) -> None:
     _same(eval(expr, {"T": ember}), eval(expr, {"T": torch}))

@@ -1128,12 +1128,13 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
-    _, _, rstd, xhat = _norm_stats(x, axes, eps)
+    up = np.float32 if is_bfloat16(x.dtype) else None  # (bfloat16: torch normalises in float32, rounds once)
+    _, _, rstd, xhat = _norm_stats(x if up is None else x.astype(up), axes, eps)
     out = xhat
     if weight is not None:
-        out = out * weight._data
+        out = out * (weight._data if up is None else weight._data.astype(up))
     if bias is not None:
-        out = out + bias._data
+        out = out + (bias._data if up is None else bias._data.astype(up))
     # (a copy only where out would otherwise be xhat itself, which backward keeps)
     out = out.astype(x.dtype, copy=out is xhat)
     return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
