@@ -748,7 +748,7 @@ def _special(name: str, *args: Any) -> np.ndarray:
     return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
 
 
-# erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU and trunc_normal_ run without SciPy
+# erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU runs without SciPy
 erf, ErfBackward0 = _unary("erf", _erf.erf, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                            "2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
 erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
