@@ -227,3 +227,19 @@ def test_trunc_normal_draws_torch_values(kwargs: dict, shape: tuple) -> None:
     assert e is p and p.requires_grad and p.grad_fn is None
     np.testing.assert_array_equal(e.detach().numpy(), t.numpy())
     assert ember.rand(3).tolist() == torch.rand(3).tolist()
+
+
+def test_float32_erf_same_bits_with_or_without_scipy() -> None:
+    # with scipy.special already imported, float32 erf takes SciPy's faster kernel: it must give
+    # exactly the bits of ember's own NumPy kernel
+    sp = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.standard_normal(1_000_000) * 2, np.geomspace(1e-45, 10, 100_000), -np.geomspace(1e-45, 10, 100_000),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 0.46875, 3.92, 3.93, 4.0]]).astype(np.float32)
+    ours = _erf._erf_low(x)
+    theirs = sp.erf(x)
+    assert ours.dtype == theirs.dtype == np.float32
+    assert np.array_equal(ours.view(np.int32), theirs.view(np.int32)) or np.array_equal(ours, theirs, equal_nan=True)
+    assert np.array_equal(_erf.erf(x), ours, equal_nan=True)
+    # and the float32 kernel equals the float64 one rounded
+    assert np.array_equal(ours, _erf._erf_exact(x.astype(np.float64)).astype(np.float32), equal_nan=True)
