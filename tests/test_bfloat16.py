@@ -241,6 +241,10 @@ def test_random_streams_match_torch(n: int) -> None:
     "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).mean()",
     "T.tensor([[1.1, 2.7], [3.3, 0.2]], dtype=T.bfloat16, requires_grad=True).mean(1)",
     "T.tensor([1.1, 2.7, 3.3], dtype=T.bfloat16, requires_grad=True).sum()",
+    "T.nn.functional.mse_loss(T.tensor([[1.1, 2.7, 3.3]], dtype=T.bfloat16), T.tensor([[1., 2, 3]], dtype=T.bfloat16))",
+    "T.nn.functional.mse_loss(T.arange(100).to(T.bfloat16) * 0.37, T.ones(100, dtype=T.bfloat16), reduction='sum')",
+    "T.nn.functional.l1_loss(T.arange(100).to(T.bfloat16) * 1.01, T.zeros(100, dtype=T.bfloat16))",
+    "T.nn.functional.cross_entropy(T.arange(30).to(T.bfloat16).reshape(3, 10) * 0.37, T.tensor([1, 5, 9]))",
     "T.nn.functional.layer_norm(T.tensor([[1.1, 2.7, 3.3, -0.4], [0.2, 0.1, -3., 5.]], dtype=T.bfloat16), (4,),"
     " T.tensor([1.5, 0.5, -1., 2.], dtype=T.bfloat16), T.tensor([0.1, 0.2, 0.3, 0.4], dtype=T.bfloat16))",
 ])
