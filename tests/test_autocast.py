@@ -238,21 +238,11 @@ def test_deprecated_cpu_and_cuda_amp_spellings():
     assert kinds == {FutureWarning, UserWarning} and s.is_enabled() is False
 
 
-@pytest.mark.skipif(not hasattr(ember, "bfloat16"), reason="ember has no bfloat16 yet")
 def test_bfloat16_is_the_default():
     with ember.autocast("cpu"):
         assert ember.mm(ember.ones(2, 2), ember.ones(2, 2)).dtype == ember.bfloat16
     with torch.autocast("cpu"):
         assert torch.mm(torch.ones(2, 2), torch.ones(2, 2)).dtype == torch.bfloat16
-
-
-def test_without_bfloat16_the_default_disables_with_a_warning():
-    if hasattr(ember, "bfloat16"):
-        pytest.skip("ember has bfloat16")
-    with pytest.warns(UserWarning, match="ember has no bfloat16"):
-        ac = ember.autocast("cpu")
-    with ac:
-        assert ember.mm(ember.ones(2, 2), ember.ones(2, 2)).dtype == ember.float32
 
 
 # --------------------------------------------------------------------------- GradScaler

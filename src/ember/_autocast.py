@@ -19,16 +19,12 @@ class _State(threading.local):
     # class attributes are each thread's defaults
     cpu = False
     cuda = False
-    cpu_dtype: Any = None  # resolved to bfloat16 (when ember has it) on first read
+    cpu_dtype: Any = _dtype.bfloat16
     cuda_dtype: Any = _dtype.float16
     others: dict | None = None
 
 
 state = _State()
-
-
-def _default_cpu_dtype() -> Any:
-    return getattr(_dtype, "bfloat16", None)
 
 
 def is_enabled(device_type: str) -> bool:
@@ -41,8 +37,7 @@ def is_enabled(device_type: str) -> bool:
 
 def get_dtype(device_type: str) -> Any:
     if device_type == "cpu":
-        d = state.cpu_dtype
-        return _default_cpu_dtype() if d is None else d
+        return state.cpu_dtype
     if device_type == "cuda":
         return state.cuda_dtype
     return (state.others or {}).get(device_type, (False, _dtype.float16))[1]

@@ -55,13 +55,55 @@ LEGACY_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short
                 "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
                 "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+
+def _load_bfloat16() -> np.dtype:
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError("ember's bfloat16 needs the ml_dtypes package: pip install 'ember[bfloat16]' "
+                          "(or ml_dtypes)") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+class _ExtensionDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package (bfloat16 from ml_dtypes): the
+    package is imported on first use of ``.np`` (it takes over a second to import), so the
+    dtype object, its repr, itemsize and promotion work without it."""
+
+    __slots__ = ("_np", "_loader")
+
+    def __init__(self, name: str, loader, category: int, itemsize: int) -> None:
+        self.name = name
+        self._np = None
+        self._loader = loader
+        self.category = category
+        self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        self.is_signed = True
+        self.itemsize = itemsize
+
+    @property
+    def np(self) -> np.dtype:
+        if self._np is None:
+            self._np = self._loader()
+            _FROM_NP[self._np] = self
+        return self._np
+
+
+bfloat16 = _ExtensionDtype("bfloat16", _load_bfloat16, 2, 2)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
 _NAMES = {d.name: d for d in ALL}
-_FROM_NP = {d.np: d for d in ALL}
+_FROM_NP = {d.np: d for d in ALL if not isinstance(d, _ExtensionDtype)}
 
 
 def _by_name(name: str) -> dtype:
     return _NAMES[name]
+
+
+def is_bfloat16(npd: np.dtype) -> bool:
+    """Whether a NumPy dtype is ml_dtypes' bfloat16 (without importing ml_dtypes)."""
+    return npd.kind == "V" and npd.name == "bfloat16"
 
 
 def from_numpy_dtype(npd) -> dtype:
@@ -73,6 +115,8 @@ def from_numpy_dtype(npd) -> dtype:
     npd = np.dtype(npd)
     if npd in _FROM_NP:
         return _FROM_NP[npd]
+    if is_bfloat16(npd):  # (a bfloat16 array from the user before ember needed ml_dtypes itself)
+        return _FROM_NP.setdefault(npd, bfloat16) if bfloat16.np == npd else bfloat16
     raise TypeError(
         f"can't convert np.ndarray of type numpy.{npd.name}. The only supported types are: "
         "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
@@ -96,6 +140,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """torch.promote_types: the smallest type both can be cast to (NumPy's lattice agrees here)."""
     if a is b:
         return a
+    if a.category == b.category == 2 and (a is bfloat16 or b is bfloat16):
+        # bfloat16 and float16 hold each other's values in neither: float32 holds both
+        other = b if a is bfloat16 else a
+        return float32 if other is float16 else other
     if a.category != b.category:
         # a float meets an int (or an int a bool): the higher category's type wins as is
         # (torch: float32 + int64 -> float32, where NumPy would widen to float64)

@@ -32,6 +32,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from . import _dtype
+
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "fork_rng",
@@ -59,7 +61,7 @@ _TORCH_NAME = {
 }
 _C_NAME = {
     "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-    "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double",
+    "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double", "bfloat16": "c10::BFloat16",
 }
 _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
@@ -74,6 +76,12 @@ def _tname(dt: np.dtype) -> str:
 
 def _not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
     return NotImplementedError(f'"{kernel}" not implemented for \'{_tname(dt)}\'')
+
+
+def _bf16_finfo() -> Any:
+    import ml_dtypes  # (loaded already: a bfloat16 dtype exists)
+
+    return ml_dtypes.finfo(ml_dtypes.bfloat16)
 
 
 def _require_float(kernel: str, dt: np.dtype) -> None:
@@ -562,9 +570,10 @@ class Generator:
         """``torch.rand`` / ``Tensor.uniform_(low, high)``."""
         shape = _shape(shape)
         dt = _dt(np_dtype)
-        _require_float("check_uniform_bounds", dt)
+        if not _dtype.is_bfloat16(dt):  # (bfloat16 draws as half does: float arithmetic, rounded)
+            _require_float("check_uniform_bounds", dt)
         low, high = float(low), float(high)
-        info = np.finfo(dt)
+        info = _bf16_finfo() if _dtype.is_bfloat16(dt) else np.finfo(dt)
         if not (float(info.min) <= low <= float(info.max)):
             raise RuntimeError(f"from is out of bounds for {_C_NAME[dt.name]}")
         if not (float(info.min) <= high <= float(info.max)):
@@ -628,7 +637,8 @@ class Generator:
         one); the values are then produced in the order the caller will write them."""
         shape = _shape(shape)
         dt = _dt(np_dtype)
-        _require_float("normal_kernel_cpu", dt)
+        if not _dtype.is_bfloat16(dt):  # (bfloat16 takes half's path: a float buffer, rounded)
+            _require_float("normal_kernel_cpu", dt)
         mean, std = float(mean), float(std)
         if not std >= 0.0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_g(std)}")

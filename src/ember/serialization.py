@@ -34,13 +34,35 @@ import numpy as np
 from . import _dtype
 from ._tensor import Size, Tensor, _new, device
 
+
+class _BFloat16Np:
+    """Stands for ml_dtypes' bfloat16 in the tables below; np.dtype() reads ``.dtype``, so ml_dtypes is
+    imported only when a bfloat16 storage is actually read or written."""
+
+    @property
+    def dtype(self) -> np.dtype:
+        return _dtype.bfloat16.np
+
+
+class _StorageNames(dict):
+    # NumPy dtype -> storage name, with bfloat16 recognised without importing ml_dtypes
+    def __missing__(self, key: Any) -> str:
+        if _dtype.is_bfloat16(np.dtype(key)):
+            return "BFloat16Storage"
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return dict.__contains__(self, key) or _dtype.is_bfloat16(np.dtype(key))
+
+
 # storage type name <-> NumPy dtype
 _STORAGES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
     "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
     "BoolStorage": np.bool_, "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128,
+    "BFloat16Storage": _BFloat16Np(),
 }
-_STORAGE_OF = {np.dtype(v): k for k, v in _STORAGES.items()}
+_STORAGE_OF = _StorageNames({np.dtype(v): k for k, v in _STORAGES.items() if k != "BFloat16Storage"})
 _ALIGN = 64
 
 
@@ -141,6 +163,7 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
 
     dispatch[_GlobalRef] = save_globalref
     dispatch[_dtype.dtype] = save_dtype
+    dispatch[_dtype._ExtensionDtype] = save_dtype  # (bfloat16)
 
 
 def _lookup(module: str, qual: str) -> Any:
@@ -289,7 +312,7 @@ def _allowed() -> dict:
     for name in _STORAGES:
         table[("torch", name)] = _StorageType(name)
     for name in ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
-                 "complex64", "complex128"):
+                 "complex64", "complex128", "bfloat16"):
         table[("torch", name)] = getattr(_dtype, "bool_" if name == "bool" else name)
     return table
 

@@ -16,9 +16,15 @@ def _flat(r: Any) -> list:
     return [r]
 
 
+def _is_bf16(t: Any) -> bool:
+    return str(getattr(t, "dtype", "")).endswith("bfloat16")
+
+
 def _arr(t: Any) -> np.ndarray:
     if hasattr(t, "detach"):
         t = t.detach()
+    if _is_bf16(t) and hasattr(t, "float"):
+        t = t.float()  # (neither torch nor ember hands out bfloat16 NumPy arrays; float32 holds the values)
     if hasattr(t, "numpy"):
         try:
             return np.asarray(t.numpy(force=True))
@@ -31,6 +37,10 @@ def assert_close(actual: Any, expected: Any, *, rtol: float | None = None, atol:
                  check_dtype: bool = True) -> None:
     """Values, shapes and (by default) dtypes of two tensors (ember or torch) or arrays agree."""
     a, e = _arr(actual), _arr(expected)
+    if check_dtype and _is_bf16(actual) != _is_bf16(expected):
+        raise AssertionError(f"{msg}dtype mismatch: {actual.dtype} vs {expected.dtype}")
+    if _is_bf16(actual):  # torch's default tolerances for bfloat16
+        rtol, atol = 1.6e-2 if rtol is None else rtol, 1e-5 if atol is None else atol
     if a.shape != e.shape:
         raise AssertionError(f"{msg}shape mismatch: {a.shape} vs {e.shape}")
     if check_dtype and str(a.dtype) != str(e.dtype):

@@ -62,11 +62,14 @@ def test_trajectory_matches_torch(name: str, kw: dict) -> None:
     ts, es = topt.state_dict(), eopt.state_dict()
     assert ts["param_groups"] == es["param_groups"]
     assert ts["state"].keys() == es["state"].keys()
+    # centered RMSprop divides by sqrt(square_avg - grad_avg^2), a cancellation that turns 1e-10 float32
+    # differences in square_avg (matmul summation order) into ~2e-5 in its momentum buffer by step 100
+    atol = 5e-5 if kw.get("centered") else 1e-5
     for k in ts["state"]:
         assert ts["state"][k].keys() == es["state"][k].keys()
         for key in ts["state"][k]:
             np.testing.assert_allclose(es["state"][k][key].numpy(), ts["state"][k][key].numpy(), rtol=1e-4,
-                                       atol=1e-5)
+                                       atol=atol)
 
 
 def test_lbfgs_matches_torch() -> None:

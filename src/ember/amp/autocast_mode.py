@@ -34,13 +34,7 @@ class autocast:
                           stacklevel=2)
             enabled = False
         if enabled and self.device == "cpu":
-            if self.fast_dtype is None:
-                # ember lacks bfloat16, CPU autocast's default; float32 is kept rather than guessing
-                warnings.warn("In CPU autocast, but ember has no bfloat16 (CPU autocast's default dtype). "
-                              "Disabling autocast; pass dtype=ember.float16 to autocast to float16.", UserWarning,
-                              stacklevel=2)
-                enabled = False
-            elif self.fast_dtype not in _lower_dtypes():
+            if self.fast_dtype not in (_dtype.float16, _dtype.bfloat16):
                 warnings.warn("In CPU autocast, but the target dtype is not supported. Disabling autocast.\n"
                               f"CPU Autocast only supports dtypes of {_dtype.PREFIX[0]}.bfloat16, "
                               f"{_dtype.PREFIX[0]}.float16 currently.", UserWarning, stacklevel=2)
@@ -69,11 +63,6 @@ class autocast:
                 return func(*args, **kwargs)
 
         return decorated
-
-
-def _lower_dtypes() -> tuple:
-    bf16 = getattr(_dtype, "bfloat16", None)
-    return (_dtype.float16,) if bf16 is None else (_dtype.float16, bf16)
 
 
 def custom_fwd(fwd: Callable | None = None, *, device_type: str, cast_inputs: Any = None) -> Any:

@@ -43,7 +43,7 @@ def _make_grads(outputs: Sequence, grad_outputs: Sequence) -> list:
         if g is None:
             if out._rg and out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind not in "fc" and out._rg:
+            if not out.dtype.is_floating_point and not out.dtype.is_complex and out._rg:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             grads.append(_new(np.ones(out._data.shape, out._data.dtype)))

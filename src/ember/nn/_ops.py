@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 
 from .._autocast import autocast_op
+from .._dtype import is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
+from ..ops import _float32 as _f32
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
+from ..ops._erf import erf as erf_np
 from ..ops.indexing import where as _where
 
 # the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
@@ -68,7 +71,7 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
             raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
         with np.errstate(over="ignore", invalid="ignore"):
             res = _c(fwd(x, *params), x)
@@ -78,20 +81,12 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
     return op, cls
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    from ..ops.pointwise import scipy_special
-
-    return scipy_special("erf")(x)
-
-
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
 
 
 def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
-    if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x))))
-    return 0.5 * x * (1 + _erf(x / _SQRT2))
+    return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
 
 
 def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
@@ -99,7 +94,7 @@ def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
         inner = _SQRT_2_PI * (x + 0.044715 * (x * x * x))
         t = np.tanh(inner)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
-    cdf = 0.5 * (1 + _erf(x / _SQRT2))
+    cdf = 0.5 * (1 + erf_np(x / _SQRT2))
     pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
     return cdf + x * pdf
 
@@ -109,12 +104,6 @@ def _sigm(x: np.ndarray) -> np.ndarray:
     t = np.exp(-x)
     t += 1
     return np.reciprocal(t, out=t)
-
-
-def _silu_np(x: np.ndarray) -> np.ndarray:
-    t = np.exp(-x)
-    t += 1
-    return np.divide(x, t, out=t)  # x / (1 + exp(-x)), as torch writes it
 
 
 def _silu_d(x: np.ndarray) -> np.ndarray:
@@ -149,7 +138,7 @@ def _gelu_d_ops(x: Tensor, approximate: str) -> Tensor:
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))",
                                    dfn_ops=_gelu_d_ops)
 silu, SiluBackward0 = _elementwise(
-    "silu", _silu_np, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
+    "silu", _f32.silu, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
     dfn_ops=lambda x: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
 
 
@@ -176,7 +165,7 @@ hardswish, HardswishBackward0 = _elementwise(
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
     dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)))
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
-    "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
+    "log_sigmoid", _f32.log_sigmoid, lambda x: _sigm(-x),
     "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x), lambda x, th, v: ~(x <= th),  # (NaN passes, as in torch)
@@ -271,6 +260,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dn(x)} and {_dn(w)}")
         out = x @ w.T
         out += bias._data
+        if out.dtype != x.dtype:  # (bfloat16: NumPy multiplies in float32; torch rounds the sum once)
+            out = out.astype(x.dtype)
         return record(AddmmBackward0, out, (bias, input, weight), (input, weight))
     if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
@@ -432,12 +423,13 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
-    _, _, rstd, xhat = _norm_stats(x, axes, eps)
+    up = np.float32 if is_bfloat16(x.dtype) else None  # (bfloat16: torch normalises in float32, rounds once)
+    _, _, rstd, xhat = _norm_stats(x if up is None else x.astype(up), axes, eps)
     out = xhat
     if weight is not None:
-        out = out * weight._data
+        out = out * (weight._data if up is None else weight._data.astype(up))
     if bias is not None:
-        out = out + bias._data
+        out = out + (bias._data if up is None else bias._data.astype(up))
     # (a copy only where out would otherwise be xhat itself, which backward keeps)
     out = out.astype(x.dtype, copy=out is xhat)
     return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
+from ..ops import _float32 as _f32
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
@@ -117,7 +118,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = input._data
     bx = x * beta
     with np.errstate(over="ignore"):
-        res = where_np(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype)
+        res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)
     return record(SoftplusBackward0, res, (input,), (input,), attrs=(beta, threshold))
 
 

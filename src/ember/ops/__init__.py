@@ -291,7 +291,7 @@ ReciprocalBackward0 = node_class("reciprocal", lambda n, g: -g * n.result * n.re
 
 def reciprocal(input: Tensor) -> Tensor:
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         x = x.astype(_dtype.get_default_dtype().np)
     with np.errstate(divide="ignore"):
         return record(ReciprocalBackward0, np.reciprocal(x), (input,), save_result=True)

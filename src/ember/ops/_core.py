@@ -353,7 +353,7 @@ def _coerce(x: Any) -> Tensor:
 
 def float_dtype_for(npdtype: np.dtype) -> np.dtype:
     """The floating dtype an op like ``div`` or ``exp`` computes in: integers go to the default float."""
-    return npdtype if npdtype.kind in "fc" else _dtype.get_default_dtype().np
+    return npdtype if npdtype.kind in "fc" or _dtype.is_bfloat16(npdtype) else _dtype.get_default_dtype().np
 
 
 def broadcast_shape_error(sa: tuple, sb: tuple) -> RuntimeError:

@@ -31,7 +31,7 @@ def _np_dtype(dtype: Any) -> np.dtype | None:
 def _finish(arr: np.ndarray, requires_grad: bool, name: str = "") -> Tensor:
     t = _new(arr)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind not in "fc" and not _dtype.is_bfloat16(arr.dtype):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t
@@ -316,7 +316,7 @@ def _gen(generator: Any) -> Any:
 
 def _float_np(dtype: Any) -> np.dtype:
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    if npd.kind not in "fc":
+    if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
         name = _FROM_NP[npd].name
         raise RuntimeError(f'"check_uniform_bounds" not implemented for \'{name.capitalize()}\'')
     return npd
@@ -335,7 +335,7 @@ def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = No
     """Standard normal samples, drawn from ember's torch-compatible generator."""
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    if npd.kind not in "fc":
+    if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
         raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_FROM_NP[npd].name.capitalize()}\'')
     return _finish(_gen(generator).normal(_size(size), npd), requires_grad)
 

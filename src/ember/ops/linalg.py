@@ -9,6 +9,7 @@ import numpy as np
 from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
+from . import _float32 as _f32
 from ._core import node_class, record, wrap_dim
 
 
@@ -83,7 +84,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    return record(MmBackward0, a @ b, (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
+    return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -92,7 +93,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
-    return record(MvBackward0, a @ v, (input, vec), (input, vec))
+    return record(MvBackward0, _f32.matmul(a, v), (input, vec), (input, vec))
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
@@ -117,7 +118,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] but got: "
             f"[{b.shape[0]}, {b.shape[1]}].")
-    return record(BmmBackward0, np.matmul(a, b), (input, mat2), (input, mat2))
+    return record(BmmBackward0, _f32.matmul(a, b), (input, mat2), (input, mat2))
 
 
 @autocast_op("lower")
@@ -149,7 +150,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
     try:
-        out = np.matmul(a, b)
+        out = _f32.matmul(a, b)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "

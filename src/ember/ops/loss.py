@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ._core import node_class, record
@@ -20,10 +21,12 @@ def reduction_enum(reduction: str) -> str:
 
 
 def _reduce_np(loss: np.ndarray, reduction: str) -> np.ndarray:
+    # (bfloat16 losses accumulate in float32 and round once, as torch's do)
+    acc = np.float32 if _dtype.is_bfloat16(loss.dtype) else None
     if reduction == "mean":
-        return np.asarray(loss.mean() if loss.size else np.nan, dtype=loss.dtype)
+        return np.asarray(loss.mean(dtype=acc) if loss.size else np.nan).astype(loss.dtype)
     if reduction == "sum":
-        return np.asarray(loss.sum(), dtype=loss.dtype)
+        return np.asarray(loss.sum(dtype=acc)).astype(loss.dtype)
     return loss
 
 

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
+from . import _erf
+from . import _float32 as _f32
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 
@@ -70,9 +72,9 @@ def _fast_arrays(a: Any, b: Any) -> tuple | None:
 
 
 def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
-    xa, xb, ta, tb, _ = binary_operands(a, b)
+    xa, xb, ta, tb, rt = binary_operands(a, b)
     try:
-        out = ufunc(xa, xb)
+        out = _f32.binary_bfloat16(ufunc, xa, xb) if _dtype.is_bfloat16(rt) else ufunc(xa, xb)
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
@@ -97,8 +99,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     if alpha != 1:
         if isinstance(other, Tensor):
-            xa, xb, ta, tb, _ = binary_operands(input, other)
-            res = np.add(xa, xb * alpha)
+            xa, xb, ta, tb, rt = binary_operands(input, other)
+            res = _f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt) else np.add(xa, xb * alpha)
         else:
             return add(input, other * alpha)
     else:
@@ -117,8 +119,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     _check_bool_sub(input, other)
     if alpha != 1:
-        xa, xb, ta, tb, _ = binary_operands(input, other)
-        res = np.subtract(xa, np.multiply(xb, alpha))
+        xa, xb, ta, tb, rt = binary_operands(input, other)
+        res = (_f32.add_scaled_bfloat16(xa, xb, -alpha) if _dtype.is_bfloat16(rt)
+               else np.subtract(xa, np.multiply(xb, alpha)))
     else:
         res, ta, tb = _binary(input, other, np.subtract)
     return _out(record(SubBackward0, res, (ta, tb), attrs=alpha), out)
@@ -193,11 +196,12 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
                     attach(t, DivBackward0, (input, other), (input, other), same_meta=True)
             return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
-    if rt.kind not in "fc":
+    bf16 = _dtype.is_bfloat16(rt)
+    if rt.kind not in "fc" and not bf16:
         ft = _dtype.get_default_dtype().np
         xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
     try:
-        res = np.true_divide(xa, xb)
+        res = _f32.binary_bfloat16(np.true_divide, xa, xb) if bf16 else np.true_divide(xa, xb)
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
@@ -284,6 +288,8 @@ def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
         return np.reciprocal(x)
     if e == -2:
         return np.reciprocal(x * x)
+    if type(e) is float and not e.is_integer():
+        return _f32.power(x, e)  # (rounded once from float64: NumPy's float32 power is 1 ulp off in 20%)
     return x ** e
 
 
@@ -316,7 +322,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         if rt.kind == "b":
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         with np.errstate(divide="ignore", invalid="ignore"):
-            res = _int_power(xa, xe) if rt.kind in "iu" else np.power(xa, xe)
+            res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
         x = input._data
@@ -371,9 +377,9 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
+exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
                           fast=lambda n, g: _new(g._data * n.result_array()))
-log, LogBackward0 = _unary("log", np.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
+log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
                           fast=lambda n, g: _new(g._data / n.saved[0]._data))
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result)",
                              save_result=True, fast=lambda n, g: _new(g._data / (2 * n.result_array())))
@@ -393,7 +399,7 @@ SigmoidBackwardBackward0 = node_class(
 
 def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     y = output._data
-    t = _new(grad_output._data * (1 - y * y))
+    t = _new(_f32.tanh_grad(grad_output._data, y))
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, TanhBackwardBackward0, (grad_output, output), (grad_output, output))
     return t
@@ -401,7 +407,7 @@ def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
 
 def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     y = output._data
-    t = _new(grad_output._data * (y * (1 - y)))
+    t = _new(_f32.sigmoid_grad(grad_output._data, y))
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, SigmoidBackwardBackward0, (grad_output, output), (grad_output, output))
     return t
@@ -409,28 +415,19 @@ def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
 
 def _tanh_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (1 - y * y))
+    return _new(_f32.tanh_grad(g._data, y))
 
 
-tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: tanh_backward(g, n.result),
+tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: tanh_backward(g, n.result),
                              "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
-
-
-def _sigmoid_np(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + exp(-x)) overflows harmlessly to 0 for very negative x (errors are silenced)
-    out = np.negative(x, out=np.empty(x.shape, x.dtype))
-    np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
-    return out
 
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (y * (1 - y)))
+    return _new(_f32.sigmoid_grad(g._data, y))
 
 
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
     "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
@@ -539,7 +536,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
     res = np.clip(x, min, max)
-    if res.dtype != x.dtype and x.dtype.kind in "fc":
+    if res.dtype != x.dtype and (x.dtype.kind in "fc" or _dtype.is_bfloat16(x.dtype)):
         res = res.astype(x.dtype)
     elif x.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         res = np.clip(x.astype(_dtype.get_default_dtype().np), min, max)
@@ -702,19 +699,19 @@ def _zeros_grad(n: Any, g: Tensor) -> Tensor:
     return g * 0
 
 
-rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * n.result.pow(3),
+rsqrt, RsqrtBackward0 = _unary("rsqrt", _f32.rsqrt, lambda n, g: -0.5 * g * n.result.pow(3),
                                "-0.5 * grad * result^3", save_result=True)
 exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
                              save_result=True)
-expm1, Expm1Backward0 = _unary("expm1", np.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
+expm1, Expm1Backward0 = _unary("expm1", _f32.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
                                save_result=True)
-log2, Log2Backward0 = _unary("log2", np.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
+log2, Log2Backward0 = _unary("log2", _f32.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
                              save_input=True)
-log10, Log10Backward0 = _unary("log10", np.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
+log10, Log10Backward0 = _unary("log10", _f32.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
                                save_input=True)
-log1p, Log1PBackward0 = _unary("log1p", np.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
+log1p, Log1PBackward0 = _unary("log1p", _f32.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
                                save_input=True)
-tan, TanBackward0 = _unary("tan", np.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
+tan, TanBackward0 = _unary("tan", _f32.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
                            save_result=True)
 asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * rsqrt(1 - n.saved[0] * n.saved[0]),
                              "grad / sqrt(1 - self^2)", save_input=True)
@@ -749,23 +746,12 @@ def _special(name: str, *args: Any) -> np.ndarray:
     return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
 
 
-def _erf_np(x: np.ndarray) -> np.ndarray:
-    return _special("erf", x)
-
-
-def _erfc_np(x: np.ndarray) -> np.ndarray:
-    return _special("erfc", x)
-
-
-def _erfinv_np(x: np.ndarray) -> np.ndarray:
-    return _special("erfinv", x)
-
-
-erf, ErfBackward0 = _unary("erf", _erf_np, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+# erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU runs without SciPy
+erf, ErfBackward0 = _unary("erf", _erf.erf, lambda n, g: g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                            "2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
-erfc, ErfcBackward0 = _unary("erfc", _erfc_np, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
+erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                              "-2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
-erfinv, ErfinvBackward0 = _unary("erfinv", _erfinv_np,
+erfinv, ErfinvBackward0 = _unary("erfinv", _erf.erfinv,
                                  lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.result * n.result),
                                  "sqrt(pi) / 2 * exp(result^2) * grad", save_result=True)
 frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
@@ -962,7 +948,7 @@ def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor
 
 def _float_binary(a: Any, b: Any) -> tuple:
     xa, xb, ta, tb, rt = binary_operands(a, b)
-    if rt.kind not in "fc":
+    if rt.kind not in "fc" and not _dtype.is_bfloat16(rt):
         ft = _dtype.get_default_dtype().np
         xa, xb = np.asarray(xa, ft), np.asarray(xb, ft)
     check_broadcast(np.shape(xa), np.shape(xb))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype
 from .. import random as _random
 from .._tensor import Tensor, _new, bump_version
 from ._core import _state, attach, attach_methods, node_class
@@ -363,7 +364,7 @@ def _like(input: Tensor, dtype: Any, device: Any) -> Tensor:
 
 def _finish_like(t: Tensor, requires_grad: bool) -> Tensor:
     if requires_grad:
-        if t._data.dtype.kind not in "fc":
+        if t._data.dtype.kind not in "fc" and not _dtype.is_bfloat16(t._data.dtype):
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._rg = True
     return t

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
+from . import _float32 as _f32
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
 
 
@@ -42,15 +43,24 @@ def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
     return np.dtype(np.int64) if x.dtype.kind in "iub" else x.dtype
 
 
+def _bf16_acc(x: np.ndarray) -> np.ndarray:
+    # torch accumulates bfloat16 reductions in float32 and rounds the result once
+    return x.astype(np.float32) if _dtype.is_bfloat16(x.dtype) else x
+
+
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (int or tuple)."""
     x = input._data
     npd = _sum_dtype(x, dtype)
+    acc = npd
+    if _dtype.is_bfloat16(npd):
+        x = _bf16_acc(x)
+        acc = x.dtype
     if dim is None and not keepdim:
-        return record(SumBackward0, np.asarray(x.sum(dtype=npd)), (input,))
+        return record(SumBackward0, np.asarray(x.sum(dtype=acc)).astype(npd, copy=False), (input,))
     dims = _dims_arg(dim, x.ndim)
-    res = x.sum(axis=dims, dtype=npd, keepdims=keepdim)
-    return record(SumBackward1, np.asarray(res), (input,), attrs=(dims, keepdim))
+    res = x.sum(axis=dims, dtype=acc, keepdims=keepdim)
+    return record(SumBackward1, np.asarray(res).astype(npd, copy=False), (input,), attrs=(dims, keepdim))
 
 
 def _mean1_fast(n: Any, g: Tensor) -> Tensor:
@@ -70,15 +80,18 @@ MeanBackward1 = node_class(
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Mean of all elements, or over ``dim``; floating (or complex) inputs only, as in torch."""
     x = input._data
+    out_dt = x.dtype if dtype is None else dtype.np
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif x.dtype.kind not in "fc":
+    if _dtype.is_bfloat16(x.dtype):
+        x = x.astype(np.float32)  # (float32 accumulation, rounded once, as torch)
+    elif dtype is None and x.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {_LEGACY_NAMES[input.dtype.name]}")
     if dim is None and not keepdim:
         res = np.asarray(x.mean(dtype=x.dtype)) if x.size else np.asarray(np.nan, x.dtype)
-        return record(MeanBackward0, res, (input,), attrs=x.size)
+        return record(MeanBackward0, res.astype(out_dt, copy=False), (input,), attrs=x.size)
     dims = _dims_arg(dim, x.ndim)
     count = 1
     for d in dims:
@@ -86,7 +99,7 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     with np.errstate(invalid="ignore", divide="ignore"):
         res = np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=x.dtype) / x.dtype.type(count) if count else
                          np.full(np.sum(x, axis=dims, keepdims=keepdim).shape, np.nan, x.dtype))
-    return record(MeanBackward1, res.astype(x.dtype, copy=False), (input,), attrs=(dims, keepdim, count))
+    return record(MeanBackward1, res.astype(out_dt, copy=False), (input,), attrs=(dims, keepdim, count))
 
 
 _LEGACY_NAMES = _dtype.LEGACY_NAMES
@@ -282,7 +295,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif x.dtype.kind not in "fc":
+    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
     return x, wrap_dim(dim, x.ndim)
 
@@ -292,8 +305,7 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     x, d = _softmax_input(input, dim, dtype)
     if x.ndim == 0:
         return record(SoftmaxBackward0, np.ones_like(x), (input,), save_result=True, attrs=d)
-    e = np.exp(x - np.max(x, axis=d, keepdims=True)) if x.size else x.copy()
-    e /= np.sum(e, axis=d, keepdims=True)
+    e = _f32.softmax(x, d) if x.size else x.copy()
     return record(SoftmaxBackward0, e, (input,), save_result=True, attrs=d)
 
 
@@ -303,8 +315,7 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if x.ndim == 0:
         return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
     if x.size:
-        s = x - np.max(x, axis=d, keepdims=True)
-        s -= np.log(np.sum(np.exp(s), axis=d, keepdims=True))
+        s = _f32.log_softmax(x, d)
     else:
         s = x.copy()
     return record(LogSoftmaxBackward0, s, (input,), save_result=True, attrs=d)
@@ -348,7 +359,7 @@ return_types = collections.namedtuple("return_types", ("max", "min", *_RT))(
 
 def _check_float(input: Tensor, name: str) -> np.ndarray:
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_LEGACY_NAMES[input.dtype.name]}")
     return x
 
@@ -466,11 +477,14 @@ StdBackward0 = node_class("std", lambda n, g: _std_grad(n, g, n.result),
 
 def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str) -> tuple:
     x = input._data
-    if x.dtype.kind not in "fc":
+    bf16 = _dtype.is_bfloat16(x.dtype)
+    if x.dtype.kind not in "fc" and not bf16:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
     dims = _dims_arg(dim, x.ndim)
-    v, m, cnt = _var_np(x, dims, c, keepdim)
+    v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim)
+    if bf16:
+        v, m = np.asarray(v).astype(x.dtype), np.asarray(m).astype(x.dtype)
     return v, m, (dims, keepdim, c, cnt)
 
 
@@ -645,7 +659,10 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = input._data
     d = wrap_dim(dim, x.ndim)
     npd = _sum_dtype(x, dtype)
-    res = np.cumsum(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
+    if _dtype.is_bfloat16(npd):  # (a float32 running sum, each prefix rounded once, as torch)
+        res = np.cumsum(_bf16_acc(x), axis=d).astype(npd) if x.ndim else x.astype(npd)
+    else:
+        res = np.cumsum(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
     return record(CumsumBackward0, np.asarray(res), (input,), attrs=d)
 
 
