@@ -85,7 +85,7 @@ def test_digits_mlp_full_size_beats_95_percent(tmp_path, capsys):
 
 
 def test_digits_cnn_tiny(tmp_path, capsys):
-    out = tmp_path / "cnn.png"
+    out = tmp_path / "runs" / "cnn.png"            # its folder is created
     r = load("train_digits_cnn").main(["--tiny", "--out", str(out)])
     text = capsys.readouterr().out
     assert r["train_loss"][-1] < r["train_loss"][0] * 0.75
@@ -112,7 +112,7 @@ def test_digits_without_the_extra_names_it(monkeypatch, missing):
     with pytest.raises(SystemExit) as exc:
         module.main(["--tiny"])
     message = str(exc.value.code)
-    assert "pip install 'ember[examples]'" in message and missing in message
+    assert "pip install -e '.[examples]'" in message and missing in message
 
 
 # --- char_model -------------------------------------------------------------------------------------

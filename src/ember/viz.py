@@ -72,8 +72,8 @@ def graph(tensor_or_tensors: Any, params: dict | None = None, show_saved: bool =
         import graphviz
     except ImportError:
         raise ImportError(
-            "ember.viz.graph needs the graphviz Python package: pip install 'ember[viz]' (and Graphviz's "
-            "`dot` program, e.g. apt-get install graphviz, to render files)") from None
+            "ember.viz.graph needs the graphviz Python package: pip install graphviz (from ember's checkout: "
+            "pip install -e '.[viz]'), and Graphviz's `dot` program to render files (e.g. apt-get install graphviz)") from None
     roots = _roots(tensor_or_tensors)
     names = {id(p): k for k, p in (params or {}).items()}
     dot = graphviz.Digraph("ember", node_attr={"shape": "box", "style": "filled,rounded", "fontname": "monospace",

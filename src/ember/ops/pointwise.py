@@ -742,7 +742,7 @@ def scipy_special(name: str, module: str = "special", what: str | None = None) -
     try:
         mod = importlib.import_module(f"scipy.{module}")
     except ImportError:
-        raise ImportError(f"ember's {what or name} needs SciPy: pip install 'ember[special]' (or scipy)") from None
+        raise ImportError(f"ember's {what or name} needs SciPy: pip install scipy (from ember's checkout: pip install -e '.[special]')") from None
     return getattr(mod, name)
 
 
