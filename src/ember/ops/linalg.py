@@ -9,6 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim
+from .out import out_call
 
 
 def _mm_fast(n: Any, g: Tensor) -> tuple:
@@ -71,8 +72,10 @@ def _dt_name(x: np.ndarray) -> str:
     return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name].lower()
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product of two 2-D tensors."""
+    if out is not None:
+        return out_call(mm, "mm", (input, mat2), {}, out, "exact")
     a, b = _same_dtype(input, mat2, "mm")
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -104,7 +107,10 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return record(DotBackward0, np.asarray(np.dot(a, b)), (input, other), (input, other))
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Batched matrix product of two 3-D tensors."""
+    if out is not None:
+        return out_call(bmm, "bmm", (input, mat2), {}, out, "exact")
     a, b = _same_dtype(input, mat2, "bmm")
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -117,8 +123,10 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return record(BmmBackward0, np.matmul(a, b), (input, mat2), (input, mat2))
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``@``: dot, mv, mm or broadcast batched product depending on the ranks."""
+    if out is not None:
+        return out_call(matmul, "matmul", (input, other), {}, out, "exact")
     a, b = _same_dtype(input, other, "matmul")
     na, nb = a.ndim, b.ndim
     if na == 0 or nb == 0:

@@ -6,12 +6,14 @@ broadcast gradients are summed back to each input's shape by the engine.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
 from .. import _dtype
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from .out import check_no_grad, out_call, write_out
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -304,8 +306,10 @@ def where_(cond: Tensor, a: Any, b: Any) -> Tensor:
     return where(cond, a, b)
 
 
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """input ** exponent with tensor or scalar base and exponent."""
+    if out is not None:
+        return out_call(pow, "pow", (input, exponent), {}, out)
     if not isinstance(input, Tensor):
         t = exponent
         xb, xe, _, _, rt = binary_operands(input, t)
@@ -364,7 +368,7 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
             return t
-        return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out)
+        return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out, name)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}; derivative: {formula}."
@@ -520,8 +524,10 @@ def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
     return _new(m)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; scalar or tensor bounds."""
+    if out is not None:
+        return out_call(clamp, "clamp", (input, min, max), {}, out, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -674,14 +680,15 @@ def isfinite(input: Tensor) -> Tensor:
     return _new(np.isfinite(input._data))
 
 
-def _out(result: Tensor, out: Tensor | None) -> Tensor:
+def _out(result: Tensor, out: Tensor | None, name: str | None = None) -> Tensor:
+    """``result`` written into ``out`` by torch's out= rules (ops/out.py); ``result`` itself without
+    ``out``. ``name``: the op's, for the errors (default: the calling function's name)."""
     if out is None:
         return result
-    if out._rg and out.grad_fn is None:
-        raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the arguments requires grad.")
-    out._data = result._data.astype(out._data.dtype, copy=False) if out._data.dtype != result._data.dtype else result._data
-    out._vc[0] += 1
-    return out
+    name = name or sys._getframe(1).f_code.co_name
+    # result requires grad exactly when grad mode is on and one of the op's inputs requires grad
+    check_no_grad(name, (result,), {}, [out] if isinstance(out, Tensor) else [])
+    return write_out(result, out, name)
 
 
 # =========================================================================== the wider pointwise surface

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
+from .out import minmax_out, reduction_out
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -41,8 +42,10 @@ def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
     return np.dtype(np.int64) if x.dtype.kind in "iub" else x.dtype
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (int or tuple)."""
+    if out is not None:
+        return reduction_out(sum, "sum", input, dim, keepdim, dtype, out)
     x = input._data
     npd = _sum_dtype(x, dtype)
     if dim is None and not keepdim:
@@ -66,8 +69,10 @@ MeanBackward1 = node_class(
     "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast, fast_any_meta=True)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Mean of all elements, or over ``dim``; floating (or complex) inputs only, as in torch."""
+    if out is not None:
+        return reduction_out(mean, "mean", input, dim, keepdim, dtype, out)
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
@@ -192,12 +197,17 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) ->
     return ret(v, _new(idx.astype(np.int64)))
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001
     """The maximum; with ``dim``, a (values, indices) pair; with a tensor, the elementwise maximum."""
+    if out is not None:
+        return minmax_out(max, "max", input, dim, keepdim, other, out)
     return _minmax(input, dim, keepdim, other, True)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001
+    """The minimum; with ``dim``, a (values, indices) pair; with a tensor, the elementwise minimum."""
+    if out is not None:
+        return minmax_out(min, "min", input, dim, keepdim, other, out)
     return _minmax(input, dim, keepdim, other, False)
 
 
