@@ -92,6 +92,30 @@ CASES = {
     "pow double out": lambda L, a, b, ar: L.pow(a, 2, out=L.empty(2, 3, dtype=L.float64)),
 }
 
+# the wider surface: each op family with an out of the result's dtype, a double, a long and a bool
+MORE = {
+    "abs": lambda L, a, out: L.abs(a, out=out),
+    "neg": lambda L, a, out: L.neg(a, out=out),
+    "sign": lambda L, a, out: L.sign(a, out=out),
+    "square": lambda L, a, out: L.square(a, out=out),
+    "maximum": lambda L, a, out: L.maximum(a, a.flip(0), out=out),
+    "minimum": lambda L, a, out: L.minimum(a, a.flip(0), out=out),
+    "eq": lambda L, a, out: L.eq(a, a.flip(0), out=out),
+    "gt": lambda L, a, out: L.gt(a, 0, out=out),
+    "logical_and": lambda L, a, out: L.logical_and(a, a > 0.5, out=out),
+    "logical_not": lambda L, a, out: L.logical_not(a, out=out),
+    "mv": lambda L, a, out: L.mv(a, L.ones(3), out=out),
+    "dot": lambda L, a, out: L.dot(a[0], a[1], out=out),
+    "outer": lambda L, a, out: L.outer(a[0], a[1], out=out),
+    "addmm": lambda L, a, out: L.addmm(L.ones(2, 2), a, a.t(), beta=0.5, alpha=2, out=out),
+    "hstack": lambda L, a, out: L.hstack([a, a], out=out),
+    "vstack": lambda L, a, out: L.vstack([a, a[0]], out=out),
+}
+for _name, _fn in MORE.items():
+    for _dt in ("float32", "float64", "int64", "bool"):
+        CASES[f"{_name} {_dt} out"] = (lambda fn, dt: lambda L, a, b, ar: fn(L, a, L.empty(0, dtype=getattr(L, dt))))(_fn, _dt)
+    CASES[f"{_name} needs grad"] = (lambda fn: lambda L, a, b, ar: fn(L, ar, L.empty(5)))(_fn)   # comparisons allow it
+
 
 def outcome(L, case):
     a, b = L.tensor(A), L.tensor(B)

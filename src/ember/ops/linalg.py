@@ -87,7 +87,10 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return record(MmBackward0, a @ b, (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix-vector product."""
+    if out is not None:
+        return out_call(mv, "mv", (input, vec), {}, out, "exact")
     a, v = _same_dtype(input, vec, "mv")
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
@@ -96,7 +99,10 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return record(MvBackward0, a @ v, (input, vec), (input, vec))
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if out is not None:
+        return out_call(dot, "dot", (input, other), {}, out, "dot")
     a, b = _same_dtype(input, other, "dot")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -168,7 +174,10 @@ def _batch(a: np.ndarray, b: np.ndarray) -> int:
     return n
 
 
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Outer product of two 1-D tensors."""
+    if out is not None:
+        return out_call(outer, "mul", (input, vec2), {}, out)   # torch names the op it runs
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -213,8 +222,10 @@ def _check_bcast(c: np.ndarray, shape: tuple, name: str) -> None:
                            f"{list(shape)}.  Tensor sizes: {list(c.shape)}") from None
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    if out is not None:
+        return out_call(addmm, "addmm", (input, mat1, mat2), {"beta": beta, "alpha": alpha}, out, "exact")
     c, a, b = _mat_args(input, mat1, mat2, name="addmm")
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor" if a.ndim != 2 else f"mat2 must be a matrix, got {b.ndim}-D tensor")

@@ -10,7 +10,8 @@ Torch's out= variants share these rules, which this module states once for every
   behaviour is deprecated), an empty ``out`` is resized silently;
 - dtype: each op family checks ``out``'s dtype its own way (``rule``): most cast the result when
   torch's ``can_cast`` allows it, the matrix products and ``max``/``min`` values want it exact,
-  ``clamp``, ``where`` and ``cat``/``stack`` word their errors differently.
+  ``clamp``/``abs``/``neg``/``sign``, ``dot``, ``where`` and ``cat``/``stack`` word their errors
+  differently.
 
 An op takes ``out`` as a keyword and, when it is given, hands itself to :func:`out_call`.
 """
@@ -77,8 +78,10 @@ def _check_dtype(res: np.ndarray, out: np.ndarray, name: str, rule: str) -> None
             raise TypeError(f"{_dtype.PREFIX[0]}.cat(): input types can't be cast to the desired output type {_LEGACY[o]}")
     elif rule == "exact":
         raise RuntimeError(f"Expected out tensor to have dtype {_CPP[r]}, but got {_CPP[o]} instead")
-    elif rule == "clamp":
+    elif rule == "found":                   # clamp, abs, neg, sign
         raise RuntimeError(f"Found dtype {_LEGACY[o]} but expected {_LEGACY[r]}")
+    elif rule == "dot":
+        raise RuntimeError(f"result dtype {_LEGACY[o]} does not match input dtype {_LEGACY[r]}")
     elif rule == "where":
         raise RuntimeError(f"Expected out type to be {_LEGACY[r]} but got {_LEGACY[o]}")
     else:
@@ -122,9 +125,13 @@ def write_out(result: Tensor, out: Any, name: str, rule: str = "cast") -> Tensor
     return out
 
 
-def out_call(fn: Callable, name: str, args: tuple, kwargs: dict, out: Any, rule: str = "cast") -> Tensor:
-    """``fn(*args, **kwargs)`` written into ``out``: torch's out= variant of op ``name``."""
-    check_no_grad(name, args, kwargs, _tensors(out))
+def out_call(fn: Callable, name: str, args: tuple, kwargs: dict, out: Any, rule: str = "cast",
+             differentiable: bool = True) -> Tensor:
+    """``fn(*args, **kwargs)`` written into ``out``: torch's out= variant of op ``name``
+    (``differentiable=False``: an op with no derivative, such as a comparison, which torch lets
+    take out= whatever requires grad)."""
+    if differentiable:
+        check_no_grad(name, args, kwargs, _tensors(out))
     from ..autograd.grad_mode import no_grad
 
     with no_grad():

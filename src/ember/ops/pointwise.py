@@ -347,7 +347,10 @@ def _rpow(self: Tensor, base: Any) -> Tensor:
     return pow(base, self)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """input ** 2."""
+    if out is not None:
+        return out_call(square, "pow", (input,), {}, out)   # torch names the op it runs
     return pow(input, 2)
 
 
@@ -469,18 +472,27 @@ AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sig
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-input."""
+    if out is not None:
+        return out_call(neg, "neg", (input,), {}, out, "found")
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return record(NegBackward0, np.negative(input._data), (input,))
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
+    """|input|."""
+    if out is not None:
+        return out_call(abs, "abs", (input,), {}, out, "found")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))
 
 
-def sign(input: Tensor) -> Tensor:
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-1, 0 or 1 by the sign of each element."""
+    if out is not None:
+        return out_call(sign, "sign", (input,), {}, out, "found")
     x = input._data
     return record(SignBackward0, x.copy() if x.dtype == np.bool_ else np.sign(x), (input,))
 
@@ -527,7 +539,7 @@ def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; scalar or tensor bounds."""
     if out is not None:
-        return out_call(clamp, "clamp", (input, min, max), {}, out, "clamp")
+        return out_call(clamp, "clamp", (input, min, max), {}, out, "found")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -575,13 +587,19 @@ def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
     return _new(m.astype(np.result_type(a.dtype, np.float32)) if a.dtype.kind != "f" else m.astype(a.dtype))
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise maximum (NaN wins)."""
+    if out is not None:
+        return out_call(maximum, "maximum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MaximumBackward0, np.maximum(xa, xb), (ta, tb), (input, other))
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise minimum (NaN wins)."""
+    if out is not None:
+        return out_call(minimum, "minimum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MinimumBackward0, np.minimum(xa, xb), (ta, tb), (input, other))
@@ -589,7 +607,9 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- comparisons (no grad)
 def _compare(ufunc: Any, name: str) -> Any:
-    def op(input: Any, other: Any) -> Tensor:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return out_call(op, name, (input, other), {}, out, differentiable=False)
         if not isinstance(other, Tensor) and not is_scalar(other):
             if isinstance(other, (list, tuple, np.ndarray)):
                 from .creation import tensor
@@ -631,7 +651,9 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
 
 
 def _logical(ufunc: Any) -> Any:
-    def op(input: Any, other: Any) -> Tensor:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
         xa, xb, _, _, _ = binary_operands(input, other)
         return _new(np.asarray(ufunc(xa, xb)))
 
@@ -659,7 +681,10 @@ def bitwise_not(input: Tensor) -> Tensor:
     return _new(np.invert(input._data))
 
 
-def logical_not(input: Tensor) -> Tensor:
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise ``not`` (a bool tensor)."""
+    if out is not None:
+        return out_call(logical_not, "logical_not", (input,), {}, out, differentiable=False)
     return _new(np.logical_not(input._data))
 
 

@@ -329,11 +329,17 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor
     return record(StackBackward0, np.stack(arrs, axis=d), list(tensors), attrs=d)
 
 
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
+def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
+    """Join along the first dimension of 1-D tensors, else the second (torch's hstack)."""
+    if out is not None:
+        return out_call(hstack, "cat", (tensors,), {}, out, "cat")
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
+def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
+    """Join along the first dimension, 1-D tensors as rows."""
+    if out is not None:
+        return out_call(vstack, "cat", (tensors,), {}, out, "cat")
     return cat([t_.unsqueeze(0) if t_.dim() == 1 else t_ for t_ in tensors], 0)
 
 
