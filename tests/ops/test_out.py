@@ -116,6 +116,25 @@ for _name, _fn in MORE.items():
         CASES[f"{_name} {_dt} out"] = (lambda fn, dt: lambda L, a, b, ar: fn(L, a, L.empty(0, dtype=getattr(L, dt))))(_fn, _dt)
     CASES[f"{_name} needs grad"] = (lambda fn: lambda L, a, b, ar: fn(L, ar, L.empty(5)))(_fn)   # comparisons allow it
 
+# factories: made in out's dtype (a dtype given must match it), resized silently, requires_grad marks out
+FACTORIES = {
+    "zeros": lambda L, out, **kw: L.zeros(3, out=out, **kw),
+    "ones": lambda L, out, **kw: L.ones((2, 2), out=out, **kw),
+    "full": lambda L, out, **kw: L.full((2,), 1.5, out=out, **kw),
+    "arange": lambda L, out, **kw: L.arange(1, 7, 2, out=out, **kw),
+    "linspace": lambda L, out, **kw: L.linspace(0, 1, 5, out=out, **kw),
+    "eye": lambda L, out, **kw: L.eye(2, 3, out=out, **kw),
+}
+for _name, _fn in FACTORIES.items():
+    for _dt in ("float32", "float64", "int64"):
+        CASES[f"{_name} into {_dt} out"] = (lambda fn, dt: lambda L, a, b, ar: fn(L, L.empty(5, dtype=getattr(L, dt))))(_fn, _dt)
+    CASES[f"{_name} dtype != out"] = (lambda fn: lambda L, a, b, ar: fn(L, L.empty(0, dtype=L.float64), dtype=L.float32))(_fn)
+    CASES[f"{_name} requires_grad"] = (lambda fn: lambda L, a, b, ar: fn(L, L.empty(0), requires_grad=True))(_fn)
+    CASES[f"{_name} out needs grad"] = (lambda fn: lambda L, a, b, ar: fn(L, L.empty(0, requires_grad=True)))(_fn)
+for _name in ("rand", "randn"):
+    CASES[f"{_name} into double out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(0), getattr(L, n)(2, 3, out=L.empty(0, dtype=L.float64)))[1])(_name)
+    CASES[f"{_name} float out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(1), getattr(L, n)(4, out=L.empty(9)))[1])(_name)
+
 
 def outcome(L, case):
     a, b = L.tensor(A), L.tensor(B)
@@ -190,3 +209,8 @@ def test_max_out_prints_as_torch():
     theirs = torch.max(torch.tensor(A), 1, out=(torch.empty(0), torch.empty(0, dtype=torch.int64)))
     assert repr(ours) == repr(theirs).replace("torch.", "ember.")
     assert ours.values is ours[0] and ours.indices is ours[1]
+
+
+def test_empty_with_out_resizes_out():
+    o = ember.empty(5, dtype=ember.int64)
+    assert ember.empty(2, 3, out=o) is o and o.shape == (2, 3) and o.dtype == ember.int64

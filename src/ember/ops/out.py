@@ -182,3 +182,29 @@ def reduction_out(fn: Callable, name: str, input: Tensor, dim: Any, keepdim: boo
     if name == "sum" or (input._data.dtype.kind in "fc" and od.kind in "fc"):
         inferred = _dtype._FROM_NP[od]
     return out_call(fn, name, (input, dim, keepdim), {"dtype": inferred}, out)
+
+
+def creation_out(fn: Callable, name: str, args: tuple, kwargs: dict, out: Any) -> Tensor:
+    """A factory (``zeros``, ``arange``, ``randn`` ...) with ``out=``: made in ``out``'s dtype (a
+    ``dtype`` given must be that one), written into ``out``, which is resized without a warning;
+    ``requires_grad=True`` in ``kwargs`` marks ``out``."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    check_no_grad(f"aten::{name}", (), {}, [out])
+    have = _dtype._FROM_NP[out._data.dtype]
+    want = kwargs.get("dtype")
+    if want is not None and want != have:
+        raise RuntimeError(f"dtype {_LEGACY[want.name]} does not match dtype of out parameter ({_LEGACY[have.name]})")
+    result = fn(*args, **{**kwargs, "dtype": have, "requires_grad": False})
+    n = result._data.size
+    if name == "arange" and out._data.size not in (0, n):     # arange alone says so (an empty out silently grows)
+        warnings.warn(f"The number of elements in the out tensor of shape {list(out._data.shape)} is {out._data.size} which "
+                      f"does not match the computed number of elements {n}. Note that this may occur as a result of rounding "
+                      f"error. The out tensor will be resized to a tensor of shape ({n},).", UserWarning, stacklevel=_stacklevel())
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    np.copyto(out._data, result._data)
+    bump_version(out)
+    if kwargs.get("requires_grad"):       # torch marks out itself, as a leaf
+        out.requires_grad_(True)
+    return out
