@@ -134,6 +134,11 @@ for _name, _fn in FACTORIES.items():
 for _name in ("rand", "randn"):
     CASES[f"{_name} into double out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(0), getattr(L, n)(2, 3, out=L.empty(0, dtype=L.float64)))[1])(_name)
     CASES[f"{_name} float out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(1), getattr(L, n)(4, out=L.empty(9)))[1])(_name)
+CASES["randint"] = lambda L, a, b, ar: (L.manual_seed(2), L.randint(0, 10, (6,), out=L.empty(0, dtype=L.int64)))[1]
+CASES["randint into float out"] = lambda L, a, b, ar: (L.manual_seed(2), L.randint(3, 9, (2, 3), out=L.empty(0)))[1]
+CASES["randint(high, size)"] = lambda L, a, b, ar: (L.manual_seed(3), L.randint(5, (4,), out=L.empty(4, dtype=L.int32)))[1]
+CASES["randperm"] = lambda L, a, b, ar: (L.manual_seed(4), L.randperm(7, out=L.empty(7, dtype=L.int64)))[1]
+CASES["randperm into double out"] = lambda L, a, b, ar: (L.manual_seed(4), L.randperm(5, out=L.empty(0, dtype=L.float64)))[1]
 
 
 def outcome(L, case):

@@ -353,6 +353,9 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
             dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None,
             layout: Any = None) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+        return creation_out(randint, "randint", (low, high, size), kwargs, out)
     _check_device(device)
     if size is None:
         if isinstance(high, (tuple, list)):
@@ -365,6 +368,10 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+        return creation_out(randperm, "randperm", (n,), kwargs, out)
     _check_device(device)
     npd = _np_dtype(dtype) or np.dtype(np.int64)
     return _finish(_gen(generator).randperm(int(n), npd), requires_grad)
