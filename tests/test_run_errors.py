@@ -66,3 +66,12 @@ def test_system_exit_status_is_kept(tmp_path):
     script = tmp_path / "bye.py"
     script.write_text("import sys, torch\nsys.exit(3)\n")
     assert run("-m", "ember", "run", str(script)).returncode == 3
+
+
+def test_a_syntax_error_shows_no_ember_frames(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("import torch\nx = torch.ones(2\n")
+    ours = run("-m", "ember", "run", str(script))
+    theirs = run(str(script))
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr == theirs.stderr                              # no traceback frames, the same message

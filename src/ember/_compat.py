@@ -163,6 +163,8 @@ def run_script(path: str, argv: list[str], report: bool = False) -> int:
         # report it as `python script.py` would: the traceback starts at the script, without the
         # frames of ember's command line and runpy above it, and the exit status is 1
         tb = _from_script(e.__traceback__, path)
+        if tb is e.__traceback__ and isinstance(e, SyntaxError):
+            tb = None          # the script did not compile: Python shows only the error and its line
         sys.excepthook(type(e), e.with_traceback(tb), tb)
         status = 1
     finally:
