@@ -134,6 +134,14 @@ for _name, _fn in FACTORIES.items():
 for _name in ("rand", "randn"):
     CASES[f"{_name} into double out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(0), getattr(L, n)(2, 3, out=L.empty(0, dtype=L.float64)))[1])(_name)
     CASES[f"{_name} float out"] = (lambda n: lambda L, a, b, ar: (L.manual_seed(1), getattr(L, n)(4, out=L.empty(9)))[1])(_name)
+CASES["normal into double out"] = lambda L, a, b, ar: (L.manual_seed(5), L.normal(0.0, 2.0, (3,), out=L.empty(0, dtype=L.float64)))[1]
+CASES["normal, tensor mean"] = lambda L, a, b, ar: (L.manual_seed(5), L.normal(L.zeros(3), 2.0, out=L.empty(3)))[1]
+CASES["norm"] = lambda L, a, b, ar: L.norm(a, out=L.empty(0))
+CASES["norm dim resized"] = lambda L, a, b, ar: L.norm(a, dim=1, out=L.empty(5))
+CASES["norm double out"] = lambda L, a, b, ar: L.norm(a, out=L.empty(0, dtype=L.float64))
+CASES["norm needs grad"] = lambda L, a, b, ar: L.norm(ar, dim=1, out=L.empty(2))
+CASES["tensordot"] = lambda L, a, b, ar: L.tensordot(a, a, dims=([1], [1]), out=L.empty(0))
+CASES["tensordot double out"] = lambda L, a, b, ar: L.tensordot(a, a, dims=([1], [1]), out=L.empty(0, dtype=L.float64))
 CASES["randint"] = lambda L, a, b, ar: (L.manual_seed(2), L.randint(0, 10, (6,), out=L.empty(0, dtype=L.int64)))[1]
 CASES["randint into float out"] = lambda L, a, b, ar: (L.manual_seed(2), L.randint(3, 9, (2, 3), out=L.empty(0)))[1]
 CASES["randint(high, size)"] = lambda L, a, b, ar: (L.manual_seed(3), L.randint(5, (4,), out=L.empty(4, dtype=L.int32)))[1]

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _check_device, _new
-from .out import creation_out
+from .out import creation_out, out_call
 
 _FROM_NP = _dtype._FROM_NP
 
@@ -401,6 +401,12 @@ def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, requires_grad: bool = False, out: Any = None, device: Any = None) -> Tensor:
+    """Normal samples: of ``size`` for number ``mean`` and ``std``, else one per element of the tensor(s)."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "requires_grad": requires_grad}
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):
+            return out_call(normal, "normal", (mean, std, size), kwargs, out)
+        return creation_out(normal, "normal", (mean, std, size), kwargs, out)
     g = _gen(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         # a Python-number operand stays a number: torch computes the mixed forms differently

@@ -327,6 +327,8 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
 
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contract ``dims`` (a count, or two lists of dims) of ``a`` with those of ``b``."""
+    if out is not None:
+        return out_call(tensordot, "tensordot", (a, b, dims), {}, out, "tensordot")
     na, nb = a.ndim, b.ndim
     if isinstance(dims, int):
         if dims < 0:

@@ -80,6 +80,9 @@ def _check_dtype(res: np.ndarray, out: np.ndarray, name: str, rule: str) -> None
         raise RuntimeError(f"Expected out tensor to have dtype {_CPP[r]}, but got {_CPP[o]} instead")
     elif rule == "found":                   # clamp, abs, neg, sign
         raise RuntimeError(f"Found dtype {_LEGACY[o]} but expected {_LEGACY[r]}")
+    elif rule == "tensordot":
+        raise RuntimeError(f"tensordot: Expected the output tensor to have dtype {_LEGACY[r]}, but got an output tensor "
+                           f"with dtype {_LEGACY[o]}")
     elif rule == "dot":
         raise RuntimeError(f"result dtype {_LEGACY[o]} does not match input dtype {_LEGACY[r]}")
     elif rule == "where":

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
-from .out import minmax_out, reduction_out
+from .out import minmax_out, out_call, reduction_out
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -628,6 +628,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None, dtype: Any = None) -> Tensor:
     """torch.norm: the Frobenius / vector p-norm, or 'nuc' for the nuclear norm of matrices."""
+    if out is not None:
+        return out_call(norm, "linalg_vector_norm", (input, p, dim, keepdim), {"dtype": dtype}, out, "exact")
     if isinstance(p, str):
         if p == "fro":
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)
