@@ -4,14 +4,15 @@
 two-hidden-layer MLP is trained with Adam and cross-entropy, a tqdm bar shows the running loss
 and accuracy, the held-out accuracy is printed at the end and the loss curve is saved as a PNG.
 
-Run:  python examples/train_digits_mlp.py [--epochs 30] [--out digits_mlp.png] [--tiny]
-Needs the optional libraries of the ``examples`` extra:  pip install 'ember[examples]'
+Run:  python examples/train_digits_mlp.py [--epochs 30] [--out runs/digits_mlp.png] [--tiny]
+Needs the optional libraries of the ``examples`` extra; from the checkout:  pip install -e '.[examples]'
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -31,7 +32,7 @@ def require_examples_extra():
         from tqdm import tqdm
     except ImportError as e:
         sys.exit(f"this example needs scikit-learn, tqdm and matplotlib (could not import {e.name!r}); "
-                 f"install them with: pip install 'ember[examples]'")
+                 f"from ember's checkout: pip install -e '.[examples]' (or: pip install scikit-learn tqdm matplotlib)")
     return load_digits, tqdm, plt
 
 
@@ -84,6 +85,7 @@ def plot_curves(plt, history: dict, out: str, title: str) -> None:
     ax_acc.legend(loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=100)
     plt.close(fig)
 
@@ -94,7 +96,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="digits_mlp.png", help="where to save the loss curve (PNG)")
+    parser.add_argument("--out", default=os.path.join("runs", "digits_mlp.png"),
+                        help="where to save the loss curve (PNG; its folder is created)")
     parser.add_argument("--tiny", action="store_true", help="a quick run on a part of the data (for the tests)")
     args = parser.parse_args(argv)
     load_digits, tqdm, plt = require_examples_extra()

@@ -85,7 +85,7 @@ def test_digits_mlp_full_size_beats_95_percent(tmp_path, capsys):
 
 
 def test_digits_cnn_tiny(tmp_path, capsys):
-    out = tmp_path / "cnn.png"
+    out = tmp_path / "runs" / "cnn.png"            # its folder is created
     r = load("train_digits_cnn").main(["--tiny", "--out", str(out)])
     text = capsys.readouterr().out
     assert r["train_loss"][-1] < r["train_loss"][0] * 0.75
@@ -112,7 +112,7 @@ def test_digits_without_the_extra_names_it(monkeypatch, missing):
     with pytest.raises(SystemExit) as exc:
         module.main(["--tiny"])
     message = str(exc.value.code)
-    assert "pip install 'ember[examples]'" in message and missing in message
+    assert "pip install -e '.[examples]'" in message and missing in message
 
 
 # --- char_model -------------------------------------------------------------------------------------
@@ -149,3 +149,22 @@ def test_custom_function_gives_torchs_numbers(capsys):
     ours = load("custom_function").main(["--tiny"])
     theirs = load("custom_function", on_torch).main(["--tiny"])
     assert ours["losses"] == pytest.approx(theirs["losses"], rel=1e-4)
+
+
+# --- every example as the README runs it -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.py")))
+def test_each_example_runs_as_a_command_and_writes_only_under_runs(tmp_path, name):
+    # `python examples/NAME.py --tiny` from a folder of the user's: whatever it writes lands in that
+    # folder's runs/ (the default --out), never next to the example in the checkout
+    before = {p for p in EXAMPLES.rglob("*")}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), "--tiny"], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {p for p in EXAMPLES.rglob("*")} - before <= {p for p in EXAMPLES.rglob("__pycache__*")}
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert all(w.startswith("runs/") for w in written), written
+    if name.startswith("train_digits"):
+        assert written == [f"runs/{name.removeprefix('train_')}.png"]
+        assert_png(tmp_path / written[0])
+        assert f"loss curve saved to runs/{name.removeprefix('train_')}.png" in proc.stdout

@@ -72,7 +72,7 @@ def test_graph_of_ten_thousand_nodes_draws():
 def test_missing_graphviz_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)
     x, y, z = seed_graph(ember)
-    with pytest.raises(ImportError, match=r"ember\[viz\]"):
+    with pytest.raises(ImportError, match=r"pip install graphviz \(from ember's checkout: pip install -e '\.\[viz\]'\)"):
         viz.graph(z)
 
 

@@ -87,7 +87,30 @@ def _retag_classes() -> None:
 
 
 class MissingTorchAPI(AttributeError):
-    """A torch attribute that ember does not implement."""
+    """A torch attribute that ember does not implement.
+
+    ``name`` and ``obj`` are set as on Python's own AttributeError, so that a typo's traceback ends
+    with ``Did you mean: 'tensor'?``. Python 3.12+ computes that line for subclasses of
+    AttributeError from these two; 3.11 only for AttributeError itself, so there the message
+    carries the suggestion.
+    """
+
+    def __init__(self, message: str, *, name: str | None = None, obj: Any = None) -> None:
+        if sys.version_info < (3, 12) and name is not None and obj is not None:
+            message += _suggestion(name, obj)
+        super().__init__(message, name=name, obj=obj)
+
+
+def _suggestion(name: str, obj: Any) -> str:
+    """``". Did you mean: 'tensor'?"`` for the closest public name of ``obj``, or ``""``."""
+    import difflib
+
+    try:
+        candidates = [n for n in dir(obj) if not n.startswith("__")]
+    except Exception:
+        return ""
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f". Did you mean: '{close[0]}'?" if close else ""
 
 
 class MissingTorchModule(ImportError):
@@ -117,7 +140,7 @@ class TorchProxy(types.ModuleType):
             sub = _try_submodule(target, name)
             if sub is None:
                 log[full] = False
-                raise MissingTorchAPI(f"ember does not implement {full}") from None
+                raise MissingTorchAPI(f"ember does not implement {full}", name=name, obj=self) from None
             value = sub
         log.setdefault(full, True)
         if isinstance(value, types.ModuleType) and value.__name__.startswith("ember"):
@@ -211,11 +234,33 @@ def run_script(path: str, argv: list[str], report: bool = False) -> int:
         runpy.run_path(path, run_name="__main__")
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except Exception as e:
+        # report it as `python script.py` would: the traceback starts at the script, without the
+        # frames of ember's command line and runpy above it, and the exit status is 1
+        tb = _from_script(e.__traceback__, path)
+        if tb is e.__traceback__ and isinstance(e, SyntaxError):
+            tb = None          # the script did not compile: Python shows only the error and its line
+        sys.excepthook(type(e), e.with_traceback(tb), tb)
+        status = 1
     finally:
         sys.argv = old_argv
         if report:
             _print_report(finder.log)
     return status
+
+
+def _from_script(tb: Any, path: str) -> Any:
+    """The traceback from the script's first frame on (all of it if the script has no frame in it,
+    e.g. a syntax error, so nothing is hidden)."""
+    import os
+
+    script = os.path.realpath(path)
+    t = tb
+    while t is not None:
+        if os.path.realpath(t.tb_frame.f_code.co_filename) == script:
+            return t
+        t = t.tb_next
+    return tb
 
 
 def _print_report(log: dict) -> None:

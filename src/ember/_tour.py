@@ -184,7 +184,7 @@ def _draw_last_example(ns: dict, path: str = "tour-graph") -> str:
     try:
         g = viz.graph([ns["out1"], ns["out2"]], params={"x": ns["x"], "y": ns["y"]})
     except ImportError:
-        return "Graph picture skipped: install the viz extra (pip install 'ember[viz]') to get tour-graph.svg."
+        return "Graph picture skipped: pip install graphviz (from ember's checkout: pip install -e '.[viz]') to get tour-graph.svg."
     try:
         written = g.render(path, format="svg", cleanup=True)
     except Exception as e:  # graphviz raises ExecutableNotFound when Graphviz's dot is missing

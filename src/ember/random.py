@@ -1008,7 +1008,10 @@ def _expand(p: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- module-level API
+# A new Generator() starts from torch's fixed default seed, but the process-wide one is seeded from
+# the OS's entropy, as torch seeds its default CPU generator: unseeded runs draw different numbers.
 default_generator = Generator()
+default_generator.seed()
 
 
 def manual_seed(seed: Any) -> Generator:
@@ -1022,6 +1025,8 @@ def seed() -> int:
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with: the argument of the last ``manual_seed``,
+    else the 64-bit value drawn from the OS when ember was imported (or by ``seed()``)."""
     return default_generator.initial_seed()
 
 

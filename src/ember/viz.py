@@ -72,8 +72,8 @@ def graph(tensor_or_tensors: Any, params: dict | None = None, show_saved: bool =
         import graphviz
     except ImportError:
         raise ImportError(
-            "ember.viz.graph needs the graphviz Python package: pip install 'ember[viz]' (and Graphviz's "
-            "`dot` program, e.g. apt-get install graphviz, to render files)") from None
+            "ember.viz.graph needs the graphviz Python package: pip install graphviz (from ember's checkout: "
+            "pip install -e '.[viz]'), and Graphviz's `dot` program to render files (e.g. apt-get install graphviz)") from None
     roots = _roots(tensor_or_tensors)
     names = {id(p): k for k, p in (params or {}).items()}
     dot = graphviz.Digraph("ember", node_attr={"shape": "box", "style": "filled,rounded", "fontname": "monospace",
@@ -114,10 +114,24 @@ def graph(tensor_or_tensors: Any, params: dict | None = None, show_saved: bool =
     return dot
 
 
-def text(tensor: Tensor, params: dict | None = None, file: Any = None, max_nodes: int = 200) -> str:
-    """The graph behind ``tensor`` as an indented tree (printed, and returned as a string).
+class GraphText(str):
+    """The text tree of a graph: a ``str`` whose repr is the tree itself, so that a REPL or a notebook
+    shows it once, drawn, rather than as a quoted string with ``\\n`` escapes."""
 
-    A node reached again through another path is shown once and then referred to as ``(seen)``.
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:   # IPython's display of the value
+        p.text(str(self))
+
+
+def text(tensor: Tensor, params: dict | None = None, file: Any = None, max_nodes: int = 200) -> GraphText:
+    """The graph behind ``tensor`` as an indented tree, returned as a :class:`GraphText` string.
+
+    At a REPL or in a notebook, ``ember.viz.text(loss)`` shows the tree (once); in a script,
+    ``print(ember.viz.text(loss))``, or pass ``file=`` (``sys.stdout``, an open file) to have it
+    written there as well. A node reached again through another path is shown once and then
+    referred to as ``(seen)``.
     """
     names = {id(p): k for k, p in (params or {}).items()}
     lines: list = []
@@ -145,9 +159,7 @@ def text(tensor: Tensor, params: dict | None = None, file: Any = None, max_nodes
             for nxt, _ in reversed(node.next_functions):
                 if nxt is not None:
                     stack.append((nxt, depth + 1))
-    out = "\n".join(lines)
-    if file is not False:
-        import sys
-
-        print(out, file=file or sys.stdout)
+    out = GraphText("\n".join(lines))
+    if file is not None and file is not False:     # False: the old spelling of "do not print"
+        print(out, file=file)
     return out

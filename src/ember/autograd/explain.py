@@ -8,6 +8,7 @@ sends to each input, and where gradients meet and are summed; it ends with each 
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from typing import Any, TextIO
 
@@ -33,18 +34,51 @@ _RULES = {
 
 
 def _short(t: Any, width: int = 60) -> str:
+    """``t`` in at most ``width`` characters, shortened by whole elements (``tensor([0.1, ..., 0.9])``),
+    never cut inside a number."""
     if t is None:
         return "None"
     try:
         n = t.numel()
     except AttributeError:
-        return repr(t)
+        return _clip(repr(t), width)
+    from .._printing import printoptions
+
+    d = t.detach()
     if n <= 8:
-        s = " ".join(repr(t.detach()).split())
-    else:
-        d = t.detach()._data
-        s = f"tensor of shape {list(d.shape)} (mean {float(d.mean()):.4g}, min {float(d.min()):.4g}, max {float(d.max()):.4g})"
-    return s if len(s) <= width else s[: width - 3] + "..."
+        s = _one_line(repr(d))
+        if len(s) <= width:
+            return s
+    # fewer elements from each end, as torch's own summarised printing shows them
+    for edge in (3, 2, 1):
+        if 2 * edge >= n:
+            continue
+        with printoptions(threshold=0, edgeitems=edge):
+            s = _one_line(repr(d))
+        if len(s) <= width:
+            return s
+    a = d._data
+    shape = f"tensor of shape {list(a.shape)}"
+    if a.size and a.dtype.kind in "fiu":
+        stats = f"{shape} (mean {float(a.mean()):.4g}, min {float(a.min()):.4g}, max {float(a.max()):.4g})"
+        if len(stats) <= width:
+            return stats
+    return _clip(shape, width)
+
+
+def _one_line(s: str) -> str:
+    """A multi-line repr on one line: each line break and its indent become one space."""
+    return re.sub(r"\n\s*", " ", s)
+
+
+def _clip(s: str, width: int) -> str:
+    """``s`` cut at a space before ``width`` (a word or number is never split), marked with ``...``."""
+    if len(s) <= width:
+        return s
+    cut = s.rfind(" ", 0, width - 3)
+    if cut > 0:
+        return s[:cut].rstrip(",") + " ..."
+    return s[: max(width - 3, 1)] + "..."     # one long word: nothing better to cut at
 
 
 class _Narrator:
@@ -60,7 +94,7 @@ class _Narrator:
 
     def say(self, text: str) -> None:
         for line in text.splitlines():
-            print(line if len(line) <= self.width else line[: self.width - 3] + "...", file=self.out)
+            print(_clip(line, self.width), file=self.out)
 
     def edge(self, node: Node, i: int, nxt: Node, g: Any) -> None:
         self.incoming.setdefault(nxt, []).append((node, g))

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _check_device, _new
+from .out import creation_out, out_call
 
 _FROM_NP = _dtype._FROM_NP
 
@@ -192,16 +193,22 @@ def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: A
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(zeros, "zeros", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     return _fill(size, 0, dtype, requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          out: Any = None, layout: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(ones, "ones", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     return _fill(size, 1, dtype, requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None, memory_format: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(empty, "empty", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     return _finish(np.empty(_size(size), dtype=npd), requires_grad)
@@ -209,6 +216,8 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(full, "full", (size, fill_value), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if dtype is None:
@@ -248,6 +257,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); integer-valued arguments give int64."""
+    if out is not None:
+        return creation_out(arange, "arange", (start, end, step), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -268,6 +279,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(linspace, "linspace", (start, end, steps), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
@@ -302,6 +315,8 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    if out is not None:
+        return creation_out(eye, "eye", (n, m), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     return _finish(np.eye(n, n if m is None else m, dtype=npd), requires_grad)
@@ -325,6 +340,8 @@ def _float_np(dtype: Any) -> np.dtype:
 def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1), drawn from ember's torch-compatible generator."""
+    if out is not None:
+        return creation_out(rand, "rand", size, {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _float_np(dtype)
     return _finish(_gen(generator).uniform(_size(size), npd), requires_grad)
@@ -333,6 +350,8 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = Non
 def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Standard normal samples, drawn from ember's torch-compatible generator."""
+    if out is not None:
+        return creation_out(randn, "randn", size, {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
@@ -344,6 +363,9 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
             dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None,
             layout: Any = None) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+        return creation_out(randint, "randint", (low, high, size), kwargs, out)
     _check_device(device)
     if size is None:
         if isinstance(high, (tuple, list)):
@@ -356,6 +378,10 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
 
 def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
+    """A random permutation of 0 .. n-1."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}
+        return creation_out(randperm, "randperm", (n,), kwargs, out)
     _check_device(device)
     npd = _np_dtype(dtype) or np.dtype(np.int64)
     return _finish(_gen(generator).randperm(int(n), npd), requires_grad)
@@ -385,6 +411,12 @@ def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: Any = None, requires_grad: bool = False, out: Any = None, device: Any = None) -> Tensor:
+    """Normal samples: of ``size`` for number ``mean`` and ``std``, else one per element of the tensor(s)."""
+    if out is not None:
+        kwargs = {"generator": generator, "dtype": dtype, "requires_grad": requires_grad}
+        if isinstance(mean, Tensor) or isinstance(std, Tensor):
+            return out_call(normal, "normal", (mean, std, size), kwargs, out)
+        return creation_out(normal, "normal", (mean, std, size), kwargs, out)
     g = _gen(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         # a Python-number operand stays a number: torch computes the mixed forms differently

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
 from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, where_np, wrap_dim
+from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
 
@@ -257,8 +258,10 @@ def _as_like(v: Any, like: Tensor) -> Tensor:
     return _new(np.asarray(v, dtype=like._data.dtype))
 
 
-def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tensor | None = None) -> Any:
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
+    if out is not None:
+        return out_call(where, "where", (condition, input, other), {}, out, "where")
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
     c = condition._data

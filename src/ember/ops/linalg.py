@@ -11,6 +11,7 @@ from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from ._core import node_class, record, wrap_dim
+from .out import out_call
 
 
 def _mm_fast(n: Any, g: Tensor) -> tuple:
@@ -74,8 +75,10 @@ def _dt_name(x: np.ndarray) -> str:
 
 
 @autocast_op("lower")
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product of two 2-D tensors."""
+    if out is not None:
+        return out_call(mm, "mm", (input, mat2), {}, out, "exact")
     a, b = _same_dtype(input, mat2, "mm")
     if a.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -87,7 +90,10 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix-vector product."""
+    if out is not None:
+        return out_call(mv, "mv", (input, vec), {}, out, "exact")
     a, v = _same_dtype(input, vec, "mv")
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
@@ -96,7 +102,10 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return record(MvBackward0, _f32.matmul(a, v), (input, vec), (input, vec))
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if out is not None:
+        return out_call(dot, "dot", (input, other), {}, out, "dot")
     a, b = _same_dtype(input, other, "dot")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
@@ -108,7 +117,10 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 
 @autocast_op("lower")
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Batched matrix product of two 3-D tensors."""
+    if out is not None:
+        return out_call(bmm, "bmm", (input, mat2), {}, out, "exact")
     a, b = _same_dtype(input, mat2, "bmm")
     if a.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -122,8 +134,10 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 @autocast_op("lower")
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``@``: dot, mv, mm or broadcast batched product depending on the ranks."""
+    if out is not None:
+        return out_call(matmul, "matmul", (input, other), {}, out, "exact")
     a, b = _same_dtype(input, other, "matmul")
     na, nb = a.ndim, b.ndim
     if na == 0 or nb == 0:
@@ -165,7 +179,10 @@ def _batch(a: np.ndarray, b: np.ndarray) -> int:
     return n
 
 
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Outer product of two 1-D tensors."""
+    if out is not None:
+        return out_call(outer, "mul", (input, vec2), {}, out)   # torch names the op it runs
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -211,8 +228,10 @@ def _check_bcast(c: np.ndarray, shape: tuple, name: str) -> None:
 
 
 @autocast_op("lower")
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    if out is not None:
+        return out_call(addmm, "addmm", (input, mat1, mat2), {"beta": beta, "alpha": alpha}, out, "exact")
     c, a, b = _mat_args(input, mat1, mat2, name="addmm")
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mat1 must be a matrix, got {a.ndim}-D tensor" if a.ndim != 2 else f"mat2 must be a matrix, got {b.ndim}-D tensor")
@@ -316,6 +335,8 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
 
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contract ``dims`` (a count, or two lists of dims) of ``a`` with those of ``b``."""
+    if out is not None:
+        return out_call(tensordot, "tensordot", (a, b, dims), {}, out, "tensordot")
     na, nb = a.ndim, b.ndim
     if isinstance(dims, int):
         if dims < 0:

@@ -6,6 +6,7 @@ broadcast gradients are summed back to each input's shape by the engine.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from .. import _dtype
 from . import _erf
 from . import _float32 as _f32
 from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from .out import check_no_grad, out_call, write_out
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -310,8 +312,10 @@ def where_(cond: Tensor, a: Any, b: Any) -> Tensor:
     return where(cond, a, b)
 
 
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """input ** exponent with tensor or scalar base and exponent."""
+    if out is not None:
+        return out_call(pow, "pow", (input, exponent), {}, out)
     if not isinstance(input, Tensor):
         t = exponent
         xb, xe, _, _, rt = binary_operands(input, t)
@@ -349,7 +353,10 @@ def _rpow(self: Tensor, base: Any) -> Tensor:
     return pow(base, self)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """input ** 2."""
+    if out is not None:
+        return out_call(square, "pow", (input,), {}, out)   # torch names the op it runs
     return pow(input, 2)
 
 
@@ -370,7 +377,7 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
             return t
-        return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out)
+        return _out(record(cls, res, (input,), (input,) if save_input else (), save_result), out, name)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise {name}; derivative: {formula}."
@@ -462,18 +469,27 @@ AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sig
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-input."""
+    if out is not None:
+        return out_call(neg, "neg", (input,), {}, out, "found")
     if input._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     return record(NegBackward0, np.negative(input._data), (input,))
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
+    """|input|."""
+    if out is not None:
+        return out_call(abs, "abs", (input,), {}, out, "found")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))
 
 
-def sign(input: Tensor) -> Tensor:
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """-1, 0 or 1 by the sign of each element."""
+    if out is not None:
+        return out_call(sign, "sign", (input,), {}, out, "found")
     x = input._data
     return record(SignBackward0, x.copy() if x.dtype == np.bool_ else np.sign(x), (input,))
 
@@ -517,8 +533,10 @@ def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
     return _new(m)
 
 
-def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; scalar or tensor bounds."""
+    if out is not None:
+        return out_call(clamp, "clamp", (input, min, max), {}, out, "found")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -566,13 +584,19 @@ def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
     return _new(m.astype(np.result_type(a.dtype, np.float32)) if a.dtype.kind != "f" else m.astype(a.dtype))
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise maximum (NaN wins)."""
+    if out is not None:
+        return out_call(maximum, "maximum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MaximumBackward0, np.maximum(xa, xb), (ta, tb), (input, other))
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise minimum (NaN wins)."""
+    if out is not None:
+        return out_call(minimum, "minimum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MinimumBackward0, np.minimum(xa, xb), (ta, tb), (input, other))
@@ -580,7 +604,9 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- comparisons (no grad)
 def _compare(ufunc: Any, name: str) -> Any:
-    def op(input: Any, other: Any) -> Tensor:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return out_call(op, name, (input, other), {}, out, differentiable=False)
         if not isinstance(other, Tensor) and not is_scalar(other):
             if isinstance(other, (list, tuple, np.ndarray)):
                 from .creation import tensor
@@ -622,7 +648,9 @@ def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
 
 
 def _logical(ufunc: Any) -> Any:
-    def op(input: Any, other: Any) -> Tensor:
+    def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
         xa, xb, _, _, _ = binary_operands(input, other)
         return _new(np.asarray(ufunc(xa, xb)))
 
@@ -650,7 +678,10 @@ def bitwise_not(input: Tensor) -> Tensor:
     return _new(np.invert(input._data))
 
 
-def logical_not(input: Tensor) -> Tensor:
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise ``not`` (a bool tensor)."""
+    if out is not None:
+        return out_call(logical_not, "logical_not", (input,), {}, out, differentiable=False)
     return _new(np.logical_not(input._data))
 
 
@@ -671,14 +702,15 @@ def isfinite(input: Tensor) -> Tensor:
     return _new(np.isfinite(input._data))
 
 
-def _out(result: Tensor, out: Tensor | None) -> Tensor:
+def _out(result: Tensor, out: Tensor | None, name: str | None = None) -> Tensor:
+    """``result`` written into ``out`` by torch's out= rules (ops/out.py); ``result`` itself without
+    ``out``. ``name``: the op's, for the errors (default: the calling function's name)."""
     if out is None:
         return result
-    if out._rg and out.grad_fn is None:
-        raise RuntimeError("out=... arguments don't support automatic differentiation, but one of the arguments requires grad.")
-    out._data = result._data.astype(out._data.dtype, copy=False) if out._data.dtype != result._data.dtype else result._data
-    out._vc[0] += 1
-    return out
+    name = name or sys._getframe(1).f_code.co_name
+    # result requires grad exactly when grad mode is on and one of the op's inputs requires grad
+    check_no_grad(name, (result,), {}, [out] if isinstance(out, Tensor) else [])
+    return write_out(result, out, name)
 
 
 # =========================================================================== the wider pointwise surface
@@ -737,7 +769,7 @@ def scipy_special(name: str, module: str = "special", what: str | None = None) -
     try:
         mod = importlib.import_module(f"scipy.{module}")
     except ImportError:
-        raise ImportError(f"ember's {what or name} needs SciPy: pip install 'ember[special]' (or scipy)") from None
+        raise ImportError(f"ember's {what or name} needs SciPy: pip install scipy (from ember's checkout: pip install -e '.[special]')") from None
     return getattr(mod, name)
 
 

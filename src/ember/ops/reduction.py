@@ -13,6 +13,7 @@ from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
+from .out import minmax_out, out_call, reduction_out
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -48,8 +49,10 @@ def _bf16_acc(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if _dtype.is_bfloat16(x.dtype) else x
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (int or tuple)."""
+    if out is not None:
+        return reduction_out(sum, "sum", input, dim, keepdim, dtype, out)
     x = input._data
     npd = _sum_dtype(x, dtype)
     acc = npd
@@ -77,8 +80,10 @@ MeanBackward1 = node_class(
     "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast, fast_any_meta=True)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:
     """Mean of all elements, or over ``dim``; floating (or complex) inputs only, as in torch."""
+    if out is not None:
+        return reduction_out(mean, "mean", input, dim, keepdim, dtype, out)
     x = input._data
     out_dt = x.dtype if dtype is None else dtype.np
     if dtype is not None:
@@ -204,12 +209,17 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) ->
     return ret(v, _new(idx.astype(np.int64)))
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001
     """The maximum; with ``dim``, a (values, indices) pair; with a tensor, the elementwise maximum."""
+    if out is not None:
+        return minmax_out(max, "max", input, dim, keepdim, other, out)
     return _minmax(input, dim, keepdim, other, True)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001
+    """The minimum; with ``dim``, a (values, indices) pair; with a tensor, the elementwise minimum."""
+    if out is not None:
+        return minmax_out(min, "min", input, dim, keepdim, other, out)
     return _minmax(input, dim, keepdim, other, False)
 
 
@@ -638,6 +648,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Any = None, dtype: Any = None) -> Tensor:
     """torch.norm: the Frobenius / vector p-norm, or 'nuc' for the nuclear norm of matrices."""
+    if out is not None:
+        return out_call(norm, "linalg_vector_norm", (input, p, dim, keepdim), {"dtype": dtype}, out, "exact")
     if isinstance(p, str):
         if p == "fro":
             return vector_norm(input, 2, dim, keepdim, dtype=dtype)

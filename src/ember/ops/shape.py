@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import Size, Tensor, _new
 from ._core import _state, attach, node_class, record, wrap_dim, wrap_dims
+from .out import out_call
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -283,6 +284,8 @@ def _promoted_arrays(tensors: Sequence[Tensor], name: str) -> list:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     """Join tensors along an existing dimension."""
+    if out is not None:
+        return out_call(cat, "cat", (tensors, dim), {}, out, "cat")
     arrs = _promoted_arrays(tensors, "cat")
     ref = next((a for a in arrs if not (a.ndim == 1 and a.shape[0] == 0)), arrs[0])
     if ref.ndim == 0:
@@ -314,6 +317,8 @@ StackBackward0 = node_class(
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     """Join tensors along a new dimension."""
+    if out is not None:
+        return out_call(stack, "stack", (tensors, dim), {}, out, "cat")
     arrs = _promoted_arrays(tensors, "stack")
     for i, a in enumerate(arrs):
         if a.shape != arrs[0].shape:
@@ -324,11 +329,17 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor
     return record(StackBackward0, np.stack(arrs, axis=d), list(tensors), attrs=d)
 
 
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
+def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
+    """Join along the first dimension of 1-D tensors, else the second (torch's hstack)."""
+    if out is not None:
+        return out_call(hstack, "cat", (tensors,), {}, out, "cat")
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
+def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
+    """Join along the first dimension, 1-D tensors as rows."""
+    if out is not None:
+        return out_call(vstack, "cat", (tensors,), {}, out, "cat")
     return cat([t_.unsqueeze(0) if t_.dim() == 1 else t_ for t_ in tensors], 0)
 
 
