@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,24 +210,27 @@ def compare(script: str, args: list[str] | None = None, rtol: float = 1e-4, atol
     env_ember["PYTHONHASHSEED"] = "0"
     commands = {"torch": ([python, path, *args], env_torch),
                 "ember": ([python, "-m", "ember", "run", path, *args], env_ember)}
-    procs, starts = {}, {}
-    for name, (cmd, env) in commands.items():
-        starts[name] = time.perf_counter()
-        procs[name] = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       text=True)
-    runs = {}
-    for name, proc in procs.items():
+    def run(name: str) -> Run:
+        cmd, env = commands[name]
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
             err += f"\n(killed after {timeout:.0f} s)"
-        runs[name] = Run(name, proc.returncode, out, err, time.perf_counter() - starts[name])
+        return Run(name, proc.returncode, out, err, time.perf_counter() - start)
+
+    with ThreadPoolExecutor(2) as pool:  # both at once: the comparison takes as long as the slower run
+        runs = dict(zip(commands, pool.map(run, commands)))
     t, e = runs["torch"], runs["ember"]
     pattern = re.compile(ignore) if ignore else None
     diff, count = first_difference(t.stdout, e.stdout, rtol, atol, pattern)
-    if diff is None and t.returncode != e.returncode:
+    if t.returncode != 0:
+        diff = Difference(0, None, None, why=f"the script fails under torch itself (exit status {t.returncode}); "
+                                             "fix it there first")
+    elif diff is None and t.returncode != e.returncode:
         diff = Difference(0, None, None, why=f"the outputs agree but torch exited with status {t.returncode} "
                                              f"and ember with {e.returncode}")
     elif diff is not None and e.returncode != 0 and t.returncode == 0:
