@@ -199,15 +199,20 @@ def torch_available(python: str = sys.executable) -> bool:
 
 
 def compare(script: str, args: list[str] | None = None, rtol: float = 1e-4, atol: float = 1e-5,
-            timeout: float = 600, ignore: str | None = None, python: str = sys.executable) -> Comparison:
-    """Run ``script`` under torch and under ember (in parallel subprocesses) and compare stdouts."""
+            timeout: float = 600, ignore: str | None = None, python: str = sys.executable,
+            env: dict | None = None) -> Comparison:
+    """Run ``script`` under torch and under ember (in parallel subprocesses) and compare stdouts.
+
+    ``env`` adds environment variables to both runs (e.g. ``OMP_NUM_THREADS``).
+    """
     args = list(args or [])
     cwd = str(Path(script).resolve().parent)
     path = str(Path(script).resolve())
     env_torch = dict(os.environ)
-    env_torch["PYTHONHASHSEED"] = "0"
     env_ember = _ember_env()
-    env_ember["PYTHONHASHSEED"] = "0"
+    for e in (env_torch, env_ember):
+        e["PYTHONHASHSEED"] = "0"  # set iteration order (vocabularies built from sets) the same on both sides
+        e.update(env or {})
     commands = {"torch": ([python, path, *args], env_torch),
                 "ember": ([python, "-m", "ember", "run", path, *args], env_ember)}
     def run(name: str) -> Run:
