@@ -340,6 +340,8 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     npd = _np_dtype(dtype) or np.dtype(np.int64)
     return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),)), npd), requires_grad)
 
