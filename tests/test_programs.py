@@ -25,6 +25,8 @@ KNOWN_FAILING: dict[str, str] = {
     "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
     "makemore_gpt": "devices: torch.cuda.manual_seed_all (passes with it stubbed)",
     "tutorials_buildmodel": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "examples_mnist_forward_forward": "devices: torch.cuda.is_available, torch.xpu (passes with them stubbed)",
+    "tutorials_nn_tutorial": "devices: torch.cuda.is_available (passes with it stubbed)",
     "tutorials_nlp_deep_learning": "devices: torch.autograd.Variable (passes with it stubbed)",
     "tutorials_nlp_lstm_tagger": "devices: torch.autograd.Variable (passes with it stubbed)",
     "tutorials_nlp_word_embeddings": "devices: torch.LongTensor (passes with it and Variable stubbed)",
