@@ -23,6 +23,7 @@ KNOWN_FAILING: dict[str, str] = {
     "examples_mnist": "devices: torch.cuda.is_available (passes with torch.cuda/backends.mps stubbed)",
     "examples_vae": "devices: torch.cuda.is_available; then a real mismatch, see the report",
     "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
+    "examples_word_language_model_transformer": "rnnattn: torch.nn.Transformer (subclassed by TransformerModel)",
     "makemore_gpt": "devices: torch.cuda.manual_seed_all (passes with it stubbed)",
     "tutorials_buildmodel": "devices: torch.cuda.is_available (passes with it stubbed)",
     "examples_mnist_forward_forward": "devices: torch.cuda.is_available, torch.xpu (passes with them stubbed)",
