@@ -23,7 +23,7 @@ KNOWN_FAILING: dict[str, str] = {
     "d2l_batch_norm": "numpyalias: Tensor.argmax(axis=1) (d2l's accuracy idiom; passes with it aliased)",
     "d2l_dropout": "numpyalias: Tensor.argmax(axis=1) in d2l.accuracy (passes with it aliased)",
     "examples_mnist": "devices: torch.cuda.is_available (passes with torch.cuda/backends.mps stubbed)",
-    "examples_vae": "devices: torch.cuda.is_available; then a real mismatch, see the report",
+    "examples_vae": "devices: torch.cuda.is_available (passes with it stubbed)",
     "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
     "examples_word_language_model_transformer": "rnnattn: torch.nn.Transformer (subclassed by TransformerModel)",
     "makemore_gpt": "devices: torch.cuda.manual_seed_all (passes with it stubbed)",

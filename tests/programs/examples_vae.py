@@ -3,7 +3,10 @@
 # Changes (ember corpus):
 #   - torchvision's MNIST replaced by TensorDatasets of seeded uniform images in [0, 1)
 #     (torch.rand after the script's torch.manual_seed): 256 training, 128 test images
-#   - defaults: --epochs 10 -> 2, --log-interval 10 -> 1
+#   - defaults: --epochs 10 -> 1, --log-interval 10 -> 1 (a second epoch is not comparable in float32:
+#     one fc4.weight gradient element is within rounding of zero (torch -2.75e-06, ember +1.70e-05,
+#     from summing 128 rows in a different order) and Adam's first step turns that sign into a full
+#     +-lr move, so epoch-2 losses differ by 1e-4 relative; every other gradient agrees to 3e-5)
 #   - torchvision.utils.save_image dropped (the sample's mean is printed instead)
 from __future__ import print_function
 import argparse
@@ -16,7 +19,7 @@ from torch.nn import functional as F
 parser = argparse.ArgumentParser(description='VAE MNIST Example')
 parser.add_argument('--batch-size', type=int, default=128, metavar='N',
                     help='input batch size for training (default: 128)')
-parser.add_argument('--epochs', type=int, default=2, metavar='N',
+parser.add_argument('--epochs', type=int, default=1, metavar='N',
                     help='number of epochs to train (default: 10)')
 parser.add_argument('--no-cuda', action='store_true', default=False,
                     help='enables CUDA training')
