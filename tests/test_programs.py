@@ -22,6 +22,8 @@ PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 KNOWN_FAILING: dict[str, str] = {
     "d2l_batch_norm": "numpyalias: Tensor.argmax(axis=1) (d2l's accuracy idiom; passes with it aliased)",
     "d2l_dropout": "numpyalias: Tensor.argmax(axis=1) in d2l.accuracy (passes with it aliased)",
+    "examples_dcgan": "NOBODY: `import torch.nn.parallel` (then devices: torch.backends.cudnn, torch.cuda.FloatTensor, "
+                      "torch.FloatTensor(sizes); then NOBODY: Tensor.resize_, a bare AttributeError)",
     "examples_mnist": "devices: torch.cuda.is_available (passes with torch.cuda/backends.mps stubbed)",
     "examples_vae": "devices: torch.cuda.is_available (passes with it stubbed)",
     "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
