@@ -89,3 +89,76 @@ def test_every_program_names_its_source() -> None:
 def test_known_failing_names_real_programs() -> None:
     stems = {p.stem for p in PROGRAMS}
     assert set(KNOWN_FAILING) <= stems, set(KNOWN_FAILING) - stems
+
+
+# --- the comparator itself ------------------------------------------------------------------------
+
+def test_numbers_agree_within_float32_tolerance_or_last_digit():
+    from ember._compare import numbers_agree
+
+    assert numbers_agree("1.0000", "1.0000")
+    assert numbers_agree("0.123456", "0.123457")          # relative 1e-5
+    assert numbers_agree("0.1235", "0.1234")              # one unit in the last printed digit
+    assert not numbers_agree("0.1236", "0.1234")          # two units
+    assert numbers_agree("1e-07", "2e-07")                # absolute 1e-5
+    assert not numbers_agree("758", "834")                # integers: no last-digit slack
+    assert numbers_agree("nan", "nan") and not numbers_agree("inf", "-inf")
+    assert numbers_agree("-0.0000", "0.0000")
+
+
+def test_first_difference_names_line_and_token():
+    from ember._compare import first_difference
+
+    torch_out = "epoch 1\ntensor([1.0000, 2.5000], dtype=torch.float64)\nloss 0.5\n"
+    ember_out = "epoch 1\ntensor([1.0000, 2.5001], dtype=ember.float64)\nloss 0.7\n"
+    diff, _ = first_difference(torch_out, ember_out)
+    assert diff.line == 3 and (diff.torch_token, diff.ember_token) == ("0.5", "0.7")
+    diff, n = first_difference("a  b 1.5\n", "a b 1.5\n")     # runs of spaces count as one
+    assert diff is None and n == 1
+    diff, _ = first_difference("fc1 x\n", "fc2 x\n")          # digits glued to words are text
+    assert diff.why == "text differs" and diff.torch_token == "fc1 x"
+    diff, _ = first_difference("a\nb\n", "a\n")
+    assert diff.line == 2 and diff.ember_line is None
+    diff, _ = first_difference("t 0.1 s\nx\n", "t 9.9 s\nx\n", ignore=__import__("re").compile("^t "))
+    assert diff is None
+
+
+@requires_torch
+def test_compare_command_reports_pass_and_failure(tmp_path):
+    import subprocess
+    import sys
+
+    good = tmp_path / "good.py"
+    good.write_text("import torch\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
+                    "print(x.exp().sum(), x.dtype)\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nprint(torch.ones(2))\nprint(torch.fft.rfft(torch.ones(4)))\n")
+    run = [sys.executable, "-m", "ember", "compare"]
+    ok = subprocess.run([*run, str(good)], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
+    no = subprocess.run([*run, str(bad)], capture_output=True, text=True, timeout=300)
+    assert no.returncode == 1
+    assert "first difference at output line 2" in no.stdout
+    assert "ember does not implement torch.fft" in no.stdout
+    assert "runpy" not in no.stdout  # the runner's own frames are trimmed from the traceback
+
+
+def test_compare_help_and_missing_script():
+    import subprocess
+    import sys
+
+    h = subprocess.run([sys.executable, "-m", "ember", "compare", "--help"], capture_output=True, text=True, timeout=120)
+    assert h.returncode == 0 and "--rtol" in h.stdout and "--ignore" in h.stdout
+    m = subprocess.run([sys.executable, "-m", "ember", "compare", "/no/such/script.py"], capture_output=True, text=True,
+                       timeout=120)
+    assert m.returncode == 2 and "no such script" in m.stderr
+
+
+def test_compare_without_torch_says_so(tmp_path, monkeypatch, capsys):
+    import ember._compare as cmp
+
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    monkeypatch.setattr(cmp, "torch_available", lambda python=None: False)
+    assert cmp.main(str(script), [], 1e-4, 1e-5, 60, None) == 2
+    assert "needs PyTorch" in capsys.readouterr().err
