@@ -39,6 +39,7 @@ KNOWN_FAILING: dict[str, str] = {
     "tutorials_polynomial_autograd": "devices: torch.accelerator (then torch.set_default_device)",
     "tutorials_quickstart": "devices: torch.cuda.is_available (passes with it stubbed)",
     "tutorials_saving_loading_models": "numpyalias: torch.load(PATH, weights_only=False) of a whole nn.Module",
+    "tutorials_seq2seq_translation": "devices: torch.cuda.is_available (passes with it stubbed)",
     "tutorials_two_layer_net_module": "devices: from torch.autograd import Variable (passes with it stubbed)",
     "tutorials_two_layer_net_optim": "devices: from torch.autograd import Variable (passes with it stubbed)",
 }
