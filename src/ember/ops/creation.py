@@ -185,28 +185,40 @@ def _size(size: Sequence) -> tuple:
     return tuple(out)
 
 
+def _shape_arg(shape: tuple, size: Any) -> tuple:
+    """The shape given positionally (``zeros(2, 3)``) or by keyword (``zeros(size=(2, 3))``), as torch allows."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError("size was given both positionally and by keyword")
+    return (size,)
+
+
 def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     return _finish(np.full(_size(size), value, dtype=npd), requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None) -> Tensor:
+    size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(zeros, "zeros", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     return _fill(size, 0, dtype, requires_grad, device)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          out: Any = None, layout: Any = None) -> Tensor:
+    size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(ones, "ones", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     return _fill(size, 1, dtype, requires_grad, device)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None, memory_format: Any = None) -> Tensor:
+    size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(empty, "empty", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
@@ -337,9 +349,10 @@ def _float_np(dtype: Any) -> np.dtype:
     return npd
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1), drawn from ember's torch-compatible generator."""
+    size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(rand, "rand", size, {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
@@ -347,9 +360,10 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = Non
     return _finish(_gen(generator).uniform(_size(size), npd), requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Standard normal samples, drawn from ember's torch-compatible generator."""
+    size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(randn, "randn", size, {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
@@ -372,6 +386,8 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     npd = _np_dtype(dtype) or np.dtype(np.int64)
     return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),)), npd), requires_grad)
 

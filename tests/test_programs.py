@@ -1,0 +1,165 @@
+"""The corpus of real public PyTorch programs (tests/programs/) runs on ember and prints what torch prints.
+
+Each program runs under torch and under ember (``python -m ember run``) through the comparator
+(``ember._compare``): text exactly, numbers within float32 tolerance. Programs that need an API
+another branch is adding are listed in KNOWN_FAILING with the first missing API or mismatch; they
+are strict xfails, so one that starts passing must leave the list.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ember._compare import compare
+
+PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
+
+KNOWN_FAILING: dict[str, str] = {
+    "d2l_batch_norm": "numpyalias: Tensor.argmax(axis=1) (d2l's accuracy idiom; passes with it aliased)",
+    "d2l_dropout": "numpyalias: Tensor.argmax(axis=1) in d2l.accuracy (passes with it aliased)",
+    "examples_dcgan": "NOBODY: `import torch.nn.parallel` (then devices: torch.backends.cudnn, torch.cuda.FloatTensor, "
+                      "torch.FloatTensor(sizes); then NOBODY: Tensor.resize_, a bare AttributeError)",
+    "examples_mnist": "devices: torch.cuda.is_available (passes with torch.cuda/backends.mps stubbed)",
+    "examples_vae": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
+    "examples_word_language_model_transformer": "rnnattn: torch.nn.Transformer (subclassed by TransformerModel)",
+    "makemore_gpt": "devices: torch.cuda.manual_seed_all (passes with it stubbed)",
+    "tutorials_buildmodel": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "examples_mnist_forward_forward": "devices: torch.cuda.is_available, torch.xpu (passes with them stubbed)",
+    "tutorials_nn_tutorial": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "tutorials_char_rnn_generation": "devices: torch.autograd.Variable, torch.LongTensor (passes with them stubbed)",
+    "tutorials_nlp_deep_learning": "devices: torch.autograd.Variable (passes with it stubbed)",
+    "tutorials_nlp_lstm_tagger": "devices: torch.autograd.Variable (passes with it stubbed)",
+    "tutorials_nlp_word_embeddings": "devices: torch.LongTensor (passes with it and Variable stubbed)",
+    "tutorials_polynomial_autograd": "devices: torch.accelerator (then torch.set_default_device)",
+    "tutorials_quickstart": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "tutorials_saving_loading_models": "numpyalias: torch.load(PATH, weights_only=False) of a whole nn.Module",
+    "tutorials_seq2seq_translation": "devices: torch.cuda.is_available (passes with it stubbed)",
+    "tutorials_two_layer_net_module": "devices: from torch.autograd import Variable (passes with it stubbed)",
+    "tutorials_two_layer_net_optim": "devices: from torch.autograd import Variable (passes with it stubbed)",
+}
+
+requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch as the reference")
+
+
+def _param(path: Path):
+    reason = KNOWN_FAILING.get(path.stem)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_RESULTS: dict[Path, Future] = {}
+
+
+def _result(program: Path):
+    """The comparison of ``program``; the first call starts every program's, a few at a time.
+
+    The runs spend much of their time importing and waiting, so two comparisons (four processes)
+    at once finish the corpus sooner than one after another, even on two cores.
+    """
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(int(os.environ.get("EMBER_CORPUS_JOBS", "2")))
+        # one thread per run: the runs share the machine, and CI has two cores
+        env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        for p in PROGRAMS:
+            _RESULTS[p] = _POOL.submit(compare, str(p), timeout=300, env=env)
+    return _RESULTS[program].result()
+
+
+@requires_torch
+@pytest.mark.parametrize("program", [_param(p) for p in PROGRAMS])
+def test_program_matches_torch(program: Path) -> None:
+    result = _result(program)
+    assert result.ok, "\n" + result.report()
+
+
+def test_every_program_names_its_source() -> None:
+    for program in PROGRAMS:
+        head = program.read_text(encoding="utf-8").splitlines()[:6]
+        assert any(line.startswith("# Source:") for line in head), program.name
+        assert any(line.startswith("# Changes") for line in program.read_text(encoding="utf-8").splitlines()[:8])
+
+
+def test_known_failing_names_real_programs() -> None:
+    stems = {p.stem for p in PROGRAMS}
+    assert set(KNOWN_FAILING) <= stems, set(KNOWN_FAILING) - stems
+
+
+# --- the comparator itself ------------------------------------------------------------------------
+
+def test_numbers_agree_within_float32_tolerance_or_last_digit():
+    from ember._compare import numbers_agree
+
+    assert numbers_agree("1.0000", "1.0000")
+    assert numbers_agree("0.123456", "0.123457")          # relative 1e-5
+    assert numbers_agree("0.1235", "0.1234")              # one unit in the last printed digit
+    assert not numbers_agree("0.1236", "0.1234")          # two units
+    assert numbers_agree("1e-07", "2e-07")                # absolute 1e-5
+    assert not numbers_agree("758", "834")                # integers: no last-digit slack
+    assert numbers_agree("nan", "nan") and not numbers_agree("inf", "-inf")
+    assert numbers_agree("-0.0000", "0.0000")
+
+
+def test_first_difference_names_line_and_token():
+    from ember._compare import first_difference
+
+    torch_out = "epoch 1\ntensor([1.0000, 2.5000], dtype=torch.float64)\nloss 0.5\n"
+    ember_out = "epoch 1\ntensor([1.0000, 2.5001], dtype=ember.float64)\nloss 0.7\n"
+    diff, _ = first_difference(torch_out, ember_out)
+    assert diff.line == 3 and (diff.torch_token, diff.ember_token) == ("0.5", "0.7")
+    diff, n = first_difference("a  b 1.5\n", "a b 1.5\n")     # runs of spaces count as one
+    assert diff is None and n == 1
+    diff, _ = first_difference("fc1 x\n", "fc2 x\n")          # digits glued to words are text
+    assert diff.why == "text differs" and diff.torch_token == "fc1 x"
+    diff, _ = first_difference("a\nb\n", "a\n")
+    assert diff.line == 2 and diff.ember_line is None
+    diff, _ = first_difference("t 0.1 s\nx\n", "t 9.9 s\nx\n", ignore=__import__("re").compile("^t "))
+    assert diff is None
+
+
+@requires_torch
+def test_compare_command_reports_pass_and_failure(tmp_path):
+    import subprocess
+    import sys
+
+    good = tmp_path / "good.py"
+    good.write_text("import torch\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
+                    "print(x.exp().sum(), x.dtype)\n")
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nprint(torch.ones(2))\nprint(torch.fft.rfft(torch.ones(4)))\n")
+    run = [sys.executable, "-m", "ember", "compare"]
+    ok = subprocess.run([*run, str(good)], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
+    no = subprocess.run([*run, str(bad)], capture_output=True, text=True, timeout=300)
+    assert no.returncode == 1
+    assert "first difference at output line 2" in no.stdout
+    assert "ember does not implement torch.fft" in no.stdout
+    assert "runpy" not in no.stdout  # the runner's own frames are trimmed from the traceback
+
+
+def test_compare_help_and_missing_script():
+    import subprocess
+    import sys
+
+    h = subprocess.run([sys.executable, "-m", "ember", "compare", "--help"], capture_output=True, text=True, timeout=120)
+    assert h.returncode == 0 and "--rtol" in h.stdout and "--ignore" in h.stdout
+    m = subprocess.run([sys.executable, "-m", "ember", "compare", "/no/such/script.py"], capture_output=True, text=True,
+                       timeout=120)
+    assert m.returncode == 2 and "no such script" in m.stderr
+
+
+def test_compare_without_torch_says_so(tmp_path, monkeypatch, capsys):
+    import ember._compare as cmp
+
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    monkeypatch.setattr(cmp, "torch_available", lambda python=None: False)
+    assert cmp.main(str(script), [], 1e-4, 1e-5, 60, None) == 2
+    assert "needs PyTorch" in capsys.readouterr().err
