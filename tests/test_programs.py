@@ -20,28 +20,8 @@ from ember._compare import compare
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 
 KNOWN_FAILING: dict[str, str] = {
-    "d2l_batch_norm": "numpyalias: Tensor.argmax(axis=1) (d2l's accuracy idiom; passes with it aliased)",
-    "d2l_dropout": "numpyalias: Tensor.argmax(axis=1) in d2l.accuracy (passes with it aliased)",
-    "examples_dcgan": "NOBODY: `import torch.nn.parallel` (then devices: torch.backends.cudnn, torch.cuda.FloatTensor, "
-                      "torch.FloatTensor(sizes); then NOBODY: Tensor.resize_, a bare AttributeError)",
-    "examples_mnist": "devices: torch.cuda.is_available (passes with torch.cuda/backends.mps stubbed)",
-    "examples_vae": "devices: torch.cuda.is_available (passes with it stubbed)",
-    "examples_word_language_model": "numpyalias: torch.load(f, weights_only=False) of a whole nn.Module",
-    "examples_word_language_model_transformer": "rnnattn: torch.nn.Transformer (subclassed by TransformerModel)",
-    "makemore_gpt": "devices: torch.cuda.manual_seed_all (passes with it stubbed)",
-    "tutorials_buildmodel": "devices: torch.cuda.is_available (passes with it stubbed)",
-    "examples_mnist_forward_forward": "devices: torch.cuda.is_available, torch.xpu (passes with them stubbed)",
-    "tutorials_nn_tutorial": "devices: torch.cuda.is_available (passes with it stubbed)",
-    "tutorials_char_rnn_generation": "devices: torch.autograd.Variable, torch.LongTensor (passes with them stubbed)",
-    "tutorials_nlp_deep_learning": "devices: torch.autograd.Variable (passes with it stubbed)",
-    "tutorials_nlp_lstm_tagger": "devices: torch.autograd.Variable (passes with it stubbed)",
-    "tutorials_nlp_word_embeddings": "devices: torch.LongTensor (passes with it and Variable stubbed)",
-    "tutorials_polynomial_autograd": "devices: torch.accelerator (then torch.set_default_device)",
-    "tutorials_quickstart": "devices: torch.cuda.is_available (passes with it stubbed)",
-    "tutorials_saving_loading_models": "numpyalias: torch.load(PATH, weights_only=False) of a whole nn.Module",
-    "tutorials_seq2seq_translation": "devices: torch.cuda.is_available (passes with it stubbed)",
-    "tutorials_two_layer_net_module": "devices: from torch.autograd import Variable (passes with it stubbed)",
-    "tutorials_two_layer_net_optim": "devices: from torch.autograd import Variable (passes with it stubbed)",
+    "examples_dcgan": "`import torch.nn.parallel`, then Tensor.resize_",
+    "examples_mnist_forward_forward": "torch.xpu",
 }
 
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch as the reference")
@@ -133,14 +113,14 @@ def test_compare_command_reports_pass_and_failure(tmp_path):
     good.write_text("import torch\ntorch.manual_seed(0)\nx = torch.randn(3, requires_grad=True)\n"
                     "print(x.exp().sum(), x.dtype)\n")
     bad = tmp_path / "bad.py"
-    bad.write_text("import torch\nprint(torch.ones(2))\nprint(torch.fft.rfft(torch.ones(4)))\n")
+    bad.write_text("import torch\nprint(torch.ones(2))\nprint(torch.quantize_per_tensor(torch.ones(4), 0.1, 0, torch.quint8))\n")
     run = [sys.executable, "-m", "ember", "compare"]
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0 and ok.stdout.startswith("PASS"), ok.stdout + ok.stderr
     no = subprocess.run([*run, str(bad)], capture_output=True, text=True, timeout=300)
     assert no.returncode == 1
     assert "first difference at output line 2" in no.stdout
-    assert "ember does not implement torch.fft" in no.stdout
+    assert "ember does not implement torch.quantize_per_tensor" in no.stdout
     assert "runpy" not in no.stdout  # the runner's own frames are trimmed from the traceback
 
 
