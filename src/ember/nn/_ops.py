@@ -19,6 +19,7 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import node_class, record, where_np
+from ..ops._core import select_grad as _select_grad
 from ..ops.indexing import where as _where
 
 # the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
@@ -47,22 +48,34 @@ def _const(arr: np.ndarray) -> Tensor:
 
 
 # ============================================================================ activations
-def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None) -> Any:
+def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None,
+                 keep: Any = None) -> Any:
     """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative).
 
+    A ``dfn`` that returns a bool mask means "grad where the mask holds, else 0", and ``keep(x,
+    *params)`` restricts any derivative the same way: torch selects there rather than multiplies,
+    so an inf gradient where the activation is flat gives 0, not NaN.
     ``dfn_ops(x, *params)``: the same derivative in ember ops on the input tensor, used under
     ``create_graph=True`` so that second derivatives see how it depends on x. Without it the
     derivative is a constant there, which is exact only for piecewise-linear activations."""
-    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype
+    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype (or a bool mask)
         x = n.saved[0]._data
-        return _c(dfn(x, *n.attrs), x)
+        d = dfn(x, *n.attrs)
+        return d if getattr(d, "dtype", None) == np.bool_ else _c(d, x)
 
     def derivative(n: Any, g: Tensor) -> Tensor:
         if dfn_ops is not None and _grad_mode._state.enabled:
-            return g * dfn_ops(n.saved[0], *n.attrs)
-        return g * _const(local_grad(n))
+            d = dfn_ops(n.saved[0], *n.attrs)
+        else:
+            d = local_grad(n)
+            if d.dtype == np.bool_:
+                return _select_grad(g, d)
+            d = _const(d)
+        if keep is not None:
+            return _select_grad(g, keep(n.saved[0]._data, *n.attrs), d)
+        return g * d
 
-    cls = node_class(name, derivative, formula, suffix, fast=lambda n, g: _new(g._data * local_grad(n)),
+    cls = node_class(name, derivative, formula, suffix, fast=derivative,
                      fast_any_meta=True)  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
@@ -167,13 +180,13 @@ hardtanh, HardtanhBackward0 = _elementwise(
     "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: ((x > -3) & (x < 3)) / 6.0,
-    "grad / 6 where -3 < self < 3")
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: x.dtype.type(1 / 6),
+    "grad / 6 where -3 < self < 3", keep=lambda x: (x > -3) & (x < 3))
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
     lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
-    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)))
+    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)), keep=lambda x: x > -3)
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", lambda x: -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))), lambda x: _sigm(-x),
     "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())

@@ -46,6 +46,26 @@ def where_np(cond: Any, a: Any, b: Any) -> np.ndarray:
     return out.view(dt)
 
 
+def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
+    """``grad`` (times ``scale``) where ``keep`` holds, else exactly 0: torch selects rather than
+    multiplies by a 0/1 mask, so an inf or NaN gradient in a masked-out place gives 0, not NaN.
+    ``keep``: a bool array broadcastable with ``g``. Differentiable in ``g`` under create_graph."""
+    if scale is not None:
+        g = g * scale
+    if _state.enabled and g._rg:
+        from .indexing import where
+
+        return where(_new(np.asarray(keep)), g, 0.0)
+    gd = g._data
+    return _new(where_np(keep, gd, gd.dtype.type(0)))
+
+
+def zeros_grad(g: Tensor) -> Tensor:
+    """The gradient of a piecewise-constant (or overwritten) input: zeros like ``grad``, whatever
+    ``grad`` holds (``grad * 0`` would turn inf into NaN)."""
+    return _new(np.zeros(g._data.shape, g._data.dtype))
+
+
 def add_rows(num: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """out[idx[k]] += rows[k] into a (num, ...) zero array. np.add.at does this one row at a time;
     sorting the indices (stably, so each row's sum keeps its order) lets reduceat sum every

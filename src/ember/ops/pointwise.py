@@ -11,7 +11,21 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import (
+    OpNode,
+    Tensor,
+    _new,
+    _state,
+    attach,
+    binary_operands,
+    check_broadcast,
+    float_dtype_for,
+    is_scalar,
+    node_class,
+    record,
+    select_grad,
+    zeros_grad,
+)
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -230,7 +244,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     return t
 
 
-DivBackward2 = node_class("div", lambda n, g: tuple(g * 0 if need else None for need in n.needs),
+DivBackward2 = node_class("div", lambda n, g: tuple(zeros_grad(g) if need else None for need in n.needs),
                           "0 (piecewise constant)", suffix=2)
 
 
@@ -242,7 +256,7 @@ def true_divide(input: Any, other: Any) -> Tensor:
 def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
     e = n.attrs
     if e == 0:
-        return g * 0
+        return zeros_grad(g)
     if e == 2:  # the common square: 2 * self, without a pow
         return g * (n.saved[0] * 2.0)
     return g * (n.saved[0] ** (e - 1) * e)
@@ -251,7 +265,7 @@ def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
 def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
     e, x = n.attrs, n.saved[0]._data
     if e == 0:
-        return _new(g._data * 0)
+        return zeros_grad(g)
     if e == 2:
         return _new(g._data * (x * 2.0))
     return _new(g._data * (_power_scalar(x, e - 1) * e))
@@ -433,15 +447,15 @@ def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
-    "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
-                                         gg * 0 if n.needs[1] else None),
+    "threshold_backward", lambda n, gg: (select_grad(gg, n.saved[1]._data > n.attrs) if n.needs[0] else None,
+                                         zeros_grad(gg) if n.needs[1] else None),
     "grad where self > threshold, else 0")
 
 
 def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) -> Tensor:
     """relu's backward as an op of its own (as torch has it): grad where output > threshold, else 0."""
-    gd = grad_output._data
-    t = _new(gd * (output._data > threshold))  # (np.where is slower than a multiply by the mask)
+    # a selection, not a multiply by the mask: an inf gradient where the output is clamped gives 0
+    t = select_grad(grad_output.detach() if grad_output._rg else grad_output, output._data > threshold)
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, ThresholdBackwardBackward0, (grad_output, output), (grad_output, output), attrs=threshold)
     return t
@@ -458,11 +472,11 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
 
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g, n.result, 0),
                              "grad * (result > 0)", save_result=True, float_only=False,
-                             fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
+                             fast=lambda n, g: select_grad(g, n.result_array() > 0))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
                           fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
-SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
+SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 
 def neg(input: Tensor) -> Tensor:
@@ -482,13 +496,13 @@ def sign(input: Tensor) -> Tensor:
 
 
 ClampBackward1 = node_class(
-    "clamp", lambda n, g: g * _clamp_mask(n.saved[0]._data, n.attrs),
+    "clamp", lambda n, g: select_grad(g, _clamp_mask(n.saved[0]._data, n.attrs)),
     "grad * (min <= self <= max)", suffix=1)
 ClampBackward0 = node_class(
     "clamp", lambda n, g: (
-        g * _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2]))) if n.needs[0] else None,
-        g * _below(n.saved[0], n.saved[1], n.saved[2]) if n.needs[1] else None,
-        g * _above(n.saved[0], n.saved[1], n.saved[2]) if n.needs[2] else None),
+        select_grad(g, _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2])))) if n.needs[0] else None,
+        select_grad(g, _below(n.saved[0], n.saved[1], n.saved[2])) if n.needs[1] else None,
+        select_grad(g, _above(n.saved[0], n.saved[1], n.saved[2])) if n.needs[2] else None),
     "grad where min <= self <= max, else to the bound that applied")
 
 
@@ -496,28 +510,28 @@ def _d(t: Any) -> Any:
     return None if t is None else t._data
 
 
-def _clamp_mask(x: np.ndarray, bounds: tuple) -> Tensor:
+def _clamp_mask(x: np.ndarray, bounds: tuple) -> np.ndarray:
     lo, hi = bounds
     m = np.ones(x.shape, dtype=bool)
     if lo is not None:
         m &= x >= lo
     if hi is not None:
         m &= x <= hi
-    return _new(m)
+    return m
 
 
-def _below(x: Tensor, lo: Tensor, hi: Any) -> Tensor:
+def _below(x: Tensor, lo: Tensor, hi: Any) -> np.ndarray:
     m = x._data < lo._data
     if hi is not None:
-        m &= lo._data <= hi._data
-    return _new(m)
+        m = m & (lo._data <= hi._data)
+    return m
 
 
-def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
+def _above(x: Tensor, lo: Any, hi: Tensor) -> np.ndarray:
     m = x._data > hi._data
     if lo is not None:
         m = m | (lo._data > hi._data)
-    return _new(m)
+    return m
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -551,22 +565,27 @@ clip = clamp
 # --------------------------------------------------------------------------- maximum / minimum
 MaximumBackward0 = node_class(
     "maximum", lambda n, g: (
-        g * _tie_mask(n.saved[0]._data, n.saved[1]._data, np.greater) if n.needs[0] else None,
-        g * _tie_mask(n.saved[1]._data, n.saved[0]._data, np.greater) if n.needs[1] else None),
+        _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.greater) if n.needs[0] else None,
+        _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.greater) if n.needs[1] else None),
     "grad where self > other (half at ties), grad where other > self (half at ties)")
 MinimumBackward0 = node_class(
     "minimum", lambda n, g: (
-        g * _tie_mask(n.saved[0]._data, n.saved[1]._data, np.less) if n.needs[0] else None,
-        g * _tie_mask(n.saved[1]._data, n.saved[0]._data, np.less) if n.needs[1] else None),
+        _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.less) if n.needs[0] else None,
+        _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.less) if n.needs[1] else None),
     "grad where self < other (half at ties), grad where other < self (half at ties)")
 
 
-def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
-    # torch splits the gradient evenly where both operands are equal
+def _tie_grad(g: Tensor, a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
+    # torch splits the gradient evenly where both operands are equal and selects 0 where the other
+    # operand won (a selection: an inf gradient there gives 0, not NaN)
     other = np.less if cmp is np.greater else np.greater
     with np.errstate(invalid="ignore"):
-        m = np.where(a == b, 0.5, np.where(other(a, b), 0.0, 1.0))
-    return _new(m.astype(np.result_type(a.dtype, np.float32)) if a.dtype.kind != "f" else m.astype(a.dtype))
+        tie = a == b
+        keep = ~other(a, b)
+    if tie.any():
+        g = select_grad(g, tie, 0.5) + select_grad(g, keep & ~tie)
+        return g
+    return select_grad(g, keep)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -701,7 +720,7 @@ def not_implemented(kernel: str, npdtype: Any) -> NotImplementedError:
 
 
 def _zeros_grad(n: Any, g: Tensor) -> Tensor:
-    return g * 0
+    return zeros_grad(g)
 
 
 rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * n.result.pow(3),

@@ -549,7 +549,9 @@ def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: flo
     gd = _unsqueeze_to(g, dims, keepdim)
     r = _unsqueeze_to(result, dims, keepdim)
     if p == 0:
-        return x * 0 * gd
+        from ._core import zeros_grad
+
+        return zeros_grad(x)  # (x * 0 would turn an inf element's gradient into NaN)
     if p == 1:
         return gd * sgn(x)
     if p == float("inf") or p == float("-inf"):
