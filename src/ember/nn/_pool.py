@@ -73,7 +73,8 @@ _ADAPTIVE_MAX_NODES = {nd: _scatter_nodes(f"adaptive_max_pool{nd}_d")[0] for nd 
 def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     # each output's gradient goes to the first position in its window holding the maximum (torch's
     # tie rule), found now rather than tracked during the forward pass
-    x, out, (kh, kw) = n.attrs
+    out, (kh, kw) = n.attrs
+    x = n.saved[0]._data
     gd = g._data
     Ho, Wo = gd.shape[2], gd.shape[3]
     if _grad_mode._state.enabled:  # create_graph: the argmax positions, scattered differentiably
@@ -179,7 +180,10 @@ def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
         out = _max_pool_tiled(x, k[0], k[1])
         if not np.isnan(out).any():  # NaN windows take the general path (torch's NaN index rule)
             if input.dim() == nd + 2:
-                return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), attrs=(x, out, k))
+                # the backward finds each window's maximum again: it needs the input (saved, so an
+                # in-place change is caught) and the maxima as computed (a copy: the output itself
+                # may be changed in place, which torch allows since it keeps indices instead)
+                return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), (input,), attrs=(out.copy(), k))
     out, idx = _max_pool_np(x, k, s, p, d, ceil_mode)
     if input.dim() == nd + 1:
         out, idx = out[0], idx[0]
