@@ -3,6 +3,8 @@ compares values, gradients, grad_fn names and errors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -106,3 +108,121 @@ def test_overwrite_ops(case: str) -> None:
         assert (a is None) == (b is None)
         if a is not None:
             assert_close(a, b, "grad")
+
+
+def _err(fn: Any) -> tuple:
+    """fn(lib) in ember and torch; a raised exception becomes (type name, message with torch -> ember)."""
+    out = []
+    for lib in (ember, torch):
+        try:
+            out.append(fn(lib))
+        except Exception as e:  # noqa: BLE001 (the error itself is compared)
+            out.append((type(e).__name__, str(e).replace("torch", "ember")))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------- torch's mixed basic/advanced indexing
+INDEX_KEYS = {
+    "int_slice_list": lambda L: (1, slice(None), [0, 2]),
+    "list_slice_int": lambda L: ([0, 2], slice(None), 1),
+    "int_list_list": lambda L: (1, [0, 2], [1, 1]),
+    "slice_int_list": lambda L: (slice(None), 1, [0, 2]),
+    "int_tensor_0d": lambda L: (L.tensor(1), slice(None), [0, 2]),
+    "int_slice_2d_index": lambda L: (1, slice(None), L.tensor([[0], [2]])),
+    "int_none_slice_list": lambda L: (1, None, slice(None), [0, 2]),
+    "list_int_list": lambda L: ([0, 1], 1, [0, 2]),
+    "int_ellipsis_list": lambda L: (1, Ellipsis, [0, 2]),
+    "int_mask": lambda L: (1, L.tensor([True, False, True])),
+    "mask_int": lambda L: (L.tensor([[True, False, True]] * 3), 1),
+    "int_list_slice": lambda L: (1, [[0, 1]], slice(0, 2)),
+    "int_true_list": lambda L: (1, True, [0, 2]),
+    "zero_d_tensor": lambda L: L.tensor(1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEX_KEYS))
+def test_mixed_advanced_indexing_order(case: str) -> None:
+    outs = []
+    for L in (ember, torch):
+        x = L.arange(27.0).reshape(3, 3, 3).requires_grad_()
+        y = x[INDEX_KEYS[case](L)]
+        chain = [_name(y)] + [None if f is None else type(f).__name__ for f, _ in y.grad_fn.next_functions]
+        (y * L.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+        outs.append((y, chain, x.grad))
+    (ey, ec, eg), (ty, tc, tg) = outs
+    assert_close(ey, ty)
+    assert ec == tc
+    assert_close(eg, tg, "grad")
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_mixed_advanced_index_assignment(grad: bool) -> None:
+    outs = []
+    for L in (ember, torch):
+        z = L.zeros(3, 3, 3, requires_grad=grad) * 1
+        v = L.arange(6.0).reshape(3, 2).requires_grad_(grad)
+        z[1, :, [0, 2]] = v
+        if grad:
+            (z * L.arange(27.0).reshape(3, 3, 3)).sum().backward()
+        outs.append((z, v.grad))
+    assert_close(outs[0][0], outs[1][0])
+    if grad:
+        assert_close(outs[0][1], outs[1][1], "grad")
+
+
+# --------------------------------------------------------------------- 0-d results of indexing are views
+WRITES = {
+    "index_fill": lambda L, x: x[1].fill_(9.0),
+    "index2_add": lambda L, x: x.view(2, 2)[1, 0].add_(1),
+    "select_chain": lambda L, x: x.select(0, 2).mul_(0).add_(5),
+    "unbind": lambda L, x: [r.add_(1) for r in x.unbind()],
+    "iterate": lambda L, x: [r.add_(2) for r in x],
+    "narrow_index": lambda L, x: x.narrow(0, 1, 1)[0].fill_(4),
+    "tensor_index": lambda L, x: x[L.tensor(1)].fill_(4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITES))
+def test_zero_d_index_writes_through(case: str) -> None:
+    outs = []
+    for L in (ember, torch):
+        x = L.zeros(4)
+        WRITES[case](L, x)
+        outs.append(x)
+    assert_close(*outs)
+
+
+def test_zero_d_view_inplace_gradient() -> None:
+    outs = []
+    for L in (ember, torch):
+        a = L.ones(3, requires_grad=True)
+        b = a * 2
+        b[1].mul_(5)
+        b.sum().backward()
+        outs.append((a.grad, _name(b)))
+    assert_close(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
+
+
+# --------------------------------------------------------------------- narrow
+@pytest.mark.parametrize("args", [(0, -2, 2), (0, -5, 2), (0, -6, 1), (0, 3, 3), (0, 5, 0), (0, 6, 0), (0, 1, -1),
+                                  (-1, -1, 1)])
+def test_narrow_negative_start(args: tuple) -> None:
+    def fn(L: Any) -> Any:
+        x = L.arange(5.0, requires_grad=True)
+        y = x.narrow(*args)
+        (y * 3).sum().backward()
+        return y, _name(y), x.grad
+
+    e, t = _err(fn)
+    if isinstance(t[0], str):
+        assert e == t
+        return
+    assert_close(e[0], t[0])
+    assert e[1] == t[1]
+    assert_close(e[2], t[2], "grad")
+
+
+def test_narrow_zero_dim() -> None:
+    e, t = _err(lambda L: L.tensor(3.0).narrow(0, 0, 1))
+    assert e == t

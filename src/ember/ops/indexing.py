@@ -75,7 +75,8 @@ def _select(t: Tensor, dim: int, i: int) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
     key = (slice(None),) * dim + (int(i) % size if size else int(i),)
-    return _view_of(t, t._data[key], SelectBackward0, key)
+    # (the trailing Ellipsis makes NumPy return a 0-d view, not a copied scalar, for the last dim)
+    return _view_of(t, t._data[key + (Ellipsis,)], SelectBackward0, key)
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -151,7 +152,66 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     return t
 
 
+def _int_like(k: Any) -> bool:
+    # torch reads a 0-d integer tensor in an index as a Python int (a select), not as an index tensor
+    if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+        return True
+    return isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind in "iu"
+
+
+def _dims_used(k: Any) -> int:
+    """How many of the indexed tensor's dimensions an index item consumes."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    if _int_like(k) or isinstance(k, slice):
+        return 1
+    a = _np_index(k)
+    return max(a.ndim, 1) if a.dtype.kind == "b" else 1
+
+
+def _split_key(key: tuple, ndim: int) -> tuple | None:
+    """torch's reading of a key mixing basic and advanced parts: first the ints, slices, None and
+    Ellipsis as views, then the index tensors on the result (NumPy instead treats an int as one
+    more index array, which moves the indexed dimensions to the front when a slice separates it
+    from a tensor). Returns (basic key, advanced key on the basic result), or None when the basic
+    part is a no-op."""
+    dims = [_dims_used(k) for k in key]
+    nontrivial = False
+    basic, adv, out_dim = [], [], 0
+    for k, nd in zip(key, dims):
+        if k is Ellipsis:
+            n = max(ndim - sum(dims), 0)
+            basic.append(Ellipsis)
+            adv.extend([slice(None)] * n)
+            out_dim += n
+        elif isinstance(k, (bool, np.bool_)):  # torch: a new dimension, indexed by [0] (True) or [] (False)
+            basic.append(None)
+            adv.append(np.arange(1 if k else 0))
+            nontrivial = True
+        elif k is None:
+            basic.append(None)
+            adv.append(slice(None))
+            nontrivial = True
+        elif _int_like(k):
+            basic.append(int(k))
+            nontrivial = True
+        elif isinstance(k, slice):
+            basic.append(k)
+            adv.append(slice(None))
+            nontrivial = nontrivial or k != slice(None)
+        else:  # an index array (a bool mask spans its ndim dimensions)
+            basic.extend([slice(None)] * nd)
+            adv.append(_np_index(k))
+    if not nontrivial:
+        return None
+    return tuple(basic), tuple(adv)
+
+
 def _advanced(self: Tensor, key: tuple) -> Tensor:
+    split = _split_key(key, self._data.ndim)
+    if split is not None:
+        t = getitem(self, split[0])
+        return _advanced(t, split[1]) if any(_is_advanced(k) for k in split[1]) else t
     k2 = tuple(_np_index(k) for k in key)
     x = self._data
     try:
@@ -219,10 +279,14 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
+    split = _split_key(tkey, x.ndim) if advanced else None
     try:
-        x[k2] = v
+        if split is not None:  # torch's order: the basic part as a view, then the index arrays
+            x[_basic_np_key(split[0])][split[1]] = v
+        else:
+            x[k2] = v
     except ValueError:
-        target = x[k2].shape
+        target = x[_basic_np_key(split[0])][split[1]].shape if split is not None else x[k2].shape
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
             f"result of shape {list(target)}") from None

@@ -89,7 +89,8 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     meta = view._meta
     if root._rg and root.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if meta.get("multi"):
+    if meta.get("multi") and (root._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+        # (torch forbids it only where autograd would have to rewrite the graph)
         raise RuntimeError(
             f"Output {view._out_nr} of {meta['multi']} is a view and is being modified inplace. This view is the output "
             "of a function that returns multiple views. Such functions do not allow the output views to be modified "

@@ -352,7 +352,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
     x = input._data
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
-    outs = tuple(_new(x[(slice(None),) * d + (i,)], None, input._vc)
+    outs = tuple(_new(x[(slice(None),) * d + (i, Ellipsis)], None, input._vc)
                  for i in range(n))
     for o in outs:
         o._meta = {"base": input, "v": input._vc[0], "multi": "Unbind"}
@@ -474,7 +474,20 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The ``length`` elements from ``start`` along ``dim`` (a view); a negative start counts from the end."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
     from .indexing import _slice_op
 
