@@ -226,3 +226,87 @@ def test_narrow_negative_start(args: tuple) -> None:
 def test_narrow_zero_dim() -> None:
     e, t = _err(lambda L: L.tensor(3.0).narrow(0, 0, 1))
     assert e == t
+
+
+# --------------------------------------------------------------------- gradients at degenerate points
+def _grads(build: Any) -> Any:
+    def fn(L: Any) -> tuple:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ins, out = build(L)
+            out.sum().backward()
+        return (out,) + tuple(i.grad for i in ins)
+
+    return fn
+
+
+def _ce(ls: float) -> Any:
+    def build(L: Any) -> tuple:
+        a = L.arange(12.0).reshape(3, 4).div(7).requires_grad_()
+        return (a,), L.nn.functional.cross_entropy(a, L.tensor([1, 1, 1]), ignore_index=1, label_smoothing=ls)
+    return build
+
+
+def _nll(L: Any) -> tuple:
+    a = L.arange(24.0).reshape(2, 4, 3).div(7).requires_grad_()
+    return (a,), L.nn.functional.nll_loss(a, L.full((2, 3), 2), ignore_index=2)
+
+
+def _xlogy(L: Any) -> tuple:
+    x = L.tensor([0.0, 0.0, 1.0, 2.0], requires_grad=True)
+    y = L.tensor([0.0, 1.0, 0.0, 3.0], requires_grad=True)
+    return (x, y), L.xlogy(x, y)
+
+
+def _var(dim: Any, name: str = "var") -> Any:
+    def build(L: Any) -> tuple:
+        x = L.tensor([[3.0], [4.0]], requires_grad=True)
+        return (x,), getattr(x, name)(dim) if dim is not None else getattr(x[0], name)()
+    return build
+
+
+def _clamp_broadcast(L: Any) -> tuple:
+    a = L.tensor([[1.0, -2.0, 3.0], [0.0, 5.0, -1.0]], requires_grad=True)
+    b = L.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    c = L.tensor([[2.0], [3.0]], requires_grad=True)
+    return (a, b, c), L.clamp(a, min=b, max=c)
+
+
+def _clamp_broadcast_up(L: Any) -> tuple:
+    a = L.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    b = L.tensor([[0.0], [2.0]], requires_grad=True)
+    return (a, b), L.clamp(a, min=b)
+
+
+DEGENERATE = {
+    "xlogy_at_zero": _xlogy,
+    "cross_entropy_all_ignored": _ce(0.0),
+    "cross_entropy_all_ignored_smoothing": _ce(0.1),
+    "nll_loss_2d_all_ignored": _nll,
+    "var_one_element": _var(None),
+    "var_dim_one_element": _var(1),
+    "std_one_element": _var(None, "std"),
+    "clamp_tensor_bounds_broadcast": _clamp_broadcast,
+    "clamp_bound_broadcasts_input": _clamp_broadcast_up,
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_degenerate_gradients(case: str) -> None:
+    e, t = _err(_grads(DEGENERATE[case]))
+    assert not isinstance(t[0], str) and not isinstance(e[0], str), (e, t)
+    assert _name(e[0]) == _name(t[0])
+    for a, b in zip(e, t):
+        assert_close(a, b)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_no_degrees_of_freedom_warning(name: str) -> None:
+    msgs = []
+    for L in (ember, torch):
+        with pytest.warns(UserWarning) as rec:
+            getattr(L.tensor([3.0]), name)()
+        msgs.append(str(rec[0].message).split(" (Triggered")[0])
+    assert msgs[0] == msgs[1]

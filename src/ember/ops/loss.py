@@ -229,7 +229,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         out = np.asarray(losses.sum() / total, xs.dtype)
         scale = w / total
     coef = np.zeros_like(xs)
-    coef[rows, safe_t] = -scale
+    # only the counted targets get a gradient (with every target ignored the mean is 0/0 = NaN,
+    # but torch's gradient stays 0: the ignored rows are never written)
+    coef[rows[valid], safe_t[valid]] = -scale[valid]
     if x.ndim > 2:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))

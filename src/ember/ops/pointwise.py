@@ -514,9 +514,9 @@ def _clamp_mask(x: np.ndarray, bounds: tuple) -> np.ndarray:
     lo, hi = bounds
     m = np.ones(x.shape, dtype=bool)
     if lo is not None:
-        m &= x >= lo
+        m = m & (x >= lo)  # (not in place: a tensor bound may broadcast x to a larger shape)
     if hi is not None:
-        m &= x <= hi
+        m = m & (x <= hi)
     return m
 
 

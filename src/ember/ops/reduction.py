@@ -410,7 +410,7 @@ def _var_args(dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:
     return dim, float(c), keepdim
 
 
-def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
+def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "var") -> tuple:
     n = 1
     for d in dims:
         n *= x.shape[d]
@@ -429,7 +429,7 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
     if n - c <= 0:
         import warnings
 
-        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=4)
     mean_ = m if keepdim else m.reshape(v.shape)
     return v, mean_, n
@@ -438,7 +438,9 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
 def _var_grad(n: Any, g: Tensor) -> Tensor:
     x = n.saved[0]
     dims, keepdim, c, cnt = n.attrs
-    return (2.0 / (cnt - c)) * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
+    with np.errstate(divide="ignore"):  # no degrees of freedom: inf, hence NaN or inf, as in torch
+        k = float(np.true_divide(2.0, cnt - c))
+    return k * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
 
 
 def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
@@ -464,7 +466,7 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
     dims = _dims_arg(dim, x.ndim)
-    v, m, cnt = _var_np(x, dims, c, keepdim)
+    v, m, cnt = _var_np(x, dims, c, keepdim, name)
     return v, m, (dims, keepdim, c, cnt)
 
 
