@@ -18,7 +18,8 @@ def _inplace_error(what: str, fn: Any, nr: int, now: int, then: int) -> RuntimeE
 
     clause = ""
     if fn is not None:
-        clause = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
+        # torch names the node without "Backward" and without a 0 suffix (ExpBackward0: Exp, MaxBackward1: Max1)
+        clause = f", which is output {nr} of {re.sub(r'Backward(?:0$)?', '', fn.name())},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{what}]{clause} is at version {now}; expected version {then} instead. Hint: enable anomaly detection "
@@ -104,9 +105,17 @@ class OpNode(Node):
         """The saved output's array, checked against in-place changes since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        arr, vc, ver = self._result
+        return self.output_array(self._result, 0)
+
+    def output_array(self, saved: tuple, nr: int) -> Any:
+        """The array of output ``nr`` saved as ``(array, version counter, version)`` (multi-output
+        ops keep their other outputs this way, without a reference cycle through the tensor),
+        checked against in-place changes since it was saved."""
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        arr, vc, ver = saved
         if vc[0] != ver:
-            err = _inplace_error(_new_tensor(arr, None, None)._type_str(), self, 0, vc[0], ver)
+            err = _inplace_error(_new_tensor(arr, None, None)._type_str(), self, nr, vc[0], ver)
             if len(vc) > 1 and vc[1]:
                 err = RuntimeError(f"{err} The last in-place change was made at: {vc[1]}")
             raise err

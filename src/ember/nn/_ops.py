@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
-from ..ops._core import node_class, record, where_np
+from ..ops._core import check_broadcast, node_class, record, result_dtype, where_np
 from ..ops._core import select_grad as _select_grad
 from ..ops.indexing import where as _where
 
@@ -704,7 +704,10 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
+    check_broadcast(input._data.shape, target._data.shape)
     x, t = np.broadcast_arrays(input._data, target._data)
+    # torch: smooth L1 computes in the promoted dtype, Huber in the input's
+    dt = input._data.dtype if huber else result_dtype(input, target).np
     d = np.abs(x - t)
     if huber:
         loss = where_np(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
@@ -712,7 +715,7 @@ def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber:
         loss = d
     else:
         loss = where_np(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    loss = loss.astype(x.dtype)
+    loss = loss.astype(dt)
     cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
     return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))
 

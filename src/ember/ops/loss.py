@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import node_class, record
+from ._core import check_broadcast, node_class, record
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -43,6 +43,7 @@ def _mse_grads(n: Any, g: Tensor) -> tuple:
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    check_broadcast(input._data.shape, target._data.shape)
     x, t = np.broadcast_arrays(input._data, target._data)
     d = x - t
     return record(MseLossBackward0, _reduce_np(d * d, reduction), (input, target), (input, target),

@@ -110,11 +110,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
                 attach(t, AddBackward0, (input, None), attrs=1, same_meta=True)
             return t
     if alpha != 1:
-        if isinstance(other, Tensor):
-            xa, xb, ta, tb, _ = binary_operands(input, other)
-            res = np.add(xa, xb * alpha)
-        else:
-            return add(input, other * alpha)
+        xa, xb, ta, tb, rt = binary_operands(input, other)
+        res = np.add(xa, _times_alpha(xb, alpha, rt))
     else:
         res, ta, tb = _binary(input, other, np.add)
     return _out(record(AddBackward0, res, (ta, tb), attrs=alpha), out)
@@ -131,8 +128,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     _check_bool_sub(input, other)
     if alpha != 1:
-        xa, xb, ta, tb, _ = binary_operands(input, other)
-        res = np.subtract(xa, np.multiply(xb, alpha))
+        xa, xb, ta, tb, rt = binary_operands(input, other)
+        res = np.subtract(xa, _times_alpha(xb, alpha, rt))
     else:
         res, ta, tb = _binary(input, other, np.subtract)
     return _out(record(SubBackward0, res, (ta, tb), attrs=alpha), out)
@@ -159,8 +156,22 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     _check_bool_sub(other, input)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
-    xa, xb, ta, _, _ = binary_operands(input, other)
-    return record(RsubBackward1, np.subtract(xb, xa if alpha == 1 else xa * alpha), (ta,))
+    xa, xb, ta, _, rt = binary_operands(input, other)
+    return record(RsubBackward1, np.subtract(xb, xa if alpha == 1 else _times_alpha(xa, alpha, rt)), (ta,))
+
+
+def _times_alpha(x: Any, alpha: Any, rt: np.dtype) -> Any:
+    """``alpha * x`` in the result dtype ``rt``, with torch's checks on alpha (add/sub/rsub).
+    (A Python scalar times alpha in NumPy is a float64 scalar, which would promote the result.)"""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    if isinstance(alpha, (bool, np.bool_)) and rt.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if rt.kind in "iub" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if rt.kind in "iu" and isinstance(alpha, complex) or rt.kind == "f" and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    return np.multiply(x, alpha, dtype=rt)
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -539,17 +550,18 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        from .indexing import _as_like
+        from ._core import result_dtype
 
-        lo = _as_like(min, input) if min is not None else None
-        hi = _as_like(max, input) if max is not None else None
-        x = input._data
-        res = x
+        # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
+        rt = result_dtype(input, min, max).np
+        lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
+        hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
+        res = input._data.astype(rt, copy=False)
         if lo is not None:
-            res = np.maximum(res, lo._data)
+            res = np.maximum(res, lo._data.astype(rt, copy=False))
         if hi is not None:
-            res = np.minimum(res, hi._data)
-        res = np.asarray(res, dtype=np.result_type(x, *(t._data for t in (lo, hi) if t is not None)))
+            res = np.minimum(res, hi._data.astype(rt, copy=False))
+        res = np.asarray(res, dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
     res = np.clip(x, min, max)
@@ -857,7 +869,12 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
     return _out(record(RoundBackward1, res.astype(x.dtype, copy=False), (input,)), out)
 
 
-SgnBackward0 = node_class("sgn", _zeros_grad, "0 for real inputs")
+def _sgn_grad(n: Any, g: Tensor) -> Tensor:
+    n.result_array()  # torch saves the result (its complex formula needs it): an in-place change is an error
+    return zeros_grad(g)
+
+
+SgnBackward0 = node_class("sgn", _sgn_grad, "0 for real inputs")
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -868,7 +885,7 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return _new(res)
-    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,))
+    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
 
 
 LogitBackward0 = node_class(

@@ -786,7 +786,8 @@ AminmaxBackward0 = node_class(
 
 def _aminmax_grad(n: Any, gs: list) -> Tensor:
     x = n.saved[0]._data
-    dims, keepdim, mn, mx = n.attrs
+    dims, keepdim, outs = n.attrs
+    mn, mx = n.output_array(outs[0], 0), n.output_array(outs[1], 1)  # (both checked for in-place changes)
     out = None
     for g, r in zip(gs, (mn, mx)):
         if g is None:
@@ -803,7 +804,9 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.")
     dims = _dims_arg(dim, x.ndim)
     mn, mx = x.min(axis=dims, keepdims=keepdim), x.max(axis=dims, keepdims=keepdim)
-    a, b = _two_outputs(AminmaxBackward0, mn, mx, input, (input,), (dims, keepdim, np.asarray(mn), np.asarray(mx)))
+    outs: list = []
+    a, b = _two_outputs(AminmaxBackward0, mn, mx, input, (input,), (dims, keepdim, outs))
+    outs.extend((t._data, t._vc, t._vc[0]) for t in (a, b))
     return _RT["aminmax"](a, b)
 
 
