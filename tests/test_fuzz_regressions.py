@@ -390,3 +390,76 @@ def test_cosine_similarity_broadcast_along_dim(shapes: tuple) -> None:
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(s1), rng.standard_normal(s2)
     check(lambda L, x, y: L.nn.functional.cosine_similarity(x, y, dim=dim), a, b, second=True)
+
+
+# --------------------------------------------------------------------- saved_tensors_hooks see every saved tensor
+class _Hooks:
+    def __init__(self) -> None:
+        self.packs: list = []
+        self.unpacks: list = []
+
+    def pack(self, t: Any) -> Any:
+        self.packs.append(tuple(t.shape))
+        return t.detach().clone()  # (a real offload: the backward must use what unpack returns)
+
+    def unpack(self, t: Any) -> Any:
+        self.unpacks.append(tuple(t.shape))
+        return t
+
+
+def _user_function(L: Any) -> Any:
+    class MyMul(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, y: Any) -> Any:
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            x, y = ctx.saved_tensors
+            return g * y, g * x
+
+    return MyMul
+
+
+HOOKED = {
+    "exp": lambda L, x: x.exp(),
+    "tanh": lambda L, x: x.tanh(),
+    "sigmoid": lambda L, x: x.sigmoid(),
+    "sin": lambda L, x: x.sin(),
+    "mul": lambda L, x: x * x,
+    "mul_scalar": lambda L, x: x * 3,
+    "exp_exp": lambda L, x: x.exp().exp(),
+    "exp_inplace": lambda L, x: (x * 1).exp_(),
+    "relu": lambda L, x: x.relu(),
+    "softmax": lambda L, x: x.softmax(0),
+    "function": lambda L, x: _user_function(L).apply(x, x * 2),
+    "function_of_exp": lambda L, x: _user_function(L).apply(x.exp(), x),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOOKED))
+def test_saved_tensors_hooks_pack_everything(case: str) -> None:
+    outs = []
+    for L in (ember, torch):
+        h = _Hooks()
+        x = L.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        with L.autograd.graph.saved_tensors_hooks(h.pack, h.unpack):
+            y = HOOKED[case](L, x)
+        n_packed = len(h.packs)
+        y.sum().backward()
+        outs.append((n_packed, sorted(h.packs), sorted(h.unpacks), x.grad))
+    (ep, eps_, eus, eg), (tp, tps, tus, tg) = outs
+    assert (ep, eps_, eus) == (tp, tps, tus)
+    assert_close(eg, tg, "grad")
+
+
+def test_user_function_anomaly_stack_and_no_hooks_default() -> None:
+    # without hooks nothing is packed: saved tensors are the tensors themselves (versions checked)
+    MyMul = _user_function(ember)
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = MyMul.apply(y, y)
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import grad_mode
+from .anomaly_mode import flags as _debug_flags
+from .anomaly_mode import on_new_node
 from .graph import FREED_MESSAGE, Node, grad_accumulator
 
 
@@ -83,13 +85,16 @@ class OpNode(Node):
 
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
-        packed = self.saved
+        packed, packed_result = self.saved, self._result
         unpack = self._extra.unpack
         self.saved = tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in packed)
+        if isinstance(packed_result, _Packed):
+            r = unpack(packed_result.value)
+            self._result = (r._data, r._vc, r._vc[0])
         try:
             out = self.derivative(grads) if self._multi else self.derivative(grads[0])
         finally:
-            self.saved = packed
+            self.saved, self._result = packed, packed_result
         return out if type(out) is tuple else (out,)
 
     @property
@@ -158,6 +163,9 @@ class BackwardCFunction(Node, FunctionCtx):
     def saved_tensors(self) -> tuple:
         if self._saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if self._extra is not None and self._extra.unpack is not None:  # saved_tensors_hooks
+            unpack = self._extra.unpack
+            return tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in self._saved)
         for t, v in zip(self._saved, self._saved_versions):
             if t is not None and v is not None and t._vc[0] != v:
                 _check_version(t, v)
@@ -245,6 +253,8 @@ class Function(metaclass=FunctionMeta):
         node._saved_versions = tuple(t._vc[0] if t is not None else None for t in node._saved)
         if not record:
             return out
+        if _debug_flags.on:  # anomaly stacks, saved_tensors_hooks: as for the op table's nodes
+            on_new_node(node)
         node.next_functions = tuple(_edge(t) for t in tensor_args)
         results = []
         meta = []

@@ -58,7 +58,7 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     node = res.grad_fn
     if node is not None:
         self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
-        if getattr(node, "_result", None) is not None:
+        if type(getattr(node, "_result", None)) is tuple:  # (not when saved_tensors_hooks packed it)
             # the op saved its output (exp_, sigmoid_ ...): that output is self now, so a later
             # in-place change of self is caught at backward, as in torch
             node._result = (self._data, self._vc, self._vc[0])
