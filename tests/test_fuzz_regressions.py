@@ -463,3 +463,81 @@ def test_user_function_anomaly_stack_and_no_hooks_default() -> None:
     y.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+# --------------------------------------------------------------------- torch's errors (and results) on edge inputs
+def _empty(L: Any) -> Any:
+    return L.empty(0)
+
+
+EDGES = {
+    "argmax_empty": lambda L: _empty(L).argmax(),
+    "argmin_empty": lambda L: _empty(L).argmin(),
+    "amax_empty": lambda L: _empty(L).amax(),
+    "amin_empty": lambda L: _empty(L).amin(),
+    "amax_empty_dim": lambda L: L.empty(0, 3).amax(0),
+    "amax_nonempty_dim": lambda L: L.empty(0, 3).amax(1),
+    "argmax_empty_dim": lambda L: L.empty(0, 3).argmax(0),
+    "argmax_nonempty_dim": lambda L: L.empty(0, 3).argmax(1),
+    "cat_empty": lambda L: L.cat([]),
+    "stack_empty": lambda L: L.stack([]),
+    "hstack_empty": lambda L: L.hstack([]),
+    "vstack_empty": lambda L: L.vstack([]),
+    "column_stack_empty": lambda L: L.column_stack([]),
+    "two_ellipses": lambda L: L.ones(3)[..., ...],
+    "ellipsis_int_ellipsis": lambda L: L.arange(24.0).reshape(2, 3, 4)[..., 0, ...],
+    "ellipsis_none_ellipsis": lambda L: L.arange(24.0).reshape(2, 3, 4)[..., None, ...],
+    "ellipsis_list_ellipsis": lambda L: L.arange(24.0).reshape(2, 3, 4)[..., [0, 1], ...],
+    "transpose_0d": lambda L: L.tensor(2.0).transpose(0, 0),
+    "transpose_0d_neg": lambda L: L.tensor(2.0).transpose(0, -1),
+    "transpose_0d_oob": lambda L: L.tensor(2.0).transpose(0, 1),
+    "roll_0d": lambda L: L.tensor(2.0).roll(1),
+    "roll_0d_dim": lambda L: L.tensor(2.0).roll(1, 0),
+    "movedim_0d": lambda L: L.tensor(2.0).movedim(0, 0),
+    "split_0d": lambda L: L.tensor(2.0).split(1),
+    "chunk_0d": lambda L: L.tensor(2.0).chunk(1),
+    "tensor_split_0d": lambda L: L.tensor(2.0).tensor_split(1),
+    "unbind_0d": lambda L: L.tensor(2.0).unbind(),
+    "index_select_0d": lambda L: L.tensor(2.0).index_select(0, L.tensor([0])),
+    "index_select_0d_0d_index": lambda L: L.tensor(2.0).index_select(0, L.tensor(0)),
+    "index_select_0d_oob": lambda L: L.tensor(2.0).index_select(0, L.tensor([1])),
+    "max_pool2d_kernel_too_big": lambda L: L.nn.functional.max_pool2d(L.ones(1, 1, 2, 2), 3),
+    "avg_pool2d_kernel_too_big": lambda L: L.nn.functional.avg_pool2d(L.ones(1, 1, 2, 2), 3),
+    "max_pool1d_kernel_too_big": lambda L: L.nn.functional.max_pool1d(L.ones(1, 1, 2), 3),
+    "avg_pool1d_kernel_too_big": lambda L: L.nn.functional.avg_pool1d(L.ones(1, 1, 2), 3),
+    "max_pool3d_kernel_too_big": lambda L: L.nn.functional.max_pool3d(L.ones(1, 1, 2, 2, 2), 3),
+    "avg_pool3d_kernel_too_big": lambda L: L.nn.functional.avg_pool3d(L.ones(1, 1, 2, 2, 2), 3),
+    "avg_pool3d_kernel_too_big_padded": lambda L: L.nn.functional.avg_pool3d(L.ones(1, 1, 2, 2, 2), 3, padding=1),
+    "max_pool2d_stride0": lambda L: L.nn.functional.max_pool2d(L.ones(1, 1, 3, 3), 2, stride=0),
+    "avg_pool2d_stride0": lambda L: L.nn.functional.avg_pool2d(L.ones(1, 1, 3, 3), 2, stride=0),
+    "max_pool1d_stride0": lambda L: L.nn.functional.max_pool1d(L.ones(1, 1, 2), 1, stride=0),
+    "conv2d_stride0": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 3, 3), L.ones(1, 1, 2, 2), stride=0),
+    "conv1d_stride0": lambda L: L.nn.functional.conv1d(L.ones(1, 1, 3), L.ones(1, 1, 2), stride=0),
+    "conv_transpose2d_stride0": lambda L: L.nn.functional.conv_transpose2d(L.ones(1, 1, 2, 2), L.ones(1, 1, 1, 1),
+                                                                           stride=0),
+    "conv2d_dilation0": lambda L: L.nn.functional.conv2d(L.ones(1, 1, 2, 2), L.ones(1, 1, 1, 1), dilation=0),
+    "nll_loss_int32_target": lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([0, 1], dtype=L.int32)),
+    "nll_loss_uint8_target": lambda L: L.nn.functional.nll_loss(L.ones(2, 3), L.tensor([0, 1], dtype=L.uint8)),
+    "cross_entropy_int32_target": lambda L: L.nn.functional.cross_entropy(L.ones(2, 3),
+                                                                          L.tensor([0, 1], dtype=L.int32)),
+    "mse_loss_mismatch": lambda L: L.nn.functional.mse_loss(L.ones(2), L.ones(3)),
+    "smooth_l1_mismatch": lambda L: L.nn.functional.smooth_l1_loss(L.ones(2), L.ones(3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGES))
+def test_edge_inputs(case: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e, t = _err(EDGES[case])
+    if isinstance(t, tuple) and t and isinstance(t[0], str):
+        assert e == t
+    elif isinstance(t, tuple):
+        assert len(e) == len(t)
+        for a, b in zip(e, t):
+            assert_close(a, b)
+    else:
+        assert_close(e, t)
+        assert _name(e) == _name(t)

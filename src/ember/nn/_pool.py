@@ -164,6 +164,8 @@ def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
     k = _pair(kernel_size, nd)
     s = _pair(stride, nd) if stride is not None and stride != [] else k
     p, d = _pair(padding, nd), _pair(dilation, nd)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
     bad = [i for i in range(nd) if p[i] > k[i] // 2]
     if bad:
         i = bad[0]
@@ -210,6 +212,15 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """1-d max pooling over (N, C, L) or (C, L) input (a 2-d pooling of height 1, as torch)."""
     k = _pair(kernel_size, 1)[0]
     s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
+    # torch checks the 1-d sizes itself, in its own words
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    pd, dl = _pair(padding, 1)[0], _pair(dilation, 1)[0]
+    if input.dim() in (2, 3) and pd <= k // 2:
+        L = input.shape[-1]
+        o = _pool_out(L, k, s, pd, dl, ceil_mode)
+        if o < 1:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
     r = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _pair(padding, 1)[0]), (1, _pair(dilation, 1)[0]),
                    ceil_mode, return_indices)
     if return_indices:
@@ -283,6 +294,12 @@ def _avg_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
     k = _pair(kernel_size, nd)
     s = _pair(stride, nd) if stride is not None and stride != [] else k
     p = _pair(padding, nd)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    if nd == 3 and any(input.shape[-3 + i] < k[i] for i in range(3)):
+        T, H, W = input.shape[-3:]
+        raise RuntimeError(f"input image (T: {T} H: {H} W: {W}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     if any(p[i] > k[i] // 2 for i in range(nd)):
         if nd == 2:
             raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "

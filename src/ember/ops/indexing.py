@@ -123,12 +123,12 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
     if consumed > nd:
         raise IndexError(f"too many indices for tensor of dimension {nd}")
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    t, dim, applied = self, 0, False
+    # torch accepts several ellipses: the first stands for the unindexed dimensions, later ones for none
+    t, dim, applied, rest = self, 0, False, nd - consumed
     for k in key:
         if k is Ellipsis:
-            dim += nd - consumed
+            dim += rest
+            rest = 0
         elif k is None:
             t = _view_of(t, np.expand_dims(t._data, dim), UnsqueezeBackward0, dim)
             dim += 1
@@ -176,14 +176,13 @@ def _split_key(key: tuple, ndim: int) -> tuple | None:
     from a tensor). Returns (basic key, advanced key on the basic result), or None when the basic
     part is a no-op."""
     dims = [_dims_used(k) for k in key]
-    nontrivial = False
-    basic, adv, out_dim = [], [], 0
+    nontrivial = sum(1 for k in key if k is Ellipsis) > 1  # (NumPy refuses a second ellipsis)
+    basic, adv, rest = [], [], max(ndim - sum(dims), 0)
     for k, nd in zip(key, dims):
         if k is Ellipsis:
-            n = max(ndim - sum(dims), 0)
             basic.append(Ellipsis)
-            adv.extend([slice(None)] * n)
-            out_dim += n
+            adv.extend([slice(None)] * rest)
+            rest = 0  # (only the first ellipsis stands for dimensions)
         elif isinstance(k, (bool, np.bool_)):  # torch: a new dimension, indexed by [0] (True) or [] (False)
             basic.append(None)
             adv.append(np.arange(1 if k else 0))
@@ -389,14 +388,26 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return record(GatherBackward0, res, (input,), attrs=(d, index))
 
 
-IndexSelectBackward0 = node_class(
-    "index_select", lambda n, g: _embed(g, n._in_meta[0], (slice(None),) * n.attrs[0] + (n.attrs[1],),
-                                        IndexBackwardBackward0, accumulate=True),
-    "grad summed into the selected positions")
+def _index_select_grad(n: Any, g: Tensor) -> Tensor:
+    if not n._in_meta[0][0]:  # a 0-d input: its one element was selected every time
+        return g.sum()
+    return _embed(g, n._in_meta[0], (slice(None),) * n.attrs[0] + (n.attrs[1],), IndexBackwardBackward0,
+                  accumulate=True)
+
+
+IndexSelectBackward0 = node_class("index_select", _index_select_grad, "grad summed into the selected positions")
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:  # torch reads a 0-d input as one element along dim 0
+        idx = np.asarray(index._data).reshape(-1)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        if idx.size and (idx.max() >= 1 or idx.min() < -1):
+            raise IndexError("index out of range in self")
+        res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
+        return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
     idx = index._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")

@@ -156,11 +156,14 @@ NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] 
 _F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
+
 def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor | None, ignore_index: int,
                      reduction: str) -> Tensor | None:
     """A classifier's loss: (N, C) scores, N valid class indices, no weights. None for anything
     else (including every error case), which the general path below handles."""
-    if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype.kind not in "iu" or x.dtype not in _F32_64:
+    if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype not in _TARGET_DTYPES or x.dtype not in _F32_64:
         return None
     N, C = x.shape
     if N == 0 or t.shape[0] != N or t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
@@ -185,7 +188,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
     if fast is not None:
         return fast
-    if t.dtype.kind not in "iu":
+    if t.dtype not in _TARGET_DTYPES:  # torch takes Long or Byte class indices only
         from .. import _dtype
         from .reduction import _LEGACY_NAMES
 

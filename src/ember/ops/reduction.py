@@ -204,8 +204,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:
     x = input._data
     dims = _dims_arg(dim, x.ndim)
-    if x.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
-        raise IndexError(f"{'amax' if is_max else 'amin'}(): Expected reduction dim to have non-zero size.")
+    if x.size == 0:
+        _empty_reduction_check("amax" if is_max else "amin", x, dim, dims)
     r = np.asarray(x.max(axis=dims, keepdims=keepdim) if is_max else x.min(axis=dims, keepdims=keepdim))
     return record(AmaxBackward0 if is_max else AminBackward0, r, (input,), (input,), save_result=True,
                   attrs=(dims, keepdim))
@@ -219,8 +219,22 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     return _amaxmin(input, dim, keepdim, False)
 
 
+def _empty_reduction_check(name: str, x: np.ndarray, dim: Any, dims: tuple) -> None:
+    """torch's errors for reducing an empty tensor: every dim (none given) or an empty one."""
+    if dim is None or dim == () or dim == []:
+        if name in ("argmax", "argmin"):
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    if builtins.any(x.shape[d] == 0 for d in dims):
+        d = next(d for d in dims if x.shape[d] == 0)
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.size == 0:
+        _empty_reduction_check("argmax", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
         r = np.asarray(np.argmax(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
@@ -230,6 +244,8 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.size == 0:
+        _empty_reduction_check("argmin", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
         r = np.asarray(np.argmin(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
