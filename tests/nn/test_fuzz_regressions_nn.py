@@ -84,3 +84,48 @@ def test_max_pool_inplace_on_input_is_caught() -> None:
     e, t = _both(fn)
     assert e[0] == t[0] == "RuntimeError"
     assert "modified by an inplace operation" in e[1]
+
+
+# ----------------------------------------------------------------- edge inputs: torch's errors and 0-d activations
+EDGE = {
+    "linear_module_list": lambda L: L.nn.Linear(2, 3)([1.0, 2.0]),
+    "linear_weight_list": lambda L: L.nn.functional.linear(L.ones(2), [1.0, 2.0]),
+    "linear_bias_list": lambda L: L.nn.functional.linear(L.ones(2), L.ones(3, 2), [1.0, 2.0, 3.0]),
+    "linear_input_float": lambda L: L.nn.functional.linear(3.0, L.ones(3, 2)),
+    "pow_not_broadcastable": lambda L: L.ones(2).pow(L.ones(3)),
+    "pow_broadcast": lambda L: L.pow(L.full((2, 1), 2.0), L.arange(3.0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDGE))
+def test_edge_errors(case: str) -> None:
+    e, t = _both(EDGE[case])
+    _close(e, t)
+
+
+@pytest.mark.parametrize("act", ["silu", "mish", "gelu", "hardswish", "elu", "softplus", "sigmoid", "relu"])
+def test_activation_on_0d(act: str) -> None:
+    def fn(L: Any) -> tuple:
+        x = L.tensor(1.0, dtype=L.float64, requires_grad=True)
+        y = getattr(L.nn.functional, act)(x)
+        y.backward()
+        return y, x.grad, type(y.grad_fn).__name__
+
+    e, t = _both(fn)
+    _close(e, t)
+
+
+@pytest.mark.parametrize("affine", [(True, False), (True, True)])
+def test_layer_norm_create_graph_with_weight(affine: tuple) -> None:
+    def fn(L: Any) -> list:
+        x = L.tensor([[1.0, 3.0, 2.0], [0.5, -1.0, 4.0]], dtype=L.float64, requires_grad=True)
+        w = L.tensor([2.0, 0.5, -1.0], dtype=L.float64, requires_grad=True)
+        b = L.tensor([0.1, 0.2, 0.3], dtype=L.float64, requires_grad=True) if affine[1] else None
+        y = L.nn.functional.layer_norm(x, (3,), w, b)
+        ins = [t for t in (x, w, b) if t is not None]
+        gs = L.autograd.grad(y.pow(3).sum(), ins, create_graph=True)
+        sum((g * g).sum() for g in gs).backward()
+        return [t.grad for t in ins]
+
+    e, t = _both(fn)
+    _close(e, t)

@@ -18,7 +18,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops._core import add_rows as _add_rows
-from ..ops._core import check_broadcast, node_class, record, result_dtype, where_np
+from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
 from ..ops._core import select_grad as _select_grad
 from ..ops.indexing import where as _where
 
@@ -118,13 +118,13 @@ def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
 
 def _sigm(x: np.ndarray) -> np.ndarray:
     # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
-    t = np.exp(-x)
+    t = np.exp(-x, out=np.empty(x.shape, x.dtype))  # (an array even for 0-d x: the steps below write into it)
     t += 1
     return np.reciprocal(t, out=t)
 
 
 def _silu_np(x: np.ndarray) -> np.ndarray:
-    t = np.exp(-x)
+    t = np.exp(-x, out=np.empty(x.shape, x.dtype))  # (an array even for 0-d x)
     t += 1
     return np.divide(x, t, out=t)  # x / (1 + exp(-x)), as torch writes it
 
@@ -272,6 +272,7 @@ AddmmBackward0 = node_class(
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    check_tensor_args("linear", input=input, weight=weight, bias=bias)
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:
         if x.shape[1] != w.shape[1]:

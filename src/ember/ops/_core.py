@@ -317,6 +317,14 @@ def result_dtype(*operands: Any) -> _dtype.dtype:
     return _dtype.result_type(dims, zeros, scalars)
 
 
+def check_tensor_args(fname: str, **args: Any) -> None:
+    """torch's TypeError for a non-Tensor passed where an op takes Tensors (keyword order = position;
+    None passes: optional arguments)."""
+    for pos, (arg, v) in enumerate(args.items(), 1):
+        if v is not None and not isinstance(v, Tensor):
+            raise TypeError(f"{fname}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def as_tensor_operand(x: Any, name: str = "other") -> Tensor:
     if isinstance(x, Tensor):
         return x

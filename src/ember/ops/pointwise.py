@@ -340,6 +340,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         xa, xe, ta, te, rt = binary_operands(input, exponent)
         if rt.kind == "b":
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        check_broadcast(np.shape(xa), np.shape(xe))
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else np.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
