@@ -44,6 +44,8 @@ MASKED = {
     "threshold": lambda L, x: _F(L).threshold(x, 0.0, 0.0).sqrt(),
     "clamp_min": lambda L, x: x.clamp(min=0).sqrt(),
     "clamp_both": lambda L, x: x.clamp(0, 3).sqrt(),
+    "clamp_max_signed_zero": lambda L, x: (-x).clamp(max=0).neg().sqrt(),
+    "minimum_signed_zero": lambda L, x: L.minimum(-x, L.zeros(3)).neg().sqrt(),
     "clamp_tensor": lambda L, x: x.clamp(min=L.zeros(3)).sqrt(),
     "hardtanh": lambda L, x: _F(L).hardtanh(x, 0.0, 5.0).sqrt(),
     "relu6": lambda L, x: _F(L).relu6(x).sqrt(),
@@ -541,3 +543,23 @@ def test_edge_inputs(case: str) -> None:
     else:
         assert_close(e, t)
         assert _name(e) == _name(t)
+
+
+MASKED_MORE = {
+    "clamp_min": lambda L, x: x.clamp_min(0).sqrt(),
+    "clamp_min_tensor": lambda L, x: x.clamp_min(L.zeros(3)).sqrt(),
+    "clamp_max": lambda L, x: x.neg().clamp_max(0).neg().sqrt(),
+    "setitem_overwrite": lambda L, x: _overwritten(L, x).sqrt(),
+    "setitem_advanced_overwrite": lambda L, x: _overwritten(L, x, [0, 1]).sqrt(),
+}
+
+
+def _overwritten(L: Any, x: Any, key: Any = slice(0, 2)) -> Any:
+    y = x * 1
+    y[key] = 0.0
+    return y
+
+
+@pytest.mark.parametrize("case", sorted(MASKED_MORE))
+def test_masked_gradient_selects_more(case: str) -> None:
+    _same(MASKED_MORE[case], [-1.0, 0.0, 4.0])

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, where_np, wrap_dim
+from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, select_grad, where_np, wrap_dim
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
 
@@ -236,11 +236,10 @@ CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 
 
 def _zero_at(g: Tensor, key: Any) -> Tensor:
-    from .pointwise import mul
-
+    # torch writes zeros there (an inf gradient at an overwritten place gives 0, not NaN)
     m = np.ones(g._data.shape, dtype=bool)
     m[key] = False
-    return mul(g, _new(m))
+    return select_grad(g, m)
 
 
 def check_inplace(self: Tensor) -> None:

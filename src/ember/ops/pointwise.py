@@ -557,23 +557,29 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         rt = result_dtype(input, min, max).np
         lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
         hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
-        res = input._data.astype(rt, copy=False)
-        if lo is not None:
-            res = np.maximum(res, lo._data.astype(rt, copy=False))
-        if hi is not None:
-            res = np.minimum(res, hi._data.astype(rt, copy=False))
-        res = np.asarray(res, dtype=rt)
+        res = np.asarray(_clip(input._data.astype(rt, copy=False), None if lo is None else lo._data.astype(rt, copy=False),
+                               None if hi is None else hi._data.astype(rt, copy=False)), dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
-    res = np.clip(x, min, max)
+    res = _clip(x, min, max)
     if res.dtype != x.dtype and x.dtype.kind in "fc":
         res = res.astype(x.dtype)
     elif x.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
-        res = np.clip(x.astype(_dtype.get_default_dtype().np), min, max)
+        res = _clip(x.astype(_dtype.get_default_dtype().np), min, max)
     return record(ClampBackward1, res, (input,), (input,), attrs=(min, max))
 
 
 clip = clamp
+
+
+def _clip(x: Any, lo: Any, hi: Any) -> Any:
+    """max(x, lo) then min(., hi), keeping x itself where it equals a bound (torch: clamp(-0.0, max=0)
+    is -0.0). NumPy's maximum and minimum return their second operand on a tie, so x goes second."""
+    if lo is not None:
+        x = np.maximum(lo, x)
+    if hi is not None:
+        x = np.minimum(hi, x)
+    return x
 
 # --------------------------------------------------------------------------- maximum / minimum
 MaximumBackward0 = node_class(
@@ -604,13 +610,13 @@ def _tie_grad(g: Tensor, a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return record(MaximumBackward0, np.maximum(xa, xb), (ta, tb), (input, other))
+    return record(MaximumBackward0, np.maximum(xb, xa), (ta, tb), (input, other))  # (ties: input's, see _clip)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return record(MinimumBackward0, np.minimum(xa, xb), (ta, tb), (input, other))
+    return record(MinimumBackward0, np.minimum(xb, xa), (ta, tb), (input, other))
 
 
 # --------------------------------------------------------------------------- comparisons (no grad)
@@ -1175,17 +1181,17 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
 
 
 # clamp_min / clamp_max have their own backward names in torch
-ClampMinBackward0 = node_class("clamp_min", lambda n, g: g * _new(n.saved[0]._data >= n.attrs),
+ClampMinBackward0 = node_class("clamp_min", lambda n, g: select_grad(g, n.saved[0]._data >= n.attrs),
                                "grad where self >= min")
 ClampMinBackward1 = node_class(
-    "clamp_min", lambda n, g: (g * _new(n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
-                               g * _new(n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
+    "clamp_min", lambda n, g: (select_grad(g, n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
+                               select_grad(g, n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
     "grad where self >= min, grad where self < min", suffix=1)
-ClampMaxBackward0 = node_class("clamp_max", lambda n, g: g * _new(n.saved[0]._data <= n.attrs),
+ClampMaxBackward0 = node_class("clamp_max", lambda n, g: select_grad(g, n.saved[0]._data <= n.attrs),
                                "grad where self <= max")
 ClampMaxBackward1 = node_class(
-    "clamp_max", lambda n, g: (g * _new(n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
-                               g * _new(n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
+    "clamp_max", lambda n, g: (select_grad(g, n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
+                               select_grad(g, n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
     "grad where self <= max, grad where self > max", suffix=1)
 
 
@@ -1193,7 +1199,7 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
     if isinstance(min, Tensor):
         xa, xb, ta, tb, rt = binary_operands(input, min)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return record(ClampMinBackward1, np.maximum(xa, xb), (ta, tb), (input, min))
+        return record(ClampMinBackward1, _clip(xa, xb, None), (ta, tb), (input, min))
     r = clamp(input, min=min)
     if r.grad_fn is not None:
         r = record(ClampMinBackward0, r._data, (input,), (input,), attrs=min)
@@ -1204,7 +1210,7 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     if isinstance(max, Tensor):
         xa, xb, ta, tb, rt = binary_operands(input, max)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return record(ClampMaxBackward1, np.minimum(xa, xb), (ta, tb), (input, max))
+        return record(ClampMaxBackward1, _clip(xa, None, xb), (ta, tb), (input, max))
     r = clamp(input, max=max)
     if r.grad_fn is not None:
         r = record(ClampMaxBackward0, r._data, (input,), (input,), attrs=max)
