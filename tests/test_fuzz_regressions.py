@@ -563,3 +563,26 @@ def _overwritten(L: Any, x: Any, key: Any = slice(0, 2)) -> Any:
 @pytest.mark.parametrize("case", sorted(MASKED_MORE))
 def test_masked_gradient_selects_more(case: str) -> None:
     _same(MASKED_MORE[case], [-1.0, 0.0, 4.0])
+
+
+REDUCED = {
+    "max": lambda L, x: x.max(),
+    "min": lambda L, x: x.min(),
+    "median": lambda L, x: x.median(),
+    "nanmedian": lambda L, x: x.nanmedian(),
+    "max_pool_tiled": lambda L, x: L.nn.functional.max_pool2d(x.reshape(1, 1, 2, 2), (1, 2)),
+    "max_pool_general": lambda L, x: L.nn.functional.max_pool2d(x.reshape(1, 1, 2, 2), (1, 2), return_indices=True)[0],
+}
+
+
+@pytest.mark.parametrize("case", sorted(REDUCED))
+def test_reduction_gradient_selects(case: str) -> None:
+    # an inf upstream gradient reaches only the selected elements; the others get 0, not 0 * inf
+    outs = []
+    for L in (ember, torch):
+        x = L.tensor([[1.0, 3.0], [2.0, 3.0]], requires_grad=True)
+        y = REDUCED[case](L, x)
+        (g,) = L.autograd.grad(y, x, L.full(tuple(y.shape), float("inf")))
+        outs.append((y, g))
+    assert_close(outs[0][0], outs[1][0])
+    assert_close(outs[0][1], outs[1][1], "grad")

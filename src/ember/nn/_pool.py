@@ -103,7 +103,8 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
                 np.greater(hit, taken, out=hit)  # a hit, and no earlier hit in the window
                 if (i, j) != last:
                     np.logical_or(taken, hit, out=taken)
-            np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
+            # (selected, not multiplied by the hit mask: an inf gradient leaves 0 where it did not hit)
+            gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
     return _new(gx)
 
 

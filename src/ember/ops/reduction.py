@@ -120,10 +120,13 @@ def _return_type(name: str) -> type:
 return_types = collections.namedtuple("return_types", "max min")(_return_type("max"), _return_type("min"))
 
 
-def _even_split(x: np.ndarray, r: np.ndarray) -> Tensor:
-    # torch spreads the gradient of a full max/min evenly over all elements equal to it
+def _even_split(g: Tensor, x: np.ndarray, r: np.ndarray) -> Tensor:
+    # torch spreads the gradient of a full max/min evenly over all elements equal to it, and
+    # selects 0 elsewhere (an inf gradient gives 0 there, not NaN)
+    from ._core import select_grad
+
     m = (x == r) | (np.isnan(x) & np.isnan(r))
-    return _new((m / m.sum()).astype(x.dtype))
+    return select_grad(g, m, float(1 / m.sum()))
 
 
 def _tie_share(x: np.ndarray, r: np.ndarray, dims: tuple, keepdim: bool) -> Tensor:
@@ -132,9 +135,9 @@ def _tie_share(x: np.ndarray, r: np.ndarray, dims: tuple, keepdim: bool) -> Tens
     return _new((m / m.sum(axis=dims, keepdims=True)).astype(x.dtype))
 
 
-MaxBackward1 = node_class("max", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MaxBackward1 = node_class("max", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                           "grad split evenly over the maximal elements", suffix=1)
-MinBackward1 = node_class("min", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MinBackward1 = node_class("min", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                           "grad split evenly over the minimal elements", suffix=1)
 AmaxBackward0 = node_class(
     "amax", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _tie_share(n.saved[0]._data, n.result._data, *n.attrs),
@@ -849,9 +852,9 @@ def _select_value(input: Tensor, cls: type, name: str, idx: np.ndarray, d: int, 
     return _RT[name](v, _new(idx.astype(np.int64)))
 
 
-MedianBackward0 = node_class("median", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MedianBackward0 = node_class("median", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                              "grad split evenly over the elements equal to the median")
-NanmedianBackward0 = node_class("nanmedian", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+NanmedianBackward0 = node_class("nanmedian", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                                 "grad split evenly over the elements equal to the median")
 MedianBackward1 = node_class("median", _index_backward, "grad placed at the median's index", suffix=1)
 NanmedianBackward1 = node_class("nanmedian", _index_backward, "grad placed at the median's index", suffix=1)
