@@ -75,7 +75,16 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
             return _select_grad(g, keep(n.saved[0]._data, *n.attrs), d)
         return g * d
 
-    cls = node_class(name, derivative, formula, suffix, fast=derivative,
+    def fast(n: Any, g: Tensor) -> Tensor:  # the same, on arrays (no graph is being built)
+        d = local_grad(n)
+        if d.dtype == np.bool_:
+            return _select_grad(g, d)
+        r = g._data * d
+        if keep is not None:
+            r = where_np(keep(n.saved[0]._data, *n.attrs), r, r.dtype.type(0))
+        return _new(r)
+
+    cls = node_class(name, derivative, formula, suffix, fast=fast,
                      fast_any_meta=True)  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
