@@ -586,3 +586,26 @@ def test_reduction_gradient_selects(case: str) -> None:
         outs.append((y, g))
     assert_close(outs[0][0], outs[1][0])
     assert_close(outs[0][1], outs[1][1], "grad")
+
+
+SETITEM_KEYS = {
+    "tensor_0d": lambda L: L.tensor(1),
+    "two_tensors_0d": lambda L: (L.tensor(1), L.tensor(2)),
+    "int_list": lambda L: (1, [0, 2]),
+    "ellipsis_list_ellipsis": lambda L: (Ellipsis, [0, 2], Ellipsis),
+    "tensor_0d_int": lambda L: (L.tensor(1), 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETITEM_KEYS))
+def test_setitem_torch_keys(case: str) -> None:
+    outs = []
+    for L in (ember, torch):
+        x = L.zeros(2, 3, requires_grad=True) * 1
+        v = L.tensor(3.0, requires_grad=True)
+        x[SETITEM_KEYS[case](L)] = v
+        (x * L.arange(6.0).reshape(2, 3)).sum().backward()
+        outs.append((x, _name(x), v.grad))
+    assert_close(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
+    assert_close(outs[0][2], outs[1][2], "grad")

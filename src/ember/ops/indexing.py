@@ -238,7 +238,11 @@ CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 def _zero_at(g: Tensor, key: Any) -> Tensor:
     # torch writes zeros there (an inf gradient at an overwritten place gives 0, not NaN)
     m = np.ones(g._data.shape, dtype=bool)
-    m[key] = False
+    split = _split_key(key, m.ndim) if isinstance(key, tuple) else None
+    if split is not None:
+        _basic_view(m, split[0])[split[1]] = False
+    else:
+        m[key] = False
     return select_grad(g, m)
 
 
@@ -263,7 +267,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         return
     check_inplace(self)
     tkey = key if isinstance(key, tuple) else (key,)
-    advanced = any(_is_advanced(k) for k in tkey)
+    advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)  # (a 0-d int tensor is an int)
     k2 = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
     if isinstance(value, Tensor):
         v = value._data
@@ -280,11 +284,11 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     split = _split_key(tkey, x.ndim) if advanced else None
     try:
         if split is not None:  # torch's order: the basic part as a view, then the index arrays
-            x[_basic_np_key(split[0])][split[1]] = v
+            _basic_view(x, split[0])[split[1]] = v
         else:
             x[k2] = v
     except ValueError:
-        target = x[_basic_np_key(split[0])][split[1]].shape if split is not None else x[k2].shape
+        target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
             f"result of shape {list(target)}") from None
@@ -298,8 +302,25 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             old = _new(x, None, None)
             old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
         val = value if isinstance(value, Tensor) else None
-        node = attach(_new(x), IndexPutBackward0 if advanced else CopySlices, (old, val), attrs=k2)
+        # (torch: index_put on the base, or on a view of it for a key with a basic part: CopySlices)
+        viewed = split is not None and any(k is not Ellipsis and not (isinstance(k, slice) and k == slice(None))
+                                           for k in split[0])
+        cls = IndexPutBackward0 if advanced and not viewed else CopySlices
+        node = attach(_new(x), cls, (old, val), attrs=k2)
         self.grad_fn, self._rg, self._out_nr = node, True, 0
+
+
+def _basic_view(x: np.ndarray, key: tuple) -> np.ndarray:
+    """``x[key]`` for a basic key, always as a view (an array, even 0-d) that writes through; only
+    the first ellipsis is kept (later ones stand for no dimensions, as torch reads them)."""
+    k, seen = [], False
+    for item in _basic_np_key(key):
+        if item is Ellipsis:
+            if seen:
+                continue
+            seen = True
+        k.append(item)
+    return x[tuple(k) if seen else tuple(k) + (Ellipsis,)]
 
 
 def _basic_np_key(key: tuple) -> tuple:
