@@ -94,6 +94,7 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     gx = np.empty(x.shape, gd.dtype) if H == Ho * kh and W == Wo * kw else np.zeros(x.shape, gd.dtype)
     taken = None
     last = (kh - 1, kw - 1)
+    finite = bool(np.isfinite(gd).all())
     for i in range(kh):
         for j in range(kw):
             hit = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out
@@ -103,8 +104,10 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
                 np.greater(hit, taken, out=hit)  # a hit, and no earlier hit in the window
                 if (i, j) != last:
                     np.logical_or(taken, hit, out=taken)
-            # (selected, not multiplied by the hit mask: an inf gradient leaves 0 where it did not hit)
-            gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
+            if finite:
+                np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
+            else:  # selected: an inf gradient leaves 0 where it did not hit (0 * inf would be NaN)
+                gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
     return _new(gx)
 
 

@@ -57,7 +57,12 @@ def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
 
         return where(_new(np.asarray(keep)), g, 0.0)
     gd = g._data
-    return _new(where_np(keep, gd, gd.dtype.type(0)))
+    # multiplying by the mask is ~2x faster than any selection and exact unless grad holds an inf
+    # or NaN where the mask is off, which the product then shows as NaN: select only in that case
+    r = gd * keep
+    if r.dtype.kind in "fc" and np.isnan(r).any():
+        r = where_np(keep, gd, gd.dtype.type(0))
+    return _new(r)
 
 
 def zeros_grad(g: Tensor) -> Tensor:
