@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import grad_mode
+from .anomaly_mode import flags as _debug_flags
+from .anomaly_mode import on_new_node
 from .graph import FREED_MESSAGE, Node, grad_accumulator
 
 
@@ -18,7 +20,8 @@ def _inplace_error(what: str, fn: Any, nr: int, now: int, then: int) -> RuntimeE
 
     clause = ""
     if fn is not None:
-        clause = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', fn.name())},"
+        # torch names the node without "Backward" and without a 0 suffix (ExpBackward0: Exp, MaxBackward1: Max1)
+        clause = f", which is output {nr} of {re.sub(r'Backward(?:0$)?', '', fn.name())},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{what}]{clause} is at version {now}; expected version {then} instead. Hint: enable anomaly detection "
@@ -82,13 +85,16 @@ class OpNode(Node):
 
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
-        packed = self.saved
+        packed, packed_result = self.saved, self._result
         unpack = self._extra.unpack
         self.saved = tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in packed)
+        if isinstance(packed_result, _Packed):
+            r = unpack(packed_result.value)
+            self._result = (r._data, r._vc, r._vc[0])
         try:
             out = self.derivative(grads) if self._multi else self.derivative(grads[0])
         finally:
-            self.saved = packed
+            self.saved, self._result = packed, packed_result
         return out if type(out) is tuple else (out,)
 
     @property
@@ -104,9 +110,17 @@ class OpNode(Node):
         """The saved output's array, checked against in-place changes since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
-        arr, vc, ver = self._result
+        return self.output_array(self._result, 0)
+
+    def output_array(self, saved: tuple, nr: int) -> Any:
+        """The array of output ``nr`` saved as ``(array, version counter, version)`` (multi-output
+        ops keep their other outputs this way, without a reference cycle through the tensor),
+        checked against in-place changes since it was saved."""
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        arr, vc, ver = saved
         if vc[0] != ver:
-            err = _inplace_error(_new_tensor(arr, None, None)._type_str(), self, 0, vc[0], ver)
+            err = _inplace_error(_new_tensor(arr, None, None)._type_str(), self, nr, vc[0], ver)
             if len(vc) > 1 and vc[1]:
                 err = RuntimeError(f"{err} The last in-place change was made at: {vc[1]}")
             raise err
@@ -149,6 +163,9 @@ class BackwardCFunction(Node, FunctionCtx):
     def saved_tensors(self) -> tuple:
         if self._saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if self._extra is not None and self._extra.unpack is not None:  # saved_tensors_hooks
+            unpack = self._extra.unpack
+            return tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in self._saved)
         for t, v in zip(self._saved, self._saved_versions):
             if t is not None and v is not None and t._vc[0] != v:
                 _check_version(t, v)
@@ -236,6 +253,8 @@ class Function(metaclass=FunctionMeta):
         node._saved_versions = tuple(t._vc[0] if t is not None else None for t in node._saved)
         if not record:
             return out
+        if _debug_flags.on:  # anomaly stacks, saved_tensors_hooks: as for the op table's nodes
+            on_new_node(node)
         node.next_functions = tuple(_edge(t) for t in tensor_args)
         results = []
         meta = []

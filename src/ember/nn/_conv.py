@@ -333,6 +333,13 @@ def _check_arg(name: str, v: tuple, nd: int) -> None:
     if len(v) != nd:
         raise RuntimeError(f"expected {name} to be a single integer value or a list of {nd} values to match the "
                            f"convolution dimensions, but got {name}={list(v)}")
+    # torch's value checks (a zero stride would otherwise divide by zero in the output size)
+    if name == "stride" and any(x <= 0 for x in v):
+        raise RuntimeError("non-positive stride is not supported")
+    if name == "dilation" and any(x <= 0 for x in v):
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(v)}")
+    if name == "padding" and any(x < 0 for x in v):
+        raise RuntimeError("negative padding is not supported")
 
 
 def _unbatched(input: Tensor, nd: int, fname: str) -> bool:

@@ -21,7 +21,8 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
 from ..ops._core import add_rows as _add_rows
-from ..ops._core import node_class, record, where_np
+from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+from ..ops._core import select_grad as _select_grad
 from ..ops._erf import erf as erf_np
 from ..ops.indexing import where as _where
 
@@ -51,22 +52,43 @@ def _const(arr: np.ndarray) -> Tensor:
 
 
 # ============================================================================ activations
-def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None) -> Any:
+def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None,
+                 keep: Any = None) -> Any:
     """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative).
 
+    A ``dfn`` that returns a bool mask means "grad where the mask holds, else 0", and ``keep(x,
+    *params)`` restricts any derivative the same way: torch selects there rather than multiplies,
+    so an inf gradient where the activation is flat gives 0, not NaN.
     ``dfn_ops(x, *params)``: the same derivative in ember ops on the input tensor, used under
     ``create_graph=True`` so that second derivatives see how it depends on x. Without it the
     derivative is a constant there, which is exact only for piecewise-linear activations."""
-    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype
+    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype (or a bool mask)
         x = n.saved[0]._data
-        return _c(dfn(x, *n.attrs), x)
+        d = dfn(x, *n.attrs)
+        return d if getattr(d, "dtype", None) == np.bool_ else _c(d, x)
 
     def derivative(n: Any, g: Tensor) -> Tensor:
         if dfn_ops is not None and _grad_mode._state.enabled:
-            return g * dfn_ops(n.saved[0], *n.attrs)
-        return g * _const(local_grad(n))
+            d = dfn_ops(n.saved[0], *n.attrs)
+        else:
+            d = local_grad(n)
+            if d.dtype == np.bool_:
+                return _select_grad(g, d)
+            d = _const(d)
+        if keep is not None:
+            return _select_grad(g, keep(n.saved[0]._data, *n.attrs), d)
+        return g * d
 
-    cls = node_class(name, derivative, formula, suffix, fast=lambda n, g: _new(g._data * local_grad(n)),
+    def fast(n: Any, g: Tensor) -> Tensor:  # the same, on arrays (no graph is being built)
+        d = local_grad(n)
+        if d.dtype == np.bool_:
+            return _select_grad(g, d)
+        r = g._data * d
+        if keep is not None:
+            r = where_np(keep(n.saved[0]._data, *n.attrs), r, r.dtype.type(0))
+        return _new(r)
+
+    cls = node_class(name, derivative, formula, suffix, fast=fast,
                      fast_any_meta=True)  # (the gradient has the input's shape and dtype)
 
     def op(input: Tensor, *params: Any) -> Tensor:
@@ -101,7 +123,7 @@ def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
 
 def _sigm(x: np.ndarray) -> np.ndarray:
     # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
-    t = np.exp(-x)
+    t = np.exp(-x, out=np.empty(x.shape, x.dtype))  # (an array even for 0-d x: the steps below write into it)
     t += 1
     return np.reciprocal(t, out=t)
 
@@ -157,13 +179,13 @@ hardtanh, HardtanhBackward0 = _elementwise(
     "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: ((x > -3) & (x < 3)) / 6.0,
-    "grad / 6 where -3 < self < 3")
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: x.dtype.type(1 / 6),
+    "grad / 6 where -3 < self < 3", keep=lambda x: (x > -3) & (x < 3))
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
     lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
-    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)))
+    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)), keep=lambda x: x > -3)
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", _f32.log_sigmoid, lambda x: _sigm(-x),
     "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
@@ -251,6 +273,7 @@ AddmmBackward0 = node_class(
 
 @autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    check_tensor_args("linear", input=input, weight=weight, bias=bias)
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:
         if x.shape[1] != w.shape[1]:
@@ -686,7 +709,10 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
+    check_broadcast(input._data.shape, target._data.shape)
     x, t = np.broadcast_arrays(input._data, target._data)
+    # torch: smooth L1 computes in the promoted dtype, Huber in the input's
+    dt = input._data.dtype if huber else result_dtype(input, target).np
     d = np.abs(x - t)
     if huber:
         loss = where_np(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
@@ -694,7 +720,7 @@ def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber:
         loss = d
     else:
         loss = where_np(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    loss = loss.astype(x.dtype)
+    loss = loss.astype(dt)
     cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
     return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))
 

@@ -73,7 +73,8 @@ _ADAPTIVE_MAX_NODES = {nd: _scatter_nodes(f"adaptive_max_pool{nd}_d")[0] for nd 
 def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     # each output's gradient goes to the first position in its window holding the maximum (torch's
     # tie rule), found now rather than tracked during the forward pass
-    x, out, (kh, kw) = n.attrs
+    out, (kh, kw) = n.attrs
+    x = n.saved[0]._data
     gd = g._data
     Ho, Wo = gd.shape[2], gd.shape[3]
     if _grad_mode._state.enabled:  # create_graph: the argmax positions, scattered differentiably
@@ -93,6 +94,7 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     gx = np.empty(x.shape, gd.dtype) if H == Ho * kh and W == Wo * kw else np.zeros(x.shape, gd.dtype)
     taken = None
     last = (kh - 1, kw - 1)
+    finite = bool(np.isfinite(gd).all())
     for i in range(kh):
         for j in range(kw):
             hit = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out
@@ -102,7 +104,10 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
                 np.greater(hit, taken, out=hit)  # a hit, and no earlier hit in the window
                 if (i, j) != last:
                     np.logical_or(taken, hit, out=taken)
-            np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
+            if finite:
+                np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
+            else:  # selected: an inf gradient leaves 0 where it did not hit (0 * inf would be NaN)
+                gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
     return _new(gx)
 
 
@@ -163,6 +168,8 @@ def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
     k = _pair(kernel_size, nd)
     s = _pair(stride, nd) if stride is not None and stride != [] else k
     p, d = _pair(padding, nd), _pair(dilation, nd)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
     bad = [i for i in range(nd) if p[i] > k[i] // 2]
     if bad:
         i = bad[0]
@@ -179,7 +186,10 @@ def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
         out = _max_pool_tiled(x, k[0], k[1])
         if not np.isnan(out).any():  # NaN windows take the general path (torch's NaN index rule)
             if input.dim() == nd + 2:
-                return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), attrs=(x, out, k))
+                # the backward finds each window's maximum again: it needs the input (saved, so an
+                # in-place change is caught) and the maxima as computed (a copy: the output itself
+                # may be changed in place, which torch allows since it keeps indices instead)
+                return record(MaxPool2DWithIndicesBackward0Tiled, out, (input,), (input,), attrs=(out.copy(), k))
     out, idx = _max_pool_np(x, k, s, p, d, ceil_mode)
     if input.dim() == nd + 1:
         out, idx = out[0], idx[0]
@@ -206,6 +216,15 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """1-d max pooling over (N, C, L) or (C, L) input (a 2-d pooling of height 1, as torch)."""
     k = _pair(kernel_size, 1)[0]
     s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
+    # torch checks the 1-d sizes itself, in its own words
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    pd, dl = _pair(padding, 1)[0], _pair(dilation, 1)[0]
+    if input.dim() in (2, 3) and pd <= k // 2:
+        L = input.shape[-1]
+        o = _pool_out(L, k, s, pd, dl, ceil_mode)
+        if o < 1:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
     r = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _pair(padding, 1)[0]), (1, _pair(dilation, 1)[0]),
                    ceil_mode, return_indices)
     if return_indices:
@@ -279,6 +298,12 @@ def _avg_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
     k = _pair(kernel_size, nd)
     s = _pair(stride, nd) if stride is not None and stride != [] else k
     p = _pair(padding, nd)
+    if any(v == 0 for v in s):
+        raise RuntimeError("stride should not be zero")
+    if nd == 3 and any(input.shape[-3 + i] < k[i] for i in range(3)):
+        T, H, W = input.shape[-3:]
+        raise RuntimeError(f"input image (T: {T} H: {H} W: {W}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     if any(p[i] > k[i] // 2 for i in range(nd)):
         if nd == 2:
             raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "

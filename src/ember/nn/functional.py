@@ -497,10 +497,25 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    w12 = (x1 * x2).sum(dim)
-    n1 = _norm_op(x1, 2, dim)
-    n2 = _norm_op(x2, 2, dim)
-    return w12 / (n1 * n2).clamp_min(eps)
+    """Cosine of the angle between x1 and x2 along ``dim``, after broadcasting them together.
+
+    As torch computes it: each input divided by its own norm (clamped to eps without recording,
+    so the gradient flows as if unclamped), then the product summed."""
+    from ..autograd.grad_mode import no_grad
+    from ..ops._core import result_dtype
+    from ..ops.shape import broadcast_tensors
+
+    dt = result_dtype(x1, x2)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_red._LEGACY_NAMES[dt.name]}")
+    x1, x2 = broadcast_tensors(x1.to(dt), x2.to(dt))
+    n1 = _red.vector_norm(x1, 2, dim, keepdim=True).clone()
+    n2 = _red.vector_norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> np.ndarray:

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, where_np, wrap_dim
+from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, select_grad, where_np, wrap_dim
+from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
@@ -76,7 +77,8 @@ def _select(t: Tensor, dim: int, i: int) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
     key = (slice(None),) * dim + (int(i) % size if size else int(i),)
-    return _view_of(t, t._data[key], SelectBackward0, key)
+    # (the trailing Ellipsis makes NumPy return a 0-d view, not a copied scalar, for the last dim)
+    return _view_of(t, t._data[key + (Ellipsis,)], SelectBackward0, key)
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -91,26 +93,6 @@ def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = 
     return _view_of(t, t._data[key], SliceBackward0, key)
 
 
-def _is_advanced(k: Any) -> bool:
-    return isinstance(k, (Tensor, list, np.ndarray)) or (isinstance(k, (bool, np.bool_)))
-
-
-def _np_index(k: Any) -> Any:
-    if isinstance(k, Tensor):
-        a = k._data
-    elif isinstance(k, (list, tuple)):
-        a = np.array([x._data if isinstance(x, Tensor) else x for x in k])
-    elif isinstance(k, np.ndarray):
-        a = k
-    else:
-        return k
-    if a.dtype.kind not in "iub" and a.size:
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if a.dtype.kind == "f":
-        a = a.astype(np.int64)
-    return a
-
-
 def getitem(self: Tensor, key: Any) -> Tensor:
     """``x[key]``: ints, slices, None, Ellipsis as views; tensors, lists and masks as a gather."""
     if not isinstance(key, tuple):
@@ -123,12 +105,12 @@ def getitem(self: Tensor, key: Any) -> Tensor:
     consumed = sum(1 for k in key if k is not None and k is not Ellipsis)
     if consumed > nd:
         raise IndexError(f"too many indices for tensor of dimension {nd}")
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    t, dim, applied = self, 0, False
+    # torch accepts several ellipses: the first stands for the unindexed dimensions, later ones for none
+    t, dim, applied, rest = self, 0, False, nd - consumed
     for k in key:
         if k is Ellipsis:
-            dim += nd - consumed
+            dim += rest
+            rest = 0
         elif k is None:
             t = _view_of(t, np.expand_dims(t._data, dim), UnsqueezeBackward0, dim)
             dim += 1
@@ -153,6 +135,10 @@ def getitem(self: Tensor, key: Any) -> Tensor:
 
 
 def _advanced(self: Tensor, key: tuple) -> Tensor:
+    split = _split_key(key, self._data.ndim)
+    if split is not None:
+        t = getitem(self, split[0])
+        return _advanced(t, split[1]) if any(_is_advanced(k) for k in split[1]) else t
     k2 = tuple(_np_index(k) for k in key)
     x = self._data
     try:
@@ -178,11 +164,14 @@ CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 
 
 def _zero_at(g: Tensor, key: Any) -> Tensor:
-    from .pointwise import mul
-
+    # torch writes zeros there (an inf gradient at an overwritten place gives 0, not NaN)
     m = np.ones(g._data.shape, dtype=bool)
-    m[key] = False
-    return mul(g, _new(m))
+    split = _split_key(key, m.ndim) if isinstance(key, tuple) else None
+    if split is not None:
+        _basic_view(m, split[0])[split[1]] = False
+    else:
+        m[key] = False
+    return select_grad(g, m)
 
 
 def check_inplace(self: Tensor) -> None:
@@ -206,7 +195,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         return
     check_inplace(self)
     tkey = key if isinstance(key, tuple) else (key,)
-    advanced = any(_is_advanced(k) for k in tkey)
+    advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)  # (a 0-d int tensor is an int)
     k2 = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
     if isinstance(value, Tensor):
         v = value._data
@@ -220,10 +209,14 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
+    split = _split_key(tkey, x.ndim) if advanced else None
     try:
-        x[k2] = v
+        if split is not None:  # torch's order: the basic part as a view, then the index arrays
+            _basic_view(x, split[0])[split[1]] = v
+        else:
+            x[k2] = v
     except ValueError:
-        target = x[k2].shape
+        target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
             f"result of shape {list(target)}") from None
@@ -237,12 +230,12 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             old = _new(x, None, None)
             old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
         val = value if isinstance(value, Tensor) else None
-        node = attach(_new(x), IndexPutBackward0 if advanced else CopySlices, (old, val), attrs=k2)
+        # (torch: index_put on the base, or on a view of it for a key with a basic part: CopySlices)
+        viewed = split is not None and any(k is not Ellipsis and not (isinstance(k, slice) and k == slice(None))
+                                           for k in split[0])
+        cls = IndexPutBackward0 if advanced and not viewed else CopySlices
+        node = attach(_new(x), cls, (old, val), attrs=k2)
         self.grad_fn, self._rg, self._out_nr = node, True, 0
-
-
-def _basic_np_key(key: tuple) -> tuple:
-    return tuple(int(k) if isinstance(k, Tensor) else k for k in key)
 
 
 # --------------------------------------------------------------------------- where / gather / ...
@@ -328,14 +321,26 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     return record(GatherBackward0, res, (input,), attrs=(d, index))
 
 
-IndexSelectBackward0 = node_class(
-    "index_select", lambda n, g: _embed(g, n._in_meta[0], (slice(None),) * n.attrs[0] + (n.attrs[1],),
-                                        IndexBackwardBackward0, accumulate=True),
-    "grad summed into the selected positions")
+def _index_select_grad(n: Any, g: Tensor) -> Tensor:
+    if not n._in_meta[0][0]:  # a 0-d input: its one element was selected every time
+        return g.sum()
+    return _embed(g, n._in_meta[0], (slice(None),) * n.attrs[0] + (n.attrs[1],), IndexBackwardBackward0,
+                  accumulate=True)
+
+
+IndexSelectBackward0 = node_class("index_select", _index_select_grad, "grad summed into the selected positions")
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
+    if input._data.ndim == 0:  # torch reads a 0-d input as one element along dim 0
+        idx = np.asarray(index._data).reshape(-1)
+        if idx.dtype.kind not in "iu":
+            raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        if idx.size and (idx.max() >= 1 or idx.min() < -1):
+            raise IndexError("index out of range in self")
+        res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
+        return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
     idx = index._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32/int64 for index")

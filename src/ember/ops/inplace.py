@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new, bump_version
-from ._core import AsStridedBackward0, _state, attach, node_class, refresh_view, view_indices, view_root
+from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, select_grad, view_indices, view_root, zeros_grad
 from .indexing import check_inplace
 from .reduction import _LEGACY_NAMES
 
@@ -58,7 +58,7 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     node = res.grad_fn
     if node is not None:
         self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
-        if getattr(node, "_result", None) is not None:
+        if type(getattr(node, "_result", None)) is tuple:  # (not when saved_tensors_hooks packed it)
             # the op saved its output (exp_, sigmoid_ ...): that output is self now, so a later
             # in-place change of self is caught at backward, as in torch
             node._result = (self._data, self._vc, self._vc[0])
@@ -66,14 +66,12 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
 
 
 def _copy_slices_grads(n: Any, g: Tensor) -> tuple:
-    from .pointwise import mul
-
     idx = n.attrs
     gbase = None
     if n.needs[0]:
         m = np.ones(g._data.size, dtype=bool)
         m[idx.ravel()] = False
-        gbase = mul(g, _new(m.reshape(g._data.shape)))
+        gbase = select_grad(g, m.reshape(g._data.shape))
     gval = g.reshape(-1)[_new(idx)] if n.needs[1] else None
     return gbase, gval
 
@@ -91,7 +89,8 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     meta = view._meta
     if root._rg and root.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    if meta.get("multi"):
+    if meta.get("multi") and (root._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
+        # (torch forbids it only where autograd would have to rewrite the graph)
         raise RuntimeError(
             f"Output {view._out_nr} of {meta['multi']} is a view and is being modified inplace. This view is the output "
             "of a function that returns multiple views. Such functions do not allow the output views to be modified "
@@ -117,12 +116,45 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     return view
 
 
+def _overwrite_grads(n: Any, g: Tensor) -> tuple:
+    # self's old values are gone (exactly zero gradient, whatever grad holds); a value tensor gets
+    # the gradient of every place it was written to (the engine sums and casts it to its shape)
+    return (zeros_grad(g) if n.needs[0] else None,) + ((g if n.needs[1] else None,) if len(n.needs) > 1 else ())
+
+
+ZeroBackward0 = node_class("zero", _overwrite_grads, "0")
+FillBackward2 = node_class("fill", _overwrite_grads, "0", suffix=2)
+FillBackward3 = node_class("fill", _overwrite_grads, "0 (to self), grad summed (to value)", suffix=3)
+CopyBackwards = node_class("copy", _overwrite_grads, "0 (to self), grad reduced to src (to src)")
+CopyBackwards.__name__ = CopyBackwards.__qualname__ = "CopyBackwards"
+
+
+def _broadcast_into(self: Tensor, s: np.ndarray) -> np.ndarray:
+    """``s`` broadcast to ``self``'s shape, with torch's error when it cannot be."""
+    try:
+        return np.broadcast_to(s, self._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
+            f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
+
+
+def _overwrite(self: Tensor, cls: type, arr: np.ndarray, value: Tensor | None = None) -> Tensor:
+    """Write ``arr`` over every element of ``self`` as a recorded op ``cls`` (zero_, fill_, copy_)."""
+    def fn(s: Tensor) -> Tensor:
+        out = np.empty(s._data.shape, s._data.dtype)
+        np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
+        return record(cls, out, (s,) if value is None else (s, value))
+
+    return apply_inplace(self, fn)
+
+
 def zero_(self: Tensor) -> Tensor:
     check_inplace(self)
+    if self._rg and self.grad_fn is not None and _state.enabled:
+        return _overwrite(self, ZeroBackward0, np.zeros((), self._data.dtype))
     self._data[...] = 0
     bump_version(self)
-    if self._rg and self.grad_fn is not None and _state.enabled:
-        return apply_inplace(self, lambda s: s * 0)
     return self
 
 
@@ -132,29 +164,23 @@ def fill_(self: Tensor, value: Any) -> Tensor:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
         if value._rg and _state.enabled:
-            return apply_inplace(self, lambda s: s * 0 + value)
+            return _overwrite(self, FillBackward3, value._data, value)
         value = value.item()
     check_inplace(self)
+    if self._rg and self.grad_fn is not None and _state.enabled:
+        return _overwrite(self, FillBackward2, np.asarray(value))
     self._data[...] = value
     bump_version(self)
-    if self._rg and self.grad_fn is not None and _state.enabled:
-        return apply_inplace(self, lambda s: s * 0 + value)
     return self
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     if self._rg and _state.enabled or (isinstance(src, Tensor) and src._rg and _state.enabled):
-        from .pointwise import add
-
-        return apply_inplace(self, lambda s: add(s * 0, src.to(self.dtype)))
+        s = src._data if isinstance(src, Tensor) else np.asarray(src)
+        return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)
     s = src._data if isinstance(src, Tensor) else np.asarray(src)
-    try:
-        np.copyto(self._data, np.broadcast_to(s, self._data.shape), casting="unsafe")
-    except ValueError:
-        raise RuntimeError(
-            f"The size of tensor a ({self._data.shape[-1] if self._data.ndim else 1}) must match the size of "
-            f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
+    np.copyto(self._data, _broadcast_into(self, s), casting="unsafe")
     bump_version(self)
     return self
 

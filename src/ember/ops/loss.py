@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ._core import node_class, record
+from ._core import check_broadcast, node_class, record
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -48,6 +48,7 @@ def _mse_grads(n: Any, g: Tensor) -> tuple:
 
 @autocast_op("fp32")
 def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
+    check_broadcast(input._data.shape, target._data.shape)
     x, t = np.broadcast_arrays(input._data, target._data)
     d = x - t
     return record(MseLossBackward0, _reduce_np(d * d, reduction), (input, target), (input, target),
@@ -162,11 +163,14 @@ NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] 
 _F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+_TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
+
+
 def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor | None, ignore_index: int,
                      reduction: str) -> Tensor | None:
     """A classifier's loss: (N, C) scores, N valid class indices, no weights. None for anything
     else (including every error case), which the general path below handles."""
-    if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype.kind not in "iu" or x.dtype not in _F32_64:
+    if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype not in _TARGET_DTYPES or x.dtype not in _F32_64:
         return None
     N, C = x.shape
     if N == 0 or t.shape[0] != N or t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
@@ -192,7 +196,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
     if fast is not None:
         return fast
-    if t.dtype.kind not in "iu":
+    if t.dtype not in _TARGET_DTYPES:  # torch takes Long or Byte class indices only
         from .. import _dtype
         from .reduction import _LEGACY_NAMES
 
@@ -237,7 +241,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         out = np.asarray(losses.sum() / total, xs.dtype)
         scale = w / total
     coef = np.zeros_like(xs)
-    coef[rows, safe_t] = -scale
+    # only the counted targets get a gradient (with every target ignored the mean is 0/0 = NaN,
+    # but torch's gradient stays 0: the ignored rows are never written)
+    coef[rows[valid], safe_t[valid]] = -scale[valid]
     if x.ndim > 2:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))

@@ -14,7 +14,21 @@ import numpy as np
 from .. import _dtype
 from . import _erf
 from . import _float32 as _f32
-from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import (
+    OpNode,
+    Tensor,
+    _new,
+    _state,
+    attach,
+    binary_operands,
+    check_broadcast,
+    float_dtype_for,
+    is_scalar,
+    node_class,
+    record,
+    select_grad,
+    zeros_grad,
+)
 from .out import check_no_grad, out_call, write_out
 
 
@@ -100,11 +114,9 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
                 attach(t, AddBackward0, (input, None), attrs=1, same_meta=True)
             return t
     if alpha != 1:
-        if isinstance(other, Tensor):
-            xa, xb, ta, tb, rt = binary_operands(input, other)
-            res = _f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt) else np.add(xa, xb * alpha)
-        else:
-            return add(input, other * alpha)
+        xa, xb, ta, tb, rt = binary_operands(input, other)
+        res = (_f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt)
+               else np.add(xa, _times_alpha(xb, alpha, rt)))
     else:
         res, ta, tb = _binary(input, other, np.add)
     return _out(record(AddBackward0, res, (ta, tb), attrs=alpha), out)
@@ -123,7 +135,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     if alpha != 1:
         xa, xb, ta, tb, rt = binary_operands(input, other)
         res = (_f32.add_scaled_bfloat16(xa, xb, -alpha) if _dtype.is_bfloat16(rt)
-               else np.subtract(xa, np.multiply(xb, alpha)))
+               else np.subtract(xa, _times_alpha(xb, alpha, rt)))
     else:
         res, ta, tb = _binary(input, other, np.subtract)
     return _out(record(SubBackward0, res, (ta, tb), attrs=alpha), out)
@@ -150,8 +162,22 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     _check_bool_sub(other, input)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
-    xa, xb, ta, _, _ = binary_operands(input, other)
-    return record(RsubBackward1, np.subtract(xb, xa if alpha == 1 else xa * alpha), (ta,))
+    xa, xb, ta, _, rt = binary_operands(input, other)
+    return record(RsubBackward1, np.subtract(xb, xa if alpha == 1 else _times_alpha(xa, alpha, rt)), (ta,))
+
+
+def _times_alpha(x: Any, alpha: Any, rt: np.dtype) -> Any:
+    """``alpha * x`` in the result dtype ``rt``, with torch's checks on alpha (add/sub/rsub).
+    (A Python scalar times alpha in NumPy is a float64 scalar, which would promote the result.)"""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    if isinstance(alpha, (bool, np.bool_)) and rt.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if rt.kind in "iub" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if rt.kind in "iu" and isinstance(alpha, complex) or rt.kind == "f" and isinstance(alpha, complex):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    return np.multiply(x, alpha, dtype=rt)
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -236,7 +262,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     return t
 
 
-DivBackward2 = node_class("div", lambda n, g: tuple(g * 0 if need else None for need in n.needs),
+DivBackward2 = node_class("div", lambda n, g: tuple(zeros_grad(g) if need else None for need in n.needs),
                           "0 (piecewise constant)", suffix=2)
 
 
@@ -248,7 +274,7 @@ def true_divide(input: Any, other: Any) -> Tensor:
 def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
     e = n.attrs
     if e == 0:
-        return g * 0
+        return zeros_grad(g)
     if e == 2:  # the common square: 2 * self, without a pow
         return g * (n.saved[0] * 2.0)
     return g * (n.saved[0] ** (e - 1) * e)
@@ -257,7 +283,7 @@ def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
 def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
     e, x = n.attrs, n.saved[0]._data
     if e == 0:
-        return _new(g._data * 0)
+        return zeros_grad(g)
     if e == 2:
         return _new(g._data * (x * 2.0))
     return _new(g._data * (_power_scalar(x, e - 1) * e))
@@ -325,6 +351,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         xa, xe, ta, te, rt = binary_operands(input, exponent)
         if rt.kind == "b":
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        check_broadcast(np.shape(xa), np.shape(xe))
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
@@ -437,15 +464,15 @@ def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: sigmoid_backward(g, n.result),
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
-    "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
-                                         gg * 0 if n.needs[1] else None),
+    "threshold_backward", lambda n, gg: (select_grad(gg, n.saved[1]._data > n.attrs) if n.needs[0] else None,
+                                         zeros_grad(gg) if n.needs[1] else None),
     "grad where self > threshold, else 0")
 
 
 def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) -> Tensor:
     """relu's backward as an op of its own (as torch has it): grad where output > threshold, else 0."""
-    gd = grad_output._data
-    t = _new(gd * (output._data > threshold))  # (np.where is slower than a multiply by the mask)
+    # a selection, not a multiply by the mask: an inf gradient where the output is clamped gives 0
+    t = select_grad(grad_output.detach() if grad_output._rg else grad_output, output._data > threshold)
     if _state.enabled and (grad_output._rg or output._rg):
         attach(t, ThresholdBackwardBackward0, (grad_output, output), (grad_output, output), attrs=threshold)
     return t
@@ -462,11 +489,11 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
 
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g, n.result, 0),
                              "grad * (result > 0)", save_result=True, float_only=False,
-                             fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
+                             fast=lambda n, g: select_grad(g, n.result_array() > 0))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
                           fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
-SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
+SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -495,13 +522,13 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 ClampBackward1 = node_class(
-    "clamp", lambda n, g: g * _clamp_mask(n.saved[0]._data, n.attrs),
+    "clamp", lambda n, g: select_grad(g, _clamp_mask(n.saved[0]._data, n.attrs)),
     "grad * (min <= self <= max)", suffix=1)
 ClampBackward0 = node_class(
     "clamp", lambda n, g: (
-        g * _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2]))) if n.needs[0] else None,
-        g * _below(n.saved[0], n.saved[1], n.saved[2]) if n.needs[1] else None,
-        g * _above(n.saved[0], n.saved[1], n.saved[2]) if n.needs[2] else None),
+        select_grad(g, _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2])))) if n.needs[0] else None,
+        select_grad(g, _below(n.saved[0], n.saved[1], n.saved[2])) if n.needs[1] else None,
+        select_grad(g, _above(n.saved[0], n.saved[1], n.saved[2])) if n.needs[2] else None),
     "grad where min <= self <= max, else to the bound that applied")
 
 
@@ -509,28 +536,28 @@ def _d(t: Any) -> Any:
     return None if t is None else t._data
 
 
-def _clamp_mask(x: np.ndarray, bounds: tuple) -> Tensor:
+def _clamp_mask(x: np.ndarray, bounds: tuple) -> np.ndarray:
     lo, hi = bounds
     m = np.ones(x.shape, dtype=bool)
     if lo is not None:
-        m &= x >= lo
+        m = m & (x >= lo)  # (not in place: a tensor bound may broadcast x to a larger shape)
     if hi is not None:
-        m &= x <= hi
-    return _new(m)
+        m = m & (x <= hi)
+    return m
 
 
-def _below(x: Tensor, lo: Tensor, hi: Any) -> Tensor:
+def _below(x: Tensor, lo: Tensor, hi: Any) -> np.ndarray:
     m = x._data < lo._data
     if hi is not None:
-        m &= lo._data <= hi._data
-    return _new(m)
+        m = m & (lo._data <= hi._data)
+    return m
 
 
-def _above(x: Tensor, lo: Any, hi: Tensor) -> Tensor:
+def _above(x: Tensor, lo: Any, hi: Tensor) -> np.ndarray:
     m = x._data > hi._data
     if lo is not None:
         m = m | (lo._data > hi._data)
-    return _new(m)
+    return m
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -540,48 +567,60 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        from .indexing import _as_like
+        from ._core import result_dtype
 
-        lo = _as_like(min, input) if min is not None else None
-        hi = _as_like(max, input) if max is not None else None
-        x = input._data
-        res = x
-        if lo is not None:
-            res = np.maximum(res, lo._data)
-        if hi is not None:
-            res = np.minimum(res, hi._data)
-        res = np.asarray(res, dtype=np.result_type(x, *(t._data for t in (lo, hi) if t is not None)))
+        # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
+        rt = result_dtype(input, min, max).np
+        lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
+        hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
+        res = np.asarray(_clip(input._data.astype(rt, copy=False), None if lo is None else lo._data.astype(rt, copy=False),
+                               None if hi is None else hi._data.astype(rt, copy=False)), dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
-    res = np.clip(x, min, max)
+    res = _clip(x, min, max)
     if res.dtype != x.dtype and (x.dtype.kind in "fc" or _dtype.is_bfloat16(x.dtype)):
         res = res.astype(x.dtype)
     elif x.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
-        res = np.clip(x.astype(_dtype.get_default_dtype().np), min, max)
+        res = _clip(x.astype(_dtype.get_default_dtype().np), min, max)
     return record(ClampBackward1, res, (input,), (input,), attrs=(min, max))
 
 
 clip = clamp
 
+
+def _clip(x: Any, lo: Any, hi: Any) -> Any:
+    """max(x, lo) then min(., hi), keeping x itself where it equals a bound (torch: clamp(-0.0, max=0)
+    is -0.0). NumPy's maximum and minimum return their second operand on a tie, so x goes second."""
+    if lo is not None:
+        x = np.maximum(lo, x)
+    if hi is not None:
+        x = np.minimum(hi, x)
+    return x
+
 # --------------------------------------------------------------------------- maximum / minimum
 MaximumBackward0 = node_class(
     "maximum", lambda n, g: (
-        g * _tie_mask(n.saved[0]._data, n.saved[1]._data, np.greater) if n.needs[0] else None,
-        g * _tie_mask(n.saved[1]._data, n.saved[0]._data, np.greater) if n.needs[1] else None),
+        _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.greater) if n.needs[0] else None,
+        _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.greater) if n.needs[1] else None),
     "grad where self > other (half at ties), grad where other > self (half at ties)")
 MinimumBackward0 = node_class(
     "minimum", lambda n, g: (
-        g * _tie_mask(n.saved[0]._data, n.saved[1]._data, np.less) if n.needs[0] else None,
-        g * _tie_mask(n.saved[1]._data, n.saved[0]._data, np.less) if n.needs[1] else None),
+        _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.less) if n.needs[0] else None,
+        _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.less) if n.needs[1] else None),
     "grad where self < other (half at ties), grad where other < self (half at ties)")
 
 
-def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
-    # torch splits the gradient evenly where both operands are equal
+def _tie_grad(g: Tensor, a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
+    # torch splits the gradient evenly where both operands are equal and selects 0 where the other
+    # operand won (a selection: an inf gradient there gives 0, not NaN)
     other = np.less if cmp is np.greater else np.greater
     with np.errstate(invalid="ignore"):
-        m = np.where(a == b, 0.5, np.where(other(a, b), 0.0, 1.0))
-    return _new(m.astype(np.result_type(a.dtype, np.float32)) if a.dtype.kind != "f" else m.astype(a.dtype))
+        tie = a == b
+        keep = ~other(a, b)
+    if tie.any():
+        g = select_grad(g, tie, 0.5) + select_grad(g, keep & ~tie)
+        return g
+    return select_grad(g, keep)
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -590,7 +629,7 @@ def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
         return out_call(maximum, "maximum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return record(MaximumBackward0, np.maximum(xa, xb), (ta, tb), (input, other))
+    return record(MaximumBackward0, np.maximum(xb, xa), (ta, tb), (input, other))  # (ties: input's, see _clip)
 
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -599,7 +638,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
         return out_call(minimum, "minimum", (input, other), {}, out)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return record(MinimumBackward0, np.minimum(xa, xb), (ta, tb), (input, other))
+    return record(MinimumBackward0, np.minimum(xb, xa), (ta, tb), (input, other))
 
 
 # --------------------------------------------------------------------------- comparisons (no grad)
@@ -728,7 +767,7 @@ def not_implemented(kernel: str, npdtype: Any) -> NotImplementedError:
 
 
 def _zeros_grad(n: Any, g: Tensor) -> Tensor:
-    return g * 0
+    return zeros_grad(g)
 
 
 rsqrt, RsqrtBackward0 = _unary("rsqrt", _f32.rsqrt, lambda n, g: -0.5 * g * n.result.pow(3),
@@ -854,7 +893,12 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
     return _out(record(RoundBackward1, res.astype(x.dtype, copy=False), (input,)), out)
 
 
-SgnBackward0 = node_class("sgn", _zeros_grad, "0 for real inputs")
+def _sgn_grad(n: Any, g: Tensor) -> Tensor:
+    n.result_array()  # torch saves the result (its complex formula needs it): an in-place change is an error
+    return zeros_grad(g)
+
+
+SgnBackward0 = node_class("sgn", _sgn_grad, "0 for real inputs")
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -865,7 +909,7 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return _new(res)
-    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,))
+    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
 
 
 LogitBackward0 = node_class(
@@ -1154,17 +1198,17 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
 
 
 # clamp_min / clamp_max have their own backward names in torch
-ClampMinBackward0 = node_class("clamp_min", lambda n, g: g * _new(n.saved[0]._data >= n.attrs),
+ClampMinBackward0 = node_class("clamp_min", lambda n, g: select_grad(g, n.saved[0]._data >= n.attrs),
                                "grad where self >= min")
 ClampMinBackward1 = node_class(
-    "clamp_min", lambda n, g: (g * _new(n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
-                               g * _new(n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
+    "clamp_min", lambda n, g: (select_grad(g, n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
+                               select_grad(g, n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
     "grad where self >= min, grad where self < min", suffix=1)
-ClampMaxBackward0 = node_class("clamp_max", lambda n, g: g * _new(n.saved[0]._data <= n.attrs),
+ClampMaxBackward0 = node_class("clamp_max", lambda n, g: select_grad(g, n.saved[0]._data <= n.attrs),
                                "grad where self <= max")
 ClampMaxBackward1 = node_class(
-    "clamp_max", lambda n, g: (g * _new(n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
-                               g * _new(n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
+    "clamp_max", lambda n, g: (select_grad(g, n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
+                               select_grad(g, n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
     "grad where self <= max, grad where self > max", suffix=1)
 
 
@@ -1172,7 +1216,7 @@ def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
     if isinstance(min, Tensor):
         xa, xb, ta, tb, rt = binary_operands(input, min)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return record(ClampMinBackward1, np.maximum(xa, xb), (ta, tb), (input, min))
+        return record(ClampMinBackward1, _clip(xa, xb, None), (ta, tb), (input, min))
     r = clamp(input, min=min)
     if r.grad_fn is not None:
         r = record(ClampMinBackward0, r._data, (input,), (input,), attrs=min)
@@ -1183,7 +1227,7 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     if isinstance(max, Tensor):
         xa, xb, ta, tb, rt = binary_operands(input, max)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return record(ClampMaxBackward1, np.minimum(xa, xb), (ta, tb), (input, max))
+        return record(ClampMaxBackward1, _clip(xa, None, xb), (ta, tb), (input, max))
     r = clamp(input, max=max)
     if r.grad_fn is not None:
         r = record(ClampMaxBackward0, r._data, (input,), (input,), attrs=max)

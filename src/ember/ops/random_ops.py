@@ -25,7 +25,7 @@ import numpy as np
 from .. import _dtype
 from .. import random as _random
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, attach, attach_methods, node_class
+from ._core import _state, attach, attach_methods, node_class, zeros_grad
 from .indexing import check_inplace
 
 __all__ = ["bernoulli", "multinomial", "poisson", "rand_like", "randn_like", "randint_like"]
@@ -82,7 +82,7 @@ _ZERO = "zeros (the sampled values do not depend on self)"
 
 
 def _zero_grad(n: Any, g: Any) -> tuple:
-    return (g * 0,)
+    return (zeros_grad(g),)
 
 
 _NODES: dict = {}

@@ -137,10 +137,13 @@ def _return_type(name: str) -> type:
 
 
 
-def _even_split(x: np.ndarray, r: np.ndarray) -> Tensor:
-    # torch spreads the gradient of a full max/min evenly over all elements equal to it
+def _even_split(g: Tensor, x: np.ndarray, r: np.ndarray) -> Tensor:
+    # torch spreads the gradient of a full max/min evenly over all elements equal to it, and
+    # selects 0 elsewhere (an inf gradient gives 0 there, not NaN)
+    from ._core import select_grad
+
     m = (x == r) | (np.isnan(x) & np.isnan(r))
-    return _new((m / m.sum()).astype(x.dtype))
+    return select_grad(g, m, float(1 / m.sum()))
 
 
 def _tie_share(x: np.ndarray, r: np.ndarray, dims: tuple, keepdim: bool) -> Tensor:
@@ -149,9 +152,9 @@ def _tie_share(x: np.ndarray, r: np.ndarray, dims: tuple, keepdim: bool) -> Tens
     return _new((m / m.sum(axis=dims, keepdims=True)).astype(x.dtype))
 
 
-MaxBackward1 = node_class("max", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MaxBackward1 = node_class("max", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                           "grad split evenly over the maximal elements", suffix=1)
-MinBackward1 = node_class("min", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MinBackward1 = node_class("min", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                           "grad split evenly over the minimal elements", suffix=1)
 AmaxBackward0 = node_class(
     "amax", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _tie_share(n.saved[0]._data, n.result._data, *n.attrs),
@@ -226,8 +229,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def _amaxmin(input: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Tensor:
     x = input._data
     dims = _dims_arg(dim, x.ndim)
-    if x.size == 0 and (not dims or builtins.any(x.shape[d] == 0 for d in dims)):
-        raise IndexError(f"{'amax' if is_max else 'amin'}(): Expected reduction dim to have non-zero size.")
+    if x.size == 0:
+        _empty_reduction_check("amax" if is_max else "amin", x, dim, dims)
     r = np.asarray(x.max(axis=dims, keepdims=keepdim) if is_max else x.min(axis=dims, keepdims=keepdim))
     return record(AmaxBackward0 if is_max else AminBackward0, r, (input,), (input,), save_result=True,
                   attrs=(dims, keepdim))
@@ -241,8 +244,22 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     return _amaxmin(input, dim, keepdim, False)
 
 
+def _empty_reduction_check(name: str, x: np.ndarray, dim: Any, dims: tuple) -> None:
+    """torch's errors for reducing an empty tensor: every dim (none given) or an empty one."""
+    if dim is None or dim == () or dim == []:
+        if name in ("argmax", "argmin"):
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    if builtins.any(x.shape[d] == 0 for d in dims):
+        d = next(d for d in dims if x.shape[d] == 0)
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.size == 0:
+        _empty_reduction_check("argmax", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
         r = np.asarray(np.argmax(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
@@ -252,6 +269,8 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.size == 0:
+        _empty_reduction_check("argmin", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
         r = np.asarray(np.argmin(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
@@ -437,7 +456,7 @@ def _var_args(dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:
     return dim, float(c), keepdim
 
 
-def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
+def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "var") -> tuple:
     n = 1
     for d in dims:
         n *= x.shape[d]
@@ -456,7 +475,7 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
     if n - c <= 0:
         import warnings
 
-        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=4)
     mean_ = m if keepdim else m.reshape(v.shape)
     return v, mean_, n
@@ -465,7 +484,9 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool) -> tuple:
 def _var_grad(n: Any, g: Tensor) -> Tensor:
     x = n.saved[0]
     dims, keepdim, c, cnt = n.attrs
-    return (2.0 / (cnt - c)) * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
+    with np.errstate(divide="ignore"):  # no degrees of freedom: inf, hence NaN or inf, as in torch
+        k = float(np.true_divide(2.0, cnt - c))
+    return k * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
 
 
 def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
@@ -492,7 +513,7 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, c, keepdim = _var_args(dim, unbiased, keepdim, correction)
     dims = _dims_arg(dim, x.ndim)
-    v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim)
+    v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim, name)
     if bf16:
         v, m = np.asarray(v).astype(x.dtype), np.asarray(m).astype(x.dtype)
     return v, m, (dims, keepdim, c, cnt)
@@ -579,7 +600,9 @@ def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: flo
     gd = _unsqueeze_to(g, dims, keepdim)
     r = _unsqueeze_to(result, dims, keepdim)
     if p == 0:
-        return x * 0 * gd
+        from ._core import zeros_grad
+
+        return zeros_grad(x)  # (x * 0 would turn an inf element's gradient into NaN)
     if p == 1:
         return gd * sgn(x)
     if p == float("inf") or p == float("-inf"):
@@ -817,7 +840,8 @@ AminmaxBackward0 = node_class(
 
 def _aminmax_grad(n: Any, gs: list) -> Tensor:
     x = n.saved[0]._data
-    dims, keepdim, mn, mx = n.attrs
+    dims, keepdim, outs = n.attrs
+    mn, mx = n.output_array(outs[0], 0), n.output_array(outs[1], 1)  # (both checked for in-place changes)
     out = None
     for g, r in zip(gs, (mn, mx)):
         if g is None:
@@ -834,7 +858,9 @@ def aminmax(input: Tensor, *, dim: Any = None, keepdim: bool = False) -> tuple:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.")
     dims = _dims_arg(dim, x.ndim)
     mn, mx = x.min(axis=dims, keepdims=keepdim), x.max(axis=dims, keepdims=keepdim)
-    a, b = _two_outputs(AminmaxBackward0, mn, mx, input, (input,), (dims, keepdim, np.asarray(mn), np.asarray(mx)))
+    outs: list = []
+    a, b = _two_outputs(AminmaxBackward0, mn, mx, input, (input,), (dims, keepdim, outs))
+    outs.extend((t._data, t._vc, t._vc[0]) for t in (a, b))
     return _RT["aminmax"](a, b)
 
 
@@ -861,9 +887,9 @@ def _select_value(input: Tensor, cls: type, name: str, idx: np.ndarray, d: int, 
     return _RT[name](v, _new(idx.astype(np.int64)))
 
 
-MedianBackward0 = node_class("median", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+MedianBackward0 = node_class("median", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                              "grad split evenly over the elements equal to the median")
-NanmedianBackward0 = node_class("nanmedian", lambda n, g: g * _even_split(n.saved[0]._data, n.result._data),
+NanmedianBackward0 = node_class("nanmedian", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
                                 "grad split evenly over the elements equal to the median")
 MedianBackward1 = node_class("median", _index_backward, "grad placed at the median's index", suffix=1)
 NanmedianBackward1 = node_class("nanmedian", _index_backward, "grad placed at the median's index", suffix=1)

@@ -135,7 +135,8 @@ PermuteBackward0 = node_class("permute", lambda n, g: g.permute(_inverse_perm(n.
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     nd = input._data.ndim
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
-    return _view_of(input, np.swapaxes(input._data, d0, d1), TransposeBackward0, (d0, d1))
+    arr = np.swapaxes(input._data, d0, d1) if nd else input._data.view()  # (0-d: dims 0 and -1 are itself)
+    return _view_of(input, arr, TransposeBackward0, (d0, d1))
 
 
 swapaxes = swapdims = transpose
@@ -177,6 +178,8 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     nd = input._data.ndim
     src = wrap_dims(source, nd)
     dst = wrap_dims(destination, nd)
+    if nd == 0:  # (a 0-d tensor has nothing to move: torch returns an alias)
+        return _view_of(input, input._data.view(), AliasBackward0)
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -265,13 +268,20 @@ CatBackward0 = node_class(
     "grad split back into the pieces")
 
 
+def _non_empty(tensors: Sequence[Tensor], name: str) -> None:
+    if isinstance(tensors, (list, tuple)) and len(tensors) == 0:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+
+
 def _promoted_arrays(tensors: Sequence[Tensor], name: str) -> list:
     from ._core import result_dtype
 
     if not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
     if len(tensors) == 0:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        if name == "cat":
+            raise ValueError("ember.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
     for t_ in tensors:
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element of argument 'tensors', but got {type(t_).__name__}")
@@ -333,6 +343,7 @@ def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Join along the first dimension of 1-D tensors, else the second (torch's hstack)."""
     if out is not None:
         return out_call(hstack, "cat", (tensors,), {}, out, "cat")
+    _non_empty(tensors, "hstack")
     return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
 
 
@@ -340,6 +351,7 @@ def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Join along the first dimension, 1-D tensors as rows."""
     if out is not None:
         return out_call(vstack, "cat", (tensors,), {}, out, "cat")
+    _non_empty(tensors, "vstack")
     return cat([t_.unsqueeze(0) if t_.dim() == 1 else t_ for t_ in tensors], 0)
 
 
@@ -361,9 +373,10 @@ def _stack_grads(gs: list, dim: int, meta: tuple) -> Tensor:
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim`` as a tuple of views."""
     x = input._data
+    _needs_dims(x, dim)
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
-    outs = tuple(_new(x[(slice(None),) * d + (i,)], None, input._vc)
+    outs = tuple(_new(x[(slice(None),) * d + (i, Ellipsis)], None, input._vc)
                  for i in range(n))
     for o in outs:
         o._meta = {"base": input, "v": input._vc[0], "multi": "Unbind"}
@@ -391,6 +404,8 @@ SplitWithSizesBackward0 = node_class(
 
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     x = input._data
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -418,6 +433,8 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     n = input._data.shape[wrap_dim(dim, input._data.ndim)]
     size = -(-n // chunks) if chunks > 0 else 0
     if chunks <= 0:
@@ -485,7 +502,20 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The ``length`` elements from ``start`` along ``dim`` (a view); a negative start counts from the end."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    if start < 0:
+        start += size
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
     from .indexing import _slice_op
 
@@ -628,8 +658,15 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     ds = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(sh) != len(ds):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+    _needs_dims(x, ds[0] if ds else 0)
     ds = tuple(wrap_dim(d, x.ndim) for d in ds)
     return record(RollBackward0, np.roll(x, sh, ds), (input,), attrs=(sh, ds))
+
+
+def _needs_dims(x: np.ndarray, dim: Any) -> None:
+    """torch's error for an op along a dimension of a 0-d tensor (roll, unbind)."""
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
 
 
 TrilBackward0 = node_class("tril", lambda n, g: g.tril(n.attrs), "grad.tril(diagonal)")
@@ -816,10 +853,12 @@ def atleast_3d(*tensors: Any) -> Any:
 
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    _non_empty(tensors, "dstack")
     return cat(atleast_3d(tuple(tensors)), 2)
 
 
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    _non_empty(tensors, "column_stack")
     return cat([reshape(t_, -1, 1) if t_._data.ndim <= 1 else t_ for t_ in tensors], 1)
 
 
@@ -828,6 +867,8 @@ def ravel(input: Tensor) -> Tensor:
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
     if isinstance(indices_or_sections, int):
