@@ -331,7 +331,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = self._data
+        a = self.numpy()  # torch's refusal for a tensor that requires grad, while grad mode is on
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return np.array(a, copy=True) if copy else a

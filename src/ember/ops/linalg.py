@@ -9,7 +9,7 @@ import numpy as np
 from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ._core import node_class, record, wrap_dim
+from ._core import node_class, record, require_tensors, wrap_dim
 
 
 def _mm_fast(n: Any, g: Tensor) -> tuple:
@@ -353,6 +353,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product."""
+    require_tensors("kron", input, other)
     from .shape import UnsafeViewBackward0 as _UV
 
     nd = max(input.ndim, other.ndim)
@@ -375,6 +376,7 @@ LinalgCrossBackward0 = node_class(
 
 def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     """The 3-vector cross product along ``dim`` (the first dim of size 3 when None, as torch.cross does)."""
+    require_tensors("cross", input, other)
     a, b = input._data, other._data
     shp = np.broadcast_shapes(a.shape, b.shape)
     if dim is None:

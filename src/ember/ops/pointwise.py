@@ -11,7 +11,20 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import (
+    OpNode,
+    Tensor,
+    _new,
+    _state,
+    attach,
+    binary_operands,
+    check_broadcast,
+    float_dtype_for,
+    is_scalar,
+    node_class,
+    record,
+    require_tensors,
+)
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -570,12 +583,14 @@ def _tie_mask(a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("maximum", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MaximumBackward0, np.maximum(xa, xb), (ta, tb), (input, other))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    require_tensors("minimum", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MinimumBackward0, np.minimum(xa, xb), (ta, tb), (input, other))
@@ -620,12 +635,14 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    require_tensors("isclose", input, other)
     o = other._data if isinstance(other, Tensor) else other
     return _new(np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def _logical(ufunc: Any) -> Any:
     def op(input: Any, other: Any) -> Tensor:
+        require_tensors(ufunc.__name__, input, other)
         xa, xb, _, _, _ = binary_operands(input, other)
         return _new(np.asarray(ufunc(xa, xb)))
 
@@ -815,17 +832,17 @@ RoundBackward0 = node_class("round", _zeros_grad, "0 (piecewise constant)")
 RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suffix=1)
 
 
-def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001
+def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Round half to even; ``decimals`` rounds to that many decimal places."""
     x = input._data
-    if x.dtype == np.bool_:
-        raise not_implemented("round_vml_cpu", x.dtype)
+    # torch has two overloads: without ``decimals`` (RoundBackward0, integers pass through) and with it,
+    # even 0 (RoundBackward1, floating point only)
+    if x.dtype == np.bool_ or (decimals is not None and x.dtype.kind in "iu"):
+        raise not_implemented("round_cpu" if decimals else "round_vml_cpu", x.dtype)
     if x.dtype.kind in "iu":
-        if decimals:
-            raise RuntimeError('"round_decimals_cpu" not implemented for \'' + _dtype._FROM_NP[x.dtype].name + "'")
         return _out(record(RoundBackward0, x.copy(), (input,)), out)
-    if decimals == 0:
-        return _out(record(RoundBackward0, np.round(x), (input,)), out)
+    if not decimals:
+        return _out(record(RoundBackward0 if decimals is None else RoundBackward1, np.round(x), (input,)), out)
     with np.errstate(all="ignore"):
         if decimals > 0:
             s = x.dtype.type(10.0 ** decimals)
@@ -981,6 +998,7 @@ def _atan2_grads(n: Any, g: Tensor) -> tuple:
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
+    require_tensors("atan2", input, other)
     xa, xb, ta, tb = _float_binary(input, other)
     with np.errstate(all="ignore"):
         res = np.arctan2(xa, xb)
@@ -997,6 +1015,7 @@ HypotBackward0 = node_class(
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """sqrt(input^2 + other^2), elementwise."""
+    require_tensors("hypot", input, other)
     rt = binary_operands(input, other)[4]
     if rt.kind not in "fc":
         raise not_implemented("hypot_cpu", rt)
@@ -1022,6 +1041,7 @@ FminBackward0 = node_class("fmin", lambda n, g: _fminmax_grads(n, g, False),
 
 def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    require_tensors("fmax", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
@@ -1029,6 +1049,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum that ignores NaN."""
+    require_tensors("fmin", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)

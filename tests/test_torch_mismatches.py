@@ -1,0 +1,104 @@
+"""Small places where ember differed from torch 2.13, each pinned against torch itself."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _outcome(fn: Any) -> tuple:
+    """(exception type name, message) or ("ok", None)."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the comparison is the point
+        return type(e).__name__, str(e).replace("torch", "ember")
+    return "ok", None
+
+
+# ------------------------------------------------------------------ 2. np.asarray on a tensor that requires grad
+@pytest.mark.parametrize("no_grad", [False, True])
+@pytest.mark.parametrize("how", ["asarray", "array_dtype", "dunder"])
+def test_array_protocol_refuses_requires_grad(no_grad: bool, how: str) -> None:
+    def run(lib: Any) -> tuple:
+        t = lib.ones(2, requires_grad=True)
+        f = {"asarray": lambda: np.asarray(t), "array_dtype": lambda: np.asarray(t, dtype=np.float64),
+             "dunder": lambda: t.__array__()}[how]
+        if no_grad:
+            with lib.no_grad():
+                return _outcome(f)
+        return _outcome(f)
+
+    assert run(ember) == run(torch)
+
+
+# ------------------------------------------------------------------ 5. round's two overloads
+@pytest.mark.parametrize("kw", [{}, {"decimals": 0}, {"decimals": 1}, {"decimals": -1}])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_round_overloads(kw: dict, dtype: str) -> None:
+    def run(lib: Any) -> Any:
+        x = lib.tensor([1.25, -2.5, 3.75]).to(getattr(lib, dtype))
+        if dtype == "float32":
+            x.requires_grad_(True)
+        try:
+            r = lib.round(x, **kw)
+            m = x.round(**kw)
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, str(e)
+        return type(r.grad_fn).__name__, type(m.grad_fn).__name__, r.detach().tolist()
+
+    assert run(ember) == run(torch)
+
+
+# ------------------------------------------------------------------ 6. binary ops whose operands must be tensors
+TENSOR_ONLY = ["atan2", "arctan2", "hypot", "fmax", "fmin", "maximum", "minimum", "nextafter", "ldexp", "logaddexp",
+               "logaddexp2", "heaviside", "gcd", "lcm", "logical_and", "logical_or", "logical_xor", "isclose", "kron",
+               "cross", "dist"]
+NUMBER_OK = ["copysign", "pow", "remainder", "fmod", "xlogy", "float_power", "add", "mul", "eq", "clamp_min"]
+
+
+@pytest.mark.parametrize("name", TENSOR_ONLY + NUMBER_OK)
+def test_binary_ops_tensor_or_number(name: str) -> None:
+    def run(lib: Any) -> tuple:
+        x = lib.ones(3) if name != "gcd" and name != "lcm" else lib.ones(3, dtype=lib.int64)
+        return _outcome(lambda: getattr(lib, name)(x, 2.0))[0], _outcome(lambda: getattr(x, name)(2.0))[0]
+
+    e, t = run(ember), run(torch)
+    assert e == t
+    if name in TENSOR_ONLY and name != "arctan2":
+        with pytest.raises(TypeError, match=rf"{name}\(\): argument '\w+' \(position 2\) must be Tensor, not float"):
+            getattr(ember, name)(ember.ones(3), 2.0)
+
+
+# ------------------------------------------------------------------ 8. the legacy size_average/reduce warning
+@pytest.mark.parametrize("size_average", [None, True, False])
+@pytest.mark.parametrize("reduce", [None, True, False])
+def test_legacy_reduction_warning_names_reduction(size_average: Any, reduce: Any) -> None:
+    if size_average is None and reduce is None:
+        pytest.skip("no legacy argument, no warning")
+    kw = {k: v for k, v in (("size_average", size_average), ("reduce", reduce)) if v is not None}
+
+    def run(lib: Any) -> list:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            lib.nn.functional.l1_loss(lib.ones(3), lib.zeros(3), **kw)
+            lib.nn.L1Loss(**kw)
+        return [str(m.message) for m in w]
+
+    assert run(ember) == run(torch)
+
+
+# ------------------------------------------------------------------ 9. MultiheadAttention's is_causal hint needs a mask
+def test_mha_is_causal_needs_mask() -> None:
+    def run(lib: Any) -> tuple:
+        lib.manual_seed(0)
+        x = lib.zeros(3, 2, 8)
+        return _outcome(lambda: lib.nn.MultiheadAttention(8, 2)(x, x, x, is_causal=True))
+
+    assert run(ember) == run(torch)
+    assert run(ember)[0] == "RuntimeError"
