@@ -102,3 +102,37 @@ def test_mha_is_causal_needs_mask() -> None:
 
     assert run(ember) == run(torch)
     assert run(ember)[0] == "RuntimeError"
+
+
+# ------------------------------------------------------------------ 4. one RemovableHandle, torch.utils.hooks'
+@pytest.mark.parametrize("where", ["tensor", "leaf", "node", "node_pre", "post_acc", "forward", "forward_pre",
+                                   "backward"])
+def test_one_removable_handle(where: str) -> None:
+    def run(lib: Any) -> tuple:
+        calls = []
+        m = lib.nn.Linear(2, 2)
+        x = lib.ones(1, 2, requires_grad=True)
+        y = x * 2
+
+        def hook(*a: Any) -> None:
+            calls.append(1)
+
+        reg = {"tensor": lambda: y.register_hook(hook), "leaf": lambda: x.register_hook(hook),
+               "node": lambda: y.grad_fn.register_hook(hook), "node_pre": lambda: y.grad_fn.register_prehook(hook),
+               "post_acc": lambda: x.register_post_accumulate_grad_hook(hook),
+               "forward": lambda: m.register_forward_hook(hook),
+               "forward_pre": lambda: m.register_forward_pre_hook(hook, with_kwargs=True),
+               "backward": lambda: m.register_full_backward_hook(hook)}[where]
+        h = reg()
+        h2 = reg()
+        with h2:
+            pass  # leaving the block removes the second hook
+        m(y).sum().backward()
+        n = len(calls)
+        h.remove()
+        h.remove()
+        m(x * 2).sum().backward()
+        return type(h).__module__.replace("torch", "ember"), type(h).__qualname__, h2.id > h.id, n, len(calls) - n
+
+    assert run(ember) == run(torch)
+    assert run(ember)[:2] == ("ember.utils.hooks", "RemovableHandle")
