@@ -136,3 +136,24 @@ def test_one_removable_handle(where: str) -> None:
 
     assert run(ember) == run(torch)
     assert run(ember)[:2] == ("ember.utils.hooks", "RemovableHandle")
+
+
+# ------------------------------------------------------------------ 3. iter(DataLoader) is torch's iterator class
+@pytest.mark.parametrize("kind", ["batched", "unbatched", "iterable"])
+def test_dataloader_iterator(kind: str) -> None:
+    def run(lib: Any) -> tuple:
+        data = lib.utils.data
+
+        class Stream(data.IterableDataset):
+            def __iter__(self) -> Any:
+                return iter(range(5))
+
+        ds = Stream() if kind == "iterable" else data.TensorDataset(lib.arange(7.0))
+        it = iter(data.DataLoader(ds, batch_size=None if kind == "unbatched" else 3))
+        first = next(it)
+        n = _outcome(lambda: len(it)) if kind == "iterable" else len(it)
+        rest = list(it)
+        return (type(it).__module__.replace("torch", "ember"), type(it).__qualname__, iter(it) is it, n,
+                it._num_yielded, 1 + len(rest), _outcome(lambda: next(it))[0], str(first).replace("torch", "ember"))
+
+    assert run(ember) == run(torch)
