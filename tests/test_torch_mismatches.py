@@ -157,3 +157,44 @@ def test_dataloader_iterator(kind: str) -> None:
                 it._num_yielded, 1 + len(rest), _outcome(lambda: next(it))[0], str(first).replace("torch", "ember"))
 
     assert run(ember) == run(torch)
+
+
+# ------------------------------------------------------------------ 10. scheduler state keys and the step-order warning
+SCHEDULERS = {
+    "LambdaLR": lambda L, o: L.LambdaLR(o, lambda e: 0.9 ** e),
+    "StepLR": lambda L, o: L.StepLR(o, 2),
+    "MultiStepLR": lambda L, o: L.MultiStepLR(o, [1, 3]),
+    "LinearLR": lambda L, o: L.LinearLR(o),
+    "ExponentialLR": lambda L, o: L.ExponentialLR(o, 0.9),
+    "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, 5),
+    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, 3),
+    "OneCycleLR": lambda L, o: L.OneCycleLR(o, 1.0, total_steps=10),
+    "SequentialLR": lambda L, o: L.SequentialLR(o, [L.ExponentialLR(o, 0.5), L.StepLR(o, 2)], [2]),
+    "ReduceLROnPlateau": lambda L, o: L.ReduceLROnPlateau(o),
+    "ReduceLROnPlateau_list": lambda L, o: L.ReduceLROnPlateau(o, min_lr=[0.01]),
+    "SWALR": lambda L, o: L.SWALR(o, 0.05),
+}
+
+
+@pytest.mark.parametrize("optimizer_first", [False, True])
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_state_keys_and_order_warning(name: str, optimizer_first: bool) -> None:
+    def run(lib: Any) -> tuple:
+        import importlib
+
+        L = importlib.import_module(f"{lib.__name__}.optim.lr_scheduler")
+        if name == "SWALR":
+            L = importlib.import_module(f"{lib.__name__}.optim.swa_utils")
+        o = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=1.0, momentum=0.9)
+        s = SCHEDULERS[name](L, o)
+        keys0 = list(s.state_dict())
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                if optimizer_first:
+                    o.step()
+                s.step(1.0) if name.startswith("ReduceLROnPlateau") else s.step()
+        msgs = [str(m.message).replace("PyTorch", "?") for m in w if "epoch parameter" not in str(m.message)]
+        return keys0, list(s.state_dict()), {k: v for k, v in s.state_dict().items() if k.startswith("_is")}, msgs
+
+    assert run(ember) == run(torch)
