@@ -198,3 +198,59 @@ def test_scheduler_state_keys_and_order_warning(name: str, optimizer_first: bool
         return keys0, list(s.state_dict()), {k: v for k, v in s.state_dict().items() if k.startswith("_is")}, msgs
 
     assert run(ember) == run(torch)
+
+
+# ------------------------------------------------------------------ 11. load_state_dict pre- and post-hooks
+@pytest.mark.parametrize("strict", [True, False])
+def test_load_state_dict_hooks(strict: bool) -> None:
+    def run(lib: Any) -> list:
+        log: list = []
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 1)))
+        sd = net.state_dict()
+        sd["1.0.old_name"] = sd.pop("1.0.bias")  # an old checkpoint: a pre-hook renames the key back
+
+        def rename(module: Any, state_dict: dict, prefix: str, *rest: Any) -> None:
+            log.append(("pre", type(module).__name__, prefix, rest[1]))
+            if prefix + "old_name" in state_dict:
+                state_dict[prefix + "bias"] = state_dict.pop(prefix + "old_name")
+
+        def plain(state_dict: dict, prefix: str, local_metadata: dict, strict: bool, *rest: Any) -> None:
+            log.append(("plain", prefix, strict, len(rest)))
+
+        def post(module: Any, keys: Any) -> None:
+            log.append(("post", type(module).__name__, list(keys.missing_keys), list(keys.unexpected_keys)))
+
+        h = net[1][0].register_load_state_dict_pre_hook(rename)
+        net._register_load_state_dict_pre_hook(plain)
+        net[1]._register_load_state_dict_pre_hook(lambda m, *a: log.append(("with_module", type(m).__name__)),
+                                                  with_module=True)
+        net.register_load_state_dict_post_hook(post)
+        net[1].register_load_state_dict_post_hook(post)
+        log.append(str(net.load_state_dict(sd, strict=strict)))
+        h.remove()
+        sd2 = net.state_dict()
+        sd2["1.0.old_name"] = sd2.pop("1.0.bias")
+        log.append(_outcome(lambda: net.load_state_dict(sd2, strict=strict)))
+        return log
+
+    assert run(ember) == run(torch)
+
+
+def test_parametrized_weight_norm_loads_old_state_dict() -> None:
+    def run(lib: Any) -> tuple:
+        lib.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            old = lib.nn.utils.weight_norm(lib.nn.Conv1d(2, 3, 2), dim=0)
+        sd = old.state_dict()
+        new = lib.nn.utils.parametrizations.weight_norm(lib.nn.Conv1d(2, 3, 2))
+        res = str(new.load_state_dict(sd))
+        x = lib.ones(1, 2, 4)
+        return res, list(sd), list(new.state_dict()), new(x).detach().numpy().round(6).tolist(), \
+            old(x).detach().numpy().round(6).tolist()
+
+    e, t = run(ember), run(torch)
+    assert e[:3] == t[:3]
+    np.testing.assert_allclose(e[3], t[3], rtol=1e-5)
+    np.testing.assert_allclose(e[3], e[4], rtol=1e-6)
