@@ -254,3 +254,24 @@ def test_parametrized_weight_norm_loads_old_state_dict() -> None:
     assert e[:3] == t[:3]
     np.testing.assert_allclose(e[3], t[3], rtol=1e-5)
     np.testing.assert_allclose(e[3], e[4], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ 7. linspace bit for bit in every dtype
+def _lin_cases() -> list:
+    rng = np.random.default_rng(7)
+    cases = [(16.347830429585773, 2.7276877584472174, 16), (0.0, 1.0, 7), (28.0, -59.0, 64), (10.0, -45.0, 16)]
+    for _ in range(40):
+        a, b = rng.uniform(-100, 100, 2)
+        cases.append((float(a), float(b), int(rng.choice([1, 2, 3, 5, 8, 17, 33, 100, 257]))))
+    return cases
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "int16", "uint8"])
+def test_linspace_bitwise(dtype: str) -> None:
+    for a, b, n in _lin_cases():
+        if dtype == "uint8":
+            a, b = abs(a), abs(b)
+        t = torch.linspace(a, b, n, dtype=getattr(torch, dtype)).numpy()
+        e = ember.linspace(a, b, n, dtype=getattr(ember, dtype)).numpy()
+        assert e.dtype == t.dtype
+        np.testing.assert_array_equal(e.view(f"u{t.itemsize}"), t.view(f"u{t.itemsize}"), err_msg=f"{a}, {b}, {n}")

@@ -277,15 +277,28 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     # torch fills the first half from start and the second half from end (symmetric rounding)
     idx = np.arange(steps, dtype=np.float64)
     half = steps // 2 if steps > 1 else 1  # a single step is ``start``
-    if npd in (np.float32, np.float64) and steps > 1 and np.isfinite([start, end]).all():
-        # bit for bit torch's float kernels: the step rounded in the dtype, each value a fused
-        # multiply-add rounded once (a wider type holds the exact product)
+    finite = steps > 1 and np.isfinite([start, end]).all()
+    if finite and (npd in (np.float32, np.float64) or npd.kind in "iu"):
+        # bit for bit torch's kernels: the step rounded in the dtype (in double for integer dtypes, whose
+        # ends are first truncated to integers), each value a fused multiply-add rounded once (a wider
+        # type holds the exact product), for integer dtypes to a double and then truncated
+        cd = np.float64 if npd.kind in "iu" else npd.type
         wide = np.float64 if npd == np.float32 else np.longdouble
-        s, e = npd.type(start), npd.type(end)
-        step = wide((e - s) / npd.type(steps - 1))
+        s, e = (cd(int(start)), cd(int(end))) if npd.kind in "iu" else (cd(start), cd(end))
+        step = wide((e - s) / cd(steps - 1))
         idx = idx.astype(wide)
         arr = np.where(idx < half, wide(s) + step * idx, wide(e) - step * (steps - 1 - idx))
-        return _finish(arr.astype(npd), requires_grad)
+        arr = arr.astype(cd)
+        return _finish((np.trunc(arr) if npd.kind in "iu" else arr).astype(npd), requires_grad)
+    if finite and npd == np.float16:
+        # half arithmetic as torch's Half does it: each operation in float, rounded back to half
+        f32, f16 = np.float32, np.float16
+        s, e = f16(start), f16(end)
+        step = f32(f16(f32(e - s) / f32(steps - 1)))
+        near_end = idx >= half
+        prod = (step * np.where(near_end, steps - 1 - idx, idx).astype(f32)).astype(f16).astype(f32)
+        arr = np.where(near_end, f32(e) - prod, f32(s) + prod).astype(f16)
+        return _finish(arr, requires_grad)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     arr = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
     if npd.kind not in "fc":
