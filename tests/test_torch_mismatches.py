@@ -275,3 +275,24 @@ def test_linspace_bitwise(dtype: str) -> None:
         e = ember.linspace(a, b, n, dtype=getattr(ember, dtype)).numpy()
         assert e.dtype == t.dtype
         np.testing.assert_array_equal(e.view(f"u{t.itemsize}"), t.view(f"u{t.itemsize}"), err_msg=f"{a}, {b}, {n}")
+
+
+@pytest.mark.parametrize("dtype", [None, "float32", "float64", "int64"])
+def test_arange_float_steps_bitwise(dtype: str | None) -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        step = float(rng.choice([0.1, 0.3, 0.7, 1.5, 0.25, -0.1, -0.37, 0.01, 0.013]))
+        start = float(rng.uniform(-5, 5))
+        end = start + step * int(rng.integers(1, 120)) + 0.5 * step
+        kw = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+        ekw = {} if dtype is None else {"dtype": getattr(ember, dtype)}
+        try:
+            t = torch.arange(start, end, step, **kw).numpy()
+        except (RuntimeError, ValueError):  # an integer step truncated to 0
+            with pytest.raises((RuntimeError, ValueError)):
+                ember.arange(start, end, step, **ekw)
+            continue
+        e = ember.arange(start, end, step, **ekw).numpy()
+        assert e.dtype == t.dtype
+        np.testing.assert_array_equal(e.view(f"u{t.itemsize}"), t.view(f"u{t.itemsize}"), err_msg=f"{start}, {end}, {step}")
+    assert _outcome(lambda: ember.arange(0, -5, 1)) == _outcome(lambda: torch.arange(0, -5, 1))

@@ -252,18 +252,36 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    npd = _np_dtype(dtype)
+    if npd is None:
+        npd = (_dtype.get_default_dtype().np if any(isinstance(v, float) for v in vals) else np.dtype(np.int64))
+    if npd.kind in "iu":
+        vals = [int(v) for v in vals]  # torch converts the arguments to the integer dtype first
     start, end, step = vals
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    npd = _np_dtype(dtype)
-    if npd is None:
-        npd = (_dtype.get_default_dtype().np if any(isinstance(v, float) for v in vals) else np.dtype(np.int64))
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    # torch computes in double and casts, so float32 aranges match it element for element
+    if npd in (np.float32, np.float64):
+        return _finish(_arange_float(start, step, n, npd), requires_grad)
+    # other dtypes: computed in double and cast
     arr = (start + step * np.arange(n, dtype=np.float64)) if npd.kind in "fc" else np.arange(start, end, step)
     return _finish(np.asarray(arr).astype(npd), requires_grad)
+
+
+def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarray:
+    """torch's float arange bit for bit: its kernel fills 32-byte vectors two at a time, each from a base
+    ``start + step * i`` rounded to the dtype, lane j being ``base + step * j``; the remaining tail (under
+    two vectors) is ``start + step * k``. Each value is a fused multiply-add in double, then cast."""
+    wide = np.longdouble  # holds a double product exactly: one rounding, as a fused multiply-add
+    vec = 32 // np.dtype(npd).itemsize
+    k = np.arange(n)
+    lane = k % vec
+    base = (wide(start) + wide(step) * (k - lane)).astype(np.float64).astype(npd).astype(np.float64)
+    vector = (base.astype(wide) + wide(step) * lane).astype(np.float64)
+    tail = (wide(start) + wide(step) * k).astype(np.float64)
+    return np.where(k < n // (2 * vec) * (2 * vec), vector, tail).astype(npd)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
