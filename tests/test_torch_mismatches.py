@@ -296,3 +296,27 @@ def test_arange_float_steps_bitwise(dtype: str | None) -> None:
         assert e.dtype == t.dtype
         np.testing.assert_array_equal(e.view(f"u{t.itemsize}"), t.view(f"u{t.itemsize}"), err_msg=f"{start}, {end}, {step}")
     assert _outcome(lambda: ember.arange(0, -5, 1)) == _outcome(lambda: torch.arange(0, -5, 1))
+
+
+# ------------------------------------------------------------------ 1. einsum decomposes as torch's does
+EINSUM_CASES = [
+    ("ij,jk->ik", [(3, 4), (4, 5)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("bij,bjk", [(2, 3, 4), (2, 4, 5)]),
+    ("ii->", [(3, 3)]), ("ii", [(3, 3)]), ("ii->i", [(3, 3)]), ("i,j->ij", [(3,), (4,)]), ("ij->", [(3, 4)]),
+    ("ij->j", [(3, 4)]), ("ij->ji", [(3, 4)]), ("ij", [(3, 4)]), ("i,i->", [(3,), (3,)]), ("i,i", [(3,), (3,)]),
+    ("ij,ij->ij", [(3, 4), (3, 4)]), ("ij,j->i", [(3, 4), (4,)]), ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)]),
+    ("ij,kj->ik", [(3, 4), (5, 4)]), ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 5, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("iij,jk->ik", [(3, 3, 4), (4, 2)]), ("ijk,i->jk", [(2, 3, 4), (2,)]),
+    ("i,jk,i->jk", [(3,), (2, 4), (3,)]), ("ab,cd->", [(2, 3), (4, 5)]), ("bi,bj->bij", [(1, 3), (4, 2)]),
+]
+
+
+@pytest.mark.parametrize(("eq", "shapes"), EINSUM_CASES, ids=[c[0] for c in EINSUM_CASES])
+def test_einsum_graph_and_derivatives(eq: str, shapes: list) -> None:
+    from oracle import check  # tests/ is on the path, as for the other oracle tests
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    check(lambda lib, *xs: lib.einsum(eq, *xs), *arrays, second=True)
+    xs = [ember.tensor(a, requires_grad=True) for a in arrays]
+    assert ember.autograd.gradcheck(lambda *t: ember.einsum(eq, *t), xs)
+    assert ember.autograd.gradgradcheck(lambda *t: ember.einsum(eq, *t), xs)
