@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -320,3 +321,20 @@ def test_einsum_graph_and_derivatives(eq: str, shapes: list) -> None:
     xs = [ember.tensor(a, requires_grad=True) for a in arrays]
     assert ember.autograd.gradcheck(lambda *t: ember.einsum(eq, *t), xs)
     assert ember.autograd.gradgradcheck(lambda *t: ember.einsum(eq, *t), xs)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "float16"])
+def test_logspace_bitwise(dtype: str) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        a, b = rng.uniform(-3, 3, 2)
+        if dtype == "int64":
+            a, b = abs(a) * 2, abs(b) * 2
+        n, base = int(rng.choice([1, 2, 3, 7, 16, 33, 100])), float(rng.choice([10.0, 2.0, math.e, 3.0]))
+        t = torch.logspace(float(a), float(b), n, base=base, dtype=getattr(torch, dtype)).numpy()
+        e = ember.logspace(float(a), float(b), n, base=base, dtype=getattr(ember, dtype)).numpy()
+        assert e.dtype == t.dtype
+        if dtype == "float16":  # torch's Half arithmetic is matched to within one unit in the last place
+            np.testing.assert_array_max_ulp(e, t, maxulp=1)
+        else:
+            np.testing.assert_array_equal(e, t, err_msg=f"{a}, {b}, {n}, {base}")

@@ -326,9 +326,26 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
-    lin = linspace(start, end, steps, dtype=_dtype.float64)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if npd.kind in "fiu" and steps > 0 and np.isfinite([start, end]).all():
+        # torch's kernel: the ends in the dtype, their difference over steps - 1 in double, each exponent
+        # start + step * i (from the end for the second half), C's pow in double (NumPy's vector pow can
+        # differ in the last bit), then a cast (truncating for integer dtypes)
+        s, e = (int(start), int(end)) if npd.kind in "iu" else (npd.type(start), npd.type(end))
+        step = float(e - s) / (steps - 1) if steps > 1 else 0.0
+        idx = np.arange(steps)
+        ex = np.where(idx < steps // 2, float(s) + step * idx, float(e) - step * (steps - 1 - idx))
+        if steps == 1:  # a single value: start as given, not in the dtype
+            ex = np.array([float(start)])
+        res = _C_POW(float(base), ex).astype(np.float64)
+        return _finish((np.trunc(res) if npd.kind in "iu" else res).astype(npd), requires_grad)
+    lin = linspace(start, end, steps, dtype=_dtype.float64)
     return _finish(np.power(base, lin._data).astype(npd), requires_grad)
+
+
+_C_POW = np.frompyfunc(math.pow, 2, 1)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
