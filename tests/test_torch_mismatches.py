@@ -278,7 +278,7 @@ def test_linspace_bitwise(dtype: str) -> None:
         np.testing.assert_array_equal(e.view(f"u{t.itemsize}"), t.view(f"u{t.itemsize}"), err_msg=f"{a}, {b}, {n}")
 
 
-@pytest.mark.parametrize("dtype", [None, "float32", "float64", "int64"])
+@pytest.mark.parametrize("dtype", [None, "float16", "float32", "float64", "int64"])
 def test_arange_float_steps_bitwise(dtype: str | None) -> None:
     rng = np.random.default_rng(3)
     for _ in range(60):

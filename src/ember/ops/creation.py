@@ -263,7 +263,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if (end - start) * step < 0 and end != start:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    if npd in (np.float32, np.float64):
+    if npd in (np.float16, np.float32, np.float64):
         return _finish(_arange_float(start, step, n, npd), requires_grad)
     # other dtypes: computed in double and cast
     arr = (start + step * np.arange(n, dtype=np.float64)) if npd.kind in "fc" else np.arange(start, end, step)
@@ -273,14 +273,17 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarray:
     """torch's float arange bit for bit: its kernel fills 32-byte vectors two at a time, each from a base
     ``start + step * i`` rounded to the dtype, lane j being ``base + step * j``; the remaining tail (under
-    two vectors) is ``start + step * k``. Each value is a fused multiply-add in double, then cast."""
-    wide = np.longdouble  # holds a double product exactly: one rounding, as a fused multiply-add
+    two vectors) is ``start + step * k``. Each value is a fused multiply-add in the accumulation type
+    (float for half, double otherwise), then cast."""
+    acc = np.float32 if npd == np.float16 else np.float64
+    wide = np.float64 if acc == np.float32 else np.longdouble  # holds an acc product exactly: one rounding
+    start, step = wide(acc(start)), wide(acc(step))
     vec = 32 // np.dtype(npd).itemsize
     k = np.arange(n)
     lane = k % vec
-    base = (wide(start) + wide(step) * (k - lane)).astype(np.float64).astype(npd).astype(np.float64)
-    vector = (base.astype(wide) + wide(step) * lane).astype(np.float64)
-    tail = (wide(start) + wide(step) * k).astype(np.float64)
+    base = (start + step * (k - lane)).astype(acc).astype(npd).astype(wide)
+    vector = (base + step * lane).astype(acc)
+    tail = (start + step * k).astype(acc)
     return np.where(k < n // (2 * vec) * (2 * vec), vector, tail).astype(npd)
 
 
