@@ -63,6 +63,15 @@ TENSOR_ONLY = ["atan2", "arctan2", "hypot", "fmax", "fmin", "maximum", "minimum"
 NUMBER_OK = ["copysign", "pow", "remainder", "fmod", "xlogy", "float_power", "add", "mul", "eq", "clamp_min"]
 
 
+@pytest.mark.parametrize("name", ["polar", "complex"])
+def test_complex_constructors_take_tensors_only(name: str) -> None:
+    def run(lib: Any) -> list:
+        f = getattr(lib, name)
+        return [_outcome(lambda: f(lib.ones(2), 2.0)), _outcome(lambda: f(2.0, lib.ones(2)))]
+
+    assert run(ember) == run(torch)
+
+
 @pytest.mark.parametrize("name", TENSOR_ONLY + NUMBER_OK)
 def test_binary_ops_tensor_or_number(name: str) -> None:
     def run(lib: Any) -> tuple:

@@ -305,9 +305,9 @@ def as_tensor_operand(x: Any, name: str = "other") -> Tensor:
     raise TypeError(f"unsupported operand type: expected Tensor or Number for '{name}', got {type(x).__name__}")
 
 
-def require_tensors(name: str, input: Any, other: Any, other_name: str = "other") -> None:
+def require_tensors(name: str, input: Any, other: Any, other_name: str = "other", input_name: str = "input") -> None:
     """torch's TypeError for ops whose both operands must be tensors (no Python numbers)."""
-    for pos, (arg, v) in enumerate((("input", input), (other_name, other)), 1):
+    for pos, (arg, v) in enumerate(((input_name, input), (other_name, other)), 1):
         if not isinstance(v, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
 
