@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -17,7 +18,7 @@ from ._device import device
 from ._dtype import dtype as _dtype_cls
 from .autograd import function as _function
 from .autograd import grad_mode
-from .autograd.graph import RemovableHandle
+from .autograd.graph import RemovableHandle, _add_hook
 
 _NP2DT = _dtype._FROM_NP
 # references to a gradient held only by the engine on its way into AccumulateGrad: the node's
@@ -257,16 +258,12 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn._add_tensor_hook(self._out_nr, hook)
-        hooks = self._meta_dict().setdefault("hooks", [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _add_hook(self._meta_dict().setdefault("hooks", OrderedDict()), hook)
 
     def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-        hooks = self._meta_dict().setdefault("post_acc_hooks", [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+        return _add_hook(self._meta_dict().setdefault("post_acc_hooks", OrderedDict()), hook)
 
     def _accumulate(self, g: "Tensor", retained: bool = False) -> None:
         # AccumulateGrad: the first gradient is copied (it may be shared with other tensors);
@@ -333,7 +330,7 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        a = self._data
+        a = self.numpy()  # torch's refusal for a tensor that requires grad, while grad mode is on
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return np.array(a, copy=True) if copy else a

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ._tensor import Tensor
-from .ops._core import record
 from .ops.pointwise import (  # noqa: F401  (re-exported)
     RoundBackward1,
     _out,
@@ -87,10 +84,8 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
     x = input._data
     if x.dtype.kind not in "fc":
         raise not_implemented("round_vml_cpu", x.dtype)
-    if decimals:
-        return _round(input, decimals=decimals, out=out)
     # torch records the decimals overload here, even for 0 places
-    return _out(record(RoundBackward1, np.round(x), (input,)), out)
+    return _round(input, decimals=decimals, out=out)
 
 
 def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

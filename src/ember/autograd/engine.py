@@ -23,9 +23,9 @@ from .graph import AccumulateGrad, Node
 def _tensor_hooks(node: Node, nr: int) -> list:
     if type(node) is AccumulateGrad:
         meta = node.variable._meta
-        return meta.get("hooks", ()) if meta is not None else ()
+        return meta.get("hooks", {}) if meta is not None else {}
     th = node._tensor_hooks
-    return th.get(nr, ()) if th is not None else ()
+    return th.get(nr, {}) if th is not None else {}
 
 
 def _run_tensor_hooks(node: Node, grads: list) -> None:
@@ -34,7 +34,7 @@ def _run_tensor_hooks(node: Node, grads: list) -> None:
         g = grads[nr]
         if g is None:
             continue
-        for hook in tuple(_tensor_hooks(node, nr)):
+        for hook in tuple(_tensor_hooks(node, nr).values()):
             new = hook(g)
             if new is not None:
                 g = new
@@ -202,7 +202,7 @@ def run_backward(
             if extra is not None or (is_acc and node.variable._meta):
                 _run_tensor_hooks(node, grads)
                 if extra is not None and extra.pre_hooks is not None:
-                    for hook in tuple(extra.pre_hooks):
+                    for hook in tuple(extra.pre_hooks.values()):
                         new = hook(tuple(grads))
                         if new is not None:
                             grads = list(new)
@@ -232,7 +232,7 @@ def run_backward(
             else:
                 outs = node.apply(grads)
             if extra is not None and extra.hooks is not None:
-                for hook in tuple(extra.hooks):
+                for hook in tuple(extra.hooks.values()):
                     new = hook(tuple(outs), tuple(grads))
                     if new is not None:
                         outs = tuple(new)
@@ -265,13 +265,13 @@ def _apply_hooked(node: Node, grads: list) -> tuple:
     extra = node._extra
     _run_tensor_hooks(node, grads)
     if extra is not None and extra.pre_hooks is not None:
-        for hook in tuple(extra.pre_hooks):
+        for hook in tuple(extra.pre_hooks.values()):
             new = hook(tuple(grads))
             if new is not None:
                 grads = list(new)
     outs = node.apply(grads)
     if extra is not None and extra.hooks is not None:
-        for hook in tuple(extra.hooks):
+        for hook in tuple(extra.hooks.values()):
             new = hook(tuple(outs), tuple(grads))
             if new is not None:
                 outs = tuple(new)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import OrderedDict
 from typing import Any, Callable
+
+from ..utils.hooks import RemovableHandle
 
 _seq = itertools.count()  # creation order: the engine runs newer nodes first
 
@@ -20,25 +23,11 @@ FREED_MESSAGE = (
 )
 
 
-class RemovableHandle:
-    """Returned by register_hook; ``remove()`` unregisters the hook."""
-
-    __slots__ = ("_container", "_fn")
-
-    def __init__(self, container: list, fn: Callable) -> None:
-        self._container, self._fn = container, fn
-
-    def remove(self) -> None:
-        try:
-            self._container.remove(self._fn)
-        except ValueError:
-            pass
-
-    def __enter__(self) -> "RemovableHandle":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
+def _add_hook(hooks: OrderedDict, fn: Callable) -> RemovableHandle:
+    """Register ``fn`` in ``hooks`` under a fresh handle's id (the engine runs them in insertion order)."""
+    h = RemovableHandle(hooks)
+    hooks[h.id] = fn
+    return h
 
 
 class _NodeExtra:
@@ -115,23 +104,19 @@ class Node:
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_inputs, grad_outputs)`` after the node runs; may return new grad_inputs."""
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(fn)
-        return RemovableHandle(self._hooks, fn)
+            self._hooks = OrderedDict()
+        return _add_hook(self._hooks, fn)
 
     def register_prehook(self, fn: Callable) -> RemovableHandle:
         """``fn(grad_outputs)`` before the node runs; may return new grad_outputs."""
         if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(fn)
-        return RemovableHandle(self._pre_hooks, fn)
+            self._pre_hooks = OrderedDict()
+        return _add_hook(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
-        hooks = self._tensor_hooks.setdefault(output_nr, [])
-        hooks.append(fn)
-        return RemovableHandle(hooks, fn)
+        return _add_hook(self._tensor_hooks.setdefault(output_nr, OrderedDict()), fn)
 
     def _retain_output(self, output_nr: int, tensor: Any) -> None:
         if self._retains is None:
@@ -156,7 +141,7 @@ class AccumulateGrad(Node):
             return ()
         var._accumulate(g)
         if var._meta is not None:
-            for hook in tuple(var._meta.get("post_acc_hooks", ())):
+            for hook in tuple(var._meta.get("post_acc_hooks", {}).values()):
                 hook(var)
         return ()
 

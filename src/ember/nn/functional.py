@@ -67,12 +67,12 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn("size_average and reduce args will be deprecated, please use reduction='mean' instead.", stacklevel=2)
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    # the warning names the reduction the legacy pair stands for
+    r = "mean" if reduce and size_average else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.", stacklevel=2)
+    return r
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -338,6 +338,13 @@ def as_tensor_operand(x: Any, name: str = "other") -> Tensor:
     raise TypeError(f"unsupported operand type: expected Tensor or Number for '{name}', got {type(x).__name__}")
 
 
+def require_tensors(name: str, input: Any, other: Any, other_name: str = "other", input_name: str = "input") -> None:
+    """torch's TypeError for ops whose both operands must be tensors (no Python numbers)."""
+    for pos, (arg, v) in enumerate(((input_name, input), (other_name, other)), 1):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+
+
 def binary_operands(a: Any, b: Any) -> tuple[Any, Any, Tensor | None, Tensor | None, np.dtype]:
     """Arrays for a binary op in the promoted dtype, plus the Tensor operands (or None)."""
     ta = a if isinstance(a, Tensor) else None

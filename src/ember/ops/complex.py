@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import attach_methods, node_class, record
+from ._core import attach_methods, node_class, record, require_tensors
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128),
@@ -145,6 +145,7 @@ def angle(input: Tensor) -> Tensor:
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
     """A complex tensor from its real and imaginary parts (float or double, same dtype)."""
+    require_tensors("complex", real, imag, "imag", input_name="real")
     a, b = real._data, imag._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"Expected object of scalar type {_legacy(real)} but got scalar type {_legacy(imag)} for "
@@ -168,6 +169,7 @@ PolarBackward0 = node_class("polar", _polar_grad, "re(grad e^-i angle), abs * im
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle))."""
+    require_tensors("polar", abs, angle, "angle", input_name="abs")
     a, t = abs._data, angle._data
     if a.dtype != t.dtype or a.dtype not in (np.float32, np.float64):
         raise RuntimeError(f"Expected both inputs to be Float or Double tensors but got {_legacy(abs)} and "

@@ -275,18 +275,39 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    npd = _np_dtype(dtype)
+    if npd is None:
+        npd = (_dtype.get_default_dtype().np if any(isinstance(v, float) for v in vals) else np.dtype(np.int64))
+    if npd.kind in "iu":
+        vals = [int(v) for v in vals]  # torch converts the arguments to the integer dtype first
     start, end, step = vals
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    npd = _np_dtype(dtype)
-    if npd is None:
-        npd = (_dtype.get_default_dtype().np if any(isinstance(v, float) for v in vals) else np.dtype(np.int64))
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = max(0, math.ceil((end - start) / step))
-    # torch computes in double and casts, so float32 aranges match it element for element
+    if npd in (np.float16, np.float32, np.float64):
+        return _finish(_arange_float(start, step, n, npd), requires_grad)
+    # other dtypes: computed in double and cast
     arr = (start + step * np.arange(n, dtype=np.float64)) if npd.kind in "fc" else np.arange(start, end, step)
     return _finish(np.asarray(arr).astype(npd), requires_grad)
+
+
+def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarray:
+    """torch's float arange bit for bit: its kernel fills 32-byte vectors two at a time, each from a base
+    ``start + step * i`` rounded to the dtype, lane j being ``base + step * j``; the remaining tail (under
+    two vectors) is ``start + step * k``. Each value is a fused multiply-add in the accumulation type
+    (float for half, double otherwise), then cast."""
+    acc = np.float32 if npd == np.float16 else np.float64
+    wide = np.float64 if acc == np.float32 else np.longdouble  # holds an acc product exactly: one rounding
+    start, step = wide(acc(start)), wide(acc(step))
+    vec = 32 // np.dtype(npd).itemsize
+    k = np.arange(n)
+    lane = k % vec
+    base = (start + step * (k - lane)).astype(acc).astype(npd).astype(wide)
+    vector = (base + step * lane).astype(acc)
+    tail = (start + step * k).astype(acc)
+    return np.where(k < n // (2 * vec) * (2 * vec), vector, tail).astype(npd)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
@@ -302,15 +323,28 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     # torch fills the first half from start and the second half from end (symmetric rounding)
     idx = np.arange(steps, dtype=np.float64)
     half = steps // 2 if steps > 1 else 1  # a single step is ``start``
-    if npd in (np.float32, np.float64) and steps > 1 and np.isfinite([start, end]).all():
-        # bit for bit torch's float kernels: the step rounded in the dtype, each value a fused
-        # multiply-add rounded once (a wider type holds the exact product)
+    finite = steps > 1 and np.isfinite([start, end]).all()
+    if finite and (npd in (np.float32, np.float64) or npd.kind in "iu"):
+        # bit for bit torch's kernels: the step rounded in the dtype (in double for integer dtypes, whose
+        # ends are first truncated to integers), each value a fused multiply-add rounded once (a wider
+        # type holds the exact product), for integer dtypes to a double and then truncated
+        cd = np.float64 if npd.kind in "iu" else npd.type
         wide = np.float64 if npd == np.float32 else np.longdouble
-        s, e = npd.type(start), npd.type(end)
-        step = wide((e - s) / npd.type(steps - 1))
+        s, e = (cd(int(start)), cd(int(end))) if npd.kind in "iu" else (cd(start), cd(end))
+        step = wide((e - s) / cd(steps - 1))
         idx = idx.astype(wide)
         arr = np.where(idx < half, wide(s) + step * idx, wide(e) - step * (steps - 1 - idx))
-        return _finish(arr.astype(npd), requires_grad)
+        arr = arr.astype(cd)
+        return _finish((np.trunc(arr) if npd.kind in "iu" else arr).astype(npd), requires_grad)
+    if finite and npd == np.float16:
+        # half arithmetic as torch's Half does it: each operation in float, rounded back to half
+        f32, f16 = np.float32, np.float16
+        s, e = f16(start), f16(end)
+        step = f32(f16(f32(e - s) / f32(steps - 1)))
+        near_end = idx >= half
+        prod = (step * np.where(near_end, steps - 1 - idx, idx).astype(f32)).astype(f16).astype(f32)
+        arr = np.where(near_end, f32(e) - prod, f32(s) + prod).astype(f16)
+        return _finish(arr, requires_grad)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     arr = np.where(idx < half, start + step * idx, end - step * (steps - 1 - idx))
     if npd.kind not in "fc":
@@ -320,9 +354,26 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
-    lin = linspace(start, end, steps, dtype=_dtype.float64)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    if npd.kind in "fiu" and steps > 0 and np.isfinite([start, end]).all():
+        # torch's kernel: the ends in the dtype, their difference over steps - 1 in double, each exponent
+        # start + step * i (from the end for the second half), C's pow in double (NumPy's vector pow can
+        # differ in the last bit), then a cast (truncating for integer dtypes)
+        s, e = (int(start), int(end)) if npd.kind in "iu" else (npd.type(start), npd.type(end))
+        step = float(e - s) / (steps - 1) if steps > 1 else 0.0
+        idx = np.arange(steps)
+        ex = np.where(idx < steps // 2, float(s) + step * idx, float(e) - step * (steps - 1 - idx))
+        if steps == 1:  # a single value: start as given, not in the dtype
+            ex = np.array([float(start)])
+        res = _C_POW(float(base), ex).astype(np.float64)
+        return _finish((np.trunc(res) if npd.kind in "iu" else res).astype(npd), requires_grad)
+    lin = linspace(start, end, steps, dtype=_dtype.float64)
     return _finish(np.power(base, lin._data).astype(npd), requires_grad)
+
+
+_C_POW = np.frompyfunc(math.pow, 2, 1)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,

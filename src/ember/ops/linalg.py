@@ -10,7 +10,7 @@ from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import node_class, record, wrap_dim
+from ._core import node_class, record, require_tensors, wrap_dim
 from .out import out_call
 
 
@@ -375,6 +375,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product."""
+    require_tensors("kron", input, other)
     from .shape import UnsafeViewBackward0 as _UV
 
     nd = max(input.ndim, other.ndim)
@@ -397,6 +398,7 @@ LinalgCrossBackward0 = node_class(
 
 def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     """The 3-vector cross product along ``dim`` (the first dim of size 3 when None, as torch.cross does)."""
+    require_tensors("cross", input, other)
     a, b = input._data, other._data
     shp = np.broadcast_shapes(a.shape, b.shape)
     if dim is None:
@@ -413,9 +415,6 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
 
 
 # --------------------------------------------------------------------------- einsum
-EinsumBackward0 = node_class("einsum", lambda n, g: _einsum_grads(n, g), "each operand: einsum of grad with the others")
-
-
 def _parse_einsum(eq: str, shapes: list) -> tuple:
     eq = eq.replace(" ", "")
     if "->" in eq:
@@ -455,55 +454,75 @@ def _parse_einsum(eq: str, shapes: list) -> tuple:
 
 
 def einsum(equation: str, *operands) -> Tensor:
-    """Einstein summation; each operand's gradient is itself an einsum (so it differentiates again)."""
+    """Einstein summation, decomposed as torch's is (diagonal / permute / sum / mul / bmm / view), so the
+    graph and its grad_fn names are torch's and every derivative comes from those ops."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
     if _autocast.state.cpu and len(operands) > 1 and _autocast.einsum_contracts(subs, out):
         # torch's einsum contracts through bmm, which autocast runs in the lower precision
         operands = tuple(_autocast._cast(o, _autocast.get_dtype("cpu")) for o in operands)
-    eq = ",".join(subs) + "->" + out
-    try:
-        res = np.einsum(eq, *[o._data for o in operands], optimize=len(operands) > 2)
-    except ValueError as e:
-        raise RuntimeError(f"einsum(): {e}") from None
-    sizes = {}
-    for s, o in zip(subs, operands):
-        for c, k in zip(s, o._data.shape):
+    sizes: dict = {}
+    for sub, o in zip(subs, operands):
+        for c, k in zip(sub, o._data.shape):
+            if sizes.get(c, 1) not in (1, k) and k != 1:
+                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
+                                   f"subscript {c} has sizes {sizes[c]} and {k}")
             sizes[c] = max(sizes.get(c, 1), k)
-    return record(EinsumBackward0, np.asarray(res), tuple(operands), tuple(operands), attrs=(subs, out, sizes))
+    # every operand goes to one layout: the output's letters, then the summed ones (size 1 where absent)
+    summed = [c for c in dict.fromkeys("".join(subs)) if c not in out]
+    order = list(out) + summed
+    ops = [_einsum_layout(o, sub, order) for sub, o in zip(subs, operands)]
+    if len(ops) == 1:
+        dims = [order.index(c) for c in summed]
+        return ops[0].sum(dims) if dims else ops[0]
+    res = ops[0]
+    for k in range(1, len(ops)):
+        later = set("".join(subs[k + 1:]))
+        done = [d for d, c in enumerate(order) if c in summed and c not in later]
+        res = _sumproduct_pair(res, ops[k], done)
+    return res.view([sizes[c] for c in out]) if summed else res
 
 
-def _einsum_grads(n, g):
-    subs, out, sizes = n.attrs
-    ops = n.saved
-    grads = []
-    for i, s in enumerate(subs):
-        if not n.needs[i]:
-            grads.append(None)
-            continue
-        others = [(subs[j], ops[j]) for j in range(len(ops)) if j != i]
-        avail = set(out) | {c for sj, _ in others for c in sj}
-        uniq = "".join(dict.fromkeys(s))
-        target = "".join(c for c in uniq if c in avail)
-        r = einsum(",".join([out] + [sj for sj, _ in others]) + "->" + target, g, *[o for _, o in others])
-        # letters only this operand has are broadcast (their sum's derivative is 1)
-        r = r.reshape([sizes[c] for c in target] if target else []).reshape(
-            [sizes[c] if c in avail else 1 for c in uniq]) if target != uniq else r
-        if target != uniq:
-            r = r.expand([sizes[c] for c in uniq])
-        if uniq != s:  # repeated letters: the gradient lives on the diagonal
-            grids = np.indices([sizes[c] for c in s], sparse=False)
-            pos = {}
-            mask = np.ones([sizes[c] for c in s], bool)
-            for k, c in enumerate(s):
-                if c in pos:
-                    mask &= grids[k] == grids[pos[c]]
-                else:
-                    pos[c] = k
-            from .._tensor import _new
+def _einsum_layout(x: Tensor, sub: str, order: list) -> Tensor:
+    """``x`` (subscripts ``sub``) with repeated letters reduced to their diagonal, size-1 dims for the
+    letters it lacks, permuted to ``order``."""
+    labels = list(sub)
+    for c in dict.fromkeys(sub):
+        while labels.count(c) > 1:
+            d1 = labels.index(c)
+            d2 = labels.index(c, d1 + 1)
+            x = x.diagonal(0, d1, d2)  # the diagonal becomes the last dim
+            labels = [lab for i, lab in enumerate(labels) if i not in (d1, d2)] + [c]
+    missing = [c for c in order if c not in labels]
+    if missing:
+        x = x.reshape(list(x.shape) + [1] * len(missing))
+        labels += missing
+    return x.permute([labels.index(c) for c in order])
 
-            key = tuple(_new(grids[pos[c]]) for c in uniq)
-            r = r[key] * _new(mask.astype(g._data.dtype))
-        grads.append(r)
-    return tuple(grads)
+
+def _sumproduct_pair(a: Tensor, b: Tensor, sum_dims: list) -> Tensor:
+    """sum over ``sum_dims`` of a * b (same rank, broadcasting size-1 dims); the summed dims stay, size 1.
+    Without dims to sum it is a product; otherwise one bmm over (batch, a's, summed) x (batch, summed, b's)."""
+    if not sum_dims:
+        return a * b
+    sa, sb = list(a.shape), list(b.shape)
+    only_a = [d for d in sum_dims if sa[d] != 1 and sb[d] == 1]
+    only_b = [d for d in sum_dims if sb[d] != 1 and sa[d] == 1]
+    if only_a:  # a dim only one side has is summed there first
+        a = a.sum(only_a, keepdim=True)
+    if only_b:
+        b = b.sum(only_b, keepdim=True)
+    sa, sb = list(a.shape), list(b.shape)
+    rest = [d for d in range(len(sa)) if d not in sum_dims]
+    batch = [d for d in rest if sa[d] != 1 and sb[d] != 1]
+    lo = [d for d in rest if d not in batch and sa[d] != 1]
+    ro = [d for d in rest if d not in batch and d not in lo]
+    n = lambda shape, dims: int(np.prod([shape[d] for d in dims], dtype=np.int64))  # noqa: E731
+    # each side's dims the other one owns are size 1 there: they ride along at the end
+    a3 = a.permute(batch + lo + sum_dims + ro).reshape(n(sa, batch), n(sa, lo), n(sa, sum_dims))
+    b3 = b.permute(batch + sum_dims + ro + lo).reshape(n(sb, batch), n(sb, sum_dims), n(sb, ro))
+    r = a3.bmm(b3)
+    dims = batch + lo + sum_dims + ro
+    r = r.view([sa[d] for d in batch] + [sa[d] for d in lo] + [1] * len(sum_dims) + [sb[d] for d in ro])
+    return r.permute([dims.index(d) for d in range(len(sa))])

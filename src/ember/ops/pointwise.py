@@ -26,6 +26,7 @@ from ._core import (
     is_scalar,
     node_class,
     record,
+    require_tensors,
     select_grad,
     zeros_grad,
 )
@@ -627,6 +628,7 @@ def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
     """The elementwise maximum (NaN wins)."""
     if out is not None:
         return out_call(maximum, "maximum", (input, other), {}, out)
+    require_tensors("maximum", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MaximumBackward0, np.maximum(xb, xa), (ta, tb), (input, other))  # (ties: input's, see _clip)
@@ -636,6 +638,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
     """The elementwise minimum (NaN wins)."""
     if out is not None:
         return out_call(minimum, "minimum", (input, other), {}, out)
+    require_tensors("minimum", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return record(MinimumBackward0, np.minimum(xb, xa), (ta, tb), (input, other))
@@ -682,6 +685,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    require_tensors("isclose", input, other)
     o = other._data if isinstance(other, Tensor) else other
     return _new(np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
@@ -690,6 +694,7 @@ def _logical(ufunc: Any) -> Any:
     def op(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
             return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
+        require_tensors(ufunc.__name__, input, other)
         xa, xb, _, _, _ = binary_operands(input, other)
         return _new(np.asarray(ufunc(xa, xb)))
 
@@ -872,17 +877,17 @@ RoundBackward0 = node_class("round", _zeros_grad, "0 (piecewise constant)")
 RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suffix=1)
 
 
-def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001
+def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Round half to even; ``decimals`` rounds to that many decimal places."""
     x = input._data
-    if x.dtype == np.bool_:
-        raise not_implemented("round_vml_cpu", x.dtype)
+    # torch has two overloads: without ``decimals`` (RoundBackward0, integers pass through) and with it,
+    # even 0 (RoundBackward1, floating point only)
+    if x.dtype == np.bool_ or (decimals is not None and x.dtype.kind in "iu"):
+        raise not_implemented("round_cpu" if decimals else "round_vml_cpu", x.dtype)
     if x.dtype.kind in "iu":
-        if decimals:
-            raise RuntimeError('"round_decimals_cpu" not implemented for \'' + _dtype._FROM_NP[x.dtype].name + "'")
         return _out(record(RoundBackward0, x.copy(), (input,)), out)
-    if decimals == 0:
-        return _out(record(RoundBackward0, np.round(x), (input,)), out)
+    if not decimals:
+        return _out(record(RoundBackward0 if decimals is None else RoundBackward1, np.round(x), (input,)), out)
     with np.errstate(all="ignore"):
         if decimals > 0:
             s = x.dtype.type(10.0 ** decimals)
@@ -1043,6 +1048,7 @@ def _atan2_grads(n: Any, g: Tensor) -> tuple:
 
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
+    require_tensors("atan2", input, other)
     xa, xb, ta, tb = _float_binary(input, other)
     with np.errstate(all="ignore"):
         res = np.arctan2(xa, xb)
@@ -1059,6 +1065,7 @@ HypotBackward0 = node_class(
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """sqrt(input^2 + other^2), elementwise."""
+    require_tensors("hypot", input, other)
     rt = binary_operands(input, other)[4]
     if rt.kind not in "fc":
         raise not_implemented("hypot_cpu", rt)
@@ -1084,6 +1091,7 @@ FminBackward0 = node_class("fmin", lambda n, g: _fminmax_grads(n, g, False),
 
 def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum that ignores NaN (NaN only where both are NaN)."""
+    require_tensors("fmax", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
@@ -1091,6 +1099,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum that ignores NaN."""
+    require_tensors("fmin", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
     return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)

@@ -14,18 +14,11 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import binary_operands, check_broadcast, node_class, record
+from ._core import binary_operands, check_broadcast, node_class, record, require_tensors
 from .pointwise import _float_binary, _not_implemented_node, _out, _unary, not_implemented
 from .reduction import _named
 
 _LN2 = math.log(2.0)
-
-
-def require_tensors(name: str, input: Any, other: Any, other_name: str = "other") -> None:
-    """torch's TypeError for ops whose both operands must be tensors (no Python numbers)."""
-    for pos, (arg, v) in enumerate((("input", input), (other_name, other)), 1):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
 
 
 def _operands(name: str, input: Any, other: Any, float_only: bool = True) -> tuple:

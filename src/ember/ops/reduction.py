@@ -12,7 +12,7 @@ from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import node_class, not_implemented_node, record, wrap_dim, wrap_dims
+from ._core import node_class, not_implemented_node, record, require_tensors, wrap_dim, wrap_dims
 from .out import minmax_out, out_call, reduction_out
 
 
@@ -661,6 +661,7 @@ DistBackward0 = node_class("dist", _dist_grad, "the p-norm's gradient at input -
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast), over all elements."""
+    require_tensors("dist", input, other)
     from .pointwise import sub
 
     d = sub(input.detach(), other.detach())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable
@@ -26,11 +28,17 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
+        _track_step_called(optimizer)
         self._initial_step()
 
     def _initial_step(self) -> None:
+        # both flags are state torch saves: the first step is the constructor's, and get_lr() may tell
+        # a call from step() from a user's call
+        self._is_initial = True
+        self._get_lr_called_within_step = False
         self._step_count = 0
         self.step()
+        self._is_initial = False
 
     def state_dict(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
@@ -45,7 +53,28 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
+        if self._step_count == 1:  # the first step after the constructor's
+            if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
+                warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                              "initialization. Please, make sure to call `optimizer.step()` before "
+                              "`lr_scheduler.step()`. See more details at "
+                              "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate", UserWarning,
+                              stacklevel=2)
+            elif not getattr(self.optimizer, "_opt_called", False):
+                warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 "
+                              "and later, you should call them in the opposite order: `optimizer.step()` before "
+                              "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+                              "value of the learning rate schedule. See more details at "
+                              "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate", UserWarning,
+                              stacklevel=2)
         self._step_count += 1
+        self._get_lr_called_within_step = True
+        try:
+            self._set_lrs(epoch)
+        finally:
+            self._get_lr_called_within_step = False
+
+    def _set_lrs(self, epoch: int | None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -55,7 +84,7 @@ class LRScheduler:
                           "deprecation, if epoch is different from None, the closed form is used instead of the new "
                           "chainable form, where available. Please open an issue if you are unable to replicate "
                           "your use case: https://github.com/pytorch/pytorch/issues/new/choose.",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=3)
             self.last_epoch = epoch
             values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
@@ -64,6 +93,24 @@ class LRScheduler:
 
 
 _LRScheduler = LRScheduler
+
+
+def _track_step_called(optimizer: Optimizer) -> None:
+    """Wrap the optimizer's ``step`` (once) so that it records ``_opt_called``: a scheduler stepped before any
+    optimizer step warns, as torch's does. The wrapper holds the optimizer weakly (no reference cycle)."""
+    step = optimizer.step
+    if getattr(step, "_wrapped_by_lr_sched", False):
+        return
+    func, ref = getattr(step, "__func__", None), weakref.ref(optimizer)
+
+    @functools.wraps(step)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opt = ref()
+        opt._opt_called = True
+        return func(opt, *args, **kwargs) if func is not None else step(*args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
+    optimizer.step = wrapper
 
 
 class LambdaLR(LRScheduler):
@@ -385,24 +432,20 @@ class ReduceLROnPlateau:
                  eps: float = 1e-8) -> None:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
+        # attributes in torch's order, which its state_dict keeps
         self.factor = factor
         self.optimizer = optimizer
         n = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n:
                 raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
+            self.default_min_lr = None
             self.min_lrs = list(min_lr)
         else:
+            self.default_min_lr = min_lr
             self.min_lrs = [min_lr] * n
         self.patience = patience
         self.cooldown = cooldown
-        self.cooldown_counter = 0
-        self.mode = mode
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-        self.best: float = 0.0
-        self.num_bad_epochs = 0
-        self.mode_worse: float = 0.0
         self.eps = eps
         self.last_epoch = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
@@ -411,6 +454,9 @@ class ReduceLROnPlateau:
         if threshold_mode not in {"rel", "abs"}:
             raise ValueError("threshold mode " + threshold_mode + " is unknown!")
         self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode = mode
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
         self._reset()
 
     def _reset(self) -> None:

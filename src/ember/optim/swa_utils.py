@@ -215,20 +215,6 @@ class SWALR(LRScheduler):
         self.anneal_epochs = anneal_epochs
         super().__init__(optimizer, last_epoch)
 
-    def _initial_step(self) -> None:
-        self._is_initial = True
-        self._get_lr_called_within_step = False
-        super()._initial_step()
-        self._is_initial = False
-
-    def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch and set each group's lr."""
-        self._get_lr_called_within_step = True
-        try:
-            super().step(epoch)
-        finally:
-            self._get_lr_called_within_step = False
-
     @staticmethod
     def _linear_anneal(t: float) -> float:
         return t

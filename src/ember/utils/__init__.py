@@ -1,15 +1,15 @@
-"""ember.utils: data loading (torch.utils.data) and activation checkpointing (torch.utils.checkpoint)."""
+"""ember.utils: data loading (torch.utils.data), activation checkpointing (torch.utils.checkpoint) and hook
+handles (torch.utils.hooks)."""
 
 from typing import Any
 
-from . import data
-
-__all__ = ["data", "checkpoint"]
+__all__ = ["data", "checkpoint", "hooks"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "checkpoint":  # loaded on first use
+    # loaded on first use: the autograd engine imports ember.utils.hooks while `import ember` runs
+    if name in ("data", "checkpoint", "hooks"):
         import importlib
 
-        return importlib.import_module(f"{__name__}.checkpoint")
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

@@ -271,6 +271,13 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
+def _check_causal_hint(attn_mask: Any, is_causal: bool) -> None:
+    """torch's attention takes ``is_causal`` only as a hint about a mask that is also given."""
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+
+
 class MultiheadAttention(Module):
     """Multi-head attention (torch's layout: packed in_proj_weight, out_proj Linear)."""
 
@@ -332,6 +339,7 @@ class MultiheadAttention(Module):
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple:
+        _check_causal_hint(attn_mask, is_causal)
         batched = query.dim() == 3
         if self.batch_first and batched:
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
@@ -368,8 +376,6 @@ class MultiheadAttention(Module):
             S, extra = S + 1, extra + 1
         mask = None  # additive float mask, broadcast to (N*H, L, S)
         dt = q._data.dtype
-        if is_causal and attn_mask is None:
-            attn_mask = _new(~np.tril(np.ones((L, S - extra), bool)))
         if attn_mask is not None:
             am = attn_mask._data
             am = np.where(am, -np.inf, 0).astype(dt) if am.dtype == np.bool_ else am.astype(dt)

@@ -66,13 +66,6 @@ def _seq_len(src: Tensor, batch_first: bool) -> int | None:
     return src.shape[1] if batch_first else src.shape[0]
 
 
-def _check_causal_hint(attn_mask: Any, is_causal: bool) -> None:
-    """torch's attention takes ``is_causal`` only as a hint about a mask that is also given."""
-    if is_causal and attn_mask is None:
-        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
-                           "method `generate_square_subsequent_mask` to create this mask.")
-
-
 def _attn_dropout(drop: Module, x: Tensor, batch_first: bool) -> Tensor:
     """Dropout on an attention block's output, drawing its mask in the order torch does: with
     ``batch_first`` torch's attention returns a transposed (L, N, E) buffer, and its dropout fills the
@@ -123,7 +116,6 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        _check_causal_hint(attn_mask, is_causal)
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
                            is_causal=is_causal)[0]
         return _attn_dropout(self.dropout1, x, self.self_attn.batch_first)
@@ -182,13 +174,11 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        _check_causal_hint(attn_mask, is_causal)
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
                            need_weights=False)[0]
         return _attn_dropout(self.dropout1, x, self.self_attn.batch_first)
 
     def _mha_block(self, x: Tensor, mem: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool) -> Tensor:
-        _check_causal_hint(attn_mask, is_causal)
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
                                 is_causal=is_causal, need_weights=False)[0]
         return _attn_dropout(self.dropout2, x, self.multihead_attn.batch_first)

@@ -6,7 +6,9 @@ Each registers a small module with ``register_parametrization``; the originals l
 
 from __future__ import annotations
 
+import functools
 from enum import Enum, auto
+from typing import Any
 
 import numpy as np
 
@@ -193,7 +195,17 @@ class _WeightNorm(Module):
 def weight_norm(module: Module, name: str = "weight", dim: int = 0) -> Module:
     """Split ``module.<name>`` into a magnitude (``original0``) and a direction (``original1``)."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+    module._register_load_state_dict_pre_hook(functools.partial(_weight_norm_compat_hook, name))
     return module
+
+
+def _weight_norm_compat_hook(name: str, state_dict: dict, prefix: str, *_: Any) -> None:
+    """Load a state dict saved under the older ``nn.utils.weight_norm``: its ``<name>_g`` / ``<name>_v``
+    entries are this parametrization's magnitude and direction."""
+    g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+    if g_key in state_dict and v_key in state_dict:
+        state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+        state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
 
 
 # ---------------------------------------------------------------- spectral norm

@@ -135,7 +135,11 @@ class DataLoader:
     def _auto_collation(self) -> bool:
         return self.batch_sampler is not None or (self._is_iterable and self.batch_size is not None)
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> "_SingleProcessDataLoaderIter":
+        return _SingleProcessDataLoaderIter(self)
+
+    def _batches(self) -> Iterator:
+        """One epoch's batches, as a generator (the iterator object below counts and sizes them)."""
         if self._is_iterable:
             _seed_draw(self.generator)
             return self._iter_iterable()
@@ -189,3 +193,33 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         return len(self.sampler)
+
+
+class _SingleProcessDataLoaderIter:
+    """What ``iter(DataLoader)`` returns, as torch names it: ``next()`` gives the next batch (StopIteration at
+    the epoch's end), ``len()`` the number of batches (TypeError for an IterableDataset, whose batches are not
+    counted in advance), ``_num_yielded`` the batches given so far."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._dataset = loader.dataset
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._index_sampler = None if loader._is_iterable else (
+            loader.batch_sampler if loader._auto_collation else loader.sampler)
+        self._num_workers = loader.num_workers
+        self._collate_fn = loader.collate_fn
+        self._num_yielded = 0
+        self._next = loader._batches().__next__  # bound once: the loop pays one extra call per batch
+
+    def __iter__(self) -> "_SingleProcessDataLoaderIter":
+        return self
+
+    def __next__(self) -> Any:
+        data = self._next()
+        self._num_yielded += 1
+        return data
+
+    def __len__(self) -> int:
+        if self._index_sampler is None:
+            raise TypeError("object of type '_InfiniteConstantSampler' has no len()")
+        return len(self._index_sampler)
