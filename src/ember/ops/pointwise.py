@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
-from ._core import OpNode, Tensor, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
+from ._core import OpNode, Tensor, _c, _new, _state, attach, binary_operands, check_broadcast, float_dtype_for, is_scalar, node_class, record
 
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -29,29 +29,29 @@ def _sub_fast(n: Any, g: Tensor) -> tuple:
 def _mul_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
     a, b = n.saved
-    return (_new(gd * _arr(b)) if n.needs[0] else None, _new(gd * a._data) if n.needs[1] else None)
+    return (_new(gd * _c(_arr(b))) if n.needs[0] else None, _new(gd * _c(a._data)) if n.needs[1] else None)
 
 
 def _div_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
     a, b = n.saved
     bd = _arr(b)
-    return (_new(gd / bd) if n.needs[0] else None, _new(-gd * a._data / (bd * bd)) if n.needs[1] else None)
+    return (_new(gd / _c(bd)) if n.needs[0] else None, _new(-gd * _c(a._data / (bd * bd))) if n.needs[1] else None)
 
 
 AddBackward0 = node_class(
-    "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * n.attrs) if n.needs[1] else None),
+    "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
     "grad, grad * alpha")
 SubBackward0 = node_class(
-    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
+    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -_c(n.attrs)) if n.needs[1] else None),
     "grad, -grad * alpha", fast=_sub_fast)  # (the fast path records alpha == 1 only)
 RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
 MulBackward0 = node_class(
-    "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "mul", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
     "grad * other, grad * self", fast=_mul_fast)
 DivBackward0 = node_class(
-    "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
-                         -g * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[1] else None),
+    "div", lambda n, g: (g / _c(n.saved[1]) if n.needs[0] else None,
+                         -g * _c(n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[1] else None),
     "grad / other, -grad * self / other^2", fast=_div_fast)
 
 
@@ -244,8 +244,8 @@ def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
     if e == 0:
         return g * 0
     if e == 2:  # the common square: 2 * self, without a pow
-        return g * (n.saved[0] * 2.0)
-    return g * (n.saved[0] ** (e - 1) * e)
+        return g * _c(n.saved[0] * 2.0)
+    return g * _c(n.saved[0] ** (e - 1) * e)
 
 
 def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
@@ -260,13 +260,19 @@ def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", fast=_pow_scalar_fast)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
-        g * n.saved[1] * n.saved[0] ** (n.saved[1] - 1) if n.needs[0] else None,
-        g * where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log()) if n.needs[1] else None),
+        g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
+        g * _c(where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
 PowBackward2 = node_class(
-    "pow", lambda n, g: g * n.result * float(np.log(n.attrs)) if n.attrs != 0
+    "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs)) if n.attrs != 0
     else g * where_(n.result == 1, 0.0, 0.0),
     "grad * result * log(self)", suffix=2)
+
+
+def _py_log(base: Any) -> Any:
+    """log of a Python-number base, as a Python float (or complex for a complex or negative base)."""
+    v = np.log(complex(base)) if isinstance(base, complex) or base < 0 else np.log(base)
+    return complex(v) if isinstance(v, np.complexfloating) else float(v)
 
 
 def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
@@ -371,14 +377,14 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
-                          fast=lambda n, g: _new(g._data * n.result_array()))
-log, LogBackward0 = _unary("log", np.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
-                          fast=lambda n, g: _new(g._data / n.saved[0]._data))
-sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result)",
-                             save_result=True, fast=lambda n, g: _new(g._data / (2 * n.result_array())))
-sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * n.saved[0].cos(), "grad * cos(self)", save_input=True)
-cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -n.saved[0].sin(), "grad * -sin(self)", save_input=True)
+exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * _c(n.result), "grad * result.conj()", save_result=True,
+                          fast=lambda n, g: _new(g._data * _c(n.result_array())))
+log, LogBackward0 = _unary("log", np.log, lambda n, g: g / _c(n.saved[0]), "grad / self.conj()", save_input=True,
+                          fast=lambda n, g: _new(g._data / _c(n.saved[0]._data)))
+sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * _c(n.result)), "grad / (2 * result.conj())",
+                             save_result=True, fast=lambda n, g: _new(g._data / (2 * _c(n.result_array()))))
+sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
+cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
 # As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
 # instead of three ember ops), with its own derivative for double backward.
 TanhBackwardBackward0 = node_class(
@@ -407,12 +413,26 @@ def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     return t
 
 
+def _tanh_grad(n: Any, g: Tensor) -> Tensor:
+    y = n.result
+    if y._data.dtype.kind == "c":  # tanh_backward's fused formula is for real tensors
+        return g * _c(1 - y * y)
+    return tanh_backward(g, y)
+
+
+def _sigmoid_grad(n: Any, g: Tensor) -> Tensor:
+    y = n.result
+    if y._data.dtype.kind == "c":
+        return g * _c(y * (1 - y))
+    return sigmoid_backward(g, y)
+
+
 def _tanh_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (1 - y * y))
+    return _new(g._data * _c(1 - y * y))
 
 
-tanh, TanhBackward0 = _unary("tanh", np.tanh, lambda n, g: tanh_backward(g, n.result),
+tanh, TanhBackward0 = _unary("tanh", np.tanh, _tanh_grad,
                              "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
 
 
@@ -427,10 +447,10 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
     y = n.result_array()
-    return _new(g._data * (y * (1 - y)))
+    return _new(g._data * _c(y * (1 - y)))
 
 
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, lambda n, g: sigmoid_backward(g, n.result),
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, _sigmoid_grad,
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
     "threshold_backward", lambda n, gg: (gg * (n.saved[1] > n.attrs) if n.needs[0] else None,
@@ -702,33 +722,33 @@ def _zeros_grad(n: Any, g: Tensor) -> Tensor:
     return g * 0
 
 
-rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * n.result.pow(3),
+rsqrt, RsqrtBackward0 = _unary("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda n, g: -0.5 * g * _c(n.result.pow(3)),
                                "-0.5 * grad * result^3", save_result=True)
-exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
+exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * _c(n.result * _LN2), "grad * result * ln 2",
                              save_result=True)
-expm1, Expm1Backward0 = _unary("expm1", np.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
+expm1, Expm1Backward0 = _unary("expm1", np.expm1, lambda n, g: g * _c(n.result + 1), "grad * (result + 1)",
                                save_result=True)
-log2, Log2Backward0 = _unary("log2", np.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
+log2, Log2Backward0 = _unary("log2", np.log2, lambda n, g: g / _c(n.saved[0] * _LN2), "grad / (self * ln 2)",
                              save_input=True)
-log10, Log10Backward0 = _unary("log10", np.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
+log10, Log10Backward0 = _unary("log10", np.log10, lambda n, g: g / _c(n.saved[0] * _LN10), "grad / (self * ln 10)",
                                save_input=True)
-log1p, Log1PBackward0 = _unary("log1p", np.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
+log1p, Log1PBackward0 = _unary("log1p", np.log1p, lambda n, g: g / _c(n.saved[0] + 1), "grad / (self + 1)",
                                save_input=True)
-tan, TanBackward0 = _unary("tan", np.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
+tan, TanBackward0 = _unary("tan", np.tan, lambda n, g: g * _c(1 + n.result * n.result), "grad * (1 + result^2)",
                            save_result=True)
-asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * rsqrt(1 - n.saved[0] * n.saved[0]),
+asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * _c(rsqrt(1 - n.saved[0] * n.saved[0])),
                              "grad / sqrt(1 - self^2)", save_input=True)
-acos, AcosBackward0 = _unary("acos", np.arccos, lambda n, g: -g * rsqrt(1 - n.saved[0] * n.saved[0]),
+acos, AcosBackward0 = _unary("acos", np.arccos, lambda n, g: -g * _c(rsqrt(1 - n.saved[0] * n.saved[0])),
                              "-grad / sqrt(1 - self^2)", save_input=True)
-atan, AtanBackward0 = _unary("atan", np.arctan, lambda n, g: g / (n.saved[0] * n.saved[0] + 1),
+atan, AtanBackward0 = _unary("atan", np.arctan, lambda n, g: g / _c(n.saved[0] * n.saved[0] + 1),
                              "grad / (self^2 + 1)", save_input=True)
-sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * cosh(n.saved[0]), "grad * cosh(self)", save_input=True)
-cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * sinh(n.saved[0]), "grad * sinh(self)", save_input=True)
-asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] + 1),
+sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * _c(cosh(n.saved[0])), "grad * cosh(self)", save_input=True)
+cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * _c(sinh(n.saved[0])), "grad * sinh(self)", save_input=True)
+asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] + 1)),
                                "grad / sqrt(self^2 + 1)", save_input=True)
-acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] - 1),
+acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] - 1)),
                                "grad / sqrt(self^2 - 1)", save_input=True)
-atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / (1 - n.saved[0] * n.saved[0]),
+atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / _c(1 - n.saved[0] * n.saved[0]),
                                "grad / (1 - self^2)", save_input=True)
 
 
@@ -1063,11 +1083,11 @@ def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 
 LerpBackward0 = node_class(
-    "lerp", lambda n, g: (g * (1 - n.attrs) if n.needs[0] else None, g * n.attrs if n.needs[1] else None),
+    "lerp", lambda n, g: (g * _c(1 - n.attrs) if n.needs[0] else None, g * _c(n.attrs) if n.needs[1] else None),
     "grad * (1 - weight), grad * weight")
 LerpBackward1 = node_class(
-    "lerp", lambda n, g: (g * (1 - n.saved[2]) if n.needs[0] else None, g * n.saved[2] if n.needs[1] else None,
-                          g * (n.saved[1] - n.saved[0]) if n.needs[2] else None),
+    "lerp", lambda n, g: (g * _c(1 - n.saved[2]) if n.needs[0] else None, g * _c(n.saved[2]) if n.needs[1] else None,
+                          g * _c(n.saved[1] - n.saved[0]) if n.needs[2] else None),
     "grad * (1 - weight), grad * weight, grad * (end - self)", suffix=1)
 
 
@@ -1090,13 +1110,13 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
 
 AddcmulBackward0 = node_class(
     "addcmul", lambda n, g: (g if n.needs[0] else None,
-                             g * n.saved[1] * n.attrs if n.needs[1] else None,
-                             g * n.saved[0] * n.attrs if n.needs[2] else None),
+                             g * _c(n.saved[1] * n.attrs) if n.needs[1] else None,
+                             g * _c(n.saved[0] * n.attrs) if n.needs[2] else None),
     "grad, grad * tensor2 * value, grad * tensor1 * value")
 AddcdivBackward0 = node_class(
     "addcdiv", lambda n, g: (g if n.needs[0] else None,
-                             g * n.attrs / n.saved[1] if n.needs[1] else None,
-                             -g * n.attrs * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[2] else None),
+                             g * _c(n.attrs / n.saved[1]) if n.needs[1] else None,
+                             -g * _c(n.attrs * n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[2] else None),
     "grad, grad * value / tensor2, -grad * value * tensor1 / tensor2^2")
 
 
