@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import attach, needs_grad, node_class, record
+from ._core import _c, attach, needs_grad, node_class, record
 from .reduction import _LEGACY_NAMES, _named, vector_norm
 
 _RT = {
@@ -76,14 +76,19 @@ def _mT(t: Tensor) -> Tensor:
     return t.transpose(-2, -1)
 
 
+def _mH(t: Tensor) -> Tensor:
+    # the conjugate transpose: derivatives of complex matrices use it where real ones transpose
+    return _c(t.transpose(-2, -1))
+
+
 def _singular(name: str) -> RuntimeError:
     return LinAlgError(f"linalg.{name}: The diagonal element 1 is zero, the inversion could not be completed because "
                         "the input matrix is singular.")
 
 
 # --------------------------------------------------------------------------- inv / det / slogdet
-LinalgInvExBackward0 = node_class("linalg_inv_ex", lambda n, g: -_mT(n.result).matmul(g).matmul(_mT(n.result)),
-                                  "-inverse^T @ grad @ inverse^T")
+LinalgInvExBackward0 = node_class("linalg_inv_ex", lambda n, g: -_mH(n.result).matmul(g).matmul(_mH(n.result)),
+                                  "-inverse^H @ grad @ inverse^H")
 
 
 def inv(A: Tensor) -> Tensor:
@@ -102,7 +107,7 @@ def _matrix_exp_grad(n: Any, g: Tensor) -> Tensor:
     from .creation import zeros_like
     from .shape import cat
 
-    at = n.saved[0].transpose(-2, -1)
+    at = _mH(n.saved[0])
     top = cat([at, g], -1)
     bottom = cat([zeros_like(at), at], -1)
     k = at.shape[-1]
@@ -130,8 +135,8 @@ inverse = inv
 
 
 LinalgDetBackward0 = node_class(
-    "linalg_det", lambda n, g: (g * n.result).unsqueeze(-1).unsqueeze(-1) * _mT(inv(n.saved[0])),
-    "grad * det * inverse(A)^T")
+    "linalg_det", lambda n, g: (g * _c(n.result)).unsqueeze(-1).unsqueeze(-1) * _mH(inv(n.saved[0])),
+    "grad * det.conj() * inverse(A)^H")
 
 
 def det(A: Tensor) -> Tensor:
@@ -141,7 +146,7 @@ def det(A: Tensor) -> Tensor:
 
 
 LinalgSlogdetBackward0 = node_class(
-    "linalg_slogdet", lambda n, gs: gs[1].unsqueeze(-1).unsqueeze(-1) * _mT(inv(n.saved[0])) if gs[1] is not None else None,
+    "linalg_slogdet", lambda n, gs: gs[1].unsqueeze(-1).unsqueeze(-1) * _mH(inv(n.saved[0])) if gs[1] is not None else None,
     "grad_logabsdet * inverse(A)^T", n_outputs=2)
 
 
@@ -172,14 +177,14 @@ def _solve_grads(n: Any, g: Tensor) -> tuple:
     vec, left = n.attrs
     if not left:
         raise RuntimeError("ember: linalg.solve(left=False) is computed through a transpose")
-    gB = solve(_mT(A), g)
+    gB = solve(_mH(A), g)
     gA = None
     if n.needs[0]:
-        gA = -(gB.unsqueeze(-1).matmul(X.unsqueeze(-2)) if vec else gB.matmul(_mT(X)))
+        gA = -(gB.unsqueeze(-1).matmul(_c(X.unsqueeze(-2))) if vec else gB.matmul(_mH(X)))
     return gA, gB if n.needs[1] else None
 
 
-LinalgSolveExBackward0 = node_class("linalg_solve_ex", _solve_grads, "gB = solve(A^T, grad), gA = -gB @ X^T")
+LinalgSolveExBackward0 = node_class("linalg_solve_ex", _solve_grads, "gB = solve(A^H, grad), gA = -gB @ X^H")
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:

@@ -480,7 +480,8 @@ relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g
                              "grad * (result > 0)", save_result=True, float_only=False,
                              fast=lambda n, g: _new(g._data * (n.result_array() > 0)))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
-AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
+AbsBackward0 = node_class("abs", lambda n, g: g * (n.saved[0].sgn() if n.saved[0].is_complex() else n.saved[0].sign()),
+                          "grad * sgn(self)",
                           fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
@@ -746,8 +747,8 @@ sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * _c(cosh(n.saved[0
 cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * _c(sinh(n.saved[0])), "grad * sinh(self)", save_input=True)
 asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] + 1)),
                                "grad / sqrt(self^2 + 1)", save_input=True)
-acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] - 1)),
-                               "grad / sqrt(self^2 - 1)", save_input=True)
+acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * _c(rsqrt(n.saved[0] - 1) * rsqrt(n.saved[0] + 1)),
+                               "grad / (sqrt(self - 1) sqrt(self + 1))", save_input=True)
 atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / _c(1 - n.saved[0] * n.saved[0]),
                                "grad / (1 - self^2)", save_input=True)
 
@@ -856,7 +857,21 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
     return _out(record(RoundBackward1, res.astype(x.dtype, copy=False), (input,)), out)
 
 
-SgnBackward0 = node_class("sgn", _zeros_grad, "0 for real inputs")
+def _sgn_grad(n: Any, g: Tensor) -> Tensor:
+    x = n.saved[0]
+    if x._data.dtype.kind != "c":
+        return g * 0
+    # s = z / |z| moves only along the circle: the radial part of grad drops out, the rest is
+    # scaled by 1 / |z| (and 0 at z = 0, with a safe denominator so higher orders stay finite)
+    from .complex import real
+
+    s, a = n.result, x.abs()
+    zero = a == 0
+    r = (g - real(g * _c(s)) * s) / where_(zero, 1.0, a)
+    return where_(zero, 0.0, r)
+
+
+SgnBackward0 = node_class("sgn", _sgn_grad, "(grad - real(grad * sgn.conj()) * sgn) / abs(self); 0 for real inputs")
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -866,7 +881,7 @@ def sgn(input: Tensor) -> Tensor:
         with np.errstate(all="ignore"):
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
-        return _new(res)
+        return record(SgnBackward0, res, (input,), (input,), save_result=True)
     return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,))
 
 
