@@ -858,9 +858,9 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
 
 
 def _sgn_grad(n: Any, g: Tensor) -> Tensor:
-    x = n.saved[0]
-    if x._data.dtype.kind != "c":
+    if not n.saved:  # real input: piecewise constant (only complex inputs are saved)
         return g * 0
+    x = n.saved[0]
     # s = z / |z| moves only along the circle: the radial part of grad drops out, the rest is
     # scaled by 1 / |z| (and 0 at z = 0, with a safe denominator so higher orders stay finite)
     from .complex import real
