@@ -20,7 +20,7 @@ def _c(*shape: int) -> np.ndarray:
     return _rng.standard_normal(shape) + 1j * _rng.standard_normal(shape)
 
 
-A, B, M, N, P = _c(3), _c(3), _c(3, 3), _c(3, 3), _c(2, 3, 3)
+A, B, M, N, P, W = _c(3), _c(3), _c(3, 3), _c(3, 3), _c(2, 3, 3), _c(4, 3)
 R3 = _rng.standard_normal(3)
 
 BINARY: dict[str, tuple] = {
@@ -93,6 +93,29 @@ BINARY: dict[str, tuple] = {
     "inv": (lambda L, a: L.linalg.inv(a), M),
     "solve": (lambda L, a, b: L.linalg.solve(a, b), M, N),
     "solve_vector": (lambda L, a, b: L.linalg.solve(a, b), M, A),
+    "slogdet": (lambda L, a: L.linalg.slogdet(a)[1], M),
+    "slogdet_sign": (lambda L, a: L.linalg.slogdet(a)[0], M),
+    "matrix_exp": (lambda L, a: L.linalg.matrix_exp(a), M * 0.3),
+    "cholesky": (lambda L, a: L.linalg.cholesky(a @ a.mH + 3 * L.eye(3)), M),
+    "cholesky_upper": (lambda L, a: L.linalg.cholesky(a @ a.mH + 3 * L.eye(3), upper=True), M),
+    "qr_q": (lambda L, a: L.linalg.qr(a)[0], W),
+    "qr_r": (lambda L, a: L.linalg.qr(a)[1], M),
+    "eigvalsh": (lambda L, a: L.linalg.eigvalsh(a + a.mH), M),
+    # eigenvectors and singular vectors are fixed up to a phase: the losses below do not depend on it
+    "eigh_vectors_abs": (lambda L, a: L.linalg.eigh(a + a.mH)[1].abs(), M),
+    "svdvals": (lambda L, a: L.linalg.svdvals(a), W),
+    "svd_u_vh": (lambda L, a: (lambda u, s, vh: (u @ vh).abs() + s.sum())(*L.linalg.svd(a, full_matrices=False)), W),
+    "svd_u_vh_wide": (lambda L, a: (lambda u, s, vh: (u @ vh).abs())(*L.linalg.svd(a, full_matrices=False)), W.T.copy()),
+    "matrix_norm_2": (lambda L, a: L.linalg.matrix_norm(a, 2), M),
+    "matrix_norm_nuc": (lambda L, a: L.linalg.matrix_norm(a, "nuc"), M),
+    "pinv": (lambda L, a: L.linalg.pinv(a), M),
+    "conv1d": (lambda L, a, b, c: L.nn.functional.conv1d(a, b, c, stride=2, padding=1), _c(2, 2, 7), _c(3, 2, 3), _c(3)),
+    "conv2d": (lambda L, a, b: L.nn.functional.conv2d(a, b, padding=1), _c(1, 2, 4, 4), _c(3, 2, 3, 3)),
+    "conv2d_groups": (lambda L, a, b: L.nn.functional.conv2d(a, b, groups=2), _c(1, 4, 4, 4), _c(4, 2, 2, 2)),
+    "conv_transpose1d": (lambda L, a, b: L.nn.functional.conv_transpose1d(a, b, stride=2), _c(1, 2, 5), _c(2, 3, 2)),
+    "conv_transpose2d": (lambda L, a, b: L.nn.functional.conv_transpose2d(a, b, padding=1), _c(1, 2, 4, 4), _c(2, 3, 3, 3)),
+    "pad_reflect": (lambda L, a: L.nn.functional.pad(a.reshape(1, 1, 3), [2, 2], mode="reflect"), A),
+    "stft": (lambda L, a: L.stft(a, 4, return_complex=True, window=L.hann_window(4, dtype=L.float64)), _c(16)),
 }
 UNARY = ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid", "reciprocal", "neg", "log2", "log10",
          "log1p", "expm1", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "exp2", "sinc"]
@@ -110,10 +133,12 @@ def _run(lib: Any, fn: Callable, arrays: tuple, second: bool) -> list:
         loss = (out * lib.tensor(np.cos(k))).sum()
     gs = lib.autograd.grad(loss, ins, create_graph=second)
     res = [out.detach().resolve_conj().numpy()] + [g.detach().resolve_conj().numpy() for g in gs]
-    if second and any(g.requires_grad for g in gs):
-        l2 = sum((g * (0.7 - 0.3j)).real.sum() if g.is_complex() else g.sum() for g in gs if g.requires_grad)
-        g2 = lib.autograd.grad(l2, ins, allow_unused=True)
-        res += [np.zeros(1) if g is None else g.detach().resolve_conj().numpy() for g in g2]
+    if second:  # (a linear op's gradient may not require grad: its second derivative is zero)
+        g2 = [None] * len(ins)
+        if any(g.requires_grad for g in gs):
+            l2 = sum((g * (0.7 - 0.3j)).real.sum() if g.is_complex() else g.sum() for g in gs if g.requires_grad)
+            g2 = lib.autograd.grad(l2, ins, allow_unused=True)
+        res += [np.zeros_like(a) if g is None else g.detach().resolve_conj().numpy() for g, a in zip(g2, arrays)]
     return res
 
 
