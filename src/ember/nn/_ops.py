@@ -249,8 +249,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def _linear_fast(n: Any, g: Tensor) -> tuple:
     x, w = n.saved
     gd = g._data
-    return (g if n.needs[0] else None, _new(gd @ _conj(w._data)) if n.needs[1] else None,
-            _new(gd.T @ _conj(x._data)) if n.needs[2] else None)
+    if gd.dtype.kind == "c":  # the formula conjugates
+        return n.derivative(g)
+    return (g if n.needs[0] else None, _new(gd @ w._data) if n.needs[1] else None,
+            _new(gd.T @ x._data) if n.needs[2] else None)
 
 
 AddmmBackward0 = node_class(

@@ -15,7 +15,9 @@ from ._core import _c, node_class, record, wrap_dim
 def _mm_fast(n: Any, g: Tensor) -> tuple:
     a, b = n.saved
     gd = g._data
-    return (_new(gd @ _c(b._data.T)) if n.needs[0] else None, _new(_c(a._data.T) @ gd) if n.needs[1] else None)
+    if gd.dtype.kind == "c":  # the formula conjugates (see ops._core._c)
+        return n.derivative(g)
+    return (_new(gd @ b._data.T) if n.needs[0] else None, _new(a._data.T @ gd) if n.needs[1] else None)
 
 
 MmBackward0 = node_class(

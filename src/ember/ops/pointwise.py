@@ -17,7 +17,9 @@ from ._core import OpNode, Tensor, _c, _new, _state, attach, binary_operands, ch
 # --------------------------------------------------------------------------- binary arithmetic
 # The ``fast`` twins below restate a derivative on NumPy arrays. They run only for nodes from the
 # ops' fast paths (operands of the output's shape and dtype, or a Python number) when backward
-# builds no graph; the tests check both against torch.
+# builds no graph; the tests check both against torch. Complex gradients take the formula instead
+# (``n.derivative``, which conjugates as torch's convention wants): one check of the grad's dtype
+# keeps the real-valued hot path free of the conjugation helper's call.
 def _arr(v: Any) -> Any:
     return v._data if isinstance(v, Tensor) else v
 
@@ -28,15 +30,19 @@ def _sub_fast(n: Any, g: Tensor) -> tuple:
 
 def _mul_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
+    if gd.dtype.kind == "c":
+        return n.derivative(g)
     a, b = n.saved
-    return (_new(gd * _c(_arr(b))) if n.needs[0] else None, _new(gd * _c(a._data)) if n.needs[1] else None)
+    return (_new(gd * _arr(b)) if n.needs[0] else None, _new(gd * a._data) if n.needs[1] else None)
 
 
 def _div_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
+    if gd.dtype.kind == "c":
+        return n.derivative(g)
     a, b = n.saved
     bd = _arr(b)
-    return (_new(gd / _c(bd)) if n.needs[0] else None, _new(-gd * _c(a._data / (bd * bd))) if n.needs[1] else None)
+    return (_new(gd / bd) if n.needs[0] else None, _new(-gd * a._data / (bd * bd)) if n.needs[1] else None)
 
 
 AddBackward0 = node_class(
@@ -377,12 +383,18 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
+def _sqrt_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
+    return _new(g._data / (2 * n.result_array()))
+
+
 exp, ExpBackward0 = _unary("exp", np.exp, lambda n, g: g * _c(n.result), "grad * result.conj()", save_result=True,
-                          fast=lambda n, g: _new(g._data * _c(n.result_array())))
+                          fast=lambda n, g: _new(g._data * n.result_array()) if g._data.dtype.kind != "c" else n.derivative(g))
 log, LogBackward0 = _unary("log", np.log, lambda n, g: g / _c(n.saved[0]), "grad / self.conj()", save_input=True,
-                          fast=lambda n, g: _new(g._data / _c(n.saved[0]._data)))
+                          fast=lambda n, g: _new(g._data / n.saved[0]._data) if g._data.dtype.kind != "c" else n.derivative(g))
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * _c(n.result)), "grad / (2 * result.conj())",
-                             save_result=True, fast=lambda n, g: _new(g._data / (2 * _c(n.result_array()))))
+                             save_result=True, fast=_sqrt_fast)
 sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
 cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
 # As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
@@ -428,8 +440,10 @@ def _sigmoid_grad(n: Any, g: Tensor) -> Tensor:
 
 
 def _tanh_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
     y = n.result_array()
-    return _new(g._data * _c(1 - y * y))
+    return _new(g._data * (1 - y * y))
 
 
 tanh, TanhBackward0 = _unary("tanh", np.tanh, _tanh_grad,
@@ -446,8 +460,10 @@ def _sigmoid_np(x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
     y = n.result_array()
-    return _new(g._data * _c(y * (1 - y)))
+    return _new(g._data * (y * (1 - y)))
 
 
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _sigmoid_np, _sigmoid_grad,
