@@ -49,6 +49,7 @@ BINARY: dict[str, tuple] = {
     "addmv": (lambda L, c, a, b: L.addmv(c, a, b), A, M, B),
     "baddbmm": (lambda L, c, a, b: L.baddbmm(c, a, b), P, P + 1, P - 1),
     "tensordot": (lambda L, a, b: L.tensordot(a, b, dims=1), M, N),
+    "vecdot": (lambda L, a, b: L.linalg.vecdot(a, b), M, N),
     "inner": (lambda L, a, b: L.inner(a, b), M, N),
     "kron": (lambda L, a, b: L.kron(a, b), M, N),
     "cross": (lambda L, a, b: L.linalg.cross(a, b), A, B),
