@@ -13,7 +13,6 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import _c, attach, needs_grad, node_class, record
-from .complex import real
 from .reduction import _LEGACY_NAMES, _named, vector_norm
 
 _RT = {
@@ -263,6 +262,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
 
 # --------------------------------------------------------------------------- qr
 def _copyltu(m: Tensor) -> Tensor:
+    from .complex import real  # (lazily: importing ops.complex early would reorder its Tensor methods)
+
     d = m.diagonal(0, -2, -1)
     return m.tril(-1) + _mH(m.tril(-1)) + (real(d) if d.is_complex() else d).diag_embed().to(m.dtype)
 
