@@ -227,6 +227,12 @@ def test_gradcheck_complex_and_real_inputs_together() -> None:
     assert gradgradcheck(lambda a, b: (a * b.exp()).abs(), (z, w))
 
 
+def test_gradcheck_real_input_complex_output() -> None:
+    x = ember.tensor(_rng.standard_normal(6), requires_grad=True)
+    assert gradcheck(lambda t: ember.fft.rfft(t), (x,))
+    assert gradgradcheck(lambda t: ember.fft.rfft(t).abs(), (x,))
+
+
 def test_gradcheck_catches_a_missing_conjugate() -> None:
     k = ember.tensor(3 - 1j)
 

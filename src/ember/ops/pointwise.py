@@ -498,7 +498,8 @@ relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
 AbsBackward0 = node_class("abs", lambda n, g: g * (n.saved[0].sgn() if n.saved[0].is_complex() else n.saved[0].sign()),
                           "grad * sgn(self)",
-                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
+                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)) if n.saved[0]._data.dtype.kind != "c"
+                          else n.derivative(g), fast_any_meta=True)
 SignBackward0 = node_class("sign", lambda n, g: g * 0, "0")
 
 
