@@ -61,6 +61,8 @@ BINARY: dict[str, tuple] = {
     "pow_minus1": (lambda L, a: a ** -1, A),
     "pow_complex_exponent": (lambda L, a: a ** (1 + 1j), A),
     "rpow": (lambda L, a: 2 ** a, A),
+    "rpow_negative_base": (lambda L, a: (-2) ** a, A),
+    "rpow_complex_base_real_exponent": (lambda L, a: (1 + 1j) ** a, R3),
     "rpow_complex": (lambda L, a: (1 + 1j) ** a, A),
     "square": (lambda L, a: L.square(a), A),
     "sum": (lambda L, a: a.sum(), A),
@@ -162,6 +164,15 @@ def test_first_gradient_plain_backward(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_second_derivative_create_graph(name: str) -> None:
     _compare(name, second=True)
+
+
+def test_real_pow_of_negative_base_keeps_torchs_nan_gradient() -> None:
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        ((-2) ** x).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 def test_reproducer_mul_by_complex_scalar() -> None:

@@ -270,15 +270,17 @@ PowBackward1 = node_class(
         g * _c(where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
 PowBackward2 = node_class(
-    "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs)) if n.attrs != 0
+    "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs, n.result.is_complex())) if n.attrs != 0
     else g * where_(n.result == 1, 0.0, 0.0),
     "grad * result * log(self)", suffix=2)
 
 
-def _py_log(base: Any) -> Any:
-    """log of a Python-number base, as a Python float (or complex for a complex or negative base)."""
-    v = np.log(complex(base)) if isinstance(base, complex) or base < 0 else np.log(base)
-    return complex(v) if isinstance(v, np.complexfloating) else float(v)
+def _py_log(base: Any, cplx: bool) -> Any:
+    """log of a Python-number base: complex (the principal branch) for a complex power, else a float
+    (NaN for a negative base, as torch's real pow gradient has it)."""
+    if cplx:
+        return complex(np.log(complex(base)))
+    return float(np.log(base))
 
 
 def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
