@@ -252,7 +252,9 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite.") from None
     if upper:
-        L = np.swapaxes(L, -2, -1).conj()  # U = L^H
+        L = np.swapaxes(L, -2, -1).copy()  # U = L^H
+        if L.dtype.kind == "c":
+            np.conjugate(L, out=L)
     return record(LinalgCholeskyExBackward0, L, (A,), save_result=True, attrs=upper)
 
 

@@ -766,8 +766,15 @@ sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * _c(cosh(n.saved[0
 cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * _c(sinh(n.saved[0])), "grad * sinh(self)", save_input=True)
 asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] + 1)),
                                "grad / sqrt(self^2 + 1)", save_input=True)
-acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * _c(rsqrt(n.saved[0] - 1) * rsqrt(n.saved[0] + 1)),
-                               "grad / (sqrt(self - 1) sqrt(self + 1))", save_input=True)
+def _acosh_grad(n: Any, g: Tensor) -> Tensor:
+    x = n.saved[0]
+    if x._data.dtype.kind == "c":  # sqrt(z^2 - 1) is on the wrong branch for complex z
+        return g * _c(rsqrt(x - 1) * rsqrt(x + 1))
+    return g * rsqrt(x * x - 1)
+
+
+acosh, AcoshBackward0 = _unary("acosh", np.arccosh, _acosh_grad, "grad / sqrt(self^2 - 1) (complex: sqrt(self - 1) sqrt(self + 1))",
+                               save_input=True)
 atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / _c(1 - n.saved[0] * n.saved[0]),
                                "grad / (1 - self^2)", save_input=True)
 
