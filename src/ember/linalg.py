@@ -27,8 +27,8 @@ from .ops.reduction import vector_norm
 
 
 def vecdot(x, y, *, dim: int = -1):
-    """Dot products along ``dim`` (with broadcasting)."""
-    return (x * y).sum(dim)
+    """Dot products along ``dim`` (with broadcasting); the first operand is conjugated, as in torch."""
+    return (x.conj() * y).sum(dim)
 
 
 def multi_dot(tensors):

@@ -1,7 +1,10 @@
 """gradcheck / gradgradcheck: analytical gradients against central finite differences.
 
 Float inputs are checked in float64 (float32 inputs are promoted, with a note, rather than failing on
-rounding). A failure names the worst entry: which input, which element, which output, and the
+rounding). Complex inputs and outputs are checked as pairs of real numbers: the real and imaginary parts
+are perturbed separately, and the analytical side follows torch's convention (for a real function L of
+z = x + iy, the gradient is dL/dx + i dL/dy), so a derivative that forgets a conjugate is caught.
+A failure names the worst entry: which input, which element, which output, and the
 analytical and numerical values, instead of printing whole Jacobians.
 """
 
@@ -31,7 +34,9 @@ def _promote(inputs: tuple) -> tuple:
     Tensor = _tensor()
     out, noted = [], False
     for x in inputs:
-        if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64 and x._data.dtype.kind == "f":
+        if isinstance(x, Tensor) and x._rg and x._data.dtype.kind == "c" and x._data.dtype != np.complex128:
+            out.append(_new_leaf(x._data.astype(np.complex128)))
+        elif isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64 and x._data.dtype.kind == "f":
             if not noted:
                 warnings.warn("gradcheck: float32/float16 inputs are checked in float64 (finite differences in "
                               "single precision are dominated by rounding)", UserWarning, stacklevel=3)
@@ -41,6 +46,23 @@ def _promote(inputs: tuple) -> tuple:
         else:
             out.append(x)
     return tuple(out)
+
+
+def _new_leaf(a: np.ndarray) -> Any:
+    from .._tensor import _new
+
+    return _new(a).requires_grad_(True)
+
+
+def _real_view(a: np.ndarray) -> np.ndarray:
+    """A value as real numbers: complex elements become (real, imag) pairs, side by side."""
+    if a.dtype.kind == "c":
+        return np.stack([a.real, a.imag], -1).astype(np.float64).ravel()
+    return a.astype(np.float64).ravel()
+
+
+def _n_real(a: np.ndarray) -> int:
+    return a.size * (2 if a.dtype.kind == "c" else 1)
 
 
 def _outputs(fn: Callable, inputs: tuple) -> list:
@@ -53,21 +75,23 @@ def _numerical(fn: Callable, inputs: tuple, diff_idx: list, eps: float) -> list:
     jac = None
     if True:  # grad mode stays as it is: gradgradcheck's function itself calls autograd.grad
         base = _outputs(fn, inputs)
-        jac = [[np.zeros((o._data.size, inputs[i]._data.size)) for i in diff_idx] for o in base]
+        jac = [[np.zeros((_n_real(o._data), _n_real(inputs[i]._data))) for i in diff_idx] for o in base]
         for k, i in enumerate(diff_idx):
             x = inputs[i]._data
             flat = x.reshape(-1)
             if not np.shares_memory(flat, x):
                 raise GradcheckError("gradcheck: inputs must be contiguous to be perturbed")
+            steps = (1, 1j) if x.dtype.kind == "c" else (1,)  # real and imaginary parts separately
             for j in range(flat.size):
                 orig = flat[j]
-                flat[j] = orig + eps
-                plus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
-                flat[j] = orig - eps
-                minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
-                flat[j] = orig
-                for oi in range(len(base)):
-                    jac[oi][k][:, j] = (plus[oi] - minus[oi]) / (2 * eps)
+                for si, step in enumerate(steps):
+                    flat[j] = orig + eps * step
+                    plus = [_real_view(o._data) for o in _outputs(fn, inputs)]
+                    flat[j] = orig - eps * step
+                    minus = [_real_view(o._data) for o in _outputs(fn, inputs)]
+                    flat[j] = orig
+                    for oi in range(len(base)):
+                        jac[oi][k][:, j * len(steps) + si] = (plus[oi] - minus[oi]) / (2 * eps)
     return jac
 
 
@@ -77,16 +101,23 @@ def _analytical(outs: list, inputs: tuple, diff_idx: list) -> list:
 
     jac = []
     for o in outs:
-        rows = [np.zeros((o._data.size, inputs[i]._data.size)) for i in diff_idx]
+        rows = [np.zeros((_n_real(o._data), _n_real(inputs[i]._data))) for i in diff_idx]
         if o._rg and o._data.dtype.kind in "fc":
+            # upstream 1 differentiates the real part of an output element, 1j its imaginary part;
+            # the gradient g of an input then holds d/d(real part) in g.real and d/d(imag part) in g.imag
+            ups = (1, 1j) if o._data.dtype.kind == "c" else (1,)
             for r in range(o._data.size):
-                up = np.zeros(o._data.size, o._data.dtype)
-                up[r] = 1
-                gs = autograd.grad([o], [inputs[i] for i in diff_idx], [_new(up.reshape(o._data.shape))],
-                                   retain_graph=True, allow_unused=True)
-                for k, g in enumerate(gs):
-                    if g is not None:
-                        rows[k][r] = g._data.astype(np.float64).ravel()
+                for p, u in enumerate(ups):
+                    up = np.zeros(o._data.size, o._data.dtype)
+                    up[r] = u
+                    gs = autograd.grad([o], [inputs[i] for i in diff_idx], [_new(up.reshape(o._data.shape))],
+                                       retain_graph=True, allow_unused=True)
+                    for k, g in enumerate(gs):
+                        if g is not None:
+                            gd = g._data
+                            if inputs[diff_idx[k]]._data.dtype.kind != "c":
+                                gd = gd.real  # (a real input's gradient is real)
+                            rows[k][r * len(ups) + p] = _real_view(gd)
         jac.append(rows)
     return jac
 
@@ -119,6 +150,10 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
     if worst is None:
         return True
     _, oi, i, (r, c), a, n, ishape, oshape = worst
+    if inputs[i]._data.dtype.kind == "c":
+        ishape = tuple(ishape) + (2,)  # (element..., 0 for the real part or 1 for the imaginary part)
+    if outs[oi]._data.dtype.kind == "c":
+        oshape = tuple(oshape) + (2,)
     in_el = tuple(int(v) for v in np.unravel_index(c, ishape)) if ishape else ()
     out_el = tuple(int(v) for v in np.unravel_index(r, oshape)) if oshape else ()
     msg = (f"Jacobian mismatch for output {oi} with respect to input {i},\n"
@@ -144,9 +179,12 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     outs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [_new(rng.standard_normal(o._data.shape)).requires_grad_(True) for o in outs]
+        grad_outputs = [_new(rng.standard_normal(o._data.shape) + 1j * rng.standard_normal(o._data.shape)
+                             if o._data.dtype.kind == "c" else rng.standard_normal(o._data.shape)).requires_grad_(True)
+                        for o in outs]
     else:
-        grad_outputs = [g if g._rg else g.detach().double().requires_grad_(True) for g in _as_tuple(grad_outputs)]
+        grad_outputs = [g if g._rg else _new_leaf(g._data.astype(np.complex128 if g._data.dtype.kind == "c" else np.float64))
+                        for g in _as_tuple(grad_outputs)]
     n_in = len(inputs)
 
     def first(*args: Any) -> tuple:

@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
-from ..ops._core import node_class, record
+from ..ops._core import _c, node_class, record
 
 _ALL = slice(None)
 
@@ -245,8 +245,9 @@ def _conv_grads_windows(gd: np.ndarray, w: np.ndarray, cols: np.ndarray, xp_shap
 
 
 def _conv_grads(n: Any, g: Tensor) -> tuple:
-    w = n.saved[1]._data
+    w = _c(n.saved[1]._data)  # (complex: the adjoint conjugates the other operand)
     stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
+    cols = _c(cols)
     gd = g._data
     if flat:
         grads = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
@@ -286,7 +287,7 @@ def _conv_grads_differentiable(n: Any, g: Tensor) -> tuple:
     gx = gw = gb = None
     if n.needs[0]:
         opad = tuple(sp[i] - ((o[i] - 1) * stride[i] + dil[i] * (k[i] - 1) + 1) for i in range(nd))
-        gxp = _conv_transpose(g, w, None, stride, (0,) * nd, opad, groups, dil)
+        gxp = _conv_transpose(g, _c(w), None, stride, (0,) * nd, opad, groups, dil)
         gx = gxp[(_ALL, _ALL) + _interior(pads, sp)]
     if n.needs[1]:
         if pads[::2] == pads[1::2]:
@@ -296,7 +297,7 @@ def _conv_grads_differentiable(n: Any, g: Tensor) -> tuple:
 
             widths = [p for i in reversed(range(nd)) for p in (pads[2 * i], pads[2 * i + 1])]
             xs, cpad = pad(x, widths), (0,) * nd
-        gw = _weight_grad(xs, g, tuple(w.shape), stride, cpad, dil, groups)
+        gw = _weight_grad(_c(xs), g, tuple(w.shape), stride, cpad, dil, groups)
     if len(n.needs) > 2 and n.needs[2]:
         gb = g.sum((0,) + tuple(range(2, 2 + nd)))
     return gx, gw, gb
@@ -408,7 +409,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 # ============================================================================ transposed
 def _convt_grads(n: Any, g: Tensor) -> tuple:
-    x, w = n.saved[0]._data, n.saved[1]._data
+    x, w = _c(n.saved[0]._data), _c(n.saved[1]._data)
     stride, pads, dil, groups, _ = n.attrs
     N, Cin = x.shape[:2]
     sp_in = x.shape[2:]
@@ -440,10 +441,10 @@ def _convt_grads_differentiable(n: Any, g: Tensor) -> tuple:
     p = pads[::2]
     gx = gw = gb = None
     if n.needs[0]:
-        gx = _convolution(g, w, None, stride, p, dil, groups)[(_ALL, _ALL) + tuple(slice(0, s) for s in sp_in)]
+        gx = _convolution(g, _c(w), None, stride, p, dil, groups)[(_ALL, _ALL) + tuple(slice(0, s) for s in sp_in)]
     if n.needs[1]:
         # full[o, c, *k] = sum over batch and input positions of the grad window times x
-        gw = _weight_grad(g, x, tuple(w.shape), stride, p, dil, groups)
+        gw = _weight_grad(g, _c(x), tuple(w.shape), stride, p, dil, groups)
     if len(n.needs) > 2 and n.needs[2]:
         gb = g.sum((0,) + tuple(range(2, 2 + nd)))
     return gx, gw, gb

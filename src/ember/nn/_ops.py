@@ -20,6 +20,7 @@ from .._dtype import is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
+from ..ops._core import _c as _conj
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
 from ..ops._core import select_grad as _select_grad
@@ -259,15 +260,17 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def _linear_fast(n: Any, g: Tensor) -> tuple:
     x, w = n.saved
     gd = g._data
+    if gd.dtype.kind == "c":  # the formula conjugates
+        return n.derivative(g)
     return (g if n.needs[0] else None, _new(gd @ w._data) if n.needs[1] else None,
             _new(gd.T @ x._data) if n.needs[2] else None)
 
 
 AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
-                           g.mm(n.saved[1]) if n.needs[1] else None,
-                           g.t().mm(n.saved[0]) if n.needs[2] else None),
-    "grad, grad @ weight, grad^T @ input", fast=_linear_fast,
+                           g.mm(_conj(n.saved[1])) if n.needs[1] else None,
+                           g.t().mm(_conj(n.saved[0])) if n.needs[2] else None),
+    "grad, grad @ weight.conj(), grad^T @ input.conj()", fast=_linear_fast,
     fast_any_meta=True)  # (the bias gradient is summed to the bias's shape by the engine)
 
 

@@ -35,7 +35,12 @@ def _plane_offsets(shape: tuple, nd: int) -> np.ndarray:
 
 # ============================================================================ scatter / gather
 def _scatter_np(gd: np.ndarray, shape: tuple, flat_idx: np.ndarray) -> np.ndarray:
-    gx = np.bincount(flat_idx.ravel(), weights=gd.ravel(), minlength=int(np.prod(shape)))
+    idx, n = flat_idx.ravel(), int(np.prod(shape))
+    if gd.dtype.kind == "c":  # bincount takes real weights only: sum the two parts apart
+        w = gd.ravel()
+        gx = np.bincount(idx, weights=w.real, minlength=n) + 1j * np.bincount(idx, weights=w.imag, minlength=n)
+    else:
+        gx = np.bincount(idx, weights=gd.ravel(), minlength=n)
     return gx.astype(gd.dtype).reshape(shape)
 
 

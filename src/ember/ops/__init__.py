@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from . import creation, decomp, indexing, inplace, linalg, loss, pointwise, reduction, shape
-from ._core import attach_methods, node_class, record
+from ._core import _c, attach_methods, node_class, record
 from .creation import (
     arange,
     as_tensor,
@@ -286,7 +286,7 @@ def _rdiv(self: Tensor, other: Any) -> Tensor:
     return reciprocal(self) * other
 
 
-ReciprocalBackward0 = node_class("reciprocal", lambda n, g: -g * n.result * n.result, "-grad * result^2")
+ReciprocalBackward0 = node_class("reciprocal", lambda n, g: -g * _c(n.result * n.result), "-grad * (result^2).conj()")
 
 
 def reciprocal(input: Tensor) -> Tensor:

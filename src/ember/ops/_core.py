@@ -108,6 +108,25 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     })
 
 
+def _c(v: Any) -> Any:
+    """``v.conj()`` for a complex tensor, array or number; ``v`` itself otherwise (at ~no cost).
+
+    torch's gradient for complex numbers is the conjugate Wirtinger derivative: a derivative that
+    multiplies by an input or result (``grad * other``) conjugates it (``grad * other.conj()``)."""
+    t = type(v)
+    if t is Tensor:
+        if v._data.dtype.kind != "c":
+            return v
+        from .complex import conj
+
+        return conj(v)
+    if t is np.ndarray:
+        return v.conj() if v.dtype.kind == "c" else v
+    if t is not float and t is not int and isinstance(v, (complex, np.complexfloating)):
+        return v.conjugate()
+    return v
+
+
 def not_implemented_node(name: str, message: str, error: type = NotImplementedError) -> type:
     """The node of an op whose derivative torch does not implement: using it raises torch's error."""
     def derivative(n: Any, g: Any) -> Any:

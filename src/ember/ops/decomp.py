@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import attach, needs_grad, node_class, record
+from ._core import _c, attach, needs_grad, node_class, record
 from .reduction import _LEGACY_NAMES, _named, vector_norm
 
 _RT = {
@@ -76,14 +76,19 @@ def _mT(t: Tensor) -> Tensor:
     return t.transpose(-2, -1)
 
 
+def _mH(t: Tensor) -> Tensor:
+    # the conjugate transpose: derivatives of complex matrices use it where real ones transpose
+    return _c(t.transpose(-2, -1))
+
+
 def _singular(name: str) -> RuntimeError:
     return LinAlgError(f"linalg.{name}: The diagonal element 1 is zero, the inversion could not be completed because "
                         "the input matrix is singular.")
 
 
 # --------------------------------------------------------------------------- inv / det / slogdet
-LinalgInvExBackward0 = node_class("linalg_inv_ex", lambda n, g: -_mT(n.result).matmul(g).matmul(_mT(n.result)),
-                                  "-inverse^T @ grad @ inverse^T")
+LinalgInvExBackward0 = node_class("linalg_inv_ex", lambda n, g: -_mH(n.result).matmul(g).matmul(_mH(n.result)),
+                                  "-inverse^H @ grad @ inverse^H")
 
 
 def inv(A: Tensor) -> Tensor:
@@ -102,7 +107,7 @@ def _matrix_exp_grad(n: Any, g: Tensor) -> Tensor:
     from .creation import zeros_like
     from .shape import cat
 
-    at = n.saved[0].transpose(-2, -1)
+    at = _mH(n.saved[0])
     top = cat([at, g], -1)
     bottom = cat([zeros_like(at), at], -1)
     k = at.shape[-1]
@@ -130,8 +135,8 @@ inverse = inv
 
 
 LinalgDetBackward0 = node_class(
-    "linalg_det", lambda n, g: (g * n.result).unsqueeze(-1).unsqueeze(-1) * _mT(inv(n.saved[0])),
-    "grad * det * inverse(A)^T")
+    "linalg_det", lambda n, g: (g * _c(n.result)).unsqueeze(-1).unsqueeze(-1) * _mH(inv(n.saved[0])),
+    "grad * det.conj() * inverse(A)^H")
 
 
 def det(A: Tensor) -> Tensor:
@@ -140,9 +145,22 @@ def det(A: Tensor) -> Tensor:
     return record(LinalgDetBackward0, np.asarray(np.linalg.det(a)), (A,), (A,), save_result=True)
 
 
+def _slogdet_grad(n: Any, gs: list) -> Tensor | None:
+    A = n.saved[0]
+    g_sign, c = gs
+    if g_sign is not None and A._data.dtype.kind == "c":
+        # the sign e^(i phi) turns with phi = Im log det: its gradient is the imaginary part
+        from .complex import imag
+
+        turn = imag(_c(g_sign) * det(A).sgn()) * -1j
+        c = turn if c is None else c + turn
+    if c is None:
+        return None
+    return c.unsqueeze(-1).unsqueeze(-1) * _mH(inv(A))
+
+
 LinalgSlogdetBackward0 = node_class(
-    "linalg_slogdet", lambda n, gs: gs[1].unsqueeze(-1).unsqueeze(-1) * _mT(inv(n.saved[0])) if gs[1] is not None else None,
-    "grad_logabsdet * inverse(A)^T", n_outputs=2)
+    "linalg_slogdet", _slogdet_grad, "(grad_logabsdet - i Im(grad_sign.conj() * sign)) * inverse(A)^H", n_outputs=2)
 
 
 def slogdet(A: Tensor) -> tuple:
@@ -172,14 +190,14 @@ def _solve_grads(n: Any, g: Tensor) -> tuple:
     vec, left = n.attrs
     if not left:
         raise RuntimeError("ember: linalg.solve(left=False) is computed through a transpose")
-    gB = solve(_mT(A), g)
+    gB = solve(_mH(A), g)
     gA = None
     if n.needs[0]:
-        gA = -(gB.unsqueeze(-1).matmul(X.unsqueeze(-2)) if vec else gB.matmul(_mT(X)))
+        gA = -(gB.unsqueeze(-1).matmul(_c(X.unsqueeze(-2))) if vec else gB.matmul(_mH(X)))
     return gA, gB if n.needs[1] else None
 
 
-LinalgSolveExBackward0 = node_class("linalg_solve_ex", _solve_grads, "gB = solve(A^T, grad), gA = -gB @ X^T")
+LinalgSolveExBackward0 = node_class("linalg_solve_ex", _solve_grads, "gB = solve(A^H, grad), gA = -gB @ X^H")
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -213,16 +231,16 @@ def _phi(x: Tensor) -> Tensor:
 
 def _cholesky_grad(n: Any, g: Tensor) -> Tensor:
     L = n.result
-    if n.attrs:  # upper: work with L = U^T
-        L, g = _mT(L), _mT(g)
-    P = _phi(_mT(L).matmul(g))
+    if n.attrs:  # upper: work with L = U^H
+        L, g = _mH(L), _mH(g)
+    P = _phi(_mH(L).matmul(g))
     Linv = inv(L)
-    S = _mT(Linv).matmul(P).matmul(Linv)
-    return (S + _mT(S)) * 0.5
+    S = _mH(Linv).matmul(P).matmul(Linv)
+    return (S + _mH(S)) * 0.5
 
 
 LinalgCholeskyExBackward0 = node_class("linalg_cholesky_ex", _cholesky_grad,
-                                       "sym(L^-T phi(L^T grad) L^-1), phi = tril with halved diagonal")
+                                       "herm(L^-H phi(L^H grad) L^-1), phi = tril with halved diagonal")
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -234,7 +252,9 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
                            "positive-definite.") from None
     if upper:
-        L = np.swapaxes(L, -2, -1).copy()
+        L = np.swapaxes(L, -2, -1).copy()  # U = L^H
+        if L.dtype.kind == "c":
+            np.conjugate(L, out=L)
     return record(LinalgCholeskyExBackward0, L, (A,), save_result=True, attrs=upper)
 
 
@@ -244,7 +264,10 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
 
 # --------------------------------------------------------------------------- qr
 def _copyltu(m: Tensor) -> Tensor:
-    return m.tril(-1) + _mT(m.tril(-1)) + m.diagonal(0, -2, -1).diag_embed()
+    from .complex import real  # (lazily: importing ops.complex early would reorder its Tensor methods)
+
+    d = m.diagonal(0, -2, -1)
+    return m.tril(-1) + _mH(m.tril(-1)) + (real(d) if d.is_complex() else d).diag_embed().to(m.dtype)
 
 
 def _qr_grads(n: Any, gs: list) -> Tensor:
@@ -263,13 +286,13 @@ def _qr_grads(n: Any, gs: list) -> Tensor:
         gQ = Q * 0
     if gR is None:
         gR = R * 0
-    M = R.matmul(_mT(gR)) - _mT(gQ).matmul(Q)
+    M = R.matmul(_mH(gR)) - _mH(gQ).matmul(Q)
     b = gQ + Q.matmul(_copyltu(M))
-    # gA = b @ R^{-T}: solve R X^T = b^T
-    return _mT(solve(R, _mT(b)))
+    # gA = b @ R^{-H}: solve R X^H = b^H
+    return _mH(solve(R, _mH(b)))
 
 
-LinalgQrBackward0 = node_class("linalg_qr", _qr_grads, "(gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q", n_outputs=2)
+LinalgQrBackward0 = node_class("linalg_qr", _qr_grads, "(gQ + Q copyltu(M)) R^-H, M = R gR^H - gQ^H Q", n_outputs=2)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> tuple:
@@ -300,15 +323,15 @@ def _eigh_grads(n: Any, gs: list) -> Tensor:
     out = None
     if gV is not None:
         Fi = _inv_gaps(L.unsqueeze(-2) - L.unsqueeze(-1))  # 1 / (L_j - L_i), 0 on the diagonal
-        VtgV = _mT(V).matmul(gV)
-        out = (VtgV - _mT(VtgV)) * 0.5 * Fi
+        VtgV = _mH(V).matmul(gV)
+        out = (VtgV - _mH(VtgV)) * 0.5 * Fi
     if gL is not None:
-        d = gL.diag_embed()
+        d = gL.diag_embed().to(V.dtype)  # (real eigenvalues of a complex Hermitian matrix)
         out = d if out is None else out + d
-    return V.matmul(out).matmul(_mT(V))
+    return V.matmul(out).matmul(_mH(V))
 
 
-LinalgEighBackward0 = node_class("linalg_eigh", _eigh_grads, "V (diag(gL) + skew(V^T gV) / E) V^T", n_outputs=2)
+LinalgEighBackward0 = node_class("linalg_eigh", _eigh_grads, "V (diag(gL) + skew(V^H gV) / E) V^H", n_outputs=2)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> tuple:  # noqa: N803
@@ -338,24 +361,28 @@ def _svd_grads(n: Any, gs: list) -> Tensor:
     if full and m != nn:
         U, Vh = U[..., :, :k], Vh[..., :k, :]
     if gU is None and gVh is None:
-        return U.matmul(gS.diag_embed() if gS is not None else (S * 0).diag_embed()).matmul(Vh)
-    V = _mT(Vh)
+        return U.matmul((gS.diag_embed() if gS is not None else (S * 0).diag_embed()).to(U.dtype)).matmul(Vh)
+    V = _mH(Vh)
     S2 = S * S
     Fi = _inv_gaps(S2.unsqueeze(-2) - S2.unsqueeze(-1))  # 1 / (s_j^2 - s_i^2), 0 on the diagonal
-    Sm = S.diag_embed()
-    inner = (gS.diag_embed() if gS is not None else Sm * 0)
+    Sm = S.diag_embed().to(U.dtype)
+    inner = (gS.diag_embed().to(U.dtype) if gS is not None else Sm * 0)
     extra = None
     if gU is not None:
-        UtgU = _mT(U).matmul(gU)
-        inner = inner + ((UtgU - _mT(UtgU)) * Fi).matmul(Sm)
+        UtgU = _mH(U).matmul(gU)
+        inner = inner + ((UtgU - _mH(UtgU)) * Fi).matmul(Sm)
+        if U.is_complex():  # the phase of each singular pair: the imaginary diagonal of U^H gU
+            from .complex import imag
+
+            inner = inner + (imag(UtgU.diagonal(0, -2, -1)) / S * 1j).diag_embed()
         if m > k:
-            extra = (gU - U.matmul(UtgU)).matmul((1 / S).diag_embed()).matmul(Vh)
+            extra = (gU - U.matmul(UtgU)).matmul((1 / S).diag_embed().to(U.dtype)).matmul(Vh)
     if gVh is not None:
-        gV = _mT(gVh)
-        VtgV = _mT(V).matmul(gV)
-        inner = inner + Sm.matmul((VtgV - _mT(VtgV)) * Fi)
+        gV = _mH(gVh)
+        VtgV = _mH(V).matmul(gV)
+        inner = inner + Sm.matmul((VtgV - _mH(VtgV)) * Fi)
         if nn > k:
-            e2 = U.matmul((1 / S).diag_embed()).matmul(_mT(gV - V.matmul(VtgV)))
+            e2 = U.matmul((1 / S).diag_embed().to(U.dtype)).matmul(_mH(gV - V.matmul(VtgV)))
             extra = e2 if extra is None else extra + e2
     out = U.matmul(inner).matmul(Vh)
     return out if extra is None else out + extra
@@ -441,4 +468,4 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     from .indexing import where
 
     Sinv = where(keep, 1 / where(keep, S, 1.0), 0.0)
-    return _mT(Vh).matmul(Sinv.unsqueeze(-1) * _mT(U))
+    return _mH(Vh).matmul(Sinv.unsqueeze(-1) * _mH(U))

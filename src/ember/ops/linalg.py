@@ -10,29 +10,31 @@ from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import node_class, record, require_tensors, wrap_dim
+from ._core import _c, node_class, record, require_tensors, wrap_dim
 from .out import out_call
 
 
 def _mm_fast(n: Any, g: Tensor) -> tuple:
     a, b = n.saved
     gd = g._data
+    if gd.dtype.kind == "c":  # the formula conjugates (see ops._core._c)
+        return n.derivative(g)
     return (_new(gd @ b._data.T) if n.needs[0] else None, _new(a._data.T @ gd) if n.needs[1] else None)
 
 
 MmBackward0 = node_class(
-    "mm", lambda n, g: (g.mm(n.saved[1].t()) if n.needs[0] else None, n.saved[0].t().mm(g) if n.needs[1] else None),
-    "grad @ mat2^T, self^T @ grad", fast=_mm_fast, fast_any_meta=True)  # (mm checked both operands)
+    "mm", lambda n, g: (g.mm(_c(n.saved[1].t())) if n.needs[0] else None, _c(n.saved[0].t()).mm(g) if n.needs[1] else None),
+    "grad @ mat2^H, self^H @ grad", fast=_mm_fast, fast_any_meta=True)  # (mm checked both operands)
 MvBackward0 = node_class(
-    "mv", lambda n, g: (g.unsqueeze(1) * n.saved[1] if n.needs[0] else None,
-                        n.saved[0].t().mv(g) if n.needs[1] else None),
+    "mv", lambda n, g: (g.unsqueeze(1) * _c(n.saved[1]) if n.needs[0] else None,
+                        _c(n.saved[0].t()).mv(g) if n.needs[1] else None),
     "outer(grad, vec), self^T @ grad")
 DotBackward0 = node_class(
-    "dot", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "dot", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
     "grad * tensor, grad * self")
 BmmBackward0 = node_class(
-    "bmm", lambda n, g: (g.bmm(n.saved[1].transpose(1, 2)) if n.needs[0] else None,
-                         n.saved[0].transpose(1, 2).bmm(g) if n.needs[1] else None),
+    "bmm", lambda n, g: (g.bmm(_c(n.saved[1].transpose(1, 2))) if n.needs[0] else None,
+                         _c(n.saved[0].transpose(1, 2)).bmm(g) if n.needs[1] else None),
     "grad @ mat2^T, self^T @ grad (per batch)")
 def _bmatmul_grads(n, g):
     a, b = n.saved
@@ -42,11 +44,11 @@ def _bmatmul_grads(n, g):
     g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
     ga = gb = None
     if n.needs[0]:
-        ga = g1.matmul(b1.mT)
+        ga = g1.matmul(_c(b1.mT))
         if a.ndim == 1:
             ga = ga.squeeze(-2)
     if n.needs[1]:
-        gb = a1.mT.matmul(g1)
+        gb = _c(a1.mT).matmul(g1)
         if b.ndim == 1:
             gb = gb.squeeze(-1)
     return ga, gb
@@ -200,13 +202,13 @@ def _mat_args(*ts: Tensor, name: str) -> list:
 
 
 def _scaled(t, k):
-    return t if k == 1 else t * k
+    return t if k == 1 else t * _c(k)
 
 
 AddmmBackward0 = node_class(
     "addmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
-                           _scaled(g.mm(n.saved[1].t()), n.attrs[1]) if n.needs[1] else None,
-                           _scaled(n.saved[0].t().mm(g), n.attrs[1]) if n.needs[2] else None),
+                           _scaled(g.mm(_c(n.saved[1].t())), n.attrs[1]) if n.needs[1] else None,
+                           _scaled(_c(n.saved[0].t()).mm(g), n.attrs[1]) if n.needs[2] else None),
     "grad * beta, alpha * grad @ mat2^T, alpha * mat1^T @ grad")
 
 
@@ -244,8 +246,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Te
 
 AddmvBackward0 = node_class(
     "addmv", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
-                           _scaled(g.unsqueeze(1) * n.saved[1], n.attrs[1]) if n.needs[1] else None,
-                           _scaled(n.saved[0].t().mv(g), n.attrs[1]) if n.needs[2] else None),
+                           _scaled(g.unsqueeze(1) * _c(n.saved[1]), n.attrs[1]) if n.needs[1] else None,
+                           _scaled(_c(n.saved[0].t()).mv(g), n.attrs[1]) if n.needs[2] else None),
     "grad * beta, alpha * outer(grad, vec), alpha * mat^T @ grad")
 
 
@@ -260,8 +262,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
 
 BaddbmmBackward0 = node_class(
     "baddbmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
-                             _scaled(g.bmm(n.saved[1].transpose(1, 2)), n.attrs[1]) if n.needs[1] else None,
-                             _scaled(n.saved[0].transpose(1, 2).bmm(g), n.attrs[1]) if n.needs[2] else None),
+                             _scaled(g.bmm(_c(n.saved[1].transpose(1, 2))), n.attrs[1]) if n.needs[1] else None,
+                             _scaled(_c(n.saved[0].transpose(1, 2)).bmm(g), n.attrs[1]) if n.needs[2] else None),
     "grad * beta, alpha * grad @ batch2^T, alpha * batch1^T @ grad")
 
 
@@ -288,9 +290,9 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
 
 AddbmmBackward0 = node_class(
     "addbmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
-                            _scaled(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape).bmm(n.saved[1].transpose(1, 2)),
+                            _scaled(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape).bmm(_c(n.saved[1].transpose(1, 2))),
                                     n.attrs[1]) if n.needs[1] else None,
-                            _scaled(n.saved[0].transpose(1, 2).bmm(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape)),
+                            _scaled(_c(n.saved[0].transpose(1, 2)).bmm(g.unsqueeze(0).expand(n._in_meta[1][0][0], *g.shape)),
                                     n.attrs[1]) if n.needs[2] else None),
     "grad * beta, alpha * grad @ batch2^T, alpha * batch1^T @ grad")
 
@@ -323,14 +325,15 @@ def trace(input: Tensor) -> Tensor:
 
 
 VdotBackward0 = node_class(
-    "vdot", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
-    "grad * other, grad * self")
+    "vdot", lambda n, g: (_c(g) * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "grad.conj() * other, grad * self")
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """The dot product of 1-D tensors (conjugating the first, for complex ones)."""
-    r = dot(input, other)
-    return record(VdotBackward0, r._data, (input, other), (input, other)) if r.grad_fn is not None else r
+    r = dot(input, other)  # (its checks; for complex tensors the first operand is conjugated)
+    val = np.asarray(np.vdot(input._data, other._data)) if r._data.dtype.kind == "c" else r._data
+    return record(VdotBackward0, val, (input, other), (input, other))
 
 
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
@@ -391,8 +394,8 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 
 LinalgCrossBackward0 = node_class(
-    "linalg_cross", lambda n, g: (cross(n.saved[1], g, dim=n.attrs) if n.needs[0] else None,
-                                  cross(g, n.saved[0], dim=n.attrs) if n.needs[1] else None),
+    "linalg_cross", lambda n, g: (cross(_c(n.saved[1]), g, dim=n.attrs) if n.needs[0] else None,
+                                  cross(g, _c(n.saved[0]), dim=n.attrs) if n.needs[1] else None),
     "other x grad, grad x self")
 
 

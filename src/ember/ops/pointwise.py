@@ -17,6 +17,7 @@ from . import _float32 as _f32
 from ._core import (
     OpNode,
     Tensor,
+    _c,
     _new,
     _state,
     attach,
@@ -36,7 +37,9 @@ from .out import check_no_grad, out_call, write_out
 # --------------------------------------------------------------------------- binary arithmetic
 # The ``fast`` twins below restate a derivative on NumPy arrays. They run only for nodes from the
 # ops' fast paths (operands of the output's shape and dtype, or a Python number) when backward
-# builds no graph; the tests check both against torch.
+# builds no graph; the tests check both against torch. Complex gradients take the formula instead
+# (``n.derivative``, which conjugates as torch's convention wants): one check of the grad's dtype
+# keeps the real-valued hot path free of the conjugation helper's call.
 def _arr(v: Any) -> Any:
     return v._data if isinstance(v, Tensor) else v
 
@@ -47,30 +50,34 @@ def _sub_fast(n: Any, g: Tensor) -> tuple:
 
 def _mul_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
+    if gd.dtype.kind == "c":
+        return n.derivative(g)
     a, b = n.saved
     return (_new(gd * _arr(b)) if n.needs[0] else None, _new(gd * a._data) if n.needs[1] else None)
 
 
 def _div_fast(n: Any, g: Tensor) -> tuple:
     gd = g._data
+    if gd.dtype.kind == "c":
+        return n.derivative(g)
     a, b = n.saved
     bd = _arr(b)
     return (_new(gd / bd) if n.needs[0] else None, _new(-gd * a._data / (bd * bd)) if n.needs[1] else None)
 
 
 AddBackward0 = node_class(
-    "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * n.attrs) if n.needs[1] else None),
+    "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
     "grad, grad * alpha")
 SubBackward0 = node_class(
-    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
+    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -_c(n.attrs)) if n.needs[1] else None),
     "grad, -grad * alpha", fast=_sub_fast)  # (the fast path records alpha == 1 only)
 RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
 MulBackward0 = node_class(
-    "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "mul", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
     "grad * other, grad * self", fast=_mul_fast)
 DivBackward0 = node_class(
-    "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
-                         -g * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[1] else None),
+    "div", lambda n, g: (g / _c(n.saved[1]) if n.needs[0] else None,
+                         -g * _c(n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[1] else None),
     "grad / other, -grad * self / other^2", fast=_div_fast)
 
 
@@ -277,8 +284,8 @@ def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
     if e == 0:
         return zeros_grad(g)
     if e == 2:  # the common square: 2 * self, without a pow
-        return g * (n.saved[0] * 2.0)
-    return g * (n.saved[0] ** (e - 1) * e)
+        return g * _c(n.saved[0] * 2.0)
+    return g * _c(n.saved[0] ** (e - 1) * e)
 
 
 def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
@@ -293,13 +300,21 @@ def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", fast=_pow_scalar_fast)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
-        g * n.saved[1] * n.saved[0] ** (n.saved[1] - 1) if n.needs[0] else None,
-        g * where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log()) if n.needs[1] else None),
+        g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
+        g * _c(where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
 PowBackward2 = node_class(
-    "pow", lambda n, g: g * n.result * float(np.log(n.attrs)) if n.attrs != 0
+    "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs, n.result.is_complex())) if n.attrs != 0
     else g * where_(n.result == 1, 0.0, 0.0),
     "grad * result * log(self)", suffix=2)
+
+
+def _py_log(base: Any, cplx: bool) -> Any:
+    """log of a Python-number base: complex (the principal branch) for a complex power, else a float
+    (NaN for a negative base, as torch's real pow gradient has it)."""
+    if cplx:
+        return complex(np.log(complex(base)))
+    return float(np.log(base))
 
 
 def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
@@ -412,14 +427,20 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result", save_result=True,
-                          fast=lambda n, g: _new(g._data * n.result_array()))
-log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self", save_input=True,
-                          fast=lambda n, g: _new(g._data / n.saved[0]._data))
-sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result)",
-                             save_result=True, fast=lambda n, g: _new(g._data / (2 * n.result_array())))
-sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * n.saved[0].cos(), "grad * cos(self)", save_input=True)
-cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -n.saved[0].sin(), "grad * -sin(self)", save_input=True)
+def _sqrt_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
+    return _new(g._data / (2 * n.result_array()))
+
+
+exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * _c(n.result), "grad * result.conj()", save_result=True,
+                          fast=lambda n, g: _new(g._data * n.result_array()) if g._data.dtype.kind != "c" else n.derivative(g))
+log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / _c(n.saved[0]), "grad / self.conj()", save_input=True,
+                          fast=lambda n, g: _new(g._data / n.saved[0]._data) if g._data.dtype.kind != "c" else n.derivative(g))
+sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * _c(n.result)), "grad / (2 * result.conj())",
+                             save_result=True, fast=_sqrt_fast)
+sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
+cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
 # As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
 # instead of three ember ops), with its own derivative for double backward.
 TanhBackwardBackward0 = node_class(
@@ -448,21 +469,39 @@ def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
     return t
 
 
+def _tanh_grad(n: Any, g: Tensor) -> Tensor:
+    y = n.result
+    if y._data.dtype.kind == "c":  # tanh_backward's fused formula is for real tensors
+        return g * _c(1 - y * y)
+    return tanh_backward(g, y)
+
+
+def _sigmoid_grad(n: Any, g: Tensor) -> Tensor:
+    y = n.result
+    if y._data.dtype.kind == "c":
+        return g * _c(y * (1 - y))
+    return sigmoid_backward(g, y)
+
+
 def _tanh_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
     y = n.result_array()
     return _new(_f32.tanh_grad(g._data, y))
 
 
-tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: tanh_backward(g, n.result),
+tanh, TanhBackward0 = _unary("tanh", _f32.tanh, _tanh_grad,
                              "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
 
 
 def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
+    if g._data.dtype.kind == "c":
+        return n.derivative(g)
     y = n.result_array()
     return _new(_f32.sigmoid_grad(g._data, y))
 
 
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: sigmoid_backward(g, n.result),
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, _sigmoid_grad,
                                    "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
 ThresholdBackwardBackward0 = node_class(
     "threshold_backward", lambda n, gg: (select_grad(gg, n.saved[1]._data > n.attrs) if n.needs[0] else None,
@@ -492,8 +531,10 @@ relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g
                              "grad * (result > 0)", save_result=True, float_only=False,
                              fast=lambda n, g: select_grad(g, n.result_array() > 0))
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
-AbsBackward0 = node_class("abs", lambda n, g: g * n.saved[0].sign(), "grad * sign(self)",
-                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)), fast_any_meta=True)
+AbsBackward0 = node_class("abs", lambda n, g: g * (n.saved[0].sgn() if n.saved[0].is_complex() else n.saved[0].sign()),
+                          "grad * sgn(self)",
+                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)) if n.saved[0]._data.dtype.kind != "c"
+                          else n.derivative(g), fast_any_meta=True)
 SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 
@@ -775,33 +816,40 @@ def _zeros_grad(n: Any, g: Tensor) -> Tensor:
     return zeros_grad(g)
 
 
-rsqrt, RsqrtBackward0 = _unary("rsqrt", _f32.rsqrt, lambda n, g: -0.5 * g * n.result.pow(3),
+rsqrt, RsqrtBackward0 = _unary("rsqrt", _f32.rsqrt, lambda n, g: -0.5 * g * _c(n.result.pow(3)),
                                "-0.5 * grad * result^3", save_result=True)
-exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * n.result * _LN2, "grad * result * ln 2",
+exp2, Exp2Backward0 = _unary("exp2", np.exp2, lambda n, g: g * _c(n.result * _LN2), "grad * result * ln 2",
                              save_result=True)
-expm1, Expm1Backward0 = _unary("expm1", _f32.expm1, lambda n, g: g * (n.result + 1), "grad * (result + 1)",
+expm1, Expm1Backward0 = _unary("expm1", _f32.expm1, lambda n, g: g * _c(n.result + 1), "grad * (result + 1)",
                                save_result=True)
-log2, Log2Backward0 = _unary("log2", _f32.log2, lambda n, g: g / (n.saved[0] * _LN2), "grad / (self * ln 2)",
+log2, Log2Backward0 = _unary("log2", _f32.log2, lambda n, g: g / _c(n.saved[0] * _LN2), "grad / (self * ln 2)",
                              save_input=True)
-log10, Log10Backward0 = _unary("log10", _f32.log10, lambda n, g: g / (n.saved[0] * _LN10), "grad / (self * ln 10)",
+log10, Log10Backward0 = _unary("log10", _f32.log10, lambda n, g: g / _c(n.saved[0] * _LN10), "grad / (self * ln 10)",
                                save_input=True)
-log1p, Log1PBackward0 = _unary("log1p", _f32.log1p, lambda n, g: g / (n.saved[0] + 1), "grad / (self + 1)",
+log1p, Log1PBackward0 = _unary("log1p", _f32.log1p, lambda n, g: g / _c(n.saved[0] + 1), "grad / (self + 1)",
                                save_input=True)
-tan, TanBackward0 = _unary("tan", _f32.tan, lambda n, g: g * (1 + n.result * n.result), "grad * (1 + result^2)",
+tan, TanBackward0 = _unary("tan", _f32.tan, lambda n, g: g * _c(1 + n.result * n.result), "grad * (1 + result^2)",
                            save_result=True)
-asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * rsqrt(1 - n.saved[0] * n.saved[0]),
+asin, AsinBackward0 = _unary("asin", np.arcsin, lambda n, g: g * _c(rsqrt(1 - n.saved[0] * n.saved[0])),
                              "grad / sqrt(1 - self^2)", save_input=True)
-acos, AcosBackward0 = _unary("acos", np.arccos, lambda n, g: -g * rsqrt(1 - n.saved[0] * n.saved[0]),
+acos, AcosBackward0 = _unary("acos", np.arccos, lambda n, g: -g * _c(rsqrt(1 - n.saved[0] * n.saved[0])),
                              "-grad / sqrt(1 - self^2)", save_input=True)
-atan, AtanBackward0 = _unary("atan", np.arctan, lambda n, g: g / (n.saved[0] * n.saved[0] + 1),
+atan, AtanBackward0 = _unary("atan", np.arctan, lambda n, g: g / _c(n.saved[0] * n.saved[0] + 1),
                              "grad / (self^2 + 1)", save_input=True)
-sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * cosh(n.saved[0]), "grad * cosh(self)", save_input=True)
-cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * sinh(n.saved[0]), "grad * sinh(self)", save_input=True)
-asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] + 1),
+sinh, SinhBackward0 = _unary("sinh", np.sinh, lambda n, g: g * _c(cosh(n.saved[0])), "grad * cosh(self)", save_input=True)
+cosh, CoshBackward0 = _unary("cosh", np.cosh, lambda n, g: g * _c(sinh(n.saved[0])), "grad * sinh(self)", save_input=True)
+asinh, AsinhBackward0 = _unary("asinh", np.arcsinh, lambda n, g: g * _c(rsqrt(n.saved[0] * n.saved[0] + 1)),
                                "grad / sqrt(self^2 + 1)", save_input=True)
-acosh, AcoshBackward0 = _unary("acosh", np.arccosh, lambda n, g: g * rsqrt(n.saved[0] * n.saved[0] - 1),
-                               "grad / sqrt(self^2 - 1)", save_input=True)
-atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / (1 - n.saved[0] * n.saved[0]),
+def _acosh_grad(n: Any, g: Tensor) -> Tensor:
+    x = n.saved[0]
+    if x._data.dtype.kind == "c":  # sqrt(z^2 - 1) is on the wrong branch for complex z
+        return g * _c(rsqrt(x - 1) * rsqrt(x + 1))
+    return g * rsqrt(x * x - 1)
+
+
+acosh, AcoshBackward0 = _unary("acosh", np.arccosh, _acosh_grad, "grad / sqrt(self^2 - 1) (complex: sqrt(self - 1) sqrt(self + 1))",
+                               save_input=True)
+atanh, AtanhBackward0 = _unary("atanh", np.arctanh, lambda n, g: g / _c(1 - n.saved[0] * n.saved[0]),
                                "grad / (1 - self^2)", save_input=True)
 
 
@@ -899,11 +947,21 @@ def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = No
 
 
 def _sgn_grad(n: Any, g: Tensor) -> Tensor:
-    n.result_array()  # torch saves the result (its complex formula needs it): an in-place change is an error
-    return zeros_grad(g)
+    if not n.saved:  # real input: piecewise constant (torch saves the result all the same: an in-place change is an error)
+        n.result_array()
+        return zeros_grad(g)
+    x = n.saved[0]
+    # s = z / |z| moves only along the circle: the radial part of grad drops out, the rest is
+    # scaled by 1 / |z| (and 0 at z = 0, with a safe denominator so higher orders stay finite)
+    from .complex import real
+
+    s, a = n.result, x.abs()
+    zero = a == 0
+    r = (g - real(g * _c(s)) * s) / where_(zero, 1.0, a)
+    return where_(zero, 0.0, r)
 
 
-SgnBackward0 = node_class("sgn", _sgn_grad, "0 for real inputs")
+SgnBackward0 = node_class("sgn", _sgn_grad, "(grad - real(grad * sgn.conj()) * sgn) / abs(self); 0 for real inputs")
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -913,7 +971,7 @@ def sgn(input: Tensor) -> Tensor:
         with np.errstate(all="ignore"):
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
-        return _new(res)
+        return record(SgnBackward0, res, (input,), (input,), save_result=True)
     return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
 
 
@@ -1134,11 +1192,11 @@ def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 
 LerpBackward0 = node_class(
-    "lerp", lambda n, g: (g * (1 - n.attrs) if n.needs[0] else None, g * n.attrs if n.needs[1] else None),
+    "lerp", lambda n, g: (g * _c(1 - n.attrs) if n.needs[0] else None, g * _c(n.attrs) if n.needs[1] else None),
     "grad * (1 - weight), grad * weight")
 LerpBackward1 = node_class(
-    "lerp", lambda n, g: (g * (1 - n.saved[2]) if n.needs[0] else None, g * n.saved[2] if n.needs[1] else None,
-                          g * (n.saved[1] - n.saved[0]) if n.needs[2] else None),
+    "lerp", lambda n, g: (g * _c(1 - n.saved[2]) if n.needs[0] else None, g * _c(n.saved[2]) if n.needs[1] else None,
+                          g * _c(n.saved[1] - n.saved[0]) if n.needs[2] else None),
     "grad * (1 - weight), grad * weight, grad * (end - self)", suffix=1)
 
 
@@ -1161,13 +1219,13 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
 
 AddcmulBackward0 = node_class(
     "addcmul", lambda n, g: (g if n.needs[0] else None,
-                             g * n.saved[1] * n.attrs if n.needs[1] else None,
-                             g * n.saved[0] * n.attrs if n.needs[2] else None),
+                             g * _c(n.saved[1] * n.attrs) if n.needs[1] else None,
+                             g * _c(n.saved[0] * n.attrs) if n.needs[2] else None),
     "grad, grad * tensor2 * value, grad * tensor1 * value")
 AddcdivBackward0 = node_class(
     "addcdiv", lambda n, g: (g if n.needs[0] else None,
-                             g * n.attrs / n.saved[1] if n.needs[1] else None,
-                             -g * n.attrs * n.saved[0] / (n.saved[1] * n.saved[1]) if n.needs[2] else None),
+                             g * _c(n.attrs / n.saved[1]) if n.needs[1] else None,
+                             -g * _c(n.attrs * n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[2] else None),
     "grad, grad * value / tensor2, -grad * value * tensor1 / tensor2^2")
 
 

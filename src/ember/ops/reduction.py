@@ -12,7 +12,7 @@ from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import node_class, not_implemented_node, record, require_tensors, wrap_dim, wrap_dims
+from ._core import _c, node_class, not_implemented_node, record, require_tensors, wrap_dim, wrap_dims
 from .out import minmax_out, out_call, reduction_out
 
 
@@ -279,9 +279,9 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 LogsumexpBackward0 = node_class(
-    "logsumexp", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * (
-        n.saved[0] - _unsqueeze_to(n.result, n.attrs[0], n.attrs[1])).exp(),
-    "grad * exp(self - result)")
+    "logsumexp", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _c((
+        n.saved[0] - _unsqueeze_to(n.result, n.attrs[0], n.attrs[1])).exp()),
+    "grad * exp(self - result).conj()")
 
 
 def _float_input(x: np.ndarray) -> np.ndarray:
@@ -409,7 +409,7 @@ def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim
         gr, rr = _unsqueeze_to(g, dims, keepdim), _unsqueeze_to(result, dims, keepdim)
         flat_dim = dims[0]
     if not (xd == 0).any():
-        return gr * rr / x
+        return gr * _c(rr / x)
     # with zeros: product of the others, built as prod over a matrix with x_i replaced by 1
     from .creation import eye
     from .indexing import where
@@ -418,12 +418,12 @@ def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim
         xm = x.reshape(-1)
         n = xm._data.shape[0]
         m = where(eye(n, dtype=_dtype.bool_), 1.0, xm.unsqueeze(0).expand(n, n))
-        return gr * m.to(x.dtype).prod(1).reshape(xd.shape)
+        return gr * _c(m.to(x.dtype).prod(1).reshape(xd.shape))
     xm = x.movedim(flat_dim, -1)
     n = xd.shape[flat_dim]
     m = where(eye(n, dtype=_dtype.bool_), 1.0, xm.unsqueeze(-2).expand(xm.shape[:-1] + (n, n)))
     others = m.to(x.dtype).prod(-1).movedim(-1, flat_dim)
-    return gr * others
+    return gr * _c(others)
 
 
 ProdBackward0 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.result, None, False),
@@ -710,7 +710,7 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
     if xd.ndim == 0 or xd.size == 0:
         return g
     if not (xd == 0).any():
-        return (g * n.result).flip(d).cumsum(d).flip(d) / x
+        return (g * _c(n.result)).flip(d).cumsum(d).flip(d) / _c(x)
     # zeros: d result_j / d x_i = prod_{k <= j, k != i} x_k, built from a row per i with x_i := 1
     xm = x.movedim(d, -1)
     gm = g.movedim(d, -1)
@@ -720,7 +720,7 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
     rows = where(eye(k, dtype=_dtype.bool_), 1.0, xm.unsqueeze(-2).expand(xm.shape[:-1] + (k, k))).to(x.dtype)
     c = rows.cumprod(-1)  # [..., i, j]
     tri = _new(np.triu(np.ones((k, k), dtype=bool)))
-    gi = (where(tri, c, 0.0) * gm.unsqueeze(-2)).sum(-1)
+    gi = (where(tri, _c(c), 0.0) * gm.unsqueeze(-2)).sum(-1)
     return gi.movedim(-1, d)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import node_class, record, result_dtype
+from ._core import _c, node_class, record, result_dtype
 from .pointwise import _float_binary, _out, _unary, not_implemented, scipy_special
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -135,7 +135,7 @@ entr.__doc__ = "Elementwise entropy -x log x (0 at 0, -inf below); derivative: -
 def _sinc_grad(n: Any, g: Tensor) -> Tensor:
     xs, mask = _nonzero(n.saved[0])
     px = xs * math.pi
-    return g * ((px * px.cos() - px.sin()) / (px * xs)).masked_fill(mask, 0)
+    return g * _c(((px * px.cos() - px.sin()) / (px * xs)).masked_fill(mask, 0))
 
 
 def _sinc_np(x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import node_class, record
-from .complex import complex as complex_
 from .complex import view_as_real
 from .spectral import fft_c2c, fft_c2r, fft_r2c
 
@@ -92,8 +91,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
             t3 = t.reshape((1, 1) + t._data.shape[-1:]) if not lead else t.reshape((1,) + t._data.shape)
             return pad(t3, [p, p], mode=pad_mode).reshape(lead + (t._data.shape[-1] + 2 * p,))
 
-        # (the real and imaginary parts of a complex signal padded apart: pad's gradient is real-only)
-        x = padded(x) if x._data.dtype.kind != "c" else complex_(padded(x.real), padded(x.imag))
+        x = padded(x)
 
     def fail(msg: str) -> RuntimeError:
         args = (f"n_fft={n_fft}, hop_length={hop}, win_length={win}, window={_window_repr(window)}, "
