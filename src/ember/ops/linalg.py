@@ -39,6 +39,10 @@ def _bmatmul_grads(n, g):
     g1 = g.unsqueeze(-2) if a.ndim == 1 else g
     g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
     ga = gb = None
+    if b.ndim == 2 and a.ndim > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
+        # as torch does: one GEMM instead of a product per batch and a sum over them
+        gb = a.reshape(-1, a.shape[-1]).t().mm(g.reshape(-1, g.shape[-1]))
+        return (g.matmul(b.mT) if n.needs[0] else None), gb
     if n.needs[0]:
         ga = g1.matmul(b1.mT)
         if a.ndim == 1:
@@ -149,7 +153,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
     try:
-        out = np.matmul(a, b)
+        if nb == 2:  # batches @ one matrix: one GEMM over the folded rows (torch folds the same way)
+            out = np.matmul(a.reshape(-1, ka), b).reshape(*a.shape[:-1], b.shape[1])
+        else:
+            out = np.matmul(a, b)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
