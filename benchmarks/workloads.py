@@ -465,7 +465,7 @@ def w9(lib: str) -> dict:
         raise SystemExit(f"unsupported {lib}")
     L = lib_module(lib)
     nn, F = L.nn, L.nn.functional
-    V, E, H, N, T = (20, 8, 16, 4, 8) if TINY else (96, 32, 128, 32, 64)
+    V, E, H, N, T = (20, 8, 16, 4, 8) if TINY else (158, 32, 128, 32, 64)  # 158: the example's vocabulary
     rng = np.random.default_rng(0)
     text = rng.integers(0, V, 20_000)
     starts = rng.integers(0, len(text) - T - 1, (8, N))  # a few fixed batches, cycled

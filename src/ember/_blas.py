@@ -17,6 +17,14 @@ from typing import Any, Iterator
 _SETTERS: Any = None  # (set_local | None, set_global | None, get_global | None), found on first use
 
 
+def _sym(lib: Any, *names: str) -> Any:
+    for name in names:
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return fn
+    return None
+
+
 def _find() -> tuple:
     libs = set()
     try:
@@ -33,16 +41,11 @@ def _find() -> tuple:
         except OSError:
             continue
 
-        def sym(*names: str) -> Any:
-            for name in names:
-                fn = getattr(lib, name, None)
-                if fn is not None:
-                    return fn
-            return None
-
-        local = sym("openblas_set_num_threads_local")
-        setter = sym("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads")
-        getter = sym("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_", "openblas_get_num_threads")
+        local = _sym(lib, "openblas_set_num_threads_local")
+        setter = _sym(lib, "scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                      "openblas_set_num_threads")
+        getter = _sym(lib, "scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                      "openblas_get_num_threads")
         if local is not None or (setter is not None and getter is not None):
             for fn in (local, getter):
                 if fn is not None:
