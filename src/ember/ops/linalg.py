@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,8 @@ def _bmatmul_grads(n, g):
     ga = gb = None
     if b.ndim == 2 and a.ndim > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
         # as torch does: one GEMM instead of a product per batch and a sum over them
-        gb = a.reshape(-1, a.shape[-1]).t().mm(g.reshape(-1, g.shape[-1]))
+        rows = math.prod(a.shape[:-1])
+        gb = a.reshape(rows, a.shape[-1]).t().mm(g.reshape(rows, g.shape[-1]))
         return (g.matmul(b.mT) if n.needs[0] else None), gb
     if n.needs[0]:
         ga = g1.matmul(b1.mT)
@@ -154,7 +156,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             f"[{_batch(a, b)}, {kb}].")
     try:
         if nb == 2:  # batches @ one matrix: one GEMM over the folded rows (torch folds the same way)
-            out = np.matmul(a.reshape(-1, ka), b).reshape(*a.shape[:-1], b.shape[1])
+            out = np.matmul(a.reshape(math.prod(a.shape[:-1]), ka), b).reshape(*a.shape[:-1], b.shape[1])
         else:
             out = np.matmul(a, b)
     except ValueError:
