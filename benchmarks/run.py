@@ -36,6 +36,7 @@ WORKLOADS = {
     "W5": ("ms", "ms", ["ember", "torch", "numpy"]),
     "W6": ("import_s", "s", ["ember", "torch", "numpy"]),
     "W8": ("ms", "ms", ["ember", "torch", "numpy"]),
+    "W9": ("ms_per_step", "ms/step", ["ember", "torch"]),
 }
 
 

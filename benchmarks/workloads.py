@@ -456,6 +456,62 @@ def w8(lib: str) -> dict:
     return {"loss": 0.0, "grads": [], "ms": median_time(fn, 5 if QUICK else 20) * 1e3}
 
 
+# --------------------------------------------------------------------------- W9 char-LSTM step
+def w9(lib: str) -> dict:
+    """One training step of examples/char_model.py's model at its default sizes (Embedding 32,
+    one LSTM layer of 128, Linear head; batch 32 windows of 64 characters): forward, cross-entropy
+    over the (batch * time, vocab) logits, backward, gradient clipping, Adam step."""
+    if lib not in ("ember", "torch"):
+        raise SystemExit(f"unsupported {lib}")
+    L = lib_module(lib)
+    nn, F = L.nn, L.nn.functional
+    V, E, H, N, T = (20, 8, 16, 4, 8) if TINY else (158, 32, 128, 32, 64)  # 158: the example's vocabulary
+    rng = np.random.default_rng(0)
+    text = rng.integers(0, V, 20_000)
+    starts = rng.integers(0, len(text) - T - 1, (8, N))  # a few fixed batches, cycled
+    batches = [(L.tensor(np.stack([text[s:s + T] for s in row])), L.tensor(np.stack([text[s + 1:s + T + 1] for s in row])))
+               for row in starts]
+
+    class CharLSTM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(V, E)
+            self.lstm = nn.LSTM(E, H, batch_first=True)
+            self.head = nn.Linear(H, V)
+
+        def forward(self, idx):
+            out, _ = self.lstm(self.embed(idx))
+            return self.head(out)
+
+    model = CharLSTM()
+    wrng = np.random.default_rng(1)
+    with L.no_grad():  # identical weights in every library
+        for p in model.parameters():
+            p.copy_(L.tensor((wrng.standard_normal(tuple(p.shape)) * 0.1).astype(np.float32)))
+    opt = L.optim.Adam(model.parameters(), lr=3e-3)
+    it = [0]
+
+    def loss_of(x, y):
+        return F.cross_entropy(model(x).reshape(-1, V), y.reshape(-1))
+
+    def step():
+        x, y = batches[it[0] % len(batches)]
+        it[0] += 1
+        loss = loss_of(x, y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss.item()
+
+    loss = float(loss_of(*batches[0]).item())
+    opt.zero_grad()
+    loss_of(*batches[0]).backward()
+    g = [float(np.abs(p.grad.numpy()).sum()) for p in model.parameters()]
+    opt.zero_grad()
+    return {"loss": loss, "grads": g, "ms_per_step": median_time(step, 5 if QUICK else 15) * 1e3}
+
+
 # --------------------------------------------------------------------------- W6 import, W7 floor
 def w6_import(lib: str) -> dict:
     t0 = time.perf_counter()
@@ -483,7 +539,7 @@ def run(lib: str, work: str) -> dict:
     return {"W1": lambda: w1(lib), "W2": lambda: w2(lib), "W2rss": lambda: w2(lib, steps_for_rss=rss_steps),
             "W3": lambda: w3(lib), "W4_100k": lambda: w4(lib, chain or 100_000),
             "W4_1M": lambda: w4(lib, chain or 1_000_000), "W5": lambda: w5(lib), "W7": w7_floor,
-            "W8": lambda: w8(lib)}[work]()
+            "W8": lambda: w8(lib), "W9": lambda: w9(lib)}[work]()
 
 
 def main() -> None:

@@ -5,8 +5,13 @@ read with ``inspect.getsource``. The model reads a window of characters and lear
 each next one (cross-entropy over the vocabulary); after training it writes a sample, one
 character at a time, drawing each from the predicted distribution.
 
-Run:  python examples/char_model.py [--steps 1000] [--tiny]
+Run:  python examples/char_model.py [--steps 300] [--tiny]
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
+
+The default run, 300 steps of 32 windows of 64 characters, takes about 40 s of CPU time on a
+2-core machine (a step is ~0.1 s; benchmark W9 times one against torch) and brings the loss from
+~5.0 to ~2.0: enough for a sample with Python's shape (indentation, ``self.``, ``def``, ``return``,
+brackets). More steps keep improving it, in proportion more time (``--steps 1000``: about 3x).
 """
 
 from __future__ import annotations
@@ -74,7 +79,9 @@ def sample(model: CharLSTM, stoi: dict, itos: list, prompt: str, n: int, tempera
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1000, help="training steps (batches)")
+    parser.add_argument("--steps", type=int, default=300,
+                        help="training steps (batches); the default 300 takes about 40 s of CPU time and "
+                             "reaches loss ~2.0; more steps, a better sample")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=64, help="characters per training window")
     parser.add_argument("--hidden", type=int, default=128)

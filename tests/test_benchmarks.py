@@ -26,6 +26,7 @@ CASES = {
     "W4_1M": ("seconds", ["numpy"]),
     "W5": ("ms", ["numpy", "torch"]),
     "W8": ("ms", ["numpy", "torch"]),
+    "W9": ("ms_per_step", ["torch"]),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._blas import one_thread
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from ..ops._core import attach, node_class
@@ -79,15 +80,16 @@ def _bptt(n: Any, gs: list) -> tuple:
     dh_next = gs[1]._data.copy() if gs[1] is not None else np.zeros((N, H), dt)
     dc_next = gs[2]._data.copy() if gs[2] is not None else np.zeros((N, H), dt)
     da = np.empty((T, N, 4, H), dt)
-    for t in (range(T) if reverse else range(T - 1, -1, -1)):  # back in time
-        dh = dh_next if g_hs is None else dh_next + g_hs[t]
-        dc = dh * dc_dh[t]
-        dc += dc_next
-        dat = da[t]
-        np.multiply(k[t, :, :3], dc[:, None, :], out=dat[:, :3])
-        np.multiply(k[t, :, 3], dh, out=dat[:, 3])
-        dc_next = dc * f[t]
-        dh_next = dat.reshape(N, G) @ W
+    with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
+        for t in (range(T) if reverse else range(T - 1, -1, -1)):  # back in time
+            dh = dh_next if g_hs is None else dh_next + g_hs[t]
+            dc = dh * dc_dh[t]
+            dc += dc_next
+            dat = da[t]
+            np.multiply(k[t, :, :3], dc[:, None, :], out=dat[:, :3])
+            np.multiply(k[t, :, 3], dh, out=dat[:, 3])
+            dc_next = dc * f[t]
+            dh_next = dat.reshape(N, G) @ W
     needs = n.needs
     flat = da.reshape(T * N, G)
     g_w = None
@@ -136,21 +138,22 @@ def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
     tcs = np.empty((T, N, H), dt)
     acts = np.empty((T, N, G), dt)  # activated gates i, f, g, o
     WT = W.T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        r = h @ WT
-        if b is not None:
-            r += b
-        a = acts[t]
-        np.add(X[t], r, out=a)  # x W_ih^T + b_ih + (h W_hh^T + b_hh), torch's order
-        g = np.tanh(a[:, 2 * H:3 * H])
-        _sigmoid_(a)
-        a[:, 2 * H:3 * H] = g
-        ct = cs[t]
-        np.multiply(a[:, H:2 * H], c, out=ct)
-        ct += a[:, :H] * g
-        np.tanh(ct, out=tcs[t])
-        np.multiply(a[:, 3 * H:], tcs[t], out=hs[t])
-        h, c = hs[t], ct
+    with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            r = h @ WT
+            if b is not None:
+                r += b
+            a = acts[t]
+            np.add(X[t], r, out=a)  # x W_ih^T + b_ih + (h W_hh^T + b_hh), torch's order
+            g = np.tanh(a[:, 2 * H:3 * H])
+            _sigmoid_(a)
+            a[:, 2 * H:3 * H] = g
+            ct = cs[t]
+            np.multiply(a[:, H:2 * H], c, out=ct)
+            ct += a[:, :H] * g
+            np.tanh(ct, out=tcs[t])
+            np.multiply(a[:, 3 * H:], tcs[t], out=hs[t])
+            h, c = hs[t], ct
     out = (_new(hs), _new(h.copy()), _new(c.copy()))
     inputs = (xp, h0, c0, w_hh, b_hh)
     if grad_mode._state.enabled and any(t is not None and t._rg for t in inputs):

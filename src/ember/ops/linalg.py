@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,11 @@ def _bmatmul_grads(n, g):
     g1 = g.unsqueeze(-2) if a.ndim == 1 else g
     g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
     ga = gb = None
+    if b.ndim == 2 and a.ndim > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
+        # as torch does: one GEMM instead of a product per batch and a sum over them
+        rows = math.prod(a.shape[:-1])
+        gb = _c(a.reshape(rows, a.shape[-1]).t()).mm(g.reshape(rows, g.shape[-1]))
+        return (g.matmul(_c(b.mT)) if n.needs[0] else None), gb
     if n.needs[0]:
         ga = g1.matmul(_c(b1.mT))
         if a.ndim == 1:
@@ -166,7 +172,10 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
     try:
-        out = _f32.matmul(a, b)
+        if nb == 2:  # batches @ one matrix: one GEMM over the folded rows (torch folds the same way)
+            out = _f32.matmul(a.reshape(math.prod(a.shape[:-1]), ka), b).reshape(*a.shape[:-1], b.shape[1])
+        else:
+            out = _f32.matmul(a, b)
     except ValueError:
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
