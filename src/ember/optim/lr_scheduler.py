@@ -505,3 +505,16 @@ class ReduceLROnPlateau:
 
 
 Callable = Callable
+
+# the rest of torch's schedulers, kept in a module of their own
+from ._lr_scheduler_more import (  # noqa: E402
+    ChainedScheduler,
+    ConstantLR,
+    CyclicLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)
+
+__all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
+           "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
+           "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR", "LRScheduler"]
