@@ -1,11 +1,13 @@
-"""Run a stretch of small matrix products on one BLAS thread.
+"""NumPy's BLAS thread count: run a stretch of small products on one thread, or set it process-wide.
 
 A recurrent layer makes one small GEMM per time step (batch x hidden times hidden x 4 hidden).
 NumPy's OpenBLAS splits each of them across its threads, and waking the pool costs more than the
 product itself; on a machine whose cores are busy with other processes a step can wait
 milliseconds for a thread to be scheduled. Inside ``one_thread()`` those products run on the
 calling thread alone (OpenBLAS's thread-local setting where it has one, so other Python threads
-keep theirs). Where NumPy's BLAS is not OpenBLAS, or its library cannot be found, it does nothing.
+keep theirs). ``set_num_threads``/``get_num_threads`` reach the same library's process-wide count (what
+``ember.set_num_threads`` applies, as torch's intra-op setting is). Where NumPy's BLAS is not OpenBLAS, or
+its library cannot be found, all of them do nothing.
 """
 
 from __future__ import annotations
@@ -54,13 +56,32 @@ def _find() -> tuple:
     return None, None, None
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Within the block, NumPy's BLAS calls from this thread use a single thread."""
+def _setters() -> tuple:
     global _SETTERS
     if _SETTERS is None:
         _SETTERS = _find()
-    local, setter, getter = _SETTERS
+    return _SETTERS
+
+
+def get_num_threads() -> int | None:
+    """NumPy's BLAS process-wide thread count, or None where that library was not found."""
+    _, setter, getter = _setters()
+    return getter() if setter is not None and getter is not None else None
+
+
+def set_num_threads(n: int) -> bool:
+    """Set NumPy's BLAS process-wide thread count to ``n``; False where that library was not found."""
+    _, setter, getter = _setters()
+    if setter is None or getter is None:
+        return False
+    setter(n)
+    return True
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Within the block, NumPy's BLAS calls from this thread use a single thread."""
+    local, setter, getter = _setters()
     if local is not None:
         old = local(1)
         try:

@@ -1,7 +1,9 @@
 """Process-wide switches torch scripts set on their first lines: matmul precision, threads, determinism.
 
 ember computes with NumPy on the CPU, so none of them changes a result; they hold and report what
-was set, validating it as torch does, so that scripts which set and read them run unchanged.
+was set, validating it as torch does, so that scripts which set and read them run unchanged. The
+intra-op thread count is the exception: it is applied to NumPy's BLAS (through ``_blas``), which does
+the work torch's intra-op threads would.
 """
 
 from __future__ import annotations
@@ -33,18 +35,32 @@ def _default_threads() -> int:
 
 
 def get_num_threads() -> int:
-    """The number of threads for intra-op parallelism (the CPUs available, until set)."""
+    """The number of threads for intra-op parallelism: NumPy's BLAS's count where its library is found,
+    else the number last set (the CPUs available, until set)."""
+    from . import _blas  # imported here: finding the library reads /proc, which `import ember` need not do
+
+    n = _blas.get_num_threads()
+    if n is not None:
+        return n
     n = _state["threads"]
     return _default_threads() if n is None else n
 
 
 def set_num_threads(num: int) -> None:
-    """Set the number of intra-op threads (recorded; NumPy's BLAS keeps its own pool)."""
+    """Set the number of intra-op threads: NumPy's BLAS, for the whole process, uses ``num`` threads.
+
+    Where NumPy's BLAS library cannot be found (not OpenBLAS), the number is only recorded.
+    """
+    from . import _blas
+
     if not isinstance(num, int) or isinstance(num, bool):
-        raise TypeError(f"set_num_threads(): argument 'int' (position 1) must be int, not {type(num).__name__}")
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(num).__name__}")
     if num <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
+    if num > 2 ** 31 - 1:  # torch takes a C int
+        raise ValueError("Overflow when unpacking long")
     _state["threads"] = num
+    _blas.set_num_threads(num)
 
 
 def get_num_interop_threads() -> int:
