@@ -228,3 +228,33 @@ def test_names_and_repr() -> None:
         assert issubclass(cls, ember.optim.lr_scheduler.LRScheduler)
         assert cls.__module__ == "ember.optim.lr_scheduler"
     assert sorted(ember.optim.lr_scheduler.__all__) == sorted(torch.optim.lr_scheduler.__all__)
+
+
+def test_inside_sequential_and_chained_with_adam() -> None:
+    traj = []
+    for lib in (torch, ember):
+        lsch = lib.optim.lr_scheduler
+        p = [lib.nn.Parameter(lib.zeros(2))]
+        o = lib.optim.SGD(p, lr=0.1, momentum=0.9)
+        s = lsch.SequentialLR(o, [lsch.ConstantLR(o, 0.5, total_iters=3), lsch.PolynomialLR(o, 6, power=2.0),
+                                  lsch.MultiplicativeLR(o, lambda e: 0.9)], [4, 8])
+        o2 = lib.optim.Adam(p, lr=0.1)
+        c = lsch.ChainedScheduler([lsch.CyclicLR(o2, 0.01, 0.1, step_size_up=3), lsch.ConstantLR(o2, 0.5, 4)])
+        out = []
+        for _ in range(14):
+            o.step()
+            o2.step()
+            s.step()
+            c.step()
+            out.append((s.get_last_lr()[0], c.get_last_lr()[0], o2.param_groups[0]["betas"]))
+        traj.append(out)
+    for t, e in zip(*traj):
+        assert e[0] == pytest.approx(t[0], rel=1e-13) and e[1] == pytest.approx(t[1], rel=1e-13)
+        assert e[2] == pytest.approx(t[2], rel=1e-13)
+
+
+def test_resume_without_initial_lr_matches_torch() -> None:
+    _raises_same(lambda lib: lib.optim.lr_scheduler.CyclicLR(
+        lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1, momentum=0.9), 0.01, 0.1, last_epoch=3))
+    _raises_same(lambda lib: lib.optim.lr_scheduler.PolynomialLR(
+        lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1), last_epoch=0))
