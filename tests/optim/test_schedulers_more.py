@@ -258,3 +258,25 @@ def test_resume_without_initial_lr_matches_torch() -> None:
         lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1, momentum=0.9), 0.01, 0.1, last_epoch=3))
     _raises_same(lambda lib: lib.optim.lr_scheduler.PolynomialLR(
         lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1), last_epoch=0))
+
+
+ALL = [("LambdaLR", {"lr_lambda": lambda e: 0.9 ** e}), ("MultiplicativeLR", {"lr_lambda": lambda e: 0.9}),
+       ("StepLR", {"step_size": 2}), ("MultiStepLR", {"milestones": [2, 4]}), ("ConstantLR", {}),
+       ("LinearLR", {}), ("ExponentialLR", {"gamma": 0.9}), ("PolynomialLR", {}),
+       ("CosineAnnealingLR", {"T_max": 5}), ("CosineAnnealingWarmRestarts", {"T_0": 3}),
+       ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2}),
+       ("OneCycleLR", {"max_lr": 0.5, "total_steps": 20})]
+
+
+@pytest.mark.parametrize("name,kw", ALL, ids=[a[0] for a in ALL])
+def test_get_lr_outside_step_warns_as_torch(name: str, kw: dict) -> None:
+    for lib in (torch, ember):
+        o = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.1, momentum=0.9)
+        s = getattr(lib.optim.lr_scheduler, name)(o, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # stepping in the right order warns nothing
+            for _ in range(4):
+                o.step()
+                s.step()
+        with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
+            s.get_lr()

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import math
 import types
-import warnings
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau
+from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _warn_get_lr_outside_step
 from .optimizer import Optimizer
 
 _MODULE = "ember.optim.lr_scheduler"  # the name torch users see in reprs and pickles
-
-
-def _warn_outside_step(sched: LRScheduler) -> None:
-    # get_lr() called by a user (not by step()) returns the *next* rates, which is rarely what was meant
-    if not getattr(sched, "_get_lr_called_within_step", True):
-        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-                      UserWarning, stacklevel=3)
 
 
 def _copy(value: Any) -> Any:
@@ -80,7 +72,7 @@ class MultiplicativeLR(LRScheduler):
 
     def get_lr(self) -> list:
         """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
-        _warn_outside_step(self)
+        _warn_get_lr_outside_step(self)
         if self._is_initial:
             return _lrs(self.optimizer)
         return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
@@ -99,7 +91,7 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> list:
         """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
-        _warn_outside_step(self)
+        _warn_get_lr_outside_step(self)
         if self.last_epoch == 0:
             return [group["lr"] * self.factor for group in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
@@ -121,7 +113,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self) -> list:
         """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
-        _warn_outside_step(self)
+        _warn_get_lr_outside_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         # the ratio of this step's factor to the last one's, so that it chains with other schedulers
@@ -210,7 +202,7 @@ class CyclicLR(LRScheduler):
 
     def get_lr(self) -> list:
         """The next learning rates (use :meth:`get_last_lr`); also sets the cycled momentum, as torch does."""
-        _warn_outside_step(self)
+        _warn_get_lr_outside_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
