@@ -94,3 +94,8 @@ def test_without_blas_library_only_records(monkeypatch: pytest.MonkeyPatch, rest
     assert ember.get_num_threads() == 5
     with _blas.one_thread():
         pass
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, None])
+def test_interop_errors_match_torch(bad: Any) -> None:
+    _same_error(lambda: ember.set_num_interop_threads(bad), lambda: torch.set_num_interop_threads(bad))

@@ -72,10 +72,9 @@ def get_num_interop_threads() -> int:
 def set_num_interop_threads(num: int) -> None:
     """Set the number of inter-op threads (recorded only)."""
     if not isinstance(num, int) or isinstance(num, bool):
-        raise TypeError(
-            f"set_num_interop_threads(): argument 'int' (position 1) must be int, not {type(num).__name__}")
+        raise RuntimeError(f"set_num_interop_threads expects an int, but got {type(num).__name__}")
     if num <= 0:
-        raise RuntimeError("Expected positive number of threads")
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
     _state["interop_threads"] = num
 
 
