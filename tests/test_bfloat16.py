@@ -208,7 +208,7 @@ _NO_ML_DTYPES = textwrap.dedent("""
     try:
         ember.ones(2).bfloat16()
     except ImportError as e:
-        assert "ember[bfloat16]" in str(e), e
+        assert "'.[bfloat16]'" in str(e), e
         print("OK")
 """)
 

@@ -60,8 +60,8 @@ def _load_bfloat16() -> np.dtype:
     try:
         import ml_dtypes
     except ImportError:
-        raise ImportError("ember's bfloat16 needs the ml_dtypes package: pip install 'ember[bfloat16]' "
-                          "(or ml_dtypes)") from None
+        raise ImportError("ember's bfloat16 needs the ml_dtypes package: pip install ml_dtypes "
+                          "(from ember's checkout: pip install -e '.[bfloat16]')") from None
     return np.dtype(ml_dtypes.bfloat16)
 
 

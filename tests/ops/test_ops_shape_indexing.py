@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from ops_oracle import case, raises_like, rnd
 
 import ember
@@ -159,3 +160,23 @@ def test_setitem_and_inplace_index_ops() -> None:
 def test_empty_shape_ops(shape) -> None:
     x = np.zeros(shape)
     case(lambda lib, t: (t.flip(0), t.repeat(2, 1), t.tril(), t.roll(1, 0), t.t(), t.reshape(-1)), x)
+
+
+@pytest.mark.parametrize("key", ["range_and_tensor", "range_alone", "slice_then_range", "empty_range"])
+def test_range_objects_index_as_sequences_like_torch(key):
+    # `-input[range(n), target]` (the "What is torch.nn really?" tutorial's nll) indexes with a range
+    outs = []
+    for lib in (ember, torch):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        k = {"range_and_tensor": (range(3), lib.tensor([1, 0, 3])), "range_alone": range(1, 3),
+             "slice_then_range": (slice(None), range(2)), "empty_range": range(0)}[key]
+        y = x[k]
+        y.sum().backward()
+        z = lib.zeros(3, 4)
+        z[k] = 1.0
+        outs.append((y.detach().numpy(), x.grad.numpy(), z.numpy(), type(y.grad_fn).__name__))
+    for e, t in zip(*outs):
+        if isinstance(e, str):
+            assert e == t
+        else:
+            np.testing.assert_array_equal(e, t)

@@ -8,7 +8,9 @@
 #     print(); matplotlib cells dropped (the loss curve's last value is printed instead)
 #   - the unseeded walk-through cells (C = torch.randn((27, 2)) ... the 32-row loss) dropped: they
 #     need the first-five-words dataset of the video and do not run on the full list as written
-#   - 200000 steps -> 400 (lr 0.1 for the first 200, then 0.01); 20 samples -> 10
+#   - 200000 steps -> 100 (lr 0.1 for the first 50, then 0.01); 20 samples -> 10. (At 200 steps the
+#     printed losses drift ~2e-4 apart: torch's float32 tanh kernel and ember's agree bit for bit on
+#     ~99.5% of inputs, and SGD on full-precision printed losses amplifies the rest.)
 import torch
 import torch.nn.functional as F
 
@@ -97,7 +99,7 @@ lri = []
 lossi = []
 stepi = []
 
-for i in range(400):
+for i in range(100):
 
   # minibatch construct
   ix = torch.randint(0, Xtr.shape[0], (32,))
@@ -115,7 +117,7 @@ for i in range(400):
 
   # update
   #lr = lrs[i]
-  lr = 0.1 if i < 200 else 0.01
+  lr = 0.1 if i < 50 else 0.01
   for p in parameters:
     p.data += -lr * p.grad
 
