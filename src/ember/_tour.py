@@ -188,5 +188,9 @@ def _draw_last_example(ns: dict, path: str = "tour-graph") -> str:
     try:
         written = g.render(path, format="svg", cleanup=True)
     except Exception as e:  # graphviz raises ExecutableNotFound when Graphviz's dot is missing
+        import os
+
+        if os.path.exists(path):  # the DOT source graphviz wrote before failing to render it
+            os.remove(path)
         return f"Graph picture skipped ({type(e).__name__}): install Graphviz's dot program to render it."
     return f"The graph of the last example (out1, out2) is in {written}."
