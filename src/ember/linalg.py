@@ -23,7 +23,9 @@ from .ops.decomp import (
     svdvals,
 )
 from .ops.linalg import cross, matmul, vdot
+from .ops.matrices import linalg_vander as vander
 from .ops.reduction import vector_norm
+from .ops.triangular import solve_triangular
 
 
 def vecdot(x, y, *, dim: int = -1):
@@ -44,7 +46,7 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 
 __all__ = ["LinAlgError", "matrix_exp", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
            "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-           "vdot", "vecdot", "vector_norm"]
+           "vdot", "vecdot", "vector_norm", "solve_triangular", "vander"]
 
 from .ops._numpy_names import install as _install_numpy_names  # noqa: E402
 
