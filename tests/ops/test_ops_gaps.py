@@ -174,3 +174,56 @@ def test_cholesky_inverse() -> None:
     case(lambda lib, a: lib.cholesky_inverse(a), L)
     case(lambda lib, a: a.cholesky_inverse(upper=True), L.T.copy())
     _gradcheck(lambda a: ember.cholesky_inverse(a.tril()), L)  # the upper half is not read
+
+
+# ------------------------------------------------------------------ linalg solvers
+def test_solve_ex_lstsq() -> None:
+    A, B = rnd(3, 3) + 3 * np.eye(3), rnd(3, 2, seed=1)
+    case(lambda lib, a, b: lib.linalg.solve_ex(a, b), A, B)
+    case(lambda lib, a, b: lib.linalg.solve_ex(a, b, left=False).result, A, B.T.copy(), names=False)
+    _both(lambda lib, a, b: lib.linalg.solve_ex(a, b).info, np.zeros((2, 2)), np.ones((2, 1)))
+    with pytest.raises(ember.linalg.LinAlgError):
+        ember.linalg.solve_ex(ember.zeros(2, 2), ember.ones(2, 1), check_errors=True)
+    T, C = rnd(5, 3), rnd(5, 2, seed=2)
+    for drv in (None, "gelsy", "gelsd", "gelss", "gels"):
+        case(lambda lib, a, b: lib.linalg.lstsq(a, b, driver=drv), T, C, names=False)
+    case(lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelsd"), T, C[:, 0].copy(), names=False)
+    case(lambda lib, a, b: lib.linalg.lstsq(a, b), rnd(2, 4, 3), rnd(2, 4, 1), names=False)
+    r = ember.linalg.lstsq(ember.tensor(T), ember.tensor(C))
+    assert type(r).__name__ == "linalg_lstsq" and r.rank.dtype == ember.int64
+    _gradcheck(lambda a, b: ember.linalg.lstsq(a, b).solution, T, C)
+
+
+def test_tensorinv_tensorsolve_rank_cond() -> None:
+    A = rnd(4, 6, 8, 3).reshape(4, 6, 24)[:, :, :24].reshape(4, 6, 8, 3) + np.eye(24).reshape(4, 6, 8, 3)
+    case(lambda lib, a: lib.linalg.tensorinv(a, ind=2), A, names=False)
+    Q = rnd(2, 3, 6) + np.eye(6).reshape(2, 3, 6)
+    case(lambda lib, a, b: lib.linalg.tensorsolve(a, b), Q, rnd(2, 3, seed=4), names=False)
+    case(lambda lib, a, b: lib.linalg.tensorsolve(a, b, dims=(0,)), rnd(6, 2, 3) + np.eye(6).reshape(6, 2, 3),
+         rnd(2, 3, seed=4), names=False)
+    M = rnd(4, 5) @ np.diag([1, 1, 1, 0, 0.0]) @ rnd(5, 5, seed=1)
+    _both(lambda lib, a: (lib.linalg.matrix_rank(a), lib.linalg.matrix_rank(a, atol=0.5),
+                          lib.linalg.matrix_rank(a, rtol=0.9), lib.linalg.matrix_rank(a @ a.mT, hermitian=True)), M)
+    _both(lambda lib, a: lib.linalg.matrix_rank(a), rnd(2, 3, 4))
+    S = rnd(3, 3) + 2 * np.eye(3)
+    for p in (None, 2, -2, "nuc"):
+        case(lambda lib, a: lib.linalg.cond(a, p), S, names=False)
+    for p in (1, -1, float("inf"), "fro"):  # torch 2.13's own backward fails here (in-place on inv's result)
+        case(lambda lib, a: lib.linalg.cond(a, p), S, grad=False)
+        _gradcheck(lambda a: ember.linalg.cond(a, p), S)
+
+
+def test_lu_family() -> None:
+    A = rnd(4, 4)
+    _both(lambda lib, a: lib.linalg.lu_factor(a), A)
+    _both(lambda lib, a: lib.linalg.lu_factor(a), rnd(2, 3, 3))
+    _both(lambda lib, a: lib.linalg.lu(a), rnd(3, 5))
+    _both(lambda lib, a: lib.linalg.lu(a), rnd(2, 5, 3))
+    case(lambda lib, a: lib.linalg.lu_factor(a).LU, A)
+    case(lambda lib, a: lib.linalg.lu(a)[1:], A)
+    for left in (True, False):
+        for adj in (False, True):
+            case(lambda lib, a, b: lib.linalg.lu_solve(*lib.linalg.lu_factor(a), b, left=left, adjoint=adj), A,
+                 rnd(4, 4, seed=3), names=False)
+    _gradcheck(lambda a: ember.linalg.lu(a)[2], A)
+    _gradcheck(lambda a, b: ember.linalg.lu_solve(*ember.linalg.lu_factor(a), b), A, rnd(4, 2))
