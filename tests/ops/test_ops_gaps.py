@@ -227,3 +227,22 @@ def test_lu_family() -> None:
                  rnd(4, 4, seed=3), names=False)
     _gradcheck(lambda a: ember.linalg.lu(a)[2], A)
     _gradcheck(lambda a, b: ember.linalg.lu_solve(*ember.linalg.lu_factor(a), b), A, rnd(4, 2))
+
+
+def test_eig_eigvals() -> None:
+    A = rnd(3, 3)
+    # eigenvectors are unique up to a unit factor, which differs between LAPACK builds: compare |V|
+    # and check A V = V diag(L)
+    for M in (A, rnd(3, 3) + 1j * rnd(3, 3, seed=2)):
+        _both(lambda lib, a: (lib.linalg.eig(a)[0], lib.linalg.eig(a)[1].abs()), M)
+        L, V = ember.linalg.eig(ember.tensor(M))
+        np.testing.assert_allclose(M @ V.numpy(), V.numpy() * L.numpy(), atol=1e-12)
+    _both(lambda lib, a: lib.linalg.eigvals(a), rnd(2, 4, 4))
+    case(lambda lib, a: lib.linalg.eigvals(a), A)
+    case(lambda lib, a: lib.linalg.eig(a)[0], rnd(2, 3, 3))
+    case(lambda lib, a: lib.linalg.eig(a)[1].abs(), A)  # |V| is gauge invariant
+    case(lambda lib, a: (lib.linalg.eig(a)[1].abs() * 2 + lib.linalg.eig(a)[0].real), rnd(4, 4, seed=5))
+    _gradcheck(lambda a: ember.linalg.eig(a)[1].abs(), A)
+    _gradcheck(lambda a: ember.view_as_real(ember.linalg.eigvals(a)), A)
+    with pytest.raises(RuntimeError):
+        ember.linalg.eig(ember.ones(2, 3))
