@@ -246,3 +246,16 @@ def test_eig_eigvals() -> None:
     _gradcheck(lambda a: ember.view_as_real(ember.linalg.eigvals(a)), A)
     with pytest.raises(RuntimeError):
         ember.linalg.eig(ember.ones(2, 3))
+
+
+def test_householder_product() -> None:
+    A, tau = rnd(5, 3), rnd(3, seed=1)
+    case(lambda lib, a, t: lib.linalg.householder_product(a, t), A, tau, names=False)
+    case(lambda lib, a, t: lib.linalg.householder_product(a, t), A, tau[:2].copy(), names=False)
+    case(lambda lib, a, t: lib.linalg.householder_product(a, t), rnd(2, 4, 4), rnd(2, 3, seed=2), names=False)
+    M = rnd(4, 3) + 1j * rnd(4, 3, seed=3)
+    _both(lambda lib, a, t: lib.linalg.householder_product(a, t), M, rnd(3, seed=4) + 1j * rnd(3, seed=5))
+    _gradcheck(lambda a, t: ember.linalg.householder_product(a, t), A, tau)
+    for bad in ((rnd(2, 3), rnd(2)), (rnd(3, 2), rnd(3))):
+        with pytest.raises(RuntimeError):
+            ember.linalg.householder_product(ember.tensor(bad[0]), ember.tensor(bad[1]))
