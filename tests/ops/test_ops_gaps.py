@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from ops_oracle import case, close, rnd
+from ops_oracle import case, close, raises_like, rnd
 
 import ember
 
@@ -64,6 +64,10 @@ def test_combinations_cartesian() -> None:
     case(lambda lib, a, b: lib.cartesian_prod(a, b), rnd(3), rnd(2, seed=1))
     with pytest.raises(RuntimeError):
         ember.combinations(ember.ones(2, 2))
+    for bad in (lambda lib: lib.tril_indices(3, 3, dtype=lib.float32), lambda lib: lib.signbit(lib.ones(2, dtype=lib.complex64)),
+                lambda lib: lib.block_diag(lib.ones(2, 2, 2)), lambda lib: lib.renorm(lib.ones(2, 2), 2, 0, -1),
+                lambda lib: lib.linalg.cond(lib.ones(2, 3), 1), lambda lib: lib.cov(lib.ones(2, 2, 2))):
+        raises_like(bad)
 
 
 # ------------------------------------------------------------------ predicates
@@ -81,10 +85,10 @@ def test_quantile_modes(mode) -> None:
     x = rnd(4, 5)
     q = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
     for fn in ("quantile", "nanquantile"):
-        case(lambda lib, a: getattr(lib, fn)(a, 0.3, interpolation=mode), x, names=False)
-        case(lambda lib, a: getattr(lib, fn)(a, 0.625, dim=1, interpolation=mode), x, names=False)
+        case(lambda lib, a: getattr(lib, fn)(a, 0.3, interpolation=mode), x)
+        case(lambda lib, a: getattr(lib, fn)(a, 0.625, dim=1, interpolation=mode), x)
         case(lambda lib, a: getattr(a, fn)(0.5, dim=0, keepdim=True, interpolation=mode), x, names=False)
-        case(lambda lib, a: getattr(lib, fn)(a, lib.tensor(q, dtype=lib.float64), dim=-1, interpolation=mode), x, names=False)
+        case(lambda lib, a: getattr(lib, fn)(a, lib.tensor(q, dtype=lib.float64), dim=-1, interpolation=mode), x)
         case(lambda lib, a: getattr(lib, fn)(a, lib.tensor(q, dtype=lib.float64), keepdim=True, interpolation=mode), x, names=False)
 
 

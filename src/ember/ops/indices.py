@@ -13,10 +13,12 @@ from .._tensor import Tensor, _new
 from ._core import attach_methods
 
 
-def _index_dtype(dtype: Any) -> Any:
+def _index_dtype(dtype: Any, name: str) -> Any:
+    from .reduction import _LEGACY_NAMES
+
     dt = _dtype.int64 if dtype is None else dtype
     if dt not in (_dtype.int64, _dtype.int32):
-        raise RuntimeError("\"tril_indices\" not implemented for '" + str(dt).replace("torch.", "").title() + "'")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_LEGACY_NAMES.get(dt.name, dt.name)}'")
     return dt
 
 
@@ -26,7 +28,7 @@ def _tri_indices(row: int, col: int, offset: int, dtype: Any, lower: bool, **kw:
     if col < 0:
         raise RuntimeError(f"col must be non-negative, got{col}")
     r, c = np.nonzero(np.tri(row, col, offset, dtype=bool) if lower else ~np.tri(row, col, offset - 1, dtype=bool))
-    dt = _index_dtype(dtype)
+    dt = _index_dtype(dtype, "tril_indices" if lower else "triu_indices")
     return _new(np.stack([r, c]).astype(dt.np).reshape(2, -1))
 
 

@@ -12,7 +12,7 @@ from ._core import attach_methods
 def signbit(input: Tensor) -> Tensor:  # noqa: A002
     """Whether each element's sign bit is set (true for -0.0 and negative numbers, NaN by its bit)."""
     if input._data.dtype.kind == "c":
-        raise RuntimeError("signbit is not implemented for complex tensors.")
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     return _new(np.signbit(input._data))
 
 

@@ -102,6 +102,8 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
                 out: Any = None) -> Tensor:
     """The number of singular values above ``max(atol, rtol * largest)`` (int64; no gradient). With
     neither given, rtol is eps * max(m, n)."""
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     a = _square(A, "matrix_rank", square=False)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -124,5 +126,7 @@ def cond(A: Tensor, p: Any = None, *, out: Any = None) -> Tensor:
         return r
     if p not in ("fro", "nuc", 1, -1, float("inf"), float("-inf")):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    _square(A, "cond")
+    if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.dim() > 1 else 1} by {A.shape[-1]} matrices")
     return matrix_norm(A, p) * matrix_norm(inv(A), p)

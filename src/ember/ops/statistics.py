@@ -73,12 +73,13 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
     from .shape import stack
 
     out = stack(outs, 0)
+    # the last squeezes in place, as torch's do (SqueezeBackward4)
     if not keepdim:
-        out = out.squeeze(d + 1)
+        out = out.squeeze_(d + 1)
     elif dim is None:
         out = out.reshape((qv.size,) + (1,) * input.dim())
     if scalar_q or qa.ndim == 0:
-        out = out.squeeze(0)
+        out = out.squeeze_(0)
     return out
 
 
