@@ -263,3 +263,13 @@ def test_householder_product() -> None:
     for bad in ((rnd(2, 3), rnd(2)), (rnd(3, 2), rnd(3))):
         with pytest.raises(RuntimeError):
             ember.linalg.householder_product(ember.tensor(bad[0]), ember.tensor(bad[1]))
+
+
+def test_cholesky_solve() -> None:
+    S = rnd(3, 3) + 3 * np.eye(3)
+    L = np.linalg.cholesky(S @ S.T)
+    B = rnd(3, 2, seed=6)
+    case(lambda lib, b, a: lib.cholesky_solve(b, a), B, L)
+    case(lambda lib, b, a: b.cholesky_solve(a, upper=True), B, L.T.copy())
+    case(lambda lib, b, a: lib.cholesky_solve(b, a), rnd(2, 3, 2), L)
+    _gradcheck(lambda b, a: ember.cholesky_solve(b, a.tril()), B, L)

@@ -533,7 +533,7 @@ from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices,
 from .matrices import addr, block_diag, chain_matmul, renorm, vander  # noqa: E402
 from .predicates import isneginf, isposinf, isreal, signbit  # noqa: E402
 from .statistics import corrcoef, cov, nanquantile, quantile  # noqa: E402
-from .triangular import cholesky_inverse, triangular_solve  # noqa: E402  (these modules attach their own methods)
+from .triangular import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402  (these modules attach their own methods)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(

@@ -179,4 +179,40 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Any = None) -> 
     return record(CholeskyInverseBackward0, r, (input,), (input,), save_result=True, attrs=upper)
 
 
-attach_methods(cholesky_inverse=cholesky_inverse, triangular_solve=triangular_solve)
+# ---------------------------------------------------------------------- cholesky_solve
+def _cholesky_solve_grads(n: Any, g: Tensor) -> tuple:
+    B, L = n.saved
+    X = n.result
+    upper = n.attrs
+    gB = cholesky_solve(g, L, upper)
+    gL = None
+    if n.needs[1]:
+        t = gB.matmul(_mH(X))
+        t = t + _mH(t)
+        gL = -L.matmul(t) if upper else -t.matmul(L)
+    return (gB if n.needs[0] else None), gL
+
+
+CholeskySolveBackward0 = node_class("cholesky_solve", _cholesky_solve_grads,
+                                    "gB = cholesky_solve(grad, L), gL = -(gB X^H + X gB^H) L (U (...) for upper)")
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Any = None) -> Tensor:  # noqa: N803
+    """X with A X = B where A = L L^H (or U^H U with ``upper``), given the Cholesky factor."""
+    lf, b = L._data, B._data
+    if b.ndim < 2 or lf.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {b.ndim} dimensions instead" if b.ndim < 2
+                           else f"u should have at least 2 dimensions, but has {lf.ndim} dimensions instead")
+    if lf.shape[-1] != lf.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {lf.shape[-2]} by {lf.shape[-1]} matrices")
+    if b.dtype != lf.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {B.dtype} and A of type "
+                           f"{L.dtype} instead.".replace("torch.", ""))
+    t = _tri(lf, upper, False)
+    th = np.conj(np.swapaxes(t, -1, -2))
+    lo, hi = (th, t) if upper else (t, th)  # A = lo @ hi
+    r = _solve(hi, _solve(lo, b))
+    return record(CholeskySolveBackward0, np.ascontiguousarray(r), (B, L), (B, L), save_result=True, attrs=upper)
+
+
+attach_methods(cholesky_inverse=cholesky_inverse, triangular_solve=triangular_solve, cholesky_solve=cholesky_solve)
