@@ -273,3 +273,11 @@ def test_cholesky_solve() -> None:
     case(lambda lib, b, a: b.cholesky_solve(a, upper=True), B, L.T.copy())
     case(lambda lib, b, a: lib.cholesky_solve(b, a), rnd(2, 3, 2), L)
     _gradcheck(lambda b, a: ember.cholesky_solve(b, a.tril()), B, L)
+
+
+def test_lu_factor_ex_unpack() -> None:
+    _both(lambda lib, a: lib.linalg.lu_factor_ex(a), rnd(2, 3, 3))
+    _both(lambda lib, a: lib.linalg.lu_factor_ex(a).info, np.array([[1.0, 2.0], [2.0, 4.0]]))
+    for shape in ((4, 4), (3, 5), (5, 3), (2, 3, 3)):
+        _both(lambda lib, a: lib.lu_unpack(*lib.linalg.lu_factor(a)), rnd(*shape))
+    case(lambda lib, a: lib.lu_unpack(*lib.linalg.lu_factor(a))[1:], rnd(4, 4), names=False)

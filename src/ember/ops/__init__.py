@@ -530,6 +530,7 @@ from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after 
 
 attach_methods(bincount=bincount, histc=histc, histogram=histogram)
 from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices, triu_indices, unravel_index  # noqa: E402
+from .lu import lu_unpack  # noqa: E402
 from .matrices import addr, block_diag, chain_matmul, renorm, vander  # noqa: E402
 from .predicates import isneginf, isposinf, isreal, signbit  # noqa: E402
 from .statistics import corrcoef, cov, nanquantile, quantile  # noqa: E402

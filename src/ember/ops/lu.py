@@ -146,3 +146,38 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     y = solve_triangular(_mH(LU), B, upper=False)  # U^H
     y = solve_triangular(_mH(LU), y, upper=True, unitriangular=True)  # L^H
     return P.matmul(y)
+
+
+_LuFactorEx = _named("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+_LuUnpack = _named("lu_unpack", ("P", "L", "U"))
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None) -> tuple:
+    """:func:`lu_factor` plus LAPACK's status per matrix (the 1-based index of the first zero pivot, or 0)."""
+    LU, piv = lu_factor(A, pivot=pivot)
+    d = np.diagonal(LU._data, 0, -2, -1)
+    zero = d == 0
+    info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
+    if check_errors and info.any():
+        from .decomp import LinAlgError
+
+        raise LinAlgError(f"linalg.lu_factor_ex: U[{int(info.flat[np.flatnonzero(info)[0]])},"
+                          f"{int(info.flat[np.flatnonzero(info)[0]])}] is zero and using it on lu_solve would "
+                          "result in a division by zero.")
+    return _LuFactorEx(LU, piv, _new(info))
+
+
+def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True,  # noqa: N803
+              *, out: Any = None) -> tuple:
+    """``(P, L, U)`` from :func:`lu_factor`'s packed output (differentiable in ``LU_data``)."""
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    dt = LU_data._data.dtype
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + _new(np.eye(m, k, dtype=dt))
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = U = _new(np.zeros((0,), dt))
+    P = (_new(_perm_matrix(_pivots_to_perm(LU_pivots._data, m), dt)) if unpack_pivots
+         else _new(np.zeros((0,), dt)))
+    return _LuUnpack(P, L, U)
