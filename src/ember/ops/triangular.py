@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,10 @@ def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bo
                      unitriangular: bool = False, *, out: Any = None) -> tuple:
     """``(solution, cloned_coefficient)``: X with op(A) @ X = input, op(A) being A or its transpose,
     reading A's upper (default) or lower triangle; the second result is a copy of A."""
+    warnings.warn("ember.triangular_solve is deprecated in favor of ember.linalg.solve_triangular and will be removed "
+                  "in a future release.\nember.linalg.solve_triangular has its arguments reversed and does not return a "
+                  "copy of one of the inputs.\nX = ember.triangular_solve(B, A).solution\nshould be replaced with\n"
+                  "X = ember.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
     a, b = A._data, input._data
     if a.ndim < 2 or b.ndim < 2:
         raise RuntimeError("torch.triangular_solve: Expected b to have at least 2 dimensions, but it has "
