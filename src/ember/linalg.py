@@ -22,8 +22,14 @@ from .ops.decomp import (
     svd,
     svdvals,
 )
+from .ops.eig import eig, eigvals
+from .ops.householder import householder_product
 from .ops.linalg import cross, matmul, vdot
+from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve
+from .ops.matrices import linalg_vander as vander
 from .ops.reduction import vector_norm
+from .ops.solvers import cond, lstsq, matrix_rank, solve_ex, tensorinv, tensorsolve
+from .ops.triangular import solve_triangular
 
 
 def vecdot(x, y, *, dim: int = -1):
@@ -44,7 +50,9 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 
 __all__ = ["LinAlgError", "matrix_exp", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "inv_ex", "matmul",
            "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-           "vdot", "vecdot", "vector_norm"]
+           "vdot", "vecdot", "vector_norm", "solve_triangular", "vander",
+           "cond", "lstsq", "matrix_rank", "solve_ex", "tensorinv", "tensorsolve", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "eig", "eigvals",
+           "householder_product"]
 
 from .ops._numpy_names import install as _install_numpy_names  # noqa: E402
 

@@ -529,6 +529,12 @@ sinc_, deg2rad_, rad2deg_, i0_, ldexp_, gcd_, lcm_ = (getattr(Tensor, n + "_") f
 from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
 
 attach_methods(bincount=bincount, histc=histc, histogram=histogram)
+from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices, triu_indices, unravel_index  # noqa: E402
+from .lu import lu_unpack  # noqa: E402
+from .matrices import addr, block_diag, chain_matmul, renorm, vander  # noqa: E402
+from .predicates import isneginf, isposinf, isreal, signbit  # noqa: E402
+from .statistics import corrcoef, cov, nanquantile, quantile  # noqa: E402
+from .triangular import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402  (these modules attach their own methods)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(
