@@ -38,34 +38,28 @@ import numpy as np
 from .. import _dtype
 from . import _erf
 
-_CHUNK = 1 << 16  # float64 working set per step: 512 KiB, cache-sized
-
-
-def _chunks(x: np.ndarray, body: Callable) -> np.ndarray:
-    # body(b, o, xc): b is a float64 copy of the input chunk xc, o the chunk of the result to fill.
-    # Chunks keep the float64 temporaries in cache on large tensors (a whole-array float64 copy
-    # costs a trip through main memory per step).
-    flat = x.reshape(-1)
-    out = np.empty(flat.shape, x.dtype)
-    buf = np.empty(min(flat.size, _CHUNK), np.float64)
-    for i in range(0, flat.size, _CHUNK):
-        xc = flat[i:i + _CHUNK]
-        b = buf[:xc.size]
-        np.copyto(b, xc)
-        body(b, out[i:i + _CHUNK], xc)
-    return out.reshape(x.shape)
-
 
 def _low(x: np.ndarray) -> bool:
     return x.dtype == np.float32 or x.dtype == np.float16
 
 
+def _exp_rounded(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    # exp's loop in float64, each result rounded once into the float32/float16 ``out``: NumPy's
+    # buffered cast does it in cache-sized blocks, in one call (cheap on 4 elements and 16M alike)
+    return np.exp(x, dtype=np.float64, out=out, casting="same_kind")
+
+
 def _via_float64(ufunc: Any) -> Callable[[np.ndarray], np.ndarray]:
     # the ufunc evaluated in float64 and rounded once to the input's float32/float16
-    def body(b: np.ndarray, o: np.ndarray, xc: np.ndarray) -> None:
-        o[...] = ufunc(b, out=b)
+    def run(x: np.ndarray) -> np.ndarray:
+        if _low(x):
+            if 0 < x.ndim and x.size <= 4096:  # small: two casts cost less than the buffered cast's set-up
+                return ufunc(x.astype(np.float64)).astype(x.dtype)
+            return ufunc(x, dtype=np.float64, out=np.empty(x.shape, x.dtype), casting="same_kind")
+        return ufunc(x)
 
-    return lambda x: _chunks(x, body) if _low(x) else ufunc(x)
+    run.__name__ = run.__qualname__ = ufunc.__name__
+    return run
 
 
 exp = _via_float64(np.exp)
@@ -98,40 +92,28 @@ def power(x: np.ndarray, e: Any) -> np.ndarray:
     return np.power(np.asarray(x, np.float64), np.asarray(e, np.float64)).astype(rt)
 
 
-def _one_plus_exp_neg(b: np.ndarray, o: np.ndarray) -> None:
-    # o = 1 + exp(-x), with exp rounded once and the sum in o's precision, as torch rounds each step;
+def _one_plus_exp_neg(x: np.ndarray) -> np.ndarray:
+    # 1 + exp(-x), with exp rounded once and the sum in x's precision, as torch rounds each step;
     # exp(-x) overflows harmlessly to inf for very negative x
-    np.negative(b, out=b)
-    o[...] = np.exp(b, out=b)
-    o += 1
-
-
-def _sigmoid_body(b: np.ndarray, o: np.ndarray, xc: np.ndarray) -> None:
-    _one_plus_exp_neg(b, o)
-    np.reciprocal(o, out=o)
-
-
-def _silu_body(b: np.ndarray, o: np.ndarray, xc: np.ndarray) -> None:
-    _one_plus_exp_neg(b, o)
-    np.divide(xc, o, out=o)
+    t = np.negative(x, out=np.empty(x.shape, x.dtype))  # (an array even for 0-d input)
+    if _low(x):
+        _exp_rounded(t, t)
+    else:
+        np.exp(t, out=t)
+    t += 1
+    return t
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), one fused pass per cache-sized chunk."""
-    if not _low(x):
-        t = np.exp(np.negative(x), out=np.empty(x.shape, x.dtype))  # (an array even for 0-d input)
-        t += 1
-        return np.reciprocal(t, out=t)
-    return _chunks(x, _sigmoid_body)
+    """1 / (1 + exp(-x))."""
+    t = _one_plus_exp_neg(x)
+    return np.reciprocal(t, out=t)
 
 
 def silu(x: np.ndarray) -> np.ndarray:
     """x / (1 + exp(-x)), as torch writes it."""
-    if not _low(x):
-        t = np.exp(np.negative(x), out=np.empty(x.shape, x.dtype))
-        t += 1
-        return np.divide(x, t, out=t)
-    return _chunks(x, _silu_body)
+    t = _one_plus_exp_neg(x)
+    return np.divide(x, t, out=t)
 
 
 def softplus(bx: np.ndarray) -> np.ndarray:
@@ -197,7 +179,7 @@ def widen_bfloat16(fn: Callable) -> Callable:
     """fn evaluated in float32 for a bfloat16 first argument, its result rounded back to bfloat16
     (torch computes every bfloat16 op in float32 and rounds its result)."""
     def run(x: np.ndarray, *args: Any) -> np.ndarray:
-        if _dtype.is_bfloat16(x.dtype):
+        if x.dtype.kind == "V" and _dtype.is_bfloat16(x.dtype):  # (the kind test first: this is a hot path)
             args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and _dtype.is_bfloat16(a.dtype) else a
                          for a in args)
             return fn(x.astype(np.float32), *args).astype(x.dtype)
