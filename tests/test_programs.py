@@ -19,10 +19,7 @@ from ember._compare import compare
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 
-KNOWN_FAILING: dict[str, str] = {
-    "examples_dcgan": "`import torch.nn.parallel`, then Tensor.resize_",
-    "examples_mnist_forward_forward": "torch.xpu",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch as the reference")
 

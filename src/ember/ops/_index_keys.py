@@ -12,13 +12,13 @@ from .._tensor import Tensor
 
 
 def _is_advanced(k: Any) -> bool:
-    return isinstance(k, (Tensor, list, np.ndarray)) or (isinstance(k, (bool, np.bool_)))
+    return isinstance(k, (Tensor, list, range, np.ndarray)) or (isinstance(k, (bool, np.bool_)))
 
 
 def _np_index(k: Any) -> Any:
     if isinstance(k, Tensor):
         a = k._data
-    elif isinstance(k, (list, tuple)):
+    elif isinstance(k, (list, tuple, range)):
         a = np.array([x._data if isinstance(x, Tensor) else x for x in k])
     elif isinstance(k, np.ndarray):
         a = k
