@@ -19,7 +19,10 @@ from ember._compare import compare
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 
-KNOWN_FAILING: dict[str, str] = {}
+KNOWN_FAILING: dict[str, str] = {
+    "examples_gcn": "sparse COO tensors: Tensor.to_sparse (then torch.sparse_coo_tensor, dense + sparse, "
+                    "sparse @ dense, torch.spmm); ember raises a bare AttributeError for to_sparse",
+}
 
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch as the reference")
 
