@@ -134,3 +134,19 @@ def test_range_as_an_index_matches_torch():
 
     for e, t in zip(*_both(run)):
         _same(e, t)
+
+
+@pytest.mark.parametrize("name", ["uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+                                  "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"])
+def test_deprecated_init_spellings_warn_and_fill_like_torch(name):
+    args = {"constant": (0.5,), "sparse": (0.5,)}.get(name, ())
+    shape = (3, 4, 3) if name == "dirac" else (4, 5)
+    out = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        t = lib.empty(*shape)
+        with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`"):
+            r = getattr(lib.nn.init, name)(t, *args)
+        assert r is t
+        out.append(t)
+    np.testing.assert_allclose(out[0].numpy(), out[1].numpy(), rtol=1e-6, atol=1e-7)
