@@ -3,7 +3,7 @@
 # Changes (ember corpus):
 #   - the Cora download (requests + tarfile) replaced by seeded synthetic cora.content/cora.cites files
 #     in the same format, written to a temporary directory: 200 papers, 50 binary word features,
-#     7 classes, 400 citations; load_cora() reads them unchanged
+#     7 classes, 400 citations; load_cora() reads them unchanged, given that directory as its path
 #   - the train/val/test split 1000/500/rest -> 80/40/rest for the 200 nodes; --epochs 200 -> 40,
 #     --val-every 20 -> 10; the per-epoch wall time left out of the progress print; requests/tarfile
 #     imports dropped; argparse reads no command line (parse_args([])); the long docstrings shortened
