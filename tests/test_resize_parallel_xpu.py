@@ -150,3 +150,10 @@ def test_deprecated_init_spellings_warn_and_fill_like_torch(name):
         assert r is t
         out.append(t)
     np.testing.assert_allclose(out[0].numpy(), out[1].numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("size", [(2, -1), (-1,)])
+def test_resize_refuses_negative_sizes(size):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="numel: integer multiplication overflow"):
+            lib.ones(2).resize_(*size)

@@ -269,7 +269,7 @@ def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
     if self._rg:
         raise RuntimeError("cannot resize variables that require grad")
     if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+        raise RuntimeError("numel: integer multiplication overflow")  # torch's words for a negative size
     if shape == self._data.shape:
         return self
     n = int(np.prod(shape, dtype=np.int64))
