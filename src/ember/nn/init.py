@@ -6,9 +6,10 @@ freshly built layer holds the same numbers as the torch layer built after ``torc
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -244,20 +245,32 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
     return _write(tensor, arr)
 
 
-# the deprecated spellings without the trailing underscore
-def uniform(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    warnings.warn("nn.init.uniform is now deprecated in favor of nn.init.uniform_.", FutureWarning, stacklevel=2)
-    return uniform_(tensor, a, b)
+# the deprecated spellings without the trailing underscore: warn as torch does, then run the new one
+def _deprecated(new: Callable) -> Callable:
+    old_name = new.__name__[:-1]
+
+    @functools.wraps(new)
+    def old(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+                      FutureWarning, stacklevel=2)
+        return new(*args, **kwargs)
+
+    old.__name__ = old.__qualname__ = old_name
+    old.__doc__ = f"Deprecated spelling of :func:`{new.__name__}`."
+    return old
 
 
-def normal(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    warnings.warn("nn.init.normal is now deprecated in favor of nn.init.normal_.", FutureWarning, stacklevel=2)
-    return normal_(tensor, mean, std)
-
-
-def constant(tensor: Tensor, val: float) -> Tensor:
-    warnings.warn("nn.init.constant is now deprecated in favor of nn.init.constant_.", FutureWarning, stacklevel=2)
-    return constant_(tensor, val)
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",

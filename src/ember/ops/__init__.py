@@ -414,7 +414,7 @@ attach_methods(
     exp_=inplace.make_inplace(exp), log_=inplace.make_inplace(log), sqrt_=inplace.make_inplace(sqrt),
     sigmoid_=inplace.make_inplace(sigmoid), tanh_=inplace.make_inplace(tanh), relu_=inplace.make_inplace(relu),
     clamp_=inplace.make_inplace(clamp), clip_=inplace.make_inplace(clamp), abs_=inplace.make_inplace(abs),
-    masked_fill_=inplace.make_inplace(masked_fill),
+    masked_fill_=inplace.make_inplace(masked_fill), resize_=inplace.resize_, resize_as_=inplace.resize_as_,
     __iadd__=inplace.make_inplace(add, np.add), __isub__=inplace.make_inplace(sub, np.subtract),
     __imul__=inplace.make_inplace(mul, np.multiply), __itruediv__=inplace.make_inplace(div, np.true_divide),
 )

@@ -247,3 +247,49 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
 
     z = _gen(generator).normal(self._data.shape, self._data.dtype)
     return _random_fill(self, z * std + mean if (mean, std) != (0.0, 1.0) else z)
+
+
+def _storage_of(arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """The flat array owning ``arr``'s memory and ``arr``'s element offset in it (its storage)."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.c_contiguous or root.dtype != arr.dtype:
+        return np.ravel(arr, order="K"), 0  # its own memory order stands in for the storage
+    offset = (arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // max(arr.itemsize, 1)
+    return root.reshape(-1), offset
+
+
+def resize_(self: Tensor, *sizes: Any, memory_format: Any = None) -> Tensor:
+    """Make ``self`` a contiguous tensor of shape ``sizes`` over its storage from its offset,
+    keeping the leading elements in storage order; growing adds uninitialised elements."""
+    if len(sizes) == 1 and not isinstance(sizes[0], int):
+        sizes = tuple(sizes[0])
+    shape = tuple(int(s) for s in sizes)
+    if self._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    if any(s < 0 for s in shape):
+        raise RuntimeError("numel: integer multiplication overflow")  # torch's words for a negative size
+    if shape == self._data.shape:
+        return self
+    n = int(np.prod(shape, dtype=np.int64))
+    flat, offset = _storage_of(self._data)
+    if offset + n <= flat.size:
+        self._data = flat[offset:offset + n].reshape(shape)  # shares the storage, as torch's does
+    else:
+        # the storage grows: a new buffer with the old elements first (torch leaves the rest
+        # uninitialised; ember's are whatever np.empty holds too)
+        arr = np.empty(n, dtype=self._data.dtype)
+        kept = flat[offset:]
+        arr[:kept.size] = kept
+        self._data = arr.reshape(shape)
+    if self._meta is not None and "base" in self._meta:
+        # no longer a view of its base's values in the shape autograd recorded
+        self._meta = {k: v for k, v in self._meta.items() if k not in ("base", "v")} or None
+    bump_version(self)
+    return self
+
+
+def resize_as_(self: Tensor, other: Tensor, memory_format: Any = None) -> Tensor:
+    """Resize ``self`` to ``other``'s shape (see :func:`resize_`)."""
+    return resize_(self, other._data.shape)

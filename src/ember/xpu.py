@@ -1,0 +1,132 @@
+"""``ember.xpu``: Intel's GPU backend namespace, answering as torch's CPU-only build does.
+
+Queries that need no device answer "none" (not available, 0 devices, no memory in use); calls that
+need one raise torch's ``AssertionError: Torch not compiled with XPU enabled``; seeding is a no-op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _lazy_init() -> None:
+    raise AssertionError("Torch not compiled with XPU enabled")
+
+
+def is_available() -> bool:
+    """Whether an XPU can be used: no."""
+    return False
+
+
+def device_count() -> int:
+    """The number of XPU devices: 0."""
+    return 0
+
+
+def is_initialized() -> bool:
+    """Whether the XPU state has been initialised: never without XPU."""
+    return False
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """Whether bfloat16 is supported on the XPU: no."""
+    return False
+
+
+def get_arch_list() -> list:
+    """The XPU architectures this build was compiled for: none."""
+    return []
+
+
+def init() -> None:
+    """Initialise XPU state: raises without XPU."""
+    _lazy_init()
+
+
+def current_device() -> int:
+    """The selected XPU's index: raises without XPU."""
+    _lazy_init()
+    return 0
+
+
+def set_device(device: Any) -> None:
+    """Select an XPU: raises without XPU."""
+    _lazy_init()
+
+
+def synchronize(device: Any = None) -> None:
+    """Wait for XPU work: raises without XPU."""
+    _lazy_init()
+
+
+def get_device_name(device: Any = None) -> str:
+    """The XPU's name: raises without XPU."""
+    _lazy_init()
+    return ""
+
+
+def get_device_properties(device: Any = None) -> Any:
+    """The XPU's properties: raises without XPU."""
+    _lazy_init()
+
+
+def get_device_capability(device: Any = None) -> dict:
+    """The XPU's capabilities: raises without XPU."""
+    _lazy_init()
+    return {}
+
+
+def get_rng_state(device: Any = "xpu") -> Any:
+    """The XPU generator's state: raises without XPU."""
+    _lazy_init()
+
+
+def set_rng_state(new_state: Any, device: Any = "xpu") -> None:
+    """Set the XPU generator's state: raises without XPU."""
+    _lazy_init()
+
+
+def initial_seed() -> int:
+    """The XPU generator's initial seed: raises without XPU."""
+    _lazy_init()
+    return 0
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the XPU generator: a no-op without XPU, as in torch."""
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seed every XPU generator: a no-op without XPU, as in torch."""
+
+
+def seed() -> None:
+    """Seed the XPU generator randomly: a no-op without XPU."""
+
+
+def seed_all() -> None:
+    """Seed every XPU generator randomly: a no-op without XPU."""
+
+
+def empty_cache() -> None:
+    """Release cached XPU memory: nothing to release."""
+
+
+def memory_allocated(device: Any = None) -> int:
+    """Bytes held by XPU tensors: 0."""
+    return 0
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    """Peak bytes held by XPU tensors: 0."""
+    return 0
+
+
+def memory_reserved(device: Any = None) -> int:
+    """Bytes the XPU caching allocator holds: 0."""
+    return 0
+
+
+def max_memory_reserved(device: Any = None) -> int:
+    """Peak bytes the XPU caching allocator held: 0."""
+    return 0
