@@ -185,6 +185,7 @@ _NO_SCIPY = textwrap.dedent("""
         "Transformer": (lambda: nn.Transformer(8, 2, 1, 1, 16), (x3, x3)),
         "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, activation="gelu"), (x3, x3)),
         "TransformerDecoder": (lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2), (x3, x3)),
+        "DataParallel": (lambda: nn.DataParallel(nn.Linear(3, 4)), (x2,)),
     }
     containers = {"Module", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "RNNBase", "RNNCellBase"}
     failed, unknown = [], []
