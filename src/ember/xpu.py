@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._no_device import (  # noqa: F401
+    empty_cache,
+    manual_seed,
+    manual_seed_all,
+    max_memory_allocated,
+    max_memory_reserved,
+    memory_allocated,
+    memory_reserved,
+    seed,
+    seed_all,
+)
+
 
 def _lazy_init() -> None:
     raise AssertionError("Torch not compiled with XPU enabled")
@@ -92,41 +104,3 @@ def initial_seed() -> int:
     return 0
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the XPU generator: a no-op without XPU, as in torch."""
-
-
-def manual_seed_all(seed: int) -> None:
-    """Seed every XPU generator: a no-op without XPU, as in torch."""
-
-
-def seed() -> None:
-    """Seed the XPU generator randomly: a no-op without XPU."""
-
-
-def seed_all() -> None:
-    """Seed every XPU generator randomly: a no-op without XPU."""
-
-
-def empty_cache() -> None:
-    """Release cached XPU memory: nothing to release."""
-
-
-def memory_allocated(device: Any = None) -> int:
-    """Bytes held by XPU tensors: 0."""
-    return 0
-
-
-def max_memory_allocated(device: Any = None) -> int:
-    """Peak bytes held by XPU tensors: 0."""
-    return 0
-
-
-def memory_reserved(device: Any = None) -> int:
-    """Bytes the XPU caching allocator holds: 0."""
-    return 0
-
-
-def max_memory_reserved(device: Any = None) -> int:
-    """Peak bytes the XPU caching allocator held: 0."""
-    return 0

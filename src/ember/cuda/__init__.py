@@ -11,6 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from .._device import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
+from .._no_device import (  # noqa: F401
+    empty_cache,
+    manual_seed,
+    manual_seed_all,
+    max_memory_allocated,
+    max_memory_reserved,
+    memory_allocated,
+    memory_reserved,
+    seed,
+    seed_all,
+)
 from . import amp  # noqa: F401  (the deprecated autocast / GradScaler spellings)
 
 
@@ -41,46 +52,6 @@ def is_bf16_supported(including_emulation: bool = True) -> bool:
 def get_arch_list() -> list:
     """The CUDA architectures this build targets: none."""
     return []
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the current GPU's generator: a no-op without CUDA (torch queues it lazily and never runs it)."""
-
-
-def manual_seed_all(seed: int) -> None:
-    """Seed every GPU's generator: a no-op without CUDA."""
-
-
-def seed() -> None:
-    """Seed the current GPU's generator randomly: a no-op without CUDA."""
-
-
-def seed_all() -> None:
-    """Seed every GPU's generator randomly: a no-op without CUDA."""
-
-
-def empty_cache() -> None:
-    """Release cached GPU memory: nothing to release."""
-
-
-def memory_allocated(device: Any = None) -> int:
-    """Bytes held by tensors on a GPU: 0."""
-    return 0
-
-
-def max_memory_allocated(device: Any = None) -> int:
-    """Peak bytes held by tensors on a GPU: 0."""
-    return 0
-
-
-def memory_reserved(device: Any = None) -> int:
-    """Bytes reserved by the caching allocator: 0."""
-    return 0
-
-
-def max_memory_reserved(device: Any = None) -> int:
-    """Peak bytes reserved by the caching allocator: 0."""
-    return 0
 
 
 def memory_stats(device: Any = None) -> dict:
