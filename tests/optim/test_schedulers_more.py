@@ -280,3 +280,30 @@ def test_get_lr_outside_step_warns_as_torch(name: str, kw: dict) -> None:
                 s.step()
         with pytest.warns(UserWarning, match="please use `get_last_lr\\(\\)`"):
             s.get_lr()
+
+
+def test_lambda_schedulers_save_callables_as_torch_does():
+    # a plain function is saved as None, any other callable (partial, bound method, object) as its attributes
+    import functools
+
+    class Scale:
+        def __init__(self):
+            self.k = 2
+
+        def __call__(self, epoch):
+            return 0.5
+
+        def method(self, epoch):
+            return 0.5
+
+    got = {}
+    for lib in (ember, torch):
+        s = Scale()
+        fns = [lambda e: 0.5, functools.partial(lambda e, a: a, a=0.5), s, s.method]
+        for name in ("LambdaLR", "MultiplicativeLR"):
+            for i, fn in enumerate(fns):
+                opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=1.0)
+                sched = getattr(lib.optim.lr_scheduler, name)(opt, fn)
+                got.setdefault((name, i), []).append(sched.state_dict()["lr_lambdas"])
+    for key, (e, t) in got.items():
+        assert e == t, key

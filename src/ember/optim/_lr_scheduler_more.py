@@ -11,7 +11,7 @@ import types
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _warn_get_lr_outside_step
+from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _LambdaState, _warn_get_lr_outside_step
 from .optimizer import Optimizer
 
 _MODULE = "ember.optim.lr_scheduler"  # the name torch users see in reprs and pickles
@@ -37,7 +37,7 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
     return [_copy(value)] * n
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaState, LRScheduler):
     """Multiply each group's learning rate by ``lr_lambda(epoch)`` at every step after the first."""
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
@@ -53,22 +53,6 @@ class MultiplicativeLR(LRScheduler):
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict:
-        """The scheduler's state; a lambda's own attributes are saved only for callable objects."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state from :meth:`state_dict` (leaving ``state_dict`` as it was)."""
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        state_dict["lr_lambdas"] = lr_lambdas
-        for idx, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(fn)
 
     def get_lr(self) -> list:
         """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
