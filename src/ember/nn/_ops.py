@@ -276,7 +276,8 @@ AddmmBackward0 = node_class(
 
 @autocast_op("lower")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    check_tensor_args("linear", input=input, weight=weight, bias=bias)
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
+        check_tensor_args("linear", input=input, weight=weight, bias=bias)  # (raises torch's TypeError)
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:
         if x.shape[1] != w.shape[1]:

@@ -98,6 +98,10 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
 
 
+# matmul's own autocast wrapper has already cast the operands: its mm skips a second wrapper
+_mm_cast_done = mm.__wrapped__
+
+
 def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix-vector product."""
     if out is not None:
@@ -155,14 +159,14 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     if na == 2 and nb == 1:
         return mv(input, other)
     if na == 2 and nb == 2:
-        return mm(input, other)
+        return _mm_cast_done(input, other)
     if na == 1 and nb == 2:
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied (1x{a.shape[0]} and {b.shape[0]}x{b.shape[1]})")
         from .shape import SqueezeBackward4
 
-        r = mm(input.unsqueeze(0), other)
+        r = _mm_cast_done(input.unsqueeze(0), other)
         return record(SqueezeBackward4, r._data.reshape(b.shape[1]), (r,))
     # batched, broadcasting over leading dims
     ka = a.shape[-1]
