@@ -102,10 +102,16 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     every node of the class with ``fast_any_meta`` (its gradients have the inputs' shapes and
     dtypes whatever they are, or the engine's check mends them).
     """
-    return type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
+    cls = type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
         "fast": fast, "fast_any_meta": fast_any_meta, "__module__": "builtins",
     })
+    NODE_CLASSES.append(cls)
+    return cls
+
+
+# every node class of the op table, in creation order: the tests walk it so no op skips them
+NODE_CLASSES: list[type] = []
 
 
 def _c(v: Any) -> Any:
