@@ -61,10 +61,9 @@ class OpNode(Node):
 
     __slots__ = ("saved", "_versions", "_result", "needs", "attrs", "_in_meta", "_freed", "n_outputs")
     derivative: Callable = None  # type: ignore[assignment]
-    # the derivative on NumPy arrays, for nodes whose inputs all share the output's shape and dtype
-    # (``_in_meta is None``) when no graph is recorded: the same maths without op dispatch
-    fast: Callable | None = None
-    fast_any_meta = False  # the fast twin's gradients have the inputs' shapes whatever they are (mm)
+    # the formula is written in ops/_grad_math.py's vocabulary, so it also runs on NumPy arrays:
+    # a backward that records no graph hands it arrays (no Tensor per step), create_graph Tensors
+    on_arrays = False
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
@@ -77,11 +76,25 @@ class OpNode(Node):
                     _check_version(t, v)
         if self._extra is not None and self._extra.unpack is not None:
             return self._apply_unpacked(grads)
-        if self.fast is not None and (self._in_meta is None or self.fast_any_meta) and not grad_mode._state.enabled:
-            out = self.fast(grads[0])
-        else:
-            out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+        if self.on_arrays and not grad_mode._state.enabled:
+            return self._apply_arrays(grads)
+        out = self.derivative(grads) if self._multi else self.derivative(grads[0])
         return out if type(out) is tuple else (out,)
+
+    def _apply_arrays(self, grads: list) -> tuple:
+        # the formula sees the saved tensors' arrays for the length of the call
+        saved = self.saved
+        self.saved = tuple([s._data if isinstance(s, _Tensor) else s for s in saved])
+        try:
+            if self._multi:
+                out = self.derivative([None if g is None else g._data for g in grads])
+            else:
+                out = self.derivative(grads[0]._data)
+        finally:
+            self.saved = saved
+        if type(out) is not tuple:
+            return (_new_tensor(out),)
+        return tuple([None if o is None else _new_tensor(o) for o in out])
 
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
@@ -92,6 +105,8 @@ class OpNode(Node):
             r = unpack(packed_result.value)
             self._result = (r._data, r._vc, r._vc[0])
         try:
+            if self.on_arrays and not grad_mode._state.enabled:
+                return self._apply_arrays(grads)
             out = self.derivative(grads) if self._multi else self.derivative(grads[0])
         finally:
             self.saved, self._result = packed, packed_result
@@ -104,6 +119,8 @@ class OpNode(Node):
         vc = self._result[1]
         if grad_mode._state.enabled:
             return _new_tensor(arr, self, vc)
+        if self.on_arrays:  # (a formula running on arrays)
+            return arr
         return _new_tensor(arr, None, vc)
 
     def result_array(self) -> Any:

@@ -20,12 +20,10 @@ from .._dtype import is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
+from ..ops import _grad_math as gm
 from ..ops._core import _c as _conj
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
-from ..ops._core import select_grad as _select_grad
-from ..ops._erf import erf as erf_np
-from ..ops.indexing import where as _where
 
 # the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
 from ._conv import _col2im, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
@@ -48,49 +46,12 @@ def _c(arr: Any, like: np.ndarray) -> np.ndarray:
     return np.asarray(arr, dtype=like.dtype)
 
 
-def _const(arr: np.ndarray) -> Tensor:
-    return _new(np.asarray(arr))
-
-
 # ============================================================================ activations
-def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, dfn_ops: Any = None,
-                 keep: Any = None) -> Any:
-    """An activation whose gradient is ``grad * dfn(x, *params)`` (a NumPy derivative).
-
-    A ``dfn`` that returns a bool mask means "grad where the mask holds, else 0", and ``keep(x,
-    *params)`` restricts any derivative the same way: torch selects there rather than multiplies,
-    so an inf gradient where the activation is flat gives 0, not NaN.
-    ``dfn_ops(x, *params)``: the same derivative in ember ops on the input tensor, used under
-    ``create_graph=True`` so that second derivatives see how it depends on x. Without it the
-    derivative is a constant there, which is exact only for piecewise-linear activations."""
-    def local_grad(n: Any) -> np.ndarray:  # d output / d input, in the input's dtype (or a bool mask)
-        x = n.saved[0]._data
-        d = dfn(x, *n.attrs)
-        return d if getattr(d, "dtype", None) == np.bool_ else _c(d, x)
-
-    def derivative(n: Any, g: Tensor) -> Tensor:
-        if dfn_ops is not None and _grad_mode._state.enabled:
-            d = dfn_ops(n.saved[0], *n.attrs)
-        else:
-            d = local_grad(n)
-            if d.dtype == np.bool_:
-                return _select_grad(g, d)
-            d = _const(d)
-        if keep is not None:
-            return _select_grad(g, keep(n.saved[0]._data, *n.attrs), d)
-        return g * d
-
-    def fast(n: Any, g: Tensor) -> Tensor:  # the same, on arrays (no graph is being built)
-        d = local_grad(n)
-        if d.dtype == np.bool_:
-            return _select_grad(g, d)
-        r = g._data * d
-        if keep is not None:
-            r = where_np(keep(n.saved[0]._data, *n.attrs), r, r.dtype.type(0))
-        return _new(r)
-
-    cls = node_class(name, derivative, formula, suffix, fast=fast,
-                     fast_any_meta=True)  # (the gradient has the input's shape and dtype)
+# Each derivative is one formula in ops/_grad_math's vocabulary (``gm``): on the saved arrays in a
+# plain backward, on Tensors under create_graph (so second derivatives differentiate the same maths).
+def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) -> Any:
+    """An activation ``fwd(x, *params)`` whose input gradient is ``grad(g, x, *params)``."""
+    cls = node_class(name, lambda n, g: grad(g, n.saved[0], *n.attrs), formula, suffix, on_arrays=True)
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
@@ -106,137 +67,96 @@ def _elementwise(name: str, fwd: Any, dfn: Any, formula: str, suffix: int = 0, d
 
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
     return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
 
 
-def _gelu_d(x: np.ndarray, approximate: str) -> np.ndarray:
+def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
     if approximate == "tanh":
-        inner = _SQRT_2_PI * (x + 0.044715 * (x * x * x))
-        t = np.tanh(inner)
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
-    cdf = 0.5 * (1 + erf_np(x / _SQRT2))
-    pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return cdf + x * pdf
+        t = gm.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x)))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    return g * (0.5 * (1 + gm.erf(x / _SQRT2)) + x * gm.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
-def _sigm(x: np.ndarray) -> np.ndarray:
-    # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
-    t = np.exp(-x, out=np.empty(x.shape, x.dtype))  # (an array even for 0-d x: the steps below write into it)
-    t += 1
-    return np.reciprocal(t, out=t)
+def _silu_grad(g: Any, x: Any) -> Any:
+    s = gm.sigmoid(x)
+    return g * (s * (1 + x * (1 - s)))
 
 
-def _silu_d(x: np.ndarray) -> np.ndarray:
-    s = _sigm(x)
-    return s * (1 + x * (1 - s))
+def _softplus(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        from .functional import softplus
 
-
-def _softplus_np(x: np.ndarray) -> np.ndarray:
+        return softplus(x)
     return np.logaddexp(0, x)
+
+
+def _mish_grad(g: Any, x: Any) -> Any:
+    t = gm.tanh(_softplus(x))
+    return g * (t + x * gm.sigmoid(x) * (1 - t * t))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 leaky_relu, LeakyReluBackward0 = _elementwise(
-    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda x, s: where_np(x > 0, x.dtype.type(1), x.dtype.type(s)),
+    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda g, x, s: gm.where(x > 0, g, g * s),
     "grad * (self > 0 ? 1 : negative_slope)")
 elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    lambda x, a, sc, isc: where_np(x <= 0, a * sc * isc * np.exp(x * isc), sc),  # (NaN: torch's scale)
-    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))",
-    dfn_ops=lambda x, a, sc, isc: _where(x <= 0, a * sc * isc * (x * isc).exp(), sc))
-
-
-def _gelu_d_ops(x: Tensor, approximate: str) -> Tensor:
-    if approximate == "tanh":
-        t = (_SQRT_2_PI * (x + 0.044715 * (x * x * x))).tanh()
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
-    return 0.5 * (1 + (x / _SQRT2).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(2 * math.pi)
-
-
-gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_d, "grad * (Phi(self) + self * phi(self))",
-                                   dfn_ops=_gelu_d_ops)
+    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(x * isc) * (a * sc * isc), sc),  # (NaN: torch's scale)
+    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
+gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
-    "silu", _f32.silu, _silu_d, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))",
-    dfn_ops=lambda x: x.sigmoid() * (1 + x * (1 - x.sigmoid())))
-
-
-def _mish_d_ops(x: Tensor) -> Tensor:
-    from .functional import softplus
-
-    t = softplus(x).tanh()
-    return t + x * x.sigmoid() * (1 - t * t)
-
-
+    "silu", _f32.silu, _silu_grad, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
 mish, MishBackward0 = _elementwise(
-    "mish", lambda x: x * np.tanh(_softplus_np(x)),
-    lambda x: np.tanh(_softplus_np(x)) + x * _sigm(x) * (1 - np.tanh(_softplus_np(x)) ** 2),
-    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))", dfn_ops=_mish_d_ops)
+    "mish", lambda x: x * np.tanh(_softplus(x)), _mish_grad,
+    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
+# the piecewise-linear ones select rather than multiply by a 0/1 mask, as torch does: an inf
+# gradient where the activation is flat gives 0, not NaN
 hardtanh, HardtanhBackward0 = _elementwise(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, (x > lo) & (x < hi)),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: x.dtype.type(1 / 6),
-    "grad / 6 where -3 < self < 3", keep=lambda x: (x > -3) & (x < 3))
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), 1 / 6),
+    "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
-    lambda x: where_np(x <= -3, 0.0, where_np(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
-    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)",
-    dfn_ops=lambda x: _where(x <= -3, 0.0, _where(x < 3, x / 3 + 0.5, 1.0)), keep=lambda x: x > -3)
+    lambda g, x: gm.select(g, x > -3, gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
+    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
-    "log_sigmoid", _f32.log_sigmoid, lambda x: _sigm(-x),
-    "grad * sigmoid(-self)", dfn_ops=lambda x: (-x).sigmoid())
+    "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
 threshold, ThresholdBackward0 = _elementwise(
-    "threshold", lambda x, th, v: where_np(x <= th, v, x), lambda x, th, v: ~(x <= th),  # (NaN passes, as in torch)
+    "threshold", lambda x, th, v: where_np(x <= th, v, x),
+    lambda g, x, th, v: gm.select(g, ~(x <= th)),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
-    lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select(g, (x > lam) | (x < -lam)), "grad * (|self| > lambd)")
 hardshrink, HardshrinkBackward0 = _elementwise(
     "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
-    lambda x, lam: (x > lam) | (x < -lam), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select(g, (x > lam) | (x < -lam)), "grad * (|self| > lambd)")
 
 
-def _prelu_grads_recorded(n: Any, g: Tensor) -> tuple:
-    """create_graph: the same gradients in ember ops (linear in grad; the weight's depends on x)."""
-    xt, wt = n.saved
-    pos = xt > 0
+def _prelu_grads(n: Any, g: Any) -> tuple:
+    x, w = n.saved
+    wshape = w.shape
+    pos = x > 0
     gx = gw = None
     if n.needs[0]:
-        gx = _where(pos, g, g * wt.reshape(n.attrs))
+        gx = gm.where(pos, g, g * w.reshape(n.attrs))
     if n.needs[1]:
-        contrib = _where(pos, 0.0, g * xt)
-        if wt.numel() == 1:
-            gw = contrib.sum().reshape(tuple(wt.shape))
-        else:
-            gw = contrib.sum(tuple(i for i in range(xt.dim()) if i != 1)).reshape(tuple(wt.shape))
+        contrib = gm.where(pos, 0.0, g * x)
+        dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
+        gw = gm.sum(contrib, dims).reshape(wshape)
     return gx, gw
 
 
-def _prelu_grads(n: Any, g: Tensor) -> tuple:
-    if _grad_mode._state.enabled:
-        return _prelu_grads_recorded(n, g)
-    x, w = n.saved[0]._data, n.saved[1]._data
-    gd = g._data
-    wb = w.reshape(n.attrs)
-    gx = gw = None
-    if n.needs[0]:
-        gx = _new(where_np(x > 0, gd, gd * wb).astype(x.dtype))
-    if n.needs[1]:
-        contrib = where_np(x > 0, 0, gd * x)
-        if w.size == 1:
-            gw = _new(np.asarray(contrib.sum(), x.dtype).reshape(w.shape))
-        else:
-            axes = tuple(i for i in range(x.ndim) if i != 1)
-            gw = _new(contrib.sum(axis=axes).astype(x.dtype).reshape(w.shape))
-    return gx, gw
-
-
-PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads, "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)")
+PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
+                                  "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)", on_arrays=True)
 
 
 @autocast_op("lower")
@@ -257,21 +177,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 # ============================================================================ linear
-def _linear_fast(n: Any, g: Tensor) -> tuple:
-    x, w = n.saved
-    gd = g._data
-    if gd.dtype.kind == "c":  # the formula conjugates
-        return n.derivative(g)
-    return (g if n.needs[0] else None, _new(gd @ w._data) if n.needs[1] else None,
-            _new(gd.T @ x._data) if n.needs[2] else None)
-
-
 AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
-                           g.mm(_conj(n.saved[1])) if n.needs[1] else None,
-                           g.t().mm(_conj(n.saved[0])) if n.needs[2] else None),
-    "grad, grad @ weight.conj(), grad^T @ input.conj()", fast=_linear_fast,
-    fast_any_meta=True)  # (the bias gradient is summed to the bias's shape by the engine)
+                           g @ _conj(n.saved[1]) if n.needs[1] else None,
+                           g.T @ _conj(n.saved[0]) if n.needs[2] else None),
+    "grad, grad @ weight.conj(), grad^T @ input.conj()", on_arrays=True)  # (the engine sums the bias's)
 
 
 @autocast_op("lower")
@@ -307,19 +217,9 @@ def _dn(x: np.ndarray) -> str:
 
 # ============================================================================ embedding
 def _embedding_grads(n: Any, g: Tensor) -> Tensor:
-    idx, num, padding_idx, scale = n.attrs
-    if _grad_mode._state.enabled:  # create_graph: a scatter whose derivative is the row gather again
-        return _embedding_scatter(g, n.attrs)
-    D = g._data.shape[-1]
-    flat = idx.ravel()
-    gd = g._data.reshape(-1, D)
-    if scale:
-        counts = np.bincount(flat, minlength=num)
-        gd = gd / counts[flat][:, None]
-    out = _add_rows(num, flat, gd)
-    if padding_idx is not None and padding_idx >= 0:
-        out[padding_idx] = 0
-    return _new(out)
+    # the rows summed into the weight's shape: an op of its own (as torch's embedding_dense_backward),
+    # recorded under create_graph, where its derivative is the row gather again
+    return _embedding_scatter(g, n.attrs)
 
 
 def _embedding_row_scale(attrs: tuple) -> np.ndarray:
@@ -388,58 +288,51 @@ def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
     return mean, var, rstd, (xc * rstd)
 
 
-def _norm_input_grad(gxhat: np.ndarray, xhat: np.ndarray, rstd: np.ndarray, axes: tuple) -> np.ndarray:
-    m1 = gxhat.mean(axis=axes, keepdims=True)
-    m2 = (gxhat * xhat).mean(axis=axes, keepdims=True)
-    return rstd * (gxhat - m1 - xhat * m2)
-
-
-def _norm_grads_differentiable(n: Any, g: Tensor, axes: tuple, lead: tuple, cshape: Any, eps: float,
-                               training: bool = True, rstd_np: Any = None, shift: Any = None) -> tuple:
-    """Normalisation gradients written in ember ops (for ``create_graph=True``)."""
+def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: Any, group: Any = None,
+                   training: bool = True) -> tuple:
+    """The gradients of ``y = xhat * w + b`` with ``xhat = (x - mean) * rstd`` over ``stat_axes``,
+    written once for layer, group and batch norm. On arrays ``xhat`` and ``rstd`` are the forward's
+    (attrs[0], attrs[1]); on Tensors (create_graph) they are recomputed from ``x`` so that the second
+    derivative sees how they depend on it (eval-mode batch norm's are constants either way).
+    ``group``: (N, G) for group norm, whose statistics are over a (N, G, -1) reshape."""
     x, w = n.saved[0], n.saved[1]
-    wb = None if w is None else (w.reshape(cshape) if cshape is not None else w)
-    if training:
-        mu = x.mean(axes, keepdim=True)
-        xc = x - mu
-        rstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
-    else:
-        xc = x - _new(np.asarray(shift, x._data.dtype))
-        rstd = _new(np.asarray(rstd_np, x._data.dtype))
-    xhat = xc * rstd
-    gx = gw = gb = None
-    if n.needs[0]:
-        gxhat = g * wb if wb is not None else g
+    xhat, rstd = n.attrs[0], n.attrs[1]
+    if isinstance(g, Tensor):
         if training:
-            gx = rstd * (gxhat - gxhat.mean(axes, keepdim=True) - xhat * (gxhat * xhat).mean(axes, keepdim=True))
+            xs = x.reshape(group + (-1,)) if group is not None else x
+            xc = xs - xs.mean(stat_axes, keepdim=True)
+            rstd = ((xc * xc).mean(stat_axes, keepdim=True) + n.attrs[-1]).rsqrt()
+            xhat = (xc * rstd).reshape(x.shape) if group is not None else xc * rstd
         else:
-            gx = gxhat * rstd
-    if len(n.needs) > 1 and n.needs[1]:
-        gw = (g * xhat).sum(lead)
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = g.sum(lead)
-    return gx, gw, gb
-
-
-def _layer_norm_grads(n: Any, g: Tensor) -> tuple:
-    xhat, rstd, axes, wshape = n.attrs[:4]
-    if _grad_mode._state.enabled:
-        return _norm_grads_differentiable(n, g, axes, tuple(range(g.dim() - len(wshape))), None, n.attrs[4])
-    w = n.saved[1]
-    gd = g._data
+            rstd = _new(rstd)
+            xhat = (x - _new(n.attrs[4])) * rstd
     gx = gw = gb = None
-    lead = tuple(range(gd.ndim - len(wshape)))
     if n.needs[0]:
-        gxhat = gd * w._data if w is not None else gd
-        gx = _new(_norm_input_grad(gxhat, xhat, rstd, axes).astype(gd.dtype, copy=False))
+        gxhat = g * (w.reshape(cshape) if cshape is not None else w) if w is not None else g
+        if not training:
+            gx = gxhat * rstd
+        else:
+            if group is not None:
+                gxhat, xh = gxhat.reshape(group + (-1,)), xhat.reshape(group + (-1,))
+            else:
+                xh = xhat
+            gx = rstd * (gxhat - gm.mean(gxhat, stat_axes, True) - xh * gm.mean(gxhat * xh, stat_axes, True))
+            if group is not None:
+                gx = gx.reshape(g.shape)
+        gx = gm.astype_like(gx, g)
     if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=lead).astype(gd.dtype, copy=False))
+        gw = gm.astype_like(gm.sum(g * xhat, param_axes), g)
     if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=lead).astype(gd.dtype, copy=False))
+        gb = gm.astype_like(gm.sum(g, param_axes), g)
     return gx, gw, gb
 
 
-NativeLayerNormBackward0 = node_class("native_layer_norm", _layer_norm_grads, "layer norm backward")
+def _layer_norm_grads(n: Any, g: Any) -> tuple:
+    axes, wshape = n.attrs[2], n.attrs[3]
+    return _norm_backward(n, g, axes, tuple(range(g.ndim - len(wshape))), None)
+
+
+NativeLayerNormBackward0 = node_class("native_layer_norm", _layer_norm_grads, "layer norm backward", on_arrays=True)
 
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -463,50 +356,14 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
                   attrs=(xhat, rstd, axes, ns, eps))
 
 
-def _group_norm_grads_recorded(n: Any, g: Tensor) -> tuple:
-    """create_graph: group norm recomputed in ember ops, and differentiated with a graph."""
-    from ..autograd import grad as autograd_grad
-
-    x, w = n.saved[0], n.saved[1]
-    G, eps = n.attrs[2], n.attrs[3]
-    N, C = x.shape[0], x.shape[1]
-    xr = x.reshape(N, G, -1)
-    xc = xr - xr.mean(2, keepdim=True)
-    y = (xc * ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()).reshape(x.shape)
-    cshape = (1, C) + (1,) * (x.dim() - 2)
-    if w is not None:
-        y = y * w.reshape(cshape)
-    wanted = [t for t, need in zip((x, w), n.needs[:2]) if need and t is not None]
-    got = iter(autograd_grad(y, wanted, g, create_graph=True, allow_unused=True) if wanted else ())
-    gx = next(got) if n.needs[0] else None
-    gw = next(got) if len(n.needs) > 1 and n.needs[1] and w is not None else None
-    red = (0,) + tuple(range(2, x.dim()))
-    gb = g.sum(red) if len(n.needs) > 2 and n.needs[2] else None
-    return gx, gw, gb
+def _group_norm_grads(n: Any, g: Any) -> tuple:
+    N, C = g.shape[:2]
+    return _norm_backward(n, g, (2,), (0,) + tuple(range(2, g.ndim)), (1, C) + (1,) * (g.ndim - 2),
+                          group=(N, n.attrs[2]))
 
 
-def _group_norm_grads(n: Any, g: Tensor) -> tuple:
-    if _grad_mode._state.enabled:
-        return _group_norm_grads_recorded(n, g)
-    xhat, rstd, G = n.attrs[:3]
-    w = n.saved[1]
-    gd = g._data
-    N, C = gd.shape[:2]
-    cshape = (1, C) + (1,) * (gd.ndim - 2)
-    gx = gw = gb = None
-    red = (0,) + tuple(range(2, gd.ndim))
-    if n.needs[0]:
-        gxhat = gd * w._data.reshape(cshape) if w is not None else gd
-        gg = gxhat.reshape(N, G, -1)
-        gx = _new(_norm_input_grad(gg, xhat.reshape(N, G, -1), rstd, (2,)).reshape(gd.shape).astype(gd.dtype, copy=False))
-    if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype, copy=False))
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=red).astype(gd.dtype, copy=False))
-    return gx, gw, gb
-
-
-NativeGroupNormBackward0 = node_class("native_group_norm", _group_norm_grads, "group norm backward")
+NativeGroupNormBackward0 = node_class("native_group_norm", _group_norm_grads, "group norm backward",
+                                      on_arrays=True)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -529,30 +386,14 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                   (input, weight), attrs=(xhat, rstd, num_groups, eps))
 
 
-def _batch_norm_grads(n: Any, g: Tensor) -> tuple:
-    xhat, rstd, training, cshape = n.attrs[:4]
-    if _grad_mode._state.enabled:
-        red = (0,) + tuple(range(2, g.dim()))
-        return _norm_grads_differentiable(n, g, red, red, cshape, n.attrs[4], training, rstd, n.attrs[5])
-    w = n.saved[1]
-    gd = g._data
-    red = (0,) + tuple(range(2, gd.ndim))
-    gx = gw = gb = None
-    if n.needs[0]:
-        gxhat = gd * w._data.reshape(cshape) if w is not None else gd
-        if training:
-            gx = _norm_input_grad(gxhat, xhat, rstd, red)
-        else:
-            gx = gxhat * rstd
-        gx = _new(gx.astype(gd.dtype, copy=False))
-    if len(n.needs) > 1 and n.needs[1]:
-        gw = _new((gd * xhat).sum(axis=red).astype(gd.dtype, copy=False))
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(gd.sum(axis=red).astype(gd.dtype, copy=False))
-    return gx, gw, gb
+def _batch_norm_grads(n: Any, g: Any) -> tuple:
+    training, cshape = n.attrs[2], n.attrs[3]
+    red = (0,) + tuple(range(2, g.ndim))
+    return _norm_backward(n, g, red, red, cshape, training=training)
 
 
-NativeBatchNormBackward0 = node_class("native_batch_norm", _batch_norm_grads, "batch norm backward")
+NativeBatchNormBackward0 = node_class("native_batch_norm", _batch_norm_grads, "batch norm backward",
+                                      on_arrays=True)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -591,7 +432,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         out = out + bias._data.reshape(cshape)
     shift = None if training else running_mean._data.reshape(cshape).copy()
     return record(NativeBatchNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
-                  attrs=(xhat, rstd, training, cshape, eps, shift))
+                  attrs=(xhat, rstd, training, cshape, shift, eps))
 
 
 # ============================================================================ padding
@@ -611,16 +452,13 @@ _PAD_NODES = {
     "circular": node_class("circular_pad2d", _pad_grads, "grad folded back onto the wrapped elements"),
 }
 def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
+    # the crop as a slice (re-padded with zeros where the pad had cut into the input)
     crop, src, shape = n.attrs
-    if _grad_mode._state.enabled:  # create_graph: the crop as a differentiable slice (re-padded where cut)
-        out = g[crop]
-        widths = []
-        for sl, size in zip(reversed(src), reversed(shape)):
-            widths += [sl.start, size - sl.stop]
-        return pad(out, widths) if any(widths) else out
-    out = np.zeros(shape, g._data.dtype)
-    out[src] = g._data[crop]
-    return _new(out)
+    out = g[crop]
+    widths = []
+    for sl, size in zip(reversed(src), reversed(shape)):
+        widths += [sl.start, size - sl.stop]
+    return pad(out, widths) if any(widths) else out
 
 
 ConstantPadNdBackward0 = node_class("constant_pad_nd", _const_pad_grad, "grad cropped to self")
@@ -664,44 +502,26 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
 
 
 # ============================================================================ losses with nodes of their own
-def _smooth_l1_grads_recorded(n: Any, g: Tensor) -> tuple:
-    """The same gradient in ember ops, for create_graph (its second derivative is 1/beta, or 1 for
-    huber, inside the quadratic zone)."""
+def _smooth_l1_grads(n: Any, g: Any) -> tuple:
+    # its second derivative is 1/beta (1 for huber) inside the quadratic zone
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
     if huber:
-        dd = d.clamp(-beta, beta)
+        dd = gm.clamp(d, -beta, beta)
     elif beta == 0:
-        dd = d.sign()
+        dd = gm.sign(d)
     else:
-        dd = _where(d.abs() < beta, d / beta, d.sign())
+        dd = gm.where(gm.abs(d) < beta, d / beta, gm.sign(d))
     if reduction == "mean":
-        dd = dd / d.numel()
+        dd = dd / gm.numel(d)
     gg = g * dd
     return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
 
 
-def _smooth_l1_grads(n: Any, g: Tensor) -> tuple:
-    if _grad_mode._state.enabled:
-        return _smooth_l1_grads_recorded(n, g)
-    x, t = n.saved[0]._data, n.saved[1]._data
-    beta, reduction, huber = n.attrs
-    d = x - t
-    if huber:
-        dd = np.clip(d, -beta, beta)
-    elif beta == 0:
-        dd = np.sign(d)
-    else:
-        dd = where_np(np.abs(d) < beta, d / beta, np.sign(d))
-    dd = dd.astype(x.dtype)
-    if reduction == "mean":
-        dd = dd / d.size
-    gg = g * _const(dd)
-    return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
-
-
-SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)")
-HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(self - target, -delta, delta)")
+SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)",
+                                   on_arrays=True)
+HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(self - target, -delta, delta)",
+                                on_arrays=True)
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:

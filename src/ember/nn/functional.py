@@ -524,30 +524,24 @@ def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> n
     return np.minimum(idx, in_size - 1)
 
 
-def _nearest_repeat_grad(n: Any, g: Tensor) -> Tensor:
+def _nearest_repeat_grad(n: Any, g: Any) -> Any:
+    # the blocks summed by adding strided slices (on arrays and Tensors alike): NumPy's sum over
+    # two short inner axes is ~20x slower
     N, C, H, W = n._in_meta[0][0]
     sh, sw = n.attrs
-    return g.reshape(N, C, H, sh, W, sw).sum((3, 5))
-
-
-def _nearest_repeat_fast(n: Any, g: Tensor) -> Tensor:
-    # the blocks summed by adding strided slices: NumPy's sum over two short inner axes is ~20x slower
-    N, C, H, W = n._in_meta[0][0]
-    sh, sw = n.attrs
-    rows = g._data.reshape(N, C, H, sh, W * sw)
-    r = rows[:, :, :, 0].copy()
+    rows = g.reshape(N, C, H, sh, W * sw)
+    r = rows[:, :, :, 0]
     for i in range(1, sh):
-        r += rows[:, :, :, i]
+        r = r + rows[:, :, :, i]
     cols = r.reshape(N, C, H, W, sw)
-    out = cols[..., 0].copy()
+    out = cols[..., 0]
     for j in range(1, sw):
-        out += cols[..., j]
-    return _new(out)
+        out = out + cols[..., j]
+    return out
 
 
 UpsampleNearest2DBackward0 = node_class("upsample_nearest2d", _nearest_repeat_grad,
-                                        "grad summed over each input pixel's block", fast=_nearest_repeat_fast,
-                                        fast_any_meta=True)
+                                        "grad summed over each input pixel's block", on_arrays=True)
 
 
 def _upsample_nearest_repeat(input: Tensor, sh: int, sw: int) -> Tensor:

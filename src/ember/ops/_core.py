@@ -50,12 +50,16 @@ def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
     """``grad`` (times ``scale``) where ``keep`` holds, else exactly 0: torch selects rather than
     multiplies by a 0/1 mask, so an inf or NaN gradient in a masked-out place gives 0, not NaN.
     ``keep``: a bool array broadcastable with ``g``. Differentiable in ``g`` under create_graph."""
-    if scale is not None:
-        g = g * scale
-    if _state.enabled and g._rg:
+    if _state.enabled and (g._rg or (isinstance(scale, Tensor) and scale._rg)):
         from .indexing import where
 
-        return where(_new(np.asarray(keep)), g, 0.0)
+        # both factors selected: the second derivative through ``scale`` is then 0 * finite where
+        # the mask is off, not 0 * inf
+        k = _new(np.asarray(keep))
+        g = where(k, g, 0.0)
+        return g if scale is None else where(k, g * scale, 0.0)
+    if scale is not None:
+        g = g * scale
     gd = g._data
     # multiplying by the mask is ~2x faster than any selection and exact unless grad holds an inf
     # or NaN where the mask is off, which the product then shows as NaN: select only in that case
@@ -92,19 +96,19 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1, fast: Callable | None = None, fast_any_meta: bool = False) -> type:
+               n_outputs: int = 1, on_arrays: bool = False) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
-    ``derivative(node, grad)`` returns one gradient per input (None where not needed), written
-    in ember ops; ``node.saved``, ``node.result``, ``node.needs`` and ``node.attrs`` are its inputs.
-    ``fast(node, grad)``: the same formula on NumPy arrays, used when no graph is being built and
-    the node came from an op's same-shape, same-dtype fast path (see ``OpNode.apply``), or for
-    every node of the class with ``fast_any_meta`` (its gradients have the inputs' shapes and
-    dtypes whatever they are, or the engine's check mends them).
+    ``derivative(node, grad)`` returns one gradient per input (None where not needed);
+    ``node.saved``, ``node.result``, ``node.needs`` and ``node.attrs`` are its inputs. It is the
+    op's only derivative. Written in ember ops it runs on Tensors; written in the vocabulary of
+    ``_grad_math`` (Python operators and its functions), mark it ``on_arrays``: a backward that
+    builds no graph then runs it on the saved NumPy arrays, and ``create_graph=True`` on Tensors,
+    so the second derivative differentiates the very same formula.
     """
     cls = type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
-        "fast": fast, "fast_any_meta": fast_any_meta, "__module__": "builtins",
+        "on_arrays": on_arrays, "__module__": "builtins",
     })
     NODE_CLASSES.append(cls)
     return cls

@@ -227,3 +227,23 @@ for _name in ("rsqrt", "exp", "log", "log1p", "expm1", "log2", "log10", "tanh", 
               "log_sigmoid", "gelu", "gelu_tanh", "softmax", "log_softmax", "sigmoid_grad",
               "tanh_grad"):
     globals()[_name] = widen_bfloat16(globals()[_name])
+
+
+def power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
+    """x ** e for a float array and a Python number, with torch's special cases (they are also
+    exact products or single ufuncs: NumPy's general power is a slow per-element loop)."""
+    if e == 2:
+        return x * x
+    if e == 3:
+        return x * x * x
+    if e == 0.5:
+        return np.sqrt(x)
+    if e == -0.5:
+        return np.reciprocal(np.sqrt(x))
+    if e == -1:
+        return np.reciprocal(x)
+    if e == -2:
+        return np.reciprocal(x * x)
+    if type(e) is float and not e.is_integer():
+        return power(x, e)  # (rounded once from float64: NumPy's float32 power is 1 ulp off in 20%)
+    return x ** e

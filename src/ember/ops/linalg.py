@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -14,18 +13,9 @@ from . import _float32 as _f32
 from ._core import _c, node_class, record, require_tensors, wrap_dim
 from .out import out_call
 
-
-def _mm_fast(n: Any, g: Tensor) -> tuple:
-    a, b = n.saved
-    gd = g._data
-    if gd.dtype.kind == "c":  # the formula conjugates (see ops._core._c)
-        return n.derivative(g)
-    return (_new(gd @ b._data.T) if n.needs[0] else None, _new(a._data.T @ gd) if n.needs[1] else None)
-
-
 MmBackward0 = node_class(
-    "mm", lambda n, g: (g.mm(_c(n.saved[1].t())) if n.needs[0] else None, _c(n.saved[0].t()).mm(g) if n.needs[1] else None),
-    "grad @ mat2^H, self^H @ grad", fast=_mm_fast, fast_any_meta=True)  # (mm checked both operands)
+    "mm", lambda n, g: (g @ _c(n.saved[1]).T if n.needs[0] else None, _c(n.saved[0]).T @ g if n.needs[1] else None),
+    "grad @ mat2^H, self^H @ grad", on_arrays=True)
 MvBackward0 = node_class(
     "mv", lambda n, g: (g.unsqueeze(1) * _c(n.saved[1]) if n.needs[0] else None,
                         _c(n.saved[0].t()).mv(g) if n.needs[1] else None),
@@ -324,7 +314,6 @@ TraceBackward0 = node_class("trace", lambda n, g: g * _eye_like(n._in_meta[0]), 
 
 
 def _eye_like(meta):
-    from .._tensor import _new
 
     shape, npd = meta
     return _new(np.eye(shape[0], shape[1], dtype=npd))

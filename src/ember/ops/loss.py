@@ -8,7 +8,8 @@ import numpy as np
 
 from .. import _dtype
 from .._autocast import autocast_op
-from .._tensor import Tensor, _new
+from .._tensor import Tensor
+from . import _grad_math as gm
 from ._core import check_broadcast, node_class, record
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -140,24 +141,19 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 
 # --------------------------------------------------------------------------- nll
-def _nll_grad(n: Any, g: Tensor) -> Tensor:
-    # attrs[0]: the constant -weight[target] / total_weight laid out like the input, so the
-    # gradient is linear in grad (and differentiable again under create_graph)
+def _nll_grad(n: Any, g: Any) -> Any:
+    # attrs[0]: the constant -weight[target] / total_weight laid out like the input (an array), so
+    # the gradient is linear in grad (and differentiable again under create_graph)
     coef, reduction = n.attrs
-    if reduction == "none" and g._data.ndim > 0:
-        g = g.unsqueeze(1)
-    return g * coef
-
-
-def _nll_fast(n: Any, g: Tensor) -> Tensor:
-    coef, reduction = n.attrs
-    gd = g._data
-    return _new((gd[:, None] if reduction == "none" and gd.ndim > 0 else gd) * coef._data)
+    if reduction == "none" and g.ndim > 0:
+        g = g[:, None]
+    return g * gm.const(coef, g)
 
 
 NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
-                              fast=_nll_fast, fast_any_meta=True)
-NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] [/ total weight] at the target class")
+                              on_arrays=True)
+NllLoss2DBackward0 = node_class("NllLoss2D", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
+                                on_arrays=True)
 
 
 _F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
@@ -186,7 +182,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), attrs=(_new(coef), reduction))
+    return record(NllLossBackward0, out, (input,), attrs=(coef, reduction))
 
 
 @autocast_op("fp32")
@@ -248,4 +244,4 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))
     cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(cls, out, (input,), attrs=(_new(coef), reduction))
+    return record(cls, out, (input,), attrs=(coef, reduction))

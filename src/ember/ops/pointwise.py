@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype
 from . import _erf
 from . import _float32 as _f32
+from . import _grad_math as gm
 from ._core import (
     OpNode,
     Tensor,
@@ -33,52 +34,23 @@ from ._core import (
 )
 from .out import check_no_grad, out_call, write_out
 
-
 # --------------------------------------------------------------------------- binary arithmetic
-# The ``fast`` twins below restate a derivative on NumPy arrays. They run only for nodes from the
-# ops' fast paths (operands of the output's shape and dtype, or a Python number) when backward
-# builds no graph; the tests check both against torch. Complex gradients take the formula instead
-# (``n.derivative``, which conjugates as torch's convention wants): one check of the grad's dtype
-# keeps the real-valued hot path free of the conjugation helper's call.
-def _arr(v: Any) -> Any:
-    return v._data if isinstance(v, Tensor) else v
-
-
-def _sub_fast(n: Any, g: Tensor) -> tuple:
-    return (g if n.needs[0] else None, _new(np.negative(g._data)) if n.needs[1] else None)
-
-
-def _mul_fast(n: Any, g: Tensor) -> tuple:
-    gd = g._data
-    if gd.dtype.kind == "c":
-        return n.derivative(g)
-    a, b = n.saved
-    return (_new(gd * _arr(b)) if n.needs[0] else None, _new(gd * a._data) if n.needs[1] else None)
-
-
-def _div_fast(n: Any, g: Tensor) -> tuple:
-    gd = g._data
-    if gd.dtype.kind == "c":
-        return n.derivative(g)
-    a, b = n.saved
-    bd = _arr(b)
-    return (_new(gd / bd) if n.needs[0] else None, _new(-gd * a._data / (bd * bd)) if n.needs[1] else None)
-
-
+# The derivatives of the hot ops are written in ``_grad_math``'s vocabulary (``on_arrays``): a
+# backward that records no graph runs them on the saved arrays, create_graph on the Tensors.
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
     "grad, grad * alpha")
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -_c(n.attrs)) if n.needs[1] else None),
-    "grad, -grad * alpha", fast=_sub_fast)  # (the fast path records alpha == 1 only)
+    "grad, -grad * alpha", on_arrays=True)
 RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
 MulBackward0 = node_class(
     "mul", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
-    "grad * other, grad * self", fast=_mul_fast)
+    "grad * other, grad * self", on_arrays=True)
 DivBackward0 = node_class(
     "div", lambda n, g: (g / _c(n.saved[1]) if n.needs[0] else None,
-                         -g * _c(n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[1] else None),
-    "grad / other, -grad * self / other^2", fast=_div_fast)
+                         -g * _c(n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
+    "grad / other, -grad * (self / other) / other", on_arrays=True)
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
@@ -279,25 +251,16 @@ def true_divide(input: Any, other: Any) -> Tensor:
 
 
 # --------------------------------------------------------------------------- pow
-def _pow_scalar_grad(n: Any, g: Tensor) -> Tensor:
+def _pow_scalar_grad(n: Any, g: Any) -> Any:
     e = n.attrs
     if e == 0:
-        return zeros_grad(g)
+        return gm.zeros(g)
     if e == 2:  # the common square: 2 * self, without a pow
         return g * _c(n.saved[0] * 2.0)
-    return g * _c(n.saved[0] ** (e - 1) * e)
+    return g * _c(gm.pow_scalar(n.saved[0], e - 1) * e)
 
 
-def _pow_scalar_fast(n: Any, g: Tensor) -> Tensor:
-    e, x = n.attrs, n.saved[0]._data
-    if e == 0:
-        return zeros_grad(g)
-    if e == 2:
-        return _new(g._data * (x * 2.0))
-    return _new(g._data * (_power_scalar(x, e - 1) * e))
-
-
-PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", fast=_pow_scalar_fast)
+PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
@@ -315,26 +278,6 @@ def _py_log(base: Any, cplx: bool) -> Any:
     if cplx:
         return complex(np.log(complex(base)))
     return float(np.log(base))
-
-
-def _power_scalar(x: np.ndarray, e: Any) -> np.ndarray:
-    """x ** e for a float array and a Python number, with torch's special cases (they are also
-    exact products or single ufuncs: NumPy's general power is a slow per-element loop)."""
-    if e == 2:
-        return x * x
-    if e == 3:
-        return x * x * x
-    if e == 0.5:
-        return np.sqrt(x)
-    if e == -0.5:
-        return np.reciprocal(np.sqrt(x))
-    if e == -1:
-        return np.reciprocal(x)
-    if e == -2:
-        return np.reciprocal(x * x)
-    if type(e) is float and not e.is_integer():
-        return _f32.power(x, e)  # (rounded once from float64: NumPy's float32 power is 1 ulp off in 20%)
-    return x ** e
 
 
 def _int_power(base: Any, exp: Any) -> np.ndarray:
@@ -373,7 +316,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
         x = input._data
-        t = _new(_power_scalar(x, exponent))
+        t = _new(_f32.power_scalar(x, exponent))
         if input._rg and _state.enabled:
             attach(t, PowBackward0, (input,), (input,), attrs=exponent, same_meta=True)
         return t
@@ -386,7 +329,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         if rt.kind == "b":  # bool ** bool stays bool
             res = np.power(xa.astype(np.int8), int(xe)).astype(np.bool_)
         elif rt.kind in "fc" and type(xe) is not np.ndarray:
-            res = _power_scalar(xa, exponent)
+            res = _f32.power_scalar(xa, exponent)
         else:
             res = np.power(xa, xe)
     return record(PowBackward0, res, (ta,), (input,), attrs=exponent)
@@ -405,8 +348,8 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 # --------------------------------------------------------------------------- unary
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
-           save_result: bool = False, float_only: bool = True, fast: Any = None) -> tuple:
-    cls = node_class(name, derivative, formula, fast=fast)
+           save_result: bool = False, float_only: bool = True, on_arrays: bool = False) -> tuple:
+    cls = node_class(name, derivative, formula, on_arrays=on_arrays)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -427,95 +370,18 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-def _sqrt_fast(n: Any, g: Tensor) -> Tensor:
-    if g._data.dtype.kind == "c":
-        return n.derivative(g)
-    return _new(g._data / (2 * n.result_array()))
-
-
 exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * _c(n.result), "grad * result.conj()", save_result=True,
-                          fast=lambda n, g: _new(g._data * n.result_array()) if g._data.dtype.kind != "c" else n.derivative(g))
+                          on_arrays=True)
 log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / _c(n.saved[0]), "grad / self.conj()", save_input=True,
-                          fast=lambda n, g: _new(g._data / n.saved[0]._data) if g._data.dtype.kind != "c" else n.derivative(g))
+                          on_arrays=True)
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * _c(n.result)), "grad / (2 * result.conj())",
-                             save_result=True, fast=_sqrt_fast)
+                             save_result=True, on_arrays=True)
 sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
 cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
-# As in torch, the backward of tanh and sigmoid is an op of its own (one fused NumPy expression
-# instead of three ember ops), with its own derivative for double backward.
-TanhBackwardBackward0 = node_class(
-    "tanh_backward", lambda n, gg: (gg * (1 - n.saved[1] * n.saved[1]) if n.needs[0] else None,
-                                    gg * n.saved[0] * n.saved[1] * -2 if n.needs[1] else None),
-    "grad * (1 - result^2), -2 * grad * grad_output * result")
-SigmoidBackwardBackward0 = node_class(
-    "sigmoid_backward", lambda n, gg: (gg * n.saved[1] * (1 - n.saved[1]) if n.needs[0] else None,
-                                       gg * n.saved[0] * (1 - 2 * n.saved[1]) if n.needs[1] else None),
-    "grad * result * (1 - result), grad * grad_output * (1 - 2 * result)")
-
-
-def tanh_backward(grad_output: Tensor, output: Tensor) -> Tensor:
-    y = output._data
-    t = _new(_f32.tanh_grad(grad_output._data, y))
-    if _state.enabled and (grad_output._rg or output._rg):
-        attach(t, TanhBackwardBackward0, (grad_output, output), (grad_output, output))
-    return t
-
-
-def sigmoid_backward(grad_output: Tensor, output: Tensor) -> Tensor:
-    y = output._data
-    t = _new(_f32.sigmoid_grad(grad_output._data, y))
-    if _state.enabled and (grad_output._rg or output._rg):
-        attach(t, SigmoidBackwardBackward0, (grad_output, output), (grad_output, output))
-    return t
-
-
-def _tanh_grad(n: Any, g: Tensor) -> Tensor:
-    y = n.result
-    if y._data.dtype.kind == "c":  # tanh_backward's fused formula is for real tensors
-        return g * _c(1 - y * y)
-    return tanh_backward(g, y)
-
-
-def _sigmoid_grad(n: Any, g: Tensor) -> Tensor:
-    y = n.result
-    if y._data.dtype.kind == "c":
-        return g * _c(y * (1 - y))
-    return sigmoid_backward(g, y)
-
-
-def _tanh_fast(n: Any, g: Tensor) -> Tensor:
-    if g._data.dtype.kind == "c":
-        return n.derivative(g)
-    y = n.result_array()
-    return _new(_f32.tanh_grad(g._data, y))
-
-
-tanh, TanhBackward0 = _unary("tanh", _f32.tanh, _tanh_grad,
-                             "grad * (1 - result^2)", save_result=True, fast=_tanh_fast)
-
-
-def _sigmoid_fast(n: Any, g: Tensor) -> Tensor:
-    if g._data.dtype.kind == "c":
-        return n.derivative(g)
-    y = n.result_array()
-    return _new(_f32.sigmoid_grad(g._data, y))
-
-
-sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, _sigmoid_grad,
-                                   "grad * result * (1 - result)", save_result=True, fast=_sigmoid_fast)
-ThresholdBackwardBackward0 = node_class(
-    "threshold_backward", lambda n, gg: (select_grad(gg, n.saved[1]._data > n.attrs) if n.needs[0] else None,
-                                         zeros_grad(gg) if n.needs[1] else None),
-    "grad where self > threshold, else 0")
-
-
-def threshold_backward(grad_output: Tensor, output: Tensor, threshold: float) -> Tensor:
-    """relu's backward as an op of its own (as torch has it): grad where output > threshold, else 0."""
-    # a selection, not a multiply by the mask: an inf gradient where the output is clamped gives 0
-    t = select_grad(grad_output.detach() if grad_output._rg else grad_output, output._data > threshold)
-    if _state.enabled and (grad_output._rg or output._rg):
-        attach(t, ThresholdBackwardBackward0, (grad_output, output), (grad_output, output), attrs=threshold)
-    return t
+tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: gm.tanh_backward(g, n.result),
+                             "grad * (1 - result^2)", save_result=True, on_arrays=True)
+sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: gm.sigmoid_backward(g, n.result),
+                                   "grad * result * (1 - result)", save_result=True, on_arrays=True)
 
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
@@ -527,14 +393,10 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
     return np.maximum(0, x)
 
 
-relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: threshold_backward(g, n.result, 0),
-                             "grad * (result > 0)", save_result=True, float_only=False,
-                             fast=lambda n, g: select_grad(g, n.result_array() > 0))
+relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: gm.threshold_backward(g, n.result, 0),
+                             "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True)
 NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
-AbsBackward0 = node_class("abs", lambda n, g: g * (n.saved[0].sgn() if n.saved[0].is_complex() else n.saved[0].sign()),
-                          "grad * sgn(self)",
-                          fast=lambda n, g: _new(g._data * np.sign(n.saved[0]._data)) if n.saved[0]._data.dtype.kind != "c"
-                          else n.derivative(g), fast_any_meta=True)
+AbsBackward0 = node_class("abs", lambda n, g: g * gm.sgn(n.saved[0]), "grad * sgn(self)", on_arrays=True)
 SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 

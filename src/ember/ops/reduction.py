@@ -12,6 +12,7 @@ from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
+from . import _grad_math as gm
 from ._core import _c, node_class, not_implemented_node, record, require_tensors, wrap_dim, wrap_dims
 from .out import minmax_out, out_call, reduction_out
 
@@ -66,18 +67,11 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     return record(SumBackward1, np.asarray(res).astype(npd, copy=False), (input,), attrs=(dims, keepdim))
 
 
-def _mean1_fast(n: Any, g: Tensor) -> Tensor:
-    dims, keepdim, count = n.attrs[0], n.attrs[1], n.attrs[2]
-    gd = g._data if keepdim else np.expand_dims(g._data, tuple(sorted(dims)))
-    return _new(np.broadcast_to(gd, n._in_meta[0][0]) / count)
-
-
-MeanBackward0 = node_class("mean", lambda n, g: g.expand(n._in_meta[0][0]) / n.attrs, "grad / numel, expanded",
-                           fast=lambda n, g: _new(np.broadcast_to(g._data, n._in_meta[0][0]) / n.attrs),
-                           fast_any_meta=True)
+MeanBackward0 = node_class("mean", lambda n, g: gm.expand(g, n._in_meta[0][0]) / n.attrs, "grad / numel, expanded",
+                           on_arrays=True)
 MeanBackward1 = node_class(
-    "mean", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]).expand(n._in_meta[0][0]) / n.attrs[2],
-    "grad / count, expanded along the averaged dims", suffix=1, fast=_mean1_fast, fast_any_meta=True)
+    "mean", lambda n, g: gm.expand(gm.unsqueeze_dims(g, n.attrs[0], n.attrs[1]), n._in_meta[0][0]) / n.attrs[2],
+    "grad / count, expanded along the averaged dims", suffix=1, on_arrays=True)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:
@@ -305,19 +299,15 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
                   attrs=(dims, keepdim))
 
 
-def _softmax_fast(n: Any, g: Tensor) -> Tensor:
-    y, gd = n.result_array(), g._data
-    return _new(y * (gd - (gd * y).sum(n.attrs, keepdims=True)))
+def _softmax_grad(n: Any, g: Any) -> Any:
+    y = n.result
+    return y * (g - gm.sum(g * y, n.attrs, keepdim=True))
 
 
-SoftmaxBackward0 = node_class(
-    "_softmax", lambda n, g: n.result * (g - (g * n.result).sum(n.attrs, keepdim=True)),
-    "result * (grad - sum(grad * result, dim))", fast=_softmax_fast, fast_any_meta=True)
+SoftmaxBackward0 = node_class("_softmax", _softmax_grad, "result * (grad - sum(grad * result, dim))", on_arrays=True)
 LogSoftmaxBackward0 = node_class(
-    "_log_softmax", lambda n, g: g - n.result.exp() * g.sum(n.attrs, keepdim=True),
-    "grad - exp(result) * sum(grad, dim)",
-    fast=lambda n, g: _new(g._data - np.exp(n.result_array()) * g._data.sum(n.attrs, keepdims=True)),
-    fast_any_meta=True)  # (with dtype= the engine casts the gradient to the input's dtype)
+    "_log_softmax", lambda n, g: g - gm.exp(n.result) * gm.sum(g, n.attrs, keepdim=True),
+    "grad - exp(result) * sum(grad, dim)", on_arrays=True)  # (with dtype= the engine casts the gradient)
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:

@@ -1,0 +1,220 @@
+"""The vocabulary derivative formulas are written in, so that each formula exists once.
+
+A formula marked ``on_arrays`` (see ``_core.node_class``) uses only Python's operators and the
+functions below. Each of them runs on NumPy arrays or on ember Tensors, whichever it is given:
+a backward that records no graph hands the formula the saved arrays (the fast path: no Tensor
+per step, no op dispatch), ``create_graph=True`` hands it the saved Tensors (the formula is then
+recorded, and its own derivative comes from the table). One formula, two executions, the same
+maths by construction; the tests compare both with torch.
+
+    MulBackward0: lambda n, g: (g * conj(n.saved[1]), g * conj(n.saved[0]))
+
+In array mode ``n.saved`` holds the arrays, ``n.result`` the output's array and ``g`` the
+gradient's array; a formula may return NumPy scalars (0-d results), the node wraps them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _new
+from ..autograd import grad_mode
+from . import _float32 as _f32
+from ._core import _c as conj
+from ._core import attach, node_class, select_grad, where_np
+from ._erf import erf as _erf_np
+
+__all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
+           "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
+           "sigmoid_backward", "threshold_backward", "tanh", "sigmoid", "erf", "clamp", "numel", "const",
+           "is_mask", "astype_like"]
+
+
+def _is_t(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """``cond ? a : b`` (a differentiable selection on Tensors)."""
+    if _is_t(a) or _is_t(b) or _is_t(cond):
+        from .indexing import where as _where
+
+        return _where(cond if _is_t(cond) else _new(np.asarray(cond)), a, b)
+    return where_np(cond, a, b)
+
+
+def select(g: Any, keep: Any, scale: Any = None) -> Any:
+    """``g * scale`` where ``keep`` holds, else exactly 0 (torch selects: inf * 0 gives 0, not NaN)."""
+    if _is_t(keep):
+        keep = keep._data
+    if _is_t(g):
+        return select_grad(g, keep, scale)
+    if scale is not None:
+        g = g * scale
+    r = g * keep
+    if r.dtype.kind in "fc" and np.isnan(r).any():
+        r = where_np(keep, g, g.dtype.type(0))
+    return r
+
+
+def zeros(g: Any) -> Any:
+    """Zeros like ``g`` whatever ``g`` holds (``g * 0`` would turn inf into NaN)."""
+    d = g._data if _is_t(g) else np.asarray(g)
+    z = np.zeros(d.shape, d.dtype)
+    return _new(z) if _is_t(g) else z
+
+
+def is_complex(x: Any) -> bool:
+    return (x._data if _is_t(x) else np.asarray(x)).dtype.kind == "c"
+
+
+def exp(x: Any) -> Any:
+    return x.exp() if _is_t(x) else np.exp(x)
+
+
+def log(x: Any) -> Any:
+    return x.log() if _is_t(x) else np.log(x)
+
+
+def sign(x: Any) -> Any:
+    return x.sign() if _is_t(x) else np.sign(x)
+
+
+def sgn(x: Any) -> Any:
+    """x / |x| (0 at 0): sign for real numbers, the unit phase for complex ones."""
+    if _is_t(x):
+        return x.sgn() if x.is_complex() else x.sign()
+    if x.dtype.kind != "c":
+        return np.sign(x)
+    a = np.abs(x)
+    return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
+
+
+def abs(x: Any) -> Any:  # noqa: A001 (the formula vocabulary mirrors torch's names)
+    return x.abs() if _is_t(x) else np.abs(x)
+
+
+def sum(x: Any, dims: Any, keepdim: bool = False) -> Any:  # noqa: A001
+    return x.sum(dims, keepdim=keepdim) if _is_t(x) else x.sum(axis=dims, keepdims=keepdim)
+
+
+def mean(x: Any, dims: Any, keepdim: bool = False) -> Any:
+    return x.mean(dims, keepdim=keepdim) if _is_t(x) else x.mean(axis=dims, keepdims=keepdim)
+
+
+def expand(x: Any, shape: tuple) -> Any:
+    """``x`` broadcast to ``shape`` (a read-only view on arrays)."""
+    return x.expand(shape) if _is_t(x) else np.broadcast_to(x, shape)
+
+
+def unsqueeze_dims(g: Any, dims: tuple, keepdim: bool) -> Any:
+    """A reduction's gradient back at the input's rank: the reduced ``dims`` re-inserted."""
+    if keepdim:
+        return g
+    if not _is_t(g):
+        return np.expand_dims(g, tuple(sorted(dims)))
+    for d in sorted(dims):
+        g = g.unsqueeze(d)
+    return g
+
+
+def pow_scalar(x: Any, e: Any) -> Any:
+    """``x ** e`` for a Python number ``e``, with torch's rounding for float32."""
+    return x ** e if _is_t(x) else _f32.power_scalar(x, e)
+
+
+# As in torch, the backward of tanh, sigmoid and relu is an op of its own (one fused NumPy
+# expression instead of three ember ops), with its own derivative for double backward.
+TanhBackwardBackward0 = node_class(
+    "tanh_backward", lambda n, gg: (gg * (1 - n.saved[1] * n.saved[1]) if n.needs[0] else None,
+                                    gg * n.saved[0] * n.saved[1] * -2 if n.needs[1] else None),
+    "grad * (1 - result^2), -2 * grad * grad_output * result", on_arrays=True)
+SigmoidBackwardBackward0 = node_class(
+    "sigmoid_backward", lambda n, gg: (gg * n.saved[1] * (1 - n.saved[1]) if n.needs[0] else None,
+                                       gg * n.saved[0] * (1 - 2 * n.saved[1]) if n.needs[1] else None),
+    "grad * result * (1 - result), grad * grad_output * (1 - 2 * result)", on_arrays=True)
+ThresholdBackwardBackward0 = node_class(
+    "threshold_backward", lambda n, gg: (select(gg, n.saved[1] > n.attrs) if n.needs[0] else None,
+                                         zeros(gg) if n.needs[1] else None),
+    "grad where self > threshold, else 0", on_arrays=True)
+
+
+def _backward_op(cls: type, out: np.ndarray, grad_output: Tensor, output: Tensor, attrs: Any = None) -> Tensor:
+    t = _new(out)
+    if grad_mode._state.enabled and (grad_output._rg or output._rg):
+        attach(t, cls, (grad_output, output), (grad_output, output), attrs=attrs)
+    return t
+
+
+def tanh_backward(g: Any, y: Any) -> Any:
+    """``g * (1 - y^2)`` in one rounding, as torch's tanh_backward (an op with its own derivative);
+    ``g * conj(1 - y^2)`` for complex numbers."""
+    if _is_t(g):
+        if y._data.dtype.kind == "c":
+            return g * conj(1 - y * y)
+        return _backward_op(TanhBackwardBackward0, _f32.tanh_grad(g._data, y._data), g, y)
+    if y.dtype.kind == "c":
+        return g * conj(1 - y * y)
+    return _f32.tanh_grad(g, y)
+
+
+def sigmoid_backward(g: Any, y: Any) -> Any:
+    """``g * y * (1 - y)`` in one rounding, as torch's sigmoid_backward (conjugated for complex)."""
+    if _is_t(g):
+        if y._data.dtype.kind == "c":
+            return g * conj(y * (1 - y))
+        return _backward_op(SigmoidBackwardBackward0, _f32.sigmoid_grad(g._data, y._data), g, y)
+    if y.dtype.kind == "c":
+        return g * conj(y * (1 - y))
+    return _f32.sigmoid_grad(g, y)
+
+
+def threshold_backward(g: Any, y: Any, threshold: float) -> Any:
+    """relu's backward (as torch has it): ``g`` where ``y > threshold``, else 0."""
+    if _is_t(g):
+        out = select_grad(g.detach() if g._rg else g, y._data > threshold)._data
+        return _backward_op(ThresholdBackwardBackward0, out, g, y, threshold)
+    return select(g, y > threshold)
+
+
+def tanh(x: Any) -> Any:
+    return x.tanh() if _is_t(x) else np.tanh(x)
+
+
+def sigmoid(x: Any) -> Any:
+    if _is_t(x):
+        return x.sigmoid()
+    # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
+    t = np.exp(-x, out=np.empty(np.shape(x), x.dtype))  # (an array even for 0-d x: written in place)
+    t += 1
+    return np.reciprocal(t, out=t)
+
+
+def erf(x: Any) -> Any:
+    return x.erf() if _is_t(x) else _erf_np(x)
+
+
+def clamp(x: Any, lo: Any, hi: Any) -> Any:
+    return x.clamp(lo, hi) if _is_t(x) else np.clip(x, lo, hi)
+
+
+def numel(x: Any) -> int:
+    return x.numel() if _is_t(x) else np.size(x)
+
+
+def const(arr: np.ndarray, like: Any) -> Any:
+    """A constant array in the formula's world: the array itself, or a Tensor that needs no grad."""
+    return _new(arr) if _is_t(like) else arr
+
+
+def is_mask(d: Any) -> bool:
+    return (d._data if _is_t(d) else np.asarray(d)).dtype == np.bool_
+
+
+def astype_like(x: Any, like: Any) -> Any:
+    """``x`` in ``like``'s dtype."""
+    if _is_t(x):
+        return x.to(like.dtype) if x.dtype != like.dtype else x
+    return np.asarray(x).astype((like._data if _is_t(like) else like).dtype, copy=False)
