@@ -1,10 +1,9 @@
 """Convolutions of any spatial rank (conv1d/2d/3d and their transposes) as im2col + GEMM in NumPy.
 
 One implementation serves every rank: the spatial dimensions are handled as tuples, and the
-window offsets are enumerated with ``itertools.product``. Plain backward runs the NumPy gradients on the
-saved arrays; under ``create_graph=True`` the gradients are themselves ember convolutions (a
-transposed convolution for the input, a convolution of the input by the grad for the weight), so
-that they can be differentiated again.
+window offsets are enumerated with ``itertools.product``. The derivative is an op of its own,
+``convolution_backward`` (NumPy GEMMs on the forward's saved columns), whose own derivative is
+written with the convolution and ``convolution_backward`` again: one derivative, any order.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
-from ..ops._core import _c, node_class, record
+from ..ops._core import _c, attach, node_class, record
 
 _ALL = slice(None)
 
@@ -148,41 +147,54 @@ def _to_batch_major(src: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
-                  bias: np.ndarray | None = None) -> tuple:
-    """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
-    saved columns or flat input, padded shape, flat)."""
+def _conv_columns(x: np.ndarray, k: tuple, stride: tuple, pads: tuple, dil: tuple, groups: int) -> tuple:
+    """What the GEMMs read for a convolution of ``x`` by kernels of size ``k``: (the flat padded
+    input or the im2col columns, the padded shape, flat). Flat (the window offsets as shifts of one
+    flat copy) when the stride is 1, unless cropping would waste a third."""
     N, C = x.shape[:2]
-    O, Cg = w.shape[:2]
-    k = w.shape[2:]
     nd = len(k)
     sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd))
     o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
-    G = groups
-    K = Cg * math.prod(k)
-    wm = w.reshape(G, O // G, K)
     if all(s == 1 for s in stride) and math.prod(o) * 3 >= math.prod(sp) * 2:
-        # flat shift, unless cropping would waste a third
-        P = N * math.prod(sp)
         offs = _flat_offsets(sp, dil)
-        xf = _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k)))
-        full = np.empty((G, O // G, P), x.dtype)
-        bias_col = None if bias is None else bias.reshape(G, O // G, 1)
-        for p0, p1 in _flat_blocks(P, C * K // Cg, x.itemsize):
-            blk = full[:, :, p0:p1]
-            np.matmul(wm, _flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), out=blk)
-            if bias_col is not None:
-                blk += bias_col  # while the block is in cache
-        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
-        return _to_batch_major(full.reshape((O, N) + sp)[crop], None), xf, (N, C) + sp, True
+        return _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k))), (N, C) + sp, True
     xp = _pad_nd(x, pads)
     win = _windows(xp, k, stride, dil)  # (N, C, *k, *out) view
     o = win.shape[2 + nd:]
     # im2col in one copy, laid out (G, Cg*prod(k), N*L) so that each group is a single large GEMM
     cols = win.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
-    cols = cols.reshape(G, K, N * math.prod(o))
-    out = np.matmul(wm, cols)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
-    return _to_batch_major(out.reshape((O, N) + o), bias), cols, xp.shape, False
+    return cols.reshape(groups, C // groups * math.prod(k), N * math.prod(o)), xp.shape, False
+
+
+def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
+                  bias: np.ndarray | None = None) -> tuple:
+    """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
+    saved columns or flat input, padded shape, flat)."""
+    O, Cg = w.shape[:2]
+    k = w.shape[2:]
+    nd = len(k)
+    G = groups
+    K = Cg * math.prod(k)
+    wm = w.reshape(G, O // G, K)
+    data, xp_shape, flat = _conv_columns(x, k, stride, pads, dil, groups)
+    N, C = xp_shape[:2]
+    sp = xp_shape[2:]
+    if flat:
+        o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
+        P = N * math.prod(sp)
+        offs = _flat_offsets(sp, dil)
+        full = np.empty((G, O // G, P), x.dtype)
+        bias_col = None if bias is None else bias.reshape(G, O // G, 1)
+        for p0, p1 in _flat_blocks(P, C * K // Cg, x.itemsize):
+            blk = full[:, :, p0:p1]
+            np.matmul(wm, _flat_cols(data, p0, p1, k, offs).reshape(G, K, p1 - p0), out=blk)
+            if bias_col is not None:
+                blk += bias_col  # while the block is in cache
+        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+        return _to_batch_major(full.reshape((O, N) + sp)[crop], None), data, xp_shape, True
+    o = tuple((sp[i] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
+    out = np.matmul(wm, data)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
+    return _to_batch_major(out.reshape((O, N) + o), bias), data, xp_shape, False
 
 
 def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
@@ -244,75 +256,72 @@ def _conv_grads_windows(gd: np.ndarray, w: np.ndarray, cols: np.ndarray, xp_shap
     return gx, gw, gb
 
 
-def _conv_grads(n: Any, g: Tensor) -> tuple:
-    w = _c(n.saved[1]._data)  # (complex: the adjoint conjugates the other operand)
-    stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
-    cols = _c(cols)
-    gd = g._data
+# ---------------------------------------------------------------------------- the derivative, once
+def convolution_backward(g: Tensor, x: Tensor, w: Tensor, conf: tuple, needs: tuple,
+                         columns: tuple | None = None) -> tuple:
+    """(grad_input, grad_weight, grad_bias) of the convolution of ``x`` by ``w`` for the output
+    gradient ``g`` (None where ``needs`` is False): an op of its own, as torch's
+    convolution_backward, computed with NumPy GEMMs (on the forward's saved ``columns`` when given).
+    Recorded when a graph is being built: its derivative, ConvolutionBackwardBackward0, is written
+    with the convolution and this op again, so every order of derivative comes from these two."""
+    stride, pads, dil, groups = conf
+    if columns is None:
+        columns = _conv_columns(x._data, tuple(w.shape[2:]), stride, pads, dil, groups)
+    data, xp_shape, flat = columns
+    gd, wd, data = g._data, _c(w._data), _c(data)  # (complex: the adjoint conjugates the other operand)
     if flat:
-        grads = _conv_grads_flat(gd, w, cols, xp_shape, pads, dil, groups, n.needs)
+        grads = _conv_grads_flat(gd, wd, data, xp_shape, pads, dil, groups, needs)
     else:
-        grads = _conv_grads_windows(gd, w, cols, xp_shape, stride, pads, dil, groups, n.needs)
-    return tuple(None if a is None else _new(a) for a in grads)
+        grads = _conv_grads_windows(gd, wd, data, xp_shape, stride, pads, dil, groups, needs)
+    outs = tuple(None if a is None else _new(a) for a in grads)
+    if _grad_mode._state.enabled and (g._rg or x._rg or w._rg):
+        node = None
+        for i, o in enumerate(outs):
+            if o is None:
+                continue
+            if node is None:
+                node = attach(o, ConvolutionBackwardBackward0, (g, x, w), (g, x, w), attrs=conf, out_nr=i)
+                node.n_outputs = 3
+            else:
+                o.grad_fn, o._rg, o._out_nr = node, True, i
+    return outs
 
 
-def _group_diag(full: Tensor, G: int) -> Tensor:
-    """(A, B, *k) computed for every channel pair -> (G, A/G, B/G, *k), the pairs of one group."""
-    A, B = full.shape[0], full.shape[1]
-    if G == 1:
-        return full.unsqueeze(0)
-    r = full.reshape((G, A // G, G, B // G) + tuple(full.shape[2:]))
-    ar = _new(np.arange(G))
-    return r[ar, :, ar]
+def _conv_grads(n: Any, g: Tensor) -> tuple:
+    stride, pads, dil, groups, cols, xp_shape, flat = n.attrs
+    return convolution_backward(g, n.saved[0], n.saved[1], (stride, pads, dil, groups), n.needs,
+                                (cols, xp_shape, flat))
 
 
-def _weight_grad(a: Tensor, b: Tensor, w_shape: tuple, stride: tuple, pad: tuple, dil: tuple, groups: int) -> Tensor:
-    """sum over batch and output positions of a-window x b, as a convolution of ``a`` by ``b``
-    with batch and channels swapped (stride and dilation trade places), cut to the kernel."""
-    k = w_shape[2:]
-    full = _convolution(a.transpose(0, 1), b.transpose(0, 1), None, dil, pad, stride, 1)
-    full = full[(_ALL, _ALL) + tuple(slice(0, kk) for kk in k)]
-    perm = (0, 2, 1) + tuple(range(3, 3 + len(k)))
-    return _group_diag(full, groups).permute(*perm).reshape(w_shape)
-
-
-def _conv_grads_differentiable(n: Any, g: Tensor) -> tuple:
-    """The convolution's gradients as ember convolutions: grad_input is a transposed convolution
-    of the grad, grad_weight a convolution of the input by the grad (batch and channels swapped)."""
-    x, w = n.saved[0], n.saved[1]
-    stride, pads, dil, groups = n.attrs[:4]
-    sp = n.attrs[5][2:]
-    k, o = w.shape[2:], g.shape[2:]
-    nd = len(k)
-    gx = gw = gb = None
+def _conv_double_backward(n: Any, gs: list) -> tuple:
+    # grad_input = J_x^H g and grad_weight = J_w^H g are linear in g, and each in the other operand:
+    # their adjoints are the convolution itself (for g) and convolution_backward (for x and w)
+    ggx, ggw, ggb = gs
+    g, x, w = n.saved
+    stride, pads, dil, groups = conf = n.attrs
+    dg = dx = dw = None
     if n.needs[0]:
-        opad = tuple(sp[i] - ((o[i] - 1) * stride[i] + dil[i] * (k[i] - 1) + 1) for i in range(nd))
-        gxp = _conv_transpose(g, _c(w), None, stride, (0,) * nd, opad, groups, dil)
-        gx = gxp[(_ALL, _ALL) + _interior(pads, sp)]
-    if n.needs[1]:
-        if pads[::2] == pads[1::2]:
-            xs, cpad = x, pads[::2]
-        else:
-            from ._ops import pad
-
-            widths = [p for i in reversed(range(nd)) for p in (pads[2 * i], pads[2 * i + 1])]
-            xs, cpad = pad(x, widths), (0,) * nd
-        gw = _weight_grad(_c(xs), g, tuple(w.shape), stride, cpad, dil, groups)
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = g.sum((0,) + tuple(range(2, 2 + nd)))
-    return gx, gw, gb
-
-
-def _conv_grads_any(n: Any, g: Tensor) -> tuple:
-    """The fast NumPy gradients, or (under ``create_graph=True``) gradients built from ember's
-    differentiable conv ops, so that they can be differentiated again."""
-    if _grad_mode._state.enabled:
-        return _conv_grads_differentiable(n, g)
-    return _conv_grads(n, g)
+        terms = []
+        if ggx is not None:
+            terms.append(_conv_op(ggx, w, None, stride, pads, dil, groups))
+        if ggw is not None:
+            terms.append(_conv_op(x, ggw, None, stride, pads, dil, groups))
+        if ggb is not None:
+            terms.append(ggb.reshape((1, -1) + (1,) * (g.dim() - 2)).expand(tuple(g.shape)))
+        for t in terms:
+            dg = t if dg is None else dg + t
+    if n.needs[1] and ggw is not None:
+        dx = convolution_backward(g, x, ggw, conf, (True, False))[0]
+    if n.needs[2] and ggx is not None:
+        dw = convolution_backward(g, ggx, w, conf, (False, True))[1]
+    return dg, dx, dw
 
 
-ConvolutionBackward0 = node_class("convolution", _conv_grads_any,
+ConvolutionBackward0 = node_class("convolution", _conv_grads,
                                   "grad_input, grad_weight, grad_bias of the convolution")
+ConvolutionBackwardBackward0 = node_class(
+    "convolution_backward", _conv_double_backward,
+    "conv(gg_input, weight) + conv(input, gg_weight) + gg_bias, input and weight grads by gg", n_outputs=3)
 
 
 def _conv_pads(padding: Any, k: tuple, dil: tuple, nd: int) -> tuple:
@@ -380,7 +389,14 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         raise RuntimeError(
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
             f"({' x '.join(map(str, k_eff))}). Kernel size can't be greater than actual input size")
-    out, cols, xp_shape, flat = _conv_forward(x, w, stride, pads, dil, groups, None if bias is None else bias._data)
+    return _conv_op(input, weight, bias, stride, pads, dil, groups)
+
+
+def _conv_op(input: Tensor, weight: Tensor, bias: Tensor | None, stride: tuple, pads: tuple, dil: tuple,
+             groups: int) -> Tensor:
+    """The recorded convolution, its arguments checked and normalised (``pads``: lo, hi per dim)."""
+    b = None if bias is None else bias._data
+    out, cols, xp_shape, flat = _conv_forward(input._data, weight._data, stride, pads, dil, groups, b)
     inputs = (input, weight, bias) if bias is not None else (input, weight)
     return record(ConvolutionBackward0, out, inputs, (input, weight),
                   attrs=(stride, pads, dil, groups, cols, xp_shape, flat))
@@ -409,54 +425,21 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
 # ============================================================================ transposed
 def _convt_grads(n: Any, g: Tensor) -> tuple:
-    x, w = _c(n.saved[0]._data), _c(n.saved[1]._data)
+    # the transposed convolution is the convolution's input adjoint: <g, convT(x, w)> = <conv(g, w), x>
+    x, w = n.saved
     stride, pads, dil, groups, _ = n.attrs
-    N, Cin = x.shape[:2]
     sp_in = x.shape[2:]
-    Og, k = w.shape[1], w.shape[2:]
-    G = groups
-    Cg = Cin // G
-    L = math.prod(sp_in)
-    gp = _pad_nd(g._data, pads)
-    win = _windows(gp, k, stride, dil)[(Ellipsis,) + tuple(slice(0, s) for s in sp_in)]
-    gcols = win.reshape(N, G, Og * math.prod(k), L)
     gx = gw = gb = None
     if n.needs[0]:
-        wm = w.reshape(G, Cg, -1)
-        gx = _new(np.matmul(wm, gcols).reshape(x.shape))
+        gx = _conv_op(g, _c(w), None, stride, pads, dil, groups)[(_ALL, _ALL) + tuple(slice(0, s) for s in sp_in)]
     if n.needs[1]:
-        a = x.reshape(N, G, Cg, L).transpose(1, 2, 0, 3).reshape(G, Cg, N * L)
-        c = gcols.transpose(1, 0, 3, 2).reshape(G, N * L, -1)
-        gw = _new(np.matmul(a, c).reshape(w.shape))
+        gw = _c(convolution_backward(x, g, w, (stride, pads, dil, groups), (False, True))[1])
     if len(n.needs) > 2 and n.needs[2]:
-        gb = _new(g._data.sum(axis=(0,) + tuple(range(2, g._data.ndim))))
+        gb = g.sum((0,) + tuple(range(2, g.dim())))
     return gx, gw, gb
 
 
-def _convt_grads_differentiable(n: Any, g: Tensor) -> tuple:
-    x, w = n.saved[0], n.saved[1]
-    stride, pads, dil, groups, _ = n.attrs
-    sp_in = x.shape[2:]
-    nd = len(sp_in)
-    p = pads[::2]
-    gx = gw = gb = None
-    if n.needs[0]:
-        gx = _convolution(g, _c(w), None, stride, p, dil, groups)[(_ALL, _ALL) + tuple(slice(0, s) for s in sp_in)]
-    if n.needs[1]:
-        # full[o, c, *k] = sum over batch and input positions of the grad window times x
-        gw = _weight_grad(g, _c(x), tuple(w.shape), stride, p, dil, groups)
-    if len(n.needs) > 2 and n.needs[2]:
-        gb = g.sum((0,) + tuple(range(2, 2 + nd)))
-    return gx, gw, gb
-
-
-def _convt_grads_any(n: Any, g: Tensor) -> tuple:
-    if _grad_mode._state.enabled:
-        return _convt_grads_differentiable(n, g)
-    return _convt_grads(n, g)
-
-
-ConvolutionBackward0T = node_class("convolution", _convt_grads_any, "grad of the transposed convolution")
+ConvolutionBackward0T = node_class("convolution", _convt_grads, "grad of the transposed convolution")
 
 
 def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
