@@ -2,8 +2,9 @@
 
 One implementation serves 1-d (through 2-d, as torch does), 2-d and 3-d: the window offsets are
 enumerated once per call and each offset is one strided view of the padded input. Every
-pooling's derivative is linear in the grad, so each backward node records, under
-``create_graph=True``, a node whose own derivative is the pooling again (its adjoint).
+pooling's derivative is linear in the grad and is an op of its own (recorded under
+``create_graph=True``), whose derivative is the pooling's adjoint: a gather at the argmax, or the
+pooling again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ..autograd import grad_mode as _grad_mode
+from ..ops import _grad_math as gm
 from ..ops._core import node_class, record, where_np
 from ._conv import _ALL, _col2im, _pair, _window_offsets
 
@@ -61,10 +62,7 @@ def _scatter_nodes(name: str) -> tuple:
 
     def grads(n: Any, g: Tensor) -> Tensor:
         shape, flat_idx = n.attrs
-        flat_idx = flat_idx.reshape(g._data.shape)
-        if _grad_mode._state.enabled:
-            return _scatter_flat(g, shape, flat_idx, bb)
-        return _new(_scatter_np(g._data, shape, flat_idx))
+        return _scatter_flat(g, shape, flat_idx.reshape(g._data.shape), bb)
 
     return node_class(name, grads, "grad scattered to the argmax"), bb
 
@@ -82,18 +80,6 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
     x = n.saved[0]._data
     gd = g._data
     Ho, Wo = gd.shape[2], gd.shape[3]
-    if _grad_mode._state.enabled:  # create_graph: the argmax positions, scattered differentiably
-        N, C, H, W = x.shape
-        idx = np.zeros(out.shape, np.int64)
-        taken = np.zeros(out.shape, bool)
-        for i in range(kh):
-            for j in range(kw):
-                hit = (x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out) & ~taken
-                taken |= hit
-                idx[hit] = 0
-                idx += hit * (i * W + j)
-        base = (np.arange(Ho)[:, None] * kh * W + np.arange(Wo)[None, :] * kw)
-        return _scatter_flat(g, x.shape, idx + base + _plane_offsets(x.shape, 2))
     H, W = x.shape[2], x.shape[3]
     # every position is written below when the windows tile the input exactly
     gx = np.empty(x.shape, gd.dtype) if H == Ho * kh and W == Wo * kw else np.zeros(x.shape, gd.dtype)
@@ -113,11 +99,29 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
                 np.multiply(gd, hit, out=gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw])
             else:  # selected: an inf gradient leaves 0 where it did not hit (0 * inf would be NaN)
                 gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
-    return _new(gx)
+    # an op of its own: under create_graph its derivative reads the grad back at the argmax
+    return record(MaxPool2DWithIndicesBackwardBackward0Tiled, gx, (g,), attrs=(x, out, kh, kw))
+
+
+def _tiled_argmax_gather(n: Any, gg: Tensor) -> Tensor:
+    x, out, kh, kw = n.attrs
+    Ho, Wo = out.shape[2], out.shape[3]
+    W = x.shape[3]
+    idx = np.zeros(out.shape, np.int64)
+    taken = np.zeros(out.shape, bool)
+    for i in range(kh):
+        for j in range(kw):
+            hit = (x[:, :, i:Ho * kh:kh, j:Wo * kw:kw] == out) & ~taken
+            taken |= hit
+            idx += hit * (i * W + j)
+    base = (np.arange(Ho)[:, None] * kh * W + np.arange(Wo)[None, :] * kw)
+    return _gather_flat(gg, idx + base + _plane_offsets(x.shape, 2))
 
 
 MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_pool_tiled_grads,
                                                 "grad placed at each window's (first) maximum")
+MaxPool2DWithIndicesBackwardBackward0Tiled = node_class("max_pool2_d_with_indices_backward", _tiled_argmax_gather,
+                                                        "grad read at each window's (first) maximum")
 
 
 def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
@@ -275,9 +279,8 @@ def _avg_pool_grads(n: Any, g: Tensor) -> Tensor:
     gp = _col2im(cols, gd.shape[:2] + tuple(padded), s, (1,) * nd)
     inner = tuple(slice(p[i], p[i] + xshape[2 + i]) for i in range(nd))
     res = np.ascontiguousarray(gp[(_ALL, _ALL) + inner]).astype(g._data.dtype).reshape(n._in_meta[0][0])
-    if _grad_mode._state.enabled:  # create_graph: linear in grad, its derivative is the pooling again
-        return record(_AVG_NODES[nd][1], res, (g,), attrs=n.attrs)
-    return _new(res)
+    # an op of its own, linear in grad: under create_graph its derivative is the pooling again
+    return record(_AVG_NODES[nd][1], res, (g,), attrs=n.attrs)
 
 
 def _avg_pool_apply(n: Any, gg: Tensor) -> Tensor:
@@ -383,16 +386,12 @@ def _along_axes(x: Any, mats: list) -> Any:
     return x
 
 
-def _adaptive_avg_grads(n: Any, g: Tensor) -> Tensor:
-    mats = n.attrs
-    if _grad_mode._state.enabled:  # create_graph: the same linear map in ember ops
-        return _along_axes(g, [_new(np.ascontiguousarray(m.T)) for m in mats])
-    gd = g._data
-    return _new(np.ascontiguousarray(_along_axes(gd, [m.T for m in mats])))
+def _adaptive_avg_grads(n: Any, g: Any) -> Any:
+    return _along_axes(g, [gm.const(np.ascontiguousarray(m.T), g) for m in n.attrs])
 
 
-_ADAPTIVE_AVG_NODES = {nd: node_class(f"adaptive_avg_pool{nd}_d", _adaptive_avg_grads, "A^T applied along each axis")
-                       for nd in (2, 3)}
+_ADAPTIVE_AVG_NODES = {nd: node_class(f"adaptive_avg_pool{nd}_d", _adaptive_avg_grads, "A^T applied along each axis",
+                                      on_arrays=True) for nd in (2, 3)}
 AdaptiveAvgPool2DBackward0 = _ADAPTIVE_AVG_NODES[2]
 
 
