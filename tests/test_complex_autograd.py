@@ -1,5 +1,5 @@
 """Complex autograd against torch: values, first gradients (through a real loss built with a complex
-weight), second derivatives (create_graph=True), the plain-backward (NumPy fast twin) path, gradcheck
+weight), second derivatives (create_graph=True), the plain-backward path (formulas run on arrays), gradcheck
 on complex inputs, and abs/sgn's second derivatives (the rfft power-spectrum hessian)."""
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _compare(name: str, second: bool) -> None:
 
 @pytest.mark.parametrize("name", sorted(BINARY))
 def test_first_gradient_plain_backward(name: str) -> None:
-    # no graph built: nodes from the ops' fast paths use their NumPy twins
+    # no graph built: the formulas run on the saved arrays
     _compare(name, second=False)
 
 
@@ -185,7 +185,7 @@ def test_reproducer_mul_by_complex_scalar() -> None:
 
 @pytest.mark.filterwarnings("ignore:Using backward")
 @pytest.mark.parametrize("create_graph", [False, True])
-def test_backward_paths_agree_for_fast_twins(create_graph: bool) -> None:
+def test_backward_paths_agree_on_arrays_and_tensors(create_graph: bool) -> None:
     x, y = _c(4, 4), _c(4, 4)
     grads = []
     for lib in (ember, torch):

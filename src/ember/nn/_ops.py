@@ -99,6 +99,7 @@ def _mish_grad(g: Any, x: Any) -> Any:
     return g * (t + x * gm.sigmoid(x) * (1 - t * t))
 
 
+_SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward multiplies by 1.0f / 6.0f, even in double
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -121,7 +122,7 @@ hardtanh, HardtanhBackward0 = _elementwise(
     "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, (x > lo) & (x < hi)),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), 1 / 6),
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
     "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,

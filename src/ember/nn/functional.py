@@ -11,6 +11,7 @@ import numpy as np
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops import _float32 as _f32
+from ..ops import _grad_math as _gm
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
@@ -443,31 +444,25 @@ def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor
     return _norm_op(x, p, dim, keepdim)
 
 
-def _norm_grad(n: Any, g: Tensor) -> Tensor:
+def _norm_grad(n: Any, g: Any) -> Any:
     p, dim, keepdim = n.attrs
-    if _ops._grad_mode._state.enabled:  # create_graph: differentiate ember's recorded vector norm
-        from ..autograd import grad as _autograd_grad
-
-        xt = n.saved[0]
-        return _autograd_grad(xt.norm(p, dim, keepdim), xt, g, create_graph=True)[0]
-    x = n.saved[0]._data
-    r = n.result._data if not keepdim else n.result._data
-    rk = r if keepdim else np.expand_dims(r, dim)
-    gk = g._data if keepdim else np.expand_dims(g._data, dim)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if p == 2:
-            d = x / rk
-        elif p == 1:
-            d = np.sign(x)
-        elif p == math.inf:
-            d = np.sign(x) * (np.abs(x) == rk) / np.maximum((np.abs(x) == rk).sum(dim, keepdims=True), 1)
-        else:
-            d = x * np.abs(x) ** (p - 2) / rk ** (p - 1)
-    d = np.where(rk == 0, 0, d)
-    return _new((gk * d).astype(x.dtype))
+    x = n.saved[0]
+    rk = _gm.unsqueeze_dims(n.result, (dim,), keepdim)
+    gk = _gm.unsqueeze_dims(g, (dim,), keepdim)
+    if p == 2:
+        d = x / rk
+    elif p == 1:
+        d = _gm.sign(x)
+    elif p == math.inf:
+        hit = _gm.abs(x) == rk
+        d = _gm.sign(x) * hit / _gm.clamp(_gm.sum(hit, dim, True), 1, None)
+    else:
+        d = x * _gm.abs(x) ** (p - 2) / rk ** (p - 1)
+    return _gm.astype_like(gk * _gm.where(rk == 0, 0.0, d), g)
 
 
-NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1)
+NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1,
+                           on_arrays=True)
 
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:

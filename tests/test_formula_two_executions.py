@@ -1,5 +1,5 @@
-"""The NumPy twins of the hottest derivatives (used by a plain backward, no graph recorded)
-against torch, and against the ember-op formulas they restate (create_graph=True)."""
+"""The hottest derivatives run one formula two ways (ops/_grad_math.py): on the saved arrays in a
+plain backward, on Tensors under create_graph=True. Both executions against torch."""
 
 from __future__ import annotations
 
