@@ -82,9 +82,19 @@ class OpNode(Node):
         return out if type(out) is tuple else (out,)
 
     def _apply_arrays(self, grads: list) -> tuple:
-        # the formula sees the saved tensors' arrays for the length of the call
+        # the formula sees the saved tensors' arrays for the length of the call (spelled out for
+        # the common one and two saved values: this runs once per node of every plain backward)
         saved = self.saved
-        self.saved = tuple([s._data if isinstance(s, _Tensor) else s for s in saved])
+        k = len(saved)
+        T = _Tensor
+        if k == 1:
+            a = saved[0]
+            self.saved = (a._data if isinstance(a, T) else a,)
+        elif k == 2:
+            a, b = saved
+            self.saved = (a._data if isinstance(a, T) else a, b._data if isinstance(b, T) else b)
+        elif k:
+            self.saved = tuple([s._data if isinstance(s, T) else s for s in saved])
         try:
             if self._multi:
                 out = self.derivative([None if g is None else g._data for g in grads])
@@ -92,9 +102,13 @@ class OpNode(Node):
                 out = self.derivative(grads[0]._data)
         finally:
             self.saved = saved
+        new = _new_tensor
         if type(out) is not tuple:
-            return (_new_tensor(out),)
-        return tuple([None if o is None else _new_tensor(o) for o in out])
+            return (new(out),)
+        if len(out) == 2:
+            a, b = out
+            return (None if a is None else new(a), None if b is None else new(b))
+        return tuple([None if o is None else new(o) for o in out])
 
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved

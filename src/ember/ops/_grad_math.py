@@ -32,24 +32,24 @@ __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign
            "is_mask", "astype_like"]
 
 
-def _is_t(x: Any) -> bool:
+def isinstance(x: Any, Tensor) -> bool:
     return isinstance(x, Tensor)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
     """``cond ? a : b`` (a differentiable selection on Tensors)."""
-    if _is_t(a) or _is_t(b) or _is_t(cond):
+    if isinstance(a, Tensor) or isinstance(b, Tensor) or isinstance(cond, Tensor):
         from .indexing import where as _where
 
-        return _where(cond if _is_t(cond) else _new(np.asarray(cond)), a, b)
+        return _where(cond if isinstance(cond, Tensor) else _new(np.asarray(cond)), a, b)
     return where_np(cond, a, b)
 
 
 def select(g: Any, keep: Any, scale: Any = None) -> Any:
     """``g * scale`` where ``keep`` holds, else exactly 0 (torch selects: inf * 0 gives 0, not NaN)."""
-    if _is_t(keep):
+    if isinstance(keep, Tensor):
         keep = keep._data
-    if _is_t(g):
+    if isinstance(g, Tensor):
         return select_grad(g, keep, scale)
     if scale is not None:
         g = g * scale
@@ -61,30 +61,30 @@ def select(g: Any, keep: Any, scale: Any = None) -> Any:
 
 def zeros(g: Any) -> Any:
     """Zeros like ``g`` whatever ``g`` holds (``g * 0`` would turn inf into NaN)."""
-    d = g._data if _is_t(g) else np.asarray(g)
+    d = g._data if isinstance(g, Tensor) else np.asarray(g)
     z = np.zeros(d.shape, d.dtype)
-    return _new(z) if _is_t(g) else z
+    return _new(z) if isinstance(g, Tensor) else z
 
 
 def is_complex(x: Any) -> bool:
-    return (x._data if _is_t(x) else np.asarray(x)).dtype.kind == "c"
+    return (x._data if isinstance(x, Tensor) else np.asarray(x)).dtype.kind == "c"
 
 
 def exp(x: Any) -> Any:
-    return x.exp() if _is_t(x) else np.exp(x)
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
 
 
 def log(x: Any) -> Any:
-    return x.log() if _is_t(x) else np.log(x)
+    return x.log() if isinstance(x, Tensor) else np.log(x)
 
 
 def sign(x: Any) -> Any:
-    return x.sign() if _is_t(x) else np.sign(x)
+    return x.sign() if isinstance(x, Tensor) else np.sign(x)
 
 
 def sgn(x: Any) -> Any:
     """x / |x| (0 at 0): sign for real numbers, the unit phase for complex ones."""
-    if _is_t(x):
+    if isinstance(x, Tensor):
         return x.sgn() if x.is_complex() else x.sign()
     if x.dtype.kind != "c":
         return np.sign(x)
@@ -93,27 +93,27 @@ def sgn(x: Any) -> Any:
 
 
 def abs(x: Any) -> Any:  # noqa: A001 (the formula vocabulary mirrors torch's names)
-    return x.abs() if _is_t(x) else np.abs(x)
+    return x.abs() if isinstance(x, Tensor) else np.abs(x)
 
 
 def sum(x: Any, dims: Any, keepdim: bool = False) -> Any:  # noqa: A001
-    return x.sum(dims, keepdim=keepdim) if _is_t(x) else x.sum(axis=dims, keepdims=keepdim)
+    return x.sum(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.sum(axis=dims, keepdims=keepdim)
 
 
 def mean(x: Any, dims: Any, keepdim: bool = False) -> Any:
-    return x.mean(dims, keepdim=keepdim) if _is_t(x) else x.mean(axis=dims, keepdims=keepdim)
+    return x.mean(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.mean(axis=dims, keepdims=keepdim)
 
 
 def expand(x: Any, shape: tuple) -> Any:
     """``x`` broadcast to ``shape`` (a read-only view on arrays)."""
-    return x.expand(shape) if _is_t(x) else np.broadcast_to(x, shape)
+    return x.expand(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
 
 
 def unsqueeze_dims(g: Any, dims: tuple, keepdim: bool) -> Any:
     """A reduction's gradient back at the input's rank: the reduced ``dims`` re-inserted."""
     if keepdim:
         return g
-    if not _is_t(g):
+    if not isinstance(g, Tensor):
         return np.expand_dims(g, tuple(sorted(dims)))
     for d in sorted(dims):
         g = g.unsqueeze(d)
@@ -122,7 +122,7 @@ def unsqueeze_dims(g: Any, dims: tuple, keepdim: bool) -> Any:
 
 def pow_scalar(x: Any, e: Any) -> Any:
     """``x ** e`` for a Python number ``e``, with torch's rounding for float32."""
-    return x ** e if _is_t(x) else _f32.power_scalar(x, e)
+    return x ** e if isinstance(x, Tensor) else _f32.power_scalar(x, e)
 
 
 # As in torch, the backward of tanh, sigmoid and relu is an op of its own (one fused NumPy
@@ -151,7 +151,7 @@ def _backward_op(cls: type, out: np.ndarray, grad_output: Tensor, output: Tensor
 def tanh_backward(g: Any, y: Any) -> Any:
     """``g * (1 - y^2)`` in one rounding, as torch's tanh_backward (an op with its own derivative);
     ``g * conj(1 - y^2)`` for complex numbers."""
-    if _is_t(g):
+    if isinstance(g, Tensor):
         if y._data.dtype.kind == "c":
             return g * conj(1 - y * y)
         return _backward_op(TanhBackwardBackward0, _f32.tanh_grad(g._data, y._data), g, y)
@@ -162,7 +162,7 @@ def tanh_backward(g: Any, y: Any) -> Any:
 
 def sigmoid_backward(g: Any, y: Any) -> Any:
     """``g * y * (1 - y)`` in one rounding, as torch's sigmoid_backward (conjugated for complex)."""
-    if _is_t(g):
+    if isinstance(g, Tensor):
         if y._data.dtype.kind == "c":
             return g * conj(y * (1 - y))
         return _backward_op(SigmoidBackwardBackward0, _f32.sigmoid_grad(g._data, y._data), g, y)
@@ -173,18 +173,18 @@ def sigmoid_backward(g: Any, y: Any) -> Any:
 
 def threshold_backward(g: Any, y: Any, threshold: float) -> Any:
     """relu's backward (as torch has it): ``g`` where ``y > threshold``, else 0."""
-    if _is_t(g):
+    if isinstance(g, Tensor):
         out = select_grad(g.detach() if g._rg else g, y._data > threshold)._data
         return _backward_op(ThresholdBackwardBackward0, out, g, y, threshold)
     return select(g, y > threshold)
 
 
 def tanh(x: Any) -> Any:
-    return x.tanh() if _is_t(x) else np.tanh(x)
+    return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
 
 
 def sigmoid(x: Any) -> Any:
-    if _is_t(x):
+    if isinstance(x, Tensor):
         return x.sigmoid()
     # exp(-x) overflows harmlessly to inf (ember's floating-point warnings are silenced)
     t = np.exp(-x, out=np.empty(np.shape(x), x.dtype))  # (an array even for 0-d x: written in place)
@@ -193,28 +193,28 @@ def sigmoid(x: Any) -> Any:
 
 
 def erf(x: Any) -> Any:
-    return x.erf() if _is_t(x) else _erf_np(x)
+    return x.erf() if isinstance(x, Tensor) else _erf_np(x)
 
 
 def clamp(x: Any, lo: Any, hi: Any) -> Any:
-    return x.clamp(lo, hi) if _is_t(x) else np.clip(x, lo, hi)
+    return x.clamp(lo, hi) if isinstance(x, Tensor) else np.clip(x, lo, hi)
 
 
 def numel(x: Any) -> int:
-    return x.numel() if _is_t(x) else np.size(x)
+    return x.numel() if isinstance(x, Tensor) else np.size(x)
 
 
 def const(arr: np.ndarray, like: Any) -> Any:
     """A constant array in the formula's world: the array itself, or a Tensor that needs no grad."""
-    return _new(arr) if _is_t(like) else arr
+    return _new(arr) if isinstance(like, Tensor) else arr
 
 
 def is_mask(d: Any) -> bool:
-    return (d._data if _is_t(d) else np.asarray(d)).dtype == np.bool_
+    return (d._data if isinstance(d, Tensor) else np.asarray(d)).dtype == np.bool_
 
 
 def astype_like(x: Any, like: Any) -> Any:
     """``x`` in ``like``'s dtype."""
-    if _is_t(x):
+    if isinstance(x, Tensor):
         return x.to(like.dtype) if x.dtype != like.dtype else x
-    return np.asarray(x).astype((like._data if _is_t(like) else like).dtype, copy=False)
+    return np.asarray(x).astype((like._data if isinstance(like, Tensor) else like).dtype, copy=False)
