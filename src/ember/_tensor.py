@@ -291,6 +291,26 @@ class Tensor:
             else:
                 self._grad = _new(d + g._data, None, None)
 
+    def _accumulate_array(self, d: np.ndarray, holder: list) -> None:
+        # AccumulateGrad in the engine's plain loop, on the gradient's array: the first one is
+        # taken over when nothing else refers to it (``holder``, the engine's list, does), else
+        # copied; later ones add in place
+        cur = self._grad
+        if cur is None:
+            if d.base is None and d.flags.writeable and sys.getrefcount(d) <= 4 and self._meta is None:
+                self._grad = _new(d, None, None)
+            else:
+                self._grad = _new(np.array(d, copy=True), None, None)
+        elif cur._rg:
+            self._grad = cur + _new(d)
+        else:
+            c = cur._data
+            if c.flags.writeable:
+                np.add(c, d, out=c, casting="unsafe")
+                cur._vc[0] += 1
+            else:
+                self._grad = _new(c + d, None, None)
+
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data (and version counter) that is cut from the graph."""
         return _new(self._data, None, self._vc)

@@ -189,8 +189,8 @@ def run_backward(
         stack = _passes.stack = []
     stack.append(capture is None and only is None)
     try:
-        if capture is None and targets is None and trace is None and not anomaly:
-            _run_plain(heap, buffers, deps, retain_graph, create_graph)
+        if capture is None and targets is None and trace is None and not anomaly and not create_graph:
+            _run_plain(heap, buffers, deps, retain_graph)
             return None
         while heap:
             node = pop(heap)[1]
@@ -278,26 +278,45 @@ def _apply_hooked(node: Node, grads: list) -> tuple:
     return outs
 
 
-def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool, create_graph: bool) -> None:
-    """The engine loop for a plain ``backward()``: no captured edges, no tracing, no anomaly mode.
-    The same steps as the general loop in run_backward, with those features' checks left out,
-    since this loop runs once per node of every graph. For the same reason it spells out
-    ``_deliver`` inline (a call per node costs ~4% of a small-op backward); keep the two alike."""
+def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool) -> None:
+    """The engine loop for a plain ``backward()``: no captured edges, no tracing, no anomaly mode,
+    and no graph built (``create_graph`` is False). The same steps as the general loop in
+    run_backward, with those features' checks left out, since this loop runs once per node of
+    every graph; and the gradients travel as NumPy arrays: formulas that run on arrays
+    (``OpNode.apply_arrays``) take and give them directly, every other node gets Tensors around
+    its call. ``_deliver`` is spelled out inline (a call per node costs ~4%); keep the two alike."""
     pop, push = heapq.heappop, heapq.heappush
     take, get = buffers.pop, deps.get
+    new = _function._new_tensor
+    for buf in buffers.values():  # (the roots' gradients)
+        for k, g in enumerate(buf):
+            if g is not None:
+                buf[k] = g._data
     while heap:
         node = pop(heap)[1]
         grads = take(node, None)
         if grads is None:  # nothing flows through this node: its inputs receive nothing either
             _skip(node, deps, heap)
             continue
-        if node._extra is not None or (type(node) is AccumulateGrad and node.variable._meta):
-            outs = _apply_hooked(node, grads)
-        else:
-            outs = node.apply(grads)
+        if node.on_arrays and node._extra is None:
+            outs = node.apply_arrays(grads)
+        elif type(node) is AccumulateGrad and not node.variable._meta:
+            g = grads[0]
+            if g is not None:
+                node.variable._accumulate_array(g, grads)
+            outs = ()
+        else:  # a node that takes Tensors: a user Function, hooks, a formula in ember ops
+            ts = [None if g is None else new(g) for g in grads]
+            grads = g = None
+            if node._extra is not None or type(node) is AccumulateGrad:
+                outs = _apply_hooked(node, ts)
+            else:
+                outs = node.apply(ts)
+            ts = None
+            outs = [None if o is None else o._data for o in outs]
         if not retain_graph:
             node.release()
-        # _deliver(node, outs, buffers, deps, heap, create_graph, None), inline
+        # _deliver(node, outs, buffers, deps, heap, False, None), inline, on arrays
         meta = node._in_meta
         nouts = len(outs)
         i = -1
@@ -311,8 +330,8 @@ def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool, create
                 if g is not None:
                     if meta is not None and meta[i] is not None:
                         m = meta[i]
-                        if g._data.shape != m[0] or g._data.dtype != m[1]:
-                            g = _check_grad(node, i, g, m)
+                        if g.shape != m[0] or g.dtype != m[1]:
+                            g = _check_grad(node, i, new(g), m)._data
                     buf = buffers.get(nxt)
                     if buf is None:
                         if nxt.n_outputs == 1:
@@ -321,11 +340,17 @@ def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool, create
                             buf = buffers[nxt] = [None] * nxt.n_outputs
                             buf[nr] = g
                     else:
-                        buf[nr] = g if buf[nr] is None else _sum(buf[nr], g, create_graph)
+                        h = buf[nr]
+                        if h is None:
+                            buf[nr] = g
+                        elif h.shape == g.shape and h.dtype is g.dtype:
+                            buf[nr] = h + g
+                        else:
+                            buf[nr] = (new(h) + new(g))._data
             deps[nxt] = d - 1
             if d == 1:
                 push(heap, (-nxt._seq, nxt))
-        outs = g = None  # (so that AccumulateGrad can take over gradients nobody else holds)
+        outs = g = grads = None  # (so that AccumulateGrad can take over gradients nobody else holds)
 
 
 def _skip(node: Node, deps: dict, heap: list) -> None:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from numpy import asarray as _asarray
+from numpy import conj as _conj
+from numpy import ndarray as _ndarray
+
 from . import grad_mode
 from .anomaly_mode import flags as _debug_flags
 from .anomaly_mode import on_new_node
@@ -64,9 +68,36 @@ class OpNode(Node):
     # the formula is written in ops/_grad_math.py's vocabulary, so it also runs on NumPy arrays:
     # a backward that records no graph hands it arrays (no Tensor per step), create_graph Tensors
     on_arrays = False
+    # the formula is written for real numbers (``grad * other``); for complex ones the node applies
+    # torch's convention for holomorphic functions, conj(formula(conj(grad))) = grad * conj(other),
+    # so the formula needs no conjugations of its own (and the real case pays for none)
+    holomorphic = False
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
+        if self.on_arrays and not grad_mode._state.enabled and (self._extra is None or self._extra.unpack is None):
+            new = _new_tensor
+            outs = self.apply_arrays([None if g is None else g._data for g in grads])
+            return tuple([None if o is None else new(o) for o in outs])
+        self._check_saved()
+        if self._extra is not None and self._extra.unpack is not None:
+            return self._apply_unpacked(grads)
+        return self._formula(grads)
+
+    def _formula(self, grads: list) -> tuple:
+        """The derivative on Tensors."""
+        if self._multi:
+            out = self.derivative(grads)
+        else:
+            g = grads[0]
+            if self.holomorphic and g._data.dtype.kind == "c":
+                out = self.derivative(g.conj())
+                out = tuple([None if o is None else o.conj() for o in out]) if type(out) is tuple else out.conj()
+            else:
+                out = self.derivative(g)
+        return out if type(out) is tuple else (out,)
+
+    def _check_saved(self) -> None:
         if self._freed:
             raise RuntimeError(FREED_MESSAGE)
         vers = self._versions
@@ -74,16 +105,21 @@ class OpNode(Node):
             for t, v in zip(self.saved, vers):
                 if v is not None and t._vc[0] != v:
                     _check_version(t, v)
-        if self._extra is not None and self._extra.unpack is not None:
-            return self._apply_unpacked(grads)
-        if self.on_arrays and not grad_mode._state.enabled:
-            return self._apply_arrays(grads)
-        out = self.derivative(grads) if self._multi else self.derivative(grads[0])
-        return out if type(out) is tuple else (out,)
 
-    def _apply_arrays(self, grads: list) -> tuple:
-        # the formula sees the saved tensors' arrays for the length of the call (spelled out for
-        # the common one and two saved values: this runs once per node of every plain backward)
+    def apply_arrays(self, grads: list) -> tuple:
+        """The formula on arrays (a backward that records no graph): the incoming gradients' arrays
+        in, the input gradients' arrays out. The formula sees the saved tensors' arrays for the
+        length of the call (spelled out for one and two saved values: this runs once per node)."""
+        if self._freed:
+            raise RuntimeError(FREED_MESSAGE)
+        vers = self._versions
+        if vers is not None:
+            for t, v in zip(self.saved, vers):
+                if v is not None and t._vc[0] != v:
+                    _check_version(t, v)
+        return self._run_on_arrays(grads)
+
+    def _run_on_arrays(self, grads: list) -> tuple:
         saved = self.saved
         k = len(saved)
         T = _Tensor
@@ -97,18 +133,19 @@ class OpNode(Node):
             self.saved = tuple([s._data if isinstance(s, T) else s for s in saved])
         try:
             if self._multi:
-                out = self.derivative([None if g is None else g._data for g in grads])
+                out = self.derivative(grads)
             else:
-                out = self.derivative(grads[0]._data)
+                g = grads[0]
+                if self.holomorphic and g.dtype.kind == "c":
+                    out = self.derivative(g.conj())
+                    out = tuple([None if o is None else _conj(o) for o in out]) if type(out) is tuple else _conj(out)
+                else:
+                    out = self.derivative(g)
         finally:
             self.saved = saved
-        new = _new_tensor
         if type(out) is not tuple:
-            return (new(out),)
-        if len(out) == 2:
-            a, b = out
-            return (None if a is None else new(a), None if b is None else new(b))
-        return tuple([None if o is None else new(o) for o in out])
+            return (out if type(out) is _ndarray else _asarray(out),)
+        return tuple([o if o is None or type(o) is _ndarray else _asarray(o) for o in out])
 
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
@@ -120,11 +157,11 @@ class OpNode(Node):
             self._result = (r._data, r._vc, r._vc[0])
         try:
             if self.on_arrays and not grad_mode._state.enabled:
-                return self._apply_arrays(grads)
-            out = self.derivative(grads) if self._multi else self.derivative(grads[0])
+                outs = self._run_on_arrays([None if g is None else g._data for g in grads])
+                return tuple([None if o is None else _new_tensor(o) for o in outs])
+            return self._formula(grads)
         finally:
             self.saved, self._result = packed, packed_result
-        return out if type(out) is tuple else (out,)
 
     @property
     def result(self) -> Any:

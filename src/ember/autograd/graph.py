@@ -64,6 +64,8 @@ class Node:
     # per input: (shape, numpy dtype) the gradient must have, or None (subclasses store it)
     _in_meta: tuple | None = None
     n_outputs = 1
+    # True for op-table nodes whose formula also runs on NumPy arrays (see OpNode.apply_arrays)
+    on_arrays = False
 
     # rarely set, so stored in one optional _extra record (the engine checks ``_extra`` first)
     _hooks = _extra_field("hooks")

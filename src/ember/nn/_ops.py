@@ -21,9 +21,9 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
 from ..ops import _grad_math as gm
-from ..ops._core import _c as _conj
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+from ..ops.loss import _reduce_np
 
 # the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
 from ._conv import _col2im, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
@@ -180,9 +180,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 # ============================================================================ linear
 AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
-                           g @ _conj(n.saved[1]) if n.needs[1] else None,
-                           g.T @ _conj(n.saved[0]) if n.needs[2] else None),
-    "grad, grad @ weight.conj(), grad^T @ input.conj()", on_arrays=True)  # (the engine sums the bias's)
+                           g @ n.saved[1] if n.needs[1] else None,
+                           g.T @ n.saved[0] if n.needs[2] else None),
+    "grad, grad @ weight.conj(), grad^T @ input.conj()", on_arrays=True, holomorphic=True)  # (bias: summed by the engine)
 
 
 @autocast_op("lower")
@@ -525,14 +525,6 @@ HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(se
                                 on_arrays=True)
 
 
-def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "mean":
-        return np.asarray(loss.mean(), loss.dtype)
-    if reduction == "sum":
-        return np.asarray(loss.sum(), loss.dtype)
-    return loss
-
-
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
     check_broadcast(input._data.shape, target._data.shape)
     x, t = np.broadcast_arrays(input._data, target._data)
@@ -547,7 +539,7 @@ def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber:
         loss = where_np(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
     loss = loss.astype(dt)
     cls = HuberLossBackward0 if huber else SmoothL1LossBackward0
-    return record(cls, _reduce(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))
+    return record(cls, _reduce_np(loss, reduction), (input, target), (input, target), attrs=(beta, reduction, huber))
 
 
 # ============================================================================ CTC loss

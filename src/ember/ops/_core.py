@@ -96,7 +96,7 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1, on_arrays: bool = False) -> type:
+               n_outputs: int = 1, on_arrays: bool = False, holomorphic: bool = False) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
     ``derivative(node, grad)`` returns one gradient per input (None where not needed);
@@ -104,11 +104,12 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     op's only derivative. Written in ember ops it runs on Tensors; written in the vocabulary of
     ``_grad_math`` (Python operators and its functions), mark it ``on_arrays``: a backward that
     builds no graph then runs it on the saved NumPy arrays, and ``create_graph=True`` on Tensors,
-    so the second derivative differentiates the very same formula.
+    so the second derivative differentiates the very same formula. ``holomorphic``: the formula
+    is written for real numbers and the node conjugates around it for complex ones (see OpNode).
     """
     cls = type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
-        "on_arrays": on_arrays, "__module__": "builtins",
+        "on_arrays": on_arrays, "holomorphic": holomorphic, "__module__": "builtins",
     })
     NODE_CLASSES.append(cls)
     return cls
@@ -124,14 +125,14 @@ def _c(v: Any) -> Any:
     torch's gradient for complex numbers is the conjugate Wirtinger derivative: a derivative that
     multiplies by an input or result (``grad * other``) conjugates it (``grad * other.conj()``)."""
     t = type(v)
+    if t is np.ndarray:  # (first: the formulas running on arrays ask on every call)
+        return v.conj() if v.dtype.kind == "c" else v
     if t is Tensor:
         if v._data.dtype.kind != "c":
             return v
         from .complex import conj
 
         return conj(v)
-    if t is np.ndarray:
-        return v.conj() if v.dtype.kind == "c" else v
     if t is not float and t is not int and isinstance(v, (complex, np.complexfloating)):
         return v.conjugate()
     return v

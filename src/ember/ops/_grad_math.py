@@ -32,10 +32,6 @@ __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign
            "is_mask", "astype_like"]
 
 
-def isinstance(x: Any, Tensor) -> bool:
-    return isinstance(x, Tensor)
-
-
 def where(cond: Any, a: Any, b: Any) -> Any:
     """``cond ? a : b`` (a differentiable selection on Tensors)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor) or isinstance(cond, Tensor):
@@ -149,25 +145,26 @@ def _backward_op(cls: type, out: np.ndarray, grad_output: Tensor, output: Tensor
 
 
 def tanh_backward(g: Any, y: Any) -> Any:
-    """``g * (1 - y^2)`` in one rounding, as torch's tanh_backward (an op with its own derivative);
-    ``g * conj(1 - y^2)`` for complex numbers."""
+    """``g * (1 - y^2)`` in one rounding, as torch's tanh_backward (an op with its own derivative).
+    (The plain product for complex numbers; a holomorphic node conjugates around it.)"""
     if isinstance(g, Tensor):
         if y._data.dtype.kind == "c":
-            return g * conj(1 - y * y)
+            return g * (1 - y * y)
         return _backward_op(TanhBackwardBackward0, _f32.tanh_grad(g._data, y._data), g, y)
     if y.dtype.kind == "c":
-        return g * conj(1 - y * y)
+        return g * (1 - y * y)
     return _f32.tanh_grad(g, y)
 
 
 def sigmoid_backward(g: Any, y: Any) -> Any:
-    """``g * y * (1 - y)`` in one rounding, as torch's sigmoid_backward (conjugated for complex)."""
+    """``g * y * (1 - y)`` in one rounding, as torch's sigmoid_backward (the plain product for
+    complex numbers)."""
     if isinstance(g, Tensor):
         if y._data.dtype.kind == "c":
-            return g * conj(y * (1 - y))
+            return g * (y * (1 - y))
         return _backward_op(SigmoidBackwardBackward0, _f32.sigmoid_grad(g._data, y._data), g, y)
     if y.dtype.kind == "c":
-        return g * conj(y * (1 - y))
+        return g * (y * (1 - y))
     return _f32.sigmoid_grad(g, y)
 
 

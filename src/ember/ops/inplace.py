@@ -13,8 +13,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new, bump_version
-from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, select_grad, view_indices, view_root, zeros_grad
-from .indexing import check_inplace
+from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
+from .indexing import CopySlices, check_inplace
 from .reduction import _LEGACY_NAMES
 
 
@@ -65,22 +65,6 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     return self
 
 
-def _copy_slices_grads(n: Any, g: Tensor) -> tuple:
-    idx = n.attrs
-    gbase = None
-    if n.needs[0]:
-        m = np.ones(g._data.size, dtype=bool)
-        m[idx.ravel()] = False
-        gbase = select_grad(g, m.reshape(g._data.shape))
-    gval = g.reshape(-1)[_new(idx)] if n.needs[1] else None
-    return gbase, gval
-
-
-CopySlices = node_class("copy_slices", _copy_slices_grads,
-                        "grad with the view's positions zeroed (to the base), grad at those positions (to the value)")
-CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
-
-
 def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Tensor:
     """An in-place op through a view: write the result into the shared memory, then give the base a
     CopySlices node (old base history + the result at the view's positions) and the view an
@@ -109,7 +93,8 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         if root._rg:
             old = _new(root._data, None, None)
             old._rg, old.grad_fn, old._out_nr, old._accum = True, root.grad_fn, root._out_nr, root._accum
-        node = attach(_new(root._data), CopySlices, (old, res), attrs=idx)
+        # the base's node is index_put's: the view's positions as an index into the base
+        node = attach(_new(root._data), CopySlices, (old, res), attrs=np.unravel_index(idx, root._data.shape))
         root.grad_fn, root._rg, root._out_nr = node, True, 0
         attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
     meta["v"] = view._vc[0]

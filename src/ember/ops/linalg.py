@@ -14,8 +14,8 @@ from ._core import _c, node_class, record, require_tensors, wrap_dim
 from .out import out_call
 
 MmBackward0 = node_class(
-    "mm", lambda n, g: (g @ _c(n.saved[1]).T if n.needs[0] else None, _c(n.saved[0]).T @ g if n.needs[1] else None),
-    "grad @ mat2^H, self^H @ grad", on_arrays=True)
+    "mm", lambda n, g: (g @ n.saved[1].T if n.needs[0] else None, n.saved[0].T @ g if n.needs[1] else None),
+    "grad @ mat2^H, self^H @ grad", on_arrays=True, holomorphic=True)
 MvBackward0 = node_class(
     "mv", lambda n, g: (g.unsqueeze(1) * _c(n.saved[1]) if n.needs[0] else None,
                         _c(n.saved[0].t()).mv(g) if n.needs[1] else None),

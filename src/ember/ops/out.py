@@ -28,9 +28,7 @@ from .. import _dtype
 from .._tensor import Tensor, bump_version
 from ._core import _state
 
-_LEGACY = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-           "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-           "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_LEGACY = _dtype.LEGACY_NAMES
 # the C++ names torch's "Expected out tensor to have dtype ..." message uses
 _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
         "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",

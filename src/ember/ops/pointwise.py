@@ -41,16 +41,16 @@ AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
     "grad, grad * alpha")
 SubBackward0 = node_class(
-    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -_c(n.attrs)) if n.needs[1] else None),
-    "grad, -grad * alpha", on_arrays=True)
+    "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
+    "grad, -grad * alpha", on_arrays=True, holomorphic=True)
 RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
 MulBackward0 = node_class(
-    "mul", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
-    "grad * other, grad * self", on_arrays=True)
+    "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
+    "grad * other, grad * self", on_arrays=True, holomorphic=True)
 DivBackward0 = node_class(
-    "div", lambda n, g: (g / _c(n.saved[1]) if n.needs[0] else None,
-                         -g * _c(n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
-    "grad / other, -grad * (self / other) / other", on_arrays=True)
+    "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
+                         -g * (n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
+    "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True)
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
@@ -256,11 +256,12 @@ def _pow_scalar_grad(n: Any, g: Any) -> Any:
     if e == 0:
         return gm.zeros(g)
     if e == 2:  # the common square: 2 * self, without a pow
-        return g * _c(n.saved[0] * 2.0)
-    return g * _c(gm.pow_scalar(n.saved[0], e - 1) * e)
+        return g * (n.saved[0] * 2.0)
+    return g * (gm.pow_scalar(n.saved[0], e - 1) * e)
 
 
-PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True)
+PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True,
+                          holomorphic=True)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
@@ -348,8 +349,9 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 # --------------------------------------------------------------------------- unary
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
-           save_result: bool = False, float_only: bool = True, on_arrays: bool = False) -> tuple:
-    cls = node_class(name, derivative, formula, on_arrays=on_arrays)
+           save_result: bool = False, float_only: bool = True, on_arrays: bool = False,
+           holomorphic: bool = False) -> tuple:
+    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -370,18 +372,18 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     return op, cls
 
 
-exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * _c(n.result), "grad * result.conj()", save_result=True,
-                          on_arrays=True)
-log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / _c(n.saved[0]), "grad / self.conj()", save_input=True,
-                          on_arrays=True)
-sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * _c(n.result)), "grad / (2 * result.conj())",
-                             save_result=True, on_arrays=True)
+exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result.conj()", save_result=True,
+                          on_arrays=True, holomorphic=True)
+log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self.conj()", save_input=True,
+                          on_arrays=True, holomorphic=True)
+sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result.conj())",
+                             save_result=True, on_arrays=True, holomorphic=True)
 sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
 cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
 tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: gm.tanh_backward(g, n.result),
-                             "grad * (1 - result^2)", save_result=True, on_arrays=True)
+                             "grad * (1 - result^2)", save_result=True, on_arrays=True, holomorphic=True)
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: gm.sigmoid_backward(g, n.result),
-                                   "grad * result * (1 - result)", save_result=True, on_arrays=True)
+                                   "grad * result * (1 - result)", save_result=True, on_arrays=True, holomorphic=True)
 
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
