@@ -224,3 +224,13 @@ def test_no_import_circles():
     assert not new, f"import circles (or modules newly drawn into an allowlisted one): {new}"
     gone = [sorted(c) for c in CIRCLES if not any(f <= c for f in found)]
     assert not gone, f"broken: remove from CIRCLES: {gone}"
+
+
+if __name__ == "__main__":  # print today's back-edges and circles (run from the repository root)
+    g = import_graph()
+    for m, t in sorted(back_edges(g)):
+        print(f"back-edge: {m} (layer {layer(m)}) line {g[m][t]} -> {t} (layer {layer(t)})")
+    for c in circles(g):
+        print(f"circle of {len(c)}:")
+        for m in sorted(c):
+            print(f"  {m} -> " + ", ".join(f"{t}:{g[m][t]}" for t in sorted(g[m]) if t in c))

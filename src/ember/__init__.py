@@ -35,6 +35,7 @@ from .autograd import gradcheck as _gradcheck
 # torch.autograd.gradcheck is the function (the module sits under it); installed from here, above ops
 autograd.gradcheck, autograd.gradgradcheck = _gradcheck.gradcheck, _gradcheck.gradgradcheck
 autograd.GradcheckError = _gradcheck.GradcheckError
+del _autograd_functional, _gradcheck
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import random
 
