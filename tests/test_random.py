@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import importlib.util
 import math
-import pathlib
 import struct
 import warnings
 
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from ember import random as erandom
+from ember._random import avx2_box_muller, glibc_math, mt19937
+from ember._random import fma as rfma
 
-try:
-    from ember import random as erandom
-except Exception:  # the core package may be mid-construction: load the module file directly
-    _path = pathlib.Path(__file__).resolve().parents[1] / "src" / "ember" / "random.py"
-    _spec = importlib.util.spec_from_file_location("ember_random_standalone", _path)
-    erandom = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(erandom)
+torch = pytest.importorskip("torch")
 
 F32, F64 = np.float32, np.float64
 TDT = {np.dtype(F32): torch.float32, np.dtype(F64): torch.float64, np.dtype(np.float16): torch.float16,
@@ -80,7 +74,7 @@ def mt_init_genrand(seed: int) -> np.ndarray:
 def test_seeding_matches_init_genrand(s):
     g = erandom.Generator().manual_seed(s)
     assert np.array_equal(g._bitgen.state["state"]["key"], mt_init_genrand(s))
-    assert np.array_equal(erandom._mt_key(s), mt_init_genrand(s))
+    assert np.array_equal(mt19937._mt_key(s), mt_init_genrand(s))
     torch.manual_seed(s)
     assert g.initial_seed() == torch.initial_seed()
 
@@ -371,7 +365,7 @@ def test_avx_normal_kernel_over_the_uniform_grid():
         words = words.ravel() | np.uint64(0xAB000000)   # the high byte is ignored
         t = _torch_randn_on_words(words)
         u = (words & np.uint64(0xFFFFFF)).astype(F32) * F32(2.0 ** -24)
-        e = erandom._normal_fill_f32(u, 0.0, 1.0)
+        e = avx2_box_muller._normal_fill_f32(u, 0.0, 1.0)
         count_exact("float32 normal, >= 16 elements (AVX2 kernel)", torch.from_numpy(t), e)
         assert np.array_equal(t, e)
 
@@ -767,37 +761,37 @@ def test_fma_emulation():
     b = rng.standard_normal(n)
     c = rng.standard_normal(n) * np.exp(rng.uniform(-40, 40, n))
     ref = np.array([lib.fma(x, y, z) for x, y, z in zip(a.tolist(), b.tolist(), c.tolist())])
-    assert np.array_equal(erandom._fma64(a, b, c), ref)
+    assert np.array_equal(rfma._fma64(a, b, c), ref)
     a32, b32, c32 = (v.astype(F32) for v in (a * 1e-5, b, c * 1e-10))
     # include cases whose float64 sum lands exactly on a float32 rounding midpoint
     a32[:100] = 1 + np.arange(100, dtype=F32) * F32(2**-23)
     b32[:100] = F32(1 + 2**-23)
     c32[:100] = F32(2**-24) * 3
     ref32 = np.array([lib.fmaf(x, y, z) for x, y, z in zip(a32.tolist(), b32.tolist(), c32.tolist())], F32)
-    assert np.array_equal(erandom._fma32_exact(a32, b32, c32), ref32)
-    assert np.array_equal(erandom._fma32(a32, b32, c32), ref32)
+    assert np.array_equal(rfma._fma32_exact(a32, b32, c32), ref32)
+    assert np.array_equal(rfma._fma32(a32, b32, c32), ref32)
 
 
 def test_avx_kernel_fast_path_equals_exact_fma():
     rng = np.random.default_rng(2)
     u = (rng.integers(0, 2**24, 400000) * 2.0**-24).astype(F32)
     x = F32(1) - u
-    assert np.array_equal(erandom._checked(erandom._avx_log, x), erandom._avx_log(x, erandom._fma32_exact))
-    th = u * erandom._TWO_PI_F
-    fast = erandom._checked(erandom._avx_sincos, th)
-    exact = erandom._avx_sincos(th, erandom._fma32_exact)
+    assert np.array_equal(avx2_box_muller._checked(avx2_box_muller._avx_log, x), avx2_box_muller._avx_log(x, rfma._fma32_exact))
+    th = u * avx2_box_muller._TWO_PI_F
+    fast = avx2_box_muller._checked(avx2_box_muller._avx_sincos, th)
+    exact = avx2_box_muller._avx_sincos(th, rfma._fma32_exact)
     assert np.array_equal(fast[0], exact[0]) and np.array_equal(fast[1], exact[1])
     # and the approximations are what they claim to be
-    assert np.max(np.abs(erandom._avx_log(x, erandom._fma32_exact) - np.log(x.astype(F64)))) < 1e-6
+    assert np.max(np.abs(avx2_box_muller._avx_log(x, rfma._fma32_exact) - np.log(x.astype(F64)))) < 1e-6
     assert np.max(np.abs(exact[0] - np.sin(th.astype(F64)))) < 1e-6
 
 
 def test_glibc_exact_functions():
     rng = np.random.default_rng(3)
     u = rng.random(100000)
-    for fn, ref, x in [(erandom._log, math.log, 1 - u), (erandom._log, math.log, u * 1e-6),
-                       (erandom._exp, math.exp, rng.standard_normal(100000) * 5),
-                       (erandom._tan, math.tan, math.pi * (u - 0.5))]:
+    for fn, ref, x in [(glibc_math._log, math.log, 1 - u), (glibc_math._log, math.log, u * 1e-6),
+                       (glibc_math._exp, math.exp, rng.standard_normal(100000) * 5),
+                       (glibc_math._tan, math.tan, math.pi * (u - 0.5))]:
         assert np.array_equal(fn(x), np.array([ref(v) for v in x.tolist()]))
     th = 2 * math.pi * u
     # the float64 normal path relies on NumPy's float64 cos/sin being libm's

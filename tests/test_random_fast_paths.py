@@ -9,7 +9,7 @@ import torch
 
 import ember
 from ember import _blas
-from ember.random import _forward_shuffle
+from ember._random.shuffle import _forward_shuffle
 
 
 def _shuffle_loop(j: np.ndarray, n: int) -> np.ndarray:

@@ -29,6 +29,13 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)
 from .ops.complex import complex  # noqa: A004  (not in ops' namespace, where builtin complex is used)
+from .autograd import functional as _autograd_functional  # noqa: F401  (sets ember.autograd.functional)
+from .autograd import gradcheck as _gradcheck
+
+# torch.autograd.gradcheck is the function (the module sits under it); installed from here, above ops
+autograd.gradcheck, autograd.gradgradcheck = _gradcheck.gradcheck, _gradcheck.gradgradcheck
+autograd.GradcheckError = _gradcheck.GradcheckError
+del _autograd_functional, _gradcheck
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import random
 

@@ -17,6 +17,11 @@ _BACKENDS = ("inductor", "eager", "aot_eager", "aot_eager_decomp_partition", "cu
              "onnxrt", "tensorrt", "torch_tensorrt", "ipex")
 
 
+# nn.Module, set by ember.nn.modules.module when nn loads (this module sits below nn and does not
+# import it): until then nothing can be a Module.
+_Module: Any = None
+
+
 class InvalidBackend(RuntimeError):
     """A ``backend=`` name torch.compile does not know."""
 
@@ -50,9 +55,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
             raise AssertionError(f"A callable function is expected, but {type(fn)} is provided.")
         if disable:
             return fn
-        from .nn.modules.module import Module
-
-        if isinstance(fn, Module):
+        if _Module is not None and isinstance(fn, _Module):
             return _optimized_module_class()(fn)
 
         @functools.wraps(fn)
@@ -66,7 +69,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
 
 @functools.cache
 def _optimized_module_class() -> type:
-    from .nn.modules.module import Module
+    Module = _Module
 
     class OptimizedModule(Module):
         """A compiled Module: runs the original, kept as the submodule ``_orig_mod``."""
@@ -95,6 +98,6 @@ def _optimized_module_class() -> type:
 
 def __getattr__(name: str) -> Any:
     # the class derives from nn.Module, which loads lazily: it is built on first use
-    if name == "OptimizedModule":
+    if name == "OptimizedModule" and _Module is not None:
         return _optimized_module_class()
     raise AttributeError(f"module 'ember._compile' has no attribute '{name}'")

@@ -138,3 +138,27 @@ def set_default_tensor_type(t: Any) -> None:
 
 globals().update(BY_NAME)  # ember.FloatTensor & co. are module attributes, re-exported by ember/__init__
 __all__ = [*BY_NAME, "set_default_tensor_type", "tensortype"]
+
+
+# Tensor.type() speaks these names, so this module (above the Tensor) installs it.
+def _tensor_type(self: Any, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    """The legacy type name ('ember.FloatTensor'), or a copy converted to ``dtype`` (a dtype, a legacy
+    type such as ``ember.DoubleTensor`` or its name)."""
+    if dtype is None:
+        return type_name(self.dtype)
+    return self.to(resolve(dtype))
+
+
+def _type_str(self: Any) -> str:
+    return f"{type_name(self.dtype)} {list(self._data.shape)}"
+
+
+def _install() -> None:
+    from ._tensor import Tensor
+
+    _tensor_type.__name__ = _tensor_type.__qualname__ = "type"
+    Tensor.type = _tensor_type
+    Tensor._type_str = _type_str
+
+
+_install()

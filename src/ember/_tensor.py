@@ -147,20 +147,6 @@ class Tensor:
     def get_device(self) -> int:
         return -1
 
-    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
-        """The legacy type name ('ember.FloatTensor'), or a copy converted to ``dtype`` (a dtype, a legacy
-        type such as ``ember.DoubleTensor`` or its name)."""
-        from . import _legacy
-
-        if dtype is None:
-            return _legacy.type_name(self.dtype)
-        return self.to(_legacy.resolve(dtype))
-
-    def _type_str(self) -> str:
-        from . import _legacy
-
-        return f"{_legacy.type_name(self.dtype)} {list(self._data.shape)}"
-
     def _wrap_dim(self, dim: int, ndim: int | None = None) -> int:
         n = self._data.ndim if ndim is None else ndim
         lo, hi = (-1, 0) if n == 0 else (-n, n - 1)

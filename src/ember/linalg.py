@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from .ops.decomp import (
-    LinAlgError,
-    cholesky,
-    cholesky_ex,
-    det,
-    eigh,
-    eigvalsh,
-    inv,
-    inv_ex,
-    matrix_exp,
-    matrix_norm,
-    matrix_power,
-    norm,
-    pinv,
-    qr,
-    slogdet,
-    solve,
-    svd,
-    svdvals,
-)
+from .ops.decompositions import cholesky, cholesky_ex, eigh, eigvalsh, pinv, qr, svd, svdvals
 from .ops.eig import eig, eigvals
 from .ops.householder import householder_product
+from .ops.lapack import LinAlgError
 from .ops.linalg import cross, matmul, vdot
 from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve
 from .ops.matrices import linalg_vander as vander
+from .ops.matrix_functions import det, inv, inv_ex, matrix_exp, matrix_power, slogdet, solve
+from .ops.matrix_norms import matrix_norm, norm
 from .ops.reduction import vector_norm
 from .ops.solvers import cond, lstsq, matrix_rank, solve_ex, tensorinv, tensorsolve
 from .ops.triangular import solve_triangular

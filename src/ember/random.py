@@ -27,438 +27,46 @@ import contextlib
 import math
 import secrets
 import struct
-import warnings
 from typing import Any, Iterator
 
 import numpy as np
 
 from . import _dtype
+from ._random.arguments import (
+    _C_NAME,
+    _FLOAT_DIGITS,
+    _bf16_finfo,
+    _broadcast_shape,
+    _check_bound,
+    _dt,
+    _expand,
+    _from_f64,
+    _g,
+    _int64,
+    _not_implemented,
+    _numel,
+    _require_float,
+    _shape,
+    _tname,
+    _to_inc,
+)
+from ._random.avx2_box_muller import _normal_fill_f32, _scale_f64
+from ._random.fma import _fma32, _fma64
+from ._random.glibc_math import _exp, _log, _log1p, _tan
+from ._random.mt19937 import _DEFAULT_SEED, _MT_N, _OFF_NORMAL_VALID, _OFF_NORMAL_Y, _OFF_STATE, _STATE_BYTES, _mt_key, _normalize_seed
+from ._random.shuffle import _forward_shuffle
 
 __all__ = [
     "Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
     "set_rng_state", "fork_rng",
 ]
 
-_DEFAULT_SEED = 67280421310721
-_MT_N = 624
-_STATE_BYTES = 5056
-_OFF_STATE = 24                       # uint64[624] after seed, left, seeded, next
-_OFF_NORMAL_Y = _OFF_STATE + 8 * _MT_N + 8   # double: cached Box-Muller value
-_OFF_NORMAL_VALID = _OFF_NORMAL_Y + 16      # int32: cache valid flag
 _U64 = np.uint64
 _F32 = np.float32
 _F64 = np.float64
 _TWO_PI = 2.0 * math.pi
 _LONG_RANGE = 1 << 28                 # torch switches from 32-bit to 64-bit draws at this range
 _RANDPERM_64BIT = 4294967295 // 20    # randperm uses 64-bit draws from this n on
-
-
-# --------------------------------------------------------------------------- dtype helpers
-_TORCH_NAME = {
-    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
-    "float16": "Half", "float32": "Float", "float64": "Double", "uint16": "UInt16", "uint32": "UInt32",
-    "uint64": "UInt64", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-}
-_C_NAME = {
-    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
-    "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double", "bfloat16": "c10::BFloat16",
-}
-_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
-
-
-def _dt(np_dtype: Any) -> np.dtype:
-    return np.dtype(np_dtype)
-
-
-def _tname(dt: np.dtype) -> str:
-    return _TORCH_NAME.get(dt.name, dt.name)
-
-
-def _not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_tname(dt)}\'')
-
-
-def _bf16_finfo() -> Any:
-    import ml_dtypes  # (loaded already: a bfloat16 dtype exists)
-
-    return ml_dtypes.finfo(ml_dtypes.bfloat16)
-
-
-def _require_float(kernel: str, dt: np.dtype) -> None:
-    if dt.kind != "f":
-        raise _not_implemented(kernel, dt)
-
-
-def _shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    shape = tuple(int(d) for d in shape)
-    for d in shape:
-        if d < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {list(shape)}")
-    return shape
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
-def _g(x: float) -> str:
-    """Format a number the way torch's C++ messages do (``%g``)."""
-    return "%g" % x
-
-
-# --------------------------------------------------------------------------- MT19937 seeding
-def _mt_key(seed32: int) -> np.ndarray:
-    """The MT19937 state for ``init_genrand(seed32)`` (what ``manual_seed`` installs)."""
-    key = [0] * _MT_N
-    x = seed32 & 0xFFFFFFFF
-    key[0] = x
-    for i in range(1, _MT_N):
-        x = (1812433253 * (x ^ (x >> 30)) + i) & 0xFFFFFFFF
-        key[i] = x
-    return np.array(key, dtype=np.uint32)
-
-
-def _normalize_seed(seed: Any) -> int:
-    seed = int(seed)
-    if seed < -(1 << 63) or seed >= (1 << 64):
-        raise ValueError("Overflow when unpacking long long")
-    return seed & 0xFFFFFFFFFFFFFFFF
-
-
-# --------------------------------------------------------------------------- exact FMA emulation
-def _fma64(a: Any, b: Any, c: Any) -> np.ndarray:
-    """Correctly rounded float64 ``a * b + c`` (exact product, sum rounded once; round-to-odd)."""
-    a = np.asarray(a, _F64)
-    b = np.asarray(b, _F64)
-    c = np.asarray(c, _F64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = a * b
-        split = 134217729.0
-        t = split * a
-        ah = t - (t - a)
-        al = a - ah
-        t = split * b
-        bh = t - (t - b)
-        bl = b - bh
-        pe = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-        s = c + p
-        bb = s - c
-        se = (c - (s - bb)) + (p - bb)
-        v = se + pe
-        bb = v - se
-        ve = (se - (v - bb)) + (pe - bb)
-        bits = np.array(v, _F64).view(np.int64).copy()
-        nz = (ve != 0) & np.isfinite(v)
-        bits -= (nz & ((ve < 0) != (v < 0))).astype(np.int64)
-        bits |= nz.astype(np.int64)
-        out = s + bits.view(_F64)
-        special = ~np.isfinite(p) | ~np.isfinite(c) | ~np.isfinite(out)
-        if np.any(special):
-            out = np.where(special, p + c, out)
-    return out
-
-
-_MID_MASK = np.int64(0x1FFFFFFF)
-_MID = np.int64(0x10000000)
-
-
-def _fma32_exact(a: Any, b: Any, c: Any) -> np.ndarray:
-    """Correctly rounded float32 ``a * b + c`` (product exact in float64, sum rounded to odd)."""
-    a = np.asarray(a, _F64)
-    b = np.asarray(b, _F64)
-    c = np.asarray(c, _F64)
-    p = a * b
-    s = p + c
-    bb = s - p
-    e = (p - (s - bb)) + (c - bb)
-    bits = np.array(s, _F64).view(np.int64).copy()
-    nz = e != 0
-    bits -= (nz & ((e < 0) != (s < 0))).astype(np.int64)
-    bits |= nz.astype(np.int64)
-    return bits.view(_F64).astype(_F32)
-
-
-class _Fma32:
-    """float32 FMA: one float64 multiply-add, then a check that the float64 sum did not land
-    exactly on a float32 rounding midpoint (the only case where the double rounding can differ
-    from a fused operation).  Flagged lanes are recomputed exactly by the caller."""
-
-    __slots__ = ("flags",)
-
-    def __init__(self, n: int) -> None:
-        self.flags = np.zeros(n, dtype=bool)
-
-    def __call__(self, a: Any, b: Any, c: Any) -> np.ndarray:
-        if isinstance(a, np.ndarray):
-            s = a.astype(_F64)
-            s *= b
-        else:
-            s = np.multiply(a, b, dtype=_F64)
-        s += c
-        m = s.view(np.int64) & _MID_MASK
-        self.flags |= m == _MID
-        return s.astype(_F32)
-
-
-def _fma32(a: Any, b: Any, c: Any) -> np.ndarray:
-    """float32 FMA for whole arrays: fast path plus exact recomputation of flagged lanes."""
-    ops = [np.asarray(v, _F32) for v in (a, b, c)]
-    shape = np.broadcast_shapes(*(v.shape for v in ops))
-    # 0-dim operands stay scalars; the others become flat arrays of the full shape
-    flat = [v[()] if v.ndim == 0 else np.broadcast_to(v, shape).ravel() for v in ops]
-    if all(np.ndim(v) == 0 for v in flat):
-        flat[0] = np.broadcast_to(ops[0], shape).ravel()
-    f = _Fma32(_numel(shape))
-    out = f(*flat)
-    if f.flags.any():
-        i = np.flatnonzero(f.flags)
-        out[i] = _fma32_exact(*(v if np.ndim(v) == 0 else v[i] for v in flat))
-    return out.reshape(shape)
-
-
-# --------------------------------------------------------------------------- torch's AVX2 float32 Box-Muller
-# torch's CPU kernel for float32 normals (>= 16 contiguous elements) evaluates log and sincos with
-# Cephes-style single-precision approximations on 8-lane vectors, with the multiply-adds fused.
-# The functions below redo that arithmetic step for step on NumPy arrays (fused steps through
-# `fma`), which reproduces the kernel's results bit for bit.
-def _f32c(bits: int) -> np.float32:
-    return np.array([bits], dtype=np.uint32).view(_F32)[0]
-
-
-# Cephes-style single-precision log: reduction to [sqrt(1/2), sqrt(2)) and a degree-8 polynomial.
-_LOG_P = [_f32c(h) for h in (0x3D9021BB, 0xBDEBD1B8, 0x3DEF251A, 0xBDFE5D4F, 0x3E11E9BF, 0xBE2AAE50,
-                             0x3E4CCEAC, 0xBE7FFFFC, 0x3EAAAAAA)]
-_LOG_Q1 = _f32c(0xB95E8083)   # -2.12194440e-4
-_LOG_Q2 = _f32c(0x3F318000)   # 0.693359375
-_SQRTHF = _f32c(0x3F3504F3)
-# Cephes-style single-precision sincos: octant reduction by 4/pi in three pieces.
-_FOPI = _f32c(0x3FA2F983)
-_DP1 = _f32c(0xBF490000)
-_DP2 = _f32c(0xB97DA000)
-_DP3 = _f32c(0xB3222169)
-_COS_P = [_f32c(h) for h in (0x37CCF5CE, 0xBAB6061A, 0x3D2AAAA5)]
-_SIN_P = [_f32c(h) for h in (0xB94CA1F9, 0x3C08839E, 0xBE2AAAA3)]
-_TWO_PI_F = _f32c(0x40C90FDB)
-_ONE_F = _F32(1.0)
-_HALF_F = _F32(0.5)
-
-
-def _avx_log(x: np.ndarray, fma: Any) -> np.ndarray:
-    """torch's AVX2 float32 log for x in (0, 1] (normal, positive inputs only)."""
-    bits = x.view(np.int32)
-    e = ((bits >> 23) - 126).astype(_F32)
-    xm = ((bits & np.int32(-2139095041)) | np.int32(0x3F000000)).view(_F32)   # mantissa in [0.5, 1)
-    small = xm < _SQRTHF
-    e -= small
-    x = xm - _ONE_F
-    x += xm * small             # (np.where is slow on random masks)
-    z = x * x
-    y = fma(_LOG_P[0], x, _LOG_P[1])
-    for p in _LOG_P[2:]:
-        y = fma(y, x, p)
-    t = e * _LOG_Q1
-    y *= x
-    y = fma(y, z, t)
-    z *= _HALF_F
-    y -= z
-    x += y
-    e *= _LOG_Q2
-    x += e
-    return x
-
-
-def _avx_sincos(th: np.ndarray, fma: Any) -> tuple[np.ndarray, np.ndarray]:
-    """torch's AVX2 float32 sincos for theta in [0, 2*pi)."""
-    y = th * _FOPI
-    j = y.astype(np.int32)
-    j += 1
-    j &= ~1
-    yf = j.astype(_F32)
-    swap_sin = (j & 4) << 29
-    poly = ((j & 2) >> 1) - 1   # all ones where the sine polynomial serves sin
-    sign_cos = (~(j - 2) & 4) << 29
-    x = th + yf * _DP1          # exact products: these two FMAs round once, like an add
-    x += yf * _DP2
-    x = fma(yf, _DP3, x)
-    z = x * x
-    c = fma(_COS_P[0], z, _COS_P[1])
-    c = fma(c, z, _COS_P[2])
-    c *= z
-    c = fma(z, c, -(z * _HALF_F))
-    c += _ONE_F
-    s = fma(_SIN_P[0], z, _SIN_P[1])
-    s = fma(s, z, _SIN_P[2])
-    s *= z
-    s = fma(x, s, x)
-    sb, cb = s.view(np.int32), c.view(np.int32)
-    pick = (sb ^ cb) & poly
-    sin = (cb ^ pick ^ swap_sin).view(_F32)
-    cos = (sb ^ pick ^ sign_cos).view(_F32)
-    return sin, cos
-
-
-def _checked(fn: Any, x: np.ndarray) -> Any:
-    """Run ``fn`` with the fast FMA; recompute the lanes it flags with exact FMAs."""
-    f = _Fma32(x.size)
-    out = fn(x, f)
-    if f.flags.any():
-        i = np.flatnonzero(f.flags)
-        exact = fn(x[i], _fma32_exact)
-        if isinstance(out, tuple):
-            for o, e in zip(out, exact):
-                o[i] = e
-        else:
-            out[i] = exact
-    return out
-
-
-_CHUNK = 8192   # blocks of 16 per pass: keeps temporaries small and cache-resident
-
-
-def _normal_fill_f32(u: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """Box-Muller over blocks of 16 float32 uniforms, exactly as torch's AVX2 kernel."""
-    blocks = u.reshape(-1, 16)
-    out = np.empty_like(blocks)
-    for i in range(0, blocks.shape[0], _CHUNK):
-        _fill_blocks_f32(blocks[i:i + _CHUNK], out[i:i + _CHUNK], mean, std)
-    return out.ravel()
-
-
-def _fill_blocks_f32(blocks: np.ndarray, out: np.ndarray, mean: float, std: float) -> None:
-    u1 = _ONE_F - blocks[:, :8].ravel()
-    radius = _checked(_avx_log, u1)
-    radius *= _F32(-2.0)
-    np.sqrt(radius, out=radius)
-    sin, cos = _checked(_avx_sincos, blocks[:, 8:].ravel() * _TWO_PI_F)
-    cos *= radius
-    sin *= radius
-    out[:, :8] = _scale_f32(cos, mean, std).reshape(-1, 8)
-    out[:, 8:] = _scale_f32(sin, mean, std).reshape(-1, 8)
-
-
-def _scale_f32(z: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """float32 ``fma(z, std, mean)``."""
-    m, s = _F32(mean), _F32(std)
-    if s == 1:
-        return z + m
-    if m == 0:
-        return z * s + _F32(0.0)
-    return _fma32(z, s, m)
-
-
-def _scale_f64(z: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """float64 ``fma(z, std, mean)``."""
-    if std == 1:
-        return z + mean
-    if mean == 0:
-        return z * std + 0.0
-    return _fma64(z, std, mean)
-
-
-# --------------------------------------------------------------------------- glibc-exact float64 functions
-# x87 80-bit long double (64-bit mantissa) stored in 16 bytes, little-endian: the low 11 mantissa
-# bits beyond float64's 53 tell how close a value is to a float64 rounding midpoint.
-_HAVE_X87 = (np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
-             and np.little_endian)
-
-
-def _math_safe(fn: Any, v: float, fallback: Any) -> float:
-    try:
-        return fn(v)
-    except (ValueError, OverflowError):
-        with np.errstate(all="ignore"):
-            return float(fallback(np.float64(v)))
-
-
-def _per_element(fn: Any, fallback: Any, x: np.ndarray) -> np.ndarray:
-    return np.array([_math_safe(fn, v, fallback) for v in x.ravel().tolist()], dtype=_F64).reshape(x.shape)
-
-
-def _libm(x: np.ndarray, math_fn: Any, np_fn: Any, margin: int) -> np.ndarray:
-    """``math_fn`` (glibc's float64 function) applied elementwise, vectorised.
-
-    The value is computed in x87 extended precision and rounded to float64.  Where the extended
-    value lies within ``margin``/2048 ulp of a float64 rounding midpoint (there glibc's own
-    slightly-over-half-ulp error may round the other way) the element is recomputed with
-    ``math_fn`` itself, which is glibc."""
-    x = np.asarray(x, _F64)
-    if not _HAVE_X87 or x.size < 32:
-        return _per_element(math_fn, np_fn, x)
-    with np.errstate(all="ignore"):
-        yl = np_fn(x.astype(np.longdouble)).reshape(-1)
-        y = yl.astype(_F64)
-        low = (yl.view(np.uint64)[0::2] & _U64(0x7FF)).view(np.int64)
-        low -= 1024
-        np.abs(low, out=low)
-        bad = low <= margin
-        bad |= ~(np.abs(y) >= 2.0 ** -1000)     # zero, subnormal, inf, nan: let glibc decide
-        bad &= y != 0
-        bad |= ~np.isfinite(y)
-    idx = np.flatnonzero(bad)
-    if idx.size:
-        y[idx] = _per_element(math_fn, np_fn, x.reshape(-1)[idx])
-    return y.reshape(x.shape)
-
-
-def _log(x: np.ndarray) -> np.ndarray:    # glibc log: < 0.52 ulp
-    return _libm(x, math.log, np.log, 64)
-
-
-def _exp(x: np.ndarray) -> np.ndarray:    # glibc exp: < 0.52 ulp
-    return _libm(x, math.exp, np.exp, 64)
-
-
-def _tan(x: np.ndarray) -> np.ndarray:    # glibc tan: measured < 0.57 ulp
-    return _libm(x, math.tan, np.tan, 200)
-
-
-def _log1p(x: np.ndarray) -> np.ndarray:
-    # glibc's log1p is not within a small margin of correct rounding: evaluate it directly.
-    return _per_element(math.log1p, np.log1p, np.asarray(x, _F64))
-
-
-# --------------------------------------------------------------------------- randperm's shuffle
-def _forward_shuffle(j: np.ndarray, n: int) -> np.ndarray:
-    """``arange(n)`` after the swaps ``perm[i] <-> perm[j[i]]`` for i = 0 .. n-2 in order
-    (``j[i] >= i``), without a Python loop over the swaps.
-
-    Step i fixes position i for good (later swaps touch only positions > i), so
-    ``out[i]`` is what position ``j[i]`` holds just before step i: the value the last earlier step
-    k with ``j[k] == j[i]`` put there, which is what position k held before step k (call it
-    ``V[k]``), or ``j[i]`` itself when no earlier step wrote there. ``V`` follows the same rule
-    (``V[i] = V[k]`` for the last k < i with ``j[k] == i``, else ``i``): chains towards smaller
-    indices, resolved by pointer jumping. Grouping the steps by target is one sort of
-    ``j * n + k`` (unique keys, so the fast unstable sort gives the stable order)."""
-    m = n - 1
-    key = j * n
-    key += np.arange(m, dtype=np.int64)
-    key.sort()
-    order, sj = key % n, key // n        # the steps grouped by target, in step order within a group
-    same = sj[1:] == sj[:-1]
-    kstar = np.full(m, -1, np.int64)     # the previous step with the same target
-    kstar[order[1:][same]] = order[:-1][same]
-    ends = np.flatnonzero(np.append(~same, True))
-    prev = np.full(n, -1, np.int64)      # the last step k < i that wrote position i
-    prev[sj[ends]] = order[ends]
-    idx = np.arange(n, dtype=np.int64)
-    prev[prev == idx] = -1               # a step that swapped position i with itself: look further back
-    selfs = np.flatnonzero(j == idx[:m])
-    prev[selfs] = kstar[selfs]
-    root = np.where(prev >= 0, prev, idx)
-    while True:
-        nxt = root[root]
-        if np.array_equal(nxt, root):
-            break
-        root = nxt
-    out = np.empty(n, np.int64)
-    out[:m] = np.where(kstar >= 0, root[np.maximum(kstar, 0)], j)
-    out[m] = root[m]
-    return out
 
 
 # --------------------------------------------------------------------------- the generator
@@ -980,74 +588,6 @@ class Generator:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             v = np.ceil(_log(u) / math.log1p(-p))
             return v.astype(dt).reshape(shape)
-
-
-# --------------------------------------------------------------------------- small helpers
-def _from_f64(v: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """Cast double results to ``dt`` as torch's kernels do: a ``double`` becomes ``c10::Half``
-    through ``float`` (two roundings, which differ from one now and then)."""
-    if dt == np.float16:
-        return v.astype(_F32).astype(dt)
-    return v.astype(dt)
-
-
-def _int64(v: Any) -> int:
-    v = int(v)
-    if v < -(1 << 63) or v >= (1 << 63):
-        raise ValueError("Overflow when unpacking long long")
-    return v
-
-
-def _to_inc(dt: np.dtype) -> int:
-    if dt.name in _FLOAT_DIGITS:
-        return 1 << _FLOAT_DIGITS[dt.name]
-    if dt.name == "bool":
-        return 1
-    if dt.kind in "ui":
-        return int(np.iinfo(dt).max)
-    raise _not_implemented("random_from_to_kernel_cpu", dt)
-
-
-def _check_bound(what: str, v: int, dt: np.dtype) -> None:
-    if dt.kind == "f":
-        info = np.finfo(dt)
-        if not (float(info.min) <= v <= float(info.max)):
-            raise RuntimeError(f"{what} is out of bounds for {_C_NAME.get(dt.name, dt.name)}")
-        d = _FLOAT_DIGITS.get(dt.name)
-        if d is not None and not (-(1 << d) <= v <= (1 << d)):
-            warnings.warn(f"{what} is out of bounds [-(2^{d}), 2^{d}]. Due to precision limitations "
-                          f"{_C_NAME[dt.name]} can support discrete uniform distribution only within this "
-                          "range. This warning will become an error in version 1.7 release, please fix the "
-                          "code in advance", UserWarning, stacklevel=4)
-        return
-    if dt.name == "bool":
-        lo, hi = 0, 1
-    else:
-        info = np.iinfo(dt)
-        lo, hi = int(info.min), int(info.max)
-    if not (lo <= v <= hi):
-        raise RuntimeError(f"{what} is out of bounds for {_C_NAME.get(dt.name, dt.name)}")
-
-
-def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    nd = max(len(a), len(b))
-    a2 = (1,) * (nd - len(a)) + tuple(a)
-    b2 = (1,) * (nd - len(b)) + tuple(b)
-    out = []
-    for i, (x, y) in enumerate(zip(a2, b2)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                               f"non-singleton dimension {i}")
-        out.append(y if x == 1 else x)
-    return tuple(out)
-
-
-def _expand(p: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    try:
-        return np.broadcast_to(p, shape)
-    except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size: target sizes "
-                           f"{list(shape)}, tensor sizes {list(p.shape)}") from None
 
 
 # --------------------------------------------------------------------------- module-level API

@@ -46,7 +46,8 @@ class GradScaler:
 
     # ------------------------------------------------------------------ scaling
     def _lazy_init(self) -> None:
-        from .. import float32, int32, tensor
+        from .._dtype import float32, int32
+        from ..ops.creation import tensor
 
         if self._scale is None:
             self._scale = tensor(self._init_scale, dtype=float32)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from . import engine, grad_mode, graph
+from . import function as _function
 from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import grad_accumulator
@@ -19,8 +20,7 @@ __all__ = ["backward", "grad", "explain", "detect_anomaly", "set_detect_anomaly"
 
 
 def _tensor_seq(x: Any, name: str) -> tuple:
-    from .._tensor import Tensor
-
+    Tensor = _function._Tensor
     if isinstance(x, Tensor):
         return (x,)
     if isinstance(x, (list, tuple)):
@@ -36,8 +36,8 @@ def _make_grads(outputs: Sequence, grad_outputs: Sequence) -> list:
     import numpy as np
 
     from .._printing_size import size_str
-    from .._tensor import _new
 
+    _new = _function._new_tensor
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
@@ -141,9 +141,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             if materialize_grads:
                 import numpy as np
 
-                from .._tensor import _new
-
-                g = _new(np.zeros(t._data.shape, t._data.dtype))
+                g = _function._new_tensor(np.zeros(t._data.shape, t._data.dtype))
         elif g._data.shape != t._data.shape:
             g = g.sum_to_size(t._data.shape)
         out.append(g)
@@ -155,6 +153,6 @@ _ = grad_mode
 from .anomaly_mode import detect_anomaly, set_detect_anomaly  # noqa: E402
 from .explain import explain  # noqa: E402
 
+# ``functional`` (built on ops) and ``gradcheck`` (on Tensor) sit above this layer: ``ember/__init__``
+# imports them once the op table exists and installs them here, so the autograd core imports neither.
 __all__ += ["functional", "gradcheck", "gradgradcheck", "GradcheckError"]  # noqa: E402
-from . import functional  # noqa: E402, I001
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402

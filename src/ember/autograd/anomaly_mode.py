@@ -125,40 +125,6 @@ class saved_tensors_hooks:
         _update()
 
 
-def on_new_node(node: Any) -> None:
-    """Anomaly stacks and saved-tensor packing for a node just created (only while either is on).
-
-    Every tensor a node keeps for backward goes through the innermost pack hook, as in torch: an
-    op's saved inputs (``saved``), the output it saved (``_result``: exp, tanh, sigmoid ...) and a
-    user Function's ``ctx.save_for_backward`` tensors (``_saved``)."""
-    from .._tensor import Tensor, _new
-    from .function import BackwardCFunction, _Packed
-
-    if flags.anomaly:
-        record_forward_stack(node)
-    if not flags.hooks:
-        return
-    pack, unpack = flags.hooks[-1]
-    packed = False
-    if isinstance(node, BackwardCFunction):
-        if node._saved:
-            node._saved = tuple(_Packed(pack(x)) if isinstance(x, Tensor) else x for x in node._saved)
-            node._saved_versions = (None,) * len(node._saved)  # what is saved now belongs to the hooks
-            packed = True
-    else:
-        if getattr(node, "saved", None):
-            node.saved = tuple(_Packed(pack(x)) if isinstance(x, Tensor) else x for x in node.saved)
-            node._versions = None
-            packed = True
-        res = getattr(node, "_result", None)
-        if res is not None:
-            arr, vc, _ = res
-            node._result = _Packed(pack(_new(arr, None, vc)))
-            packed = True
-    if packed:
-        node._unpack = unpack
-
-
 class save_on_cpu(saved_tensors_hooks):
     """Saved tensors already live in host memory on ember: a no-op pair of hooks, for API parity."""
 

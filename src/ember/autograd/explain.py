@@ -173,7 +173,7 @@ def explain(output: Any, inputs: Any = None, *, accumulate: bool = False, names:
     narrator.say(f"backward of {oname} = {_short(output, width - 20)}")
     import numpy as np
 
-    from .._tensor import _new
+    from .function import _new_tensor as _new
 
     seed = _new(np.ones(output._data.shape, output._data.dtype))
     narrator.say(f"start: d{oname}/d{oname} = {_short(seed)}")

@@ -14,7 +14,7 @@ from numpy import ndarray as _ndarray
 
 from . import grad_mode
 from .anomaly_mode import flags as _debug_flags
-from .anomaly_mode import on_new_node
+from .anomaly_mode import record_forward_stack
 from .graph import FREED_MESSAGE, Node, grad_accumulator
 
 
@@ -377,3 +377,35 @@ def once_differentiable(fn: Callable) -> Callable:
             return fn(ctx, *args)
 
     return wrapper
+
+
+def on_new_node(node: Any) -> None:
+    """Anomaly stacks and saved-tensor packing for a node just created (only while either is on).
+
+    Every tensor a node keeps for backward goes through the innermost pack hook, as in torch: an
+    op's saved inputs (``saved``), the output it saved (``_result``: exp, tanh, sigmoid ...) and a
+    user Function's ``ctx.save_for_backward`` tensors (``_saved``)."""
+    Tensor, _new = _Tensor, _new_tensor
+    if _debug_flags.anomaly:
+        record_forward_stack(node)
+    if not _debug_flags.hooks:
+        return
+    pack, unpack = _debug_flags.hooks[-1]
+    packed = False
+    if isinstance(node, BackwardCFunction):
+        if node._saved:
+            node._saved = tuple(_Packed(pack(x)) if isinstance(x, Tensor) else x for x in node._saved)
+            node._saved_versions = (None,) * len(node._saved)  # what is saved now belongs to the hooks
+            packed = True
+    else:
+        if getattr(node, "saved", None):
+            node.saved = tuple(_Packed(pack(x)) if isinstance(x, Tensor) else x for x in node.saved)
+            node._versions = None
+            packed = True
+        res = getattr(node, "_result", None)
+        if res is not None:
+            arr, vc, _ = res
+            node._result = _Packed(pack(_new(arr, None, vc)))
+            packed = True
+    if packed:
+        node._unpack = unpack

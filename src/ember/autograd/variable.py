@@ -15,9 +15,9 @@ class VariableMeta(type):
     """Makes ``isinstance(x, Variable)`` true of every tensor."""
 
     def __instancecheck__(cls, other: Any) -> bool:
-        from .._tensor import Tensor
+        from .function import _Tensor
 
-        return isinstance(other, Tensor)
+        return isinstance(other, _Tensor)
 
 
 class Variable(metaclass=VariableMeta):
@@ -25,7 +25,8 @@ class Variable(metaclass=VariableMeta):
 
     def __new__(cls, data: Any = None, requires_grad: bool = False, volatile: bool = False, _grad_fn: Any = None,
                 name: Any = None) -> Any:
-        from .._tensor import Tensor, _new
+        from .function import _new_tensor as _new
+        from .function import _Tensor as Tensor
 
         if volatile:
             warnings.warn("volatile was removed and now has no effect. Use `with ember.no_grad():` instead.",

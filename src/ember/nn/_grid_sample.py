@@ -87,7 +87,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
 
 
 def _size_repr(size: tuple) -> str:
-    from .. import Size
+    from .._tensor import Size
 
     return repr(Size(size))
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from . import creation, decomp, indexing, inplace, linalg, loss, pointwise, reduction, shape
+from . import creation, decompositions, indexing, inplace, linalg, loss, matrix_functions, pointwise, reduction, shape
 from ._core import _c, attach_methods, node_class, record
 from .creation import (
     arange,
@@ -38,7 +38,6 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .decomp import det, inverse, logdet, matrix_exp, slogdet
 from .indexing import (
     gather,
     index_add,
@@ -59,6 +58,7 @@ from .indexing import (
     where,
 )
 from .linalg import addbmm, addmm, addmv, baddbmm, bmm, cross, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot, trace, vdot
+from .matrix_functions import det, inverse, logdet, matrix_exp, slogdet
 from .pointwise import (
     abs,
     acos,
@@ -451,7 +451,7 @@ attach_methods(
     masked_scatter=masked_scatter, take=take, take_along_dim=take_along_dim,
     addmm=addmm, addmv=addmv, baddbmm=baddbmm, addbmm=addbmm, trace=trace, vdot=vdot, inner=inner, kron=kron,
     cross=cross, det=det, inverse=inverse, slogdet=slogdet, logdet=logdet, matrix_exp=matrix_exp, dist=dist,
-    matrix_power=lambda self, n: decomp.matrix_power(self, n), pinverse=lambda self, rcond=1e-15: decomp.pinv(self, rtol=rcond),
+    matrix_power=lambda self, n: matrix_functions.matrix_power(self, n), pinverse=lambda self, rcond=1e-15: decompositions.pinv(self, rtol=rcond),
     **{name + "_": inplace.make_inplace(getattr(pointwise, name, None) or globals()[name]) for name in _INPLACE_POINTWISE},
     scatter_=inplace.make_inplace(scatter), scatter_add_=inplace.make_inplace(scatter_add),
     scatter_reduce_=inplace.make_inplace(scatter_reduce), index_add_=inplace.make_inplace(index_add),
@@ -526,7 +526,10 @@ attach_methods(
     **{n + "_": inplace.make_inplace(globals()[n]) for n in _EXTRA_INPLACE},
 )
 sinc_, deg2rad_, rad2deg_, i0_, ldexp_, gcd_, lcm_ = (getattr(Tensor, n + "_") for n in "sinc deg2rad rad2deg i0 ldexp gcd lcm".split())
-from .misc import cdist, logcumsumexp, unique_consecutive  # noqa: E402  (after the method tables: misc attaches its own)
+from . import fill_diagonal, inplace_shape  # noqa: E402,F401  (after the method tables: these attach their own methods)
+from .distances import cdist  # noqa: E402
+from .scans import logcumsumexp  # noqa: E402
+from .unique_consecutive import unique_consecutive  # noqa: E402
 
 attach_methods(bincount=bincount, histc=histc, histogram=histogram)
 from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices, triu_indices, unravel_index  # noqa: E402

@@ -15,8 +15,7 @@ from .. import _dtype
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import flags as _debug_flags
-from ..autograd.anomaly_mode import on_new_node
-from ..autograd.function import OpNode
+from ..autograd.function import OpNode, on_new_node
 from ..autograd.graph import Node, _seq, grad_accumulator
 
 _state = grad_mode._state

@@ -9,7 +9,8 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import node_class
-from .decomp import LinAlgError, _keep_outputs, _mH, _multi, _results, _square, solve
+from .lapack import LinAlgError, _keep_outputs, _mH, _multi, _results, _square
+from .matrix_functions import solve
 from .reduction import _named
 
 _Eig = _named("linalg_eig", ("eigenvalues", "eigenvectors"))

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import _c, node_class
-from .decomp import _keep_outputs, _mH, _multi, _results, _square
+from .lapack import _keep_outputs, _mH, _multi, _results, _square
 from .reduction import _named
 from .triangular import solve_triangular
 
@@ -159,7 +159,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False, o
     zero = d == 0
     info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32)
     if check_errors and info.any():
-        from .decomp import LinAlgError
+        from .lapack import LinAlgError
 
         raise LinAlgError(f"linalg.lu_factor_ex: U[{int(info.flat[np.flatnonzero(info)[0]])},"
                           f"{int(info.flat[np.flatnonzero(info)[0]])}] is zero and using it on lu_solve would "

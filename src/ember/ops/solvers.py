@@ -8,7 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from .decomp import LinAlgError, _square, inv, matrix_norm, pinv, solve, svdvals
+from .decompositions import pinv, svdvals
+from .lapack import LinAlgError, _square
+from .matrix_functions import inv, solve
+from .matrix_norms import matrix_norm
 from .reduction import _named
 
 _SolveEx = _named("linalg_solve_ex", ("result", "info"))

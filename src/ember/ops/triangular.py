@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._core import attach_methods, node_class, record
-from .decomp import _keep_outputs, _mH, _multi, _results, _square
+from .lapack import _keep_outputs, _mH, _multi, _results, _square
 from .reduction import _named
 
 _TriangularSolve = _named("triangular_solve", ("solution", "cloned_coefficient"))
@@ -177,7 +177,7 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out: Any = None) -> 
     try:
         r = np.linalg.inv(full)
     except np.linalg.LinAlgError:
-        from .decomp import LinAlgError
+        from .lapack import LinAlgError
 
         raise LinAlgError("cholesky_inverse: The diagonal element 1 is zero, the inversion could not be completed "
                           "because the input matrix is singular.") from None

@@ -1,151 +1,20 @@
-"""Learning-rate schedulers (torch's chainable forms, so results match step for step)."""
+"""Learning-rate schedulers (torch's chainable forms, so results match step for step).
+
+The base class and ReduceLROnPlateau live in modules of their own (re-exported here, where torch
+has them), so that this one holds the epoch-driven schedulers."""
 
 from __future__ import annotations
 
-import functools
 import math
 import types
-import warnings
-import weakref
 from bisect import bisect_right
 from collections import Counter
-from typing import Any, Callable
+from functools import partial
+from typing import Any, Callable, Sequence
 
+from ._lr_scheduler_base import LRScheduler, _LambdaState, _LRScheduler, _warn_get_lr_outside_step  # noqa: F401
+from ._reduce_lr_on_plateau import ReduceLROnPlateau
 from .optimizer import Optimizer
-
-
-class LRScheduler:
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming scheduler "
-                                   "with last_epoch >= 0.\nThis typically happens when:\n1. You're trying to resume "
-                                   "training from a checkpoint but haven't properly loaded the optimizer state\n2. "
-                                   "You're using last_epoch >= 0 for a fresh training run (not recommended)")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        _track_step_called(optimizer)
-        self._initial_step()
-
-    def _initial_step(self) -> None:
-        # both flags are state torch saves: the first step is the constructor's, and get_lr() may tell
-        # a call from step() from a user's call
-        self._is_initial = True
-        self._get_lr_called_within_step = False
-        self._step_count = 0
-        self.step()
-        self._is_initial = False
-
-    def state_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self.__dict__.update(state_dict)
-
-    def get_last_lr(self) -> list:
-        return self._last_lr
-
-    def get_lr(self) -> list:
-        raise NotImplementedError
-
-    def step(self, epoch: int | None = None) -> None:
-        if self._step_count == 1:  # the first step after the constructor's
-            if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
-                warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
-                              "initialization. Please, make sure to call `optimizer.step()` before "
-                              "`lr_scheduler.step()`. See more details at "
-                              "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate", UserWarning,
-                              stacklevel=2)
-            elif not getattr(self.optimizer, "_opt_called", False):
-                warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 "
-                              "and later, you should call them in the opposite order: `optimizer.step()` before "
-                              "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
-                              "value of the learning rate schedule. See more details at "
-                              "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate", UserWarning,
-                              stacklevel=2)
-        self._step_count += 1
-        if epoch is not None:
-            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-                          "where possible. Please use `scheduler.step()` to step the scheduler. During the "
-                          "deprecation, if epoch is different from None, the closed form is used instead of the new "
-                          "chainable form, where available. Please open an issue if you are unable to replicate "
-                          "your use case: https://github.com/pytorch/pytorch/issues/new/choose.",
-                          UserWarning, stacklevel=2)
-        self._set_lrs(epoch)
-
-    def _set_lrs(self, epoch: int | None) -> None:
-        # SequentialLR calls this directly at a milestone: no deprecation warning, no step counted (as torch)
-        self._get_lr_called_within_step = True
-        try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-
-_LRScheduler = LRScheduler
-
-
-def _warn_get_lr_outside_step(sched: LRScheduler) -> None:
-    """Warn, as torch does, when a user calls ``get_lr()``: it computes the *next* rates (and may move them),
-    which is rarely what was meant; ``get_last_lr()`` gives the current ones."""
-    if not getattr(sched, "_get_lr_called_within_step", True):
-        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
-                      UserWarning, stacklevel=3)
-
-
-def _track_step_called(optimizer: Optimizer) -> None:
-    """Wrap the optimizer's ``step`` (once) so that it records ``_opt_called``: a scheduler stepped before any
-    optimizer step warns, as torch's does. The wrapper holds the optimizer weakly (no reference cycle)."""
-    step = optimizer.step
-    if getattr(step, "_wrapped_by_lr_sched", False):
-        return
-    func, ref = getattr(step, "__func__", None), weakref.ref(optimizer)
-
-    @functools.wraps(step)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        opt = ref()
-        opt._opt_called = True
-        return func(opt, *args, **kwargs) if func is not None else step(*args, **kwargs)
-
-    wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
-    optimizer.step = wrapper
-
-
-class _LambdaState:
-    """state_dict / load_state_dict of the schedulers driven by per-group lambdas (LambdaLR,
-    MultiplicativeLR): a plain function is saved as None, any other callable as its attributes."""
-
-    def state_dict(self) -> dict:
-        """The scheduler's state; a lambda's own attributes are saved only for callable objects."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
-                               for fn in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state from :meth:`state_dict` (leaving ``state_dict`` as it was)."""
-        lr_lambdas = state_dict.pop("lr_lambdas")
-        self.__dict__.update(state_dict)
-        state_dict["lr_lambdas"] = lr_lambdas
-        for idx, fn in enumerate(lr_lambdas):
-            if fn is not None:
-                self.lr_lambdas[idx].__dict__.update(fn)
 
 
 class LambdaLR(_LambdaState, LRScheduler):
@@ -458,94 +327,267 @@ class SequentialLR(LRScheduler):
             self._schedulers[idx].load_state_dict(s)
 
 
-class ReduceLROnPlateau:
-    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: Any = 0,
-                 eps: float = 1e-8) -> None:
-        if factor >= 1.0:
-            raise ValueError("Factor should be < 1.0.")
-        # attributes in torch's order, which its state_dict keeps
-        self.factor = factor
+
+def _copy(value: Any) -> Any:
+    # a Tensor learning rate is copied, never aliased
+    return value.clone() if hasattr(value, "clone") else value
+
+
+def _lrs(optimizer: Optimizer) -> list:
+    return [_copy(group["lr"]) for group in optimizer.param_groups]
+
+
+def _per_group(name: str, optimizer: Optimizer, value: Any) -> list:
+    """One value per param group: a list or tuple of the right length, or one value repeated."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups. "
+                             f"{name} has {len(value)} values, param_groups has {n}.")
+        return [_copy(v) for v in value]
+    return [_copy(value)] * n
+
+
+class MultiplicativeLR(_LambdaState, LRScheduler):
+    """Multiply each group's learning rate by ``lr_lambda(epoch)`` at every step after the first."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
-            self.default_min_lr = None
-            self.min_lrs = list(min_lr)
+        if not isinstance(lr_lambda, (list, tuple)):
+            self.lr_lambdas = [lr_lambda] * n
         else:
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n
-        self.patience = patience
-        self.cooldown = cooldown
-        self.eps = eps
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
-        if mode not in {"min", "max"}:
-            raise ValueError("mode " + mode + " is unknown!")
-        if threshold_mode not in {"rel", "abs"}:
-            raise ValueError("threshold mode " + threshold_mode + " is unknown!")
-        self.mode_worse = math.inf if mode == "min" else -math.inf
+            if len(lr_lambda) != n:
+                raise ValueError(f"Expected {n} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
+        _warn_get_lr_outside_step(self)
+        if self._is_initial:
+            return _lrs(self.optimizer)
+        return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
+
+
+class ConstantLR(LRScheduler):
+    """Scale the learning rate by ``factor`` for the first ``total_iters`` steps, then restore it."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
+        _warn_get_lr_outside_step(self)
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return _lrs(self.optimizer)
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the learning rate as ``base_lr * (1 - epoch / total_iters) ** power`` until ``total_iters``."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        """The next learning rates (use :meth:`get_last_lr` for the current ones)."""
+        _warn_get_lr_outside_step(self)
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return _lrs(self.optimizer)
+        # the ratio of this step's factor to the last one's, so that it chains with other schedulers
+        decay = ((1.0 - self.last_epoch / self.total_iters)
+                 / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [group["lr"] * decay for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base_lr in self.base_lrs]
+
+
+class CyclicLR(LRScheduler):
+    """Cycle the learning rate between ``base_lr`` and ``max_lr`` (and momentum inversely), per batch.
+
+    ``mode`` picks the amplitude policy: 'triangular' (constant), 'triangular2' (halved each cycle),
+    'exp_range' (``gamma ** iteration``); a custom ``scale_fn`` overrides it, applied per 'cycle' or
+    per 'iterations' as ``scale_mode`` says.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: Any, max_lr: Any, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: Any = 0.8, max_momentum: Any = 0.9,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
         self.mode = mode
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-        self._reset()
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for m_momentum, b_momentum, group in zip(self.max_momentums, self.base_momentums,
+                                                         optimizer.param_groups):
+                    self._set_momentum(group, m_momentum)
+                    group["max_momentum"] = m_momentum
+                    group["base_momentum"] = b_momentum
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
 
-    def _reset(self) -> None:
-        self.best = self.mode_worse
-        self.cooldown_counter = 0
-        self.num_bad_epochs = 0
-
-    def get_last_lr(self) -> list:
-        return self._last_lr
-
-    def step(self, metrics: Any, epoch: int | None = None) -> None:
-        current = float(metrics)
-        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        if self.is_better(current, self.best):
-            self.best = current
-            self.num_bad_epochs = 0
+    def _set_momentum(self, group: dict, momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
         else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            for i, group in enumerate(self.optimizer.param_groups):
-                old_lr = float(group["lr"])
-                new_lr = max(old_lr * self.factor, self.min_lrs[i])
-                if old_lr - new_lr > self.eps:
-                    group["lr"] = new_lr
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            group["momentum"] = momentum
 
-    def is_better(self, a: float, best: float) -> bool:
-        if self.mode == "min" and self.threshold_mode == "rel":
-            return a < best * (1.0 - self.threshold)
-        if self.mode == "min" and self.threshold_mode == "abs":
-            return a < best - self.threshold
-        if self.mode == "max" and self.threshold_mode == "rel":
-            return a > best * (self.threshold + 1.0)
-        return a > best + self.threshold
+    def _init_scale_fn(self) -> None:
+        # the built-in policies are (re)made here rather than saved: state_dict leaves them out
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref = _triangular
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = _triangular2
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self._scale_fn_ref = partial(_exp_range, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude scale at cycle (or iteration) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def get_lr(self) -> list:
+        """The next learning rates (use :meth:`get_last_lr`); also sets the cycled momentum, as torch does."""
+        _warn_get_lr_outside_step(self)
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * scale
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, base_m, max_m in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, max_m - (max_m - base_m) * scale_factor * scale)
+        return lrs
 
     def state_dict(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+        """The scheduler's state; a custom ``scale_fn``'s attributes are saved only for callable objects."""
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__.copy()
+        return state
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state from :meth:`state_dict`; ``state_dict`` loses its ``_scale_fn_custom``, as in torch."""
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+def _triangular(x: float) -> float:
+    return 1.0
+
+
+def _triangular2(x: float) -> float:
+    return 1 / (2.0 ** (x - 1))
+
+
+def _exp_range(gamma: float, x: float) -> float:
+    return gamma ** x
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer together, every step, so their effects compose."""
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name} expects at least one scheduler to be chained, but got no scheduler.")
+        optimizer = optimizer or schedulers[0].optimizer
+        for idx, sched in enumerate(schedulers):
+            if not hasattr(sched, "optimizer"):
+                raise TypeError(f"{name} at index {idx} should have `optimizer` as its attribute.")
+            if isinstance(sched, ReduceLROnPlateau):
+                raise ValueError(f"{name} does not support `ReduceLROnPlateau` scheduler as it requires additional "
+                                 "kwargs to be specified when calling `step`, but got one at index "
+                                 f"{idx} in the given schedulers sequence.")
+            if optimizer != sched.optimizer:
+                raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but got scheduler "
+                                 f"{type(sched).__name__} at index {idx} has {sched.optimizer}, which is different "
+                                 f"from {type(optimizer).__name__}.")
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = _lrs(self._schedulers[-1].optimizer)
+
+    def step(self) -> None:  # type: ignore[override]
+        """Step every chained scheduler once, in order."""
+        for sched in self._schedulers:
+            sched.step()
+        self._last_lr = _lrs(self._schedulers[-1].optimizer)
+
+    def state_dict(self) -> dict:
+        """Its own state, with each chained scheduler's state under ``_schedulers``."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state from :meth:`state_dict` (leaving ``state_dict`` as it was)."""
+        schedulers = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
+        state_dict["_schedulers"] = schedulers
+        for idx, s in enumerate(schedulers):
+            self._schedulers[idx].load_state_dict(s)
 
 
 Callable = Callable
-
-# the rest of torch's schedulers, kept in a module of their own
-from ._lr_scheduler_more import (  # noqa: E402
-    ChainedScheduler,
-    ConstantLR,
-    CyclicLR,
-    MultiplicativeLR,
-    PolynomialLR,
-)
 
 __all__ = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
            "SequentialLR", "CosineAnnealingLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",

@@ -14,8 +14,10 @@ from copy import deepcopy
 from typing import Any, Callable, Iterable, Literal
 
 from .. import autograd
+from .._dtype import int64
 from .._tensor import Tensor
 from ..nn.modules.module import Module
+from ..ops.creation import tensor
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
 
@@ -101,15 +103,13 @@ class AveragedModel(Module):
 
     def __init__(self, model: Module, device: Any = None, avg_fn: Callable | None = None,
                  multi_avg_fn: Callable | None = None, use_buffers: bool = False) -> None:
-        import ember
-
         super().__init__()
         if avg_fn is not None and multi_avg_fn is not None:
             raise AssertionError("Only one of avg_fn and multi_avg_fn should be provided")
         self.module = deepcopy(model)
         if device is not None:
             self.module = self.module.to(device)
-        self.register_buffer("n_averaged", ember.tensor(0, dtype=ember.long))
+        self.register_buffer("n_averaged", tensor(0, dtype=int64))
         self.avg_fn = avg_fn
         self.multi_avg_fn = multi_avg_fn
         self.use_buffers = use_buffers

@@ -19,6 +19,7 @@ import warnings
 from typing import Any, Callable, Iterable
 
 from .. import autograd
+from .. import random as _random
 from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd.anomaly_mode import saved_tensors_hooks
@@ -64,13 +65,11 @@ class CheckpointFunction(autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, run_function: Callable, preserve_rng_state: bool, *args: Any) -> Any:
-        import ember
-
         check_backward_validity(args)
         ctx.run_function = run_function
         ctx.preserve_rng_state = preserve_rng_state
         if preserve_rng_state:
-            ctx.fwd_cpu_state = ember.get_rng_state()
+            ctx.fwd_cpu_state = _random.get_rng_state()
         ctx.inputs = []
         ctx.tensor_indices = []
         tensor_inputs = []
@@ -86,8 +85,6 @@ class CheckpointFunction(autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
-        import ember
-
         if not _engine.is_checkpoint_valid():
             raise RuntimeError(
                 "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
@@ -96,9 +93,9 @@ class CheckpointFunction(autograd.Function):
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[i] = t
-        with ember.random.fork_rng(enabled=ctx.preserve_rng_state):
+        with _random.fork_rng(enabled=ctx.preserve_rng_state):
             if ctx.preserve_rng_state:
-                ember.set_rng_state(ctx.fwd_cpu_state)
+                _random.set_rng_state(ctx.fwd_cpu_state)
             detached = detach_variable(tuple(inputs))
             with autograd.enable_grad():
                 outputs = ctx.run_function(*detached)
@@ -134,17 +131,15 @@ class _Frame:
         return self.recomputed.pop(pos)
 
     def recompute(self) -> None:
-        import ember
-
         saved: list = []
 
         def keep(t: Tensor) -> Tensor:
             saved.append(t.detach())
             return t
 
-        with ember.random.fork_rng(enabled=self.rng_state is not None):
+        with _random.fork_rng(enabled=self.rng_state is not None):
             if self.rng_state is not None:
-                ember.set_rng_state(self.rng_state)
+                _random.set_rng_state(self.rng_state)
             with autograd.enable_grad(), saved_tensors_hooks(keep, lambda t: t):
                 self.function(*self.args, **self.kwargs)
         if self.check:
@@ -173,8 +168,6 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     ``preserve_rng_state`` (default True) replays the forward's random stream in the re-run.
     Not passing ``use_reentrant`` warns and uses the reentrant variant, as torch 2.13 does.
     """
-    import ember
-
     if use_reentrant is None:
         warnings.warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in "
@@ -192,7 +185,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         return CheckpointFunction.apply(function, preserve, *args)
     if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got {determinism_check}")
-    frame = _Frame(function, args, kwargs, ember.get_rng_state() if preserve else None, determinism_check == "default")
+    frame = _Frame(function, args, kwargs, _random.get_rng_state() if preserve else None, determinism_check == "default")
     fwd_ctx, recompute_ctx = context_fn()
     if context_fn is not noop_context_fn:
         inner = frame.function

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ... import _compile
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
@@ -605,9 +606,7 @@ class Module:
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """``torch.nn.Module.compile``: compile ``forward`` in place; ember runs it eagerly, as before."""
-        from ..._compile import compile as _compile
-
-        _compile(lambda *a, **k: None, *args, **kwargs)  # validates the options as torch.compile does
+        _compile.compile(lambda *a, **k: None, *args, **kwargs)  # validates the options as torch.compile does
 
     def share_memory(self) -> "Module":
         return self
@@ -755,3 +754,6 @@ class _LazyFn:
 
 
 _BackwardHookFunction = _LazyFn
+
+
+_compile._Module = Module  # ember.compile wraps Modules in an OptimizedModule

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import autograd
+from ... import autograd, linalg, ops
 from ..._tensor import Tensor, _new
 from .. import functional as F
 from ..modules.module import Module
@@ -30,11 +30,9 @@ def _mH(x: Tensor) -> Tensor:
 def _householder_product(a: Tensor, tau: Tensor) -> Tensor:
     """The first k columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column i of ``a``
     below the diagonal with a 1 on it (LAPACK's orgqr), written in ember ops so it differentiates."""
-    import ember
-
     n, k = a.size(-2), a.size(-1)
-    v_all = a.tril(-1) + ember.eye(n, k, dtype=a.dtype)
-    q = ember.eye(n, k, dtype=a.dtype).expand(*a.shape[:-2], n, k)
+    v_all = a.tril(-1) + ops.eye(n, k, dtype=a.dtype)
+    q = ops.eye(n, k, dtype=a.dtype).expand(*a.shape[:-2], n, k)
     for i in range(k - 1, -1, -1):  # apply the reflectors right to left onto the identity's columns
         v = v_all[..., :, i:i + 1]
         t = tau[..., i:i + 1].unsqueeze(-1)
@@ -86,8 +84,6 @@ class _Orthogonal(Module):
             self.register_buffer("base", None)
 
     def forward(self, X: Tensor) -> Tensor:
-        import ember
-
         n, k = X.size(-2), X.size(-1)
         transposed = n < k
         if transposed:
@@ -96,13 +92,13 @@ class _Orthogonal(Module):
         if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
             X = X.tril()
             if n != k:
-                X = ember.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
+                X = ops.cat([X, X.new_zeros(n, n - k).expand(*X.shape[:-2], -1, -1)], dim=-1)
             A = X - _mH(X)  # skew-symmetric
             if self.orthogonal_map == _OrthMaps.matrix_exp:
-                Q = ember.matrix_exp(A)
+                Q = ops.matrix_exp(A)
             else:
-                Id = ember.eye(n, dtype=A.dtype)
-                Q = ember.linalg.solve(Id - 0.5 * A, Id + 0.5 * A)
+                Id = ops.eye(n, dtype=A.dtype)
+                Q = linalg.solve(Id - 0.5 * A, Id + 0.5 * A)
             if n != k:
                 Q = Q[..., :k]
         else:
@@ -119,8 +115,6 @@ class _Orthogonal(Module):
     def right_inverse(self, Q: Tensor) -> Tensor:
         """An unconstrained tensor that maps to ``Q``; with trivialization, ``Q`` (made orthogonal)
         becomes the base and the tensor maps to it."""
-        import ember
-
         with autograd.no_grad():
             if Q.shape != self.shape:
                 raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
@@ -147,7 +141,7 @@ class _Orthogonal(Module):
             if n == k:
                 q = q.copy() if _is_orthogonal(q) else _make_orthogonal(q)
             else:
-                N = ember.randn(*(tuple(Q.size()[:-2]) + (n, n - k)), dtype=Q.dtype)
+                N = ops.randn(*(tuple(Q.size()[:-2]) + (n, n - k)), dtype=Q.dtype)
                 q = _make_orthogonal(np.concatenate([q, N._data], axis=-1))
             self.base = _new(np.ascontiguousarray(q, dtype=Q._data.dtype))
             neg_id = np.zeros(Q_init.shape, Q_init._data.dtype)
@@ -239,16 +233,12 @@ class _SpectralNorm(Module):
 
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
         # updates the u / v buffers in place (they are state, outside the graph)
-        import ember
-
         with autograd.no_grad():
             for _ in range(n_power_iterations):
-                self._u.copy_(F.normalize(ember.mv(weight_mat, self._v), dim=0, eps=self.eps))
-                self._v.copy_(F.normalize(ember.mv(_mH(weight_mat), self._u), dim=0, eps=self.eps))
+                self._u.copy_(F.normalize(ops.mv(weight_mat, self._v), dim=0, eps=self.eps))
+                self._v.copy_(F.normalize(ops.mv(_mH(weight_mat), self._u), dim=0, eps=self.eps))
 
     def forward(self, weight: Tensor) -> Tensor:
-        import ember
-
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
         weight_mat = self._reshape_weight_to_matrix(weight)
@@ -256,7 +246,7 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, self.n_power_iterations)
         u = self._u.clone()
         v = self._v.clone()
-        sigma = ember.vdot(u, ember.mv(weight_mat, v))
+        sigma = ops.vdot(u, ops.mv(weight_mat, v))
         return weight / sigma
 
     def right_inverse(self, value: Tensor) -> Tensor:

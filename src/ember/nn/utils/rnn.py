@@ -141,9 +141,9 @@ class PackedSequence(_PackedSequenceBase):
 
 
 def _dtype(name: str) -> Any:
-    import ember
+    from ... import _dtype as dtypes
 
-    return getattr(ember, name)
+    return getattr(dtypes, name)
 
 
 def _as_lengths(lengths: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from ... import autograd
+from ... import autograd, ops
 from ..._tensor import Tensor
 from .. import functional as F
 from ..modules.module import Module
@@ -39,8 +39,6 @@ class SpectralNorm:
         return weight.reshape(weight.size(0), -1)
 
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
-        import ember
-
         weight = getattr(module, self.name + "_orig")
         u = getattr(module, self.name + "_u")
         v = getattr(module, self.name + "_v")
@@ -49,11 +47,11 @@ class SpectralNorm:
             with autograd.no_grad():
                 # the buffers are updated in place, then cloned so backward sees this step's values
                 for _ in range(self.n_power_iterations):
-                    v.copy_(F.normalize(ember.mv(weight_mat.t(), u), dim=0, eps=self.eps))
-                    u.copy_(F.normalize(ember.mv(weight_mat, v), dim=0, eps=self.eps))
+                    v.copy_(F.normalize(ops.mv(weight_mat.t(), u), dim=0, eps=self.eps))
+                    u.copy_(F.normalize(ops.mv(weight_mat, v), dim=0, eps=self.eps))
                 u = u.clone()
                 v = v.clone()
-        sigma = ember.dot(u, ember.mv(weight_mat, v))
+        sigma = ops.dot(u, ops.mv(weight_mat, v))
         return weight / sigma
 
     def remove(self, module: Module) -> None:
