@@ -180,7 +180,7 @@ hardtanh, HardtanhBackward0 = _elementwise(
     "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda x, lo, hi: (x > lo) & (x < hi),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: x.dtype.type(1 / 6),
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda x: x.dtype.type(np.float32(1 / 6)),  # (torch's 1/6 is a float)
     "grad / 6 where -3 < self < 3", keep=lambda x: (x > -3) & (x < 3))
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
