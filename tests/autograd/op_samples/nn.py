@@ -127,10 +127,8 @@ SAMPLES = [
     S("unfold_im2col", lambda m, x: F(m).unfold(x, 2, padding=1), N(1, 2, 3, 3)),
     S("fold_col2im", lambda m, x: F(m).fold(x, (3, 3), 2), N(1, 4, 4)),
     S("affine_grid", lambda m, t: F(m).affine_grid(t, (1, 1, 2, 3), align_corners=False), N(1, 2, 3)),
-    S("grid_sample", lambda m, x, g: F(m).grid_sample(x, g, align_corners=False), (N(1, 1, 3, 3), U(1, 2, 2, 2)),
-      double="torch does not implement the derivative of grid_sampler_2d_backward"),
-    S("grid_sample_3d", lambda m, x, g: F(m).grid_sample(x, g, align_corners=True), (N(1, 1, 2, 2, 2), U(1, 1, 2, 2, 3)),
-      double="torch does not implement the derivative of grid_sampler_3d_backward"),
+    S("grid_sample", lambda m, x, g: F(m).grid_sample(x, g, align_corners=False), (N(1, 1, 3, 3), U(1, 2, 2, 2))),
+    S("grid_sample_3d", lambda m, x, g: F(m).grid_sample(x, g, align_corners=True), (N(1, 1, 2, 2, 2), U(1, 1, 2, 2, 3))),
     # normalisation
     S("layer_norm", lambda m, x, w, b: F(m).layer_norm(x, (3,), w, b), (N(2, 3), N(3), N(3)), (N(2, 2, 3), N(3), N(3))),
     S("layer_norm_plain", lambda m, x: F(m).layer_norm(x, (2, 3)), N(2, 2, 3)),
@@ -170,8 +168,7 @@ SAMPLES = [
     S("embedding", lambda m, w, i: F(m).embedding(i, w), (N(4, 3), I(4, 2, 3)), (N(4, 3), I(4, 5))),
     S("embedding_backward", lambda m, w, v, i: m.autograd.grad(F(m).embedding(i, w) ** 2, w, v, create_graph=True)[0],
       (N(4, 3), N(5, 3), I(4, 5))),
-    S("embedding_bag", lambda m, w, i: F(m).embedding_bag(i, w, m.tensor([0, 2]), mode="mean"), (N(4, 3), I(4, 5)),
-      double="torch does not implement the derivative of _embedding_bag_backward"),
+    S("embedding_bag", lambda m, w, i: F(m).embedding_bag(i, w, m.tensor([0, 2]), mode="mean"), (N(4, 3), I(4, 5))),
     # attention, recurrent layers
     S("sdpa", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v), (N(1, 2, 3), N(1, 4, 3), N(1, 4, 2))),
     S("sdpa_fused", lambda m, q, k, v: F(m).scaled_dot_product_attention(q, k, v), (N(1, 2, 2, 3), N(1, 2, 4, 3), N(1, 2, 4, 3)),
