@@ -79,7 +79,7 @@ def _numerical(fn: Callable, inputs: tuple, diff_idx: list, eps: float) -> list:
         for k, i in enumerate(diff_idx):
             x = inputs[i]._data
             flat = x.reshape(-1)
-            if not np.shares_memory(flat, x):
+            if x.size and not np.shares_memory(flat, x):  # (an empty input has nothing to perturb)
                 raise GradcheckError("gradcheck: inputs must be contiguous to be perturbed")
             steps = (1, 1j) if x.dtype.kind == "c" else (1,)  # real and imaginary parts separately
             for j in range(flat.size):

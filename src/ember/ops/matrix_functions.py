@@ -63,9 +63,13 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
 inverse = inv
 
 
-LinalgDetBackward0 = node_class(
-    "linalg_det", lambda n, g: (g * _c(n.result)).unsqueeze(-1).unsqueeze(-1) * _mH(inv(n.saved[0])),
-    "grad * det.conj() * inverse(A)^H")
+def _det_grad(n: Any, g: Tensor) -> Tensor:
+    if n.saved[0]._data.shape[-1] == 1:  # det of 1x1 is the entry: grad itself, no graph (as torch)
+        return g.unsqueeze(-1).unsqueeze(-1)
+    return (g * _c(n.result)).unsqueeze(-1).unsqueeze(-1) * _mH(inv(n.saved[0]))
+
+
+LinalgDetBackward0 = node_class("linalg_det", _det_grad, "grad * det.conj() * inverse(A)^H")
 
 
 def det(A: Tensor) -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _new
-from ._core import binary_operands, check_broadcast, node_class, record, require_tensors
+from ._core import binary_operands, check_broadcast, node_class, record, require_tensors, select_grad, zeros_grad
 from .pointwise import _float_binary, _not_implemented_node, _out, _unary, not_implemented
 from .reduction import _named
 
@@ -108,14 +108,15 @@ rad2deg, Rad2DegBackward0 = _unary("rad2deg", np.rad2deg, lambda n, g: g * (180 
 
 
 # ---------------------------------------------------------------------------- floating-point representation
-NextafterBackward0 = node_class(
-    "nextafter", lambda n, g: (g if n.needs[0] else None, g * 0 if n.needs[1] else None), "grad, 0")
+NextafterBackward0 = node_class(  # (torch: no gradient where self == other, the result is other there)
+    "nextafter", lambda n, g: (select_grad(g, n.attrs) if n.needs[0] else None, zeros_grad(g) if n.needs[1] else None),
+    "grad where self != other, 0")
 
 
 def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The next floating-point value after ``input`` towards ``other``."""
     xa, xb, ta, tb = _operands("nextafter", input, other)
-    return _out(record(NextafterBackward0, np.nextafter(xa, xb), (ta, tb)), out)
+    return _out(record(NextafterBackward0, np.nextafter(xa, xb), (ta, tb), attrs=xa != xb), out)
 
 
 LdexpBackward0 = node_class(
