@@ -99,6 +99,7 @@ SAMPLES = [
     S("adaptive_max_pool2d", _AMP2, D(1, 2, 3, 3), D(1, 1, 2, 3)),
     S("adaptive_max_pool3d", _AMP3, D(1, 1, 3, 3, 3)),
     S("max_pool2d_backward", _pool_backward(_MP2), (D(1, 1, 3, 3), N(1, 1, 2, 2))),
+    S("max_pool2d_tiled_backward", _pool_backward(lambda m, x: F(m).max_pool2d(x, 2)), (D(1, 1, 4, 4), N(1, 1, 2, 2))),
     S("max_pool3d_backward", _pool_backward(_MP3), (D(1, 1, 3, 3, 3), N(1, 1, 2, 2, 2))),
     S("adaptive_max_pool2d_backward", _pool_backward(_AMP2), (D(1, 1, 3, 3), N(1, 1, 2, 2))),
     S("adaptive_max_pool3d_backward", _pool_backward(_AMP3), (D(1, 1, 3, 3, 3), N(1, 1, 2, 2, 2))),
@@ -192,7 +193,7 @@ _RG_INPUT = ("ember's first gradient builds no graph where torch's requires grad
 _RG_BIAS = ("the bias's first gradient builds no graph in ember (torch: requires grad, its backward takes the input): "
             "ember.autograd.grad({}(x, w, b).sum(), b, create_graph=True)[0].requires_grad is False, torch: True")
 _RG = {"hardtanh": _RG_INPUT.format("F.hardtanh(x)"), "relu6": _RG_INPUT.format("F.relu6(x)"), "hardsigmoid": _RG_INPUT.format("F.hardsigmoid(x)"), "threshold": _RG_INPUT.format("F.threshold(x, 0.1, 2.0)"), "softshrink": _RG_INPUT.format("F.softshrink(x)"), "hardshrink": _RG_INPUT.format("F.hardshrink(x)"), "leaky_relu": _RG_INPUT.format("F.leaky_relu(x)"), "max_pool2d": _RG_INPUT.format("F.max_pool2d(x4, 2, 1)"), "max_pool2d_tiled": _RG_INPUT.format("F.max_pool2d(x4, 2)"), "max_pool2d_indices": _RG_INPUT.format("F.max_pool2d(x4, 2, 1, return_indices=True)[0]"), "max_pool1d": _RG_INPUT.format("F.max_pool1d(x3, 2)"), "max_pool3d": _RG_INPUT.format("F.max_pool3d(x5, 2, 1)"), "adaptive_max_pool2d": _RG_INPUT.format("F.adaptive_max_pool2d(x4, 2)"), "adaptive_max_pool3d": _RG_INPUT.format("F.adaptive_max_pool3d(x5, 2)"), "avg_pool2d": _RG_INPUT.format("F.avg_pool2d(x4, 2, 1)"), "avg_pool2d_pad": _RG_INPUT.format("F.avg_pool2d(x4, 3, 2, 1)"), "avg_pool1d": _RG_INPUT.format("F.avg_pool1d(x3, 2)"), "avg_pool3d": _RG_INPUT.format("F.avg_pool3d(x5, 2, 1)"), "adaptive_avg_pool2d": _RG_INPUT.format("F.adaptive_avg_pool2d(x4, (2, 3))"), "adaptive_avg_pool3d": _RG_INPUT.format("F.adaptive_avg_pool3d(x5, 2)"), "pad_reflect": _RG_INPUT.format("F.pad(x4, (1, 1, 2, 1), mode='reflect')"), "pad_replicate": _RG_INPUT.format("F.pad(x4, (1, 0, 2, 1), mode='replicate')"), "nll_loss": _RG_INPUT.format("F.nll_loss(x, t)"), "nll_loss_weight": _RG_INPUT.format("F.nll_loss(x, t, w)"), "nll_loss2d": _RG_INPUT.format("F.nll_loss(x4, t3)"),
-       "conv1d": _RG_BIAS.format("F.conv1d"), "conv2d": _RG_BIAS.format("F.conv2d"), "conv_transpose2d": _RG_BIAS.format("F.conv_transpose2d"), "layer_norm": _RG_BIAS.format("F.layer_norm"), "batch_norm": _RG_BIAS.format("F.batch_norm"), "batch_norm_eval": _RG_BIAS.format("F.batch_norm_eval")}
+       "conv_transpose2d": _RG_BIAS.format("F.conv_transpose2d"), "layer_norm": _RG_BIAS.format("F.layer_norm"), "batch_norm": _RG_BIAS.format("F.batch_norm"), "batch_norm_eval": _RG_BIAS.format("F.batch_norm_eval")}
 for _s in SAMPLES:
     if _s.name in _RG:
         _s.xfail.setdefault("requires_grad", _RG[_s.name])
