@@ -24,6 +24,15 @@ KNOWN_FAILING: dict[str, str] = {
                     "sparse @ dense, torch.spmm); ember raises a bare AttributeError for to_sparse",
 }
 
+# Programs whose printed numbers legitimately drift further than the comparator's default rtol (1e-4):
+# many training steps amplify last-bit differences of torch's float32 kernels, which torch picks
+# by the CPU (AVX-512 or AVX2), so the same program prints different digits on different machines.
+RTOL: dict[str, float] = {
+    # 100 SGD steps at lr 0.1: the last loss differs by 1.7e-4 relative on an AVX-512 machine
+    # (torch 0.674035, ember 0.673917); it agreed to 1e-4 on an AVX2 one
+    "zero_to_hero_makemore_mlp": 1e-3,
+}
+
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch as the reference")
 
 
@@ -49,7 +58,7 @@ def _result(program: Path):
         # one thread per run: the runs share the machine, and CI has two cores
         env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         for p in PROGRAMS:
-            _RESULTS[p] = _POOL.submit(compare, str(p), timeout=300, env=env)
+            _RESULTS[p] = _POOL.submit(compare, str(p), timeout=300, env=env, rtol=RTOL.get(p.stem, 1e-4))
     return _RESULTS[program].result()
 
 
@@ -70,6 +79,7 @@ def test_every_program_names_its_source() -> None:
 def test_known_failing_names_real_programs() -> None:
     stems = {p.stem for p in PROGRAMS}
     assert set(KNOWN_FAILING) <= stems, set(KNOWN_FAILING) - stems
+    assert set(RTOL) <= stems, set(RTOL) - stems
 
 
 # --- the comparator itself ------------------------------------------------------------------------
