@@ -112,4 +112,10 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
-__all__ = [n for n in dir() if not n.startswith("_")] + ["nn", "optim", "utils", "testing", "save", "load"]
+from . import _namespace  # noqa: E402
+
+__all__ = _namespace.public_names(_namespace.sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load"]
+# dir() and tab completion list the public API only (no helper modules, typing names, node classes)
+for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
+    _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load") if _name == __name__ else ())
+del _name

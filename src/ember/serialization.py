@@ -505,3 +505,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
 
 __all__ = ["save", "load", "UnpicklingError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -130,3 +130,7 @@ def assert_matches_torch(fn: Callable, *inputs: Any, grad: bool = True, second_o
 
 
 __all__ = ["assert_close", "assert_matches_torch"]
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -107,3 +107,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
     globals()[name] = cls
     return cls
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -1,0 +1,130 @@
+"""help() and tab completion as a PyTorch user meets them.
+
+Every public name of ember's namespaces, and every public Tensor method and property, has a
+docstring of its own (a class that only inherits its base's doc does not count); the examples in
+those docstrings run; and ``dir()`` of each public namespace offers no helper modules, typing
+names, autograd node classes or underscore names.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import re
+import types
+
+import pytest
+
+import ember
+
+NAMESPACES = [
+    "ember", "ember.nn", "ember.nn.functional", "ember.nn.init", "ember.nn.utils", "ember.nn.utils.rnn",
+    "ember.nn.utils.parametrize", "ember.nn.utils.parametrizations", "ember.optim", "ember.optim.lr_scheduler",
+    "ember.optim.swa_utils", "ember.utils.data", "ember.utils.checkpoint", "ember.utils.hooks", "ember.autograd",
+    "ember.autograd.functional", "ember.linalg", "ember.fft", "ember.special", "ember.amp", "ember.cuda", "ember.cpu",
+    "ember.testing", "ember.random", "ember.backends", "ember.jit", "ember.compiler", "ember.accelerator", "ember.mps",
+    "ember.xpu", "ember.viz", "ember.serialization",
+]
+
+
+def _own_doc(obj: object) -> str | None:
+    if isinstance(obj, type):
+        return obj.__dict__.get("__doc__")  # not the base class's
+    return getattr(obj, "__doc__", None)
+
+
+def _documentable(obj: object) -> bool:
+    """Functions, classes and other callables; constants (dtypes, ``pi``) and modules are not asked for docs."""
+    return callable(obj) and not isinstance(obj, (types.ModuleType, ember.dtype))
+
+
+def public_objects() -> dict[str, object]:
+    """``"namespace.name"`` -> object for each public name, plus ``"Tensor.name"`` for its members."""
+    out: dict[str, object] = {}
+    for ns in NAMESPACES:
+        mod = importlib.import_module(ns)
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if _documentable(obj):
+                out[f"{ns}.{name}"] = obj
+    for name in dir(ember.Tensor):
+        if name.startswith("_"):
+            continue
+        obj = inspect.getattr_static(ember.Tensor, name)
+        if isinstance(obj, (staticmethod, classmethod)):
+            obj = obj.__func__
+        if isinstance(obj, property) or callable(obj):
+            out[f"Tensor.{name}"] = obj
+    return out
+
+
+def undocumented() -> list[str]:
+    return sorted(name for name, obj in public_objects().items() if not (_own_doc(obj) or "").strip())
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    missing = undocumented()
+    assert not missing, f"{len(missing)} public names have no docstring of their own:\n" + "\n".join(missing)
+
+
+def _examples() -> list[tuple[str, str]]:
+    seen: set[int] = set()
+    out = []
+    for name, obj in public_objects().items():
+        doc = _own_doc(obj) or ""
+        if ">>>" in doc and id(obj) not in seen:
+            seen.add(id(obj))
+            out.append((name, doc))
+    return out
+
+
+@pytest.mark.parametrize("name,doc", _examples(), ids=[n for n, _ in _examples()])
+def test_docstring_examples_run(name: str, doc: str) -> None:
+    ember.manual_seed(0)
+    test = doctest.DocTestParser().get_doctest(doc, {"ember": ember}, name, None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    out: list[str] = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+
+
+def test_examples_cover_the_most_used_names() -> None:
+    names = dict(_examples())
+    for must in ("ember.nn.Linear", "ember.optim.SGD", "ember.optim.Adam", "ember.nn.CrossEntropyLoss",
+                 "Tensor.backward", "ember.autograd.grad", "ember.tensor", "ember.matmul"):
+        assert must in names, f"{must}'s docstring has no example"
+
+
+_TYPING = {"typing", "collections.abc", "collections", "abc", "functools", "itertools", "enum", "contextlib", "bisect",
+           "copy", "weakref", "types", "math", "warnings"}
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_namespace_offers_only_public_names(ns: str) -> None:
+    mod = importlib.import_module(ns)
+    bad = []
+    for name in dir(mod):
+        if name.startswith("__") and name.endswith("__"):
+            continue
+        obj = getattr(mod, name)
+        if name.startswith("_"):
+            bad.append(f"{name} (underscore name)")
+        elif isinstance(obj, types.ModuleType) and not obj.__name__.startswith(ns + "."):
+            bad.append(f"{name} (module {obj.__name__})")
+        elif getattr(obj, "__module__", None) in _TYPING:
+            bad.append(f"{name} (from {obj.__module__})")
+        elif isinstance(obj, type) and re.search(r"Backward\d*$", name):
+            bad.append(f"{name} (autograd node class)")
+    assert not bad, f"dir({ns}) offers: " + ", ".join(bad)
+    assert set(mod.__all__) <= set(dir(mod))
+
+
+def test_star_import_and_helper_access_still_work() -> None:
+    ns: dict[str, object] = {}
+    exec("from ember.nn.functional import *", ns)
+    assert "relu" in ns and "cross_entropy" in ns and "np" not in ns and "Any" not in ns
+    import ember.nn.functional as F
+
+    assert F.np is not None  # helpers stay reachable by attribute, only dir() hides them
+    assert "nn" in dir(ember) and "fft" in dir(ember) and "annotations" not in dir(ember)
