@@ -119,3 +119,11 @@ __all__ = _namespace.public_names(_namespace.sys.modules[__name__]) + ["nn", "op
 for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
     _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load") if _name == __name__ else ())
 del _name
+
+from . import _docs  # noqa: E402
+
+# help() text of the op functions and Tensor members whose code has none (ember/_docs/*.py)
+_docs.attach(_namespace.sys.modules[__name__], "torch")
+_docs.attach(Tensor, "tensor")
+_docs.attach(linalg, "linalg")
+_docs.attach(autograd, "autograd")
