@@ -318,6 +318,10 @@ def _allowed() -> dict:
 
 
 class UnpicklingError(pickle.UnpicklingError):
+    """Raised by ``ember.load`` when a checkpoint cannot be unpickled, or holds an object the weights-only
+    loader does not allow.
+    """
+
     pass
 
 

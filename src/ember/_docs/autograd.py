@@ -1,6 +1,7 @@
 """Docstrings of ``ember.autograd``'s names whose code has none, and examples (see ``ember._docs``)."""
 
 DOCS = {
+    "is_grad_enabled": "Whether operations are being recorded for autograd (False inside ``no_grad()``).",
     "InplaceFunction": """A ``Function`` that may modify its inputs in place; ``inplace`` (set by the constructor) says
 whether it should.
 """,

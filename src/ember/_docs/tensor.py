@@ -103,6 +103,7 @@ Raises RuntimeError for a tensor that requires grad (call ``detach()`` first), u
     "H": "The conjugate transpose of a matrix (the transpose, for a real tensor).",
     "mH": "The conjugate transpose of the last two dimensions.",
     "expand_as": "``self.expand(other.shape)``: a broadcast view with ``other``'s shape.",
+    "unflatten": "Split dimension ``dim`` into the dimensions ``sizes`` (see ``ember.unflatten``).",
     "reshape_as": "``self.reshape(other.shape)``.",
     "where": "``ember.where(condition, self, other)``: this tensor's elements where ``condition`` holds, else ``other``'s.",
     "matrix_power": "The square matrix (or batch) raised to the integer power ``n`` (negative ``n`` inverts first).",

@@ -101,6 +101,7 @@ it (float64 gives complex128).
     "can_cast": """Whether casting from dtype ``from_`` to ``to`` is allowed by torch's casting rule: never from a
 higher category to a lower one (complex to float, float to integer, integer to bool).
 """,
+    "set_rng_state": "Restore the default generator's state from a uint8 tensor returned by ``get_rng_state()``.",
     "detach": "A tensor sharing ``input``'s data but cut from the graph: it does not require grad.",
     "is_inference_mode_enabled": "Whether code is running inside ``ember.inference_mode()``.",
     # ---------------------------------------------------------------- comparisons and logic

@@ -16,3 +16,8 @@ _namespace.tidy(f"{__name__}.functional", hide=("node_class", "record", "where_n
 for _m in ("init", "utils", "utils.rnn", "utils.parametrize", "utils.parametrizations"):
     _namespace.tidy(f"{__name__}.{_m}", hide=("node_class", "record"))
 del _m
+
+from .. import _docs  # noqa: E402
+
+_docs.attach(functional, "nn_functional")  # help() text of the functions whose code has none
+_docs.attach(init, "nn_init")

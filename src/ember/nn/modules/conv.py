@@ -88,6 +88,13 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over (N, C_in, L) or (C_in, L) input.
+
+    Args: ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding`` (an int, or
+    ``'same'`` / ``'valid'``), ``dilation``, ``groups``, ``bias``, ``padding_mode`` (``'zeros'``,
+    ``'reflect'``, ``'replicate'``, ``'circular'``). Weight (C_out, C_in / groups, K).
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:
@@ -103,6 +110,17 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W) or (C_in, H, W) input.
+
+    Args: ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding`` (int, pair, or
+    ``'same'`` / ``'valid'``), ``dilation``, ``groups``, ``bias``, ``padding_mode``. Weight
+    (C_out, C_in / groups, kH, kW), initialised like torch (kaiming-uniform).
+
+    >>> conv = ember.nn.Conv2d(3, 8, kernel_size=3, padding=1)
+    >>> conv(ember.randn(1, 3, 16, 16)).shape
+    ember.Size([1, 8, 16, 16])
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:

@@ -13,6 +13,8 @@ from .module import Module
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer; constructor arguments are ignored)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
@@ -21,7 +23,17 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b, with torch's default initialisation (kaiming-uniform weight, uniform bias)."""
+    """y = x W^T + b, with torch's default initialisation (kaiming-uniform weight, uniform bias).
+
+    Args: ``in_features``, ``out_features``, ``bias`` (learn an additive bias). Input (*, in_features),
+    output (*, out_features); ``weight`` is (out_features, in_features).
+
+    >>> layer = ember.nn.Linear(3, 2)
+    >>> layer(ember.randn(5, 3)).shape
+    ember.Size([5, 2])
+    >>> layer.weight.shape
+    ember.Size([2, 3])
+    """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:

@@ -91,12 +91,25 @@ class _NormBase(Module):
 
 
 class BatchNorm1d(_NormBase):
+    """Batch normalisation of (N, C) or (N, C, L) input: each channel is normalised with the batch's mean
+    and variance in training (updating ``running_mean`` / ``running_var`` with ``momentum``) and with the
+    running statistics in evaluation, then scaled by ``weight`` and shifted by ``bias`` (``affine``).
+    """
+
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 2 and input.dim() != 3:
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
 
 
 class BatchNorm2d(_NormBase):
+    """Batch normalisation of (N, C, H, W) input, per channel over the batch and spatial positions (see
+    ``BatchNorm1d`` for training versus evaluation).
+
+    >>> bn = ember.nn.BatchNorm2d(3)
+    >>> bn(ember.randn(4, 3, 2, 2)).shape
+    ember.Size([4, 3, 2, 2])
+    """
+
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
@@ -135,18 +148,34 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, L) or (C, L) input over its length; optional
+    affine parameters (``affine``) and running statistics (``track_running_stats``).
+    """
+
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, H, W) or (C, H, W) input over its spatial positions."""
+
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, D, H, W) or (C, D, H, W) input over its volume."""
+
     _spatial = 3
 
 
 class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` dimensions to zero mean and unit variance, then apply
+    a learned elementwise ``weight`` and ``bias`` (``elementwise_affine``).
+
+    >>> ln = ember.nn.LayerNorm(4)
+    >>> ln(ember.arange(8.).reshape(2, 4)).mean(dim=-1)
+    tensor([0., 0.], grad_fn=<MeanBackward1>)
+    """
+
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
@@ -181,6 +210,10 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
+    """Split the ``num_channels`` channels into ``num_groups`` groups and normalise each group of each sample,
+    then apply per-channel affine parameters (``affine``). Input (N, C, *).
+    """
+
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
                  device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
@@ -216,6 +249,8 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
+    """Divide each element by ``(k + alpha / size * sum of squares over size neighbouring channels) ** beta``."""
+
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k

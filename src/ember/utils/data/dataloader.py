@@ -13,6 +13,7 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, _seed_draw
 
 
 def default_convert(data: Any) -> Any:
+    """Turn the NumPy arrays in ``data`` (and in its mappings, namedtuples and sequences) into tensors, without batching."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
         return _new(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):

@@ -52,6 +52,8 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``, in that order."""
+
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
@@ -69,6 +71,8 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
+    """The datasets one after another as a single dataset (index ``len(a)`` is the first item of the second)."""
+
     @staticmethod
     def cumsum(sequence: Iterable) -> list:
         r, s = [], 0
