@@ -6,6 +6,8 @@ and ``backward()`` / ``ember.autograd.grad()`` walk it back with the chain rule.
 
 from __future__ import annotations
 
+import builtins as _builtins
+import typing as _typing
 import warnings as _warnings
 
 # torch does not warn when a float op overflows or meets 0/0; NumPy's warnings for ember's own
@@ -60,15 +62,15 @@ __version__ = "0.1.0"
 from math import e, inf, nan, pi  # noqa: E402  (torch.pi, torch.e, torch.inf, torch.nan)
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> bool:
+def is_floating_point(input: Tensor) -> _builtins.bool:
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
@@ -78,7 +80,7 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
     return result_dtype(tensor1, tensor2)
 
 
-def can_cast(from_: dtype, to: dtype) -> bool:
+def can_cast(from_: dtype, to: dtype) -> _builtins.bool:
     if from_.category > to.category:
         return False
     return True
@@ -96,7 +98,7 @@ _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cud
                  "jit", "cpu", "compiler", "version", "fft", "special", "xpu")
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> _typing.Any:
     import importlib
 
     if name in _LAZY_MODULES:

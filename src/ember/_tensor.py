@@ -73,7 +73,7 @@ class Tensor:
         grad_fn: Any
         _out_nr: int
         _grad: Tensor | None
-        _vc: list[int]
+        _vc: list[Any]  # [version count, where the last in-place change happened]
         _accum: Any
         _meta: dict[str, Any] | None
 
@@ -425,7 +425,7 @@ class Tensor:
             element = element._data
         return bool((self._data == element).any())
 
-    def __reduce_ex__(self, proto: int):
+    def __reduce_ex__(self, proto: Any) -> tuple:
         return (_rebuild, (self._data, self._rg))
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
@@ -527,7 +527,7 @@ def bump_version(t: Tensor) -> None:
     backward that finds a saved tensor modified can say which line did it (beyond torch)."""
     vc = t._vc
     vc[0] += 1
-    f = sys._getframe(1)
+    f: Any = sys._getframe(1)
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
         f = f.f_back
     site = f'File "{f.f_code.co_filename}", line {f.f_lineno}, in {f.f_code.co_name}' if f is not None else None

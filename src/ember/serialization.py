@@ -56,7 +56,7 @@ class _StorageNames(dict):
 
 
 # storage type name <-> NumPy dtype
-_STORAGES = {
+_STORAGES: dict[str, Any] = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
     "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
     "BoolStorage": np.bool_, "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128,
@@ -70,6 +70,8 @@ class _GlobalRef:
     """A reference to a global by name, written into the pickle without importing it."""
 
     __slots__ = ("module", "name")
+    module: str
+    name: str
     _cache: dict = {}
 
     def __new__(cls, module: str, name: str) -> "_GlobalRef":

@@ -94,8 +94,8 @@ class device:
     def __enter__(self) -> None:
         raise RuntimeError("ember was compiled without CUDA support")
 
-    def __exit__(self, *exc: Any) -> bool:
-        return False
+    def __exit__(self, *exc: Any) -> None:
+        return None
 
 
 def __getattr__(name: str) -> Any:

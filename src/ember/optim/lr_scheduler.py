@@ -123,17 +123,19 @@ def _track_step_called(optimizer: Optimizer) -> None:
 
     @functools.wraps(step)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        opt = ref()
+        opt: Any = ref()
         opt._opt_called = True
         return func(opt, *args, **kwargs) if func is not None else step(*args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
-    optimizer.step = wrapper
+    optimizer.step = wrapper  # type: ignore[method-assign]
 
 
 class _LambdaState:
     """state_dict / load_state_dict of the schedulers driven by per-group lambdas (LambdaLR,
     MultiplicativeLR): a plain function is saved as None, any other callable as its attributes."""
+
+    lr_lambdas: list[Any]
 
     def state_dict(self) -> dict:
         """The scheduler's state; a lambda's own attributes are saved only for callable objects."""
@@ -368,7 +370,7 @@ class OneCycleLR(LRScheduler):
         n = len(optimizer.param_groups)
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * n
         if three_phase:
-            self._schedule_phases = [
+            self._schedule_phases: list[dict[str, Any]] = [
                 {"end_step": float(pct_start * self.total_steps) - 1, "start_lr": "initial_lr", "end_lr": "max_lr",
                  "start_momentum": "max_momentum", "end_momentum": "base_momentum"},
                 {"end_step": float(2 * pct_start * self.total_steps) - 2, "start_lr": "max_lr",

@@ -393,7 +393,7 @@ class MultiheadAttention(Module):
             self.bias_k = empty_param(1, 1, embed_dim, dtype=dtype)
             self.bias_v = empty_param(1, 1, embed_dim, dtype=dtype)
         else:
-            self.bias_k = self.bias_v = None
+            self.bias_k = self.bias_v = None  # type: ignore[assignment]  # torch sets them to None without add_bias_kv
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 

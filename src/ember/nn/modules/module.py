@@ -43,7 +43,7 @@ class Module:
         # ember's layers take torch's ``device=`` factory argument: check it once, here, as their
         # parameters are always created on the CPU (nn.Linear(2, 2, device='cuda') raises as in torch)
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
+        init: Any = cls.__dict__.get("__init__")
         code = getattr(init, "__code__", None)
         if code is None or not cls.__module__.startswith("ember.nn.") or "device" not in code.co_varnames[
                 :code.co_argcount + code.co_kwonlyargcount]:
@@ -59,7 +59,7 @@ class Module:
 
         checked_init.__wrapped__ = init  # type: ignore[attr-defined]
         checked_init.__doc__, checked_init.__qualname__ = init.__doc__, init.__qualname__
-        cls.__init__ = checked_init
+        cls.__init__ = checked_init  # type: ignore[method-assign]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:

@@ -263,6 +263,7 @@ class LocalResponseNorm(Module):
 
 
 # torch keeps the batch and instance norms in modules of their own: print them from there
+_cls: type
 for _cls in (_NormBase, BatchNorm1d, BatchNorm2d):
     _cls.__module__ = "ember.nn.modules.batchnorm"
 for _cls in (_InstanceNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d):

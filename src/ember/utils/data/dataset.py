@@ -112,13 +112,14 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Any = None) -> 
     if generator is None:
         generator = _random.default_generator
     lengths = list(lengths)
+    size = len(dataset)  # type: ignore[arg-type]  # a map-style dataset defines __len__; Dataset does not
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []
         for i, frac in enumerate(lengths):
             if frac < 0 or frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            subset_lengths.append(int(math.floor(len(dataset) * frac)))
-        remainder = len(dataset) - sum(subset_lengths)
+            subset_lengths.append(int(math.floor(size * frac)))
+        remainder = size - sum(subset_lengths)
         for i in range(remainder):
             subset_lengths[i % len(subset_lengths)] += 1
         lengths = subset_lengths
@@ -126,7 +127,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Any = None) -> 
             if n == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
                               stacklevel=2)
-    if sum(lengths) != len(dataset):
+    if sum(lengths) != size:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     indices = randperm(sum(lengths), generator=generator).tolist()
     out, offset = [], 0
