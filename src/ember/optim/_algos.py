@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
+from .._typing import ParamsT
 from .optimizer import Optimizer, _scalar, required
 
 
@@ -57,7 +58,7 @@ class SGD(Optimizer):
     True
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False, foreach: Any = None,
                  differentiable: bool = False, fused: Any = None) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -108,7 +109,7 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: Any = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused: Any = None,
                  decoupled_weight_decay: bool | None = None) -> None:
@@ -165,7 +166,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False, foreach: Any = None,
                  capturable: bool = False, differentiable: bool = False, fused: Any = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
@@ -178,7 +179,7 @@ class RMSprop(Optimizer):
     ``centered`` subtracts the running mean first; optional ``momentum``.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: Any = None, maximize: bool = False, differentiable: bool = False) -> None:
         for name, val in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
@@ -221,7 +222,7 @@ class Adagrad(Optimizer):
     gradients; ``lr_decay`` lowers the rate over steps.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: Any = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: Any = None) -> None:
         for name, val in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
@@ -255,7 +256,7 @@ class Adadelta(Optimizer):
     their decay), multiplied by ``lr``.
     """
 
-    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: Any = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
         if not 0.0 <= rho <= 1.0:
@@ -289,7 +290,7 @@ class Adadelta(Optimizer):
 class Adamax(Optimizer):
     """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
 
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: Any = None, *, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
@@ -316,7 +317,7 @@ class NAdam(Optimizer):
     ``decoupled_weight_decay`` applies weight decay as AdamW does.
     """
 
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: Any = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
@@ -360,7 +361,7 @@ class RAdam(Optimizer):
     (rectified), avoiding a warmup; ``decoupled_weight_decay`` as AdamW.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ..._typing import DeviceLikeType, DType
 from ...ops.shape import cat
 from .. import functional as F
 from .. import init
@@ -316,7 +317,7 @@ class PReLU(Module):
     per channel, initialised to ``init``.
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init
@@ -359,7 +360,7 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+                 vdim: int | None = None, batch_first: bool = False, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")

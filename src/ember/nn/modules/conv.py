@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import _ntuple, _pair, _single, empty_param
@@ -15,7 +16,7 @@ from .module import Module
 class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple, stride: tuple, padding: Any,
                  dilation: tuple, transposed: bool, output_padding: tuple, groups: int, bias: bool,
-                 padding_mode: str, device: Any = None, dtype: Any = None) -> None:
+                 padding_mode: str, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -97,7 +98,7 @@ class Conv1d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         padding_ = padding if isinstance(padding, str) else _single(padding)
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), padding_,
                          _single(dilation), False, _single(0), groups, bias, padding_mode, dtype=dtype)
@@ -123,7 +124,7 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         padding_ = padding if isinstance(padding, str) else _pair(padding)
         super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), padding_,
                          _pair(dilation), False, _pair(0), groups, bias, padding_mode, dtype=dtype)
@@ -140,7 +141,7 @@ class Conv3d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         t = _ntuple(3)
         padding_ = padding if isinstance(padding, str) else t(padding)
         super().__init__(in_channels, out_channels, t(kernel_size), t(stride), padding_,
@@ -160,7 +161,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         t = _ntuple(self._nd)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import empty_param
@@ -35,8 +36,8 @@ class Linear(Module):
     ember.Size([2, 3])
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLikeType | None = None,
+                 dtype: DType | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -69,7 +70,7 @@ class Bilinear(Module):
     """y = x1^T A x2 + b."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.in1_features = in1_features
         self.in2_features = in2_features

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
@@ -596,7 +597,7 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
-    def cuda(self, device: Any = None) -> "Module":
+    def cuda(self, device: DeviceLikeType | None = None) -> "Module":
         """Move to a CUDA device: raises torch's CPU-build error (ember has no CUDA backend yet)."""
         from ... import _device
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import empty_param, ones_buf, zeros_buf
@@ -17,7 +18,7 @@ class _NormBase(Module):
     _version = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 track_running_stats: bool = True, device: DeviceLikeType | None = None, dtype: DType | None = None, *,
                  bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
@@ -119,7 +120,7 @@ class _InstanceNorm(_NormBase):
     _spatial = 1  # spatial dimensions: 1 for InstanceNorm1d ...
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = False, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -177,7 +178,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -215,7 +216,7 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
