@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
@@ -356,9 +357,26 @@ class Tensor:
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        Walks the graph that recorded ``self`` back to its leaves with the chain rule; gradients add
+        to what ``.grad`` already holds (call ``optimizer.zero_grad()`` between steps).
+
+        Args:
+            gradient: d(loss)/d(self), needed when ``self`` is not a scalar (the vector of the
+                vector-Jacobian product); a scalar's defaults to 1.
+            retain_graph: keep the graph's saved tensors so backward can run through it again
+                (defaults to ``create_graph``).
+            create_graph: record the backward pass itself, for higher-order derivatives.
+            inputs: accumulate only into these leaves.
+
+        >>> x = ember.tensor([1., 2., 3.], requires_grad=True)
+        >>> (x ** 2).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+        """
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)

@@ -15,8 +15,12 @@ import inspect
 from typing import Any
 
 
-def _target(owner: Any, name: str) -> Any:
-    obj = inspect.getattr_static(owner, name) if isinstance(owner, type) else getattr(owner, name)
+def target(owner: Any, name: str) -> Any:
+    """The object whose ``__doc__`` documents ``owner.<name>`` (a property or function), or None if absent."""
+    try:
+        obj = inspect.getattr_static(owner, name) if isinstance(owner, type) else getattr(owner, name)
+    except AttributeError:  # renamed or removed: test_docstrings reports the stale entry; import must not fail
+        return None
     return obj.__func__ if isinstance(obj, (staticmethod, classmethod)) else obj
 
 
@@ -25,10 +29,10 @@ def attach(owner: Any, table: str) -> None:
     ``ember._docs.<table>``."""
     mod = importlib.import_module(f"{__name__}.{table}")
     for name, doc in mod.DOCS.items():
-        obj = _target(owner, name)
-        if not (obj.__doc__ or "").strip():
+        obj = target(owner, name)
+        if obj is not None and not (obj.__doc__ or "").strip():
             obj.__doc__ = doc
     for name, example in getattr(mod, "EXAMPLES", {}).items():
-        obj = _target(owner, name)
-        if ">>>" not in (obj.__doc__ or ""):
-            obj.__doc__ = (obj.__doc__ or "").rstrip() + "\n\n" + example
+        obj = target(owner, name)
+        if obj is not None and ">>>" not in (obj.__doc__ or ""):
+            obj.__doc__ = inspect.cleandoc(obj.__doc__ or "") + "\n\n" + example

@@ -113,10 +113,6 @@ Raises RuntimeError for a tensor that requires grad (call ``detach()`` first), u
 
 # examples added to methods documented in their code
 EXAMPLES = {
-    "backward": """>>> x = ember.tensor([1., 2., 3.], requires_grad=True)
->>> (x ** 2).sum().backward()
->>> x.grad
-tensor([2., 4., 6.])""",
     "view": """>>> ember.arange(6).view(3, 2)
 tensor([[0, 1],
         [2, 3],
