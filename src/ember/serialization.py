@@ -227,7 +227,17 @@ def _write_aligned(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
          _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
-    """Write ``obj`` (tensors, state dicts, nested dicts/lists/tuples of them) in PyTorch's zip format."""
+    """Write ``obj`` (tensors, state dicts, nested dicts/lists/tuples of them) in PyTorch's zip format.
+
+    ``f`` is a path or a writable binary file; ``torch.load`` reads the result.
+
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> ember.save({"w": ember.ones(2)}, buf)
+    >>> _ = buf.seek(0)
+    >>> ember.load(buf)
+    {'w': tensor([1., 1.])}
+    """
     buf = io.BytesIO()
     pickler = _Pickler(buf)
     pickler.dump(_plain(obj))

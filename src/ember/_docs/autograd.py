@@ -11,6 +11,11 @@ whether it should.
 }
 
 EXAMPLES = {
+    "no_grad": """>>> x = ember.ones(3, requires_grad=True)
+>>> with ember.no_grad():
+...     y = x * 2
+>>> y.requires_grad
+False""",
     "grad": """Args:
     outputs: the tensor(s) to differentiate (a scalar, or give ``grad_outputs``).
     inputs: the tensor(s) to differentiate with respect to.

@@ -256,6 +256,12 @@ tensor per dimension.
 
 # examples added to functions documented in their code
 EXAMPLES = {
+    "from_numpy": """>>> import numpy as np
+>>> a = np.array([1, 2])
+>>> t = ember.from_numpy(a)
+>>> a[0] = 5
+>>> t
+tensor([5, 2])""",
     "tensor": """>>> ember.tensor([[1, 2], [3, 4]])
 tensor([[1, 2],
         [3, 4]])

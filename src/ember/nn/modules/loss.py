@@ -42,7 +42,13 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy, numerically stable."""
+    """Sigmoid + binary cross-entropy, numerically stable: takes raw scores (logits) and 0/1 targets.
+
+    ``pos_weight`` multiplies the positive term of each class (to balance rare positives).
+
+    >>> ember.nn.BCEWithLogitsLoss()(ember.tensor([0.]), ember.tensor([1.]))
+    tensor(0.6931)
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
@@ -56,7 +62,15 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class indices given log-probabilities."""
+    """Negative log-likelihood of class indices given log-probabilities (pair it with ``LogSoftmax``).
+
+    Input (N, C) log-probabilities, target (N,) class indices; ``weight`` and ``ignore_index`` as in
+    ``CrossEntropyLoss``.
+
+    >>> logp = ember.log(ember.tensor([[0.5, 0.5], [0.9, 0.1]]))
+    >>> ember.nn.NLLLoss()(logp, ember.tensor([0, 0]))
+    tensor(0.3993)
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean") -> None:

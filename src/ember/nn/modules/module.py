@@ -35,7 +35,24 @@ def _addindent(s: str, n: int) -> str:
 
 
 class Module:
-    """Base class for all neural network modules; subclasses define ``forward``."""
+    """Base class for all neural network modules; subclasses define ``forward``.
+
+    Modules and Parameters assigned as attributes are registered: ``parameters()``, ``state_dict()``,
+    ``train()`` / ``eval()`` and ``zero_grad()`` reach them. Call the module (not ``forward``) so hooks run.
+
+    >>> class TwoLayer(ember.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = ember.nn.Linear(3, 4)
+    ...         self.out = ember.nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> net = TwoLayer()
+    >>> net(ember.randn(2, 3)).shape
+    ember.Size([2, 1])
+    >>> sum(p.numel() for p in net.parameters())
+    21
+    """
 
     training: bool
     _version: int = 1

@@ -14,7 +14,15 @@ from .module import Module
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (initialised N(0, 1))."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (initialised N(0, 1)).
+
+    Input: integer indices of any shape; output: that shape plus ``(embedding_dim,)``.
+    ``padding_idx``'s row starts at zero and gets no gradient.
+
+    >>> emb = ember.nn.Embedding(10, 3)
+    >>> emb(ember.tensor([[1, 2], [3, 4]])).shape
+    ember.Size([2, 2, 3])
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,

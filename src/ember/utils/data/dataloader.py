@@ -77,7 +77,12 @@ def default_collate(batch: collections.abc.Sequence) -> Any:
 
 
 class DataLoader:
-    """Batches of a dataset: ``batch_size``, ``shuffle`` (with ``generator``), ``drop_last``, ``collate_fn``."""
+    """Batches of a dataset: ``batch_size``, ``shuffle`` (with ``generator``), ``drop_last``, ``collate_fn``.
+
+    >>> ds = ember.utils.data.TensorDataset(ember.arange(10.).reshape(5, 2), ember.arange(5))
+    >>> [y for _, y in ember.utils.data.DataLoader(ds, batch_size=2)]
+    [tensor([0, 1]), tensor([2, 3]), tensor([4])]
+    """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,

@@ -37,7 +37,12 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are the i-th rows of each tensor."""
+    """Samples are the i-th rows of each tensor (all must have the same first dimension).
+
+    >>> ds = ember.utils.data.TensorDataset(ember.arange(10.).reshape(5, 2), ember.arange(5))
+    >>> ds[1]
+    (tensor([2., 3.]), tensor(1))
+    """
 
     def __init__(self, *tensors: Tensor) -> None:
         if any(tensors[0].shape[0] != t.shape[0] for t in tensors):
