@@ -7,6 +7,7 @@ and ``backward()`` / ``ember.autograd.grad()`` walk it back with the chain rule.
 from __future__ import annotations
 
 import builtins as _builtins
+import sys as _sys
 import typing as _typing
 import warnings as _warnings
 
@@ -116,7 +117,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 from . import _namespace  # noqa: E402
 
-__all__ = _namespace.public_names(_namespace.sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load"]
+__all__ = _namespace.public_names(_sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load"]
 # dir() and tab completion list the public API only (no helper modules, typing names, node classes)
 for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
     _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load") if _name == __name__ else ())
@@ -125,7 +126,7 @@ del _name
 from . import _docs  # noqa: E402
 
 # help() text of the op functions and Tensor members whose code has none (ember/_docs/*.py)
-_docs.attach(_namespace.sys.modules[__name__], "torch")
+_docs.attach(_sys.modules[__name__], "torch")
 _docs.attach(Tensor, "tensor")
 _docs.attach(linalg, "linalg")
 _docs.attach(autograd, "autograd")
