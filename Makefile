@@ -29,6 +29,7 @@ graphviz:
 
 test: $(STAMP) graphviz
 	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/mypy  # mypy.ini: src/ember
 	$(BIN)/python -m pytest
 
 $(VENV)/.installed-bench: pyproject.toml $(STAMP)

@@ -6,6 +6,9 @@ and ``backward()`` / ``ember.autograd.grad()`` walk it back with the chain rule.
 
 from __future__ import annotations
 
+import builtins as _builtins
+import sys as _sys
+import typing as _typing
 import warnings as _warnings
 
 # torch does not warn when a float op overflows or meets 0/0; NumPy's warnings for ember's own
@@ -67,15 +70,15 @@ __version__ = "0.1.0"
 from math import e, inf, nan, pi  # noqa: E402  (torch.pi, torch.e, torch.inf, torch.nan)
 
 
-def is_tensor(obj: object) -> bool:
+def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> bool:
+def is_floating_point(input: Tensor) -> _builtins.bool:
     return input.is_floating_point()
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> _builtins.int:
     return input.numel()
 
 
@@ -85,7 +88,7 @@ def result_type(tensor1: object, tensor2: object) -> dtype:
     return result_dtype(tensor1, tensor2)
 
 
-def can_cast(from_: dtype, to: dtype) -> bool:
+def can_cast(from_: dtype, to: dtype) -> _builtins.bool:
     if from_.category > to.category:
         return False
     return True
@@ -103,7 +106,7 @@ _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cud
                  "jit", "cpu", "compiler", "version", "fft", "special", "xpu")
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> _typing.Any:
     import importlib
 
     if name in _LAZY_MODULES:
@@ -119,4 +122,18 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
-__all__ = [n for n in dir() if not n.startswith("_")] + ["nn", "optim", "utils", "testing", "save", "load"]
+from . import _namespace  # noqa: E402
+
+__all__ = _namespace.public_names(_sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load"]
+# dir() and tab completion list the public API only (no helper modules, typing names, node classes)
+for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
+    _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load") if _name == __name__ else ())
+del _name
+
+from . import _docs  # noqa: E402
+
+# help() text of the op functions and Tensor members whose code has none (ember/_docs/*.py)
+_docs.attach(_sys.modules[__name__], "torch")
+_docs.attach(Tensor, "tensor")
+_docs.attach(linalg, "linalg")
+_docs.attach(autograd, "autograd")

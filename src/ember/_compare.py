@@ -72,6 +72,7 @@ class Comparison:
         if self.ok:
             return f"PASS  {self.script}: {self.lines} lines of output agree ({timing})"
         d = self.difference
+        assert d is not None  # not ok: there is a difference
         out = [f"FAIL  {self.script} ({timing})"]
         if d.line:
             out.append(f"  first difference at output line {d.line}: {d.why}")
@@ -210,9 +211,9 @@ def compare(script: str, args: list[str] | None = None, rtol: float = 1e-4, atol
     path = str(Path(script).resolve())
     env_torch = dict(os.environ)
     env_ember = _ember_env()
-    for e in (env_torch, env_ember):
-        e["PYTHONHASHSEED"] = "0"  # set iteration order (vocabularies built from sets) the same on both sides
-        e.update(env or {})
+    for environ in (env_torch, env_ember):
+        environ["PYTHONHASHSEED"] = "0"  # set iteration order (vocabularies built from sets) the same on both sides
+        environ.update(env or {})
     commands = {"torch": ([python, path, *args], env_torch),
                 "ember": ([python, "-m", "ember", "run", path, *args], env_ember)}
     def run(name: str) -> Run:
@@ -256,6 +257,6 @@ def main(script: str, args: list[str], rtol: float, atol: float, timeout: float,
         return 2
     result = compare(script, args, rtol=rtol, atol=atol, timeout=timeout, ignore=ignore)
     print(result.report())
-    if not result.ok and not quiet and result.difference.line:
+    if result.difference is not None and not quiet and result.difference.line:
         print(f"  (tolerance: rel {rtol:g}, abs {atol:g}, or one unit in the last printed digit)")
     return 0 if result.ok else 1

@@ -25,6 +25,8 @@ class device:
     """Where a tensor's data lives: ``ember.device('cpu')``, ``device('cuda', 0)``, ``device('cuda:1')``."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):

@@ -74,7 +74,7 @@ class _ExtensionDtype(dtype):
 
     def __init__(self, name: str, loader, category: int, itemsize: int) -> None:
         self.name = name
-        self._np = None
+        self._np: np.dtype | None = None
         self._loader = loader
         self.category = category
         self.is_floating_point = category == 2

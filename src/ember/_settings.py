@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Any
 
-_state = {"matmul_precision": "highest", "deterministic": False, "warn_only": False, "debug_mode": 0,
+_state: dict[str, Any] = {"matmul_precision": "highest", "deterministic": False, "warn_only": False, "debug_mode": 0,
           "interop_threads": None, "threads": None}
 _PRECISIONS = ("highest", "high", "medium")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 import warnings
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
@@ -64,6 +65,49 @@ class Tensor:
     __slots__ = ("_data", "_rg", "grad_fn", "_out_nr", "_grad", "_vc", "_accum", "_meta", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
+
+    if TYPE_CHECKING:
+        # for the type checker only: the slots' types, and the methods and operators that
+        # ember.ops attaches at import (attach_methods), which a static checker cannot see
+        _data: np.ndarray
+        _rg: bool
+        grad_fn: Any
+        _out_nr: int
+        _grad: Tensor | None
+        _vc: list[Any]  # [version count, where the last in-place change happened]
+        _accum: Any
+        _meta: dict[str, Any] | None
+
+        def __getattr__(self, name: str) -> Any: ...
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __setitem__(self, index: Any, value: Any) -> None: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # the legacy constructor: Tensor(2, 3) is uninitialised float, Tensor([1, 2]) copies data
@@ -319,9 +363,26 @@ class Tensor:
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        Walks the graph that recorded ``self`` back to its leaves with the chain rule; gradients add
+        to what ``.grad`` already holds (call ``optimizer.zero_grad()`` between steps).
+
+        Args:
+            gradient: d(loss)/d(self), needed when ``self`` is not a scalar (the vector of the
+                vector-Jacobian product); a scalar's defaults to 1.
+            retain_graph: keep the graph's saved tensors so backward can run through it again
+                (defaults to ``create_graph``).
+            create_graph: record the backward pass itself, for higher-order derivatives.
+            inputs: accumulate only into these leaves.
+
+        >>> x = ember.tensor([1., 2., 3.], requires_grad=True)
+        >>> (x ** 2).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+        """
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -388,7 +449,7 @@ class Tensor:
             element = element._data
         return bool((self._data == element).any())
 
-    def __reduce_ex__(self, proto: int):
+    def __reduce_ex__(self, proto: Any) -> tuple:
         return (_rebuild, (self._data, self._rg))
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
@@ -490,7 +551,7 @@ def bump_version(t: Tensor) -> None:
     backward that finds a saved tensor modified can say which line did it (beyond torch)."""
     vc = t._vc
     vc[0] += 1
-    f = sys._getframe(1)
+    f: Any = sys._getframe(1)
     while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
         f = f.f_back
     site = f'File "{f.f_code.co_filename}", line {f.f_lineno}, in {f.f_code.co_name}' if f is not None else None

@@ -49,3 +49,7 @@ def set_device_index(device: Any) -> None:
 
 
 set_device_idx = set_device_index
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -27,3 +27,7 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
 def reset() -> None:
     """Forget compiled code: ember keeps none."""
 
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

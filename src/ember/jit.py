@@ -73,3 +73,7 @@ def is_scripting() -> bool:
 def is_tracing() -> bool:
     """Whether code runs under the TorchScript tracer: never in ember."""
     return False
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

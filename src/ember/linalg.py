@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from ._tensor import Tensor
 from .ops.decompositions import cholesky, cholesky_ex, eigh, eigvalsh, pinv, qr, svd, svdvals
 from .ops.eig import eig, eigvals
 from .ops.householder import householder_product
@@ -21,14 +24,22 @@ def vecdot(x, y, *, dim: int = -1):
     return (x.conj() * y).sum(dim)
 
 
-def multi_dot(tensors):
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of a chain of matrices, ``tensors[0] @ tensors[1] @ ...``.
+
+    The first tensor may be 1-D (a row vector) and the last 1-D (a column vector); the others are 2-D.
+
+    >>> ember.linalg.multi_dot([ember.ones(2, 3), ember.ones(3, 4), ember.ones(4)])
+    tensor([12., 12.])
+    """
     out = tensors[0]
     for t in tensors[1:]:
         out = out.matmul(t)
     return out
 
 
-def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The ``offset``-th diagonal of each matrix in ``A`` (over its last two dimensions by default), as a view."""
     return A.diagonal(offset, dim1, dim2)
 
 

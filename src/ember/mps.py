@@ -61,3 +61,7 @@ def driver_allocated_memory() -> int:
 def recommended_max_memory() -> int:
     """Metal's recommended working-set size: raises torch's RuntimeError without MPS."""
     raise _missing("getRecommendedMaxMemory")
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

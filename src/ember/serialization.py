@@ -56,7 +56,7 @@ class _StorageNames(dict):
 
 
 # storage type name <-> NumPy dtype
-_STORAGES = {
+_STORAGES: dict[str, Any] = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16, "LongStorage": np.int64,
     "IntStorage": np.int32, "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
     "BoolStorage": np.bool_, "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128,
@@ -70,6 +70,8 @@ class _GlobalRef:
     """A reference to a global by name, written into the pickle without importing it."""
 
     __slots__ = ("module", "name")
+    module: str
+    name: str
     _cache: dict = {}
 
     def __new__(cls, module: str, name: str) -> "_GlobalRef":
@@ -225,7 +227,17 @@ def _write_aligned(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
          _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False) -> None:
-    """Write ``obj`` (tensors, state dicts, nested dicts/lists/tuples of them) in PyTorch's zip format."""
+    """Write ``obj`` (tensors, state dicts, nested dicts/lists/tuples of them) in PyTorch's zip format.
+
+    ``f`` is a path or a writable binary file; ``torch.load`` reads the result.
+
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> ember.save({"w": ember.ones(2)}, buf)
+    >>> _ = buf.seek(0)
+    >>> ember.load(buf)
+    {'w': tensor([1., 1.])}
+    """
     buf = io.BytesIO()
     pickler = _Pickler(buf)
     pickler.dump(_plain(obj))
@@ -318,6 +330,10 @@ def _allowed() -> dict:
 
 
 class UnpicklingError(pickle.UnpicklingError):
+    """Raised by ``ember.load`` when a checkpoint cannot be unpickled, or holds an object the weights-only
+    loader does not allow.
+    """
+
     pass
 
 
@@ -505,3 +521,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
 
 __all__ = ["save", "load", "UnpicklingError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
            "safe_globals"]
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -106,3 +106,7 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *, out: Any = None
 __all__ = sorted(n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any", "Tensor", "lgamma",
                                                                          "sigmoid", "np", "record",
                                                                          "not_implemented", "RoundBackward1"))
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

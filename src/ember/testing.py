@@ -120,8 +120,8 @@ def assert_matches_torch(fn: Callable, *inputs: Any, grad: bool = True, second_o
         if not pairs:
             return
         vs = [rng.standard_normal(tuple(b.shape)) for _, b in pairs]
-        es = sum((a * ember.tensor(v.astype(_arr(a).dtype))).sum() for (a, _), v in zip(pairs, vs))
-        ts = sum((b * torch.tensor(v.astype(_arr(b).dtype))).sum() for (_, b), v in zip(pairs, vs))
+        es: Any = sum((a * ember.tensor(v.astype(_arr(a).dtype))).sum() for (a, _), v in zip(pairs, vs))
+        ts: Any = sum((b * torch.tensor(v.astype(_arr(b).dtype))).sum() for (_, b), v in zip(pairs, vs))
         for k, (a, b) in enumerate(zip(ember.autograd.grad(es, ex, allow_unused=True),
                                        torch.autograd.grad(ts, tx, allow_unused=True))):
             if a is None or b is None:
@@ -130,3 +130,7 @@ def assert_matches_torch(fn: Callable, *inputs: Any, grad: bool = True, second_o
 
 
 __all__ = ["assert_close", "assert_matches_torch"]
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

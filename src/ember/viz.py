@@ -163,3 +163,7 @@ def text(tensor: Tensor, params: dict | None = None, file: Any = None, max_nodes
     if file is not None and file is not False:     # False: the old spelling of "do not print"
         print(out, file=file)
     return out
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -104,3 +104,7 @@ def initial_seed() -> int:
     return 0
 
 
+
+from . import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -50,11 +50,10 @@ class autocast:
             _autocast.set_dtype(dev, self.fast_dtype)
         return self
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, *exc: Any) -> None:
         enabled, dtype = self._saved.pop()
         _autocast.set_enabled(self.device, enabled)
         _autocast.set_dtype(self.device, dtype)
-        return False
 
     def __call__(self, func: Callable) -> Callable:
         @functools.wraps(func)

@@ -7,3 +7,7 @@ and keeps its flags, so that scripts that set ``ember.backends.cudnn.benchmark =
 from . import cuda, cudnn, mps, opt_einsum  # noqa: F401
 
 __all__ = ["cuda", "cudnn", "mps", "opt_einsum"]
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

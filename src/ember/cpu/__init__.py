@@ -33,3 +33,7 @@ def set_device(device: Any) -> None:
 
 def synchronize(device: Any = None) -> None:
     """CPU work is synchronous: nothing to wait for."""
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -94,8 +94,8 @@ class device:
     def __enter__(self) -> None:
         raise RuntimeError("ember was compiled without CUDA support")
 
-    def __exit__(self, *exc: Any) -> bool:
-        return False
+    def __exit__(self, *exc: Any) -> None:
+        return None
 
 
 def __getattr__(name: str) -> Any:
@@ -107,3 +107,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
     globals()[name] = cls
     return cls
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

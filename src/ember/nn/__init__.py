@@ -7,3 +7,17 @@ from .parallel import DataParallel
 from .parameter import Parameter
 
 __all__ = ["functional", "init", "utils", "Parameter", "parallel", "DataParallel"] + list(_modules_all)
+
+from .. import _namespace  # noqa: E402
+
+# dir() and tab completion list the public API only; ops helpers imported by the modules stay reachable by name
+_namespace.tidy(__name__)
+_namespace.tidy(f"{__name__}.functional", hide=("node_class", "record", "where_np", "autocast_op"))
+for _m in ("init", "utils", "utils.rnn", "utils.parametrize", "utils.parametrizations"):
+    _namespace.tidy(f"{__name__}.{_m}", hide=("node_class", "record"))
+del _m
+
+from .. import _docs  # noqa: E402
+
+_docs.attach(functional, "nn_functional")  # help() text of the functions whose code has none
+_docs.attach(init, "nn_init")

@@ -181,7 +181,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         raise IndexError(f"Dimension out of range (expected to be in range of [{-max(mask_dim, 1)}, "
                          f"{max(mask_dim, 1) - 1}], but got -2)")
     if bias is not None or float_mask is not None:
-        _check_broadcast(qs[:-2] + (L, S), (bias if bias is not None else float_mask._data).shape)
+        _check_broadcast(qs[:-2] + (L, S), (bias if bias is not None else float_mask._data).shape)  # type: ignore[union-attr]
     fused = (dropout_p == 0.0 and float_mask is None and mask_dim in (2, 4) and len(qs) == 4 and len(ks) == 4 and len(vs) == 4
              and qs[-1] == ks[-1] == vs[-1] and qs[0] == ks[0] == vs[0] and ks[1] == vs[1]
              and qs[1] == ks[1] * groups)

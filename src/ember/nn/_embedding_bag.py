@@ -35,6 +35,7 @@ def _embedding_bag_grads(n: Any, g: Tensor) -> tuple:
             gw = g.new_zeros((num, D)).index_add(0, _new(idx), rows)
     if len(n.needs) > 1 and n.needs[1]:
         dots = (g.index_select(0, _new(bag)) * weight.index_select(0, _new(idx))).sum(1)
+        assert psw is not None  # needs[1] is the per-sample weights' flag
         gp = psw.new_zeros((psw.numel(),)).index_add(0, _new(keep), dots).reshape(psw.shape)
     return gw, gp
 

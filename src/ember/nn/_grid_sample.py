@@ -169,14 +169,14 @@ def _sample(x: Tensor, grid: Tensor, mode: int, pad: int, align: bool) -> Tensor
         coords = [_source_coord(g[:, :, nd - 1 - d], sp[d], pad, align) for d in range(nd)]
     if mode == 1:  # nearest (ties to even, as torch's nearbyint)
         idx = [np.rint(c._data).astype(np.int64) for c in coords]
-        out = _gather(flat, idx, _in_bounds(idx, sp), sp)
+        out: Any = _gather(flat, idx, _in_bounds(idx, sp), sp)
     elif mode == 0:
         base = [np.floor(c._data).astype(np.int64) for c in coords]
         frac = [c - _new(b.astype(c._data.dtype)) for c, b in zip(coords, base)]
         out = None
         for corner in np.ndindex(*(2,) * nd):
             idx = [b + k for b, k in zip(base, corner)]
-            w = None
+            w: Any = None
             for f, k in zip(frac, corner):
                 wk = f if k else 1 - f
                 w = wk if w is None else w * wk
@@ -187,8 +187,9 @@ def _sample(x: Tensor, grid: Tensor, mode: int, pad: int, align: bool) -> Tensor
 
         iy, ix = coords
         by, bx = (np.floor(c._data).astype(np.int64) for c in coords)
-        wy = _cubic_weights(iy - _new(by.astype(iy._data.dtype)))
-        wx = _cubic_weights(ix - _new(bx.astype(ix._data.dtype)))
+        # _cubic_weights is plain arithmetic: on tensors it builds differentiable weights
+        wy = _cubic_weights(iy - _new(by.astype(iy._data.dtype)))  # type: ignore[arg-type]
+        wx = _cubic_weights(ix - _new(bx.astype(ix._data.dtype)))  # type: ignore[arg-type]
         out = None
         for a in range(4):
             for b in range(4):
@@ -210,7 +211,7 @@ def _grid_sample_grads(n: Any, g: Tensor) -> tuple:
     with _grad_mode.enable_grad():
         out = _sample(x, grid, mode, pad, align)
         got = list(autograd_grad(out, wanted, g, create_graph=outer, allow_unused=True))
-    res = []
+    res: list[Any] = []
     for t, need in zip((x, grid), n.needs):
         if not need:
             res.append(None)

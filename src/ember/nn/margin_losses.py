@@ -163,7 +163,9 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs")
     if distance_function is None:
-        from .functional import pairwise_distance as distance_function
+        from .functional import pairwise_distance
+
+        distance_function = pairwise_distance
     d_pos = distance_function(anchor, positive)
     d_neg = distance_function(anchor, negative)
     if swap:

@@ -26,10 +26,10 @@ class Parameter(Tensor):
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         pass
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # type: ignore[override]  # torch's Parameter takes no tensor_contents
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce_ex__(self, proto: int) -> Any:
+    def __reduce_ex__(self, proto: Any) -> Any:
         return (_rebuild_parameter, (self._data, self._rg))
 
 

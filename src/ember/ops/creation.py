@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, _check_device, _new
+from .._typing import DeviceLikeType, DType
 from .out import creation_out, out_call
 
 _FROM_NP = _dtype._FROM_NP
@@ -126,7 +127,7 @@ def _default_np(arr: np.ndarray, from_python: bool) -> np.ndarray:
     return arr
 
 
-def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def tensor(data: Any, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors)."""
     _check_device(device)
@@ -147,7 +148,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     return _finish(arr, requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: DType | None = None, device: DeviceLikeType | None = None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype agrees."""
     _check_device(device)
     npd = _np_dtype(dtype)
@@ -200,7 +201,7 @@ def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: A
     return _finish(np.full(_size(size), value, dtype=npd), requires_grad)
 
 
-def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def zeros(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None) -> Tensor:
     size = _shape_arg(shape, size)
     if out is not None:
@@ -208,7 +209,7 @@ def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, 
     return _fill(size, 0, dtype, requires_grad, device)
 
 
-def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def ones(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
          out: Any = None, layout: Any = None) -> Tensor:
     size = _shape_arg(shape, size)
     if out is not None:
@@ -216,7 +217,7 @@ def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, r
     return _fill(size, 1, dtype, requires_grad, device)
 
 
-def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def empty(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
           out: Any = None, layout: Any = None, memory_format: Any = None) -> Tensor:
     size = _shape_arg(shape, size)
     if out is not None:
@@ -226,7 +227,7 @@ def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, 
     return _finish(np.empty(_size(size), dtype=npd), requires_grad)
 
 
-def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = None,
+def full(size: Sequence, fill_value: Any, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     if out is not None:
         return creation_out(full, "full", (size, fill_value), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
@@ -237,36 +238,36 @@ def full(size: Sequence, fill_value: Any, *, dtype: Any = None, device: Any = No
     return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype, requires_grad, device)
 
 
-def _like(input: Tensor, dtype: Any, device: Any = None) -> tuple:
+def _like(input: Tensor, dtype: Any, device: DeviceLikeType | None = None) -> tuple:
     _check_device(device)
     return input._data.shape, (_np_dtype(dtype) or input._data.dtype)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def zeros_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
     shape, npd = _like(input, dtype, device)
     return _finish(np.zeros(shape, npd), requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def ones_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
               memory_format: Any = None, layout: Any = None) -> Tensor:
     shape, npd = _like(input, dtype, device)
     return _finish(np.ones(shape, npd), requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+def empty_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
     shape, npd = _like(input, dtype, device)
     return _finish(np.empty(shape, npd), requires_grad)
 
 
-def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+def full_like(input: Tensor, fill_value: Any, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
               requires_grad: bool = False, memory_format: Any = None, layout: Any = None) -> Tensor:
     shape, npd = _like(input, dtype, device)
     return _finish(np.full(shape, fill_value, npd), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
            requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive); integer-valued arguments give int64."""
     if out is not None:
@@ -310,7 +311,7 @@ def _arange_float(start: float, step: float, n: int, npd: np.dtype) -> np.ndarra
     return np.where(k < n // (2 * vec) * (2 * vec), vector, tail).astype(npd)
 
 
-def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+def linspace(start: Any, end: Any, steps: int, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
              requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     if out is not None:
         return creation_out(linspace, "linspace", (start, end, steps), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
@@ -352,8 +353,8 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     return _finish(arr.astype(npd), requires_grad)
 
 
-def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: DType | None = None,
+             device: DeviceLikeType | None = None, requires_grad: bool = False) -> Tensor:
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
@@ -376,7 +377,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
 _C_POW = np.frompyfunc(math.pow, 2, 1)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+def eye(n: int, m: int | None = None, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
         requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     if out is not None:
         return creation_out(eye, "eye", (n, m), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
@@ -400,7 +401,7 @@ def _float_np(dtype: Any) -> np.dtype:
     return npd
 
 
-def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
+def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None,
          requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Uniform samples on [0, 1), drawn from ember's torch-compatible generator."""
     size = _shape_arg(shape, size)
@@ -411,7 +412,7 @@ def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None
     return _finish(_gen(generator).uniform(_size(size), npd), requires_grad)
 
 
-def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
+def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None,
           requires_grad: bool = False, out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """Standard normal samples, drawn from ember's torch-compatible generator."""
     size = _shape_arg(shape, size)
@@ -425,7 +426,7 @@ def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = Non
 
 
 def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any = None,
-            dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None,
+            dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False, out: Any = None,
             layout: Any = None) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
     if out is not None:
@@ -443,7 +444,7 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
     return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),)), npd), requires_grad)
 
 
-def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+def randperm(n: int, *, generator: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None,
              requires_grad: bool = False, out: Any = None, layout: Any = None) -> Tensor:
     """A random permutation of 0 .. n-1."""
     if out is not None:
@@ -454,22 +455,22 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
     return _finish(_gen(generator).randperm(int(n), npd), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
-              device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
+def rand_like(input: Tensor, *, dtype: DType | None = None, generator: Any = None, requires_grad: bool = False,
+              device: DeviceLikeType | None = None, memory_format: Any = None, layout: Any = None) -> Tensor:
     from .random_ops import rand_like as _impl  # keeps input's layout and fills in memory order, like torch
 
     return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
-               device: Any = None, memory_format: Any = None, layout: Any = None) -> Tensor:
+def randn_like(input: Tensor, *, dtype: DType | None = None, generator: Any = None, requires_grad: bool = False,
+               device: DeviceLikeType | None = None, memory_format: Any = None, layout: Any = None) -> Tensor:
     from .random_ops import randn_like as _impl
 
     return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
 
 
-def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = None,
-                 generator: Any = None, requires_grad: bool = False, device: Any = None,
+def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: DType | None = None,
+                 generator: Any = None, requires_grad: bool = False, device: DeviceLikeType | None = None,
                  memory_format: Any = None, layout: Any = None) -> Tensor:
     from .random_ops import randint_like as _impl
 
@@ -477,7 +478,7 @@ def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: Any = 
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
-           dtype: Any = None, requires_grad: bool = False, out: Any = None, device: Any = None) -> Tensor:
+           dtype: DType | None = None, requires_grad: bool = False, out: Any = None, device: DeviceLikeType | None = None) -> Tensor:
     """Normal samples: of ``size`` for number ``mean`` and ``std``, else one per element of the tensor(s)."""
     if out is not None:
         kwargs = {"generator": generator, "dtype": dtype, "requires_grad": requires_grad}

@@ -8,4 +8,9 @@ from .optimizer import Optimizer
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
            "lr_scheduler", "swa_utils"]
 
+from .. import _namespace  # noqa: E402
 from . import swa_utils  # noqa: E402  (torch.optim.swa_utils)
+
+for _m in ("", ".lr_scheduler", ".swa_utils"):  # dir() and tab completion list the public API only
+    _namespace.tidy(__name__ + _m)
+del _m

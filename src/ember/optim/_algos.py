@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
+from .._typing import ParamsT
 from .optimizer import Optimizer, _scalar, required
 
 
@@ -43,7 +44,21 @@ def _lerp_(m: np.ndarray, g: np.ndarray, w: float) -> None:
 
 
 class SGD(Optimizer):
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
+
+    Each step: ``g = grad + weight_decay * p``; with momentum ``b = momentum * b + (1 - dampening) * g``
+    and ``g = b`` (or ``g + momentum * b`` with ``nesterov``); then ``p -= lr * g``.
+
+    >>> model = ember.nn.Linear(2, 1)
+    >>> opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> x = ember.ones(4, 2)
+    >>> before = model(x).pow(2).mean().item()
+    >>> opt.zero_grad(); model(x).pow(2).mean().backward(); opt.step()
+    >>> model(x).pow(2).mean().item() < before
+    True
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False, foreach: Any = None,
                  differentiable: bool = False, fused: Any = None) -> None:
         if isinstance(lr, Tensor) and lr.numel() != 1:
@@ -78,9 +93,23 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
+    """Adam: steps scaled by running estimates of the gradient's first and second moments.
+
+    Args: ``lr``, ``betas`` (the moments' decay rates), ``eps`` (added to the denominator),
+    ``weight_decay`` (L2 penalty added to the gradient; see ``AdamW`` for the decoupled form),
+    ``amsgrad`` (use the maximum of the second moments seen), ``maximize``.
+
+    >>> model = ember.nn.Linear(2, 1)
+    >>> opt = ember.optim.Adam(model.parameters(), lr=1e-2)
+    >>> loss = model(ember.ones(4, 2)).pow(2).mean()
+    >>> opt.zero_grad(); loss.backward(); opt.step()
+    >>> opt.state[model.weight]["step"]
+    tensor(1.)
+    """
+
     _decoupled = False
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, foreach: Any = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False, fused: Any = None,
                  decoupled_weight_decay: bool | None = None) -> None:
@@ -131,9 +160,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """Adam with decoupled weight decay: parameters shrink by ``lr * weight_decay`` each step instead of the
+    decay entering the gradient (default ``weight_decay`` 0.01).
+    """
+
     _decoupled = True
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False, foreach: Any = None,
                  capturable: bool = False, differentiable: bool = False, fused: Any = None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
@@ -142,7 +175,11 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    """RMSprop: divide the gradient by a running root-mean-square of recent gradients (``alpha`` its decay);
+    ``centered`` subtracts the running mean first; optional ``momentum``.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: Any = None, maximize: bool = False, differentiable: bool = False) -> None:
         for name, val in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
@@ -181,7 +218,11 @@ class RMSprop(Optimizer):
 
 
 class Adagrad(Optimizer):
-    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+    """Adagrad: per-parameter steps scaled by the inverse square root of the sum of all past squared
+    gradients; ``lr_decay`` lowers the rate over steps.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: Any = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: Any = None) -> None:
         for name, val in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
@@ -211,7 +252,11 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
-    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
+    """Adadelta: steps scaled by the ratio of running RMS values of past updates and of gradients (``rho``
+    their decay), multiplied by ``lr``.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
                  foreach: Any = None, *, capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:
         if not 0.0 <= rho <= 1.0:
@@ -243,7 +288,9 @@ class Adadelta(Optimizer):
 
 
 class Adamax(Optimizer):
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
+
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, foreach: Any = None, *, maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach, maximize=maximize,
@@ -266,7 +313,11 @@ class Adamax(Optimizer):
 
 
 class NAdam(Optimizer):
-    def __init__(self, params: Any, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    """NAdam: Adam with Nesterov momentum, its momentum schedule set by ``momentum_decay``;
+    ``decoupled_weight_decay`` applies weight decay as AdamW does.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 2e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3, decoupled_weight_decay: bool = False, *,
                  foreach: Any = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
@@ -306,7 +357,11 @@ class NAdam(Optimizer):
 
 
 class RAdam(Optimizer):
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+    """RAdam: Adam whose adaptive step is switched on only once the variance estimate is reliable
+    (rectified), avoiding a warmup; ``decoupled_weight_decay`` as AdamW.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach: Any = None,
                  maximize: bool = False, capturable: bool = False, differentiable: bool = False) -> None:
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,

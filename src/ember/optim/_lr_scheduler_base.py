@@ -13,6 +13,10 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """The base of the learning-rate schedulers: ``step()`` advances ``last_epoch`` and sets each parameter
+    group's ``lr`` to ``get_lr()``; ``get_last_lr()`` returns the rates last set.
+    """
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")

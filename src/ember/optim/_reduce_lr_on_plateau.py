@@ -9,6 +9,11 @@ from .optimizer import Optimizer
 
 
 class ReduceLROnPlateau:
+    """Multiply the rates by ``factor`` when the metric passed to ``step(metric)`` has not improved (by
+    ``threshold``, relative or absolute) for ``patience`` epochs; ``mode='max'`` for metrics to maximise,
+    ``cooldown`` epochs of rest after a reduction, never below ``min_lr``.
+    """
+
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: Any = 0,
                  eps: float = 1e-8) -> None:

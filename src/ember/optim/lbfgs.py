@@ -7,11 +7,19 @@ from typing import Any, Callable
 import numpy as np
 
 from .._tensor import Tensor
+from .._typing import ParamsT
 from .optimizer import Optimizer
 
 
 class LBFGS(Optimizer):
-    def __init__(self, params: Any, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
+    """L-BFGS: quasi-Newton steps from the last ``history_size`` gradient differences.
+
+    ``step(closure)`` needs a closure that clears the gradients, computes the loss, calls
+    ``backward()`` and returns the loss; it may be evaluated up to ``max_eval`` times per step.
+    ``line_search_fn='strong_wolfe'`` picks the step length by a line search. Use one parameter group.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None) -> None:
         if max_eval is None:

@@ -18,6 +18,8 @@ from .optimizer import Optimizer
 
 
 class LambdaLR(_LambdaState, LRScheduler):
+    """Set each group's rate to its initial rate times ``lr_lambda(epoch)`` (one function, or one per group)."""
+
     def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
         self.optimizer = optimizer
         if not isinstance(lr_lambda, (list, tuple)):
@@ -34,6 +36,16 @@ class LambdaLR(_LambdaState, LRScheduler):
 
 
 class StepLR(LRScheduler):
+    """Multiply the rates by ``gamma`` every ``step_size`` epochs.
+
+    >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ember.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+    >>> for _ in range(3):
+    ...     opt.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.1]
+    """
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = step_size
         self.gamma = gamma
@@ -50,6 +62,8 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    """Multiply the rates by ``gamma`` at each epoch listed in ``milestones``."""
+
     def __init__(self, optimizer: Optimizer, milestones: Any, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.milestones = Counter(milestones)
         self.gamma = gamma
@@ -67,6 +81,8 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    """Multiply the rates by ``gamma`` every epoch."""
+
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -82,6 +98,8 @@ class ExponentialLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
+    """Scale the rates by a factor going linearly from ``start_factor`` to ``end_factor`` over ``total_iters`` epochs."""
+
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
         if start_factor > 1.0 or start_factor <= 0:
@@ -110,6 +128,8 @@ class LinearLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """Anneal each rate from its initial value down to ``eta_min`` along half a cosine over ``T_max`` epochs."""
+
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
@@ -135,6 +155,10 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing that restarts from the initial rate after ``T_0`` epochs, each cycle ``T_mult``
+    times longer than the last.
+    """
+
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         if T_0 <= 0 or not isinstance(T_0, int):
@@ -188,6 +212,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
+    """The one-cycle policy: the rate rises from ``max_lr / div_factor`` to ``max_lr`` over ``pct_start`` of
+    ``total_steps`` (or ``epochs * steps_per_epoch``), then anneals to ``max_lr / (div_factor *
+    final_div_factor)``; momentum moves the opposite way. Call ``step()`` after every batch.
+    """
+
     def __init__(self, optimizer: Optimizer, max_lr: Any, total_steps: int | None = None, epochs: int | None = None,
                  steps_per_epoch: int | None = None, pct_start: float = 0.3, anneal_strategy: str = "cos",
                  cycle_momentum: bool = True, base_momentum: Any = 0.85, max_momentum: Any = 0.95,
@@ -281,6 +310,8 @@ class OneCycleLR(LRScheduler):
 
 
 class SequentialLR(LRScheduler):
+    """Run the ``schedulers`` one after another, switching at the epochs listed in ``milestones``."""
+
     def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list, last_epoch: int = -1) -> None:
         if len(schedulers) < 1:
             raise ValueError(f"{type(self).__name__} expects at least one scheduler, but got no scheduler.")

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .._tensor import Tensor, _new
+from .._typing import ParamsT
 
 
 class _RequiredParameter:
@@ -27,14 +28,14 @@ def _scalar(v: float, dtype: Any = np.float32) -> Tensor:
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyper-parameters) and per-parameter ``state``."""
 
-    def __init__(self, params: Any, defaults: dict) -> None:
+    def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = defaults
         self.state: defaultdict = defaultdict(dict)
         self.param_groups: list = []
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {type(params).__name__}")
-        param_groups = list(params)
+        param_groups: list[Any] = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):

@@ -119,6 +119,8 @@ class AveragedModel(Module):
 
     def update_parameters(self, model: Module) -> None:
         """Fold ``model``'s current parameters into the average (the first call copies them)."""
+        self_param: Iterable[Any]
+        model_param: Iterable[Any]
         if self.use_buffers:
             self_param = itertools.chain(self.module.parameters(), self.module.buffers())
             model_param = itertools.chain(model.parameters(), model.buffers())

@@ -13,3 +13,7 @@ def __getattr__(name: str) -> Any:
 
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

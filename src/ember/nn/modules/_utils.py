@@ -8,6 +8,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import _new
+from ..._typing import DType
 from ..parameter import Parameter
 
 
@@ -30,13 +31,13 @@ def _np_dtype(dtype: Any) -> np.dtype:
     return dtype.np
 
 
-def empty_param(*shape: int, dtype: Any = None, requires_grad: bool = True) -> Parameter:
+def empty_param(*shape: int, dtype: DType | None = None, requires_grad: bool = True) -> Parameter:
     return Parameter(_new(np.empty(shape, _np_dtype(dtype))), requires_grad=requires_grad)
 
 
-def zeros_buf(*shape: int, dtype: Any = None) -> Any:
+def zeros_buf(*shape: int, dtype: DType | None = None) -> Any:
     return _new(np.zeros(shape, _np_dtype(dtype)))
 
 
-def ones_buf(*shape: int, dtype: Any = None) -> Any:
+def ones_buf(*shape: int, dtype: DType | None = None) -> Any:
     return _new(np.ones(shape, _np_dtype(dtype)))

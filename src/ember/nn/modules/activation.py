@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ..._typing import DeviceLikeType, DType
 from ...ops.shape import cat
 from .. import functional as F
 from .. import init
@@ -22,6 +23,12 @@ def _inplace_str(inplace: bool) -> str:
 
 
 class ReLU(Module):
+    """``max(0, x)`` elementwise. Any shape in, the same shape out.
+
+    >>> ember.nn.ReLU()(ember.tensor([-1., 0., 3.]))
+    tensor([0., 0., 3.])
+    """
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -34,6 +41,8 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    """``x`` where positive, ``negative_slope * x`` elsewhere (default slope 0.01)."""
+
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
@@ -47,6 +56,8 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
@@ -60,11 +71,15 @@ class ELU(Module):
 
 
 class CELU(ELU):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
 
 
 class SELU(Module):
+    """Scaled ELU with the self-normalising constants (alpha 1.6733, scale 1.0507)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -77,6 +92,12 @@ class SELU(Module):
 
 
 class GELU(Module):
+    """``x * Phi(x)`` with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh approximation.
+
+    >>> ember.nn.GELU()(ember.tensor([0., 1.]))
+    tensor([0.0000, 0.8413])
+    """
+
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         self.approximate = approximate
@@ -89,16 +110,22 @@ class GELU(Module):
 
 
 class SiLU(SELU):
+    """``x * sigmoid(x)`` (swish)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.silu(input, self.inplace)
 
 
 class Mish(SELU):
+    """``x * tanh(softplus(x))``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.mish(input, self.inplace)
 
 
 class Hardsigmoid(Module):
+    """Piecewise-linear sigmoid: 0 below -3, 1 above 3, ``x / 6 + 1/2`` between."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -108,11 +135,15 @@ class Hardsigmoid(Module):
 
 
 class Hardswish(Hardsigmoid):
+    """``x * hardsigmoid(x)``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input, self.inplace)
 
 
 class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, a smooth ReLU; linear above ``threshold / beta`` for stability."""
+
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
@@ -126,11 +157,15 @@ class Softplus(Module):
 
 
 class Softsign(Module):
+    """``x / (1 + |x|)``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
 
 class Hardtanh(Module):
+    """``x`` clamped to [``min_val``, ``max_val``] (default [-1, 1])."""
+
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.min_val = min_val
@@ -147,6 +182,8 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    """``min(max(0, x), 6)``."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
@@ -155,26 +192,44 @@ class ReLU6(Hardtanh):
 
 
 class Tanh(Module):
+    """Hyperbolic tangent, elementwise.
+
+    >>> ember.nn.Tanh()(ember.tensor([0.]))
+    tensor([0.])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return input.tanh()
 
 
 class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` elementwise.
+
+    >>> ember.nn.Sigmoid()(ember.tensor([0.]))
+    tensor([0.5000])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return input.sigmoid()
 
 
 class LogSigmoid(Module):
+    """``log(sigmoid(x))``, computed without overflow."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class Tanhshrink(Module):
+    """``x - tanh(x)``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
 
 
 class Softshrink(Module):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
@@ -187,11 +242,15 @@ class Softshrink(Module):
 
 
 class Hardshrink(Softshrink):
+    """``x`` where ``|x| > lambd``, else 0."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.hardshrink(input, self.lambd)
 
 
 class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``."""
+
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
@@ -220,21 +279,33 @@ class _SoftmaxBase(Module):
 
 
 class Softmax(_SoftmaxBase):
+    """Softmax along ``dim``: ``exp(x) / sum(exp(x))``, so each slice along ``dim`` sums to 1.
+
+    >>> ember.nn.Softmax(dim=1)(ember.tensor([[0., 0.]]))
+    tensor([[0.5000, 0.5000]])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(_SoftmaxBase):
+    """``log(softmax(x))`` along ``dim``, computed stably (pair it with ``NLLLoss``)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Softmin(_SoftmaxBase):
+    """``softmax(-x)`` along ``dim``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim, _stacklevel=5)
 
 
 class Softmax2d(Module):
+    """Softmax over the channels (dimension -3) at each spatial position of a (N, C, H, W) or (C, H, W) input."""
+
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
@@ -242,7 +313,11 @@ class Softmax2d(Module):
 
 
 class PReLU(Module):
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+    """``max(0, x) + a * min(0, x)`` with a learned slope ``a``: one shared value (``num_parameters=1``) or one
+    per channel, initialised to ``init``.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init
@@ -260,6 +335,8 @@ class PReLU(Module):
 
 
 class GLU(Module):
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
@@ -283,7 +360,7 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+                 vdim: int | None = None, batch_first: bool = False, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
@@ -317,7 +394,7 @@ class MultiheadAttention(Module):
             self.bias_k = empty_param(1, 1, embed_dim, dtype=dtype)
             self.bias_v = empty_param(1, 1, embed_dim, dtype=dtype)
         else:
-            self.bias_k = self.bias_v = None
+            self.bias_k = self.bias_v = None  # type: ignore[assignment]  # torch sets them to None without add_bias_kv
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 

@@ -20,7 +20,14 @@ def _abs_index(idx: int, n: int) -> int:
 
 
 class Sequential(Module):
-    """Modules run one after another; ``Sequential(a, b)`` or ``Sequential(OrderedDict(name=module))``."""
+    """Modules run one after another; ``Sequential(a, b)`` or ``Sequential(OrderedDict(name=module))``.
+
+    >>> model = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
+    >>> model(ember.randn(3, 4)).shape
+    ember.Size([3, 2])
+    >>> model[0]
+    Linear(in_features=4, out_features=8, bias=True)
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__()

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import _ntuple, _pair, _single, empty_param
@@ -15,7 +16,7 @@ from .module import Module
 class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: tuple, stride: tuple, padding: Any,
                  dilation: tuple, transposed: bool, output_padding: tuple, groups: int, bias: bool,
-                 padding_mode: str, device: Any = None, dtype: Any = None) -> None:
+                 padding_mode: str, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -88,9 +89,16 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over (N, C_in, L) or (C_in, L) input.
+
+    Args: ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding`` (an int, or
+    ``'same'`` / ``'valid'``), ``dilation``, ``groups``, ``bias``, ``padding_mode`` (``'zeros'``,
+    ``'reflect'``, ``'replicate'``, ``'circular'``). Weight (C_out, C_in / groups, K).
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         padding_ = padding if isinstance(padding, str) else _single(padding)
         super().__init__(in_channels, out_channels, _single(kernel_size), _single(stride), padding_,
                          _single(dilation), False, _single(0), groups, bias, padding_mode, dtype=dtype)
@@ -103,9 +111,20 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W) or (C_in, H, W) input.
+
+    Args: ``in_channels``, ``out_channels``, ``kernel_size``, ``stride``, ``padding`` (int, pair, or
+    ``'same'`` / ``'valid'``), ``dilation``, ``groups``, ``bias``, ``padding_mode``. Weight
+    (C_out, C_in / groups, kH, kW), initialised like torch (kaiming-uniform).
+
+    >>> conv = ember.nn.Conv2d(3, 8, kernel_size=3, padding=1)
+    >>> conv(ember.randn(1, 3, 16, 16)).shape
+    ember.Size([1, 8, 16, 16])
+    """
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         padding_ = padding if isinstance(padding, str) else _pair(padding)
         super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride), padding_,
                          _pair(dilation), False, _pair(0), groups, bias, padding_mode, dtype=dtype)
@@ -122,7 +141,7 @@ class Conv3d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         t = _ntuple(3)
         padding_ = padding if isinstance(padding, str) else t(padding)
         super().__init__(in_channels, out_channels, t(kernel_size), t(stride), padding_,
@@ -142,7 +161,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+                 padding_mode: str = "zeros", device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         t = _ntuple(self._nd)

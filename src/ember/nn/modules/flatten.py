@@ -10,6 +10,12 @@ from .module import Module
 
 
 class Flatten(Module):
+    """Merge dimensions ``start_dim`` (default 1, keeping the batch) .. ``end_dim`` into one.
+
+    >>> ember.nn.Flatten()(ember.zeros(2, 3, 4)).shape
+    ember.Size([2, 12])
+    """
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
@@ -23,6 +29,8 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``."""
+
     def __init__(self, dim: Any, unflattened_size: Any) -> None:
         super().__init__()
         self.dim = dim
@@ -36,6 +44,8 @@ class Unflatten(Module):
 
 
 class Unfold(Module):
+    """Extract sliding ``kernel_size`` blocks of a (N, C, H, W) input as columns: (N, C * prod(kernel), L)."""
+
     def __init__(self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> None:
         super().__init__()
         self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
@@ -49,6 +59,8 @@ class Unfold(Module):
 
 
 class Fold(Module):
+    """The inverse of ``Unfold``: sum blocks given as columns back into a (N, C, ``output_size``) image."""
+
     def __init__(self, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
                  stride: Any = 1) -> None:
         super().__init__()

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import empty_param
@@ -13,6 +14,8 @@ from .module import Module
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer; constructor arguments are ignored)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
@@ -21,10 +24,20 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b, with torch's default initialisation (kaiming-uniform weight, uniform bias)."""
+    """y = x W^T + b, with torch's default initialisation (kaiming-uniform weight, uniform bias).
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    Args: ``in_features``, ``out_features``, ``bias`` (learn an additive bias). Input (*, in_features),
+    output (*, out_features); ``weight`` is (out_features, in_features).
+
+    >>> layer = ember.nn.Linear(3, 2)
+    >>> layer(ember.randn(5, 3)).shape
+    ember.Size([5, 2])
+    >>> layer.weight.shape
+    ember.Size([2, 3])
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLikeType | None = None,
+                 dtype: DType | None = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -57,7 +70,7 @@ class Bilinear(Module):
     """y = x1^T A x2 + b."""
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.in1_features = in1_features
         self.in2_features = in2_features

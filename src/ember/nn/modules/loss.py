@@ -24,7 +24,11 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error between input and target."""
+    """Mean squared error between input and target (``reduction``: ``'mean'``, ``'sum'`` or ``'none'``).
+
+    >>> ember.nn.MSELoss()(ember.tensor([1., 2.]), ember.tensor([1., 4.]))
+    tensor(2.)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -38,7 +42,13 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy, numerically stable."""
+    """Sigmoid + binary cross-entropy, numerically stable: takes raw scores (logits) and 0/1 targets.
+
+    ``pos_weight`` multiplies the positive term of each class (to balance rare positives).
+
+    >>> ember.nn.BCEWithLogitsLoss()(ember.tensor([0.]), ember.tensor([1.]))
+    tensor(0.6931)
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean", pos_weight: Tensor | None = None) -> None:
@@ -52,7 +62,15 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class indices given log-probabilities."""
+    """Negative log-likelihood of class indices given log-probabilities (pair it with ``LogSoftmax``).
+
+    Input (N, C) log-probabilities, target (N,) class indices; ``weight`` and ``ignore_index`` as in
+    ``CrossEntropyLoss``.
+
+    >>> logp = ember.log(ember.tensor([[0.5, 0.5], [0.9, 0.1]]))
+    >>> ember.nn.NLLLoss()(logp, ember.tensor([0, 0]))
+    tensor(0.3993)
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean") -> None:
@@ -65,7 +83,16 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """log_softmax + nll_loss on raw logits (class indices or class probabilities)."""
+    """log_softmax + nll_loss on raw logits (class indices or class probabilities).
+
+    Input (N, C) logits (or (N, C, d1, ...)), target (N,) class indices in [0, C) or (N, C)
+    probabilities. ``weight`` rescales each class, ``ignore_index`` skips targets with that value,
+    ``label_smoothing`` mixes the target with the uniform distribution.
+
+    >>> loss_fn = ember.nn.CrossEntropyLoss()
+    >>> loss_fn(ember.tensor([[2.0, 0.5, 0.1]]), ember.tensor([0]))
+    tensor(0.3168)
+    """
 
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
@@ -86,6 +113,10 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Squared error below ``beta`` and absolute error above it (``0.5 d^2 / beta`` or ``|d| - 0.5 beta``).
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
@@ -95,6 +126,10 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """Squared error below ``delta`` and ``delta``-scaled absolute error above it.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
@@ -104,6 +139,10 @@ class HuberLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence from ``target`` to the distribution whose log-probabilities are the
+    input (``log_target``: the target is log-probabilities too). Use ``reduction='batchmean'``.
+    """
+
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
@@ -114,6 +153,10 @@ class KLDivLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
+    """Negative log-likelihood of ``target`` under a Poisson distribution whose rate is the input (its log
+    with ``log_input=True``). ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, log_input: bool = True, full: bool = False, size_average: Any = None, eps: float = 1e-8,
                  reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -127,6 +170,11 @@ class PoissonNLLLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
+    """Negative log-likelihood of ``target`` under a normal distribution with the input as mean and ``var``
+    (passed to ``forward``) as variance, clamped below at ``eps``.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(None, None, reduction)
         self.full = full
@@ -137,6 +185,10 @@ class GaussianNLLLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
+    """``max(0, -y (x1 - x2) + margin)`` for labels y in {1, -1}.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -147,6 +199,10 @@ class MarginRankingLoss(_Loss):
 
 
 class HingeEmbeddingLoss(_Loss):
+    """``x`` where the label is 1, ``max(0, margin - x)`` where it is -1.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, margin: float = 1.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -157,6 +213,10 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
+    """``1 - cos(x1, x2)`` for label 1, ``max(0, cos(x1, x2) - margin)`` for label -1.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, margin: float = 0.0, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -167,6 +227,10 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class TripletMarginLoss(_Loss):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with d the ``p``-norm distance.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False,
                  size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
@@ -183,16 +247,26 @@ class TripletMarginLoss(_Loss):
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Per-class binary cross-entropy of ``sigmoid(input)`` against 0/1 targets, averaged over classes.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.multilabel_soft_margin_loss(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-y x))`` for labels y in {1, -1}. ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses."""
+
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss: ``sum over i != y of max(0, margin - x[y] + x[i]) ** p / C``.
+    ``reduction``: ``'mean'`` (default), ``'sum'`` or ``'none'`` over the per-element losses.
+    """
+
     def __init__(self, p: int = 1, margin: float = 1.0, weight: Tensor | None = None, size_average: Any = None,
                  reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
@@ -207,6 +281,13 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class CTCLoss(_Loss):
+    """Connectionist temporal classification: ``-log p(target | log_probs)`` summed over all alignments.
+
+    ``forward(log_probs, targets, input_lengths, target_lengths)``: ``log_probs`` (T, N, C) log-softmax
+    outputs, ``targets`` (N, S) or concatenated, ``blank`` the blank class, ``zero_infinity`` replaces
+    infinite losses (impossible alignments) by 0.
+    """
+
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
         super().__init__(reduction=reduction)
         self.blank = blank

@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import _compile
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType
 from ...autograd.grad_mode import no_grad
 from ...utils.hooks import RemovableHandle
 from ..parameter import Parameter
@@ -35,7 +36,24 @@ def _addindent(s: str, n: int) -> str:
 
 
 class Module:
-    """Base class for all neural network modules; subclasses define ``forward``."""
+    """Base class for all neural network modules; subclasses define ``forward``.
+
+    Modules and Parameters assigned as attributes are registered: ``parameters()``, ``state_dict()``,
+    ``train()`` / ``eval()`` and ``zero_grad()`` reach them. Call the module (not ``forward``) so hooks run.
+
+    >>> class TwoLayer(ember.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = ember.nn.Linear(3, 4)
+    ...         self.out = ember.nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).relu())
+    >>> net = TwoLayer()
+    >>> net(ember.randn(2, 3)).shape
+    ember.Size([2, 1])
+    >>> sum(p.numel() for p in net.parameters())
+    21
+    """
 
     training: bool
     _version: int = 1
@@ -44,7 +62,7 @@ class Module:
         # ember's layers take torch's ``device=`` factory argument: check it once, here, as their
         # parameters are always created on the CPU (nn.Linear(2, 2, device='cuda') raises as in torch)
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
+        init: Any = cls.__dict__.get("__init__")
         code = getattr(init, "__code__", None)
         if code is None or not cls.__module__.startswith("ember.nn.") or "device" not in code.co_varnames[
                 :code.co_argcount + code.co_kwonlyargcount]:
@@ -60,7 +78,7 @@ class Module:
 
         checked_init.__wrapped__ = init  # type: ignore[attr-defined]
         checked_init.__doc__, checked_init.__qualname__ = init.__doc__, init.__qualname__
-        cls.__init__ = checked_init
+        cls.__init__ = checked_init  # type: ignore[method-assign]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -597,7 +615,7 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
-    def cuda(self, device: Any = None) -> "Module":
+    def cuda(self, device: DeviceLikeType | None = None) -> "Module":
         """Move to a CUDA device: raises torch's CPU-build error (ember has no CUDA backend yet)."""
         from ... import _device
 

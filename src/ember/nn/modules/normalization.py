@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ._utils import empty_param, ones_buf, zeros_buf
@@ -17,7 +18,7 @@ class _NormBase(Module):
     _version = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 track_running_stats: bool = True, device: DeviceLikeType | None = None, dtype: DType | None = None, *,
                  bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
@@ -91,12 +92,25 @@ class _NormBase(Module):
 
 
 class BatchNorm1d(_NormBase):
+    """Batch normalisation of (N, C) or (N, C, L) input: each channel is normalised with the batch's mean
+    and variance in training (updating ``running_mean`` / ``running_var`` with ``momentum``) and with the
+    running statistics in evaluation, then scaled by ``weight`` and shifted by ``bias`` (``affine``).
+    """
+
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 2 and input.dim() != 3:
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
 
 
 class BatchNorm2d(_NormBase):
+    """Batch normalisation of (N, C, H, W) input, per channel over the batch and spatial positions (see
+    ``BatchNorm1d`` for training versus evaluation).
+
+    >>> bn = ember.nn.BatchNorm2d(3)
+    >>> bn(ember.randn(4, 3, 2, 2)).shape
+    ember.Size([4, 3, 2, 2])
+    """
+
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
@@ -106,7 +120,7 @@ class _InstanceNorm(_NormBase):
     _spatial = 1  # spatial dimensions: 1 for InstanceNorm1d ...
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = False, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -135,20 +149,36 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, L) or (C, L) input over its length; optional
+    affine parameters (``affine``) and running statistics (``track_running_stats``).
+    """
+
     _spatial = 1
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, H, W) or (C, H, W) input over its spatial positions."""
+
     _spatial = 2
 
 
 class InstanceNorm3d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, D, H, W) or (C, D, H, W) input over its volume."""
+
     _spatial = 3
 
 
 class LayerNorm(Module):
+    """Normalise over the trailing ``normalized_shape`` dimensions to zero mean and unit variance, then apply
+    a learned elementwise ``weight`` and ``bias`` (``elementwise_affine``).
+
+    >>> ln = ember.nn.LayerNorm(4)
+    >>> ln(ember.arange(8.).reshape(2, 4)).mean(dim=-1)
+    tensor([0., 0.], grad_fn=<MeanBackward1>)
+    """
+
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -181,8 +211,12 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
+    """Split the ``num_channels`` channels into ``num_groups`` groups and normalise each group of each sample,
+    then apply per-channel affine parameters (``affine``). Input (N, C, *).
+    """
+
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -216,6 +250,8 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
+    """Divide each element by ``(k + alpha / size * sum of squares over size neighbouring channels) ** beta``."""
+
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
@@ -228,6 +264,7 @@ class LocalResponseNorm(Module):
 
 
 # torch keeps the batch and instance norms in modules of their own: print them from there
+_cls: type
 for _cls in (_NormBase, BatchNorm1d, BatchNorm2d):
     _cls.__module__ = "ember.nn.modules.batchnorm"
 for _cls in (_InstanceNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d):

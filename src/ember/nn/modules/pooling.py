@@ -27,12 +27,26 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over (N, C, L) or (C, L) input: the largest value in each window of ``kernel_size``
+    moved by ``stride`` (default: ``kernel_size``), after ``padding`` with -inf; ``return_indices`` also
+    returns where each maximum was.
+    """
+
     def forward(self, input: Tensor) -> Any:
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling over (N, C, H, W) or (C, H, W) input: the largest value in each ``kernel_size``
+    window moved by ``stride`` (default: ``kernel_size``); ``padding``, ``dilation``, ``ceil_mode`` and
+    ``return_indices`` as in torch.
+
+    >>> ember.nn.MaxPool2d(2)(ember.arange(16.).reshape(1, 1, 4, 4))
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+
     def forward(self, input: Tensor) -> Any:
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
@@ -47,6 +61,10 @@ class MaxPool3d(_MaxPoolNd):
 
 
 class AvgPool1d(Module):
+    """1-D average pooling over (N, C, L) or (C, L) input; ``count_include_pad`` counts the zero padding in
+    the average.
+    """
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__()
@@ -65,6 +83,10 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
+    """2-D average pooling over (N, C, H, W) or (C, H, W) input; ``divisor_override`` replaces the window
+    size as the divisor.
+    """
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
@@ -93,16 +115,29 @@ class _AdaptiveBase(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptiveBase):
+    """Average pooling whose windows are chosen so the output length is ``output_size``."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveAvgPool2d(_AdaptiveBase):
+    """Average pooling whose windows are chosen so the output is ``output_size`` (an int or (H, W); None
+    keeps that size).
+
+    >>> ember.nn.AdaptiveAvgPool2d(1)(ember.ones(2, 3, 5, 5)).shape
+    ember.Size([2, 3, 1, 1])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveMaxPool2d(_AdaptiveBase):
+    """Max pooling whose windows are chosen so the output is ``output_size``; ``return_indices`` also
+    returns the positions of the maxima.
+    """
+
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__(output_size)
         self.return_indices = return_indices

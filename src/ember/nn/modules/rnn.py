@@ -36,6 +36,10 @@ def _gru_cell(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> T
 
 
 class RNNBase(Module):
+    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU``: stacked, optionally bidirectional layers over a
+    sequence, with weights ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``.
+    """
+
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  device: Any = None, dtype: Any = None) -> None:
@@ -315,6 +319,13 @@ def _cat_last(ts: list) -> Tensor:
 
 
 class RNN(RNNBase):
+    """Elman recurrent network: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ``relu``).
+
+    Args: ``input_size``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``bias``, ``batch_first``
+    (input (N, L, H_in) instead of (L, N, H_in)), ``dropout`` between layers, ``bidirectional``.
+    Returns ``(output, h_n)``: the last layer's hidden state at every step, and every layer's last one.
+    """
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         nonlinearity = kwargs.pop("nonlinearity", "tanh")
         if len(args) > 3:
@@ -331,16 +342,32 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
+    """Long short-term memory network: input, forget, cell and output gates per step.
+
+    Args as ``RNN`` plus ``proj_size`` (project the hidden state to that size). ``forward(input,
+    (h_0, c_0))`` returns ``(output, (h_n, c_n))``; input (L, N, H_in), or (N, L, H_in) with
+    ``batch_first``; also a ``PackedSequence``.
+
+    >>> lstm = ember.nn.LSTM(input_size=3, hidden_size=5, batch_first=True)
+    >>> out, (h, c) = lstm(ember.randn(2, 7, 3))
+    >>> out.shape, h.shape
+    (ember.Size([2, 7, 5]), ember.Size([1, 2, 5]))
+    """
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
 
 class GRU(RNNBase):
+    """Gated recurrent unit network: reset and update gates per step. Args and returns as ``RNN``."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("GRU", *args, **kwargs)
 
 
 class RNNCellBase(Module):
+    """The shared parameters of the one-step cells: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
@@ -385,6 +412,8 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``; input (N, H_in) or (H_in,)."""
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
@@ -400,6 +429,8 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
+    """One LSTM step: ``forward(x, (h, c))`` returns the next ``(h, c)``."""
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
@@ -412,6 +443,8 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
+    """One GRU step: ``forward(x, h)`` returns the next hidden state."""
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)

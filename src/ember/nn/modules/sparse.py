@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -15,12 +14,20 @@ from .module import Module
 
 
 class Embedding(Module):
-    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (initialised N(0, 1))."""
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (initialised N(0, 1)).
+
+    Input: integer indices of any shape; output: that shape plus ``(embedding_dim,)``.
+    ``padding_idx``'s row starts at zero and gets no gradient.
+
+    >>> emb = ember.nn.Embedding(10, 3)
+    >>> emb(ember.tensor([[1, 2], [3, 4]])).shape
+    ember.Size([2, 2, 3])
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
-                 dtype: Any = None) -> None:
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device: DeviceLikeType | None = None,
+                 dtype: DType | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
@@ -89,7 +96,7 @@ class EmbeddingBag(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                  _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..._tensor import Tensor, _new
+from ..._typing import DeviceLikeType, DType
 from .. import functional as F
 from .. import init
 from .activation import GELU, MultiheadAttention, ReLU
@@ -36,7 +37,7 @@ def _get_activation_fn(activation: str) -> Callable:
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
-def _causal_mask(sz: int, dtype: Any = None) -> Tensor:
+def _causal_mask(sz: int, dtype: DType | None = None) -> Tensor:
     from ... import _dtype as D
 
     dt = (dtype if dtype is not None else D.get_default_dtype()).np
@@ -81,7 +82,7 @@ class TransformerEncoderLayer(Module):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
@@ -131,7 +132,7 @@ class TransformerDecoderLayer(Module):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = F.relu, layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias,
                                             dtype=dtype)
@@ -298,8 +299,8 @@ class Transformer(Module):
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
                  dim_feedforward: int = 2048, dropout: float = 0.1, activation: Any = F.relu,
                  custom_encoder: Any = None, custom_decoder: Any = None, layer_norm_eps: float = 1e-5,
-                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: DeviceLikeType | None = None,
+                 dtype: DType | None = None) -> None:
         super().__init__()
         if custom_encoder is not None:
             self.encoder = custom_encoder
@@ -311,10 +312,10 @@ class Transformer(Module):
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                                            batch_first, norm_first, bias, dtype=dtype)
+            dec_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                                                batch_first, norm_first, bias, dtype=dtype)
             dec_norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, dec_norm)
+            self.decoder = TransformerDecoder(dec_layer, num_decoder_layers, dec_norm)
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
@@ -339,7 +340,7 @@ class Transformer(Module):
                             memory_is_causal=memory_is_causal)
 
     @staticmethod
-    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+    def generate_square_subsequent_mask(sz: int, device: DeviceLikeType | None = None, dtype: DType | None = None) -> Tensor:
         """A (sz, sz) float mask: -inf above the diagonal (future positions), 0 elsewhere."""
         return _causal_mask(sz, dtype)
 

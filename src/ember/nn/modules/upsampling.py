@@ -10,11 +10,14 @@ from .module import Module
 
 
 class Upsample(Module):
+    """Resize (N, C, *spatial) input to ``size`` or by ``scale_factor`` with ``mode`` (see ``F.interpolate``)."""
+
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         self.name = type(self).__name__
         self.size = size
+        self.scale_factor: tuple[float, ...] | float | None
         if isinstance(scale_factor, tuple):
             self.scale_factor = tuple(float(f) for f in scale_factor)
         else:
@@ -36,16 +39,22 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour resizing of (N, C, H, W) input."""
+
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
 class UpsamplingBilinear2d(Upsample):
+    """Bilinear resizing of (N, C, H, W) input with ``align_corners=True``."""
+
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
+    """Rearrange (N, C r^2, H, W) to (N, C, H r, W r), r = ``upscale_factor``."""
+
     def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = upscale_factor
@@ -58,6 +67,8 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
+    """Rearrange (N, C, H r, W r) to (N, C r^2, H, W), r = ``downscale_factor`` (the inverse of ``PixelShuffle``)."""
+
     def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = downscale_factor

@@ -19,7 +19,18 @@ def _params(parameters: Any) -> list:
 
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach: Any = None) -> Tensor:
-    """Scale all gradients together so that their joint norm is at most ``max_norm``; returns the norm."""
+    """Scale all gradients together so that their joint norm is at most ``max_norm``; returns the norm.
+
+    The norm is the ``norm_type``-norm of all the gradients taken as one vector (``inf`` for the
+    largest entry); ``error_if_nonfinite`` raises when it is nan or inf.
+
+    >>> w = ember.tensor([3., 4.], requires_grad=True)
+    >>> w.grad = ember.tensor([3., 4.])
+    >>> ember.nn.utils.clip_grad_norm_([w], max_norm=1.0)
+    tensor(5.)
+    >>> w.grad
+    tensor([0.6000, 0.8000])
+    """
     params = _params(parameters)
     grads = [p.grad for p in params if p.grad is not None]
     max_norm = float(max_norm)
@@ -51,6 +62,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
 
 def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: Any = None) -> Tensor:
+    """The deprecated name of ``clip_grad_norm_`` (it warns, then does the same)."""
     warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
                   FutureWarning, stacklevel=2)
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -62,7 +62,7 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     return _new(inv)
 
 
-_PackedSequenceBase = namedtuple("PackedSequence_", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+_PackedSequenceBase = namedtuple("PackedSequence_", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])  # type: ignore[name-match]  # torch's name
 
 
 class PackedSequence(_PackedSequenceBase):

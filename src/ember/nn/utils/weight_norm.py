@@ -24,7 +24,7 @@ class WeightNorm:
     name: str
     dim: int
 
-    def __init__(self, name: str, dim: int) -> None:
+    def __init__(self, name: str, dim: int | None) -> None:
         self.name = name
         self.dim = -1 if dim is None else dim
 
@@ -34,7 +34,7 @@ class WeightNorm:
         return _weight_norm(v, g, self.dim)
 
     @staticmethod
-    def apply(module: Module, name: str, dim: int) -> "WeightNorm":
+    def apply(module: Module, name: str, dim: int | None) -> "WeightNorm":
         warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                       "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=3)
         for hook in module._forward_pre_hooks.values():

@@ -13,11 +13,12 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, _seed_draw
 
 
 def default_convert(data: Any) -> Any:
+    """Turn the NumPy arrays in ``data`` (and in its mappings, namedtuples and sequences) into tensors, without batching."""
     if isinstance(data, np.ndarray) and data.dtype.kind not in "USO":
         return _new(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) if not isinstance(data, dict) else \
-            {k: default_convert(v) for k, v in data.items()}
+        converted = {k: default_convert(v) for k, v in data.items()}
+        return converted if isinstance(data, dict) else type(data)(converted)  # type: ignore[call-arg]
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, (list, tuple)):
@@ -33,7 +34,7 @@ def _int_rows(idx: Any, n: int) -> np.ndarray | None:
     return rows if rows.min() >= -n and rows.max() < n else None
 
 
-def default_collate(batch: list) -> Any:
+def default_collate(batch: collections.abc.Sequence) -> Any:
     """Stack tensors / arrays / numbers of a batch; recurse through dicts, named tuples and sequences."""
     from ...ops.shape import stack
 
@@ -68,7 +69,7 @@ def default_collate(batch: list) -> Any:
         if isinstance(elem, tuple):
             return [default_collate(samples) for samples in transposed]
         try:
-            return type(elem)([default_collate(samples) for samples in transposed])
+            return type(elem)([default_collate(samples) for samples in transposed])  # type: ignore[call-arg]
         except TypeError:
             return [default_collate(samples) for samples in transposed]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
@@ -76,7 +77,12 @@ def default_collate(batch: list) -> Any:
 
 
 class DataLoader:
-    """Batches of a dataset: ``batch_size``, ``shuffle`` (with ``generator``), ``drop_last``, ``collate_fn``."""
+    """Batches of a dataset: ``batch_size``, ``shuffle`` (with ``generator``), ``drop_last``, ``collate_fn``.
+
+    >>> ds = ember.utils.data.TensorDataset(ember.arange(10.).reshape(5, 2), ember.arange(5))
+    >>> [y for _, y in ember.utils.data.DataLoader(ds, batch_size=2)]
+    [tensor([0, 1]), tensor([2, 3]), tensor([4])]
+    """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool | None = None, sampler: Any = None,
                  batch_sampler: Any = None, num_workers: int = 0, collate_fn: Callable | None = None,

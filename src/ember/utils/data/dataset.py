@@ -37,7 +37,12 @@ class IterableDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are the i-th rows of each tensor."""
+    """Samples are the i-th rows of each tensor (all must have the same first dimension).
+
+    >>> ds = ember.utils.data.TensorDataset(ember.arange(10.).reshape(5, 2), ember.arange(5))
+    >>> ds[1]
+    (tensor([2., 3.]), tensor(1))
+    """
 
     def __init__(self, *tensors: Tensor) -> None:
         if any(tensors[0].shape[0] != t.shape[0] for t in tensors):
@@ -52,6 +57,8 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``, in that order."""
+
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
@@ -69,6 +76,8 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
+    """The datasets one after another as a single dataset (index ``len(a)`` is the first item of the second)."""
+
     @staticmethod
     def cumsum(sequence: Iterable) -> list:
         r, s = [], 0
@@ -108,13 +117,14 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Any = None) -> 
     if generator is None:
         generator = _random.default_generator
     lengths = list(lengths)
+    size = len(dataset)  # type: ignore[arg-type]  # a map-style dataset defines __len__; Dataset does not
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []
         for i, frac in enumerate(lengths):
             if frac < 0 or frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            subset_lengths.append(int(math.floor(len(dataset) * frac)))
-        remainder = len(dataset) - sum(subset_lengths)
+            subset_lengths.append(int(math.floor(size * frac)))
+        remainder = size - sum(subset_lengths)
         for i in range(remainder):
             subset_lengths[i % len(subset_lengths)] += 1
         lengths = subset_lengths
@@ -122,7 +132,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator: Any = None) -> 
             if n == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
                               stacklevel=2)
-    if sum(lengths) != len(dataset):
+    if sum(lengths) != size:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     indices = randperm(sum(lengths), generator=generator).tolist()
     out, offset = [], 0

@@ -8,6 +8,8 @@ import numpy as np
 
 
 class Sampler:
+    """The base of samplers: an iterable of dataset indices (or batches of them) for ``DataLoader``."""
+
     def __init__(self, data_source: Any = None) -> None:
         pass
 
@@ -16,6 +18,8 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
+    """Indices 0, 1, ..., len(data_source) - 1 in order."""
+
     def __init__(self, data_source: Any) -> None:
         self.data_source = data_source
 
@@ -76,6 +80,8 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a random order, drawn anew on each pass (from ``generator`` when given)."""
+
     def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
         self.indices = indices
         self.generator = generator
@@ -92,6 +98,12 @@ class SubsetRandomSampler(Sampler):
 
 
 class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size``; ``drop_last`` drops a final short batch.
+
+    >>> list(ember.utils.data.BatchSampler(range(5), batch_size=2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    """
+
     def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
