@@ -68,18 +68,18 @@ LAYERS = [
     ("ember._dtype", "ember._settings", "ember._blas", "ember._device", "ember._allocator", "ember._finfo",
      "ember._layout", "ember._printing", "ember._printing_size", "ember._compat", "ember._no_device",
      "ember.version", "ember._random", "ember.accelerator", "ember.jit", "ember.mps", "ember._compile", "ember.utils",
-     "ember.utils.hooks"),
+     "ember.utils.hooks", "ember._namespace"),
     # 1: the autograd core: graph nodes, the engine, grad modes, custom Functions (Tensor-agnostic)
     ("ember.autograd",),
     # 2: the Tensor, the generator its factories draw from, and gradcheck (Tensor methods only)
-    ("ember._tensor", "ember.random", "ember.autograd.gradcheck"),
+    ("ember._tensor", "ember.random", "ember.autograd.gradcheck", "ember._typing"),
     # 3: the op table and the namespaces made of ops
     ("ember.ops", "ember.linalg", "ember.special", "ember.fft", "ember._legacy", "ember._autocast",
      "ember.amp.autocast_mode"),
     # 4: the library on top of ops
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",
      "ember.serialization", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
-     "ember.compiler"),
+     "ember.compiler", "ember._docs"),
     # 5: the package itself and the conveniences that use all of it
     ("ember", "ember.__main__", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
 ]
