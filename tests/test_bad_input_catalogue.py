@@ -24,8 +24,8 @@ from bad_inputs import CASES  # noqa: E402
 
 ALL = [(group, code) for group, codes in CASES.items() for code in codes]
 # the exact-message matches reached so far: raise it when ember's messages improve, never lower it
-RATCHET = 0
-TYPE_RATCHET = 0
+RATCHET = 334
+TYPE_RATCHET = 370
 
 
 class Outcome(NamedTuple):

@@ -374,6 +374,9 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
     if x.dtype != w.dtype:
         raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    if bias is not None and bias._data.shape != (w.shape[0],):
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
+                           f"{w.shape[0]} elements, but got bias of size {list(bias._data.shape)} instead")
     k_eff = [dil[i] * (w.shape[2 + i] - 1) + 1 for i in range(nd)]
     padded = [x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd)]
     if any(p < kk for p, kk in zip(padded, k_eff)):

@@ -400,8 +400,12 @@ def _adaptive_sizes(x: np.ndarray, output_size: Any, nd: int, fname: str) -> tup
     if x.ndim not in (nd + 1, nd + 2) or any(v == 0 for v in x.shape[-nd:]):
         raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(x.shape)}")
     os_ = _pair(output_size, nd)
-    if len(os_) != nd:
-        raise RuntimeError(f"{fname}: internal error: output_size.size() must be {nd}")
+    if len(os_) != nd:  # torch words it three ways
+        if nd == 1:
+            raise RuntimeError(f"{fname}() argument 'output_size' should contain one int (got {len(os_)})")
+        if fname.startswith("adaptive_avg"):
+            raise RuntimeError(f"{fname}: output_size must be {nd}")
+        raise RuntimeError(f"{fname}(): internal error: output_size.size() must be {nd}")
     return tuple(x.shape[x.ndim - nd + i] if os_[i] is None else os_[i] for i in range(nd))
 
 

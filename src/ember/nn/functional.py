@@ -14,7 +14,7 @@ from ..ops import _float32 as _f32
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record, where_np
+from ..ops._core import node_class, record, where_np, wrap_dim
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
@@ -146,6 +146,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
             "deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        names = _red._LEGACY_NAMES
+        raise RuntimeError(f"Found dtype {names[target.dtype.name]} but expected {names[input.dtype.name]}")
     if weight is not None:
         weight = weight.expand(input.shape) if weight.shape != input.shape else weight
     return _loss.binary_cross_entropy(input, target, weight, reduction)
@@ -472,7 +475,7 @@ NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / res
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
     x = input._data
-    d = dim % x.ndim if x.ndim else 0
+    d = wrap_dim(dim, x.ndim)
     if p == 2:
         r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
     elif p == 1:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, select_grad, where_np, wrap_dim
+from ._core import _state, add_rows, attach, binary_operands, check_broadcast, node_class, record, result_dtype, select_grad, where_np, wrap_dim
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
@@ -125,6 +125,8 @@ def getitem(self: Tensor, key: Any) -> Tensor:
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._data.ndim == 0):
             t = _select(t, dim, int(k))
             applied = True
+        elif isinstance(k, (str, bytes)):  # torch tries to make a tensor of it first
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
@@ -303,8 +305,8 @@ GatherBackward0 = node_class(
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Values of ``input`` along ``dim`` at ``index`` (``out[i][j] = input[index[i][j]][j]`` for dim 0)."""
     x, idx = input._data, index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = wrap_dim(dim, x.ndim)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -363,6 +365,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     m = mask._data
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+    check_broadcast(m.shape, input._data.shape)
     v = value._data if isinstance(value, Tensor) else value
     res = where_np(m, np.asarray(v, dtype=input._data.dtype), input._data)
     if res.shape != input._data.shape:
@@ -378,8 +381,8 @@ def _index_arg(index: Any, name: str) -> np.ndarray:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     idx = index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     return idx
 
 

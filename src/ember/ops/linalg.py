@@ -475,6 +475,9 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    for c in out:
+        if not any(c in sub for sub in subs):
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
     if _autocast.state.cpu and len(operands) > 1 and _autocast.einsum_contracts(subs, out):
         # torch's einsum contracts through bmm, which autocast runs in the lower precision
         operands = tuple(_autocast._cast(o, _autocast.get_dtype("cpu")) for o in operands)

@@ -205,9 +205,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     if x.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
     if x.ndim == 1:
-        if t.ndim != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported" if t.ndim > 1 else
-                               "input is 1D but target is not a scalar")
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if t.ndim == 1 and t.size != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.size}")
         xs, ts = x[None, :], t.reshape(1)
     else:
         nt = t.shape[0] if t.ndim else 0
@@ -233,7 +234,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     rows = np.arange(len(ts))
     losses = -xs[rows, safe_t] * w
     if reduction == "none":
-        out, scale = losses.reshape(t.shape), w
+        out, scale = losses.reshape(t.shape if x.ndim > 1 else ()), w  # 1-D input: one 0-d loss
     elif reduction == "sum":
         out, scale = np.asarray(losses.sum(), xs.dtype), w
     else:

@@ -6,6 +6,7 @@ Views share their input's memory and version counter, so an in-place change to o
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -43,10 +44,10 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
-    for s in shape:
+    for i, s in enumerate(shape):
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
             known *= s
     if neg:
         if known == 0 or numel % known:
@@ -117,6 +118,10 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = wrap_dim(dim, input._data.ndim)
     shp = input._data.shape
+    known = math.prod(s for s in sizes if s != -1)
+    if (shp[d] != known if -1 not in sizes else known == 0 or shp[d] % known):
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+                           f"({shp[d]}) in the input tensor")
     return view(input, shp[:d] + tuple(sizes) + shp[d + 1:])
 
 
@@ -277,14 +282,15 @@ def _promoted_arrays(tensors: Sequence[Tensor], name: str) -> list:
     from ._core import result_dtype
 
     if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
     if len(tensors) == 0:
         if name == "cat":
             raise ValueError("ember.cat(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name} expects a non-empty TensorList")
-    for t_ in tensors:
+    for i, t_ in enumerate(tensors):
         if not isinstance(t_, Tensor):
-            raise TypeError(f"expected Tensor as element of argument 'tensors', but got {type(t_).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")
     dt = tensors[0]._data.dtype
     if all(t_._data.dtype == dt for t_ in tensors):
         return [t_._data for t_ in tensors]
@@ -410,6 +416,10 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [min(s, n - i) for i in range(0, n, s)] if n else [0]
     else:
         sizes = list(split_size_or_sections)
@@ -610,7 +620,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         return index_select(input, d, _new(np.repeat(np.arange(x.shape[d], dtype=np.int64), r)))
     k = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if k < 0:
-        raise RuntimeError("repeats can not be negative")
+        raise RuntimeError("Repeats must be non-negative")
     e = expand(unsqueeze(input, d + 1), x.shape[:d + 1] + (k,) + x.shape[d + 1:])
     shp = x.shape[:d] + (x.shape[d] * k,) + x.shape[d + 1:]
     return record(ViewBackward0, np.reshape(e._data, shp).copy(), (e,))
