@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import warnings
 from typing import Any, NamedTuple
@@ -24,7 +25,7 @@ from bad_inputs import CASES  # noqa: E402
 
 ALL = [(group, code) for group, codes in CASES.items() for code in codes]
 # the exact-message matches reached so far: raise it when ember's messages improve, never lower it
-RATCHET = 334
+RATCHET = 361
 TYPE_RATCHET = 370
 
 
@@ -71,7 +72,9 @@ def run(lib: Any, code: str) -> Outcome:
 
 
 def _normal(message: str) -> str:
-    return message.replace("ember", "torch").strip()
+    # a printed set's order follows string hashing, which differs between runs: sort its items
+    message = re.sub(r"\{([^{}]*)\}", lambda m: "{" + ", ".join(sorted(m.group(1).split(", "))) + "}", message)
+    return re.sub(r"\b[Ee]mber\b|\bTorch\b", "torch", message).strip()
 
 
 @functools.cache

@@ -658,7 +658,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     npmode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if npmode is None:
-        raise NotImplementedError(f"Unsupported padding mode: {mode}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     inner_shape = x.shape[x.ndim - k:]
     if mode == "reflect":
         for (a, b), s in zip(widths[x.ndim - k:], inner_shape):

@@ -181,12 +181,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     logp = _red.log_softmax(input, class_dim)
-    if target._data.dtype.kind == "f":
-        # class probabilities
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}" if input.dim() > 1 else
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
+        # class probabilities (a float target of another shape is taken as class indices, as torch does,
+        # and refused there by its dtype or shape)
         C = input.shape[class_dim]
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / C

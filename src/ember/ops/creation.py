@@ -74,6 +74,8 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
         return arr.astype(dt.np), False
     if hasattr(data, "__array__"):
         return np.asarray(data), False
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
