@@ -28,6 +28,7 @@ from ._printing import get_printoptions, printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
 from . import autograd
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)

@@ -256,8 +256,8 @@ class Tensor:
                                    "that the gradient and the tensor have the same dtype")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
-                    f"assigned grad has data of a different size: {list(value._data.shape)} "
-                    f"vs {list(self._data.shape)}")
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
         self._grad = value
 
     @grad.deleter
@@ -411,14 +411,20 @@ class Tensor:
     def tolist(self) -> Any:
         return self._data.tolist()
 
+    def _one_element(self) -> Any:
+        # float(t) / int(t) / complex(t) word it differently from t.item()
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._one_element())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._one_element())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._one_element())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:

@@ -27,6 +27,7 @@ import pickle
 import struct
 import types
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,36 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
     def __init__(self, file: Any) -> None:
         super().__init__(file, protocol=2)
         self.storages: list = []
+        self._by_base: dict = {}  # id(base array) -> its _Storage, so views of one array share one record
         self._keep: list = []  # keep temporaries alive so that id()-based memo entries stay unique
+
+    def _storage_of(self, arr: np.ndarray) -> tuple:
+        """(storage, offset, stride) for ``arr``: a view of a contiguous NumPy array is saved as torch saves
+        a view, on its base's storage (so tensors that share memory still share it after loading)."""
+        top = arr
+        while isinstance(top.base, np.ndarray):
+            top = top.base
+        size = arr.itemsize
+        if arr.size and top.dtype == arr.dtype and top.flags.c_contiguous and arr.dtype.byteorder != ">" \
+                and all(s >= 0 and s % size == 0 for s in arr.strides):
+            delta = arr.__array_interface__["data"][0] - top.__array_interface__["data"][0]
+            stride = tuple(s // size for s in arr.strides)
+            if delta >= 0 and delta % size == 0 and \
+                    delta // size + sum((n - 1) * s for n, s in zip(arr.shape, stride)) < top.size:
+                st = self._by_base.get(id(top))
+                if st is None:
+                    st = self._by_base[id(top)] = _Storage(top.reshape(-1), str(len(self.storages)))
+                    self.storages.append(st)
+                    self._keep.append(top)
+                return st, delta // size, stride
+        # anything else (a byte-swapped or reinterpreted view, an empty tensor) is saved as its own copy
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.byteorder == ">":
+            arr = arr.astype(arr.dtype.newbyteorder("<"))
+        st = _Storage(arr.reshape(-1), str(len(self.storages)))
+        self.storages.append(st)
+        self._keep.append(st)
+        return st, 0, _contiguous_stride(arr.shape)
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is _Storage:
@@ -118,19 +148,12 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
             return (_GlobalRef("torch._utils", "_rebuild_parameter"),
                     (plain, bool(obj.requires_grad), collections.OrderedDict()))
         if isinstance(obj, Tensor):
-            arr = obj._data if obj._data.flags.c_contiguous else obj._data.copy(order="C")
+            arr = obj._data
             if arr.dtype not in _STORAGE_OF:
                 raise TypeError(f"ember.save: cannot save a tensor of dtype {obj.dtype}")
-            if arr.dtype.byteorder == ">":
-                arr = arr.astype(arr.dtype.newbyteorder("<"))
-            st = _Storage(arr, str(len(self.storages)))
-            self.storages.append(st)
-            self._keep.append(st)
-            stride = tuple(s // arr.itemsize for s in arr.strides) if arr.ndim else ()
-            if arr.size <= 1:
-                stride = _contiguous_stride(arr.shape)
+            st, offset, stride = self._storage_of(arr)
             return (_GlobalRef("torch._utils", "_rebuild_tensor_v2"),
-                    (st, 0, tuple(arr.shape), stride, bool(obj.requires_grad), collections.OrderedDict()))
+                    (st, offset, tuple(arr.shape), stride, bool(obj.requires_grad), collections.OrderedDict()))
         if t is Size:
             return (_GlobalRef("torch", "Size"), (tuple(obj),))
         if t is device:
@@ -263,6 +286,20 @@ def save(obj: Any, f: Any, pickle_module: Any = None, pickle_protocol: int = 2,
 
 
 # ---------------------------------------------------------------------- loading
+# What a file may declare before ember allocates it. torch writes storages uncompressed, so a stored
+# record can be no larger than the file itself; a deflated one can inflate ~1000x (a zip bomb), so its
+# declared size is capped before a byte is inflated.
+_MAX_INFLATED_BYTES = 1 << 30
+# A tensor may cover more elements than its storage holds only through stride-0 (broadcast) views
+# (torch.save of an expanded tensor); one that would need more than this to materialise is refused.
+_MAX_VIEW_BYTES = 1 << 32
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first pickle of a pre-1.6 (non-zip) torch.save file
+
+
+def _corrupt(what: str) -> RuntimeError:
+    return RuntimeError(f"ember.load: corrupt checkpoint ({what})")
+
+
 class _StorageType:
     __slots__ = ("name", "dtype")
 
@@ -270,18 +307,36 @@ class _StorageType:
         self.name, self.dtype = name, np.dtype(_STORAGES[name])
 
 
+def _ints(v: Any, what: str) -> tuple:
+    if not isinstance(v, (tuple, list)) or not all(isinstance(i, int) for i in v):
+        raise _corrupt(f"a tensor's {what} is {v!r}, not a tuple of ints")
+    return tuple(int(i) for i in v)
+
+
 def _rebuild_tensor_v2(storage: np.ndarray, storage_offset: int, size: tuple, stride: tuple,
                        requires_grad: bool = False, backward_hooks: Any = None, metadata: Any = None) -> Tensor:
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if not isinstance(storage, np.ndarray):
+        raise _corrupt(f"a tensor is built on a {type(storage).__name__}, not a storage")
+    size, stride = _ints(size, "size"), _ints(stride, "stride")
+    (storage_offset,) = _ints((storage_offset,), "storage offset")
     itemsize = storage.itemsize
-    if any(s < 0 for s in size) or any(s < 0 for s in stride) or len(size) != len(stride):
-        raise RuntimeError("ember.load: corrupt checkpoint (invalid tensor size or stride)")
-    extent = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else storage_offset
-    if storage_offset < 0 or extent > storage.size and all(size):
-        raise RuntimeError(f"ember.load: corrupt checkpoint (a tensor of size {list(size)} reaches element "
-                           f"{extent} of a storage of {storage.size} elements)")
-    arr = np.ndarray(size, storage.dtype, buffer=storage, offset=storage_offset * itemsize,
-                     strides=tuple(s * itemsize for s in stride)) if all(size) else np.empty(size, storage.dtype)
+    if any(s < 0 for s in size) or any(s < 0 for s in stride) or len(size) != len(stride) or storage_offset < 0:
+        raise _corrupt("invalid tensor size, stride or offset")
+    numel = 1
+    for n in size:
+        numel *= n
+    if numel:
+        extent = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1
+        if extent > storage.size:
+            raise _corrupt(f"a tensor of size {list(size)} reaches element {extent} of a storage of "
+                           f"{storage.size} elements")
+        if numel > storage.size and numel * itemsize > _MAX_VIEW_BYTES:
+            raise _corrupt(f"a tensor of size {list(size)} and stride {list(stride)} declares {numel} elements "
+                           f"over a storage of {storage.size}; materialising it would need {numel * itemsize} bytes")
+        arr = np.ndarray(size, storage.dtype, buffer=storage, offset=storage_offset * itemsize,
+                         strides=tuple(s * itemsize for s in stride))
+    else:
+        arr = np.empty(size, storage.dtype)
     t = _new(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -291,22 +346,42 @@ def _rebuild_tensor_v2(storage: np.ndarray, storage_offset: int, size: tuple, st
 def _rebuild_parameter(data: Tensor, requires_grad: bool, backward_hooks: Any = None) -> Any:
     from .nn.parameter import Parameter
 
-    return Parameter(data, requires_grad)
+    if not isinstance(data, Tensor):
+        raise _corrupt(f"a parameter is built on a {type(data).__name__}, not a tensor")
+    return Parameter(data, bool(requires_grad))
 
 
 def _rebuild_parameter_with_state(data: Tensor, requires_grad: bool, backward_hooks: Any, state: Any) -> Any:
     p = _rebuild_parameter(data, requires_grad)
     if state:
+        if not isinstance(state, dict):
+            raise _corrupt(f"a parameter's state is a {type(state).__name__}, not a dict")
         p.__dict__.update(state)
     return p
 
 
 def _size(t: Any = ()) -> Size:
-    return Size(tuple(t))
+    return Size(_ints(t, "torch.Size"))
 
 
 def _device(*args: Any) -> device:
     return device(*args)
+
+
+def _bytearray(*args: Any) -> bytearray:
+    # bytearray(n) would allocate n bytes on the file's say-so; pickles only ever pass it bytes
+    if args and not isinstance(args[0], (bytes, bytearray, str)):
+        raise UnpicklingError(f"ember.load: builtins.bytearray is called with a {type(args[0]).__name__} in "
+                              "the checkpoint; only bytes are allowed")
+    return bytearray(*args)
+
+
+def _codecs_encode(obj: Any, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    # protocol-2 pickles write bytes as _codecs.encode(str, "latin1"); no other codec is looked up
+    if not isinstance(obj, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8", "ascii"):
+        raise UnpicklingError(f"ember.load: _codecs.encode is called with encoding {encoding!r} in the checkpoint; "
+                              "only latin1/utf-8 text is allowed")
+    return codecs.encode(obj, encoding, errors)
 
 
 def _allowed() -> dict:
@@ -320,6 +395,9 @@ def _allowed() -> dict:
         ("builtins", "set"): set,
         ("builtins", "frozenset"): frozenset,
         ("builtins", "complex"): complex,
+        # builtins torch's weights-only loader also accepts (bytes in protocol 2 are _codecs.encode calls)
+        ("_codecs", "encode"): _codecs_encode,
+        ("builtins", "bytearray"): _bytearray,
     }
     for name in _STORAGES:
         table[("torch", name)] = _StorageType(name)
@@ -376,9 +454,6 @@ class safe_globals:  # noqa: N801  (torch's name)
         del _SAFE_GLOBALS[self._before:]
 
 
-# builtins torch's weights-only loader also accepts (bytes in protocol 2 are _codecs.encode calls)
-_ALSO_SAFE = {("_codecs", "encode"): codecs.encode, ("builtins", "bytearray"): bytearray}
-
 
 def _ember_name(module: str) -> str:
     return "ember" + module[len("torch"):] if module == "torch" or module.startswith("torch.") else module
@@ -408,52 +483,192 @@ def _refused(module: str, name: str) -> UnpicklingError:
         "https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
-class _Unpickler(pickle.Unpickler):
-    """The weights-only loader: only allow-listed globals resolve."""
+# ------------------------------------------------------------- the weights-only unpickler
+class _Opcodes(dict):
+    def __missing__(self, key: int) -> Any:
+        raise UnpicklingError(f"ember.load: unsupported pickle opcode {bytes([key])!r} in the checkpoint (the "
+                              "weights-only loader reads only the opcodes torch.save writes)")
 
-    def __init__(self, file: Any, zf: zipfile.ZipFile, prefix: str) -> None:
+
+# the opcodes a checkpoint needs (torch's weights-only loader allows protocol 2's, ember a few of 3-5's);
+# INST, OBJ, NEWOBJ_EX, the EXT* extension registry and the text opcodes of protocol 0 are refused
+_SAFE_OPCODES = {getattr(pickle, n)[0] for n in (
+    "GLOBAL", "STACK_GLOBAL", "NEWOBJ", "REDUCE", "BUILD", "APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS",
+    "MARK", "POP", "POP_MARK", "DUP", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "NONE", "NEWFALSE", "NEWTRUE",
+    "EMPTY_TUPLE", "EMPTY_LIST", "EMPTY_DICT", "EMPTY_SET", "FROZENSET", "LIST", "DICT", "BININT", "BININT1",
+    "BININT2", "LONG1", "BINFLOAT", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8", "SHORT_BINSTRING",
+    "BINSTRING", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BINPERSID", "BINGET", "LONG_BINGET", "BINPUT",
+    "LONG_BINPUT", "MEMOIZE", "FRAME", "PROTO", "STOP")}
+
+
+class _SafeUnpickler(pickle._Unpickler):
+    """The weights-only loader: only allow-listed globals resolve, only they may be called, and objects are
+    built and filled only where torch's loader allows it. The pure-Python unpickler, so that each opcode
+    can be checked (checkpoints' pickles are small: the data lives in the storage records)."""
+
+    dispatch = _Opcodes({k: v for k, v in pickle._Unpickler.dispatch.items() if k in _SAFE_OPCODES})
+
+    def __init__(self, file: Any) -> None:
         super().__init__(file)
-        self._zf, self._prefix = zf, prefix
-        self._storages: dict = {}
         self._table = _allowed()
+        self._resolved: dict = {}  # id -> every global this file resolved: the only things it may call
 
     def find_class(self, module: str, name: str) -> Any:
         # protocol-2 files name builtins the Python 2 way (__builtin__.set): translate as pickle does
         module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        obj = self._table.get((module, name)) or _ALSO_SAFE.get((module, name))
+        obj = self._table.get((module, name))
         if obj is None:
             obj = _user_safe(module, name)
         if obj is None:
             raise _refused(module, name)
+        self._resolved[id(obj)] = obj
         return obj
 
     def persistent_load(self, pid: Any) -> Any:
+        raise UnpicklingError("ember.load: unsupported persistent id in checkpoint")
+
+    def _callable(self, f: Any, what: str) -> None:
+        if self._resolved.get(id(f)) is not f:
+            raise UnpicklingError(f"ember.load: the checkpoint {what} {type(f).__name__} {f!r:.80}, which is not "
+                                  "an allowed global")
+
+    def _load_reduce(self) -> None:
+        args = self.stack.pop()
+        self._callable(self.stack[-1], "calls")
+        if not isinstance(args, tuple):
+            raise UnpicklingError("ember.load: a call in the checkpoint has arguments that are not a tuple")
+        self.stack[-1] = self.stack[-1](*args)
+
+    def _load_newobj(self) -> None:
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        self._callable(cls, "creates an object of")
+        if not isinstance(cls, type):
+            raise UnpicklingError(f"ember.load: the checkpoint creates an object of {cls!r:.80}, not a class")
+        if cls is _bytearray or cls is bytearray:
+            self.append(bytearray())
+        else:
+            self.append(cls.__new__(cls, *args))
+
+    def _load_build(self) -> None:
+        from .nn.parameter import Parameter
+
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if type(inst) is collections.OrderedDict and isinstance(state, dict):
+            inst.__dict__.update(state)  # (a state dict's _metadata)
+        elif type(inst) is Parameter and isinstance(state, dict):
+            inst.__dict__.update(state)
+        elif _user_safe_type(type(inst)):
+            self.stack.append(state)  # pickle's own BUILD pops it again
+            pickle._Unpickler.load_build(self)
+        else:
+            raise UnpicklingError("ember.load: Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                                  f"`add_safe_globals`, but got {type(inst)}")
+
+    def _load_append(self) -> None:
+        self._expect(self.stack[-2], (list,), "append to")
+        pickle._Unpickler.load_append(self)
+
+    def _load_appends(self) -> None:
+        self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None, (list,), "extend")
+        pickle._Unpickler.load_appends(self)
+
+    def _load_setitem(self) -> None:
+        self._expect(self.stack[-3], (dict, collections.OrderedDict), "set items of")
+        pickle._Unpickler.load_setitem(self)
+
+    def _load_setitems(self) -> None:
+        self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None,
+                     (dict, collections.OrderedDict), "set items of")
+        pickle._Unpickler.load_setitems(self)
+
+    def _load_additems(self) -> None:
+        self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None, (set,), "add to")
+        pickle._Unpickler.load_additems(self)
+
+    @staticmethod
+    def _expect(obj: Any, types_: tuple, what: str) -> None:
+        if type(obj) not in types_:
+            raise UnpicklingError(f"ember.load: the checkpoint tries to {what} a {type(obj).__name__}")
+
+    dispatch[pickle.REDUCE[0]] = _load_reduce
+    dispatch[pickle.BUILD[0]] = _load_build
+    dispatch[pickle.NEWOBJ[0]] = _load_newobj
+    dispatch[pickle.APPEND[0]] = _load_append
+    dispatch[pickle.APPENDS[0]] = _load_appends
+    dispatch[pickle.SETITEM[0]] = _load_setitem
+    dispatch[pickle.SETITEMS[0]] = _load_setitems
+    dispatch[pickle.ADDITEMS[0]] = _load_additems
+
+
+def _user_safe_type(cls: type) -> bool:
+    return any((e[0] if isinstance(e, tuple) else e) is cls for e in _SAFE_GLOBALS)
+
+
+# ------------------------------------------------------------- storages: zip records, legacy files
+def _read_record(zf: zipfile.ZipFile, info: zipfile.ZipInfo, n: int) -> bytes:
+    """The first ``n`` bytes of a record, inflating no more than that (and no more than the cap)."""
+    if info.compress_type != zipfile.ZIP_STORED and n > _MAX_INFLATED_BYTES:
+        raise RuntimeError(f"ember.load: refusing checkpoint: the compressed record '{info.filename}' declares "
+                           f"{n} bytes, more than the {_MAX_INFLATED_BYTES} ember inflates (torch writes records "
+                           "uncompressed)")
+    try:
+        with zf.open(info) as fh:
+            raw = fh.read(n)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as e:
+        raise _corrupt(f"record '{info.filename}' is unreadable: {e}") from None
+    if len(raw) < n:
+        raise _corrupt(f"record '{info.filename}' holds {len(raw)} bytes, expected {n}")
+    return raw
+
+
+class _ZipStorages:
+    """persistent_load for the zip format: ``("storage", type, key, location, numel)`` names the record
+    ``data/<key>``, read once however many tensors view it."""
+
+    def _setup(self, zf: zipfile.ZipFile, prefix: str) -> None:
+        self._zf, self._prefix = zf, prefix
+        self._storages: dict = {}
+
+    def persistent_load(self, pid: Any) -> Any:
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
-            raise UnpicklingError(f"ember.load: unsupported persistent id {pid!r} in checkpoint")
-        stype, key, _location, numel = pid[1], str(pid[2]), pid[3], int(pid[4])
+            raise UnpicklingError(f"ember.load: unsupported persistent id {pid!r:.200} in checkpoint")
+        stype, key, numel = pid[1], str(pid[2]), pid[4]
         if not isinstance(stype, _StorageType):
-            raise UnpicklingError(f"ember.load: unsupported storage type {stype!r} in checkpoint")
+            raise UnpicklingError(f"ember.load: unsupported storage type {stype!r:.80} in checkpoint")
+        if not isinstance(numel, int) or numel < 0:
+            raise _corrupt(f"storage 'data/{key}' declares {numel!r:.80} elements")
         if key in self._storages:
             return self._storages[key]
+        name = f"{self._prefix}data/{key}"
         try:
-            raw = self._zf.read(f"{self._prefix}data/{key}")
+            info = self._zf.getinfo(name)
         except KeyError:
-            raise RuntimeError(f"ember.load: corrupt checkpoint (storage record 'data/{key}' is missing)") from None
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
-            raise RuntimeError(f"ember.load: corrupt checkpoint (storage record 'data/{key}' is unreadable: {e})") \
-                from None
+            raise _corrupt(f"storage record 'data/{key}' is missing") from None
         need = numel * stype.dtype.itemsize
-        if len(raw) < need:
-            raise RuntimeError(f"ember.load: corrupt checkpoint (storage 'data/{key}' holds {len(raw)} bytes, "
-                               f"expected {need})")
-        arr = np.frombuffer(bytearray(raw[:need]), dtype=stype.dtype.newbyteorder("<")).astype(stype.dtype)
+        if info.file_size < need:  # checked on the declared sizes, before anything is read
+            raise _corrupt(f"storage 'data/{key}' holds {info.file_size} bytes, expected {need}")
+        raw = _read_record(self._zf, info, need)
+        arr = np.frombuffer(bytearray(raw), dtype=stype.dtype.newbyteorder("<")).astype(stype.dtype, copy=False)
         self._storages[key] = arr
         return arr
 
 
-class _FullUnpickler(_Unpickler):
+class _Unpickler(_ZipStorages, _SafeUnpickler):
+    def __init__(self, file: Any, zf: zipfile.ZipFile, prefix: str) -> None:
+        _SafeUnpickler.__init__(self, file)
+        self._setup(zf, prefix)
+
+
+class _FullUnpickler(_ZipStorages, pickle.Unpickler):
     """``weights_only=False``: any global resolves (trusted files only); ``torch.X`` means ``ember.X``."""
+
+    def __init__(self, file: Any, zf: zipfile.ZipFile, prefix: str) -> None:
+        pickle.Unpickler.__init__(self, file)
+        self._setup(zf, prefix)
+        self._table = _allowed()
 
     def find_class(self, module: str, name: str) -> Any:
         obj = self._table.get((module, name))
@@ -473,9 +688,93 @@ class _FullUnpickler(_Unpickler):
         return pickle.Unpickler.find_class(self, module, name)
 
 
+class _LegacyStorages:
+    """persistent_load for the pre-1.6 format: ``("storage", type, key, location, numel, view)``; the bytes
+    follow the pickles, so each storage is allocated here (no larger than the file) and filled later."""
+
+    def _setup(self, file_size: int) -> None:
+        self._file_size = file_size
+        self._storages: dict = {}
+
+    def persistent_load(self, pid: Any) -> Any:
+        if not isinstance(pid, tuple) or len(pid) != 6 or pid[0] != "storage":
+            raise UnpicklingError(f"ember.load: unsupported persistent id {pid!r:.200} in legacy checkpoint")
+        stype, key, numel, view = pid[1], str(pid[2]), pid[4], pid[5]
+        if not isinstance(stype, _StorageType):
+            raise UnpicklingError(f"ember.load: unsupported storage type {stype!r:.80} in checkpoint")
+        if key not in self._storages:
+            if not isinstance(numel, int) or numel < 0 or numel * stype.dtype.itemsize > self._file_size:
+                raise _corrupt(f"storage {key} declares {numel!r:.80} elements, more than the file holds")
+            self._storages[key] = np.zeros(numel, stype.dtype)
+        arr = self._storages[key]
+        if view is not None:  # (view_key, offset, size): a slice of the storage
+            _, offset, size = _ints(view, "storage view")
+            if offset < 0 or size < 0 or offset + size > arr.size:
+                raise _corrupt(f"a view of storage {key} reaches past its {arr.size} elements")
+            return arr[offset:offset + size]
+        return arr
+
+
+class _LegacyUnpickler(_LegacyStorages, _SafeUnpickler):
+    def __init__(self, file: Any, file_size: int) -> None:
+        _SafeUnpickler.__init__(self, file)
+        self._setup(file_size)
+
+
+class _LegacyFullUnpickler(_LegacyStorages, _FullUnpickler):
+    def __init__(self, file: Any, file_size: int) -> None:
+        pickle.Unpickler.__init__(self, file)
+        self._setup(file_size)
+        self._table = _allowed()
+
+
+def _load_legacy(data: bytes, weights_only: bool) -> Any:
+    """A file written by ``torch.save(..., _use_new_zipfile_serialization=False)``: magic number, protocol
+    version and system info pickles, the object's pickle, the list of storage keys, then each storage as
+    an int64 element count and its raw bytes."""
+    f = io.BytesIO(data)
+
+    def header() -> Any:  # numbers, a dict of them and a list of keys: no global may appear
+        return _SafeUnpickler(f).load()
+
+    if header() != _LEGACY_MAGIC:
+        raise RuntimeError("ember.load: not a checkpoint (neither PyTorch's zip format nor its legacy format: "
+                           "invalid magic number)")
+    version = header()
+    if version != 1001:
+        raise RuntimeError(f"ember.load: invalid protocol version {version!r:.40} in a legacy checkpoint")
+    sys_info = header()
+    little = not isinstance(sys_info, dict) or sys_info.get("little_endian", True)
+    up = (_LegacyUnpickler if weights_only else _LegacyFullUnpickler)(f, len(data))
+    result = up.load()
+    keys = header()
+    if not isinstance(keys, list):
+        raise _corrupt("the legacy storage list is missing")
+    for key in keys:
+        arr = up._storages.get(str(key))
+        head = f.read(8)
+        if arr is None or len(head) < 8:
+            raise _corrupt(f"legacy storage {key!r:.40} is missing")
+        (numel,) = struct.unpack("<q", head)
+        raw = f.read(arr.size * arr.itemsize)
+        if numel != arr.size or len(raw) < arr.size * arr.itemsize:
+            raise _corrupt(f"legacy storage {key!r:.40} holds fewer bytes than its {arr.size} elements")
+        arr[...] = np.frombuffer(raw, arr.dtype.newbyteorder("<" if little else ">"))
+    return result
+
+
+def _check_members(names: list, prefix: str) -> None:
+    # torch reads every record from one top-level folder; a name that leaves it (../../x, /etc/x) is
+    # refused, as torch refuses it, even though ember never writes records to disk
+    for n in names:
+        if not n.startswith(prefix) or n.startswith("/") or "\\" in n or ".." in n.split("/"):
+            raise RuntimeError(f"ember.load: refusing checkpoint: file in archive is not in a subdirectory "
+                               f"{prefix}: {n}")
+
+
 def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights_only: bool | None = None,
          mmap: Any = None, **pickle_load_args: Any) -> Any:
-    """Read a checkpoint written by ``ember.save`` or ``torch.save`` (zip format).
+    """Read a checkpoint written by ``ember.save`` or ``torch.save`` (zip format, or the legacy pre-1.6 one).
 
     ``weights_only`` (the default unless a ``pickle_module`` is given) never runs code from the file;
     ``weights_only=False`` unpickles anything, for files from a trusted source.
@@ -486,37 +785,47 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
     elif weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     opened = isinstance(f, (str, os.PathLike))
-    try:
-        fh = open(f, "rb") if opened else f
-    except FileNotFoundError:
-        raise
+    fh = open(f, "rb") if opened else f
     try:
         try:
             zf = zipfile.ZipFile(fh)
         except zipfile.BadZipFile:
-            raise RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central directory "
-                               "(the file is truncated, corrupt, or not a checkpoint in PyTorch's zip format)") \
-                from None
+            zf = None
+        if zf is None:
+            fh.seek(0)
+            data = fh.read()
+            if data[:2] != b"\x80\x02":  # every legacy file starts with a protocol-2 pickle
+                raise RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central "
+                                   "directory (the file is truncated, corrupt, or not a checkpoint in PyTorch's "
+                                   "zip format)")
+            return _unpickled(lambda: _load_legacy(data, weights_only), weights_only)
         with zf:
             names = zf.namelist()
             pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
             if not pkl:
                 raise RuntimeError("ember.load: not a PyTorch checkpoint (the archive has no data.pkl record)")
             prefix = pkl[0][: -len("data.pkl")]
-            try:
-                data = zf.read(pkl[0])
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
-                raise RuntimeError(f"ember.load: corrupt checkpoint (data.pkl is unreadable: {e})") from None
+            _check_members(names, prefix)
+            info = zf.getinfo(pkl[0])
+            data = _read_record(zf, info, info.file_size)
             up = (_Unpickler if weights_only else _FullUnpickler)(io.BytesIO(data), zf, prefix)
-            try:
-                return up.load()
-            except UnpicklingError:
-                raise
-            except (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError, KeyError) as e:
-                raise RuntimeError(f"ember.load: corrupt checkpoint (data.pkl could not be read: {e})") from None
+            return _unpickled(up.load, weights_only)
     finally:
         if opened:
             fh.close()
+
+
+def _unpickled(run: Any, weights_only: bool) -> Any:
+    # whatever a malformed pickle trips over inside the unpickler is reported as a corrupt file (with
+    # weights_only=False, errors of the file's own classes pass through as they are)
+    caught = (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError, KeyError, RecursionError,
+              OverflowError) + ((AttributeError, TypeError) if weights_only else ())
+    try:
+        return run()
+    except UnpicklingError:
+        raise
+    except caught as e:
+        raise _corrupt(f"data.pkl could not be read: {type(e).__name__}: {e}") from None
 
 
 __all__ = ["save", "load", "UnpicklingError", "add_safe_globals", "get_safe_globals", "clear_safe_globals",

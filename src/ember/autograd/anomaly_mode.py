@@ -16,17 +16,31 @@ from typing import Any, Callable
 
 
 class _Flags(threading.local):
+    """Anomaly detection is process-wide, as torch's is (a thread sees the mode another set), so it lives
+    on the class; saved-tensor hooks are per thread, as torch's are, so they live on each thread's
+    instance. ``on`` (anomaly or hooks: the one flag node creation reads) is the class's anomaly flag
+    unless this thread has hooks, which set it on the instance."""
+
     anomaly = False
     check_nan = True
     hooks: list = []
-    on = False  # anomaly or hooks: the one flag node creation reads
+    on = False
 
 
 flags = _Flags()
 
 
 def _update() -> None:
-    flags.on = flags.anomaly or bool(flags.hooks)
+    _Flags.on = _Flags.anomaly
+    if flags.hooks:
+        flags.__dict__["on"] = True
+    else:
+        flags.__dict__.pop("on", None)
+
+
+def _set_anomaly(mode: bool, check_nan: bool) -> None:
+    _Flags.anomaly, _Flags.check_nan = bool(mode), bool(check_nan)
+    _update()
 
 
 def is_anomaly_enabled() -> bool:
@@ -42,15 +56,13 @@ class set_detect_anomaly:
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
         self.prev = (flags.anomaly, flags.check_nan)
-        flags.anomaly, flags.check_nan = mode, check_nan
-        _update()
+        _set_anomaly(mode, check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
-        flags.anomaly, flags.check_nan = self.prev
-        _update()
+        _set_anomaly(*self.prev)
 
 
 class detect_anomaly:
@@ -64,12 +76,10 @@ class detect_anomaly:
 
     def __enter__(self) -> None:
         self.prev = (flags.anomaly, flags.check_nan)
-        flags.anomaly, flags.check_nan = True, self.check_nan
-        _update()
+        _set_anomaly(True, self.check_nan)
 
     def __exit__(self, *exc: Any) -> None:
-        flags.anomaly, flags.check_nan = self.prev
-        _update()
+        _set_anomaly(*self.prev)
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)

@@ -29,6 +29,15 @@ def _dn(x: np.ndarray) -> str:
     return _dn(x)
 
 
+def _check_conv_dtypes(x: np.ndarray, w: np.ndarray, bias: Any) -> None:
+    # torch checks the bias first, naming C++ types, then the weight, naming legacy ones
+    if bias is not None and bias._data.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({_dn(x).lower()}) and bias type ({_dn(bias._data).lower()}) should be "
+                           "the same")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"expected scalar type {_dn(x)} but found {_dn(w)}")
+
+
 def _pair(v: Any, n: int = 2) -> tuple:
     """An int or a sequence -> a tuple of ``n`` (a one-element sequence is repeated)."""
     if isinstance(v, (tuple, list)):
@@ -377,12 +386,20 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
     if not isinstance(padding, str):
         _check_arg("padding", _pair(padding, nd), nd)
     pads = _conv_pads(padding, w.shape[2:], dil, nd)
+    if w.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(w.shape)} instead")
+    if w.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(w.shape)}] instead")
     if x.shape[1] != w.shape[1] * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
-    if x.dtype != w.dtype:
-        raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    _check_conv_dtypes(x, w, bias)
+    if bias is not None and bias._data.shape != (w.shape[0],):
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
+                           f"{w.shape[0]} elements, but got bias of size {list(bias._data.shape)} instead")
     k_eff = [dil[i] * (w.shape[2 + i] - 1) + 1 for i in range(nd)]
     padded = [x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd)]
     if any(p < kk for p, kk in zip(padded, k_eff)):
@@ -464,8 +481,7 @@ def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: 
         raise RuntimeError(
             f"Given transposed=1, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
             f"{w.shape[0]} channels, but got {Cin} channels instead")
-    if x.dtype != w.dtype:
-        raise RuntimeError(f"Input type ({_dn(x)}) and weight type ({_dn(w)}) should be the same")
+    _check_conv_dtypes(x, w, bias)
     if any(op >= s and op >= d for op, s, d in zip(opad, stride, dil)):
         o_, s_, d_ = (((0,) + v if nd == 1 else v) for v in (opad, stride, dil))  # (1-d: torch's 2-d text)
         names = ("depth", "height", "width")[-len(o_):]

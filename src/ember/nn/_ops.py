@@ -189,6 +189,8 @@ AddmmBackward0 = node_class(
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
         check_tensor_args("linear", input=input, weight=weight, bias=bias)  # (raises torch's TypeError)
+        arg, pos = ("input", 1) if input is None else ("weight", 2)  # None passes that check: it is optional
+        raise TypeError(f"linear(): argument '{arg}' (position {pos}) must be Tensor, not NoneType")
     x, w = input._data, weight._data
     if x.ndim == 2 and bias is not None and w.ndim == 2:
         if x.shape[1] != w.shape[1]:
@@ -343,6 +345,10 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     if x.shape[x.ndim - len(ns):] != ns or len(ns) > x.ndim:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t._data.shape != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
     up = np.float32 if is_bfloat16(x.dtype) else None  # (bfloat16: torch normalises in float32, rounds once)
     _, _, rstd, xhat = _norm_stats(x if up is None else x.astype(up), axes, eps)
@@ -373,7 +379,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     N, C = x.shape[:2]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input "
-                           f"of shape {input.shape} and num_groups={num_groups}")
+                           f"of shape {list(x.shape)} and num_groups={num_groups}")
     _, _, rstd, xh = _norm_stats(x.reshape(N, num_groups, -1), (2,), eps)
     xhat = xh.reshape(x.shape)
     cshape = (1, C) + (1,) * (x.ndim - 2)
@@ -404,6 +410,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if x.ndim < 2:
         raise ValueError(f"Expected 2D or 3D input (got {x.ndim}D input)")
     C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t._data.size != C:  # checked before the running stats are updated
+            raise RuntimeError(f"{name} should contain {C} elements not {t._data.size}")
     cshape = (1, C) + (1,) * (x.ndim - 2)
     red = (0,) + tuple(range(2, x.ndim))
     if training:
@@ -488,7 +497,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
     npmode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if npmode is None:
-        raise NotImplementedError(f"Unsupported padding mode: {mode}")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
     inner_shape = x.shape[x.ndim - k:]
     if mode == "reflect":
         for (a, b), s in zip(widths[x.ndim - k:], inner_shape):

@@ -172,8 +172,7 @@ def _max_pool_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bo
 def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
               ceil_mode: bool, return_indices: bool) -> Any:
     if input.dim() not in (nd + 1, nd + 2):
-        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input" +
-                           (f", but got: {input.dim()}D" if nd == 2 else ""))
+        raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
     k = _pair(kernel_size, nd)
     s = _pair(stride, nd) if stride is not None and stride != [] else k
     p, d = _pair(padding, nd), _pair(dilation, nd)
@@ -313,9 +312,10 @@ def _avg_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
         raise RuntimeError(f"input image (T: {T} H: {H} W: {W}) smaller than kernel size "
                            f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     if any(p[i] > k[i] // 2 for i in range(nd)):
-        if nd == 2:
-            raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
-                               f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+        if nd < 3:
+            bad = next(i for i in range(nd) if p[i] > k[i] // 2)
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[bad]}, "
+                               f"kernel_size={k[bad]} and dilation=1")
         raise RuntimeError("pad should be smaller than or equal to half of kernel size, but got "
                            f"kT: {k[0]} kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}")
     if divisor_override is not None and divisor_override == 0:
@@ -399,8 +399,12 @@ def _adaptive_sizes(x: np.ndarray, output_size: Any, nd: int, fname: str) -> tup
     if x.ndim not in (nd + 1, nd + 2) or any(v == 0 for v in x.shape[-nd:]):
         raise RuntimeError(f"{fname}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(x.shape)}")
     os_ = _pair(output_size, nd)
-    if len(os_) != nd:
-        raise RuntimeError(f"{fname}: internal error: output_size.size() must be {nd}")
+    if len(os_) != nd:  # torch words it three ways
+        if nd == 1:
+            raise RuntimeError(f"{fname}() argument 'output_size' should contain one int (got {len(os_)})")
+        if fname.startswith("adaptive_avg"):
+            raise RuntimeError(f"{fname}: output_size must be {nd}")
+        raise RuntimeError(f"{fname}(): internal error: output_size.size() must be {nd}")
     return tuple(x.shape[x.ndim - nd + i] if os_[i] is None else os_[i] for i in range(nd))
 
 

@@ -15,7 +15,7 @@ from ..ops import _grad_math as _gm
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record, where_np
+from ..ops._core import node_class, record, where_np, wrap_dim
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
@@ -147,6 +147,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
             "deprecated. Please ensure they have the same size.")
+    if target.dtype != input.dtype:
+        names = _red._LEGACY_NAMES
+        raise RuntimeError(f"Found dtype {names[target.dtype.name]} but expected {names[input.dtype.name]}")
     if weight is not None:
         weight = weight.expand(input.shape) if weight.shape != input.shape else weight
     return _loss.binary_cross_entropy(input, target, weight, reduction)
@@ -179,12 +182,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     logp = _red.log_softmax(input, class_dim)
-    if target._data.dtype.kind == "f":
-        # class probabilities
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}" if input.dim() > 1 else
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}")
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
+        # class probabilities (a float target of another shape is taken as class indices, as torch does,
+        # and refused there by its dtype or shape)
         C = input.shape[class_dim]
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / C
@@ -467,7 +467,7 @@ NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / res
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
     x = input._data
-    d = dim % x.ndim if x.ndim else 0
+    d = wrap_dim(dim, x.ndim)
     if p == 2:
         r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
     elif p == 1:

@@ -270,6 +270,13 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     from .._tensor import _check_device
 
     _check_device(dev)
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(
+            f"to() received an invalid combination of arguments - got (dtype={type(dtype).__name__}, ), but expected "
+            "one of:\n * (torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = "
+            "False, *, torch.memory_format memory_format = None)\n * (torch.dtype dtype, bool non_blocking = False, "
+            "bool copy = False, *, torch.memory_format memory_format = None)\n * (Tensor tensor, bool non_blocking = "
+            "False, bool copy = False, *, torch.memory_format memory_format = None)\n")
     if dtype is None or dtype.np == self._data.dtype:
         return clone(self) if copy else self
     res = self._data.astype(dtype.np)
@@ -338,6 +345,8 @@ def _xor(self: Tensor, other: Any) -> Tensor:
 
 
 def _invert(self: Tensor) -> Tensor:
+    if self._data.dtype.kind not in "iub":  # torch's operator names itself, unlike bitwise_not
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return bitwise_not(self)
 
 

@@ -50,8 +50,8 @@ def _rename(fn: Callable, name: str, defaults: dict, kw: dict, given: dict) -> A
         given[canon] = value
     missing = [p for p, v in given.items() if v is _REQUIRED]
     if missing:
-        raise TypeError(f"{name}() missing {len(missing)} required argument(s): "
-                        + ", ".join(f"'{p}'" for p in missing))
+        raise TypeError(f"{name}() missing {len(missing)} required positional arguments: "
+                        + ", ".join(f'"{p}"' for p in missing))
     return fn(**given)
 
 

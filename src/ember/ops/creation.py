@@ -75,6 +75,8 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
         return arr.astype(dt.np), False
     if hasattr(data, "__array__"):
         return np.asarray(data), False
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
@@ -317,7 +319,7 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: DType | None = None, de
         return creation_out(linspace, "linspace", (start, end, steps), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
+        raise RuntimeError("number of steps must be non-negative")
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
@@ -383,6 +385,10 @@ def eye(n: int, m: int | None = None, *, dtype: DType | None = None, device: Dev
         return creation_out(eye, "eye", (n, m), {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _finish(np.eye(n, n if m is None else m, dtype=npd), requires_grad)
 
 

@@ -4,12 +4,13 @@ advanced-index op), item assignment, where, gather, index_select, masked_fill.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, node_class, record, result_dtype, select_grad, where_np, wrap_dim
+from ._core import _state, add_rows, attach, binary_operands, check_broadcast, node_class, record, result_dtype, select_grad, where_np, wrap_dim
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
@@ -84,7 +85,12 @@ def _select(t: Tensor, dim: int, i: int) -> Tensor:
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     if input._data.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    return _select(input, wrap_dim(dim, input._data.ndim), int(index))
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if not -size <= int(index) < size:  # (x[i] words it differently: _select)
+        raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input._data.shape)} "
+                         f"at dimension {d}")
+    return _select(input, d, int(index))
 
 
 def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
@@ -125,6 +131,8 @@ def getitem(self: Tensor, key: Any) -> Tensor:
         elif isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k._data.ndim == 0):
             t = _select(t, dim, int(k))
             applied = True
+        elif isinstance(k, (str, bytes)):  # torch tries to make a tensor of it first
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         else:
             raise IndexError(
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices "
@@ -144,11 +152,27 @@ def _advanced(self: Tensor, key: tuple) -> Tensor:
     try:
         res = x[k2]
     except IndexError as e:
-        msg = str(e)
-        if "out of bounds" in msg:
-            raise IndexError(msg.replace("axis", "dimension")) from None
-        raise IndexError(msg) from None
+        raise IndexError(_torch_index_message(str(e), x, k2)) from None
     return record(IndexBackward0, np.array(res, copy=True) if res.base is x else res, (self,), attrs=k2)
+
+
+def _torch_index_message(msg: str, x: np.ndarray, key: tuple) -> str:
+    """NumPy's words for a bad index key, in torch's."""
+    if "out of bounds" in msg:
+        return msg.replace("axis", "dimension")
+    m = re.match(r"too many indices for array: array is (\d+)-dimensional", msg)
+    if m:
+        return f"too many indices for tensor of dimension {m.group(1)}"
+    m = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+)", msg)
+    if m:
+        mask = next(k for k in key if isinstance(k, np.ndarray) and k.dtype == np.bool_)
+        return (f"The shape of the mask {list(mask.shape)} at index {m.group(1)} does not match the shape of the "
+                f"indexed tensor {list(x.shape[int(m.group(1)):])} at index {m.group(1)}")
+    if msg.startswith("shape mismatch: indexing arrays could not be broadcast"):
+        shapes = [k.shape for k in key if isinstance(k, np.ndarray)]
+        return ("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(str(list(s)) for s in shapes))
+    return msg
 
 
 # --------------------------------------------------------------------------- assignment
@@ -193,8 +217,11 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
 
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
-    check_inplace(self)
     tkey = key if isinstance(key, tuple) else (key,)
+    if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
+        # torch writes through the view an int or None makes (x[0] = v)
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    check_inplace(self)
     advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)  # (a 0-d int tensor is an int)
     k2 = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
     if isinstance(value, Tensor):
@@ -264,11 +291,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         rt = result_dtype(input, other).np
         return _new(where_np(c, np.asarray(input, rt), np.asarray(other, rt)))
     xa, xb, ta, tb, rt = binary_operands(input, other)
-    try:
-        res = where_np(c, xa, xb)
-    except ValueError:
-        shapes = [list(np.shape(a)) for a in (c, xa, xb)]
-        raise RuntimeError(f"shape mismatch: condition, input and other could not be broadcast together: {shapes}") from None
+    shape = c.shape  # torch broadcasts condition, input, other in turn and names the first clash
+    for a in (xa, xb):
+        check_broadcast(shape, np.shape(a))
+        shape = np.broadcast_shapes(shape, np.shape(a))
+    res = where_np(c, xa, xb)
     if res.dtype != rt:
         res = res.astype(rt)
     return record(WhereBackward0, res, (ta, tb), attrs=condition)
@@ -303,8 +330,8 @@ GatherBackward0 = node_class(
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Values of ``input`` along ``dim`` at ``index`` (``out[i][j] = input[index[i][j]][j]`` for dim 0)."""
     x, idx = input._data, index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     d = wrap_dim(dim, x.ndim)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -336,14 +363,14 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if input._data.ndim == 0:  # torch reads a 0-d input as one element along dim 0
         idx = np.asarray(index._data).reshape(-1)
         if idx.dtype.kind not in "iu":
-            raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+            raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
         if idx.size and (idx.max() >= 1 or idx.min() < -1):
             raise IndexError("index out of range in self")
         res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
         return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
     idx = index._data
     if idx.dtype.kind not in "iu":
-        raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     n = input._data.shape[d]
@@ -362,7 +389,11 @@ MaskedFillBackward0 = node_class(
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     m = mask._data
     if m.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+        cpp = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+               "int8": "signed char", "uint8": "unsigned char", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{cpp.get(mask.dtype.name, mask.dtype.name)}")
+    check_broadcast(m.shape, input._data.shape)
     v = value._data if isinstance(value, Tensor) else value
     res = where_np(m, np.asarray(v, dtype=input._data.dtype), input._data)
     if res.shape != input._data.shape:
@@ -378,8 +409,8 @@ def _index_arg(index: Any, name: str) -> np.ndarray:
     if not isinstance(index, Tensor):
         raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     idx = index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     return idx
 
 
@@ -561,8 +592,9 @@ def _index_dim_prep(input: Tensor, dim: int, index: Tensor, name: str) -> tuple:
     n = x.shape[d] if x.ndim else 1
     if idx.size and (idx.max() >= n or idx.min() < -n):
         bad = int(idx.max() if idx.max() >= n else idx.min())
-        raise IndexError("index out of range in self" if name == "index_select" else
-                         f"{name}(): index {bad} is out of bounds for dimension {d} with size {n}")
+        raise IndexError("index out of range in self" if name in ("index_select", "index_add", "index_reduce") else
+                         f"index {bad} is out of bounds for dimension {d} with size {n}" if name == "index_fill" else
+                         f"{name}_(): index {bad} is out of bounds for dimension {d} with size {n}")
     return x, d, idx
 
 

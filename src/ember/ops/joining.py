@@ -28,14 +28,15 @@ def _promoted_arrays(tensors: Sequence[Tensor], name: str) -> list:
     from ._core import result_dtype
 
     if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{name}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
     if len(tensors) == 0:
         if name == "cat":
             raise ValueError("ember.cat(): expected a non-empty list of Tensors")
         raise RuntimeError(f"{name} expects a non-empty TensorList")
-    for t_ in tensors:
+    for i, t_ in enumerate(tensors):
         if not isinstance(t_, Tensor):
-            raise TypeError(f"expected Tensor as element of argument 'tensors', but got {type(t_).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t_).__name__}")
     dt = tensors[0]._data.dtype
     if all(t_._data.dtype == dt for t_ in tensors):
         return [t_._data for t_ in tensors]
@@ -161,6 +162,10 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
+        if s < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+        if s == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         sizes = [min(s, n - i) for i in range(0, n, s)] if n else [0]
     else:
         sizes = list(split_size_or_sections)

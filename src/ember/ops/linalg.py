@@ -161,6 +161,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     # batched, broadcasting over leading dims
     ka = a.shape[-1]
     kb = b.shape[-2] if nb > 1 else b.shape[0]
+    if ka != kb and nb == 2:  # (torch folds the batch into the rows of one product)
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(a.shape[:-1])}x{ka} and "
+                           f"{kb}x{b.shape[1]})")
     if ka != kb:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
@@ -188,6 +191,9 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Outer product of two 1-D tensors."""
     if out is not None:
         return out_call(outer, "mul", (input, vec2), {}, out)   # torch names the op it runs
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -464,15 +470,18 @@ def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     subs, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    for c in out:
+        if not any(c in sub for sub in subs):
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
     if _autocast.state.cpu and len(operands) > 1 and _autocast.einsum_contracts(subs, out):
         # torch's einsum contracts through bmm, which autocast runs in the lower precision
         operands = tuple(_autocast._cast(o, _autocast.get_dtype("cpu")) for o in operands)
     sizes: dict = {}
-    for sub, o in zip(subs, operands):
+    for i, (sub, o) in enumerate(zip(subs, operands)):
         for c, k in zip(sub, o._data.shape):
             if sizes.get(c, 1) not in (1, k) and k != 1:
-                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original->remapped): "
-                                   f"subscript {c} has sizes {sizes[c]} and {k}")
+                raise RuntimeError(f"einsum(): subscript {c} has size {k} for operand {i} which does "
+                                   f"not broadcast with previously seen size {sizes[c]}")
             sizes[c] = max(sizes.get(c, 1), k)
     # every operand goes to one layout: the output's letters, then the summed ones (size 1 where absent)
     summed = [c for c in dict.fromkeys("".join(subs)) if c not in out]

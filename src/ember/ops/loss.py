@@ -185,6 +185,34 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
     return record(NllLossBackward0, out, (input,), attrs=(coef, reduction))
 
 
+def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
+    """torch's checks of class-index targets, in torch's order: dimensions, batch size, shape, dtype."""
+    if x.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    if x.ndim == 1:
+        if t.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if t.ndim == 1 and t.size != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {t.size}")
+    else:
+        nt = t.shape[0] if t.ndim else 0
+        if x.shape[0] != nt:
+            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({nt}).")
+        if x.ndim == 2 and t.ndim != 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if x.ndim == 4 and t.ndim != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {t.ndim}")
+        if t.shape != x.shape[:1] + x.shape[2:]:
+            raise RuntimeError(f"Expected target size {list(x.shape[:1] + x.shape[2:])}, got {list(t.shape)}")
+    if t.dtype not in _TARGET_DTYPES:  # torch takes Long or Byte class indices only
+        from .. import _dtype
+        from .reduction import _LEGACY_NAMES
+
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_LEGACY_NAMES[_dtype._FROM_NP[t.dtype].name]}")
+
+
 @autocast_op("fp32")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
@@ -192,25 +220,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
     if fast is not None:
         return fast
-    if t.dtype not in _TARGET_DTYPES:  # torch takes Long or Byte class indices only
-        from .. import _dtype
-        from .reduction import _LEGACY_NAMES
-
-        raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_LEGACY_NAMES[_dtype._FROM_NP[t.dtype].name]}")
-    if x.ndim < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {x.ndim})")
+    _check_nll_target(x, t)
     if x.ndim == 1:
-        if t.ndim != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported" if t.ndim > 1 else
-                               "input is 1D but target is not a scalar")
         xs, ts = x[None, :], t.reshape(1)
     else:
-        nt = t.shape[0] if t.ndim else 0
-        if x.shape[0] != nt:
-            raise ValueError(f"Expected input batch_size ({x.shape[0]}) to match target batch_size ({nt}).")
-        if t.shape != x.shape[:1] + x.shape[2:]:
-            raise RuntimeError(f"size mismatch (got input: {list(x.shape)} , target: {list(t.shape)}")
         # move the class dim last and flatten everything else into the batch
         xs = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
         ts = t.reshape(-1)
@@ -229,7 +242,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     rows = np.arange(len(ts))
     losses = -xs[rows, safe_t] * w
     if reduction == "none":
-        out, scale = losses.reshape(t.shape), w
+        out, scale = losses.reshape(t.shape if x.ndim > 1 else ()), w  # 1-D input: one 0-d loss
     elif reduction == "sum":
         out, scale = np.asarray(losses.sum(), xs.dtype), w
     else:

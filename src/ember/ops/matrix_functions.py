@@ -145,6 +145,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     vec = _is_vector_rhs(a, b)
     try:
         if vec:
+            if b.shape[-1] != a.shape[-1]:
+                raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                                   f"({a.shape[-2]}x{a.shape[-1]} and {b.shape[-1]}x1)")
             r = np.linalg.solve(a, b[..., None])[..., 0]
         else:
             if b.shape[-2] != a.shape[-1]:

@@ -477,6 +477,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
 
         # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
         rt = result_dtype(input, min, max).np
+        for bound in (min, max):
+            if isinstance(bound, Tensor):
+                check_broadcast(input._data.shape, bound._data.shape)
         lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
         hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
         res = np.asarray(_clip(input._data.astype(rt, copy=False), None if lo is None else lo._data.astype(rt, copy=False),
@@ -586,6 +589,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    check_broadcast(input._data.shape, other._data.shape)
     return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

@@ -103,7 +103,7 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
         return index_select(input, d, _new(np.repeat(np.arange(x.shape[d], dtype=np.int64), r)))
     k = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if k < 0:
-        raise RuntimeError("repeats can not be negative")
+        raise RuntimeError("Repeats must be non-negative")
     e = expand(unsqueeze(input, d + 1), x.shape[:d + 1] + (k,) + x.shape[d + 1:])
     shp = x.shape[:d] + (x.shape[d] * k,) + x.shape[d + 1:]
     return record(ViewBackward0, np.reshape(e._data, shp).copy(), (e,))

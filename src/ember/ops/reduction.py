@@ -1004,6 +1004,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     xd = x if x.ndim else x.reshape(1)
     dd = d if x.ndim else 0
     n = xd.shape[dd]
+    if n == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     order = _stable_order(xd, dd, False)

@@ -9,6 +9,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import _new
 from ..._typing import DType
+from ...ops.creation import _size
 from ..parameter import Parameter
 
 
@@ -32,12 +33,13 @@ def _np_dtype(dtype: Any) -> np.dtype:
 
 
 def empty_param(*shape: int, dtype: DType | None = None, requires_grad: bool = True) -> Parameter:
-    return Parameter(_new(np.empty(shape, _np_dtype(dtype))), requires_grad=requires_grad)
+    # _size: torch's error for a negative or non-integer size (nn.Linear(-1, 2))
+    return Parameter(_new(np.empty(_size(shape), _np_dtype(dtype))), requires_grad=requires_grad)
 
 
 def zeros_buf(*shape: int, dtype: DType | None = None) -> Any:
-    return _new(np.zeros(shape, _np_dtype(dtype)))
+    return _new(np.zeros(_size(shape), _np_dtype(dtype)))
 
 
 def ones_buf(*shape: int, dtype: DType | None = None) -> Any:
-    return _new(np.ones(shape, _np_dtype(dtype)))
+    return _new(np.ones(_size(shape), _np_dtype(dtype)))

@@ -657,7 +657,7 @@ class Module:
 
 def _typename(v: Any) -> str:
     if isinstance(v, Tensor):
-        return f"{type(v).__module__.split('.')[0]}.{type(v).__name__}".replace("ember._tensor", "ember")
+        return v.type()  # torch.typename: the legacy name, ember.FloatTensor
     return type(v).__name__
 
 
