@@ -97,7 +97,7 @@ def _bptt(n: Any, gs: list) -> tuple:
             np.multiply(k[t, 3], dh, out=dat[3])
             dc_next = dc * f[t]
             np.matmul(dat, W4, out=prod)  # d gates @ W_hh, gate block by gate block
-            dh_next = prod.sum(0)
+            dh_next = np.add.reduce(prod, 0)
     needs = n.needs
     flat = np.ascontiguousarray(da.transpose(0, 2, 1, 3)).reshape(T * N, G)  # torch's layout (T, N, 4H)
     g_w = None
