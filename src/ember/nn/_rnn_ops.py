@@ -67,13 +67,13 @@ def _bptt(n: Any, gs: list) -> tuple:
     xp, h0, c0, w_hh, b_hh = n.saved
     if grad_mode._state.enabled:  # create_graph: differentiate the recorded form instead
         return _bptt_recorded(n, gs)
-    acts, cs, tcs, hs, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, g, o
+    acts, cs, tcs, hs, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, o, g
     T, _, N, H = acts.shape
     G = 4 * H
     dt = acts.dtype
-    # everything that does not depend on the incoming gradient, for all steps at once:
-    # d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
-    i, f, g, o = acts[:, 0], acts[:, 1], acts[:, 2], acts[:, 3]
+    # everything that does not depend on the incoming gradient, for all steps at once, in torch's
+    # gate order: d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
+    i, f, o, g = acts[:, 0], acts[:, 1], acts[:, 2], acts[:, 3]
     c_prev = _previous(cs, c0._data, reverse)
     k = np.empty((T, 4, N, H), dt)  # dc's coefficients for the i, f, g gates, dh's for the o gate
     np.multiply(g, i * (1 - i), out=k[:, 0])
@@ -125,10 +125,12 @@ def _bptt_recorded(n: Any, gs: list) -> tuple:
 MkldnnRnnLayerBackward0 = node_class("mkldnn_rnn_layer", _bptt, "backpropagation through time", n_outputs=3)
 
 
-# sigmoid(x) = (tanh(x / 2) + 1) / 2: with the sigmoid gates' pre-activations halved (exactly),
-# one tanh over all four gates, then a scale and an offset per gate, activates them
-_SCALE = (0.5, 0.5, 1.0, 0.5)
-_OFFSET = (0.5, 0.5, 0.0, 0.5)
+# The forward keeps the activated gates in the order i, f, o, g (torch's is i, f, g, o), so the three
+# sigmoid gates are one block. sigmoid(x) = (tanh(x / 2) + 1) / 2: with the sigmoid gates'
+# pre-activations halved (exactly), one tanh over all four gates, then "* 0.5 + 0.5" on the
+# sigmoid block, activates them.
+_ACTS_ORDER = (0, 1, 3, 2)  # torch's gate index of each block of ``acts``
+_HALVE = np.array((0.5, 0.5, 0.5, 1.0)).reshape(4, 1, 1)
 
 
 def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
@@ -138,30 +140,34 @@ def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
     T, N, G = X.shape
     H = G // 4
     dt = X.dtype
-    scale = np.array(_SCALE, dt).reshape(4, 1, 1)
-    offset = np.array(_OFFSET, dt).reshape(4, 1, 1)
+    halve = _HALVE.astype(dt)
     acts = np.empty((T, 4, N, H), dt)  # gate-major pre-activations (halved where sigmoid), then the gates
-    np.multiply(X.reshape(T, N, 4, H).transpose(0, 2, 1, 3), scale, out=acts)
+    X4 = X.reshape(T, N, 4, H)
+    for j, gate in enumerate(_ACTS_ORDER):
+        np.multiply(X4[:, :, gate], halve[j], out=acts[:, j])
     if b_hh is not None:
-        acts += b_hh._data.reshape(4, 1, H) * scale
-    W4T = np.ascontiguousarray((W.reshape(4, H, H) * scale).transpose(0, 2, 1))  # (W_hh's gate blocks)^T
+        acts += b_hh._data.reshape(4, 1, H)[list(_ACTS_ORDER)] * halve
+    W4T = np.ascontiguousarray((W.reshape(4, H, H)[list(_ACTS_ORDER)] * halve).transpose(0, 2, 1))  # gate blocks^T
     hs = np.empty((T, N, H), dt)
     cs = np.empty((T, N, H), dt)
     tcs = np.empty((T, N, H), dt)
     r = np.empty((4, N, H), dt)
+    ig = np.empty((N, H), dt)
     with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
             a = acts[t]
             np.matmul(h, W4T, out=r)
             a += r  # x W_ih^T + b_ih + b_hh + h W_hh^T, per gate, halved for the sigmoid gates
             np.tanh(a, out=a)
-            a *= scale
-            a += offset
+            sig = a[:3]
+            sig *= 0.5
+            sig += 0.5
             ct = cs[t]
-            np.multiply(a[1], c, out=ct)
-            ct += a[0] * a[2]
+            np.multiply(a[1], c, out=ct)  # f * c + i * g
+            np.multiply(a[0], a[3], out=ig)
+            ct += ig
             np.tanh(ct, out=tcs[t])
-            np.multiply(a[3], tcs[t], out=hs[t])
+            np.multiply(a[2], tcs[t], out=hs[t])  # o * tanh(c)
             h, c = hs[t], ct
     out = (_new(hs), _new(h.copy()), _new(c.copy()))
     inputs = (xp, h0, c0, w_hh, b_hh)
