@@ -81,7 +81,8 @@ def _bptt(n: Any, gs: list) -> tuple:
     np.multiply(i, 1 - g * g, out=k[:, 2])
     np.multiply(tcs, o * (1 - o), out=k[:, 3])
     dc_dh = o * (1 - tcs * tcs)  # how the step's h moves its cell state
-    g_hs = gs[0]._data if gs[0] is not None else None
+    # (contiguous: under batch_first the gradient arrives as a transposed view, whose steps are strided rows)
+    g_hs = np.ascontiguousarray(gs[0]._data) if gs[0] is not None else None
     dh_next = gs[1]._data.copy() if gs[1] is not None else np.zeros((N, H), dt)
     dc_next = gs[2]._data.copy() if gs[2] is not None else np.zeros((N, H), dt)
     W4 = np.ascontiguousarray(w_hh._data).reshape(4, H, H)  # W_hh's gate blocks
