@@ -84,3 +84,31 @@ def test_explain_lines_never_end_inside_a_number():
             assert not re.search(r"\d\.\d*\.\.\.", line), line      # "0.760..." is a number cut in two
             if line.endswith("..."):
                 assert line.endswith(" ..."), line
+
+
+def test_explain_prints_its_narration_once_outside_a_notebook(capsys):
+    x = ember.tensor([5.0], requires_grad=True)
+    z = (x * x).sum()
+    gx, = ember.autograd.explain(z, [x])
+    out = capsys.readouterr().out
+    tx = torch.tensor([5.0], requires_grad=True)
+    assert repr(gx) == repr(torch.autograd.grad((tx * tx).sum(), tx)[0])
+    assert out.count("step 1: SumBackward0") == 1 and out.endswith(f"dz/dx = {gx!r}\n")
+
+
+def test_explain_and_text_have_notebook_displays():
+    from ember.autograd.explain import Explanation
+
+    x = ember.tensor([5.0], requires_grad=True)
+    z = (x * x).sum()
+    buf = io.StringIO()
+    ember.autograd.explain(z, [x], file=buf)
+    e = Explanation(buf.getvalue().rstrip("\n"))
+    page = e._repr_html_()
+    assert page.startswith("<pre") and "<b>step 1: SumBackward0</b>" in page
+    assert "-&gt; to" in page and "->" not in page               # escaped for HTML
+    assert repr(e) == str(e) == buf.getvalue().rstrip("\n")
+    t = viz.text(z, params={"x": x})
+    page = t._repr_html_()
+    assert page.startswith("<pre") and all(line.strip() in page for line in t.splitlines())
+    assert '<span style="background:#add8e6">    AccumulateGrad x (1)</span>' in page

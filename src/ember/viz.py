@@ -8,6 +8,7 @@ Traversal is iterative, so graphs of any depth draw without recursion errors.
 
 from __future__ import annotations
 
+import html
 from typing import Any, Iterable
 
 from ._tensor import Tensor
@@ -123,6 +124,18 @@ class GraphText(str):
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:   # IPython's display of the value
         p.text(str(self))
+
+    def _repr_html_(self) -> str:                              # Jupyter's: coloured as graph() colours
+        rows = []
+        for k, line in enumerate(str(self).splitlines()):
+            esc = html.escape(line)
+            name = line.lstrip()
+            if k == 0 and not name.startswith("leaf"):
+                esc = f'<span style="background:#caff70">{esc}</span>'   # the root (darkolivegreen1)
+            elif name.startswith("AccumulateGrad"):
+                esc = f'<span style="background:#add8e6">{esc}</span>'   # a leaf (lightblue)
+            rows.append(esc)
+        return '<pre style="line-height:1.3">' + "\n".join(rows) + "</pre>"
 
 
 def text(tensor: Tensor, params: dict | None = None, file: Any = None, max_nodes: int = 200) -> GraphText:

@@ -7,7 +7,9 @@ sends to each input, and where gradients meet and are summed; it ends with each 
 
 from __future__ import annotations
 
+import html
 import inspect
+import io
 import re
 import sys
 from typing import Any, TextIO
@@ -79,6 +81,36 @@ def _clip(s: str, width: int) -> str:
     if cut > 0:
         return s[:cut].rstrip(",") + " ..."
     return s[: max(width - 3, 1)] + "..."     # one long word: nothing better to cut at
+
+
+class Explanation(str):
+    """The narration ``explain`` printed: a ``str`` whose repr is the text itself (a REPL shows it
+    drawn), and which a notebook shows as HTML with the steps and the result set off."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:   # IPython's text display
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:                              # Jupyter's display
+        rows = []
+        for line in str(self).splitlines():
+            esc = html.escape(line)
+            if line.startswith(("backward of", "step ", "result:")):
+                esc = f"<b>{esc}</b>"
+            elif line.lstrip().startswith("rule:"):
+                esc = f'<span style="color:#4a6f8a">{esc}</span>'
+            rows.append(esc)
+        return '<pre style="line-height:1.3">' + "\n".join(rows) + "</pre>"
+
+
+def _in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (IPython with a kernel attached), where a displayed
+    object renders as HTML; a terminal IPython or plain Python prints text."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
 
 class _Narrator:
@@ -160,8 +192,11 @@ def explain(output: Any, inputs: Any = None, *, accumulate: bool = False, names:
     ``inputs``: the leaves to differentiate for (default: every leaf that requires grad). Names
     come from ``names`` ({name: tensor}) or from the caller's variables. ``.grad`` is left alone
     unless ``accumulate=True``. The graph is kept (``retain_graph=True``).
+
+    The narration goes to ``file`` (default ``sys.stdout``); in a Jupyter notebook, with no
+    ``file``, it is displayed as an :class:`Explanation` (HTML) instead.
     """
-    out = file or sys.stdout
+    out = io.StringIO()
     if output.grad_fn is None:
         raise RuntimeError("explain() needs a tensor produced by operations on tensors that require grad")
     label_of = {id(v): k for k, v in (names or {}).items()} or _caller_names(inspect.currentframe().f_back)
@@ -178,11 +213,20 @@ def explain(output: Any, inputs: Any = None, *, accumulate: bool = False, names:
     seed = _new(np.ones(output._data.shape, output._data.dtype))
     narrator.say(f"start: d{oname}/d{oname} = {_short(seed)}")
     capture = [(grad_accumulator(t), 0) if t.grad_fn is None else (t.grad_fn, t._out_nr) for t in leaves]
-    grads = engine.run_backward([(output.grad_fn, output._out_nr)], [seed], retain_graph=True,
-                                create_graph=False, capture=capture, accumulate=False, trace=narrator)
-    narrator.say("result:")
-    for t, g in zip(leaves, grads):
-        narrator.say(f"  d{oname}/d{label_of[id(t)]} = {_short(g)}")
-        if accumulate and g is not None:
-            t._accumulate(g)
+    try:
+        grads = engine.run_backward([(output.grad_fn, output._out_nr)], [seed], retain_graph=True,
+                                    create_graph=False, capture=capture, accumulate=False, trace=narrator)
+        narrator.say("result:")
+        for t, g in zip(leaves, grads):
+            narrator.say(f"  d{oname}/d{label_of[id(t)]} = {_short(g)}")
+            if accumulate and g is not None:
+                t._accumulate(g)
+    finally:  # shown whole at the end (one HTML block in a notebook), also up to an error
+        text = Explanation(out.getvalue().rstrip("\n"))
+        if file is None and _in_notebook():
+            from IPython.display import display
+
+            display(text)
+        else:
+            print(text, file=file or sys.stdout)
     return tuple(grads)

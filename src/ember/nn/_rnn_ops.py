@@ -3,7 +3,13 @@
 Written as ember ops, a sequence of T steps records about 15 nodes a step, and Python overhead
 dominates. Here the forward runs the steps on NumPy arrays, keeping the activated gates and the
 cell states, and one node runs backpropagation through time with NumPy: per step a handful of
-array ops and one small GEMM, and a single GEMM for the recurrent weight's gradient.
+array ops and one small batched GEMM, and a single GEMM for the recurrent weight's gradient.
+
+The steps keep the gates "gate-major", (4, N, H) per step rather than torch's (N, 4H): each gate
+is then one contiguous block, and NumPy runs an op on a contiguous block several times faster
+than on the N strided rows of a column slice; the products with W_hh become one batched matmul
+over its four (H, H) gate blocks. Only the input projections and their gradient change layout,
+once per sequence.
 
 Under ``create_graph=True`` the node recomputes the sequence with ember ops (the same arithmetic)
 and differentiates that, so gradients of gradients still work.
@@ -61,42 +67,45 @@ def _bptt(n: Any, gs: list) -> tuple:
     xp, h0, c0, w_hh, b_hh = n.saved
     if grad_mode._state.enabled:  # create_graph: differentiate the recorded form instead
         return _bptt_recorded(n, gs)
-    acts, cs, tcs, hs, reverse = n.attrs
-    W = w_hh._data
-    T, N, G = acts.shape
-    H = G // 4
+    acts, cs, tcs, hs, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, o, g
+    T, _, N, H = acts.shape
+    G = 4 * H
     dt = acts.dtype
-    # everything that does not depend on the incoming gradient, for all steps at once:
-    # d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
-    i, f, g, o = acts[..., :H], acts[..., H:2 * H], acts[..., 2 * H:3 * H], acts[..., 3 * H:]
+    # everything that does not depend on the incoming gradient, for all steps at once, in torch's
+    # gate order: d gates = [dc * g * i(1-i), dc * c_prev * f(1-f), dc * i * (1-g^2), dh * tanh(c) * o(1-o)]
+    i, f, o, g = acts[:, 0], acts[:, 1], acts[:, 2], acts[:, 3]
     c_prev = _previous(cs, c0._data, reverse)
-    k = np.empty((T, N, 4, H), dt)  # dc's coefficients for the i, f, g gates, dh's for the o gate
-    np.multiply(g, i * (1 - i), out=k[:, :, 0])
-    np.multiply(c_prev, f * (1 - f), out=k[:, :, 1])
-    np.multiply(i, 1 - g * g, out=k[:, :, 2])
-    np.multiply(tcs, o * (1 - o), out=k[:, :, 3])
+    k = np.empty((T, 4, N, H), dt)  # dc's coefficients for the i, f, g gates, dh's for the o gate
+    np.multiply(g, i * (1 - i), out=k[:, 0])
+    np.multiply(c_prev, f * (1 - f), out=k[:, 1])
+    np.multiply(i, 1 - g * g, out=k[:, 2])
+    np.multiply(tcs, o * (1 - o), out=k[:, 3])
     dc_dh = o * (1 - tcs * tcs)  # how the step's h moves its cell state
-    g_hs = gs[0]._data if gs[0] is not None else None
+    # (contiguous: under batch_first the gradient arrives as a transposed view, whose steps are strided rows)
+    g_hs = np.ascontiguousarray(gs[0]._data) if gs[0] is not None else None
     dh_next = gs[1]._data.copy() if gs[1] is not None else np.zeros((N, H), dt)
     dc_next = gs[2]._data.copy() if gs[2] is not None else np.zeros((N, H), dt)
-    da = np.empty((T, N, 4, H), dt)
+    W4 = np.ascontiguousarray(w_hh._data).reshape(4, H, H)  # W_hh's gate blocks
+    da = np.empty((T, 4, N, H), dt)
+    prod = np.empty((4, N, H), dt)
     with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
         for t in (range(T) if reverse else range(T - 1, -1, -1)):  # back in time
             dh = dh_next if g_hs is None else dh_next + g_hs[t]
             dc = dh * dc_dh[t]
             dc += dc_next
             dat = da[t]
-            np.multiply(k[t, :, :3], dc[:, None, :], out=dat[:, :3])
-            np.multiply(k[t, :, 3], dh, out=dat[:, 3])
+            np.multiply(k[t, :3], dc, out=dat[:3])
+            np.multiply(k[t, 3], dh, out=dat[3])
             dc_next = dc * f[t]
-            dh_next = dat.reshape(N, G) @ W
+            np.matmul(dat, W4, out=prod)  # d gates @ W_hh, gate block by gate block
+            dh_next = np.add.reduce(prod, 0)
     needs = n.needs
-    flat = da.reshape(T * N, G)
+    flat = np.ascontiguousarray(da.transpose(0, 2, 1, 3)).reshape(T * N, G)  # torch's layout (T, N, 4H)
     g_w = None
     if needs[3]:
         g_w = flat.T @ _previous(hs, h0._data, reverse).reshape(T * N, H)
     g_b = flat.sum(0) if len(needs) > 4 and needs[4] else None
-    return tuple(None if a is None else _new(a) for a in (da.reshape(T, N, G) if needs[0] else None,
+    return tuple(None if a is None else _new(a) for a in (flat.reshape(T, N, G) if needs[0] else None,
                                                           dh_next if needs[1] else None,
                                                           dc_next if needs[2] else None, g_w, g_b))
 
@@ -117,42 +126,49 @@ def _bptt_recorded(n: Any, gs: list) -> tuple:
 MkldnnRnnLayerBackward0 = node_class("mkldnn_rnn_layer", _bptt, "backpropagation through time", n_outputs=3)
 
 
-def _sigmoid_(v: np.ndarray) -> None:
-    """1 / (1 + exp(-v)) in place (as ember's sigmoid computes it)."""
-    np.negative(v, out=v)
-    np.exp(v, out=v)
-    v += 1
-    np.reciprocal(v, out=v)
+# The forward keeps the activated gates in the order i, f, o, g (torch's is i, f, g, o), so the three
+# sigmoid gates are one block. sigmoid(x) = (tanh(x / 2) + 1) / 2: with the sigmoid gates'
+# pre-activations halved (exactly), one tanh over all four gates, then "* 0.5 + 0.5" on the
+# sigmoid block, activates them.
+_ACTS_ORDER = (0, 1, 3, 2)  # torch's gate index of each block of ``acts``
+_HALVE = np.array((0.5, 0.5, 0.5, 1.0)).reshape(4, 1, 1)
 
 
 def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
     """One LSTM direction: ``xp`` (T, N, 4H) the input projections ``x @ W_ih^T + b_ih``, ``h0``,
     ``c0`` (N, H). Returns (hs (T, N, H), h_T, c_T) as torch's LSTM computes them."""
     X, h, c, W = xp._data, h0._data, c0._data, w_hh._data
-    b = b_hh._data if b_hh is not None else None
     T, N, G = X.shape
     H = G // 4
     dt = X.dtype
+    halve = _HALVE.astype(dt)
+    acts = np.empty((T, 4, N, H), dt)  # gate-major pre-activations (halved where sigmoid), then the gates
+    X4 = X.reshape(T, N, 4, H)
+    for j, gate in enumerate(_ACTS_ORDER):
+        np.multiply(X4[:, :, gate], halve[j], out=acts[:, j])
+    if b_hh is not None:
+        acts += b_hh._data.reshape(4, 1, H)[list(_ACTS_ORDER)] * halve
+    W4T = np.ascontiguousarray((W.reshape(4, H, H)[list(_ACTS_ORDER)] * halve).transpose(0, 2, 1))  # gate blocks^T
     hs = np.empty((T, N, H), dt)
     cs = np.empty((T, N, H), dt)
     tcs = np.empty((T, N, H), dt)
-    acts = np.empty((T, N, G), dt)  # activated gates i, f, g, o
-    WT = W.T
+    r = np.empty((4, N, H), dt)
+    ig = np.empty((N, H), dt)
     with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            r = h @ WT
-            if b is not None:
-                r += b
             a = acts[t]
-            np.add(X[t], r, out=a)  # x W_ih^T + b_ih + (h W_hh^T + b_hh), torch's order
-            g = np.tanh(a[:, 2 * H:3 * H])
-            _sigmoid_(a)
-            a[:, 2 * H:3 * H] = g
+            np.matmul(h, W4T, out=r)
+            a += r  # x W_ih^T + b_ih + b_hh + h W_hh^T, per gate, halved for the sigmoid gates
+            np.tanh(a, out=a)
+            sig = a[:3]
+            sig *= 0.5
+            sig += 0.5
             ct = cs[t]
-            np.multiply(a[:, H:2 * H], c, out=ct)
-            ct += a[:, :H] * g
+            np.multiply(a[1], c, out=ct)  # f * c + i * g
+            np.multiply(a[0], a[3], out=ig)
+            ct += ig
             np.tanh(ct, out=tcs[t])
-            np.multiply(a[:, 3 * H:], tcs[t], out=hs[t])
+            np.multiply(a[2], tcs[t], out=hs[t])  # o * tanh(c)
             h, c = hs[t], ct
     out = (_new(hs), _new(h.copy()), _new(c.copy()))
     inputs = (xp, h0, c0, w_hh, b_hh)
