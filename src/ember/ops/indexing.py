@@ -703,7 +703,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     x = input._data
     shp, mb = _mask_broadcast(x, mask._data, "masked_select")
     res = np.broadcast_to(x, shp)[mb]
-    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, np.ascontiguousarray(mb)))
+    # .copy(), not ascontiguousarray, which turns a 0-d mask into a 1-d one
+    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, mb.copy()))
 
 
 def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:

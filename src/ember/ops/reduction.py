@@ -773,9 +773,10 @@ CumminBackward0 = node_class("cummin", _scatter_back, "grad scatter-added at the
 
 
 def _cum_out(input: Tensor, vals: np.ndarray, idx: np.ndarray, d: int, is_max: bool) -> tuple:
-    v = record(CummaxBackward0 if is_max else CumminBackward0, np.ascontiguousarray(vals), (input,),
-               attrs=(d, np.ascontiguousarray(idx)))
-    return _RT["cummax" if is_max else "cummin"](v, _new(np.ascontiguousarray(idx)))
+    # .copy() keeps a 0-d result 0-d (np.ascontiguousarray returns at least one dimension)
+    idx = idx.copy()
+    v = record(CummaxBackward0 if is_max else CumminBackward0, vals.copy(), (input,), attrs=(d, idx))
+    return _RT["cummax" if is_max else "cummin"](v, _new(idx.copy()))
 
 
 def cummax(input: Tensor, dim: int) -> tuple:
