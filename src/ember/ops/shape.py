@@ -6,6 +6,7 @@ Views share their input's memory and version counter, so an in-place change to o
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -169,6 +170,9 @@ def _T(input: Tensor) -> Tensor:
 
 
 def _mT(input: Tensor) -> Tensor:
+    if input._data.ndim == 0:  # torch: deprecated, the identity (a view)
+        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.", UserWarning, stacklevel=2)
+        return input.view(())
     if input._data.ndim < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
