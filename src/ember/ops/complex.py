@@ -203,9 +203,9 @@ def _H(input: Tensor) -> Tensor:
 
 
 def _mH(input: Tensor) -> Tensor:
-    if input._data.ndim == 0:  # torch: deprecated, the conjugate
+    if input._data.ndim == 0:  # torch: deprecated, the tensor itself (conj for complex)
         warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
-        return conj(input)
+        return conj(input) if input.is_complex() else input
     if input._data.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
                            f"{input._data.ndim}-D tensor.")

@@ -23,6 +23,7 @@ from ._core import (
     attach,
     binary_operands,
     check_broadcast,
+    check_tensor_args,
     float_dtype_for,
     is_scalar,
     node_class,
@@ -560,7 +561,13 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if out is not None:
         return out_call(sign, "sign", (input,), {}, out, "found")
     x = input._data
-    return record(SignBackward0, x.copy() if x.dtype == np.bool_ else np.sign(x), (input,))
+    return record(SignBackward0, x.copy() if x.dtype == np.bool_ else _sign_np(x), (input,))
+
+
+def _sign_np(x: np.ndarray) -> np.ndarray:
+    # torch's sign of NaN is 0 (NumPy's is NaN)
+    r = np.asarray(np.sign(x))
+    return np.where(np.isnan(r), r.dtype.type(0), r) if r.dtype.kind not in "iub" else r
 
 
 ClampBackward1 = node_class(
@@ -972,7 +979,7 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return record(SgnBackward0, res, (input,), (input,), save_result=True)
-    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
+    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
 
 
 LogitBackward0 = node_class(
@@ -1202,6 +1209,11 @@ LerpBackward1 = node_class(
 
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
     """input + weight * (end - input)."""
+    if not (isinstance(input, Tensor) and isinstance(end, Tensor) and (isinstance(weight, Tensor) or is_scalar(weight))):
+        got = ", ".join(type(a).__name__ for a in (input, end, weight))
+        raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
     if input._data.dtype != end._data.dtype:
         raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     if isinstance(weight, Tensor):
@@ -1244,6 +1256,7 @@ def _three(input: Tensor, t1: Tensor, t2: Tensor) -> tuple:
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 * tensor2."""
+    check_tensor_args("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
     (x, a, b), rt = _three(input, tensor1, tensor2)
     res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
     return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
@@ -1251,6 +1264,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 / tensor2."""
+    check_tensor_args("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
     if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "

@@ -170,9 +170,9 @@ def _T(input: Tensor) -> Tensor:
 
 
 def _mT(input: Tensor) -> Tensor:
-    if input._data.ndim == 0:  # torch: deprecated, the identity (a view)
+    if input._data.ndim == 0:  # torch: deprecated, the tensor itself
         warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.", UserWarning, stacklevel=2)
-        return input.view(())
+        return input
     if input._data.ndim < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
