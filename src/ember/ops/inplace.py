@@ -175,7 +175,8 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    if self._rg and _state.enabled or (isinstance(src, Tensor) and src._rg and _state.enabled):
+    # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
+    if (self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)
