@@ -29,6 +29,7 @@ import torch
 
 import ember
 
+from .known import Known, match
 from .program import Program
 
 RTOL = {"float16": 1e-2, "float32": 1e-4, "float64": 1e-7}
@@ -56,6 +57,7 @@ class Mismatch:
 class Outcome:
     mismatches: list[Mismatch]
     excused: bool = False
+    known: Known | None = None  # a reported, unfixed bug this mismatch matches (see known.py)
 
     @property
     def category(self) -> str | None:
@@ -273,4 +275,8 @@ def compare(prog: Program, tt: Trace, et: Trace) -> Outcome:
 
 
 def check(prog: Program) -> Outcome:
-    return compare(prog, execute(prog, torch), execute(prog, ember))
+    out = compare(prog, execute(prog, torch), execute(prog, ember))
+    if out.mismatches:
+        m = out.mismatches[0]
+        out.known = match(prog, m.category, m.where, m.detail)
+    return out

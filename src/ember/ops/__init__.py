@@ -338,6 +338,8 @@ def _xor(self: Tensor, other: Any) -> Tensor:
 
 
 def _invert(self: Tensor) -> Tensor:
+    if self.is_floating_point() or self.is_complex():
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
     return bitwise_not(self)
 
 

@@ -198,6 +198,9 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Outer product of two 1-D tensors."""
     if out is not None:
         return out_call(outer, "mul", (input, vec2), {}, out)   # torch names the op it runs
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 

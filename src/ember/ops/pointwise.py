@@ -622,6 +622,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
         rt = result_dtype(input, min, max).np
         lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
         hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
+        shape = input._data.shape
+        for b in (lo, hi):
+            if b is not None:
+                check_broadcast(shape, b._data.shape)
+                shape = np.broadcast_shapes(shape, b._data.shape)
         res = np.asarray(_clip(input._data.astype(rt, copy=False), None if lo is None else lo._data.astype(rt, copy=False),
                                None if hi is None else hi._data.astype(rt, copy=False)), dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
@@ -744,6 +749,7 @@ def _logical(ufunc: Any) -> Any:
             return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
         require_tensors(ufunc.__name__, input, other)
         xa, xb, _, _, _ = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         return _new(np.asarray(ufunc(xa, xb)))
 
     return op
@@ -1041,6 +1047,8 @@ def _int_zero_check(xb: Any, rt: np.dtype) -> None:
 def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """C-style remainder: the result has the sign of the dividend."""
     xa, xb, ta, tb, rt = binary_operands(input, other)
+    if rt == np.bool_:
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     _int_zero_check(xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):

@@ -258,6 +258,8 @@ def _empty_reduction_check(name: str, x: np.ndarray, dim: Any, dims: tuple) -> N
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     if x.size == 0:
         _empty_reduction_check("argmax", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
@@ -269,6 +271,8 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     if x.size == 0:
         _empty_reduction_check("argmin", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
