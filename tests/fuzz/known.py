@@ -26,17 +26,75 @@ class Known:
 
 
 KNOWN = [
-    Known("grad", r"hardtanh|relu6|leaky_relu|softshrink|hardshrink|layer_norm|prelu|conv[12]d|max_pool[12]d|cumm(ax|in)|"
-          r"clamp|threshold|elu|selu|celu|\bvar\b|\bstd\b", r"requires_grad (False|True) != torch", "derivatives",
+    # ---- derivative definitions (being rewritten elsewhere)
+    Known("grad", r"hardtanh|relu6|leaky_relu|softshrink|hardshrink|layer_norm|prelu|conv[123]d|(max|avg)_pool[123]d|cumm(ax|in)|"
+          r"threshold|\bvar\b|\bstd\b", r"requires_grad (False|True) != torch", "derivatives",
           "x = tensor(1.8, requires_grad=True); g, = autograd.grad(F.hardtanh(x), x, create_graph=True); g.requires_grad  # False, torch True"),
+    Known("grad", r"\*\*|\bpow|float_power", r"", "derivatives",
+          "x = tensor(0., requires_grad=True); (x ** x).backward(); x.grad  # nan, torch 0 (also 0 ** negative: 0, torch -inf)"),
+    Known("grad2", r"\belu|selu|celu|prelu", r"", "derivatives",
+          "x = tensor(0., requires_grad=True); g, = grad(F.selu(x), x, create_graph=True); g.backward(); x.grad  # 1.82, torch 0"),
+    Known("grad2", r"%|remainder|fmod", r"", "derivatives",
+          "x = tensor([0.], requires_grad=True); g, = grad((1 % x).sum(), x, create_graph=True); g.sum().backward(); x.grad  # nan, torch 0"),
+    Known("grad2", r"vector_norm|\bnorm", r"", "derivatives",
+          "x = tensor([[0.]], requires_grad=True); g, = grad(linalg.vector_norm(x, 3, dim=1).sum(), x, create_graph=True); "
+          "g.sum().backward(); x.grad  # nan, torch 0"),
+    Known("grad", r"clamp", r"values", "derivatives",
+          "x = tensor(1.58, requires_grad=True); tensor(0.99).clamp(x, x).backward(); x.grad  # 1, torch 0 (min == max)"),
+    Known("grad", r"xlogy", r"values", "derivatives",
+          "x = tensor([0.], requires_grad=True); L.xlogy(x, tensor([0.3])).sum().backward(); x.grad  # log(0.3), torch 0"),
+    Known("grad", r"atan2", r"values", "derivatives",
+          "x = tensor([0.], requires_grad=True); x.atan2(x).sum().backward(); x.grad  # nan, torch 0"),
+    Known("grad", r"cross_entropy|nll_loss", r"values", "derivatives",
+          "x = tensor([[.5, .2]], requires_grad=True); F.logsigmoid(F.cross_entropy(x, tensor([0]), ignore_index=0)).backward(); "
+          "x.grad  # nan, torch 0 (every target ignored)"),
+    Known("grad", r"digamma|lgamma|i0", r"values", "derivatives",
+          "x = tensor([0.], requires_grad=True); L.digamma(x).sum().backward(); x.grad  # inf, torch 4.7e14"),
+    # ---- nn/_ops.py and nn/functional.py (being rewritten elsewhere)
     Known("raise-extra", r"layer_norm", r"NativeLayerNormBackward0 returned an invalid gradient", "nn",
-          "F.layer_norm(tensor([-6.6]), (1,), tensor([-1.9], requires_grad=True), tensor([-2.])).sum().backward()  # RuntimeError: invalid gradient"),
-    Known("grad", r"\*\*|pow", r"", "derivatives",
-          "x = tensor(0., requires_grad=True); (x ** x).backward(); x.grad  # nan, torch 0"),
-    Known("grad2", r"\belu|selu|celu", r"", "derivatives",
-          "x = tensor(0., requires_grad=True); g, = grad(F.selu(x), x, create_graph=True); g.backward(); x.grad  # 1.82, torch 0 (the kink's side)"),
+          "F.layer_norm(tensor([-6.6]), (1,), tensor([-1.9], requires_grad=True), tensor([-2.])).sum().backward()  # invalid gradient"),
+    Known("raise-extra", r"threshold|hardtanh|relu6", r"not implemented for '(Int|Int32|Int64)'", "nn",
+          "F.hardtanh(tensor([1]))  # RuntimeError, torch computes on integers (also threshold, relu6)"),
+    Known("raise-type", r"F\.|\.(elu|relu|leaky_relu|threshold|hardtanh)", r"ember RuntimeError: .*not implemented for", "nn",
+          "F.elu(tensor([1]))  # RuntimeError 'Int64', torch NotImplementedError 'Long' (also leaky_relu, softmax, threshold on Bool)"),
+    Known("raise-missing", r"layer_norm", r"normalized_shape to be at least 1-dimensional", "nn",
+          "F.layer_norm(tensor(2.7), ())  # computes, torch RuntimeError"),
+    Known("raise-missing", r"mse_loss|l1_loss|normalize|relu|abs", r"not implemented for|not supported for|Expected a floating point",
+          "nn", "F.mse_loss(tensor([3]), tensor([1]))  # computes, torch NotImplementedError for Long (also relu/abs of bool, normalize of Long)"),
+    Known("raise-type", r"mse_loss|l1_loss", r"numpy boolean subtract", "nn",
+          "F.mse_loss(tensor([True]), tensor([False]))  # NumPy TypeError, torch NotImplementedError"),
+    Known("raise-extra", r"conv[123]d", r"ZeroDivisionError", "nn", "F.conv1d(empty(1, 0, 1), empty(1, 0, 1), padding=1)  # ZeroDivisionError"),
+    Known("raise-type", r"cross_entropy", r"", "nn",
+          "F.cross_entropy(tensor([1., 2.]), tensor(0))  # IndexError, torch RuntimeError about class probabilities"),
+    Known("raise-extra", r"cross_entropy|pad", r"", "nn",
+          "F.cross_entropy(empty(0), tensor(0), reduction='none')  # NumPy ValueError; F.pad(empty(0, 1, 2), (1, 1), mode='replicate') too"),
+    Known("value", r"softmax|softmin|kl_div", r"", "nn", "F.softmax(tensor(nan), -1)  # 1, torch nan"),
+    Known("value", r"cross_entropy", r"", "nn",
+          "3 / F.cross_entropy(tensor([[1., 2.]]), tensor([0]), ignore_index=0, reduction='none')  # -inf: a -0. loss, torch 0."),
+    # ---- ops elsewhere, reported
+    Known("layout", r"", r"is_contiguous", "layout",
+          "cat([x.t(), x.t()], -1).is_contiguous()  # False, torch True; elementwise results of permuted inputs keep NumPy's "
+          "strides, not torch's (mse_loss(x.mT, y) is contiguous, torch not)"),
+    Known("raise-missing", r"", r"modified by an inplace operation", "autograd",
+          "v = x.index_select(2, i); i.relu_(); v.sum().backward()  # runs, torch: a saved index/result was modified "
+          "(index_select's index, cumprod/logcumsumexp/float_power results)"),
+    Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "ops",
+          "L.addcdiv(tensor([False]), tensor([.5]), tensor([True]))  # computes, torch: result type Float can't be cast to Bool"),
+    Known("raise-missing", r"lerp", r"expected dtype", "ops", "L.lerp(x16, y16, tensor([0.], dtype=float64))  # computes, torch RuntimeError"),
+    Known("dtype", r"lerp", r"", "ops", "L.lerp(tensor(1.), tensor(2.), tensor(.5, dtype=float64)).dtype  # float32, torch float64 (0-d)"),
+    Known("value", r"lerp", r"", "ops", "L.lerp(tensor(inf), tensor([-3.]), 3)  # nan, torch -inf (torch's two-sided formula)"),
+    Known("raise-extra", r"lerp", r"numpy boolean", "ops", "L.lerp(tensor([False]), tensor([False]), tensor(-1.))  # NumPy TypeError"),
+    Known("raise-extra", r"fill_|masked_fill_", r"read-only|more than one element", "ops",
+          "x.expand(2, -1, -1).fill_(0.5)  # ValueError read-only, torch fills"),
+    Known("raise-extra", r"roll", r"Dimension out of range", "torch", "empty(0, 1).roll(1, 4)  # torch skips the dim check on empty tensors"),
+    Known("raise-extra", r"%|//", r"ZeroDivisionError", "ops", "tensor([True]) % 0  # RuntimeError, torch computes"),
+    Known("grad", r"\] = ", r"requires_grad True != torch", "ops",
+          "b = x.gt(0); b[...] = y  # y requires grad: b requires grad, torch: b stays a bool tensor without grad"),
+    # ---- torch's own limitations
     Known("raise-missing", r"", r"output with shape \[.*\] doesn't match the broadcast shape", "torch",
-          "x.clamp(min_t, max_t) with bounds broadcast beyond x: torch's backward raises, ember differentiates"),
+          "x.clamp(lo, hi) with tensor bounds broadcast beyond x: torch's backward raises, ember differentiates"),
+    Known("raise-missing", r"\.(permute|reshape|view)\(\)", r"missing 1 required|invalid combination", "ops",
+          "x.permute()  # ember returns x, torch TypeError (also reshape(), view())"),
 ]
 
 

@@ -13,7 +13,7 @@ from .program import Program
 from .run import check
 from .shrink import shrink
 
-N = int(os.environ.get("EMBER_FUZZ_N", "1500"))
+N = int(os.environ.get("EMBER_FUZZ_N", "2000"))
 BLOCK = 250  # programs per test, so a failure names a small seed range
 REGRESSIONS = sorted((Path(__file__).parent / "regressions").glob("*.json"))
 

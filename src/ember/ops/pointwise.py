@@ -616,6 +616,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):  # torch has no Tensor-and-Number overload
+            got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in (("min", min), ("max", max)) if b is not None])
+            raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                            " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+                            " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
         from ._core import result_dtype
 
         # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
