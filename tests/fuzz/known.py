@@ -88,8 +88,6 @@ KNOWN = [
           "x.expand(2, -1, -1).fill_(0.5)  # ValueError read-only, torch fills"),
     Known("raise-extra", r"roll", r"Dimension out of range", "torch", "empty(0, 1).roll(1, 4)  # torch skips the dim check on empty tensors"),
     Known("raise-extra", r"%|//", r"ZeroDivisionError", "ops", "tensor([True]) % 0  # RuntimeError, torch computes"),
-    Known("grad", r"\] = ", r"requires_grad True != torch", "ops",
-          "b = x.gt(0); b[...] = y  # y requires grad: b requires grad, torch: b stays a bool tensor without grad"),
     # ---- torch's own limitations
     Known("raise-missing", r"", r"output with shape \[.*\] doesn't match the broadcast shape", "torch",
           "x.clamp(lo, hi) with tensor bounds broadcast beyond x: torch's backward raises, ember differentiates"),
