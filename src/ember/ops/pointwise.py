@@ -252,6 +252,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(a, b)
     if rt.kind == "b":
         raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+    check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind in "iu":
             if np.any(np.asarray(xb) == 0):
@@ -615,12 +616,16 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
         return out_call(clamp, "clamp", (input, min, max), {}, out, "found")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        if not all(b is None or isinstance(b, Tensor) for b in (min, max)):  # torch has no Tensor-and-Number overload
+    if not all(b is None or isinstance(b, Tensor) for b in (min, max)) and any(isinstance(b, Tensor) for b in (min, max)):
+        # torch has no Tensor-and-Number overload; its argument parser reads a 0-d tensor as a Number
+        if all(b.dim() == 0 for b in (min, max) if isinstance(b, Tensor)):
+            min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))
+        else:
             got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in (("min", min), ("max", max)) if b is not None])
             raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
                             " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
                             " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
         from ._core import result_dtype
 
         # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
@@ -1271,6 +1276,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
     """input + value * tensor1 * tensor2."""
     check_tensor_args("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
     (x, a, b), rt = _three(input, tensor1, tensor2)
+    if rt.kind == "b":
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if rt.kind in "iu":  # torch casts value to the integral result type (0.5 -> 0)
+        value = int(value)
     res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
     return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
 
