@@ -88,7 +88,16 @@ KNOWN = [
           "x.expand(2, -1, -1).fill_(0.5)  # ValueError read-only, torch fills"),
     Known("raise-extra", r"roll", r"Dimension out of range", "torch", "empty(0, 1).roll(1, 4)  # torch skips the dim check on empty tensors"),
     Known("raise-extra", r"%|//", r"ZeroDivisionError", "ops", "tensor([True]) % 0  # RuntimeError, torch computes"),
+    Known("grad", r"cumprod|copysign|cumsum|\bprod\b", r"requires_grad True != torch False", "derivatives",
+          "x = tensor([[1.]], requires_grad=True); g, = grad(x.cumprod(-1).sum(), x, create_graph=True); g.requires_grad  # True, "
+          "torch False (torch's formula returns the incoming gradient for a size-1 dim; also copysign on empty tensors)"),
+    Known("grad2", r"huber_loss|smooth_l1_loss", r"", "derivatives", "F.huber_loss(x.mH, y, reduction='sum'): a second derivative where torch has 0"),
+    Known("raise-missing", r"\] = |copy_", r"refer to a single memory location", "ops",
+          "v = x.cumsum(1); v[[-1], -2:] = v  # runs, torch: the value and the written-to tensor overlap"),
+    Known("shape", r"conv[123]d", r"", "nn", "F.conv1d(empty(1, 0, 1), empty(1, 0, 1), stride=2).shape  # [1, 1, 1], torch [1, 0, 1]"),
+    Known("raise-type", r"layer_norm", r"", "nn", "F.layer_norm(x, (0, 4), w_of_shape_0x2, b)  # NumPy ValueError, torch RuntimeError"),
     # ---- torch's own limitations
+    Known("raise-missing", r"", r"INTERNAL ASSERT FAILED", "torch", "True ** torch.tensor([0.5], requires_grad=True)  # torch's internal assert"),
     Known("raise-missing", r"", r"output with shape \[.*\] doesn't match the broadcast shape", "torch",
           "x.clamp(lo, hi) with tensor bounds broadcast beyond x: torch's backward raises, ember differentiates"),
     Known("raise-missing", r"\.(permute|reshape|view)\(\)", r"missing 1 required|invalid combination", "ops",

@@ -8,7 +8,7 @@ Then a weighted sum of the float outputs is differentiated with respect to the i
 Documented exclusions (torch itself leaves these undefined or they are rounding, not bugs):
 - values within float-aware tolerances (float16 1e-2, float32 1e-4, float64 1e-7 relative, plus
   an absolute term scaled by the tensor's largest finite magnitude); NaN payloads and signs of NaN;
-- a value that torch, run on ember's own (noisy, within tolerance) inputs to that statement,
+- a value that torch, run on ember's own (noisy, within tolerance, or zeros of the other sign) inputs to that statement,
   also gives: float noise amplified by an ill-conditioned op (logit near 1, a - b cancelling);
 - a ``disc``/``kink`` statement (floor, comparisons, argmax, relu, max...) whose inputs already
   differed from torch's by such noise: the program stops there and counts as ``excused``, and
@@ -190,8 +190,9 @@ def diff(t: Any, e: Any, grad_cat: str | None = None, slack: float = 1.0, tol: s
 
 
 def exact(t: Any, e: Any) -> bool:
-    if t[0] == "T":
-        return t[1] == e[1] and t[3].shape == e[3].shape and np.array_equal(t[3], e[3], equal_nan=t[1] in RTOL)
+    if t[0] == "T":  # (signed zeros count: 3 / -0. is -inf)
+        return (t[1] == e[1] and t[3].shape == e[3].shape and np.array_equal(t[3], e[3], equal_nan=t[1] in RTOL)
+                and (t[1] not in RTOL or np.array_equal(np.signbit(t[3]), np.signbit(e[3]))))
     if t[0] == "S":
         return len(t[1]) == len(e[1]) and all(exact(a, b) for a, b in zip(t[1], e[1]))
     return True
