@@ -1237,14 +1237,20 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
     if isinstance(weight, Tensor):
         x, e, w = input._data, end._data, weight._data
         try:
-            res = x + w * (e - x)
+            res = _lerp_np(x, e, w)
         except ValueError:
             raise RuntimeError(f"lerp: shapes {list(x.shape)}, {list(e.shape)} and {list(w.shape)} cannot be broadcast") from None
         return _out(record(LerpBackward1, res.astype(x.dtype, copy=False), (input, end, weight), (input, end, weight)), out)
     x, e = input._data, end._data
     check_broadcast(x.shape, e.shape)
-    res = (x + weight * (e - x)).astype(x.dtype, copy=False)
+    res = _lerp_np(x, e, weight).astype(x.dtype, copy=False)
     return _out(record(LerpBackward0, res, (input, end), attrs=weight), out)
+
+
+def _lerp_np(x: Any, e: Any, w: Any) -> np.ndarray:
+    # torch's two-sided formula: exact at both ends, and inf - inf does not arise from a finite end
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(np.abs(w) < 0.5, x + w * (e - x), e - (e - x) * (1 - w)))
 
 
 AddcmulBackward0 = node_class(
