@@ -95,6 +95,9 @@ KNOWN = [
           "v = x.cumsum(1); v[[-1], -2:] = v  # runs, torch: the value and the written-to tensor overlap"),
     Known("shape", r"conv[123]d", r"", "nn", "F.conv1d(empty(1, 0, 1), empty(1, 0, 1), stride=2).shape  # [1, 1, 1], torch [1, 0, 1]"),
     Known("raise-type", r"layer_norm", r"", "nn", "F.layer_norm(x, (0, 4), w_of_shape_0x2, b)  # NumPy ValueError, torch RuntimeError"),
+    Known("grad", r"\] = ", r"requires_grad (True|False) != torch", "ops",
+          "b = zeros(2, dtype=int64); b[0] = y * 2  # y requires grad: torch's b requires grad for most keys (CopySlices, "
+          "FillBackward3) but not for a 0-d target or b[...] = 1-d y (copy_); ember always records"),
     # ---- torch's own limitations
     Known("raise-missing", r"", r"INTERNAL ASSERT FAILED", "torch", "True ** torch.tensor([0.5], requires_grad=True)  # torch's internal assert"),
     Known("raise-missing", r"", r"output with shape \[.*\] doesn't match the broadcast shape", "torch",

@@ -208,9 +208,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
-    # an integer or bool destination ends the graph (torch: it does not require grad)
-    record_graph = (_state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
-                    and (self.is_floating_point() or self.is_complex()))
+    record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     split = _split_key(tkey, x.ndim) if advanced else None
     try:
         if split is not None:  # torch's order: the basic part as a view, then the index arrays
