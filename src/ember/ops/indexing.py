@@ -343,7 +343,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         idx = np.asarray(index._data).reshape(-1)
         if idx.dtype.kind not in "iu":
             raise RuntimeError("index_select(): Expected dtype int32/int64 for index")
-        if idx.size > 1:
+        if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
         if idx.size and (idx.max() >= 1 or idx.min() < 0):
             raise IndexError("index out of range in self")

@@ -617,8 +617,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if not all(b is None or isinstance(b, Tensor) for b in (min, max)) and any(isinstance(b, Tensor) for b in (min, max)):
-        # torch has no Tensor-and-Number overload; its argument parser reads a 0-d tensor as a Number
-        if all(b.dim() == 0 for b in (min, max) if isinstance(b, Tensor)):
+        # torch has no Tensor-and-Number overload; its argument parser reads a 0-d tensor that does not
+        # require grad as a Number
+        if all(b.dim() == 0 and not b.requires_grad for b in (min, max) if isinstance(b, Tensor)):
             min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))
         else:
             got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in (("min", min), ("max", max)) if b is not None])
