@@ -96,7 +96,9 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
             "of a function that returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one.")
     refresh_view(view)
-    src = _old_self(view) if view._rg else view
+    # a stand-in whenever a graph will be recorded: the op may save its input, which the write changes
+    grad_args = any(isinstance(a, Tensor) and a._rg for a in (*args, *kwargs.values()))
+    src = _old_self(view) if view._rg or grad_args else view
     res = fn(src, *args, **kwargs)
     _write_back(view, res)
     if res._rg:
