@@ -480,7 +480,7 @@ def linalg(g: Gen) -> Stmt:
     if k == 3:
         return g.define(f"L.linalg.vector_norm({a}, {r.choice([2, 1, 3])}, dim={g.dim(a)})", "kink")
     if k == 4:
-        return g.define(f"L.{r.choice(['zeros_like', 'ones_like', 'empty_like'][:2])}({a}) + {a}")
+        return g.define(f"L.{r.choice(['zeros_like', 'ones_like'])}({a}) + {a}")
     return g.define(f"L.addmm({g.new([shape[0] if shape else 1, 1], dt)}, {a}, {g.new([shape[-1] if shape else 1, 2], dt)})")
 
 
