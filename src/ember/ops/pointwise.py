@@ -891,7 +891,10 @@ def scipy_special(name: str, module: str = "special", what: str | None = None) -
 
 def _special(name: str, *args: Any) -> np.ndarray:
     x = args[-1]
-    return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
+    r = np.asarray(scipy_special(name)(*args), dtype=x.dtype)
+    if name == "gammaln":  # C's lgamma, as torch: lgamma(-inf) is +inf (SciPy's gammaln gives -inf)
+        r = np.where(np.isneginf(x), r.dtype.type(np.inf), r)
+    return r
 
 
 # erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU runs without SciPy
