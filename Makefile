@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: tour test lint bench clean graphviz clang
+.PHONY: tour test lint bench clean graphviz clang fuzz
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP) graphviz
 	$(BIN)/ruff check src tests examples benchmarks
 	$(BIN)/mypy  # mypy.ini: src/ember
 	$(BIN)/python -m pytest
+
+# The differential fuzzer against torch: FUZZ_N seeded programs, mismatches counted by category
+FUZZ_N ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0)
 
 $(VENV)/.installed-bench: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'

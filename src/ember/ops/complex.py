@@ -7,6 +7,7 @@ adjoint of a complex-linear map is its conjugate transpose.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -202,6 +203,9 @@ def _H(input: Tensor) -> Tensor:
 
 
 def _mH(input: Tensor) -> Tensor:
+    if input._data.ndim == 0:  # torch: deprecated, the tensor itself (conj for complex)
+        warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return conj(input) if input.is_complex() else input
     if input._data.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
                            f"{input._data.ndim}-D tensor.")

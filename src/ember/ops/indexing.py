@@ -309,6 +309,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 
 def _scatter_add_np(shape: tuple, dim: int, idx: np.ndarray, src: np.ndarray, dtype: Any) -> np.ndarray:
+    if not shape:  # a 0-d target (torch reads it as one element): every index is 0
+        return np.asarray(src[tuple(slice(0, s) for s in idx.shape)].sum(), dtype=dtype)
     z = np.zeros(shape, dtype=dtype)
     grid = list(np.indices(idx.shape, sparse=True))
     grid[dim] = idx
@@ -335,14 +337,18 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     d = wrap_dim(dim, x.ndim)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    xs = x.reshape(1) if x.ndim == 0 else x  # torch reads a 0-d input as one element along dim 0
     for k in range(idx.ndim):
-        if k != d and idx.shape[k] > x.shape[k]:
+        if k != d and idx.shape[k] > xs.shape[k]:
             raise RuntimeError(
                 f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no larger than "
                 f"self {list(x.shape)} apart from dimension {d}")
-    if idx.size and (idx.max() >= x.shape[d] or idx.min() < -x.shape[d]):
-        bad = int(idx.max() if idx.max() >= x.shape[d] else idx.min())
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
+    # torch's gather takes no negative indices
+    if idx.size and (idx.max() >= xs.shape[d] or idx.min() < 0):
+        bad = int(idx.max() if idx.max() >= xs.shape[d] else idx.min())
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {xs.shape[d]}")
+    if x.ndim == 0:
+        return record(GatherBackward0, xs[idx.reshape(-1)].reshape(idx.shape), (input,), attrs=(d, index))
     sub = x[tuple(slice(0, s) if k != d else slice(None) for k, s in enumerate(idx.shape))]
     res = np.take_along_axis(sub, idx, axis=d)
     return record(GatherBackward0, res, (input,), attrs=(d, index))
@@ -364,7 +370,9 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         idx = np.asarray(index._data).reshape(-1)
         if idx.dtype.kind not in "iu":
             raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
-        if idx.size and (idx.max() >= 1 or idx.min() < -1):
+        if idx.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+        if idx.size and (idx.max() >= 1 or idx.min() < 0):
             raise IndexError("index out of range in self")
         res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
         return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
@@ -374,8 +382,11 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     n = input._data.shape[d]
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError("index out of range in self")
+    if idx.size and (idx.max() >= n or idx.min() < 0):  # torch takes no negative indices here
+        if not (d == 1 and input.is_floating_point()):  # torch's fast path for floats along dim 1 words it otherwise
+            raise IndexError("index out of range in self")
+        bad = int(idx.min() if idx.min() < 0 else idx.max())
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     res = np.take(input._data, idx.reshape(-1), axis=d)
     return record(IndexSelectBackward0, res, (input,), attrs=(d, idx.reshape(-1)))
 
@@ -735,7 +746,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     x = input._data
     shp, mb = _mask_broadcast(x, mask._data, "masked_select")
     res = np.broadcast_to(x, shp)[mb]
-    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, np.ascontiguousarray(mb)))
+    # .copy(), not ascontiguousarray, which turns a 0-d mask into a 1-d one
+    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, mb.copy()))
 
 
 def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:

@@ -80,7 +80,9 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
             "of a function that returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one.")
     refresh_view(view)
-    src = _old_self(view) if view._rg else view
+    # a stand-in whenever a graph will be recorded: the op may save its input, which the write changes
+    grad_args = any(isinstance(a, Tensor) and a._rg for a in (*args, *kwargs.values()))
+    src = _old_self(view) if view._rg or grad_args else view
     res = fn(src, *args, **kwargs)
     _write_back(view, res)
     if res._rg:
@@ -160,7 +162,8 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    if self._rg and _state.enabled or (isinstance(src, Tensor) and src._rg and _state.enabled):
+    # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
+    if (self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)

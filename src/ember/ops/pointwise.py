@@ -24,6 +24,7 @@ from ._core import (
     attach,
     binary_operands,
     check_broadcast,
+    check_tensor_args,
     float_dtype_for,
     is_scalar,
     node_class,
@@ -223,6 +224,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(a, b)
     if rt.kind == "b":
         raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+    check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind in "iu":
             if np.any(np.asarray(xb) == 0):
@@ -424,7 +426,13 @@ def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if out is not None:
         return out_call(sign, "sign", (input,), {}, out, "found")
     x = input._data
-    return record(SignBackward0, x.copy() if x.dtype == np.bool_ else np.sign(x), (input,))
+    return record(SignBackward0, x.copy() if x.dtype == np.bool_ else _sign_np(x), (input,))
+
+
+def _sign_np(x: np.ndarray) -> np.ndarray:
+    # torch's sign of NaN is 0 (NumPy's is NaN)
+    r = np.asarray(np.sign(x))
+    return np.where(np.isnan(r), r.dtype.type(0), r) if r.dtype.kind not in "iub" else r
 
 
 ClampBackward1 = node_class(
@@ -472,6 +480,16 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
         return out_call(clamp, "clamp", (input, min, max), {}, out, "found")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if not all(b is None or isinstance(b, Tensor) for b in (min, max)) and any(isinstance(b, Tensor) for b in (min, max)):
+        # torch has no Tensor-and-Number overload; its argument parser reads a 0-d tensor that does not
+        # require grad as a Number
+        if all(b.dim() == 0 and not b.requires_grad for b in (min, max) if isinstance(b, Tensor)):
+            min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))
+        else:
+            got = ", ".join(["Tensor"] + [f"{k}={type(b).__name__}" for k, b in (("min", min), ("max", max)) if b is not None])
+            raise TypeError(f"clamp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                            " * (Tensor input, Tensor min = None, Tensor max = None, *, Tensor out = None)\n"
+                            " * (Tensor input, Number min = None, Number max = None, *, Tensor out = None)")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from ._core import result_dtype
 
@@ -482,6 +500,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
                 check_broadcast(input._data.shape, bound._data.shape)
         lo = (min if isinstance(min, Tensor) else _new(np.asarray(min, rt))) if min is not None else None
         hi = (max if isinstance(max, Tensor) else _new(np.asarray(max, rt))) if max is not None else None
+        shape = input._data.shape
+        for b in (lo, hi):
+            if b is not None:
+                check_broadcast(shape, b._data.shape)
+                shape = np.broadcast_shapes(shape, b._data.shape)
         res = np.asarray(_clip(input._data.astype(rt, copy=False), None if lo is None else lo._data.astype(rt, copy=False),
                                None if hi is None else hi._data.astype(rt, copy=False)), dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
@@ -605,6 +628,7 @@ def _logical(ufunc: Any) -> Any:
             return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
         require_tensors(ufunc.__name__, input, other)
         xa, xb, _, _, _ = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         return _new(np.asarray(ufunc(xa, xb)))
 
     return op
@@ -735,7 +759,10 @@ def scipy_special(name: str, module: str = "special", what: str | None = None) -
 
 def _special(name: str, *args: Any) -> np.ndarray:
     x = args[-1]
-    return np.asarray(scipy_special(name)(*args), dtype=x.dtype)
+    r = np.asarray(scipy_special(name)(*args), dtype=x.dtype)
+    if name == "gammaln":  # C's lgamma, as torch: lgamma(-inf) is +inf (SciPy's gammaln gives -inf)
+        r = np.where(np.isneginf(x), r.dtype.type(np.inf), r)
+    return r
 
 
 # erf, erfc and erfinv are NumPy-only (ops/_erf.py), so nn.GELU runs without SciPy
@@ -840,7 +867,7 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return record(SgnBackward0, res, (input,), (input,), save_result=True)
-    return record(SgnBackward0, np.sign(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
+    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
 
 
 LogitBackward0 = node_class(
@@ -902,6 +929,8 @@ def _int_zero_check(xb: Any, rt: np.dtype) -> None:
 def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """C-style remainder: the result has the sign of the dividend."""
     xa, xb, ta, tb, rt = binary_operands(input, other)
+    if rt == np.bool_:
+        raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
     _int_zero_check(xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):
@@ -1070,19 +1099,30 @@ LerpBackward1 = node_class(
 
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
     """input + weight * (end - input)."""
+    if not (isinstance(input, Tensor) and isinstance(end, Tensor) and (isinstance(weight, Tensor) or is_scalar(weight))):
+        got = ", ".join(type(a).__name__ for a in (input, end, weight))
+        raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
     if input._data.dtype != end._data.dtype:
         raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
     if isinstance(weight, Tensor):
         x, e, w = input._data, end._data, weight._data
         try:
-            res = x + w * (e - x)
+            res = _lerp_np(x, e, w)
         except ValueError:
             raise RuntimeError(f"lerp: shapes {list(x.shape)}, {list(e.shape)} and {list(w.shape)} cannot be broadcast") from None
         return _out(record(LerpBackward1, res.astype(x.dtype, copy=False), (input, end, weight), (input, end, weight)), out)
     x, e = input._data, end._data
     check_broadcast(x.shape, e.shape)
-    res = (x + weight * (e - x)).astype(x.dtype, copy=False)
+    res = _lerp_np(x, e, weight).astype(x.dtype, copy=False)
     return _out(record(LerpBackward0, res, (input, end), attrs=weight), out)
+
+
+def _lerp_np(x: Any, e: Any, w: Any) -> np.ndarray:
+    # torch's two-sided formula: exact at both ends, and inf - inf does not arise from a finite end
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(np.abs(w) < 0.5, x + w * (e - x), e - (e - x) * (1 - w)))
 
 
 AddcmulBackward0 = node_class(
@@ -1112,13 +1152,19 @@ def _three(input: Tensor, t1: Tensor, t2: Tensor) -> tuple:
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 * tensor2."""
+    check_tensor_args("addcmul", input=input, tensor1=tensor1, tensor2=tensor2)
     (x, a, b), rt = _three(input, tensor1, tensor2)
+    if rt.kind == "b":
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if rt.kind in "iu":  # torch casts value to the integral result type (0.5 -> 0)
+        value = int(value)
     res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
     return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 / tensor2."""
+    check_tensor_args("addcdiv", input=input, tensor1=tensor1, tensor2=tensor2)
     if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
         raise RuntimeError(
             "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a "

@@ -26,7 +26,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     d0, d1 = wrap_dim(dims[0], x.ndim), wrap_dim(dims[1], x.ndim)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
-    return record(Rot90Backward0, np.ascontiguousarray(np.rot90(x, k, (d0, d1))), (input,), attrs=(k, (d0, d1)))
+    return record(Rot90Backward0, np.rot90(x, k, (d0, d1)).copy(), (input,), attrs=(k, (d0, d1)))
 
 
 def _repeat_grad(n: Any, g: Tensor) -> Tensor:
@@ -119,7 +119,8 @@ def flip(input: Tensor, dims: Any) -> Tensor:
     ds = wrap_dims(tuple(dims), input._data.ndim)
     if input._data.ndim == 0:
         ds = ()
-    return record(FlipBackward0, np.ascontiguousarray(np.flip(input._data, ds)) if ds else input._data.copy(),
+    # .copy(), not ascontiguousarray: NumPy calls a one-element flip contiguous and would return the view
+    return record(FlipBackward0, np.flip(input._data, ds).copy(),
                   (input,), attrs=ds)
 
 

@@ -252,6 +252,8 @@ def _empty_reduction_check(name: str, x: np.ndarray, dim: Any, dims: tuple) -> N
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     if x.size == 0:
         _empty_reduction_check("argmax", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
@@ -263,6 +265,8 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     if x.size == 0:
         _empty_reduction_check("argmin", x, dim, _dims_arg(dim, x.ndim))
     if dim is None:
@@ -763,9 +767,10 @@ CumminBackward0 = node_class("cummin", _scatter_back, "grad scatter-added at the
 
 
 def _cum_out(input: Tensor, vals: np.ndarray, idx: np.ndarray, d: int, is_max: bool) -> tuple:
-    v = record(CummaxBackward0 if is_max else CumminBackward0, np.ascontiguousarray(vals), (input,),
-               attrs=(d, np.ascontiguousarray(idx)))
-    return _RT["cummax" if is_max else "cummin"](v, _new(np.ascontiguousarray(idx)))
+    # .copy() keeps a 0-d result 0-d (np.ascontiguousarray returns at least one dimension)
+    idx = idx.copy()
+    v = record(CummaxBackward0 if is_max else CumminBackward0, vals.copy(), (input,), attrs=(d, idx))
+    return _RT["cummax" if is_max else "cummin"](v, _new(idx.copy()))
 
 
 def cummax(input: Tensor, dim: int) -> tuple:

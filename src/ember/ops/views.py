@@ -8,6 +8,7 @@ Views share their input's memory and version counter, so an in-place change to o
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -115,7 +116,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s == e:
         return input
     shp = input._data.shape
-    return reshape(input, shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:])
+    # the merged size spelled out: -1 is ambiguous when another dimension is 0
+    return reshape(input, shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:])
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
@@ -177,6 +179,9 @@ def _T(input: Tensor) -> Tensor:
 
 
 def _mT(input: Tensor) -> Tensor:
+    if input._data.ndim == 0:  # torch: deprecated, the tensor itself
+        warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.", UserWarning, stacklevel=2)
+        return input
     if input._data.ndim < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
     return transpose(input, -2, -1)
