@@ -44,10 +44,12 @@ def _set_anomaly(mode: bool, check_nan: bool) -> None:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection (``set_detect_anomaly``) is on: one switch for the whole process."""
     return flags.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection also raises on a NaN gradient (its ``check_nan`` flag)."""
     return flags.check_nan
 
 

@@ -15,7 +15,8 @@ from ..ops import _grad_math as _gm
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record, where_np, wrap_dim
+from ..ops._core import node_class, record, where_np
+from ..ops._core import wrap_dim as _wrap_dim
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
@@ -467,7 +468,7 @@ NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / res
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
     x = input._data
-    d = wrap_dim(dim, x.ndim)
+    d = _wrap_dim(dim, x.ndim)
     if p == 2:
         r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
     elif p == 1:

@@ -96,7 +96,9 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
             old = _new(root._data, None, None)
             old._rg, old.grad_fn, old._out_nr, old._accum = True, root.grad_fn, root._out_nr, root._accum
         # the base's node is index_put's: the view's positions as an index into the base
-        node = attach(_new(root._data), CopySlices, (old, res), attrs=np.unravel_index(idx, root._data.shape))
+        shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
+        key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
+        node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
         root.grad_fn, root._rg, root._out_nr = node, True, 0
         attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
     meta["v"] = view._vc[0]
