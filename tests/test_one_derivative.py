@@ -26,6 +26,9 @@ GRAD_MODE_READERS = {
     # differentiates its own composition with autograd.grad; the flag only says whether the
     # returned gradients keep their graph (create_graph=outer)
     "GridSampler2DBackward0", "GridSampler3DBackward0",
+    # the LSTM's second derivative: it differentiates the sequence recomputed in ember ops (the NumPy
+    # BPTT is the one first derivative); grad mode only says whether the result keeps a graph
+    "MkldnnRnnLayerBackwardBackward0",
 }
 _SWITCH = re.compile(r"_state\.enabled|is_grad_enabled|grad_mode\.")
 

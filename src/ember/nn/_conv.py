@@ -17,8 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ..autograd import grad_mode as _grad_mode
-from ..ops._core import _c, attach, node_class, record
+from ..ops._core import _c, node_class, record, record_outputs
 
 _ALL = slice(None)
 
@@ -283,16 +282,7 @@ def convolution_backward(g: Tensor, x: Tensor, w: Tensor, conf: tuple, needs: tu
     else:
         grads = _conv_grads_windows(gd, wd, data, xp_shape, stride, pads, dil, groups, needs)
     outs = tuple(None if a is None else _new(a) for a in grads)
-    if _grad_mode._state.enabled and (g._rg or x._rg or w._rg):
-        node = None
-        for i, o in enumerate(outs):
-            if o is None:
-                continue
-            if node is None:
-                node = attach(o, ConvolutionBackwardBackward0, (g, x, w), (g, x, w), attrs=conf, out_nr=i)
-                node.n_outputs = 3
-            else:
-                o.grad_fn, o._rg, o._out_nr = node, True, i
+    record_outputs(ConvolutionBackwardBackward0, outs, (g, x, w), (g, x, w), attrs=conf)
     return outs
 
 

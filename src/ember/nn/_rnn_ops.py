@@ -11,8 +11,9 @@ than on the N strided rows of a column slice; the products with W_hh become one 
 over its four (H, H) gate blocks. Only the input projections and their gradient change layout,
 once per sequence.
 
-Under ``create_graph=True`` the node recomputes the sequence with ember ops (the same arithmetic)
-and differentiates that, so gradients of gradients still work.
+Under ``create_graph=True`` the NumPy BPTT is an op of its own, whose derivative recomputes the
+sequence with ember ops (the same arithmetic) and differentiates that twice, so gradients of
+gradients still work while the first derivative exists once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from .._blas import one_thread
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
-from ..ops._core import attach, node_class
+from ..ops._core import attach, node_class, record_outputs
 
 
 def lstm_cell(xp_t: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
@@ -64,9 +65,10 @@ def _previous(seq: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray
 
 
 def _bptt(n: Any, gs: list) -> tuple:
+    """Backpropagation through time, with NumPy: the layer's only first derivative. Under
+    create_graph it is an op of its own (MkldnnRnnLayerBackwardBackward0), whose derivative
+    differentiates the sequence recomputed in ember ops (lstm_cell's arithmetic) twice."""
     xp, h0, c0, w_hh, b_hh = n.saved
-    if grad_mode._state.enabled:  # create_graph: differentiate the recorded form instead
-        return _bptt_recorded(n, gs)
     acts, cs, tcs, hs, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, o, g
     T, _, N, H = acts.shape
     G = 4 * H
@@ -105,25 +107,50 @@ def _bptt(n: Any, gs: list) -> tuple:
     if needs[3]:
         g_w = flat.T @ _previous(hs, h0._data, reverse).reshape(T * N, H)
     g_b = flat.sum(0) if len(needs) > 4 and needs[4] else None
-    return tuple(None if a is None else _new(a) for a in (flat.reshape(T, N, G) if needs[0] else None,
+    outs = tuple(None if a is None else _new(a) for a in (flat.reshape(T, N, G) if needs[0] else None,
                                                           dh_next if needs[1] else None,
                                                           dc_next if needs[2] else None, g_w, g_b))
+    ins = tuple(gs) + tuple(n.saved)
+    record_outputs(MkldnnRnnLayerBackwardBackward0, outs, ins, ins, attrs=(reverse, needs))
+    return outs
 
 
-def _bptt_recorded(n: Any, gs: list) -> tuple:
+def _bptt_double_backward(n: Any, ggs: list) -> tuple:
+    # the first derivative as a function of (grads, inputs), recomputed in ember ops on stand-in
+    # leaves (partial derivatives: the real grads depend on the inputs, and the engine chains that),
+    # then differentiated along ggs
     from ..autograd import grad as autograd_grad
 
-    xp, h0, c0, w_hh, b_hh = n.saved
-    outs = lstm_sequence_ops(xp, h0, c0, w_hh, b_hh, n.attrs[4])
-    pairs = [(o, g) for o, g in zip(outs, gs) if g is not None]
-    wanted = [t for t, need in zip((xp, h0, c0, w_hh, b_hh), n.needs) if need and t is not None]
-    got = autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True, allow_unused=True)
-    it = iter(got)
-    return tuple(next(it) if need and t is not None else None for t, need in zip((xp, h0, c0, w_hh, b_hh), n.needs))
+    if grad_mode._state.enabled:
+        raise RuntimeError("ember does not differentiate an LSTM layer three times (its second derivative "
+                           "is computed from a recomputed sequence)")
+    reverse, needs = n.attrs
+    leaves = [None if t is None else t.detach().requires_grad_() for t in n.saved]
+    gs, ins = leaves[:3], leaves[3:]
+    with grad_mode.enable_grad():
+        outs = lstm_sequence_ops(*ins, reverse)
+        pairs = [(o, g) for o, g in zip(outs, gs) if g is not None]
+        wanted = [t for t, need in zip(ins, needs) if need and t is not None]
+        first = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
+                                   allow_unused=True))
+        first_all = [next(first) if need and t is not None else None for t, need in zip(ins, needs)]
+        terms = [(f, gg) for f, gg in zip(first_all, ggs) if f is not None and gg is not None and f._rg]
+        targets = [(i, t) for i, t in enumerate(leaves) if t is not None and n.needs[i]]
+        if not terms or not targets:
+            return (None,) * len(n.saved)
+        got = autograd_grad([f for f, _ in terms], [t for _, t in targets], [gg for _, gg in terms],
+                            allow_unused=True)
+    out: list = [None] * len(n.saved)
+    for (i, _), g in zip(targets, got):
+        out[i] = g
+    return tuple(out)
 
 
 # torch's CPU LSTM records one MkldnnRnnLayerBackward0 per layer and direction: same name here
 MkldnnRnnLayerBackward0 = node_class("mkldnn_rnn_layer", _bptt, "backpropagation through time", n_outputs=3)
+MkldnnRnnLayerBackwardBackward0 = node_class(
+    "mkldnn_rnn_layer_backward", _bptt_double_backward,
+    "the recomputed sequence's first derivative, differentiated along the incoming grads", n_outputs=5)
 
 
 # The forward keeps the activated gates in the order i, f, o, g (torch's is i, f, g, o), so the three

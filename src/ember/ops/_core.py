@@ -181,6 +181,24 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
     return t
 
 
+def record_outputs(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Tensor | None], saved: tuple = (),
+                   attrs: Any = None) -> None:
+    """Make the Tensors ``outs`` (None where an output was not computed) the outputs of one new
+    ``cls`` node, when grad mode is on and an input requires grad: a multi-output op, such as a
+    heavy kernel's backward recorded under create_graph."""
+    if not needs_grad(*inputs):
+        return
+    node = None
+    for k, o in enumerate(outs):
+        if o is None:
+            continue
+        if node is None:
+            node = attach(o, cls, inputs, saved, attrs=attrs, out_nr=k)
+            node.n_outputs = len(outs)
+        else:
+            o.grad_fn, o._rg, o._out_nr = node, True, k
+
+
 _object_new = object.__new__
 
 
