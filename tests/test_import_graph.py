@@ -20,11 +20,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
 MAX_LINES = 800
 
 # Files still over MAX_LINES, each capped at today's size so it cannot grow while it waits to be split.
-LONG_FILES = {
-    "ember/ops/pointwise.py": 1188,
-    "ember/ops/reduction.py": 1111,
-    "ember/nn/functional.py": 1011,
-}
+LONG_FILES: dict[str, int] = {}
 
 # (importer, imported) pairs that point up a layer and are not fixed yet.
 BACK_EDGES: set[tuple[str, str]] = {
@@ -43,12 +39,13 @@ BACK_EDGES: set[tuple[str, str]] = {
 # found today must lie within one of these; shrink them as modules come off.
 CIRCLES: list[frozenset[str]] = [
     frozenset({
-        "ember.ops._core", "ember.ops._grad_math", "ember.ops.complex", "ember.ops.creation", "ember.ops.indexing", "ember.ops.inplace",
+        "ember.ops._core", "ember.ops._grad_math", "ember.ops.complex", "ember.ops.elementary", "ember.ops.indexed", "ember.ops.creation", "ember.ops.indexing", "ember.ops.inplace",
         "ember.ops.joining", "ember.ops.linalg", "ember.ops.out", "ember.ops.pointwise", "ember.ops.random_ops",
         "ember.ops.rearranging", "ember.ops.reduction", "ember.ops.shape", "ember.ops.views",
     }),
     frozenset({
-        "ember.linalg", "ember.nn", "ember.nn._attention", "ember.nn._conv", "ember.nn._embedding_bag",
+        "ember.linalg", "ember.nn", "ember.nn._attention", "ember.nn._conv", "ember.nn._distance", "ember.nn._dropout",
+        "ember.nn._interpolation", "ember.nn.modules._utils", "ember.nn._embedding_bag",
         "ember.nn._grid_sample", "ember.nn._ops", "ember.nn._pool", "ember.nn._rnn_ops", "ember.nn.functional",
         "ember.nn.init", "ember.nn.margin_losses", "ember.nn.modules", "ember.nn.modules.activation",
         "ember.nn.modules.conv", "ember.nn.modules.distance", "ember.nn.modules.dropout", "ember.nn.modules.flatten",
@@ -78,7 +75,7 @@ LAYERS = [
      "ember.amp.autocast_mode"),
     # 4: the library on top of ops
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",
-     "ember.serialization", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
+     "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
      "ember.compiler", "ember._docs"),
     # 5: the package itself and the conveniences that use all of it
     ("ember", "ember.__main__", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),

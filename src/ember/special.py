@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._tensor import Tensor
-from .ops.pointwise import (  # noqa: F401  (re-exported)
+from .ops.binary_functions import xlogy  # noqa: F401  (re-exported)
+from .ops.elementary import (  # noqa: F401  (re-exported)
     RoundBackward1,
-    _out,
     digamma,
     erf,
     erfc,
@@ -22,12 +22,14 @@ from .ops.pointwise import (  # noqa: F401  (re-exported)
     lgamma,
     log1p,
     logit,
-    not_implemented,
     polygamma,
-    sigmoid,
-    xlogy,
 )
-from .ops.pointwise import round as _round
+from .ops.elementary import round as _round
+from .ops.pointwise import (  # noqa: F401  (re-exported)
+    _out,
+    not_implemented,
+    sigmoid,
+)
 from .ops.reduction import log_softmax as _log_softmax
 from .ops.reduction import logsumexp as _logsumexp
 from .ops.reduction import softmax as _softmax

@@ -183,7 +183,7 @@ def _sample(x: Tensor, grid: Tensor, mode: int, pad: int, align: bool) -> Tensor
             term = _gather(flat, idx, _in_bounds(idx, sp), sp) * w.unsqueeze(1)
             out = term if out is None else out + term
     else:
-        from .functional import _cubic_weights
+        from ._interpolation import _cubic_weights
 
         iy, ix = coords
         by, bx = (np.floor(c._data).astype(np.int64) for c in coords)

@@ -11,18 +11,34 @@ import numpy as np
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops import _float32 as _f32
-from ..ops import _grad_math as _gm
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
 from ..ops._core import node_class, record, where_np
-from ..ops._core import wrap_dim as _wrap_dim
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
 from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
+from ._distance import (  # noqa: F401
+    NormBackward1,
+    _vector_norm,
+    cosine_similarity,
+    normalize,
+    pairwise_distance,
+)
+from ._dropout import (  # noqa: F401
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+)
 from ._embedding_bag import embedding_bag  # noqa: F401
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._interpolation import (  # noqa: F401
+    UpsampleNearest2DBackward0,
+    interpolate,
+)
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -329,102 +345,6 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return leaky_relu(input, (lower + upper) / 2, inplace)
 
 
-# ============================================================================ dropout
-def _check_p(p: float) -> None:
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-
-
-def _noise(shape: tuple, p: float, npdtype: Any) -> np.ndarray:
-    from .. import random as _random
-
-    noise = _random.default_generator.bernoulli(1 - p, shape, npdtype)
-    noise = np.asarray(noise, npdtype)
-    noise /= npdtype.type(1 - p)
-    return noise
-
-
-def _dropout_impl(input: Tensor, p: float, training: bool, inplace: bool, shape: tuple | None) -> Tensor:
-    _check_p(p)
-    if p == 0 or not training or input.numel() == 0:
-        return input
-    x = input._data
-    if p == 1:
-        noise = np.zeros((), x.dtype)
-    elif shape is None and not x.flags.c_contiguous and x.ndim > 1:
-        # torch fills the mask of a permuted (dense) input in memory order: draw it in that order
-        order = sorted(range(x.ndim), key=lambda d: -x.strides[d])
-        if np.transpose(x, order).flags.c_contiguous:
-            noise = _noise(tuple(x.shape[d] for d in order), p, x.dtype).transpose(np.argsort(order))
-        else:
-            noise = _noise(x.shape, p, x.dtype)
-    else:
-        noise = _noise(x.shape if shape is None else shape, p, x.dtype)
-    if inplace:
-        return input.mul_(_new(noise))
-    return input * _new(noise)
-
-
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training only)."""
-    return _dropout_impl(input, p, training, inplace, None)
-
-
-def _feature_shape(input: Tensor, batched_dim: int) -> tuple:
-    s = input.shape
-    if input.dim() == batched_dim:
-        return (s[0], s[1]) + (1,) * (len(s) - 2)
-    return (s[0],) + (1,) * (len(s) - 1)
-
-
-def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
-                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
-                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 3))
-
-
-def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels (dim 1) with probability ``p``; like torch, every input is read as (N, C, ...)."""
-    nd = input.dim()
-    if nd not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use dropout "
-                      "instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial "
-                      "dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-                      stacklevel=2)
-    if nd == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", stacklevel=2)
-    if nd < 2 and training and p > 0:
-        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
-    # torch has no unbatched case here: a 2-D input is (N, C), so its mask is elementwise, and a
-    # 3-D input is (N, C, L) (the mask draws N*C numbers, not C)
-    return _dropout_impl(input, p, training, inplace, _feature_shape(input, nd) if nd >= 2 else None)
-
-
-def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    return _dropout_impl(input, p, training, inplace, _feature_shape(input, 5))
-
-
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
-    _check_p(p)
-    if p == 0 or not training:
-        return input
-    alpha = 1.7580993408473766
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    from .. import random as _random
-
-    keep = np.asarray(_random.default_generator.bernoulli(1 - p, tuple(input.shape), input._data.dtype),
-                      input._data.dtype)
-    b = ((keep - 1) * (alpha * a) + alpha * a * p).astype(keep.dtype)
-    return input * _new((keep * a).astype(keep.dtype)) + _new(b)
-
-
 # ============================================================================ sparse / utility
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     x = tensor._data
@@ -439,220 +359,6 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if x.size and x.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     return _new((x[..., None] == np.arange(num_classes)).astype(np.int64))
-
-
-def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
-    return _norm_op(x, p, dim, keepdim)
-
-
-def _norm_grad(n: Any, g: Any) -> Any:
-    p, dim, keepdim = n.attrs
-    x = n.saved[0]
-    rk = _gm.unsqueeze_dims(n.result, (dim,), keepdim)
-    gk = _gm.unsqueeze_dims(g, (dim,), keepdim)
-    if p == 2:
-        d = x / rk
-    elif p == 1:
-        d = _gm.sign(x)
-    elif p == math.inf:
-        hit = _gm.abs(x) == rk
-        d = _gm.sign(x) * hit / _gm.clamp(_gm.sum(hit, dim, True), 1, None)
-    else:
-        d = x * _gm.abs(x) ** (p - 2) / rk ** (p - 1)
-    return _gm.astype_like(gk * _gm.where(rk == 0, 0.0, d), g)
-
-
-NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1,
-                           on_arrays=True)
-
-
-def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
-    x = input._data
-    d = _wrap_dim(dim, x.ndim)
-    if p == 2:
-        r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
-    elif p == 1:
-        r = np.abs(x).sum(axis=d, keepdims=keepdim)
-    elif p == math.inf:
-        r = np.abs(x).max(axis=d, keepdims=keepdim)
-    elif p == 0:
-        r = (x != 0).sum(axis=d, keepdims=keepdim)
-    else:
-        r = (np.abs(x) ** p).sum(axis=d, keepdims=keepdim) ** (1.0 / p)
-    return record(NormBackward1, np.asarray(r, x.dtype), (input,), (input,), save_result=True, attrs=(p, d, keepdim))
-
-
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
-    denom = _norm_op(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
-    return input / denom
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
-    nd = max(x1.dim(), x2.dim())
-    return _norm_op(x1 - x2 + eps, p, nd - 1 if nd else 0, keepdim)
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """Cosine of the angle between x1 and x2 along ``dim``, after broadcasting them together.
-
-    As torch computes it: each input divided by its own norm (clamped to eps without recording,
-    so the gradient flows as if unclamped), then the product summed."""
-    from ..autograd.grad_mode import no_grad
-    from ..ops._core import result_dtype
-    from ..ops.shape import broadcast_tensors
-
-    dt = result_dtype(x1, x2)
-    if not dt.is_floating_point:
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
-                           f"{_red._LEGACY_NAMES[dt.name]}")
-    x1, x2 = broadcast_tensors(x1.to(dt), x2.to(dt))
-    n1 = _red.vector_norm(x1, 2, dim, keepdim=True).clone()
-    n2 = _red.vector_norm(x2, 2, dim, keepdim=True).clone()
-    with no_grad():
-        n1.clamp_min_(eps)
-        n2.clamp_min_(eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def _interp_nearest_index(in_size: int, out_size: int, scale: float | None) -> np.ndarray:
-    s = (1.0 / scale) if scale is not None else in_size / out_size
-    idx = np.floor(np.arange(out_size, dtype=np.float32) * np.float32(s)).astype(np.int64)
-    return np.minimum(idx, in_size - 1)
-
-
-def _nearest_repeat_grad(n: Any, g: Any) -> Any:
-    # the blocks summed by adding strided slices (on arrays and Tensors alike): NumPy's sum over
-    # two short inner axes is ~20x slower
-    N, C, H, W = n._in_meta[0][0]
-    sh, sw = n.attrs
-    rows = g.reshape(N, C, H, sh, W * sw)
-    r = rows[:, :, :, 0]
-    for i in range(1, sh):
-        r = r + rows[:, :, :, i]
-    cols = r.reshape(N, C, H, W, sw)
-    out = cols[..., 0]
-    for j in range(1, sw):
-        out = out + cols[..., j]
-    return out
-
-
-UpsampleNearest2DBackward0 = node_class("upsample_nearest2d", _nearest_repeat_grad,
-                                        "grad summed over each input pixel's block", on_arrays=True)
-
-
-def _upsample_nearest_repeat(input: Tensor, sh: int, sw: int) -> Tensor:
-    """Nearest upsampling by whole factors: each pixel repeated into an sh x sw block (one copy;
-    the backward sums the blocks), as torch's UpsampleNearest2D does."""
-    x = input._data
-    N, C, H, W = x.shape
-    out = np.broadcast_to(x[:, :, :, None, :, None], (N, C, H, sh, W, sw)).reshape(N, C, H * sh, W * sw)
-    return record(UpsampleNearest2DBackward0, out, (input,), attrs=(sh, sw))
-
-
-def _interp_linear(in_size: int, out_size: int, scale: float | None, align: bool) -> tuple:
-    if align:
-        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-        src = np.arange(out_size, dtype=np.float64) * s
-    else:
-        s = (1.0 / scale) if scale is not None else in_size / out_size
-        src = (np.arange(out_size, dtype=np.float64) + 0.5) * s - 0.5
-        src = np.maximum(src, 0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    lam = src - i0
-    return i0, i1, lam
-
-
-def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
-                antialias: bool = False) -> Tensor:
-    nsp = input.dim() - 2
-    if size is None and scale_factor is None:
-        raise ValueError("either size or scale_factor should be defined")
-    if size is not None and scale_factor is not None:
-        raise ValueError("only one of size or scale_factor should be defined")
-    if mode in ("nearest", "area") and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: "
-                         "linear | bilinear | bicubic | trilinear")
-    in_sizes = input.shape[2:]
-    if size is not None:
-        out_sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nsp
-        scales = (None,) * nsp
-    else:
-        sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nsp
-        out_sizes = tuple(int(math.floor(s * f)) for s, f in zip(in_sizes, sf))
-        scales = (None,) * nsp if recompute_scale_factor else sf
-    out = input
-    if mode == "nearest":
-        idxs = [_interp_nearest_index(in_sizes[i], out_sizes[i], scales[i]) for i in range(nsp)]
-        reps = [out_sizes[i] // in_sizes[i] if in_sizes[i] else 0 for i in range(nsp)]
-        if nsp == 2 and all(r >= 1 and np.array_equal(ix, np.arange(len(ix)) // r) for ix, r in zip(idxs, reps)):
-            return _upsample_nearest_repeat(input, reps[0], reps[1])
-        for i in range(nsp):
-            out = out.index_select(2 + i, _new(idxs[i]))
-        return out
-    if mode in ("linear", "bilinear", "trilinear"):
-        align = bool(align_corners)
-        for i in range(nsp):
-            i0, i1, lam = _interp_linear(in_sizes[i], out_sizes[i], scales[i], align)
-            shape = [1] * input.dim()
-            shape[2 + i] = out_sizes[i]
-            lam_t = _new(lam.astype(input._data.dtype).reshape(shape))
-            a = out.index_select(2 + i, _new(i0))
-            b = out.index_select(2 + i, _new(i1))
-            out = a * (1 - lam_t) + b * lam_t
-        return out
-    if mode == "nearest-exact":
-        for i in range(nsp):
-            sc = (1.0 / scales[i]) if scales[i] is not None else in_sizes[i] / out_sizes[i]
-            idx = np.minimum(np.floor((np.arange(out_sizes[i]) + 0.5) * sc).astype(np.int64), in_sizes[i] - 1)
-            out = out.index_select(2 + i, _new(idx))
-        return out
-    if mode in ("bicubic", "area"):
-        if mode == "bicubic" and input.dim() != 4:
-            raise NotImplementedError(f"Got {input.dim()}D input, but bicubic mode needs 4D input")
-        for i in range(nsp):
-            if mode == "area":
-                m = _ops._adaptive_matrix(in_sizes[i], out_sizes[i], np.float64)
-            else:
-                m = _interp_cubic_matrix(in_sizes[i], out_sizes[i], scales[i], bool(align_corners))
-            out = _apply_along(out, 2 + i, m)
-        return out
-    raise NotImplementedError(f"interpolate mode '{mode}' is not supported by ember")
-
-
-def _cubic_weights(t: np.ndarray, a: float = -0.75) -> tuple:
-    """The four cubic-convolution weights (Keys, a = -0.75 as torch) for a fractional offset t."""
-    def near(x: np.ndarray) -> np.ndarray:
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x: np.ndarray) -> np.ndarray:
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return far(t + 1), near(t), near(1 - t), far(2 - t)
-
-
-def _interp_cubic_matrix(in_size: int, out_size: int, scale: float | None, align: bool) -> np.ndarray:
-    """(out, in) weights of bicubic resampling along one axis (border indices clamped)."""
-    dst = np.arange(out_size, dtype=np.float64)
-    if align:
-        src = dst * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
-    else:
-        sc = (1.0 / scale) if scale is not None else in_size / out_size
-        src = (dst + 0.5) * sc - 0.5
-    i0 = np.floor(src).astype(np.int64)
-    t = src - i0
-    m = np.zeros((out_size, in_size))
-    rows = np.arange(out_size)
-    for k, w in zip(range(-1, 3), _cubic_weights(t)):
-        np.add.at(m, (rows, np.clip(i0 + k, 0, in_size - 1)), w)
-    return m
-
-
-def _apply_along(x: Tensor, axis: int, m: np.ndarray) -> Tensor:
-    """Resample ``x`` along ``axis`` by the (out, in) matrix ``m``: a differentiable matmul."""
-    mt = _new(np.ascontiguousarray(m.T).astype(x._data.dtype))
-    return x.transpose(axis, -1).matmul(mt).transpose(axis, -1)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,

@@ -20,7 +20,9 @@ import numpy as np
 from .._tensor import Tensor
 from ..ops import pointwise as _pw
 from ..ops._core import node_class, record
-from ..ops.pointwise import _not_implemented_node
+from ..ops.binary_functions import (
+    _not_implemented_node,
+)
 
 _MultilabelMarginLossBackwardBackward = _not_implemented_node("multilabel_margin_loss_backward")
 
@@ -163,7 +165,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
         raise RuntimeError("The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs")
     if distance_function is None:
-        from .functional import pairwise_distance
+        from ._distance import pairwise_distance
 
         distance_function = pairwise_distance
     d_pos = distance_function(anchor, positive)

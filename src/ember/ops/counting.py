@@ -14,7 +14,9 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import record
-from .pointwise import _not_implemented_node
+from .binary_functions import (
+    _not_implemented_node,
+)
 from .reduction import _LEGACY_NAMES, _RT
 
 histogram_result = _RT["histogram"]

@@ -50,7 +50,9 @@ LinalgMatrixExpBackward0 = node_class("linalg_matrix_exp", _matrix_exp_grad,
 def matrix_exp(A: Tensor) -> Tensor:
     """The matrix exponential of square matrices (SciPy's expm, batched)."""
     a = _square(A, "matrix_exp")
-    from .pointwise import scipy_special
+    from .elementary import (
+        scipy_special,
+    )
 
     r = np.asarray(scipy_special("expm", "linalg", "matrix_exp")(a), dtype=a.dtype) if a.size else a.copy()
     return record(LinalgMatrixExpBackward0, r, (A,), (A,))

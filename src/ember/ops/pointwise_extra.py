@@ -15,7 +15,15 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import binary_operands, check_broadcast, node_class, record, require_tensors, select_grad, zeros_grad
-from .pointwise import _float_binary, _not_implemented_node, _out, _unary, not_implemented
+from .binary_functions import (
+    _float_binary,
+    _not_implemented_node,
+)
+from .pointwise import (
+    _out,
+    _unary,
+    not_implemented,
+)
 from .reduction import _named
 
 _LN2 = math.log(2.0)

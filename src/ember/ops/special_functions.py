@@ -16,7 +16,17 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import _c, node_class, record, result_dtype
-from .pointwise import _float_binary, _out, _unary, not_implemented, scipy_special
+from .binary_functions import (
+    _float_binary,
+)
+from .elementary import (
+    scipy_special,
+)
+from .pointwise import (
+    _out,
+    _unary,
+    not_implemented,
+)
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -114,7 +124,9 @@ def div_scalar(t: Tensor, s: float) -> Tensor:
 
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal distribution function, (1 + erf(x / sqrt 2)) / 2."""
-    from .pointwise import erf
+    from .elementary import (
+        erf,
+    )
 
     x = input if input._data.dtype.kind in "fc" else input.to(_dtype.get_default_dtype())
     return mul_scalar(erf(x * math.sqrt(0.5)) + 1, 0.5)
@@ -149,7 +161,9 @@ sinc, SincBackward0 = _unary("sinc", _sinc_np, _sinc_grad, "grad * (pi x cos(pi 
 
 # ---------------------------------------------------------------------------- binary special functions
 def _xlog1py_self(n: Any, g: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    from .pointwise import xlogy
+    from .binary_functions import (
+        xlogy,
+    )
 
     mask = _const((x._data == 0) & (y._data <= -1))
     return xlogy(g, y + 1).masked_fill(mask, 0)
@@ -211,7 +225,9 @@ def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 
 def _igamma_other(n: Any, g: Tensor, sign: float) -> Tensor:
-    from .pointwise import lgamma
+    from .elementary import (
+        lgamma,
+    )
 
     a, x = n.saved
     return g * ((a - 1) * x.log() - x - lgamma(a)).exp() * sign
@@ -250,7 +266,9 @@ def gammaincc(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
 
 
 def _mvlgamma_grad(n: Any, g: Tensor) -> Tensor:
-    from .pointwise import digamma
+    from .elementary import (
+        digamma,
+    )
 
     x, p = n.saved[0], n.attrs
     offsets = _new(-np.arange(p, dtype=x._data.dtype) / 2)

@@ -276,7 +276,9 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
 def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     # each window element came from position window * step + offset along the dim: add it back there
     from .creation import zeros
-    from .indexing import index_add
+    from .indexed import (
+        index_add,
+    )
 
     d, size, step, shape = n.attrs
     if len(shape) == 0:

@@ -157,7 +157,9 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     """Pack a padded (T, B, *) batch (``batch_first``: (B, T, *)) whose sequence ``b`` has
     ``lengths[b]`` valid steps. With ``enforce_sorted`` the lengths must be decreasing; otherwise
     the batch is sorted here and the permutation kept in the result."""
-    from ...ops.reduction import sort
+    from ...ops.order_statistics import (
+        sort,
+    )
 
     lens = _as_lengths(lengths)
     if enforce_sorted:

@@ -1,0 +1,125 @@
+"""Vector norms along a dimension and what is built on them: normalize, pairwise_distance, cosine_similarity."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..ops import _grad_math as _gm
+from ..ops import reduction as _red
+from ..ops._core import node_class, record
+from ..ops._core import wrap_dim as _wrap_dim
+from ._attention import scaled_dot_product_attention  # noqa: F401
+from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
+from ._embedding_bag import embedding_bag  # noqa: F401
+from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._ops import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    embedding,
+    group_norm,
+    layer_norm,
+    linear,
+    max_pool1d,
+    max_pool2d,
+    pad,
+    prelu,
+)
+from ._pool import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from .margin_losses import (  # noqa: F401
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+
+
+def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
+    return _norm_op(x, p, dim, keepdim)
+
+
+def _norm_grad(n: Any, g: Any) -> Any:
+    p, dim, keepdim = n.attrs
+    x = n.saved[0]
+    rk = _gm.unsqueeze_dims(n.result, (dim,), keepdim)
+    gk = _gm.unsqueeze_dims(g, (dim,), keepdim)
+    if p == 2:
+        d = x / rk
+    elif p == 1:
+        d = _gm.sign(x)
+    elif p == math.inf:
+        hit = _gm.abs(x) == rk
+        d = _gm.sign(x) * hit / _gm.clamp(_gm.sum(hit, dim, True), 1, None)
+    else:
+        d = x * _gm.abs(x) ** (p - 2) / rk ** (p - 1)
+    return _gm.astype_like(gk * _gm.where(rk == 0, 0.0, d), g)
+
+
+NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1,
+                           on_arrays=True)
+
+
+def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
+    x = input._data
+    d = _wrap_dim(dim, x.ndim)
+    if p == 2:
+        r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))
+    elif p == 1:
+        r = np.abs(x).sum(axis=d, keepdims=keepdim)
+    elif p == math.inf:
+        r = np.abs(x).max(axis=d, keepdims=keepdim)
+    elif p == 0:
+        r = (x != 0).sum(axis=d, keepdims=keepdim)
+    else:
+        r = (np.abs(x) ** p).sum(axis=d, keepdims=keepdim) ** (1.0 / p)
+    return record(NormBackward1, np.asarray(r, x.dtype), (input,), (input,), save_result=True, attrs=(p, d, keepdim))
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Tensor:
+    denom = _norm_op(input, p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    nd = max(x1.dim(), x2.dim())
+    return _norm_op(x1 - x2 + eps, p, nd - 1 if nd else 0, keepdim)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between x1 and x2 along ``dim``, after broadcasting them together.
+
+    As torch computes it: each input divided by its own norm (clamped to eps without recording,
+    so the gradient flows as if unclamped), then the product summed."""
+    from ..autograd.grad_mode import no_grad
+    from ..ops._core import result_dtype
+    from ..ops.shape import broadcast_tensors
+
+    dt = result_dtype(x1, x2)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_red._LEGACY_NAMES[dt.name]}")
+    x1, x2 = broadcast_tensors(x1.to(dt), x2.to(dt))
+    n1 = _red.vector_norm(x1, 2, dim, keepdim=True).clone()
+    n2 = _red.vector_norm(x2, 2, dim, keepdim=True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
