@@ -636,6 +636,7 @@ def _bitwise(ufunc: Any, name: str) -> Any:
         xa, xb, _, _, rt = binary_operands(input, other)
         if rt.kind not in "iub":
             raise not_implemented(f"{name}_cpu", rt)
+        check_broadcast(np.shape(xa), np.shape(xb))
         return _new(np.asarray(ufunc(xa, xb)))
 
     return op
