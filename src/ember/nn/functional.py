@@ -120,11 +120,6 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return _red.softmax(-input, dim, dtype)
 
 
-def logsigmoid(input: Tensor) -> Tensor:
-    """log(sigmoid(x)) = -softplus(-x), without overflow."""
-    return -softplus(-input)
-
-
 SoftplusBackward0 = node_class(
     "softplus", lambda n, g: g * _pw.where_(n.saved[0] * n.attrs[0] > n.attrs[1], 1.0,
                                             (n.saved[0] * n.attrs[0]).sigmoid()),
@@ -333,7 +328,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
-def logsigmoid(input: Tensor) -> Tensor:  # noqa: F811
+def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) without overflow."""
     return _ops.log_sigmoid(input)
 
