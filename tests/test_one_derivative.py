@@ -110,3 +110,19 @@ def test_plain_and_create_graph_agree_with_torch(name: str) -> None:
     for p, r, t in zip(plain, recorded, theirs):
         np.testing.assert_allclose(p, t, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(r, p, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "hardshrink", "softshrink", "hardswish", "hardsigmoid",
+                                  "threshold", "leaky_relu", "elu"])
+def test_piecewise_gradients_at_nan_and_the_kinks_match_torch(name: str) -> None:
+    # torch's kernels test x <= lo (not x > lo): a NaN input passes the gradient; masked places are +0
+    values = [float("nan"), -4.0, -3.0, -0.5, 0.0, 0.5, 3.0, 4.0, 6.0]
+    out = []
+    for L in (ember, torch):
+        f = getattr(L.nn.functional, name)
+        x = L.tensor(values, requires_grad=True)
+        y = f(x, 0.5, 2.0) if name == "threshold" else f(x)
+        (g,) = L.autograd.grad((y * L.tensor([1.0, -2.0, -1.0, 3.0, -1.0, 2.0, -1.0, 1.0, -1.0])).sum(), x)
+        out.append(g.numpy())
+    np.testing.assert_array_equal(out[0], out[1])
+    assert np.array_equal(np.signbit(out[0]), np.signbit(out[1])), (out[0], out[1])

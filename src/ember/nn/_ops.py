@@ -117,16 +117,17 @@ mish, MishBackward0 = _elementwise(
     "mish", lambda x: x * np.tanh(_softplus(x)), _mish_grad,
     "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
 # the piecewise-linear ones select rather than multiply by a 0/1 mask, as torch does: an inf
-# gradient where the activation is flat gives 0, not NaN
+# gradient where the activation is flat gives 0, not NaN; their masks are written as torch's kernels
+# test (``x <= lo``, not ``x > lo``), so a NaN input passes the gradient as in torch
 hardtanh, HardtanhBackward0 = _elementwise(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, (x > lo) & (x < hi)),
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, ~((x <= lo) | (x >= hi))),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
     "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
     "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
-    lambda g, x: gm.select(g, x > -3, gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries)
+    lambda g, x: gm.select(g, ~(x <= -3), gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries; NaN passes)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
 log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
@@ -136,10 +137,10 @@ threshold, ThresholdBackward0 = _elementwise(
     "grad * (self > threshold)")
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
-    lambda g, x, lam: gm.select(g, (x > lam) | (x < -lam)), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
 hardshrink, HardshrinkBackward0 = _elementwise(
     "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
-    lambda g, x, lam: gm.select(g, (x > lam) | (x < -lam)), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
 
 
 def _prelu_grads(n: Any, g: Any) -> tuple:

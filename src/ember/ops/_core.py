@@ -63,8 +63,11 @@ def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
     # multiplying by the mask is ~2x faster than any selection and exact unless grad holds an inf
     # or NaN where the mask is off, which the product then shows as NaN: select only in that case
     r = gd * keep
-    if r.dtype.kind in "fc" and np.isnan(r).any():
-        r = where_np(keep, gd, gd.dtype.type(0))
+    if r.dtype.kind in "fc":
+        if np.isnan(r).any():
+            r = where_np(keep, gd, gd.dtype.type(0))
+        else:
+            r += 0  # -0.0 (a negative grad times False) -> +0.0, as torch's selection writes
     return _new(r)
 
 

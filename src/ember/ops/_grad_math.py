@@ -47,11 +47,14 @@ def select(g: Any, keep: Any, scale: Any = None) -> Any:
         keep = keep._data
     if isinstance(g, Tensor):
         return select_grad(g, keep, scale)
-    if scale is not None:
+    if scale is not None:  # (a selection: a negative scale must not leave -0.0 where the mask is off)
         g = g * scale
+        return where_np(keep, g, g.dtype.type(0))
     r = g * keep
-    if r.dtype.kind in "fc" and np.isnan(r).any():
-        r = where_np(keep, g, g.dtype.type(0))
+    if r.dtype.kind in "fc":
+        if np.isnan(r).any():
+            return where_np(keep, g, g.dtype.type(0))
+        r += 0  # -0.0 (a negative grad times False) -> +0.0, as torch's selection writes (1/4 of a multiply's cost)
     return r
 
 
@@ -132,7 +135,7 @@ SigmoidBackwardBackward0 = node_class(
                                        gg * n.saved[0] * (1 - 2 * n.saved[1]) if n.needs[1] else None),
     "grad * result * (1 - result), grad * grad_output * (1 - 2 * result)", on_arrays=True)
 ThresholdBackwardBackward0 = node_class(
-    "threshold_backward", lambda n, gg: (select(gg, n.saved[1] > n.attrs) if n.needs[0] else None,
+    "threshold_backward", lambda n, gg: (select(gg, ~(n.saved[1] <= n.attrs)) if n.needs[0] else None,
                                          zeros(gg) if n.needs[1] else None),
     "grad where self > threshold, else 0", on_arrays=True)
 
@@ -169,11 +172,11 @@ def sigmoid_backward(g: Any, y: Any) -> Any:
 
 
 def threshold_backward(g: Any, y: Any, threshold: float) -> Any:
-    """relu's backward (as torch has it): ``g`` where ``y > threshold``, else 0."""
+    """relu's backward (as torch has it): 0 where ``y <= threshold``, else ``g`` (so a NaN passes ``g``)."""
     if isinstance(g, Tensor):
-        out = select_grad(g.detach() if g._rg else g, y._data > threshold)._data
+        out = select_grad(g.detach() if g._rg else g, ~(y._data <= threshold))._data
         return _backward_op(ThresholdBackwardBackward0, out, g, y, threshold)
-    return select(g, y > threshold)
+    return select(g, ~(y <= threshold))
 
 
 def tanh(x: Any) -> Any:
