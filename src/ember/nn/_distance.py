@@ -12,44 +12,6 @@ from ..ops import _grad_math as _gm
 from ..ops import reduction as _red
 from ..ops._core import node_class, record
 from ..ops._core import wrap_dim as _wrap_dim
-from ._attention import scaled_dot_product_attention  # noqa: F401
-from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
-from ._embedding_bag import embedding_bag  # noqa: F401
-from ._grid_sample import affine_grid, grid_sample  # noqa: F401
-from ._ops import (  # noqa: F401
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    batch_norm,
-    conv1d,
-    conv2d,
-    conv_transpose2d,
-    embedding,
-    group_norm,
-    layer_norm,
-    linear,
-    max_pool1d,
-    max_pool2d,
-    pad,
-    prelu,
-)
-from ._pool import (  # noqa: F401
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool3d,
-    avg_pool3d,
-    max_pool3d,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-)
-from .margin_losses import (  # noqa: F401
-    multi_margin_loss,
-    multilabel_margin_loss,
-    triplet_margin_with_distance_loss,
-)
 
 
 def _vector_norm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:

@@ -24,7 +24,7 @@ from ._core import (
     select_grad,
 )
 from .elementary import floor, trunc
-from .pointwise import (  # noqa: F401
+from .pointwise import (
     _clip,
     _out,
     _rounded_div,

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import _c, node_class, record, wrap_dim
-from .reduction import (  # noqa: F401
+from .reduction import (
     _RT,
     _bf16_acc,
     _sum_dtype,

@@ -19,7 +19,7 @@ from ._core import (
     record,
     zeros_grad,
 )
-from .pointwise import (  # noqa: F401
+from .pointwise import (
     _LN2,
     _LN10,
     _TWO_OVER_SQRT_PI,

@@ -10,7 +10,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim
 from ._index_keys import _np_index
-from .indexing import (  # noqa: F401
+from .indexing import (
     IndexBackwardBackward0,
     IndexPutBackward0,
     _embed,

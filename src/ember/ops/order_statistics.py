@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim
-from .reduction import (  # noqa: F401
+from .reduction import (
     _RT,
     _even_split,
     _index_backward,
