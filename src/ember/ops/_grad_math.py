@@ -23,7 +23,7 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from . import _float32 as _f32
 from ._core import _c as conj
-from ._core import attach, node_class, select_grad, where_np
+from ._core import attach, node_class, select_grad, select_np, where_np, zeros_grad
 from ._erf import erf as _erf_np
 
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
@@ -47,22 +47,12 @@ def select(g: Any, keep: Any, scale: Any = None) -> Any:
         keep = keep._data
     if isinstance(g, Tensor):
         return select_grad(g, keep, scale)
-    if scale is not None:  # (a selection: a negative scale must not leave -0.0 where the mask is off)
-        g = g * scale
-        return where_np(keep, g, g.dtype.type(0))
-    r = g * keep
-    if r.dtype.kind in "fc":
-        if np.isnan(r).any():
-            return where_np(keep, g, g.dtype.type(0))
-        r += 0  # -0.0 (a negative grad times False) -> +0.0, as torch's selection writes (1/4 of a multiply's cost)
-    return r
+    return select_np(g, keep, scale)
 
 
 def zeros(g: Any) -> Any:
     """Zeros like ``g`` whatever ``g`` holds (``g * 0`` would turn inf into NaN)."""
-    d = g._data if isinstance(g, Tensor) else np.asarray(g)
-    z = np.zeros(d.shape, d.dtype)
-    return _new(z) if isinstance(g, Tensor) else z
+    return zeros_grad(g) if isinstance(g, Tensor) else np.zeros(np.shape(g), np.asarray(g).dtype)
 
 
 def is_complex(x: Any) -> bool:
