@@ -215,6 +215,12 @@ def run_backward(
                     continue
             if is_acc and (not accumulate or (targets is not None and node not in targets)):
                 continue
+            if capture is not None and not any(nxt in deps for nxt, _ in node.next_functions):
+                # autograd.grad towards a non-leaf that leads to no other input: torch stops here,
+                # so its node neither runs nor frees what it saved (backward(inputs=) does run it)
+                if trace is not None:
+                    trace.node(node, grads, ())
+                continue
             for g in grads:
                 if g is not None:
                     break
