@@ -78,7 +78,7 @@ LAYERS = [
      "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
      "ember.compiler", "ember._docs"),
     # 5: the package itself and the conveniences that use all of it
-    ("ember", "ember.__main__", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
+    ("ember", "ember.__main__", "ember._functional_spellings", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
 ]
 
 

@@ -32,6 +32,8 @@ from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enab
 from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from .ops import *  # noqa: F403  (the public op functions: ember.ops.__all__)
+from .ops.spellings import range  # noqa: A004  (torch.range; not in ops' namespace, which uses builtin range)
+from ._functional_spellings import *  # noqa: F403  (torch.conv2d, torch.dropout ...: nn.functional, loaded on first call)
 from .ops.complex import complex  # noqa: A004  (not in ops' namespace, where builtin complex is used)
 from .autograd import functional as _autograd_functional  # noqa: F401  (sets ember.autograd.functional)
 from .autograd import gradcheck as _gradcheck

@@ -568,6 +568,7 @@ from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices,
 from .lu import lu_unpack  # noqa: E402
 from .matrices import addr, block_diag, chain_matmul, renorm, vander  # noqa: E402
 from .predicates import isneginf, isposinf, isreal, signbit  # noqa: E402
+from .spellings import *  # noqa: E402,F403  (torch.svd, torch.hsplit, torch.acos_ ...; attaches x.gt_, x.new ...)
 from .statistics import corrcoef, cov, nanquantile, quantile  # noqa: E402
 from .triangular import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402  (these modules attach their own methods)
 

@@ -148,11 +148,13 @@ def _svd_grads(n: Any, gs: list) -> Tensor:
     full = n.attrs[1]
     gU, gS, gVh = (list(gs) + [None] * 3)[:3] if len(gs) == 3 else (None, gs[0], None)
     m, k, nn = U.shape[-2], S.shape[-1], Vh.shape[-1]
-    if full and (gU is not None or gVh is not None) and m != nn:
-        raise RuntimeError("linalg_svd_backward: The derivative of linalg.svd is not implemented when full_matrices=True "
-                           "and the input is not square. Use full_matrices=False.")
     if full and m != nn:
+        # the columns past k are not determined by A: like torch, differentiate the reduced factors
+        # and drop the gradients that reach the rest
         U, Vh = U[..., :, :k], Vh[..., :k, :]
+        gU = None if gU is None else gU[..., :, :k]
+        gVh = None if gVh is None else gVh[..., :k, :]
+        m, nn = U.shape[-2], Vh.shape[-1]
     if gU is None and gVh is None:
         return U.matmul((gS.diag_embed() if gS is not None else (S * 0).diag_embed()).to(U.dtype)).matmul(Vh)
     V = _mH(Vh)
