@@ -117,6 +117,11 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return _F().layer_norm(input, normalized_shape, weight, bias, eps)
 
 
+def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` dimensions."""
+    return _F().rms_norm(input, normalized_shape, weight, eps)
+
+
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5, cudnn_enabled: bool = True) -> Tensor:
     """Group normalisation of (N, C, ...) input over ``num_groups`` groups of channels."""

@@ -68,6 +68,7 @@ from ._pool import (  # noqa: F401
     max_unpool2d,
     max_unpool3d,
 )
+from ._rms_norm import rms_norm  # noqa: F401
 from .margin_losses import (  # noqa: F401
     multi_margin_loss,
     multilabel_margin_loss,

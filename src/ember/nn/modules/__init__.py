@@ -57,7 +57,7 @@ from .loss import (
 )
 from .margin_loss import MultiLabelMarginLoss, TripletMarginWithDistanceLoss
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm, LocalResponseNorm, RMSNorm
 from .pooling import (
                          AdaptiveAvgPool1d,
                          AdaptiveAvgPool2d,
@@ -133,6 +133,7 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "LayerNorm",
+    "RMSNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
     "InstanceNorm3d",

@@ -210,6 +210,40 @@ class LayerNorm(Module):
                 + f", bias={self.bias is not None}")
 
 
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions (no mean is
+    subtracted), times a learned elementwise ``weight`` (``elementwise_affine``); ``eps=None`` uses the
+    input dtype's machine epsilon.
+
+    >>> ember.nn.RMSNorm(2)(ember.tensor([[3.0, 4.0]]))
+    tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    """
+
+    def __init__(self, normalized_shape: Any, eps: float | None = None, elementwise_affine: bool = True,
+                 device: DeviceLikeType | None = None, dtype: DType | None = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = empty_param(*self.normalized_shape, dtype=dtype)
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(**self.__dict__)
+
+
 class GroupNorm(Module):
     """Split the ``num_channels`` channels into ``num_groups`` groups and normalise each group of each sample,
     then apply per-channel affine parameters (``affine``). Input (N, C, *).
