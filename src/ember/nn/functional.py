@@ -18,6 +18,7 @@ from ..ops._core import node_class, record, where_np
 from ..ops.indexing import where as _where
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
+from ._channel_shuffle import channel_shuffle  # noqa: F401
 from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ._distance import (  # noqa: F401
     NormBackward1,
@@ -25,6 +26,7 @@ from ._distance import (  # noqa: F401
     cosine_similarity,
     normalize,
     pairwise_distance,
+    pdist,
 )
 from ._dropout import (  # noqa: F401
     alpha_dropout,
@@ -35,9 +37,12 @@ from ._dropout import (  # noqa: F401
 )
 from ._embedding_bag import embedding_bag  # noqa: F401
 from ._grid_sample import affine_grid, grid_sample  # noqa: F401
+from ._gumbel import gumbel_softmax  # noqa: F401
 from ._interpolation import (  # noqa: F401
     UpsampleNearest2DBackward0,
     interpolate,
+    upsample_bilinear,
+    upsample_nearest,
 )
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
@@ -67,6 +72,14 @@ from ._pool import (  # noqa: F401
     max_unpool1d,
     max_unpool2d,
     max_unpool3d,
+)
+from ._pool_indices import (  # noqa: F401
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d_with_indices,
 )
 from ._rms_norm import rms_norm  # noqa: F401
 from .margin_losses import (  # noqa: F401
@@ -706,6 +719,42 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
     z = x1.matmul(weight.permute(1, 0, 2).reshape(I1, O * I2)).reshape(-1, O, I2)
     out = (z * x2.unsqueeze(1)).sum(-1).reshape(lead + (O,))
     return out + bias if bias is not None else out  # (torch's grad_fn: AddBackward0, or ViewBackward0)
+
+
+# the in-place spellings of the activations
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu``."""
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu``."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    return celu(input, alpha, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place ``rrelu``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold``."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
 
 
 from ..ops._numpy_names import install as _install_numpy_names  # noqa: E402

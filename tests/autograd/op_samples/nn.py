@@ -125,6 +125,7 @@ SAMPLES = [
     S("interpolate_bilinear", lambda m, x: F(m).interpolate(x, size=(3, 4), mode="bilinear", align_corners=False), N(1, 1, 2, 3)),
     S("pixel_shuffle", lambda m, x: F(m).pixel_shuffle(x, 2), N(1, 4, 2, 3), N(1, 4, 1, 1)),
     S("pixel_unshuffle", lambda m, x: F(m).pixel_unshuffle(x, 2), N(1, 1, 4, 2)),
+    S("channel_shuffle", lambda m, x: F(m).channel_shuffle(x, 2), N(2, 4, 3)),
     S("unfold_im2col", lambda m, x: F(m).unfold(x, 2, padding=1), N(1, 2, 3, 3), N(1, 1, 2, 2)),
     S("fold_col2im", lambda m, x: F(m).fold(x, (3, 3), 2), N(1, 4, 4)),
     S("affine_grid", lambda m, t: F(m).affine_grid(t, (1, 1, 2, 3), align_corners=False), N(1, 2, 3)),

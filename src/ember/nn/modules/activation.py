@@ -498,3 +498,17 @@ class MultiheadAttention(Module):
 
 
 Parameter = Parameter
+
+
+class ChannelShuffle(Module):
+    """Interleaves the channels of (N, C, *) input from ``groups`` groups (ShuffleNet's shuffle)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

@@ -46,6 +46,13 @@ class Dropout2d(_DropoutNd):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
+class Dropout3d(_DropoutNd):
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) input: whole volumes are zeroed with probability ``p`` (training only)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks: keeps the input's mean and variance (training only)."""
 

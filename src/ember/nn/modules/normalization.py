@@ -116,6 +116,15 @@ class BatchNorm2d(_NormBase):
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
 
 
+class BatchNorm3d(_NormBase):
+    """Batch normalisation of (N, C, D, H, W) input, per channel over the batch and the volume (see
+    ``BatchNorm1d`` for training versus evaluation)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")
+
+
 class _InstanceNorm(_NormBase):
     _spatial = 1  # spatial dimensions: 1 for InstanceNorm1d ...
 
