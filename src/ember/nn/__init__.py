@@ -4,9 +4,10 @@ from . import functional, init, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parallel import DataParallel
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["functional", "init", "utils", "Parameter", "parallel", "DataParallel"] + list(_modules_all)
+__all__ = ["functional", "init", "utils", "Parameter", "UninitializedParameter", "UninitializedBuffer", "parallel",
+           "DataParallel"] + list(_modules_all)
 
 from .. import _namespace  # noqa: E402
 

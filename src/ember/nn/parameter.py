@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _init
+from .._tensor import Tensor, _init, _new
 
 
 class Parameter(Tensor):
@@ -37,3 +37,76 @@ def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:
     from .._tensor import _new
 
     return Parameter(_new(data), requires_grad)
+
+
+_UNINITIALIZED = ("Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+                  "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+                  "`forward` to initialize the parameters before accessing their attributes.")
+
+
+class _Uninitialized:
+    """A parameter or buffer whose shape is not known yet (a lazy module's, until its first call):
+    asking its shape raises; ``materialize(shape)`` gives it memory and turns it into
+    ``cls_to_become`` in place, so optimizers and modules that hold it keep the same object. Its
+    dtype waits in an empty placeholder array."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    @property
+    def shape(self) -> Any:
+        raise RuntimeError(_UNINITIALIZED)
+
+    def size(self, dim: int | None = None) -> Any:
+        raise RuntimeError(_UNINITIALIZED)
+
+    def dim(self) -> int:
+        raise RuntimeError(_UNINITIALIZED)
+
+    def numel(self) -> int:
+        raise RuntimeError(_UNINITIALIZED)
+
+    def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
+        """Allocate (uninitialised) memory of ``shape`` and become an ordinary tensor/parameter."""
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        t: Any = self
+        t._data = np.empty(shape, dtype.np if dtype is not None else t._data.dtype)
+        t.__class__ = self.cls_to_become
+
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _placeholder(dtype: Any) -> Tensor:
+    from .._dtype import get_default_dtype
+
+    return _new(np.empty((0,), (dtype or get_default_dtype()).np))
+
+
+class UninitializedParameter(_Uninitialized, Parameter):  # type: ignore[misc]  # (its repr prints no contents)
+    """A lazy module's parameter before its first forward call fixes its shape."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> "UninitializedParameter":
+        return Parameter.__new__(cls, _placeholder(dtype), requires_grad)  # type: ignore[return-value]
+
+    def __init__(self, requires_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        pass
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):  # type: ignore[misc]  # (its repr prints no contents)
+    """A lazy module's buffer (running statistics) before its first forward call fixes its shape."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> "UninitializedBuffer":
+        self = object.__new__(cls)
+        _init(self, _placeholder(dtype)._data)
+        self.requires_grad = requires_grad
+        return self
+
+    def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
+        pass
