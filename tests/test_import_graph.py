@@ -53,7 +53,7 @@ CIRCLES: list[frozenset[str]] = [
         "ember.nn.modules.normalization", "ember.nn.modules.pooling", "ember.nn.modules.rnn",
         "ember.nn.modules.sparse", "ember.nn.modules.transformer", "ember.nn.modules.upsampling",
         "ember.nn._channel_shuffle", "ember.nn._gumbel", "ember.nn._pool_indices", "ember.nn.modules.padding",
-        "ember.nn.modules.lazy",
+        "ember.nn.modules.lazy", "ember.nn.utils.fusion",
         "ember.nn.parallel", "ember.nn.parallel.data_parallel", "ember.nn.utils", "ember.nn.utils._weight_norm",
         "ember.nn.utils.convert_parameters", "ember.nn.utils.parametrizations", "ember.nn.utils.parametrize",
         "ember.nn.utils.rnn", "ember.nn.utils.spectral_norm", "ember.nn.utils.weight_norm", "ember.ops",

@@ -2,10 +2,12 @@
 
 from . import lr_scheduler
 from ._algos import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
+from .rprop import Rprop
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS",
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS", "Rprop", "ASGD",
            "lr_scheduler", "swa_utils"]
 
 from .. import _namespace  # noqa: E402

@@ -17,6 +17,51 @@ def _params(parameters: Any) -> list:
     return list(parameters)
 
 
+def get_total_norm(tensors: Any, norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                   foreach: Any = None) -> Tensor:
+    """The ``norm_type``-norm of all ``tensors`` taken together as one vector (``inf``: the largest
+    magnitude), e.g. of a model's gradients; ``error_if_nonfinite`` raises when it is nan or inf.
+
+    >>> ember.nn.utils.get_total_norm([ember.tensor([3.0]), ember.tensor([4.0])])
+    tensor(5.)
+    """
+    ts = [t for t in _params(tensors) if t is not None]
+    norm_type = float(norm_type)
+    if not ts:
+        return _new(np.array(0.0, np.float32))
+    dt = ts[0]._data.dtype
+    if norm_type == math.inf:
+        norms = [np.abs(t._data).max() if t._data.size else dt.type(0) for t in ts]
+        total = np.max(np.asarray(norms, dt))
+    else:
+        norms = [np.asarray(np.linalg.norm(t._data.ravel().astype(dt), norm_type) if norm_type != 2
+                            else np.sqrt(np.sum(t._data.astype(dt) ** 2)), dt) for t in ts]
+        total = np.asarray(np.linalg.norm(np.asarray(norms, dt), norm_type) if norm_type != 2
+                           else np.sqrt(np.sum(np.asarray(norms, dt) ** 2)), dt)
+    total = np.asarray(total, dt)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
+            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`")
+    return _new(total)
+
+
+def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Tensor, foreach: Any = None) -> None:
+    """Scale the gradients of ``parameters`` by ``max_norm / (total_norm + 1e-6)`` when that is below 1
+    (``total_norm`` as ``get_total_norm`` returns it)."""
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    if not grads:
+        return
+    total = np.asarray(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
+    dt = total.dtype
+    clip_coef = dt.type(float(max_norm)) / (total + dt.type(1e-6))
+    clip_coef_clamped = min(clip_coef, dt.type(1.0))
+    for g in grads:
+        g._data *= np.asarray(clip_coef_clamped, g._data.dtype)
+        g._vc[0] += 1
+
+
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                     foreach: Any = None) -> Tensor:
     """Scale all gradients together so that their joint norm is at most ``max_norm``; returns the norm.
@@ -32,32 +77,9 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0, er
     tensor([0.6000, 0.8000])
     """
     params = _params(parameters)
-    grads = [p.grad for p in params if p.grad is not None]
-    max_norm = float(max_norm)
-    norm_type = float(norm_type)
-    if not grads:
-        return _new(np.array(0.0, np.float32))
-    dt = grads[0]._data.dtype
-    if norm_type == math.inf:
-        norms = [np.abs(g._data).max() if g._data.size else dt.type(0) for g in grads]
-        total = np.max(np.asarray(norms, dt))
-    else:
-        norms = [np.asarray(np.linalg.norm(g._data.ravel().astype(dt), norm_type) if norm_type != 2
-                            else np.sqrt(np.sum(g._data.astype(dt) ** 2)), dt) for g in grads]
-        total = np.asarray(np.linalg.norm(np.asarray(norms, dt), norm_type) if norm_type != 2
-                           else np.sqrt(np.sum(np.asarray(norms, dt) ** 2)), dt)
-    total = np.asarray(total, dt)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot be "
-            "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
-            "`error_if_nonfinite=False`")
-    clip_coef = dt.type(max_norm) / (total + dt.type(1e-6))
-    clip_coef_clamped = min(clip_coef, dt.type(1.0))
-    for g in grads:
-        g._data *= np.asarray(clip_coef_clamped, g._data.dtype)
-        g._vc[0] += 1
-    return _new(np.asarray(total, dt))
+    total = get_total_norm([p.grad for p in params if p.grad is not None], norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(params, max_norm, total, foreach)
+    return total
 
 
 def clip_grad_norm(parameters: Any, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False,
