@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _shared_memory
 from .._tensor import Tensor, _init, _new
 
 
@@ -31,6 +32,9 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, proto: Any) -> Any:
         return (_rebuild_parameter, (self._data, self._rg))
+
+
+_shared_memory.shareable(Parameter)  # (a shared parameter reaches another process by name)
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool) -> Parameter:

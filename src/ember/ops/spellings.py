@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _shared_memory
 from .._tensor import Size, Tensor
 from . import creation, cumulative, joining, linalg, views
 from .decompositions import cholesky as _linalg_cholesky
@@ -241,7 +241,7 @@ def _attach() -> None:
         unsafe_split=unsafe_split, unsafe_chunk=unsafe_chunk, is_nonzero=is_nonzero, is_signed=is_signed,
         is_same_size=is_same_size, new=_new,
         cfloat=_cfloat, cdouble=_cdouble,
-        matrix_power=matrix_power,
+        matrix_power=matrix_power, share_memory_=_shared_memory.share_memory_, is_shared=_shared_memory.is_shared,
     )
     for name, fn in methods.items():
         if not hasattr(Tensor, name):

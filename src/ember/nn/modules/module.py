@@ -627,6 +627,10 @@ class Module:
         _compile.compile(lambda *a, **k: None, *args, **kwargs)  # validates the options as torch.compile does
 
     def share_memory(self) -> "Module":
+        """Move every parameter and buffer into shared memory, so processes started with
+        ``ember.multiprocessing`` train the same numbers (Hogwild); returns ``self``."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
         return self
 
     # ------------------------------------------------------------------ repr
