@@ -12,10 +12,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype
+from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
 from .._tensor import Tensor, _new, bump_version
 from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from .indexing import CopySlices, check_inplace
-from .reduction import _LEGACY_NAMES
 
 
 def _old_self(self: Tensor) -> Tensor:
