@@ -45,7 +45,6 @@ from .creation import (
     arange,
     as_tensor,
     asarray,
-    bernoulli,
     empty,
     empty_like,
     eye,
@@ -54,16 +53,12 @@ from .creation import (
     full_like,
     linspace,
     logspace,
-    multinomial,
     normal,
     ones,
     ones_like,
     rand,
-    rand_like,
     randint,
-    randint_like,
     randn,
-    randn_like,
     randperm,
     tensor,
     zeros,
@@ -497,7 +492,8 @@ attach_methods(
     __ilshift__=inplace.make_inplace(bitwise_left_shift), __irshift__=inplace.make_inplace(bitwise_right_shift),
 )
 
-from .random_ops import poisson  # noqa: E402  (after the method tables: its Tensor.uniform_/normal_ replace inplace's)
+# (after the method tables: random_ops' Tensor.uniform_/normal_ replace inplace's)
+from .random_ops import bernoulli, multinomial, poisson, rand_like, randint_like, randn_like  # noqa: E402
 
 # torch's function forms of in-place ops (torch.relu_, torch.exp_ ...)
 relu_, sigmoid_, exp_, tanh_, sqrt_, log_, abs_, neg_, sin_, cos_, floor_, ceil_, round_, trunc_, frac_ = (
