@@ -328,9 +328,55 @@ def view_indices(root: Tensor, view: Tensor) -> np.ndarray | None:
     return np.array(idx, copy=True)
 
 
-def _as_strided_grad(n: Any, g: Tensor) -> Tensor:
-    from .indexing import IndexBackwardBackward0, _embed
+# ``embed`` places a gradient into zeros at ``key``: the backward of every read-by-index op,
+# itself differentiable (its derivative reads the same key back).
+def _embed_derivative(n: Any, g: Tensor) -> Tensor:
+    return g[n.attrs[1]]
 
+
+def _embed_cls(name: str) -> type:
+    return node_class(name, _embed_derivative, "grad read back at the index")
+
+
+SelectBackwardBackward0 = _embed_cls("select_backward")
+SliceBackwardBackward0 = _embed_cls("slice_backward")
+IndexBackwardBackward0 = _embed_cls("index_backward")
+
+
+def _embed(g: Tensor, meta: tuple, key: Any, cls: type, accumulate: bool = False) -> Tensor:
+    shape, npd = meta
+    dt = g._data.dtype if g._data.dtype.kind in "fc" else npd
+    axis = _one_index_axis(key) if accumulate else None
+    if axis is not None:  # one index array along one axis (index_select, x[idx]): summed by sorting
+        idx = np.asarray((key if isinstance(key, tuple) else (key,))[axis])
+        idx = np.where(idx < 0, idx + shape[axis], idx) if idx.size and idx.min() < 0 else idx
+        gm = np.moveaxis(g._data, axis, 0)
+        z = np.moveaxis(add_rows(shape[axis], idx, gm.astype(dt, copy=False)), 0, axis)
+        return record(cls, np.ascontiguousarray(z), (g,), attrs=(shape, key))
+    z = np.zeros(shape, dtype=dt)
+    if accumulate:
+        np.add.at(z, key, g._data)
+    else:
+        z[key] = g._data
+    return record(cls, z, (g,), attrs=(shape, key))
+
+
+def _one_index_axis(key: Any) -> int | None:
+    """The axis of a key that is full slices and one 1-D integer array, or None."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    axis = None
+    for k, item in enumerate(key):
+        if isinstance(item, slice) and item == slice(None):
+            continue
+        if axis is None and isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
+            axis = k
+            continue
+        return None
+    return axis
+
+
+def _as_strided_grad(n: Any, g: Tensor) -> Tensor:
     shape, idx = n.attrs
     size = 1
     for s in shape:

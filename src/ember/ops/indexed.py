@@ -8,13 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import node_class, record, wrap_dim
+from ._core import IndexBackwardBackward0, _embed, _embed_cls, node_class, record, wrap_dim
 from ._index_keys import _np_index
 from .indexing import (
-    IndexBackwardBackward0,
     IndexPutBackward0,
-    _embed,
-    _embed_cls,
     gather,
     where,
 )

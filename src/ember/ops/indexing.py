@@ -10,59 +10,25 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, check_broadcast, node_class, record, result_dtype, select_grad, where_np, wrap_dim
+from ._core import (
+    IndexBackwardBackward0,
+    SelectBackwardBackward0,
+    SliceBackwardBackward0,
+    _embed,
+    _state,
+    attach,
+    binary_operands,
+    check_broadcast,
+    node_class,
+    record,
+    result_dtype,
+    select_grad,
+    where_np,
+    wrap_dim,
+)
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
-
-
-# ``embed`` places a gradient into zeros at ``key``: the backward of every read-by-index op,
-# itself differentiable (its derivative reads the same key back).
-def _embed_derivative(n: Any, g: Tensor) -> Tensor:
-    return g[n.attrs[1]]
-
-
-def _embed_cls(name: str) -> type:
-    return node_class(name, _embed_derivative, "grad read back at the index")
-
-
-SelectBackwardBackward0 = _embed_cls("select_backward")
-SliceBackwardBackward0 = _embed_cls("slice_backward")
-IndexBackwardBackward0 = _embed_cls("index_backward")
-
-
-def _embed(g: Tensor, meta: tuple, key: Any, cls: type, accumulate: bool = False) -> Tensor:
-    shape, npd = meta
-    dt = g._data.dtype if g._data.dtype.kind in "fc" else npd
-    axis = _one_index_axis(key) if accumulate else None
-    if axis is not None:  # one index array along one axis (index_select, x[idx]): summed by sorting
-        idx = np.asarray((key if isinstance(key, tuple) else (key,))[axis])
-        idx = np.where(idx < 0, idx + shape[axis], idx) if idx.size and idx.min() < 0 else idx
-        gm = np.moveaxis(g._data, axis, 0)
-        z = np.moveaxis(add_rows(shape[axis], idx, gm.astype(dt, copy=False)), 0, axis)
-        return record(cls, np.ascontiguousarray(z), (g,), attrs=(shape, key))
-    z = np.zeros(shape, dtype=dt)
-    if accumulate:
-        np.add.at(z, key, g._data)
-    else:
-        z[key] = g._data
-    return record(cls, z, (g,), attrs=(shape, key))
-
-
-def _one_index_axis(key: Any) -> int | None:
-    """The axis of a key that is full slices and one 1-D integer array, or None."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    axis = None
-    for k, item in enumerate(key):
-        if isinstance(item, slice) and item == slice(None):
-            continue
-        if axis is None and isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
-            axis = k
-            continue
-        return None
-    return axis
-
 
 SelectBackward0 = node_class(
     "select", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SelectBackwardBackward0), "grad placed at the index")
