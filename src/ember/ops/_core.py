@@ -3,6 +3,11 @@
 An op is a forward on NumPy arrays plus a backward node class made by ``node_class`` from a
 derivative formula written in ember ops. ``record`` wraps the forward's array as a Tensor and,
 when grad mode is on and an input requires grad, attaches the node.
+
+This module sits below the op modules (only the factories of ``creation``, which need no op table, are
+lower), so it imports none of them. Where its helpers need an op
+from above at run time (``where`` and ``conj`` in a derivative), they call it as a Tensor method:
+``ops/__init__`` installs the op table's functions on the Tensor, which is the one late binding.
 """
 
 from __future__ import annotations
@@ -50,13 +55,11 @@ def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
     multiplies by a 0/1 mask, so an inf or NaN gradient in a masked-out place gives 0, not NaN.
     ``keep``: a bool array broadcastable with ``g``. Differentiable in ``g`` under create_graph."""
     if _state.enabled and (g._rg or (isinstance(scale, Tensor) and scale._rg)):
-        from .indexing import where
-
         # both factors selected: the second derivative through ``scale`` is then 0 * finite where
-        # the mask is off, not 0 * inf
+        # the mask is off, not 0 * inf (``Tensor.where``: see the note at the top)
         k = _new(np.asarray(keep))
-        g = where(k, g, 0.0)
-        return g if scale is None else where(k, g * scale, 0.0)
+        g = g.where(k, 0.0)
+        return g if scale is None else (g * scale).where(k, 0.0)
     if isinstance(scale, Tensor):
         scale = scale._data
     return _new(select_np(g._data, keep, scale))
@@ -138,9 +141,7 @@ def _c(v: Any) -> Any:
     if t is Tensor:
         if v._data.dtype.kind != "c":
             return v
-        from .complex import conj
-
-        return conj(v)
+        return v.conj()
     if t is not float and t is not int and isinstance(v, (complex, np.complexfloating)):
         return v.conjugate()
     return v
