@@ -13,7 +13,6 @@ from .._tensor import Tensor, _new, bump_version
 from ._core import (
     IndexBackwardBackward0,
     SelectBackwardBackward0,
-    SliceBackwardBackward0,
     _embed,
     _state,
     attach,
@@ -28,12 +27,10 @@ from ._core import (
 )
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
-from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
+from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
 
 SelectBackward0 = node_class(
     "select", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SelectBackwardBackward0), "grad placed at the index")
-SliceBackward0 = node_class(
-    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice")
 IndexBackward0 = node_class(
     "index", lambda n, g: _embed(g, n._in_meta[0], n.attrs, IndexBackwardBackward0, accumulate=True),
     "grad summed into the indexed positions")
@@ -57,12 +54,6 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input._data.shape)} "
                          f"at dimension {d}")
     return _select(input, d, int(index))
-
-
-def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
-    if key is None:
-        key = (slice(None),) * dim + (slice(start, stop, step),)
-    return _view_of(t, t._data[key], SliceBackward0, key)
 
 
 def getitem(self: Tensor, key: Any) -> Tensor:
@@ -509,7 +500,7 @@ def _scatter_reduce_grad(n: Any, g: Tensor) -> tuple:
 
 def _pad_to(t: Tensor, shape: tuple) -> Tensor:
     """Zero-pad ``t`` at the end of each dim to ``shape`` (differentiably)."""
-    from .shape import cat
+    from .joining import cat
 
     for k, s in enumerate(shape):
         have = t._data.shape[k]

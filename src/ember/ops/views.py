@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import _state, attach, node_class, record, wrap_dim, wrap_dims
+from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -317,6 +317,16 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _view_of(input, view, UnfoldBackward0, (d, size, step, x.shape))
 
 
+SliceBackward0 = node_class(
+    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice")
+
+
+def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
+    if key is None:
+        key = (slice(None),) * dim + (slice(start, stop, step),)
+    return _view_of(t, t._data[key], SliceBackward0, key)
+
+
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The ``length`` elements from ``start`` along ``dim`` (a view); a negative start counts from the end."""
     if input._data.ndim == 0:
@@ -333,8 +343,6 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
-    from .indexing import _slice_op
-
     return _slice_op(input, d, start, start + length, 1, key)
 
 
