@@ -9,8 +9,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ._core import _state, attach, node_class, record, wrap_dim
 from .out import out_call
-from .rearranging import _needs_dims
-from .views import _slice_op, atleast_3d, reshape
+from .views import _needs_dims, _slice_op, atleast_3d, reshape
 
 CatBackward0 = node_class(
     "cat", lambda n, g: tuple(

@@ -27,6 +27,12 @@ def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Ten
     return t
 
 
+def _needs_dims(x: np.ndarray, dim: Any) -> None:
+    """torch's error for an op along a dimension of a 0-d tensor (roll, unbind)."""
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
 def _shape_arg(shape: Sequence) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
