@@ -188,7 +188,7 @@ def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:
         total = int(np.prod(shape))
         sel = g[_new(mb)]
         if total > count:
-            from .shape import cat
+            from .joining import cat
 
             sel = cat([sel, _new(np.zeros(total - count, g._data.dtype))])
         gs = sel.reshape(shape)

@@ -281,10 +281,8 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
 
 def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     # each window element came from position window * step + offset along the dim: add it back there
+    # (index_add is an op above this module: called as the Tensor method the op table installs)
     from .creation import zeros
-    from .indexed import (
-        index_add,
-    )
 
     d, size, step, shape = n.attrs
     if len(shape) == 0:
@@ -293,7 +291,7 @@ def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     pos = (np.arange(windows)[:, None] * step + np.arange(size)[None, :]).ravel()
     gm = g.movedim(-1, d + 1)
     gm = gm.reshape(tuple(gm.shape[:d]) + (windows * size,) + tuple(gm.shape[d + 2:]))
-    return index_add(zeros(shape, dtype=g.dtype), d, _new(pos), gm)
+    return zeros(shape, dtype=g.dtype).index_add(d, _new(pos), gm)
 
 
 UnfoldBackward0 = node_class("unfold", _unfold_grad, "grad of each window added back at its source positions")
