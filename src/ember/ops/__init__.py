@@ -411,7 +411,7 @@ attach_methods(
     __matmul__=matmul, __rmatmul__=_rmatmul, __neg__=neg, __pos__=lambda self: self, __abs__=abs,
     __eq__=_eq, __ne__=_ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
     __and__=_and, __rand__=_and, __or__=_or, __ror__=_or, __xor__=_xor, __rxor__=_xor, __invert__=_invert,
-    __getitem__=indexing.getitem, __setitem__=indexing.setitem,
+    __getitem__=indexing.getitem, __setitem__=inplace.setitem,
     add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, true_divide=true_divide,
     floor_divide=floor_divide, remainder=remainder, pow=pow, neg=neg, negative=neg, abs=abs, absolute=abs,
     exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, tanh=tanh, sigmoid=sigmoid, relu=relu, sign=sign,
