@@ -23,13 +23,13 @@ from ..ops import _float32 as _f32
 from ..ops import _grad_math as gm
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+
+# the convolutions live in ops/convolution.py (every spatial rank); re-exported here for nn.functional
+from ..ops.convolution import _col2im, _dn, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.loss import _reduce_np
 
-# the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
-from ._conv import _col2im, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
-
-# the poolings live in _pool.py (every spatial rank); re-exported here for nn.functional
-from ._pool import (  # noqa: F401
+# the poolings live in ops/pooling.py (every spatial rank); re-exported here for nn.functional
+from ..ops.pooling import (  # noqa: F401
     _adaptive_matrix,
     _scatter_flat,
     adaptive_avg_pool1d,
@@ -210,13 +210,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{w.shape[1]}x{w.shape[0]})")
     out = input.matmul(weight.t())
     return out + bias if bias is not None else out
-
-
-def _dn(x: np.ndarray) -> str:
-    from .. import _dtype
-    from ..ops.reduction import _LEGACY_NAMES
-
-    return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]
 
 
 # ============================================================================ embedding

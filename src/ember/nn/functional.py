@@ -15,10 +15,20 @@ from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
 from ..ops._core import node_class, record, where_np
+from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ..ops.indexing import where as _where
+from ..ops.pooling import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
-from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ._distance import (  # noqa: F401
     NormBackward1,
     _vector_norm,
@@ -57,16 +67,6 @@ from ._ops import (  # noqa: F401
     max_pool2d,
     pad,
     prelu,
-)
-from ._pool import (  # noqa: F401
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool3d,
-    avg_pool3d,
-    max_pool3d,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
 )
 from .margin_losses import (  # noqa: F401
     multi_margin_loss,
