@@ -140,7 +140,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
           window: Tensor | None = None, center: bool = True, normalized: bool = False, onesided: bool | None = None,
           length: int | None = None, return_complex: bool = False) -> Tensor:
     """The inverse of stft: frames transformed back, windowed and overlap-added."""
-    from ..nn.functional import fold
+    from .fold import fold
 
     if input._data.dtype.kind != "c":
         raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
