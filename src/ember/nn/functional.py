@@ -10,11 +10,11 @@ import numpy as np
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ..ops import _float32 as _f32
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record, where_np
+from ..ops._core import node_class, record
+from ..ops.activation import softplus  # noqa: F401
 from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ..ops.fold import fold, unfold  # noqa: F401
 from ..ops.indexing import where as _where
@@ -119,21 +119,6 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     if dim is None:
         dim = _softmax_dim("softmin", input.dim())
     return _red.softmax(-input, dim, dtype)
-
-
-SoftplusBackward0 = node_class(
-    "softplus", lambda n, g: g * _pw.where_(n.saved[0] * n.attrs[0] > n.attrs[1], 1.0,
-                                            (n.saved[0] * n.attrs[0]).sigmoid()),
-    "grad * sigmoid(beta * self)")
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
-    x = input._data
-    bx = x * beta
-    with np.errstate(over="ignore"):
-        res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)
-    return record(SoftplusBackward0, res, (input,), (input,), attrs=(beta, threshold))
 
 
 def _check_same_size(input: Tensor, target: Tensor, name: str) -> None:
