@@ -69,6 +69,7 @@ from ._ops import (  # noqa: F401
     pad,
     prelu,
 )
+from ._reduction import _legacy_reduction, _red_arg  # noqa: F401  (F._legacy_reduction: the loss modules)
 from .margin_losses import (  # noqa: F401
     multi_margin_loss,
     multilabel_margin_loss,
@@ -81,17 +82,6 @@ tanh = _pw.tanh
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.relu_() if inplace else _pw.relu(input)
-
-
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    # the warning names the reduction the legacy pair stands for
-    r = "mean" if reduce and size_average else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.", stacklevel=2)
-    return r
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -459,13 +449,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
     raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _red_arg(size_average: Any, reduce: Any, reduction: str) -> str:
-    r = _legacy_reduction(size_average, reduce, reduction)
-    if r not in ("none", "mean", "sum"):
-        raise ValueError(f"{r} is not a valid value for reduction")
-    return r
 
 
 @autocast_op("fp32")
