@@ -1,11 +1,7 @@
-"""The differentiable primitives behind nn layers: each a NumPy forward plus a backward node.
-
-The heavy array ops (convolution, pooling, normalisation, embedding) and the activations compute
-their gradients with NumPy on the saved arrays. Under ``create_graph=True`` (grad mode on inside
-the backward) every one of them switches to a gradient that is itself recorded: ember
-convolutions, nodes whose derivative is the op's adjoint (pooling, pads, embedding), derivative
-formulas in ember ops (activations, smooth L1), or the op recomputed in ember ops and
-differentiated (group norm), so that second derivatives are right.
+"""The differentiable primitives behind nn layers that only nn uses: linear, embedding, the norms,
+smooth L1 and CTC loss, each a NumPy forward plus a backward node. The kernels ops need too live in
+ops (``convolution``, ``pooling``, ``padding``, ``activation``); this module re-exports them for
+nn.functional.
 """
 
 from __future__ import annotations
