@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 import torch.autograd.functional as TF
@@ -76,3 +78,17 @@ def test_testing_assert_matches_torch() -> None:
         assert "output 0" in str(err)
     else:
         raise AssertionError("a mismatch was not reported")
+
+
+def test_testing_assert_matches_torch_catches_a_missing_second_derivative() -> None:
+    # same values and first gradient (2x), but ember's first gradient is built from detached x: its
+    # second derivative is 0 where d2(x*x)/dx2 = 2
+    def f(lib: Any, x: Any) -> Any:
+        return x * x if lib is torch else x * x.detach() * 2 - x.detach() ** 2
+
+    try:
+        ember.testing.assert_matches_torch(f, np.array([1.0, 2.0, 3.0]), second_order=True, check_grad_fn=False)
+    except AssertionError as err:
+        assert "second grad of input 0" in str(err)
+    else:
+        raise AssertionError("a zero second derivative passed against torch's 2")

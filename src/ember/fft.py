@@ -71,7 +71,7 @@ def _resize(x: Tensor, dim: int, size: int) -> Tensor:
         return x
     if size < cur:
         return x.narrow(dim, 0, size)
-    from .nn._ops import pad
+    from .ops.padding import pad
 
     widths = [0, 0] * (x._data.ndim - dim)
     widths[-1] = size - cur  # the last pair pads ``dim``, the first the last dim

@@ -10,7 +10,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
-from ember.nn import _conv
+from ember.ops import convolution as _conv
 
 R = np.random.default_rng(11)
 

@@ -21,6 +21,7 @@ import numpy as np
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops._core import node_class, record
+from ._dropout import dropout
 
 _CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
@@ -119,8 +120,6 @@ def _fused(q: Tensor, k: Tensor, v: Tensor, bias: np.ndarray | None, scale: floa
 
 def _math(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, bias: np.ndarray | None, dropout_p: float,
           scale: float, groups: int) -> Tensor:
-    from . import functional as F
-
     k, v = _repeat_heads(k, groups), _repeat_heads(v, groups)
     root = math.sqrt(scale)  # torch scales q and k by sqrt(scale) each, which keeps q k^T in range
     scores = (q * root).matmul((k * root).transpose(-2, -1))
@@ -130,7 +129,7 @@ def _math(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, bias: np.ndarray
         scores = scores + _new(bias)
     attn = _safe_softmax(scores)
     if dropout_p > 0.0:
-        attn = F.dropout(attn, dropout_p, True)
+        attn = dropout(attn, dropout_p, True)
     return attn.matmul(v)
 
 

@@ -1,16 +1,11 @@
-"""The differentiable primitives behind nn layers: each a NumPy forward plus a backward node.
-
-The heavy array ops (convolution, pooling, normalisation, embedding) and the activations compute
-their gradients with NumPy on the saved arrays. Under ``create_graph=True`` (grad mode on inside
-the backward) every one of them switches to a gradient that is itself recorded: ember
-convolutions, nodes whose derivative is the op's adjoint (pooling, pads, embedding), derivative
-formulas in ember ops (activations, smooth L1), or the op recomputed in ember ops and
-differentiated (group norm), so that second derivatives are right.
+"""The differentiable primitives behind nn layers that only nn uses: linear, embedding, the norms,
+smooth L1 and CTC loss, each a NumPy forward plus a backward node. The kernels ops need too live in
+ops (``convolution``, ``pooling``, ``padding``, ``activation``); this module re-exports them for
+nn.functional.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -19,19 +14,37 @@ from .._autocast import autocast_op
 from .._dtype import is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
-from ..ops import _float32 as _f32
 from ..ops import _grad_math as gm
 from ..ops._core import add_rows as _add_rows
 from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+
+# the activations live in ops/activation.py; re-exported here for nn.functional
+from ..ops.activation import (  # noqa: F401
+    _SELU_ALPHA,
+    _SELU_SCALE,
+    elu,
+    gelu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_sigmoid,
+    mish,
+    prelu,
+    silu,
+    softshrink,
+    threshold,
+)
+
+# the convolutions live in ops/convolution.py (every spatial rank); re-exported here for nn.functional
+from ..ops.convolution import _col2im, _dn, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
 from ..ops.loss import _reduce_np
+from ..ops.padding import pad  # noqa: F401  (re-exported for nn.functional)
 
-# the convolutions live in _conv.py (every spatial rank); re-exported here for nn.functional
-from ._conv import _col2im, _pair, _windows, conv1d, conv2d, conv_transpose2d  # noqa: F401
-
-# the poolings live in _pool.py (every spatial rank); re-exported here for nn.functional
-from ._pool import (  # noqa: F401
+# the poolings live in ops/pooling.py (every spatial rank); re-exported here for nn.functional
+from ..ops.pooling import (  # noqa: F401
     _adaptive_matrix,
-    _scatter_flat,
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -40,143 +53,6 @@ from ._pool import (  # noqa: F401
     max_pool1d,
     max_pool2d,
 )
-
-
-def _c(arr: Any, like: np.ndarray) -> np.ndarray:
-    return np.asarray(arr, dtype=like.dtype)
-
-
-# ============================================================================ activations
-# Each derivative is one formula in ops/_grad_math's vocabulary (``gm``): on the saved arrays in a
-# plain backward, on Tensors under create_graph (so second derivatives differentiate the same maths).
-def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) -> Any:
-    """An activation ``fwd(x, *params)`` whose input gradient is ``grad(g, x, *params)``."""
-    cls = node_class(name, lambda n, g: grad(g, n.saved[0], *n.attrs), formula, suffix, on_arrays=True)
-
-    def op(input: Tensor, *params: Any) -> Tensor:
-        x = input._data
-        if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
-        with np.errstate(over="ignore", invalid="ignore"):
-            res = _c(fwd(x, *params), x)
-        return record(cls, res, (input,), (input,), attrs=params)
-
-    op.__name__ = name
-    return op, cls
-
-
-_SQRT2 = math.sqrt(2.0)
-_SQRT_2_PI = math.sqrt(2.0 / math.pi)
-_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-
-
-def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
-    return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
-
-
-def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
-    if approximate == "tanh":
-        t = gm.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x)))
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
-    return g * (0.5 * (1 + gm.erf(x / _SQRT2)) + x * gm.exp(-0.5 * x * x) * _INV_SQRT_2PI)
-
-
-def _silu_grad(g: Any, x: Any) -> Any:
-    s = gm.sigmoid(x)
-    return g * (s * (1 + x * (1 - s)))
-
-
-def _softplus(x: Any) -> Any:
-    if isinstance(x, Tensor):
-        from .functional import softplus
-
-        return softplus(x)
-    return np.logaddexp(0, x)
-
-
-def _mish_grad(g: Any, x: Any) -> Any:
-    t = gm.tanh(_softplus(x))
-    return g * (t + x * gm.sigmoid(x) * (1 - t * t))
-
-
-_SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward multiplies by 1.0f / 6.0f, even in double
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-leaky_relu, LeakyReluBackward0 = _elementwise(
-    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda g, x, s: gm.where(x > 0, g, g * s),
-    "grad * (self > 0 ? 1 : negative_slope)")
-elu, EluBackward0 = _elementwise(
-    "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(x * isc) * (a * sc * isc), sc),  # (NaN: torch's scale)
-    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
-gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
-silu, SiluBackward0 = _elementwise(
-    "silu", _f32.silu, _silu_grad, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
-mish, MishBackward0 = _elementwise(
-    "mish", lambda x: x * np.tanh(_softplus(x)), _mish_grad,
-    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
-# the piecewise-linear ones select rather than multiply by a 0/1 mask, as torch does: an inf
-# gradient where the activation is flat gives 0, not NaN; their masks are written as torch's kernels
-# test (``x <= lo``, not ``x > lo``), so a NaN input passes the gradient as in torch
-hardtanh, HardtanhBackward0 = _elementwise(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, ~((x <= lo) | (x >= hi))),
-    "grad * (min_val < self < max_val)")
-hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
-    "grad / 6 where -3 < self < 3")
-hardswish, HardswishBackward0 = _elementwise(
-    "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
-    lambda g, x: gm.select(g, ~(x <= -3), gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries; NaN passes)
-    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
-log_sigmoid, LogSigmoidBackward0 = _elementwise(
-    "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
-threshold, ThresholdBackward0 = _elementwise(
-    "threshold", lambda x, th, v: where_np(x <= th, v, x),
-    lambda g, x, th, v: gm.select(g, ~(x <= th)),  # (NaN passes, as in torch)
-    "grad * (self > threshold)")
-softshrink, SoftshrinkBackward0 = _elementwise(
-    "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
-hardshrink, HardshrinkBackward0 = _elementwise(
-    "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
-
-
-def _prelu_grads(n: Any, g: Any) -> tuple:
-    x, w = n.saved
-    wshape = w.shape
-    pos = x > 0
-    gx = gw = None
-    if n.needs[0]:
-        gx = gm.where(pos, g, g * w.reshape(n.attrs))
-    if n.needs[1]:
-        contrib = gm.where(pos, 0.0, g * x)
-        dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
-        gw = gm.sum(contrib, dims).reshape(wshape)
-    return gx, gw
-
-
-PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
-                                  "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)", on_arrays=True)
-
-
-@autocast_op("lower")
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    x, w = input._data, weight._data
-    if w.size != 1:
-        if x.ndim < 2 or x.shape[1] != w.size:
-            ch = x.shape[1] if x.ndim >= 2 else 1
-            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                               f"{w.size} and channel size = {ch}.")
-        shape = [1] * x.ndim
-        shape[1] = w.size
-    else:
-        shape = [1] * x.ndim
-    wb = w.reshape(shape)
-    return record(PreluKernelBackward0, where_np(x > 0, x, x * wb).astype(x.dtype), (input, weight),
-                  (input, weight), attrs=tuple(shape))
-
 
 # ============================================================================ linear
 AddmmBackward0 = node_class(
@@ -210,13 +86,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                            f"{w.shape[1]}x{w.shape[0]})")
     out = input.matmul(weight.t())
     return out + bias if bias is not None else out
-
-
-def _dn(x: np.ndarray) -> str:
-    from .. import _dtype
-    from ..ops.reduction import _LEGACY_NAMES
-
-    return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]
 
 
 # ============================================================================ embedding
@@ -444,72 +313,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     shift = None if training else running_mean._data.reshape(cshape).copy()
     return record(NativeBatchNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
                   attrs=(xhat, rstd, training, cshape, shift, eps))
-
-
-# ============================================================================ padding
-def _pad_grads(n: Any, g: Tensor) -> Tensor:
-    # the pad read each output element from flat position idx of its plane: sum the grads back
-    # there (recorded under create_graph, where its derivative reads the same positions again)
-    idx, shape = n.attrs
-    lead = int(np.prod(shape[: len(shape) - idx.ndim]))
-    inner = int(np.prod(shape[len(shape) - idx.ndim:]))
-    flat = (np.arange(lead)[:, None] * inner + idx.ravel()[None, :]).reshape(g._data.shape)
-    return _scatter_flat(g, shape, flat)
-
-
-_PAD_NODES = {
-    "reflect": node_class("reflection_pad2d", _pad_grads, "grad folded back onto the reflected elements"),
-    "replicate": node_class("replication_pad2d", _pad_grads, "grad folded back onto the edge elements"),
-    "circular": node_class("circular_pad2d", _pad_grads, "grad folded back onto the wrapped elements"),
-}
-def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
-    # the crop as a slice (re-padded with zeros where the pad had cut into the input)
-    crop, src, shape = n.attrs
-    out = g[crop]
-    widths = []
-    for sl, size in zip(reversed(src), reversed(shape)):
-        widths += [sl.start, size - sl.stop]
-    return pad(out, widths) if any(widths) else out
-
-
-ConstantPadNdBackward0 = node_class("constant_pad_nd", _const_pad_grad, "grad cropped to self")
-
-
-def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
-    pad = tuple(pad)
-    if len(pad) % 2:
-        raise RuntimeError("Padding length must be divisible by 2")
-    x = input._data
-    k = len(pad) // 2
-    if k > x.ndim:
-        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
-                           f"padding length {len(pad)} and input of dimension {x.ndim}")
-    widths = [(0, 0)] * (x.ndim - k) + [(pad[2 * (k - 1 - i)], pad[2 * (k - 1 - i) + 1]) for i in range(k)]
-    if mode == "constant":
-        crop = []
-        src = []
-        for (a, b), s in zip(widths, x.shape):
-            src.append(slice(max(-a, 0), s - max(-b, 0)))
-            crop.append(slice(max(a, 0), max(a, 0) + s - max(-a, 0) - max(-b, 0)))
-        xs = x[tuple(src)]
-        out = np.pad(xs, [(max(a, 0), max(b, 0)) for a, b in widths], constant_values=0 if value is None else value)
-        return record(ConstantPadNdBackward0, out, (input,), attrs=(tuple(crop), tuple(src), x.shape))
-    if value is not None and value != 0:
-        raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
-    npmode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
-    if npmode is None:
-        raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    inner_shape = x.shape[x.ndim - k:]
-    if mode == "reflect":
-        for (a, b), s in zip(widths[x.ndim - k:], inner_shape):
-            if a >= s or b >= s:
-                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                                   f"but got: padding ({a}, {b}) at dimension {x.ndim - 1} of input {list(x.shape)}")
-    idx = np.arange(int(np.prod(inner_shape))).reshape(inner_shape)
-    idx = np.pad(idx, widths[x.ndim - k:], mode=npmode)
-    lead = x.shape[: x.ndim - k]
-    out = x.reshape(lead + (-1,))[..., idx.ravel()].reshape(lead + idx.shape)
-    return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), attrs=(idx, x.shape))
 
 
 # ============================================================================ losses with nodes of their own

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from .._tensor import Tensor
-from ._ops import adaptive_max_pool2d, max_pool1d, max_pool2d
-from ._pool import adaptive_max_pool1d, adaptive_max_pool3d, max_pool3d
+from ..ops.pooling import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+)
 
 
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,

@@ -10,16 +10,27 @@ import numpy as np
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ..ops import _float32 as _f32
 from ..ops import loss as _loss
 from ..ops import pointwise as _pw
 from ..ops import reduction as _red
-from ..ops._core import node_class, record, where_np
+from ..ops._core import node_class, record
+from ..ops.activation import softplus  # noqa: F401
+from ..ops.convolution import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
+from ..ops.fold import fold, unfold  # noqa: F401
 from ..ops.indexing import where as _where
+from ..ops.pooling import (  # noqa: F401
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from . import _ops
 from ._attention import scaled_dot_product_attention  # noqa: F401
 from ._channel_shuffle import channel_shuffle  # noqa: F401
-from ._conv import conv3d, conv_transpose1d, conv_transpose3d  # noqa: F401
 from ._distance import (  # noqa: F401
     NormBackward1,
     _vector_norm,
@@ -63,16 +74,6 @@ from ._ops import (  # noqa: F401
     pad,
     prelu,
 )
-from ._pool import (  # noqa: F401
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool3d,
-    avg_pool3d,
-    max_pool3d,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-)
 from ._pool_indices import (  # noqa: F401
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -81,6 +82,7 @@ from ._pool_indices import (  # noqa: F401
     max_pool2d_with_indices,
     max_pool3d_with_indices,
 )
+from ._reduction import _legacy_reduction, _red_arg  # noqa: F401  (F._legacy_reduction: the loss modules)
 from ._rms_norm import rms_norm  # noqa: F401
 from .margin_losses import (  # noqa: F401
     multi_margin_loss,
@@ -94,17 +96,6 @@ tanh = _pw.tanh
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return input.relu_() if inplace else _pw.relu(input)
-
-
-def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    if size_average is None and reduce is None:
-        return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    # the warning names the reduction the legacy pair stands for
-    r = "mean" if reduce and size_average else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{r}' instead.", stacklevel=2)
-    return r
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -132,21 +123,6 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     if dim is None:
         dim = _softmax_dim("softmin", input.dim())
     return _red.softmax(-input, dim, dtype)
-
-
-SoftplusBackward0 = node_class(
-    "softplus", lambda n, g: g * _pw.where_(n.saved[0] * n.attrs[0] > n.attrs[1], 1.0,
-                                            (n.saved[0] * n.attrs[0]).sigmoid()),
-    "grad * sigmoid(beta * self)")
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
-    x = input._data
-    bx = x * beta
-    with np.errstate(over="ignore"):
-        res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)
-    return record(SoftplusBackward0, res, (input,), (input,), attrs=(beta, threshold))
 
 
 def _check_same_size(input: Tensor, target: Tensor, name: str) -> None:
@@ -415,63 +391,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / (total * (alpha / size) + k) ** beta
 
 
-# ============================================================================ unfold / fold
-def _blocks(size: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> tuple:
-    return tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
-
-
-Im2ColBackward0 = node_class("im2col", lambda n, g: fold(g, *n.attrs), "grad folded back (col2im)")
-Col2ImBackward0 = node_class("col2im", lambda n, g: unfold(g, *n.attrs[1:]), "grad unfolded (im2col)")
-
-
-def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
-    """Sliding blocks as columns: (N, C, H, W) -> (N, C*kh*kw, L), L the number of blocks (im2col)."""
-    if input.dim() < 3:  # (torch looks for the third-last dim first)
-        raise IndexError(f"Dimension out of range (expected to be in range of [-{input.dim()}, {input.dim() - 1}], "
-                         f"but got 2)")
-    if input.dim() > 4:
-        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
-                           f"dimensions for input, but got: {list(input.shape)}")
-    k, d, p, st = (_ops._pair(v) for v in (kernel_size, dilation, padding, stride))
-    x = input._data if input.dim() == 4 else input._data[None]  # (unbatched input: its own node, as torch)
-    N, C, H, W = x.shape
-    Ho, Wo = _blocks((H, W), k, d, p, st)
-    if Ho < 1 or Wo < 1:
-        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={tuple(k)}, dilation={tuple(d)}, "
-                           f"padding={tuple(p)}, calculated shape of the array of sliding blocks as ({Ho}, {Wo}), "
-                           "but its components must be at least one.")
-    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    win = _ops._windows(xp, k, st, d)[:, :, :, :, :Ho, :Wo]
-    out = win.reshape(N, C * k[0] * k[1], Ho * Wo)
-    return record(Im2ColBackward0, out if input.dim() == 4 else out[0], (input,), attrs=((H, W), k, d, p, st))
-
-
-def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
-         stride: Any = 1) -> Tensor:
-    """Columns summed back into an image, overlaps added: (N, C*kh*kw, L) -> (N, C, H, W) (col2im)."""
-    if input.dim() not in (2, 3):
-        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
-                           f"dimensions for input, but got: {list(input.shape)}")
-    size, k, d, p, st = (_ops._pair(v) for v in (output_size, kernel_size, dilation, padding, stride))
-    x = input._data if input.dim() == 3 else input._data[None]
-    N, CK, L = x.shape
-    if CK % (k[0] * k[1]):
-        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
-                           f"got input.size(1)={CK} and kernel_size={tuple(k)}.")
-    Ho, Wo = _blocks(size, k, d, p, st)
-    if L != Ho * Wo:
-        raise RuntimeError(
-            f"Given output_size={tuple(size)}, kernel_size={tuple(k)}, dilation={tuple(d)}, padding={tuple(p)}, "
-            f"stride={tuple(st)}, expected size of input's dimension 2 to match the calculated number of sliding "
-            f"blocks {Ho} * {Wo} = {Ho * Wo}, but got input.size(2)={L}.")
-    C = CK // (k[0] * k[1])
-    Hp, Wp = size[0] + 2 * p[0], size[1] + 2 * p[1]
-    cols = x.reshape(N, C, k[0], k[1], Ho, Wo)
-    out = _ops._col2im(cols, (N, C, Hp, Wp), st, d)
-    out = np.ascontiguousarray(out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]])
-    return record(Col2ImBackward0, out if input.dim() == 3 else out[0], (input,), attrs=(tuple(size), k, d, p, st))
-
-
 def _shuffle_np(x: np.ndarray, r: int) -> np.ndarray:
     *lead, C, H, W = x.shape
     c = C // (r * r)
@@ -544,13 +463,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
     raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
-def _red_arg(size_average: Any, reduce: Any, reduction: str) -> str:
-    r = _legacy_reduction(size_average, reduce, reduction)
-    if r not in ("none", "mean", "sum"):
-        raise ValueError(f"{r} is not a valid value for reduction")
-    return r
 
 
 @autocast_op("fp32")

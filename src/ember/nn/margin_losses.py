@@ -23,6 +23,7 @@ from ..ops._core import node_class, record
 from ..ops.binary_functions import (
     _not_implemented_node,
 )
+from ._reduction import _red_arg
 
 _MultilabelMarginLossBackwardBackward = _not_implemented_node("multilabel_margin_loss_backward")
 
@@ -39,8 +40,6 @@ MultilabelMarginLossBackward0 = node_class(
 
 
 def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
-    from .functional import _red_arg
-
     return _red_arg(size_average, reduce, reduction)
 
 

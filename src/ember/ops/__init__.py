@@ -45,7 +45,6 @@ from .creation import (
     arange,
     as_tensor,
     asarray,
-    bernoulli,
     empty,
     empty_like,
     eye,
@@ -54,16 +53,12 @@ from .creation import (
     full_like,
     linspace,
     logspace,
-    multinomial,
     normal,
     ones,
     ones_like,
     rand,
-    rand_like,
     randint,
-    randint_like,
     randn,
-    randn_like,
     randperm,
     tensor,
     zeros,
@@ -416,7 +411,7 @@ attach_methods(
     __matmul__=matmul, __rmatmul__=_rmatmul, __neg__=neg, __pos__=lambda self: self, __abs__=abs,
     __eq__=_eq, __ne__=_ne, __lt__=lt, __le__=le, __gt__=gt, __ge__=ge,
     __and__=_and, __rand__=_and, __or__=_or, __ror__=_or, __xor__=_xor, __rxor__=_xor, __invert__=_invert,
-    __getitem__=indexing.getitem, __setitem__=indexing.setitem,
+    __getitem__=indexing.getitem, __setitem__=inplace.setitem,
     add=add, sub=sub, subtract=sub, mul=mul, multiply=mul, div=div, divide=div, true_divide=true_divide,
     floor_divide=floor_divide, remainder=remainder, pow=pow, neg=neg, negative=neg, abs=abs, absolute=abs,
     exp=exp, log=log, sqrt=sqrt, sin=sin, cos=cos, tanh=tanh, sigmoid=sigmoid, relu=relu, sign=sign,
@@ -497,7 +492,8 @@ attach_methods(
     __ilshift__=inplace.make_inplace(bitwise_left_shift), __irshift__=inplace.make_inplace(bitwise_right_shift),
 )
 
-from .random_ops import poisson  # noqa: E402  (after the method tables: its Tensor.uniform_/normal_ replace inplace's)
+# (after the method tables: random_ops' Tensor.uniform_/normal_ replace inplace's)
+from .random_ops import bernoulli, multinomial, poisson, rand_like, randint_like, randn_like  # noqa: E402
 
 # torch's function forms of in-place ops (torch.relu_, torch.exp_ ...)
 relu_, sigmoid_, exp_, tanh_, sqrt_, log_, abs_, neg_, sin_, cos_, floor_, ceil_, round_, trunc_, frac_ = (

@@ -3,6 +3,11 @@
 An op is a forward on NumPy arrays plus a backward node class made by ``node_class`` from a
 derivative formula written in ember ops. ``record`` wraps the forward's array as a Tensor and,
 when grad mode is on and an input requires grad, attaches the node.
+
+This module sits below the op modules (only the factories of ``creation``, which need no op table, are
+lower), so it imports none of them. Where its helpers need an op
+from above at run time (``where`` and ``conj`` in a derivative), they call it as a Tensor method:
+``ops/__init__`` installs the op table's functions on the Tensor, which is the one late binding.
 """
 
 from __future__ import annotations
@@ -50,13 +55,11 @@ def select_grad(g: Tensor, keep: Any, scale: Any = None) -> Tensor:
     multiplies by a 0/1 mask, so an inf or NaN gradient in a masked-out place gives 0, not NaN.
     ``keep``: a bool array broadcastable with ``g``. Differentiable in ``g`` under create_graph."""
     if _state.enabled and (g._rg or (isinstance(scale, Tensor) and scale._rg)):
-        from .indexing import where
-
         # both factors selected: the second derivative through ``scale`` is then 0 * finite where
-        # the mask is off, not 0 * inf
+        # the mask is off, not 0 * inf (``Tensor.where``: see the note at the top)
         k = _new(np.asarray(keep))
-        g = where(k, g, 0.0)
-        return g if scale is None else where(k, g * scale, 0.0)
+        g = g.where(k, 0.0)
+        return g if scale is None else (g * scale).where(k, 0.0)
     if isinstance(scale, Tensor):
         scale = scale._data
     return _new(select_np(g._data, keep, scale))
@@ -138,9 +141,7 @@ def _c(v: Any) -> Any:
     if t is Tensor:
         if v._data.dtype.kind != "c":
             return v
-        from .complex import conj
-
-        return conj(v)
+        return v.conj()
     if t is not float and t is not int and isinstance(v, (complex, np.complexfloating)):
         return v.conjugate()
     return v
@@ -328,9 +329,55 @@ def view_indices(root: Tensor, view: Tensor) -> np.ndarray | None:
     return np.array(idx, copy=True)
 
 
-def _as_strided_grad(n: Any, g: Tensor) -> Tensor:
-    from .indexing import IndexBackwardBackward0, _embed
+# ``embed`` places a gradient into zeros at ``key``: the backward of every read-by-index op,
+# itself differentiable (its derivative reads the same key back).
+def _embed_derivative(n: Any, g: Tensor) -> Tensor:
+    return g[n.attrs[1]]
 
+
+def _embed_cls(name: str) -> type:
+    return node_class(name, _embed_derivative, "grad read back at the index")
+
+
+SelectBackwardBackward0 = _embed_cls("select_backward")
+SliceBackwardBackward0 = _embed_cls("slice_backward")
+IndexBackwardBackward0 = _embed_cls("index_backward")
+
+
+def _embed(g: Tensor, meta: tuple, key: Any, cls: type, accumulate: bool = False) -> Tensor:
+    shape, npd = meta
+    dt = g._data.dtype if g._data.dtype.kind in "fc" else npd
+    axis = _one_index_axis(key) if accumulate else None
+    if axis is not None:  # one index array along one axis (index_select, x[idx]): summed by sorting
+        idx = np.asarray((key if isinstance(key, tuple) else (key,))[axis])
+        idx = np.where(idx < 0, idx + shape[axis], idx) if idx.size and idx.min() < 0 else idx
+        gm = np.moveaxis(g._data, axis, 0)
+        z = np.moveaxis(add_rows(shape[axis], idx, gm.astype(dt, copy=False)), 0, axis)
+        return record(cls, np.ascontiguousarray(z), (g,), attrs=(shape, key))
+    z = np.zeros(shape, dtype=dt)
+    if accumulate:
+        np.add.at(z, key, g._data)
+    else:
+        z[key] = g._data
+    return record(cls, z, (g,), attrs=(shape, key))
+
+
+def _one_index_axis(key: Any) -> int | None:
+    """The axis of a key that is full slices and one 1-D integer array, or None."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    axis = None
+    for k, item in enumerate(key):
+        if isinstance(item, slice) and item == slice(None):
+            continue
+        if axis is None and isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
+            axis = k
+            continue
+        return None
+    return axis
+
+
+def _as_strided_grad(n: Any, g: Tensor) -> Tensor:
     shape, idx = n.attrs
     size = 1
     for s in shape:

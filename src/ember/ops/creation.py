@@ -461,28 +461,6 @@ def randperm(n: int, *, generator: Any = None, dtype: DType | None = None, devic
     return _finish(_gen(generator).randperm(int(n), npd), requires_grad)
 
 
-def rand_like(input: Tensor, *, dtype: DType | None = None, generator: Any = None, requires_grad: bool = False,
-              device: DeviceLikeType | None = None, memory_format: Any = None, layout: Any = None) -> Tensor:
-    from .random_ops import rand_like as _impl  # keeps input's layout and fills in memory order, like torch
-
-    return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
-
-
-def randn_like(input: Tensor, *, dtype: DType | None = None, generator: Any = None, requires_grad: bool = False,
-               device: DeviceLikeType | None = None, memory_format: Any = None, layout: Any = None) -> Tensor:
-    from .random_ops import randn_like as _impl
-
-    return _impl(input, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
-
-
-def randint_like(input: Tensor, low: int = 0, high: Any = None, *, dtype: DType | None = None,
-                 generator: Any = None, requires_grad: bool = False, device: DeviceLikeType | None = None,
-                 memory_format: Any = None, layout: Any = None) -> Tensor:
-    from .random_ops import randint_like as _impl
-
-    return _impl(input, low, high, dtype=dtype, generator=generator, requires_grad=requires_grad, device=device)
-
-
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
            dtype: DType | None = None, requires_grad: bool = False, out: Any = None, device: DeviceLikeType | None = None) -> Tensor:
     """Normal samples: of ``size`` for number ``mean`` and ``std``, else one per element of the tensor(s)."""
@@ -500,16 +478,3 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         return _finish(g.normal_tensor(m, s, npd), requires_grad)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     return _finish(g.normal(_size((tuple(size),)), npd, mean, std), requires_grad)
-
-
-def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None, out: Any = None) -> Tensor:
-    from .random_ops import bernoulli as _impl
-
-    return _impl(input, p, generator=generator, out=out)
-
-
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None,
-                out: Any = None) -> Tensor:
-    from .random_ops import multinomial as _impl
-
-    return _impl(input, num_samples, replacement, generator=generator, out=out)

@@ -52,7 +52,7 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
         diag = self.view(-1)[int(pos[0]):int(pos[-1]) + 1:step]
         apply_inplace(diag, _filled, fill_value)
         return self
-    from .indexing import setitem
+    from .inplace import setitem
 
     setitem(self, tuple(_new(i) for i in np.unravel_index(pos, x.shape)), fill_value)
     return self

@@ -8,13 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import node_class, record, wrap_dim
+from ._core import IndexBackwardBackward0, _embed, _embed_cls, node_class, record, wrap_dim
 from ._index_keys import _np_index
 from .indexing import (
-    IndexBackwardBackward0,
     IndexPutBackward0,
-    _embed,
-    _embed_cls,
     gather,
     where,
 )
@@ -191,7 +188,7 @@ def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:
         total = int(np.prod(shape))
         sel = g[_new(mb)]
         if total > count:
-            from .shape import cat
+            from .joining import cat
 
             sel = cat([sel, _new(np.zeros(total - count, g._data.dtype))])
         gs = sel.reshape(shape)

@@ -9,65 +9,27 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _new, bump_version
-from ._core import _state, add_rows, attach, binary_operands, check_broadcast, node_class, record, result_dtype, select_grad, where_np, wrap_dim
-from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
+from .._tensor import Tensor, _new
+from ._core import (
+    IndexBackwardBackward0,
+    SelectBackwardBackward0,
+    _embed,
+    _state,
+    binary_operands,
+    check_broadcast,
+    node_class,
+    record,
+    result_dtype,
+    select_grad,
+    where_np,
+    wrap_dim,
+)
+from ._index_keys import _basic_view, _is_advanced, _np_index, _split_key
 from .out import out_call
-from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
-
-
-# ``embed`` places a gradient into zeros at ``key``: the backward of every read-by-index op,
-# itself differentiable (its derivative reads the same key back).
-def _embed_derivative(n: Any, g: Tensor) -> Tensor:
-    return g[n.attrs[1]]
-
-
-def _embed_cls(name: str) -> type:
-    return node_class(name, _embed_derivative, "grad read back at the index")
-
-
-SelectBackwardBackward0 = _embed_cls("select_backward")
-SliceBackwardBackward0 = _embed_cls("slice_backward")
-IndexBackwardBackward0 = _embed_cls("index_backward")
-
-
-def _embed(g: Tensor, meta: tuple, key: Any, cls: type, accumulate: bool = False) -> Tensor:
-    shape, npd = meta
-    dt = g._data.dtype if g._data.dtype.kind in "fc" else npd
-    axis = _one_index_axis(key) if accumulate else None
-    if axis is not None:  # one index array along one axis (index_select, x[idx]): summed by sorting
-        idx = np.asarray((key if isinstance(key, tuple) else (key,))[axis])
-        idx = np.where(idx < 0, idx + shape[axis], idx) if idx.size and idx.min() < 0 else idx
-        gm = np.moveaxis(g._data, axis, 0)
-        z = np.moveaxis(add_rows(shape[axis], idx, gm.astype(dt, copy=False)), 0, axis)
-        return record(cls, np.ascontiguousarray(z), (g,), attrs=(shape, key))
-    z = np.zeros(shape, dtype=dt)
-    if accumulate:
-        np.add.at(z, key, g._data)
-    else:
-        z[key] = g._data
-    return record(cls, z, (g,), attrs=(shape, key))
-
-
-def _one_index_axis(key: Any) -> int | None:
-    """The axis of a key that is full slices and one 1-D integer array, or None."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    axis = None
-    for k, item in enumerate(key):
-        if isinstance(item, slice) and item == slice(None):
-            continue
-        if axis is None and isinstance(item, np.ndarray) and item.ndim == 1 and item.dtype.kind in "iu":
-            axis = k
-            continue
-        return None
-    return axis
-
+from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
 
 SelectBackward0 = node_class(
     "select", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SelectBackwardBackward0), "grad placed at the index")
-SliceBackward0 = node_class(
-    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice")
 IndexBackward0 = node_class(
     "index", lambda n, g: _embed(g, n._in_meta[0], n.attrs, IndexBackwardBackward0, accumulate=True),
     "grad summed into the indexed positions")
@@ -91,12 +53,6 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input._data.shape)} "
                          f"at dimension {d}")
     return _select(input, d, int(index))
-
-
-def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
-    if key is None:
-        key = (slice(None),) * dim + (slice(start, stop, step),)
-    return _view_of(t, t._data[key], SliceBackward0, key)
 
 
 def getitem(self: Tensor, key: Any) -> Tensor:
@@ -202,67 +158,6 @@ def check_inplace(self: Tensor) -> None:
     """torch's rules for writing into a tensor that takes part in autograd."""
     if self._rg and _state.enabled and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-
-def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
-    out = s.clone()
-    setitem(out, key, value)
-    return out
-
-
-def setitem(self: Tensor, key: Any, value: Any) -> None:
-    """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
-    if self._meta is not None and "base" in self._meta and _state.enabled:
-        from .inplace import inplace_on_view
-
-        inplace_on_view(self, _setitem_copy, (key, value), {})
-        return
-    tkey = key if isinstance(key, tuple) else (key,)
-    if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
-        # torch writes through the view an int or None makes (x[0] = v)
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    check_inplace(self)
-    advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)  # (a 0-d int tensor is an int)
-    k2 = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
-    if isinstance(value, Tensor):
-        v = value._data
-        if v.dtype != self._data.dtype:
-            v = v.astype(self._data.dtype)
-    else:
-        v = value
-    x = self._data
-    if not x.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
-    record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
-    split = _split_key(tkey, x.ndim) if advanced else None
-    try:
-        if split is not None:  # torch's order: the basic part as a view, then the index arrays
-            _basic_view(x, split[0])[split[1]] = v
-        else:
-            x[k2] = v
-    except ValueError:
-        target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
-        raise RuntimeError(
-            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
-            f"result of shape {list(target)}") from None
-    except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
-    bump_version(self)
-    if record_graph:
-        # the old self becomes an input of the new node; self takes the node as its grad_fn
-        old = None
-        if self._rg:
-            old = _new(x, None, None)
-            old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
-        val = value if isinstance(value, Tensor) else None
-        # (torch: index_put on the base, or on a view of it for a key with a basic part: CopySlices)
-        viewed = split is not None and any(k is not Ellipsis and not (isinstance(k, slice) and k == slice(None))
-                                           for k in split[0])
-        cls = IndexPutBackward0 if advanced and not viewed else CopySlices
-        node = attach(_new(x), cls, (old, val), attrs=k2)
-        self.grad_fn, self._rg, self._out_nr = node, True, 0
 
 
 # --------------------------------------------------------------------------- where / gather / ...
@@ -543,7 +438,7 @@ def _scatter_reduce_grad(n: Any, g: Tensor) -> tuple:
 
 def _pad_to(t: Tensor, shape: tuple) -> Tensor:
     """Zero-pad ``t`` at the end of each dim to ``shape`` (differentiably)."""
-    from .shape import cat
+    from .joining import cat
 
     for k, s in enumerate(shape):
         have = t._data.shape[k]

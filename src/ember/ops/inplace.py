@@ -12,10 +12,11 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _dtype
+from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
 from .._tensor import Tensor, _new, bump_version
 from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
-from .indexing import CopySlices, check_inplace
-from .reduction import _LEGACY_NAMES
+from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
+from .indexing import CopySlices, IndexPutBackward0, check_inplace
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -42,6 +43,65 @@ def _write_back(self: Tensor, res: Tensor) -> None:
             "location. Please clone() the tensor before performing the operation.")
     np.copyto(sd, rd, casting="unsafe")
     bump_version(self)
+
+
+def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
+    out = s.clone()
+    setitem(out, key, value)
+    return out
+
+
+def setitem(self: Tensor, key: Any, value: Any) -> None:
+    """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
+    if self._meta is not None and "base" in self._meta and _state.enabled:
+        inplace_on_view(self, _setitem_copy, (key, value), {})
+        return
+    tkey = key if isinstance(key, tuple) else (key,)
+    if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
+        # torch writes through the view an int or None makes (x[0] = v)
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    check_inplace(self)
+    advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)  # (a 0-d int tensor is an int)
+    k2 = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
+    if isinstance(value, Tensor):
+        v = value._data
+        if v.dtype != self._data.dtype:
+            v = v.astype(self._data.dtype)
+    else:
+        v = value
+    x = self._data
+    if not x.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+    record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
+    split = _split_key(tkey, x.ndim) if advanced else None
+    try:
+        if split is not None:  # torch's order: the basic part as a view, then the index arrays
+            _basic_view(x, split[0])[split[1]] = v
+        else:
+            x[k2] = v
+    except ValueError:
+        target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
+            f"result of shape {list(target)}") from None
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis", "dimension")) from None
+    bump_version(self)
+    if record_graph:
+        # the old self becomes an input of the new node; self takes the node as its grad_fn
+        old = None
+        if self._rg:
+            old = _new(x, None, None)
+            old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
+        val = value if isinstance(value, Tensor) else None
+        # (torch: index_put on the base, or on a view of it for a key with a basic part: CopySlices)
+        viewed = split is not None and any(k is not Ellipsis and not (isinstance(k, slice) and k == slice(None))
+                                           for k in split[0])
+        cls = IndexPutBackward0 if advanced and not viewed else CopySlices
+        node = attach(_new(x), cls, (old, val), attrs=k2)
+        self.grad_fn, self._rg, self._out_nr = node, True, 0
 
 
 def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:

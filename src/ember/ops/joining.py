@@ -9,8 +9,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ._core import _state, attach, node_class, record, wrap_dim
 from .out import out_call
-from .rearranging import _needs_dims
-from .views import atleast_3d, reshape
+from .views import _needs_dims, _slice_op, atleast_3d, reshape
 
 CatBackward0 = node_class(
     "cat", lambda n, g: tuple(
@@ -221,6 +220,4 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     else:
         idx = [int(i) for i in indices_or_sections]
         bounds = [0] + [min(max(i, 0), n) for i in idx] + [n]
-    from .indexing import _slice_op
-
     return tuple(_slice_op(input, d, bounds[i], max(bounds[i + 1], bounds[i]), 1) for i in range(len(bounds) - 1))

@@ -67,9 +67,7 @@ def _same_dtype(a: Tensor, b: Tensor, name: str) -> tuple:
 
 
 def _dt_name(x: np.ndarray) -> str:
-    from .reduction import _LEGACY_NAMES
-
-    return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name].lower()
+    return _dtype.LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name].lower()
 
 
 @autocast_op("lower")
@@ -154,7 +152,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied (1x{a.shape[0]} and {b.shape[0]}x{b.shape[1]})")
-        from .shape import SqueezeBackward4
+        from .views import SqueezeBackward4
 
         r = _mm_cast_done(input.unsqueeze(0), other)
         return record(SqueezeBackward4, r._data.reshape(b.shape[1]), (r,))
@@ -387,7 +385,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product."""
     require_tensors("kron", input, other)
-    from .shape import UnsafeViewBackward0 as _UV
+    from .views import UnsafeViewBackward0 as _UV
 
     nd = max(input.ndim, other.ndim)
     a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape)) if input.ndim < nd else input

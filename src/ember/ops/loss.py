@@ -114,7 +114,7 @@ def _bcel_grads(n: Any, g: Tensor) -> tuple:
         if pw is None:
             gt = gg * -x
         else:
-            from ..nn.functional import logsigmoid
+            from .activation import log_sigmoid as logsigmoid
 
             gt = -gg * (pw * logsigmoid(x) - logsigmoid(-x))
         if w is not None:

@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, bump_version
-from ._core import _state
+from ..autograd.grad_mode import _state  # (not from _core: out= handling sits below the op table)
+from .value_index_pairs import _return_type
 
 _LEGACY = _dtype.LEGACY_NAMES
 # the C++ names torch's "Expected out tensor to have dtype ..." message uses
@@ -165,8 +166,6 @@ _PAIR_TYPES: dict = {}
 def _pair_type(name: str) -> type:
     """``torch.return_types.max_out`` and ``min_out``: the (values, indices) pair, so named."""
     if name not in _PAIR_TYPES:
-        from .reduction import _return_type
-
         _PAIR_TYPES[name] = _return_type(name)
     return _PAIR_TYPES[name]
 

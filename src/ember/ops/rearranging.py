@@ -10,7 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import node_class, record, wrap_dim, wrap_dims
-from .views import ViewBackward0, _shape_arg, _view_of, expand, flatten, unsqueeze
+from .views import ViewBackward0, _needs_dims, _shape_arg, _view_of, expand, flatten, unsqueeze
 
 Rot90Backward0 = node_class("rot90", lambda n, g: rot90(g, -n.attrs[0], n.attrs[1]), "grad rotated back")
 
@@ -155,12 +155,6 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     _needs_dims(x, ds[0] if ds else 0)
     ds = tuple(wrap_dim(d, x.ndim) for d in ds)
     return record(RollBackward0, np.roll(x, sh, ds), (input,), attrs=(sh, ds))
-
-
-def _needs_dims(x: np.ndarray, dim: Any) -> None:
-    """torch's error for an op along a dimension of a 0-d tensor (roll, unbind)."""
-    if x.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
 
 
 TrilBackward0 = node_class("tril", lambda n, g: g.tril(n.attrs), "grad.tril(diagonal)")

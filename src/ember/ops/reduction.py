@@ -15,6 +15,7 @@ from . import _float32 as _f32
 from . import _grad_math as gm
 from ._core import _c, node_class, record, require_tensors, wrap_dim, wrap_dims
 from .out import minmax_out, out_call, reduction_out
+from .value_index_pairs import _return_type
 
 
 def _unsqueeze_to(g: Tensor, dims: tuple, keepdim: bool) -> Tensor:
@@ -102,33 +103,6 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 _LEGACY_NAMES = _dtype.LEGACY_NAMES
-
-
-class _ReturnType(tuple):
-    """A named pair like ``torch.return_types.max(values=..., indices=...)``."""
-
-    _name = ""
-    _fields = ("values", "indices")
-
-    def __new__(cls, values: Tensor, indices: Tensor) -> "_ReturnType":
-        return tuple.__new__(cls, (values, indices))
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
-
-    def __repr__(self) -> str:
-        return f"{_dtype.PREFIX[0]}.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-
-
-def _return_type(name: str) -> type:
-    return type(name, (_ReturnType,), {"_name": name, "__slots__": (), "__module__": "ember.return_types"})
-
-
 
 
 def _even_split(g: Tensor, x: np.ndarray, r: np.ndarray) -> Tensor:

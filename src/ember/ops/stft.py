@@ -47,7 +47,7 @@ def _full_window(window: Tensor | None, win_length: int, n_fft: int, like: Tenso
     real_dt = like.real.dtype if like._data.dtype.kind == "c" else like.dtype
     w = window if window is not None else ones(win_length, dtype=real_dt)
     if win_length < n_fft:
-        from ..nn._ops import pad
+        from .padding import pad
 
         left = (n_fft - win_length) // 2
         w = pad(w, [left, n_fft - win_length - left])
@@ -82,7 +82,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
         raise RuntimeError("Argument #4: Padding size should be less than the corresponding input dimension, but got: "
                            f"padding ({p}, {p}) at dimension 2 of input [1, 1, 1]")
     if center and x._data.ndim in (1, 2):
-        from ..nn._ops import pad
+        from .padding import pad
 
         p = n_fft // 2
         lead = x._data.shape[:-1]
@@ -140,7 +140,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
           window: Tensor | None = None, center: bool = True, normalized: bool = False, onesided: bool | None = None,
           length: int | None = None, return_complex: bool = False) -> Tensor:
     """The inverse of stft: frames transformed back, windowed and overlap-added."""
-    from ..nn.functional import fold
+    from .fold import fold
 
     if input._data.dtype.kind != "c":
         raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
@@ -208,7 +208,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         raise fail(f"window overlap add min: {np.abs(env).min():g}")
     if length is not None and y._data.shape[1] < length:
         # zeros past the signal's end, divided by an envelope of ones there (as torch does)
-        from ..nn._ops import pad
+        from .padding import pad
 
         extra = length - y._data.shape[1]
         y = pad(y, [0, extra])

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import _state, attach, node_class, record, wrap_dim, wrap_dims
+from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -25,6 +25,12 @@ def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Ten
         attach(t, cls, (base,), attrs=attrs)
     t._meta = {"base": base, "v": base._vc[0]}
     return t
+
+
+def _needs_dims(x: np.ndarray, dim: Any) -> None:
+    """torch's error for an op along a dimension of a 0-d tensor (roll, unbind)."""
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
 
 
 def _shape_arg(shape: Sequence) -> tuple:
@@ -275,10 +281,8 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
 
 def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     # each window element came from position window * step + offset along the dim: add it back there
+    # (index_add is an op above this module: called as the Tensor method the op table installs)
     from .creation import zeros
-    from .indexed import (
-        index_add,
-    )
 
     d, size, step, shape = n.attrs
     if len(shape) == 0:
@@ -287,7 +291,7 @@ def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     pos = (np.arange(windows)[:, None] * step + np.arange(size)[None, :]).ravel()
     gm = g.movedim(-1, d + 1)
     gm = gm.reshape(tuple(gm.shape[:d]) + (windows * size,) + tuple(gm.shape[d + 2:]))
-    return index_add(zeros(shape, dtype=g.dtype), d, _new(pos), gm)
+    return zeros(shape, dtype=g.dtype).index_add(d, _new(pos), gm)
 
 
 UnfoldBackward0 = node_class("unfold", _unfold_grad, "grad of each window added back at its source positions")
@@ -317,6 +321,16 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     return _view_of(input, view, UnfoldBackward0, (d, size, step, x.shape))
 
 
+SliceBackward0 = node_class(
+    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice")
+
+
+def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
+    if key is None:
+        key = (slice(None),) * dim + (slice(start, stop, step),)
+    return _view_of(t, t._data[key], SliceBackward0, key)
+
+
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """The ``length`` elements from ``start`` along ``dim`` (a view); a negative start counts from the end."""
     if input._data.ndim == 0:
@@ -333,8 +347,6 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
-    from .indexing import _slice_op
-
     return _slice_op(input, d, start, start + length, 1, key)
 
 

@@ -12,6 +12,7 @@ from ..._tensor import Tensor, _new
 from ...ops.shape import stack
 from .. import functional as F
 from .. import init
+from .._packed_sequence import PackedSequence
 from .._rnn_ops import lstm_cell as _lstm_cell
 from .._rnn_ops import lstm_sequence
 from ._utils import empty_param
@@ -141,8 +142,6 @@ class RNNBase(Module):
         return step
 
     def forward(self, input: Any, hx: Any = None) -> tuple:
-        from ..utils.rnn import PackedSequence
-
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         is_lstm = self.mode == "LSTM"
@@ -247,8 +246,6 @@ class RNNBase(Module):
         (length-sorted) sequences advance; a sequence's final state is taken at its last valid
         step (forward) or after step 0 (reverse, where shorter sequences join late from h0)."""
         from ...ops.shape import cat
-        from ..utils.rnn import PackedSequence
-
         is_lstm = self.mode == "LSTM"
         data, bsz = input.data, [int(b) for b in input.batch_sizes._data]
         sorted_idx, unsorted_idx = input.sorted_indices, input.unsorted_indices

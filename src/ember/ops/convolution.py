@@ -23,9 +23,10 @@ _ALL = slice(None)
 
 
 def _dn(x: np.ndarray) -> str:
-    from ._ops import _dn  # (the dtype's legacy name; imported late: _ops imports this module)
+    from .. import _dtype
+    from ..ops.reduction import _LEGACY_NAMES
 
-    return _dn(x)
+    return _LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]
 
 
 def _check_conv_dtypes(x: np.ndarray, w: np.ndarray, bias: Any) -> None:

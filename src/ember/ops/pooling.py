@@ -16,7 +16,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..ops import _grad_math as gm
 from ..ops._core import node_class, record, where_np
-from ._conv import _ALL, _col2im, _pair, _window_offsets
+from .convolution import _ALL, _col2im, _pair, _window_offsets
 
 
 def _pool_out(size: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:

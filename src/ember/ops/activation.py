@@ -1,0 +1,167 @@
+"""The activations of torch.nn.functional that are ops of their own (each a NumPy forward plus a
+node): leaky_relu, elu, gelu, silu, mish, hardtanh, hardsigmoid, hardswish, log_sigmoid, threshold,
+softshrink, hardshrink, softplus and prelu."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._autocast import autocast_op
+from .._dtype import is_bfloat16
+from .._tensor import Tensor
+from . import _float32 as _f32
+from . import _grad_math as gm
+from . import pointwise as _pw
+from ._core import node_class, record, where_np
+
+
+def _c(arr: Any, like: np.ndarray) -> np.ndarray:
+    return np.asarray(arr, dtype=like.dtype)
+
+
+# ============================================================================ activations
+# Each derivative is one formula in ops/_grad_math's vocabulary (``gm``): on the saved arrays in a
+# plain backward, on Tensors under create_graph (so second derivatives differentiate the same maths).
+def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) -> Any:
+    """An activation ``fwd(x, *params)`` whose input gradient is ``grad(g, x, *params)``."""
+    cls = node_class(name, lambda n, g: grad(g, n.saved[0], *n.attrs), formula, suffix, on_arrays=True)
+
+    def op(input: Tensor, *params: Any) -> Tensor:
+        x = input._data
+        if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = _c(fwd(x, *params), x)
+        return record(cls, res, (input,), (input,), attrs=params)
+
+    op.__name__ = name
+    return op, cls
+
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
+    return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
+
+
+def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
+    if approximate == "tanh":
+        t = gm.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x)))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
+    return g * (0.5 * (1 + gm.erf(x / _SQRT2)) + x * gm.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+
+
+def _silu_grad(g: Any, x: Any) -> Any:
+    s = gm.sigmoid(x)
+    return g * (s * (1 + x * (1 - s)))
+
+
+def _softplus(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return softplus(x)
+    return np.logaddexp(0, x)
+
+
+def _mish_grad(g: Any, x: Any) -> Any:
+    t = gm.tanh(_softplus(x))
+    return g * (t + x * gm.sigmoid(x) * (1 - t * t))
+
+
+_SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward multiplies by 1.0f / 6.0f, even in double
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+leaky_relu, LeakyReluBackward0 = _elementwise(
+    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda g, x, s: gm.where(x > 0, g, g * s),
+    "grad * (self > 0 ? 1 : negative_slope)")
+elu, EluBackward0 = _elementwise(
+    "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
+    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(x * isc) * (a * sc * isc), sc),  # (NaN: torch's scale)
+    "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
+gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
+silu, SiluBackward0 = _elementwise(
+    "silu", _f32.silu, _silu_grad, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
+mish, MishBackward0 = _elementwise(
+    "mish", lambda x: x * np.tanh(_softplus(x)), _mish_grad,
+    "grad * (tanh(softplus(self)) + self * sigmoid(self) * (1 - tanh(softplus(self))^2))")
+# the piecewise-linear ones select rather than multiply by a 0/1 mask, as torch does: an inf
+# gradient where the activation is flat gives 0, not NaN; their masks are written as torch's kernels
+# test (``x <= lo``, not ``x > lo``), so a NaN input passes the gradient as in torch
+hardtanh, HardtanhBackward0 = _elementwise(
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, ~((x <= lo) | (x >= hi))),
+    "grad * (min_val < self < max_val)")
+hardsigmoid, HardsigmoidBackward0 = _elementwise(
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
+    "grad / 6 where -3 < self < 3")
+hardswish, HardswishBackward0 = _elementwise(
+    "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    lambda g, x: gm.select(g, ~(x <= -3), gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries; NaN passes)
+    "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
+log_sigmoid, LogSigmoidBackward0 = _elementwise(
+    "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
+threshold, ThresholdBackward0 = _elementwise(
+    "threshold", lambda x, th, v: where_np(x <= th, v, x),
+    lambda g, x, th, v: gm.select(g, ~(x <= th)),  # (NaN passes, as in torch)
+    "grad * (self > threshold)")
+softshrink, SoftshrinkBackward0 = _elementwise(
+    "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
+    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+hardshrink, HardshrinkBackward0 = _elementwise(
+    "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
+    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+
+
+def _prelu_grads(n: Any, g: Any) -> tuple:
+    x, w = n.saved
+    wshape = w.shape
+    pos = x > 0
+    gx = gw = None
+    if n.needs[0]:
+        gx = gm.where(pos, g, g * w.reshape(n.attrs))
+    if n.needs[1]:
+        contrib = gm.where(pos, 0.0, g * x)
+        dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
+        gw = gm.sum(contrib, dims).reshape(wshape)
+    return gx, gw
+
+
+PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
+                                  "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)", on_arrays=True)
+
+
+@autocast_op("lower")
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    x, w = input._data, weight._data
+    if w.size != 1:
+        if x.ndim < 2 or x.shape[1] != w.size:
+            ch = x.shape[1] if x.ndim >= 2 else 1
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{w.size} and channel size = {ch}.")
+        shape = [1] * x.ndim
+        shape[1] = w.size
+    else:
+        shape = [1] * x.ndim
+    wb = w.reshape(shape)
+    return record(PreluKernelBackward0, where_np(x > 0, x, x * wb).astype(x.dtype), (input, weight),
+                  (input, weight), attrs=tuple(shape))
+
+
+SoftplusBackward0 = node_class(
+    "softplus", lambda n, g: g * _pw.where_(n.saved[0] * n.attrs[0] > n.attrs[1], 1.0,
+                                            (n.saved[0] * n.attrs[0]).sigmoid()),
+    "grad * sigmoid(beta * self)")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
+    x = input._data
+    bx = x * beta
+    with np.errstate(over="ignore"):
+        res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)
+    return record(SoftplusBackward0, res, (input,), (input,), attrs=(beta, threshold))
