@@ -106,7 +106,7 @@ from . import linalg  # noqa: E402
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.
 _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cuda", "mps", "accelerator", "backends",
-                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "multiprocessing")
+                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "multiprocessing", "func")
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -116,6 +116,11 @@ def __getattr__(name: str) -> _typing.Any:
         mod = importlib.import_module(f"ember.{name}")
         globals()[name] = mod
         return mod
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        from .func import vmap
+
+        globals()["vmap"] = vmap
+        return vmap
     if name in ("save", "load"):
         from . import serialization
 
@@ -127,10 +132,10 @@ def __getattr__(name: str) -> _typing.Any:
 
 from . import _namespace  # noqa: E402
 
-__all__ = _namespace.public_names(_sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load"]
+__all__ = _namespace.public_names(_sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load", "vmap"]
 # dir() and tab completion list the public API only (no helper modules, typing names, node classes)
 for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
-    _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load") if _name == __name__ else ())
+    _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load", "vmap") if _name == __name__ else ())
 del _name
 
 from . import _docs  # noqa: E402

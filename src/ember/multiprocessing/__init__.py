@@ -117,3 +117,8 @@ def spawn(fn: Callable, args: tuple = (), nprocs: int = 1, join: bool = True, da
     """Run ``fn(i, *args)`` in ``nprocs`` new processes (i = 0 .. nprocs - 1); with ``join`` wait for
     them all, raising ``ProcessRaisedException`` with the child's traceback if one fails."""
     return start_processes(fn, args, nprocs, join, daemon, start_method)
+
+
+from .. import _namespace  # noqa: E402
+
+_namespace.tidy(__name__)  # dir() and tab completion list the public API only
