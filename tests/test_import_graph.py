@@ -52,7 +52,7 @@ CIRCLES: list[frozenset[str]] = [
         "ember.nn.modules.linear", "ember.nn.modules.loss", "ember.nn.modules.margin_loss",
         "ember.nn.modules.normalization", "ember.nn.modules.pooling", "ember.nn.modules.rnn",
         "ember.nn.modules.sparse", "ember.nn.modules.transformer", "ember.nn.modules.upsampling",
-        "ember.nn.parallel", "ember.nn.parallel.data_parallel", "ember.nn.utils", "ember.nn.utils._weight_norm",
+        "ember.nn.parallel", "ember.nn.parallel.data_parallel", "ember.nn.parallel.distributed", "ember.nn.utils", "ember.nn.utils._weight_norm",
         "ember.nn.utils.convert_parameters", "ember.nn.utils.parametrizations", "ember.nn.utils.parametrize",
         "ember.nn.utils.rnn", "ember.nn.utils.spectral_norm", "ember.nn.utils.weight_norm", "ember.ops",
         "ember.ops.loss", "ember.ops.stft",
@@ -76,7 +76,7 @@ LAYERS = [
     # 4: the library on top of ops
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",
      "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
-     "ember.compiler", "ember._docs"),
+     "ember.compiler", "ember._docs", "ember.distributed"),
     # 5: the package itself and the conveniences that use all of it
     ("ember", "ember.__main__", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
 ]

@@ -9,12 +9,39 @@ without mpi4py raises an error saying to ``pip install 'ember[distributed]'``.
 from __future__ import annotations
 
 from . import _mpi
-from .collectives import (ReduceOp, Work, all_gather, all_gather_into_tensor, all_reduce, barrier, broadcast, gather,
-                          reduce, reduce_scatter, reduce_scatter_tensor, scatter)
-from .distributed_c10d import (GroupMember, ProcessGroup, destroy_process_group, get_backend, get_global_rank,
-                               get_group_rank, get_process_group_ranks, get_rank, get_world_size, group,
-                               init_process_group, is_gloo_available, is_initialized, is_mpi_available,
-                               is_nccl_available, is_torchelastic_launched, new_group)
+from .collectives import (
+    ReduceOp,
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    barrier,
+    broadcast,
+    gather,
+    reduce,
+    reduce_scatter,
+    reduce_scatter_tensor,
+    scatter,
+)
+from .distributed_c10d import (
+    GroupMember,
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_global_rank,
+    get_group_rank,
+    get_process_group_ranks,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_gloo_available,
+    is_initialized,
+    is_mpi_available,
+    is_nccl_available,
+    is_torchelastic_launched,
+    new_group,
+)
 from .object_collectives import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
 from .point_to_point import irecv, isend, recv, send
 
@@ -32,3 +59,7 @@ __all__ = [
     "reduce_scatter_tensor", "gather", "scatter", "barrier", "send", "recv", "isend", "irecv", "broadcast_object_list",
     "all_gather_object", "gather_object", "scatter_object_list",
 ]
+
+from .. import _namespace as _ns  # noqa: E402
+
+_ns.tidy(__name__)  # dir() and tab completion show only __all__

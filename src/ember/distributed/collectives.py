@@ -8,7 +8,7 @@ summing mismatched data. ``async_op=True`` starts MPI's non-blocking form and re
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
