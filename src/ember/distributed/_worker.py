@@ -17,6 +17,7 @@ import os
 import runpy
 import signal
 import sys
+import time
 import traceback
 
 # (torch's name, MPICH / PMI name, Open MPI name, PMIx name)
@@ -72,6 +73,7 @@ def _stop_job(why: str) -> None:
     print(f"ember.distributed: rank {os.environ.get('RANK')} of {os.environ.get('WORLD_SIZE')} {why}; stopping all ranks",
           file=sys.stderr, flush=True)
     sys.stdout.flush()
+    time.sleep(0.3)  # let mpiexec forward this rank's output before the job is torn down
     MPI = sys.modules.get("mpi4py.MPI")
     if MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized():
         MPI.COMM_WORLD.Abort(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -136,6 +137,7 @@ def _abort_on_uncaught(MPI: Any, world: int) -> None:
         rank = MPI.COMM_WORLD.Get_rank()
         print(f"ember.distributed: rank {rank} of {world} stopped on the uncaught {kind.__name__} above; "
               "aborting all ranks", file=sys.stderr, flush=True)
+        time.sleep(0.3)  # let mpiexec forward the traceback before the abort tears the job down
         MPI.COMM_WORLD.Abort(1)
 
     sys.excepthook = hook
