@@ -85,17 +85,24 @@ class RedOpType(enum.Enum):
         return f"RedOpType.{self.name}"
 
 
+_OPS: dict = {}   # (RedOpType, on booleans) -> MPI.Op, filled on first use
+_BOOL_OPS = {RedOpType.SUM: RedOpType.MAX, RedOpType.AVG: RedOpType.MAX, RedOpType.PRODUCT: RedOpType.MIN}
+
+
 def mpi_op(op: RedOpType, bool_data: bool = False) -> Any:
     """The MPI operation for ``op`` (AVG reduces as SUM, the caller divides). On booleans, stored as
     uint8, SUM and PRODUCT become or / and as torch's are."""
+    found = _OPS.get((op, bool_data))
+    if found is not None:
+        return found
     MPI = _loaded
-    if bool_data:
-        op = {RedOpType.SUM: RedOpType.MAX, RedOpType.AVG: RedOpType.MAX, RedOpType.PRODUCT: RedOpType.MIN}.get(op, op)
     table = {RedOpType.SUM: MPI.SUM, RedOpType.AVG: MPI.SUM, RedOpType.PRODUCT: MPI.PROD, RedOpType.MIN: MPI.MIN,
              RedOpType.MAX: MPI.MAX, RedOpType.BAND: MPI.BAND, RedOpType.BOR: MPI.BOR, RedOpType.BXOR: MPI.BXOR}
-    if op not in table:
+    wanted = _BOOL_OPS.get(op, op) if bool_data else op
+    if wanted not in table:
         raise ValueError(f"ember.distributed does not support {op} (ember does not implement torch.distributed.ReduceOp.{op.name})")
-    return table[op]
+    _OPS[(op, bool_data)] = table[wanted]
+    return table[wanted]
 
 
 # dtypes MPI has no type for travel widened (float16 and bfloat16 as float32) and come back rounded
@@ -116,4 +123,10 @@ def wire_array(a: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def dtype_code(dtype: np.dtype) -> int:
     """An integer naming ``dtype`` (its name's first 8 ASCII bytes), compared across ranks to catch mismatches."""
-    return int.from_bytes(dtype.name.encode()[:8], "little")
+    code = _CODES.get(dtype)
+    if code is None:
+        code = _CODES[dtype] = int.from_bytes(dtype.name.encode()[:8], "little")
+    return code
+
+
+_CODES: dict = {}
