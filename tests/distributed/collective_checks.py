@@ -200,6 +200,45 @@ def check_new_group() -> None:
     dist.barrier()
 
 
+def check_all_to_all_single_even() -> None:
+    inp = data(R, (2 * N, 3))                  # rows 2j, 2j+1 go to rank j
+    out = ember.zeros(2 * N, 3)
+    dist.all_to_all_single(out, t(inp))
+    same(out, np.concatenate([data(j, (2 * N, 3))[2 * R:2 * R + 2] for j in range(N)]))
+
+
+def check_all_to_all_single_uneven() -> None:
+    # rank j sends (i + j + 1) rows to rank i
+    sizes_in = [i + R + 1 for i in range(N)]
+    sizes_out = [R + j + 1 for j in range(N)]
+    inp = data(R, (sum(sizes_in), 2))
+    out = ember.zeros(sum(sizes_out), 2)
+    dist.all_to_all_single(out, t(inp), output_split_sizes=sizes_out, input_split_sizes=sizes_in)
+    pieces = []
+    for j in range(N):
+        theirs = [i + j + 1 for i in range(N)]
+        start = sum(theirs[:R])
+        pieces.append(data(j, (sum(theirs), 2))[start:start + theirs[R]])
+    same(out, np.concatenate(pieces))
+
+
+def check_all_to_all() -> None:
+    ins = [t(data(R * N + i, (i + 1,))) for i in range(N)]
+    outs = [ember.zeros(R + 1) for _ in range(N)]
+    dist.all_to_all(outs, ins)
+    for j in range(N):
+        same(outs[j], data(j * N + R, (R + 1,)))
+
+
+def check_batch_isend_irecv() -> None:
+    nxt, prev = (R + 1) % N, (R - 1) % N
+    x = ember.zeros(3, 4)
+    ops = [dist.P2POp(dist.isend, t(data(R)), nxt), dist.P2POp(dist.irecv, x, prev)]
+    for w in dist.batch_isend_irecv(ops):
+        w.wait()
+    same(x, data(prev))
+
+
 def check_barrier() -> None:
     assert dist.barrier() is None
     dist.barrier(async_op=True).wait()

@@ -141,6 +141,34 @@ def check_no_sync_accumulates_then_averages() -> None:
     assert not np.allclose(seen[0], seen[1])
 
 
+def check_no_sync_after_a_forward_without_backward() -> None:
+    replica, reference = models(mlp)
+    ddp = DDP(replica)
+    ddp(shard(X_MLP))                           # an evaluation forward, gradients on, no backward
+    with ember.no_grad():
+        ddp(shard(X_MLP))
+    with ddp.no_sync():                         # must stay local: no reduction was started above
+        F.mse_loss(ddp(shard(X_MLP)), shard_targets(X_MLP)).backward()
+    seen = [None] * N
+    dist.all_gather_object(seen, replica[0].weight.grad.numpy())
+    assert not np.allclose(seen[0], seen[1])
+    ddp.zero_grad()
+    F.mse_loss(ddp(shard(X_MLP)), shard_targets(X_MLP)).backward()
+    F.mse_loss(reference(X_MLP), targets(X_MLP)).backward()
+    for p, q in zip(replica.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def check_forward_sync_buffers_off() -> None:
+    m = nn.Linear(2, 2)
+    m.register_buffer("count", ember.full((2,), float(R)))
+    ddp = DDP(m, forward_sync_buffers=False)
+    assert m.count.tolist() == [0.0, 0.0]       # still synced at wrap
+    m.count.fill_(float(R + 5))
+    ddp(ember.ones(1, 2))
+    assert m.count.tolist() == [float(R + 5)] * 2
+
+
 class TwoHeads(nn.Module):
     """head_b takes part on rank 0 only; never_used on no rank."""
 

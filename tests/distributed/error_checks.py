@@ -34,6 +34,8 @@ checks = {
     "gather_list_off_dst": lambda: R == 0 or raises(ValueError, "must NOT be specified on non-destination ranks",
                                                     dist.gather, ember.ones(2), [ember.zeros(2)] * 2, 0),
     "send_to_self": lambda: raises(ValueError, "should not be the same as the rank", dist.send, ember.ones(1), R),
+    "splits": lambda: raises(RuntimeError, "split sizes do not match", dist.all_to_all_single, ember.zeros(4),
+                             ember.zeros(4), [2, 2], [1, 3] if R == 0 else [2, 2]),
     "list_length": lambda: raises(ValueError, "one tensor per rank", dist.all_gather, [ember.zeros(1)], ember.zeros(1)),
 }
 

@@ -60,6 +60,11 @@ def test_launched_alone_with_a_larger_world_size_refuses():
     assert "world_size 2 (from WORLD_SIZE) but MPI started this process as rank 0 of 1" in out.stderr
 
 
+def test_missing_names_say_ember_does_not_implement_them():
+    with pytest.raises(AttributeError, match="ember does not implement torch.distributed.TCPStore"):
+        dist.TCPStore
+
+
 def test_unknown_backend_refused():
     with pytest.raises(RuntimeError, match="'gloo' or 'mpi'"):
         dist.init_process_group("nccl")
@@ -71,5 +76,5 @@ def test_misuse_on_two_ranks_raises_everywhere():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     for rank in (0, 1):
         for name in ("shape", "dtype", "gather_shape", "second_init", "avg_int", "gather_list_off_dst", "send_to_self",
-                     "list_length", "short_recv", "still works"):
+                     "list_length", "splits", "short_recv", "still works"):
             assert f"rank {rank}: {name} ok" in proc.stdout, (rank, name, proc.stdout)

@@ -8,7 +8,10 @@ without mpi4py raises an error saying to ``pip install 'ember[distributed]'``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import _mpi
+from .all_to_all import all_to_all, all_to_all_single
 from .collectives import (
     ReduceOp,
     Work,
@@ -43,7 +46,7 @@ from .distributed_c10d import (
     new_group,
 )
 from .object_collectives import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
-from .point_to_point import irecv, isend, recv, send
+from .point_to_point import P2POp, batch_isend_irecv, irecv, isend, recv, send
 
 
 def is_available() -> bool:
@@ -57,8 +60,21 @@ __all__ = [
     "get_group_rank", "is_mpi_available", "is_gloo_available", "is_nccl_available", "is_torchelastic_launched",
     "ReduceOp", "Work", "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "reduce_scatter",
     "reduce_scatter_tensor", "gather", "scatter", "barrier", "send", "recv", "isend", "irecv", "broadcast_object_list",
-    "all_gather_object", "gather_object", "scatter_object_list",
+    "all_gather_object", "gather_object", "scatter_object_list", "all_to_all", "all_to_all_single", "P2POp",
+    "batch_isend_irecv", "monitored_barrier",
 ]
+
+
+def monitored_barrier(group: Any = None, timeout: Any = None, wait_all_ranks: bool = False) -> None:
+    """A barrier (MPI has no timeouts: a rank that died has already ended the job through mpiexec)."""
+    barrier(group)
+
+
+def __getattr__(name: str) -> Any:
+    # torch.distributed's other names (TCPStore, the tensor-parallel and FSDP packages, ...) are not here
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise AttributeError(f"ember does not implement torch.distributed.{name}")
 
 from .. import _namespace as _ns  # noqa: E402
 

@@ -94,3 +94,21 @@ def irecv(tensor: Tensor, src: int | None = None, group: Any = None, tag: int = 
     status = MPI.Status()
     req = pg._comm.Irecv(buf, peer, _check_tag(tag))
     return Work([req], _receiver(pg, t, buf, copied, status), [t], [status])
+
+
+class P2POp:
+    """One send or receive for ``batch_isend_irecv``: ``P2POp(dist.isend, tensor, peer)`` or with ``dist.irecv``."""
+
+    def __init__(self, op: Any, tensor: Tensor, peer: int | None = None, group: Any = None, tag: int = 0,
+                 group_peer: int | None = None) -> None:
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
+                             "``torch.distributed.irecv``.")
+        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
+
+
+def batch_isend_irecv(p2p_op_list: list[P2POp]) -> list[Work | None]:
+    """Start every send and receive of ``p2p_op_list`` at once; returns their Work handles, in order."""
+    if not p2p_op_list or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type ``torch.distributed.P2POp``.")
+    return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]

@@ -14,6 +14,7 @@ hook waits for all of them and writes the averaged gradients back into each ``.g
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, Iterator
 
 import numpy as np
@@ -97,24 +98,46 @@ class DistributedDataParallel(Module):
     """Data parallelism across processes: wrap the model in each rank; backward averages gradients.
 
     ``process_group``: the group to average over (the default group when None). ``bucket_cap_mb``:
-    the bucket size (25 MiB by default). ``broadcast_buffers``: re-broadcast rank 0's buffers (such
-    as BatchNorm's running statistics) before each forward. ``find_unused_parameters``: search the
+    the bucket size (25 MiB by default). ``forward_sync_buffers`` (torch 2.13's name for the
+    deprecated ``broadcast_buffers``): re-broadcast rank 0's buffers (such as BatchNorm's running
+    statistics) before each forward. ``find_unused_parameters``: search the
     output's graph for parameters that take no part, so backward need not wait for them.
     ``state_dict()`` keys carry the ``module.`` prefix, as torch's do; save ``ddp.module.state_dict()``
     for a checkpoint that loads into the bare model.
     """
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0,
-                 broadcast_buffers: bool = True, init_sync: bool = True, process_group: ProcessGroup | None = None,
+                 broadcast_buffers: bool | None = None, init_sync: bool = True, process_group: ProcessGroup | None = None,
                  bucket_cap_mb: float | None = None, find_unused_parameters: bool = False, check_reduction: bool = False,
-                 gradient_as_bucket_view: bool = False, static_graph: bool = False, **kwargs: Any) -> None:
+                 gradient_as_bucket_view: bool = False, static_graph: bool = False,
+                 delay_all_reduce_named_params: Any = None, param_to_hook_all_reduce: Any = None,
+                 mixed_precision: Any = None, device_mesh: Any = None, skip_all_reduce_unused_params: bool = False,
+                 bucket_cap_mb_list: Any = None, batched_grad_copy: bool = False,
+                 forward_sync_buffers: bool | None = None) -> None:
         super().__init__()
+        for name, value in (("mixed_precision", mixed_precision), ("device_mesh", device_mesh),
+                            ("delay_all_reduce_named_params", delay_all_reduce_named_params),
+                            ("bucket_cap_mb_list", bucket_cap_mb_list)):
+            if value is not None:
+                raise NotImplementedError(f"ember does not implement torch.nn.parallel.DistributedDataParallel's {name}")
         if not any(p.requires_grad for p in module.parameters()):
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter "
                                "that requires a gradient.")
         self.module = module
         self.process_group = process_group if process_group is not None else _default()
-        self.broadcast_buffers = broadcast_buffers
+        # torch 2.13: forward_sync_buffers replaces broadcast_buffers, which (False) also skipped the
+        # buffers' broadcast at wrap
+        sync_buffers_at_wrap = True
+        if broadcast_buffers is not None:
+            warnings.warn("`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead"
+                          + (" (its value is ignored when `forward_sync_buffers` is given)." if forward_sync_buffers is not None
+                             else "; unlike `broadcast_buffers=False`, `forward_sync_buffers=False` still syncs buffers at init."),
+                          FutureWarning, stacklevel=2)
+            if forward_sync_buffers is None:
+                sync_buffers_at_wrap = broadcast_buffers
+        self.forward_sync_buffers = forward_sync_buffers if forward_sync_buffers is not None else (
+            broadcast_buffers if broadcast_buffers is not None else True)
+        self.broadcast_buffers = self.forward_sync_buffers
         self.find_unused_parameters = find_unused_parameters
         self.require_backward_grad_sync = True
         self.static_graph = static_graph
@@ -123,7 +146,7 @@ class DistributedDataParallel(Module):
         params = [p for p in module.parameters() if p.requires_grad]
         self._verify_same_model(params)
         if init_sync:
-            self._broadcast_arrays(list(module.parameters()) + list(module.buffers()))
+            self._broadcast_arrays(list(module.parameters()) + (list(module.buffers()) if sync_buffers_at_wrap else []))
         self._buckets = _assign_buckets(params[::-1], self.bucket_bytes_cap, first)
         self._where = {id(p): i for i, b in enumerate(self._buckets) for p in b.params}
         self._expect_hooks = False
@@ -167,11 +190,12 @@ class DistributedDataParallel(Module):
         """Run the wrapped module; with gradients enabled, the next backward averages its gradients."""
         if self._require_finalize:
             raise RuntimeError(_UNFINISHED)
-        if self.broadcast_buffers and self.process_group.size() > 1:
+        if self.forward_sync_buffers and self.process_group.size() > 1:
             buffers = list(self.module.buffers())
             if buffers:
                 self._broadcast_arrays(buffers)
         prepare = grad_mode.is_grad_enabled() and self.require_backward_grad_sync
+        self._expect_hooks = False              # a forward without a sync (no_sync, no_grad) reduces nothing
         if prepare:
             self._expect_hooks = True
             self._pending = [len(b.params) for b in self._buckets]
@@ -201,6 +225,14 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = saved
+
+    def register_comm_hook(self, state: Any, hook: Any) -> None:
+        """Not available: ember's DDP always averages with its own all-reduce."""
+        raise NotImplementedError("ember does not implement torch.nn.parallel.DistributedDataParallel.register_comm_hook")
+
+    def join(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available: every rank must run the same number of steps (uneven inputs are not handled)."""
+        raise NotImplementedError("ember does not implement torch.nn.parallel.DistributedDataParallel.join")
 
     # -- backward -------------------------------------------------------------------------------
     def _grad_ready(self, param: Any) -> None:
