@@ -7,6 +7,7 @@ import os
 
 import ember
 import ember.distributed as dist
+from ember.nn.parallel import DistributedDataParallel as DDP
 
 dist.init_process_group("gloo")
 R = dist.get_rank()
@@ -36,6 +37,8 @@ checks = {
     "send_to_self": lambda: raises(ValueError, "should not be the same as the rank", dist.send, ember.ones(1), R),
     "splits": lambda: raises(RuntimeError, "split sizes do not match", dist.all_to_all_single, ember.zeros(4),
                              ember.zeros(4), [2, 2], [1, 3] if R == 0 else [2, 2]),
+    "ddp_model": lambda: raises(RuntimeError, "DDP expects same model across all ranks",
+                                DDP, ember.nn.Linear(2, 2 + R)),
     "list_length": lambda: raises(ValueError, "one tensor per rank", dist.all_gather, [ember.zeros(1)], ember.zeros(1)),
 }
 

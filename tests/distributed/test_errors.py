@@ -76,5 +76,5 @@ def test_misuse_on_two_ranks_raises_everywhere():
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     for rank in (0, 1):
         for name in ("shape", "dtype", "gather_shape", "second_init", "avg_int", "gather_list_off_dst", "send_to_self",
-                     "list_length", "splits", "short_recv", "still works"):
+                     "list_length", "splits", "ddp_model", "short_recv", "still works"):
             assert f"rank {rank}: {name} ok" in proc.stdout, (rank, name, proc.stdout)
