@@ -66,7 +66,8 @@ def test_readme_lists_every_example():
 
 # what each example prints when it worked (at --tiny)
 PROMISES = {"fit_polynomial": "result: y =", "train_digits_mlp": "held-out accuracy", "train_digits_cnn": "held-out accuracy",
-            "char_model": "--- sample ---", "custom_function": "gradcheck(Softplus)             -> True"}
+            "char_model": "--- sample ---", "custom_function": "gradcheck(Softplus)             -> True",
+            "ddp_digits": "held-out accuracy"}
 
 
 # pip's words when neither the package index nor its cache has a package

@@ -1,5 +1,7 @@
-"""``ember.nn.parallel``: torch's data-parallel wrappers, as a CPU-only torch answers them."""
+"""``ember.nn.parallel``: torch's data-parallel wrappers: ``DataParallel`` as a CPU-only torch answers
+it, and ``DistributedDataParallel`` across processes on ember.distributed."""
 
 from .data_parallel import DataParallel, data_parallel
+from .distributed import DistributedDataParallel
 
-__all__ = ["DataParallel", "data_parallel"]
+__all__ = ["DataParallel", "data_parallel", "DistributedDataParallel"]
