@@ -165,3 +165,17 @@ def test_deprecated_upsampling(name):
         res.append((y.numpy(), [str(m.message) for m in w]))
     np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-12)
     assert res[1][1] == res[0][1]
+
+
+@pytest.mark.parametrize("name,args,data", [
+    ("LPPool1d", (2, 3), X[0]), ("LPPool1d", (3, 2, 1, True), X[0]),
+    ("LPPool2d", (2, 2), X), ("LPPool2d", (1.5, (2, 3), 1, True), X),
+    ("LPPool3d", (2, 2), X3),
+], ids=["lp1d", "lp1d_ceil", "lp2d", "lp2d_rect", "lp3d"])
+def test_lp_pool_matches_torch(name, args, data):
+    data = np.abs(data) + 0.1  # (x^p of a negative x is NaN for fractional p, in both)
+    (tm, ty, tg), (em, ey, eg) = _run_both(lambda L: getattr(L.nn, name)(*args), data)
+    assert repr(em) == repr(tm)
+    assert ey.grad_fn.name() == ty.grad_fn.name()
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(eg.numpy(), tg.numpy(), rtol=1e-10)

@@ -55,6 +55,7 @@ from ._interpolation import (  # noqa: F401
     upsample_bilinear,
     upsample_nearest,
 )
+from ._lp_pool import lp_pool1d, lp_pool2d, lp_pool3d  # noqa: F401
 from ._ops import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,

@@ -112,6 +112,9 @@ from .pooling import (
                          AvgPool1d,
                          AvgPool2d,
                          AvgPool3d,
+                         LPPool1d,
+                         LPPool2d,
+                         LPPool3d,
                          MaxPool1d,
                          MaxPool2d,
                          MaxPool3d,
@@ -125,6 +128,9 @@ from .transformer import Transformer, TransformerDecoder, TransformerDecoderLaye
 from .upsampling import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
     "LazyBatchNorm3d",
