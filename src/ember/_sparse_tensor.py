@@ -30,6 +30,12 @@ from ._tensor import _PACKAGE_DIR, Size, Tensor
 IMPL: dict[str, Callable[..., Any]] = {}
 
 
+# frames whose function name says little: the op makers' inner functions (which keep the op's
+# name in a local ``name``) and the indexing entry points
+_READABLE = {"getitem": "indexing", "__getitem__": "indexing", "setitem": "index assignment",
+             "__setitem__": "index assignment"}
+
+
 def _public_caller() -> str:
     """The name of the ember function the user called (the outermost ember frame, public if any)."""
     f: Any = sys._getframe(2)
@@ -37,6 +43,9 @@ def _public_caller() -> str:
     while f is not None:
         if f.f_code.co_filename.startswith(_PACKAGE_DIR):
             n = f.f_code.co_name
+            if n in ("op", "wrapper", "fn", "inner") and isinstance(f.f_locals.get("name"), str):
+                n = f.f_locals["name"]
+            n = _READABLE.get(n, n)
             if name is None or not n.startswith("_") or name.startswith("_"):
                 name = n
         f = f.f_back
@@ -158,9 +167,16 @@ class SparseCooTensor(Tensor):
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient: a sparse tensor with this tensor's indices (the values' gradient)."""
+        """The gradient: a sparse tensor with this tensor's (coalesced) indices, read from the values' gradient."""
         g = self._v.grad
-        return None if g is None else make(self._ind, g, self._shape, self._coal)
+        if g is None or self._coal:
+            return None if g is None else make(self._ind, g, self._shape, self._coal)
+        # every entry at one place has the same gradient (the place's): torch gives it once per place
+        sd = self._ind.shape[0]
+        lin = np.ravel_multi_index(tuple(self._ind), self._shape[:sd]) if sd else np.zeros(self._ind.shape[1], int)
+        places, first = np.unique(lin, return_index=True)
+        ind = np.array(np.unravel_index(places, self._shape[:sd]), np.int64).reshape(sd, places.size)
+        return make(ind, g[first], self._shape, True)
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:

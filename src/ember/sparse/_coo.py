@@ -117,6 +117,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
                                f"got {list(vals.shape)}")
     check_indices(ind, shape)
     if requires_grad:
+        if not vals.is_floating_point() and not vals.is_complex():
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         v = _new(vals._data).requires_grad_()
     elif vals.requires_grad:
         v = alias(vals, SparseCooTensorWithDimsAndTensorsBackward0)

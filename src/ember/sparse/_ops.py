@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._sparse_tensor import IMPL, SparseCooTensor, make
-from .._tensor import Tensor
+from .._tensor import Tensor, _new
 from ..ops._core import _c, add_rows, is_scalar, node_class, record, result_dtype, wrap_dims
 from ..ops.pointwise import add as _dense_add
 from ..ops.pointwise import sub as _dense_sub
@@ -55,7 +55,7 @@ def _merge(la: np.ndarray, lb: np.ndarray) -> tuple:
     ra, rb = np.empty(la.size, np.int64), np.empty(lb.size, np.int64)
     i = j = 0
     while i < la.size or j < lb.size:
-        cmp = -1 if i >= la.size else 1 if j >= lb.size else (la[i] < lb[j]) - (la[i] > lb[j])
+        cmp = -1 if i >= la.size else 1 if j >= lb.size else int(la[i] < lb[j]) - int(la[i] > lb[j])
         if cmp >= 0:
             ra[i] = len(out)
             out.append(int(la[i]))
@@ -134,12 +134,23 @@ def mul(input: Any, other: Any, *, out: Any = None) -> SparseCooTensor:
     if not isinstance(other, SparseCooTensor):  # the dense factor read at each entry's place
         d = other.reshape((math.prod(sizes),) + tuple(s._v.shape[1:]))
         return make(s._ind, s._v * d[lin], s._shape, s._coal)
-    # sparse * sparse: each entry of ``s`` whose place ``other`` holds, times other's (summed) value there
-    oc = coalesce(other)
+    # sparse * sparse, as torch: two coalesced tensors give the places both hold; otherwise the
+    # uncoalesced one (self if both are) keeps its entries, each times the other's value at its place (or 0)
+    pat, oc = (s, other) if not s._coal or other._coal else (other, s)
+    oc = coalesce(oc)
+    lin = linear_index(pat._ind, sizes)
     lo = linear_index(oc._ind, sizes)
-    pos = np.searchsorted(lo, lin)
-    keep = np.flatnonzero((pos < lo.size) & (lo[np.minimum(pos, lo.size - 1)] == lin)) if lo.size else lin[:0]
-    return make(s._ind[:, keep], s._v[keep] * oc._v[pos[keep]], s._shape, s._coal)
+    pos = np.minimum(np.searchsorted(lo, lin), max(lo.size - 1, 0))
+    held = (lo[pos] == lin) if lo.size else np.zeros(lin.size, bool)
+    if s._coal and other._coal:
+        keep = np.flatnonzero(held)
+        return make(s._ind[:, keep], s._v[keep] * oc._v[pos[keep]], s._shape, True)
+    if not lo.size:
+        return make(pat._ind, pat._v * 0, s._shape, pat._coal)
+    from ..ops.indexing import where
+
+    mask = _new(held.reshape((-1,) + (1,) * (pat._v.dim() - 1)))
+    return make(pat._ind, pat._v * where(mask, oc._v[pos], 0), s._shape, pat._coal)
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> SparseCooTensor:
