@@ -235,6 +235,7 @@ def test_products_as_torch(op) -> None:
 @pytest.mark.parametrize("bad", [
     lambda m: m.mm(_sp(m), m.ones(3, 2, dtype=m.float64)),
     lambda m: m.mm(_sp(m), m.ones(2, 2)),
+    lambda m: m.mm(m.ones(2, 4), _sp(m)),
 ])
 def test_product_errors_as_torch(bad) -> None:
     a, b = _err(bad)

@@ -6,6 +6,15 @@ dense + sparse, sparse + sparse, products with numbers and same-shape tensors, d
 sums, and sparse x dense matrix products (``mm``, ``@``, ``ember.spmm``, ``sparse.mm``,
 ``sparse.addmm``), all differentiable (a sparse tensor's gradient holds its own indices). Other ops
 raise ``ember does not implement X for sparse tensors``; ``.to_dense()`` first.
+
+Where ember differs from torch 2.13: ``torch.mm``/``matmul``/``@`` give a sparse leaf a dense
+gradient, ember a sparse one with the leaf's places (equal there); ``type(s)`` is
+``ember._sparse_tensor.SparseCooTensor``, a subclass of ``ember.Tensor`` (torch: ``torch.Tensor``);
+indices outside ``size`` are always refused (torch checks only with ``check_invariants=True``);
+second derivatives through sparse values exist (torch's are 0, and ``sum(sparse, dim)`` has no
+backward there). Not implemented: the zero-preserving pointwise ops (``abs``, ``sqrt``, ``sin``,
+``relu`` ...), broadcasting in sparse ``mul``, sparse @ sparse, CSR/CSC/BSR layouts,
+``sparse.softmax``, indexing.
 """
 
 from __future__ import annotations

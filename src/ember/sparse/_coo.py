@@ -193,16 +193,7 @@ def values(self: SparseCooTensor) -> Tensor:
 
 def transpose(self: SparseCooTensor, dim0: int, dim1: int) -> SparseCooTensor:
     """Swap two sparse dimensions (the indices' rows); the result is not coalesced."""
-    n = self.dim()
-    d0, d1 = self._wrap_dim(dim0, n), self._wrap_dim(dim1, n)
-    sd = self.sparse_dim()
-    if d0 >= sd or d1 >= sd:
-        raise NotImplementedError("ember does not implement transpose of a sparse tensor's dense dimensions")
-    order = list(range(n))
-    order[d0], order[d1] = d1, d0
-    ind = self._ind[order[:sd]]
-    return make(ind, alias(self._v, TransposeBackward0), tuple(self._shape[k] for k in order),
-                self._coal and d0 == d1)
+    return _swapped(self, dim0, dim1, TransposeBackward0)
 
 
 def t(self: SparseCooTensor) -> SparseCooTensor:
@@ -210,11 +201,18 @@ def t(self: SparseCooTensor) -> SparseCooTensor:
     if self.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
                            f"{self.sparse_dim()} sparse and {self.dense_dim()} dense dimensions")
-    if self.dim() < 2:
-        return self
-    r = transpose(self, 0, 1)
-    r._v = alias(self._v, TBackward0)
-    return r
+    return self if self.dim() < 2 else _swapped(self, 0, 1, TBackward0)
+
+
+def _swapped(self: SparseCooTensor, dim0: int, dim1: int, cls: Any) -> SparseCooTensor:
+    n, sd = self.dim(), self.sparse_dim()
+    d0, d1 = self._wrap_dim(dim0, n), self._wrap_dim(dim1, n)
+    if d0 >= sd or d1 >= sd:
+        raise NotImplementedError("ember does not implement transpose of a sparse tensor's dense dimensions")
+    order = list(range(n))
+    order[d0], order[d1] = d1, d0
+    return make(self._ind[order[:sd]], alias(self._v, cls), tuple(self._shape[k] for k in order),
+                self._coal and d0 == d1)
 
 
 def to(self: SparseCooTensor, *args: Any, **kwargs: Any) -> SparseCooTensor:

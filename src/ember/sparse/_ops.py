@@ -292,7 +292,7 @@ def sparse_addmm(input: Tensor | None, mat1: Tensor, mat2: Tensor, beta: Any, al
     if not right and d.shape[0] != nc:
         raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {nc}, got {d.shape[0]}")
     if right and d.shape[1] != nr:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({d.shape[0]}x{d.shape[1]} and {nr}x{nc})")
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {nr}, got {d.shape[1]}")  # (torch: S^T @ d^T)
     out_shape = (d.shape[0], nc) if right else (nr, d.shape[1])
     if input is not None:
         try:
