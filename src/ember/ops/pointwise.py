@@ -365,6 +365,8 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if type(input) is _Sparse:  # (ember.sparse computes it, where f(0) = 0)
+            return _SPARSE["unary"](op, name, input, out)
         x = input._data
         if float_only and x.dtype.kind not in "fc":
             x = x.astype(float_dtype_for(x.dtype))
@@ -413,6 +415,8 @@ SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """-input."""
+    if type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["neg"](input, out=out)
     if out is not None:
         return out_call(neg, "neg", (input,), {}, out, "found")
     if input._data.dtype == np.bool_:
@@ -423,6 +427,8 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """|input|."""
+    if type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["unary"](abs, "abs", input, out)
     if out is not None:
         return out_call(abs, "abs", (input,), {}, out, "found")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))

@@ -3,7 +3,7 @@
 Make one with ``ember.sparse_coo_tensor(indices, values, size)`` or ``dense.to_sparse()``; back with
 ``.to_dense()``. Supported: coalesce, indices/values, transpose of a matrix, dtype conversion,
 dense + sparse, sparse + sparse, products with numbers and same-shape tensors, division by a number,
-sums, and sparse x dense matrix products (``mm``, ``@``, ``ember.spmm``, ``sparse.mm``,
+the pointwise functions with f(0) = 0 (``abs sin sqrt tanh relu ...``), sums, and sparse x dense matrix products (``mm``, ``@``, ``ember.spmm``, ``sparse.mm``,
 ``sparse.addmm``), all differentiable (a sparse tensor's gradient holds its own indices). Other ops
 raise ``ember does not implement X for sparse tensors``; ``.to_dense()`` first.
 
@@ -12,9 +12,9 @@ gradient, ember a sparse one with the leaf's places (equal there); ``type(s)`` i
 ``ember._sparse_tensor.SparseCooTensor``, a subclass of ``ember.Tensor`` (torch: ``torch.Tensor``);
 indices outside ``size`` are always refused (torch checks only with ``check_invariants=True``);
 second derivatives through sparse values exist (torch's are 0, and ``sum(sparse, dim)`` has no
-backward there). Not implemented: the zero-preserving pointwise ops (``abs``, ``sqrt``, ``sin``,
-``relu`` ...), broadcasting in sparse ``mul``, sparse @ sparse, CSR/CSC/BSR layouts,
-``sparse.softmax``, indexing.
+backward there). Not implemented: broadcasting in sparse ``mul``, the zero-preserving pointwise ops
+outside ``_ops._ZERO_PRESERVING`` (``sign``, ``floor``, ``square`` ...), sparse @ sparse,
+CSR/CSC/BSR layouts, ``sparse.softmax``, indexing.
 """
 
 from __future__ import annotations

@@ -172,6 +172,21 @@ def neg(input: SparseCooTensor, *, out: Any = None) -> SparseCooTensor:
     return make(input._ind, -input._v, input._shape, input._coal)
 
 
+# pointwise functions with f(0) = 0 keep a sparse tensor sparse; torch applies them to the coalesced values
+_ZERO_PRESERVING = frozenset({"abs", "asin", "asinh", "atan", "atanh", "deg2rad", "erf", "erfinv", "expm1", "frac",
+                              "log1p", "rad2deg", "relu", "sin", "sinh", "sqrt", "tan", "tanh"})
+
+
+def unary(op: Any, name: str, input: SparseCooTensor, out: Any = None) -> SparseCooTensor:
+    """The dense pointwise ``op`` (named ``name``) on a sparse tensor's coalesced values, when ``op(0) == 0``."""
+    _no_out(out, name)
+    if name not in _ZERO_PRESERVING:
+        raise NotImplementedError(f"ember does not implement {name} for sparse tensors ({name}(0) is not 0, so the "
+                                  "result would be dense); convert with .to_dense() first")
+    c = coalesce(input)
+    return make(c._ind, op(c._v), c._shape, True)
+
+
 # ----------------------------------------------------------------------------- sums
 def _reduce(s: SparseCooTensor, dim: Any, keepdim: bool, dtype: Any, cls: Any) -> Tensor:
     """Sum over ``dim``: dense dims within the values, sparse dims by merging the entries that then
@@ -332,4 +347,4 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     return sparse_addmm(input, mat1, mat2, beta, alpha, SparseAddmmBackward0)
 
 
-IMPL.update(add=add, sub=sub, mul=mul, div=div, mm=mm, matmul=matmul, sum=sum, addmm=addmm)
+IMPL.update(add=add, sub=sub, mul=mul, div=div, neg=neg, unary=unary, mm=mm, matmul=matmul, sum=sum, addmm=addmm)
