@@ -202,8 +202,6 @@ class SparseCooTensor(Tensor):
         return self._shape[0]
 
 
-
-
 def make(indices: np.ndarray, values: Tensor, shape: tuple, coalesced: bool) -> SparseCooTensor:
     """Wrap checked parts as a sparse tensor (no copies): int64 ``indices``, ``values`` a Tensor."""
     t = object.__new__(SparseCooTensor)
