@@ -4,8 +4,9 @@ Make one with ``ember.sparse_coo_tensor(indices, values, size)`` or ``dense.to_s
 ``.to_dense()``. Supported: coalesce, indices/values, transpose of a matrix, dtype conversion,
 dense + sparse, sparse + sparse, products with numbers and same-shape tensors, division by a number,
 the pointwise functions with f(0) = 0 (``abs sin sqrt tanh relu ...``), sums, and sparse x dense
-matrix products (``mm``, ``@``, ``ember.spmm``, ``sparse.mm``, ``sparse.addmm``), all differentiable (a sparse tensor's gradient holds its own indices). Other ops
-raise ``ember does not implement X for sparse tensors``; ``.to_dense()`` first.
+matrix products (``mm``, ``@``, ``ember.spmm``, ``sparse.mm``, ``sparse.addmm``), all
+differentiable (a sparse tensor's gradient holds its own indices). Other ops raise ``ember does not
+implement X for sparse tensors``; ``.to_dense()`` first.
 
 Where ember differs from torch 2.13: ``torch.mm``/``matmul``/``@`` give a sparse leaf a dense
 gradient, ember a sparse one with the leaf's places (equal there); ``type(s)`` is
