@@ -33,10 +33,10 @@ LAYERS = [
     # 1: the autograd core: graph nodes, the engine, grad modes, custom Functions (Tensor-agnostic)
     ("ember.autograd",),
     # 2: the Tensor, the generator its factories draw from, and gradcheck (Tensor methods only)
-    ("ember._tensor", "ember.random", "ember.autograd.gradcheck", "ember._typing", "ember._shared_memory"),
+    ("ember._tensor", "ember.random", "ember.autograd.gradcheck", "ember._typing", "ember._shared_memory", "ember._sparse_tensor"),
     # 3: the op table and the namespaces made of ops
     ("ember.ops", "ember.linalg", "ember.special", "ember.fft", "ember._legacy", "ember._autocast",
-     "ember.amp.autocast_mode"),
+     "ember.amp.autocast_mode", "ember.sparse"),
     # 4: the library on top of ops
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",
      "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",

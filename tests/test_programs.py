@@ -19,10 +19,7 @@ from ember._compare import compare
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.py"))
 
-KNOWN_FAILING: dict[str, str] = {
-    "examples_gcn": "sparse COO tensors: Tensor.to_sparse (then torch.sparse_coo_tensor, dense + sparse, "
-                    "sparse @ dense, torch.spmm); ember raises a bare AttributeError for to_sparse",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 # Programs whose printed numbers legitimately drift further than the comparator's default rtol (1e-4):
 # many training steps amplify last-bit differences of torch's float32 kernels, which torch picks

@@ -102,6 +102,9 @@ def detach(input: Tensor) -> Tensor:
 
 
 from . import linalg  # noqa: E402
+from . import sparse  # noqa: E402
+from .sparse._coo import sparse_coo_tensor  # noqa: E402
+from .sparse._ops import spmm  # noqa: E402
 
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.

@@ -8,6 +8,8 @@ import numpy as np
 
 from .. import _autocast, _dtype
 from .._autocast import autocast_op
+from .._sparse_tensor import IMPL as _SPARSE
+from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from ._core import _c, node_class, record, require_tensors, wrap_dim
@@ -73,6 +75,8 @@ def _dt_name(x: np.ndarray) -> str:
 @autocast_op("lower")
 def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product of two 2-D tensors."""
+    if type(input) is _Sparse or type(mat2) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["mm"](input, mat2, out=out)
     if out is not None:
         return out_call(mm, "mm", (input, mat2), {}, out, "exact")
     a, b = _same_dtype(input, mat2, "mm")
@@ -136,6 +140,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
 @autocast_op("lower")
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``@``: dot, mv, mm or broadcast batched product depending on the ranks."""
+    if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["matmul"](input, other, out=out)
     if out is not None:
         return out_call(matmul, "matmul", (input, other), {}, out, "exact")
     a, b = _same_dtype(input, other, "matmul")
@@ -239,6 +245,8 @@ def _check_bcast(c: np.ndarray, shape: tuple, name: str) -> None:
 @autocast_op("lower")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2)."""
+    if type(mat1) is _Sparse or type(mat2) is _Sparse or type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["addmm"](input, mat1, mat2, beta=beta, alpha=alpha, out=out)
     if out is not None:
         return out_call(addmm, "addmm", (input, mat1, mat2), {"beta": beta, "alpha": alpha}, out, "exact")
     c, a, b = _mat_args(input, mat1, mat2, name="addmm")

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype
+from .._sparse_tensor import IMPL as _SPARSE
+from .._sparse_tensor import SparseCooTensor as _Sparse
 from . import _float32 as _f32
 from . import _grad_math as gm
 from ._core import (
@@ -77,6 +79,8 @@ def _binary(a: Any, b: Any, ufunc: Any) -> tuple:
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other, broadcasting, with torch's type promotion."""
+    if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["add"](input, other, alpha=alpha, out=out)
     if alpha == 1 and out is None and isinstance(input, Tensor):
         x = input._data  # fast path: see mul
         if isinstance(other, Tensor):
@@ -102,6 +106,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other."""
+    if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["sub"](input, other, alpha=alpha, out=out)
     if alpha == 1 and out is None:
         f = _fast_arrays(input, other)
         if f is not None and f[0].dtype.kind != "b" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
@@ -160,6 +166,8 @@ def _times_alpha(x: Any, alpha: Any, rt: np.dtype) -> Any:
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product."""
+    if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["mul"](input, other, out=out)
     if out is None and isinstance(input, Tensor):
         # fast path (the hottest in ember): same-dtype tensors of one shape, or a float tensor
         # times a Python number; everything else goes through promotion and broadcasting below
@@ -186,6 +194,8 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """True division (integers promote to the default float); ``rounding_mode`` 'trunc' or 'floor'."""
+    if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
+        return _SPARSE["div"](input, other, rounding_mode=rounding_mode, out=out)
     if rounding_mode is not None:
         if rounding_mode not in ("trunc", "floor"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
@@ -355,6 +365,8 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if type(input) is _Sparse:  # (ember.sparse computes it, where f(0) = 0)
+            return _SPARSE["unary"](op, name, input, out)
         x = input._data
         if float_only and x.dtype.kind not in "fc":
             x = x.astype(float_dtype_for(x.dtype))
@@ -403,6 +415,8 @@ SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """-input."""
+    if type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["neg"](input, out=out)
     if out is not None:
         return out_call(neg, "neg", (input,), {}, out, "found")
     if input._data.dtype == np.bool_:
@@ -413,6 +427,8 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """|input|."""
+    if type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["unary"](abs, "abs", input, out)
     if out is not None:
         return out_call(abs, "abs", (input,), {}, out, "found")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))

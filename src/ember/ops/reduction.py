@@ -10,6 +10,8 @@ import numpy as np
 
 from .. import _dtype
 from .._autocast import autocast_op
+from .._sparse_tensor import IMPL as _SPARSE
+from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
@@ -53,6 +55,8 @@ def _bf16_acc(x: np.ndarray) -> np.ndarray:
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:  # noqa: A001
     """Sum of all elements, or over ``dim`` (int or tuple)."""
+    if type(input) is _Sparse:  # (ember.sparse computes it)
+        return _SPARSE["sum"](input, dim, keepdim, dtype=dtype, out=out)
     if out is not None:
         return reduction_out(sum, "sum", input, dim, keepdim, dtype, out)
     x = input._data

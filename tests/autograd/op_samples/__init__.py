@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from . import linalg, nn, pointwise, reduction, shape
+from . import linalg, nn, pointwise, reduction, shape, sparse
 
-_MODULES = (pointwise, shape, reduction, linalg, nn)
+_MODULES = (pointwise, shape, reduction, linalg, nn, sparse)
 
 SAMPLES = [s for mod in _MODULES for s in mod.SAMPLES]
 EXEMPT = {k: v for mod in _MODULES for k, v in mod.EXEMPT.items()}
