@@ -4,9 +4,9 @@ from . import functional, init, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parallel import DataParallel
-from .parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["functional", "init", "utils", "Parameter", "UninitializedParameter", "UninitializedBuffer", "parallel",
+__all__ = ["functional", "init", "utils", "Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "parallel",
            "DataParallel"] + list(_modules_all)
 
 from .. import _namespace  # noqa: E402

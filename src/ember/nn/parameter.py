@@ -114,3 +114,19 @@ class UninitializedBuffer(_Uninitialized, Tensor):  # type: ignore[misc]  # (its
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         pass
+
+
+class _BufferMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._meta is not None and "buffer_persistent" in obj._meta
+
+
+class Buffer(metaclass=_BufferMeta):
+    """Marks a tensor as a buffer: ``module.name = nn.Buffer(t)`` registers it (``persistent=False``
+    keeps it out of ``state_dict``). The result is an ordinary tensor sharing ``data``'s memory."""
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Any:  # type: ignore[misc]
+        t = _new(np.empty((0,), np.float32)) if data is None else _new(data._data)
+        t.requires_grad = bool(data is not None and data.requires_grad)
+        t._meta_dict()["buffer_persistent"] = persistent
+        return t

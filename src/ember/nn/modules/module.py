@@ -100,6 +100,7 @@ class Module:
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
+        d["_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
 
@@ -164,6 +165,11 @@ class Module:
                 raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             params[name] = None
+        elif isinstance(value, Tensor) and value._meta is not None and "buffer_persistent" in value._meta:
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            d.pop(name, None)
+            self.register_buffer(name, value, value._meta["buffer_persistent"])  # nn.Buffer(...)
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
@@ -206,7 +212,8 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())  # pickled before ember had them
+        for name in ("_load_state_dict_pre_hooks", "_state_dict_pre_hooks"):  # pickled before ember had them
+            self.__dict__.setdefault(name, OrderedDict())
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if "_parameters" not in self.__dict__:
@@ -275,6 +282,19 @@ class Module:
             if not isinstance(mod, Module):
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put ``module`` at the dotted path ``target`` (``"encoder.0"``), replacing what is there; with
+        ``strict``, the submodule must exist already."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        *path, leaf = target.split(".")
+        parent = self.get_submodule(".".join(path))
+        if strict and not hasattr(parent, leaf):
+            raise AttributeError(parent._get_name() + " has no attribute `" + leaf + "`")
+        if hasattr(parent, leaf) and not isinstance(getattr(parent, leaf), Module):
+            raise AttributeError("`" + leaf + "` is not an nn.Module")
+        setattr(parent, leaf, module)
 
     def get_parameter(self, target: str) -> Parameter:
         mod_path, _, name = target.rpartition(".")
@@ -429,6 +449,22 @@ class Module:
         return self.register_full_backward_hook(hook)
 
     # ------------------------------------------------------------------ state dict
+    def get_extra_state(self) -> Any:
+        """Override (with ``set_extra_state``) to save more than tensors in ``state_dict()``, under the key
+        ``_extra_state``: whatever this returns, picklable."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        """Override (with ``get_extra_state``) to restore what ``get_extra_state`` saved."""
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
+
+    def _has_extra_state(self) -> bool:
+        return type(self).get_extra_state is not Module.get_extra_state
+
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
             if p is not None:
@@ -436,6 +472,25 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if self._has_extra_state():
+            destination[prefix + "_extra_state"] = self.get_extra_state()
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before this module's entries are saved by ``state_dict()``."""
+        h = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[h.id] = hook
+        return h
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` once this module and its children are saved; it
+        may edit ``state_dict`` in place but not return a new one."""
+        def post(module: Module, destination: dict, prefix: str, meta: dict) -> None:
+            if hook(module, destination, prefix, meta) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+        h = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[h.id] = post
+        return h
 
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False) -> Any:
         if args:
@@ -446,12 +501,14 @@ class Module:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+        for pre in self.__dict__.get("_state_dict_pre_hooks", {}).values():
+            pre(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            res = hook(self, destination, prefix, {})
+            res = hook(self, destination, prefix, {"version": self._version})
             if res is not None:
                 destination = res
         return destination
@@ -492,9 +549,15 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
                                   f"{param.size()} and whose dimensions in the checkpoint are {ip.size()}, "
                                   f"an exception occurred : {ex.args}.")
+        extra = prefix + "_extra_state"
+        if self._has_extra_state():
+            if extra in state_dict:
+                self.set_extra_state(state_dict[extra])
+            elif strict:
+                missing_keys.append(extra)
         if strict:
             for key in state_dict:
-                if key.startswith(prefix):
+                if key.startswith(prefix) and not (key == extra and self._has_extra_state()):
                     input_name = key[len(prefix):].split(".", 1)
                     if input_name[0] not in self._modules and input_name[0] not in local:
                         unexpected_keys.append(key)
@@ -604,6 +667,19 @@ class Module:
         from ... import _dtype
 
         return self._cast_floats(_dtype.float64)
+
+    def bfloat16(self) -> "Module":
+        """Cast floating-point parameters and buffers to bfloat16 (needs the ``bfloat16`` extra)."""
+        from ... import _dtype
+
+        return self._cast_floats(_dtype.bfloat16)
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> "Module":
+        """Give every parameter and buffer fresh, uninitialised memory of its shape on ``device`` (CPU)."""
+        from ..._tensor import _check_device
+
+        _check_device(device)
+        return self._apply(lambda t: _new_plain(np.empty_like(t._data)))
 
     def half(self) -> "Module":
         from ... import _dtype
