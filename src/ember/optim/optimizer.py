@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 from typing import Any, Callable, Iterable
@@ -11,6 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from .._typing import ParamsT
+from ..utils.hooks import RemovableHandle
 
 
 class _RequiredParameter:
@@ -25,8 +27,97 @@ def _scalar(v: float, dtype: Any = np.float32) -> Tensor:
     return _new(np.array(v, dtype))
 
 
+_GLOBAL_STEP_PRE_HOOKS: OrderedDict = OrderedDict()
+_GLOBAL_STEP_POST_HOOKS: OrderedDict = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` before every optimizer's ``step``; it may return new ``(args, kwargs)``."""
+    h = RemovableHandle(_GLOBAL_STEP_PRE_HOOKS)
+    _GLOBAL_STEP_PRE_HOOKS[h.id] = hook
+    return h
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    h = RemovableHandle(_GLOBAL_STEP_POST_HOOKS)
+    _GLOBAL_STEP_POST_HOOKS[h.id] = hook
+    return h
+
+
+def _hooks(opt: Any, name: str) -> OrderedDict:
+    return opt.__dict__.setdefault(name, OrderedDict())  # (made on first use: optimizers pickled without them load)
+
+
+def _run_step_hooks(step: Callable) -> Callable:
+    """``step`` with the global and the optimizer's own step pre- and post-hooks around it."""
+    @functools.wraps(step)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # (a subclass's step that calls super().step() runs the hooks twice, as torch's does)
+        return _hooked_step(step, self, args, kwargs)
+
+    wrapper._runs_step_hooks = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _hooked_step(step: Callable, self: Any, args: tuple, kwargs: dict) -> Any:
+    args = (self,) + args  # (as torch passes them: the optimizer is the first of the step's arguments)
+    for pre in chain(_GLOBAL_STEP_PRE_HOOKS.values(), _hooks(self, "_optimizer_step_pre_hooks").values()):
+        res = pre(self, args, kwargs)
+        if res is not None:
+            if not (isinstance(res, tuple) and len(res) == 2):
+                raise RuntimeError(f"{pre} must return None or a tuple of (new_args, new_kwargs), but got {res}.")
+            args, kwargs = res
+    out = step(*args, **kwargs)
+    for post in chain(_GLOBAL_STEP_POST_HOOKS.values(), _hooks(self, "_optimizer_step_post_hooks").values()):
+        post(self, args, kwargs)
+    return out
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyper-parameters) and per-parameter ``state``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_runs_step_hooks", False):
+            cls.step = _run_step_hooks(step)  # type: ignore[method-assign]
+
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` before this optimizer's ``step``; it may return new ``(args, kwargs)``."""
+        h = RemovableHandle(_hooks(self, "_optimizer_step_pre_hooks"))
+        _hooks(self, "_optimizer_step_pre_hooks")[h.id] = hook
+        return h
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` after this optimizer's ``step``."""
+        h = RemovableHandle(_hooks(self, "_optimizer_step_post_hooks"))
+        _hooks(self, "_optimizer_step_post_hooks")[h.id] = hook
+        return h
+
+    def _register(self, name: str, hook: Callable, prepend: bool) -> RemovableHandle:
+        d = _hooks(self, name)
+        h = RemovableHandle(d)
+        d[h.id] = hook
+        if prepend:
+            d.move_to_end(h.id, last=False)
+        return h
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` before ``state_dict()`` packs the state."""
+        return self._register("_optimizer_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` after ``state_dict()``; it may return a replacement dict."""
+        return self._register("_optimizer_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` before ``load_state_dict``; it may return a replacement dict."""
+        return self._register("_optimizer_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` after ``load_state_dict`` has loaded."""
+        return self._register("_optimizer_load_state_dict_post_hooks", hook, prepend)
 
     def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = defaults
@@ -44,7 +135,7 @@ class Optimizer:
             self.add_param_group(g)
 
     def __getstate__(self) -> dict:
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}  # (no hooks)
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -134,8 +225,20 @@ class Optimizer:
     def _update(self, p: Tensor, x: np.ndarray, g: np.ndarray, group: dict, state: dict) -> None:
         raise NotImplementedError
 
+    step = _run_step_hooks(step)  # type: ignore[method-assign]
+
     # ------------------------------------------------------------------ state dict
     def state_dict(self) -> dict:
+        for pre in tuple(_hooks(self, "_optimizer_state_dict_pre_hooks").values()):
+            pre(self)
+        packed = self._packed_state_dict()
+        for post in tuple(_hooks(self, "_optimizer_state_dict_post_hooks").values()):
+            res = post(self, packed)
+            if res is not None:
+                packed = res
+        return packed
+
+    def _packed_state_dict(self) -> dict:
         param_mappings: dict = {}
         start_index = 0
 
@@ -154,6 +257,15 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         state_dict = dict(state_dict)
+        for pre in tuple(_hooks(self, "_optimizer_load_state_dict_pre_hooks").values()):
+            res = pre(self, state_dict)
+            if res is not None:
+                state_dict = res
+        self._load_packed(state_dict)
+        for post in tuple(_hooks(self, "_optimizer_load_state_dict_post_hooks").values()):
+            post(self)
+
+    def _load_packed(self, state_dict: dict) -> None:
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
