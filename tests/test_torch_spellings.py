@@ -214,3 +214,23 @@ def test_functional_spellings_load_nn_lazily():
     code = "import sys, ember; assert 'ember.nn' not in sys.modules; ember.selu(ember.ones(2)); print('ember.nn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("name", ["solve", "lstsq", "eig", "symeig", "matrix_rank"])
+def test_removed_functions_raise_like_torch(name):
+    args = (torch.eye(2), torch.eye(2)) if name in ("solve", "lstsq") else (torch.eye(2),)
+    with pytest.raises(RuntimeError, match="This function was deprecated since version 1.9 and is now removed"):
+        getattr(torch, name)(*args)
+    with pytest.raises(RuntimeError, match="This function was deprecated since version 1.9 and is now removed"):
+        getattr(ember, name)(*[ember.eye(2)] * len(args))
+
+
+def test_small_top_level_spellings():
+    for L in (torch, ember):
+        a = L.eye(2)
+        assert L.get_device(a) == -1 and a.get_device() == -1 and L.newaxis is None
+        np.testing.assert_allclose(L.pinverse(L.tensor([[2.0, 0.0], [0.0, 4.0]])).numpy(), [[0.5, 0.0], [0.0, 0.25]])
+        np.testing.assert_allclose(L.pdist(a).numpy(), [2 ** 0.5], rtol=1e-6)
+        assert tuple(L.channel_shuffle(L.arange(4.0).reshape(1, 4, 1), 2).flatten().tolist()) == (0.0, 2.0, 1.0, 3.0)
+        np.testing.assert_allclose(L.tensor([-1.0, 0.2, 3.0]).hardshrink().numpy(), [-1.0, 0.0, 3.0])
+        np.testing.assert_allclose(L.tensor([-1.0, 2.0]).prelu(L.tensor([0.5])).numpy(), [-0.5, 2.0])

@@ -72,6 +72,8 @@ __version__ = "0.1.0"
 
 from math import e, inf, nan, pi  # noqa: E402  (torch.pi, torch.e, torch.inf, torch.nan)
 
+newaxis = None  # torch.newaxis, as NumPy's
+
 
 def is_tensor(obj: object) -> _builtins.bool:
     return isinstance(obj, Tensor)

@@ -192,6 +192,16 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return _F().pairwise_distance(x1, x2, p, eps, keepdim)
 
 
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between all pairs of rows of an (N, M) input (upper triangle, row-major)."""
+    return _F().pdist(input, p)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleaves the channels of (N, C, *) input from ``groups`` groups."""
+    return _F().channel_shuffle(input, groups)
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """Rearranges (*, C r^2, H, W) into (*, C, H r, W r)."""
     return _F().pixel_shuffle(input, upscale_factor)
@@ -320,5 +330,18 @@ def grid_sampler(input: Tensor, grid: Tensor, interpolation_mode: int, padding_m
     return _F().grid_sample(input, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
                             ("zeros", "border", "reflection")[padding_mode], align_corners)
 
+
+def _hardshrink_method(self: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0 (``ember.nn.functional.hardshrink``)."""
+    return _F().hardshrink(self, lambd)
+
+
+def _prelu_method(self: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + weight * min(0, x) (``ember.nn.functional.prelu``)."""
+    return _F().prelu(self, weight)
+
+
+Tensor.hardshrink = _hardshrink_method  # type: ignore[attr-defined]
+Tensor.prelu = _prelu_method  # type: ignore[attr-defined]
 
 __all__ = [name for name in list(globals()) if not name.startswith("_") and name not in ("annotations", "Any", "Tensor")]

@@ -15,6 +15,7 @@ from .. import _dtype, _shared_memory
 from .._tensor import Size, Tensor
 from . import creation, cumulative, joining, linalg, views
 from .decompositions import cholesky as _linalg_cholesky
+from .decompositions import pinv as _pinv
 from .decompositions import qr as _linalg_qr
 from .decompositions import svd as _linalg_svd
 from .elementary import polygamma
@@ -94,6 +95,34 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
                 "PyTorch release.\nNote that torch.linalg.lu_solve has its arguments reversed.\n"
                 "X = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)")
     return _linalg_lu_solve(LU_data, LU_pivots, b)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The Moore-Penrose pseudo-inverse (``ember.linalg.pinv`` with ``rtol=rcond``)."""
+    return _pinv(input, rtol=rcond)
+
+
+def _removed(name: str, replacement: str) -> Any:
+    def removed(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"This function was deprecated since version 1.9 and is now removed. Use "
+                           f"`{replacement}` instead of `torch.{name}` (see its documentation: the arguments and "
+                           "results differ).")
+
+    removed.__name__ = name
+    removed.__doc__ = f"Removed from torch in 1.9: raises, naming ``{replacement}``."
+    return removed
+
+
+solve = _removed("solve", "torch.linalg.solve")
+lstsq = _removed("lstsq", "torch.linalg.lstsq")
+eig = _removed("eig", "torch.linalg.eig")
+symeig = _removed("symeig", "torch.linalg.eigh")
+matrix_rank = _removed("matrix_rank", "torch.linalg.matrix_rank")
+
+
+def get_device(input: Tensor) -> int:
+    """The index of the device ``input`` is on: -1 for the CPU (ember's only device)."""
+    return -1
 
 
 def ger(input: Tensor, vec2: Tensor) -> Tensor:
@@ -260,5 +289,6 @@ globals().update({name: getattr(Tensor, name) for name in _INPLACE_FUNCTIONS})
 
 # (``range`` is exported by ember itself: ops and its users need the builtin)
 __all__ = ["svd", "qr", "cholesky", "lu", "lu_solve", "ger", "hsplit", "vsplit", "dsplit", "split_with_sizes",
-           "unsafe_split", "unsafe_chunk", "scalar_tensor", "is_nonzero", "is_signed", "is_same_size",
+           "unsafe_split", "unsafe_chunk", "scalar_tensor", "pinverse", "solve", "lstsq", "eig", "symeig", "matrix_rank",
+           "get_device", "is_nonzero", "is_signed", "is_same_size",
            "typename", "moveaxis", "matrix_power", *_INPLACE_FUNCTIONS]
