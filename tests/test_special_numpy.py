@@ -103,6 +103,7 @@ _NO_SCIPY = textwrap.dedent("""
     x4 = ember.randn(2, 3, 8, 8)
     idx = ember.tensor([0, 2])
     p = ember.rand(2, 3)
+    xs = {1: x3, 2: x4, 3: x4.unsqueeze(2).expand(2, 3, 2, 8, 8).contiguous()}  # by spatial dimensions
     recipes = {
         "AdaptiveAvgPool1d": (lambda: nn.AdaptiveAvgPool1d(2), (x3,)),
         "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d(2), (x4,)),
@@ -186,6 +187,24 @@ _NO_SCIPY = textwrap.dedent("""
         "TransformerDecoderLayer": (lambda: nn.TransformerDecoderLayer(8, 2, 16, activation="gelu"), (x3, x3)),
         "TransformerDecoder": (lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2), (x3, x3)),
         "DataParallel": (lambda: nn.DataParallel(nn.Linear(3, 4)), (x2,)),
+        "BatchNorm3d": (lambda: nn.BatchNorm3d(3), (x4.unsqueeze(2),)),
+        "ChannelShuffle": (lambda: nn.ChannelShuffle(3), (x3,)),
+        "RMSNorm": (lambda: nn.RMSNorm(3), (x2,)),
+        "LPPool1d": (lambda: nn.LPPool1d(2, 2), (x3,)),
+        "LPPool2d": (lambda: nn.LPPool2d(2, 2), (x4,)),
+        "LPPool3d": (lambda: nn.LPPool3d(2, 2), (x4.unsqueeze(2).expand(2, 3, 2, 8, 8),)),
+        "LazyLinear": (lambda: nn.LazyLinear(4), (x2,)),
+        "LazyBatchNorm1d": (lambda: nn.LazyBatchNorm1d(), (x2,)),
+        "LazyBatchNorm2d": (lambda: nn.LazyBatchNorm2d(), (x4,)),
+        "LazyBatchNorm3d": (lambda: nn.LazyBatchNorm3d(), (x4.unsqueeze(2),)),
+        "LazyInstanceNorm1d": (lambda: nn.LazyInstanceNorm1d(), (x3,)),
+        "LazyInstanceNorm2d": (lambda: nn.LazyInstanceNorm2d(), (x4,)),
+        "LazyInstanceNorm3d": (lambda: nn.LazyInstanceNorm3d(), (x4.unsqueeze(2),)),
+        **{f"Lazy{kind}{d}d": (lambda kind=kind, d=d: getattr(nn, f"Lazy{kind}{d}d")(4, 1), (xs[d],))
+           for kind in ("Conv", "ConvTranspose") for d in (1, 2, 3)},
+        **{f"{kind}Pad{d}d": (lambda kind=kind, d=d: getattr(nn, f"{kind}Pad{d}d")(1) if kind != "Constant"
+                              else getattr(nn, f"ConstantPad{d}d")(1, 0.5), (xs[d],))
+           for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular") for d in (1, 2, 3)},
     }
     containers = {"Module", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "RNNBase", "RNNCellBase"}
     failed, unknown = [], []

@@ -1,4 +1,5 @@
-"""Run the same module in ember and torch with torch's weights copied in; compare everything."""
+"""Run the same module in ember and torch with torch's weights copied in; compare everything (outputs,
+parameter, input and buffer values through ``ember.testing.assert_close``, the one comparison)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import torch
 
 import ember
+from ember.testing import assert_close
 
 
 def to_ember_state(sd: dict) -> dict:
@@ -52,8 +54,7 @@ def compare_module(name: str, args: tuple = (), kwargs: dict | None = None, inpu
     eout = _outs(em(*eins, **call_kwargs))
     assert len(tout) == len(eout)
     for i, (e, t) in enumerate(zip(eout, tout)):
-        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"output {i}")
-        assert e.shape == tuple(t.shape)
+        assert_close(e, t, rtol=rtol, atol=atol, msg=f"output {i}: ")
     rng = np.random.default_rng(seed)
     pairs = [(e, t) for e, t in zip(eout, tout) if t.requires_grad]
     if pairs:
@@ -68,11 +69,10 @@ def compare_module(name: str, args: tuple = (), kwargs: dict | None = None, inpu
             if tp.grad is None:
                 assert ep.grad is None, n
                 continue
-            np.testing.assert_allclose(ep.grad.numpy(), tp.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"grad {n}")
+            assert_close(ep.grad, tp.grad, rtol=rtol, atol=atol, msg=f"grad {n}: ")
         for i, (t, e) in enumerate(zip(tins, eins)):
             if isinstance(t, torch.Tensor) and t.requires_grad:
-                np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
-                                           err_msg=f"input grad {i}")
+                assert_close(e.grad, t.grad, rtol=rtol, atol=atol, msg=f"input grad {i}: ")
     for (n, tb), (_, eb) in zip(tm.named_buffers(), em.named_buffers()):
-        np.testing.assert_allclose(eb.numpy(), tb.numpy(), rtol=rtol, atol=atol, err_msg=f"buffer {n}")
+        assert_close(eb, tb, rtol=rtol, atol=atol, msg=f"buffer {n}: ")
     return em, tm
