@@ -24,7 +24,8 @@ NAMESPACES = [
     "ember.optim.swa_utils", "ember.utils.data", "ember.utils.checkpoint", "ember.utils.hooks", "ember.autograd",
     "ember.autograd.functional", "ember.linalg", "ember.fft", "ember.special", "ember.amp", "ember.cuda", "ember.cpu",
     "ember.testing", "ember.random", "ember.backends", "ember.jit", "ember.compiler", "ember.accelerator", "ember.mps",
-    "ember.xpu", "ember.viz", "ember.serialization",
+    "ember.xpu", "ember.viz", "ember.serialization", "ember.distributions", "ember.distributions.constraints",
+    "ember.distributions.transforms",
 ]
 
 

@@ -106,7 +106,7 @@ from . import linalg  # noqa: E402
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.
 _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cuda", "mps", "accelerator", "backends",
-                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu")
+                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "distributions")
 
 
 def __getattr__(name: str) -> _typing.Any:
