@@ -19,6 +19,7 @@ import numpy as np
 from .._tensor import Tensor
 from . import _ops as ops
 
+_ATEN_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 _F32_ONE_THIRD = float(np.float32(1.0) / np.float32(3.0))  # torch's 1.0f / 3.0f
 _F32_0331 = float(np.float32(0.0331))
 
@@ -86,7 +87,7 @@ class _StandardGamma(ops.autograd.Function):
     def forward(ctx: Any, alpha: Tensor) -> Tensor:
         a = alpha.detach().numpy()
         if a.dtype.kind != "f":
-            raise RuntimeError(f"\"gamma_cpu\" not implemented for '{str(alpha.dtype).split('.')[-1]}'")
+            raise NotImplementedError(f"\"gamma_cpu\" not implemented for '{_ATEN_NAMES.get(a.dtype.name, a.dtype.name)}'")
         sample = _gamma_array(a, a.dtype == np.float32).astype(a.dtype)
         sample = np.maximum(sample, np.finfo(a.dtype).tiny)
         out = ops.tensor(sample, dtype=alpha.dtype)

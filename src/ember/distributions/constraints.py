@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from .._tensor import Tensor
 from . import _ops as ops
 
@@ -390,7 +392,17 @@ class _PositiveDefinite(_Symmetric):
         sym_check = super().check(value)
         if not bool(sym_check.all()):
             return sym_check
-        return ops.linalg.cholesky_ex(value)[1].eq(0)
+        # (torch asks cholesky_ex for its info code; ember's cholesky_ex raises on failure instead, so each
+        # matrix is factorised here)
+        mats = value.detach().numpy()
+        ok = []
+        for m in mats.reshape((-1,) + mats.shape[-2:]):
+            try:
+                np.linalg.cholesky(m)
+                ok.append(True)
+            except np.linalg.LinAlgError:
+                ok.append(False)
+        return ops.tensor(np.array(ok, dtype=bool).reshape(mats.shape[:-2]))
 
 
 class _Cat(Constraint):

@@ -67,7 +67,7 @@ class MultivariateNormal(Distribution):
             if m is None:
                 continue
             if m.dim() < 2:
-                raise ValueError(f"{name} matrix must be at least two-dimensional, "
+                raise ValueError(f"{name}{' matrix' if name == 'scale_tril' else ''} must be at least two-dimensional, "
                                  "with optional leading batch dimensions")
             batch_shape = tuple(ops.broadcast_shapes(m.shape[:-2], loc.shape[:-1]))
             setattr(self, name, m.expand(batch_shape + (-1, -1)))
