@@ -39,6 +39,12 @@ CASES = [
     ("Cauchy", lambda D, t: D.Cauchy(t([0.3, -1.2]), t([0.5, 2.0])), lambda t: t([0.1, 3.0])),
     ("StudentT", lambda D, t: D.StudentT(t([0.7, 2.5, 6.0]), t([0.3, -1.2, 0.0]), t([0.5, 2.0, 1.0])),
      lambda t: t([0.1, 3.0, -0.5])),
+    ("HalfNormal", lambda D, t: D.HalfNormal(t([0.5, 2.0])), lambda t: t([0.1, 3.0])),
+    ("HalfCauchy", lambda D, t: D.HalfCauchy(t([0.5, 2.0])), lambda t: t([0.1, 3.0])),
+    ("Gumbel", lambda D, t: D.Gumbel(t([0.3, -1.2]), t([0.5, 2.0])), lambda t: t([0.1, 3.0])),
+    ("Weibull", lambda D, t: D.Weibull(t([0.5, 2.0]), t([1.5, 0.7])), lambda t: t([0.1, 3.0])),
+    ("Pareto", lambda D, t: D.Pareto(t([0.5, 2.0]), t([1.5, 3.0])), lambda t: t([0.7, 3.0])),
+    ("NegativeBinomial", lambda D, t: D.NegativeBinomial(t([3.0, 10.0]), t([0.4, 0.7])), lambda t: t([2.0, 15.0])),
     ("Geometric", lambda D, t: D.Geometric(t([0.2, 0.7])), lambda t: t([3.0, 0.0])),
     ("RelaxedBernoulli", lambda D, t: D.RelaxedBernoulli(t([0.5, 2.0]), probs=t([0.2, 0.7])), lambda t: t([0.3, 0.9])),
     ("RelaxedOneHotCategorical", lambda D, t: D.RelaxedOneHotCategorical(t(0.5), t(P2)), lambda t: t([0.1, 0.3, 0.6])),
@@ -59,13 +65,13 @@ CASES = [
 # the families with a reparameterised sampler whose derivative is exact (gradcheck applies)
 REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNormalTril", "Independent", "Exponential",
                    "Laplace", "LogNormal", "Cauchy", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-                   "TransformedTanhAffine"]
+                   "TransformedTanhAffine", "HalfNormal", "HalfCauchy"]
 
 # samples computed from the draws with a matmul or a transcendental function whose last bit ember's op
 # may round differently from torch's vectorised kernel: the draws are equal, the results within 4 ulps
 ROUNDING = ["MultivariateNormal", "MultivariateNormalTril", "MultivariateNormalPrecision", "Laplace", "LogNormal",
             "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedTanhAffine", "TransformedSigmoidExp",
-            "MixtureSameFamilyMVN"]
+            "MixtureSameFamilyMVN", "Gumbel", "Weibull", "Pareto"]
 
 # samplers differentiable through torch's approximations of d sample / d concentration
 GAMMA_BASED = ["Beta", "Gamma", "Chi2", "Dirichlet", "StudentT"]
