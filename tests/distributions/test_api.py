@@ -313,3 +313,39 @@ def test_perplexity_and_sample_n() -> None:
 def test_import_ember_does_not_load_distributions() -> None:
     code = "import sys, ember; assert 'ember.distributions' not in sys.modules; ember.distributions.Normal"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+CONSTRAINTS = {
+    "real": lambda t, D: D.constraints.real,
+    "positive": lambda t, D: D.constraints.positive,
+    "greater_than": lambda t, D: D.constraints.greater_than(t.tensor([1.0, -2.0], dtype=t.float64)),
+    "less_than": lambda t, D: D.constraints.less_than(3.0),
+    "interval": lambda t, D: D.constraints.interval(-1.0, 2.0),
+    "unit_interval": lambda t, D: D.constraints.unit_interval,
+    "simplex": lambda t, D: D.constraints.simplex,
+    "real_vector": lambda t, D: D.constraints.real_vector,
+    "lower_cholesky": lambda t, D: D.constraints.lower_cholesky,
+    "positive_definite": lambda t, D: D.constraints.positive_definite,
+}
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", sorted(CONSTRAINTS))
+def test_constraint_registry_maps_like_torch(registry: str, name: str) -> None:
+    def run(t, D):
+        try:
+            tr = getattr(D, registry)(CONSTRAINTS[name](t, D))
+        except NotImplementedError as exc:
+            return str(exc), None
+        x = t.tensor([[0.3, -1.2], [0.5, 2.0]], dtype=t.float64)
+        y = tr(x)
+        lad = tr.log_abs_det_jacobian(x, y) if tr.bijective else None
+        return repr(tr), [v.numpy() for v in (y, tr.inv(y)) + ((lad,) if lad is not None else ())]
+
+    (re_, ve), (rt, vt) = run(ember, ED), run(torch, TD)
+    assert re_ == rt
+    if vt is not None:
+        for a, b in zip(ve, vt):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    with pytest.raises(TypeError, match="Expected constraint to be either a Constraint subclass or instance"):
+        ED.biject_to.register(int, lambda c: None)
