@@ -45,6 +45,10 @@ CASES = [
     ("Weibull", lambda D, t: D.Weibull(t([0.5, 2.0]), t([1.5, 0.7])), lambda t: t([0.1, 3.0])),
     ("Pareto", lambda D, t: D.Pareto(t([0.5, 2.0]), t([1.5, 3.0])), lambda t: t([0.7, 3.0])),
     ("NegativeBinomial", lambda D, t: D.NegativeBinomial(t([3.0, 10.0]), t([0.4, 0.7])), lambda t: t([2.0, 15.0])),
+    ("InverseGamma", lambda D, t: D.InverseGamma(t([0.5, 3.0]), t([1.5, 0.3])), lambda t: t([0.2, 4.0])),
+    ("FisherSnedecor", lambda D, t: D.FisherSnedecor(t([0.5, 3.0]), t([1.5, 6.0])), lambda t: t([0.2, 4.0])),
+    ("Kumaraswamy", lambda D, t: D.Kumaraswamy(t([0.5, 3.0]), t([1.5, 2.0])), lambda t: t([0.2, 0.7])),
+    ("LogisticNormal", lambda D, t: D.LogisticNormal(t([0.3, -1.2]), t([0.5, 2.0])), lambda t: t([0.2, 0.3, 0.5])),
     ("Geometric", lambda D, t: D.Geometric(t([0.2, 0.7])), lambda t: t([3.0, 0.0])),
     ("RelaxedBernoulli", lambda D, t: D.RelaxedBernoulli(t([0.5, 2.0]), probs=t([0.2, 0.7])), lambda t: t([0.3, 0.9])),
     ("RelaxedOneHotCategorical", lambda D, t: D.RelaxedOneHotCategorical(t(0.5), t(P2)), lambda t: t([0.1, 0.3, 0.6])),
@@ -65,13 +69,15 @@ CASES = [
 # the families with a reparameterised sampler whose derivative is exact (gradcheck applies)
 REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNormalTril", "Independent", "Exponential",
                    "Laplace", "LogNormal", "Cauchy", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-                   "TransformedTanhAffine", "HalfNormal", "HalfCauchy"]
+                   "TransformedTanhAffine", "HalfNormal", "HalfCauchy", "Kumaraswamy", "LogisticNormal"]
 
 # samples computed from the draws with a matmul or a transcendental function whose last bit ember's op
-# may round differently from torch's vectorised kernel: the draws are equal, the results within 4 ulps
+# may round differently from torch's vectorised kernel: the draws are equal, the results within a few ulps
+# (pow chains, as in Kumaraswamy, amplify one ulp a few times)
 ROUNDING = ["MultivariateNormal", "MultivariateNormalTril", "MultivariateNormalPrecision", "Laplace", "LogNormal",
             "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedTanhAffine", "TransformedSigmoidExp",
-            "MixtureSameFamilyMVN", "Gumbel", "Weibull", "Pareto"]
+            "MixtureSameFamilyMVN", "Gumbel", "Weibull", "Pareto", "InverseGamma",
+            "FisherSnedecor", "Kumaraswamy", "LogisticNormal"]
 
 # samplers differentiable through torch's approximations of d sample / d concentration
-GAMMA_BASED = ["Beta", "Gamma", "Chi2", "Dirichlet", "StudentT"]
+GAMMA_BASED = ["Beta", "Gamma", "Chi2", "Dirichlet", "StudentT", "InverseGamma", "FisherSnedecor"]
