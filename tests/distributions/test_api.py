@@ -358,3 +358,28 @@ def test_constraint_registry_maps_like_torch(registry: str, name: str) -> None:
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
     with pytest.raises(TypeError, match="Expected constraint to be either a Constraint subclass or instance"):
         ED.biject_to.register(int, lambda c: None)
+
+
+def test_reshape_and_cdf_transforms_match_torch() -> None:
+    def run(t, D):
+        r = D.ReshapeTransform((4,), (2, 2))
+        x = t.arange(8.0).reshape(2, 4)
+        d = D.TransformedDistribution(D.Normal(t.zeros(3, 4), 1.0), r)
+        c = D.CumulativeDistributionTransform(D.Normal(0.0, 1.0))
+        z = t.tensor([0.3, -1.0])
+        out = [r(x).shape, r.inv(r(x)).shape, d.batch_shape, d.event_shape, repr(c.domain),
+               d.log_prob(t.ones(3, 2, 2)).tolist(), c(z).tolist(), c.inv(c(z)).tolist(),
+               c.log_abs_det_jacobian(z, c(z)).tolist()]
+        for bad in ((3, 5), (5,)):
+            try:
+                r.forward_shape(bad)
+            except ValueError as exc:
+                out.append(str(exc))
+        try:
+            D.ReshapeTransform((4,), (3,))
+        except ValueError as exc:
+            out.append(str(exc))
+        return out
+
+    got, expected = run(ember, ED), run(torch, TD)
+    assert repr(got).replace("ember.", "torch.") == repr(expected)

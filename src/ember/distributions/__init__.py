@@ -48,11 +48,13 @@ from .transforms import (
     AbsTransform,
     AffineTransform,
     ComposeTransform,
+    CumulativeDistributionTransform,
     ExpTransform,
     IndependentTransform,
     LowerCholeskyTransform,
     PositiveDefiniteTransform,
     PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
     SoftmaxTransform,
     SoftplusTransform,
@@ -72,7 +74,8 @@ __all__ = [
     "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution",
     "Uniform", "Weibull", "kl_divergence", "register_kl", "biject_to", "transform_to", "AbsTransform",
     "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform", "PowerTransform",
-    "LowerCholeskyTransform", "PositiveDefiniteTransform", "SigmoidTransform", "SoftplusTransform", "TanhTransform",
+    "LowerCholeskyTransform", "PositiveDefiniteTransform", "ReshapeTransform",
+    "CumulativeDistributionTransform", "SigmoidTransform", "SoftplusTransform", "TanhTransform",
     "SoftmaxTransform", "StickBreakingTransform", "Transform", "identity_transform",
 ]
 
