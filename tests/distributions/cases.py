@@ -49,6 +49,9 @@ CASES = [
     ("FisherSnedecor", lambda D, t: D.FisherSnedecor(t([0.5, 3.0]), t([1.5, 6.0])), lambda t: t([0.2, 4.0])),
     ("Kumaraswamy", lambda D, t: D.Kumaraswamy(t([0.5, 3.0]), t([1.5, 2.0])), lambda t: t([0.2, 0.7])),
     ("LogisticNormal", lambda D, t: D.LogisticNormal(t([0.3, -1.2]), t([0.5, 2.0])), lambda t: t([0.2, 0.3, 0.5])),
+    ("ContinuousBernoulli", lambda D, t: D.ContinuousBernoulli(t([0.2, 0.4995, 0.9])), lambda t: t([0.3, 0.5, 0.99])),
+    ("ContinuousBernoulliLogits", lambda D, t: D.ContinuousBernoulli(logits=t([-1.0, 0.0005, 2.0])),
+     lambda t: t([0.3, 0.5, 0.99])),
     ("Geometric", lambda D, t: D.Geometric(t([0.2, 0.7])), lambda t: t([3.0, 0.0])),
     ("RelaxedBernoulli", lambda D, t: D.RelaxedBernoulli(t([0.5, 2.0]), probs=t([0.2, 0.7])), lambda t: t([0.3, 0.9])),
     ("RelaxedOneHotCategorical", lambda D, t: D.RelaxedOneHotCategorical(t(0.5), t(P2)), lambda t: t([0.1, 0.3, 0.6])),
@@ -69,7 +72,8 @@ CASES = [
 # the families with a reparameterised sampler whose derivative is exact (gradcheck applies)
 REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNormalTril", "Independent", "Exponential",
                    "Laplace", "LogNormal", "Cauchy", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-                   "TransformedTanhAffine", "HalfNormal", "HalfCauchy", "Kumaraswamy", "LogisticNormal"]
+                   "TransformedTanhAffine", "HalfNormal", "HalfCauchy", "Kumaraswamy", "LogisticNormal", "ContinuousBernoulli",
+                   "ContinuousBernoulliLogits"]
 
 # samples computed from the draws with a matmul or a transcendental function whose last bit ember's op
 # may round differently from torch's vectorised kernel: the draws are equal, the results within a few ulps
@@ -77,7 +81,7 @@ REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNorma
 ROUNDING = ["MultivariateNormal", "MultivariateNormalTril", "MultivariateNormalPrecision", "Laplace", "LogNormal",
             "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedTanhAffine", "TransformedSigmoidExp",
             "MixtureSameFamilyMVN", "Gumbel", "Weibull", "Pareto", "InverseGamma",
-            "FisherSnedecor", "Kumaraswamy", "LogisticNormal"]
+            "FisherSnedecor", "Kumaraswamy", "LogisticNormal", "ContinuousBernoulli", "ContinuousBernoulliLogits"]
 
 # samplers differentiable through torch's approximations of d sample / d concentration
 GAMMA_BASED = ["Beta", "Gamma", "Chi2", "Dirichlet", "StudentT", "InverseGamma", "FisherSnedecor"]

@@ -178,6 +178,8 @@ def _kl_pairs(t, D):
         "half normal": (D.HalfNormal(t.tensor([1.0, 2.0], **f64)), D.HalfNormal(t.tensor([0.3, 1.5], **f64))),
         "pareto": (D.Pareto(t.tensor([1.0, 2.0], **f64), t.tensor([1.0, 3.0], **f64)),
                    D.Pareto(t.tensor([0.5, 2.5], **f64), t.tensor([0.3, 1.5], **f64))),
+        "continuous bernoulli": (D.ContinuousBernoulli(t.tensor([0.2, 0.4995, 0.9], **f64)),
+                                 D.ContinuousBernoulli(t.tensor([0.6, 0.3, 0.5005], **f64))),
         "log normal": (D.LogNormal(t.tensor([0.0, 1.0], **f64), t.tensor([1.0, 2.0], **f64)),
                        D.LogNormal(t.tensor([0.5, -1.0], **f64), t.tensor([0.3, 1.5], **f64))),
     }
