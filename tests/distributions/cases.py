@@ -23,6 +23,9 @@ CASES = [
      lambda t: t([0.1, 0.2])),
     ("MultivariateNormalPrecision", lambda D, t: D.MultivariateNormal(t([0.5, -0.5]), precision_matrix=t(COV)),
      lambda t: t([0.1, 0.2])),
+    ("LowRankMultivariateNormal", lambda D, t: D.LowRankMultivariateNormal(
+        t([[0.5, -0.5, 1.0], [0.0, 0.2, 0.1]]), t([[1.0, 0.3], [0.0, -0.5], [0.4, 0.2]]), t([0.5, 1.5, 0.8])),
+     lambda t: t([0.1, 0.2, -0.3])),
     ("Independent", lambda D, t: D.Independent(D.Normal(t([0.3, -1.2]), t([0.5, 2.0])), 1), lambda t: t([0.1, 3.0])),
     ("OneHotCategorical", lambda D, t: D.OneHotCategorical(t(P2)), lambda t: t([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])),
     ("Beta", lambda D, t: D.Beta(t([0.5, 2.0, 7.0]), t([1.5, 0.3, 3.0])), lambda t: t([0.2, 0.9, 0.5])),
@@ -70,7 +73,7 @@ CASES = [
 ]
 
 # the families with a reparameterised sampler whose derivative is exact (gradcheck applies)
-REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNormalTril", "Independent", "Exponential",
+REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNormalTril", "LowRankMultivariateNormal", "Independent", "Exponential",
                    "Laplace", "LogNormal", "Cauchy", "RelaxedBernoulli", "RelaxedOneHotCategorical",
                    "TransformedTanhAffine", "HalfNormal", "HalfCauchy", "Kumaraswamy", "LogisticNormal", "ContinuousBernoulli",
                    "ContinuousBernoulliLogits"]
@@ -78,7 +81,7 @@ REPARAMETERISED = ["Normal", "Uniform", "MultivariateNormal", "MultivariateNorma
 # samples computed from the draws with a matmul or a transcendental function whose last bit ember's op
 # may round differently from torch's vectorised kernel: the draws are equal, the results within a few ulps
 # (pow chains, as in Kumaraswamy, amplify one ulp a few times)
-ROUNDING = ["MultivariateNormal", "MultivariateNormalTril", "MultivariateNormalPrecision", "Laplace", "LogNormal",
+ROUNDING = ["MultivariateNormal", "MultivariateNormalTril", "MultivariateNormalPrecision", "LowRankMultivariateNormal", "Laplace", "LogNormal",
             "RelaxedBernoulli", "RelaxedOneHotCategorical", "TransformedTanhAffine", "TransformedSigmoidExp",
             "MixtureSameFamilyMVN", "Gumbel", "Weibull", "Pareto", "InverseGamma",
             "FisherSnedecor", "Kumaraswamy", "LogisticNormal", "ContinuousBernoulli", "ContinuousBernoulliLogits"]
