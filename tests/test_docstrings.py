@@ -25,7 +25,8 @@ NAMESPACES = [
     "ember.autograd.functional", "ember.linalg", "ember.fft", "ember.special", "ember.amp", "ember.cuda", "ember.cpu",
     "ember.testing", "ember.random", "ember.backends", "ember.jit", "ember.compiler", "ember.accelerator", "ember.mps",
     "ember.xpu", "ember.viz", "ember.serialization", "ember.func", "ember.distributed",
-    "ember.nn.parallel",
+    "ember.nn.parallel", "ember.distributions", "ember.distributions.constraints",
+    "ember.distributions.transforms",
 ]
 
 

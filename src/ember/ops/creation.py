@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import deque
 from typing import Any, Sequence
 
 import numpy as np
@@ -49,6 +50,8 @@ def _infer(data: Any) -> tuple[np.ndarray, bool]:
         return np.asarray(data), False
     if isinstance(data, (bool, int, float, complex)):
         return np.asarray(data), True
+    if isinstance(data, (deque, range)):  # other sequences torch reads as lists
+        data = list(data)
     if isinstance(data, (list, tuple)):
         _check_ragged(data)
         flat_tensors = any(isinstance(x, Tensor) for x in data)
