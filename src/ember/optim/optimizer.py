@@ -28,6 +28,8 @@ def _scalar(v: float, dtype: Any = np.float32) -> Tensor:
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyper-parameters) and per-parameter ``state``."""
 
+    _opt_called: bool  # set once step() has run, when an LR scheduler wraps it (optim/_lr_scheduler_base)
+
     def __init__(self, params: ParamsT, defaults: dict) -> None:
         self.defaults = defaults
         self.state: defaultdict = defaultdict(dict)
