@@ -173,7 +173,7 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
                 idx = layer * D + d
                 h = h0[idx]
-                c = c0[idx] if is_lstm else None
+                c: Any = c0[idx] if is_lstm else None  # (the cell state: an LSTM's only)
                 xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
                 if is_lstm and not self.proj_size and T > 0:  # the whole sequence as one op (_rnn_ops)
                     hs, h, c = lstm_sequence(xp, h, c, w_hh, b_hh, d == 1)
@@ -264,7 +264,9 @@ class RNNBase(Module):
         starts = np.concatenate(([0], np.cumsum(bsz))).tolist()
         T, D = len(bsz), 2 if self.bidirectional else 1
         layer_in = data
-        h_n, c_n = [], []
+        h_n: list[Tensor] = []
+        c_n: list[Tensor] = []
+        c: Any  # (the cell state: an LSTM's only)
         for layer in range(self.num_layers):
             outs = []
             for d in range(D):
