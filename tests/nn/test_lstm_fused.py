@@ -145,3 +145,14 @@ def test_long_sequence_split_in_chunks(kw, threads):
     tr = _run(torch, t2, x0, h00, c00, weights)
     for a, b in zip(er, tr):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_input_dtype_other_than_the_weights_is_torchs_value_error(name):
+    # (the fused op multiplies by W_ih itself: NumPy would silently promote instead)
+    msgs = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as err:
+            getattr(lib.nn, name)(3, 4)(lib.randn(5, 2, 3, dtype=lib.float64))
+        msgs.append(str(err.value).replace("torch.", "ember."))
+    assert msgs[0] == msgs[1]

@@ -11,6 +11,10 @@ than on the N strided rows of a column slice; the products with W_hh become one 
 over its four (H, H) gate blocks. Only the input projections and their gradient change layout,
 once per sequence.
 
+As torch's ``mkldnn_rnn_layer``, the op takes the layer's input and all four weights: the input
+projections ``x W_ih^T`` and their gradients are GEMMs over chunks of time steps that the helper
+thread (``_blas.helper``) computes while this thread runs the steps, which are sequential.
+
 Under ``create_graph=True`` the NumPy BPTT is an op of its own, whose derivative recomputes the
 sequence with ember ops (the same arithmetic) and differentiates that twice, so gradients of
 gradients still work while the first derivative exists once.
@@ -39,11 +43,14 @@ def lstm_cell(xp_t: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | N
     return o * c2.tanh(), c2
 
 
-def lstm_sequence_ops(xp: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
+def lstm_sequence_ops(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                      b_hh: Tensor | None, reverse: bool) -> tuple:
     """The sequence as recorded ember ops: (hs (T, N, H), h_T, c_T)."""
     from ..ops.shape import stack
+    from . import functional as F
 
-    T = xp.shape[0]
+    T, N = x.shape[0], x.shape[1]
+    xp = F.linear(x.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
     seq: list = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
         h, c = lstm_cell(xp[t], h, c, w_hh, b_hh)
@@ -97,8 +104,8 @@ def _bptt(n: Any, gs: list) -> tuple:
     coefficients of steps not reached yet and, for the steps done, puts the gate gradients in
     torch's layout and adds their share to W_hh's and the bias's gradients, so those GEMMs use the
     second core while the sequential loop uses the first."""
-    xp, h0, c0, w_hh, b_hh = n.saved
-    acts, cs, tcs, hs, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, o, g
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh = n.saved
+    acts, cs, tcs, hs, X2, reverse = n.attrs  # acts: (T, 4, N, H), the activated gates i, f, o, g
     T, _, N, H = acts.shape
     G = 4 * H
     dt = acts.dtype
@@ -137,19 +144,28 @@ def _bptt(n: Any, gs: list) -> tuple:
     da = np.empty((T, 4, N, H), dt)
     flat4 = np.empty((T, N, 4, H), dt)  # the gate gradients in torch's layout (T, N, 4H)
     flat = flat4.reshape(T * N, G)
-    want_w, want_b = needs[3], len(needs) > 4 and needs[4]
-    h_prev = _previous(hs, h0._data, reverse).reshape(T * N, H) if want_w else None
-    parts_w: list = [None] * len(chunks)  # each chunk's share of W_hh's gradient, and of the bias's
+    want_x, want_wih, want_whh, want_b = needs[0], needs[3], needs[4], needs[5] or needs[6]
+    h_prev = _previous(hs, h0._data, reverse).reshape(T * N, H) if want_whh else None
+    g_x = np.empty((T * N, X2.shape[1]), dt) if want_x else None
+    W_ih = w_ih._data
+    # each chunk's share of W_ih's, W_hh's and the bias's gradients (summed in chunk order at the end)
+    parts_wih: list = [None] * len(chunks)
+    parts_whh: list = [None] * len(chunks)
     parts_b: list = [None] * len(chunks)
 
-    def finish(c: int) -> None:  # chunk c's steps are done: their gate gradients in torch's layout, their shares
+    def finish(c: int) -> None:  # chunk c's steps are done: the gradients that are GEMMs over their rows
         lo, hi = chunks[c]
         np.copyto(flat4[lo:hi], da[lo:hi].transpose(0, 2, 1, 3))
         rows = slice(lo * N, hi * N)
+        d_rows = flat[rows]  # d gates (rows, 4H) in torch's gate order
+        if g_x is not None:
+            np.matmul(d_rows, W_ih, out=g_x[rows])
+        if want_wih:
+            parts_wih[c] = d_rows.T @ X2[rows]
         if h_prev is not None:
-            parts_w[c] = flat[rows].T @ h_prev[rows]
+            parts_whh[c] = d_rows.T @ h_prev[rows]
         if want_b:
-            parts_b[c] = flat[rows].sum(0)
+            parts_b[c] = d_rows.sum(0)
 
     coefficients(*chunks[0])
     ready = [run_soon(pool, coefficients, lo, hi) for lo, hi in chunks[1:]]
@@ -179,11 +195,12 @@ def _bptt(n: Any, gs: list) -> tuple:
         finish(len(chunks) - 1)
         for wait in reversed(done):  # the helper works from the first chunk, this thread from the last
             wait()
-    g_w = _total(parts_w) if want_w else None
-    g_b = _total(parts_b) if want_b else None
-    outs = tuple(None if a is None else _new(a) for a in (flat.reshape(T, N, G) if needs[0] else None,
-                                                          dh_next if needs[1] else None,
-                                                          dc_next if needs[2] else None, g_w, g_b))
+    g_b = _total(parts_b) if want_b else np.empty(0)  # (b_ih's and b_hh's gradients are the same sums)
+    outs = tuple(None if a is None else _new(a) for a in (
+        g_x.reshape(x._data.shape) if g_x is not None else None, dh_next if needs[1] else None,
+        dc_next if needs[2] else None, _total(parts_wih) if want_wih else None,
+        _total(parts_whh) if want_whh else None, g_b if needs[5] else None,
+        (g_b.copy() if needs[5] else g_b) if needs[6] else None))
     ins = tuple(gs) + tuple(n.saved)
     record_outputs(MkldnnRnnLayerBackwardBackward0, outs, ins, ins, attrs=(reverse, needs))
     return outs
@@ -202,8 +219,8 @@ def _bptt_double_backward(n: Any, ggs: list) -> tuple:
     leaves: list[Any] = [None if t is None else t.detach().requires_grad_() for t in n.saved]
     gs, ins = leaves[:3], leaves[3:]
     with grad_mode.enable_grad():
-        xp, h0, c0, w_hh, b_hh = ins
-        outs = lstm_sequence_ops(xp, h0, c0, w_hh, b_hh, reverse)
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh = ins
+        outs = lstm_sequence_ops(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse)
         pairs = [(o, g) for o, g in zip(outs, gs) if g is not None]
         wanted = [t for t, need in zip(ins, needs) if need and t is not None]
         first = iter(autograd_grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
@@ -225,7 +242,7 @@ def _bptt_double_backward(n: Any, ggs: list) -> tuple:
 MkldnnRnnLayerBackward0 = node_class("mkldnn_rnn_layer", _bptt, "backpropagation through time", n_outputs=3)
 MkldnnRnnLayerBackwardBackward0 = node_class(
     "mkldnn_rnn_layer_backward", _bptt_double_backward,
-    "the recomputed sequence's first derivative, differentiated along the incoming grads", n_outputs=5)
+    "the recomputed sequence's first derivative, differentiated along the incoming grads", n_outputs=7)
 
 
 # The forward keeps the activated gates in the order i, f, o, g (torch's is i, f, g, o), so the three
@@ -236,21 +253,29 @@ _ACTS_ORDER = (0, 1, 3, 2)  # torch's gate index of each block of ``acts``
 _HALVE = np.array((0.5, 0.5, 0.5, 1.0)).reshape(4, 1, 1)
 
 
-def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor | None, reverse: bool) -> tuple:
-    """One LSTM direction: ``xp`` (T, N, 4H) the input projections ``x @ W_ih^T + b_ih``, ``h0``,
-    ``c0`` (N, H). Returns (hs (T, N, H), h_T, c_T) as torch's LSTM computes them."""
-    X, h, c, W = xp._data, h0._data, c0._data, w_hh._data
-    T, N, G = X.shape
+def lstm_sequence(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+                  b_hh: Tensor | None, reverse: bool) -> tuple:
+    """One LSTM direction over ``x`` (T, N, E) from ``h0``, ``c0`` (N, H), as torch's
+    ``mkldnn_rnn_layer``: the input projections are part of the op. Returns (hs (T, N, H), h_T, c_T)
+    as torch's LSTM computes them."""
+    h, c, W = h0._data, c0._data, w_hh._data
+    T, N, E = x.shape
+    G = W.shape[0]
     H = G // 4
-    dt = X.dtype
+    X2 = np.ascontiguousarray(x._data).reshape(T * N, E)
+    WihT = np.ascontiguousarray(w_ih._data.T)
+    dt = W.dtype
     halve = _HALVE.astype(dt)
     acts = np.empty((T, 4, N, H), dt)  # gate-major pre-activations (halved where sigmoid), then the gates
-    X4 = X.reshape(T, N, 4, H)
     bias = None if b_hh is None else b_hh._data.reshape(4, 1, H)[list(_ACTS_ORDER)] * halve
 
-    def prepare(lo: int, hi: int) -> None:  # the pre-activations' part from x and the biases, for steps lo:hi
+    def prepare(lo: int, hi: int) -> None:  # x W_ih^T + b_ih + b_hh for steps lo:hi, gate-major, halved
+        xp = X2[lo * N:hi * N] @ WihT
+        if b_ih is not None:
+            xp += b_ih._data
+        X4 = xp.reshape(hi - lo, N, 4, H)
         for j, gate in enumerate(_ACTS_ORDER):
-            np.multiply(X4[lo:hi, :, gate], halve[j], out=acts[lo:hi, j])
+            np.multiply(X4[:, :, gate], halve[j], out=acts[lo:hi, j])
         if bias is not None:
             acts[lo:hi] += bias
 
@@ -262,7 +287,7 @@ def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
     ig = np.empty((N, H), dt)
     pool = helper()
     chunks = _chunks(T, N, H, pool, reverse)
-    prepare(*chunks[0])
+    prepare(*chunks[0])  # (BLAS threads allowed: with no helper, this is the whole projection)
     ready = [run_soon(pool, prepare, lo, hi) for lo, hi in chunks[1:]]  # (the helper prepares while the steps run)
     with one_thread():  # T small sequential products: BLAS threads cost more than they bring (_blas)
         for ch, (lo, hi) in enumerate(chunks):
@@ -284,9 +309,9 @@ def lstm_sequence(xp: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, b_hh: Tensor
                 np.multiply(a[2], tcs[t], out=hs[t])  # o * tanh(c)
                 h, c = hs[t], ct
     out = (_new(hs), _new(h.copy()), _new(c.copy()))
-    inputs = (xp, h0, c0, w_hh, b_hh)
+    inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if grad_mode._state.enabled and any(t is not None and t._rg for t in inputs):
-        node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, reverse))
+        node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, X2, reverse))
         node.n_outputs = 3
         for k in (1, 2):
             out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
