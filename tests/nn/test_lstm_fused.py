@@ -156,3 +156,31 @@ def test_input_dtype_other_than_the_weights_is_torchs_value_error(name):
             getattr(lib.nn, name)(3, 4)(lib.randn(5, 2, 3, dtype=lib.float64))
         msgs.append(str(err.value).replace("torch.", "ember."))
     assert msgs[0] == msgs[1]
+
+
+def test_forked_child_gets_a_helper_of_its_own():
+    # a fork copies no threads: a child (a DataLoader worker) that reused the parent's executor
+    # would wait forever on its first chunk
+    import multiprocessing as mp
+
+    from ember import _blas
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    lstm = ember.nn.LSTM(5, 256)
+    x = ember.randn(19, 16, 5, requires_grad=True)
+    lstm(x)[0].sum().backward()  # the parent's helper exists (where there is one)
+    parent = _blas.helper()
+    q = mp.get_context("fork").Queue()
+
+    def child() -> None:
+        out, _ = lstm(x)
+        out.sum().backward()
+        q.put((_blas.helper() is not parent or parent is None, float(x.grad.abs().sum())))
+
+    p = mp.get_context("fork").Process(target=child)
+    p.start()
+    p.join(60)
+    assert p.exitcode == 0
+    fresh, total = q.get(timeout=5)
+    assert fresh and np.isfinite(total)
