@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
 _SETTERS: Any = None  # (set_local | None, set_global | None, get_global | None), found on first use
+_LIB: Any = None  # the OpenBLAS library they came from
 
 
 def _sym(lib: Any, *names: str) -> Any:
@@ -63,6 +64,8 @@ def _find() -> tuple:
             for fn in (local, getter):
                 if fn is not None:
                     fn.restype = ctypes.c_int
+            global _LIB
+            _LIB = lib
             return local, setter, getter
     return None, None, None
 
@@ -147,8 +150,28 @@ def helper() -> ThreadPoolExecutor | None:
         return None
     pid = os.getpid()
     if _HELPER is None or _HELPER[0] != pid:
+        _stop_spinning()
         _HELPER = (pid, ThreadPoolExecutor(1, thread_name_prefix="ember-helper"))
     return _HELPER[1]
+
+
+def _stop_spinning() -> None:
+    """OpenBLAS's idle threads busy-wait 2^28 cycles (~0.1 s) after each job before they sleep (a
+    process that sleeps after one GEMM burns 0.1 s of CPU), so in a training loop, which runs a
+    threaded GEMM every few milliseconds, one of them spins on the second core all the time and would
+    take half of it from the helper. Unless the user chose OPENBLAS_THREAD_TIMEOUT, ember sets it to
+    its minimum (2^4 cycles: they sleep at once, and a threaded GEMM wakes them with one futex call)
+    and restarts them so that it takes effect; only while no other Python thread runs, so that no
+    BLAS call is in flight."""
+    if _LIB is None or "OPENBLAS_THREAD_TIMEOUT" in os.environ or threading.active_count() > 1:
+        return
+    read_env = getattr(_LIB, "openblas_read_env", None)
+    shutdown = getattr(_LIB, "blas_thread_shutdown_", None)
+    if read_env is None or shutdown is None:
+        return
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    read_env()
+    shutdown()  # (the next threaded call starts them again, with the new timeout)
 
 
 def _on_one_thread(fn: Callable[..., None], args: tuple) -> None:
