@@ -99,3 +99,29 @@ def test_without_blas_library_only_records(monkeypatch: pytest.MonkeyPatch, rest
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True, None])
 def test_interop_errors_match_torch(bad: Any) -> None:
     _same_error(lambda: ember.set_num_interop_threads(bad), lambda: torch.set_num_interop_threads(bad))
+
+
+def test_one_thread_blocks_on_two_threads_restore_the_count(restore_threads: int) -> None:
+    # OpenBLAS's "local" setter changes the process's count: blocks that overlap on two threads
+    # (the LSTM's loop and its helper) must still leave the count as it was
+    import threading
+
+    if not _blas_found():
+        pytest.skip("NumPy's BLAS is not an OpenBLAS ember can reach")
+    ember.set_num_threads(3)
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with _blas.one_thread():
+            entered.set()
+            leave.wait(10)
+
+    th = threading.Thread(target=other)
+    with _blas.one_thread():  # first in here, last out on the other thread
+        th.start()
+        entered.wait(10)
+        assert ember.get_num_threads() == 3  # (the count the blocks will restore)
+    assert _blas._setters()[2]() == 1  # the other block still runs
+    leave.set()
+    th.join()
+    assert _blas._setters()[2]() == 3 and ember.get_num_threads() == 3

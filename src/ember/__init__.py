@@ -39,9 +39,11 @@ from .autograd import functional as _autograd_functional  # noqa: F401  (sets em
 from .autograd import gradcheck as _gradcheck
 
 # torch.autograd.gradcheck is the function (the module sits under it); installed from here, above ops
-autograd.gradcheck, autograd.gradgradcheck = _gradcheck.gradcheck, _gradcheck.gradgradcheck
-autograd.GradcheckError = _gradcheck.GradcheckError
-del _autograd_functional, _gradcheck
+# (through an Any: to mypy, autograd.gradcheck is the submodule)
+_autograd: _typing.Any = autograd
+_autograd.gradcheck, _autograd.gradgradcheck = _gradcheck.gradcheck, _gradcheck.gradgradcheck
+_autograd.GradcheckError = _gradcheck.GradcheckError
+del _autograd_functional, _gradcheck, _autograd
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import random
 

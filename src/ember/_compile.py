@@ -71,10 +71,11 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
 def _optimized_module_class() -> type:
     Module = _Module
 
-    class OptimizedModule(Module):
+    # (nn.Module arrives at run time, this module sitting below nn: to mypy the base is a variable)
+    class OptimizedModule(Module):  # type: ignore[misc, valid-type]
         """A compiled Module: runs the original, kept as the submodule ``_orig_mod``."""
 
-        def __init__(self, mod: Module) -> None:
+        def __init__(self, mod: Any) -> None:
             super().__init__()
             self._orig_mod = mod
             self.training = mod.training

@@ -157,8 +157,9 @@ def _install() -> None:
     from ._tensor import Tensor
 
     _tensor_type.__name__ = _tensor_type.__qualname__ = "type"
-    Tensor.type = _tensor_type
-    Tensor._type_str = _type_str
+    cls: Any = Tensor  # (methods added to the class here: the Tensor mypy checks has neither)
+    cls.type = _tensor_type
+    cls._type_str = _type_str
 
 
 _install()

@@ -251,12 +251,17 @@ _SAFE_OPCODES = {getattr(pickle, n)[0] for n in (
     "LONG_BINPUT", "MEMOIZE", "FRAME", "PROTO", "STOP")}
 
 
-class _SafeUnpickler(pickle._Unpickler):
+# pickle's pure-Python unpickler, whose internals (stack, metastack, append, the load_* opcode
+# methods) typeshed does not describe: to mypy, a base of type Any
+_PureUnpickler: Any = pickle._Unpickler
+
+
+class _SafeUnpickler(_PureUnpickler):
     """The weights-only loader: only allow-listed globals resolve, only they may be called, and objects are
     built and filled only where torch's loader allows it. The pure-Python unpickler, so that each opcode
     can be checked (checkpoints' pickles are small: the data lives in the storage records)."""
 
-    dispatch = _Opcodes({k: v for k, v in pickle._Unpickler.dispatch.items() if k in _SAFE_OPCODES})
+    dispatch = _Opcodes({k: v for k, v in _PureUnpickler.dispatch.items() if k in _SAFE_OPCODES})
 
     def __init__(self, file: Any) -> None:
         super().__init__(file)
@@ -312,31 +317,31 @@ class _SafeUnpickler(pickle._Unpickler):
             inst.__dict__.update(state)
         elif _user_safe_type(type(inst)):
             self.stack.append(state)  # pickle's own BUILD pops it again
-            pickle._Unpickler.load_build(self)
+            _PureUnpickler.load_build(self)
         else:
             raise UnpicklingError("ember.load: Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
                                   f"`add_safe_globals`, but got {type(inst)}")
 
     def _load_append(self) -> None:
         self._expect(self.stack[-2], (list,), "append to")
-        pickle._Unpickler.load_append(self)
+        _PureUnpickler.load_append(self)
 
     def _load_appends(self) -> None:
         self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None, (list,), "extend")
-        pickle._Unpickler.load_appends(self)
+        _PureUnpickler.load_appends(self)
 
     def _load_setitem(self) -> None:
         self._expect(self.stack[-3], (dict, collections.OrderedDict), "set items of")
-        pickle._Unpickler.load_setitem(self)
+        _PureUnpickler.load_setitem(self)
 
     def _load_setitems(self) -> None:
         self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None,
                      (dict, collections.OrderedDict), "set items of")
-        pickle._Unpickler.load_setitems(self)
+        _PureUnpickler.load_setitems(self)
 
     def _load_additems(self) -> None:
         self._expect(self.metastack[-1][-1] if self.metastack and self.metastack[-1] else None, (set,), "add to")
-        pickle._Unpickler.load_additems(self)
+        _PureUnpickler.load_additems(self)
 
     @staticmethod
     def _expect(obj: Any, types_: tuple, what: str) -> None:

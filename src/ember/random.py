@@ -175,7 +175,7 @@ class Generator:
         return {"state": self._state_array()}
 
     def __setstate__(self, d: dict) -> None:
-        self.__init__()
+        type(self).__init__(self)
         self.set_state(d["state"])
 
     def __repr__(self) -> str:

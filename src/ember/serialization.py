@@ -93,8 +93,13 @@ class _Storage:
         self.array, self.key = array, key
 
 
-class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write globals by name
-    dispatch = dict(pickle._Pickler.dispatch)
+# pickle's pure-Python pickler (it lets us write globals by name), whose internals (save, write,
+# memoize, dispatch) typeshed does not describe: to mypy, a base of type Any
+_PurePickler: Any = pickle._Pickler
+
+
+class _Pickler(_PurePickler):
+    dispatch = dict(_PurePickler.dispatch)
 
     def __init__(self, file: Any) -> None:
         super().__init__(file, protocol=2)
@@ -162,7 +167,7 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
         # ember's classes and functions live where torch keeps theirs: write the torch name, so that
         # torch.load(weights_only=False) rebuilds torch's class and ember.load maps it back
         module = getattr(obj, "__module__", None) or ""
-        qual = name or getattr(obj, "__qualname__", None) or getattr(obj, "__name__", "")
+        qual = str(name or getattr(obj, "__qualname__", None) or getattr(obj, "__name__", ""))
         if (module == "ember" or module.startswith("ember.")) and "<" not in qual:  # local objects: pickle refuses
             self.save(_GlobalRef("torch" + _public_module(module, qual, obj)[len("ember"):], qual))  # memoized
             return
@@ -172,7 +177,7 @@ class _Pickler(pickle._Pickler):  # the pure-Python pickler lets us write global
         module = obj.__module__ or ""
         if module == "ember" or module.startswith("ember."):
             return self.save_global(obj)
-        return pickle._Pickler.save_type(self, obj)
+        return _PurePickler.save_type(self, obj)
 
     dispatch[type] = save_type
     dispatch[types.FunctionType] = save_global
@@ -240,6 +245,8 @@ def _plain(obj: Any) -> Any:
 def _write_aligned(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
+    if zf.fp is None:
+        raise ValueError("Attempt to write to ZIP archive that was already closed")  # (zipfile's words)
     start = zf.fp.tell() + 30 + len(name.encode("utf-8"))
     pad = (-(start + 4)) % _ALIGN
     info.extra = struct.pack("<HH", 0x4650, pad) + b"Z" * pad
@@ -368,7 +375,7 @@ class _LegacyStorages:
     """persistent_load for the pre-1.6 format: ``("storage", type, key, location, numel, view)``; the bytes
     follow the pickles, so each storage is allocated here (no larger than the file) and filled later."""
 
-    def _setup(self, file_size: int) -> None:
+    def _setup_legacy(self, file_size: int) -> None:  # (named apart: _LegacyFullUnpickler also has _ZipStorages')
         self._file_size = file_size
         self._storages: dict = {}
 
@@ -394,13 +401,13 @@ class _LegacyStorages:
 class _LegacyUnpickler(_LegacyStorages, _SafeUnpickler):
     def __init__(self, file: Any, file_size: int) -> None:
         _SafeUnpickler.__init__(self, file)
-        self._setup(file_size)
+        self._setup_legacy(file_size)
 
 
 class _LegacyFullUnpickler(_LegacyStorages, _FullUnpickler):
     def __init__(self, file: Any, file_size: int) -> None:
         pickle.Unpickler.__init__(self, file)
-        self._setup(file_size)
+        self._setup_legacy(file_size)
         self._table = _allowed()
 
 
@@ -494,7 +501,7 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *, weights
 def _unpickled(run: Any, weights_only: bool) -> Any:
     # whatever a malformed pickle trips over inside the unpickler is reported as a corrupt file (with
     # weights_only=False, errors of the file's own classes pass through as they are)
-    caught = (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError, KeyError, RecursionError,
+    caught: tuple[type[Exception], ...] = (EOFError, pickle.UnpicklingError, ValueError, struct.error, IndexError, KeyError, RecursionError,
               OverflowError) + ((AttributeError, TypeError) if weights_only else ())
     try:
         return run()

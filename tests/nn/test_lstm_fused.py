@@ -115,3 +115,72 @@ def test_grad_fn_names_match_torch(kw):
         out, (h, c) = lib.nn.LSTM(5, 7, **kw)(lib.randn(3, 2, 5))
         names.append([type(t.grad_fn).__name__ for t in (out, h, c)])
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("threads", [None, 1])
+@pytest.mark.parametrize("kw", [{}, {"bidirectional": True, "batch_first": True}])
+def test_long_sequence_split_in_chunks(kw, threads):
+    # long and wide enough (T >= 8, T*N*H >= 2^16) that the forward and BPTT hand chunks of steps to
+    # the helper thread (_blas.helper); with one thread allowed, the same run on this thread alone
+    from ember import _blas
+
+    e, t = _pair(kw, np.float64)
+    e2, t2 = ember.nn.LSTM(5, 256, **kw).double(), torch.nn.LSTM(5, 256, **kw).double()
+    with torch.no_grad():
+        for name, tp in t2.named_parameters():
+            tp.copy_(torch.tensor(getattr(e2, name).detach().numpy()))
+    D = 2 if kw.get("bidirectional") else 1
+    T, N = 19, 16
+    x0 = R.standard_normal((N, T, 5) if kw.get("batch_first") else (T, N, 5))
+    h00, c00 = R.standard_normal((D, N, 256)), R.standard_normal((D, N, 256))
+    weights = [np.cos(np.arange(T * N * 512) * k) for k in (1.0, 0.7, 0.3)]
+    old = ember.get_num_threads()
+    try:
+        if threads is not None:
+            ember.set_num_threads(threads)
+            assert _blas.helper() is None or _blas.get_num_threads() is None
+        er = _run(ember, e2, x0, h00, c00, weights)
+    finally:
+        ember.set_num_threads(old)
+    tr = _run(torch, t2, x0, h00, c00, weights)
+    for a, b in zip(er, tr):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_input_dtype_other_than_the_weights_is_torchs_value_error(name):
+    # (the fused op multiplies by W_ih itself: NumPy would silently promote instead)
+    msgs = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as err:
+            getattr(lib.nn, name)(3, 4)(lib.randn(5, 2, 3, dtype=lib.float64))
+        msgs.append(str(err.value).replace("torch.", "ember."))
+    assert msgs[0] == msgs[1]
+
+
+def test_forked_child_gets_a_helper_of_its_own():
+    # a fork copies no threads: a child (a DataLoader worker) that reused the parent's executor
+    # would wait forever on its first chunk
+    import multiprocessing as mp
+
+    from ember import _blas
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    lstm = ember.nn.LSTM(5, 256)
+    x = ember.randn(19, 16, 5, requires_grad=True)
+    lstm(x)[0].sum().backward()  # the parent's helper exists (where there is one)
+    parent = _blas.helper()
+    q = mp.get_context("fork").Queue()
+
+    def child() -> None:
+        out, _ = lstm(x)
+        out.sum().backward()
+        q.put((_blas.helper() is not parent or parent is None, float(x.grad.abs().sum())))
+
+    p = mp.get_context("fork").Process(target=child)
+    p.start()
+    p.join(60)
+    assert p.exitcode == 0
+    fresh, total = q.get(timeout=5)
+    assert fresh and np.isfinite(total)

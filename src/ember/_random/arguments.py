@@ -108,8 +108,8 @@ def _check_bound(what: str, v: int, dt: np.dtype) -> None:
     if dt.name == "bool":
         lo, hi = 0, 1
     else:
-        info = np.iinfo(dt)
-        lo, hi = int(info.min), int(info.max)
+        ints = np.iinfo(dt)
+        lo, hi = int(ints.min), int(ints.max)
     if not (lo <= v <= hi):
         raise RuntimeError(f"{what} is out of bounds for {_C_NAME.get(dt.name, dt.name)}")
 

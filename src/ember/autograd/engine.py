@@ -20,7 +20,7 @@ from . import function as _function
 from .graph import AccumulateGrad, Node
 
 
-def _tensor_hooks(node: Node, nr: int) -> list:
+def _tensor_hooks(node: Node, nr: int) -> dict:
     if type(node) is AccumulateGrad:
         meta = node.variable._meta
         return meta.get("hooks", {}) if meta is not None else {}
@@ -153,7 +153,7 @@ def run_backward(
     targets = None
     captured: dict = {}
     if capture is not None or only is not None:
-        edges = capture if capture is not None else only
+        edges = capture if capture is not None else only or ()
         targets = {n for n, _ in edges}
         needed = _needed(deps, targets)
         deps = {n: 0 for n in needed}
@@ -161,7 +161,7 @@ def run_backward(
             for nxt, _ in n.next_functions:
                 if nxt in deps:
                     deps[nxt] += 1
-    capture_edges = {}
+    capture_edges: dict = {}
     if capture is not None:
         for n, nr in capture:
             capture_edges.setdefault(n, set()).add(nr)
@@ -192,6 +192,7 @@ def run_backward(
         if capture is None and targets is None and trace is None and not anomaly and not create_graph:
             _run_plain(heap, buffers, deps, retain_graph)
             return None
+        outs: Any
         while heap:
             node = pop(heap)[1]
             grads = buffers.pop(node, None)
@@ -199,7 +200,7 @@ def run_backward(
                 grads = [None] * _n_outputs(node)
             is_acc = type(node) is AccumulateGrad
             extra = node._extra
-            if extra is not None or (is_acc and node.variable._meta):
+            if extra is not None or (type(node) is AccumulateGrad and node.variable._meta):
                 _run_tensor_hooks(node, grads)
                 if extra is not None and extra.pre_hooks is not None:
                     for hook in tuple(extra.pre_hooks.values()):
@@ -294,6 +295,7 @@ def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool) -> Non
     pop, push = heapq.heappop, heapq.heappush
     take, get = buffers.pop, deps.get
     new = _function._new_tensor
+    outs: Any
     for buf in buffers.values():  # (the roots' gradients)
         for k, g in enumerate(buf):
             if g is not None:
@@ -312,7 +314,7 @@ def _run_plain(heap: list, buffers: dict, deps: dict, retain_graph: bool) -> Non
                 node.variable._accumulate_array(g, grads)
             outs = ()
         else:  # a node that takes Tensors: a user Function, hooks, a formula in ember ops
-            ts = [None if g is None else new(g) for g in grads]
+            ts: Any = [None if g is None else new(g) for g in grads]
             grads = g = None
             if node._extra is not None or type(node) is AccumulateGrad:
                 outs = _apply_hooked(node, ts)

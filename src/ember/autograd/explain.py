@@ -8,7 +8,6 @@ sends to each input, and where gradients meet and are summed; it ends with each 
 from __future__ import annotations
 
 import html
-import inspect
 import io
 import re
 import sys
@@ -162,7 +161,7 @@ class _Narrator:
 
 
 def _caller_names(frame: Any) -> dict:
-    names = {}
+    names: dict = {}
     while frame is not None and not names:
         for scope in (frame.f_globals, frame.f_locals):
             for k, v in scope.items():
@@ -199,7 +198,7 @@ def explain(output: Any, inputs: Any = None, *, accumulate: bool = False, names:
     out = io.StringIO()
     if output.grad_fn is None:
         raise RuntimeError("explain() needs a tensor produced by operations on tensors that require grad")
-    label_of = {id(v): k for k, v in (names or {}).items()} or _caller_names(inspect.currentframe().f_back)
+    label_of = {id(v): k for k, v in (names or {}).items()} or _caller_names(sys._getframe(1))
     leaves = list(inputs) if inputs is not None else _leaves(output.grad_fn)
     for i, leaf in enumerate(leaves):
         label_of.setdefault(id(leaf), f"input {i}")
@@ -216,6 +215,7 @@ def explain(output: Any, inputs: Any = None, *, accumulate: bool = False, names:
     try:
         grads = engine.run_backward([(output.grad_fn, output._out_nr)], [seed], retain_graph=True,
                                     create_graph=False, capture=capture, accumulate=False, trace=narrator)
+        assert grads is not None  # (with ``capture``, run_backward returns the captured gradients)
         narrator.say("result:")
         for t, g in zip(leaves, grads):
             narrator.say(f"  d{oname}/d{label_of[id(t)]} = {_short(g)}")

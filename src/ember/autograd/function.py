@@ -64,6 +64,12 @@ class OpNode(Node):
     """
 
     __slots__ = ("saved", "_versions", "_result", "needs", "attrs", "_in_meta", "_freed", "n_outputs")
+    saved: tuple  # the saved Tensors (their arrays while the formula runs on arrays)
+    _versions: tuple | None  # each saved Tensor's version when saved (None: nothing to check)
+    _result: Any  # the saved output as (array, version counter, version), or packed by saved_tensors_hooks
+    needs: tuple  # per input: whether it needs a gradient
+    attrs: Any  # the op's non-tensor arguments the formula needs
+    _freed: bool
     derivative: Callable = None  # type: ignore[assignment]
     # the formula is written in ops/_grad_math.py's vocabulary, so it also runs on NumPy arrays:
     # a backward that records no graph hands it arrays (no Tensor per step), create_graph Tensors
@@ -151,7 +157,7 @@ class OpNode(Node):
     def _apply_unpacked(self, grads: list) -> tuple:
         # saved_tensors_hooks: the formula sees the unpacked tensors; the packed ones stay saved
         packed, packed_result = self.saved, self._result
-        unpack = self._extra.unpack
+        unpack = self._unpack  # (the caller saw it set)
         self.saved = tuple(unpack(p.value) if isinstance(p, _Packed) else p for p in packed)
         if isinstance(packed_result, _Packed):
             r = unpack(packed_result.value)
@@ -224,6 +230,10 @@ class BackwardCFunction(Node, FunctionCtx):
     __slots__ = ("_cls", "_to_save", "_saved", "_saved_versions", "_non_differentiable", "_dirty",
                  "materialize_grads", "needs_input_grad", "n_outputs", "_out_meta", "_in_meta",
                  "__dict__")
+    _cls: Any  # the user's Function subclass
+    _saved: tuple | None
+    _saved_versions: tuple
+    _out_meta: tuple
 
     def name(self) -> str:
         return self._cls.__name__ + "Backward"

@@ -141,7 +141,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         outs = _tup(raw)
         result = []
         for o in outs:
-            rows = [[] for _ in ins]
+            rows: list[list] = [[] for _ in ins]
             for r in range(o._data.size):
                 up = np.zeros(o._data.size, o._data.dtype)
                 up[r] = 1

@@ -34,6 +34,13 @@ class _NodeExtra:
     """What few nodes carry: hooks, retained outputs, metadata (kept apart to keep nodes small)."""
 
     __slots__ = ("hooks", "pre_hooks", "tensor_hooks", "retains", "metadata", "anomaly", "unpack")
+    hooks: OrderedDict | None
+    pre_hooks: OrderedDict | None
+    tensor_hooks: dict | None
+    retains: dict | None
+    metadata: dict | None
+    anomaly: Any
+    unpack: Callable | None
 
     def __init__(self) -> None:
         self.hooks = self.pre_hooks = self.tensor_hooks = self.retains = self.metadata = self.anomaly = None
@@ -79,7 +86,7 @@ class Node:
     def __init__(self) -> None:
         self.next_functions: tuple = ()
         self._seq = next(_seq)
-        self._extra = None
+        self._extra: _NodeExtra | None = None
 
     def name(self) -> str:
         return type(self).__name__

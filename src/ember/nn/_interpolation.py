@@ -103,7 +103,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         return out
     if mode == "nearest-exact":
         for i in range(nsp):
-            sc = (1.0 / scales[i]) if scales[i] is not None else in_sizes[i] / out_sizes[i]
+            s_i = scales[i]
+            sc = (1.0 / s_i) if s_i is not None else in_sizes[i] / out_sizes[i]
             idx = np.minimum(np.floor((np.arange(out_sizes[i]) + 0.5) * sc).astype(np.int64), in_sizes[i] - 1)
             out = out.index_select(2 + i, _new(idx))
         return out

@@ -221,15 +221,15 @@ def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tu
     gf[(_ALL, _ALL) + keep] = gd.swapaxes(0, 1)
     g2 = gf.reshape(G, O // G, P)
     wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
-    dxf = np.zeros_like(xf) if needs[0] else None
-    gwm = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
+    dxf: Any = np.zeros_like(xf) if needs[0] else None  # (used only where needs says it exists)
+    gwm: Any = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
     for p0, p1 in _flat_blocks(P, C * K // Cg, gd.itemsize):
-        gb = g2[:, :, p0:p1]
+        g_blk = g2[:, :, p0:p1]
         if needs[1]:
             # cols @ g^T (K x O): the orientation OpenBLAS splits well across threads
-            gwm += np.matmul(_flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), gb.transpose(0, 2, 1))
+            gwm += np.matmul(_flat_cols(xf, p0, p1, k, offs).reshape(G, K, p1 - p0), g_blk.transpose(0, 2, 1))
         if needs[0]:
-            dcols = np.matmul(wt, gb).reshape((C,) + tuple(k) + (p1 - p0,))
+            dcols = np.matmul(wt, g_blk).reshape((C,) + tuple(k) + (p1 - p0,))
             for off in itertools.product(*map(range, k)):
                 start = p0 + sum(i * s for i, s in zip(off, offs))
                 dxf[:, start:start + p1 - p0] += dcols[(_ALL,) + off]

@@ -128,7 +128,7 @@ def _max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     """Non-overlapping 2-d windows (stride == kernel, no padding): the elementwise maximum of the
     kh*kw strided views of the input."""
     Ho, Wo = x.shape[2] // kh, x.shape[3] // kw
-    out = None
+    out: Any = None
     for i in range(kh):
         for j in range(kw):
             v = x[:, :, i:Ho * kh:kh, j:Wo * kw:kw]
@@ -150,7 +150,8 @@ def _max_pool_np(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bo
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p[i], max(need[i] - sp[i] - p[i], 0)) for i in range(nd)),
                 constant_values=fill)
     check_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    out = best = None
+    out: Any = None
+    best: Any = None
     for num, (_, sl) in enumerate(_window_offsets(k, s, d, o)):
         v = xp[(_ALL, _ALL) + sl]
         if out is None:
@@ -253,7 +254,7 @@ def _avg_divisor(size: int, out: int, k: int, s: int, p: int, include_pad: bool)
 def _window_sums(xp: np.ndarray, k: tuple, s: tuple, o: tuple) -> np.ndarray:
     """Sum of each pooling window: one strided add per window offset (NumPy's sum over the short
     window axes of a strided view is several times slower)."""
-    out = None
+    out: Any = None
     for _, sl in _window_offsets(k, s, (1,) * len(k), o):
         v = xp[(_ALL, _ALL) + sl]
         if out is None:

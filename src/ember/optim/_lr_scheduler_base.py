@@ -7,7 +7,7 @@ import functools
 import types
 import warnings
 import weakref
-from typing import Any
+from typing import Any, cast
 
 from .optimizer import Optimizer
 
@@ -122,17 +122,19 @@ def _track_step_called(optimizer: Optimizer) -> None:
 
     @functools.wraps(step)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        opt = ref()
+        opt = cast(Optimizer, ref())  # (alive: the wrapper is called through it)
         opt._opt_called = True
         return func(opt, *args, **kwargs) if func is not None else step(*args, **kwargs)
 
     wrapper._wrapped_by_lr_sched = True  # type: ignore[attr-defined]
-    optimizer.step = wrapper
+    optimizer.step = wrapper  # type: ignore[method-assign]  # (an instance attribute over the method, as torch sets it)
 
 
 class _LambdaState:
     """state_dict / load_state_dict of the schedulers driven by per-group lambdas (LambdaLR,
     MultiplicativeLR): a plain function is saved as None, any other callable as its attributes."""
+
+    lr_lambdas: list
 
     def state_dict(self) -> dict:
         """The scheduler's state; a lambda's own attributes are saved only for callable objects."""

@@ -77,6 +77,8 @@ def _hooked_step(step: Callable, self: Any, args: tuple, kwargs: dict) -> Any:
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyper-parameters) and per-parameter ``state``."""
 
+    _opt_called: bool  # set once step() has run, when an LR scheduler wraps it (optim/_lr_scheduler_base)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")

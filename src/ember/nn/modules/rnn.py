@@ -142,6 +142,11 @@ class RNNBase(Module):
         return step
 
     def forward(self, input: Any, hx: Any = None) -> tuple:
+        w = self._weights(0, 0)[0]
+        data = input.data if isinstance(input, PackedSequence) else input
+        if isinstance(data, Tensor) and data.dtype != w.dtype:
+            raise ValueError(f"RNN input dtype ({data.dtype}) does not match weight dtype ({w.dtype}). Convert "
+                             f"input: input.to({w.dtype}), or convert model: model.to({data.dtype})")
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         is_lstm = self.mode == "LSTM"
@@ -172,14 +177,14 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
                 idx = layer * D + d
                 h = h0[idx]
-                c = c0[idx] if is_lstm else None
-                xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
+                c: Any = c0[idx] if is_lstm else None  # (the cell state: an LSTM's only)
                 if is_lstm and not self.proj_size and T > 0:  # the whole sequence as one op (_rnn_ops)
-                    hs, h, c = lstm_sequence(xp, h, c, w_hh, b_hh, d == 1)
+                    hs, h, c = lstm_sequence(layer_in, h, c, w_ih, w_hh, b_ih, b_hh, d == 1)
                     outs.append(hs)
                     h_n.append(h)
                     c_n.append(c)
                     continue
+                xp = F.linear(layer_in.reshape(T * N, -1), w_ih, b_ih).reshape(T, N, -1)
                 step = self._step_fn(layer, d)
                 seq: list = [None] * T
                 for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
@@ -261,7 +266,9 @@ class RNNBase(Module):
         starts = np.concatenate(([0], np.cumsum(bsz))).tolist()
         T, D = len(bsz), 2 if self.bidirectional else 1
         layer_in = data
-        h_n, c_n = [], []
+        h_n: list[Tensor] = []
+        c_n: list[Tensor] = []
+        c: Any  # (the cell state: an LSTM's only)
         for layer in range(self.num_layers):
             outs = []
             for d in range(D):
