@@ -103,8 +103,17 @@ _SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward multiplies
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
+def _leaky_scale(x: Any, s: float) -> np.ndarray:
+    """leaky_relu's derivative, 1 or the slope (rounded to the input's dtype, as torch's kernel)."""
+    d = x._data if isinstance(x, Tensor) else x
+    return np.where(d > 0, 1, s).astype(d.dtype)
+
+
+# torch's backward of the piecewise-linear activations is an op taking the input (a selection of grad)
+_SELECTION_NODES = {k: gm.selection_node(k) for k in ("hardtanh", "hardsigmoid", "softshrink", "hardshrink", "leaky_relu")}
 leaky_relu, LeakyReluBackward0 = _elementwise(
-    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda g, x, s: gm.where(x > 0, g, g * s),
+    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s),
+    lambda g, x, s: gm.select_backward(_SELECTION_NODES["leaky_relu"], g, x, True, _leaky_scale(x, s)),
     "grad * (self > 0 ? 1 : negative_slope)")
 elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
@@ -120,10 +129,12 @@ mish, MishBackward0 = _elementwise(
 # gradient where the activation is flat gives 0, not NaN; their masks are written as torch's kernels
 # test (``x <= lo``, not ``x > lo``), so a NaN input passes the gradient as in torch
 hardtanh, HardtanhBackward0 = _elementwise(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, ~((x <= lo) | (x >= hi))),
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
+    lambda g, x, lo, hi: gm.select_backward(_SELECTION_NODES["hardtanh"], g, x, ~((x <= lo) | (x >= hi))),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6,
+    lambda g, x: gm.select_backward(_SELECTION_NODES["hardsigmoid"], g, x, (x > -3) & (x < 3), _SIXTH_F32),
     "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
@@ -133,14 +144,16 @@ log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x),
-    lambda g, x, th, v: gm.select(g, ~(x <= th)),  # (NaN passes, as in torch)
+    lambda g, x, th, v: gm.threshold_backward(g, x, th),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select_backward(_SELECTION_NODES["softshrink"], g, x, ~((x >= -lam) & (x <= lam))),
+    "grad * (|self| > lambd)")
 hardshrink, HardshrinkBackward0 = _elementwise(
     "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select_backward(_SELECTION_NODES["hardshrink"], g, x, ~((x >= -lam) & (x <= lam))),
+    "grad * (|self| > lambd)")
 
 
 def _prelu_grads(n: Any, g: Any) -> tuple:

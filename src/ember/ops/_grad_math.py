@@ -29,7 +29,7 @@ from ._erf import erf as _erf_np
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
            "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
            "sigmoid_backward", "threshold_backward", "tanh", "sigmoid", "erf", "clamp", "numel", "const",
-           "is_mask", "astype_like"]
+           "is_mask", "astype_like", "selection_node", "select_backward"]
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -167,6 +167,26 @@ def threshold_backward(g: Any, y: Any, threshold: float) -> Any:
         out = select_grad(g.detach() if g._rg else g, ~(y._data <= threshold))._data
         return _backward_op(ThresholdBackwardBackward0, out, g, y, threshold)
     return select(g, ~(y <= threshold))
+
+
+def selection_node(name: str) -> type:
+    """The node class of ``name``'s backward op when that backward is a selection of the gradient
+    (``select_backward``): its derivative selects ``gg`` the same way, and is 0 in the input."""
+    return node_class(f"{name}_backward", lambda n, gg: (select(gg, *n.attrs) if n.needs[0] else None,
+                                                         zeros(gg) if n.needs[1] else None),
+                      "grad selected by the input's mask (times scale); 0 in self", on_arrays=True)
+
+
+def select_backward(cls: type, g: Any, x: Any, keep: Any, scale: Any = None) -> Any:
+    """``select(g, keep, scale)`` as the backward op ``cls`` (a ``selection_node``) of a piecewise-
+    linear op of ``x``: torch's hardtanh_backward, leaky_relu_backward ... take the input, so under
+    create_graph the gradient requires grad when ``x`` does (its derivative in ``x`` is 0)."""
+    if isinstance(g, Tensor):
+        keep = keep._data if isinstance(keep, Tensor) else keep  # (constants: held as arrays)
+        scale = scale._data if isinstance(scale, Tensor) else scale
+        out = select_grad(g.detach() if g._rg else g, keep, scale)._data
+        return _backward_op(cls, out, g, x, (keep, scale))
+    return select(g, keep, scale)
 
 
 def tanh(x: Any) -> Any:
