@@ -180,3 +180,16 @@ def test_range_objects_index_as_sequences_like_torch(key):
             assert e == t
         else:
             np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 2), (0, 2, 1), (1, 0, 2), (2, 1, 0)])
+@pytest.mark.parametrize("key", ["x[..., [0, 1]]", "x[::2, [1, 2]]", "x[:, [0, 1], 2]", "x[1, :, [0, 2]]",
+                                 "x[[0, 1], :, [1, 0]]", "x[:, [[0, 1]], [[1], [0]]]", "x[:, x[0] > 0]", "x[[1], :, [0]]"])
+def test_advanced_index_memory_order_as_torch(perm: tuple, key: str) -> None:
+    # torch's index kernel orders the result's dims by the source's and the indices' strides: a
+    # contiguous source gives a contiguous result (NumPy's often is not), a permuted one may not
+    a = rnd(3, 4, 3)
+    t = eval(key, {"x": torch.tensor(a).permute(*perm)})
+    e = eval(key, {"x": ember.tensor(a).permute(*perm)})
+    assert tuple(e.shape) == tuple(t.shape) and np.array_equal(e.numpy(), t.numpy())
+    assert e.is_contiguous() == t.is_contiguous()

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
 from ._core import _state, add_rows, attach, binary_operands, check_broadcast, node_class, record, result_dtype, select_grad, where_np, wrap_dim
-from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
+from ._index_keys import _basic_np_key, _basic_view, _index_layout, _int_like, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .shape import AliasBackward0, UnsqueezeBackward0, _view_of
 
@@ -153,6 +153,7 @@ def _advanced(self: Tensor, key: tuple) -> Tensor:
         res = x[k2]
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), x, k2)) from None
+    res = _index_layout(x, k2, res)  # (torch's memory order; also never a view of x)
     return record(IndexBackward0, np.array(res, copy=True) if res.base is x else res, (self,), attrs=k2)
 
 
