@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ._strides import iterator_order
 
 
 def _is_advanced(k: Any) -> bool:
@@ -102,36 +103,6 @@ def _basic_np_key(key: tuple) -> tuple:
     return tuple(int(k) if isinstance(k, Tensor) else k for k in key)
 
 
-def _iterator_order(shape: tuple, operands: list) -> list:
-    """The dims of ``shape`` from slowest to fastest as torch's TensorIterator lays out an output it
-    allocates: sorted by the inputs' strides (``operands``: one stride per dim each; a 0 stride, a
-    broadcast, defers to the next operand; equal strides put the smaller dim faster)."""
-    n = len(shape)
-    perm = list(range(n - 1, -1, -1))  # fastest first, as the iterator holds them
-
-    def swap(d0: int, d1: int) -> int:
-        for st in operands:
-            s0, s1 = st[d0], st[d1]
-            if s0 == 0 or s1 == 0 or shape[d0] == 1 or shape[d1] == 1:  # (a size-1 dim's stride is arbitrary)
-                continue
-            if s0 != s1:
-                return -1 if s0 < s1 else 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    for i in range(1, n):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return perm[::-1]
-
-
 def _index_layout(x: np.ndarray, key: tuple, res: np.ndarray) -> np.ndarray:
     """``res = x[key]`` (``key``: full slices, Ellipsis and index arrays) in the memory order torch's
     index kernel gives it: its iterator reads the source restrided (0 along the indexed dims) and
@@ -165,7 +136,7 @@ def _index_layout(x: np.ndarray, key: tuple, res: np.ndarray) -> np.ndarray:
     for a in idx:
         st = [abs(s) // a.itemsize for s in a.strides]
         ops.append([0] * lead + st + [0] * (res.ndim - lead - bnd))
-    perm = _iterator_order(res.shape, ops)
+    perm = iterator_order(res.shape, ops)
     if perm == list(range(res.ndim)):
         return np.ascontiguousarray(res)
     out = np.empty([res.shape[d] for d in perm], res.dtype).transpose(np.argsort(perm))

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import _state, attach, node_class, record, wrap_dim, wrap_dims
+from ._core import _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -342,7 +342,7 @@ CloneBackward0 = node_class("clone", lambda n, g: g, "grad")
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    return record(CloneBackward0, np.array(input._data, copy=True), (input,))
+    return record(CloneBackward0, preserve_copy(input._data), (input,))
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
