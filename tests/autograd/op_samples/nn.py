@@ -192,10 +192,11 @@ _RG_INPUT = ("ember's first gradient builds no graph where torch's requires grad
              "ember.autograd.grad({}.sum(), x, create_graph=True)[0].requires_grad is False, torch: True")
 _RG_BIAS = ("the bias's first gradient builds no graph in ember (torch: requires grad, its backward takes the input): "
             "ember.autograd.grad({}(x, w, b).sum(), b, create_graph=True)[0].requires_grad is False, torch: True")
-_RG = {"max_pool2d": _RG_INPUT.format("F.max_pool2d(x4, 2, 1)"), "max_pool2d_tiled": _RG_INPUT.format("F.max_pool2d(x4, 2)"), "max_pool2d_indices": _RG_INPUT.format("F.max_pool2d(x4, 2, 1, return_indices=True)[0]"), "max_pool1d": _RG_INPUT.format("F.max_pool1d(x3, 2)"), "max_pool3d": _RG_INPUT.format("F.max_pool3d(x5, 2, 1)"), "adaptive_max_pool2d": _RG_INPUT.format("F.adaptive_max_pool2d(x4, 2)"), "adaptive_max_pool3d": _RG_INPUT.format("F.adaptive_max_pool3d(x5, 2)"), "avg_pool2d": _RG_INPUT.format("F.avg_pool2d(x4, 2, 1)"), "avg_pool2d_pad": _RG_INPUT.format("F.avg_pool2d(x4, 3, 2, 1)"), "avg_pool1d": _RG_INPUT.format("F.avg_pool1d(x3, 2)"), "avg_pool3d": _RG_INPUT.format("F.avg_pool3d(x5, 2, 1)"), "adaptive_avg_pool2d": _RG_INPUT.format("F.adaptive_avg_pool2d(x4, (2, 3))"), "adaptive_avg_pool3d": _RG_INPUT.format("F.adaptive_avg_pool3d(x5, 2)"), "pad_reflect": _RG_INPUT.format("F.pad(x4, (1, 1, 2, 1), mode='reflect')"), "pad_replicate": _RG_INPUT.format("F.pad(x4, (1, 0, 2, 1), mode='replicate')"), "nll_loss": _RG_INPUT.format("F.nll_loss(x, t)"), "nll_loss_weight": _RG_INPUT.format("F.nll_loss(x, t, w)"), "nll_loss2d": _RG_INPUT.format("F.nll_loss(x4, t3)"),
+_RG = {"nll_loss": _RG_INPUT.format("F.nll_loss(x, t)"), "nll_loss_weight": _RG_INPUT.format("F.nll_loss(x, t, w)"), "nll_loss2d": _RG_INPUT.format("F.nll_loss(x4, t3)"),
        "conv_transpose2d": _RG_BIAS.format("F.conv_transpose2d"), "layer_norm": _RG_BIAS.format("F.layer_norm"), "batch_norm": _RG_BIAS.format("F.batch_norm"), "batch_norm_eval": _RG_BIAS.format("F.batch_norm_eval")}
 for _s in SAMPLES:
     if _s.name in _RG:
         _s.xfail.setdefault("requires_grad", _RG[_s.name])
 
-EXEMPT: dict = {}
+EXEMPT = {"HardsigmoidBackwardBackward0": "torch does not differentiate hardsigmoid twice (hardsigmoid_backward has no "
+                                          "derivative), so no sample runs the selection node ember records for it"}
