@@ -341,6 +341,8 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
         gw = gm.astype_like(gm.sum(g * xhat, param_axes), g)
     if len(n.needs) > 2 and n.needs[2]:
         gb = gm.astype_like(gm.sum(g, param_axes), g)
+        if group is None:  # torch's layer and batch norm backward kernels take the input (group norm's: not)
+            gb = gm.also_reads(gb, x)
     return gx, gw, gb
 
 

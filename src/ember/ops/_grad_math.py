@@ -23,13 +23,13 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from . import _float32 as _f32
 from ._core import _c as conj
-from ._core import attach, node_class, select_grad, select_np, where_np, zeros_grad
+from ._core import attach, node_class, record, select_grad, select_np, where_np, zeros_grad
 from ._erf import erf as _erf_np
 
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
            "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
            "sigmoid_backward", "threshold_backward", "tanh", "sigmoid", "erf", "clamp", "numel", "const",
-           "is_mask", "astype_like", "selection_node", "select_backward"]
+           "is_mask", "astype_like", "selection_node", "select_backward", "also_reads"]
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -187,6 +187,24 @@ def select_backward(cls: type, g: Any, x: Any, keep: Any, scale: Any = None) -> 
         out = select_grad(g.detach() if g._rg else g, keep, scale)._data
         return _backward_op(cls, out, g, x, (keep, scale))
     return select(g, keep, scale)
+
+
+def _also_reads_grads(n: Any, gg: Any) -> tuple:
+    meta = n._in_meta
+    return (gg if n.needs[0] else None,) + tuple(
+        const(np.zeros(*meta[k]), gg) if n.needs[k] else None for k in range(1, len(n.needs)))
+
+
+AlsoReadsBackward0 = node_class("also_reads", _also_reads_grads, "grad for the value; 0 for the inputs it reads")
+
+
+def also_reads(r: Any, *inputs: Any) -> Any:
+    """``r``, computed by a backward kernel that also takes the forward's ``inputs`` (torch's layer
+    norm backward gives the bias gradient, its nll_loss backward the input's, from kernels taking
+    the input): under create_graph it then requires grad when they do, with derivative 0 in them."""
+    if not isinstance(r, Tensor) or not any(isinstance(i, Tensor) and i._rg for i in inputs):
+        return r
+    return record(AlsoReadsBackward0, r._data, (r,) + inputs)
 
 
 def tanh(x: Any) -> Any:

@@ -147,7 +147,7 @@ def _nll_grad(n: Any, g: Any) -> Any:
     coef, reduction = n.attrs
     if reduction == "none" and g.ndim > 0:
         g = g[:, None]
-    return g * gm.const(coef, g)
+    return gm.also_reads(g * gm.const(coef, g), n.saved[0])  # (torch's nll_loss_backward takes self)
 
 
 NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
@@ -182,7 +182,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), attrs=(coef, reduction))
+    return record(NllLossBackward0, out, (input,), (input,), attrs=(coef, reduction))
 
 
 def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
@@ -257,4 +257,4 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))
     cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(cls, out, (input,), attrs=(coef, reduction))
+    return record(cls, out, (input,), (input,), attrs=(coef, reduction))
