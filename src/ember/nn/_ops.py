@@ -162,11 +162,11 @@ def _prelu_grads(n: Any, g: Any) -> tuple:
     pos = x > 0
     gx = gw = None
     if n.needs[0]:
-        gx = gm.where(pos, g, g * w.reshape(n.attrs))
+        gx = gm.also_reads(gm.where(pos, g, g * w.reshape(n.attrs)), x)  # (torch's kernel backward takes x and w)
     if n.needs[1]:
         contrib = gm.where(pos, 0.0, g * x)
         dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
-        gw = gm.sum(contrib, dims).reshape(wshape)
+        gw = gm.also_reads(gm.sum(contrib, dims).reshape(wshape), w)
     return gx, gw
 
 
