@@ -117,7 +117,9 @@ leaky_relu, LeakyReluBackward0 = _elementwise(
     "grad * (self > 0 ? 1 : negative_slope)")
 elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(x * isc) * (a * sc * isc), sc),  # (NaN: torch's scale)
+    # (exp of 0, not of x, at x = 0: the same value, but torch's second derivative takes the exp
+    # branch only where self < 0; NaN: torch's scale)
+    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(gm.where(x < 0, x, 0.0) * isc) * (a * sc * isc), sc),
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
