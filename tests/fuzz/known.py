@@ -30,8 +30,6 @@ KNOWN = [
     Known("grad", r"hardtanh|relu6|leaky_relu|softshrink|hardshrink|layer_norm|prelu|conv[123]d|(max|avg)_pool[123]d|cumm(ax|in)|"
           r"threshold|\bvar\b|\bstd\b", r"requires_grad (False|True) != torch", "derivatives",
           "x = tensor(1.8, requires_grad=True); g, = autograd.grad(F.hardtanh(x), x, create_graph=True); g.requires_grad  # False, torch True"),
-    Known("grad", r"\*\*|\bpow|float_power", r"", "derivatives",
-          "x = tensor(0., requires_grad=True); (x ** x).backward(); x.grad  # nan, torch 0 (also 0 ** negative: 0, torch -inf)"),
     Known("grad2", r"prelu", r"", "torch",
           "x = tensor([0.], requires_grad=True); w = tensor([.3], requires_grad=True); gx, gw = grad(F.prelu(x, w).sum(), (x, w), "
           "create_graph=True); (gx + gw).sum().backward()  # x.grad 1, w.grad 2; torch 0, 1: torch's double backward "

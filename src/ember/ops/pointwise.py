@@ -263,8 +263,10 @@ PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(expo
                           holomorphic=True)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
-        g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
-        g * _c(where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
+        # (as torch's: 0 where exponent == 0, so 0 ** 0 gives 0, not 0 * 0^-1; and 0 in the
+        # exponent where self == 0 and exponent >= 0, where 0 ** e is flat in e)
+        where_(n.saved[1] == 0, 0.0, g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1))) if n.needs[0] else None,
+        g * _c(where_((n.saved[0] == 0) & (n.saved[1] >= 0), 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
 PowBackward2 = node_class(
     "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs, n.result.is_complex())) if n.attrs != 0
