@@ -53,10 +53,6 @@ KNOWN = [
     # ---- nn/_ops.py and nn/functional.py (being rewritten elsewhere)
     Known("raise-extra", r"layer_norm", r"NativeLayerNormBackward0 returned an invalid gradient", "nn",
           "F.layer_norm(tensor([-6.6]), (1,), tensor([-1.9], requires_grad=True), tensor([-2.])).sum().backward()  # invalid gradient"),
-    Known("raise-extra", r"threshold|hardtanh|relu6", r"not implemented for '(Int|Int32|Int64)'", "nn",
-          "F.hardtanh(tensor([1]))  # RuntimeError, torch computes on integers (also threshold, relu6)"),
-    Known("raise-type", r"F\.|\.(elu|relu|leaky_relu|threshold|hardtanh)", r"ember RuntimeError: .*not implemented for", "nn",
-          "F.elu(tensor([1]))  # RuntimeError 'Int64', torch NotImplementedError 'Long' (also leaky_relu, softmax, threshold on Bool)"),
     Known("raise-missing", r"layer_norm", r"normalized_shape to be at least 1-dimensional", "nn",
           "F.layer_norm(tensor(2.7), ())  # computes, torch RuntimeError"),
     Known("raise-missing", r"mse_loss|l1_loss|normalize|relu|abs|binary_cross_entropy|pad|conv[123]d|linear",

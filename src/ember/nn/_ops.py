@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._autocast import autocast_op
-from .._dtype import is_bfloat16
+from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _float32 as _f32
@@ -56,7 +56,16 @@ def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
         if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+            if name in ("hardtanh", "threshold") and x.dtype.kind in "iu":  # torch computes these on integers
+                if x.dtype.kind == "u" and min(params) < 0:
+                    raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits" if name == "hardtanh"
+                                       else f"value cannot be converted to type {x.dtype.name}_t without overflow")
+                with np.errstate(over="ignore", invalid="ignore"):  # (the limits cast to the input's type)
+                    return _new(fwd(x, *(np.asarray(p).astype(x.dtype) for p in params)).astype(x.dtype))
+            if name == "hardtanh" and x.dtype.kind == "b":
+                raise RuntimeError("Bool inputs not supported for hardtanh")
+            kernel = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}.get(name, f"{name}_cpu")
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{LEGACY_NAMES.get(x.dtype.name, x.dtype.name)}\'')
         with np.errstate(over="ignore", invalid="ignore"):
             res = _c(fwd(x, *params), x)
         return record(cls, res, (input,), (input,), attrs=params)

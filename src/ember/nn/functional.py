@@ -129,6 +129,8 @@ SoftplusBackward0 = node_class(
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     x = input._data
+    if x.dtype.kind in "biu":
+        raise NotImplementedError(f'"softplus_cpu" not implemented for \'{_red._LEGACY_NAMES[x.dtype.name]}\'')
     bx = x * beta
     with np.errstate(over="ignore"):
         res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)
@@ -321,6 +323,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"glu_cpu" not implemented for \'{_red._LEGACY_NAMES[input._data.dtype.name]}\'')
     d = dim % input.dim()
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")

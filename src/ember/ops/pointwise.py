@@ -391,6 +391,8 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
     # zero first: maximum(0, x) keeps x's -0.0 and NaN, as torch's relu does. NumPy's maximum
     # against a scalar misses its SIMD loop (3x slower than against an array here), so the zero
     # is a row broadcast along the last axis
+    if x.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     if x.ndim and x.shape[-1] >= 8 and x.dtype.kind == "f":
         return np.maximum(np.zeros(x.shape[-1], x.dtype), x)
     return np.maximum(0, x)

@@ -314,12 +314,14 @@ LogSoftmaxBackward0 = node_class(
     "grad - exp(result) * sum(grad, dim)", on_arrays=True)  # (with dtype= the engine casts the gradient)
 
 
-def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
+def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tuple:
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
     elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
+        d = wrap_dim(dim, x.ndim)
+        kernel = ("log_" if log else "") + ("softmax_lastdim" if d >= x.ndim - 1 else "softmax") + "_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
     return x, wrap_dim(dim, x.ndim)
 
 
@@ -334,7 +336,7 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs."""
-    x, d = _softmax_input(input, dim, dtype)
+    x, d = _softmax_input(input, dim, dtype, log=True)
     if x.ndim == 0:
         return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
     if x.size:
