@@ -443,7 +443,8 @@ def _convt_grads(n: Any, g: Tensor) -> tuple:
     if n.needs[1]:
         gw = _c(convolution_backward(x, g, w, (stride, pads, dil, groups), (False, True))[1])
     if len(n.needs) > 2 and n.needs[2]:
-        gb = also_reads(g.sum((0,) + tuple(range(2, g.dim()))), x, w)  # (torch's convolution_backward takes x, w)
+        # (torch's convolution_backward takes x and w; its double backward leaves them no gradient from gb)
+        gb = also_reads(g.sum((0,) + tuple(range(2, g.dim()))), x, w, zeros=False)
     return gx, gw, gb
 
 

@@ -348,12 +348,16 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
             if group is not None:
                 gx = gx.reshape(g.shape)
         gx = gm.astype_like(gx, g)
+    # (torch's layer and batch norm backward is one kernel taking the input and the weight: each of
+    # its gradients requires grad when either does; group norm's is not)
     if len(n.needs) > 1 and n.needs[1]:
         gw = gm.astype_like(gm.sum(g * xhat, param_axes), g)
+        if group is None:
+            gw = gm.also_reads(gw, w, zeros=False)  # (torch's double backward: undefined)
     if len(n.needs) > 2 and n.needs[2]:
         gb = gm.astype_like(gm.sum(g, param_axes), g)
-        if group is None:  # torch's layer and batch norm backward kernels take the input (group norm's: not)
-            gb = gm.also_reads(gb, x)
+        if group is None:
+            gb = gm.also_reads(gb, x, w, zeros=False)
     return gx, gw, gb
 
 

@@ -86,11 +86,15 @@ def abs(x: Any) -> Any:  # noqa: A001 (the formula vocabulary mirrors torch's na
 
 
 def sum(x: Any, dims: Any, keepdim: bool = False) -> Any:  # noqa: A001
-    return x.sum(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.sum(axis=dims, keepdims=keepdim)
+    if isinstance(x, Tensor):  # (dims=(): no reduction, as NumPy's axis=(); torch's sum(()) sums everything)
+        return x if dims == () else x.sum(dims, keepdim=keepdim)
+    return x.sum(axis=dims, keepdims=keepdim)
 
 
 def mean(x: Any, dims: Any, keepdim: bool = False) -> Any:
-    return x.mean(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.mean(axis=dims, keepdims=keepdim)
+    if isinstance(x, Tensor):  # (dims=(): as in sum)
+        return x if dims == () else x.mean(dims, keepdim=keepdim)
+    return x.mean(axis=dims, keepdims=keepdim)
 
 
 def expand(x: Any, shape: tuple) -> Any:
@@ -190,21 +194,22 @@ def select_backward(cls: type, g: Any, x: Any, keep: Any, scale: Any = None) -> 
 
 
 def _also_reads_grads(n: Any, gg: Any) -> tuple:
-    meta = n._in_meta
+    meta, zero = n._in_meta, n.attrs
     return (gg if n.needs[0] else None,) + tuple(
-        const(np.zeros(*meta[k]), gg) if n.needs[k] else None for k in range(1, len(n.needs)))
+        const(np.zeros(*meta[k]), gg) if zero and n.needs[k] else None for k in range(1, len(n.needs)))
 
 
-AlsoReadsBackward0 = node_class("also_reads", _also_reads_grads, "grad for the value; 0 for the inputs it reads")
+AlsoReadsBackward0 = node_class("also_reads", _also_reads_grads, "grad for the value; 0 (or none) for the inputs it reads")
 
 
-def also_reads(r: Any, *inputs: Any) -> Any:
+def also_reads(r: Any, *inputs: Any, zeros: bool = True) -> Any:
     """``r``, computed by a backward kernel that also takes the forward's ``inputs`` (torch's layer
     norm backward gives the bias gradient, its nll_loss backward the input's, from kernels taking
-    the input): under create_graph it then requires grad when they do, with derivative 0 in them."""
+    the input): under create_graph it then requires grad when they do, with derivative 0 in them
+    (``zeros=False``: no gradient at all, where torch's double backward leaves it undefined)."""
     if not isinstance(r, Tensor) or not any(isinstance(i, Tensor) and i._rg for i in inputs):
         return r
-    return record(AlsoReadsBackward0, r._data, (r,) + inputs)
+    return record(AlsoReadsBackward0, r._data, (r,) + inputs, attrs=zeros)
 
 
 def tanh(x: Any) -> Any:

@@ -177,13 +177,21 @@ def _torch_index_message(msg: str, x: np.ndarray, key: tuple) -> str:
 
 
 # --------------------------------------------------------------------------- assignment
+def _value_grad(n: Any, g: Tensor) -> Tensor:
+    """The written value's gradient: grad read at the index, with the leading size-1 dims torch
+    lets a value have beyond the slot's (``v0d[...] = x_of_shape_1``) put back."""
+    r = g[n.attrs]
+    extra = len(n._in_meta[1][0]) - r.dim()
+    return r.reshape((1,) * extra + tuple(r.shape)) if extra > 0 else r
+
+
 IndexPutBackward0 = node_class(
     "index_put", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
-                               g[n.attrs] if n.needs[1] else None),
+                               _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
 CopySlices = node_class(
     "copy_slices", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
-                                 g[n.attrs] if n.needs[1] else None),
+                                 _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
 CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 
