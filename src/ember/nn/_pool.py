@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import LEGACY_NAMES
 from .._tensor import Tensor, _new
 from ..ops import _grad_math as gm
 from ..ops._core import node_class, record, where_np
@@ -233,6 +234,8 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-d max pooling over (N, C, L) or (C, L) input (a 2-d pooling of height 1, as torch)."""
+    if input._data.dtype.kind in "biu":  # (torch's 2-d and 3-d max pools take integers, its 1-d not)
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{LEGACY_NAMES[input._data.dtype.name]}'")
     k = _pair(kernel_size, 1)[0]
     s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
     # torch checks the 1-d sizes itself, in its own words
