@@ -68,7 +68,13 @@ def log(x: Any) -> Any:
 
 
 def sign(x: Any) -> Any:
-    return x.sign() if isinstance(x, Tensor) else np.sign(x)
+    """-1, 0 or 1; 0 for NaN, as torch's sign (NumPy's is NaN)."""
+    if isinstance(x, Tensor):
+        return x.sign()
+    s = np.sign(x)
+    if np.asarray(s).dtype.kind != "f":
+        return s
+    return np.nan_to_num(s, copy=False) if isinstance(s, np.ndarray) else np.nan_to_num(s)
 
 
 def sgn(x: Any) -> Any:
@@ -76,7 +82,7 @@ def sgn(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x.sgn() if x.is_complex() else x.sign()
     if x.dtype.kind != "c":
-        return np.sign(x)
+        return sign(x)
     a = np.abs(x)
     return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
 

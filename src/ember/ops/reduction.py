@@ -479,7 +479,13 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "va
 
 def _var_grad(n: Any, g: Tensor) -> Tensor:
     x = n.saved[0]
-    dims, keepdim, c, cnt = n.attrs
+    dims, keepdim, c, cnt, whole = n.attrs
+    if (whole or x.dim() == 0) and cnt - c <= 0:
+        from .indexing import where
+
+        # torch, over the whole tensor without degrees of freedom: 2 / 0 times (self - mean), written
+        # as NaN where self == mean and inf elsewhere (with a dim it divides by N - correction itself)
+        return g * where(x == x.mean(), float("nan"), float("inf"))
     with np.errstate(divide="ignore"):  # no degrees of freedom: inf, hence NaN or inf, as in torch
         k = float(np.true_divide(2.0, cnt - c))
     return k * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
@@ -489,7 +495,7 @@ def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
     from .indexing import where
 
     x = n.saved[0]
-    dims, keepdim, c, cnt = n.attrs
+    dims, keepdim, c, cnt, _ = n.attrs
     r = _unsqueeze_to(result, dims, keepdim)
     gd = _unsqueeze_to(g, dims, keepdim)
     zero = _new(r._data == 0)  # torch: no gradient where the std is 0
@@ -512,7 +518,7 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim, name)
     if bf16:
         v, m = np.asarray(v).astype(x.dtype), np.asarray(m).astype(x.dtype)
-    return v, m, (dims, keepdim, c, cnt)
+    return v, m, (dims, keepdim, c, cnt, dim is None)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
@@ -528,7 +534,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 
 def _mean_grad(n: Any, g: Tensor) -> Tensor:
-    dims, keepdim, _, cnt = n.attrs
+    dims, keepdim, _, cnt = n.attrs[:4]
     return _unsqueeze_to(g, dims, keepdim).expand(n._in_meta[0][0]) / cnt
 
 
