@@ -463,8 +463,8 @@ def _clamp_mask(x: np.ndarray, bounds: tuple) -> np.ndarray:
 
 def _below(x: Tensor, lo: Tensor, hi: Any) -> np.ndarray:
     m = x._data < lo._data
-    if hi is not None:
-        m = m & (lo._data <= hi._data)
+    if hi is not None:  # (strictly: with min == max neither bound gets the gradient below, as in torch)
+        m = m & (lo._data < hi._data)
     return m
 
 
