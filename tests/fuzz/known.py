@@ -65,8 +65,8 @@ KNOWN = [
           "cat([x.t(), x.t()], -1).is_contiguous()  # False, torch True; elementwise results of permuted inputs keep NumPy's "
           "strides, not torch's (mse_loss(x.mT, y) is contiguous, torch not)"),
     Known("raise-missing", r"", r"modified by an inplace operation", "autograd",
-          "v = x.index_select(2, i); i.relu_(); v.sum().backward()  # runs, torch: a saved index/result was modified "
-          "(index_select's index, cumprod/logcumsumexp/float_power results)"),
+          "v = L.float_power(x, e); v.add_(-1.5); v.sum().backward()  # runs, torch: Pow1's saved result was modified "
+          "(x float32 requiring grad, e float64 not; also where a view of a saved tensor is modified)"),
     Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "ops",
           "L.addcdiv(tensor([False]), tensor([.5]), tensor([True]))  # computes, torch: result type Float can't be cast to Bool"),
     Known("raise-missing", r"lerp", r"expected dtype", "ops", "L.lerp(x16, y16, tensor([0.], dtype=float64))  # computes, torch RuntimeError"),

@@ -357,10 +357,11 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         bad = int(idx.max() if idx.max() >= xs.shape[d] else idx.min())
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {xs.shape[d]}")
     if x.ndim == 0:
-        return record(GatherBackward0, xs[idx.reshape(-1)].reshape(idx.shape), (input,), attrs=(d, index))
+        return record(GatherBackward0, xs[idx.reshape(-1)].reshape(idx.shape), (input,), (input, index), attrs=(d, index))
     sub = x[tuple(slice(0, s) if k != d else slice(None) for k, s in enumerate(idx.shape))]
     res = np.take_along_axis(sub, idx, axis=d)
-    return record(GatherBackward0, res, (input,), attrs=(d, index))
+    # (input and index saved as torch saves them: an in-place change to either is caught in backward)
+    return record(GatherBackward0, res, (input,), (input, index), attrs=(d, index))
 
 
 def _index_select_grad(n: Any, g: Tensor) -> Tensor:
@@ -384,7 +385,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if idx.size and (idx.max() >= 1 or idx.min() < 0):
             raise IndexError("index out of range in self")
         res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
-        return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
+        return record(IndexSelectBackward0, np.array(res), (input,), (index,), attrs=(0, idx))
     idx = index._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
@@ -397,7 +398,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         bad = int(idx.min() if idx.min() < 0 else idx.max())
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     res = np.take(input._data, idx.reshape(-1), axis=d)
-    return record(IndexSelectBackward0, res, (input,), attrs=(d, idx.reshape(-1)))
+    return record(IndexSelectBackward0, res, (input,), (index,), attrs=(d, idx.reshape(-1)))  # (index saved, as torch)
 
 
 MaskedFillBackward0 = node_class(

@@ -725,7 +725,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     npd = _sum_dtype(x, dtype)
     dims = _dims_arg(dim, x.ndim)
     res = np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=npd))
-    return record(NansumBackward0, res, (input,), attrs=(dims, keepdim, x if x.dtype.kind == "f" else np.zeros(x.shape)))
+    return record(NansumBackward0, res, (input,), (input,),  # (saved, as torch: an in-place change is caught)
+                  attrs=(dims, keepdim, x if x.dtype.kind == "f" else np.zeros(x.shape)))
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
