@@ -67,8 +67,9 @@ KNOWN = [
     Known("raise-missing", r"", r"modified by an inplace operation", "autograd",
           "v = L.float_power(x, e); v.add_(-1.5); v.sum().backward()  # runs, torch: Pow1's saved result was modified "
           "(x float32 requiring grad, e float64 not; also where a view of a saved tensor is modified)"),
-    Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "ops",
-          "L.addcdiv(tensor([False]), tensor([.5]), tensor([True]))  # computes, torch: result type Float can't be cast to Bool"),
+    Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "torch",
+          "x = tensor([.5], requires_grad=True); L.addcdiv(tensor([False]), x, tensor([True])).sum().backward()  # ember "
+          "differentiates; torch's backward fails on a bool tensor2 (result type Float can't be cast to Bool)"),
     Known("raise-missing", r"lerp", r"expected dtype", "ops", "L.lerp(x16, y16, tensor([0.], dtype=float64))  # computes, torch RuntimeError"),
     Known("dtype", r"lerp", r"", "ops", "L.lerp(tensor(1.), tensor(2.), tensor(.5, dtype=float64)).dtype  # float32, torch float64 (0-d)"),
     Known("raise-extra", r"lerp", r"numpy boolean", "ops", "L.lerp(tensor([False]), tensor([False]), tensor(-1.))  # NumPy TypeError"),
