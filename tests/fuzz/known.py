@@ -129,8 +129,6 @@ KNOWN = [
     Known("raise-missing", r"", r"INTERNAL ASSERT FAILED", "torch", "True ** torch.tensor([0.5], requires_grad=True)  # torch's internal assert"),
     Known("raise-missing", r"", r"output with shape \[.*\] doesn't match the broadcast shape", "torch",
           "x.clamp(lo, hi) with tensor bounds broadcast beyond x: torch's backward raises, ember differentiates"),
-    Known("raise-missing", r"\.(permute|reshape|view|repeat)\(\)", r"missing 1 required|invalid combination", "ops",
-          "x.permute()  # ember returns x, torch TypeError (also reshape(), view())"),
 ]
 
 

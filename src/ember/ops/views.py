@@ -70,6 +70,9 @@ AliasBackward0 = node_class("alias", lambda n, g: g, "grad")
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     """The same data with a new shape; fails when the strides do not allow a view."""
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)\n")
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size, Tensor)):
         from .._dtype import dtype as _dt
 
@@ -87,6 +90,8 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A tensor with the given shape: a view when possible, otherwise a copy."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shp = _infer_shape(_shape_arg(shape), input._data.size)
     x = input._data
     if shp == x.shape:
@@ -160,6 +165,8 @@ def t(input: Tensor) -> Tensor:
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    if not dims:  # (torch's argument parser: no dims at all is a missing argument, not an empty ordering)
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     nd = input._data.ndim
@@ -227,6 +234,8 @@ ExpandBackward0 = node_class("expand", lambda n, g: g.sum_to_size(n._in_meta[0][
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     shp = _shape_arg(sizes)
     x = input._data
     if len(shp) < x.ndim:
