@@ -266,3 +266,21 @@ def test_activations_on_integers_and_bool_as_torch(call: str, dtype: str) -> Non
         except Exception as e:  # noqa: BLE001 (the exception is what is compared)
             outs.append((type(e).__name__, str(e)))
     assert outs[1] == outs[0]
+
+
+@pytest.mark.parametrize("call", ["F.mse_loss(a, b)", "F.mse_loss(a, b, reduction='none')", "F.smooth_l1_loss(a, b)",
+                                  "F.huber_loss(a, b)", "F.normalize(a[None])", "a.abs()"])
+@pytest.mark.parametrize("dtypes", [("int64", "int64"), ("int32", "float32"), ("bool", "bool"), ("float16", "int64"),
+                                    ("int64", "float32"), ("uint8", "int64"), ("float64", "bool")])
+def test_losses_of_integer_tensors_as_torch(call: str, dtypes: tuple) -> None:
+    # the kernels take floating types only (torch names them in a NotImplementedError); the result
+    # type is torch's promotion (NumPy's would make int64 with float32 float64)
+    outs = []
+    for L in (torch, ember):
+        a, b = (L.tensor([3, 1]).to(getattr(L, d)) for d in dtypes)
+        try:
+            r = eval(call, {"F": L.nn.functional, "a": a, "b": b})
+            outs.append((str(r.dtype).split(".")[1], r.tolist()))
+        except Exception as e:  # noqa: BLE001 (the exception is what is compared)
+            outs.append((type(e).__name__, str(e)))
+    assert outs[1] == outs[0]

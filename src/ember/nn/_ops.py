@@ -569,6 +569,15 @@ HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(se
 
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
     check_broadcast(input._data.shape, target._data.shape)
+    rt, it = result_dtype(input, target).np, input._data.dtype
+    # (Huber writes in the input's type, which the promoted type must cast to; both kernels take floats only)
+    def cat(d: np.dtype) -> int:
+        return {"b": 0, "i": 1, "u": 1, "c": 3}.get(d.kind, 2)
+
+    if huber and cat(rt) > cat(it):
+        raise RuntimeError(f"result type {LEGACY_NAMES[rt.name]} can't be cast to the desired output type {LEGACY_NAMES[it.name]}")
+    if rt.kind in "biu":
+        raise NotImplementedError(f"\"{'huber' if huber else 'smooth_l1'}_cpu\" not implemented for '{LEGACY_NAMES[rt.name]}'")
     x, t = np.broadcast_arrays(input._data, target._data)
     # torch: smooth L1 computes in the promoted dtype, Huber in the input's
     dt = input._data.dtype if huber else result_dtype(input, target).np

@@ -10,7 +10,7 @@ from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor
 from . import _grad_math as gm
-from ._core import check_broadcast, node_class, record
+from ._core import check_broadcast, node_class, record, result_dtype
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -50,7 +50,11 @@ def _mse_grads(n: Any, g: Tensor) -> tuple:
 @autocast_op("fp32")
 def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     check_broadcast(input._data.shape, target._data.shape)
-    x, t = np.broadcast_arrays(input._data, target._data)
+    rt = result_dtype(input, target).np
+    if rt.kind in "biu":  # (torch's kernel takes floating types only)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_dtype.LEGACY_NAMES[rt.name]}'")
+    # (in the promoted type, torch's: NumPy would promote int64 with float32 to float64)
+    x, t = np.broadcast_arrays(input._data.astype(rt, copy=False), target._data.astype(rt, copy=False))
     d = x - t
     return record(MseLossBackward0, _reduce_np(d * d, reduction), (input, target), (input, target),
                   attrs=reduction)

@@ -419,6 +419,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """|input|."""
     if out is not None:
         return out_call(abs, "abs", (input,), {}, out, "found")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))
 
 
