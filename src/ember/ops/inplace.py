@@ -142,7 +142,7 @@ def zero_(self: Tensor) -> Tensor:
     check_inplace(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return _overwrite(self, ZeroBackward0, np.zeros((), self._data.dtype))
-    self._data[...] = 0
+    _writable(self._data)[...] = 0
     bump_version(self)
     return self
 
@@ -158,9 +158,23 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     check_inplace(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return _overwrite(self, FillBackward2, np.asarray(value))
-    self._data[...] = value
+    _writable(self._data)[...] = value
     bump_version(self)
     return self
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or for an expanded tensor's read-only broadcast view a writable view of the same
+    elements: torch fills an expanded tensor (its aliased elements all get the one value)."""
+    if a.flags.writeable:
+        return a
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if not (base.flags.writeable and base.flags.c_contiguous):
+        return a  # (NumPy's read-only error)
+    off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=base, offset=off, strides=a.strides)
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
