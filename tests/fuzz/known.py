@@ -114,9 +114,6 @@ KNOWN = [
     Known("value", r"layer_norm", r"", "torch", "F.layer_norm(tensor([[-3.4e38, -.58, .67]]), (1, 3))  # torch's float32 variance overflows to nan"),
     Known("raise-type", r"index_select", r"INDICES element|index out of range", "ops",
           "index_select(empty(1, 1, 0), 0, tensor([0, -3]))  # IndexError, torch RuntimeError (its wording depends on the kernel path)"),
-    Known("raise-extra", r"_\(\)", r"modified by an inplace operation", "autograd",
-          "v = L.erfinv(x); u = L.movedim(v, -1, -1); u.floor_(); backward  # x 0-d requiring grad: ember raises "
-          "'modified by an inplace operation' (Erfinv's saved result), torch differentiates"),
     Known("raise-missing", r"layer_norm", r"Expected weight to be of same shape|not implemented for", "nn",
           "F.layer_norm(int64 (3, 4), (3, 4), w of shape (1, 1), b)  # computes, torch RuntimeError"),
     Known("value", r"gelu", r"", "torch", "F.gelu(tensor([inf]))  # inf, torch's kernel gives nan"),

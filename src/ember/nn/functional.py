@@ -328,7 +328,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     d = dim % input.dim()
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
-    a, b = input.chunk(2, d)
+    h = input.shape[d] // 2
+    a, b = input.narrow(d, 0, h), input.narrow(d, h, h)  # (chunk(2) of an empty dim gives one piece)
     return a * b.sigmoid()
 
 
