@@ -227,7 +227,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         out += bias._data
         if out.dtype != x.dtype:  # (bfloat16: NumPy multiplies in float32; torch rounds the sum once)
             out = out.astype(x.dtype)
-        return record(AddmmBackward0, out, (bias, input, weight), (input, weight))
+        # (each operand saved only for the other's gradient, as torch's addmm: else an in-place change is no error)
+        return record(AddmmBackward0, out, (bias, input, weight),
+                      (input if weight._rg else None, weight if input._rg else None))
     if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{x.shape[-1]} and "

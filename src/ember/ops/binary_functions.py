@@ -62,7 +62,8 @@ def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         res = np.asarray(np.fmod(xa, xb), dtype=rt)
     if tb is None:
         return _out(record(FmodBackward0, res, (ta,)), out)
-    return _out(record(FmodBackward1, res, (ta, tb), (input, other)), out)
+    # (saved only for other's gradient, as torch: else an in-place change to them is no error)
+    return _out(record(FmodBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
 
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -78,7 +79,7 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         return _out(record(RemainderBackward0, res, (ta,)), out)
     if ta is None:
         return _out(record(_RemainderScalarBackward, res, (tb,)), out)
-    return _out(record(RemainderBackward1, res, (ta, tb), (input, other)), out)
+    return _out(record(RemainderBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
 
 
 RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")
