@@ -43,7 +43,8 @@ MseLossBackward0 = node_class(
 
 def _mse_grads(n: Any, g: Tensor) -> tuple:
     x, t = n.saved
-    d = _reduced_grad(g, x.numel(), n.attrs) * 2 * (x - t)
+    diff = x - t
+    d = _reduced_grad(g, diff.numel(), n.attrs) * 2 * diff  # (the mean is over the broadcast shape)
     return (d if n.needs[0] else None, -d if n.needs[1] else None)
 
 
