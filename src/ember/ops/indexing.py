@@ -222,7 +222,7 @@ def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
 def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     """Whether torch refuses ``x[key] = v`` for sharing memory. torch compares memory ranges only
     when both tensors are dense (else it cannot tell, and writes): an index_put refuses any overlap
-    with the indexed tensor (a bool mask with a 0-d value is a masked fill: no check), a slice copy
+    with the indexed tensor (a bool mask with a one-element value is a masked fill: no check), a slice copy
     a partial one (the very same elements are allowed)."""
     if not v.size or not np.may_share_memory(x, v):
         return False
@@ -230,7 +230,7 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     key = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
     split = _split_key(tkey, x.ndim) if advanced else None
     if advanced:
-        if v.ndim == 0 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ for k in key):
+        if v.size == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ for k in key):
             return False
         dst = _basic_view(x, split[0]) if split is not None else x
     else:
