@@ -288,6 +288,8 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             "location. Please clone() the tensor before performing the operation.")
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     split = _split_key(tkey, x.ndim) if advanced else None
+    if advanced and isinstance(v, np.ndarray) and v.ndim > 1 and v.size == 1:
+        v = v.reshape(())  # (one element broadcasts anywhere; NumPy's mask assignment takes 0-d or 1-d values only)
     try:
         if split is not None:  # torch's order: the basic part as a view, then the index arrays
             _basic_view(x, split[0])[split[1]] = v
