@@ -180,3 +180,29 @@ def test_range_objects_index_as_sequences_like_torch(key):
             assert e == t
         else:
             np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 2), (0, 2, 1), (1, 0, 2), (2, 1, 0)])
+@pytest.mark.parametrize("key", ["x[..., [0, 1]]", "x[::2, [1, 2]]", "x[:, [0, 1], 2]", "x[1, :, [0, 2]]",
+                                 "x[[0, 1], :, [1, 0]]", "x[:, [[0, 1]], [[1], [0]]]", "x[:, x[0] > 0]", "x[[1], :, [0]]"])
+def test_advanced_index_memory_order_as_torch(perm: tuple, key: str) -> None:
+    # torch's index kernel orders the result's dims by the source's and the indices' strides: a
+    # contiguous source gives a contiguous result (NumPy's often is not), a permuted one may not
+    a = rnd(3, 4, 3)
+    t = eval(key, {"x": torch.tensor(a).permute(*perm)})
+    e = eval(key, {"x": ember.tensor(a).permute(*perm)})
+    assert tuple(e.shape) == tuple(t.shape) and np.array_equal(e.numpy(), t.numpy())
+    assert e.is_contiguous() == t.is_contiguous()
+
+
+@pytest.mark.parametrize("expr", ["L.cat([x.mT, x.mT], -1)", "L.cat([x[0].t(), x[0].t()], 0)", "L.stack([x.mT, x.mT])",
+                                  "L.cat([x[None].permute(0, 3, 1, 2)] * 2, 1)",
+                                  "x[:, :1].expand(2, 4, 3).int()", "x[:, :1].expand(2, 4, 3).clone()", "x.mT.double()",
+                                  "x.permute(2, 0, 1).clone()", "x[:, ::2].clone()", "x.mT[:, ::2].to(L.float16)"])
+def test_copies_memory_order_as_torch(expr: str) -> None:
+    # cat's result is contiguous unless every input is channels-last; a copy (clone, a dtype
+    # conversion) keeps its source's order only when that is dense (torch's preserve_format)
+    a = rnd(2, 3, 3)
+    t, e = (eval(expr, {"x": L.tensor(a, dtype=L.float32), "L": L}) for L in (torch, ember))
+    assert tuple(e.shape) == tuple(t.shape) and np.array_equal(e.numpy(), t.numpy())
+    assert e.is_contiguous() == t.is_contiguous()

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import LEGACY_NAMES
 from .._tensor import Tensor
 from ..ops import _grad_math as _gm
 from ..ops import reduction as _red
@@ -41,6 +42,9 @@ NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / res
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
     x = input._data
+    if x.dtype.kind in "biu":  # (torch's vector_norm, behind normalize and the distances)
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{LEGACY_NAMES[x.dtype.name]}")
     d = _wrap_dim(dim, x.ndim)
     if p == 2:
         r = np.sqrt((x * x).sum(axis=d, keepdims=keepdim))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._autocast import autocast_op
-from .._dtype import is_bfloat16
+from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _grad_math as gm
@@ -79,7 +79,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         out += bias._data
         if out.dtype != x.dtype:  # (bfloat16: NumPy multiplies in float32; torch rounds the sum once)
             out = out.astype(x.dtype)
-        return record(AddmmBackward0, out, (bias, input, weight), (input, weight))
+        # (each operand saved only for the other's gradient, as torch's addmm: else an in-place change is no error)
+        return record(AddmmBackward0, out, (bias, input, weight),
+                      (input if weight._rg else None, weight if input._rg else None))
     if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{x.shape[-1]} and "
@@ -193,10 +195,16 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
             if group is not None:
                 gx = gx.reshape(g.shape)
         gx = gm.astype_like(gx, g)
+    # (torch's layer and batch norm backward is one kernel taking the input and the weight: each of
+    # its gradients requires grad when either does; group norm's is not)
     if len(n.needs) > 1 and n.needs[1]:
         gw = gm.astype_like(gm.sum(g * xhat, param_axes), g)
+        if group is None:
+            gw = gm.also_reads(gw, w, zeros=False)  # (torch's double backward: undefined)
     if len(n.needs) > 2 and n.needs[2]:
         gb = gm.astype_like(gm.sum(g, param_axes), g)
+        if group is None:
+            gb = gm.also_reads(gb, x, w, zeros=False)
     return gx, gw, gb
 
 
@@ -340,6 +348,15 @@ HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(se
 
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:
     check_broadcast(input._data.shape, target._data.shape)
+    rt, it = result_dtype(input, target).np, input._data.dtype
+    # (Huber writes in the input's type, which the promoted type must cast to; both kernels take floats only)
+    def cat(d: np.dtype) -> int:
+        return {"b": 0, "i": 1, "u": 1, "c": 3}.get(d.kind, 2)
+
+    if huber and cat(rt) > cat(it):
+        raise RuntimeError(f"result type {LEGACY_NAMES[rt.name]} can't be cast to the desired output type {LEGACY_NAMES[it.name]}")
+    if rt.kind in "biu":
+        raise NotImplementedError(f"\"{'huber' if huber else 'smooth_l1'}_cpu\" not implemented for '{LEGACY_NAMES[rt.name]}'")
     x, t = np.broadcast_arrays(input._data, target._data)
     # torch: smooth L1 computes in the promoted dtype, Huber in the input's
     dt = input._data.dtype if huber else result_dtype(input, target).np

@@ -312,10 +312,13 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input._data.dtype.kind in "biu":
+        raise NotImplementedError(f'"glu_cpu" not implemented for \'{_red._LEGACY_NAMES[input._data.dtype.name]}\'')
     d = dim % input.dim()
     if input.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
-    a, b = input.chunk(2, d)
+    h = input.shape[d] // 2
+    a, b = input.narrow(d, 0, h), input.narrow(d, h, h)  # (chunk(2) of an empty dim gives one piece)
     return a * b.sigmoid()
 
 

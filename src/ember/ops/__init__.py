@@ -22,7 +22,7 @@ from . import (
     reduction,
     shape,
 )
-from ._core import _c, attach_methods, node_class, record
+from ._core import _c, attach_methods, node_class, preserve_copy, record
 from .binary_functions import (
     addcdiv,
     addcmul,
@@ -297,7 +297,7 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             "False, bool copy = False, *, torch.memory_format memory_format = None)\n")
     if dtype is None or dtype.np == self._data.dtype:
         return clone(self) if copy else self
-    res = self._data.astype(dtype.np)
+    res = preserve_copy(self._data, dtype.np)
     if dtype.category < 2 and self._rg:
         return _new(res)
     return record(ToCopyBackward0, res, (self,))

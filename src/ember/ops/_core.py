@@ -22,6 +22,7 @@ from ..autograd import grad_mode
 from ..autograd.anomaly_mode import flags as _debug_flags
 from ..autograd.function import OpNode, on_new_node
 from ..autograd.graph import Node, _seq, grad_accumulator
+from ._strides import iterator_order
 
 _state = grad_mode._state
 _NP2DT = _dtype._FROM_NP
@@ -84,6 +85,21 @@ def zeros_grad(g: Tensor) -> Tensor:
     """The gradient of a piecewise-constant (or overwritten) input: zeros like ``grad``, whatever
     ``grad`` holds (``grad * 0`` would turn inf into NaN)."""
     return _new(np.zeros(g._data.shape, g._data.dtype))
+
+
+def preserve_copy(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    """A copy of ``a`` (in ``dtype``) laid out as torch's ``preserve_format`` lays it: ``a``'s dims
+    in the order of its strides, densely (NumPy's order "K" differs for expanded dims: torch
+    leaves a 0-stride dim where it is, so an expanded tensor's copy is contiguous)."""
+    dt = a.dtype if dtype is None else dtype
+    if a.flags.c_contiguous:
+        return a.astype(dt, copy=True)
+    perm = iterator_order(a.shape, [[s // a.itemsize for s in a.strides]]) if a.ndim > 1 else [0]
+    if perm == list(range(a.ndim)):
+        return np.array(a, dtype=dt, order="C", copy=True)
+    out = np.empty([a.shape[d] for d in perm], dt).transpose(np.argsort(perm))
+    out[...] = a
+    return out
 
 
 def add_rows(num: int, idx: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -23,13 +23,13 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from . import _float32 as _f32
 from ._core import _c as conj
-from ._core import attach, node_class, select_grad, select_np, where_np, zeros_grad
+from ._core import attach, node_class, record, select_grad, select_np, where_np, zeros_grad
 from ._erf import erf as _erf_np
 
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
            "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
            "sigmoid_backward", "threshold_backward", "tanh", "sigmoid", "erf", "clamp", "numel", "const",
-           "is_mask", "astype_like"]
+           "is_mask", "astype_like", "selection_node", "select_backward", "also_reads"]
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -68,7 +68,13 @@ def log(x: Any) -> Any:
 
 
 def sign(x: Any) -> Any:
-    return x.sign() if isinstance(x, Tensor) else np.sign(x)
+    """-1, 0 or 1; 0 for NaN, as torch's sign (NumPy's is NaN)."""
+    if isinstance(x, Tensor):
+        return x.sign()
+    s = np.sign(x)
+    if np.asarray(s).dtype.kind != "f":
+        return s
+    return np.nan_to_num(s, copy=False) if isinstance(s, np.ndarray) else np.nan_to_num(s)
 
 
 def sgn(x: Any) -> Any:
@@ -76,7 +82,7 @@ def sgn(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x.sgn() if x.is_complex() else x.sign()
     if x.dtype.kind != "c":
-        return np.sign(x)
+        return sign(x)
     a = np.abs(x)
     return np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
 
@@ -86,11 +92,15 @@ def abs(x: Any) -> Any:  # noqa: A001 (the formula vocabulary mirrors torch's na
 
 
 def sum(x: Any, dims: Any, keepdim: bool = False) -> Any:  # noqa: A001
-    return x.sum(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.sum(axis=dims, keepdims=keepdim)
+    if isinstance(x, Tensor):  # (dims=(): no reduction, as NumPy's axis=(); torch's sum(()) sums everything)
+        return x if dims == () else x.sum(dims, keepdim=keepdim)
+    return x.sum(axis=dims, keepdims=keepdim)
 
 
 def mean(x: Any, dims: Any, keepdim: bool = False) -> Any:
-    return x.mean(dims, keepdim=keepdim) if isinstance(x, Tensor) else x.mean(axis=dims, keepdims=keepdim)
+    if isinstance(x, Tensor):  # (dims=(): as in sum)
+        return x if dims == () else x.mean(dims, keepdim=keepdim)
+    return x.mean(axis=dims, keepdims=keepdim)
 
 
 def expand(x: Any, shape: tuple) -> Any:
@@ -167,6 +177,45 @@ def threshold_backward(g: Any, y: Any, threshold: float) -> Any:
         out = select_grad(g.detach() if g._rg else g, ~(y._data <= threshold))._data
         return _backward_op(ThresholdBackwardBackward0, out, g, y, threshold)
     return select(g, ~(y <= threshold))
+
+
+def selection_node(name: str) -> type:
+    """The node class of ``name``'s backward op when that backward is a selection of the gradient
+    (``select_backward``): its derivative selects ``gg`` the same way, and is 0 in the input."""
+    return node_class(f"{name}_backward", lambda n, gg: (select(gg, *n.attrs) if n.needs[0] else None,
+                                                         zeros(gg) if n.needs[1] else None),
+                      "grad selected by the input's mask (times scale); 0 in self", on_arrays=True)
+
+
+def select_backward(cls: type, g: Any, x: Any, keep: Any, scale: Any = None) -> Any:
+    """``select(g, keep, scale)`` as the backward op ``cls`` (a ``selection_node``) of a piecewise-
+    linear op of ``x``: torch's hardtanh_backward, leaky_relu_backward ... take the input, so under
+    create_graph the gradient requires grad when ``x`` does (its derivative in ``x`` is 0)."""
+    if isinstance(g, Tensor):
+        keep = keep._data if isinstance(keep, Tensor) else keep  # (constants: held as arrays)
+        scale = scale._data if isinstance(scale, Tensor) else scale
+        out = select_grad(g.detach() if g._rg else g, keep, scale)._data
+        return _backward_op(cls, out, g, x, (keep, scale))
+    return select(g, keep, scale)
+
+
+def _also_reads_grads(n: Any, gg: Any) -> tuple:
+    meta, zero = n._in_meta, n.attrs
+    return (gg if n.needs[0] else None,) + tuple(
+        const(np.zeros(*meta[k]), gg) if zero and n.needs[k] else None for k in range(1, len(n.needs)))
+
+
+AlsoReadsBackward0 = node_class("also_reads", _also_reads_grads, "grad for the value; 0 (or none) for the inputs it reads")
+
+
+def also_reads(r: Any, *inputs: Any, zeros: bool = True) -> Any:
+    """``r``, computed by a backward kernel that also takes the forward's ``inputs`` (torch's layer
+    norm backward gives the bias gradient, its nll_loss backward the input's, from kernels taking
+    the input): under create_graph it then requires grad when they do, with derivative 0 in them
+    (``zeros=False``: no gradient at all, where torch's double backward leaves it undefined)."""
+    if not isinstance(r, Tensor) or not any(isinstance(i, Tensor) and i._rg for i in inputs):
+        return r
+    return record(AlsoReadsBackward0, r._data, (r,) + inputs, attrs=zeros)
 
 
 def tanh(x: Any) -> Any:

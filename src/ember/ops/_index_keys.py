@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
+from ._strides import iterator_order
 
 
 def _is_advanced(k: Any) -> bool:
@@ -100,3 +101,44 @@ def _basic_view(x: np.ndarray, key: tuple) -> np.ndarray:
 
 def _basic_np_key(key: tuple) -> tuple:
     return tuple(int(k) if isinstance(k, Tensor) else k for k in key)
+
+
+def _index_layout(x: np.ndarray, key: tuple, res: np.ndarray) -> np.ndarray:
+    """``res = x[key]`` (``key``: full slices, Ellipsis and index arrays) in the memory order torch's
+    index kernel gives it: its iterator reads the source restrided (0 along the indexed dims) and
+    the index tensors, and orders the output's dims by their strides."""
+    if res.ndim < 2 or res.size == 0:
+        return res
+    items: list = []
+    for k in key:
+        if k is Ellipsis:
+            items.extend([slice(None)] * (x.ndim - sum(1 if not isinstance(j, np.ndarray) or j.dtype != np.bool_
+                                                       else j.ndim for j in key if j is not Ellipsis)))
+        elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
+            nz = np.nonzero(k)
+            items.extend(np.lib.stride_tricks.as_strided(c, strides=(len(nz) * c.itemsize,)) for c in nz)
+        else:
+            items.append(k)
+    items.extend([slice(None)] * (x.ndim - len(items)))
+    pos = [i for i, k in enumerate(items) if isinstance(k, np.ndarray)]
+    if not pos or len(items) != x.ndim:
+        return res
+    idx = np.broadcast_arrays(*[items[i] for i in pos])
+    bnd = idx[0].ndim
+    adjacent = pos == list(range(pos[0], pos[-1] + 1))
+    lead = pos[0] if adjacent else 0  # result dims before the index dims
+    src_dims = [i for i in range(x.ndim) if i not in pos]
+    if res.ndim != len(src_dims) + bnd:
+        return res
+    order = src_dims[:lead] + [None] * bnd + src_dims[lead:]  # source dim behind each result dim
+    src = [0 if d is None else abs(x.strides[d]) // x.itemsize for d in order]
+    ops = [src]
+    for a in idx:
+        st = [abs(s) // a.itemsize for s in a.strides]
+        ops.append([0] * lead + st + [0] * (res.ndim - lead - bnd))
+    perm = iterator_order(res.shape, ops)
+    if perm == list(range(res.ndim)):
+        return np.ascontiguousarray(res)
+    out = np.empty([res.shape[d] for d in perm], res.dtype).transpose(np.argsort(perm))
+    out[...] = res
+    return out

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._autocast import autocast_op
-from .._dtype import is_bfloat16
-from .._tensor import Tensor
+from .._dtype import LEGACY_NAMES, is_bfloat16
+from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
 from . import pointwise as _pw
@@ -32,7 +32,16 @@ def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
         if x.dtype.kind != "f" and not is_bfloat16(x.dtype):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')
+            if name in ("hardtanh", "threshold") and x.dtype.kind in "iu":  # torch computes these on integers
+                if x.dtype.kind == "u" and min(params) < 0:
+                    raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits" if name == "hardtanh"
+                                       else f"value cannot be converted to type {x.dtype.name}_t without overflow")
+                with np.errstate(over="ignore", invalid="ignore"):  # (the limits cast to the input's type)
+                    return _new(fwd(x, *(np.asarray(p).astype(x.dtype) for p in params)).astype(x.dtype))
+            if name == "hardtanh" and x.dtype.kind == "b":
+                raise RuntimeError("Bool inputs not supported for hardtanh")
+            kernel = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}.get(name, f"{name}_cpu")
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{LEGACY_NAMES.get(x.dtype.name, x.dtype.name)}\'')
         with np.errstate(over="ignore", invalid="ignore"):
             res = _c(fwd(x, *params), x)
         return record(cls, res, (input,), (input,), attrs=params)
@@ -77,12 +86,23 @@ _SIXTH_F32 = float(np.float32(1 / 6))  # torch's hardsigmoid backward multiplies
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
+def _leaky_scale(x: Any, s: float) -> np.ndarray:
+    """leaky_relu's derivative, 1 or the slope (rounded to the input's dtype, as torch's kernel)."""
+    d = x._data if isinstance(x, Tensor) else x
+    return np.where(d > 0, 1, s).astype(d.dtype)
+
+
+# torch's backward of the piecewise-linear activations is an op taking the input (a selection of grad)
+_SELECTION_NODES = {k: gm.selection_node(k) for k in ("hardtanh", "hardsigmoid", "softshrink", "hardshrink", "leaky_relu")}
 leaky_relu, LeakyReluBackward0 = _elementwise(
-    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s), lambda g, x, s: gm.where(x > 0, g, g * s),
+    "leaky_relu", lambda x, s: where_np(x > 0, x, x * s),
+    lambda g, x, s: gm.select_backward(_SELECTION_NODES["leaky_relu"], g, x, True, _leaky_scale(x, s)),
     "grad * (self > 0 ? 1 : negative_slope)")
 elu, EluBackward0 = _elementwise(
     "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(x * isc) * (a * sc * isc), sc),  # (NaN: torch's scale)
+    # (exp of 0, not of x, at x = 0: the same value, but torch's second derivative takes the exp
+    # branch only where self < 0; NaN: torch's scale)
+    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(gm.where(x < 0, x, 0.0) * isc) * (a * sc * isc), sc),
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
@@ -94,10 +114,12 @@ mish, MishBackward0 = _elementwise(
 # gradient where the activation is flat gives 0, not NaN; their masks are written as torch's kernels
 # test (``x <= lo``, not ``x > lo``), so a NaN input passes the gradient as in torch
 hardtanh, HardtanhBackward0 = _elementwise(
-    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi), lambda g, x, lo, hi: gm.select(g, ~((x <= lo) | (x >= hi))),
+    "hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
+    lambda g, x, lo, hi: gm.select_backward(_SELECTION_NODES["hardtanh"], g, x, ~((x <= lo) | (x >= hi))),
     "grad * (min_val < self < max_val)")
 hardsigmoid, HardsigmoidBackward0 = _elementwise(
-    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6, lambda g, x: gm.select(g, (x > -3) & (x < 3), _SIXTH_F32),
+    "hardsigmoid", lambda x: np.clip(x + 3, 0, 6) / 6,
+    lambda g, x: gm.select_backward(_SELECTION_NODES["hardsigmoid"], g, x, (x > -3) & (x < 3), _SIXTH_F32),
     "grad / 6 where -3 < self < 3")
 hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
@@ -107,14 +129,16 @@ log_sigmoid, LogSigmoidBackward0 = _elementwise(
     "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x),
-    lambda g, x, th, v: gm.select(g, ~(x <= th)),  # (NaN passes, as in torch)
+    lambda g, x, th, v: gm.threshold_backward(g, x, th),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select_backward(_SELECTION_NODES["softshrink"], g, x, ~((x >= -lam) & (x <= lam))),
+    "grad * (|self| > lambd)")
 hardshrink, HardshrinkBackward0 = _elementwise(
     "hardshrink", lambda x, lam: where_np((x >= -lam) & (x <= lam), 0, x),  # (NaN passes, as in torch)
-    lambda g, x, lam: gm.select(g, ~((x >= -lam) & (x <= lam))), "grad * (|self| > lambd)")
+    lambda g, x, lam: gm.select_backward(_SELECTION_NODES["hardshrink"], g, x, ~((x >= -lam) & (x <= lam))),
+    "grad * (|self| > lambd)")
 
 
 def _prelu_grads(n: Any, g: Any) -> tuple:
@@ -123,11 +147,11 @@ def _prelu_grads(n: Any, g: Any) -> tuple:
     pos = x > 0
     gx = gw = None
     if n.needs[0]:
-        gx = gm.where(pos, g, g * w.reshape(n.attrs))
+        gx = gm.also_reads(gm.where(pos, g, g * w.reshape(n.attrs)), x)  # (torch's kernel backward takes x and w)
     if n.needs[1]:
         contrib = gm.where(pos, 0.0, g * x)
         dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
-        gw = gm.sum(contrib, dims).reshape(wshape)
+        gw = gm.also_reads(gm.sum(contrib, dims).reshape(wshape), w)
     return gx, gw
 
 
@@ -161,6 +185,8 @@ SoftplusBackward0 = node_class(
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     x = input._data
+    if x.dtype.kind in "biu":
+        raise NotImplementedError(f'"softplus_cpu" not implemented for \'{LEGACY_NAMES[x.dtype.name]}\'')
     bx = x * beta
     with np.errstate(over="ignore"):
         res = where_np(bx > threshold, x, _f32.softplus(bx) / beta).astype(x.dtype)

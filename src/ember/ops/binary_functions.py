@@ -62,7 +62,8 @@ def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         res = np.asarray(np.fmod(xa, xb), dtype=rt)
     if tb is None:
         return _out(record(FmodBackward0, res, (ta,)), out)
-    return _out(record(FmodBackward1, res, (ta, tb), (input, other)), out)
+    # (saved only for other's gradient, as torch: else an in-place change to them is no error)
+    return _out(record(FmodBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
 
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -78,7 +79,7 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         return _out(record(RemainderBackward0, res, (ta,)), out)
     if ta is None:
         return _out(record(_RemainderScalarBackward, res, (tb,)), out)
-    return _out(record(RemainderBackward1, res, (ta, tb), (input, other)), out)
+    return _out(record(RemainderBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
 
 
 RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")
@@ -121,8 +122,11 @@ Atan2Backward0 = node_class(
 
 
 def _atan2_grads(n: Any, g: Tensor) -> tuple:
+    from .indexing import where
+
     a, b = n.saved
-    r = g / (a * a + b * b)
+    d = a * a + b * b
+    r = g * where(_new(d._data == 0), 0.0, 1 / d)  # (torch's: 0 where the denominator is 0, not 0/0)
     return (r * b if n.needs[0] else None, r * -a if n.needs[1] else None)
 
 
@@ -189,15 +193,22 @@ def _as_t(a: Any) -> Tensor:
     return _new(np.asarray(a))
 
 
+def _xlogy_self_grad(n: Any, g: Tensor) -> Tensor:
+    # torch's: xlogy(grad, other), 0 where self == 0 and other <= 0 (at self == 0 with other > 0 the
+    # derivative is log(other), not 0)
+    from .indexing import where
+
+    x, y = n.saved
+    return where(_new((x._data == 0) & (y._data <= 0)), 0.0, xlogy(g, y))
+
+
 XlogyBackward0 = node_class(
-    "xlogy", lambda n, g: (g * xlogy(_new((n.saved[0]._data != 0).astype(n.saved[1]._data.dtype)), n.saved[1])
-                           if n.needs[0] else None,
+    "xlogy", lambda n, g: (_xlogy_self_grad(n, g) if n.needs[0] else None,
                            g * n.saved[0] / n.saved[1] if n.needs[1] else None),
-    "grad * xlogy(self != 0, other), grad * self / other")
+    "xlogy(grad, other) (0 where self == 0 and other <= 0), grad * self / other")
 XlogyBackward1 = node_class("xlogy", lambda n, g: g * n.saved[0] / n.saved[1], "grad * self / other", suffix=1)
 XlogyBackward2 = node_class(
-    "xlogy", lambda n, g: g * xlogy(_new((n.saved[0]._data != 0).astype(n.saved[1]._data.dtype)), n.saved[1]),
-    "grad * xlogy(self != 0, other)", suffix=2)
+    "xlogy", _xlogy_self_grad, "xlogy(grad, other) (0 where self == 0 and other <= 0)", suffix=2)
 
 
 def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:

@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
 from ..ops._core import _c, node_class, record, record_outputs
+from ..ops._grad_math import also_reads
 
 _ALL = slice(None)
 
@@ -443,7 +444,8 @@ def _convt_grads(n: Any, g: Tensor) -> tuple:
     if n.needs[1]:
         gw = _c(convolution_backward(x, g, w, (stride, pads, dil, groups), (False, True))[1])
     if len(n.needs) > 2 and n.needs[2]:
-        gb = g.sum((0,) + tuple(range(2, g.dim())))
+        # (torch's convolution_backward takes x and w; its double backward leaves them no gradient from gb)
+        gb = also_reads(g.sum((0,) + tuple(range(2, g.dim()))), x, w, zeros=False)
     return gx, gw, gb
 
 

@@ -105,7 +105,7 @@ CumminBackward0 = node_class("cummin", _scatter_back, "grad scatter-added at the
 def _cum_out(input: Tensor, vals: np.ndarray, idx: np.ndarray, d: int, is_max: bool) -> tuple:
     # .copy() keeps a 0-d result 0-d (np.ascontiguousarray returns at least one dimension)
     idx = idx.copy()
-    v = record(CummaxBackward0 if is_max else CumminBackward0, vals.copy(), (input,), attrs=(d, idx))
+    v = record(CummaxBackward0 if is_max else CumminBackward0, vals.copy(), (input,), (input,), attrs=(d, idx))  # (as torch)
     return _RT["cummax" if is_max else "cummin"](v, _new(idx.copy()))
 
 

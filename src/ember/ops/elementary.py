@@ -98,9 +98,10 @@ erf, ErfBackward0 = _unary("erf", _erf.erf, lambda n, g: g * _TWO_OVER_SQRT_PI *
                            "2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
 erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT_PI * exp(-(n.saved[0] * n.saved[0])),
                              "-2 / sqrt(pi) * exp(-self^2) * grad", save_input=True)
+# (torch's saves self and recomputes erfinv(self), so an in-place change to the result is allowed)
 erfinv, ErfinvBackward0 = _unary("erfinv", _erf.erfinv,
-                                 lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.result * n.result),
-                                 "sqrt(pi) / 2 * exp(result^2) * grad", save_result=True)
+                                 lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.saved[0].erfinv() ** 2),
+                                 "sqrt(pi) / 2 * exp(erfinv(self)^2) * grad", save_input=True)
 frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
 
 

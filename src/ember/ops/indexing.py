@@ -24,7 +24,7 @@ from ._core import (
     where_np,
     wrap_dim,
 )
-from ._index_keys import _basic_view, _is_advanced, _np_index, _split_key
+from ._index_keys import _basic_view, _index_layout, _is_advanced, _np_index, _split_key
 from .out import out_call
 from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
 
@@ -109,6 +109,7 @@ def _advanced(self: Tensor, key: tuple) -> Tensor:
         res = x[k2]
     except IndexError as e:
         raise IndexError(_torch_index_message(str(e), x, k2)) from None
+    res = _index_layout(x, k2, res)  # (torch's memory order; also never a view of x)
     return record(IndexBackward0, np.array(res, copy=True) if res.base is x else res, (self,), attrs=k2)
 
 
@@ -132,13 +133,21 @@ def _torch_index_message(msg: str, x: np.ndarray, key: tuple) -> str:
 
 
 # --------------------------------------------------------------------------- assignment
+def _value_grad(n: Any, g: Tensor) -> Tensor:
+    """The written value's gradient: grad read at the index, with the leading size-1 dims torch
+    lets a value have beyond the slot's (``v0d[...] = x_of_shape_1``) put back."""
+    r = g[n.attrs]
+    extra = len(n._in_meta[1][0]) - r.dim()
+    return r.reshape((1,) * extra + tuple(r.shape)) if extra > 0 else r
+
+
 IndexPutBackward0 = node_class(
     "index_put", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
-                               g[n.attrs] if n.needs[1] else None),
+                               _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
 CopySlices = node_class(
     "copy_slices", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
-                                 g[n.attrs] if n.needs[1] else None),
+                                 _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
 CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 
@@ -243,10 +252,11 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         bad = int(idx.max() if idx.max() >= xs.shape[d] else idx.min())
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {xs.shape[d]}")
     if x.ndim == 0:
-        return record(GatherBackward0, xs[idx.reshape(-1)].reshape(idx.shape), (input,), attrs=(d, index))
+        return record(GatherBackward0, xs[idx.reshape(-1)].reshape(idx.shape), (input,), (input, index), attrs=(d, index))
     sub = x[tuple(slice(0, s) if k != d else slice(None) for k, s in enumerate(idx.shape))]
     res = np.take_along_axis(sub, idx, axis=d)
-    return record(GatherBackward0, res, (input,), attrs=(d, index))
+    # (input and index saved as torch saves them: an in-place change to either is caught in backward)
+    return record(GatherBackward0, res, (input,), (input, index), attrs=(d, index))
 
 
 def _index_select_grad(n: Any, g: Tensor) -> Tensor:
@@ -270,7 +280,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if idx.size and (idx.max() >= 1 or idx.min() < 0):
             raise IndexError("index out of range in self")
         res = input._data.reshape(1)[idx].reshape(()) if idx.size == 1 else input._data.reshape(1)[idx]
-        return record(IndexSelectBackward0, np.array(res), (input,), attrs=(0, idx))
+        return record(IndexSelectBackward0, np.array(res), (input,), (index,), attrs=(0, idx))
     idx = index._data
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
@@ -283,7 +293,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         bad = int(idx.min() if idx.min() < 0 else idx.max())
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")
     res = np.take(input._data, idx.reshape(-1), axis=d)
-    return record(IndexSelectBackward0, res, (input,), attrs=(d, idx.reshape(-1)))
+    return record(IndexSelectBackward0, res, (input,), (index,), attrs=(d, idx.reshape(-1)))  # (index saved, as torch)
 
 
 MaskedFillBackward0 = node_class(

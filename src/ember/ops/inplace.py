@@ -51,8 +51,50 @@ def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
     return out
 
 
+def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
+    """Whether torch refuses ``x[key] = v`` for sharing memory. torch compares memory ranges only
+    when both tensors are dense (else it cannot tell, and writes): an index_put refuses any overlap
+    with the indexed tensor (a bool mask with a one-element value is a masked fill: no check), a slice copy
+    a partial one (the very same elements are allowed)."""
+    if not v.size or not np.may_share_memory(x, v):
+        return False
+    advanced = any(_is_advanced(k) and not _int_like(k) for k in tkey)
+    key = tuple(_np_index(k) for k in tkey) if advanced else _basic_np_key(tkey)
+    split = _split_key(tkey, x.ndim) if advanced else None
+    if advanced:
+        if v.size == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ for k in key):
+            return False
+        dst = _basic_view(x, split[0]) if split is not None else x
+    else:
+        try:
+            dst = _basic_view(x, key)
+        except (IndexError, TypeError, ValueError):
+            return False
+    if not (_dense(dst) and _dense(v)):
+        return False
+    d0, v0 = dst.__array_interface__["data"][0], v.__array_interface__["data"][0]
+    d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
+    if d1 <= v0 or v1 <= d0:
+        return False
+    return advanced or (d0, d1) != (v0, v1)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """torch's is_non_overlapping_and_dense: its elements fill a block of memory exactly once."""
+    step = a.itemsize
+    for st, sz in sorted((abs(st), sz) for st, sz in zip(a.strides, a.shape) if sz != 1):
+        if st != step:
+            return False
+        step *= sz
+    return True
+
+
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
+    if isinstance(value, Tensor) and _overlaps(self._data, value._data, key if isinstance(key, tuple) else (key,)):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
     if self._meta is not None and "base" in self._meta and _state.enabled:
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
@@ -76,6 +118,8 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             "location. Please clone() the tensor before performing the operation.")
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     split = _split_key(tkey, x.ndim) if advanced else None
+    if advanced and isinstance(v, np.ndarray) and v.ndim > 1 and v.size == 1:
+        v = v.reshape(())  # (one element broadcasts anywhere; NumPy's mask assignment takes 0-d or 1-d values only)
     try:
         if split is not None:  # torch's order: the basic part as a view, then the index arrays
             _basic_view(x, split[0])[split[1]] = v
@@ -202,7 +246,7 @@ def zero_(self: Tensor) -> Tensor:
     check_inplace(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return _overwrite(self, ZeroBackward0, np.zeros((), self._data.dtype))
-    self._data[...] = 0
+    _writable(self._data)[...] = 0
     bump_version(self)
     return self
 
@@ -218,9 +262,23 @@ def fill_(self: Tensor, value: Any) -> Tensor:
     check_inplace(self)
     if self._rg and self.grad_fn is not None and _state.enabled:
         return _overwrite(self, FillBackward2, np.asarray(value))
-    self._data[...] = value
+    _writable(self._data)[...] = value
     bump_version(self)
     return self
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """``a``, or for an expanded tensor's read-only broadcast view a writable view of the same
+    elements: torch fills an expanded tensor (its aliased elements all get the one value)."""
+    if a.flags.writeable:
+        return a
+    base = a
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if not (base.flags.writeable and base.flags.c_contiguous):
+        return a  # (NumPy's read-only error)
+    off = a.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=base, offset=off, strides=a.strides)
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:

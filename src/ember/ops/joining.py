@@ -63,6 +63,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
                     f"Sizes of tensors must match except in dimension {d}. Expected size {ref.shape[k]} but "
                     f"got size {a.shape[k]} for tensor number {i} in the list.")
     res = np.concatenate([a for _, a in keep], axis=d)
+    if not all(a.ndim in (4, 5) and a.strides[1] == a.itemsize < min(a.strides[2:]) for _, a in keep):
+        # torch's cat output is contiguous unless every input is channels-last (NumPy's follows
+        # the inputs' order: cat of transposes came out transposed)
+        res = np.ascontiguousarray(res)
     ts = [t_ for t_, _ in keep]
     sizes = [a.shape[d] for _, a in keep]
     starts = list(np.cumsum([0] + sizes[:-1]))
@@ -87,7 +91,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor
                 f"stack expects each tensor to be equal size, but got {list(arrs[0].shape)} at entry 0 and "
                 f"{list(a.shape)} at entry {i}")
     d = wrap_dim(dim, arrs[0].ndim + 1)
-    return record(StackBackward0, np.stack(arrs, axis=d), list(tensors), attrs=d)
+    # (contiguous, as torch's cat of the unsqueezed inputs; NumPy's follows transposed inputs)
+    return record(StackBackward0, np.ascontiguousarray(np.stack(arrs, axis=d)), list(tensors), attrs=d)
 
 
 def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:

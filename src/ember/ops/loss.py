@@ -10,7 +10,7 @@ from .. import _dtype
 from .._autocast import autocast_op
 from .._tensor import Tensor
 from . import _grad_math as gm
-from ._core import check_broadcast, node_class, record
+from ._core import check_broadcast, node_class, record, result_dtype
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -43,14 +43,19 @@ MseLossBackward0 = node_class(
 
 def _mse_grads(n: Any, g: Tensor) -> tuple:
     x, t = n.saved
-    d = _reduced_grad(g, x.numel(), n.attrs) * 2 * (x - t)
+    diff = x - t
+    d = _reduced_grad(g, diff.numel(), n.attrs) * 2 * diff  # (the mean is over the broadcast shape)
     return (d if n.needs[0] else None, -d if n.needs[1] else None)
 
 
 @autocast_op("fp32")
 def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
     check_broadcast(input._data.shape, target._data.shape)
-    x, t = np.broadcast_arrays(input._data, target._data)
+    rt = result_dtype(input, target).np
+    if rt.kind in "biu":  # (torch's kernel takes floating types only)
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_dtype.LEGACY_NAMES[rt.name]}'")
+    # (in the promoted type, torch's: NumPy would promote int64 with float32 to float64)
+    x, t = np.broadcast_arrays(input._data.astype(rt, copy=False), target._data.astype(rt, copy=False))
     d = x - t
     return record(MseLossBackward0, _reduce_np(d * d, reduction), (input, target), (input, target),
                   attrs=reduction)
@@ -147,7 +152,7 @@ def _nll_grad(n: Any, g: Any) -> Any:
     coef, reduction = n.attrs
     if reduction == "none" and g.ndim > 0:
         g = g[:, None]
-    return g * gm.const(coef, g)
+    return gm.also_reads(g * gm.const(coef, g), n.saved[0])  # (torch's nll_loss_backward takes self)
 
 
 NllLossBackward0 = node_class("nll_loss", _nll_grad, "-grad * weight[target] [/ total weight] at the target class",
@@ -182,7 +187,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), attrs=(coef, reduction))
+    return record(NllLossBackward0, out, (input,), (input,), attrs=(coef, reduction))
 
 
 def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
@@ -257,4 +262,4 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))
     cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(cls, out, (input,), attrs=(coef, reduction))
+    return record(cls, out, (input,), (input,), attrs=(coef, reduction))

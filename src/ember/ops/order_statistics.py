@@ -53,8 +53,9 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     x = input._data
     name = "nanmedian" if ignore_nan else "median"
     if dim is None:
-        if x.size == 0:
-            return record(NanmedianBackward0 if ignore_nan else MedianBackward0, np.asarray(np.nan, x.dtype), (input,),
+        if x.size == 0:  # NaN, or for integers (no NaN) torch's NaN cast: the type's minimum
+            empty = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else (True if x.dtype.kind == "b" else np.nan)
+            return record(NanmedianBackward0 if ignore_nan else MedianBackward0, np.asarray(empty, x.dtype), (input,),
                           (input,), save_result=True)
         f = x.ravel()
         if ignore_nan:

@@ -20,7 +20,7 @@ def _pad_grads(n: Any, g: Tensor) -> Tensor:
     lead = int(np.prod(shape[: len(shape) - idx.ndim]))
     inner = int(np.prod(shape[len(shape) - idx.ndim:]))
     flat = (np.arange(lead)[:, None] * inner + idx.ravel()[None, :]).reshape(g._data.shape)
-    return _scatter_flat(g, shape, flat)
+    return _scatter_flat(g, shape, flat, x=n.saved[0] if n.saved else None)
 
 
 _PAD_NODES = {
@@ -75,6 +75,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     idx = np.pad(idx, widths[x.ndim - k:], mode=npmode)
     lead = x.shape[: x.ndim - k]
     out = x.reshape(lead + (-1,))[..., idx.ravel()].reshape(lead + idx.shape)
-    return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), attrs=(idx, x.shape))
+    # (torch's reflection/replication pad backward takes the input; its circular pad is composite)
+    return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), (input,) if mode != "circular" else (),
+                  attrs=(idx, x.shape))
 
 

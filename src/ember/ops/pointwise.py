@@ -273,8 +273,10 @@ PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(expo
                           holomorphic=True)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
-        g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1)) if n.needs[0] else None,
-        g * _c(where_(n.saved[0] == 0, 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
+        # (as torch's: 0 where exponent == 0, so 0 ** 0 gives 0, not 0 * 0^-1; and 0 in the
+        # exponent where self == 0 and exponent >= 0, where 0 ** e is flat in e)
+        where_(n.saved[1] == 0, 0.0, g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1))) if n.needs[0] else None,
+        g * _c(where_((n.saved[0] == 0) & (n.saved[1] >= 0), 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
 PowBackward2 = node_class(
     "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs, n.result.is_complex())) if n.attrs != 0
@@ -401,6 +403,8 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
     # zero first: maximum(0, x) keeps x's -0.0 and NaN, as torch's relu does. NumPy's maximum
     # against a scalar misses its SIMD loop (3x slower than against an array here), so the zero
     # is a row broadcast along the last axis
+    if x.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     if x.ndim and x.shape[-1] >= 8 and x.dtype.kind == "f":
         return np.maximum(np.zeros(x.shape[-1], x.dtype), x)
     return np.maximum(0, x)
@@ -431,6 +435,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
         return _SPARSE["unary"](abs, "abs", input, out)
     if out is not None:
         return out_call(abs, "abs", (input,), {}, out, "found")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return record(AbsBackward0, np.abs(input._data), (input,), (input,))
 
 
@@ -475,8 +481,8 @@ def _clamp_mask(x: np.ndarray, bounds: tuple) -> np.ndarray:
 
 def _below(x: Tensor, lo: Tensor, hi: Any) -> np.ndarray:
     m = x._data < lo._data
-    if hi is not None:
-        m = m & (lo._data <= hi._data)
+    if hi is not None:  # (strictly: with min == max neither bound gets the gradient below, as in torch)
+        m = m & (lo._data < hi._data)
     return m
 
 

@@ -73,7 +73,8 @@ def _copysign_self(n: Any, g: Tensor) -> Tensor:
 
 
 CopysignBackward0 = node_class(
-    "copysign", lambda n, g: (_copysign_self(n, g) if n.needs[0] else None, g * 0 if n.needs[1] else None),
+    # (0 in other as torch's zeros_like: no graph, and no NaN from an inf grad times 0)
+    "copysign", lambda n, g: (_copysign_self(n, g) if n.needs[0] else None, zeros_grad(g) if n.needs[1] else None),
     "grad * sign(self) * sign(result), 0")
 CopysignBackward1 = node_class("copysign", _copysign_self, "grad * sign(self) * sign(result)", suffix=1)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dtype import LEGACY_NAMES
 from .._tensor import Tensor, _new
 from ..ops import _grad_math as gm
 from ..ops._core import node_class, record, where_np
@@ -45,11 +46,20 @@ def _scatter_np(gd: np.ndarray, shape: tuple, flat_idx: np.ndarray) -> np.ndarra
     return gx.astype(gd.dtype).reshape(shape)
 
 
-def _scatter_flat(g: Tensor, shape: tuple, flat_idx: np.ndarray, node: Any = None) -> Tensor:
+def _scatter_flat(g: Tensor, shape: tuple, flat_idx: np.ndarray, node: Any = None, x: Tensor | None = None) -> Tensor:
     """Sum ``g`` into zeros of ``shape`` at the flat positions ``flat_idx``; differentiable again
-    (its derivative, ``node``, reads the same positions back)."""
-    return record(node or MaxPool2DWithIndicesBackwardBackward0, _scatter_np(g._data, shape, flat_idx), (g,),
-                  attrs=(shape, flat_idx))
+    (its derivative, ``node``, reads the same positions back). ``x``: the forward's input, which
+    torch's backward kernel takes too (so the result requires grad when ``x`` does)."""
+    return record(node or MaxPool2DWithIndicesBackwardBackward0, _scatter_np(g._data, shape, flat_idx),
+                  (g,) if x is None else (g, x), attrs=(shape, flat_idx))
+
+
+def _and_input_zeros(n: Any, gg: Any) -> Any:
+    """The gradients of a backward op recorded with the forward's input as its second input:
+    ``gg``'s for the grad, and 0 for the input (the backward is linear in grad alone)."""
+    if len(n.needs) == 1:
+        return gg
+    return gg if n.needs[0] else None, _new(np.zeros(*n._in_meta[1])) if n.needs[1] else None
 
 
 def _gather_flat(gg: Tensor, flat_idx: np.ndarray) -> Tensor:
@@ -58,11 +68,12 @@ def _gather_flat(gg: Tensor, flat_idx: np.ndarray) -> Tensor:
 
 def _scatter_nodes(name: str) -> tuple:
     """(backward, backward-of-backward) node classes of a pooling whose gradient is a scatter."""
-    bb = node_class(f"{name}_backward", lambda n, gg: _gather_flat(gg, n.attrs[1]), "grad read at the argmax")
+    bb = node_class(f"{name}_backward", lambda n, gg: _and_input_zeros(n, _gather_flat(gg, n.attrs[1])),
+                    "grad read at the argmax")
 
     def grads(n: Any, g: Tensor) -> Tensor:
         shape, flat_idx = n.attrs
-        return _scatter_flat(g, shape, flat_idx.reshape(g._data.shape), bb)
+        return _scatter_flat(g, shape, flat_idx.reshape(g._data.shape), bb, n.saved[0] if n.saved else None)
 
     return node_class(name, grads, "grad scattered to the argmax"), bb
 
@@ -100,7 +111,7 @@ def _max_pool_tiled_grads(n: Any, g: Tensor) -> Tensor:
             else:  # selected: an inf gradient leaves 0 where it did not hit (0 * inf would be NaN)
                 gx[:, :, i:Ho * kh:kh, j:Wo * kw:kw] = where_np(hit, gd, gd.dtype.type(0))
     # an op of its own: under create_graph its derivative reads the grad back at the argmax
-    return record(MaxPool2DWithIndicesBackwardBackward0Tiled, gx, (g,), attrs=(x, out, kh, kw))
+    return record(MaxPool2DWithIndicesBackwardBackward0Tiled, gx, (g, n.saved[0]), attrs=(x, out, kh, kw))
 
 
 def _tiled_argmax_gather(n: Any, gg: Tensor) -> Tensor:
@@ -115,7 +126,7 @@ def _tiled_argmax_gather(n: Any, gg: Tensor) -> Tensor:
             taken |= hit
             idx += hit * (i * W + j)
     base = (np.arange(Ho)[:, None] * kh * W + np.arange(Wo)[None, :] * kw)
-    return _gather_flat(gg, idx + base + _plane_offsets(x.shape, 2))
+    return _and_input_zeros(n, _gather_flat(gg, idx + base + _plane_offsets(x.shape, 2)))
 
 
 MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_pool_tiled_grads,
@@ -202,7 +213,8 @@ def _max_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
     out, idx = _max_pool_np(x, k, s, p, d, ceil_mode)
     if input.dim() == nd + 1:
         out, idx = out[0], idx[0]
-    res = record(_MAX_NODES[nd], out, (input,), attrs=(input._data.shape, idx + _plane_offsets(input._data.shape, nd)))
+    res = record(_MAX_NODES[nd], out, (input,), (input,),
+                 attrs=(input._data.shape, idx + _plane_offsets(input._data.shape, nd)))
     if return_indices:
         return res, _new(idx)
     return res
@@ -223,6 +235,8 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """1-d max pooling over (N, C, L) or (C, L) input (a 2-d pooling of height 1, as torch)."""
+    if input._data.dtype.kind in "biu":  # (torch's 2-d and 3-d max pools take integers, its 1-d not)
+        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{LEGACY_NAMES[input._data.dtype.name]}'")
     k = _pair(kernel_size, 1)[0]
     s = _pair(stride, 1)[0] if stride is not None and stride != [] else k
     # torch checks the 1-d sizes itself, in its own words
@@ -280,17 +294,16 @@ def _avg_pool_grads(n: Any, g: Tensor) -> Tensor:
     inner = tuple(slice(p[i], p[i] + xshape[2 + i]) for i in range(nd))
     res = np.ascontiguousarray(gp[(_ALL, _ALL) + inner]).astype(g._data.dtype).reshape(n._in_meta[0][0])
     # an op of its own, linear in grad: under create_graph its derivative is the pooling again
-    return record(_AVG_NODES[nd][1], res, (g,), attrs=n.attrs)
+    return record(_AVG_NODES[nd][1], res, (g, n.saved[0]) if n.saved else (g,), attrs=n.attrs + (g._data.shape,))
 
 
 def _avg_pool_apply(n: Any, gg: Tensor) -> Tensor:
     """The pooling itself with the saved divisor: the derivative of the average pooling's backward."""
-    xshape, k, s, p, div, padded = n.attrs
+    xshape, k, s, p, div, padded, gshape = n.attrs  # (gshape: this node's input, the pooled-shape grad)
     x = gg._data.reshape(xshape)
-    gshape = n._in_meta[0][0]  # this node's input: the pooled-shape grad
     o = gshape[-len(k):]
     out = (_window_sums(_pad_to(x, p, padded), k, s, o) / div).astype(x.dtype).reshape(gshape)
-    return record(_AVG_NODES[len(k)][0], out, (gg,), attrs=n.attrs)
+    return _and_input_zeros(n, record(_AVG_NODES[len(k)][0], out, (gg,), attrs=n.attrs[:6]))
 
 
 _AVG_NODES = {nd: (node_class(f"avg_pool{nd}_d", _avg_pool_grads, "grad / divisor spread over each window"),
@@ -337,7 +350,7 @@ def _avg_pool(input: Tensor, nd: int, kernel_size: Any, stride: Any, padding: An
             div = np.multiply.outer(div, _avg_divisor(sp[i], o[i], k[i], s[i], p[i], count_include_pad))
         div = div.astype(x.dtype)
     out = (sums / div).astype(x.dtype).reshape(sums.shape[input.dim() == nd + 1:])
-    return record(_AVG_NODES[nd][0], out, (input,), attrs=(x.shape, k, s, p, div, padded))
+    return record(_AVG_NODES[nd][0], out, (input,), (input,), attrs=(x.shape, k, s, p, div, padded))
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -388,11 +401,19 @@ def _along_axes(x: Any, mats: list) -> Any:
 
 
 def _adaptive_avg_grads(n: Any, g: Any) -> Any:
-    return _along_axes(g, [gm.const(np.ascontiguousarray(m.T), g) for m in n.attrs])
+    gx = _along_axes(g._data if isinstance(g, Tensor) else g, [np.ascontiguousarray(m.T) for m in n.attrs])
+    if not isinstance(g, Tensor):
+        return gx
+    # under a graph an op of its own taking the input too (as torch's _adaptive_avg_pool_backward):
+    # its derivative is the pooling of gg, and 0 in the input
+    return record(_ADAPTIVE_AVG_BACKWARD[len(n.attrs)], np.ascontiguousarray(gx), (g, n.saved[0]), attrs=n.attrs)
 
 
 _ADAPTIVE_AVG_NODES = {nd: node_class(f"adaptive_avg_pool{nd}_d", _adaptive_avg_grads, "A^T applied along each axis",
                                       on_arrays=True) for nd in (2, 3)}
+_ADAPTIVE_AVG_BACKWARD = {nd: node_class(f"adaptive_avg_pool{nd}_d_backward",
+                                         lambda n, gg: _and_input_zeros(n, _along_axes(gg, [gm.const(m, gg) for m in n.attrs])),
+                                         "the pooling of grad") for nd in (2, 3)}
 AdaptiveAvgPool2DBackward0 = _ADAPTIVE_AVG_NODES[2]
 
 
@@ -416,7 +437,7 @@ def _adaptive_avg(input: Tensor, output_size: Any, nd: int) -> Tensor:
     if all(v == 1 for v in o):  # global average pooling: a mean, as torch computes it (MeanBackward1)
         return input.mean(tuple(range(-nd, 0)), keepdim=True)
     out = np.ascontiguousarray(_along_axes(x, mats))
-    return record(_ADAPTIVE_AVG_NODES[nd], out, (input,), attrs=tuple(mats))
+    return record(_ADAPTIVE_AVG_NODES[nd], out, (input,), (input,), attrs=tuple(mats))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
@@ -455,7 +476,7 @@ def _adaptive_max(input: Tensor, output_size: Any, return_indices: bool, nd: int
             flat = flat * sp[a] + pos[a] + box[a][0]
         idx[(_ALL,) + cell] = flat
     plane = (np.arange(B) * int(np.prod(sp))).reshape((B,) + (1,) * nd)
-    res = record(_ADAPTIVE_MAX_NODES[nd], out.reshape(lead + o), (input,), attrs=(x.shape, idx + plane))
+    res = record(_ADAPTIVE_MAX_NODES[nd], out.reshape(lead + o), (input,), (input,), attrs=(x.shape, idx + plane))
     if return_indices:
         return res, _new(idx.reshape(lead + o))
     return res

@@ -54,6 +54,8 @@ RepeatBackward0 = node_class("repeat", _repeat_grad, "grad summed over the repea
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along each dimension (leading new dims allowed)."""
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _shape_arg(sizes)
     x = input._data
     if len(reps) < x.ndim:
@@ -71,6 +73,8 @@ def tile(input: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
         dims = (kwargs.pop("dims"),)
     if kwargs:
         raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if not dims:
+        raise TypeError('tile() missing 1 required positional arguments: "dims"')
     dims = _shape_arg(dims)
     nd = input._data.ndim
     if len(dims) < nd:

@@ -292,12 +292,14 @@ LogSoftmaxBackward0 = node_class(
     "grad - exp(result) * sum(grad, dim)", on_arrays=True)  # (with dtype= the engine casts the gradient)
 
 
-def _softmax_input(input: Tensor, dim: Any, dtype: Any) -> tuple:
+def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tuple:
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
     elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
+        d = wrap_dim(dim, x.ndim)
+        kernel = ("log_" if log else "") + ("softmax_lastdim" if d >= x.ndim - 1 else "softmax") + "_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
     return x, wrap_dim(dim, x.ndim)
 
 
@@ -312,7 +314,7 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs."""
-    x, d = _softmax_input(input, dim, dtype)
+    x, d = _softmax_input(input, dim, dtype, log=True)
     if x.ndim == 0:
         return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
     if x.size:
@@ -455,7 +457,13 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "va
 
 def _var_grad(n: Any, g: Tensor) -> Tensor:
     x = n.saved[0]
-    dims, keepdim, c, cnt = n.attrs
+    dims, keepdim, c, cnt, whole = n.attrs
+    if (whole or x.dim() == 0) and cnt - c <= 0:
+        from .indexing import where
+
+        # torch, over the whole tensor without degrees of freedom: 2 / 0 times (self - mean), written
+        # as NaN where self == mean and inf elsewhere (with a dim it divides by N - correction itself)
+        return g * where(x == x.mean(), float("nan"), float("inf"))
     with np.errstate(divide="ignore"):  # no degrees of freedom: inf, hence NaN or inf, as in torch
         k = float(np.true_divide(2.0, cnt - c))
     return k * _unsqueeze_to(g, dims, keepdim) * (x - x.mean(dims, keepdim=True))
@@ -465,7 +473,7 @@ def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
     from .indexing import where
 
     x = n.saved[0]
-    dims, keepdim, c, cnt = n.attrs
+    dims, keepdim, c, cnt, _ = n.attrs
     r = _unsqueeze_to(result, dims, keepdim)
     gd = _unsqueeze_to(g, dims, keepdim)
     zero = _new(r._data == 0)  # torch: no gradient where the std is 0
@@ -488,7 +496,7 @@ def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: 
     v, m, cnt = _var_np(_bf16_acc(x), dims, c, keepdim, name)
     if bf16:
         v, m = np.asarray(v).astype(x.dtype), np.asarray(m).astype(x.dtype)
-    return v, m, (dims, keepdim, c, cnt)
+    return v, m, (dims, keepdim, c, cnt, dim is None)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *, correction: Any = None) -> Tensor:
@@ -504,7 +512,7 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 
 def _mean_grad(n: Any, g: Tensor) -> Tensor:
-    dims, keepdim, _, cnt = n.attrs
+    dims, keepdim, _, cnt = n.attrs[:4]
     return _unsqueeze_to(g, dims, keepdim).expand(n._in_meta[0][0]) / cnt
 
 
@@ -695,7 +703,8 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     npd = _sum_dtype(x, dtype)
     dims = _dims_arg(dim, x.ndim)
     res = np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=npd))
-    return record(NansumBackward0, res, (input,), attrs=(dims, keepdim, x if x.dtype.kind == "f" else np.zeros(x.shape)))
+    return record(NansumBackward0, res, (input,), (input,),  # (saved, as torch: an in-place change is caught)
+                  attrs=(dims, keepdim, x if x.dtype.kind == "f" else np.zeros(x.shape)))
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

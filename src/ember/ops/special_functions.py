@@ -145,9 +145,13 @@ entr.__doc__ = "Elementwise entropy -x log x (0 at 0, -inf below); derivative: -
 
 
 def _sinc_grad(n: Any, g: Tensor) -> Tensor:
-    xs, mask = _nonzero(n.saved[0])
-    px = xs * math.pi
-    return g * _c(((px * px.cos() - px.sin()) / (px * xs)).masked_fill(mask, 0))
+    # torch's sinc_backward: the quotient at x itself, replaced by 0 where pi x^2 == 0 (so the
+    # second derivative at 0 is torch's NaN, the 0 * inf of the unselected branch)
+    from .indexing import where
+
+    x = n.saved[0]
+    px, pxx = x * math.pi, x * x * math.pi
+    return where(_new(pxx._data == 0), 0.0, g * _c((px * px.cos() - px.sin()) / pxx))
 
 
 def _sinc_np(x: np.ndarray) -> np.ndarray:

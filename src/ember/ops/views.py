@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, record, wrap_dim, wrap_dims
+from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -76,6 +76,9 @@ AliasBackward0 = node_class("alias", lambda n, g: g, "grad")
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     """The same data with a new shape; fails when the strides do not allow a view."""
+    if not shape:
+        raise TypeError("view() received an invalid combination of arguments - got (), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)\n")
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Size, Tensor)):
         from .._dtype import dtype as _dt
 
@@ -93,6 +96,8 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A tensor with the given shape: a view when possible, otherwise a copy."""
+    if not shape:
+        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shp = _infer_shape(_shape_arg(shape), input._data.size)
     x = input._data
     if shp == x.shape:
@@ -166,6 +171,8 @@ def t(input: Tensor) -> Tensor:
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    if not dims:  # (torch's argument parser: no dims at all is a missing argument, not an empty ordering)
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     nd = input._data.ndim
@@ -233,6 +240,8 @@ ExpandBackward0 = node_class("expand", lambda n, g: g.sum_to_size(n._in_meta[0][
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
+    if not sizes:
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     shp = _shape_arg(sizes)
     x = input._data
     if len(shp) < x.ndim:
@@ -354,7 +363,7 @@ CloneBackward0 = node_class("clone", lambda n, g: g, "grad")
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    return record(CloneBackward0, np.array(input._data, copy=True), (input,))
+    return record(CloneBackward0, preserve_copy(input._data), (input,))
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
