@@ -131,6 +131,8 @@ def test_zero_dim_inputs() -> None:
     x = np.array(1.5)
     case(lambda lib, t: (t.sum(), t.sum(0), t.mean(), t.prod(0), t.max(0), t.cumsum(0), t.cumprod(0)), x)
     case(lambda lib, t: (t.median(0), t.sort(0), t.topk(1), t.kthvalue(1), t.logsumexp(0)), x)
+    # prod of one element that is zero (its gradient once indexed a dimension a 0-d tensor lacks)
+    case(lambda lib, t: (t.relu().prod(0, keepdim=True), t.prod(0), t.prod()), np.array(0.0))
 
 
 def test_reduction_errors() -> None:

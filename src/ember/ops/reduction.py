@@ -376,6 +376,8 @@ def _expand_back(g: Tensor, n: Any) -> Tensor:
 def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim: bool) -> Tensor:
     """d prod / d x_i = product of the other elements; exact also where x has zeros."""
     xd = x._data
+    if xd.ndim == 0:  # the product of one element: the other elements' product is empty, 1
+        return g.reshape(())
     if dims is None:
         gr, rr = g.reshape((1,) * xd.ndim), result.reshape((1,) * xd.ndim)
         flat_dim = None
