@@ -6,11 +6,14 @@ same numbers. Other tensors are pickled by value, as usual."""
 from __future__ import annotations
 
 import atexit
-from multiprocessing import reduction, shared_memory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from multiprocessing import shared_memory
+
+# (multiprocessing is imported on first use: it costs `import ember` several milliseconds)
 _BLOCKS: dict[str, shared_memory.SharedMemory] = {}  # this process's blocks, kept open while it runs
 _CREATED: list[str] = []  # the blocks this process made, unlinked when it exits
 _REGISTERED = False
@@ -20,6 +23,8 @@ def share_memory_(tensor: Any) -> Any:
     """Move ``tensor``'s data into shared memory (a no-op if it is there already); returns ``tensor``."""
     if is_shared(tensor):
         return tensor
+    from multiprocessing import shared_memory
+
     arr = tensor._data
     block = shared_memory.SharedMemory(create=True, size=max(arr.nbytes, 1))
     _BLOCKS[block.name] = block
@@ -50,6 +55,8 @@ def _unlink_created() -> None:
 
 
 def _rebuild_shared(cls: type, name: str, shape: tuple, dtype: str, requires_grad: bool) -> Any:
+    from multiprocessing import shared_memory
+
     from ._tensor import _new
 
     block = _BLOCKS.get(name)
@@ -77,6 +84,8 @@ SHAREABLE: list[type] = []
 def register_reducers() -> None:
     """Teach ``multiprocessing``'s pickler to send shared tensors by name (once per process)."""
     global _REGISTERED
+    from multiprocessing import reduction
+
     from ._tensor import Tensor
 
     if Tensor not in SHAREABLE:
@@ -90,4 +99,6 @@ def shareable(cls: type) -> None:
     """Declare a Tensor subclass whose instances may be sent by shared-memory name."""
     SHAREABLE.append(cls)
     if _REGISTERED:
+        from multiprocessing import reduction
+
         reduction.ForkingPickler.register(cls, _reduce_tensor)
