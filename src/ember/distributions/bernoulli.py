@@ -8,13 +8,14 @@ from typing import Any
 from .._tensor import Size, Tensor
 from . import _ops as ops
 from . import constraints
+from ._binary_params import BinaryParams
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryParams, ExponentialFamily):
     """A Bernoulli distribution: 1 with probability ``probs`` (or ``sigmoid(logits)``), else 0.
 
     ``sample`` draws with ``torch.bernoulli``, so samples follow torch's random stream.
@@ -75,21 +76,6 @@ class Bernoulli(ExponentialFamily):
     def variance(self) -> Tensor:
         """``probs * (1 - probs)``."""
         return self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """``log(p) - log1p(-p)``."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """``sigmoid(logits)``."""
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        """The shape of ``probs`` / ``logits``."""
-        return self._param.size()
 
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         """0/1 samples (the parameter's dtype) from ``torch.bernoulli``."""

@@ -7,9 +7,10 @@ from typing import Any
 from .._tensor import Size, Tensor
 from . import _ops as ops
 from . import constraints
+from ._binary_params import BinaryParams
 from ._samplers import binomial
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Binomial"]
 
@@ -19,7 +20,7 @@ def _clamp_by_zero(x: Tensor) -> Tensor:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryParams, Distribution):
     """The binomial distribution: successes among ``total_count`` trials of probability ``probs``.
 
     ``sample`` draws what ``torch.binomial`` draws (BTRS for ``n p >= 10``, inversion below), so
@@ -75,21 +76,6 @@ class Binomial(Distribution):
     def variance(self) -> Tensor:
         """``total_count probs (1 - probs)``."""
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """``log(p) - log1p(-p)``."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """``sigmoid(logits)``."""
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        """The shape of ``probs`` / ``logits``."""
-        return self._param.size()
 
     def sample(self, sample_shape: Any = Size()) -> Tensor:
         """Success counts (the parameter's dtype)."""

@@ -7,14 +7,15 @@ from typing import Any
 from .._tensor import Size, Tensor
 from . import _ops as ops
 from . import constraints
+from ._binary_params import BinaryParams
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all, lazy_property
 
 __all__ = ["NegativeBinomial"]
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(BinaryParams, Distribution):
     """Successes before ``total_count`` failures of Bernoulli(``probs``) trials.
 
     ``sample`` draws a Gamma-Poisson mixture as torch does (gamma rates, then ``torch.poisson``),
@@ -65,21 +66,6 @@ class NegativeBinomial(Distribution):
     def variance(self) -> Tensor:
         """``mean / sigmoid(-logits)``."""
         return self.mean / ops.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """``log(p) - log1p(-p)``."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """``sigmoid(logits)``."""
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        """The shape of ``probs`` / ``logits``."""
-        return self._param.size()
 
     @lazy_property
     def _gamma(self) -> Gamma:

@@ -8,15 +8,16 @@ from typing import Any
 from .._tensor import Size, Tensor
 from . import _ops as ops
 from . import constraints
+from ._binary_params import BinaryParams
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import SigmoidTransform
-from .utils import broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all, clamp_probs
 
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(BinaryParams, Distribution):
     """The logit of a RelaxedBernoulli: ``(logistic noise + logits) / temperature``
     (Maddison et al., 2017). ``rsample`` uses ``torch.rand``'s draws.
 
@@ -52,21 +53,6 @@ class LogitRelaxedBernoulli(Distribution):
 
     def _new(self, *args: Any, **kwargs: Any) -> Tensor:
         return self._param.new(*args, **kwargs)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        """``log(p) - log1p(-p)``."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        """``sigmoid(logits)``."""
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> Size:
-        """The shape of ``probs`` / ``logits``."""
-        return self._param.size()
 
     def rsample(self, sample_shape: Any = Size()) -> Tensor:
         """``(logit(u) + logit(p)) / temperature`` for uniform ``u``."""
