@@ -131,7 +131,8 @@ def check(dev: Any) -> None:
     if flag is not None:
         raise AssertionError(f"ember not compiled with {flag} enabled")
     if d.type == "meta":
-        raise NotImplementedError("ember does not implement torch.device('meta') tensors")
+        raise NotImplementedError("ember does not implement torch.device('meta') in factory functions (use .to('meta') on a "
+                                  "tensor or a module)")
     raise RuntimeError(f"ember is not linked with support for {d.type} devices")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._meta import MetaArray
 
 _DEFAULTS: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
 _PROFILES: dict[str, dict[str, Any]] = {
@@ -209,7 +210,13 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
     data: np.ndarray = t._data
     dtype = t.dtype
     suffixes = []
-    if data.size == 0:
+    if type(data) is MetaArray:  # no values to show: the device and the size stand in for them
+        suffixes.append("device='meta'")
+        suffixes.append(f"size={tuple(data.shape)}")
+        if dtype is not _dtype.get_default_dtype():
+            suffixes.append(f"dtype={dtype!r}")
+        text = "..." if tensor_contents is None else tensor_contents
+    elif data.size == 0:
         if data.ndim != 1:
             suffixes.append(f"size={tuple(data.shape)}")
         # No values hint at the dtype, so only the default float type goes unnamed.

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _meta
 from ._device import device
 from ._dtype import dtype as _dtype_cls
+from ._meta import MetaArray
 from .autograd import function as _function
 from .autograd import grad_mode
 from .autograd.graph import RemovableHandle, _add_hook
@@ -56,6 +57,7 @@ class Size(tuple):
 
 
 _CPU = _device.CPU
+_META_DEVICE = _device.device("meta")
 _check_device = _device.check
 
 
@@ -135,7 +137,12 @@ class Tensor:
 
     @property
     def device(self) -> device:
-        return _CPU
+        return _META_DEVICE if type(self._data) is MetaArray else _CPU
+
+    @property
+    def is_meta(self) -> bool:
+        """Whether this is a meta tensor: a shape and a dtype without data (``x.to('meta')``)."""
+        return type(self._data) is MetaArray
 
     @property
     def is_cuda(self) -> bool:
@@ -173,7 +180,10 @@ class Tensor:
         return self._data.nbytes
 
     def stride(self, dim: int | None = None) -> Any:
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        if type(self._data) is MetaArray:  # (its zero strides are ember's, not the tensor's)
+            st = _meta.contiguous_strides(self._data.shape)
+        else:
+            st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[self._wrap_dim(dim)]
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
@@ -394,6 +404,9 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if _dtype.is_bfloat16(self._data.dtype):
             raise TypeError("Got unsupported ScalarType BFloat16")
+        if type(self._data) is MetaArray:
+            raise TypeError("can't convert meta device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                            "host memory first.")
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -406,6 +419,8 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        if type(self._data) is MetaArray:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -493,6 +508,8 @@ class Tensor:
         return self.to(_NP2DT[np.dtype(npdtype)])
 
     def cpu(self) -> "Tensor":
+        if type(self._data) is MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return self
 
     def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> "Tensor":
@@ -502,7 +519,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> bool:
-        return True
+        return type(self._data) is not MetaArray
 
     @property
     def is_mps(self) -> bool:
@@ -580,7 +597,7 @@ def _init(t: Tensor, arr: np.ndarray) -> None:
 
 def _new(arr: Any, grad_fn: Any = None, vc: list | None = None) -> Tensor:
     """Wrap a NumPy array (no copy) as a Tensor; ``grad_fn`` makes it a non-leaf output."""
-    if type(arr) is not np.ndarray:
+    if type(arr) is not np.ndarray and type(arr) is not MetaArray:
         arr = np.asarray(arr)
     t = object.__new__(Tensor)
     t._data = arr

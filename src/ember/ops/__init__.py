@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype
+from .. import _device, _dtype, _meta
 from .._tensor import Tensor, _new
 from . import (
     binary_functions,
@@ -287,7 +287,11 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             dev = a
     from .._tensor import _check_device
 
-    _check_device(dev)
+    to_meta = dev is not None and _device.device(dev).type == "meta"
+    if not to_meta:
+        if self.is_meta and dev is not None:
+            raise NotImplementedError(_meta.NO_DATA)
+        _check_device(dev)
     if dtype is not None and not isinstance(dtype, _dtype.dtype):
         raise TypeError(
             f"to() received an invalid combination of arguments - got (dtype={type(dtype).__name__}, ), but expected "
@@ -295,6 +299,9 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             "False, *, torch.memory_format memory_format = None)\n * (torch.dtype dtype, bool non_blocking = False, "
             "bool copy = False, *, torch.memory_format memory_format = None)\n * (Tensor tensor, bool non_blocking = "
             "False, bool copy = False, *, torch.memory_format memory_format = None)\n")
+    if to_meta and not self.is_meta:  # (a shape and a dtype, no data: see ember._meta)
+        meta = _meta.meta_array(self._data.shape, self._data.dtype if dtype is None else dtype.np)
+        return record(ToCopyBackward0, meta, (self,)) if dtype is None or dtype.category >= 2 else _new(meta)
     if dtype is None or dtype.np == self._data.dtype:
         return clone(self) if copy else self
     res = preserve_copy(self._data, dtype.np)

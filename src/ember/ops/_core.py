@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import _dtype
+from .._meta import MetaArray
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from ..autograd.anomaly_mode import flags as _debug_flags
@@ -92,6 +93,8 @@ def preserve_copy(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     in the order of its strides, densely (NumPy's order "K" differs for expanded dims: torch
     leaves a 0-stride dim where it is, so an expanded tensor's copy is contiguous)."""
     dt = a.dtype if dtype is None else dtype
+    if type(a) is MetaArray:  # (a meta tensor's copy: a new shape and dtype, still no data)
+        return a.astype(dt)
     if a.flags.c_contiguous:
         return a.astype(dt, copy=True)
     perm = iterator_order(a.shape, [[s // a.itemsize for s in a.strides]]) if a.ndim > 1 else [0]
@@ -193,7 +196,7 @@ def needs_grad(*inputs: Any) -> bool:
 def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = (),
            save_result: bool = False, attrs: Any = None) -> Tensor:
     """Wrap ``out`` as a Tensor, attaching a ``cls`` node when gradients must flow to ``inputs``."""
-    if type(out) is not np.ndarray:
+    if type(out) is not np.ndarray and type(out) is not MetaArray:  # (a meta tensor's view stays meta)
         out = np.asarray(out)
     t = _new(out)
     if not _state.enabled:

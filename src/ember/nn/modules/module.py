@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ... import _compile
+from ... import _compile, _device
 from ..._tensor import Tensor
 from ..._typing import DeviceLikeType
 from ...autograd.grad_mode import no_grad
@@ -650,6 +650,13 @@ class Module:
         for a in args:
             if isinstance(a, (str, int)) or type(a).__name__ == "device":
                 dev = a
+        if dev is not None and _device_type(dev) == "meta":  # keep shapes and dtypes, drop the data
+            return self._apply(lambda t: t.to("meta", dtype) if dtype is not None and t.is_floating_point()
+                               else t.to("meta"))
+        if dev is not None and any(t.is_meta for t in itertools.chain(self.parameters(), self.buffers())):
+            raise NotImplementedError(
+                "Cannot copy out of meta tensor; no data! Please use torch.nn.Module.to_empty() instead of "
+                "torch.nn.Module.to() when moving module from meta to a different device.")
         _check_device(dev)
         if dtype is None:
             return self
@@ -678,8 +685,10 @@ class Module:
         """Give every parameter and buffer fresh, uninitialised memory of its shape on ``device`` (CPU)."""
         from ..._tensor import _check_device
 
+        if _device_type(device) == "meta":
+            return self._apply(lambda t: t.to("meta"))
         _check_device(device)
-        return self._apply(lambda t: _new_plain(np.empty_like(t._data)))
+        return self._apply(lambda t: _new_plain(np.empty(t._data.shape, t._data.dtype)))
 
     def half(self) -> "Module":
         from ... import _dtype
@@ -740,6 +749,10 @@ def _typename(v: Any) -> str:
     if isinstance(v, Tensor):
         return v.type()  # torch.typename: the legacy name, ember.FloatTensor
     return type(v).__name__
+
+
+def _device_type(dev: Any) -> str:
+    return _device.device(dev).type if isinstance(dev, (str, _device.device)) else "cpu"
 
 
 def _new_plain(arr: np.ndarray) -> Tensor:
