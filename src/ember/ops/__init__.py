@@ -567,13 +567,18 @@ from .scans import logcumsumexp  # noqa: E402
 from .unique_consecutive import unique_consecutive  # noqa: E402
 
 attach_methods(bincount=bincount, histc=histc, histogram=histogram)
+from . import strided as _strided  # noqa: E402
 from .indices import argwhere, cartesian_prod, combinations, isin, tril_indices, triu_indices, unravel_index  # noqa: E402
 from .lu import lu_unpack  # noqa: E402
 from .matrices import addr, block_diag, chain_matmul, renorm, vander  # noqa: E402
 from .predicates import isneginf, isposinf, isreal, signbit  # noqa: E402
 from .spellings import *  # noqa: E402,F403  (torch.svd, torch.hsplit, torch.acos_ ...; attaches x.gt_, x.new ...)
 from .statistics import corrcoef, cov, nanquantile, quantile  # noqa: E402
+from .strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from .triangular import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402  (these modules attach their own methods)
+
+attach_methods(as_strided=as_strided, as_strided_=as_strided_, as_strided_scatter=as_strided_scatter,
+               storage_offset=_strided.storage_offset)
 
 # the functions ``ember`` re-exports at top level (torch.add, torch.cat, ...)
 __all__ = sorted(

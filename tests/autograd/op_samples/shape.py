@@ -72,6 +72,8 @@ SAMPLES = [
     S("split_with_sizes", lambda m, x: x.split([1, 3], 1), N(2, 4), N(1, 4)),
     S("rot90", lambda m, x: m.rot90(x, 1, (0, 1)), N(2, 3), N(1, 2)),
     S("unfold", lambda m, x: x.unfold(-1, 2, 1), N(2, 4), N(5)),
+    S("as_strided", lambda m, x: m.as_strided(x, (2, 2), (1, 2), 1), N(2, 4), N(5)),
+    S("as_strided_overlap", lambda m, x: x.expand(2, 3).as_strided((2, 2), (1, 1)), N(3)),
     S("clone", lambda m, x: x.clone(), N(2, 3), N()),
     S("repeat", lambda m, x: x.repeat(2, 1, 2), N(2, 3), N(1)),
     S("flip", lambda m, x: x.flip((0, 1)), N(2, 3), N(1, 1)),
