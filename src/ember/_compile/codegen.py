@@ -19,9 +19,8 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import engine
 from .kernels import NAMESPACE, TEMPLATES
-from .trace import Ref, Step, Tracer
+from .trace import _VC, Ref, Step, Tracer
 
-_VC = [0]  # the version counter the replay nodes' saved results carry (nothing changes them in place)
 
 
 def on_arrays(node: Any, saved: tuple, result: Any, grads: list) -> tuple:
@@ -97,7 +96,7 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict]:
     """The replay function's source and the namespace it runs in."""
     ns: dict = dict(NAMESPACE)
-    ns.update(on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, check_grad=check_grad)
+    ns.update(on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
     body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
     for name, t in tr.externals.items():
@@ -128,17 +127,26 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         lines[0] += f"  # {_short(s.note)}"
         return lines
     if s.kind == "node":
-        rn, saved, result, attrs = s.data
+        rn, saved, result, attrs, style = s.data
         node = f"N{k}"
         ns[node] = rn
         lines = []
         if attrs is not None:  # (attrs that hold arrays of this step, as nll_loss's coefficients)
             lines.append(f"{node}.attrs = {names.expr(attrs)}")
-        outs = ", ".join(o or "_" for o in s.outs) + ","
-        call = "on_arrays" if rn.on_arrays else "on_tensors"
+        outs = ", ".join(o or "_" for o in s.outs)
         grads = ", ".join(g or "None" for g in s.ins)
         res = result or "None"
-        lines.append(f"{outs} = {call}({node}, {names.expr(tuple(saved))}, {res}, [{grads}])  # {s.note}")
+        if style == "helper":
+            call = "on_arrays" if rn.on_arrays else "on_tensors"
+            lines.append(f"{outs}, = {call}({node}, {names.expr(tuple(saved))}, {res}, [{grads}])  # {s.note}")
+            return lines
+        # an on_arrays formula called as it is: the node holds the arrays it reads
+        if saved:
+            lines.append(f"{node}.saved = {names.expr(tuple(saved))}")
+        if result is not None:
+            lines.append(f"{node}._result = ({result}, VC, 0)")
+        ns[f"D{k}"] = rn.derivative  # (bound to this node)
+        lines.append(f"{outs}{',' if style == 'tuple' and len(s.outs) == 1 else ''} = D{k}({grads})  # {s.note}")
         return lines
     if s.kind == "sum":
         return [f"{s.outs[0]} = {s.ins[0]} + {s.ins[1]}"]

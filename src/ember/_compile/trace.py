@@ -356,7 +356,9 @@ class BackwardRecorder:
             self.made[(node, i)] = (o, n)
             out_names.append(n)
         label = t.node_names.get(node, "?")
-        t.steps.append(Step("node", tuple(out_names), tuple(names), (rn, saved, result, attrs if dynamic else None),
+        style = _probe(rn, node, grads)
+        t.steps.append(Step("node", tuple(out_names), tuple(names),
+                            (rn, saved, result, attrs if dynamic else None, style),
                             f"{node.name()} of {label}: {node.formula}"))
 
     def saved_ref(self, s: Any) -> Any:
@@ -390,6 +392,31 @@ class BackwardRecorder:
                                       (tuple(shape), dtype, tuple(o._data.shape), o._data.dtype)))
             name = r
         self.waiting[(nxt, node.next_functions[i][1])].append(name)
+
+
+_VC = [0]  # the version counter of the results replay nodes keep (nothing changes them in place)
+
+
+def _probe(rn: Any, node: Any, grads: list) -> str:
+    """How the replay may call ``rn``'s formula: "tuple" or "single" when it is an ``on_arrays``
+    formula that returned a tuple of arrays or one array on this very gradient (the replay then
+    calls ``rn.derivative`` itself), else "helper" (``OpNode._run_on_arrays`` or Tensors around
+    it). The formula is a pure function of the arrays, so running it once more changes nothing."""
+    g = grads[0]
+    if not rn.on_arrays or rn._multi or len(grads) != 1 or g is None or g._data.dtype.kind not in "f":
+        return "helper"
+    saved = tuple(s._data if isinstance(s, Tensor) else s for s in node.saved)
+    rn.saved, rn.attrs = saved, node.attrs
+    rn._result = None if node._result is None else (node._result[0], _VC, 0)
+    try:
+        out = rn.derivative(g._data)
+    except Exception:
+        return "helper"
+    finally:
+        rn.saved, rn._result = (), None
+    if type(out) is tuple:
+        return "tuple" if all(o is None or type(o) is np.ndarray for o in out) else "helper"
+    return "single" if type(out) is np.ndarray else "helper"
 
 
 def _replay_node(node: Any, attrs: Any) -> Any:
