@@ -22,7 +22,6 @@ from .kernels import NAMESPACE, TEMPLATES
 from .trace import _VC, Ref, Step, Tracer
 
 
-
 def on_arrays(node: Any, saved: tuple, result: Any, grads: list) -> tuple:
     """Run a node's ``on_arrays`` formula on the replay's arrays."""
     node.saved = saved
