@@ -47,6 +47,8 @@ CASES = {
     "mean_dims": (lambda L, x: x.mean(-1, keepdim=True) * 1.0, ((5, 6),), False),
     "softmax": (lambda L, x: x.softmax(1), ((4, 6),), False),
     "log_softmax": (lambda L, x: _f(L).log_softmax(x, 0), ((4, 6),), False),
+    "conv": (lambda L, x, w, b: _f(L).conv2d(x, w, b, stride=2, padding=1), ((2, 3, 7, 7), (4, 3, 3, 3), (4,)), False),
+    "conv_nobias": (lambda L, x, w: _f(L).conv2d(x, w, padding=(1, 0)), ((2, 3, 6, 5), (4, 3, 3, 3)), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 

@@ -151,6 +151,56 @@ def test_broadcasting_views_and_reductions_replay_eager():
     assert "1 cache entry" in compiled.explain()
 
 
+def _cnn(L):
+    class CNN(L.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = L.nn.Conv2d(1, 4, 3, padding=1)
+            self.c2 = L.nn.Conv2d(4, 8, 3, stride=2, bias=False)
+            self.fc = L.nn.Linear(8 * 3 * 3, 10)
+
+        def forward(self, x):
+            x = L.nn.functional.relu(self.c1(x))
+            x = self.c2(x).tanh()
+            return self.fc(x.flatten(1))
+
+    return CNN()
+
+
+def test_cnn_step_replays_eager_and_matches_torch():
+    ember.manual_seed(0)
+    models = [_cnn(ember), _cnn(ember)]
+    models[1].load_state_dict(models[0].state_dict())
+    tmodel = _cnn(torch)
+    tmodel.load_state_dict({k: torch.from_numpy(v._data.copy()) for k, v in models[0].state_dict().items()})
+    opts = [ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in models]
+    topt = torch.optim.SGD(tmodel.parameters(), lr=0.1, momentum=0.9)
+
+    def make(L, m, opt):
+        def step(x, y):
+            opt.zero_grad()
+            loss = L.nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    eager, compiled, tstep = make(ember, models[0], opts[0]), ember.compile(make(ember, models[1], opts[1])), \
+        make(torch, tmodel, topt)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        xa, ya = rng.standard_normal((4, 1, 8, 8)).astype(np.float32), rng.integers(0, 10, 4)
+        le, lc = eager(ember.tensor(xa), ember.tensor(ya)), compiled(ember.tensor(xa), ember.tensor(ya))
+        lt = tstep(torch.from_numpy(xa), torch.from_numpy(ya))
+        assert le._data.tobytes() == lc._data.tobytes()
+        assert abs(lc.item() - lt.item()) < 1e-5
+        for a, b in zip(_arrays(models[0]), _arrays(models[1])):
+            assert a.tobytes() == b.tobytes()
+    for p, tp in zip(models[1].parameters(), tmodel.parameters()):
+        np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert "(conv, relu, conv_nobias, tanh" in compiled.explain() and "replayed 2 times" in compiled.explain()
+
+
 def test_guards_retrace_on_each_change():
     model = _mlp()
     opt = ember.optim.SGD(model.parameters(), lr=0.1)

@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
-from ..ops import linalg, loss, pointwise, reduction, views
+from ..ops import convolution, linalg, loss, pointwise, reduction, views
 from ..ops._core import wrap_dim
 from ..ops.loss import _reduce_np
 from ..optim.optimizer import Optimizer
@@ -67,6 +67,8 @@ TEMPLATES: dict[str, str] = {
     "mse_loss": "{o0}_d = {i0} - {i1}\n{o0} = reduce_np({o0}_d * {o0}_d, {c0})",
     "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0})",
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
+    "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
+    "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
 }
 
 
@@ -93,7 +95,8 @@ def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple:
 
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
-                             "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise}
+                             "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
+                             "conv_forward": convolution._conv_forward}
 
 
 @dataclass
@@ -279,6 +282,26 @@ def _noise_build(a: Any, ret: Any) -> Rec:
     return Rec("dropout_noise", [], (tuple(a["shape"]), a["p"], a["npdtype"]), [ret])
 
 
+def _conv_accept(a: Any) -> bool:
+    x, w, b = a.get("input"), a.get("weight"), a.get("bias")
+    return (_ft(x) and _ft(w) and x._data.dtype == w._data.dtype and (b is None or _ft(b) and b._data.dtype == w._data.dtype)
+            and _no_autocast())
+
+
+def _conv_build(a: Any, ret: Any) -> Rec | None:
+    node = ret.grad_fn
+    x, w, b = a["input"], a["weight"], a["bias"]
+    consts = (a["stride"], a["pads"], a["dil"], a["groups"])
+    if node is None:  # (no graph: the columns are not kept; computed again, unused, in the replay)
+        cols = convolution._conv_forward(x._data, w._data, *consts, None if b is None else b._data)[1]
+    else:
+        cols = node.attrs[4]
+    if not isinstance(cols, np.ndarray):
+        return None
+    ins = [x._data, w._data] if b is None else [x._data, w._data, b._data]
+    return Rec("conv" if b is not None else "conv_nobias", ins, consts, [ret._data, cols], ret)
+
+
 def _always(a: Any) -> bool:
     return True
 
@@ -319,6 +342,7 @@ def _handlers() -> dict:
             "mse_loss", [a["input"]._data, a["target"]._data], (a["reduction"],), [r._data], r)),
         _code(loss.nll_loss): Handler("nll_loss", _nll_accept, _nll_build),
         _code(_dropout._noise): Handler("dropout", _always, _noise_build),
+        _code(convolution._conv_op): Handler("conv", _conv_accept, _conv_build),
     }
     # the calls the tracer records itself
     h[_code(Tensor.backward)] = Handler("backward", _always, lambda a, r: None, macro=True)
@@ -328,3 +352,7 @@ def _handlers() -> dict:
 
 
 HANDLERS = _handlers()
+
+# ops written as argument checks around a recorded op: traced through (their inner op is recorded)
+TRANSPARENT = {_code(f) for f in (convolution.conv1d, convolution.conv2d, convolution.conv3d,
+                                  convolution._convolution)}

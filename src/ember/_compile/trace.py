@@ -33,7 +33,7 @@ from ..autograd.function import OpNode
 from ..autograd.graph import AccumulateGrad
 from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer
-from .kernels import HANDLERS, TEMPLATES, Rec
+from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 
 # modules whose functions compute on arrays themselves: a call into one is an op
 _OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
@@ -168,7 +168,7 @@ class Tracer:
                 self.inside, self.pending = frame, None
                 return
             mod = frame.f_globals.get("__name__", "")
-            if not mod.startswith("ember"):
+            if not mod.startswith("ember") or code in TRANSPARENT:
                 return
             if code.co_name in _VALUE_READS and mod == "ember._tensor":
                 self.stop(GraphBreak(f"Tensor.{code.co_name}() reads a tensor's value into Python (data-dependent "
