@@ -49,6 +49,8 @@ CASES = {
     "log_softmax": (lambda L, x: _f(L).log_softmax(x, 0), ((4, 6),), False),
     "conv": (lambda L, x, w, b: _f(L).conv2d(x, w, b, stride=2, padding=1), ((2, 3, 7, 7), (4, 3, 3, 3), (4,)), False),
     "conv_nobias": (lambda L, x, w: _f(L).conv2d(x, w, padding=(1, 0)), ((2, 3, 6, 5), (4, 3, 3, 3)), False),
+    "max_pool_tiled": (lambda L, x: _f(L).max_pool2d(x, 2) * 1.0, ((2, 3, 6, 4),), False),
+    "max_pool": (lambda L, x: _f(L).max_pool2d(x, 3, stride=2, padding=1) * 1.0, ((2, 3, 7, 6),), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 

@@ -156,12 +156,12 @@ def _cnn(L):
         def __init__(self):
             super().__init__()
             self.c1 = L.nn.Conv2d(1, 4, 3, padding=1)
-            self.c2 = L.nn.Conv2d(4, 8, 3, stride=2, bias=False)
-            self.fc = L.nn.Linear(8 * 3 * 3, 10)
+            self.c2 = L.nn.Conv2d(4, 8, 3, stride=1, bias=False)
+            self.fc = L.nn.Linear(8 * 2 * 2, 10)
 
         def forward(self, x):
-            x = L.nn.functional.relu(self.c1(x))
-            x = self.c2(x).tanh()
+            x = L.nn.functional.max_pool2d(L.nn.functional.relu(self.c1(x)), 2) * 2.0
+            x = L.nn.functional.max_pool2d(self.c2(x).tanh(), 3, stride=1, padding=1)
             return self.fc(x.flatten(1))
 
     return CNN()
@@ -198,7 +198,7 @@ def test_cnn_step_replays_eager_and_matches_torch():
             assert a.tobytes() == b.tobytes()
     for p, tp in zip(models[1].parameters(), tmodel.parameters()):
         np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=1e-4, atol=1e-5)
-    assert "(conv, relu, conv_nobias, tanh" in compiled.explain() and "replayed 2 times" in compiled.explain()
+    assert "(conv, relu, max_pool_tiled, mul_scalar, conv_nobias, tanh, max_pool," in compiled.explain() and "replayed 2 times" in compiled.explain()
 
 
 def test_guards_retrace_on_each_change():

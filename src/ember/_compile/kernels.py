@@ -25,7 +25,7 @@ from .._tensor import Tensor
 from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
-from ..ops import convolution, linalg, loss, pointwise, reduction, views
+from ..ops import convolution, linalg, loss, pointwise, pooling, reduction, views
 from ..ops._core import wrap_dim
 from ..ops.loss import _reduce_np
 from ..optim.optimizer import Optimizer
@@ -69,6 +69,8 @@ TEMPLATES: dict[str, str] = {
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
     "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
     "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
+    "max_pool_tiled": "{o0}, {o1} = max_pool_tiled({i0}, {c0}, {c1})",
+    "max_pool": "{o0}, {o1} = max_pool_indices({i0}, {c0}, {c1}, {c2}, {c3}, {c4})",
 }
 
 
@@ -93,10 +95,29 @@ def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple:
     return out, coef
 
 
+def max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple:
+    """max_pool2d with windows that tile the input (ops/pooling.py's fast path): the maxima and the
+    copy of them its backward node keeps. Eager leaves this path when a window holds a NaN (torch's
+    NaN index rule), which a replay cannot follow: it stops with an error instead."""
+    out = pooling._max_pool_tiled(x, kh, kw)
+    if np.isnan(out).any():
+        raise RuntimeError("ember.compile: a NaN reached max_pool2d, whose eager kernel then changes (torch's rule "
+                           "for the index of a NaN maximum); run this step eagerly")
+    return out, out.copy()
+
+
+def max_pool_indices(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil: bool) -> tuple:
+    """max_pool2d of a batch (ops/pooling.py's general path): the maxima and the flat indices of
+    the maxima its backward node keeps."""
+    out, idx = pooling._max_pool_np(x, k, s, p, d, ceil)
+    return out, idx + pooling._plane_offsets(x.shape, 2)
+
+
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
-                             "conv_forward": convolution._conv_forward}
+                             "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
+                             "max_pool_indices": max_pool_indices}
 
 
 @dataclass
@@ -302,6 +323,32 @@ def _conv_build(a: Any, ret: Any) -> Rec | None:
     return Rec("conv" if b is not None else "conv_nobias", ins, consts, [ret._data, cols], ret)
 
 
+def _pool_accept(a: Any) -> bool:
+    return a.get("nd") == 2 and not a.get("return_indices") and _ft(a.get("input")) and a["input"]._data.ndim == 4
+
+
+def _pool_build(a: Any, ret: Any) -> Rec | None:
+    node, x = ret.grad_fn, a["input"]._data
+    if node is not None and type(node) is pooling.MaxPool2DWithIndicesBackward0Tiled:
+        k = node.attrs[1]
+        return Rec("max_pool_tiled", [x], (k[0], k[1]), [ret._data, node.attrs[0]], ret)
+    if node is not None and type(node) is pooling.MaxPool2DWithIndicesBackward0:
+        return Rec("max_pool", [x], _pool_args(a), [ret._data, node.attrs[1]], ret)
+    # no graph: eager's choice of path, from the arguments (the tiled one stops at a NaN)
+    k, st, p, d, ceil = _pool_args(a)
+    sp = x.shape[2:]
+    if k == st and p == (0, 0) and d == (1, 1) and k[0] * k[1] <= 64 and (
+            not ceil or (sp[0] % k[0] == 0 and sp[1] % k[1] == 0)) and not np.isnan(ret._data).any():
+        return Rec("max_pool_tiled", [x], (k[0], k[1]), [ret._data, ret._data.copy()], ret)
+    return Rec("max_pool", [x], (k, st, p, d, ceil), [ret._data, np.empty(0)], ret)
+
+
+def _pool_args(a: Any) -> tuple:
+    k = pooling._pair(a["kernel_size"], 2)
+    s = pooling._pair(a["stride"], 2) if a["stride"] is not None and a["stride"] != [] else k
+    return k, s, pooling._pair(a["padding"], 2), pooling._pair(a["dilation"], 2), bool(a["ceil_mode"])
+
+
 def _always(a: Any) -> bool:
     return True
 
@@ -343,6 +390,7 @@ def _handlers() -> dict:
         _code(loss.nll_loss): Handler("nll_loss", _nll_accept, _nll_build),
         _code(_dropout._noise): Handler("dropout", _always, _noise_build),
         _code(convolution._conv_op): Handler("conv", _conv_accept, _conv_build),
+        _code(pooling._max_pool): Handler("max_pool2d", _pool_accept, _pool_build),
     }
     # the calls the tracer records itself
     h[_code(Tensor.backward)] = Handler("backward", _always, lambda a, r: None, macro=True)
@@ -355,4 +403,4 @@ HANDLERS = _handlers()
 
 # ops written as argument checks around a recorded op: traced through (their inner op is recorded)
 TRANSPARENT = {_code(f) for f in (convolution.conv1d, convolution.conv2d, convolution.conv3d,
-                                  convolution._convolution)}
+                                  convolution._convolution, pooling.max_pool2d)}
