@@ -240,6 +240,27 @@ def test_guards_retrace_on_each_change():
     assert c.explain().startswith("ember.compile(fwd): 4 cache entries")
 
 
+SCALE = 2.0
+
+
+def test_python_numbers_the_function_reads_are_guarded():
+    global SCALE
+    offset = 1.0
+
+    def f(x):
+        return x * SCALE + offset
+
+    c = ember.compile(f)
+    assert c(ember.ones(2)).tolist() == [3.0, 3.0]
+    SCALE = 3.0
+    assert c(ember.ones(2)).tolist() == [4.0, 4.0]
+    offset = -1.0
+    assert c(ember.ones(2)).tolist() == [2.0, 2.0]
+    SCALE = 2.0
+    assert c(ember.ones(2)).tolist() == [1.0, 1.0]
+    assert c.explain().startswith("ember.compile(f): 4 cache entries")
+
+
 def test_recompile_limit_falls_back_to_eager_with_torchs_warning():
     c = ember.compile(lambda x: x * 2, recompile_limit=2)
     c(ember.ones(1))

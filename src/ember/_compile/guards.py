@@ -105,15 +105,47 @@ def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
     return names
 
 
+def plain_reads(fn: Callable) -> list:
+    """The Python numbers and strings the function reads from its globals and closure, as
+    (where, name, value): a traced program holds them as constants."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+    g = getattr(fn, "__globals__", {})
+    out = [(g, n, g[n]) for n in code.co_names if n in g and type(g[n]) in _PLAIN]
+    for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        try:
+            if type(cell.cell_contents) in _PLAIN:
+                out.append((cell, n, cell.cell_contents))
+        except ValueError:
+            pass
+    return out
+
+
+def _read(where: Any, name: str) -> Any:
+    try:
+        return where[name] if type(where) is dict else where.cell_contents
+    except (KeyError, ValueError):
+        return _MISSING
+
+
+_MISSING = object()
+
+
 class Checks:
     """The guards found while tracing, checked before each replay."""
 
-    def __init__(self, modules: list, externals: dict) -> None:
+    def __init__(self, modules: list, externals: dict, reads: list) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg) for t in externals.values()]
+        self.reads = reads
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""
+        for where, name, value in self.reads:
+            now = _read(where, name)
+            if type(now) is not type(value) or now != value:
+                return f"{name} changed from {value!r} to {now!r}"
         for m, training, params in self.modules:
             if m.training is not training:
                 return f"{type(m).__name__}.training changed to {m.training}"

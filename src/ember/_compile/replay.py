@@ -90,6 +90,7 @@ class CompiledFunction:
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
+        reads = guards.plain_reads(self.fn)
         for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
             tr.add_input(t, label)
         old = sys.getprofile()
@@ -124,7 +125,7 @@ class CompiledFunction:
         src, ns = codegen.generate(tr, name, names)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns = ns[name], src, returns
-        e.checks = guards.Checks(list(tr.modules.values()), tr.externals)
+        e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         return ret
