@@ -297,6 +297,36 @@ def test_graph_break_on_an_unsupported_op_names_it():
     assert "graph break, runs eagerly" in c.explain()
 
 
+@pytest.mark.parametrize("body, what", [
+    (lambda x: x.add_(1) * 2, "'add_' changes state"),
+    (lambda x: x * ember.rand(3), "'rand' changes state"),
+    (lambda x: x[0] * 2, "'__getitem__', which ember.compile does not support"),
+    (lambda x: float(x.sum()) * x, r"Tensor.__float__\(\) reads a tensor's value"),
+])
+def test_graph_breaks_on_state_changes_and_value_reads(body, what):
+    c = ember.compile(body)
+    x = ember.ones(3)
+    with pytest.warns(UserWarning, match=what):
+        c(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (warned once per cache entry)
+        c(x)
+    with pytest.raises(ember._compile.trace.Unsupported, match=what):
+        ember.compile(body, fullgraph=True)(ember.ones(3))
+
+
+def test_a_permuted_input_is_another_key():
+    c = ember.compile(lambda x: ember.nn.functional.dropout(x, 0.5))
+    a = ember.ones(4, 3)
+    c(a)
+    ember.manual_seed(1)
+    eager = ember.nn.functional.dropout(ember.ones(3, 4).t(), 0.5)
+    ember.manual_seed(1)
+    with pytest.warns(UserWarning, match="a value computed by 'dropout'"):  # (its mask is drawn in memory order)
+        assert ember.equal(c(ember.ones(3, 4).t()), eager)
+    assert c.explain().startswith("ember.compile(<lambda>): 2 cache entries") or "2 cache entries" in c.explain()
+
+
 def test_graph_break_on_backward_outside():
     m = ember.nn.Linear(2, 2)
     c = ember.compile(m)

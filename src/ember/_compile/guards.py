@@ -1,6 +1,7 @@
 """Guards: what must hold for a traced program to stand for a call (torch.compile's guards).
 
-The call's arguments give a key: each tensor's shape, dtype, requires_grad and which earlier
+The call's arguments give a key: each tensor's shape, dtype, requires_grad, strides (a kernel may
+take another path for another layout, as dropout does) and which earlier
 argument it is (an alias), each Module's and optimizer's identity, each Python number's value,
 and grad mode. A program also checks what it found during tracing: the training flag and the
 parameters (by identity) of every Module that ran, and the shape, dtype and requires_grad of
@@ -32,7 +33,7 @@ def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
                 seen[id(v)] = len(tensors)
                 tensors.append(v)
                 d = v._data
-                parts.append((d.shape, d.dtype, v._rg))
+                parts.append((d.shape, d.dtype, v._rg, d.strides))
             else:
                 parts.append(("alias", first))
         elif type(v) in _PLAIN:
@@ -137,7 +138,7 @@ class Checks:
 
     def __init__(self, modules: list, externals: dict, reads: list) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
-        self.externals = [(t, t._data.shape, t._data.dtype, t._rg) for t in externals.values()]
+        self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
 
     def failure(self) -> str | None:
@@ -151,9 +152,9 @@ class Checks:
                 return f"{type(m).__name__}.training changed to {m.training}"
             if tuple(map(id, m._parameters.values())) != params:
                 return f"a parameter of {type(m).__name__} was replaced"
-        for t, shape, dtype, rg in self.externals:
+        for t, shape, dtype, rg, strides in self.externals:
             d = t._data
-            if d.shape != shape or d.dtype != dtype or t._rg is not rg:
+            if d.shape != shape or d.dtype != dtype or t._rg is not rg or d.strides != strides:
                 return f"a tensor the function reads changed shape, dtype or requires_grad ({tuple(shape)} {dtype})"
         return None
 
@@ -166,9 +167,9 @@ def difference(old: tuple, new: tuple) -> str:
         return "the arguments changed"
     for k, (a, b) in enumerate(zip(old[1:], new[1:])):
         if a != b:
-            if type(a) is tuple and len(a) == 3 and type(b) is tuple and len(b) == 3:
-                what = ("size", "dtype", "requires_grad")
-                j = next(i for i in range(3) if a[i] != b[i])
+            if type(a) is tuple and len(a) == 4 and type(b) is tuple and len(b) == 4:
+                what = ("size", "dtype", "requires_grad", "stride")
+                j = next(i for i in range(4) if a[i] != b[i])
                 return f"tensor argument {k} {what[j]} mismatch: expected {a[j]}, actual {b[j]}"
             return f"argument {k} changed: expected {a!r}, actual {b!r}"
     return "guards failed"

@@ -328,12 +328,14 @@ def _pool_accept(a: Any) -> bool:
 
 
 def _pool_build(a: Any, ret: Any) -> Rec | None:
-    node, x = ret.grad_fn, a["input"]._data
-    if node is not None and type(node) is pooling.MaxPool2DWithIndicesBackward0Tiled:
-        k = node.attrs[1]
-        return Rec("max_pool_tiled", [x], (k[0], k[1]), [ret._data, node.attrs[0]], ret)
-    if node is not None and type(node) is pooling.MaxPool2DWithIndicesBackward0:
-        return Rec("max_pool", [x], _pool_args(a), [ret._data, node.attrs[1]], ret)
+    kind = type(ret.grad_fn)
+    attrs: Any = getattr(ret.grad_fn, "attrs", None)
+    x = a["input"]._data
+    if kind is pooling.MaxPool2DWithIndicesBackward0Tiled:
+        k = attrs[1]
+        return Rec("max_pool_tiled", [x], (k[0], k[1]), [ret._data, attrs[0]], ret)
+    if kind is pooling.MaxPool2DWithIndicesBackward0:
+        return Rec("max_pool", [x], _pool_args(a), [ret._data, attrs[1]], ret)
     # no graph: eager's choice of path, from the arguments (the tiled one stops at a NaN)
     k, st, p, d, ceil = _pool_args(a)
     sp = x.shape[2:]

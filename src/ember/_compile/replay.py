@@ -104,6 +104,7 @@ class CompiledFunction:
             _active.pop()
         e = Entry(key)
         self.entries.append(e)
+        tr.check_versions()
         err = tr.error
         returns = None
         if err is None:

@@ -40,7 +40,8 @@ _OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "
            "ember.special", "ember.autograd", "ember._sparse_tensor", "ember.nn.init", "ember.nn.utils",
            "ember.distributions", "ember.func")
 # ... and those that change state the replay would not reproduce
-_STATEFUL = ("ember.random", "ember._random", "ember.optim", "ember.ops.random_ops", "ember.ops.creation")
+_STATEFUL = ("ember.random", "ember._random", "ember.optim", "ember.ops.random_ops", "ember.ops.creation",
+             "ember.ops.inplace")
 _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy", "__array__",
                 "__iter__", "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
@@ -70,6 +71,17 @@ def _user_frame(frame: Any) -> Any:
                                  or frame.f_code.co_filename.startswith("<ember")):
         frame = frame.f_back
     return frame
+
+
+def _public_name(frame: Any) -> str:
+    """The op a call belongs to: its function's name, or for a private helper (``_new``) the
+    nearest public ember function that called it (``dropout``)."""
+    f = frame
+    while f is not None and f.f_globals.get("__name__", "").startswith("ember"):
+        if not f.f_code.co_name.startswith("_"):
+            return f.f_code.co_name
+        f = f.f_back
+    return frame.f_code.co_name
 
 
 def where(frame: Any) -> str:
@@ -110,6 +122,7 @@ class Tracer:
         self.error: GraphBreak | None = None
         self.ops: list[str] = []
         self.backward: Any = None
+        self.versions: list = []  # (tensor, its version when traced): a change by an untraced in-place op breaks
 
     # ---------------------------------------------------------------- values
     def name(self, base: str) -> str:
@@ -125,6 +138,14 @@ class Tracer:
         if id(t._data) not in self.vals:
             self.bind(t._data, label)
             self.inputs.append(label)
+            self.versions.append((t, t._vc[0]))
+
+    def check_versions(self) -> None:
+        """A traced tensor changed in place by something the trace did not see breaks the graph."""
+        for t, v in self.versions:
+            if t._vc[0] != v and self.error is None:
+                self.error = GraphBreak("a tensor of the trace was modified in place by an op ember.compile did "
+                                        "not follow")
 
     def ref(self, arr: Any, owner: Tensor | None) -> str:
         """The name of an array an op reads: a traced value, or a tensor from outside (a parameter,
@@ -176,10 +197,12 @@ class Tracer:
             elif code in _SETTERS or (code.co_name.endswith("_") and not code.co_name.startswith("_")) or \
                     code.co_name in ("__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__") or \
                     mod.startswith(_STATEFUL):
-                self.stop(GraphBreak(f"'{code.co_name}' changes state that ember.compile does not trace",
-                                     where(frame)))
+                name = code.co_name
+                fn = frame.f_locals.get("fn") if name == "method" else None  # (ops/inplace.py's generated methods)
+                name = f"{fn.__name__}_" if callable(fn) else name
+                self.stop(GraphBreak(f"'{name}' changes state that ember.compile does not trace", where(frame)))
             elif mod.startswith(_OPAQUE):
-                self.inside, self.pending = frame, code.co_name
+                self.inside, self.pending = frame, _public_name(frame)
             elif "self" in frame.f_locals and isinstance(frame.f_locals["self"], Module):
                 m = frame.f_locals["self"]
                 self.modules[id(m)] = m
@@ -229,8 +252,10 @@ class Tracer:
             n = self.name(base if k == 0 else base + "_aux")
             self.bind(arr, n)
             outs.append(n)
-        if rec.result is not None and rec.result.grad_fn is not None:
-            self.node_names[rec.result.grad_fn] = outs[0]
+        if rec.result is not None:
+            self.versions.append((rec.result, rec.result._vc[0]))
+            if rec.result.grad_fn is not None:
+                self.node_names[rec.result.grad_fn] = outs[0]
         self.ops.append(rec.kernel)
         self.steps.append(Step("op", tuple(outs), ins, (rec.kernel, rec.consts), where(frame)))
 
