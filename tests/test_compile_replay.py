@@ -297,22 +297,23 @@ def test_graph_break_on_an_unsupported_op_names_it():
     assert "graph break, runs eagerly" in c.explain()
 
 
-@pytest.mark.parametrize("body, what", [
-    (lambda x: x.add_(1) * 2, "'add_' changes state"),
-    (lambda x: x * ember.rand(3), "'rand' changes state"),
-    (lambda x: x[0] * 2, "'__getitem__', which ember.compile does not support"),
-    (lambda x: float(x.sum()) * x, r"Tensor.__float__\(\) reads a tensor's value"),
+@pytest.mark.parametrize("body, what, rg", [
+    (lambda x: x.add_(1) * 2, "'add_' changes state", False),
+    (lambda x: x * ember.rand(3), "'rand' changes state", False),
+    (lambda x: x[0] * 2, "'__getitem__', which ember.compile does not support", False),
+    (lambda x: float(x.sum()) * x, r"Tensor.__float__\(\) reads a tensor's value", False),
+    (lambda x: ember.autograd.grad((x * x).sum(), x), "'grad' changes state", True),
 ])
-def test_graph_breaks_on_state_changes_and_value_reads(body, what):
+def test_graph_breaks_on_state_changes_and_value_reads(body, what, rg):
     c = ember.compile(body)
-    x = ember.ones(3)
+    x = ember.ones(3, requires_grad=rg)
     with pytest.warns(UserWarning, match=what):
         c(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # (warned once per cache entry)
         c(x)
     with pytest.raises(ember._compile.trace.Unsupported, match=what):
-        ember.compile(body, fullgraph=True)(ember.ones(3))
+        ember.compile(body, fullgraph=True)(ember.ones(3, requires_grad=rg))
 
 
 def test_a_permuted_input_is_another_key():

@@ -3,7 +3,7 @@
 The call's arguments give a key: each tensor's shape, dtype, requires_grad, strides (a kernel may
 take another path for another layout, as dropout does) and which earlier
 argument it is (an alias), each Module's and optimizer's identity, each Python number's value,
-and grad mode. A program also checks what it found during tracing: the training flag and the
+grad mode and autocast. A program also checks what it found during tracing: the training flag and the
 parameters (by identity) of every Module that ran, and the shape, dtype and requires_grad of
 every tensor it reads from outside (parameters, captured constants).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .. import _autocast
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..nn.modules.module import Module
@@ -24,7 +25,7 @@ def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
     """(the guard key of a call, its tensor arguments in order)."""
     tensors: list = []
     seen: dict = {}
-    parts: list = [_state.enabled]
+    parts: list = [_state.enabled, _autocast.state.cpu and _autocast.state.cpu_dtype]
 
     def walk(v: Any, depth: int) -> None:
         if isinstance(v, Tensor):
@@ -163,9 +164,11 @@ def difference(old: tuple, new: tuple) -> str:
     """Why a key misses an earlier one, in words (torch's 'last reason')."""
     if old[0] != new[0]:
         return f"grad mode changed to {new[0]}"
+    if old[1] != new[1]:
+        return "autocast changed"
     if len(old) != len(new):
         return "the arguments changed"
-    for k, (a, b) in enumerate(zip(old[1:], new[1:])):
+    for k, (a, b) in enumerate(zip(old[2:], new[2:])):
         if a != b:
             if type(a) is tuple and len(a) == 4 and type(b) is tuple and len(b) == 4:
                 what = ("size", "dtype", "requires_grad", "stride")

@@ -46,6 +46,7 @@ _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__
                 "__iter__", "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
+_BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
 
 
 class GraphBreak(Exception):
@@ -196,7 +197,7 @@ class Tracer:
                                      "control flow cannot be traced)", where(frame)))
             elif code in _SETTERS or (code.co_name.endswith("_") and not code.co_name.startswith("_")) or \
                     code.co_name in ("__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__") or \
-                    mod.startswith(_STATEFUL):
+                    mod.startswith(_STATEFUL) or (mod.startswith("ember.autograd") and code.co_name in _BACKWARDS):
                 name = code.co_name
                 fn = frame.f_locals.get("fn") if name == "method" else None  # (ops/inplace.py's generated methods)
                 name = f"{fn.__name__}_" if callable(fn) else name
