@@ -386,3 +386,30 @@ def test_no_warning_when_everything_traces():
         step(*_data(0))
         step(*_data(1))
     assert copy.copy(step.explain()).count("graph break") == 0
+
+
+def test_dying_elementwise_operands_are_written_in_place():
+    def f(x, w, b):
+        h = (x @ w + b).relu()  # x @ w dies in the add: written in place
+        a = h * 2.0  # h is kept by relu's backward: not overwritten
+        v = a.t()  # a view keeps a alive past a's last direct use
+        z = a + 1.0  # z is kept by the product's backward
+        loss = (z * v.t()).sum() + (a * 3.0 - 3.0).sum()  # a * 3.0 dies in the subtraction
+        loss.backward()
+        return loss
+
+    rng = np.random.default_rng(0)
+    arrs = [rng.standard_normal(s).astype(np.float32) for s in ((64, 32), (32, 48), (48,))]
+    c = ember.compile(f)
+    for _ in range(2):
+        te = [ember.tensor(a, requires_grad=True) for a in arrs]
+        tc = [ember.tensor(a, requires_grad=True) for a in arrs]
+        le, lc = f(*te), c(*tc)
+        assert le._data.tobytes() == lc._data.tobytes()
+        for a, b in zip(te, tc):
+            assert a.grad._data.tobytes() == b.grad._data.tobytes()
+    src = c.source()
+    assert "add0 = np.add(mm0, b, out=mm0)  # in place: mm0 is not read again" in src
+    assert "out=relu0" not in src and "out=mul0" not in src and "out=add1" not in src  # (kept / alive in a view)
+    assert "sub0 = np.subtract(mul2, 3.0, out=mul2)" in src
+    assert "fused: 2 elementwise ops" in c.explain()

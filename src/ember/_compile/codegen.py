@@ -18,6 +18,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ..autograd import engine
+from . import fusion
 from .kernels import NAMESPACE, TEMPLATES
 from .trace import _VC, Ref, Step, Tracer
 
@@ -92,8 +93,8 @@ def _short(at: str) -> str:
     return f"{os.path.basename(parts[0])}:{parts[1]}  {parts[2].strip()}"
 
 
-def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict]:
-    """The replay function's source and the namespace it runs in."""
+def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
+    """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
     ns.update(on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
@@ -104,16 +105,21 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict]:
     for obj_name, obj in tr.objects.values():
         ns[obj_name] = obj
     section = None
+    into = fusion.in_place(tr.steps, tr.meta, returns)
     for k, s in enumerate(tr.steps):
         sec = "forward" if s.kind == "op" else "optimizer" if s.kind == "call" else "backward"
         if sec != section:
             body.append(f"# {sec}")
             section = sec
+        if k in into:
+            body.append(fusion.line(s, into[k], names.const) + f"  # in place: {into[k]} is not read again; "
+                        f"{_short(s.note)}")
+            continue
         body.extend(_lines(s, k, names, ns))
     ret = ", ".join(returns)
     body.append(f"return ({ret},)" if len(returns) == 1 else f"return ({ret})")
     src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(f"    {ln}\n" for ln in body)
-    return src, ns
+    return src, ns, len(into)
 
 
 def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:

@@ -35,6 +35,7 @@ class Entry:
     ops: list = field(default_factory=list)
     nodes: int = 0
     calls: int = 0
+    fused: int = 0
 
 
 class CompiledFunction:
@@ -123,7 +124,7 @@ class CompiledFunction:
                           "calls like this one run eagerly", stacklevel=4)
             return ret
         name = _name(self.fn)
-        src, ns = codegen.generate(tr, name, names)
+        src, ns, e.fused = codegen.generate(tr, name, names)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns = ns[name], src, returns
         e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
@@ -152,8 +153,10 @@ class CompiledFunction:
                 counts[op] = counts.get(op, 0) + 1
             ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items())
             lines.append(f"  [{k}] traced: {len(e.ops)} forward ops ({ops}), {e.nodes} backward nodes; "
-                         f"replayed {e.calls} times")
-        lines.append("  fused: nothing yet (each op is one NumPy call; the optimizer's step runs as in eager)")
+                         f"replayed {e.calls} times; fused: {e.fused} elementwise ops write into an operand "
+                         "nothing reads again")
+        lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
+                     "optimizer's step runs as in eager)")
         return "\n".join(lines)
 
 

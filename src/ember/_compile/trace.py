@@ -107,6 +107,7 @@ class Tracer:
     def __init__(self, param_names: dict, fullgraph: bool = False) -> None:
         self.fullgraph = fullgraph
         self.vals: dict[int, str] = {}  # id(array) -> value name
+        self.meta: dict[str, tuple] = {}  # value name -> (shape, dtype)
         self.keep: list = []  # every array named (so ids stay unique)
         self.steps: list[Step] = []
         self.inputs: list[str] = []
@@ -134,6 +135,8 @@ class Tracer:
     def bind(self, arr: Any, name: str) -> None:
         self.vals[id(arr)] = name
         self.keep.append(arr)
+        if isinstance(arr, np.ndarray):
+            self.meta[name] = (arr.shape, arr.dtype)
 
     def add_input(self, t: Tensor, label: str) -> None:
         if id(t._data) not in self.vals:
