@@ -28,7 +28,10 @@ def on_arrays(node: Any, saved: tuple, result: Any, grads: list) -> tuple:
     node.saved = saved
     if result is not None:
         node._result = (result, _VC, 0)
-    return node._run_on_arrays(grads)
+    try:
+        return node._run_on_arrays(grads)
+    finally:
+        node.saved, node._result = (), None  # (the step's arrays are not kept until the next one)
 
 
 def on_tensors(node: Any, saved: tuple, result: Any, grads: list) -> list:
@@ -36,7 +39,10 @@ def on_tensors(node: Any, saved: tuple, result: Any, grads: list) -> list:
     node.saved = tuple([_new(s) if type(s) is np.ndarray else s for s in saved])
     if result is not None:
         node._result = (result, _VC, 0)
-    outs = node._formula([None if g is None else _new(g) for g in grads])
+    try:
+        outs = node._formula([None if g is None else _new(g) for g in grads])
+    finally:
+        node.saved, node._result = (), None
     return [None if o is None else o._data for o in outs]
 
 
@@ -152,6 +158,9 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
             lines.append(f"{node}._result = ({result}, VC, 0)")
         ns[f"D{k}"] = rn.derivative  # (bound to this node)
         lines.append(f"{outs}{',' if style == 'tuple' and len(s.outs) == 1 else ''} = D{k}({grads})  # {s.note}")
+        if saved or result is not None:  # (as the engine frees a node's arrays once it ran)
+            lines.append(f"{node}.saved, {node}._result = (), None" if saved and result is not None else
+                         f"{node}.saved = ()" if saved else f"{node}._result = None")
         return lines
     if s.kind == "sum":
         return [f"{s.outs[0]} = {s.ins[0]} + {s.ins[1]}"]
