@@ -301,6 +301,8 @@ def test_graph_break_on_an_unsupported_op_names_it():
     (lambda x: x.add_(1) * 2, "'add_' changes state", False),
     (lambda x: x * ember.rand(3), "'rand' changes state", False),
     (lambda x: x[0] * 2, "'__getitem__', which ember.compile does not support", False),
+    (lambda x: x.sin() * 2, "'sin', which ember.compile does not support", False),
+    (lambda x: F.nll_loss(x.reshape(1, 3), ember.tensor([1]), weight=x), "'nll_loss', which", False),
     (lambda x: float(x.sum()) * x, r"Tensor.__float__\(\) reads a tensor's value", False),
     (lambda x: ember.autograd.grad((x * x).sum(), x), "'grad' changes state", True),
 ])
@@ -349,7 +351,7 @@ def test_source_reads_as_numpy():
     src = step.source()
     assert src.startswith("def step(T_x, T_y):\n    x = T_x._data\n")
     for piece in ("model_0_weight = T_model_0_weight._data", "linear0 = x @ model_0_weight.T",
-                  "tanh0 = f32.tanh(linear0)", "nll_loss_rows(log_softmax0, y, 'mean')",
+                  "tanh0 = f32.tanh(linear0)", "nll_loss_rows(log_softmax0, y, 'mean', -100)",
                   "np.ones((), np.float32)", "AddmmBackward0 of linear2", "accumulate(T_model_0_weight",
                   "sgd0.zero_grad(True)", "sgd0.step()", "return (nll_loss0,)"):
         assert piece in src, piece
@@ -368,14 +370,29 @@ def test_compiled_module_keeps_the_wrapper_behaviour():
     assert "replayed 1 times" in c.explain()
 
 
-def test_nll_loss_out_of_range_target_raises_in_replay():
-    step = ember.compile(lambda x, y: F.cross_entropy(x, y))
-    x = ember.randn(3, 4)
-    step(x, ember.tensor([0, 1, 2]))
+def test_nll_loss_targets_outside_the_common_case_replay_the_eager_op():
+    def f(x, y):
+        loss = F.cross_entropy(x, y, ignore_index=1)
+        loss.backward()
+        return loss
+
+    step = ember.compile(f)
+    x = ember.randn(3, 4, requires_grad=True)
+    step(x, ember.tensor([0, 2, 2]))
     with pytest.raises(IndexError, match="Target 7 is out of bounds."):
         step(x, ember.tensor([0, 7, 2]))
     with pytest.raises(IndexError, match="Target 7 is out of bounds."):
         F.cross_entropy(x, ember.tensor([0, 7, 2]))
+    for y in ([0, 1, 2], [1, 1, 3]):  # an ignored target: eager's general path, replayed as it is
+        xe, xc = ember.tensor(x._data, requires_grad=True), ember.tensor(x._data, requires_grad=True)
+        le, lc = f(xe, ember.tensor(y)), step(xc, ember.tensor(y))
+        assert le._data.tobytes() == lc._data.tobytes() and xe.grad._data.tobytes() == xc.grad._data.tobytes()
+        xt = torch.tensor(x._data, requires_grad=True)
+        lt = torch.nn.functional.cross_entropy(xt, torch.tensor(y), ignore_index=1)
+        lt.backward()
+        np.testing.assert_allclose(lc._data, lt.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(xc.grad._data, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+    assert "1 cache entry" in step.explain()
 
 
 def test_no_warning_when_everything_traces():

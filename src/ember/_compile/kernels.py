@@ -21,7 +21,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _autocast
-from .._tensor import Tensor
+from .._tensor import Tensor, _new
+from ..autograd import grad_mode
 from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
@@ -65,7 +66,7 @@ TEMPLATES: dict[str, str] = {
     "softmax": "{o0} = f32.softmax({i0}, {c0})",
     "log_softmax": "{o0} = f32.log_softmax({i0}, {c0})",
     "mse_loss": "{o0}_d = {i0} - {i1}\n{o0} = reduce_np({o0}_d * {o0}_d, {c0})",
-    "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0})",
+    "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0}, {c1})",
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
     "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
     "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
@@ -74,13 +75,13 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple:
-    """nll_loss of (N, C) log-probabilities and N class indices, no weights, no ignored class:
-    the loss and the coefficients its backward node keeps (ops/loss.py's common case)."""
+def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: int) -> tuple:
+    """nll_loss of (N, C) log-probabilities and N class indices without weights: the loss and the
+    coefficients its backward node keeps. ops/loss.py's common case (every target a class, none
+    ignored); any other batch goes through the eager op itself (ignored rows, torch's errors)."""
     N, C = x.shape
-    if t.min() < 0 or t.max() >= C:
-        bad = t[(t < 0) | (t >= C)]
-        raise IndexError(f"Target {int(bad[0])} is out of bounds.")
+    if t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
+        return _nll_eager(x, t, reduction, ignore_index)
     rows = np.arange(N)
     picked = x[rows, t]
     one = x.dtype.type(1)
@@ -93,6 +94,17 @@ def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple:
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
     return out, coef
+
+
+def _nll_eager(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: int) -> tuple:
+    # the eager op on a leaf that requires grad, for its result and its node's coefficients
+    prev = grad_mode._state.enabled
+    grad_mode._state.enabled = True
+    try:
+        r = loss.nll_loss(_new(x).requires_grad_(), _new(t), None, ignore_index, reduction)
+    finally:
+        grad_mode._state.enabled = prev
+    return r._data, r.grad_fn.attrs[0]
 
 
 def max_pool_tiled(x: np.ndarray, kh: int, kw: int) -> tuple:
@@ -138,6 +150,7 @@ class Handler:
     accept: Callable[[dict], bool]
     build: Callable[[dict, Any], "Rec | None"]
     macro: bool = False  # backward / optimizer calls, handled by the tracer itself
+    composite: bool = False  # declined calls are traced through (they are made of other ops), not opaque
     extra: dict = field(default_factory=dict)
 
 
@@ -288,15 +301,15 @@ def _nll_accept(a: Any) -> bool:
     if a.get("weight") is not None or not _ft(x) or not isinstance(t, Tensor) or not _no_autocast():
         return False
     xd, td = x._data, t._data
-    ii = a.get("ignore_index")
     return (xd.ndim == 2 and td.ndim == 1 and td.dtype == np.int64 and xd.shape[0] == td.shape[0] > 0
-            and isinstance(ii, int) and not 0 <= ii < xd.shape[1])
+            and type(a.get("ignore_index")) is int)
 
 
 def _nll_build(a: Any, ret: Any) -> Rec | None:
     node = ret.grad_fn
     coef = node.attrs[0] if node is not None else np.zeros_like(a["input"]._data)
-    return Rec("nll_loss", [a["input"]._data, a["target"]._data], (a["reduction"],), [ret._data, coef], ret)
+    return Rec("nll_loss", [a["input"]._data, a["target"]._data], (a["reduction"], a["ignore_index"]),
+               [ret._data, coef], ret)
 
 
 def _noise_build(a: Any, ret: Any) -> Rec:
@@ -367,15 +380,15 @@ def _handlers() -> dict:
         _code(pointwise.mul): _binary("mul"),
         _code(pointwise.div): _binary("div"),
         _code(pointwise.rsub): Handler("rsub", _rsub_accept, lambda a, r: Rec(
-            "rsub_scalar", [a["input"]._data], (a["other"],), [r._data], r)),
+            "rsub_scalar", [a["input"]._data], (a["other"],), [r._data], r), composite=True),
         _code(pointwise.neg): Handler("neg", lambda a: a.get("out") is None and _ft(a.get("input")),
                                       lambda a, r: Rec("neg", [a["input"]._data], (), [r._data], r)),
         _code(pointwise.pow): Handler("pow", _pow_accept, lambda a, r: Rec(
             "pow_scalar", [a["input"]._data], (a["exponent"],), [r._data], r)),
         _code(pointwise.exp): Handler("unary", _unary_accept, _unary_build),  # (one code for every _unary op)
         _code(linalg.mm): Handler("mm", _mm_accept, _mm_build),
-        _code(linalg.matmul): Handler("matmul", _mm_accept, _mm_build),
-        _code(nn_ops.linear): Handler("linear", _linear_accept, _linear_build),
+        _code(linalg.matmul): Handler("matmul", _mm_accept, _mm_build, composite=True),
+        _code(nn_ops.linear): Handler("linear", _linear_accept, _linear_build, composite=True),
         _code(views.view): Handler("view", _view_accept, _view_build),
         _code(views.reshape): Handler("reshape", _view_accept, _view_build),
         _code(views.flatten): Handler("flatten", lambda a: _ft(a.get("input")), _view_build),

@@ -3,7 +3,8 @@
 The first call runs as plain eager ember under ``sys.setprofile``. The profiler sees each Python call:
 
 - a call of an op in ``kernels.HANDLERS`` that accepts its arguments is recorded as one step
-  (kernel, input arrays, constants, output arrays) and what runs inside it is not looked at;
+  (kernel, input arrays, constants, output arrays) and what runs inside it is not looked at (a
+  declined call is opaque, or traced through when the op is a composite such as ``linear``);
 - ``Tensor.backward()`` is recorded through the engine's observer hook (``engine._observer``):
   the nodes it applied in order, each with the arrays it had saved, the sums of gradients that met,
   the reductions of broadcast gradients, and the accumulation into ``.grad``;
@@ -187,6 +188,8 @@ class Tracer:
                     self.macro(h.name, frame, a)
                 elif h.accept(a):
                     self.inside, self.pending = frame, (h, dict(a))
+                elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
+                    self.inside, self.pending = frame, str(a.get("name") if h.name == "unary" else h.name)
                 return
             if code is _MODULE_ZERO_GRAD:
                 self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
