@@ -395,6 +395,13 @@ def test_nll_loss_targets_outside_the_common_case_replay_the_eager_op():
     assert "1 cache entry" in step.explain()
 
 
+def test_an_error_in_the_traced_call_is_eagers_error():
+    c = ember.compile(lambda x, w: (x @ w).sum())
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
+        c(ember.ones(2, 3), ember.ones(4, 5))
+    assert c(ember.ones(2, 3), ember.ones(3, 5)).item() == 30.0
+
+
 def test_no_warning_when_everything_traces():
     model = _mlp()
     step = ember.compile(_step_fn(model, ember.optim.SGD(model.parameters(), lr=0.1)))

@@ -222,8 +222,12 @@ class Tracer:
                 self.opaque_result(arg, p, frame)
             elif isinstance(p, tuple) and p[0] == "macro":
                 p[1](arg)
-            else:
-                self.record(p[0], p[1], arg, frame)
+            elif arg is not None:  # (None: the op raised, and its exception goes on to the caller)
+                try:
+                    self.record(p[0], p[1], arg, frame)
+                except Exception as e:  # a kernel handler that did not foresee this call: no replay
+                    self.stop(GraphBreak(f"ember.compile could not record '{p[0].name}' ({type(e).__name__}: {e})",
+                                         where(frame)))
 
     def stop(self, err: GraphBreak) -> None:
         """A graph break: stop watching (the call goes on eagerly, or raises under fullgraph)."""
