@@ -37,7 +37,10 @@ CASES = {
     "mm": (lambda L, x, w: x @ w, ((4, 5), (5, 3)), False),
     "matmul_folded": (lambda L, x, w: L.matmul(x, w), ((2, 4, 5), (5, 3)), False),
     "linear": (lambda L, x, w, b: _f(L).linear(x, w, b), ((4, 5), (3, 5), (3,)), False),
-    "reshape": (lambda L, x: x.reshape(6, 2) + x.view(2, 6).flatten().reshape(6, 2), ((3, 4),), False),
+    "reshape": (lambda L, x: x.reshape(6, 2) + x.view(2, 6).flatten().reshape(6, 2) + x.unsqueeze(0).squeeze().view_as(
+        x).reshape(6, 2) + x.unsqueeze(-1).squeeze(2).reshape_as(x).reshape(6, 2), ((3, 4),), False),
+    "expand": (lambda L, x, y: x.expand(2, 3, 4) * y.expand_as(x.expand(2, 3, 4)) + x.broadcast_to((2, 3, 4)),
+               ((3, 1), (1, 4)), False),
     "transpose": (lambda L, x: x.transpose(0, 2).reshape(-1), ((2, 3, 4),), False),
     "t": (lambda L, x: x.t() * 1.0, ((2, 3),), False),
     "permute": (lambda L, x: x.permute(2, 0, 1) * 1.0, ((2, 3, 4),), False),

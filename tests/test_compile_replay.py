@@ -134,7 +134,8 @@ def test_broadcasting_views_and_reductions_replay_eager():
     def f(x, b, w):
         h = (x @ w + b).reshape(4, 3, 2).transpose(0, 1).permute(2, 0, 1).flatten(1)
         s = h.softmax(-1).sum(0, keepdim=True) - h.log_softmax(1).mean(1, keepdim=True) + h.t().sum(1).mean()
-        loss = (s * s).sum() + (-h).sum(dim=1).mean()
+        e = (b.unsqueeze(0).expand(4, 6) * x.sum(1, keepdim=True)).unsqueeze(2).squeeze(-1)
+        loss = (s * s).sum() + (-h).sum(dim=1).mean() + e.mean()
         loss.backward()
         return loss, s
 

@@ -59,6 +59,7 @@ TEMPLATES: dict[str, str] = {
     "transpose": "{o0} = np.swapaxes({i0}, {c0}, {c1})",
     "t": "{o0} = {i0}.T",
     "permute": "{o0} = np.transpose({i0}, {c0})",
+    "expand": "{o0} = np.broadcast_to({i0}, {c0})",
     "sum": "{o0} = np.asarray({i0}.sum(dtype={i0}.dtype))",
     "sum_dims": "{o0} = np.asarray({i0}.sum(axis={c0}, dtype={i0}.dtype, keepdims={c1}))",
     "mean": "{o0} = np.asarray({i0}.mean(dtype={i0}.dtype))",
@@ -396,6 +397,10 @@ def _handlers() -> dict:
         _code(views.t): Handler("t", lambda a: _ft(a.get("input")) and a["input"]._data.ndim == 2,
                                 lambda a, r: Rec("t", [a["input"]._data], (), [r._data], r)),
         _code(views.permute): Handler("permute", lambda a: _ft(a.get("input")), _permute_build),
+        _code(views.unsqueeze): Handler("unsqueeze", lambda a: _ft(a.get("input")), _view_build),
+        _code(views.squeeze): Handler("squeeze", lambda a: _ft(a.get("input")), _view_build),
+        _code(views.expand): Handler("expand", lambda a: _ft(a.get("input")), lambda a, r: Rec(
+            "expand", [a["input"]._data], (tuple(r._data.shape),), [r._data], r)),
         _code(reduction.sum): Handler("sum", _reduce_accept, _sum_build),
         _code(reduction.mean): Handler("mean", _reduce_accept, _mean_build),
         _code(reduction.softmax): Handler("softmax", _softmax_accept, _softmax_build("softmax")),
@@ -418,4 +423,5 @@ HANDLERS = _handlers()
 
 # ops written as argument checks around a recorded op: traced through (their inner op is recorded)
 TRANSPARENT = {_code(f) for f in (convolution.conv1d, convolution.conv2d, convolution.conv3d,
-                                  convolution._convolution, pooling.max_pool2d)}
+                                  convolution._convolution, pooling.max_pool2d, views.expand_as, views.broadcast_to,
+                                  views.view_as, views.reshape_as)}
