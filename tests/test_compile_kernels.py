@@ -54,6 +54,8 @@ CASES = {
     "conv_nobias": (lambda L, x, w: _f(L).conv2d(x, w, padding=(1, 0)), ((2, 3, 6, 5), (4, 3, 3, 3)), False),
     "max_pool_tiled": (lambda L, x: _f(L).max_pool2d(x, 2) * 1.0, ((2, 3, 6, 4),), False),
     "max_pool": (lambda L, x: _f(L).max_pool2d(x, 3, stride=2, padding=1) * 1.0, ((2, 3, 7, 6),), False),
+    "activation": (lambda L, x: _f(L).gelu(x) + _f(L).gelu(x, approximate="tanh") + _f(L).silu(x)
+                   + _f(L).leaky_relu(x, 0.2) + _f(L).elu(x), ((4, 5),), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 

@@ -72,10 +72,15 @@ class _Names:
         """An inline literal when ``repr`` reads back exactly, else a name in the namespace."""
         if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v)):
             return repr(v)
-        if type(v) is tuple and all(type(x) in (int, bool) for x in v):
+        if type(v) is tuple and all(x is None or type(x) in (int, bool, str) or (type(x) is float and math.isfinite(x))
+                                    for x in v):
             return repr(v)
         if isinstance(v, np.dtype) and v.name in ("float32", "float64", "int64"):
             return f"np.dtype({v.name!r})"
+        name = getattr(v, "__name__", "")
+        if callable(v) and name.isidentifier() and self.ns.get(name, v) is v:  # (a function: by its name)
+            self.ns[name] = v
+            return name
         name = f"C{self.k}"
         self.k += 1
         self.ns[name] = v

@@ -26,6 +26,7 @@ from ..autograd import grad_mode
 from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
+from ..ops import activation as act
 from ..ops import convolution, linalg, loss, pointwise, pooling, reduction, views
 from ..ops._core import wrap_dim
 from ..ops.loss import _reduce_np
@@ -60,6 +61,7 @@ TEMPLATES: dict[str, str] = {
     "t": "{o0} = {i0}.T",
     "permute": "{o0} = np.transpose({i0}, {c0})",
     "expand": "{o0} = np.broadcast_to({i0}, {c0})",
+    "activation": "{o0} = activation({c0}, {i0}, {c1})",
     "sum": "{o0} = np.asarray({i0}.sum(dtype={i0}.dtype))",
     "sum_dims": "{o0} = np.asarray({i0}.sum(axis={c0}, dtype={i0}.dtype, keepdims={c1}))",
     "mean": "{o0} = np.asarray({i0}.mean(dtype={i0}.dtype))",
@@ -126,11 +128,18 @@ def max_pool_indices(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil
     return out, idx + pooling._plane_offsets(x.shape, 2)
 
 
+def activation(fwd: Callable, x: np.ndarray, params: tuple) -> np.ndarray:
+    """An activation of ops/activation.py (gelu, silu, elu, leaky_relu ...): its own forward
+    ``fwd``, as its op calls it on a float input."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return act._c(fwd(x, *params), x)
+
+
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
-                             "max_pool_indices": max_pool_indices}
+                             "max_pool_indices": max_pool_indices, "activation": activation}
 
 
 @dataclass
@@ -411,6 +420,8 @@ def _handlers() -> dict:
         _code(_dropout._noise): Handler("dropout", _always, _noise_build),
         _code(convolution._conv_op): Handler("conv", _conv_accept, _conv_build),
         _code(pooling._max_pool): Handler("max_pool2d", _pool_accept, _pool_build),
+        _code(act.gelu): Handler("activation", lambda a: _ft(a.get("input")), lambda a, r: Rec(  # (every one's code)
+            "activation", [a["input"]._data], (a["fwd"], tuple(a["params"])), [r._data], r, a["name"])),
     }
     # the calls the tracer records itself
     h[_code(Tensor.backward)] = Handler("backward", _always, lambda a, r: None, macro=True)

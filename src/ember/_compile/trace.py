@@ -189,7 +189,7 @@ class Tracer:
                 elif h.accept(a):
                     self.inside, self.pending = frame, (h, dict(a))
                 elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
-                    self.inside, self.pending = frame, str(a.get("name") if h.name == "unary" else h.name)
+                    self.inside, self.pending = frame, str(a.get("name") if h.name in ("unary", "activation") else h.name)
                 return
             if code is _MODULE_ZERO_GRAD:
                 self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
@@ -257,7 +257,7 @@ class Tracer:
             return self.stop(GraphBreak(e.reason, e.where or where(frame)))
         if rec.outs and id(rec.outs[0]) in self.vals:  # (the op returned its input: nothing to do)
             return
-        base = rec.kernel.replace("_scalar", "")
+        base = rec.label or rec.kernel.replace("_scalar", "")
         outs = []
         for k, arr in enumerate(rec.outs):
             n = self.name(base if k == 0 else base + "_aux")
