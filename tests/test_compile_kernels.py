@@ -56,6 +56,8 @@ CASES = {
     "max_pool": (lambda L, x: _f(L).max_pool2d(x, 3, stride=2, padding=1) * 1.0, ((2, 3, 7, 6),), False),
     "activation": (lambda L, x: _f(L).gelu(x) + _f(L).gelu(x, approximate="tanh") + _f(L).silu(x)
                    + _f(L).leaky_relu(x, 0.2) + _f(L).elu(x), ((4, 5),), False),
+    "layer_norm": (lambda L, x, w, b: _f(L).layer_norm(x, (5,), w, b), ((3, 4, 5), (5,), (5,)), False),
+    "layer_norm_plain": (lambda L, x: _f(L).layer_norm(x, (4, 5), eps=1e-3), ((3, 4, 5),), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 
@@ -114,5 +116,42 @@ def test_dropout_kernel_draws_eagers_mask():
     assert 0.3 < kept < 0.9 and set(np.unique(eager._data)) <= {0.0, np.float32(2 / 0.6)}  # torch's scaling
 
 
+def test_batched_matmul_is_the_mm_kernel():
+    def f(x, w):
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(f)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        xa, wa = rng.standard_normal((2, 4, 5)).astype(np.float32), rng.standard_normal((3, 1, 5, 2)).astype(np.float32)
+        te, tc = [ember.tensor(a, requires_grad=True) for a in (xa, wa)], [ember.tensor(a, requires_grad=True) for a in (xa, wa)]
+        le, lc = f(*te), compiled(*tc)
+        assert le._data.tobytes() == lc._data.tobytes()
+        assert all(a.grad._data.tobytes() == b.grad._data.tobytes() for a, b in zip(te, tc))
+        tt = [torch.tensor(a, requires_grad=True) for a in (xa, wa)]
+        lt = f(*tt)
+        np.testing.assert_allclose(lc._data, lt.detach().numpy(), rtol=1e-5)
+        np.testing.assert_allclose(tc[1].grad._data, tt[1].grad.numpy(), rtol=1e-4, atol=1e-6)
+    assert "mm0 = f32.matmul(x, w)" in compiled.source() and "replayed 2 times" in compiled.explain()
+
+
+def test_embedding_kernel():
+    def f(L, i, w):
+        return _f(L).embedding(i, w, padding_idx=0) * 2.0
+
+    compiled = ember.compile(lambda i, w: f(ember, i, w))
+    w = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    compiled(ember.tensor([[1, 2, 4]]), ember.tensor(w))
+    i = np.array([[3, 0, 5]])
+    replay = compiled(ember.tensor(i), ember.tensor(w))
+    assert replay._data.tobytes() == f(ember, ember.tensor(i), ember.tensor(w))._data.tobytes()
+    assert "embedding_rows(i, w)" in compiled.source() and "replayed 1 times" in compiled.explain()
+    np.testing.assert_array_equal(replay._data, f(torch, torch.from_numpy(i), torch.from_numpy(w)).numpy())
+    with pytest.raises(IndexError, match="index out of range in self"):
+        compiled(ember.tensor([[3, 0, 6]]), ember.tensor(w))
+
+
 def test_every_kernel_has_a_case():
-    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise"}
+    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise", "embedding"}

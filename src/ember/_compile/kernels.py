@@ -62,6 +62,9 @@ TEMPLATES: dict[str, str] = {
     "permute": "{o0} = np.transpose({i0}, {c0})",
     "expand": "{o0} = np.broadcast_to({i0}, {c0})",
     "activation": "{o0} = activation({c0}, {i0}, {c1})",
+    "layer_norm": "{o0}, {o1}, {o2} = layer_norm_rows({i0}, {i1}, {i2}, {c0}, {c1})",
+    "layer_norm_plain": "{o0}, {o1}, {o2} = layer_norm_rows({i0}, None, None, {c0}, {c1})",
+    "embedding": "{o0} = embedding_rows({i0}, {i1})",
     "sum": "{o0} = np.asarray({i0}.sum(dtype={i0}.dtype))",
     "sum_dims": "{o0} = np.asarray({i0}.sum(axis={c0}, dtype={i0}.dtype, keepdims={c1}))",
     "mean": "{o0} = np.asarray({i0}.mean(dtype={i0}.dtype))",
@@ -135,11 +138,31 @@ def activation(fwd: Callable, x: np.ndarray, params: tuple) -> np.ndarray:
         return act._c(fwd(x, *params), x)
 
 
+def layer_norm_rows(x: np.ndarray, w: np.ndarray | None, b: np.ndarray | None, axes: tuple, eps: float) -> tuple:
+    """layer_norm of a float32/float64 input as nn/_ops.py computes it: the output, and the
+    normalised input and reciprocal deviations its backward node keeps."""
+    _, _, rstd, xhat = nn_ops._norm_stats(x, axes, eps)
+    out = xhat
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    return out.astype(x.dtype, copy=out is xhat), xhat, rstd
+
+
+def embedding_rows(idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The rows of ``w`` at ``idx`` (embedding without max_norm), with the eager op's check."""
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError("index out of range in self")
+    return w[idx]
+
+
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
-                             "max_pool_indices": max_pool_indices, "activation": activation}
+                             "max_pool_indices": max_pool_indices, "activation": activation,
+                             "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows}
 
 
 @dataclass
@@ -168,6 +191,11 @@ def _ft(x: Any) -> bool:
     """A dense float32/float64 Tensor (Parameters included, sparse tensors not)."""
     return isinstance(x, Tensor) and type(x._data) is np.ndarray and x._data.dtype in _FLOATS \
         and type(x).__name__ != "SparseCooTensor"
+
+
+def _dense(x: Any) -> bool:
+    """A dense Tensor of any dtype (what a view kernel takes)."""
+    return isinstance(x, Tensor) and type(x._data) is np.ndarray and type(x).__name__ != "SparseCooTensor"
 
 
 def _num(x: Any) -> bool:
@@ -217,14 +245,19 @@ def _mm_accept(a: Any) -> bool:
     x, y = a.get("input"), a.get("mat2", a.get("other"))
     if a.get("out") is not None or not (_ft(x) and _ft(y)) or x._data.dtype != y._data.dtype or not _no_autocast():
         return False
-    nx, ny = x._data.ndim, y._data.ndim
-    return (nx == 2 and ny == 2 and x._data.shape[1] == y._data.shape[0]) or (
-        nx > 2 and ny == 2 and x._data.shape[-1] == y._data.shape[0])
+    xs, ys = x._data.shape, y._data.shape
+    if len(xs) >= 2 and len(ys) >= 3 and "mat2" not in a:  # (batched matmul: NumPy's matmul, as eager)
+        try:
+            np.broadcast_shapes(xs[:-2], ys[:-2])
+        except ValueError:
+            return False
+        return xs[-1] == ys[-2]
+    return (len(xs) == 2 and len(ys) == 2 and xs[1] == ys[0]) or (len(xs) > 2 and len(ys) == 2 and xs[-1] == ys[0])
 
 
 def _mm_build(a: Any, ret: Any) -> Rec:
     x, y = a["input"], a.get("mat2", a.get("other"))
-    if x._data.ndim == 2:
+    if x._data.ndim == 2 or y._data.ndim > 2:
         return Rec("mm", [x._data, y._data], (), [ret._data], ret)
     xs = x._data.shape
     return Rec("matmul_folded", [x._data, y._data], ((int(np.prod(xs[:-1])), xs[-1]), tuple(ret._data.shape)),
@@ -244,7 +277,7 @@ def _linear_build(a: Any, ret: Any) -> Rec:
 
 
 def _view_accept(a: Any) -> bool:
-    return _ft(a.get("input")) and not (len(a.get("shape", ())) == 1 and type(a["shape"][0]).__name__ == "dtype")
+    return _dense(a.get("input")) and not (len(a.get("shape", ())) == 1 and type(a["shape"][0]).__name__ == "dtype")
 
 
 def _view_build(a: Any, ret: Any) -> Rec:
@@ -374,6 +407,30 @@ def _pool_args(a: Any) -> tuple:
     return k, s, pooling._pair(a["padding"], 2), pooling._pair(a["dilation"], 2), bool(a["ceil_mode"])
 
 
+def _ln_accept(a: Any) -> bool:
+    x, w, b = a.get("input"), a.get("weight"), a.get("bias")
+    return _ft(x) and ((w is None and b is None) or (_ft(w) and _ft(b) and w._data.dtype == b._data.dtype
+                                                     == x._data.dtype)) and type(a.get("eps")) is float
+
+
+def _ln_build(a: Any, ret: Any) -> Rec:
+    x, w, b = a["input"]._data, a["weight"], a["bias"]
+    ns = a["normalized_shape"]
+    ns = (ns,) if isinstance(ns, int) else tuple(ns)
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    attrs: Any = getattr(ret.grad_fn, "attrs", None)
+    aux = [attrs[0], attrs[1]] if attrs is not None else [np.empty(0), np.empty(0)]
+    if w is None:
+        return Rec("layer_norm_plain", [x], (axes, a["eps"]), [ret._data, *aux], ret)
+    return Rec("layer_norm", [x, w._data, b._data], (axes, a["eps"]), [ret._data, *aux], ret)
+
+
+def _emb_accept(a: Any) -> bool:
+    i, w = a.get("input"), a.get("weight")
+    return (isinstance(i, Tensor) and i._data.dtype.kind in "iu" and _ft(w) and a.get("max_norm") is None
+            and not a.get("sparse"))
+
+
 def _always(a: Any) -> bool:
     return True
 
@@ -401,14 +458,14 @@ def _handlers() -> dict:
         _code(nn_ops.linear): Handler("linear", _linear_accept, _linear_build, composite=True),
         _code(views.view): Handler("view", _view_accept, _view_build),
         _code(views.reshape): Handler("reshape", _view_accept, _view_build),
-        _code(views.flatten): Handler("flatten", lambda a: _ft(a.get("input")), _view_build),
-        _code(views.transpose): Handler("transpose", lambda a: _ft(a.get("input")), _transpose_build),
-        _code(views.t): Handler("t", lambda a: _ft(a.get("input")) and a["input"]._data.ndim == 2,
+        _code(views.flatten): Handler("flatten", lambda a: _dense(a.get("input")), _view_build),
+        _code(views.transpose): Handler("transpose", lambda a: _dense(a.get("input")), _transpose_build),
+        _code(views.t): Handler("t", lambda a: _dense(a.get("input")) and a["input"]._data.ndim == 2,
                                 lambda a, r: Rec("t", [a["input"]._data], (), [r._data], r)),
-        _code(views.permute): Handler("permute", lambda a: _ft(a.get("input")), _permute_build),
-        _code(views.unsqueeze): Handler("unsqueeze", lambda a: _ft(a.get("input")), _view_build),
-        _code(views.squeeze): Handler("squeeze", lambda a: _ft(a.get("input")), _view_build),
-        _code(views.expand): Handler("expand", lambda a: _ft(a.get("input")), lambda a, r: Rec(
+        _code(views.permute): Handler("permute", lambda a: _dense(a.get("input")), _permute_build),
+        _code(views.unsqueeze): Handler("unsqueeze", lambda a: _dense(a.get("input")), _view_build),
+        _code(views.squeeze): Handler("squeeze", lambda a: _dense(a.get("input")), _view_build),
+        _code(views.expand): Handler("expand", lambda a: _dense(a.get("input")), lambda a, r: Rec(
             "expand", [a["input"]._data], (tuple(r._data.shape),), [r._data], r)),
         _code(reduction.sum): Handler("sum", _reduce_accept, _sum_build),
         _code(reduction.mean): Handler("mean", _reduce_accept, _mean_build),
@@ -420,6 +477,9 @@ def _handlers() -> dict:
         _code(_dropout._noise): Handler("dropout", _always, _noise_build),
         _code(convolution._conv_op): Handler("conv", _conv_accept, _conv_build),
         _code(pooling._max_pool): Handler("max_pool2d", _pool_accept, _pool_build),
+        _code(nn_ops.layer_norm): Handler("layer_norm", _ln_accept, _ln_build),
+        _code(nn_ops.embedding): Handler("embedding", _emb_accept, lambda a, r: Rec(
+            "embedding", [a["input"]._data, a["weight"]._data], (), [r._data], r)),
         _code(act.gelu): Handler("activation", lambda a: _ft(a.get("input")), lambda a, r: Rec(  # (every one's code)
             "activation", [a["input"]._data], (a["fwd"], tuple(a["params"])), [r._data], r, a["name"])),
     }

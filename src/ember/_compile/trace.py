@@ -80,7 +80,7 @@ def _public_name(frame: Any) -> str:
     nearest public ember function that called it (``dropout``)."""
     f = frame
     while f is not None and f.f_globals.get("__name__", "").startswith("ember"):
-        if not f.f_code.co_name.startswith("_"):
+        if not f.f_code.co_name.startswith("_") and f.f_globals["__name__"] != "ember.ops._core":
             return f.f_code.co_name
         f = f.f_back
     return frame.f_code.co_name
@@ -147,8 +147,9 @@ class Tracer:
 
     def check_versions(self) -> None:
         """A traced tensor changed in place by something the trace did not see breaks the graph."""
+        stepped = {id(p._vc) for p in self.externals.values()}  # (parameters and their views: optimizers step them)
         for t, v in self.versions:
-            if t._vc[0] != v and self.error is None:
+            if t._vc[0] != v and id(t._vc) not in stepped and self.error is None:
                 self.error = GraphBreak("a tensor of the trace was modified in place by an op ember.compile did "
                                         "not follow")
 
