@@ -262,6 +262,19 @@ def test_python_numbers_the_function_reads_are_guarded():
     assert c.explain().startswith("ember.compile(f): 4 cache entries")
 
 
+def test_a_captured_tensor_rebound_is_a_guard():
+    w = ember.ones(2)
+
+    def f(x):
+        return x * w
+
+    c = ember.compile(f)
+    assert c(ember.ones(2)).tolist() == [1.0, 1.0]
+    w = ember.full((2,), 5.0)
+    assert c(ember.ones(2)).tolist() == [5.0, 5.0]
+    assert c.explain().startswith("ember.compile(f): 2 cache entries")
+
+
 def test_recompile_limit_falls_back_to_eager_with_torchs_warning():
     c = ember.compile(lambda x: x * 2, recompile_limit=2)
     c(ember.ones(1))

@@ -16,6 +16,7 @@ from .. import _autocast
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..nn.modules.module import Module
+from ..optim.optimizer import Optimizer
 
 _state = grad_mode._state
 _PLAIN = (int, float, bool, str, type(None))
@@ -108,16 +109,21 @@ def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
 
 
 def plain_reads(fn: Callable) -> list:
-    """The Python numbers and strings the function reads from its globals and closure, as
-    (where, name, value): a traced program holds them as constants."""
+    """What the function reads from its globals and closure that a traced program holds fixed:
+    Python numbers and strings (constants in the program) and Tensors, Modules and optimizers
+    (read through the objects found while tracing), as (where, name, value)."""
     code = getattr(fn, "__code__", None)
     if code is None:
         return []
+
+    def held(v: Any) -> bool:
+        return type(v) in _PLAIN or isinstance(v, (Tensor, Module, Optimizer))
+
     g = getattr(fn, "__globals__", {})
-    out = [(g, n, g[n]) for n in code.co_names if n in g and type(g[n]) in _PLAIN]
+    out = [(g, n, g[n]) for n in code.co_names if n in g and held(g[n])]
     for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
         try:
-            if type(cell.cell_contents) in _PLAIN:
+            if held(cell.cell_contents):
                 out.append((cell, n, cell.cell_contents))
         except ValueError:
             pass
@@ -146,8 +152,10 @@ class Checks:
         """None when every guard holds, else the first that fails, in words."""
         for where, name, value in self.reads:
             now = _read(where, name)
-            if type(now) is not type(value) or now != value:
-                return f"{name} changed from {value!r} to {now!r}"
+            if now is value:
+                continue
+            if type(now) is not type(value) or type(value) not in _PLAIN or now != value:
+                return f"{name} changed" + (f" from {value!r} to {now!r}" if type(value) in _PLAIN else " (another object)")
         for m, training, params in self.modules:
             if m.training is not training:
                 return f"{type(m).__name__}.training changed to {m.training}"
