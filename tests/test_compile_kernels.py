@@ -58,6 +58,7 @@ CASES = {
                    + _f(L).leaky_relu(x, 0.2) + _f(L).elu(x), ((4, 5),), False),
     "layer_norm": (lambda L, x, w, b: _f(L).layer_norm(x, (5,), w, b), ((3, 4, 5), (5,), (5,)), False),
     "layer_norm_plain": (lambda L, x: _f(L).layer_norm(x, (4, 5), eps=1e-3), ((3, 4, 5),), False),
+    "getitem": (lambda L, x: x[1:, ::2] + x[..., None, 1:4:1].reshape(3, 3)[:2] + x[-1, :3], ((3, 5),), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 

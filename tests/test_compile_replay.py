@@ -134,7 +134,7 @@ def test_broadcasting_views_and_reductions_replay_eager():
     def f(x, b, w):
         h = (x @ w + b).reshape(4, 3, 2).transpose(0, 1).permute(2, 0, 1).flatten(1)
         s = h.softmax(-1).sum(0, keepdim=True) - h.log_softmax(1).mean(1, keepdim=True) + h.t().sum(1).mean()
-        e = (b.unsqueeze(0).expand(4, 6) * x.sum(1, keepdim=True)).unsqueeze(2).squeeze(-1)
+        e = (b.unsqueeze(0).expand(4, 6) * x.sum(1, keepdim=True)).unsqueeze(2).squeeze(-1)[1:, ::2] + x[0, 1:4]
         loss = (s * s).sum() + (-h).sum(dim=1).mean() + e.mean()
         loss.backward()
         return loss, s
@@ -314,7 +314,7 @@ def test_graph_break_on_an_unsupported_op_names_it():
 @pytest.mark.parametrize("body, what, rg", [
     (lambda x: x.add_(1) * 2, "'add_' changes state", False),
     (lambda x: x * ember.rand(3), "'rand' changes state", False),
-    (lambda x: x[0] * 2, "'__getitem__', which ember.compile does not support", False),
+    (lambda x: x[ember.tensor([0, 2])] * 2, "'getitem', which ember.compile does not support", False),
     (lambda x: x.sin() * 2, "'sin', which ember.compile does not support", False),
     (lambda x: F.nll_loss(x.reshape(1, 3), ember.tensor([1]), weight=x), "'nll_loss', which", False),
     (lambda x: float(x.sum()) * x, r"Tensor.__float__\(\) reads a tensor's value", False),

@@ -63,6 +63,13 @@ def check_grad(g: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
     return engine._check_grad(_NoNode(), 0, _new(g), (shape, dtype))._data  # type: ignore[arg-type]
 
 
+def _literal(x: Any) -> bool:
+    """Whether ``repr(x)`` reads back as ``x`` (inside a tuple constant)."""
+    if type(x) is slice:
+        return all(v is None or type(v) is int for v in (x.start, x.stop, x.step))
+    return x is None or x is Ellipsis or type(x) in (int, bool, str) or (type(x) is float and math.isfinite(x))
+
+
 class _Names:
     def __init__(self, ns: dict) -> None:
         self.ns = ns
@@ -72,8 +79,7 @@ class _Names:
         """An inline literal when ``repr`` reads back exactly, else a name in the namespace."""
         if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v)):
             return repr(v)
-        if type(v) is tuple and all(x is None or type(x) in (int, bool, str) or (type(x) is float and math.isfinite(x))
-                                    for x in v):
+        if type(v) is tuple and all(_literal(x) for x in v):
             return repr(v)
         if isinstance(v, np.dtype) and v.name in ("float32", "float64", "int64"):
             return f"np.dtype({v.name!r})"

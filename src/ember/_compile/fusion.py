@@ -20,7 +20,7 @@ UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "n
           "add_scalar": "np.add", "sub_scalar": "np.subtract", "mul_scalar": "np.multiply",
           "div_scalar": "np.true_divide", "rsub_scalar": "np.subtract", "neg": "np.negative"}
 # kernels whose output may be a view of their input (which then stays alive as long as the view)
-VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand"}
+VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem"}
 MIN_SIZE = 1024
 
 

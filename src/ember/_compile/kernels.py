@@ -27,7 +27,7 @@ from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
 from ..ops import activation as act
-from ..ops import convolution, linalg, loss, pointwise, pooling, reduction, views
+from ..ops import convolution, indexing, linalg, loss, pointwise, pooling, reduction, views
 from ..ops._core import wrap_dim
 from ..ops.loss import _reduce_np
 from ..optim.optimizer import Optimizer
@@ -61,6 +61,7 @@ TEMPLATES: dict[str, str] = {
     "t": "{o0} = {i0}.T",
     "permute": "{o0} = np.transpose({i0}, {c0})",
     "expand": "{o0} = np.broadcast_to({i0}, {c0})",
+    "getitem": "{o0} = {i0}[{c0}]",
     "activation": "{o0} = activation({c0}, {i0}, {c1})",
     "layer_norm": "{o0}, {o1}, {o2} = layer_norm_rows({i0}, {i1}, {i2}, {c0}, {c1})",
     "layer_norm_plain": "{o0}, {o1}, {o2} = layer_norm_rows({i0}, None, None, {c0}, {c1})",
@@ -431,6 +432,21 @@ def _emb_accept(a: Any) -> bool:
             and not a.get("sparse"))
 
 
+def _basic_key(a: Any) -> bool:
+    """x[key] with ints, slices (positive steps), None and one Ellipsis: a NumPy view, as eager's."""
+    key = a.get("key")
+    key = key if isinstance(key, tuple) else (key,)
+    if not _dense(a.get("self")) or sum(k is Ellipsis for k in key) > 1:
+        return False
+    for k in key:
+        if isinstance(k, slice):
+            if not all(v is None or type(v) is int for v in (k.start, k.stop, k.step)) or (k.step or 1) <= 0:
+                return False
+        elif not (k is None or k is Ellipsis or type(k) is int):
+            return False
+    return True
+
+
 def _always(a: Any) -> bool:
     return True
 
@@ -463,6 +479,8 @@ def _handlers() -> dict:
         _code(views.t): Handler("t", lambda a: _dense(a.get("input")) and a["input"]._data.ndim == 2,
                                 lambda a, r: Rec("t", [a["input"]._data], (), [r._data], r)),
         _code(views.permute): Handler("permute", lambda a: _dense(a.get("input")), _permute_build),
+        _code(indexing.getitem): Handler("getitem", _basic_key, lambda a, r: Rec(
+            "getitem", [a["self"]._data], (a["key"] if isinstance(a["key"], tuple) else (a["key"],),), [r._data], r)),
         _code(views.unsqueeze): Handler("unsqueeze", lambda a: _dense(a.get("input")), _view_build),
         _code(views.squeeze): Handler("squeeze", lambda a: _dense(a.get("input")), _view_build),
         _code(views.expand): Handler("expand", lambda a: _dense(a.get("input")), lambda a, r: Rec(
