@@ -55,7 +55,7 @@ from ._settings import (are_deterministic_algorithms_enabled, get_deterministic_
                         set_float32_matmul_precision, set_num_interop_threads, set_num_threads,
                         use_deterministic_algorithms)
 from ._legacy import *  # noqa: F403  (FloatTensor, LongTensor ... set_default_tensor_type)
-from ._compile import compile  # noqa: A004
+from ._compile.api import compile  # noqa: A004
 from ._layout import *  # noqa: F403  (memory_format, channels_last ..., layout, strided)
 from .amp.autocast_mode import (autocast, get_autocast_cpu_dtype, get_autocast_dtype, get_autocast_gpu_dtype,
                                 is_autocast_cpu_enabled, is_autocast_enabled, set_autocast_dtype,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ._compile import compile  # noqa: F401  (the same entry point torch.compiler re-exports)
+from ._compile.api import compile  # noqa: F401  (the same entry point torch.compiler re-exports)
 
 
 def is_compiling() -> bool:

@@ -124,6 +124,9 @@ def _needed(deps: dict, targets: set) -> set:
 # _is_checkpoint_valid), since its inner backward would accumulate into every leaf's .grad.
 _passes = threading.local()
 
+# ember.compile's observer while it traces a backward (None otherwise: one check per backward call)
+_observer: Any = None
+
 
 def is_checkpoint_valid() -> bool:
     """False inside a backward pass that does not accumulate into every leaf."""
@@ -148,6 +151,8 @@ def run_backward(
     ``trace``: an observer with ``node(node, grads, outs)`` and ``edge(node, i, next_node, grad)``
     (used by ``ember.autograd.explain``).
     """
+    if _observer is not None and trace is None:
+        trace = _observer
     root_nodes = [n for n, _ in roots]
     deps = _collect(root_nodes)
     targets = None

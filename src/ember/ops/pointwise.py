@@ -39,7 +39,7 @@ from .out import check_no_grad, out_call, write_out
 # backward that records no graph runs them on the saved arrays, create_graph on the Tensors.
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
-    "grad, grad * alpha")
+    "grad, grad * alpha", on_arrays=True)
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
     "grad, -grad * alpha", on_arrays=True, holomorphic=True)

@@ -1,10 +1,9 @@
-"""``ember.compile``: torch.compile's signature and wrappers around ember's eager execution.
+"""torch.compile's options and the OptimizedModule wrapper, below the layers the compiler uses.
 
-torch.compile traces a function or Module and hands the graph to a compiler. ember runs every op
-eagerly, so compiling changes nothing about what runs; what a script can observe is kept: the
-options are checked as torch checks them, a function comes back wrapped (``__wrapped__`` is the
-original), and a Module comes back as an ``OptimizedModule`` holding it as ``_orig_mod`` (so its
-``state_dict`` keys gain the ``_orig_mod.`` prefix, as in torch).
+The compiler itself (``ember.compile``: trace once, replay as NumPy) is ``api.compile`` with its
+machinery in this package's other modules, which sit above ops, nn and optim. What stays here is
+what lower layers need: the option checks and the eager ``compile`` that ``nn.Module.compile``
+validates its options with (it compiles nothing in place yet).
 """
 
 from __future__ import annotations
@@ -43,7 +42,8 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
             backend: str | Callable | None = None, mode: str | None = None, options: dict | None = None,
             name: str | None = None, disable: bool = False, recompile_limit: int | None = None,
             isolate_recompiles: bool = False, shapes_spec: Any = None) -> Any:
-    """Return ``model`` ready to run as torch.compile would (ember executes it eagerly, unchanged).
+    """Check torch.compile's options and return ``model`` wrapped, running eagerly (``Module.compile``'s
+    validation; ``ember.compile`` is ``api.compile``, which traces).
 
     Used bare (``@ember.compile``), with options (``@ember.compile(mode="max-autotune")``) or as a
     call on a function or a Module.
@@ -81,7 +81,18 @@ def _optimized_module_class() -> type:
             self.training = mod.training
 
         def forward(self, *args: Any, **kwargs: Any) -> Any:
-            return self._orig_mod(*args, **kwargs)
+            compiled = self.__dict__.get("_compiled")  # (api.compile's traced version of _orig_mod)
+            return self._orig_mod(*args, **kwargs) if compiled is None else compiled(*args, **kwargs)
+
+        def source(self) -> str:
+            """The generated NumPy program(s) of the compiled module (see ``ember.compile``)."""
+            compiled = self.__dict__.get("_compiled")
+            return "# not compiled" if compiled is None else compiled.source()
+
+        def explain(self) -> str:
+            """What was traced, cached or broke the graph (see ``ember.compile``)."""
+            compiled = self.__dict__.get("_compiled")
+            return "# not compiled" if compiled is None else compiled.explain()
 
         def __getattr__(self, name: str) -> Any:
             # like torch's, attributes the wrapper lacks are looked up on the original module
@@ -90,7 +101,7 @@ def _optimized_module_class() -> type:
             except AttributeError:
                 return getattr(self._modules["_orig_mod"], name)
 
-    from . import _dtype
+    from .. import _dtype
 
     OptimizedModule.__qualname__ = "OptimizedModule"
     OptimizedModule.__module__ = f"{_dtype.PREFIX[0]}._dynamo.eval_frame"

@@ -1,0 +1,127 @@
+"""ember.compile against eager ember and torch eager on W1 and W2 (benchmarks/workloads.py's shapes).
+
+    python benchmarks/compile.py [--quick]
+
+W1: 50 x (mul, tanh, pow, add) on 4 floats, a sum and the backward (201 ops): time per op.
+W2: the 784-512-512-10 MLP step on 256 rows (cross-entropy, backward, SGD step), and its matmul
+floor: the step's six GEMMs timed alone in NumPy. The compiled steps take their tensors as
+arguments (workloads.py's W1 builds its input inside the step, a factory call ember.compile would
+break the graph at) and W2 updates through optim.SGD (the same arithmetic as workloads.py's
+``p -= lr * p.grad``, which is an in-place op the trace does not follow).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+QUICK = "--quick" in sys.argv
+
+
+def best_time(fn, repeat: int, inner: int = 1) -> float:
+    fn()
+    fn()
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        ts.append((time.perf_counter() - t0) / inner)
+    return float(np.median(ts))
+
+
+def w1(L, compiled: bool) -> float:
+    rng = np.random.default_rng(0)
+    a0, y0 = rng.random(4).astype(np.float32), rng.random(4).astype(np.float32)
+    a = L.tensor(a0, requires_grad=True)
+    y_in = L.tensor(y0, requires_grad=True)
+
+    def step(y, a):
+        for _ in range(50):
+            t = y * a
+            t = t.tanh()
+            t = t ** 2
+            y = y + t
+        s = y.sum()
+        s.backward()
+        return s
+
+    fn = L.compile(step) if compiled else step
+    return best_time(lambda: fn(y_in, a), 7 if QUICK else 21, 20) / 201
+
+
+def _mlp_data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 256)
+    ws = [(rng.standard_normal((i, o)) / np.sqrt(i)).astype(np.float32) for i, o in ((784, 512), (512, 512), (512, 10))]
+    bs = [np.zeros(o, np.float32) for o in (512, 512, 10)]
+    return x, y, ws, bs
+
+
+def w2(L, compiled: bool) -> float:
+    x0, y0, ws0, bs0 = _mlp_data()
+    F = L.nn.functional
+    x, y = L.tensor(x0), L.tensor(y0)
+    params = [L.tensor(w.copy(), requires_grad=True) for w in ws0] + [L.tensor(b.copy(), requires_grad=True)
+                                                                      for b in bs0]
+    opt = L.optim.SGD(params, lr=0.01)
+
+    def step(x, y):
+        w1_, w2_, w3_, b1, b2, b3 = params
+        h = (x @ w1_ + b1).relu()
+        h = (h @ w2_ + b2).relu()
+        loss = F.cross_entropy(h @ w3_ + b3, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = L.compile(step) if compiled else step
+    return best_time(lambda: fn(x, y), 5 if QUICK else 15)
+
+
+def matmul_floor() -> float:
+    """The W2 step's GEMMs alone (forward 3, backward 5: the first layer's input gradient is not needed)."""
+    x0, _, ws, _ = _mlp_data()
+    h1 = np.maximum(x0 @ ws[0], 0)
+    h2 = np.maximum(h1 @ ws[1], 0)
+    g3 = np.ones((256, 10), np.float32)
+
+    def gemms():
+        a = x0 @ ws[0]
+        b = h1 @ ws[1]
+        c = h2 @ ws[2]
+        g2 = g3 @ ws[2].T
+        h2.T @ g3
+        g1 = g2 @ ws[1].T
+        h1.T @ g2
+        x0.T @ g1
+        return a, b, c
+
+    return best_time(gemms, 5 if QUICK else 15)
+
+
+def main() -> None:
+    import torch
+
+    import ember
+
+    rows = []
+    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2)):
+        te = fn(ember, False)
+        tc = fn(ember, True)
+        tt = fn(torch, False)
+        rows.append((name, te, tc, tt))
+    floor = matmul_floor()
+    print(f"{'workload':<14}{'ember eager':>14}{'ember compiled':>16}{'torch eager':>14}{'compiled/torch':>16}")
+    for name, te, tc, tt in rows:
+        unit, k = ("us", 1e6)
+        print(f"{name:<14}{te * k:>12.2f}{unit}{tc * k:>14.2f}{unit}{tt * k:>12.2f}{unit}{tc / tt:>15.2f}x")
+    print(f"W2 matmul floor (NumPy GEMMs alone): {floor * 1e6:.0f}us; compiled / floor = {rows[1][2] / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Codegen: a traced call's steps written out as one Python function on NumPy arrays.
+
+Every forward op is its kernel's template (``kernels.TEMPLATES``); every backward node is a call of
+the node's own derivative formula on the arrays it saved (``on_arrays`` formulas take them as they
+are; the others are handed Tensors around them, as the engine's plain loop does), so a derivative
+still has one implementation. The engine's bookkeeping becomes plain lines: gradients that meet are
+added, a broadcast input's gradient is summed back to its shape, leaves accumulate into ``.grad``.
+The optimizer's ``step()`` and ``zero_grad()`` are called as they are (NumPy updates in place).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _new
+from ..autograd import engine
+from . import fusion
+from .kernels import NAMESPACE, TEMPLATES
+from .trace import _VC, Ref, Step, Tracer
+
+
+def on_arrays(node: Any, saved: tuple, result: Any, grads: list) -> tuple:
+    """Run a node's ``on_arrays`` formula on the replay's arrays."""
+    node.saved = saved
+    if result is not None:
+        node._result = (result, _VC, 0)
+    try:
+        return node._run_on_arrays(grads)
+    finally:
+        node.saved, node._result = (), None  # (the step's arrays are not kept until the next one)
+
+
+def on_tensors(node: Any, saved: tuple, result: Any, grads: list) -> list:
+    """Run a formula written in ember ops: Tensors around the arrays (grad mode is off)."""
+    node.saved = tuple([_new(s) if type(s) is np.ndarray else s for s in saved])
+    if result is not None:
+        node._result = (result, _VC, 0)
+    try:
+        outs = node._formula([None if g is None else _new(g) for g in grads])
+    finally:
+        node.saved, node._result = (), None
+    return [None if o is None else o._data for o in outs]
+
+
+def accumulate(t: Tensor, g: np.ndarray) -> None:
+    """A leaf's AccumulateGrad: the engine's own step (adds into ``.grad``, or takes ``g`` over)."""
+    t._accumulate_array(g, [g])
+
+
+class _NoNode:
+    """(stands for the node in the engine's error messages, which a traced replay cannot hit)"""
+
+    def name(self) -> str:
+        return "compiled"
+
+
+def check_grad(g: np.ndarray, shape: tuple, dtype: Any) -> np.ndarray:
+    """The engine's reduction of a gradient to its input's shape and dtype (the general case)."""
+    return engine._check_grad(_NoNode(), 0, _new(g), (shape, dtype))._data  # type: ignore[arg-type]
+
+
+def _literal(x: Any) -> bool:
+    """Whether ``repr(x)`` reads back as ``x`` (inside a tuple constant)."""
+    if type(x) is slice:
+        return all(v is None or type(v) is int for v in (x.start, x.stop, x.step))
+    return x is None or x is Ellipsis or type(x) in (int, bool, str) or (type(x) is float and math.isfinite(x))
+
+
+class _Names:
+    def __init__(self, ns: dict) -> None:
+        self.ns = ns
+        self.k = 0
+
+    def const(self, v: Any) -> str:
+        """An inline literal when ``repr`` reads back exactly, else a name in the namespace."""
+        if v is None or type(v) in (bool, int, str) or (type(v) is float and math.isfinite(v)):
+            return repr(v)
+        if type(v) is tuple and all(_literal(x) for x in v):
+            return repr(v)
+        if isinstance(v, np.dtype) and v.name in ("float32", "float64", "int64"):
+            return f"np.dtype({v.name!r})"
+        name = getattr(v, "__name__", "")
+        if callable(v) and name.isidentifier() and self.ns.get(name, v) is v:  # (a function: by its name)
+            self.ns[name] = v
+            return name
+        name = f"C{self.k}"
+        self.k += 1
+        self.ns[name] = v
+        return name
+
+    def expr(self, v: Any) -> str:
+        """A backward node's saved value or attr: a traced array's name, or a constant."""
+        if isinstance(v, Ref):
+            return v.name
+        if type(v) is tuple:
+            inner = ", ".join(self.expr(x) for x in v)
+            return f"({inner},)" if len(v) == 1 else f"({inner})"
+        return self.const(v)
+
+
+def _short(at: str) -> str:
+    # "file:line: source" -> "file.py:12  source"
+    parts = at.split(":", 2)
+    if len(parts) < 3:
+        return at
+    return f"{os.path.basename(parts[0])}:{parts[1]}  {parts[2].strip()}"
+
+
+def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
+    """The replay function's source, the namespace it runs in, and how many ops write in place."""
+    ns: dict = dict(NAMESPACE)
+    ns.update(on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, check_grad=check_grad, VC=_VC)
+    names = _Names(ns)
+    body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
+    for name, t in tr.externals.items():
+        ns[f"T_{name}"] = t
+        body.append(f"{name} = T_{name}._data")
+    for obj_name, obj in tr.objects.values():
+        ns[obj_name] = obj
+    section = None
+    into = fusion.in_place(tr.steps, tr.meta, returns)
+    for k, s in enumerate(tr.steps):
+        sec = "forward" if s.kind == "op" else "optimizer" if s.kind == "call" else "backward"
+        if sec != section:
+            body.append(f"# {sec}")
+            section = sec
+        if k in into:
+            body.append(fusion.line(s, into[k], names.const) + f"  # in place: {into[k]} is not read again; "
+                        f"{_short(s.note)}")
+            continue
+        body.extend(_lines(s, k, names, ns))
+    ret = ", ".join(returns)
+    body.append(f"return ({ret},)" if len(returns) == 1 else f"return ({ret})")
+    src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(f"    {ln}\n" for ln in body)
+    return src, ns, len(into)
+
+
+def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
+    if s.kind == "op":
+        kernel, consts = s.data
+        fill = {f"o{i}": o for i, o in enumerate(s.outs)}
+        fill.update({f"i{i}": x for i, x in enumerate(s.ins)})
+        fill.update({f"c{i}": names.const(c) for i, c in enumerate(consts)})
+        lines = TEMPLATES[kernel].format(**fill).split("\n")
+        lines[0] += f"  # {_short(s.note)}"
+        return lines
+    if s.kind == "node":
+        rn, saved, result, attrs, style = s.data
+        node = f"N{k}"
+        ns[node] = rn
+        lines = []
+        if attrs is not None:  # (attrs that hold arrays of this step, as nll_loss's coefficients)
+            lines.append(f"{node}.attrs = {names.expr(attrs)}")
+        outs = ", ".join(o or "_" for o in s.outs)
+        grads = ", ".join(g or "None" for g in s.ins)
+        res = result or "None"
+        if style == "helper":
+            call = "on_arrays" if rn.on_arrays else "on_tensors"
+            lines.append(f"{outs}, = {call}({node}, {names.expr(tuple(saved))}, {res}, [{grads}])  # {s.note}")
+            return lines
+        # an on_arrays formula called as it is: the node holds the arrays it reads
+        if saved:
+            lines.append(f"{node}.saved = {names.expr(tuple(saved))}")
+        if result is not None:
+            lines.append(f"{node}._result = ({result}, VC, 0)")
+        ns[f"D{k}"] = rn.derivative  # (bound to this node)
+        lines.append(f"{outs}{',' if style == 'tuple' and len(s.outs) == 1 else ''} = D{k}({grads})  # {s.note}")
+        if saved or result is not None:  # (as the engine frees a node's arrays once it ran)
+            lines.append(f"{node}.saved, {node}._result = (), None" if saved and result is not None else
+                         f"{node}.saved = ()" if saved else f"{node}._result = None")
+        return lines
+    if s.kind == "sum":
+        return [f"{s.outs[0]} = {s.ins[0]} + {s.ins[1]}"]
+    if s.kind == "reduce":
+        shape, dtype, got, gdtype = s.data
+        if gdtype.kind == "f" and gdtype.itemsize >= 4 and len(shape) <= len(got):
+            lead = len(got) - len(shape)
+            axes = tuple(range(lead)) + tuple(lead + j for j, n in enumerate(shape) if n == 1 and got[lead + j] != 1)
+            line = f"{s.outs[0]} = {s.ins[0]}.sum(axis={axes!r}, keepdims=True).reshape({shape!r})"
+            if dtype != gdtype:
+                line += f".astype({names.const(dtype)})"
+            return [line + "  # summed over the broadcast dims"]
+        return [f"{s.outs[0]} = check_grad({s.ins[0]}, {shape!r}, {names.const(dtype)})"]
+    if s.kind == "root":
+        shape, dtype = s.data
+        dt = f"np.{dtype.name}" if dtype.name in ("float32", "float64") else names.const(dtype)
+        return [f"{s.outs[0]} = np.ones({shape!r}, {dt})  # {s.note}"]
+    if s.kind == "acc":
+        p, g = s.ins
+        return [f"accumulate(T_{p}, {g})  # {p}.grad += {g}"]
+    if s.kind == "call":
+        method, args = s.data
+        return [f"{s.ins[0]}.{method}({', '.join(names.const(a) for a in args)})  # {s.note}"]
+    raise AssertionError(s.kind)

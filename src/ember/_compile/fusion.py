@@ -1,0 +1,82 @@
+"""Fusion: an elementwise op whose operand dies with it writes its result into that operand.
+
+``y = a + b`` allocates; when nothing reads ``a`` after this line (no later op, no backward node
+that kept it, not returned, not the base of a view still in use) and ``a`` has ``y``'s shape and
+dtype, ``y = np.add(a, b, out=a)`` computes the same numbers (the same ufunc, the operands in the
+same order) without a new array. Only forward values the program itself made qualify (never an
+input, a parameter or a gradient: the engine may hand one gradient array to two inputs), and only
+large ones (below ``MIN_SIZE`` elements ``out=`` costs more than the allocation it saves).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .trace import Ref, Step
+
+# kernel -> the ufunc its template applies (operands in template order)
+UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "np.true_divide",
+          "add_scalar": "np.add", "sub_scalar": "np.subtract", "mul_scalar": "np.multiply",
+          "div_scalar": "np.true_divide", "rsub_scalar": "np.subtract", "neg": "np.negative"}
+# kernels whose output may be a view of their input (which then stays alive as long as the view)
+VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem"}
+MIN_SIZE = 1024
+
+
+def _reads(s: Step) -> list:
+    if s.kind != "node":
+        return list(s.ins)
+    _, saved, result, attrs, _ = s.data
+    out = [x.name for x in _refs(saved)] + [x.name for x in _refs(attrs)]
+    return out + list(s.ins) + ([result] if result else [])
+
+
+def _refs(v: Any) -> list:
+    if isinstance(v, Ref):
+        return [v]
+    if type(v) is tuple:
+        return [r for x in v for r in _refs(x)]
+    return []
+
+
+def in_place(steps: list[Step], meta: dict, returns: list) -> dict[int, str]:
+    """step index -> the operand (a dying forward value) its result is written into."""
+    made: dict[str, str] = {}  # forward value -> the kernel that made it
+    last: dict[str, float] = {}
+    for k, s in enumerate(steps):
+        if s.kind == "op":
+            for o in s.outs:
+                made[o] = s.data[0]
+        for n in _reads(s):
+            last[n] = k
+    for n in returns:
+        last[n] = math.inf
+    for k in range(len(steps) - 1, -1, -1):  # a view keeps its base alive (chains: latest first)
+        s = steps[k]
+        if s.kind == "op" and s.data[0] in VIEWS:
+            base = s.ins[0]
+            last[base] = max(last.get(base, k), last.get(s.outs[0], k))
+    chosen: dict[int, str] = {}
+    for k, s in enumerate(steps):
+        if s.kind != "op" or s.data[0] not in UFUNCS:
+            continue
+        out_meta = meta.get(s.outs[0])
+        for c in s.ins:
+            kernel = made.get(c)
+            if kernel is None or kernel in VIEWS or last.get(c) != k or meta.get(c) != out_meta:
+                continue
+            if out_meta is None or math.prod(out_meta[0]) < MIN_SIZE:
+                continue
+            chosen[k] = c
+            break
+    return chosen
+
+
+def line(s: Step, into: str, const: Any) -> str:
+    """The step's template written as its ufunc with ``out=into``."""
+    kernel, consts = s.data
+    args = list(s.ins) + [const(c) for c in consts]
+    if kernel == "rsub_scalar":  # (c - x)
+        args = args[::-1]
+    return f"{s.outs[0]} = {UFUNCS[kernel]}({', '.join(args)}, out={into})"

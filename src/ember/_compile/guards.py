@@ -1,0 +1,186 @@
+"""Guards: what must hold for a traced program to stand for a call (torch.compile's guards).
+
+The call's arguments give a key: each tensor's shape, dtype, requires_grad, strides (a kernel may
+take another path for another layout, as dropout does) and which earlier
+argument it is (an alias), each Module's and optimizer's identity, each Python number's value,
+grad mode and autocast. A program also checks what it found during tracing: the training flag and the
+parameters (by identity) of every Module that ran, and the shape, dtype and requires_grad of
+every tensor it reads from outside (parameters, captured constants).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import _autocast
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..nn.modules.module import Module
+from ..optim.optimizer import Optimizer
+
+_state = grad_mode._state
+_PLAIN = (int, float, bool, str, type(None))
+
+
+def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
+    """(the guard key of a call, its tensor arguments in order)."""
+    tensors: list = []
+    seen: dict = {}
+    parts: list = [_state.enabled, _autocast.state.cpu and _autocast.state.cpu_dtype]
+
+    def walk(v: Any, depth: int) -> None:
+        if isinstance(v, Tensor):
+            first = seen.get(id(v))
+            if first is None:
+                seen[id(v)] = len(tensors)
+                tensors.append(v)
+                d = v._data
+                parts.append((d.shape, d.dtype, v._rg, d.strides))
+            else:
+                parts.append(("alias", first))
+        elif type(v) in _PLAIN:
+            parts.append((type(v), v))
+        elif type(v) in (tuple, list) and depth < 2:
+            parts.append((type(v), len(v)))
+            for x in v:
+                walk(x, depth + 1)
+        else:
+            parts.append(("id", id(v)))
+
+    for a in args:
+        walk(a, 0)
+    for k in sorted(kwargs):
+        parts.append(k)
+        walk(kwargs[k], 0)
+    return tuple(parts), tensors
+
+
+def labels(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
+    """Readable names for the tensor arguments (the parameter's name when it is one tensor)."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    out: list[str] = []
+    seen: set = set()
+
+    def walk(v: Any, label: str, depth: int) -> None:
+        if isinstance(v, Tensor):
+            if id(v) not in seen:
+                seen.add(id(v))
+                name = label if label.isidentifier() and label not in out else f"{label}_{len(out)}"
+                out.append(name if name.isidentifier() else f"arg{len(out)}")
+        elif type(v) in (tuple, list) and depth < 2:
+            for j, x in enumerate(v):
+                walk(x, f"{label}_{j}", depth + 1)
+
+    for i, a in enumerate(args):
+        walk(a, params[i] if i < len(params) and not params[i].startswith("*") else f"arg{i}", 0)
+    for k in sorted(kwargs):
+        walk(kwargs[k], k, 0)
+    return out
+
+
+def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
+    """id(parameter or buffer) -> a name from its Module (``model_fc1_weight``), for Modules among
+    the arguments and among the function's globals and closure (found once, when tracing)."""
+    mods: list = [("self", fn)] if isinstance(fn, Module) else []
+    for k, v in [*((f"arg{i}", a) for i, a in enumerate(args)), *kwargs.items()]:
+        if isinstance(v, Module):
+            mods.append((k, v))
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        g = getattr(fn, "__globals__", {})
+        mods += [(n, g[n]) for n in code.co_names if isinstance(g.get(n), Module)]
+        for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+            try:
+                if isinstance(cell.cell_contents, Module):
+                    mods.append((n, cell.cell_contents))
+            except ValueError:
+                pass
+    names: dict = {}
+    for prefix, m in mods:
+        for n, t in list(m.named_parameters()) + list(m.named_buffers()):
+            ident = f"{prefix}_{n}".replace(".", "_").replace("_orig_mod_", "")
+            names.setdefault(id(t), ident if ident.isidentifier() else f"p{len(names)}")
+    return names
+
+
+def plain_reads(fn: Callable) -> list:
+    """What the function reads from its globals and closure that a traced program holds fixed:
+    Python numbers and strings (constants in the program) and Tensors, Modules and optimizers
+    (read through the objects found while tracing), as (where, name, value)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return []
+
+    def held(v: Any) -> bool:
+        return type(v) in _PLAIN or isinstance(v, (Tensor, Module, Optimizer))
+
+    g = getattr(fn, "__globals__", {})
+    out = [(g, n, g[n]) for n in code.co_names if n in g and held(g[n])]
+    for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        try:
+            if held(cell.cell_contents):
+                out.append((cell, n, cell.cell_contents))
+        except ValueError:
+            pass
+    return out
+
+
+def _read(where: Any, name: str) -> Any:
+    try:
+        return where[name] if type(where) is dict else where.cell_contents
+    except (KeyError, ValueError):
+        return _MISSING
+
+
+_MISSING = object()
+
+
+class Checks:
+    """The guards found while tracing, checked before each replay."""
+
+    def __init__(self, modules: list, externals: dict, reads: list) -> None:
+        self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
+        self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
+        self.reads = reads
+
+    def failure(self) -> str | None:
+        """None when every guard holds, else the first that fails, in words."""
+        for where, name, value in self.reads:
+            now = _read(where, name)
+            if now is value:
+                continue
+            if type(now) is not type(value) or type(value) not in _PLAIN or now != value:
+                return f"{name} changed" + (f" from {value!r} to {now!r}" if type(value) in _PLAIN else " (another object)")
+        for m, training, params in self.modules:
+            if m.training is not training:
+                return f"{type(m).__name__}.training changed to {m.training}"
+            if tuple(map(id, m._parameters.values())) != params:
+                return f"a parameter of {type(m).__name__} was replaced"
+        for t, shape, dtype, rg, strides in self.externals:
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or t._rg is not rg or d.strides != strides:
+                return f"a tensor the function reads changed shape, dtype or requires_grad ({tuple(shape)} {dtype})"
+        return None
+
+
+def difference(old: tuple, new: tuple) -> str:
+    """Why a key misses an earlier one, in words (torch's 'last reason')."""
+    if old[0] != new[0]:
+        return f"grad mode changed to {new[0]}"
+    if old[1] != new[1]:
+        return "autocast changed"
+    if len(old) != len(new):
+        return "the arguments changed"
+    for k, (a, b) in enumerate(zip(old[2:], new[2:])):
+        if a != b:
+            if type(a) is tuple and len(a) == 4 and type(b) is tuple and len(b) == 4:
+                what = ("size", "dtype", "requires_grad", "stride")
+                j = next(i for i in range(4) if a[i] != b[i])
+                return f"tensor argument {k} {what[j]} mismatch: expected {a[j]}, actual {b[j]}"
+            return f"argument {k} changed: expected {a!r}, actual {b!r}"
+    return "guards failed"

@@ -1,0 +1,206 @@
+"""The compiled function: a cache of traced programs keyed by guards, replayed on later calls.
+
+First call with a new key: trace (``trace.Tracer``; the call itself runs eagerly), then generate
+the program (``codegen``). Later calls whose guards hold run the program on the arguments (their
+Tensors: a leaf among them accumulates its ``.grad``) with grad mode off, and wrap what it returns
+as Tensors. A graph break leaves an entry that runs the function eagerly for that key. After
+``recompile_limit`` entries (torch's default, 8) new keys run eagerly, with torch's warning.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .._tensor import Tensor, _new
+from ..autograd import engine, grad_mode
+from . import codegen, guards
+from .trace import GraphBreak, Tracer, Unsupported
+
+_state = grad_mode._state
+_active: list = []  # the tracer running now (a compiled function called inside another's trace runs eagerly)
+
+
+@dataclass
+class Entry:
+    """One traced program (or, after a graph break, the eager marker ``program is None``)."""
+    key: tuple
+    checks: guards.Checks | None = None
+    program: Callable | None = None
+    source: str = ""
+    returns: Any = None
+    reason: str = ""
+    ops: list = field(default_factory=list)
+    nodes: int = 0
+    calls: int = 0
+    fused: int = 0
+
+
+class CompiledFunction:
+    """What ``ember.compile(fn)`` calls: guards, cache, trace, replay."""
+
+    def __init__(self, fn: Callable, fullgraph: bool = False, recompile_limit: int | None = None) -> None:
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.limit = 8 if recompile_limit is None else recompile_limit
+        self.entries: list[Entry] = []
+        self.warned = False
+        self.last_reason = ""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _active:
+            return self.fn(*args, **kwargs)
+        key, tensors = guards.signature(args, kwargs)
+        for e in self.entries:
+            if e.key == key:
+                why = e.checks.failure() if e.checks is not None else None
+                if why is None:
+                    e.calls += 1
+                    if e.program is None:
+                        return self.fn(*args, **kwargs)
+                    return self.replay(e, tensors)
+                self.last_reason = why
+        if self.entries and not self.last_reason:
+            self.last_reason = guards.difference(self.entries[-1].key, key)
+        if len(self.entries) >= self.limit:
+            if not self.warned:
+                self.warned = True
+                code = getattr(self.fn, "__code__", None)
+                loc = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+                warnings.warn(
+                    f"ember._dynamo hit config.recompile_limit ({self.limit})\n"
+                    f"   function: '{_name(self.fn)}'{loc}\n"
+                    f"   last reason: {self.last_reason}\n"
+                    'To log all recompilation reasons, use TORCH_LOGS="recompiles".\n'
+                    "To diagnose recompilation issues, see "
+                    "https://pytorch.org/docs/main/torch.compiler_troubleshooting.html", stacklevel=2)
+            return self.fn(*args, **kwargs)
+        self.last_reason = ""
+        return self.trace(key, tensors, args, kwargs)
+
+    def replay(self, e: Entry, tensors: list) -> Any:
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            outs = e.program(*tensors)  # type: ignore[misc]
+        finally:
+            _state.enabled = prev
+        return _rebuild(e.returns, outs)
+
+    def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
+        tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
+        reads = guards.plain_reads(self.fn)
+        for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
+            tr.add_input(t, label)
+        old = sys.getprofile()
+        _active.append(tr)
+        sys.setprofile(tr.profile)
+        try:
+            ret = self.fn(*args, **kwargs)
+        finally:
+            sys.setprofile(old)
+            engine._observer = None
+            _active.pop()
+        e = Entry(key)
+        self.entries.append(e)
+        tr.check_versions()
+        err = tr.error
+        returns = None
+        if err is None:
+            try:
+                returns, names = _returns(tr, ret)
+            except GraphBreak as b:
+                err = b
+        if err is None and tr.steps and tr.backward is None and any(t._rg for t in _tensors(ret)) and _state.enabled:
+            err = GraphBreak("the result needs a graph: backward() outside the compiled function is not "
+                             "supported by ember.compile yet")
+        if err is not None:
+            e.reason = str(err)
+            if self.fullgraph:
+                raise Unsupported(f"ember.compile(fullgraph=True): graph break: {err}")
+            warnings.warn(f"ember.compile: graph break in {_name(self.fn)}: {err}; "
+                          "calls like this one run eagerly", stacklevel=4)
+            return ret
+        name = _name(self.fn)
+        src, ns, e.fused = codegen.generate(tr, name, names)
+        exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
+        e.program, e.source, e.returns = ns[name], src, returns
+        e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
+        e.ops = list(tr.ops)
+        e.nodes = sum(1 for s in tr.steps if s.kind == "node")
+        return ret
+
+    # ------------------------------------------------------------------ what a learner reads
+    def source(self) -> str:
+        """The generated programs, one per traced call signature (newest last)."""
+        progs = [e.source for e in self.entries if e.program is not None]
+        if not progs:
+            return "# nothing compiled yet: call the function once to trace it"
+        return "\n\n".join(progs)
+
+    def explain(self) -> str:
+        """What was traced, cached, fused, or broke the graph."""
+        lines = [f"ember.compile({_name(self.fn)}): {len(self.entries)} cache entr"
+                 f"{'y' if len(self.entries) == 1 else 'ies'} (recompile_limit {self.limit})"]
+        for k, e in enumerate(self.entries):
+            if e.program is None:
+                lines.append(f"  [{k}] graph break, runs eagerly ({e.calls} later calls): {e.reason}")
+                continue
+            counts: dict = {}
+            for op in e.ops:
+                counts[op] = counts.get(op, 0) + 1
+            ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items())
+            lines.append(f"  [{k}] traced: {len(e.ops)} forward ops ({ops}), {e.nodes} backward nodes; "
+                         f"replayed {e.calls} times; fused: {e.fused} elementwise ops write into an operand "
+                         "nothing reads again")
+        lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
+                     "optimizer's step runs as in eager)")
+        return "\n".join(lines)
+
+
+def _name(fn: Any) -> str:
+    name = getattr(fn, "__name__", None) or type(fn).__name__.lower()
+    return name if name.isidentifier() else "compiled_fn"
+
+
+def _tensors(x: Any) -> list:
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, (tuple, list)):
+        return [t for v in x for t in _tensors(v)]
+    if isinstance(x, dict):
+        return [t for v in x.values() for t in _tensors(v)]
+    return []
+
+
+def _returns(tr: Tracer, ret: Any) -> tuple:
+    """The shape of what the function returned: ("t", k) for the k-th returned array, ("c", value)
+    for a constant, containers of those; and the names of the arrays."""
+    names: list = []
+
+    def spec(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            names.append(tr.ref(v._data, v))
+            return ("t", len(names) - 1)
+        if v is None or type(v) in (int, float, bool, str):
+            return ("c", v)
+        if type(v) in (tuple, list):
+            return (type(v), [spec(x) for x in v])
+        if type(v) is dict:
+            return (dict, {k: spec(x) for k, x in v.items()})
+        raise GraphBreak(f"the function returns a {type(v).__name__}, which ember.compile cannot rebuild")
+
+    return spec(ret), names
+
+
+def _rebuild(spec: Any, outs: tuple) -> Any:
+    kind, v = spec
+    if kind == "t":
+        return _new(outs[v])
+    if kind == "c":
+        return v
+    if kind is dict:
+        return {k: _rebuild(x, outs) for k, x in v.items()}
+    return kind(_rebuild(x, outs) for x in v)

@@ -1,0 +1,468 @@
+"""Tracing: run the function once, eagerly, and write down what it computed.
+
+The first call runs as plain eager ember under ``sys.setprofile``. The profiler sees each Python call:
+
+- a call of an op in ``kernels.HANDLERS`` that accepts its arguments is recorded as one step
+  (kernel, input arrays, constants, output arrays) and what runs inside it is not looked at (a
+  declined call is opaque, or traced through when the op is a composite such as ``linear``);
+- ``Tensor.backward()`` is recorded through the engine's observer hook (``engine._observer``):
+  the nodes it applied in order, each with the arrays it had saved, the sums of gradients that met,
+  the reductions of broadcast gradients, and the accumulation into ``.grad``;
+- ``optimizer.step()`` / ``zero_grad()`` are recorded as calls to replay;
+- any other call into ember's op modules is opaque: its result is an array the replay cannot
+  produce, so using it breaks the graph; one that changes state (an in-place op, a random draw,
+  ``.item()``, ``bool(t)``) breaks the graph where it happens.
+
+Values are named by the identity of their NumPy arrays (a Tensor that wraps an array the trace
+knows is that value), so aliases such as ``detach`` or ``_new(noise)`` need no handler. A graph
+break never changes the call's result: the call was eager all along.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd import engine
+from ..autograd.function import OpNode
+from ..autograd.graph import AccumulateGrad
+from ..nn.modules.module import Module
+from ..optim.optimizer import Optimizer
+from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
+
+# modules whose functions compute on arrays themselves: a call into one is an op
+_OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
+           "ember.special", "ember.autograd", "ember._sparse_tensor", "ember.nn.init", "ember.nn.utils",
+           "ember.distributions", "ember.func")
+# ... and those that change state the replay would not reproduce
+_STATEFUL = ("ember.random", "ember._random", "ember.optim", "ember.ops.random_ops", "ember.ops.creation",
+             "ember.ops.inplace")
+_VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy", "__array__",
+                "__iter__", "__format__", "__repr__", "__str__")
+_SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
+_MODULE_ZERO_GRAD = Module.zero_grad.__code__
+_BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
+
+
+class GraphBreak(Exception):
+    """What the trace cannot replay, with the user's source line."""
+
+    def __init__(self, reason: str, where: str = "") -> None:
+        super().__init__(f"{reason} (at {where})" if where else reason)
+        self.reason, self.where = reason, where
+
+
+@dataclass
+class Step:
+    """One line (or a few) of the replay program. ``kind``: op, node, sum, reduce, root, acc, call."""
+    kind: str
+    outs: tuple = ()
+    ins: tuple = ()
+    data: Any = None
+    note: str = ""
+
+
+def _user_frame(frame: Any) -> Any:
+    while frame is not None and (frame.f_globals.get("__name__", "").split(".")[0] == "ember"
+                                 or frame.f_code.co_filename.startswith("<ember")):
+        frame = frame.f_back
+    return frame
+
+
+def _public_name(frame: Any) -> str:
+    """The op a call belongs to: its function's name, or for a private helper (``_new``) the
+    nearest public ember function that called it (``dropout``)."""
+    f = frame
+    while f is not None and f.f_globals.get("__name__", "").startswith("ember"):
+        if not f.f_code.co_name.startswith("_") and f.f_globals["__name__"] != "ember.ops._core":
+            return f.f_code.co_name
+        f = f.f_back
+    return frame.f_code.co_name
+
+
+def where(frame: Any) -> str:
+    """``file:line: source`` of the user's line that led to ``frame``."""
+    f = _user_frame(frame)
+    if f is None:
+        return "<ember>"
+    text = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
+    return f"{f.f_code.co_filename}:{f.f_lineno}: {text}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A traced value inside a backward node's saved values or attrs (a constant otherwise)."""
+    name: str
+
+
+class Tracer:
+    """Watches one eager call and builds its replay program (``steps``). ``fullgraph``: a graph
+    break raises (``Unsupported``) instead of letting the call finish eagerly."""
+
+    def __init__(self, param_names: dict, fullgraph: bool = False) -> None:
+        self.fullgraph = fullgraph
+        self.vals: dict[int, str] = {}  # id(array) -> value name
+        self.meta: dict[str, tuple] = {}  # value name -> (shape, dtype)
+        self.keep: list = []  # every array named (so ids stay unique)
+        self.steps: list[Step] = []
+        self.inputs: list[str] = []
+        self.externals: dict[str, Tensor] = {}  # name -> Tensor read live at replay
+        self.ext_ids: dict[int, str] = {}  # id(Tensor) -> name
+        self.opaque: dict[int, tuple] = {}  # id(array) -> (op, where): results the replay cannot make
+        self.param_names = param_names
+        self.modules: dict[int, Module] = {}
+        self.objects: dict[int, tuple] = {}  # id -> (name, object): optimizers, modules called
+        self.counts: dict[str, int] = defaultdict(int)
+        self.node_names: dict = {}  # forward node -> value name
+        self.inside: Any = None  # the frame of the op being recorded
+        self.pending: Any = None
+        self.error: GraphBreak | None = None
+        self.ops: list[str] = []
+        self.backward: Any = None
+        self.versions: list = []  # (tensor, its version when traced): a change by an untraced in-place op breaks
+
+    # ---------------------------------------------------------------- values
+    def name(self, base: str) -> str:
+        k = self.counts[base]
+        self.counts[base] = k + 1
+        return f"{base}{k}"
+
+    def bind(self, arr: Any, name: str) -> None:
+        self.vals[id(arr)] = name
+        self.keep.append(arr)
+        if isinstance(arr, np.ndarray):
+            self.meta[name] = (arr.shape, arr.dtype)
+
+    def add_input(self, t: Tensor, label: str) -> None:
+        if id(t._data) not in self.vals:
+            self.bind(t._data, label)
+            self.inputs.append(label)
+            self.versions.append((t, t._vc[0]))
+
+    def check_versions(self) -> None:
+        """A traced tensor changed in place by something the trace did not see breaks the graph."""
+        stepped = {id(p._vc) for p in self.externals.values()}  # (parameters and their views: optimizers step them)
+        for t, v in self.versions:
+            if t._vc[0] != v and id(t._vc) not in stepped and self.error is None:
+                self.error = GraphBreak("a tensor of the trace was modified in place by an op ember.compile did "
+                                        "not follow")
+
+    def ref(self, arr: Any, owner: Tensor | None) -> str:
+        """The name of an array an op reads: a traced value, or a tensor from outside (a parameter,
+        a captured constant) read afresh at every replay."""
+        name = self.vals.get(id(arr))
+        if name is not None:
+            return name
+        if id(arr) in self.opaque:
+            op, at = self.opaque[id(arr)]
+            raise GraphBreak(f"a value computed by '{op}', which ember.compile does not support", at)
+        if owner is None:
+            raise GraphBreak("an array that is not a traced tensor")
+        name = self.ext_ids.get(id(owner))
+        if name is None:
+            base = self.param_names.get(id(owner)) or "const"
+            name = self.name(base) if base == "const" or base in self.externals else base
+            self.externals[name] = owner
+            self.ext_ids[id(owner)] = name
+        self.bind(arr, name)
+        return name
+
+    def tensor_name(self, t: Tensor) -> str:
+        return self.ref(t._data, t)
+
+    # ---------------------------------------------------------------- the profiler
+    def profile(self, frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            if self.inside is not None:
+                return
+            code = frame.f_code
+            h = HANDLERS.get(code)
+            if h is not None:
+                a = frame.f_locals
+                if h.macro:
+                    self.macro(h.name, frame, a)
+                elif h.accept(a):
+                    self.inside, self.pending = frame, (h, dict(a))
+                elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
+                    self.inside, self.pending = frame, str(a.get("name") if h.name in ("unary", "activation") else h.name)
+                return
+            if code is _MODULE_ZERO_GRAD:
+                self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
+                self.inside, self.pending = frame, None
+                return
+            mod = frame.f_globals.get("__name__", "")
+            if not mod.startswith("ember") or code in TRANSPARENT:
+                return
+            if code.co_name in _VALUE_READS and mod == "ember._tensor":
+                self.stop(GraphBreak(f"Tensor.{code.co_name}() reads a tensor's value into Python (data-dependent "
+                                     "control flow cannot be traced)", where(frame)))
+            elif code in _SETTERS or (code.co_name.endswith("_") and not code.co_name.startswith("_")) or \
+                    code.co_name in ("__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__") or \
+                    mod.startswith(_STATEFUL) or (mod.startswith("ember.autograd") and code.co_name in _BACKWARDS):
+                name = code.co_name
+                fn = frame.f_locals.get("fn") if name == "method" else None  # (ops/inplace.py's generated methods)
+                name = f"{fn.__name__}_" if callable(fn) else name
+                self.stop(GraphBreak(f"'{name}' changes state that ember.compile does not trace", where(frame)))
+            elif mod.startswith(_OPAQUE):
+                self.inside, self.pending = frame, _public_name(frame)
+            elif "self" in frame.f_locals and isinstance(frame.f_locals["self"], Module):
+                m = frame.f_locals["self"]
+                self.modules[id(m)] = m
+        elif event == "return" and frame is self.inside:
+            self.inside = None
+            p = self.pending
+            if p is None:
+                return
+            if isinstance(p, str):
+                self.opaque_result(arg, p, frame)
+            elif isinstance(p, tuple) and p[0] == "macro":
+                p[1](arg)
+            elif arg is not None:  # (None: the op raised, and its exception goes on to the caller)
+                try:
+                    self.record(p[0], p[1], arg, frame)
+                except Exception as e:  # a kernel handler that did not foresee this call: no replay
+                    self.stop(GraphBreak(f"ember.compile could not record '{p[0].name}' ({type(e).__name__}: {e})",
+                                         where(frame)))
+
+    def stop(self, err: GraphBreak) -> None:
+        """A graph break: stop watching (the call goes on eagerly, or raises under fullgraph)."""
+        if self.error is None:
+            self.error = err
+        sys.setprofile(None)
+        engine._observer = None
+        self.inside = self.pending = None
+        if self.fullgraph:
+            raise Unsupported(f"ember.compile(fullgraph=True): graph break: {err}")
+
+    def opaque_result(self, ret: Any, name: str, frame: Any) -> None:
+        for t in _tensors(ret):
+            if id(t._data) not in self.vals:
+                self.opaque[id(t._data)] = (name, where(frame))
+                self.keep.append(t._data)
+
+    def record(self, h: Any, a: dict, ret: Any, frame: Any) -> None:
+        rec: Rec | None = h.build(a, ret)
+        if rec is None:
+            self.opaque_result(ret, h.name, frame)
+            return
+        try:
+            owners = {id(v._data): v for v in a.values() if isinstance(v, Tensor)}
+            ins = tuple(self.ref(x, owners.get(id(x))) for x in rec.ins)
+        except GraphBreak as e:
+            return self.stop(GraphBreak(e.reason, e.where or where(frame)))
+        if rec.outs and id(rec.outs[0]) in self.vals:  # (the op returned its input: nothing to do)
+            return
+        base = rec.label or rec.kernel.replace("_scalar", "")
+        outs = []
+        for k, arr in enumerate(rec.outs):
+            n = self.name(base if k == 0 else base + "_aux")
+            self.bind(arr, n)
+            outs.append(n)
+        if rec.result is not None:
+            self.versions.append((rec.result, rec.result._vc[0]))
+            if rec.result.grad_fn is not None:
+                self.node_names[rec.result.grad_fn] = outs[0]
+        self.ops.append(rec.kernel)
+        self.steps.append(Step("op", tuple(outs), ins, (rec.kernel, rec.consts), where(frame)))
+
+    # ---------------------------------------------------------------- backward and optimizers
+    def macro(self, name: str, frame: Any, a: dict) -> None:
+        at = where(frame)
+        if name == "backward":
+            loss = a["self"]
+            if a["gradient"] is not None or a["create_graph"] or a["inputs"] is not None or a["retain_graph"]:
+                return self.stop(GraphBreak("backward() with gradient=, retain_graph=, create_graph= or inputs= is "
+                                            "not supported by ember.compile yet", at))
+            if loss.grad_fn is None or loss._data.size != 1 or id(loss._data) not in self.vals:
+                return self.stop(GraphBreak("backward() of a tensor the trace did not compute, or with more than "
+                                            "one element", at))
+            rec = BackwardRecorder(self, loss, at)
+            self.backward = rec
+            engine._observer = rec
+
+            def done(_: Any) -> None:
+                engine._observer = None
+                if rec.error is not None:
+                    self.stop(rec.error)
+
+            self.inside, self.pending = frame, ("macro", done)
+        elif name == "step":
+            opt = a["self"]
+            if type(opt).step is not Optimizer.step or a.get("args") or a.get("kwargs"):
+                return self.stop(GraphBreak(f"{type(opt).__name__}.step() with arguments or its own step", at))
+            self.call_step(opt, "step", ())
+            self.inside, self.pending = frame, None
+        elif name == "zero_grad":
+            self.call_step(a["self"], "zero_grad", (a["set_to_none"],))
+            self.inside, self.pending = frame, None
+
+    def call_step(self, obj: Any, method: str, args: tuple) -> None:
+        ent = self.objects.get(id(obj))
+        if ent is None:
+            ent = self.objects[id(obj)] = (self.name(type(obj).__name__.lower()), obj)
+        self.steps.append(Step("call", (), (ent[0],), (method, args), f"{type(obj).__name__}.{method}"))
+
+
+class Unsupported(RuntimeError):
+    """A graph break under ``fullgraph=True`` (torch._dynamo.exc.Unsupported)."""
+
+
+Unsupported.__module__ = "ember._dynamo.exc"
+
+
+def _tensors(x: Any) -> list:
+    if isinstance(x, Tensor):
+        return [x]
+    if isinstance(x, (tuple, list)):
+        return [t for v in x for t in _tensors(v)]
+    return []
+
+
+class BackwardRecorder:
+    """The engine's observer during a traced ``backward()``: turns each node it applies, each
+    gradient it hands on, into replay steps (``Step``s on the tracer)."""
+
+    def __init__(self, tracer: Tracer, loss: Tensor, at: str) -> None:
+        self.t = tracer
+        self.root = loss.grad_fn
+        self.root_name = tracer.name("grad_root")
+        self.at = at
+        self.root_used = False
+        tracer.steps.append(Step("root", (self.root_name,), (), (tuple(loss._data.shape), loss._data.dtype),
+                                 "loss.backward(): d loss / d loss = 1"))
+        self.waiting: dict = defaultdict(list)  # (node, nr) -> gradient names, in arrival order
+        self.made: dict = {}  # (node, i) -> (Tensor, name) of the gradients a node produced
+        self.error: GraphBreak | None = None
+
+    def fail(self, reason: str) -> None:
+        if self.error is None:
+            self.error = GraphBreak(reason, self.at)
+
+    def node(self, node: Any, grads: list, outs: Any) -> None:
+        if self.error is not None:
+            return
+        t = self.t
+        names: list[str | None] = []
+        for nr, g in enumerate(grads):
+            if g is None:
+                names.append(None)
+                continue
+            got = self.waiting.pop((node, nr), [])
+            if not got:
+                if node is self.root and not self.root_used:
+                    got, self.root_used = [self.root_name], True
+                else:
+                    return self.fail(f"a gradient reached {node.name()} from outside the traced graph")
+            name = got[0]
+            for other in got[1:]:  # gradients meeting at one output add up, in arrival order
+                s = t.name("grad_sum")
+                t.steps.append(Step("sum", (s,), (name, other)))
+                name = s
+            names.append(name)
+        if type(node) is AccumulateGrad:
+            var = node.variable
+            if var._meta or node._extra is not None:
+                return self.fail("a leaf with hooks")
+            try:
+                p = t.tensor_name(var)
+            except GraphBreak as e:
+                return self.fail(e.reason)
+            t.steps.append(Step("acc", (), (p, names[0]), var, f"{p}.grad += "))
+            return
+        if not isinstance(node, OpNode) or node._extra is not None or node.n_outputs != 1 or node._multi:
+            return self.fail(f"the backward node {node.name()} (hooks or several outputs)")
+        try:
+            saved = tuple(self.saved_ref(s) for s in node.saved)
+            result = None if node._result is None else t.ref(node._result[0], None)
+            attrs, dynamic = self.attrs_ref(node.attrs)
+        except GraphBreak as e:
+            return self.fail(f"{node.name()} keeps {e.reason}")
+        rn = _replay_node(node, attrs if not dynamic else None)
+        out_names: list[str | None] = []
+        for i, o in enumerate(outs):
+            if o is None:
+                out_names.append(None)
+                continue
+            n = t.name("grad_" + (t.node_names.get(node) or "node"))
+            self.made[(node, i)] = (o, n)
+            out_names.append(n)
+        label = t.node_names.get(node, "?")
+        style = _probe(rn, node, grads)
+        t.steps.append(Step("node", tuple(out_names), tuple(names),
+                            (rn, saved, result, attrs if dynamic else None, style),
+                            f"{node.name()} of {label}: {node.formula}"))
+
+    def saved_ref(self, s: Any) -> Any:
+        if isinstance(s, Tensor):
+            return Ref(self.t.ref(s._data, s))
+        if isinstance(s, np.ndarray):
+            return Ref(self.t.ref(s, None))
+        return s
+
+    def attrs_ref(self, attrs: Any) -> tuple:
+        """attrs with the arrays the trace knows replaced by Refs: (value, whether any was)."""
+        if isinstance(attrs, np.ndarray):
+            return Ref(self.t.ref(attrs, None)), True
+        if isinstance(attrs, tuple):
+            parts = [self.attrs_ref(a) for a in attrs]
+            if any(d for _, d in parts):
+                return tuple(p for p, _ in parts), True
+        return attrs, False
+
+    def edge(self, node: Any, i: int, nxt: Any, g: Any) -> None:
+        if self.error is not None:
+            return
+        made = self.made.get((node, i))
+        if made is None:
+            return self.fail(f"a gradient of {node.name()} the trace did not see made")
+        o, name = made
+        if g is not o:  # the engine summed a broadcast gradient to the input's shape or cast it
+            shape, dtype = node._in_meta[i]
+            r = self.t.name("grad_reduced")
+            self.t.steps.append(Step("reduce", (r,), (name,),
+                                      (tuple(shape), dtype, tuple(o._data.shape), o._data.dtype)))
+            name = r
+        self.waiting[(nxt, node.next_functions[i][1])].append(name)
+
+
+_VC = [0]  # the version counter of the results replay nodes keep (nothing changes them in place)
+
+
+def _probe(rn: Any, node: Any, grads: list) -> str:
+    """How the replay may call ``rn``'s formula: "tuple" or "single" when it is an ``on_arrays``
+    formula that returned a tuple of arrays or one array on this very gradient (the replay then
+    calls ``rn.derivative`` itself), else "helper" (``OpNode._run_on_arrays`` or Tensors around
+    it). The formula is a pure function of the arrays, so running it once more changes nothing."""
+    g = grads[0]
+    if not rn.on_arrays or rn._multi or len(grads) != 1 or g is None or g._data.dtype.kind not in "f":
+        return "helper"
+    saved = tuple(s._data if isinstance(s, Tensor) else s for s in node.saved)
+    rn.saved, rn.attrs = saved, node.attrs
+    rn._result = None if node._result is None else (node._result[0], _VC, 0)
+    try:
+        out = rn.derivative(g._data)
+    except Exception:
+        return "helper"
+    finally:
+        rn.saved, rn._result = (), None
+    if type(out) is tuple:
+        return "tuple" if all(o is None or type(o) is np.ndarray for o in out) else "helper"
+    return "single" if type(out) is np.ndarray else "helper"
+
+
+def _replay_node(node: Any, attrs: Any) -> Any:
+    """A fresh node of the same class holding what the formula reads (saved arrays are set per call)."""
+    rn = object.__new__(type(node))
+    rn._seq, rn._extra, rn.next_functions = node._seq, None, ()
+    rn.needs, rn._in_meta, rn.n_outputs = node.needs, node._in_meta, 1
+    rn.attrs, rn._versions, rn._freed, rn.saved, rn._result = attrs, None, False, (), None
+    return rn
+
+
+__all__ = ["GraphBreak", "Ref", "Tracer", "TEMPLATES", "Unsupported", "where"]
