@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from . import anomaly_mode, grad_mode
 from . import function as _function
+from ._forward_levels import fw as _fw
 from .graph import AccumulateGrad, Node
 
 
@@ -189,7 +190,7 @@ def run_backward(
         stack = _passes.stack = []
     stack.append(capture is None and only is None)
     try:
-        if capture is None and targets is None and trace is None and not anomaly and not create_graph:
+        if capture is None and targets is None and trace is None and not anomaly and not create_graph and not _fw.on:
             _run_plain(heap, buffers, deps, retain_graph)
             return None
         outs: Any

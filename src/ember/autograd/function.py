@@ -13,6 +13,9 @@ from numpy import conj as _conj
 from numpy import ndarray as _ndarray
 
 from . import grad_mode
+from ._forward_levels import fw as _fw
+from ._forward_levels import put as _put_tangent
+from ._forward_levels import tangents_of_array as _tangents_of_array
 from .anomaly_mode import flags as _debug_flags
 from .anomaly_mode import record_forward_stack
 from .graph import FREED_MESSAGE, Node, grad_accumulator
@@ -81,7 +84,8 @@ class OpNode(Node):
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
-        if self.on_arrays and not grad_mode._state.enabled and (self._extra is None or self._extra.unpack is None):
+        # (on arrays unless the graph is built or dual tensors are live: their tangents need Tensors)
+        if self.on_arrays and not grad_mode._state.enabled and not _fw.on and (self._extra is None or self._extra.unpack is None):
             new = _new_tensor
             outs = self.apply_arrays([None if g is None else g._data for g in grads])
             return tuple([None if o is None else new(o) for o in outs])
@@ -163,7 +167,7 @@ class OpNode(Node):
             r = unpack(packed_result.value)
             self._result = (r._data, r._vc, r._vc[0])
         try:
-            if self.on_arrays and not grad_mode._state.enabled:
+            if self.on_arrays and not grad_mode._state.enabled and not _fw.on:
                 outs = self._run_on_arrays([None if g is None else g._data for g in grads])
                 return tuple([None if o is None else _new_tensor(o) for o in outs])
             return self._formula(grads)
@@ -175,6 +179,11 @@ class OpNode(Node):
         """The op's saved output; inside a create_graph backward it stays attached to this node."""
         arr = self.result_array()
         vc = self._result[1]
+        if _fw.on:  # dual tensors are live: the output's tangents come with it (forward-over-reverse)
+            r = _new_tensor(arr, self if grad_mode._state.enabled else None, vc)
+            for lv, tangent in _tangents_of_array(arr):
+                _put_tangent(r, lv, tangent)
+            return r
         if grad_mode._state.enabled:
             return _new_tensor(arr, self, vc)
         if self.on_arrays:  # (a formula running on arrays)

@@ -12,7 +12,7 @@ from .._sparse_tensor import IMPL as _SPARSE
 from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import _c, node_class, record, require_tensors, wrap_dim
+from ._core import _c, _fw, node_class, record, require_tensors, wrap_dim
 from .out import out_call
 
 MmBackward0 = node_class(
@@ -87,7 +87,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
+    return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg or _fw.on else None, mat2 if input._rg or _fw.on else None))
 
 
 # matmul's own autocast wrapper has already cast the operands: its mm skips a second wrapper

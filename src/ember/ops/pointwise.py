@@ -19,6 +19,7 @@ from . import _grad_math as gm
 from ._core import (
     Tensor,
     _c,
+    _fw,
     _new,
     _state,
     attach,
@@ -55,8 +56,9 @@ DivBackward0 = node_class(
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
     """The common case without promotion: two tensors of one dtype, or a float tensor and a Python
-    float/int (NumPy's weak scalars keep the tensor's dtype, as torch does). None otherwise."""
-    if isinstance(a, Tensor):
+    float/int (NumPy's weak scalars keep the tensor's dtype, as torch does). None otherwise (and
+    while dual tensors are live: the general path records their tangents)."""
+    if isinstance(a, Tensor) and not _fw.on:
         x = a._data
         if isinstance(b, Tensor):
             y = b._data
@@ -81,7 +83,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     """input + alpha * other, broadcasting, with torch's type promotion."""
     if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
         return _SPARSE["add"](input, other, alpha=alpha, out=out)
-    if alpha == 1 and out is None and isinstance(input, Tensor):
+    if alpha == 1 and out is None and isinstance(input, Tensor) and not _fw.on:
         x = input._data  # fast path: see mul
         if isinstance(other, Tensor):
             y = other._data
@@ -138,7 +140,7 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
-    if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
+    if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f" and not _fw.on:
         t = _new(other - input._data)
         if input._rg and _state.enabled:
             attach(t, RsubBackward1, (input,), same_meta=True)
@@ -168,7 +170,7 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product."""
     if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
         return _SPARSE["mul"](input, other, out=out)
-    if out is None and isinstance(input, Tensor):
+    if out is None and isinstance(input, Tensor) and not _fw.on:
         # fast path (the hottest in ember): same-dtype tensors of one shape, or a float tensor
         # times a Python number; everything else goes through promotion and broadcasting below
         x = input._data
@@ -186,8 +188,9 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
                 attach(t, MulBackward0, (input, None), (None, other), same_meta=True)
             return t
     res, ta, tb = _binary(input, other, np.multiply)
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
-        saved = (input if tb is not None and tb._rg else None, other if ta is not None and ta._rg else None)
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
+        fw = _fw.on  # (forward mode's derivative reads both operands)
+        saved = (input if fw or (tb is not None and tb._rg) else None, other if fw or (ta is not None and ta._rg) else None)
         return _out(record(MulBackward0, res, (ta, tb), saved), out)
     return _out(_new(res if type(res) is np.ndarray else np.asarray(res)), out)
 
@@ -221,8 +224,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
-        saved = (input if tb is not None and tb._rg else None, other)
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
+        saved = (input if _fw.on or (tb is not None and tb._rg) else None, other)
         return _out(record(DivBackward0, res, (ta, tb), saved), out)
     return _out(_new(res), out)
 
@@ -326,7 +329,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
-    if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
+    if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f" and not _fw.on:
         x = input._data
         t = _new(_f32.power_scalar(x, exponent))
         if input._rg and _state.enabled:
@@ -373,7 +376,7 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
         if float_only and x.dtype.kind not in "fc":
             x = x.astype(float_dtype_for(x.dtype))
         res = fwd(x)  # floating-point warnings from ember's modules are silenced (ember/__init__)
-        if out is None:
+        if out is None and not _fw.on:
             t = _new(res)
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)

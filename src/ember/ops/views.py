@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
+from ._core import SliceBackwardBackward0, _embed, _fw, _propagate, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -24,6 +24,8 @@ def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Ten
     if base._rg and _state.enabled:
         attach(t, cls, (base,), attrs=attrs)
     t._meta = {"base": base, "v": base._vc[0]}
+    if _fw.on:
+        _propagate(cls, (t,), (base,), attrs=attrs)
     return t
 
 
