@@ -33,7 +33,8 @@ fw = _Flags()  # True while some level is visible to the ops
 
 class Level:
     """One dual level: ``tangents`` maps id(tensor) -> (weak reference, tangent); ``by_data`` maps
-    id(tensor._data) -> weak reference, so a node's saved output (kept as its array) finds its tangent."""
+    id(tensor._data) -> (weak reference to the array, tangent), so a node's saved output (kept as its
+    array) finds its tangent."""
 
     __slots__ = ("tangents", "by_data", "public", "__weakref__")
 
@@ -98,30 +99,33 @@ def has_any(t: Any) -> bool:
 
 def put(t: Any, lv: Level, tangent: Any) -> None:
     """Give ``t`` the tangent ``tangent`` at level ``lv`` (None removes it)."""
-    key, dkey = id(t), id(t._data)
+    key = id(t)
     if tangent is None:
         lv.tangents.pop(key, None)
         return
     tangents, by_data = lv.tangents, lv.by_data
 
-    def forget(r: Any) -> None:  # (the tensor died: drop its entries unless a newer tensor took the ids)
+    def forget(r: Any) -> None:  # (the tensor died: drop its entry unless a newer tensor took the id)
         e = tangents.get(key)
         if e is not None and e[0] is r:
             del tangents[key]
-        if by_data.get(dkey) is r:
+
+    tangents[key] = (weakref.ref(t, forget), tangent)
+    arr = t._data
+    dkey = id(arr)
+
+    def forget_data(r: Any) -> None:
+        e = by_data.get(dkey)
+        if e is not None and e[0] is r:
             del by_data[dkey]
 
-    ref = weakref.ref(t, forget)
-    tangents[key] = (ref, tangent)
-    by_data[dkey] = ref
+    # (held while the array lives: a node keeps its output's array after the output tensor is gone)
+    by_data[dkey] = (weakref.ref(arr, forget_data), tangent)
 
 
 def tangents_of_array(arr: Any) -> Iterator[tuple[Level, Any]]:
-    """(level, tangent) for each visible level at which the tensor whose array is ``arr`` has one."""
+    """(level, tangent) for each visible level at which the tensor whose array is ``arr`` had one."""
     for lv in visible():
-        r = lv.by_data.get(id(arr))
-        t = r() if r is not None else None
-        if t is not None and t._data is arr:
-            tan = get(t, lv)
-            if tan is not None:
-                yield lv, tan
+        e = lv.by_data.get(id(arr))
+        if e is not None and e[0]() is arr:
+            yield lv, e[1]

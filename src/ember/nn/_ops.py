@@ -15,8 +15,8 @@ from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _grad_math as gm
-from ..ops._core import add_rows as _add_rows
 from ..ops._core import _fw, check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+from ..ops._core import add_rows as _add_rows
 
 # the activations live in ops/activation.py; re-exported here for nn.functional
 from ..ops.activation import (  # noqa: F401

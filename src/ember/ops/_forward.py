@@ -20,6 +20,7 @@ This module sits below ``_core`` and imports no op module.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -114,6 +115,11 @@ def _fit(t: Any, o: Tensor | None) -> Any:
     return t
 
 
+def out_shape(n: Any) -> tuple:
+    """The shape of a node's (first) output, for a ``jvp`` that reshapes its tangent the same way."""
+    return n._result[0].shape
+
+
 def zeros_like(o: Tensor) -> Tensor:
     return _new(np.zeros(o._data.shape, o._data.dtype))
 
@@ -123,19 +129,33 @@ def _from_backward(n: Any, outs: Sequence[Tensor | None], ts: list, diff: bool) 
     from ..autograd import grad as autograd_grad
 
     _state.enabled = True
-    gs = [None if o is None or not _differentiable(o._data) else zeros_like(o).requires_grad_() for o in outs]
-    vjps = n._formula(gs if n._multi else [gs[0]])
-    total = None
-    for vj, v in zip(vjps, ts):
-        if v is None or not isinstance(vj, Tensor):
-            continue
-        term = (vj.conj() * v).real.sum() if vj.is_complex() or v.is_complex() else (vj * v).sum()
-        total = term if total is None else total + term
-    live = [g for g in gs if g is not None]
-    if total is None or not total.requires_grad or not live:
-        return [None] * len(outs)
-    got = iter(autograd_grad(total, live, create_graph=diff, allow_unused=True))
+    # (at g = 1, not 0: the formula is linear in g, but some branch on its sign, logcumsumexp's)
+    gs = [None if o is None or not _differentiable(o._data) else _new(np.ones(o._data.shape, o._data.dtype)).requires_grad_()
+          for o in outs]
+    try:
+        vjps = n._formula(gs if n._multi else [gs[0]])
+        total = None
+        for vj, v in zip(vjps, ts):
+            if v is None or not isinstance(vj, Tensor):
+                continue
+            term = (vj.conj() * v).real.sum() if vj.is_complex() or v.is_complex() else (vj * v).sum()
+            total = term if total is None else total + term
+        live = [g for g in gs if g is not None]
+        if total is None or not total.requires_grad or not live:
+            return [None] * len(outs)
+        got = iter(autograd_grad(total, live, create_graph=diff, allow_unused=True))
+    except (NotImplementedError, RuntimeError) as e:
+        # the backward formula has no derivative of its own (torch implements no forward AD there either)
+        if "not implemented" not in str(e):
+            raise
+        unsupported(_op_name(type(n).__name__))(n, ts)
     return [None if g is None else next(got) for g in gs]
+
+
+def _op_name(node_name: str) -> str:
+    """``MultiMarginLossBackward0`` -> ``multi_margin_loss``."""
+    base = re.sub(r"Backward\d*$", "", node_name)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()
 
 
 def unsupported(name: str) -> Callable:

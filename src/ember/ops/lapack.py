@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import _c, attach, needs_grad
+from ._core import _c, _fw, _propagate, attach, needs_grad
 from .reduction import _LEGACY_NAMES, _named
 
 _RT = {
@@ -49,7 +49,12 @@ def _multi(cls: type, arrays: list, inputs: tuple, saved: tuple = (), attrs: Any
         node.n_outputs = len(outs)
         for i, o in enumerate(outs[1:], 1):
             o.grad_fn, o._rg, o._out_nr = node, True, i
+    if _fw.on:  # (the tangents wait for _keep_outputs: the formulas read the outputs it keeps)
+        _pending[id(outs[0])] = (cls, inputs, saved)
     return outs
+
+
+_pending: dict = {}  # id(first output) -> (node class, inputs, saved): a forward-mode step _keep_outputs makes
 
 
 def _results(n: Any) -> tuple:
@@ -68,6 +73,10 @@ def _keep_outputs(outs: list, extra: Any = None) -> None:
     node = outs[0].grad_fn
     if node is not None:
         node.attrs = (tuple((o._data, o._vc) for o in outs), extra)
+    step = _pending.pop(id(outs[0]), None) if _fw.on else None
+    if step is not None:
+        cls, inputs, saved = step
+        _propagate(cls, outs, inputs, saved, (tuple((o._data, o._vc) for o in outs), extra))
 
 
 def _mT(t: Tensor) -> Tensor:

@@ -247,7 +247,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
             q = np.true_divide(xa, xb)
             q = np.trunc(q) if mode == "trunc" else np.floor_divide(xa, xb)
     t = _new(np.asarray(q, dtype=rt))
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
         from ._core import record as _rec
 
         return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb))

@@ -543,13 +543,15 @@ StdMeanBackward0 = node_class("std_mean", lambda n, gs: _pair_grad(n, gs, lambda
 
 def _two_outputs(cls: type, a: np.ndarray, b: np.ndarray, input: Tensor, saved: tuple, attrs: Any,
                  save_first: bool = False) -> tuple:
-    from ._core import attach, needs_grad
+    from ._core import _fw, _propagate, attach, needs_grad
 
     ta, tb = _new(np.asarray(a)), _new(np.asarray(b))
     if needs_grad(input):
         node = attach(ta, cls, (input,), saved, save_result=save_first, attrs=attrs)
         node.n_outputs = 2
         tb.grad_fn, tb._rg, tb._out_nr = node, True, 1
+    if _fw.on:
+        _propagate(cls, (ta, tb), (input,), saved, attrs)
     return ta, tb
 
 
@@ -718,8 +720,17 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     return nansum(input, dim, keepdim, dtype=dtype) / cnt
 
 
+def _aminmax_jvp(n: Any, ts: list) -> tuple:
+    # each output's tangent: the input's tangent at its extreme elements (ties share it evenly)
+    x = n.saved[0]._data
+    dims, keepdim, _ = n.attrs
+    return tuple((ts[0] * _tie_share(x, r, dims, keepdim)).sum(dims, keepdim)
+                 for r in (x.min(axis=dims, keepdims=keepdim), x.max(axis=dims, keepdims=keepdim)))
+
+
 AminmaxBackward0 = node_class(
-    "aminmax", lambda n, gs: _aminmax_grad(n, gs), "grad split over the minimal and the maximal elements", n_outputs=2)
+    "aminmax", lambda n, gs: _aminmax_grad(n, gs), "grad split over the minimal and the maximal elements", n_outputs=2,
+    jvp=_aminmax_jvp)
 
 
 def _aminmax_grad(n: Any, gs: list) -> Tensor:
