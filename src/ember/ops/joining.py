@@ -11,11 +11,16 @@ from ._core import _fw, _propagate, _state, attach, node_class, record, wrap_dim
 from .out import out_call
 from .views import _needs_dims, _slice_op, atleast_3d, reshape
 
+
+def _pieces(n: Any, ts: list) -> list:  # (the tangents, zeros for the pieces without one)
+    return [t if t is not None else _new(np.zeros(*n._in_meta[i])) for i, t in enumerate(ts)]
+
+
 CatBackward0 = node_class(
     "cat", lambda n, g: tuple(
         g.narrow(n.attrs[0], n.attrs[1][i], n.attrs[2][i]) if n.needs[i] else None
         for i in range(len(n.needs))),
-    "grad split back into the pieces")
+    "grad split back into the pieces", jvp=lambda n, ts: cat(_pieces(n, ts), n.attrs[0]))
 
 
 def _non_empty(tensors: Sequence[Tensor], name: str) -> None:
@@ -77,7 +82,7 @@ concat = concatenate = cat
 
 StackBackward0 = node_class(
     "stack", lambda n, g: tuple(g.select(n.attrs, i) if n.needs[i] else None for i in range(len(n.needs))),
-    "grad unstacked into the pieces")
+    "grad unstacked into the pieces", jvp=lambda n, ts: stack(_pieces(n, ts), n.attrs))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:

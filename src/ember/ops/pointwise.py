@@ -33,25 +33,32 @@ from ._core import (
     select_grad,
     zeros_grad,
 )
+from ._forward import plus, result
 from .out import check_no_grad, out_call, write_out
 
 # --------------------------------------------------------------------------- binary arithmetic
 # The derivatives of the hot ops are written in ``_grad_math``'s vocabulary (``on_arrays``): a
 # backward that records no graph runs them on the saved arrays, create_graph on the Tensors.
+# ``jvp``: the forward derivative (ops/_forward.py), from the tangents ``ts`` (None: zero)
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
-    "grad, grad * alpha")
+    "grad, grad * alpha",
+    jvp=lambda n, ts: plus(ts[0], ts[1] if ts[1] is None or n.attrs == 1 else ts[1] * n.attrs))
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
-    "grad, -grad * alpha", on_arrays=True, holomorphic=True)
-RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
+    "grad, -grad * alpha", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else ts[1] * -n.attrs))
+RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1, jvp=lambda n, ts: -ts[0])
 MulBackward0 = node_class(
     "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
-    "grad * other, grad * self", on_arrays=True, holomorphic=True)
+    "grad * other, grad * self", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] * n.saved[1], None if ts[1] is None else n.saved[0] * ts[1]))
 DivBackward0 = node_class(
     "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
                          -g * (n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
-    "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True)
+    "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] / n.saved[1],
+                           None if ts[1] is None else -ts[1] * (n.saved[0] / n.saved[1] / n.saved[1])))
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
@@ -273,7 +280,7 @@ def _pow_scalar_grad(n: Any, g: Any) -> Any:
 
 
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True,
-                          holomorphic=True)
+                          holomorphic=True, jvp=lambda n, ts: _pow_scalar_grad(n, ts[0]))  # (linear in the tangent)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         # (as torch's: 0 where exponent == 0, so 0 ** 0 gives 0, not 0 * 0^-1; and 0 in the
@@ -364,8 +371,8 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 # --------------------------------------------------------------------------- unary
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
            save_result: bool = False, float_only: bool = True, on_arrays: bool = False,
-           holomorphic: bool = False) -> tuple:
-    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic)
+           holomorphic: bool = False, jvp: Any = None) -> tuple:
+    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic, jvp=jvp)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -389,17 +396,21 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
 
 
 exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result.conj()", save_result=True,
-                          on_arrays=True, holomorphic=True)
+                          on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] * result(n))
 log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self.conj()", save_input=True,
-                          on_arrays=True, holomorphic=True)
+                          on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] / n.saved[0])
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result.conj())",
-                             save_result=True, on_arrays=True, holomorphic=True)
-sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
-cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
+                             save_result=True, on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] / (2 * result(n)))
+sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True,
+                           jvp=lambda n, ts: ts[0] * n.saved[0].cos())
+cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True,
+                           jvp=lambda n, ts: ts[0] * -n.saved[0].sin())
 tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: gm.tanh_backward(g, n.result),
-                             "grad * (1 - result^2)", save_result=True, on_arrays=True, holomorphic=True)
+                             "grad * (1 - result^2)", save_result=True, on_arrays=True, holomorphic=True,
+                             jvp=lambda n, ts: gm.tanh_backward(ts[0], result(n)))
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: gm.sigmoid_backward(g, n.result),
-                                   "grad * result * (1 - result)", save_result=True, on_arrays=True, holomorphic=True)
+                                   "grad * result * (1 - result)", save_result=True, on_arrays=True, holomorphic=True,
+                                   jvp=lambda n, ts: gm.sigmoid_backward(ts[0], result(n)))
 
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
@@ -414,8 +425,9 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
 
 
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: gm.threshold_backward(g, n.result, 0),
-                             "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True)
-NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
+                             "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True,
+                             jvp=lambda n, ts: gm.threshold_backward(ts[0], result(n), 0))
+NegBackward0 = node_class("neg", lambda n, g: -g, "-grad", jvp=lambda n, ts: -ts[0])
 AbsBackward0 = node_class("abs", lambda n, g: g * gm.sgn(n.saved[0]), "grad * sgn(self)", on_arrays=True)
 SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import attach_methods, node_class, record, wrap_dim
+from ._forward import result
 from .reduction import _LEGACY_NAMES
 
 
@@ -38,8 +39,27 @@ def _logcumsumexp_grad(n: Any, g: Tensor) -> Tensor:
     return -neg if pos is None else pos - neg
 
 
+def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:
+    # tangent_i = sum over j <= i of t_j * exp(self_j - result_i), in log space as the gradient is
+    from .indexing import where
+    from .pointwise import exp, log
+
+    (x,), t, d = n.saved, ts[0], n.attrs
+    if x._data.ndim == 0:
+        return t
+    r = result(n)
+    out = None
+    for sign in (1.0, -1.0):
+        m = (t * sign) > 0
+        lg = where(m, log(where(m, t * sign, 1.0)), float("-inf"))
+        part = exp(logcumsumexp(x + lg, d) - r) * sign
+        out = part if out is None else out + part
+    return out
+
+
 LogcumsumexpBackward0 = node_class("logcumsumexp", _logcumsumexp_grad,
-                                   "sum over j >= i of grad_j * exp(self_i - result_j), in log space")
+                                   "sum over j >= i of grad_j * exp(self_i - result_j), in log space",
+                                   jvp=_logcumsumexp_jvp)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
