@@ -11,11 +11,16 @@ from typing import Any, Callable
 from numpy import asarray as _asarray
 from numpy import conj as _conj
 from numpy import ndarray as _ndarray
+from numpy import zeros_like as _zeros_like
 
 from . import grad_mode
 from ._forward_levels import fw as _fw
+from ._forward_levels import get as _get_tangent
+from ._forward_levels import has_any as _has_tangent
+from ._forward_levels import hide_from as _hide_levels
 from ._forward_levels import put as _put_tangent
 from ._forward_levels import tangents_of_array as _tangents_of_array
+from ._forward_levels import visible as _visible_levels
 from .anomaly_mode import flags as _debug_flags
 from .anomaly_mode import record_forward_stack
 from .graph import FREED_MESSAGE, Node, grad_accumulator
@@ -313,6 +318,11 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         Tensor = _Tensor
@@ -330,8 +340,13 @@ class Function(metaclass=FunctionMeta):
         node.needs_input_grad = tuple(t is not None and t._rg for t in tensor_args)
         prev = grad_mode._state.enabled
         grad_mode._state.enabled = False
+        dual = _fw.on and any(t is not None and _has_tangent(t) for t in tensor_args)
         try:
-            out = cls.forward(node, *args, **kwargs)
+            if dual:  # (forward runs on the values; the tangents come from jvp)
+                with _hide_levels(0):
+                    out = cls.forward(node, *args, **kwargs)
+            else:
+                out = cls.forward(node, *args, **kwargs)
         finally:
             grad_mode._state.enabled = prev
         single = not isinstance(out, tuple)
@@ -340,6 +355,8 @@ class Function(metaclass=FunctionMeta):
         node._saved = tuple(node._to_save)
         node._saved_versions = tuple(t._vc[0] if t is not None else None for t in node._saved)
         if not record:
+            if dual:
+                _custom_jvp(cls, node, tensor_args, outs)
             return out
         if _debug_flags.on:  # anomaly stacks, saved_tensors_hooks: as for the op table's nodes
             on_new_node(node)
@@ -368,7 +385,24 @@ class Function(metaclass=FunctionMeta):
         node.n_outputs = nr
         node._out_meta = meta
         node._in_meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensor_args)
+        if dual:
+            _custom_jvp(cls, node, tensor_args, results)
         return results[0] if single else tuple(results)
+
+
+def _custom_jvp(cls: Any, ctx: Any, tensor_args: list, outs: Any) -> None:
+    """The outputs' tangents of a custom Function, from its ``jvp(ctx, *tangents)`` (zeros for the
+    tensor inputs without one), at each live dual level that reaches it."""
+    for depth, lv in enumerate(_visible_levels()):
+        ts = [None if t is None else _get_tangent(t, lv) for t in tensor_args]
+        if all(v is None for v in ts):
+            continue
+        ts = [v if v is not None or t is None else _new_tensor(_zeros_like(t._data)) for t, v in zip(tensor_args, ts)]
+        with _hide_levels(depth):
+            r = cls.jvp(ctx, *ts)
+        for o, tangent in zip(outs, r if isinstance(r, tuple) else (r,)):
+            if isinstance(o, _Tensor) and tangent is not None:
+                _put_tangent(o, lv, tangent)
 
 
 class InplaceFunction(Function):
