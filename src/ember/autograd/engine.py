@@ -63,7 +63,7 @@ def _check_grad(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(gd.shape)} but expected shape compatible with {list(shape)}"
             )
-        if not grad_mode._state.enabled and gd.dtype.kind == "f" and gd.itemsize >= 4:
+        if not grad_mode._state.enabled and not _fw.on and gd.dtype.kind == "f" and gd.itemsize >= 4:
             # the broadcast input's gradient, summed with NumPy when no graph is being built
             lead = gd.ndim - len(shape)
             axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and gd.shape[lead + k] != 1)
@@ -259,8 +259,9 @@ def run_backward(
 
 
 def _sum(a: Any, b: Any, create_graph: bool) -> Any:
-    """Two gradients arriving at one output: NumPy's add when nothing records a graph."""
-    if not create_graph:
+    """Two gradients arriving at one output: NumPy's add when nothing records a graph (and no
+    tangent rides on them)."""
+    if not create_graph and not _fw.on:
         x, y = a._data, b._data
         if x.shape == y.shape and x.dtype is y.dtype:
             return _function._new_tensor(x + y)

@@ -85,7 +85,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
 
 def dual_at(tensor: Tensor, tangent: Tensor, lv: _lv.Level) -> Tensor:
     """make_dual at level ``lv`` without the argument checks (``func.jvp``'s levels use it too)."""
-    if tangent._data.strides != tensor._data.strides:
+    t, p = tangent._data, tensor._data
+    if [s // t.itemsize for s in t.strides] != [s // p.itemsize for s in p.strides]:  # (element strides)
         tangent = creation.empty_like(tensor, dtype=tangent.dtype).copy_(tangent)
     with _lv.hide_from(_lv.levels.index(lv)):  # (the view keeps the outer levels' tangents only)
         out = _view_of(tensor, tensor._data.view(), ViewBackward0, attrs=None)
