@@ -51,7 +51,7 @@ def _stand_in(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Any], s
     """A node of class ``cls`` holding what the op's formulas read: the saved values, attrs, the
     inputs' metadata and the first output; its edges are the inputs' reverse-mode edges, so a
     tangent computed through it is differentiable where the inputs require grad."""
-    n = _object_new(cls)
+    n: Any = _object_new(cls)
     n._seq = next(_seq)
     n._extra = None
     n.next_functions = tuple(_edge(i) for i in inputs)
@@ -128,6 +128,15 @@ def result(n: Any) -> Tensor:
     """The node's output as a Tensor (with its tangents at the outer levels), whatever ``n.result`` gives."""
     r = n.result
     return r if isinstance(r, Tensor) else _new(r)
+
+
+def with_tangents(t: Tensor) -> Tensor:
+    """``t``, a node's saved output rebuilt from its array, given that output's tangents (so that
+    a backward formula reading it runs on the dual value: forward over reverse)."""
+    if fw.on:
+        for lv, tangent in _lv.tangents_of_array(t._data):
+            _lv.put(t, lv, tangent)
+    return t
 
 
 def out_shape(n: Any) -> tuple:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import _c, _fw, _propagate, attach, needs_grad
+from ._forward import with_tangents
 from .reduction import _LEGACY_NAMES, _named
 
 _RT = {
@@ -63,7 +64,7 @@ def _results(n: Any) -> tuple:
 
     out = []
     for k, (arr, vc) in enumerate(n.attrs[0]):
-        t = _new(arr, n if grad_mode._state.enabled else None, vc)
+        t = with_tangents(_new(arr, n if grad_mode._state.enabled else None, vc))
         t._out_nr = k
         out.append(t)
     return tuple(out)

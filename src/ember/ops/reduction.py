@@ -16,7 +16,7 @@ from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
 from ._core import _c, node_class, record, require_tensors, wrap_dim, wrap_dims
-from ._forward import result
+from ._forward import result, with_tangents
 from .out import minmax_out, out_call, reduction_out
 from .value_index_pairs import _return_type
 
@@ -542,7 +542,7 @@ def _std_result(n: Any) -> Tensor:
     arr, vc, ver = n._result
     from ..autograd import grad_mode as _gm
 
-    return _new(arr, n if _gm._state.enabled else None, vc)
+    return with_tangents(_new(arr, n if _gm._state.enabled else None, vc))
 
 
 VarMeanBackward0 = node_class("var_mean", lambda n, gs: _pair_grad(n, gs, _var_grad),

@@ -48,13 +48,13 @@ def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:
     if x._data.ndim == 0:
         return t
     r = result(n)
-    out = None
+    parts = []
     for sign in (1.0, -1.0):
         m = (t * sign) > 0
         lg = where(m, log(where(m, t * sign, 1.0)), float("-inf"))
-        part = exp(logcumsumexp(x + lg, d) - r) * sign
-        out = part if out is None else out + part
-    return out
+        parts.append(exp(logcumsumexp(x + lg, d) - r) * sign)
+    # (where the result is -inf, so is every term: the tangent is 0 there, not exp(-inf + inf))
+    return where(r == float("-inf"), 0.0, parts[0] + parts[1])
 
 
 LogcumsumexpBackward0 = node_class("logcumsumexp", _logcumsumexp_grad,
