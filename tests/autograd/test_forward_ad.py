@@ -329,3 +329,21 @@ def test_no_level_no_cost_flag() -> None:
     with fwAD.dual_level():
         assert fw.on
     assert not fw.on
+
+
+def test_explain_shows_the_tangents_of_a_backward_on_duals() -> None:
+    import io
+
+    from ember.autograd.explain import explain
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    out = io.StringIO()
+    with fwAD.dual_level():
+        d = fwAD.make_dual(x, ember.tensor([1.0, 0.0]))
+        (g,) = explain((d * d * d).sum(), [x], file=out)
+    text = out.getvalue()
+    assert "backward of output = tensor(9.)  [tangent: tensor(3.)]" in text  # d/de (x + e v)^3 summed
+    assert text.rstrip().endswith("= tensor([ 3., 12.])  [tangent: tensor([6., 0.])]")  # 3x^2 and H v = 6 x v
+    with fwAD.dual_level():
+        pass
+    assert "tangent" not in str(g)

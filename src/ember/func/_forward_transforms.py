@@ -49,9 +49,11 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     _tensors_only(flat_p, "primals")
     _tensors_only(flat_t, "tangents")
     for p, t in zip(flat_p, flat_t):
-        if p.shape != t.shape:
-            raise RuntimeError(f"{_JVP}: Expected primals and tangents to have the same shape, got {list(p.shape)} "
-                               f"and {list(t.shape)}")
+        if p.shape != t.shape:  # (torch's make_dual error)
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the original Tensor, this "
+                f"is not supported. Tensor is of size {list(p.shape)} while the given forward gradient is of size "
+                f"{list(t.shape)}.")
     keep = _level() > 0 or any(x.requires_grad for x in flat_p + flat_t)
     lv = _lv.push(public=False)
     try:
@@ -60,7 +62,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
         value, aux = _output_and_aux(out, has_aux, "jvp")
         outs, rebuild_out = tree_flatten(value)
         if not outs or not all(isinstance(o, Tensor) for o in outs):
-            raise RuntimeError(f"{_JVP}: Expected f(*primals) to return only tensors, got unsupported type "
+            raise RuntimeError(f"{_JVP}: expected f(*primals) to return only tensors, got unsupported type "
                                f"{type(value)}")
         tans = []
         for o in outs:
