@@ -54,7 +54,7 @@ def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:
         lg = where(m, log(where(m, t * sign, 1.0)), float("-inf"))
         parts.append(exp(logcumsumexp(x + lg, d) - r) * sign)
     # (where the result is -inf, so is every term: the tangent is 0 there, not exp(-inf + inf))
-    return where(r == float("-inf"), 0.0, parts[0] + parts[1])
+    return where(r.eq(float("-inf")), 0.0, parts[0] + parts[1])
 
 
 LogcumsumexpBackward0 = node_class("logcumsumexp", _logcumsumexp_grad,
