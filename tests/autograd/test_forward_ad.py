@@ -165,6 +165,9 @@ def test_in_place_ops_on_duals() -> None:
             g = d * 1.0
             g.t_()
             out.append(fw.unpack_dual(g).tangent)
+            h = d + 1  # (its tangent is d's value: the in-place write must not reach d's)
+            h.mul_(2)
+            out += [fw.unpack_dual(h).tangent, fw.unpack_dual(d).tangent]
             with m.no_grad():
                 c = m.zeros(2, 3, dtype=m.float64)
                 c += d

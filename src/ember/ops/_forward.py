@@ -101,6 +101,9 @@ def tangents(n: Any, outs: Sequence[Tensor | None], inputs: Sequence[Any], ts: l
     finally:
         _state.enabled = prev
     r = list(r) if type(r) in (tuple, list) else [r]
+    # (an input's tangent passed through as is, x + 1's, is copied: an in-place op on the output
+    # writes its tangent in place, which must not reach the input's)
+    r = [t.clone() if any(t is v for v in ts if v is not None) else t for t in r]
     return [_fit(t, o) for t, o in zip(r, outs)]
 
 
