@@ -86,6 +86,8 @@ def test_errors_outside_a_level(case: Callable) -> None:
     lambda m, fw: fw.make_dual(_t(m, X), _t(m, V), level=3),
     lambda m, fw: fw.enter_dual_level(),  # nested
     lambda m, fw: fw.exit_dual_level(level=4),
+    lambda m, fw: m.exp(fw.make_dual(_t(m, X), _t(m, V)), out=m.zeros(2, 3, dtype=m.float64)),  # out=
+    lambda m, fw: m.add(_t(m, X), 1, out=fw.make_dual(_t(m, X), _t(m, V))),
 ])
 def test_errors_inside_a_level(case: Callable) -> None:
     def inside(m: Any, fw: Any) -> Any:
