@@ -36,6 +36,7 @@ from .ops.spellings import range  # noqa: A004  (torch.range; not in ops' namesp
 from ._functional_spellings import *  # noqa: F403  (torch.conv2d, torch.dropout ...: nn.functional, loaded on first call)
 from .ops.complex import complex  # noqa: A004  (not in ops' namespace, where builtin complex is used)
 from .autograd import functional as _autograd_functional  # noqa: F401  (sets ember.autograd.functional)
+from .autograd import forward_ad as _forward_ad  # noqa: F401  (sets ember.autograd.forward_ad)
 from .autograd import gradcheck as _gradcheck
 
 # torch.autograd.gradcheck is the function (the module sits under it); installed from here, above ops

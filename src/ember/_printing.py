@@ -203,8 +203,9 @@ def _is_default_dtype(dtype: Any) -> bool:
     return dtype in (default, complex_default, _dtype.int64, _dtype.bool_)
 
 
-def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
-    """``repr(t)`` as torch prints it, e.g. ``tensor([1., 2.], dtype=ember.float64)``."""
+def tensor_repr(t: Any, *, tensor_contents: str | None = None, tangent: Any = None) -> str:
+    """``repr(t)`` as torch prints it, e.g. ``tensor([1., 2.], dtype=ember.float64)``; a dual tensor's
+    ``tangent`` (forward_ad) comes last."""
     prefix = "tensor("
     indent = len(prefix)
     data: np.ndarray = t._data
@@ -233,6 +234,8 @@ def tensor_repr(t: Any, *, tensor_contents: str | None = None) -> str:
         suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + text, suffixes, indent)
 
 

@@ -492,8 +492,11 @@ class Tensor:
 
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         from ._printing import tensor_repr
+        from .autograd import _forward_levels as _lv
 
-        return tensor_repr(self, tensor_contents=tensor_contents)
+        # (the tangent at forward_ad's level, as torch prints it)
+        tangent = next((_lv.get(self, lv) for lv in _lv.levels if lv.public), None) if _lv.levels else None
+        return tensor_repr(self, tensor_contents=tensor_contents, tangent=tangent)
 
     def __str__(self) -> str:
         return self.__repr__()

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from . import anomaly_mode, grad_mode
 from . import function as _function
+from ._forward_levels import fw as _fw
 from .graph import AccumulateGrad, Node
 
 
@@ -62,7 +63,7 @@ def _check_grad(node: Node, i: int, g: Any, meta: tuple) -> Any:
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(gd.shape)} but expected shape compatible with {list(shape)}"
             )
-        if not grad_mode._state.enabled and gd.dtype.kind == "f" and gd.itemsize >= 4:
+        if not grad_mode._state.enabled and not _fw.on and gd.dtype.kind == "f" and gd.itemsize >= 4:
             # the broadcast input's gradient, summed with NumPy when no graph is being built
             lead = gd.ndim - len(shape)
             axes = tuple(range(lead)) + tuple(lead + k for k, s in enumerate(shape) if s == 1 and gd.shape[lead + k] != 1)
@@ -194,7 +195,7 @@ def run_backward(
         stack = _passes.stack = []
     stack.append(capture is None and only is None)
     try:
-        if capture is None and targets is None and trace is None and not anomaly and not create_graph:
+        if capture is None and targets is None and trace is None and not anomaly and not create_graph and not _fw.on:
             _run_plain(heap, buffers, deps, retain_graph)
             return None
         outs: Any
@@ -263,8 +264,9 @@ def run_backward(
 
 
 def _sum(a: Any, b: Any, create_graph: bool) -> Any:
-    """Two gradients arriving at one output: NumPy's add when nothing records a graph."""
-    if not create_graph:
+    """Two gradients arriving at one output: NumPy's add when nothing records a graph (and no
+    tangent rides on them)."""
+    if not create_graph and not _fw.on:
         x, y = a._data, b._data
         if x.shape == y.shape and x.dtype is y.dtype:
             return _function._new_tensor(x + y)

@@ -3,6 +3,7 @@
 Each step shows the backward function (named as torch names it), the gradient arriving, the local
 derivative rule it applies (``node.formula``, the same text the op table computes from), what it
 sends to each input, and where gradients meet and are summed; it ends with each leaf's gradient.
+Inside a ``forward_ad.dual_level`` each value shown also shows its forward-mode tangent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import sys
 from typing import Any, TextIO
 
+from . import _forward_levels as _lv
 from . import engine
 from .graph import AccumulateGrad, Node, grad_accumulator
 
@@ -36,7 +38,19 @@ _RULES = {
 
 def _short(t: Any, width: int = 60) -> str:
     """``t`` in at most ``width`` characters, shortened by whole elements (``tensor([0.1, ..., 0.9])``),
-    never cut inside a number."""
+    never cut inside a number; a dual tensor's forward-mode tangent follows it (inside a
+    ``forward_ad.dual_level``, a backward pass carries the tangents of its gradients: forward over
+    reverse, so the narration shows each step's Hessian-vector-product part too)."""
+    s = _short_value(t, width)
+    if _lv.fw.on and hasattr(t, "_data"):
+        for lv in _lv.visible():
+            tangent = _lv.get(t, lv)
+            if tangent is not None:
+                return f"{s}  [tangent: {_short_value(tangent, width)}]"
+    return s
+
+
+def _short_value(t: Any, width: int) -> str:
     if t is None:
         return "None"
     try:

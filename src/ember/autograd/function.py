@@ -11,8 +11,16 @@ from typing import Any, Callable
 from numpy import asarray as _asarray
 from numpy import conj as _conj
 from numpy import ndarray as _ndarray
+from numpy import zeros_like as _zeros_like
 
 from . import grad_mode
+from ._forward_levels import fw as _fw
+from ._forward_levels import get as _get_tangent
+from ._forward_levels import has_any as _has_tangent
+from ._forward_levels import hide_from as _hide_levels
+from ._forward_levels import put as _put_tangent
+from ._forward_levels import tangents_of_array as _tangents_of_array
+from ._forward_levels import visible as _visible_levels
 from .anomaly_mode import flags as _debug_flags
 from .anomaly_mode import record_forward_stack
 from .graph import FREED_MESSAGE, Node, grad_accumulator
@@ -81,7 +89,8 @@ class OpNode(Node):
     _multi = False  # multi-output ops get the list of output grads
 
     def apply(self, grads: list) -> tuple:
-        if self.on_arrays and not grad_mode._state.enabled and (self._extra is None or self._extra.unpack is None):
+        # (on arrays unless the graph is built or dual tensors are live: their tangents need Tensors)
+        if self.on_arrays and not grad_mode._state.enabled and not _fw.on and (self._extra is None or self._extra.unpack is None):
             new = _new_tensor
             outs = self.apply_arrays([None if g is None else g._data for g in grads])
             return tuple([None if o is None else new(o) for o in outs])
@@ -163,7 +172,7 @@ class OpNode(Node):
             r = unpack(packed_result.value)
             self._result = (r._data, r._vc, r._vc[0])
         try:
-            if self.on_arrays and not grad_mode._state.enabled:
+            if self.on_arrays and not grad_mode._state.enabled and not _fw.on:
                 outs = self._run_on_arrays([None if g is None else g._data for g in grads])
                 return tuple([None if o is None else _new_tensor(o) for o in outs])
             return self._formula(grads)
@@ -175,6 +184,11 @@ class OpNode(Node):
         """The op's saved output; inside a create_graph backward it stays attached to this node."""
         arr = self.result_array()
         vc = self._result[1]
+        if _fw.on:  # dual tensors are live: the output's tangents come with it (forward-over-reverse)
+            r = _new_tensor(arr, self if grad_mode._state.enabled else None, vc)
+            for lv, tangent in _tangents_of_array(arr):
+                _put_tangent(r, lv, tangent)
+            return r
         if grad_mode._state.enabled:
             return _new_tensor(arr, self, vc)
         if self.on_arrays:  # (a formula running on arrays)
@@ -304,6 +318,11 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         Tensor = _Tensor
@@ -321,8 +340,13 @@ class Function(metaclass=FunctionMeta):
         node.needs_input_grad = tuple(t is not None and t._rg for t in tensor_args)
         prev = grad_mode._state.enabled
         grad_mode._state.enabled = False
+        dual = _fw.on and any(t is not None and _has_tangent(t) for t in tensor_args)
         try:
-            out = cls.forward(node, *args, **kwargs)
+            if dual:  # (forward runs on the values; the tangents come from jvp)
+                with _hide_levels(0):
+                    out = cls.forward(node, *args, **kwargs)
+            else:
+                out = cls.forward(node, *args, **kwargs)
         finally:
             grad_mode._state.enabled = prev
         single = not isinstance(out, tuple)
@@ -331,6 +355,8 @@ class Function(metaclass=FunctionMeta):
         node._saved = tuple(node._to_save)
         node._saved_versions = tuple(t._vc[0] if t is not None else None for t in node._saved)
         if not record:
+            if dual:
+                _custom_jvp(cls, node, tensor_args, outs)
             return out
         if _debug_flags.on:  # anomaly stacks, saved_tensors_hooks: as for the op table's nodes
             on_new_node(node)
@@ -359,7 +385,24 @@ class Function(metaclass=FunctionMeta):
         node.n_outputs = nr
         node._out_meta = meta
         node._in_meta = tuple(None if t is None else (t._data.shape, t._data.dtype) for t in tensor_args)
+        if dual:
+            _custom_jvp(cls, node, tensor_args, results)
         return results[0] if single else tuple(results)
+
+
+def _custom_jvp(cls: Any, ctx: Any, tensor_args: list, outs: Any) -> None:
+    """The outputs' tangents of a custom Function, from its ``jvp(ctx, *tangents)`` (zeros for the
+    tensor inputs without one), at each live dual level that reaches it."""
+    for depth, lv in enumerate(_visible_levels()):
+        ts = [None if t is None else _get_tangent(t, lv) for t in tensor_args]
+        if all(v is None for v in ts):
+            continue
+        ts = [v if v is not None or t is None else _new_tensor(_zeros_like(t._data)) for t, v in zip(tensor_args, ts)]
+        with _hide_levels(depth):
+            r = cls.jvp(ctx, *ts)
+        for o, tangent in zip(outs, r if isinstance(r, tuple) else (r,)):
+            if isinstance(o, _Tensor) and tangent is not None:
+                _put_tangent(o, lv, tangent)
 
 
 class InplaceFunction(Function):

@@ -1,8 +1,9 @@
 """ember.autograd.functional: jacobian, hessian, vjp, jvp, hvp, vhp (torch's signatures).
 
-Everything is built from reverse mode (autograd.grad): a Jacobian row by row, jvp by the double-vjp
-trick, Hessians as Jacobians of gradients. ``vectorize`` is accepted and ignored; ``strategy`` must
-be 'reverse-mode'.
+Built from reverse mode (autograd.grad) as torch builds them: a Jacobian row by row, jvp by the
+double-vjp trick, Hessians as Jacobians of gradients; ``strategy="forward-mode"`` (which torch allows
+only with ``vectorize=True``) takes the Jacobian column by column with dual tensors (forward_ad),
+and a Hessian forward over reverse. ``vectorize`` is otherwise ignored (ember loops).
 """
 
 from __future__ import annotations
@@ -131,8 +132,16 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     from ..ops.shape import stack
     from .grad_mode import enable_grad
 
-    if strategy != "reverse-mode":
-        raise NotImplementedError("ember computes Jacobians in reverse mode only")
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your function '
+                             'has more outputs than inputs, "forward-mode" tends to be more performant. Otherwise, '
+                             'prefer to use "reverse-mode".')
+    if strategy == "forward-mode":
+        if create_graph:
+            raise NotImplementedError('torch.autograd.functional.jacobian: `create_graph=True` and `strategy="forward-'
+                                      'mode"` are not supported together (yet). Please either set `create_graph=False` '
+                                      'or `strategy="reverse-mode"`.')
+        return _jacfwd(func, inputs, strict, vectorize)
     single_in = not isinstance(inputs, (tuple, list))
     with enable_grad():
         ins = _grad_preprocess(_tup(inputs), create_graph)
@@ -159,14 +168,65 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return _ret(tuple(result), single_out)
 
 
+def _jacfwd(func: Callable, inputs: Any, strict: bool, vectorize: bool) -> Any:
+    """The Jacobian in forward mode: one pass with dual inputs per input element (a column each)."""
+    from .._tensor import _new
+    from ..ops.shape import stack
+    from . import forward_ad as fwAD
+
+    if strict:
+        raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not '
+                           'supported together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')
+    if not vectorize:  # (torch's message, its missing space included)
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+                                  "only implemented for `vectorize=True`.")
+    single_in = not isinstance(inputs, (tuple, list))
+    ins = tuple(x.detach() for x in _tup(inputs))
+    cols: list[list] = [[] for _ in ins]  # per input: per element, the output tangents
+    outs: tuple = ()
+    single_out = True
+    for k, x in enumerate(ins):
+        for e in range(max(x._data.size, 1 if not outs and k == len(ins) - 1 else 0)):
+            with fwAD.dual_level():
+                duals = []
+                for m, y in enumerate(ins):
+                    t = np.zeros(y._data.shape, y._data.dtype)
+                    if m == k and y._data.size:
+                        t.reshape(-1)[e] = 1
+                    duals.append(fwAD.make_dual(y, _new(t)))
+                raw = func(*duals)
+                single_out = not isinstance(raw, (tuple, list))
+                unpacked = [fwAD.unpack_dual(o) for o in _tup(raw)]
+            outs = tuple(u.primal.detach() for u in unpacked)
+            if x._data.size:
+                cols[k].append([_zeros(u.primal) if u.tangent is None else u.tangent.detach() for u in unpacked])
+    result = []
+    for i, o in enumerate(outs):
+        per_in = []
+        for k, x in enumerate(ins):
+            shape = tuple(o._data.shape) + tuple(x._data.shape)
+            per_in.append(stack([c[i] for c in cols[k]], -1).reshape(shape) if cols[k]
+                          else _new(np.zeros(shape, o._data.dtype)))
+        result.append(tuple(per_in) if single_in else per_in)
+    # (torch's shapes of the answer: lists where both inputs and outputs are tuples)
+    if single_in:
+        return _ret(tuple(r[0] if isinstance(r, tuple) and len(r) == 1 else r for r in result), single_out)
+    return result[0] if single_out else result
+
+
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
             outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar function: the Jacobian of its gradient."""
     single_in = not isinstance(inputs, (tuple, list))
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    forward = outer_jacobian_strategy == "forward-mode"
 
     def grad_fn(*xs: Any) -> Any:
         from .grad_mode import enable_grad
 
+        if forward:  # forward over reverse: the dual inputs are differentiated (their tangents kept)
+            xs = tuple(x.requires_grad_() for x in xs)
         with enable_grad():
             out = func(*xs)
             if out._data.size != 1:
@@ -174,7 +234,8 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
             gs = _grad((out,), xs, (_ones_like(out),), True, strict, "hessian")
         return gs[0] if single_in else gs
 
-    return jacobian(grad_fn, inputs, create_graph=create_graph, strict=strict)
+    return jacobian(grad_fn, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
+                    strategy=outer_jacobian_strategy)
 
 
 def _ones_like(t: Any) -> Any:

@@ -122,12 +122,43 @@ def _analytical(outs: list, inputs: tuple, diff_idx: list) -> list:
     return jac
 
 
+def _forward_analytical(fn: Callable, inputs: tuple, diff_idx: list, outs: list) -> list:
+    """J[o][i] by forward mode: one pass per input element with a one-hot tangent (per real part of a
+    complex element), at a dual level of its own."""
+    from .._tensor import _new
+    from . import _forward_levels as _lv
+
+    jac = [[np.zeros((_n_real(o._data), _n_real(inputs[i]._data))) for i in diff_idx] for o in outs]
+    for k, i in enumerate(diff_idx):
+        x = inputs[i]._data
+        steps = (1, 1j) if x.dtype.kind == "c" else (1,)
+        for j in range(x.size):
+            for si, step in enumerate(steps):
+                t = np.zeros(x.shape, x.dtype)
+                t.reshape(-1)[j] = step
+                lv = _lv.push(public=False)
+                try:
+                    args = list(inputs)
+                    args[i] = _new(x)  # (the input's values, carrying the tangent t)
+                    _lv.put(args[i], lv, _new(t))
+                    for oi, o in enumerate(_outputs(fn, tuple(args))):
+                        tangent = _lv.get(o, lv)
+                        if tangent is not None:
+                            jac[oi][k][:, j * len(steps) + si] = _real_view(tangent._data)
+                finally:
+                    _lv.pop(lv)
+    return jac
+
+
 def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, nondet_tol: float = 0.0, check_undefined_grad: bool = True,
               check_grad_dtypes: bool = False, check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
               check_forward_ad: bool = False, check_backward_ad: bool = True, fast_mode: bool = False,
               masked: Any = None) -> bool:
-    """True when ``func``'s analytical Jacobian matches central differences within ``atol + rtol * |numerical|``."""
+    """True when ``func``'s analytical Jacobian matches central differences within ``atol + rtol * |numerical|``
+    (reverse mode's with ``check_backward_ad``, forward mode's with ``check_forward_ad``)."""
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     Tensor = _tensor()
     inputs = _promote(_as_tuple(inputs))
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
@@ -135,8 +166,18 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of the them "
                          "have requires_grad=True.")
     outs = _outputs(func, inputs)
-    ana = _analytical(outs, inputs, diff_idx)
     num = _numerical(func, inputs, diff_idx, eps)
+    checks = ([("", _analytical(outs, inputs, diff_idx))] if check_backward_ad else []) + \
+        ([("computed with forward mode ", _forward_analytical(func, inputs, diff_idx, outs))] if check_forward_ad else [])
+    for mode, ana in checks:
+        if not _compare(mode, ana, num, outs, inputs, diff_idx, atol, rtol, raise_exception):
+            return False
+    return True
+
+
+def _compare(mode: str, ana: list, num: list, outs: list, inputs: tuple, diff_idx: list, atol: float, rtol: float,
+             raise_exception: bool) -> bool:
+    """Whether ``ana`` matches ``num``; else torch's error naming the worst entry (or False)."""
     worst = None
     for oi in range(len(outs)):
         for k, i in enumerate(diff_idx):
@@ -156,7 +197,7 @@ def gradcheck(func: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1
         oshape = tuple(oshape) + (2,)
     in_el = tuple(int(v) for v in np.unravel_index(c, ishape)) if ishape else ()
     out_el = tuple(int(v) for v in np.unravel_index(r, oshape)) if oshape else ()
-    msg = (f"Jacobian mismatch for output {oi} with respect to input {i},\n"
+    msg = (f"Jacobian {mode}mismatch for output {oi} with respect to input {i},\n"
            f"worst entry: d output{list(out_el)} / d input{list(in_el)}: analytical {float(a)!r} vs numerical {float(n)!r} "
            f"(atol={atol}, rtol={rtol})")
     if raise_exception:

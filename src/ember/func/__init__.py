@@ -3,12 +3,13 @@
 ``stack_module_state`` for treating a module as a function of its parameters.
 
 ``vmap(grad(loss))`` gives per-sample gradients; ``jacrev(jacrev(f))`` a Hessian. ember runs them on
-its reverse-mode engine (``jvp``/``jacfwd`` included) and maps ``vmap`` by a loop over the batch."""
+its reverse-mode engine, ``jvp``/``jacfwd`` with dual tensors (forward mode), and maps ``vmap`` by a loop over the batch."""
 
 from __future__ import annotations
 
+from ._forward_transforms import hessian, jacfwd, jvp
 from ._functional_call import functional_call, stack_module_state
-from ._grad_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from ._grad_transforms import grad, grad_and_value, jacrev, vjp
 from ._vmap import vmap
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state",

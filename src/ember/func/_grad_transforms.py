@@ -1,11 +1,10 @@
-"""torch.func's reverse-mode transforms: grad, grad_and_value, vjp, jacrev, hessian, and jvp/jacfwd.
+"""torch.func's reverse-mode transforms: grad, grad_and_value, vjp, jacrev (forward mode: _forward_transforms).
 
 Each call differentiates ``func`` with ``autograd.grad`` at fresh copies of its inputs. When a
 transform runs inside another (``jacrev(jacrev(f))``, ``vmap(grad(f))``) or its inputs require grad,
 the graph is kept (``create_graph``), so the outer transform differentiates the inner result; at
-the outermost level the results are plain tensors, as torch's are. ``jvp`` and ``jacfwd`` give the
-forward-mode results through reverse mode (the jvp is the derivative of a vjp in its cotangent),
-so they are exact but cost backward passes, not a forward pass with dual numbers.
+the outermost level the results are plain tensors, as torch's are. Inside a forward-mode transform
+the fresh copies keep their inputs' tangents, so ``jvp(grad(f))`` gives Hessian-vector products.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any, Callable
 
 from .. import autograd
 from .._tensor import Tensor
+from ..autograd import _forward_levels as _lv
 from ..ops import creation, joining
 from ._pytree import tree_flatten
 
@@ -40,7 +40,13 @@ def _fresh(x: Any, keep: bool) -> Any:
         return x
     if keep and x.requires_grad:
         return x.view_as(x)
-    return x.detach().requires_grad_(True)
+    fresh = x.detach().requires_grad_(True)
+    if _lv.fw.on:  # (a dual input: its fresh copy carries the same tangents, for forward over reverse)
+        for lv in _lv.visible():
+            t = _lv.get(x, lv)
+            if t is not None:
+                _lv.put(fresh, lv, t)
+    return fresh
 
 
 def _argnums_tuple(argnums: Any, n: int, name: str) -> tuple:
@@ -224,52 +230,3 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
             [0., 4.]])
     """
     return _jacobian(func, argnums, has_aux, "jacrev")
-
-
-def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
-    """The Jacobian of ``func`` (as ``jacrev``; ember computes it in reverse mode, same values)."""
-    return _jacobian(func, argnums, has_aux, "jacfwd")
-
-
-def hessian(func: Callable, argnums: Any = 0) -> Callable:
-    """The Hessian of scalar-valued ``func``: the Jacobian of its gradient.
-
-    >>> ember.func.hessian(lambda x: (x ** 3).sum())(ember.tensor([1.0, 2.0]))
-    tensor([[ 6.,  0.],
-            [ 0., 12.]])
-    """
-    return jacfwd(jacrev(func, argnums), argnums)
-
-
-def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
-    """``(func(*primals), J @ tangents)``: the directional derivative of ``func`` along ``tangents``.
-    ember takes it through reverse mode (the derivative of a vjp in its cotangent, two backward
-    passes), so it is exact but not a forward pass.
-
-    >>> ember.func.jvp(lambda x: x * x, (ember.tensor([1.0, 2.0]),), (ember.ones(2),))
-    (tensor([1., 4.]), tensor([2., 4.]))
-    """
-    if not isinstance(primals, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
-                           "call f(*primals).")
-    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
-                           "structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got "
-                           f"primals with structure {len(primals)} and tangents with structure "
-                           f"{len(tangents) if isinstance(tangents, tuple) else type(tangents)}")
-    outer_keep = _level() > 0
-    out = vjp(func, *primals, has_aux=has_aux)
-    value, pull = out[0], out[1]
-    out_leaves, rebuild = tree_flatten(value)
-    # u -> vjp(u) is linear; its vjp at any u applied to the tangents is J @ tangents
-    us = [creation.zeros_like(o).requires_grad_(True) for o in out_leaves]
-    with _Nested(), autograd.enable_grad():
-        pulled = pull(tuple(us) if len(us) > 1 else us[0], create_graph=True)
-        flat_pulled = [x for p in pulled for x in tree_flatten(p)[0]]
-        flat_t = [x for t in tangents for x in tree_flatten(t)[0]]
-        pairs = [(p, t) for p, t in zip(flat_pulled, flat_t) if p.requires_grad]
-        jv = autograd.grad([p for p, _ in pairs], us, [t for _, t in pairs], create_graph=outer_keep,
-                           allow_unused=True, materialize_grads=True) if pairs else [creation.zeros_like(u) for u in us]
-    jv = [g if outer_keep else g.detach() for g in jv]
-    result = (value, rebuild(jv))
-    return result + (out[2],) if has_aux else result

@@ -15,8 +15,9 @@ from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode as _grad_mode
 from ..ops import _grad_math as gm
+from ..ops._core import _fw, check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
 from ..ops._core import add_rows as _add_rows
-from ..ops._core import check_broadcast, check_tensor_args, node_class, record, result_dtype, where_np
+from ..ops._forward import plus
 
 # the activations live in ops/activation.py; re-exported here for nn.functional
 from ..ops.activation import (  # noqa: F401
@@ -59,7 +60,9 @@ AddmmBackward0 = node_class(
     "addmm", lambda n, g: (g if n.needs[0] else None,
                            g @ n.saved[1] if n.needs[1] else None,
                            g.T @ n.saved[0] if n.needs[2] else None),
-    "grad, grad @ weight.conj(), grad^T @ input.conj()", on_arrays=True, holomorphic=True)  # (bias: summed by the engine)
+    "grad, grad @ weight.conj(), grad^T @ input.conj()", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else ts[1] @ n.saved[1].T,
+                           None if ts[2] is None else n.saved[0] @ ts[2].T))  # (bias: summed by the engine)
 
 
 @autocast_op("lower")
@@ -81,7 +84,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             out = out.astype(x.dtype)
         # (each operand saved only for the other's gradient, as torch's addmm: else an in-place change is no error)
         return record(AddmmBackward0, out, (bias, input, weight),
-                      (input if weight._rg else None, weight if input._rg else None))
+                      (input if weight._rg or _fw.on else None, weight if input._rg or _fw.on else None))
     if x.ndim >= 1 and w.ndim == 2 and x.shape[-1] != w.shape[1]:
         lead = int(np.prod(x.shape[:-1])) if x.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({lead}x{x.shape[-1]} and "

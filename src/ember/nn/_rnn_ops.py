@@ -29,7 +29,7 @@ import numpy as np
 from .._blas import helper, one_thread, run_soon
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
-from ..ops._core import attach, node_class, record_outputs
+from ..ops._core import _fw, _propagate, attach, node_class, record_outputs
 
 
 def lstm_cell(xp_t: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple:
@@ -315,4 +315,6 @@ def lstm_sequence(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
         node.n_outputs = 3
         for k in (1, 2):
             out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
+    if _fw.on:
+        _propagate(MkldnnRnnLayerBackward0, out, inputs, inputs, (acts, cs, tcs, hs, X2, reverse))
     return out

@@ -23,6 +23,9 @@ from ..autograd import grad_mode
 from ..autograd.anomaly_mode import flags as _debug_flags
 from ..autograd.function import OpNode, on_new_node
 from ..autograd.graph import Node, _seq, grad_accumulator
+from ._forward import fw as _fw
+from ._forward import propagate as _propagate
+from ._forward import unsupported as _unsupported_jvp
 from ._strides import iterator_order
 
 _state = grad_mode._state
@@ -126,7 +129,7 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1, on_arrays: bool = False, holomorphic: bool = False) -> type:
+               n_outputs: int = 1, on_arrays: bool = False, holomorphic: bool = False, jvp: Callable | None = None) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
     ``derivative(node, grad)`` returns one gradient per input (None where not needed);
@@ -136,10 +139,13 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     builds no graph then runs it on the saved NumPy arrays, and ``create_graph=True`` on Tensors,
     so the second derivative differentiates the very same formula. ``holomorphic``: the formula
     is written for real numbers and the node conjugates around it for complex ones (see OpNode).
+    ``jvp(node, tangents)``: the forward derivative (ops/_forward.py); without it forward mode
+    derives the tangent from ``derivative``.
     """
     cls = type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
         "on_arrays": on_arrays, "holomorphic": holomorphic, "__module__": "builtins",
+        "jvp": None if jvp is None else staticmethod(jvp),
     })
     NODE_CLASSES.append(cls)
     return cls
@@ -171,7 +177,7 @@ def not_implemented_node(name: str, message: str, error: type = NotImplementedEr
     def derivative(n: Any, g: Any) -> Any:
         raise error(message)
 
-    return node_class(name, derivative, "not implemented (as in torch)")
+    return node_class(name, derivative, "not implemented (as in torch)", jvp=_unsupported_jvp(name))
 
 
 def _edge(t: Tensor | None) -> tuple:
@@ -200,13 +206,19 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
         out = np.asarray(out)
     t = _new(out)
     if not _state.enabled:
+        if _fw.on:  # (forward mode runs under no_grad too)
+            _propagate(cls, (t,), inputs, saved, attrs)
         return t
     for i in inputs:
         if i is not None and i._rg:
             break
     else:
+        if _fw.on:
+            _propagate(cls, (t,), inputs, saved, attrs)
         return t
-    attach(t, cls, inputs, saved, save_result, attrs)
+    node = attach(t, cls, inputs, saved, save_result, attrs)
+    if _fw.on:
+        _propagate(cls, (t,), inputs, saved, attrs, node)
     return t
 
 
@@ -215,6 +227,8 @@ def record_outputs(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Te
     """Make the Tensors ``outs`` (None where an output was not computed) the outputs of one new
     ``cls`` node, when grad mode is on and an input requires grad: a multi-output op, such as a
     heavy kernel's backward recorded under create_graph."""
+    if _fw.on:
+        _propagate(cls, outs, inputs, saved, attrs)
     if not needs_grad(*inputs):
         return
     node = None

@@ -23,7 +23,7 @@ from .._tensor import Tensor, _new
 from ..autograd import grad_mode
 from . import _float32 as _f32
 from ._core import _c as conj
-from ._core import attach, node_class, record, select_grad, select_np, where_np, zeros_grad
+from ._core import _fw, _propagate, attach, node_class, record, select_grad, select_np, where_np, zeros_grad
 from ._erf import erf as _erf_np
 
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
@@ -144,6 +144,8 @@ def _backward_op(cls: type, out: np.ndarray, grad_output: Tensor, output: Tensor
     t = _new(out)
     if grad_mode._state.enabled and (grad_output._rg or output._rg):
         attach(t, cls, (grad_output, output), (grad_output, output), attrs=attrs)
+    if _fw.on:
+        _propagate(cls, (t,), (grad_output, output), (grad_output, output), attrs)
     return t
 
 

@@ -13,6 +13,7 @@ from ._core import (
     OpNode,
     Tensor,
     _c,
+    _fw,
     _new,
     binary_operands,
     check_broadcast,
@@ -63,7 +64,7 @@ def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     if tb is None:
         return _out(record(FmodBackward0, res, (ta,)), out)
     # (saved only for other's gradient, as torch: else an in-place change to them is no error)
-    return _out(record(FmodBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
+    return _out(record(FmodBackward1, res, (ta, tb), (input, other) if tb._rg or _fw.on else ()), out)
 
 
 def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -79,7 +80,7 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         return _out(record(RemainderBackward0, res, (ta,)), out)
     if ta is None:
         return _out(record(_RemainderScalarBackward, res, (tb,)), out)
-    return _out(record(RemainderBackward1, res, (ta, tb), (input, other) if tb._rg else ()), out)
+    return _out(record(RemainderBackward1, res, (ta, tb), (input, other) if tb._rg or _fw.on else ()), out)
 
 
 RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")

@@ -29,10 +29,11 @@ from .out import out_call
 from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
 
 SelectBackward0 = node_class(
-    "select", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SelectBackwardBackward0), "grad placed at the index")
+    "select", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SelectBackwardBackward0), "grad placed at the index",
+    jvp=lambda n, ts: _select(ts[0], len(n.attrs) - 1, n.attrs[-1]))
 IndexBackward0 = node_class(
     "index", lambda n, g: _embed(g, n._in_meta[0], n.attrs, IndexBackwardBackward0, accumulate=True),
-    "grad summed into the indexed positions")
+    "grad summed into the indexed positions", jvp=lambda n, ts: _advanced(ts[0], n.attrs))
 
 
 def _select(t: Tensor, dim: int, i: int) -> Tensor:

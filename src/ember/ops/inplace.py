@@ -14,7 +14,8 @@ import numpy as np
 from .. import _dtype
 from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
 from .._tensor import Tensor, _new, bump_version
-from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
+from . import _forward_inplace as _fwd
+from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
 from .indexing import CopySlices, IndexPutBackward0, check_inplace
 
@@ -133,6 +134,8 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     except IndexError as e:
         raise IndexError(str(e).replace("axis", "dimension")) from None
     bump_version(self)
+    if _fw.on:
+        _fwd.setitem(self, key, value)
     if record_graph:
         # the old self becomes an input of the new node; self takes the node as its grad_fn
         old = None
@@ -157,8 +160,12 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     # from before the write
     recorded = _state.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     src = _old_self(self) if recorded else self
+    if _fw.on and src is not self:
+        _fwd.share(self, src)
     res = fn(src, *args, **kwargs)
     _write_back(self, res)
+    if _fw.on:
+        _fwd.written(self, res)
     node = res.grad_fn
     if node is not None:
         self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
@@ -187,8 +194,12 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     # a stand-in whenever a graph will be recorded: the op may save its input, which the write changes
     grad_args = any(isinstance(a, Tensor) and a._rg for a in (*args, *kwargs.values()))
     src = _old_self(view) if view._rg or grad_args else view
+    if _fw.on and src is not view:
+        _fwd.share(view, src)
     res = fn(src, *args, **kwargs)
     _write_back(view, res)
+    if _fw.on:
+        _fwd.written(view, res)
     if res._rg:
         idx = view_indices(root, view)
         if idx is None:
@@ -244,7 +255,7 @@ def _overwrite(self: Tensor, cls: type, arr: np.ndarray, value: Tensor | None = 
 
 def zero_(self: Tensor) -> Tensor:
     check_inplace(self)
-    if self._rg and self.grad_fn is not None and _state.enabled:
+    if (self._rg and self.grad_fn is not None and _state.enabled) or _fw.on:
         return _overwrite(self, ZeroBackward0, np.zeros((), self._data.dtype))
     _writable(self._data)[...] = 0
     bump_version(self)
@@ -256,11 +267,11 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
-        if value._rg and _state.enabled:
+        if (value._rg and _state.enabled) or _fw.on:
             return _overwrite(self, FillBackward3, value._data, value)
         value = value.item()
     check_inplace(self)
-    if self._rg and self.grad_fn is not None and _state.enabled:
+    if (self._rg and self.grad_fn is not None and _state.enabled) or _fw.on:
         return _overwrite(self, FillBackward2, np.asarray(value))
     _writable(self._data)[...] = value
     bump_version(self)
@@ -283,7 +294,7 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
-    if (self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled and (self.is_floating_point() or self.is_complex()):
+    if ((self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled or _fw.on) and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)
@@ -297,7 +308,7 @@ def _direct(self: Tensor, other: Any, ufunc: Any) -> bool:
     """``self op= other`` straight into self's array when autograd has nothing to record and no
     promotion or broadcasting is involved (an optimizer's ``p -= lr * p.grad``); False otherwise."""
     x = self._data
-    if x.dtype.kind != "f" or not x.flags.writeable:
+    if x.dtype.kind != "f" or not x.flags.writeable or _fw.on:
         return False
     if isinstance(other, Tensor):
         y = other._data

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new, bump_version
-from ._core import _state, attach, attach_methods, node_class, refresh_view, view_root, wrap_dim, wrap_dims
+from ._core import _fw, _propagate, _state, attach, attach_methods, node_class, refresh_view, view_root, wrap_dim, wrap_dims
+from ._forward_inplace import share as _fwd_share
 from .shape import SqueezeBackward1, TBackward0, TransposeBackward0, UnsqueezeBackward0
 
 TBackward1 = node_class("t", TBackward0.derivative, "grad transposed back", suffix=1)
@@ -41,12 +42,17 @@ def _restride(self: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Te
             refresh_view(self)
         old = _new(self._data, None, None)  # a stand-in carrying the old shape and history
         old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
+    if _fw.on:  # (a stand-in carrying the old shape and the tangents, which take the same new shape)
+        fw_old = _new(self._data, None, None)
+        _fwd_share(self, fw_old)
     self._data = arr
     bump_version(self)
     if grad:
         attach(self, cls, (old,), attrs=attrs)
         if self._meta is not None and "base" in self._meta:
             self._meta["v"] = self._vc[0]  # this view's history is current: no AsStrided refresh
+    if _fw.on:
+        _propagate(cls, (self,), (fw_old,), attrs=attrs)
     return self
 
 

@@ -7,15 +7,20 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import _state, attach, node_class, record, wrap_dim
+from ._core import _fw, _propagate, _state, attach, node_class, record, wrap_dim
 from .out import out_call
 from .views import _needs_dims, _slice_op, atleast_3d, reshape
+
+
+def _pieces(n: Any, ts: list) -> list:  # (the tangents, zeros for the pieces without one)
+    return [t if t is not None else _new(np.zeros(*n._in_meta[i])) for i, t in enumerate(ts)]
+
 
 CatBackward0 = node_class(
     "cat", lambda n, g: tuple(
         g.narrow(n.attrs[0], n.attrs[1][i], n.attrs[2][i]) if n.needs[i] else None
         for i in range(len(n.needs))),
-    "grad split back into the pieces")
+    "grad split back into the pieces", jvp=lambda n, ts: cat(_pieces(n, ts), n.attrs[0]))
 
 
 def _non_empty(tensors: Sequence[Tensor], name: str) -> None:
@@ -77,7 +82,7 @@ concat = concatenate = cat
 
 StackBackward0 = node_class(
     "stack", lambda n, g: tuple(g.select(n.attrs, i) if n.needs[i] else None for i in range(len(n.needs))),
-    "grad unstacked into the pieces")
+    "grad unstacked into the pieces", jvp=lambda n, ts: stack(_pieces(n, ts), n.attrs))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
@@ -112,7 +117,8 @@ def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
 
 
 UnbindBackward0 = node_class(
-    "unbind", lambda n, gs: _stack_grads(gs, n.attrs, n._in_meta[0]), "grads stacked back", n_outputs=0)
+    "unbind", lambda n, gs: _stack_grads(gs, n.attrs, n._in_meta[0]), "grads stacked back", n_outputs=0,
+    jvp=lambda n, ts: unbind(ts[0], n.attrs))
 
 
 def _stack_grads(gs: list, dim: int, meta: tuple) -> Tensor:
@@ -143,19 +149,26 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
             node.n_outputs = n
             for i, o in enumerate(outs[1:], 1):
                 o.grad_fn, o._rg, o._out_nr = node, True, i
+    if _fw.on:
+        _propagate(UnbindBackward0, outs, (input,), attrs=d)
     return outs
+
+
+def _split_jvp(n: Any, ts: list) -> tuple:  # (the same split of the tangent: views of it)
+    d, shapes = n.attrs
+    return split(ts[0], [s[d] for s in shapes], d)
 
 
 SplitBackward0 = node_class(
     "split", lambda n, gs: cat([g if g is not None else _new(np.zeros(s, n._in_meta[0][1]))
                                 for g, s in zip(gs, n.attrs[1])], n.attrs[0]),
-    "grads concatenated back", n_outputs=0)
+    "grads concatenated back", n_outputs=0, jvp=_split_jvp)
 
 
 SplitWithSizesBackward0 = node_class(
     "split_with_sizes", lambda n, gs: cat([g if g is not None else _new(np.zeros(s, n._in_meta[0][1]))
                                            for g, s in zip(gs, n.attrs[1])], n.attrs[0]),
-    "grads concatenated back", n_outputs=0)
+    "grads concatenated back", n_outputs=0, jvp=_split_jvp)
 
 
 def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
@@ -189,6 +202,9 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         node.n_outputs = len(outs)
         for i, o in enumerate(outs[1:], 1):
             o.grad_fn, o._rg, o._out_nr = node, True, i
+    if _fw.on:
+        cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
+        _propagate(cls, outs, (input,), attrs=(d, [o._data.shape for o in outs]))
     return outs
 
 

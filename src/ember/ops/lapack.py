@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import _c, attach, needs_grad
+from ._core import _c, _fw, _propagate, attach, needs_grad
+from ._forward import with_tangents
 from .reduction import _LEGACY_NAMES, _named
 
 _RT = {
@@ -49,7 +50,12 @@ def _multi(cls: type, arrays: list, inputs: tuple, saved: tuple = (), attrs: Any
         node.n_outputs = len(outs)
         for i, o in enumerate(outs[1:], 1):
             o.grad_fn, o._rg, o._out_nr = node, True, i
+    if _fw.on:  # (the tangents wait for _keep_outputs: the formulas read the outputs it keeps)
+        _pending[id(outs[0])] = (cls, inputs, saved)
     return outs
+
+
+_pending: dict = {}  # id(first output) -> (node class, inputs, saved): a forward-mode step _keep_outputs makes
 
 
 def _results(n: Any) -> tuple:
@@ -58,7 +64,7 @@ def _results(n: Any) -> tuple:
 
     out = []
     for k, (arr, vc) in enumerate(n.attrs[0]):
-        t = _new(arr, n if grad_mode._state.enabled else None, vc)
+        t = with_tangents(_new(arr, n if grad_mode._state.enabled else None, vc))
         t._out_nr = k
         out.append(t)
     return tuple(out)
@@ -68,6 +74,10 @@ def _keep_outputs(outs: list, extra: Any = None) -> None:
     node = outs[0].grad_fn
     if node is not None:
         node.attrs = (tuple((o._data, o._vc) for o in outs), extra)
+    step = _pending.pop(id(outs[0]), None) if _fw.on else None
+    if step is not None:
+        cls, inputs, saved = step
+        _propagate(cls, outs, inputs, saved, (tuple((o._data, o._vc) for o in outs), extra))
 
 
 def _mT(t: Tensor) -> Tensor:

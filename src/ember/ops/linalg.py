@@ -12,23 +12,27 @@ from .._sparse_tensor import IMPL as _SPARSE
 from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
-from ._core import _c, node_class, record, require_tensors, wrap_dim
+from ._core import _c, _fw, node_class, record, require_tensors, wrap_dim
+from ._forward import plus
 from .out import out_call
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g @ n.saved[1].T if n.needs[0] else None, n.saved[0].T @ g if n.needs[1] else None),
-    "grad @ mat2^H, self^H @ grad", on_arrays=True, holomorphic=True)
+    "grad @ mat2^H, self^H @ grad", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] @ n.saved[1], None if ts[1] is None else n.saved[0] @ ts[1]))
 MvBackward0 = node_class(
     "mv", lambda n, g: (g.unsqueeze(1) * _c(n.saved[1]) if n.needs[0] else None,
                         _c(n.saved[0].t()).mv(g) if n.needs[1] else None),
-    "outer(grad, vec), self^T @ grad")
+    "outer(grad, vec), self^T @ grad",
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0].mv(n.saved[1]), None if ts[1] is None else n.saved[0].mv(ts[1])))
 DotBackward0 = node_class(
     "dot", lambda n, g: (g * _c(n.saved[1]) if n.needs[0] else None, g * _c(n.saved[0]) if n.needs[1] else None),
     "grad * tensor, grad * self")
 BmmBackward0 = node_class(
     "bmm", lambda n, g: (g.bmm(_c(n.saved[1].transpose(1, 2))) if n.needs[0] else None,
                          _c(n.saved[0].transpose(1, 2)).bmm(g) if n.needs[1] else None),
-    "grad @ mat2^T, self^T @ grad (per batch)")
+    "grad @ mat2^T, self^T @ grad (per batch)",
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0].bmm(n.saved[1]), None if ts[1] is None else n.saved[0].bmm(ts[1])))
 def _bmatmul_grads(n, g):
     a, b = n.saved
     a1 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -87,7 +91,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
+    return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg or _fw.on else None, mat2 if input._rg or _fw.on else None))
 
 
 # matmul's own autocast wrapper has already cast the operands: its mm skips a second wrapper
@@ -222,7 +226,10 @@ AddmmBackward0 = node_class(
     "addmm", lambda n, g: (_scaled(g, n.attrs[0]) if n.needs[0] else None,
                            _scaled(g.mm(_c(n.saved[1].t())), n.attrs[1]) if n.needs[1] else None,
                            _scaled(_c(n.saved[0].t()).mm(g), n.attrs[1]) if n.needs[2] else None),
-    "grad * beta, alpha * grad @ mat2^T, alpha * mat1^T @ grad")
+    "grad * beta, alpha * grad @ mat2^T, alpha * mat1^T @ grad",
+    jvp=lambda n, ts: plus(None if ts[0] is None else _scaled(ts[0], n.attrs[0]),
+                           None if ts[1] is None else _scaled(ts[1].mm(n.saved[1]), n.attrs[1]),
+                           None if ts[2] is None else _scaled(n.saved[0].mm(ts[2]), n.attrs[1])))
 
 
 def _add_scaled(c: np.ndarray, prod: np.ndarray, beta, alpha) -> np.ndarray:

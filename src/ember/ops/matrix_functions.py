@@ -12,7 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import _c, node_class, record
-from .lapack import _RT, LinAlgError, _mH, _mT, _multi, _singular, _square
+from .lapack import _RT, LinAlgError, _keep_outputs, _mH, _mT, _multi, _singular, _square
 from .reduction import _LEGACY_NAMES
 
 # --------------------------------------------------------------------------- inv / det / slogdet
@@ -103,6 +103,7 @@ def slogdet(A: Tensor) -> tuple:
     a = _square(A, "slogdet")
     s, l = np.linalg.slogdet(a)
     sign, logabs = _multi(LinalgSlogdetBackward0, [np.asarray(s), np.asarray(l)], (A,), (A,))
+    _keep_outputs([sign, logabs])
     return _RT["slogdet"](sign, logabs)
 
 

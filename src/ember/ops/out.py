@@ -26,6 +26,8 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor, bump_version
+from ..autograd._forward_levels import fw as _fw
+from ..autograd._forward_levels import has_any as _has_tangent
 from ..autograd.grad_mode import _state  # (not from _core: out= handling sits below the op table)
 from .value_index_pairs import _return_type
 
@@ -114,6 +116,9 @@ def write_out(result: Tensor, out: Any, name: str, rule: str = "cast") -> Tensor
     """Write ``result`` into ``out`` (dtype checked by ``rule``, resized if needed) and return ``out``."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _fw.on and (_has_tangent(result) or _has_tangent(out)):
+        raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it is "
+                                  "an out= function")
     res = result._data
     _check_dtype(res, out._data, name, rule)
     _resize(out, res.shape)

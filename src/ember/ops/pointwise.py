@@ -19,6 +19,7 @@ from . import _grad_math as gm
 from ._core import (
     Tensor,
     _c,
+    _fw,
     _new,
     _state,
     attach,
@@ -32,31 +33,39 @@ from ._core import (
     select_grad,
     zeros_grad,
 )
+from ._forward import plus, result
 from .out import check_no_grad, out_call, write_out
 
 # --------------------------------------------------------------------------- binary arithmetic
 # The derivatives of the hot ops are written in ``_grad_math``'s vocabulary (``on_arrays``): a
 # backward that records no graph runs them on the saved arrays, create_graph on the Tensors.
+# ``jvp``: the forward derivative (ops/_forward.py), from the tangents ``ts`` (None: zero)
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
-    "grad, grad * alpha", on_arrays=True)
+    "grad, grad * alpha", on_arrays=True,
+    jvp=lambda n, ts: plus(ts[0], ts[1] if ts[1] is None or n.attrs == 1 else ts[1] * n.attrs))
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
-    "grad, -grad * alpha", on_arrays=True, holomorphic=True)
-RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1)
+    "grad, -grad * alpha", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else ts[1] * -n.attrs))
+RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1, jvp=lambda n, ts: -ts[0])
 MulBackward0 = node_class(
     "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
-    "grad * other, grad * self", on_arrays=True, holomorphic=True)
+    "grad * other, grad * self", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] * n.saved[1], None if ts[1] is None else n.saved[0] * ts[1]))
 DivBackward0 = node_class(
     "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
                          -g * (n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
-    "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True)
+    "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True,
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] / n.saved[1],
+                           None if ts[1] is None else -ts[1] * (n.saved[0] / n.saved[1] / n.saved[1])))
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
     """The common case without promotion: two tensors of one dtype, or a float tensor and a Python
-    float/int (NumPy's weak scalars keep the tensor's dtype, as torch does). None otherwise."""
-    if isinstance(a, Tensor):
+    float/int (NumPy's weak scalars keep the tensor's dtype, as torch does). None otherwise (and
+    while dual tensors are live: the general path records their tangents)."""
+    if isinstance(a, Tensor) and not _fw.on:
         x = a._data
         if isinstance(b, Tensor):
             y = b._data
@@ -81,7 +90,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     """input + alpha * other, broadcasting, with torch's type promotion."""
     if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
         return _SPARSE["add"](input, other, alpha=alpha, out=out)
-    if alpha == 1 and out is None and isinstance(input, Tensor):
+    if alpha == 1 and out is None and isinstance(input, Tensor) and not _fw.on:
         x = input._data  # fast path: see mul
         if isinstance(other, Tensor):
             y = other._data
@@ -138,7 +147,7 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
-    if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
+    if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f" and not _fw.on:
         t = _new(other - input._data)
         if input._rg and _state.enabled:
             attach(t, RsubBackward1, (input,), same_meta=True)
@@ -168,7 +177,7 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Elementwise product."""
     if type(input) is _Sparse or type(other) is _Sparse:  # (a sparse operand: ember.sparse computes it)
         return _SPARSE["mul"](input, other, out=out)
-    if out is None and isinstance(input, Tensor):
+    if out is None and isinstance(input, Tensor) and not _fw.on:
         # fast path (the hottest in ember): same-dtype tensors of one shape, or a float tensor
         # times a Python number; everything else goes through promotion and broadcasting below
         x = input._data
@@ -186,8 +195,9 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
                 attach(t, MulBackward0, (input, None), (None, other), same_meta=True)
             return t
     res, ta, tb = _binary(input, other, np.multiply)
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
-        saved = (input if tb is not None and tb._rg else None, other if ta is not None and ta._rg else None)
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
+        fw = _fw.on  # (forward mode's derivative reads both operands)
+        saved = (input if fw or (tb is not None and tb._rg) else None, other if fw or (ta is not None and ta._rg) else None)
         return _out(record(MulBackward0, res, (ta, tb), saved), out)
     return _out(_new(res if type(res) is np.ndarray else np.asarray(res)), out)
 
@@ -221,8 +231,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
     except ValueError:
         check_broadcast(np.shape(xa), np.shape(xb))
         raise
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
-        saved = (input if tb is not None and tb._rg else None, other)
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
+        saved = (input if _fw.on or (tb is not None and tb._rg) else None, other)
         return _out(record(DivBackward0, res, (ta, tb), saved), out)
     return _out(_new(res), out)
 
@@ -244,7 +254,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
             q = np.true_divide(xa, xb)
             q = np.trunc(q) if mode == "trunc" else np.floor_divide(xa, xb)
     t = _new(np.asarray(q, dtype=rt))
-    if (ta is not None and ta._rg) or (tb is not None and tb._rg):
+    if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
         from ._core import record as _rec
 
         return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb))
@@ -270,7 +280,7 @@ def _pow_scalar_grad(n: Any, g: Any) -> Any:
 
 
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True,
-                          holomorphic=True)
+                          holomorphic=True, jvp=lambda n, ts: _pow_scalar_grad(n, ts[0]))  # (linear in the tangent)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         # (as torch's: 0 where exponent == 0, so 0 ** 0 gives 0, not 0 * 0^-1; and 0 in the
@@ -326,7 +336,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
-    if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
+    if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f" and not _fw.on:
         x = input._data
         t = _new(_f32.power_scalar(x, exponent))
         if input._rg and _state.enabled:
@@ -361,8 +371,8 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 # --------------------------------------------------------------------------- unary
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
            save_result: bool = False, float_only: bool = True, on_arrays: bool = False,
-           holomorphic: bool = False) -> tuple:
-    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic)
+           holomorphic: bool = False, jvp: Any = None) -> tuple:
+    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic, jvp=jvp)
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -373,7 +383,7 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
         if float_only and x.dtype.kind not in "fc":
             x = x.astype(float_dtype_for(x.dtype))
         res = fwd(x)  # floating-point warnings from ember's modules are silenced (ember/__init__)
-        if out is None:
+        if out is None and not _fw.on:
             t = _new(res)
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
@@ -386,17 +396,21 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
 
 
 exp, ExpBackward0 = _unary("exp", _f32.exp, lambda n, g: g * n.result, "grad * result.conj()", save_result=True,
-                          on_arrays=True, holomorphic=True)
+                          on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] * result(n))
 log, LogBackward0 = _unary("log", _f32.log, lambda n, g: g / n.saved[0], "grad / self.conj()", save_input=True,
-                          on_arrays=True, holomorphic=True)
+                          on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] / n.saved[0])
 sqrt, SqrtBackward0 = _unary("sqrt", np.sqrt, lambda n, g: g / (2 * n.result), "grad / (2 * result.conj())",
-                             save_result=True, on_arrays=True, holomorphic=True)
-sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True)
-cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True)
+                             save_result=True, on_arrays=True, holomorphic=True, jvp=lambda n, ts: ts[0] / (2 * result(n)))
+sin, SinBackward0 = _unary("sin", np.sin, lambda n, g: g * _c(n.saved[0].cos()), "grad * cos(self).conj()", save_input=True,
+                           jvp=lambda n, ts: ts[0] * n.saved[0].cos())
+cos, CosBackward0 = _unary("cos", np.cos, lambda n, g: g * -_c(n.saved[0].sin()), "grad * -sin(self).conj()", save_input=True,
+                           jvp=lambda n, ts: ts[0] * -n.saved[0].sin())
 tanh, TanhBackward0 = _unary("tanh", _f32.tanh, lambda n, g: gm.tanh_backward(g, n.result),
-                             "grad * (1 - result^2)", save_result=True, on_arrays=True, holomorphic=True)
+                             "grad * (1 - result^2)", save_result=True, on_arrays=True, holomorphic=True,
+                             jvp=lambda n, ts: gm.tanh_backward(ts[0], result(n)))
 sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: gm.sigmoid_backward(g, n.result),
-                                   "grad * result * (1 - result)", save_result=True, on_arrays=True, holomorphic=True)
+                                   "grad * result * (1 - result)", save_result=True, on_arrays=True, holomorphic=True,
+                                   jvp=lambda n, ts: gm.sigmoid_backward(ts[0], result(n)))
 
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
@@ -411,8 +425,9 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
 
 
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: gm.threshold_backward(g, n.result, 0),
-                             "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True)
-NegBackward0 = node_class("neg", lambda n, g: -g, "-grad")
+                             "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True,
+                             jvp=lambda n, ts: gm.threshold_backward(ts[0], result(n), 0))
+NegBackward0 = node_class("neg", lambda n, g: -g, "-grad", jvp=lambda n, ts: -ts[0])
 AbsBackward0 = node_class("abs", lambda n, g: g * gm.sgn(n.saved[0]), "grad * sgn(self)", on_arrays=True)
 SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
 

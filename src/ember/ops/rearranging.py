@@ -214,7 +214,8 @@ def _diagonal_grad(n: Any, g: Tensor) -> Tensor:
                   attrs=(offset, d1, d2))
 
 
-DiagonalBackward0 = node_class("diagonal", _diagonal_grad, "grad placed on the diagonal of zeros")
+DiagonalBackward0 = node_class("diagonal", _diagonal_grad, "grad placed on the diagonal of zeros",
+                               jvp=lambda n, ts: ts[0].diagonal(*n.attrs))
 DiagonalCopyBackward = node_class("diagonal", _diagonal_grad, "grad placed on the diagonal of zeros", suffix="0_copy")
 
 

@@ -16,6 +16,7 @@ from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
 from ._core import _c, node_class, record, require_tensors, wrap_dim, wrap_dims
+from ._forward import result, with_tangents
 from .out import minmax_out, out_call, reduction_out
 from .value_index_pairs import _return_type
 
@@ -36,10 +37,11 @@ def _dims_arg(dim: Any, nd: int) -> tuple:
     return dims if nd else ()  # a 0-dim tensor reduces over nothing (dim 0 / -1 are accepted)
 
 
-SumBackward0 = node_class("sum", lambda n, g: g.expand(n._in_meta[0][0]), "grad expanded to self's shape")
+SumBackward0 = node_class("sum", lambda n, g: g.expand(n._in_meta[0][0]), "grad expanded to self's shape",
+                          jvp=lambda n, ts: ts[0].sum())
 SumBackward1 = node_class(
     "sum", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]).expand(n._in_meta[0][0]),
-    "grad expanded along the summed dims", suffix=1)
+    "grad expanded along the summed dims", suffix=1, jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]))
 
 
 def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
@@ -73,10 +75,11 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
 
 
 MeanBackward0 = node_class("mean", lambda n, g: gm.expand(g, n._in_meta[0][0]) / n.attrs, "grad / numel, expanded",
-                           on_arrays=True)
+                           on_arrays=True, jvp=lambda n, ts: ts[0].sum() / n.attrs)
 MeanBackward1 = node_class(
     "mean", lambda n, g: gm.expand(gm.unsqueeze_dims(g, n.attrs[0], n.attrs[1]), n._in_meta[0][0]) / n.attrs[2],
-    "grad / count, expanded along the averaged dims", suffix=1, on_arrays=True)
+    "grad / count, expanded along the averaged dims", suffix=1, on_arrays=True,
+    jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]) / n.attrs[2])
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:
@@ -286,10 +289,17 @@ def _softmax_grad(n: Any, g: Any) -> Any:
     return y * (g - gm.sum(g * y, n.attrs, keepdim=True))
 
 
-SoftmaxBackward0 = node_class("_softmax", _softmax_grad, "result * (grad - sum(grad * result, dim))", on_arrays=True)
+def _softmax_jvp(n: Any, ts: list) -> Any:
+    y = result(n)
+    return y * (ts[0] - (ts[0] * y).sum(n.attrs, keepdim=True))
+
+
+SoftmaxBackward0 = node_class("_softmax", _softmax_grad, "result * (grad - sum(grad * result, dim))", on_arrays=True,
+                              jvp=_softmax_jvp)
 LogSoftmaxBackward0 = node_class(
     "_log_softmax", lambda n, g: g - gm.exp(n.result) * gm.sum(g, n.attrs, keepdim=True),
-    "grad - exp(result) * sum(grad, dim)", on_arrays=True)  # (with dtype= the engine casts the gradient)
+    "grad - exp(result) * sum(grad, dim)", on_arrays=True,
+    jvp=lambda n, ts: ts[0] - (ts[0] * result(n).exp()).sum(n.attrs, keepdim=True))  # (with dtype= the engine casts the gradient)
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tuple:
@@ -532,7 +542,7 @@ def _std_result(n: Any) -> Tensor:
     arr, vc, ver = n._result
     from ..autograd import grad_mode as _gm
 
-    return _new(arr, n if _gm._state.enabled else None, vc)
+    return with_tangents(_new(arr, n if _gm._state.enabled else None, vc))
 
 
 VarMeanBackward0 = node_class("var_mean", lambda n, gs: _pair_grad(n, gs, _var_grad),
@@ -543,13 +553,15 @@ StdMeanBackward0 = node_class("std_mean", lambda n, gs: _pair_grad(n, gs, lambda
 
 def _two_outputs(cls: type, a: np.ndarray, b: np.ndarray, input: Tensor, saved: tuple, attrs: Any,
                  save_first: bool = False) -> tuple:
-    from ._core import attach, needs_grad
+    from ._core import _fw, _propagate, attach, needs_grad
 
     ta, tb = _new(np.asarray(a)), _new(np.asarray(b))
     if needs_grad(input):
         node = attach(ta, cls, (input,), saved, save_result=save_first, attrs=attrs)
         node.n_outputs = 2
         tb.grad_fn, tb._rg, tb._out_nr = node, True, 1
+    if _fw.on:
+        _propagate(cls, (ta, tb), (input,), saved, attrs)
     return ta, tb
 
 
@@ -718,8 +730,17 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     return nansum(input, dim, keepdim, dtype=dtype) / cnt
 
 
+def _aminmax_jvp(n: Any, ts: list) -> tuple:
+    # each output's tangent: the input's tangent at its extreme elements (ties share it evenly)
+    x = n.saved[0]._data
+    dims, keepdim, _ = n.attrs
+    return tuple((ts[0] * _tie_share(x, r, dims, keepdim)).sum(dims, keepdim)
+                 for r in (x.min(axis=dims, keepdims=keepdim), x.max(axis=dims, keepdims=keepdim)))
+
+
 AminmaxBackward0 = node_class(
-    "aminmax", lambda n, gs: _aminmax_grad(n, gs), "grad split over the minimal and the maximal elements", n_outputs=2)
+    "aminmax", lambda n, gs: _aminmax_grad(n, gs), "grad split over the minimal and the maximal elements", n_outputs=2,
+    jvp=_aminmax_jvp)
 
 
 def _aminmax_grad(n: Any, gs: list) -> Tensor:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import attach_methods, node_class, record, wrap_dim
+from ._forward import result
 from .reduction import _LEGACY_NAMES
 
 
@@ -38,8 +39,27 @@ def _logcumsumexp_grad(n: Any, g: Tensor) -> Tensor:
     return -neg if pos is None else pos - neg
 
 
+def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:
+    # tangent_i = sum over j <= i of t_j * exp(self_j - result_i), in log space as the gradient is
+    from .indexing import where
+    from .pointwise import exp, log
+
+    (x,), t, d = n.saved, ts[0], n.attrs
+    if x._data.ndim == 0:
+        return t
+    r = result(n)
+    parts = []
+    for sign in (1.0, -1.0):
+        m = (t * sign) > 0
+        lg = where(m, log(where(m, t * sign, 1.0)), float("-inf"))
+        parts.append(exp(logcumsumexp(x + lg, d) - r) * sign)
+    # (where the result is -inf, so is every term: the tangent is 0 there, not exp(-inf + inf))
+    return where(r.eq(float("-inf")), 0.0, parts[0] + parts[1])
+
+
 LogcumsumexpBackward0 = node_class("logcumsumexp", _logcumsumexp_grad,
-                                   "sum over j >= i of grad_j * exp(self_i - result_j), in log space")
+                                   "sum over j >= i of grad_j * exp(self_i - result_j), in log space",
+                                   jvp=_logcumsumexp_jvp)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

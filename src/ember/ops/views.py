@@ -14,7 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Size, Tensor, _new
-from ._core import SliceBackwardBackward0, _embed, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
+from ._core import SliceBackwardBackward0, _embed, _fw, _propagate, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
+from ._forward import out_shape
 
 
 def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Tensor:
@@ -24,6 +25,8 @@ def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Ten
     if base._rg and _state.enabled:
         attach(t, cls, (base,), attrs=attrs)
     t._meta = {"base": base, "v": base._vc[0]}
+    if _fw.on:
+        _propagate(cls, (t,), (base,), attrs=attrs)
     return t
 
 
@@ -68,10 +71,13 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     return shape
 
 
-ViewBackward0 = node_class("view", lambda n, g: g.reshape(n._in_meta[0][0]), "grad reshaped to self's shape")
+# a view op's forward derivative is the same view of the tangent (so it aliases the base's tangent)
+_RESHAPED = lambda n, ts: ts[0].reshape(out_shape(n))  # noqa: E731
+ViewBackward0 = node_class("view", lambda n, g: g.reshape(n._in_meta[0][0]), "grad reshaped to self's shape",
+                           jvp=_RESHAPED)
 UnsafeViewBackward0 = node_class("_unsafe_view", lambda n, g: g.reshape(n._in_meta[0][0]),
                                  "grad reshaped to self's shape")
-AliasBackward0 = node_class("alias", lambda n, g: g, "grad")
+AliasBackward0 = node_class("alias", lambda n, g: g, "grad", jvp=_RESHAPED)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
@@ -148,9 +154,11 @@ def _inverse_perm(perm: Sequence[int]) -> tuple:
     return tuple(inv)
 
 
-TransposeBackward0 = node_class("transpose", lambda n, g: g.transpose(*n.attrs), "grad transposed back")
-TBackward0 = node_class("t", lambda n, g: g.t(), "grad transposed back")
-PermuteBackward0 = node_class("permute", lambda n, g: g.permute(_inverse_perm(n.attrs)), "grad permuted back")
+TransposeBackward0 = node_class("transpose", lambda n, g: g.transpose(*n.attrs), "grad transposed back",
+                                jvp=lambda n, ts: ts[0].transpose(*n.attrs))
+TBackward0 = node_class("t", lambda n, g: g.t(), "grad transposed back", jvp=lambda n, ts: ts[0].t())
+PermuteBackward0 = node_class("permute", lambda n, g: g.permute(_inverse_perm(n.attrs)), "grad permuted back",
+                              jvp=lambda n, ts: ts[0].permute(n.attrs))
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -214,11 +222,16 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 moveaxis = movedim
 
-UnsqueezeBackward0 = node_class("unsqueeze", lambda n, g: g.squeeze(n.attrs), "grad squeezed at dim")
-SqueezeBackward0 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad reshaped to self's shape")
-SqueezeBackward1 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dim", suffix=1)
-SqueezeBackward2 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dims", suffix=2)
-SqueezeBackward4 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dim", suffix=4)
+UnsqueezeBackward0 = node_class("unsqueeze", lambda n, g: g.squeeze(n.attrs), "grad squeezed at dim",
+                                jvp=lambda n, ts: ts[0].unsqueeze(n.attrs))
+SqueezeBackward0 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad reshaped to self's shape",
+                              jvp=_RESHAPED)
+SqueezeBackward1 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dim", suffix=1,
+                              jvp=_RESHAPED)
+SqueezeBackward2 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dims", suffix=2,
+                              jvp=_RESHAPED)
+SqueezeBackward4 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dim", suffix=4,
+                              jvp=_RESHAPED)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -236,7 +249,8 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     return _view_of(input, x.reshape(keep), cls)
 
 
-ExpandBackward0 = node_class("expand", lambda n, g: g.sum_to_size(n._in_meta[0][0]), "grad summed to self's shape")
+ExpandBackward0 = node_class("expand", lambda n, g: g.sum_to_size(n._in_meta[0][0]), "grad summed to self's shape",
+                             jvp=lambda n, ts: ts[0].expand(out_shape(n)))
 
 
 def expand(input: Tensor, *sizes: Any) -> Tensor:
@@ -303,7 +317,8 @@ def _unfold_grad(n: Any, g: Tensor) -> Tensor:
     return zeros(shape, dtype=g.dtype).index_add(d, _new(pos), gm)
 
 
-UnfoldBackward0 = node_class("unfold", _unfold_grad, "grad of each window added back at its source positions")
+UnfoldBackward0 = node_class("unfold", _unfold_grad, "grad of each window added back at its source positions",
+                             jvp=lambda n, ts: ts[0].unfold(*n.attrs[:3]) if ts[0].dim() else ts[0].reshape(1))
 
 
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
@@ -331,7 +346,8 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 
 SliceBackward0 = node_class(
-    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice")
+    "slice", lambda n, g: _embed(g, n._in_meta[0], n.attrs, SliceBackwardBackward0), "grad placed in the slice",
+    jvp=lambda n, ts: _slice_op(ts[0], 0, None, None, None, n.attrs))
 
 
 def _slice_op(t: Tensor, dim: int, start: Any, stop: Any, step: Any, key: Any = None) -> Tensor:
@@ -359,7 +375,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return _slice_op(input, d, start, start + length, 1, key)
 
 
-CloneBackward0 = node_class("clone", lambda n, g: g, "grad")
+CloneBackward0 = node_class("clone", lambda n, g: g, "grad", jvp=lambda n, ts: ts[0].clone())
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:

@@ -1,0 +1,131 @@
+"""Forward-mode AD's state: the live dual levels and the tangent each tensor carries at each.
+
+A level is entered by ``forward_ad.dual_level`` (torch's one public level) or by a ``func.jvp``
+(which may nest). Each level keeps its tangents in a table keyed by the tensor's identity, held
+through a weak reference, so a tangent dies with its tensor and every tangent of a level goes
+when the level exits: ``unpack_dual`` then finds none, as in torch. The Tensor class needs no
+field for it.
+
+``fw.on`` is the op table's one check: while it is False (no level, the common case) ``record``
+and the fast paths cost one attribute read more. While a level's tangents are being computed the
+levels from it inward are hidden (``hide_from``), so the tangent's own arithmetic propagates only
+the outer levels' tangents (a tangent of a tangent, for nested ``jvp``), never its own.
+
+Tensor-agnostic (the autograd core sits below the Tensor): tensors are handled as objects with
+``_data``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Iterator
+
+
+class _Flags:
+    __slots__ = ("on",)
+
+    def __init__(self) -> None:
+        self.on = False
+
+
+fw = _Flags()  # True while some level is visible to the ops
+
+
+class Level:
+    """One dual level: ``tangents`` maps id(tensor) -> (weak reference, tangent); ``by_data`` maps
+    id(tensor._data) -> (weak reference to the array, tangent), so a node's saved output (kept as its
+    array) finds its tangent."""
+
+    __slots__ = ("tangents", "by_data", "public", "__weakref__")
+
+    def __init__(self, public: bool) -> None:
+        self.tangents: dict[int, tuple[Any, Any]] = {}
+        self.by_data: dict[int, Any] = {}
+        self.public = public
+
+
+levels: list[Level] = []  # live levels, outermost first
+_shown = [0]  # how many of ``levels`` (from the outermost) the ops propagate to now
+
+
+def visible() -> list[Level]:
+    return levels[:_shown[0]]
+
+
+def push(public: bool) -> Level:
+    lv = Level(public)
+    levels.append(lv)
+    _shown[0] = len(levels)
+    fw.on = True
+    return lv
+
+
+def pop(lv: Level) -> None:
+    levels.remove(lv)
+    lv.tangents.clear()
+    lv.by_data.clear()
+    _shown[0] = min(_shown[0], len(levels))
+    fw.on = _shown[0] > 0
+
+
+class hide_from:
+    """Hide level ``depth`` and every level inside it for the length of a ``with``."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+    def __enter__(self) -> None:
+        self.prev = _shown[0]
+        _shown[0] = min(self.depth, self.prev)
+        fw.on = _shown[0] > 0
+
+    def __exit__(self, *exc: Any) -> None:
+        _shown[0] = self.prev
+        fw.on = self.prev > 0
+
+
+def get(t: Any, lv: Level) -> Any:
+    """``t``'s tangent at level ``lv``, or None."""
+    e = lv.tangents.get(id(t))
+    if e is None or e[0]() is not t:
+        return None
+    return e[1]
+
+
+def has_any(t: Any) -> bool:
+    """Whether ``t`` carries a tangent at a visible level."""
+    return any(get(t, lv) is not None for lv in visible())
+
+
+def put(t: Any, lv: Level, tangent: Any) -> None:
+    """Give ``t`` the tangent ``tangent`` at level ``lv`` (None removes it)."""
+    key = id(t)
+    if tangent is None:
+        lv.tangents.pop(key, None)
+        return
+    tangents, by_data = lv.tangents, lv.by_data
+
+    def forget(r: Any) -> None:  # (the tensor died: drop its entry unless a newer tensor took the id)
+        e = tangents.get(key)
+        if e is not None and e[0] is r:
+            del tangents[key]
+
+    tangents[key] = (weakref.ref(t, forget), tangent)
+    arr = t._data
+    dkey = id(arr)
+
+    def forget_data(r: Any) -> None:
+        e = by_data.get(dkey)
+        if e is not None and e[0] is r:
+            del by_data[dkey]
+
+    # (held while the array lives: a node keeps its output's array after the output tensor is gone)
+    by_data[dkey] = (weakref.ref(arr, forget_data), tangent)
+
+
+def tangents_of_array(arr: Any) -> Iterator[tuple[Level, Any]]:
+    """(level, tangent) for each visible level at which the tensor whose array is ``arr`` had one."""
+    for lv in visible():
+        e = lv.by_data.get(id(arr))
+        if e is not None and e[0]() is arr:
+            yield lv, e[1]
