@@ -5,7 +5,7 @@ and corners, a Linear layer maps them to the ten classes. The rest is the MLP ex
 Adam and cross-entropy, a tqdm bar with the running loss and accuracy, the held-out accuracy at
 the end and the loss curve saved as a PNG.
 
-Run:  python examples/train_digits_cnn.py [--epochs 20] [--out runs/digits_cnn.png] [--tiny]
+Run:  python examples/train_digits_cnn.py [--compile] [--epochs 20] [--out runs/digits_cnn.png] [--tiny]
 Needs the optional libraries of the ``examples`` extra; from the checkout:  pip install -e '.[examples]'
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
 """
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=os.path.join("runs", "digits_cnn.png"),
                         help="where to save the loss curve (PNG; its folder is created)")
+    parser.add_argument("--compile", action="store_true", help="run the training step through torch.compile")
     parser.add_argument("--tiny", action="store_true", help="a quick run on a part of the data (for the tests)")
     args = parser.parse_args(argv)
     load_digits, tqdm, plt = require_examples_extra()
@@ -116,17 +117,24 @@ def main(argv: list[str] | None = None) -> dict:
     model = make_model()
     print(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+
+    def train_step(x, y):
+        logits = model(x)
+        loss = F.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, logits
+
+    # --compile: the step traced once and replayed as a NumPy program (same numbers as eager)
+    step = torch.compile(train_step) if args.compile else train_step
     history = {k: [] for k in ("batch_loss", "train_loss", "train_acc", "test_loss", "test_acc")}
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         seen, correct, loss_sum = 0, 0, 0.0
         with tqdm(total=len(train_loader), desc=f"epoch {epoch:2d}/{epochs}", unit="batch", file=sys.stdout) as bar:
             for x, y in train_loader:
-                logits = model(x)
-                loss = F.cross_entropy(logits, y)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                loss, logits = step(x, y)
 
                 history["batch_loss"].append(loss.item())
                 seen += len(y)

@@ -103,6 +103,19 @@ def test_digits_match_torch_for_an_epoch(tmp_path, capsys, name):
     assert ours["test_acc"] == theirs["test_acc"]
 
 
+@pytest.mark.parametrize("name", ["train_digits_mlp", "train_digits_cnn"])
+def test_digits_compiled_step_gives_the_eager_numbers(tmp_path, capsys, name):
+    # ember.compile replays the step as a NumPy program: the same losses bit for bit, and torch's (eager) to
+    # float32 rounding
+    args = ["--tiny", "--epochs", "2", "--out"]
+    eager = load(name).main(args + [str(tmp_path / "a.png")])
+    compiled = load(name).main(args + [str(tmp_path / "b.png"), "--compile"])
+    assert compiled["batch_loss"] == eager["batch_loss"]
+    assert compiled["test_acc"] == eager["test_acc"]
+    theirs = load(name, on_torch).main(args + [str(tmp_path / "c.png")])
+    assert compiled["batch_loss"] == pytest.approx(theirs["batch_loss"], rel=1e-4)
+
+
 @pytest.mark.parametrize("missing", ["tqdm", "sklearn", "matplotlib"])
 def test_digits_without_the_extra_names_it(monkeypatch, missing):
     module = load("train_digits_mlp")
