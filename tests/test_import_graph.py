@@ -35,7 +35,7 @@ LAYERS = [
     # 2: the Tensor, the generator its factories draw from, and gradcheck (Tensor methods only)
     ("ember._tensor", "ember.random", "ember.autograd.gradcheck", "ember._typing", "ember._shared_memory", "ember._sparse_tensor"),
     # 3: the op table and the namespaces made of ops
-    ("ember.ops", "ember.linalg", "ember.special", "ember.fft", "ember._legacy", "ember._autocast", "ember.autograd.forward_ad",
+    ("ember.ops", "ember.linalg", "ember.special", "ember.fft", "ember._legacy", "ember._autocast", "ember.autograd.forward_ad", "ember.autograd.forward_explain",
      "ember.amp.autocast_mode", "ember.sparse"),
     # 4: the library on top of ops
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",

@@ -37,6 +37,9 @@ from ._functional_spellings import *  # noqa: F403  (torch.conv2d, torch.dropout
 from .ops.complex import complex  # noqa: A004  (not in ops' namespace, where builtin complex is used)
 from .autograd import functional as _autograd_functional  # noqa: F401  (sets ember.autograd.functional)
 from .autograd import forward_ad as _forward_ad  # noqa: F401  (sets ember.autograd.forward_ad)
+from .autograd.forward_explain import explain_forward as _explain_forward  # noqa: E402
+
+autograd.explain_forward = _explain_forward  # (beside explain: it sits above the autograd core)
 from .autograd import gradcheck as _gradcheck
 
 # torch.autograd.gradcheck is the function (the module sits under it); installed from here, above ops

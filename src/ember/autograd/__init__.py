@@ -156,3 +156,4 @@ from .explain import explain  # noqa: E402
 # ``functional`` (built on ops) and ``gradcheck`` (on Tensor) sit above this layer: ``ember/__init__``
 # imports them once the op table exists and installs them here, so the autograd core imports neither.
 __all__ += ["functional", "gradcheck", "gradgradcheck", "GradcheckError"]  # noqa: E402
+explain_forward: Any  # forward mode narrated (forward_explain.py, above this layer): installed the same way

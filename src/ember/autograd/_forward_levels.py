@@ -22,10 +22,11 @@ from typing import Any, Iterator
 
 
 class _Flags:
-    __slots__ = ("on",)
+    __slots__ = ("on", "listener")
 
     def __init__(self) -> None:
         self.on = False
+        self.listener: Any = None  # explain_forward's narrator: called with each op's tangents
 
 
 fw = _Flags()  # True while some level is visible to the ops

@@ -110,7 +110,7 @@ class Explanation(str):
         rows = []
         for line in str(self).splitlines():
             esc = html.escape(line)
-            if line.startswith(("backward of", "step ", "result:")):
+            if line.startswith(("backward of", "forward of", "step ", "result:")):
                 esc = f"<b>{esc}</b>"
             elif line.lstrip().startswith("rule:"):
                 esc = f'<span style="color:#4a6f8a">{esc}</span>'

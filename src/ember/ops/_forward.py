@@ -84,6 +84,8 @@ def propagate(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Any], s
         for o, tan in zip(outs, res):
             if o is not None and _differentiable(o._data):
                 _lv.put(o, lv, tan if tan is not None else zeros_like(o))
+        if fw.listener is not None and depth == 0:  # (autograd.explain_forward narrating)
+            fw.listener(cls, inputs, ts, outs, res)
 
 
 def tangents(n: Any, outs: Sequence[Tensor | None], inputs: Sequence[Any], ts: list) -> list:
