@@ -14,9 +14,10 @@ import functools
 import threading
 from typing import Any, Callable
 
-from .. import autograd
+from .. import autograd, ops
 from .._tensor import Tensor
-from ..ops import creation, joining
+from ..ops import creation
+from . import _batched
 from ._pytree import tree_flatten
 
 _depth = threading.local()  # how many transforms are running on this thread
@@ -61,6 +62,8 @@ def _prepare(args: tuple, argnums: Any, name: str) -> tuple:
     diff_leaves, rebuilds = [], []
     for a in nums:
         leaves, rebuild = tree_flatten(args[a])
+        if _batched.active():  # inside vmap: one gradient per batch element, also for unbatched inputs
+            leaves = [_batched.lift(x) for x in leaves]
         fresh = [_fresh(x, keep) for x in leaves]
         new_args[a] = rebuild(fresh)
         diff_leaves.append(fresh)
@@ -102,8 +105,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {value.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             flat = [x for leaves in diff_leaves for x in leaves]
-            grads = autograd.grad(value, flat, create_graph=keep, allow_unused=True, materialize_grads=True) \
-                if value.requires_grad else [creation.zeros_like(x) for x in flat]
+            grads = _batched.grad([value], flat, create_graph=keep, allow_unused=True, materialize_grads=True) \
+                if value.requires_grad else [ops.zeros_like(x) for x in flat]
         grads = [g if keep else g.detach() for g in grads]
         out_grads, i = [], 0
         for leaves, rebuild in zip(diff_leaves, rebuilds):
@@ -153,15 +156,17 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
 
     def vjp_fn(cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
         cts, _ = tree_flatten(cotangents)
+        if _batched.active() and _batched.needs_loop(out_leaves, cts):
+            return _batched.unbatch_loop(vjp_fn, (cotangents,), {"retain_graph": retain_graph, "create_graph": create_graph})
         if len(cts) != len(out_leaves):
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
                                f"outputs to the function. cotangents: {len(cts)} tensors, outputs: {len(out_leaves)}")
         make_graph = keep or _level() > 0 if create_graph is None else create_graph
         pairs = [(o, c) for o, c in zip(out_leaves, cts) if isinstance(o, Tensor) and o.requires_grad]
         with _Nested(), autograd.enable_grad():
-            grads = autograd.grad([o for o, _ in pairs], flat_in, [c for _, c in pairs], retain_graph=True,
+            grads = _batched.grad([o for o, _ in pairs], flat_in, [c for _, c in pairs], retain_graph=True,
                                   create_graph=make_graph, allow_unused=True, materialize_grads=True) \
-                if pairs else [creation.zeros_like(x) for x in flat_in]
+                if pairs else [ops.zeros_like(x) for x in flat_in]
         grads = [g if make_graph else g.detach() for g in grads]
         out_grads, i = [], 0
         for leaves, rebuild in zip(diff_leaves, rebuilds):
@@ -196,7 +201,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
             rows = []
             basis = creation.eye(o.numel(), dtype=o.dtype)
             for j in range(o.numel()):  # one vjp per output element: row j of the Jacobian
-                ct = [creation.zeros_like(x) for x in out_leaves]
+                ct = [ops.zeros_like(x) for x in out_leaves]
                 ct[k] = basis[j].reshape(o.shape)
                 rows.append(pull(tuple(ct) if len(ct) > 1 else ct[0]))
             blocks = []
@@ -204,7 +209,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
                 flat_rows = [tree_flatten(r[a])[0] for r in rows]
                 leaves = []
                 for m, x in enumerate(in_leaves[a]):
-                    col = joining.stack([fr[m] for fr in flat_rows]) if rows else creation.zeros(0, *x.shape, dtype=x.dtype)
+                    col = ops.stack([fr[m] for fr in flat_rows]) if rows else creation.zeros(0, *x.shape, dtype=x.dtype)
                     leaves.append(col.reshape(tuple(o.shape) + tuple(x.shape)))
                 blocks.append(tree_flatten(sub[a])[1](leaves))
             per_out.append(blocks[0] if not isinstance(argnums, tuple) else tuple(blocks))
