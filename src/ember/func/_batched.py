@@ -37,6 +37,7 @@ class _Level:
 
 
 _levels: list[_Level] = []  # the active vmap levels: level k is _levels[k - 1]
+_ceiling = [0]  # the highest level a random op without batched arguments draws for (below a running rule's level)
 
 RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
                 "'different' randomness flags on vmap or perform the randomness operation out of vmap")
@@ -46,10 +47,11 @@ _ITEM = ("vmap: It looks like you're calling .item() on a Tensor. We don't suppo
          "Tensor, please try to rewrite what you're doing with other operations. If error is occurring somewhere "
          "inside PyTorch internals, please file a bug report.")
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
-INPLACE_ERROR = ("vmap: {}(self, *extra_args) is not possible because there exists a Tensor `other` in extra_args "
-                 "that has more elements than `self`. This happened due to `other` being vmapped over but `self` not "
-                 "being vmapped over in a vmap. Please try to use out-of-place operators instead of {}. If said "
-                 "operator is being called inside the PyTorch framework, please file a bug report instead.")
+INPLACE_ERROR = ("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` "
+                 "in extra_args that has more elements than `self`. This happened due to `other` being vmapped over "
+                 "but `self` not being vmapped over in a vmap. Please try to use out-of-place operators instead of "
+                 "inplace arithmetic. If said operator is being called inside the PyTorch framework, please file a bug "
+                 "report instead.")
 
 # ops that draw random numbers: vmap's ``randomness`` decides what they do
 RANDOM_OPS = frozenset(
@@ -62,14 +64,21 @@ def push(size: int, randomness: str) -> int:
     """Open a vmap level of batch ``size``; returns its number."""
     _levels.append(_Level(size, randomness))
     _vmap_hook.handler = dispatch
+    if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``)
+        for name, fn in _TENSOR_METHODS.items():
+            setattr(Tensor, name, _method(name, fn))
+    _ceiling.append(len(_levels))
     return len(_levels)
 
 
 def pop() -> None:
     """Close the innermost vmap level."""
     _levels.pop()
+    _ceiling.pop()
     if not _levels:
         _vmap_hook.handler = None
+        for name, fn in _TENSOR_METHODS.items():
+            setattr(Tensor, name, fn)
 
 
 def active() -> bool:
@@ -200,11 +209,19 @@ def wrap(phys: Tensor, level: int) -> BatchedTensor:
     return t
 
 
+_TENSOR_METHODS: dict[str, Callable] = {}  # the Tensor's methods, which vmap routes through ``dispatch``
+
+
 def _install_overrides() -> None:
-    """Every Tensor method and tensor-valued property, on BatchedTensor, goes through ``dispatch``."""
+    """Every Tensor method and tensor-valued property, on BatchedTensor, goes through ``dispatch``;
+    while vmap runs, the methods of plain tensors do too."""
     own = set(vars(BatchedTensor))
     for name, attr in list(vars(Tensor).items()):
-        if name in own or (name.startswith("_") and not (name.startswith("__") and name[2:-2] in _OPERATORS)):
+        if name.startswith("_") and not (name.startswith("__") and name[2:-2] in _OPERATORS):
+            continue
+        if callable(attr) and not isinstance(attr, (type, property)) and name not in _NOT_OPS:
+            _TENSOR_METHODS[name] = attr
+        if name in own:
             continue
         if isinstance(attr, property):
             if name in ("T", "mT", "H", "mH", "real", "imag"):
@@ -215,6 +232,10 @@ def _install_overrides() -> None:
             setattr(BatchedTensor, name, _method(name, attr))
 
 
+# Tensor members that are no ops: left alone on plain tensors
+_NOT_OPS = frozenset("size dim numel stride is_contiguous is_floating_point is_complex element_size data_ptr "
+                     "get_device register_hook register_post_accumulate_grad_hook retain_grad backward cpu cuda "
+                     "is_pinned pin_memory item tolist numpy".split())
 _OPERATORS = set(
     "add radd sub rsub mul rmul truediv rtruediv floordiv rfloordiv mod rmod pow rpow matmul rmatmul neg pos abs eq "
     "ne lt le gt ge and rand or ror xor rxor invert lshift rshift rlshift rrshift getitem setitem iadd isub imul "
@@ -243,7 +264,15 @@ def _tensors(args: tuple, kwargs: dict) -> list:
 
 def top_level(args: tuple, kwargs: dict) -> int:
     """The highest vmap level among the arguments (0: none is batched)."""
-    return max((t._level for t in _tensors(args, kwargs) if type(t) is BatchedTensor), default=0)
+    best = 0
+    for a in (*args, *kwargs.values()) if kwargs else args:
+        if type(a) is BatchedTensor:
+            best = max(best, a._level)
+        elif type(a) is list or type(a) is tuple:
+            for x in a:
+                if type(x) is BatchedTensor:
+                    best = max(best, x._level)
+    return best
 
 
 class Call:
@@ -288,8 +317,16 @@ def dispatch(name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
     level = top_level(args, kwargs)
     if level == 0:
         if name in RANDOM_OPS and _levels:
-            return _random_unbatched(fn, args, kwargs, len(_levels))
+            return _random_unbatched(fn, args, kwargs, _ceiling[-1])
         return fn(*args, **kwargs)
+    _ceiling.append(level - 1)
+    try:
+        return _run_rule(name, fn, args, kwargs, level)
+    finally:
+        _ceiling.pop()
+
+
+def _run_rule(name: str, fn: Callable, args: tuple, kwargs: dict, level: int) -> Any:
     from ._batching_rules import RULES  # (the rules build on this module)
 
     c = Call(level, name, fn)

@@ -83,8 +83,7 @@ def elementwise(c: Call, args: tuple, kwargs: dict) -> Any:
         return _pad(x._phys, ndim - x.dim()) if c.batched(x) else x
 
     if is_inplace(c.name) and not c.batched(args[0]):
-        op = c.name.strip("_")
-        raise RuntimeError(INPLACE_ERROR.format(op, "inplace arithmetic" if op[:1] == "i" else op))
+        raise RuntimeError(INPLACE_ERROR)
     out = c.call(*(physical(a) for a in args), **{k: physical(v) for k, v in kwargs.items()})
     return args[0] if is_inplace(c.name) else c.wrap(out)
 

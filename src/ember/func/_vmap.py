@@ -48,17 +48,28 @@ def _batch_size(func: Callable, flat_args: list, flat_dims: list, in_dims: Any) 
     return sizes[0]
 
 
-def _broadcast_dims(func: Callable, dims: Any, tree: Any, what: str, shown: str) -> list:
-    """One dim per leaf of ``tree``: an int or None applies to a whole subtree."""
+def _match(dims: Any, tree: Any) -> list | None:
+    """One dim per leaf of ``tree`` (an int or None applies to a whole subtree); None if they do not fit."""
     if isinstance(dims, int) or dims is None:
         return [dims] * len(tree_flatten(tree)[0])
     if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree):
-        return [d for sub, t in zip(dims, tree) for d in _broadcast_dims(func, sub, t, what, shown)]
-    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
-        return [d for k in tree for d in _broadcast_dims(func, dims[k], tree[k], what, shown)]
-    raise ValueError(f"vmap({_fname(func)}, {shown})(<inputs>): {what}s is not compatible with the structure of "
-                     f"`{'inputs' if what == 'in_dim' else 'outputs'}`. {what}s has structure {tree_spec(dims)} but "
-                     f"{'inputs' if what == 'in_dim' else 'outputs'} has structure {tree_spec(tree)}.")
+        parts = [_match(d, t) for d, t in zip(dims, tree)]
+    elif isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
+        parts = [_match(dims[k], tree[k]) for k in tree]
+    else:
+        return None
+    return None if any(p is None for p in parts) else [d for p in parts for d in p]  # type: ignore[union-attr]
+
+
+def _broadcast_dims(func: Callable, dims: Any, tree: Any, what: str, shown: str) -> list:
+    """One dim per leaf of ``tree``, or torch's error for ``dims`` that do not fit its structure."""
+    flat = _match(dims, tree)
+    if flat is None:
+        which = "inputs" if what == "in_dim" else "outputs"
+        raise ValueError(f"vmap({_fname(func)}, {shown})(<inputs>): {what}s is not compatible with the structure of "
+                         f"`{which}`. {what}s has structure {tree_spec(dims)} but {which} has structure "
+                         f"{tree_spec(tree)}.")
+    return flat
 
 
 def _unbatch(func: Callable, out: Any, out_dims: Any, level: int, size: int) -> Any:
