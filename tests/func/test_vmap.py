@@ -15,7 +15,7 @@ import torch.func as tf
 import ember
 import ember.func as ef
 import ember.nn.functional as EF
-from ember.func import _batching_rules
+from ember.func import _batched
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((5, 3))
@@ -163,7 +163,7 @@ def test_chunk_size(chunk_size):
     res = []
     for lib in ("ember", "torch"):
         T, F, func = _lib(lib)
-        res.append(func.vmap(lambda a, w: (F.linear(a, w), a.sum()), in_dims=(1, None), out_dims=(1, 0),
+        res.append(func.vmap(lambda a, w, F=F: (F.linear(a, w), a.sum()), in_dims=(1, None), out_dims=(1, 0),
                              chunk_size=chunk_size)(_t(lib, X.T), _t(lib, W1)))
     _close(*res)
 
@@ -203,7 +203,7 @@ def test_randomness(randomness):
     for lib in ("ember", "torch"):
         T, F, func = _lib(lib)
         T.manual_seed(0)
-        out = func.vmap(lambda a: (T.randn(3) + a, F.dropout(T.ones(4) + a, 0.5)),
+        out = func.vmap(lambda a, T=T, F=F: (T.randn(3) + a, F.dropout(T.ones(4) + a, 0.5)),
                         randomness=randomness)(T.zeros(4, 1))
         for o in out:
             same = all(T.equal(o[0], o[i]) for i in range(1, 4))
@@ -240,7 +240,7 @@ def test_fallback_equals_batching_rule(name, f, monkeypatch):
     r = np.random.default_rng(3)
     a, b = ember.tensor(r.standard_normal((4, 3, 4))), ember.tensor(r.standard_normal((4, 3, 4)))
     batched = ef.vmap(lambda a, b: f(ember, EF, a, b))(a, b)
-    monkeypatch.delitem(_batching_rules.RULES, name)
+    monkeypatch.delitem(_batched.RULES, name)
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet implemented the "
                                          f"batching rule for {name}"):
         looped = ef.vmap(lambda a, b: f(ember, EF, a, b))(a, b)

@@ -146,7 +146,7 @@ class BatchedTensor(Tensor):
     def layout(self) -> Any:
         return self._phys.layout
 
-    @property
+    @property  # type: ignore[misc]
     def requires_grad(self) -> bool:
         return self._phys.requires_grad
 
@@ -158,11 +158,11 @@ class BatchedTensor(Tensor):
     def grad_fn(self) -> Any:  # type: ignore[override]
         return self._phys.grad_fn
 
-    @property
+    @property  # type: ignore[misc]
     def grad(self) -> None:
         return None
 
-    @property
+    @property  # type: ignore[misc]
     def data(self) -> Tensor:
         return wrap(self._phys.data, self._level)
 
@@ -172,7 +172,7 @@ class BatchedTensor(Tensor):
     def is_complex(self) -> bool:
         return self._phys.is_complex()
 
-    def __repr__(self, *, tensor_contents: Any = None) -> str:
+    def __repr__(self, *, tensor_contents: Any = None) -> str:  # type: ignore[override]
         value = repr(self._phys).replace("\n", "\n    ")
         return f"BatchedTensor(lvl={self._level}, bdim=0, value=\n    {value}\n)"
 
@@ -224,10 +224,10 @@ def _install_overrides() -> None:
         if name in own:
             continue
         if isinstance(attr, property):
-            if name in ("T", "mT", "H", "mH", "real", "imag"):
+            if name in ("T", "mT", "H", "mH", "real", "imag") and attr.fget is not None:
                 setattr(BatchedTensor, name, property(_method(name, attr.fget)))
             elif name not in ("shape", "dtype", "device", "layout", "ndim"):
-                setattr(BatchedTensor, name, property(lambda self, _n=name: getattr(self._phys, _n)))
+                setattr(BatchedTensor, name, property(_physical_attribute(name)))
         elif callable(attr) and not isinstance(attr, type):
             setattr(BatchedTensor, name, _method(name, attr))
 
@@ -242,6 +242,13 @@ _OPERATORS = set(
     "itruediv imod ifloordiv ipow iand ior ixor ilshift irshift".split())
 
 
+def _physical_attribute(name: str) -> Callable:
+    def get(self: BatchedTensor) -> Any:
+        return getattr(self._phys, name)
+
+    return get
+
+
 def _method(name: str, fn: Callable) -> Callable:
     def method(*args: Any, **kwargs: Any) -> Any:
         return dispatch(name, fn, args, kwargs)
@@ -251,6 +258,11 @@ def _method(name: str, fn: Callable) -> Callable:
 
 
 # ---------------------------------------------------------------------------------------------- dispatch
+# op name -> batching rule(Call, args, kwargs): result, or NotImplemented for a case it leaves to the
+# per-element loop. Filled by ``_batching_rules``.
+RULES: dict[str, Callable[..., Any]] = {}
+
+
 def _tensors(args: tuple, kwargs: dict) -> list:
     """The tensor arguments, including those inside one level of lists and tuples (``cat([a, b])``)."""
     out = []
@@ -327,8 +339,6 @@ def dispatch(name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
 
 
 def _run_rule(name: str, fn: Callable, args: tuple, kwargs: dict, level: int) -> Any:
-    from ._batching_rules import RULES  # (the rules build on this module)
-
     c = Call(level, name, fn)
     rule = RULES.get(name)
     if rule is not None and name not in RANDOM_OPS:

@@ -22,10 +22,9 @@ from typing import Any, Callable
 
 from .. import ops
 from .._tensor import Tensor
-from ._batched import INPLACE_ERROR, RANDOM_ERROR, BatchedTensor, Call, is_inplace
+from ._batched import INPLACE_ERROR, RANDOM_ERROR, RULES, BatchedTensor, Call, is_inplace
 
 Rule = Callable[[Call, tuple, dict], Any]
-RULES: dict[str, Rule] = {}
 
 
 def _rule(*names: str) -> Callable[[Rule], Rule]:
@@ -37,7 +36,7 @@ def _rule(*names: str) -> Callable[[Rule], Rule]:
     return register
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _signature(fn: Callable) -> inspect.Signature:
     return inspect.signature(fn)
 
@@ -343,7 +342,7 @@ def _matmul(c: Call, args: tuple, kwargs: dict) -> Any:
     a, b = args[0], args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("mat2", kwargs.get("vec")))
     if c.name == "__rmatmul__":
         a, b = b, a
-    if c.name == "inner" and b.dim() > 1:
+    if b is None or (c.name == "inner" and b.dim() > 1):
         return NotImplemented
     return _matmul_pair(c, a, b)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from .. import ops
 from .. import random as _random
 from .._tensor import Tensor
-from . import _batched
+from . import _batched, _batching_rules  # noqa: F401  (the rules fill _batched.RULES)
 from ._pytree import tree_flatten, tree_spec
 
 

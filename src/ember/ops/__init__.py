@@ -579,7 +579,3 @@ __all__ = sorted(
 from ._numpy_names import install as _install_numpy_names  # noqa: E402  (last: wraps the finished table)
 
 _install_numpy_names(globals(), Tensor)
-
-from . import _vmap_hook  # noqa: E402  (last: ember.func.vmap sees calls of the finished table's functions)
-
-_vmap_hook.install(globals(), __all__)

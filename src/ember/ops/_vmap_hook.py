@@ -26,9 +26,12 @@ def hooked(name: str, fn: Callable) -> Callable:
     return op
 
 
-def install(namespace: dict, names: Any) -> None:
-    """Put the functions ``names`` of ``namespace`` behind the hook."""
-    for name in names:
-        fn = namespace[name]
-        if callable(fn) and not isinstance(fn, type) and getattr(fn, "__module__", "").startswith("ember."):
-            namespace[name] = hooked(name, fn)
+def install(namespaces: list, names: Any) -> None:
+    """Put the functions ``names`` of each namespace (a module's dict) behind the hook; a function
+    that several names or namespaces hold (``gt``, ``greater``) gets one wrapper."""
+    by_fn: dict[int, Callable] = {}
+    for namespace in namespaces:
+        for name in names:
+            fn = namespace.get(name)
+            if callable(fn) and not isinstance(fn, type) and getattr(fn, "__module__", "").startswith("ember."):
+                namespace[name] = by_fn.setdefault(id(fn), hooked(name, fn))
