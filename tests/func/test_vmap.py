@@ -257,3 +257,21 @@ def test_op_without_a_rule_runs_per_element_with_torchs_warning():
     with pytest.warns(UserWarning, match="There is a performance drop"):
         want = torch.vmap(lambda a: torch.histc(a, bins=3))(torch.tensor(x))
     _close(got, want)
+
+
+def _jacobians(lib):
+    T, F, func = _lib(lib)
+    w1, w2, x = _t(lib, W1), _t(lib, W2), _t(lib, X[0])
+
+    def net(x):
+        return F.linear(F.linear(x, w1).tanh(), w2)
+
+    def scalar(x):
+        return net(x).sin().sum()
+
+    return (func.jacrev(net)(x), func.jacrev(net, chunk_size=1)(x), func.jacrev(func.jacrev(scalar))(x),
+            func.hessian(scalar)(x), func.vmap(func.jacrev(net))(_t(lib, X)))
+
+
+def test_jacrev_runs_as_vmap_of_vjp_and_hessians_both_ways():
+    _close(_jacobians("ember"), _jacobians("torch"))

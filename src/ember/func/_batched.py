@@ -452,16 +452,9 @@ def _rewrap(x: Tensor, levels: list) -> Tensor:
     return x
 
 
-def needs_loop(outputs: list, cotangents: list) -> bool:
-    """Whether some cotangent is batched at a level its output is not (``vmap(vjp_fn)``): the graph
-    was built unbatched, so the pull-back runs once per batch element."""
+def more_batched(cotangents: list, outputs: list) -> bool:
+    """Whether some cotangent is batched at a vmap level its output is not (``vmap(vjp_fn)``)."""
     return any(set(levels_of(c)) - set(levels_of(o)) for o, c in zip(outputs, cotangents))
-
-
-def unbatch_loop(fn: Callable, args: tuple, kwargs: dict) -> Any:
-    """``fn`` run once per element of the highest batched level among ``args``, results stacked."""
-    level = top_level(args, kwargs)
-    return loop(Call(level, "vjp", lambda *a, **k: fn(*a, **k)), args, kwargs)
 
 
 def grad(outputs: list, inputs: list, grad_outputs: list | None = None, **kwargs: Any) -> list:

@@ -18,6 +18,7 @@ from .. import autograd, ops
 from .._tensor import Tensor
 from ..ops import creation
 from . import _batched
+from ._vmap import vmap
 from ._pytree import tree_flatten
 
 _depth = threading.local()  # how many transforms are running on this thread
@@ -154,19 +155,28 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     out_leaves, _ = tree_flatten(value)
     flat_in = [x for leaves in diff_leaves for x in leaves]
 
+    def rerun_batched(cts: list) -> tuple:
+        """``func`` again, at the primals lifted to the vmap levels of ``cts`` that the outputs lack
+        (``vmap(vjp_fn)``, jacrev): one batched backward then pulls back every cotangent."""
+        levels = sorted({lv for c in cts for lv in _batched.levels_of(c)})
+        lifted = [[_batched.lift(x, levels) for x in leaves] for leaves in diff_leaves]
+        again = func(*(rebuild(xs) for rebuild, xs in zip(rebuilds, lifted)))
+        return tree_flatten(_output_and_aux(again, has_aux, "vjp")[0])[0], [x for xs in lifted for x in xs]
+
     def vjp_fn(cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
         cts, _ = tree_flatten(cotangents)
-        if _batched.active() and _batched.needs_loop(out_leaves, cts):
-            return _batched.unbatch_loop(vjp_fn, (cotangents,), {"retain_graph": retain_graph, "create_graph": create_graph})
         if len(cts) != len(out_leaves):
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
                                f"outputs to the function. cotangents: {len(cts)} tensors, outputs: {len(out_leaves)}")
         make_graph = keep or _level() > 0 if create_graph is None else create_graph
-        pairs = [(o, c) for o, c in zip(out_leaves, cts) if isinstance(o, Tensor) and o.requires_grad]
         with _Nested(), autograd.enable_grad():
-            grads = _batched.grad([o for o, _ in pairs], flat_in, [c for _, c in pairs], retain_graph=True,
+            outs, ins = out_leaves, flat_in
+            if _batched.active() and _batched.more_batched(cts, out_leaves):
+                outs, ins = rerun_batched(cts)
+            pairs = [(o, c) for o, c in zip(outs, cts) if isinstance(o, Tensor) and o.requires_grad]
+            grads = _batched.grad([o for o, _ in pairs], ins, [c for _, c in pairs], retain_graph=True,
                                   create_graph=make_graph, allow_unused=True, materialize_grads=True) \
-                if pairs else [ops.zeros_like(x) for x in flat_in]
+                if pairs else [ops.zeros_like(x) for x in ins]
         grads = [g if make_graph else g.detach() for g in grads]
         out_grads, i = [], 0
         for leaves, rebuild in zip(diff_leaves, rebuilds):
@@ -180,7 +190,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return shown, vjp_fn
 
 
-def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
+def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str, chunk_size: int | None = None) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), name)
@@ -198,18 +208,20 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
         in_leaves = [tree_flatten(s)[0] for s in sub]
         per_out = []
         for k, o in enumerate(out_leaves):
-            rows = []
-            basis = creation.eye(o.numel(), dtype=o.dtype)
-            for j in range(o.numel()):  # one vjp per output element: row j of the Jacobian
+
+            def pull_one(ct_k: Tensor, k: int = k) -> tuple:
                 ct = [ops.zeros_like(x) for x in out_leaves]
-                ct[k] = basis[j].reshape(o.shape)
-                rows.append(pull(tuple(ct) if len(ct) > 1 else ct[0]))
+                ct[k] = ct_k
+                return pull(tuple(ct) if len(ct) > 1 else ct[0])
+
+            # the rows of the Jacobian: vjps of the basis of the output, one batched vjp (vmap)
+            basis = creation.eye(o.numel(), dtype=o.dtype).reshape(o.numel(), *o.shape)
+            rows = vmap(pull_one, randomness="same", chunk_size=chunk_size)(basis) if o.numel() else None
             blocks = []
             for a in range(len(nums)):
-                flat_rows = [tree_flatten(r[a])[0] for r in rows]
                 leaves = []
                 for m, x in enumerate(in_leaves[a]):
-                    col = ops.stack([fr[m] for fr in flat_rows]) if rows else creation.zeros(0, *x.shape, dtype=x.dtype)
+                    col = tree_flatten(rows[a])[0][m] if rows is not None else creation.zeros(0, *x.shape, dtype=x.dtype)
                     leaves.append(col.reshape(tuple(o.shape) + tuple(x.shape)))
                 blocks.append(tree_flatten(sub[a])[1](leaves))
             per_out.append(blocks[0] if not isinstance(argnums, tuple) else tuple(blocks))
@@ -228,7 +240,7 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
     tensor([[2., 0.],
             [0., 4.]])
     """
-    return _jacobian(func, argnums, has_aux, "jacrev")
+    return _jacobian(func, argnums, has_aux, "jacrev", chunk_size)
 
 
 def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
