@@ -18,8 +18,8 @@ from .. import autograd, ops
 from .._tensor import Tensor
 from ..ops import creation
 from . import _batched
-from ._vmap import vmap
 from ._pytree import tree_flatten
+from ._vmap import vmap
 
 _depth = threading.local()  # how many transforms are running on this thread
 
