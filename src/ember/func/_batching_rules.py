@@ -290,7 +290,7 @@ def _flip(c: Call, args: tuple, kwargs: dict) -> Any:
 @_rule("diagonal")
 def _diagonal(c: Call, args: tuple, kwargs: dict) -> Any:
     b = _bind(c.fn, args, kwargs)
-    x = b.pop("input", None) or b.pop("self")
+    x = b.pop(next(iter(b)))
     n = x.dim()
     return c.wrap(c.call(x._phys, b.get("offset", 0), _shift(b.get("dim1", 0), n), _shift(b.get("dim2", 1), n)))
 

@@ -233,8 +233,8 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str, chunk_size
 
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
-    """The Jacobian of ``func`` with respect to ``args[argnums]``, one vjp per output element: shape
-    ``output.shape + input.shape``.
+    """The Jacobian of ``func`` with respect to ``args[argnums]``, shape ``output.shape + input.shape``:
+    the vjps of every output element at once, as ``vmap`` of a vjp (``chunk_size`` rows at a time).
 
     >>> ember.func.jacrev(lambda x: x * x)(ember.tensor([1.0, 2.0]))
     tensor([[2., 0.],
