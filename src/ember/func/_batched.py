@@ -64,9 +64,11 @@ def push(size: int, randomness: str) -> int:
     """Open a vmap level of batch ``size``; returns its number."""
     _levels.append(_Level(size, randomness))
     _vmap_hook.handler = dispatch
-    if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``)
+    if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``), as does ember.sum
         for name, fn in _TENSOR_METHODS.items():
             setattr(Tensor, name, _method(name, fn))
+        for namespace, name, fn in _vmap_hook.shared:
+            namespace[name] = _method(name, fn)
     _ceiling.append(len(_levels))
     return len(_levels)
 
@@ -79,6 +81,17 @@ def pop() -> None:
         _vmap_hook.handler = None
         for name, fn in _TENSOR_METHODS.items():
             setattr(Tensor, name, fn)
+        for namespace, name, fn in _vmap_hook.shared:
+            namespace[name] = fn
+
+
+def entry(func: Callable) -> Callable:
+    """``func`` as vmap should call it: an op function that also is a Tensor method (``ember.dot``,
+    captured by ``vmap(ember.dot)`` before vmap swapped it) goes through ``dispatch``."""
+    for _, name, fn in _vmap_hook.shared:
+        if fn is func:
+            return _method(name, fn)
+    return func
 
 
 def active() -> bool:
@@ -102,6 +115,13 @@ class BatchedTensor(Tensor):
     @property
     def shape(self) -> Size:
         return Size(self._phys.shape[1:])
+
+    @property
+    def _data(self) -> Any:  # type: ignore[override]
+        # reached only by an op that vmap's dispatch did not see: say so instead of a NumPy error
+        raise RuntimeError("vmap: an ember op received a batched tensor outside vmap's dispatch (a function "
+                           "captured before vmap, such as `from ember import dot`, or one no rule or fallback "
+                           "covers); call it as ember.X(...) or as a Tensor method inside the vmapped function")
 
     def size(self, dim: int | None = None) -> Any:
         s = self.shape

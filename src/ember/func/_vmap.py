@@ -101,7 +101,7 @@ def _run(func: Callable, args: tuple, kwargs: dict, flat_dims: list, size: int, 
     try:
         inputs = [x if d is None else _batched.wrap(x.movedim(d, 0), level) for x, d in zip(flat_args, flat_dims)]
         before = _random.get_rng_state() if randomness == "error" else None
-        out = func(*rebuild(inputs), **kwargs)
+        out = _batched.entry(func)(*rebuild(inputs), **kwargs)
         if before is not None and not _random.get_rng_state().equal(before):  # (a random op the rules missed)
             _random.set_rng_state(before)
             raise RuntimeError(_batched.RANDOM_ERROR)
