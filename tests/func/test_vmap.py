@@ -300,6 +300,10 @@ OPS = [
                         a.index_select(1, T.tensor([2, 0]))),
     lambda T, F, a, b: (a.new_zeros(2), T.zeros_like(a), a.clone().mul_(2), a.to(T.float32), a.float().sum(),
                         a.repeat(2, 1), a.expand_as(T.ones(2, 3, 4)), a.view_as(b.t()).shape[0] + a),
+    lambda T, F, a, b: (T.einsum("ij,kj->ik", a, b), T.einsum("ij->j", a), T.einsum("ij,ij->", a, b),
+                        F.embedding(T.tensor([[2, 0], [1, 1]]), a), F.pad(a, (1, 2)),
+                        F.batch_norm(a, T.zeros(4, dtype=a.dtype), T.ones(4, dtype=a.dtype)),
+                        F.batch_norm(a[None], T.zeros(3, dtype=a.dtype), T.ones(3, dtype=a.dtype), b[:, 0], b[:, 1])),
 ]
 
 

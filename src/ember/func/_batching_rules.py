@@ -505,3 +505,54 @@ def _layer_norm(c: Call, args: tuple, kwargs: dict) -> Any:
         return NotImplemented
     return c.wrap(c.call(x._phys, **b))
 
+
+
+@_rule("embedding")
+def _embedding(c: Call, args: tuple, kwargs: dict) -> Any:
+    b = _bind(c.fn, args, kwargs)
+    idx, weight = b.pop("input"), b.pop("weight")
+    if b.get("max_norm") is not None:
+        return NotImplemented  # (max_norm renormalises the weight in place)
+    if not c.batched(weight):
+        return c.wrap(c.call(idx._phys, weight, **b))  # the rows of idx's shape, batch dim included
+    if c.batched(idx) or b.get("padding_idx") is not None or b.get("scale_grad_by_freq"):
+        return NotImplemented
+    return c.wrap(weight._phys[:, idx])  # per-element tables, the same indices: one gather
+
+
+@_rule("pad")
+def _pad_rule(c: Call, args: tuple, kwargs: dict) -> Any:
+    b = _bind(c.fn, args, kwargs)
+    x = b.pop("input")
+    if b.get("mode", "constant") != "constant" or not c.batched(x):
+        return NotImplemented  # (the other modes take the layer's batch dims into account)
+    return c.wrap(c.call(x._phys, **b))  # constant padding touches only trailing dims
+
+
+@_rule("batch_norm")
+def _batch_norm(c: Call, args: tuple, kwargs: dict) -> Any:
+    b = _bind(c.fn, args, kwargs)
+    x, weight, bias = b.pop("input"), b.pop("weight"), b.pop("bias")
+    if b.get("training") or c.batched(b["running_mean"]) or c.batched(b["running_var"]) or x.dim() < 2:
+        return NotImplemented  # (batch statistics of one vmapped element are its own batch's)
+    if not c.batched(weight) and not c.batched(bias):
+        return _fold(c, x, x.dim(), lambda p: c.call(p, weight=weight, bias=bias, **b))
+    out = _fold(c, x, x.dim(), lambda p: c.call(p, **b))  # per-element affine: applied after, by channel
+    channel = (-1,) + (1,) * (x.dim() - 2)
+    out = out if weight is None else out * weight.reshape(channel)
+    return out if bias is None else out + bias.reshape(channel)
+
+
+@_rule("einsum")
+def _einsum(c: Call, args: tuple, kwargs: dict) -> Any:
+    """Batched operands get a fresh subscript for the batch, which the output keeps in front."""
+    eq, ops_ = args[0], args[1:]
+    if len(ops_) == 1 and isinstance(ops_[0], (list, tuple)):
+        ops_ = tuple(ops_[0])
+    if "->" not in eq or kwargs:
+        return NotImplemented
+    free = next(ch for ch in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if ch not in eq)
+    ins, out = eq.replace(" ", "").split("->")
+    subs = ins.split(",")
+    subs = [free + s if c.batched(t) else s for s, t in zip(subs, ops_)]
+    return c.wrap(c.call(",".join(subs) + "->" + free + out, *(t._phys if c.batched(t) else t for t in ops_)))
