@@ -320,3 +320,20 @@ def test_batching_rules_match_torch(k, in_dims):
         T, F, func = _lib(lib)
         res.append(func.vmap(lambda a, b, T=T, F=F: OPS[k](T, F, a, b), in_dims=in_dims)(_t(lib, a), _t(lib, b)))
     _close(*res)
+
+
+def _op_functions_as_values(lib):
+    T, F, func = _lib(lib)
+    x = _t(lib, X)
+    T.manual_seed(0)
+    m = T.nn.Sequential(T.nn.Linear(3, 5), T.nn.BatchNorm1d(5), T.nn.ReLU()).double().eval()
+    for prm in m.parameters():  # the same weights in both libraries
+        prm.data = _t(lib, np.random.default_rng(6).standard_normal(tuple(prm.shape)))
+    p, b = {k: v.detach() for k, v in m.named_parameters()}, dict(m.named_buffers())
+    return (func.vmap(func.jacfwd(T.sin))(x), func.vmap(func.jacrev(T.sin))(x), func.vmap(func.grad(T.sum))(x),
+            func.vmap(T.dot)(x, x), func.vmap(func.grad(lambda p, x: func.functional_call(m, (p, b), (x[None],)).sum()),
+                                              in_dims=(None, 0))(p, x))
+
+
+def test_op_functions_passed_as_values_and_a_module_with_batch_norm():
+    _close(_op_functions_as_values("ember"), _op_functions_as_values("torch"))

@@ -37,6 +37,7 @@ class _Level:
 
 
 _levels: list[_Level] = []  # the active vmap levels: level k is _levels[k - 1]
+_dispatching: dict[int, Callable] = {}  # while vmap runs: id of a function that is a Tensor method -> its dispatch
 _ceiling = [0]  # the highest level a random op without batched arguments draws for (below a running rule's level)
 
 RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
@@ -68,7 +69,7 @@ def push(size: int, randomness: str) -> int:
         for name, fn in _TENSOR_METHODS.items():
             setattr(Tensor, name, _method(name, fn))
         for namespace, name, fn in _vmap_hook.shared:
-            namespace[name] = _method(name, fn)
+            namespace[name] = _dispatching.setdefault(id(fn), _method(name, fn))
     _ceiling.append(len(_levels))
     return len(_levels)
 
@@ -83,15 +84,14 @@ def pop() -> None:
             setattr(Tensor, name, fn)
         for namespace, name, fn in _vmap_hook.shared:
             namespace[name] = fn
+        _dispatching.clear()
 
 
 def entry(func: Callable) -> Callable:
-    """``func`` as vmap should call it: an op function that also is a Tensor method (``ember.dot``,
-    captured by ``vmap(ember.dot)`` before vmap swapped it) goes through ``dispatch``."""
-    for _, name, fn in _vmap_hook.shared:
-        if fn is func:
-            return _method(name, fn)
-    return func
+    """``func`` as a transform should call it inside vmap: an op function that also is a Tensor
+    method, passed as a value before vmap swapped it in (``vmap(ember.dot)``, ``jacrev(ember.sin)``),
+    goes through ``dispatch``."""
+    return _dispatching.get(id(func), func)
 
 
 def active() -> bool:

@@ -97,7 +97,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         new_args, nums, diff_leaves, rebuilds, keep = _prepare(args, argnums, "grad_and_value")
         with _Nested(), autograd.enable_grad():
-            out = func(*new_args, **kwargs)
+            out = _batched.entry(func)(*new_args, **kwargs)
             value, aux = _output_and_aux(out, has_aux, "grad_and_value")
             if not isinstance(value, Tensor):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -150,7 +150,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """
     new_args, _, diff_leaves, rebuilds, keep = _prepare(primals, tuple(range(len(primals))), "vjp")
     with _Nested(), autograd.enable_grad():
-        out = func(*new_args)
+        out = _batched.entry(func)(*new_args)
     value, aux = _output_and_aux(out, has_aux, "vjp")
     out_leaves, _ = tree_flatten(value)
     flat_in = [x for leaves in diff_leaves for x in leaves]
@@ -160,7 +160,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         (``vmap(vjp_fn)``, jacrev): one batched backward then pulls back every cotangent."""
         levels = sorted({lv for c in cts for lv in _batched.levels_of(c)})
         lifted = [[_batched.lift(x, levels) for x in leaves] for leaves in diff_leaves]
-        again = func(*(rebuild(xs) for rebuild, xs in zip(rebuilds, lifted)))
+        again = _batched.entry(func)(*(rebuild(xs) for rebuild, xs in zip(rebuilds, lifted)))
         return tree_flatten(_output_and_aux(again, has_aux, "vjp")[0])[0], [x for xs in lifted for x in xs]
 
     def vjp_fn(cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
@@ -200,7 +200,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str, chunk_size
             full = list(args)
             for a, d in zip(nums, diff):
                 full[a] = d
-            return func(*full)
+            return _batched.entry(func)(*full)
 
         out = vjp(partial, *sub, has_aux=has_aux)
         value, pull = out[0], out[1]
