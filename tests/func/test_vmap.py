@@ -335,5 +335,28 @@ def _op_functions_as_values(lib):
                                               in_dims=(None, 0))(p, x))
 
 
+def _setitem(lib):
+    T, F, func = _lib(lib)
+
+    def f(a, b):
+        out = a.clone()
+        out[0] = b[1]
+        out[1:, ::2] = 7.0
+        out[..., -1] = b[0, 0]
+        return out
+
+    return func.vmap(f)(_t(lib, RNG_SET.standard_normal((2, 3, 4))), _t(lib, RNG_SET.standard_normal((2, 3, 4))))
+
+
+RNG_SET = np.random.default_rng(7)
+
+
+def test_setitem_on_a_batched_tensor():
+    state = RNG_SET.bit_generator.state
+    got = _setitem("ember")
+    RNG_SET.bit_generator.state = state
+    _close(got, _setitem("torch"))
+
+
 def test_op_functions_passed_as_values_and_a_module_with_batch_norm():
     _close(_op_functions_as_values("ember"), _op_functions_as_values("torch"))

@@ -306,6 +306,20 @@ def _getitem(c: Call, args: tuple, kwargs: dict) -> Any:
     return c.wrap(x._phys[(slice(None), *key)])
 
 
+@_rule("__setitem__")
+def _setitem(c: Call, args: tuple, kwargs: dict) -> Any:
+    x, key, value = args
+    key = key if isinstance(key, tuple) else (key,)
+    if not c.batched(x):
+        raise RuntimeError(INPLACE_ERROR)
+    if any(isinstance(k, BatchedTensor) for k in key) or any(isinstance(k, (Tensor, list)) for k in key):
+        return NotImplemented  # (advanced indices: NumPy's placement of the indexed dims)
+    if c.batched(value):  # its logical dims line up with the selected region's from the right
+        value = _pad(value._phys, x[key].dim() - value.dim())
+    c.call(x._phys, (slice(None), *key), value)
+    return None
+
+
 @_rule("cat", "concat", "concatenate", "stack")
 def _cat(c: Call, args: tuple, kwargs: dict) -> Any:
     tensors = list(args[0] if args else kwargs["tensors"])
