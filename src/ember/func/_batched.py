@@ -66,10 +66,12 @@ def push(size: int, randomness: str) -> int:
     _levels.append(_Level(size, randomness))
     _vmap_hook.handler = dispatch
     if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``), as does ember.sum
+        for namespace, name, fn in _vmap_hook.shared:
+            namespace[name] = _method(name, fn)
+            _dispatching.setdefault(id(fn), namespace[name])
         for name, fn in _TENSOR_METHODS.items():
             setattr(Tensor, name, _method(name, fn))
-        for namespace, name, fn in _vmap_hook.shared:
-            namespace[name] = _dispatching.setdefault(id(fn), _method(name, fn))
+            _dispatching.setdefault(id(fn), getattr(Tensor, name))
     _ceiling.append(len(_levels))
     return len(_levels)
 
@@ -88,9 +90,9 @@ def pop() -> None:
 
 
 def entry(func: Callable) -> Callable:
-    """``func`` as a transform should call it inside vmap: an op function that also is a Tensor
-    method, passed as a value before vmap swapped it in (``vmap(ember.dot)``, ``jacrev(ember.sin)``),
-    goes through ``dispatch``."""
+    """``func`` as a transform should call it inside vmap: a Tensor method or an op function that
+    also is one, passed as a value before vmap swapped it in (``vmap(ember.dot)``,
+    ``jacrev(ember.sin)``, ``vmap(ember.Tensor.t)``), goes through ``dispatch``."""
     return _dispatching.get(id(func), func)
 
 
@@ -281,17 +283,6 @@ def _method(name: str, fn: Callable) -> Callable:
 # op name -> batching rule(Call, args, kwargs): result, or NotImplemented for a case it leaves to the
 # per-element loop. Filled by ``_batching_rules``.
 RULES: dict[str, Callable[..., Any]] = {}
-
-
-def _tensors(args: tuple, kwargs: dict) -> list:
-    """The tensor arguments, including those inside one level of lists and tuples (``cat([a, b])``)."""
-    out = []
-    for a in (*args, *kwargs.values()):
-        if isinstance(a, Tensor):
-            out.append(a)
-        elif isinstance(a, (list, tuple)):
-            out.extend(x for x in a if isinstance(x, Tensor))
-    return out
 
 
 def top_level(args: tuple, kwargs: dict) -> int:
