@@ -213,6 +213,13 @@ def test_randomness(randomness):
             assert same == (randomness == "same"), (lib, o)
 
 
+def test_randomness_same_holds_across_chunks():
+    for lib in ("ember", "torch"):
+        T, F, func = _lib(lib)
+        out = func.vmap(lambda a, T=T: T.rand(3) + a, randomness="same", chunk_size=2)(T.zeros(5, 1))
+        assert all(T.equal(out[0], out[i]) for i in range(5)), lib
+
+
 def test_batched_tensor_prints_as_torch():
     printed = []
     for lib in ("ember", "torch"):

@@ -137,7 +137,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         if chunk_size is None or chunk_size >= size:
             return _run(func, args, kwargs, flat_dims, size, out_dims, randomness)
         pieces = []
+        state = _random.get_rng_state() if randomness == "same" else None
         for start in range(0, size, chunk_size):
+            if state is not None:  # (the same numbers for every element, across chunks too)
+                _random.set_rng_state(state)
             n = min(chunk_size, size - start)
             chunk = [x if d is None else x.narrow(d, start, n) for x, d in zip(flat_args, flat_dims)]
             pieces.append(_run(func, rebuild(chunk), kwargs, flat_dims, n, out_dims, randomness))
