@@ -367,3 +367,22 @@ def test_setitem_on_a_batched_tensor():
 
 def test_op_functions_passed_as_values_and_a_module_with_batch_norm():
     _close(_op_functions_as_values("ember"), _op_functions_as_values("torch"))
+
+
+def _jvps(lib):
+    T, F, func = _lib(lib)
+    w, x = _t(lib, W1), _t(lib, X)
+
+    def f(w, x):
+        return F.linear(x, w).tanh()
+
+    tangents = func.vmap(lambda x: func.jvp(lambda x: f(w, x), (x,), (T.ones_like(x),))[1])(x)
+    # vjp then jvp under nested vmap, as the neural-tangent-kernel tutorial computes it
+    _, pull = func.vjp(lambda w: f(w, x[0]), w)
+    vjps = func.vmap(pull)(T.eye(4, dtype=x.dtype))
+    ntk = func.vmap(lambda v: func.jvp(lambda w: f(w, x[1]), (w,), v)[1])(vjps)
+    return tangents, ntk
+
+
+def test_jvp_inside_vmap():
+    _close(_jvps("ember"), _jvps("torch"))

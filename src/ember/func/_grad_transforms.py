@@ -279,14 +279,14 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     value, pull = out[0], out[1]
     out_leaves, rebuild = tree_flatten(value)
     # u -> vjp(u) is linear; its vjp at any u applied to the tangents is J @ tangents
-    us = [creation.zeros_like(o).requires_grad_(True) for o in out_leaves]
+    us = [ops.zeros_like(o).requires_grad_(True) for o in out_leaves]
     with _Nested(), autograd.enable_grad():
         pulled = pull(tuple(us) if len(us) > 1 else us[0], create_graph=True)
         flat_pulled = [x for p in pulled for x in tree_flatten(p)[0]]
         flat_t = [x for t in tangents for x in tree_flatten(t)[0]]
         pairs = [(p, t) for p, t in zip(flat_pulled, flat_t) if p.requires_grad]
-        jv = autograd.grad([p for p, _ in pairs], us, [t for _, t in pairs], create_graph=outer_keep,
-                           allow_unused=True, materialize_grads=True) if pairs else [creation.zeros_like(u) for u in us]
+        jv = _batched.grad([p for p, _ in pairs], us, [t for _, t in pairs], create_graph=outer_keep,
+                           allow_unused=True, materialize_grads=True) if pairs else [ops.zeros_like(u) for u in us]
     jv = [g if outer_keep else g.detach() for g in jv]
     result = (value, rebuild(jv))
     return result + (out[2],) if has_aux else result
