@@ -156,3 +156,6 @@ _docs.attach(_sys.modules[__name__], "torch")
 _docs.attach(Tensor, "tensor")
 _docs.attach(linalg, "linalg")
 _docs.attach(autograd, "autograd")
+from .ops import _vmap_hook  # noqa: E402
+
+_vmap_hook.install([globals(), vars(ops)], ops.__all__)  # (after the docs) ember.func.vmap sees ember.X calls

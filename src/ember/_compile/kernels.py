@@ -26,8 +26,8 @@ from ..autograd import grad_mode
 from ..nn import _dropout
 from ..nn import _ops as nn_ops
 from ..ops import _float32 as f32
+from ..ops import _vmap_hook, convolution, indexing, linalg, loss, pointwise, pooling, reduction, views
 from ..ops import activation as act
-from ..ops import convolution, indexing, linalg, loss, pointwise, pooling, reduction, views
 from ..ops._core import wrap_dim
 from ..ops.loss import _reduce_np
 from ..optim.optimizer import Optimizer
@@ -514,3 +514,5 @@ HANDLERS = _handlers()
 TRANSPARENT = {_code(f) for f in (convolution.conv1d, convolution.conv2d, convolution.conv3d,
                                   convolution._convolution, pooling.max_pool2d, views.expand_as, views.broadcast_to,
                                   views.view_as, views.reshape_as)}
+# the vmap hook around the public functions (ember.X, F.X) only passes the call on
+TRANSPARENT.add(_vmap_hook.hooked("op", _code).__code__)

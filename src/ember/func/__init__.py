@@ -3,7 +3,9 @@
 ``stack_module_state`` for treating a module as a function of its parameters.
 
 ``vmap(grad(loss))`` gives per-sample gradients; ``jacrev(jacrev(f))`` a Hessian. ember runs them on
-its reverse-mode engine, ``jvp``/``jacfwd`` with dual tensors (forward mode), and maps ``vmap`` by a loop over the batch."""
+its reverse-mode engine, ``jvp``/``jacfwd`` with dual tensors (forward mode); ``vmap`` runs each op once
+on the whole batch (``_batched``, ``_batching_rules``), so ``grad`` inside it backpropagates every element
+in one pass."""
 
 from __future__ import annotations
 

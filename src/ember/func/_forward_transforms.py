@@ -15,7 +15,8 @@ from .._tensor import Tensor
 from ..autograd import _forward_levels as _lv
 from ..autograd.forward_ad import dual_at, unpack_at
 from ..ops import creation, joining
-from ._grad_transforms import _argnums_tuple, _level, _Nested, _output_and_aux, jacrev
+from . import _batched
+from ._grad_transforms import _argnums_tuple, _jacobian, _level, _Nested, _output_and_aux, jacrev, jvp_by_reverse
 from ._pytree import tree_flatten
 
 _JVP = "jvp(f, primals, tangents)"
@@ -48,6 +49,8 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
                            f"{len(tangents) if isinstance(tangents, tuple) else type(tangents)}")
     _tensors_only(flat_p, "primals")
     _tensors_only(flat_t, "tangents")
+    if _batched.active():  # (inside vmap: see jvp_by_reverse)
+        return jvp_by_reverse(func, primals, tangents, strict=strict, has_aux=has_aux)
     for p, t in zip(flat_p, flat_t):
         if p.shape != t.shape:  # (torch's make_dual error)
             raise RuntimeError(
@@ -84,8 +87,12 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
     tensor([[2., 0.],
             [0., 4.]])
     """
+    by_reverse = _jacobian(func, argnums, has_aux, "jacfwd")
+
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
+        if _batched.active():  # (inside vmap: the same Jacobian through reverse mode, see jvp_by_reverse)
+            return by_reverse(*args)
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
         sub = tuple(args[a] for a in nums)
 

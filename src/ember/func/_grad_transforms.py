@@ -13,11 +13,13 @@ import functools
 import threading
 from typing import Any, Callable
 
-from .. import autograd
+from .. import autograd, ops
 from .._tensor import Tensor
 from ..autograd import _forward_levels as _lv
-from ..ops import creation, joining
+from ..ops import creation
+from . import _batched
 from ._pytree import tree_flatten
+from ._vmap import vmap
 
 _depth = threading.local()  # how many transforms are running on this thread
 
@@ -67,6 +69,8 @@ def _prepare(args: tuple, argnums: Any, name: str) -> tuple:
     diff_leaves, rebuilds = [], []
     for a in nums:
         leaves, rebuild = tree_flatten(args[a])
+        if _batched.active():  # inside vmap: one gradient per batch element, also for unbatched inputs
+            leaves = [_batched.lift(x) for x in leaves]
         fresh = [_fresh(x, keep) for x in leaves]
         new_args[a] = rebuild(fresh)
         diff_leaves.append(fresh)
@@ -99,7 +103,7 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         new_args, nums, diff_leaves, rebuilds, keep = _prepare(args, argnums, "grad_and_value")
         with _Nested(), autograd.enable_grad():
-            out = func(*new_args, **kwargs)
+            out = _batched.entry(func)(*new_args, **kwargs)
             value, aux = _output_and_aux(out, has_aux, "grad_and_value")
             if not isinstance(value, Tensor):
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -108,8 +112,8 @@ def grad_and_value(func: Callable, argnums: Any = 0, has_aux: bool = False) -> C
                 raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {value.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             flat = [x for leaves in diff_leaves for x in leaves]
-            grads = autograd.grad(value, flat, create_graph=keep, allow_unused=True, materialize_grads=True) \
-                if value.requires_grad else [creation.zeros_like(x) for x in flat]
+            grads = _batched.grad([value], flat, create_graph=keep, allow_unused=True, materialize_grads=True) \
+                if value.requires_grad else [ops.zeros_like(x) for x in flat]
         grads = [g if keep else g.detach() for g in grads]
         out_grads, i = [], 0
         for leaves, rebuild in zip(diff_leaves, rebuilds):
@@ -152,10 +156,18 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """
     new_args, _, diff_leaves, rebuilds, keep = _prepare(primals, tuple(range(len(primals))), "vjp")
     with _Nested(), autograd.enable_grad():
-        out = func(*new_args)
+        out = _batched.entry(func)(*new_args)
     value, aux = _output_and_aux(out, has_aux, "vjp")
     out_leaves, _ = tree_flatten(value)
     flat_in = [x for leaves in diff_leaves for x in leaves]
+
+    def rerun_batched(cts: list) -> tuple:
+        """``func`` again, at the primals lifted to the vmap levels of ``cts`` that the outputs lack
+        (``vmap(vjp_fn)``, jacrev): one batched backward then pulls back every cotangent."""
+        levels = sorted({lv for c in cts for lv in _batched.levels_of(c)})
+        lifted = [[_batched.lift(x, levels) for x in leaves] for leaves in diff_leaves]
+        again = _batched.entry(func)(*(rebuild(xs) for rebuild, xs in zip(rebuilds, lifted)))
+        return tree_flatten(_output_and_aux(again, has_aux, "vjp")[0])[0], [x for xs in lifted for x in xs]
 
     def vjp_fn(cotangents: Any, retain_graph: bool = True, create_graph: bool | None = None) -> tuple:
         cts, _ = tree_flatten(cotangents)
@@ -163,11 +175,14 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
                                f"outputs to the function. cotangents: {len(cts)} tensors, outputs: {len(out_leaves)}")
         make_graph = keep or _level() > 0 if create_graph is None else create_graph
-        pairs = [(o, c) for o, c in zip(out_leaves, cts) if isinstance(o, Tensor) and o.requires_grad]
         with _Nested(), autograd.enable_grad():
-            grads = autograd.grad([o for o, _ in pairs], flat_in, [c for _, c in pairs], retain_graph=True,
+            outs, ins = out_leaves, flat_in
+            if _batched.active() and _batched.more_batched(cts, out_leaves):
+                outs, ins = rerun_batched(cts)
+            pairs = [(o, c) for o, c in zip(outs, cts) if isinstance(o, Tensor) and o.requires_grad]
+            grads = _batched.grad([o for o, _ in pairs], ins, [c for _, c in pairs], retain_graph=True,
                                   create_graph=make_graph, allow_unused=True, materialize_grads=True) \
-                if pairs else [creation.zeros_like(x) for x in flat_in]
+                if pairs else [ops.zeros_like(x) for x in ins]
         grads = [g if make_graph else g.detach() for g in grads]
         out_grads, i = [], 0
         for leaves, rebuild in zip(diff_leaves, rebuilds):
@@ -181,7 +196,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     return shown, vjp_fn
 
 
-def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
+def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str, chunk_size: int | None = None) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args), name)
@@ -191,7 +206,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
             full = list(args)
             for a, d in zip(nums, diff):
                 full[a] = d
-            return func(*full)
+            return _batched.entry(func)(*full)
 
         out = vjp(partial, *sub, has_aux=has_aux)
         value, pull = out[0], out[1]
@@ -199,18 +214,20 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
         in_leaves = [tree_flatten(s)[0] for s in sub]
         per_out = []
         for k, o in enumerate(out_leaves):
-            rows = []
-            basis = creation.eye(o.numel(), dtype=o.dtype)
-            for j in range(o.numel()):  # one vjp per output element: row j of the Jacobian
-                ct = [creation.zeros_like(x) for x in out_leaves]
-                ct[k] = basis[j].reshape(o.shape)
-                rows.append(pull(tuple(ct) if len(ct) > 1 else ct[0]))
+
+            def pull_one(ct_k: Tensor, k: int = k) -> tuple:
+                ct = [ops.zeros_like(x) for x in out_leaves]
+                ct[k] = ct_k
+                return pull(tuple(ct) if len(ct) > 1 else ct[0])
+
+            # the rows of the Jacobian: vjps of the basis of the output, one batched vjp (vmap)
+            basis = creation.eye(o.numel(), dtype=o.dtype).reshape(o.numel(), *o.shape)
+            rows = vmap(pull_one, randomness="same", chunk_size=chunk_size)(basis) if o.numel() else None
             blocks = []
             for a in range(len(nums)):
-                flat_rows = [tree_flatten(r[a])[0] for r in rows]
                 leaves = []
                 for m, x in enumerate(in_leaves[a]):
-                    col = joining.stack([fr[m] for fr in flat_rows]) if rows else creation.zeros(0, *x.shape, dtype=x.dtype)
+                    col = tree_flatten(rows[a])[0][m] if rows is not None else creation.zeros(0, *x.shape, dtype=x.dtype)
                     leaves.append(col.reshape(tuple(o.shape) + tuple(x.shape)))
                 blocks.append(tree_flatten(sub[a])[1](leaves))
             per_out.append(blocks[0] if not isinstance(argnums, tuple) else tuple(blocks))
@@ -222,11 +239,42 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
 
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_size: int | None = None,
            _preallocate_and_copy: bool = False) -> Callable:
-    """The Jacobian of ``func`` with respect to ``args[argnums]``, one vjp per output element: shape
-    ``output.shape + input.shape``.
+    """The Jacobian of ``func`` with respect to ``args[argnums]``, shape ``output.shape + input.shape``:
+    the vjps of every output element at once, as ``vmap`` of a vjp (``chunk_size`` rows at a time).
 
     >>> ember.func.jacrev(lambda x: x * x)(ember.tensor([1.0, 2.0]))
     tensor([[2., 0.],
             [0., 4.]])
     """
-    return _jacobian(func, argnums, has_aux, "jacrev")
+    return _jacobian(func, argnums, has_aux, "jacrev", chunk_size)
+
+
+def jvp_by_reverse(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
+    """``func.jvp`` inside ``vmap``, through reverse mode: the derivative of a vjp in its cotangent (exact,
+    two backward passes). Dual tensors do not ride BatchedTensors yet (their tangents are keyed by the
+    tensor, and a batching rule computes on the physical tensor underneath), so ``jvp`` comes here
+    while a vmap level is active."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
+                           "call f(*primals).")
+    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           "structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got "
+                           f"primals with structure {len(primals)} and tangents with structure "
+                           f"{len(tangents) if isinstance(tangents, tuple) else type(tangents)}")
+    outer_keep = _level() > 0
+    out = vjp(func, *primals, has_aux=has_aux)
+    value, pull = out[0], out[1]
+    out_leaves, rebuild = tree_flatten(value)
+    # u -> vjp(u) is linear; its vjp at any u applied to the tangents is J @ tangents
+    us = [ops.zeros_like(o).requires_grad_(True) for o in out_leaves]
+    with _Nested(), autograd.enable_grad():
+        pulled = pull(tuple(us) if len(us) > 1 else us[0], create_graph=True)
+        flat_pulled = [x for p in pulled for x in tree_flatten(p)[0]]
+        flat_t = [x for t in tangents for x in tree_flatten(t)[0]]
+        pairs = [(p, t) for p, t in zip(flat_pulled, flat_t) if p.requires_grad]
+        jv = _batched.grad([p for p, _ in pairs], us, [t for _, t in pairs], create_graph=outer_keep,
+                           allow_unused=True, materialize_grads=True) if pairs else [ops.zeros_like(u) for u in us]
+    jv = [g if outer_keep else g.detach() for g in jv]
+    result = (value, rebuild(jv))
+    return result + (out[2],) if has_aux else result

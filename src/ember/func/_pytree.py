@@ -31,3 +31,14 @@ def tree_map(fn: Callable, tree: Any) -> Any:
     """``tree`` with ``fn`` applied to every leaf."""
     leaves, rebuild = tree_flatten(tree)
     return rebuild([fn(x) for x in leaves])
+
+
+def tree_spec(tree: Any, indent: int = 0) -> str:
+    """The structure of ``tree`` as torch prints a TreeSpec (``*`` for a leaf), for error messages."""
+    if isinstance(tree, (tuple, list, dict)):
+        children = list(tree.values()) if isinstance(tree, dict) else list(tree)
+        context = repr(list(tree)) if isinstance(tree, dict) else "None"
+        sep = ",\n" + " " * (indent + 2)
+        inner = sep.join(tree_spec(c, indent + 2) for c in children)
+        return f"TreeSpec({type(tree).__name__}, {context}, [{inner}])"
+    return "*"

@@ -677,3 +677,8 @@ from ..ops._numpy_names import install as _install_numpy_names  # noqa: E402
 
 # the two functions here that torch implements natively take axis= / keepdims= (F.softmax does not)
 _install_numpy_names(globals(), names=("cosine_similarity", "pairwise_distance"))
+
+from ..ops import _vmap_hook  # noqa: E402  (ember.func.vmap sees F.linear, F.conv2d ... calls)
+
+_vmap_hook.install([globals()], [n for n, v in list(globals().items()) if not n.startswith("_") and callable(v)
+                                 and n not in ("node_class", "record", "autocast_op")])

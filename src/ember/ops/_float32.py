@@ -219,7 +219,10 @@ def add_scaled_bfloat16(a: Any, b: Any, alpha: Any) -> np.ndarray:
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b; for bfloat16, NumPy multiplies in float32 and the product is rounded back once."""
-    res = np.matmul(a, b)
+    if a.ndim > 2 and a.shape[-1] == 1 and b.ndim > 1 and b.shape[-2] == 1:
+        res = np.multiply(a, b)  # a stack of outer products (per-sample weight gradients): NumPy's matmul is 2x slower
+    else:
+        res = np.matmul(a, b)
     return res.astype(a.dtype) if res.dtype != a.dtype and _dtype.is_bfloat16(a.dtype) else res
 
 
