@@ -16,6 +16,7 @@ from . import _float32 as _f32
 from . import _grad_math as gm
 from . import pointwise as _pw
 from ._core import node_class, record, where_np
+from .inplace import ALIASED_WRITES, SAVES_OUTPUT_INPLACE
 
 
 def _c(arr: Any, like: np.ndarray) -> np.ndarray:
@@ -131,6 +132,9 @@ threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x),
     lambda g, x, th, v: gm.threshold_backward(g, x, th),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
+ALIASED_WRITES.add(threshold)
+SAVES_OUTPUT_INPLACE.update({f: type(c.__name__[:-1] + "1", (c,), {"__slots__": (), "__module__": "builtins"})
+                             for f, c in ((leaky_relu, LeakyReluBackward0), (elu, EluBackward0))})
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
     lambda g, x, lam: gm.select_backward(_SELECTION_NODES["softshrink"], g, x, ~((x >= -lam) & (x <= lam))),

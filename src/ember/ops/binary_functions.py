@@ -24,6 +24,7 @@ from ._core import (
     select_grad,
 )
 from .elementary import floor, trunc
+from .out import _CPP as _CPP_NAMES
 from .pointwise import (
     _clip,
     _out,
@@ -178,7 +179,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     require_tensors("fmax", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+    return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (input, other)), out)
 
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -186,7 +187,7 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     require_tensors("fmin", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+    return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (input, other)), out)
 
 
 def _as_t(a: Any) -> Tensor:
@@ -218,7 +219,7 @@ def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         res = np.where(xa == 0, np.where(np.isnan(xb), np.nan, 0.0), xa * np.log(xb)).astype(np.result_type(xa, xb))
     sa, sb = _as_t(xa), _as_t(xb)
     if tb is None:
-        return _out(record(XlogyBackward2, res, (ta,), (sa, sb)), out)
+        return _out(record(XlogyBackward2, res, (ta,), (ta, sb)), out)  # (ta: an in-place change to self is caught)
     if ta is None:
         return _out(record(XlogyBackward1, res, (tb,), (sa, tb)), out)
     return _out(record(XlogyBackward0, res, (ta, tb), (input, other)), out)
@@ -240,16 +241,26 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
                         " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
                         " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
+    cpp = _CPP_NAMES
     if input._data.dtype != end._data.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+        raise RuntimeError(f"expected dtype {cpp[input.dtype.name]} for `end` but got dtype {cpp[end.dtype.name]}")
     if isinstance(weight, Tensor):
         x, e, w = input._data, end._data, weight._data
+        if w.ndim and w.dtype != x.dtype:  # (a 0-d weight takes part in type promotion instead)
+            raise RuntimeError(f"expected dtype {cpp[input.dtype.name]} for `weight` but got dtype {cpp[weight.dtype.name]}")
+        ts = (input, end, weight)
+        dt = _dtype.result_type([t.dtype for t in ts if t._data.ndim], [t.dtype for t in ts if not t._data.ndim], [])
+        if dt.category < 2:
+            raise not_implemented("lerp_kernel_tensor", dt.np)
+        check_broadcast(x.shape, e.shape)
         try:
-            res = _lerp_np(x, e, w)
+            res = _lerp_np(x.astype(dt.np, copy=False), e.astype(dt.np, copy=False), w.astype(dt.np, copy=False))
         except ValueError:
             raise RuntimeError(f"lerp: shapes {list(x.shape)}, {list(e.shape)} and {list(w.shape)} cannot be broadcast") from None
-        return _out(record(LerpBackward1, res.astype(x.dtype, copy=False), (input, end, weight), (input, end, weight)), out)
+        return _out(record(LerpBackward1, res.astype(dt.np, copy=False), (input, end, weight), (input, end, weight)), out)
     x, e = input._data, end._data
+    if x.dtype.kind not in "fcV":
+        raise not_implemented("lerp_kernel_scalar", x.dtype)
     check_broadcast(x.shape, e.shape)
     res = _lerp_np(x, e, weight).astype(x.dtype, copy=False)
     return _out(record(LerpBackward0, res, (input, end), attrs=weight), out)

@@ -102,7 +102,14 @@ erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT
 erfinv, ErfinvBackward0 = _unary("erfinv", _erf.erfinv,
                                  lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.saved[0].erfinv() ** 2),
                                  "sqrt(pi) / 2 * exp(erfinv(self)^2) * grad", save_input=True)
-frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
+_frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
+
+
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise fractional part, x - trunc(x) (floating-point tensors only, as in torch)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise not_implemented("frac_cpu", input._data.dtype)
+    return _frac(input, out=out)
 
 
 # log-gamma and its derivatives (SciPy)

@@ -16,7 +16,7 @@ from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
 from .._tensor import Tensor, _new, bump_version
 from ._core import AsStridedBackward0, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
-from .indexing import CopySlices, IndexPutBackward0, check_inplace
+from .indexing import CopySlices, IndexPutBackward0, check_inplace, masked_fill
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -27,7 +27,15 @@ def _old_self(self: Tensor) -> Tensor:
     return old
 
 
-def _write_back(self: Tensor, res: Tensor) -> None:
+# ops whose in-place form torch runs without its internal-overlap check (x.expand(2, 3).threshold_(...)
+# writes): each element changes only where the op changed it, so the aliases agree as in torch's loop
+ALIASED_WRITES: set = {masked_fill}  # (activation.py adds threshold)
+# ops whose in-place form torch records as another node that saves the output (LeakyReluBackward1,
+# EluBackward1): op -> that node class; a later in-place change of the output fails its backward
+SAVES_OUTPUT_INPLACE: dict = {}  # (activation.py adds leaky_relu and elu)
+
+
+def _write_back(self: Tensor, res: Tensor, aliased_ok: bool = False) -> None:
     rd, sd = res._data, self._data
     if rd.dtype != sd.dtype:
         if not np.can_cast(rd.dtype, sd.dtype, "same_kind") or (rd.dtype.kind == "f" and sd.dtype.kind in "iub"):
@@ -38,9 +46,14 @@ def _write_back(self: Tensor, res: Tensor) -> None:
         raise RuntimeError(
             f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(rd.shape, sd.shape))}")
     if not sd.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+        w = _writable(sd) if aliased_ok else sd
+        if not w.flags.writeable:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+        np.copyto(w, rd, casting="unsafe", where=rd != sd)
+        bump_version(self)
+        return
     np.copyto(sd, rd, casting="unsafe")
     bump_version(self)
 
@@ -91,6 +104,9 @@ def _dense(a: np.ndarray) -> bool:
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
+    if type(key) is tuple and sum(k is Ellipsis for k in key) > 1:  # torch: later ellipses stand for no dims
+        first = next(i for i, k in enumerate(key) if k is Ellipsis) + 1
+        key = key[:first] + tuple(k for k in key[first:] if k is not Ellipsis)
     if isinstance(value, Tensor) and _overlaps(self._data, value._data, key if isinstance(key, tuple) else (key,)):
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
@@ -158,11 +174,14 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     recorded = _state.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     src = _old_self(self) if recorded else self
     res = fn(src, *args, **kwargs)
-    _write_back(self, res)
+    _write_back(self, res, fn in ALIASED_WRITES)
     node = res.grad_fn
     if node is not None:
         self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
-        if type(getattr(node, "_result", None)) is tuple:  # (not when saved_tensors_hooks packed it)
+        inplace_cls = SAVES_OUTPUT_INPLACE.get(fn)
+        if inplace_cls is not None:
+            node.__class__ = inplace_cls
+        if type(getattr(node, "_result", None)) is tuple or inplace_cls is not None:  # (not when hooks packed it)
             # the op saved its output (exp_, sigmoid_ ...): that output is self now, so a later
             # in-place change of self is caught at backward, as in torch
             node._result = (self._data, self._vc, self._vc[0])
@@ -188,7 +207,7 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     grad_args = any(isinstance(a, Tensor) and a._rg for a in (*args, *kwargs.values()))
     src = _old_self(view) if view._rg or grad_args else view
     res = fn(src, *args, **kwargs)
-    _write_back(view, res)
+    _write_back(view, res, fn in ALIASED_WRITES)
     if res._rg:
         idx = view_indices(root, view)
         if idx is None:

@@ -152,6 +152,9 @@ def _nll_grad(n: Any, g: Any) -> Any:
     coef, reduction = n.attrs
     if reduction == "none" and g.ndim > 0:
         g = g[:, None]
+    if not np.isfinite(g._data if isinstance(g, Tensor) else g).all():
+        # torch writes the gradient at the counted targets only: a NaN or inf grad leaves 0 elsewhere
+        return gm.also_reads(gm.select(g, coef != 0, gm.const(coef, g)), n.saved[0])
     return gm.also_reads(g * gm.const(coef, g), n.saved[0])  # (torch's nll_loss_backward takes self)
 
 
@@ -167,10 +170,11 @@ _F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 _TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
-def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor | None, ignore_index: int,
+def _nll_common_case(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
                      reduction: str) -> Tensor | None:
     """A classifier's loss: (N, C) scores, N valid class indices, no weights. None for anything
     else (including every error case), which the general path below handles."""
+    x, t = input._data, target._data
     if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype not in _TARGET_DTYPES or x.dtype not in _F32_64:
         return None
     N, C = x.shape
@@ -187,7 +191,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), (input,), attrs=(coef, reduction))
+    return record(NllLossBackward0, out, (input,), (input, target), attrs=(coef, reduction))
 
 
 def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
@@ -222,7 +226,7 @@ def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
     x, t = input._data, target._data
-    fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
+    fast = _nll_common_case(input, target, weight, ignore_index, reduction)
     if fast is not None:
         return fast
     _check_nll_target(x, t)
@@ -230,7 +234,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         xs, ts = x[None, :], t.reshape(1)
     else:
         # move the class dim last and flatten everything else into the batch
-        xs = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+        xs = np.moveaxis(x, 1, -1).reshape(t.size if t.ndim else 1, x.shape[1])  # (-1 fails for 0 classes)
         ts = t.reshape(-1)
     C = xs.shape[1]
     valid = ts != ignore_index
@@ -245,7 +249,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     w = weight._data[safe_t] if weight is not None else np.ones(len(ts), xs.dtype)
     w = (w * valid).astype(xs.dtype)
     rows = np.arange(len(ts))
-    losses = -xs[rows, safe_t] * w
+    # an ignored target's loss is 0 whatever its score (torch never reads it: not -0., not NaN)
+    losses = np.where(valid, -(xs[rows, safe_t] if C else 0) * w, xs.dtype.type(0)).astype(xs.dtype, copy=False)
     if reduction == "none":
         out, scale = losses.reshape(t.shape if x.ndim > 1 else ()), w  # 1-D input: one 0-d loss
     elif reduction == "sum":
@@ -262,4 +267,5 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))
     cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(cls, out, (input,), (input,), attrs=(coef, reduction))
+    # (target and weight saved as torch saves them: an in-place change before backward raises)
+    return record(cls, out, (input,), (input, target, weight), attrs=(coef, reduction))

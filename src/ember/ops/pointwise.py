@@ -325,7 +325,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         check_broadcast(np.shape(xa), np.shape(xe))
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
-        return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
+        return record(PowBackward1, res, (ta, te), (input, exponent), save_result=True)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f":
         x = input._data
         t = _new(_f32.power_scalar(x, exponent))

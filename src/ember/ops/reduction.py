@@ -444,8 +444,9 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "va
         v = np.asarray(ss / denom if denom else ss * np.inf if n else np.full(ss.shape, np.nan)).astype(x.dtype.type(0).real.dtype)
         if denom == 0 and n:
             v = np.where(ss == 0, np.nan, v).astype(v.dtype)
-        if n and x.size and x.dtype.kind == "f":  # equal values have exactly zero spread (as torch computes)
-            const = x.max(axis=dims, keepdims=keepdim) == x.min(axis=dims, keepdims=keepdim)
+        if n and x.size and x.dtype.kind == "f":  # equal values have exactly zero spread (as torch computes; inf - inf is NaN)
+            hi = x.max(axis=dims, keepdims=keepdim)
+            const = (hi == x.min(axis=dims, keepdims=keepdim)) & np.isfinite(hi)
             if const.any():
                 v = np.where(const & (denom > 0), 0, v).astype(v.dtype)
     if n - c <= 0:

@@ -1,0 +1,242 @@
+"""More regressions found by the differential fuzzer against torch (issue 12): each case runs in ember
+and torch and compares the result, or the exception's type and message."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import pytest
+import torch
+
+import ember
+from oracle import assert_close
+
+
+def _outcome(fn: Any) -> tuple:
+    """fn(lib) in ember and torch; a raised exception becomes (type name, message with torch -> ember)."""
+    out = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out.append(fn(lib))
+            except Exception as e:  # noqa: BLE001 (the error itself is compared)
+                name = type(e).__name__.lstrip("_")  # (torch's _LinAlgError is linalg.LinAlgError)
+                out.append((name, str(e).replace("torch", "ember").split(" Hint:")[0]))
+    return tuple(out)
+
+
+def _same(fn: Any) -> None:
+    e, t = _outcome(fn)
+    if isinstance(t, tuple) and t and isinstance(t[0], str):
+        assert e == t
+    elif isinstance(t, (tuple, list)):
+        assert len(e) == len(t)
+        for a, b in zip(e, t):
+            assert_close(a, b)
+    else:
+        assert_close(e, t)
+
+
+def _grads(L: Any, body: Any, data: list) -> Any:
+    x = L.tensor(data, requires_grad=True)
+    body(L, x).sum().backward()
+    return x.grad
+
+
+# --------------------------------------------------------------------- a saved tensor changed in place
+def _changed(op: Any, change: Any) -> Any:
+    def run(L: Any) -> Any:
+        x = L.tensor([[0.5, 2.0]], requires_grad=True)
+        y, saved = op(L, x)
+        change(L, saved)
+        y.sum().backward()
+        return x.grad
+    return run
+
+
+SAVED = {
+    # the output a node saved, changed whichever input's gradient is asked for (torch unpacks them all)
+    "cumprod_0d_result": _changed(lambda L, x: (lambda y: (y, y))(x[0, 0].cumprod(0)), lambda L, s: s.mul_(2)),
+    "logcumsumexp_0d_result": _changed(lambda L, x: (lambda y: (y, y))(x[0, 0].logcumsumexp(0)),
+                                       lambda L, s: s.masked_fill_(s > 0, 2.0)),
+    "pow_tensor_exponent_result": _changed(lambda L, x: (lambda y: (y, y))(x ** L.tensor(2)), lambda L, s: s.fill_(0.5)),
+    "copysign_result_only_other_grad": _changed(
+        lambda L, x: (lambda y: (y, y))(L.copysign(L.tensor([True, False]), x)), lambda L, s: s.exp_()),
+    "leaky_relu_inplace_result": _changed(
+        lambda L, x: (lambda y: (y, y))(L.nn.functional.leaky_relu(x * 1, inplace=True)), lambda L, s: s.fill_(2)),
+    "elu_inplace_result": _changed(
+        lambda L, x: (lambda y: (y, y))(L.nn.functional.elu(x * 1, inplace=True)), lambda L, s: s.add_(1)),
+    # inputs saved as tensors, not copies
+    "fmax_input": _changed(lambda L, x: (lambda v: (L.fmax(v, x), v))(x * 1), lambda L, s: s.mul_(2)),
+    "xlogy_scalar_other_self": _changed(lambda L, x: (lambda v: (L.xlogy(v, 3), v))(x * 1), lambda L, s: s.fill_(-1.5)),
+    "masked_select_input": _changed(lambda L, x: (lambda v: (L.masked_select(v, v > 0), v))(x * 1),
+                                    lambda L, s: s.masked_fill_(s > 1, 0.5)),
+    "nll_loss_target": _changed(
+        lambda L, x: (lambda t: (L.nn.functional.nll_loss(x, t, reduction="none"), t))(L.tensor([1])),
+        lambda L, s: s.neg_()),
+    "nll_loss_target_general_path": _changed(
+        lambda L, x: (lambda t: (L.nn.functional.nll_loss(x, t, ignore_index=1), t))(L.tensor([1])),
+        lambda L, s: s.masked_fill_(s > 0, 0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAVED))
+def test_saved_tensor_changed_in_place(case: str) -> None:
+    _same(SAVED[case])
+
+
+def test_saved_tensors_untouched_still_differentiate() -> None:
+    # (the checks above must not fire when nothing changed)
+    for body in (lambda L, x: x ** L.tensor(2.0), lambda L, x: L.fmax(x, x * 0.5), lambda L, x: L.xlogy(x, 3),
+                 lambda L, x: L.masked_select(x, x > 1), lambda L, x: L.nn.functional.leaky_relu(x * 1, inplace=True)):
+        assert_close(_grads(ember, body, [0.5, 2.0]), _grads(torch, body, [0.5, 2.0]))
+
+
+# --------------------------------------------------------------------- multi-output views
+SPLITS = {
+    "split": lambda L, x: x.split(2),
+    "split_with_sizes": lambda L, x: x.split([2, 2]),
+    "chunk": lambda L, x: x.chunk(2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPLITS))
+def test_split_view_inplace_message(case: str) -> None:
+    def run(L: Any) -> Any:
+        a = SPLITS[case](L, L.ones(4, requires_grad=True) * 1)[0]
+        return a.mul_(2)
+    _same(run)
+
+
+# --------------------------------------------------------------------- writes torch allows
+def _expanded(body: Any) -> Any:
+    def run(L: Any) -> Any:
+        x = L.tensor([[1.0, -2.0, 3.0]]).expand(2, 3)
+        body(L, x)
+        return x
+    return run
+
+
+WRITES = {
+    "threshold_": _expanded(lambda L, x: L.nn.functional.threshold_(x, 1.5, 0.0)),
+    "threshold_inplace": _expanded(lambda L, x: L.nn.functional.threshold(x, 1.5, 0.0, inplace=True)),
+    "masked_fill_any_alias": _expanded(lambda L, x: x.masked_fill_(L.tensor([[True, False, False], [False, False, True]]), 9.0)),
+    "relu_refused": _expanded(lambda L, x: x.relu_()),
+    "double_ellipsis": lambda L: (lambda x: (x.__setitem__((..., ...), 2.0), x)[1])(L.ones(3)),
+    "ellipsis_int_ellipsis": lambda L: (lambda x: (x.__setitem__((..., 0, ...), 5.0), x)[1])(L.ones(2, 3)),
+    "ellipsis_index_ellipsis": lambda L: (lambda x: (x.__setitem__((..., L.tensor([1]), ...), 5.0), x)[1])(L.ones(2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITES))
+def test_writes(case: str) -> None:
+    _same(WRITES[case])
+
+
+# --------------------------------------------------------------------- dtypes torch refuses or promotes
+LERP = {f"{a}-{w}": (a, w) for a in ("bool", "int64", "float16", "float32", "float64")
+        for w in ("scalar", "float32-0d", "float64-0d", "int64-0d", "bool-0d", "float32-1d", "float64-1d", "int64-1d")}
+
+
+@pytest.mark.parametrize("case", sorted(LERP))
+def test_lerp_dtypes(case: str) -> None:
+    a, w = LERP[case]
+
+    def run(L: Any) -> Any:
+        x = L.tensor([1, 0], dtype=getattr(L, a))
+        if w == "scalar":
+            wt: Any = 0.25
+        else:
+            dt, nd = w.split("-")
+            wt = L.tensor([0.25] if nd == "1d" else 0.25, dtype=getattr(L, dt))
+        r = L.lerp(x, x, wt)
+        return r, str(r.dtype).split(".")[1]
+    e, t = _outcome(run)
+    if isinstance(t[0], str):
+        assert e == t
+    else:
+        assert e[1] == t[1]
+        assert_close(e[0], t[0])
+
+
+def test_lerp_end_dtype_message() -> None:
+    _same(lambda L: L.lerp(L.ones(1), L.ones(1, dtype=L.float64), 0.5))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int64", "uint8"])
+def test_frac_of_integers_refused(dtype: str) -> None:
+    _same(lambda L: L.tensor([1, 0], dtype=getattr(L, dtype)).frac())
+
+
+def test_sparse_coo_tensor_explicit_none_size() -> None:
+    e, t = _outcome(lambda L: L.sparse_coo_tensor(L.tensor([[0, 1]]), L.tensor([1.0, 2.0]), None))
+    assert e[0] == t[0] == "TypeError"
+    assert ember.sparse_coo_tensor(ember.tensor([[0, 2]]), ember.tensor([1.0, 2.0])).shape == (3,)
+
+
+@pytest.mark.parametrize("hidden", ["float64", "float64-cell"])
+def test_lstm_hidden_state_of_another_dtype(hidden: str) -> None:
+    def run(L: Any) -> Any:
+        L.manual_seed(0)
+        m = L.nn.LSTM(2, 3)
+        h = L.zeros(1, 1, 3, dtype=L.float64)
+        c = h if hidden == "float64" else L.zeros(1, 1, 3)
+        return m(L.ones(1, 1, 2), (h if hidden == "float64" else c, c if hidden == "float64" else h))[0]
+    e, t = _outcome(run)
+    # (torch's oneDNN kernel words it "get_mkldnn_dtype: unsupported data type"; ember as torch's matmul)
+    assert e[0] == t[0] == "RuntimeError"
+    assert e[1] == "mat1 and mat2 must have the same dtype, but got Double and Float"
+
+
+# --------------------------------------------------------------------- values
+INF = math.inf
+VARIANCES = {
+    "var_0d_inf": lambda L: L.tensor(-INF).var(correction=0),
+    "var_1d_inf": lambda L: L.tensor([-INF]).var(correction=0),
+    "std_dim_inf": lambda L: L.tensor([[INF]]).std(1, correction=0),
+    "var_equal_infs": lambda L: L.tensor([INF, INF]).var(),
+    "var_mean_inf": lambda L: L.var_mean(L.tensor([INF]), correction=0),
+    "std_equal_finite": lambda L: L.tensor([[1.5, 1.5], [2.0, 2.0]]).std(1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(VARIANCES))
+def test_variance_of_infinities(case: str) -> None:
+    _same(VARIANCES[case])
+
+
+NLL = {
+    "no_classes": lambda L: L.nn.functional.nll_loss(L.empty(2, 0), L.tensor([0, 0])),
+    "no_classes_ignored_mean": lambda L: L.nn.functional.nll_loss(L.empty(2, 0), L.tensor([-100, -100])),
+    "no_classes_ignored_none": lambda L: L.nn.functional.nll_loss(L.empty(2, 0), L.tensor([-100, -100]), reduction="none"),
+    "no_classes_ignored": lambda L: L.nn.functional.nll_loss(L.empty(2, 0), L.tensor([-100, -100]), reduction="sum"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NLL))
+def test_nll_loss_without_classes(case: str) -> None:
+    _same(NLL[case])
+
+
+# --------------------------------------------------------------------- cholesky_ex reports instead of raising
+CHOLESKY = {
+    "not_pd": lambda L: L.linalg.cholesky_ex(L.tensor([[-1.0, 0.0], [0.0, 1.0]])),
+    "partial_factor": lambda L: L.linalg.cholesky_ex(L.tensor([[1.0, 5, 3], [5, 2, 1], [3, 1, 7]])),
+    "batched": lambda L: L.linalg.cholesky_ex(L.tensor([[[4.0, 2, 0], [2, -1, 0], [0, 0, 1]], [[1.0, 0, 0], [0, 1, 0], [0, 0, 1]]])),
+    "batched_upper": lambda L: L.linalg.cholesky_ex(L.tensor([[[4.0, 2], [2, -1]], [[1.0, 0], [0, 1]]]), upper=True),
+    "nan_pivot": lambda L: L.linalg.cholesky_ex(L.tensor([[math.nan, 0.0], [0.0, 1.0]], dtype=L.float64)),
+    "check_errors": lambda L: L.linalg.cholesky_ex(L.tensor([[1.0, 5], [5, 2]]), check_errors=True),
+    "cholesky_batched_message": lambda L: L.linalg.cholesky(L.tensor([[[1.0, 0], [0, 1]], [[1.0, 5], [5, 2]]])),
+    "factored": lambda L: L.linalg.cholesky_ex(L.tensor([[2.0, 1], [1, 2]])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHOLESKY))
+def test_cholesky_ex(case: str) -> None:
+    _same(CHOLESKY[case])
+    r = CHOLESKY[case]
+    if not case.startswith(("check", "cholesky_")):
+        assert type(r(ember)).__name__ == type(r(torch)).__name__ == "linalg_cholesky_ex"
