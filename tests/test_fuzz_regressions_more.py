@@ -240,3 +240,125 @@ def test_cholesky_ex(case: str) -> None:
     r = CHOLESKY[case]
     if not case.startswith(("check", "cholesky_")):
         assert type(r(ember)).__name__ == type(r(torch)).__name__ == "linalg_cholesky_ex"
+
+
+# --------------------------------------------------------------------- gradients at singular points
+GRADS = {
+    # torch's angle of a real tensor has the gradient zeros_like(self), whatever grad holds
+    "angle_then_log": (lambda L, x: L.log10(L.angle(x)), [2.4, -1.0]),
+    "angle_then_rsqrt": (lambda L, x: L.angle(x).rsqrt(), [1.5, -2.0]),
+    # a NaN incoming gradient counts in neither part of logcumsumexp's backward
+    "logcumsumexp_nan_grad": (lambda L, x: x.logcumsumexp(0).rsqrt(), [-1.0]),
+    # remainder's divisor gradient takes torch's floor division (1 // 0.2 == 4, floor(1 / 0.2) == 5)
+    "remainder_divisor": (lambda L, x: L.tensor([0.0, 1.0, -1.0]) % x, [0.2]),
+    "remainder_self_divisor": (lambda L, x: x % L.nn.functional.leaky_relu(x, 0.2), [3.0, -1.0]),
+    # 0 ** e: 0 where e >= 0, -inf where e < 0
+    "zero_base_pow": (lambda L, x: 0 ** x, [-0.5, 0.0, 2.0]),
+    # an ignored target's loss has no gradient even when the incoming one is NaN
+    "cross_entropy_all_ignored": (lambda L, x: L.nn.functional.logsigmoid(
+        L.nn.functional.cross_entropy(x.reshape(1, 2), L.tensor([0]), ignore_index=0)), [0.5, 0.2]),
+    "nll_loss_nan_grad_ignored_rows": (lambda L, x: (lambda y: y / y.detach())(L.nn.functional.cross_entropy(
+        x.reshape(2, 2), L.tensor([0, 1]), ignore_index=0, reduction="none")), [0.5, 0.2, 0.1, 0.3]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRADS))
+def test_gradients_at_singular_points(case: str) -> None:
+    body, data = GRADS[case]
+    assert_close(_grads(ember, body, data), _grads(torch, body, data))  # (NaN matches NaN)
+
+
+def test_angle_of_real_gives_no_second_order_graph() -> None:
+    for L in (ember, torch):
+        x = L.tensor([0.5], requires_grad=True)
+        (g,) = L.autograd.grad(x.angle().sum(), x, create_graph=True)
+        assert not g.requires_grad
+
+
+SAVED_ONLY_WHEN_NEEDED = {
+    # hypot saves each operand for its own gradient only: changing the other is no error
+    "hypot_other_changed": lambda L: (lambda a, y: (lambda v: (a.relu_(), v.sum().backward(), y.grad)[2])(L.hypot(a, y)))(
+        L.tensor([-7.4, 0.7]).exp2(), L.tensor(-1.5, requires_grad=True)),
+    "hypot_saved_changed": lambda L: (lambda y: (lambda v: (y.mul_(2), v.sum().backward())[1])(L.hypot(L.ones(2), y)))(
+        L.tensor([1.0, 2.0], requires_grad=True) * 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAVED_ONLY_WHEN_NEEDED))
+def test_saved_only_when_needed(case: str) -> None:
+    _same(SAVED_ONLY_WHEN_NEEDED[case])
+
+
+def _base_modified(split: Any, no_grad: bool = False) -> Any:
+    def run(L: Any) -> Any:
+        x = L.ones(2, 2, requires_grad=True) * 1
+        a = split(x)[0]
+        x[0, 0] = 5.0
+        return a * 2
+    return run
+
+
+@pytest.mark.parametrize("split", ["unbind", "split", "split_with_sizes", "chunk"])
+def test_multi_output_view_after_base_modified(split: str) -> None:
+    fn = {"unbind": lambda x: x.unbind(), "split": lambda x: x.split(1), "split_with_sizes": lambda x: x.split([1, 1]),
+          "chunk": lambda x: x.chunk(2)}[split]
+    _same(_base_modified(fn))
+    _same(lambda L: (lambda x: (fn(x)[0], x.mul_(2), fn(x)[0] * 2)[2])(L.ones(2, 2)))  # (no graph: no error)
+
+
+def test_inplace_into_expanded_empty_tensor() -> None:
+    _same(lambda L: (lambda x: (L.nn.functional.leaky_relu(x, inplace=True), x.mul_(2), x)[2])(L.empty(0).expand(2, -1)))
+
+
+# --------------------------------------------------------------------- kernels torch lacks for a dtype
+KERNELS = {
+    "mm_bool": lambda L: L.mm(L.ones(2, 2, dtype=L.bool), L.ones(2, 2, dtype=L.bool)),
+    "mm_bool_empty": lambda L: L.mm(L.ones(2, 0, dtype=L.bool), L.ones(0, 2, dtype=L.bool)),
+    "mv_bool": lambda L: L.mv(L.ones(2, 2, dtype=L.bool), L.ones(2, dtype=L.bool)),
+    "dot_bool": lambda L: L.dot(L.ones(2, dtype=L.bool), L.ones(2, dtype=L.bool)),
+    "dot_bool_empty": lambda L: L.dot(L.ones(0, dtype=L.bool), L.ones(0, dtype=L.bool)),
+    "bmm_bool": lambda L: L.bmm(L.ones(1, 2, 2, dtype=L.bool), L.ones(1, 2, 2, dtype=L.bool)),
+    "matmul_batched_matrix_bool": lambda L: L.ones(2, 2, 2, dtype=L.bool) @ L.ones(2, 2, dtype=L.bool),
+    "matmul_batched_vector_bool": lambda L: L.ones(2, 2, 2, dtype=L.bool) @ L.ones(2, dtype=L.bool),
+    "matmul_batched_bool": lambda L: L.ones(2, 2, 2, dtype=L.bool) @ L.ones(2, 2, 2, dtype=L.bool),
+    "matmul_empty_bool": lambda L: L.ones(0, 2, dtype=L.bool) @ L.ones(2, 2, dtype=L.bool),
+    "linear_bool": lambda L: L.nn.functional.linear(L.ones(2, 2, dtype=L.bool), L.ones(2, 2, dtype=L.bool),
+                                                     L.ones(2, dtype=L.bool)),
+    "linear_int": lambda L: L.nn.functional.linear(L.ones(2, 2, dtype=L.int64), L.ones(2, 2, dtype=L.int64)),
+    "trace_bool": lambda L: L.ones(2, 2, dtype=L.bool).trace(),
+    "median_bool": lambda L: L.tensor([True, False]).median(),
+    "median_dim_bool": lambda L: L.tensor([[True, False]]).median(0),
+    "nanmedian_bool": lambda L: L.tensor([True, False]).nanmedian(),
+    "kthvalue_bool": lambda L: L.tensor([True, False]).kthvalue(1),
+    "topk_bool": lambda L: L.tensor([True, False]).topk(1),
+    "clamp_bool_two_tensor_bounds": lambda L: L.clamp(L.tensor([True, False]), min=L.tensor(True), max=L.tensor(True)),
+    "clamp_bool_one_tensor_bound": lambda L: L.clamp(L.tensor([True, False]), max=L.tensor([False, True])),
+    "clamp_bool_scalar_bounds": lambda L: L.tensor([True, False]).clamp(True, True),
+    "clamp_bool_scalar_min": lambda L: L.tensor([True, False]).clamp(True),
+    "clamp_bool_scalar_max": lambda L: L.tensor([True, False]).clamp(max=True),
+    "clamp_bool_int_bounds": lambda L: L.tensor([True, False]).clamp(0, 1),
+    "add_bool_alpha": lambda L: L.add(L.tensor([True, False]), True, alpha=-1),
+    "add_bool_alpha_zero": lambda L: L.add(L.tensor([True, False]), L.tensor([True, False]), alpha=0),
+    "prelu_long": lambda L: L.nn.functional.prelu(L.tensor([1, -2]), L.tensor([1])),
+    "prelu_mixed": lambda L: L.nn.functional.prelu(L.tensor([1.0, -2]), L.tensor([1.0], dtype=L.float64)),
+    "prelu_long_float": lambda L: L.nn.functional.prelu(L.tensor([1, -2]), L.tensor([1.0])),
+    "pad_reflect_bool": lambda L: L.nn.functional.pad(L.ones(2, 2, 2, dtype=L.bool), (1, 1, 1, 1), mode="reflect"),
+    "pad_replicate_bool": lambda L: L.nn.functional.pad(L.ones(2, 2, dtype=L.bool), (1, 1), mode="replicate"),
+    "pad_circular_bool": lambda L: L.nn.functional.pad(L.ones(2, 2, 2, dtype=L.bool), (1, 1, 1, 1), mode="circular"),
+    "pad_size_unsupported": lambda L: L.nn.functional.pad(L.ones(1, 1), (0, 0, 0, 2), mode="replicate"),
+    "pad_1d_unsupported": lambda L: L.nn.functional.pad(L.ones(2), (1, 1), mode="reflect"),
+    "pad_value_refused": lambda L: L.nn.functional.pad(L.ones(1, 1), (0, 0, 0, 2), mode="reflect", value=2),
+    "layer_norm_empty_shape": lambda L: L.nn.functional.layer_norm(L.tensor(2.7), ()),
+    "layer_norm_long": lambda L: L.nn.functional.layer_norm(L.ones(2, 3, dtype=L.int64), (3,)),
+    "layer_norm_bool": lambda L: L.nn.functional.layer_norm(L.ones(2, 3, dtype=L.bool), (3,)),
+    "layer_norm_mixed_long": lambda L: L.nn.functional.layer_norm(L.ones(3, 4, dtype=L.int64), (3, 4), L.ones(1, 1)),
+    "layer_norm_mixed_double_input": lambda L: L.nn.functional.layer_norm(L.ones(2, 3, dtype=L.float64), (3,), L.ones(3)),
+    "layer_norm_mixed_double_weight": lambda L: L.nn.functional.layer_norm(L.ones(2, 3), (3,), L.ones(3, dtype=L.float64)),
+    "layer_norm_half_float_weight": lambda L: L.nn.functional.layer_norm(L.ones(2, 3, dtype=L.float16), (3,), L.ones(3)),
+    "layer_norm_weight_shape": lambda L: L.nn.functional.layer_norm(L.ones(0, 4), (0, 4), L.ones(0, 2), L.ones(0, 4)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KERNELS))
+def test_kernels_by_dtype(case: str) -> None:
+    _same(KERNELS[case])

@@ -166,6 +166,11 @@ PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
 @autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x, w = input._data, weight._data
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {LEGACY_NAMES[input.dtype.name]} and "
+                           f"{LEGACY_NAMES[weight.dtype.name]}")
+    if x.dtype.kind not in "fc" and not is_bfloat16(x.dtype):
+        raise _pw.not_implemented("prelu_cpu", x.dtype)
     if w.size != 1:
         if x.ndim < 2 or x.shape[1] != w.size:
             ch = x.shape[1] if x.ndim >= 2 else 1

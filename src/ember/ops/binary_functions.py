@@ -43,8 +43,9 @@ FmodBackward1 = node_class(
     "grad, -grad * trunc(self / other)", suffix=1)
 RemainderBackward1 = node_class(
     "remainder", lambda n, g: (g if n.needs[0] else None,
-                               -g * floor(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
-    "grad, -grad * floor(self / other)", suffix=1)
+                               # (torch's floor division, not floor(self / other): 1 // 0.2 is 4, floor(1 / 0.2) 5)
+                               -g * div(n.saved[0], n.saved[1], rounding_mode="floor") if n.needs[1] else None),
+    "grad, -grad * self.div(other, rounding_mode='floor')", suffix=1)
 
 
 def _int_zero_check(xb: Any, rt: np.dtype) -> None:
@@ -155,7 +156,9 @@ def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     if rt.kind not in "fc":
         raise not_implemented("hypot_cpu", rt)
     xa, xb, ta, tb = _float_binary(input, other)
-    return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), (input, other), save_result=True), out)
+    # each operand is saved only for its own gradient, as torch: an in-place change to the other is no error
+    saved = (input if input._rg else None, other if other._rg else None)
+    return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), saved, save_result=True), out)
 
 
 def _fminmax_grads(n: Any, g: Tensor, is_max: bool) -> tuple:

@@ -46,7 +46,7 @@ def _write_back(self: Tensor, res: Tensor, aliased_ok: bool = False) -> None:
         raise RuntimeError(
             f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(rd.shape, sd.shape))}")
     if not sd.flags.writeable:
-        w = _writable(sd) if aliased_ok else sd
+        w = _writable(sd) if aliased_ok or not sd.size else sd  # (an empty tensor has no overlapping elements)
         if not w.flags.writeable:
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single memory "

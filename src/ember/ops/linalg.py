@@ -14,6 +14,7 @@ from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from ._core import _c, node_class, record, require_tensors, wrap_dim
 from .out import out_call
+from .pointwise import not_implemented
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g @ n.saved[1].T if n.needs[0] else None, n.saved[0].T @ g if n.needs[1] else None),
@@ -68,6 +69,12 @@ def _same_dtype(a: Tensor, b: Tensor, name: str) -> tuple:
     return da, db
 
 
+def _no_bool(a: np.ndarray, b: np.ndarray, kernel: str, empty_ok: bool = True) -> None:
+    """torch's products have no bool kernel (an empty one is filled without it, except by dot)."""
+    if a.dtype == np.bool_ and (not empty_ok or a.size and b.size):
+        raise not_implemented(kernel, a.dtype)
+
+
 def _dt_name(x: np.ndarray) -> str:
     return _dtype.LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name].lower()
 
@@ -87,6 +94,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _no_bool(a, b, "addmm_impl_cpu_")
     return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg else None, mat2 if input._rg else None))
 
 
@@ -103,6 +111,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    _no_bool(a, v, "addmv_impl_cpu")
     return record(MvBackward0, _f32.matmul(a, v), (input, vec), (input, vec))
 
 
@@ -117,6 +126,7 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
             f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+    _no_bool(a, b, "dot", empty_ok=False)
     return record(DotBackward0, np.asarray(np.dot(a, b)), (input, other), (input, other))
 
 
@@ -134,6 +144,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] but got: "
             f"[{b.shape[0]}, {b.shape[1]}].")
+    _no_bool(a, b, "bmm")
     return record(BmmBackward0, _f32.matmul(a, b), (input, mat2), (input, mat2))
 
 
@@ -172,6 +183,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
+    _no_bool(a, b, "addmm_impl_cpu_" if nb == 2 else "addmv_impl_cpu" if nb == 1 else "bmm")
     try:
         if nb == 2:  # batches @ one matrix: one GEMM over the folded rows (torch folds the same way)
             out = _f32.matmul(a.reshape(math.prod(a.shape[:-1]), ka), b).reshape(*a.shape[:-1], b.shape[1])
@@ -335,6 +347,8 @@ def trace(input: Tensor) -> Tensor:
     x = input._data
     if x.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(x.ndim))
+    if x.dtype == np.bool_:
+        raise not_implemented("trace", x.dtype)
     return record(TraceBackward0, np.asarray(np.trace(x)), (input,))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import attach_methods, node_class, record, wrap_dim
+from ._core import attach_methods, node_class, record, wrap_dim, zeros_grad
 from .reduction import _LEGACY_NAMES
 
 
@@ -34,7 +34,7 @@ def _logcumsumexp_grad(n: Any, g: Tensor) -> Tensor:
         parts.append(exp(x + flip(logcumsumexp(flip(lg, (d,)), d), (d,))))
     pos, neg = parts
     if neg is None:
-        return pos if pos is not None else g * 0
+        return pos if pos is not None else zeros_grad(g)  # (a NaN grad counts in neither part, as in torch)
     return -neg if pos is None else pos - neg
 
 
