@@ -23,7 +23,7 @@ from ._core import (
     require_tensors,
     select_grad,
 )
-from .elementary import floor, trunc
+from .elementary import trunc
 from .out import _CPP as _CPP_NAMES
 from .pointwise import (
     _clip,
