@@ -362,3 +362,51 @@ KERNELS = {
 @pytest.mark.parametrize("case", sorted(KERNELS))
 def test_kernels_by_dtype(case: str) -> None:
     _same(KERNELS[case])
+
+
+GRADS_MORE = {
+    # copysign's self gradient is torch's result / self (NaN at an infinite self), 0 where self == 0
+    "copysign_inf": (lambda L, x: L.copysign(x, L.tensor(-3.6)), [2.7, -math.inf, 0.0]),
+    # smooth L1 at a NaN difference: the quadratic zone's grad * x / beta, NaN as torch
+    "smooth_l1_nan_target": (lambda L, x: L.nn.functional.smooth_l1_loss(x, L.tensor([math.nan, 0.5])), [1.4, 0.2]),
+    # trace's gradient is a scatter onto the diagonal: an inf grad leaves 0 off it
+    "trace_inf_grad": (lambda L, x: L.trace(x.reshape(2, 3)) * math.inf, [1.0, 2, 3, 4, 5, 6]),
+    # softmax of one (0-d) element: x - max is NaN for a non-finite x
+    "softmax_0d_inf": (lambda L, x: L.nn.functional.softmax(x[0] * math.inf, 0), [1.0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRADS_MORE))
+def test_gradients_more(case: str) -> None:
+    body, data = GRADS_MORE[case]
+    assert_close(_grads(ember, body, data), _grads(torch, body, data))
+
+
+@pytest.mark.parametrize("x", [math.nan, math.inf, -math.inf, 2.0])
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "softmin"])
+def test_softmax_of_0d(fn: str, x: float) -> None:
+    _same(lambda L: getattr(L.nn.functional, fn)(L.tensor(x), 0))
+
+
+def _second(L: Any, f: Any, data: list, w: list) -> tuple:
+    x = L.tensor(data, dtype=L.float64, requires_grad=True)
+    (g,) = L.autograd.grad(f(L, x).sum(), x, create_graph=True)
+    (g2,) = L.autograd.grad((g * L.tensor(w, dtype=L.float64)).sum(), x)
+    return g, g2
+
+
+SECOND = {
+    f"vector_norm_p{p}_{name}": (lambda L, x, p=p: L.linalg.vector_norm(x, p, dim=1) * 1.5, data)
+    for p in (2, 3, 1.5, 0.5, 2.5) for name, data in (("zeros", [[0.0, 0.0]]), ("one_zero", [[0.0, 1.5]]),
+                                                       ("finite", [[-2.0, 1.5]]))
+}
+SECOND["copysign_zero"] = (lambda L, x: L.copysign(x, -1.5), [[0.0, 2.0]])
+SECOND["cosine_similarity_zero"] = (lambda L, x: L.nn.functional.cosine_similarity(x[:, :1], x[:, 1:], dim=0), [[0.0, 2.0]])
+SECOND["trace"] = (lambda L, x: L.trace(x) ** 2, [[1.0, 2.0], [4.0, 5.0]])
+
+
+@pytest.mark.parametrize("case", sorted(SECOND))
+def test_second_derivatives(case: str) -> None:
+    f, data = SECOND[case]
+    for a, b in zip(_second(ember, f, data, [1.0, 2.0]), _second(torch, f, data, [1.0, 2.0])):
+        assert_close(a, b)

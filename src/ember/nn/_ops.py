@@ -346,7 +346,7 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     elif beta == 0:
         dd = gm.sign(d)
     else:
-        dd = gm.where(gm.abs(d) < beta, d / beta, gm.sign(d))
+        dd = gm.where(gm.abs(d) >= beta, gm.sign(d), d / beta)  # (NaN falls in the quadratic zone, as torch)
     if reduction == "mean":
         dd = dd / gm.numel(d)
     gg = g * dd

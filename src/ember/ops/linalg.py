@@ -10,9 +10,9 @@ from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._sparse_tensor import IMPL as _SPARSE
 from .._sparse_tensor import SparseCooTensor as _Sparse
-from .._tensor import Tensor, _new
+from .._tensor import Tensor
 from . import _float32 as _f32
-from ._core import _c, node_class, record, require_tensors, wrap_dim
+from ._core import _c, node_class, record, require_tensors, select_grad, wrap_dim
 from .out import out_call
 from .pointwise import not_implemented
 
@@ -334,13 +334,9 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
                   (input, batch1, batch2), (batch1, batch2), attrs=(beta, alpha))
 
 
-TraceBackward0 = node_class("trace", lambda n, g: g * _eye_like(n._in_meta[0]), "grad * eye")
-
-
-def _eye_like(meta):
-
-    shape, npd = meta
-    return _new(np.eye(shape[0], shape[1], dtype=npd))
+# (a selection, not grad * eye: a NaN or inf grad leaves the off-diagonal 0, as torch's scatter)
+TraceBackward0 = node_class("trace", lambda n, g: select_grad(g, np.eye(*n._in_meta[0][0], dtype=bool)),
+                            "grad on the diagonal, 0 elsewhere")
 
 
 def trace(input: Tensor) -> Tensor:

@@ -306,8 +306,8 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tu
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable for large inputs."""
     x, d = _softmax_input(input, dim, dtype)
-    if x.ndim == 0:
-        return record(SoftmaxBackward0, np.ones_like(x), (input,), save_result=True, attrs=d)
+    if x.ndim == 0:  # (1, or NaN for a non-finite x, as torch's x - max gives)
+        return record(SoftmaxBackward0, _f32.softmax(x.reshape(1), 0).reshape(()), (input,), save_result=True, attrs=d)
     e = _f32.softmax(x, d) if x.size else x.copy()
     return record(SoftmaxBackward0, e, (input,), save_result=True, attrs=d)
 
@@ -316,7 +316,8 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs."""
     x, d = _softmax_input(input, dim, dtype, log=True)
     if x.ndim == 0:
-        return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
+        return record(LogSoftmaxBackward0, _f32.log_softmax(x.reshape(1), 0).reshape(()), (input,), save_result=True,
+                      attrs=d)
     if x.size:
         s = _f32.log_softmax(x, d)
     else:
@@ -594,11 +595,16 @@ def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: flo
         m = np.abs(x._data) == r._data
         cnt = m.sum(axis=dims, keepdims=True)
         return gd * sgn(x) * _new((m / np.maximum(cnt, 1)).astype(x._data.dtype))
+    # torch's norm_backward, factor by factor (its second derivative, NaN or 0 at a zero norm, follows
+    # from where each mask sits): the mask applies to the norm's factor, not to grad
     zero = _new(r._data == 0)
     if p == 2:
-        return where(zero, 0.0, gd * x / r)
-    # zero entries get 0 (for p < 2, x * |x|^(p-2) would be 0 * inf there), as in torch
-    return where(zero | _new(x._data == 0), 0.0, gd * x * x.abs().pow(p - 2) / r.pow(p - 1))
+        return gd * where(zero, 0.0, x / r)
+    if p < 1:
+        scaled = sgn(x) * where(_new(x._data == 0), 0.0, x.abs().pow(p - 1))
+        return scaled * gd * r.pow(1 - p)
+    scaled = sgn(x) * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * where(zero, 0.0, gd / r.pow(p - 1))
 
 
 LinalgVectorNormBackward0 = node_class("linalg_vector_norm", _vnorm_grad,
