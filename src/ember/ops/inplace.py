@@ -133,7 +133,24 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
+    if record_graph and not self._rg and not advanced and x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        # torch copies into an integer tensor (copy_ ends the graph) unless it fills a view with a 0-d value
+        if value._data.ndim or not np.ndim(x[k2]):
+            record_graph = False
     split = _split_key(tkey, x.ndim) if advanced else None
+    if advanced and isinstance(value, Tensor) and value._data.dtype != x.dtype and not (
+            np.size(v) == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ for k in k2)):
+        # an index_put (not a masked fill): torch wants the value in the tensor's own dtype
+        target = (_basic_view(x, split[0])[split[1]] if split is not None else x[k2]).shape
+        try:
+            fits = np.broadcast_shapes(np.shape(v), target) == target
+        except ValueError:
+            fits = False
+        if fits:  # (else the write below raises torch's shape error)
+            names = _LEGACY_NAMES
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{names[_dtype._FROM_NP[x.dtype].name]} for the destination and "
+                               f"{names[_dtype._FROM_NP[value._data.dtype].name]} for the source.")
     if advanced and isinstance(v, np.ndarray) and v.ndim > 1 and v.size == 1:
         v = v.reshape(())  # (one element broadcasts anywhere; NumPy's mask assignment takes 0-d or 1-d values only)
     try:

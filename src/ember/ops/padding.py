@@ -71,6 +71,12 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
             "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     inner_shape = x.shape[x.ndim - k:]
+    if mode == "circular":
+        if any(max(a, b) > s for (a, b), s in zip(widths[x.ndim - k:], inner_shape)):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    elif 0 in (x.shape[1:] if x.ndim == k + 2 else x.shape):  # (only a batch dim may be empty)
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(x.shape)}")
     if mode == "reflect":
         for (a, b), s in zip(widths[x.ndim - k:], inner_shape):
             if a >= s or b >= s:
@@ -82,7 +88,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     idx = np.arange(int(np.prod(inner_shape))).reshape(inner_shape)
     idx = np.pad(idx, widths[x.ndim - k:], mode=npmode)
     lead = x.shape[: x.ndim - k]
-    out = x.reshape(lead + (-1,))[..., idx.ravel()].reshape(lead + idx.shape)
+    out = x.reshape(lead + (int(np.prod(inner_shape)),))[..., idx.ravel()].reshape(lead + idx.shape)
     # (torch's reflection/replication pad backward takes the input; its circular pad is composite)
     return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), (input,) if mode != "circular" else (),
                   attrs=(idx, x.shape))
