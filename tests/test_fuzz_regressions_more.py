@@ -473,3 +473,47 @@ SETITEM = {
 @pytest.mark.parametrize("case", sorted(SETITEM))
 def test_setitem_dtypes_and_graph(case: str) -> None:
     _same(SETITEM[case])
+
+
+MORE_CHECKS = {
+    # div saves self only for other's gradient: an in-place change to self is then no error
+    "div_self_changed_other_constant": lambda L: (lambda x: (lambda v1: (lambda v2: (v1.add_(2.0), v2.sum().backward(),
+                                                                                  x.grad)[2])(v1 / L.ones(2)))(x * 1))(
+        L.tensor([1.0, 2.0], requires_grad=True)),
+    # an op through a view that saves its output (exp_) sees a later in-place change of the view
+    "exp_through_view_then_changed": lambda L: (lambda x: (lambda v: (v.exp_(), v.add_(1), v.sum().backward())[2])(
+        (x * 1)[0]))(L.tensor([[0.9, 0.4]], requires_grad=True)),
+    "exp_through_view": lambda L: (lambda x: (lambda v: (v.exp_(), v.sum().backward(), x.grad)[2])((x * 1)[0]))(
+        L.tensor([[0.9, 0.4]], requires_grad=True)),
+    # an integer dtype for a reduction of a graph
+    "sum_int_dtype": lambda L: L.tensor([-1.3, 2.0], requires_grad=True).sum(dtype=L.int64),
+    "cumsum_int_dtype": lambda L: L.tensor([-1.3, 2.0], requires_grad=True).cumsum(0, dtype=L.int64),
+    "prod_bool_dtype": lambda L: L.tensor([-1.3, 2.0], requires_grad=True).prod(dtype=L.bool),
+    "sum_int_dtype_detached": lambda L: L.tensor([-1.3, 2.0]).sum(dtype=L.int64),
+    # integer division by zero with nothing to divide
+    "fmod_empty_by_zero": lambda L: L.fmod(L.empty(0, dtype=L.int64), 0),
+    "remainder_by_empty": lambda L: L.tensor([3]) % L.empty(0, dtype=L.int64),
+    "floor_divide_empty_by_zero": lambda L: L.empty(0, dtype=L.int64) // 0,
+    "remainder_by_zero": lambda L: L.tensor([3]) % 0,
+    # matmul checks the batch dims first
+    "matmul_batch_mismatch": lambda L: L.ones(1, 3, 1, 1) @ L.ones(2, 2, 1),
+    "matmul_batch_and_inner_mismatch": lambda L: L.ones(5, 2, 3) @ L.ones(2, 4, 5),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_CHECKS))
+def test_more_checks(case: str) -> None:
+    _same(MORE_CHECKS[case])
+
+
+LOGCUMSUMEXP = {f"{i}-{j}": (x, w) for i, x in enumerate(([0.5, -1.0, 2.0], [-math.inf, 1.0, 0.5], [1.0, -math.inf, -math.inf],
+                                                           [math.inf, 1.0, 2.0], [0.3, math.nan, 1.0]))
+                for j, w in enumerate(([1.0, -2.0, 0.5], [0.0, 0.0, 1.0], [math.nan, 1.0, -1.0], [-1.0, -1.0, -1.0]))}
+
+
+@pytest.mark.parametrize("case", sorted(LOGCUMSUMEXP))
+def test_logcumsumexp_gradients(case: str) -> None:
+    x, w = LOGCUMSUMEXP[case]
+    for a, b in zip(_second(ember, lambda L, t: t.logcumsumexp(0) * L.tensor(w, dtype=L.float64), [x], [1.0, 2.0, 3.0]),
+                    _second(torch, lambda L, t: t.logcumsumexp(0) * L.tensor(w, dtype=L.float64), [x], [1.0, 2.0, 3.0])):
+        assert_close(a, b)

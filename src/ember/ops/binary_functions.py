@@ -48,8 +48,9 @@ RemainderBackward1 = node_class(
     "grad, -grad * self.div(other, rounding_mode='floor')", suffix=1)
 
 
-def _int_zero_check(xb: Any, rt: np.dtype) -> None:
-    if rt.kind in "iu" and np.any(np.asarray(xb) == 0):
+def _int_zero_check(xa: Any, xb: Any, rt: np.dtype) -> None:
+    # (torch checks the divisors it uses: an empty result divides nothing)
+    if rt.kind in "iub" and np.any(np.asarray(xb) == 0) and np.size(xa) and np.size(xb):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -58,7 +59,7 @@ def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt == np.bool_:
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
-    _int_zero_check(xb, rt)
+    _int_zero_check(xa, xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):
         res = np.asarray(np.fmod(xa, xb), dtype=rt)
@@ -73,7 +74,7 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt.kind == "b":
         raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-    _int_zero_check(xb, rt)
+    _int_zero_check(xa, xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):
         res = np.asarray(np.remainder(xa, xb), dtype=rt)

@@ -24,7 +24,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along ``dim``; integer and bool inputs accumulate in int64."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     if _dtype.is_bfloat16(npd):  # (a float32 running sum, each prefix rounded once, as torch)
         res = np.cumsum(_bf16_acc(x), axis=d).astype(npd) if x.ndim else x.astype(npd)
     else:
@@ -61,7 +61,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along ``dim``."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     res = np.cumprod(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
     return record(CumprodBackward0, np.asarray(res), (input,), (input,), save_result=True, attrs=d)
 

@@ -225,6 +225,10 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     src = _old_self(view) if view._rg or grad_args else view
     res = fn(src, *args, **kwargs)
     _write_back(view, res, fn in ALIASED_WRITES)
+    node = res.grad_fn
+    if node is not None and type(node._result) is tuple:
+        # the op saved its output, which is the view's memory now (exp_ through a view, then += : caught)
+        node._result = (view._data, view._vc, view._vc[0])
     if res._rg:
         idx = view_indices(root, view)
         if idx is None:

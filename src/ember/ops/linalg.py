@@ -12,7 +12,7 @@ from .._sparse_tensor import IMPL as _SPARSE
 from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor
 from . import _float32 as _f32
-from ._core import _c, node_class, record, require_tensors, select_grad, wrap_dim
+from ._core import _c, check_broadcast, node_class, record, require_tensors, select_grad, wrap_dim
 from .out import out_call
 from .pointwise import not_implemented
 
@@ -173,7 +173,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
 
         r = _mm_cast_done(input.unsqueeze(0), other)
         return record(SqueezeBackward4, r._data.reshape(b.shape[1]), (r,))
-    # batched, broadcasting over leading dims
+    # batched, broadcasting over leading dims (torch checks the batch dims first)
+    if nb > 2:
+        check_broadcast(a.shape[:-2], b.shape[:-2])
     ka = a.shape[-1]
     kb = b.shape[-2] if nb > 1 else b.shape[0]
     if ka != kb and nb == 2:  # (torch folds the batch into the rows of one product)

@@ -210,8 +210,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
                 if type(other) is float or type(other) is int:
                     if input._rg:
                         attach(t, DivBackward0, (input, None), (None, other), same_meta=True)
-                elif input._rg or other._rg:
-                    attach(t, DivBackward0, (input, other), (input, other), same_meta=True)
+                elif input._rg or other._rg:  # (self is saved only for other's gradient, as torch)
+                    attach(t, DivBackward0, (input, other), (input if other._rg else None, other), same_meta=True)
             return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
     bf16 = _dtype.is_bfloat16(rt)
@@ -236,7 +236,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind in "iu":
-            if np.any(np.asarray(xb) == 0):
+            if np.any(np.asarray(xb) == 0) and np.size(xa):
                 raise RuntimeError("ZeroDivisionError")
             q = np.floor_divide(xa, xb)
             if mode == "trunc":

@@ -15,7 +15,7 @@ from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
-from ._core import _c, node_class, record, require_tensors, wrap_dim, wrap_dims
+from ._core import _c, _state, node_class, record, require_tensors, wrap_dim, wrap_dims
 from .out import minmax_out, out_call, reduction_out
 from .value_index_pairs import _return_type
 
@@ -42,8 +42,10 @@ SumBackward1 = node_class(
     "grad expanded along the summed dims", suffix=1)
 
 
-def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
+def _sum_dtype(x: np.ndarray, dtype: Any, input: Tensor | None = None) -> np.dtype:
     if dtype is not None:
+        if dtype.np.kind in "biu" and input is not None and input._rg and _state.enabled:
+            raise RuntimeError(f"Autograd not support dtype: {_LEGACY_NAMES[dtype.name]}")  # (an integer sum of a graph)
         return dtype.np
     return np.dtype(np.int64) if x.dtype.kind in "iub" else x.dtype
 
@@ -60,7 +62,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     if out is not None:
         return reduction_out(sum, "sum", input, dim, keepdim, dtype, out)
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     acc = npd
     if _dtype.is_bfloat16(npd):
         x = _bf16_acc(x)
@@ -413,7 +415,7 @@ ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.resu
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements, or along one ``dim``."""
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     if dtype is not None:
         x = x.astype(npd)
     if dim is None:
@@ -709,7 +711,7 @@ NansumBackward0 = node_class("nansum", lambda n, g: _expand_back(g, n) * _new(~n
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Sum treating NaN as zero."""
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     dims = _dims_arg(dim, x.ndim)
     res = np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=npd))
     return record(NansumBackward0, res, (input,), (input,),  # (saved, as torch: an in-place change is caught)
