@@ -63,9 +63,6 @@ KNOWN = [
     Known("shape", r"conv[123]d", r"", "nn", "F.conv1d(empty(1, 0, 1), empty(1, 0, 1), stride=2).shape  # [1, 1, 1], torch [1, 0, 1]"),
     Known("grad2", r"digamma|lgamma|polygamma", r"values", "derivatives",
           "x = tensor(-3., requires_grad=True); g, = grad(x.lgamma(), x, create_graph=True); g.backward(); x.grad  # inf, torch 2.6e16"),
-    Known("raise-extra", r"\] = |fill_", r"cannot be broadcast|more than one element", "ops",
-          "v = x.masked_select(x > 0); v[-1,] = v  # ember RuntimeError, torch copies a [1] value into the 0-d slot "
-          "(also writes into an expanded empty tensor)"),
     Known("raise-extra", r"\[.*\[", r"out of bounds", "torch", "x[:-1, None, [-5]] on an empty slice: torch does not bound-check"),
     Known("raise-extra", r"@|matmul", r"same dtype", "torch", "empty(0, 1, 1, 1, dtype=float64) @ f32_tensor  # torch skips the dtype check on empty"),
     Known("grad2", r"addcdiv", r"values", "derivatives",

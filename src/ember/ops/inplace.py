@@ -125,13 +125,18 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         v = value._data
         if v.dtype != self._data.dtype:
             v = v.astype(self._data.dtype)
+        if v.ndim and v.shape[0] == 1:  # torch drops the value's leading size-1 dims (x[0] = ones(1) fits)
+            lead = next((i for i, n in enumerate(v.shape) if n != 1), v.ndim)
+            v = v.reshape(v.shape[lead:])
     else:
         v = value
     x = self._data
     if not x.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+        if x.size:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+        x = _writable(x)  # (an empty expanded tensor: nothing overlaps)
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     if record_graph and not self._rg and not advanced and x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         # torch copies into an integer tensor (copy_ ends the graph) unless it fills a view with a 0-d value
