@@ -558,3 +558,91 @@ def test_setitem_leading_ones_gradients() -> None:
         (z * L.tensor([1.0, 2, 3])).sum().backward()
         return z, w.grad
     _same(run)
+
+
+SAVED_FOR_THE_OTHER = {  # torch saves each product operand only for the other's gradient
+    "addcmul": lambda L, x, c: L.addcmul(x, c, L.tensor([1.1, 0.5])),
+    "addmm": lambda L, x, c: L.addmm(x[:1], c.reshape(1, 2), L.ones(2, 2)),
+    "matmul_batched": lambda L, x, c: L.matmul(c.reshape(1, 1, 2), L.ones(1, 2, 1)) + x.sum(),
+    "matmul_batched_other": lambda L, x, c: L.matmul(L.ones(1, 1, 2), c.reshape(1, 2, 1)) + x.sum(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAVED_FOR_THE_OTHER))
+def test_operand_saved_only_for_the_other(case: str) -> None:
+    def run(L: Any) -> Any:
+        x = L.tensor([0.5, 2.0], requires_grad=True)
+        c = L.tensor([1.0, 3.0])
+        y = SAVED_FOR_THE_OTHER[case](L, x, c)
+        c.mul_(2)  # (not needed for x's gradient: no error)
+        y.sum().backward()
+        return x.grad
+    _same(run)
+
+
+def test_matmul_batched_gradients_of_both() -> None:
+    def run(L: Any) -> tuple:
+        a = L.tensor([[[1.0, 2.0]], [[3.0, 4.0]]], requires_grad=True)
+        b = L.tensor([[0.5], [1.5]], requires_grad=True)
+        v = L.tensor([2.0, -1.0], requires_grad=True)
+        ((a @ b).sum() + (a @ v).sum() + (v @ b.expand(2, 2, 1)).sum()).backward()
+        return a.grad, b.grad, v.grad
+    _same(run)
+
+
+NORMS_AND_MORE = {
+    "float16_norm_no_overflow": lambda L: (L.tensor([[1.676, 1.51, 0.203]] * 8, dtype=L.float16) * 100).norm(),
+    "float16_norm_p3": lambda L: L.linalg.vector_norm(L.tensor([[167.6, 151.0]] * 8, dtype=L.float16), 3),
+    "float16_norm_dim": lambda L: (L.tensor([[1.676, 1.51, 0.203]] * 8, dtype=L.float16) * 100).norm(dim=0),
+    "inf_norm_empty": lambda L: L.linalg.vector_norm(L.empty(0), math.inf),
+    "inf_norm_empty_dim": lambda L: L.linalg.vector_norm(L.empty(0, 2), math.inf, 0),
+    "inf_norm_nonempty_dim": lambda L: L.linalg.vector_norm(L.empty(0, 2), math.inf, 1),
+    "negative_norm_empty_dim": lambda L: L.linalg.vector_norm(L.empty(0, 2), -1, 0),
+    "softmax_empty_long": lambda L: L.nn.functional.softmax(L.empty(0, 1, 1, dtype=L.int64), -2),
+    "add_alpha_broadcast_error": lambda L: L.add(L.ones(2, dtype=L.float16), L.ones(1, 1, 3, dtype=L.float16), alpha=2),
+    "sub_alpha_broadcast_error": lambda L: L.sub(L.ones(1, 2, 0), L.ones(3, 1, dtype=L.float64), alpha=2),
+    "mask_2d_value_shape_error": lambda L: (lambda x: x.__setitem__(x > 0, L.tensor([[-3.0], [1.0]])))(L.tensor([[0.4]])),
+    "zero_d_mask_index_put_dtype": lambda L: (lambda x: x.__setitem__(x > 0, L.tensor(1.6)))(
+        L.tensor(0.0, dtype=L.float64)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NORMS_AND_MORE))
+def test_norms_and_more(case: str) -> None:
+    _same(NORMS_AND_MORE[case])
+
+
+def test_huber_and_smooth_l1_second_derivatives() -> None:
+    def run(L: Any, fn: str, red: str) -> tuple:
+        F = L.nn.functional
+        x = L.tensor([1.0, 0.0, -2.0, 0.5, math.nan, math.inf, 3.0], dtype=L.float64, requires_grad=True)
+        t = L.tensor([0.0, 1.0, 0.0, 0.5, 0.0, 0.0, 1.5], dtype=L.float64, requires_grad=True)
+        y = F.huber_loss(x, t, reduction=red) if fn == "huber" else F.smooth_l1_loss(x, t, reduction=red, beta=1.5)
+        gx, gt = L.autograd.grad(y, (x, t), create_graph=True)
+        return (gx, gt) + L.autograd.grad((gx * L.arange(1.0, 8.0, dtype=L.float64)).sum() + (gt * 2).sum(), (x, t))
+    for fn in ("huber", "smooth_l1"):
+        for red in ("sum", "mean"):
+            for a, b in zip(run(ember, fn, red), run(torch, fn, red)):
+                assert_close(a, b)
+
+
+def test_layer_norm_bias_gradient_in_the_graph() -> None:
+    def run(L: Any) -> Any:
+        b = L.tensor([0.3, 0.1], requires_grad=True)
+        (g,) = L.autograd.grad(L.nn.functional.layer_norm(L.tensor([[-5.4, 2.0]]), (2,), L.tensor([-2.0, 1.0]), b).sum(),
+                               b, create_graph=True)
+        return g.requires_grad
+    _same(run)
+
+    def bias_changed(L: Any) -> Any:  # (the bias is saved, as torch saves it)
+        b = L.zeros(2, requires_grad=True)
+        y = L.nn.functional.layer_norm(L.tensor([[1.0, 3.0]], requires_grad=True), (2,), None, b)
+        with L.no_grad():
+            b.add_(1)
+        y.sum().backward()
+    _same(bias_changed)
+
+
+def test_cummax_of_empty_gradient_in_the_graph() -> None:
+    _same(lambda L: (lambda x: L.autograd.grad(x.cummax(0).values.sum(), x, create_graph=True)[0].requires_grad)(
+        L.empty(1, 0, requires_grad=True)))

@@ -87,6 +87,12 @@ KNOWN = [
     Known("grad", r"\belu|celu|selu", r"torch \[.*nan", "torch",
           "F.celu(x) with NaN in x (16 elements): torch's vectorised kernel gives a NaN gradient there, its scalar tail "
           "(and ember) the scale"),
+    Known("value", r"conv[123]d", r"", "torch",
+          "F.conv1d(tensor([[[-1.4]]]), tensor([[[-inf, -3.3]]]), padding=1)  # ember nan, inf (the zero padding times "
+          "-inf); torch's kernel never multiplies the padding: 4.76, inf"),
+    Known("grad", r"layer_norm", r"values", "torch",
+          "F.layer_norm(x, (2,), w, b) of a row of equal values (20.0855, 20.0855): the normalised values are 0/0-like "
+          "rounding noise, so w's gradient is each library's noise (ember 0, torch -1.5e-4)"),
     Known("grad", r"hardtanh|relu6|softshrink|hardshrink", r"values", "torch",
           "x = full((8,), nan, dtype=float64, requires_grad=True); F.hardtanh(x, -.5, 1.5).sum().backward(); x.grad  "
           "# 0 in torch's vectorised loop (8+ elements), 1 in its scalar tail (fewer; ember always passes grad at NaN)"),

@@ -206,7 +206,8 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
     if len(n.needs) > 2 and n.needs[2]:
         gb = gm.astype_like(gm.sum(g, param_axes), g)
         if group is None:
-            gb = gm.also_reads(gb, x, w, zeros=False)
+            # (layer norm's kernel also takes the bias, saved third)
+            gb = gm.also_reads(gb, x, w, *n.saved[2:3], zeros=False)
     return gx, gw, gb
 
 
@@ -250,7 +251,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out + (bias._data if up is None else bias._data.astype(up))
     # (a copy only where out would otherwise be xhat itself, which backward keeps)
     out = out.astype(x.dtype, copy=out is xhat)
-    return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
+    return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight, bias),
                   attrs=(xhat, rstd, axes, ns, eps))
 
 
@@ -341,12 +342,16 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     # its second derivative is 1/beta (1 for huber) inside the quadratic zone
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
+    # torch's second derivative is grad * (|d| < beta) / beta: 0 on the boundary and at NaN
     if huber:
-        dd = gm.clamp(d, -beta, beta)
+        dd = gm.where(gm.abs(d) < beta, d, gm.sign(d) * beta)
     elif beta == 0:
         dd = gm.sign(d)
     else:
-        dd = gm.where(gm.abs(d) >= beta, gm.sign(d), d / beta)  # (NaN falls in the quadratic zone, as torch)
+        dd = gm.where(gm.abs(d) < beta, d / beta, gm.sign(d))
+    nan = np.isnan(d._data if isinstance(d, Tensor) else d)
+    if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does)
+        dd = gm.where(nan, float("nan"), dd)
     if reduction == "mean":
         dd = dd / gm.numel(d)
     gg = g * dd

@@ -310,7 +310,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
     if rt.kind in "iu":  # torch casts value to the integral result type (0.5 -> 0)
         value = int(value)
     res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
-    return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
+    saved = (tensor1 if tensor2._rg else None, tensor2 if tensor1._rg else None)  # (each only for the other's gradient)
+    return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), saved, attrs=value), out)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:

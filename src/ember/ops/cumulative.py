@@ -93,6 +93,8 @@ def _scatter_back(n: Any, g: Tensor) -> Tensor:
 
     if n._in_meta[0][0] == ():
         return g.reshape(())
+    if n.saved[0].numel() == 0:  # (torch returns self itself: its gradient is part of the graph)
+        return n.saved[0]
     d, idx = n.attrs
     return record(ScatterAddBackward0, _scatter_add_np(n._in_meta[0][0], d, idx, g._data, g._data.dtype),
                   (g,), attrs=(d, _new(idx)))

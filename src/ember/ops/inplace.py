@@ -144,7 +144,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             record_graph = False
     split = _split_key(tkey, x.ndim) if advanced else None
     if advanced and isinstance(value, Tensor) and value._data.dtype != x.dtype and not (
-            np.size(v) == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ for k in k2)):
+            np.size(v) == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ and k.ndim for k in k2)):
         # an index_put (not a masked fill): torch wants the value in the tensor's own dtype
         target = (_basic_view(x, split[0])[split[1]] if split is not None else x[k2]).shape
         try:
@@ -163,7 +163,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             _basic_view(x, split[0])[split[1]] = v
         else:
             x[k2] = v
-    except ValueError:
+    except (ValueError, TypeError):  # (TypeError: NumPy's mask assignment of a 2-d value)
         target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "

@@ -31,24 +31,24 @@ BmmBackward0 = node_class(
                          _c(n.saved[0].transpose(1, 2)).bmm(g) if n.needs[1] else None),
     "grad @ mat2^T, self^T @ grad (per batch)")
 def _bmatmul_grads(n, g):
+    # (each operand is saved only for the other's gradient, as torch's bmm: attrs holds their ranks)
     a, b = n.saved
-    a1 = a.unsqueeze(0) if a.ndim == 1 else a
-    b1 = b.unsqueeze(-1) if b.ndim == 1 else b
-    g1 = g.unsqueeze(-2) if a.ndim == 1 else g
-    g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
+    na, nb = n.attrs
+    g1 = g.unsqueeze(-2) if na == 1 else g
+    g1 = g1.unsqueeze(-1) if nb == 1 else g1
     ga = gb = None
-    if b.ndim == 2 and a.ndim > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
+    if nb == 2 and na > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
         # as torch does: one GEMM instead of a product per batch and a sum over them
         rows = math.prod(a.shape[:-1])
         gb = _c(a.reshape(rows, a.shape[-1]).t()).mm(g.reshape(rows, g.shape[-1]))
         return (g.matmul(_c(b.mT)) if n.needs[0] else None), gb
     if n.needs[0]:
-        ga = g1.matmul(_c(b1.mT))
-        if a.ndim == 1:
+        ga = g1.matmul(_c((b.unsqueeze(-1) if nb == 1 else b).mT))
+        if na == 1:
             ga = ga.squeeze(-2)
     if n.needs[1]:
-        gb = _c(a1.mT).matmul(g1)
-        if b.ndim == 1:
+        gb = _c((a.unsqueeze(0) if na == 1 else a).mT).matmul(g1)
+        if nb == 1:
             gb = gb.squeeze(-1)
     return ga, gb
 
@@ -195,7 +195,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
             f"non-singleton dimension {max(na, nb) - 3}") from None
-    return record(UnsafeViewBackward0, out, (input, other), (input, other))
+    return record(UnsafeViewBackward0, out, (input, other), (input if other._rg else None, other if input._rg else None),
+                  attrs=(na, nb))
 
 
 def _batch(a: np.ndarray, b: np.ndarray) -> int:
@@ -270,7 +271,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Te
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     _check_bcast(c, (a.shape[0], b.shape[1]), "addmm")
     res = _add_scaled(c, a @ b, beta, alpha)
-    return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2), (mat1, mat2), attrs=(beta, alpha))
+    return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2),
+                  (mat1 if mat2._rg else None, mat2 if mat1._rg else None), attrs=(beta, alpha))  # (as torch saves them)
 
 
 AddmvBackward0 = node_class(

@@ -97,6 +97,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     if alpha != 1:
         xa, xb, ta, tb, rt = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         res = (_f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt)
                else np.add(xa, _times_alpha(xb, alpha, rt)))
     else:
@@ -118,6 +119,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     _check_bool_sub(input, other)
     if alpha != 1:
         xa, xb, ta, tb, rt = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         res = (_f32.add_scaled_bfloat16(xa, xb, -alpha) if _dtype.is_bfloat16(rt)
                else np.subtract(xa, _times_alpha(xb, alpha, rt)))
     else:

@@ -298,7 +298,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tu
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype) and x.size:  # (torch runs no kernel on nothing)
         d = wrap_dim(dim, x.ndim)
         kernel = ("log_" if log else "") + ("softmax_lastdim" if d >= x.ndim - 1 else "softmax") + "_kernel_impl"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
@@ -622,10 +622,17 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     dims = _dims_arg(dim, a.ndim)
     p = float(ord)
     ab = np.abs(a)
-    with np.errstate(all="ignore"):
-        if a.size == 0 and p < 0:
+    if a.size == 0 and (p < 0 or p == float("inf")):  # (a max or min over nothing)
+        if dim is None:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                                "operation does not have an identity")
+        for d in dims:
+            if a.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {d}because this "
+                                   "dimension is empty and the operation does not have an identity")
+    if ab.dtype == np.float16 or _dtype.is_bfloat16(ab.dtype):
+        ab = ab.astype(np.float32)  # (torch accumulates half-precision norms in float32)
+    with np.errstate(all="ignore"):
         if p == float("inf"):
             r = ab.max(axis=dims, keepdims=keepdim, initial=0.0)
         elif p == float("-inf"):
@@ -638,7 +645,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.sqrt((ab * ab).sum(axis=dims, keepdims=keepdim))
         else:
             r = (ab ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
-    r = np.asarray(r, dtype=ab.dtype)
+    r = np.asarray(r, dtype=a.dtype)
     return record(LinalgVectorNormBackward0, r, (x,), (x,), save_result=True, attrs=(dims, keepdim, p))
 
 
