@@ -646,3 +646,19 @@ def test_layer_norm_bias_gradient_in_the_graph() -> None:
 def test_cummax_of_empty_gradient_in_the_graph() -> None:
     _same(lambda L: (lambda x: L.autograd.grad(x.cummax(0).values.sum(), x, create_graph=True)[0].requires_grad)(
         L.empty(1, 0, requires_grad=True)))
+
+
+CONV_NO_CHANNELS = {
+    "stride": lambda L: L.nn.functional.conv1d(L.empty(1, 0, 1), L.empty(1, 0, 1), stride=2),
+    "out_channels": lambda L: L.nn.functional.conv1d(L.empty(1, 0, 3), L.empty(2, 0, 2)),
+    "same": lambda L: L.nn.functional.conv1d(L.empty(1, 0, 1), L.empty(1, 0, 1), padding="same"),
+    "padding": lambda L: L.nn.functional.conv1d(L.empty(2, 0, 5), L.empty(1, 0, 2), stride=2, padding=1),
+    "conv2d": lambda L: L.nn.functional.conv2d(L.empty(1, 0, 2, 2), L.empty(3, 0, 1, 1)),
+    "gradients": lambda L: (lambda x, w: (L.nn.functional.conv1d(x, w).clamp_(0).sum().backward(), x.grad, w.grad)[1:])(
+        L.empty(1, 0, 3, requires_grad=True), L.empty(2, 0, 2, requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONV_NO_CHANNELS))
+def test_conv_without_input_channels(case: str) -> None:
+    _same(CONV_NO_CHANNELS[case])

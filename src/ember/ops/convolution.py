@@ -398,6 +398,12 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         raise RuntimeError(
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
             f"({' x '.join(map(str, k_eff))}). Kernel size can't be greater than actual input size")
+    if x.shape[1] == 0:  # no input channels: torch's kernel gives an (N, 0, ...) result whatever the weight
+        sp = tuple((padded[i] - k_eff[i]) // stride[i] + 1 for i in range(nd))
+        # (0, in the graph of both as torch's result is: the sums of their no elements are exactly 0, and
+        # squared their gradients stay in the graph under create_graph)
+        s1, s2 = input.sum(), weight.sum()
+        return (s1 * s1 + s2 * s2) + _new(np.zeros((x.shape[0], 0) + sp, x.dtype))
     return _conv_op(input, weight, bias, stride, pads, dil, groups)
 
 
