@@ -662,3 +662,14 @@ CONV_NO_CHANNELS = {
 @pytest.mark.parametrize("case", sorted(CONV_NO_CHANNELS))
 def test_conv_without_input_channels(case: str) -> None:
     _same(CONV_NO_CHANNELS[case])
+
+
+INDEX_SELECT_BOUNDS = {f"{x}-{d}-{i}": (x, d, i) for x, d, i in [
+    ((1, 1, 0), 0, [0, -3]), ((3,), 0, [5]), ((2, 3), 1, [7]), ((2, 0), 0, [3]), ((2, 0), 1, [3]), ((0,), 0, [0]),
+    ((2, 3), 0, [0, 5]), ((2, 3, 4), 2, [9])]}
+
+
+@pytest.mark.parametrize("case", sorted(INDEX_SELECT_BOUNDS))
+def test_index_select_out_of_bounds(case: str) -> None:
+    x, d, i = INDEX_SELECT_BOUNDS[case]
+    _same(lambda L: L.index_select(L.ones(x), d, L.tensor(i)))
