@@ -673,3 +673,46 @@ INDEX_SELECT_BOUNDS = {f"{x}-{d}-{i}": (x, d, i) for x, d, i in [
 def test_index_select_out_of_bounds(case: str) -> None:
     x, d, i = INDEX_SELECT_BOUNDS[case]
     _same(lambda L: L.index_select(L.ones(x), d, L.tensor(i)))
+
+
+def _expanded_write(src: str, grad: bool) -> Any:
+    def run(L: Any) -> Any:
+        x = (L.ones(1, requires_grad=grad) * 1).expand(3)
+        exec(src, {"x": x, "L": L})
+        return x
+    return run
+
+
+EXPANDED_WRITES = {f"{src}-{grad}": _expanded_write(src, grad) for grad in (False, True) for src in (
+    "x[0] = 2", "x[:] = 2", "x[...] = 2", "x[[0]] = 2", "x[[0, 1]] = L.tensor([2.0, 3.0])", "x[x > 0] = 2",
+    "x[x > 0] = L.tensor([2.0, 3, 4])", "x[0] = L.tensor(2.0)", "x.fill_(2)", "x.zero_()", "x.copy_(L.ones(3))")}
+
+
+@pytest.mark.parametrize("case", sorted(EXPANDED_WRITES))
+def test_writes_into_expanded_tensors(case: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch's deprecation warning for masked fills of expanded tensors)
+        _same(EXPANDED_WRITES[case])
+
+
+KERNELS_MORE = {
+    "nll_loss_long": lambda L: L.nn.functional.nll_loss(L.ones(2, 3, dtype=L.int64), L.tensor([0, 1])),
+    "nll_loss_2d_long": lambda L: L.nn.functional.nll_loss(L.ones(2, 3, 2, dtype=L.int64), L.zeros(2, 2, dtype=L.int64)),
+    "cross_entropy_empty_long": lambda L: L.nn.functional.cross_entropy(L.empty(0, 1, dtype=L.int64),
+                                                                        L.empty(0, dtype=L.int64), reduction="sum"),
+    "bce_long": lambda L: L.nn.functional.binary_cross_entropy(L.tensor([1]), L.tensor([1])),
+    "bce_logits_bool": lambda L: L.nn.functional.binary_cross_entropy_with_logits(L.tensor([True]), L.tensor([0.5])),
+    "bce_logits_long_target": lambda L: L.nn.functional.binary_cross_entropy_with_logits(L.tensor([1.0]), L.tensor([1])),
+    "conv1d_bool": lambda L: L.nn.functional.conv1d(L.ones(1, 1, 3, dtype=L.bool), L.ones(1, 1, 2, dtype=L.bool)),
+    "conv3d_bool": lambda L: L.nn.functional.conv3d(L.ones(1, 1, 3, 3, 3, dtype=L.bool), L.ones(1, 1, 2, 2, 2, dtype=L.bool)),
+    "conv1d_long": lambda L: L.nn.functional.conv1d(L.ones(1, 1, 3, dtype=L.int64), L.ones(1, 1, 2, dtype=L.int64)),
+    # sgn saves self as torch does: an in-place change before backward raises
+    "sgn_self_changed": lambda L: (lambda x: (lambda v: (lambda s: (L.nn.functional.relu(v, inplace=True),
+                                                                   (s * 1).sum().backward())[1])(v.sgn()))(x * -1))(
+        L.tensor([[-3.0]], requires_grad=True)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KERNELS_MORE))
+def test_kernels_more(case: str) -> None:
+    _same(KERNELS_MORE[case])

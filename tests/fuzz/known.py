@@ -39,10 +39,6 @@ KNOWN = [
     Known("grad", r"digamma|lgamma|\.i0\(", r"values", "derivatives",
           "x = tensor([0.], requires_grad=True); L.digamma(x).sum().backward(); x.grad  # inf, torch 4.7e14"),
     # ---- nn/_ops.py and nn/functional.py (being rewritten elsewhere)
-    Known("raise-missing", r"binary_cross_entropy|conv[123]d",
-          r"not implemented for|not supported for|Expected a floating point|Padding size|Only zero batch",
-          "nn", "F.binary_cross_entropy(tensor([1]), tensor([1]))  # computes, torch NotImplementedError for Long (also "
-          "conv of integers)"),
     Known("raise-type", r"mse_loss|l1_loss", r"numpy boolean subtract", "nn",
           "F.mse_loss(tensor([True]), tensor([False]))  # NumPy TypeError, torch NotImplementedError"),
     # ---- ops elsewhere, reported

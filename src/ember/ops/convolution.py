@@ -389,6 +389,8 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
             f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
     _check_conv_dtypes(x, w, bias)
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"\"{'compute_columns3d' if nd == 3 else 'slow_conv2d_cpu'}\" not implemented for 'Bool'")
     if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
                            f"{w.shape[0]} elements, but got bias of size {list(bias._data.shape)} instead")

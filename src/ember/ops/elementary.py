@@ -178,8 +178,7 @@ def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = No
 
 
 def _sgn_grad(n: Any, g: Tensor) -> Tensor:
-    if not n.saved:  # real input: piecewise constant (torch saves the result all the same: an in-place change is an error)
-        n.result_array()
+    if n.attrs:  # real input: piecewise constant (torch saves self and the result all the same: an in-place change is an error)
         return zeros_grad(g)
     x = n.saved[0]
     # s = z / |z| moves only along the circle: the radial part of grad drops out, the rest is
@@ -203,7 +202,8 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return record(SgnBackward0, res, (input,), (input,), save_result=True)
-    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
+    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), (input,), save_result=True,
+                  attrs=True)
 
 
 LogitBackward0 = node_class(

@@ -29,7 +29,7 @@ def _old_self(self: Tensor) -> Tensor:
 
 # ops whose in-place form torch runs without its internal-overlap check (x.expand(2, 3).threshold_(...)
 # writes): each element changes only where the op changed it, so the aliases agree as in torch's loop
-ALIASED_WRITES: set = {masked_fill}  # (activation.py adds threshold)
+ALIASED_WRITES: set = {masked_fill}  # (activation.py adds threshold; setitem and fill_ add theirs below)
 # ops whose in-place form torch records as another node that saves the output (LeakyReluBackward1,
 # EluBackward1): op -> that node class; a later in-place change of the output fails its backward
 SAVES_OUTPUT_INPLACE: dict = {}  # (activation.py adds leaky_relu and elu)
@@ -64,6 +64,9 @@ def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
     return out
 
 
+ALIASED_WRITES.add(_setitem_copy)  # (setitem checks an expanded tensor's key itself)
+
+
 def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     """Whether torch refuses ``x[key] = v`` for sharing memory. torch compares memory ranges only
     when both tensors are dense (else it cannot tell, and writes): an index_put refuses any overlap
@@ -92,6 +95,21 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     return advanced or (d0, d1) != (v0, v1)
 
 
+def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
+    """An expanded tensor: torch refuses a basic key whose view repeats an element; its index_put and
+    masked fill write in order instead (the last value wins)."""
+    if any(_is_advanced(k) and not _int_like(k) for k in tkey):
+        return
+    try:
+        t = _basic_view(x, _basic_np_key(tkey))
+    except (IndexError, TypeError, ValueError):
+        return  # (the write raises torch's error)
+    if any(st == 0 and n > 1 for st, n in zip(t.strides, t.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
 def _dense(a: np.ndarray) -> bool:
     """torch's is_non_overlapping_and_dense: its elements fill a block of memory exactly once."""
     step = a.itemsize
@@ -111,10 +129,12 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
             "memory location. Please clone() the tensor before performing the operation.")
+    tkey = key if isinstance(key, tuple) else (key,)
+    if not self._data.flags.writeable:
+        _refuse_repeated_target(self._data, tkey)
     if self._meta is not None and "base" in self._meta and _state.enabled:
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
-    tkey = key if isinstance(key, tuple) else (key,)
     if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
         # torch writes through the view an int or None makes (x[0] = v)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
@@ -132,11 +152,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         v = value
     x = self._data
     if not x.flags.writeable:
-        if x.size:
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                "location. Please clone() the tensor before performing the operation.")
-        x = _writable(x)  # (an empty expanded tensor: nothing overlaps)
+        x = _writable(x)  # (an expanded tensor, its key checked above)
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
     if record_graph and not self._rg and not advanced and x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         # torch copies into an integer tensor (copy_ ends the graph) unless it fills a view with a 0-d value
@@ -277,14 +293,22 @@ def _broadcast_into(self: Tensor, s: np.ndarray) -> np.ndarray:
             f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
 
 
+def _overwritten(s: Tensor, cls: type, arr: np.ndarray, value: Tensor | None) -> Tensor:
+    out = np.empty(s._data.shape, s._data.dtype)
+    np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
+    return record(cls, out, (s,) if value is None else (s, value))
+
+
+def _filled(s: Tensor, cls: type, arr: np.ndarray, value: Tensor | None) -> Tensor:
+    return _overwritten(s, cls, arr, value)
+
+
+ALIASED_WRITES.add(_filled)  # (torch's fill_ and zero_ write into an expanded tensor; its copy_ refuses)
+
+
 def _overwrite(self: Tensor, cls: type, arr: np.ndarray, value: Tensor | None = None) -> Tensor:
     """Write ``arr`` over every element of ``self`` as a recorded op ``cls`` (zero_, fill_, copy_)."""
-    def fn(s: Tensor) -> Tensor:
-        out = np.empty(s._data.shape, s._data.dtype)
-        np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
-        return record(cls, out, (s,) if value is None else (s, value))
-
-    return apply_inplace(self, fn)
+    return apply_inplace(self, _overwritten if cls is CopyBackwards else _filled, cls, arr, value)
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -333,6 +357,10 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)
     s = src._data if isinstance(src, Tensor) else np.asarray(src)
+    if not self._data.flags.writeable and self._data.size:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
     np.copyto(self._data, _broadcast_into(self, s), casting="unsafe")
     bump_version(self)
     return self

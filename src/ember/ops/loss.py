@@ -84,8 +84,14 @@ def _bce_grads(n: Any, g: Tensor) -> tuple:
 
 
 @autocast_op("fp32")
+def _float_kernel(x: np.ndarray, kernel: str) -> None:
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]}'")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
+    _float_kernel(x, "binary_cross_entropy")
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if np.any((t < 0) | (t > 1)):
@@ -131,6 +137,10 @@ def _bcel_grads(n: Any, g: Tensor) -> tuple:
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
                                      pos_weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
+    _float_kernel(x, "log_sigmoid_cpu")
+    if t.dtype.kind in "biu":  # (torch writes the loss in the target's type)
+        raise RuntimeError(f"result type {_dtype.LEGACY_NAMES[input.dtype.name]} can't be cast to the desired output "
+                           f"type {_dtype.LEGACY_NAMES[target.dtype.name]}")
     # log(1 + exp(-|x|)) + max(-x, 0) is log(1 + exp(-x)) without overflow
     log_sig_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # = -log sigmoid(x)
     if pos_weight is not None:
@@ -230,6 +240,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     if fast is not None:
         return fast
     _check_nll_target(x, t)
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        kernel = "nll_loss2d_forward_out_frame" if x.ndim > 2 else "nll_loss_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[input.dtype.name]}'")
     if x.ndim == 1:
         xs, ts = x[None, :], t.reshape(1)
     else:
