@@ -716,3 +716,16 @@ KERNELS_MORE = {
 @pytest.mark.parametrize("case", sorted(KERNELS_MORE))
 def test_kernels_more(case: str) -> None:
     _same(KERNELS_MORE[case])
+
+
+@pytest.mark.parametrize("op", ["fmod", "remainder"])
+@pytest.mark.parametrize("data", [([2.645, -1.348, 0.0, 5.0, -7.5, math.inf], [0.0, 0.3, 0.0, 2.0, 2.0, 1.0]),
+                                  ([1.0, 0.2, -1.0], [0.2, -0.3, 0.2])])
+def test_fmod_remainder_derivatives(op: str, data: tuple) -> None:
+    def run(L: Any) -> tuple:
+        x = L.tensor(data[0], dtype=L.float64, requires_grad=True)
+        y = L.tensor(data[1], dtype=L.float64, requires_grad=True)
+        gx, gy = L.autograd.grad(getattr(L, op)(x, y).sum(), (x, y), create_graph=True)
+        (hx,) = L.autograd.grad((gy * L.arange(1.0, len(data[0]) + 1, dtype=L.float64)).sum(), (y,))
+        return gx, gy, hx
+    _same(run)

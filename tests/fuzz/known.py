@@ -34,8 +34,6 @@ KNOWN = [
           "x = tensor([0.], requires_grad=True); w = tensor([.3], requires_grad=True); gx, gw = grad(F.prelu(x, w).sum(), (x, w), "
           "create_graph=True); (gx + gw).sum().backward()  # x.grad 1, w.grad 2; torch 0, 1: torch's double backward "
           "takes x >= 0 as positive where its first derivative takes x > 0 (one formula cannot do both)"),
-    Known("grad2", r"%|remainder|fmod", r"", "derivatives",
-          "x = tensor([0.], requires_grad=True); g, = grad((1 % x).sum(), x, create_graph=True); g.sum().backward(); x.grad  # nan, torch 0"),
     Known("grad", r"digamma|lgamma|\.i0\(", r"values", "derivatives",
           "x = tensor([0.], requires_grad=True); L.digamma(x).sum().backward(); x.grad  # inf, torch 4.7e14"),
     # ---- nn/_ops.py and nn/functional.py (being rewritten elsewhere)

@@ -23,7 +23,6 @@ from ._core import (
     require_tensors,
     select_grad,
 )
-from .elementary import trunc
 from .out import _CPP as _CPP_NAMES
 from .pointwise import (
     _clip,
@@ -39,8 +38,9 @@ from .pointwise import (
 FmodBackward0 = node_class("fmod", lambda n, g: g, "grad")
 FmodBackward1 = node_class(
     "fmod", lambda n, g: (g if n.needs[0] else None,
-                          -g * trunc(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
-    "grad, -grad * trunc(self / other)", suffix=1)
+                          # (one rounded division, as torch: its derivative is 0, not 0 * d(self / other))
+                          -g * div(n.saved[0], n.saved[1], rounding_mode="trunc") if n.needs[1] else None),
+    "grad, -grad * self.div(other, rounding_mode='trunc')", suffix=1)
 RemainderBackward1 = node_class(
     "remainder", lambda n, g: (g if n.needs[0] else None,
                                # (torch's floor division, not floor(self / other): 1 // 0.2 is 4, floor(1 / 0.2) 5)
