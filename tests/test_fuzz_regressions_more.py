@@ -729,3 +729,9 @@ def test_fmod_remainder_derivatives(op: str, data: tuple) -> None:
         (hx,) = L.autograd.grad((gy * L.arange(1.0, len(data[0]) + 1, dtype=L.float64)).sum(), (y,))
         return gx, gy, hx
     _same(run)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumprod_size_one_dim_gradient_is_grad(dim: int) -> None:
+    _same(lambda L: (lambda x: (lambda g: (g, g.requires_grad))(
+        L.autograd.grad(x.cumprod(dim).sum(), x, create_graph=True)[0]))(L.tensor([[1.0, 2.0]], requires_grad=True)))

@@ -47,7 +47,7 @@ KNOWN = [
           "x = tensor([.5], requires_grad=True); L.addcdiv(tensor([False]), x, tensor([True])).sum().backward()  # ember "
           "differentiates; torch's backward fails on a bool tensor2 (result type Float can't be cast to Bool)"),
     Known("raise-extra", r"roll", r"Dimension out of range", "torch", "empty(0, 1).roll(1, 4)  # torch skips the dim check on empty tensors"),
-    Known("grad", r"cumprod|copysign|cumsum|\bprod\b", r"requires_grad True != torch False", "derivatives",
+    Known("grad", r"copysign|cumsum|\bprod\b", r"requires_grad True != torch False", "derivatives",
           "x = tensor([[1.]], requires_grad=True); g, = grad(x.cumprod(-1).sum(), x, create_graph=True); g.requires_grad  # True, "
           "torch False (torch's formula returns the incoming gradient for a size-1 dim; also copysign on empty tensors)"),
     Known("grad2", r"huber_loss|smooth_l1_loss", r"", "derivatives", "F.huber_loss(x.mH, y, reduction='sum'): a second derivative where torch has 0"),

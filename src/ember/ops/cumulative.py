@@ -37,7 +37,7 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
 
     x, d = n.saved[0], n.attrs
     xd = x._data
-    if xd.size <= 1:  # (one element: grad itself, with no graph, as torch)
+    if xd.size <= 1 or (xd.ndim and xd.shape[d] == 1):  # (grad itself, with no graph, as torch)
         return g
     if not (xd == 0).any():
         return (g * _c(n.result)).flip(d).cumsum(d).flip(d) / _c(x)
