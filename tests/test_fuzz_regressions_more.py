@@ -735,3 +735,20 @@ def test_fmod_remainder_derivatives(op: str, data: tuple) -> None:
 def test_cumprod_size_one_dim_gradient_is_grad(dim: int) -> None:
     _same(lambda L: (lambda x: (lambda g: (g, g.requires_grad))(
         L.autograd.grad(x.cumprod(dim).sum(), x, create_graph=True)[0]))(L.tensor([[1.0, 2.0]], requires_grad=True)))
+
+
+MORE_SAVED_AND_BOUNDS = {
+    # torch's index_select kernel along dim 1 words an out-of-range index as a RuntimeError, for every dtype
+    "index_select_long_dim1": lambda L: L.tensor([[[4]]]).index_select(1, L.tensor([0, -1])),
+    "index_select_long_dim1_negative_dim": lambda L: L.tensor([[[2]]]).index_select(-2, L.tensor([-1])),
+    # a rounded division saves self for other's gradient, as torch
+    "div_trunc_self_changed": lambda L: (lambda x, y: (lambda q: (y.add_(1), q.sum().backward())[1])(
+        y.div(L.clamp(x, min=3), rounding_mode="trunc")))(L.tensor([0.7], requires_grad=True), L.tensor([2.0, -3.0])),
+    # copy_ of a tensor onto itself returns at once (even an expanded one)
+    "copy_onto_itself": lambda L: (lambda v: (v.copy_(v), v._version)[1])(L.tensor(2).expand(2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MORE_SAVED_AND_BOUNDS))
+def test_more_saved_and_bounds(case: str) -> None:
+    _same(MORE_SAVED_AND_BOUNDS[case])

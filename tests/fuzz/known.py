@@ -77,6 +77,9 @@ KNOWN = [
     Known("grad", r"\belu|celu|selu", r"torch \[.*nan", "torch",
           "F.celu(x) with NaN in x (16 elements): torch's vectorised kernel gives a NaN gradient there, its scalar tail "
           "(and ember) the scale"),
+    Known("raise-missing", r"masked_fill_", r"more than one element", "torch",
+          "v = L.logit(tensor([1.3], requires_grad=True)).expand(3, -1).expand(2, -1, -1); v.masked_fill_(v > 0, 2.)  # "
+          "torch raises inside the fuzz harness and fills in a fresh process (its deprecated expanded-fill path)"),
     Known("grad2", r"conv[123]d", r"is a tensor in ember", "nn",
           "w = empty(1, 0, 1, requires_grad=True); g, = grad(F.conv1d(empty(1, 0, 1), w).sum(), w, create_graph=True); "
           "grad(g.sum(), w, allow_unused=True)  # zeros, torch None (no input channels: ember's result is a sum of "

@@ -291,7 +291,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         if input._data.ndim > 1 and input._data.size == 0 and n == 0:  # (torch's empty-input branch)
             raise RuntimeError("index_select(): self indexing axis dim should be positive")
         empty = input._data.ndim > 1 and input._data.size == 0
-        if not (d == 1 and input.is_floating_point() or empty):  # torch's fast path for floats along dim 1 words it otherwise
+        if not (d == 1 or empty):  # torch's kernel along dim 1 words it otherwise
             raise IndexError("index out of range in self")
         bad = int(idx.min() if idx.min() < 0 else idx.max())
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")

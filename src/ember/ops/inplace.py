@@ -351,6 +351,9 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    if src is self:  # (torch copies nothing, but counts the write)
+        bump_version(self)
+        return self
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
     if (self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)

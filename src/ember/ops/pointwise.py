@@ -251,7 +251,9 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     if (ta is not None and ta._rg) or (tb is not None and tb._rg):
         from ._core import record as _rec
 
-        return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb))
+        # (saved as torch saves them, each for the other's gradient: only to catch in-place changes)
+        saved = (ta if tb is not None and tb._rg else None, tb if ta is not None and ta._rg else None)
+        return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb), saved)
     return t
 
 
