@@ -83,12 +83,12 @@ def _bce_grads(n: Any, g: Tensor) -> tuple:
     return gx, gt
 
 
-@autocast_op("fp32")
 def _float_kernel(x: np.ndarray, kernel: str) -> None:
     if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]}'")
 
 
+@autocast_op("fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
     _float_kernel(x, "binary_cross_entropy")
