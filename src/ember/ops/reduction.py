@@ -630,6 +630,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             if a.shape[d] == 0:
                 raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {d}because this "
                                    "dimension is empty and the operation does not have an identity")
+    out_dt = ab.dtype  # (real for a complex input)
     if ab.dtype == np.float16 or _dtype.is_bfloat16(ab.dtype):
         ab = ab.astype(np.float32)  # (torch accumulates half-precision norms in float32)
     with np.errstate(all="ignore"):
@@ -645,7 +646,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.sqrt((ab * ab).sum(axis=dims, keepdims=keepdim))
         else:
             r = (ab ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
-    r = np.asarray(r, dtype=a.dtype)
+    r = np.asarray(r, dtype=out_dt)
     return record(LinalgVectorNormBackward0, r, (x,), (x,), save_result=True, attrs=(dims, keepdim, p))
 
 
