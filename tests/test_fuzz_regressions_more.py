@@ -752,3 +752,22 @@ MORE_SAVED_AND_BOUNDS = {
 @pytest.mark.parametrize("case", sorted(MORE_SAVED_AND_BOUNDS))
 def test_more_saved_and_bounds(case: str) -> None:
     _same(MORE_SAVED_AND_BOUNDS[case])
+
+
+LAST_ROUND = {
+    "conv1d_empty_length_padded": lambda L: L.nn.functional.conv1d(L.empty(1, 2, 0), L.ones(1, 2, 1), padding=1),
+    "conv2d_empty_height_padded": lambda L: L.nn.functional.conv2d(L.empty(1, 2, 0, 3), L.ones(1, 2, 1, 1), padding=1),
+    "conv1d_empty_length": lambda L: L.nn.functional.conv1d(L.empty(1, 2, 0), L.ones(1, 2, 1)),
+    "addmm_bool": lambda L: L.addmm(L.tensor([[True]]), L.tensor([[True, False, False]]), L.tensor([[True], [True], [False]])),
+    "write_expanded_empty_rows": lambda L: (lambda v: (v.__setitem__((0, slice(-2, None)), -1), v)[1])(
+        L.empty(1, 2, 0, dtype=L.int64).expand(2, -1, -1, -1)),
+    "write_broadcast_value_overlapping": lambda L: (lambda x: (x.__setitem__(slice(1, None), x.split(2, 0)[-1]), x)[1])(
+        L.tensor([-1.0, 0.0, -1.0])),
+    "write_overlapping_value_refused": lambda L: (lambda x: x.__setitem__(slice(0, 2), x[1:3]))(L.tensor([-1.0, 0.0, -1.0])),
+    "nll_loss_spatial_no_classes": lambda L: L.nn.functional.nll_loss(L.empty(2, 0, 2), L.zeros(2, 2, dtype=L.int64)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LAST_ROUND))
+def test_last_round(case: str) -> None:
+    _same(LAST_ROUND[case])

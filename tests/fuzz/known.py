@@ -77,6 +77,9 @@ KNOWN = [
     Known("grad", r"\belu|celu|selu", r"torch \[.*nan", "torch",
           "F.celu(x) with NaN in x (16 elements): torch's vectorised kernel gives a NaN gradient there, its scalar tail "
           "(and ember) the scale"),
+    Known("grad", r"\] = ", r"requires_grad (True|False) != torch", "ops",
+          "v = x * 1; v[...] = 0; g, = grad(f(v).sum(), x, create_graph=True); g.requires_grad  # True, torch False "
+          "(torch records FillBackward2/CopyBackwards, whose zero gradient to self has no graph; ember CopySlices)"),
     Known("raise-missing", r"masked_fill_", r"more than one element", "torch",
           "v = L.logit(tensor([1.3], requires_grad=True)).expand(3, -1).expand(2, -1, -1); v.masked_fill_(v > 0, 2.)  # "
           "torch raises inside the fuzz harness and fills in a fresh process (its deprecated expanded-fill path)"),

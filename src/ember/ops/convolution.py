@@ -400,6 +400,9 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         raise RuntimeError(
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
             f"({' x '.join(map(str, k_eff))}). Kernel size can't be greater than actual input size")
+    if x.size == 0 and x.shape[0] and x.shape[1]:  # an empty spatial dim (torch shows conv1d's input as 2-d)
+        shape = list(x.shape) if nd != 1 else [x.shape[0], x.shape[1], 1, x.shape[2]]
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
     if x.shape[1] == 0:  # no input channels: torch's kernel gives an (N, 0, ...) result whatever the weight
         sp = tuple((padded[i] - k_eff[i]) // stride[i] + 1 for i in range(nd))
         # (0, in the graph of both as torch's result is: the sums of their no elements are exactly 0, and

@@ -86,7 +86,7 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
             dst = _basic_view(x, key)
         except (IndexError, TypeError, ValueError):
             return False
-    if not (_dense(dst) and _dense(v)):
+    if not (_dense(dst) and _dense(v)) or v.size != dst.size:  # (a broadcast value is not dense either)
         return False
     d0, v0 = dst.__array_interface__["data"][0], v.__array_interface__["data"][0]
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
@@ -104,7 +104,7 @@ def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
         t = _basic_view(x, _basic_np_key(tkey))
     except (IndexError, TypeError, ValueError):
         return  # (the write raises torch's error)
-    if any(st == 0 and n > 1 for st, n in zip(t.strides, t.shape)):
+    if t.size and any(st == 0 and n > 1 for st, n in zip(t.strides, t.shape)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")

@@ -270,6 +270,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Te
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     _check_bcast(c, (a.shape[0], b.shape[1]), "addmm")
+    _no_bool(a, b, "addmm_impl_cpu_")
     res = _add_scaled(c, a @ b, beta, alpha)
     return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2),
                   (mat1 if mat2._rg else None, mat2 if mat1._rg else None), attrs=(beta, alpha))  # (as torch saves them)
