@@ -86,7 +86,7 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
             dst = _basic_view(x, key)
         except (IndexError, TypeError, ValueError):
             return False
-    if not (_dense(dst) and _dense(v)) or v.size != dst.size:  # (a broadcast value is not dense either)
+    if not (_dense(dst) and _dense(v)) or not advanced and v.size != dst.size:  # (a broadcast value is not dense)
         return False
     d0, v0 = dst.__array_interface__["data"][0], v.__array_interface__["data"][0]
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
