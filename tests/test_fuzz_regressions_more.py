@@ -771,3 +771,8 @@ LAST_ROUND = {
 @pytest.mark.parametrize("case", sorted(LAST_ROUND))
 def test_last_round(case: str) -> None:
     _same(LAST_ROUND[case])
+
+
+def test_gather_empty_index_skips_the_size_check() -> None:
+    _same(lambda L: L.gather(L.ones(1, 1, 1), -2, L.empty(2, 0, 0, dtype=L.int64)))
+    _same(lambda L: L.gather(L.ones(1, 1, 1), -2, L.zeros(2, 1, 1, dtype=L.int64)))

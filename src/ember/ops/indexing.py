@@ -242,7 +242,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     xs = x.reshape(1) if x.ndim == 0 else x  # torch reads a 0-d input as one element along dim 0
-    for k in range(idx.ndim):
+    for k in range(idx.ndim if idx.size else 0):  # (torch checks no sizes for an empty index)
         if k != d and idx.shape[k] > xs.shape[k]:
             raise RuntimeError(
                 f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no larger than "
