@@ -776,3 +776,8 @@ def test_last_round(case: str) -> None:
 def test_gather_empty_index_skips_the_size_check() -> None:
     _same(lambda L: L.gather(L.ones(1, 1, 1), -2, L.empty(2, 0, 0, dtype=L.int64)))
     _same(lambda L: L.gather(L.ones(1, 1, 1), -2, L.zeros(2, 1, 1, dtype=L.int64)))
+
+
+def test_nll_loss_spatial_no_classes_no_targets() -> None:
+    _same(lambda L: L.nn.functional.cross_entropy(L.empty(3, 0, 0), L.empty(3, 0, dtype=L.int64), ignore_index=0,
+                                                  reduction="sum"))

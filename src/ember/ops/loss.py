@@ -243,7 +243,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
         kernel = "nll_loss2d_forward_out_frame" if x.ndim > 2 else "nll_loss_out_frame"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[input.dtype.name]}'")
-    if x.ndim == 3 and x.shape[1] == 0:  # (torch views a 3-d input as 4-d, which no class dim can fill)
+    if x.ndim == 3 and x.shape[1] == 0 and t.size:  # (torch views a 3-d input as 4-d, which no class dim can fill)
         raise RuntimeError(f"size mismatch (got input: [{x.shape[0]}, 0, 0, 0] , target: [{t.shape[0]}, 1, {t.shape[1]}]")
     if x.ndim == 1:
         xs, ts = x[None, :], t.reshape(1)
