@@ -120,6 +120,9 @@ class OpNode(Node):
             for t, v in zip(self.saved, vers):
                 if v is not None and t._vc[0] != v:
                     _check_version(t, v)
+        r = self._result  # (torch unpacks every saved variable, the output too, whichever gradients are needed)
+        if type(r) is tuple and r[1][0] != r[2]:
+            self.result_array()
 
     def apply_arrays(self, grads: list) -> tuple:
         """The formula on arrays (a backward that records no graph): the incoming gradients' arrays
@@ -133,6 +136,9 @@ class OpNode(Node):
             for t, v in zip(self.saved, vers):
                 if v is not None and t._vc[0] != v:
                     _check_version(t, v)
+        r = self._result  # (torch unpacks every saved variable, the output too, whichever gradients are needed)
+        if type(r) is tuple and r[1][0] != r[2]:
+            self.result_array()
         return self._run_on_arrays(grads)
 
     def _run_on_arrays(self, grads: list) -> tuple:

@@ -78,6 +78,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                f"{w.shape[1]}x{w.shape[0]})")
         if x.dtype != w.dtype:
             raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_dn(x)} and {_dn(w)}")
+        if x.dtype == np.bool_ and x.size and w.size:
+            raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
         out = x @ w.T
         out += bias._data
         if out.dtype != x.dtype:  # (bfloat16: NumPy multiplies in float32; torch rounds the sum once)
@@ -207,7 +209,8 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
     if len(n.needs) > 2 and n.needs[2]:
         gb = gm.astype_like(gm.sum(g, param_axes), g)
         if group is None:
-            gb = gm.also_reads(gb, x, w, zeros=False)
+            # (layer norm's kernel also takes the bias, saved third)
+            gb = gm.also_reads(gb, x, w, *n.saved[2:3], zeros=False)
     return gx, gw, gb
 
 
@@ -223,6 +226,15 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
                eps: float = 1e-5) -> Tensor:
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     x = input._data
+    if not ns:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    params = [t._data.dtype for t in (weight, bias) if t is not None]
+    if any(d != x.dtype for d in params):  # torch's CPU kernel mixes only low-precision input with float32 parameters
+        if x.dtype not in (np.float32, np.float16) and not is_bfloat16(x.dtype):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        if any(d != np.float32 for d in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
     if x.shape[x.ndim - len(ns):] != ns or len(ns) > x.ndim:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape [*, "
                            f"{', '.join(str(s) for s in ns)}], but got input of size{list(x.shape)}")
@@ -230,6 +242,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         if t is not None and t._data.shape != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(t._data.shape)} and normalized_shape = {list(ns)}")
+    if x.dtype.kind not in "fc" and not is_bfloat16(x.dtype):
+        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{LEGACY_NAMES[input.dtype.name]}'")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
     up = np.float32 if is_bfloat16(x.dtype) else None  # (bfloat16: torch normalises in float32, rounds once)
     _, _, rstd, xhat = _norm_stats(x if up is None else x.astype(up), axes, eps)
@@ -240,7 +254,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
         out = out + (bias._data if up is None else bias._data.astype(up))
     # (a copy only where out would otherwise be xhat itself, which backward keeps)
     out = out.astype(x.dtype, copy=out is xhat)
-    return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight),
+    return record(NativeLayerNormBackward0, out, (input, weight, bias), (input, weight, bias),
                   attrs=(xhat, rstd, axes, ns, eps))
 
 
@@ -331,12 +345,16 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     # its second derivative is 1/beta (1 for huber) inside the quadratic zone
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
+    # torch's second derivative is grad * (|d| < beta) / beta: 0 on the boundary and at NaN
     if huber:
-        dd = gm.clamp(d, -beta, beta)
+        dd = gm.where(gm.abs(d) < beta, d, gm.sign(d) * beta)
     elif beta == 0:
         dd = gm.sign(d)
     else:
         dd = gm.where(gm.abs(d) < beta, d / beta, gm.sign(d))
+    nan = np.isnan(d._data if isinstance(d, Tensor) else d)
+    if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does)
+        dd = gm.where(nan, float("nan"), dd)
     if reduction == "mean":
         dd = dd / gm.numel(d)
     gg = g * dd

@@ -184,8 +184,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
+    if target.shape == input.shape:  # (torch takes equal shapes as class probabilities, before anything else)
+        if not target.is_floating_point():
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_red._LEGACY_NAMES[target.dtype.name]}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
     logp = _red.log_softmax(input, class_dim)
-    if target._data.dtype.kind == "f" and target.shape == input.shape:
+    if target.shape == input.shape:
         # class probabilities (a float target of another shape is taken as class indices, as torch does,
         # and refused there by its dtype or shape)
         C = input.shape[class_dim]

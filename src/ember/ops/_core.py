@@ -431,6 +431,11 @@ def refresh_view(t: Tensor) -> None:
     root = view_root(t)
     if not root._rg or root is t:
         return
+    if m.get("multi"):  # (unbind, split: torch cannot rewrite one output of a multi-output node)
+        raise RuntimeError(
+            f"Output {t._out_nr} of {m['multi']} is a view and its base or another view of its base has been modified "
+            "inplace. This view is the output of a function that returns multiple views. Such functions do not allow "
+            "the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
     idx = view_indices(root, t)
     if idx is not None:
         attach(t, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))

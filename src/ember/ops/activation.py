@@ -16,6 +16,7 @@ from . import _float32 as _f32
 from . import _grad_math as gm
 from . import pointwise as _pw
 from ._core import node_class, record, where_np
+from .inplace import ALIASED_WRITES, SAVES_OUTPUT_INPLACE
 
 
 def _c(arr: Any, like: np.ndarray) -> np.ndarray:
@@ -131,6 +132,9 @@ threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x),
     lambda g, x, th, v: gm.threshold_backward(g, x, th),  # (NaN passes, as in torch)
     "grad * (self > threshold)")
+ALIASED_WRITES.add(threshold)
+SAVES_OUTPUT_INPLACE.update({f: type(c.__name__[:-1] + "1", (c,), {"__slots__": (), "__module__": "builtins"})
+                             for f, c in ((leaky_relu, LeakyReluBackward0), (elu, EluBackward0))})
 softshrink, SoftshrinkBackward0 = _elementwise(
     "softshrink", lambda x, lam: where_np(x > lam, x - lam, where_np(x < -lam, x + lam, x - x)),  # (NaN passes)
     lambda g, x, lam: gm.select_backward(_SELECTION_NODES["softshrink"], g, x, ~((x >= -lam) & (x <= lam))),
@@ -162,6 +166,11 @@ PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
 @autocast_op("lower")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x, w = input._data, weight._data
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {LEGACY_NAMES[input.dtype.name]} and "
+                           f"{LEGACY_NAMES[weight.dtype.name]}")
+    if x.dtype.kind not in "fc" and not is_bfloat16(x.dtype):
+        raise _pw.not_implemented("prelu_cpu", x.dtype)
     if w.size != 1:
         if x.ndim < 2 or x.shape[1] != w.size:
             ch = x.shape[1] if x.ndim >= 2 else 1

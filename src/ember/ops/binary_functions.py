@@ -24,7 +24,7 @@ from ._core import (
     require_tensors,
     select_grad,
 )
-from .elementary import floor, trunc
+from .out import _CPP as _CPP_NAMES
 from .pointwise import (
     _clip,
     _out,
@@ -39,16 +39,19 @@ from .pointwise import (
 FmodBackward0 = node_class("fmod", lambda n, g: g, "grad")
 FmodBackward1 = node_class(
     "fmod", lambda n, g: (g if n.needs[0] else None,
-                          -g * trunc(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
-    "grad, -grad * trunc(self / other)", suffix=1)
+                          # (one rounded division, as torch: its derivative is 0, not 0 * d(self / other))
+                          -g * div(n.saved[0], n.saved[1], rounding_mode="trunc") if n.needs[1] else None),
+    "grad, -grad * self.div(other, rounding_mode='trunc')", suffix=1)
 RemainderBackward1 = node_class(
     "remainder", lambda n, g: (g if n.needs[0] else None,
-                               -g * floor(div(n.saved[0], n.saved[1])) if n.needs[1] else None),
-    "grad, -grad * floor(self / other)", suffix=1)
+                               # (torch's floor division, not floor(self / other): 1 // 0.2 is 4, floor(1 / 0.2) 5)
+                               -g * div(n.saved[0], n.saved[1], rounding_mode="floor") if n.needs[1] else None),
+    "grad, -grad * self.div(other, rounding_mode='floor')", suffix=1)
 
 
-def _int_zero_check(xb: Any, rt: np.dtype) -> None:
-    if rt.kind in "iu" and np.any(np.asarray(xb) == 0):
+def _int_zero_check(xa: Any, xb: Any, rt: np.dtype) -> None:
+    # (torch checks the divisors it uses: an empty result divides nothing)
+    if rt.kind in "iub" and np.any(np.asarray(xb) == 0) and np.size(xa) and np.size(xb):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -57,7 +60,7 @@ def fmod(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt == np.bool_:
         raise NotImplementedError("\"fmod_cpu\" not implemented for 'Bool'")
-    _int_zero_check(xb, rt)
+    _int_zero_check(xa, xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):
         res = np.asarray(np.fmod(xa, xb), dtype=rt)
@@ -72,7 +75,7 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     xa, xb, ta, tb, rt = binary_operands(input, other)
     if rt.kind == "b":
         raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-    _int_zero_check(xb, rt)
+    _int_zero_check(xa, xb, rt)
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(all="ignore"):
         res = np.asarray(np.remainder(xa, xb), dtype=rt)
@@ -155,7 +158,9 @@ def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     if rt.kind not in "fc":
         raise not_implemented("hypot_cpu", rt)
     xa, xb, ta, tb = _float_binary(input, other)
-    return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), (input, other), save_result=True), out)
+    # each operand is saved only for its own gradient, as torch: an in-place change to the other is no error
+    saved = (input if input._rg else None, other if other._rg else None)
+    return _out(record(HypotBackward0, np.hypot(xa, xb), (ta, tb), saved, save_result=True), out)
 
 
 def _fminmax_grads(n: Any, g: Tensor, is_max: bool) -> tuple:
@@ -179,7 +184,7 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     require_tensors("fmax", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+    return _out(record(FmaxBackward0, np.asarray(np.fmax(xa, xb)), (ta, tb), (input, other)), out)
 
 
 def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -187,7 +192,7 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     require_tensors("fmin", input, other)
     xa, xb, ta, tb, rt = binary_operands(input, other)
     check_broadcast(np.shape(xa), np.shape(xb))
-    return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (_as_t(xa), _as_t(xb))), out)
+    return _out(record(FminBackward0, np.asarray(np.fmin(xa, xb)), (ta, tb), (input, other)), out)
 
 
 def _as_t(a: Any) -> Tensor:
@@ -219,7 +224,7 @@ def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         res = np.where(xa == 0, np.where(np.isnan(xb), np.nan, 0.0), xa * np.log(xb)).astype(np.result_type(xa, xb))
     sa, sb = _as_t(xa), _as_t(xb)
     if tb is None:
-        return _out(record(XlogyBackward2, res, (ta,), (sa, sb)), out)
+        return _out(record(XlogyBackward2, res, (ta,), (ta, sb)), out)  # (ta: an in-place change to self is caught)
     if ta is None:
         return _out(record(XlogyBackward1, res, (tb,), (sa, tb)), out)
     return _out(record(XlogyBackward0, res, (ta, tb), (input, other)), out)
@@ -241,16 +246,26 @@ def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) 
         raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
                         " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
                         " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
+    cpp = _CPP_NAMES
     if input._data.dtype != end._data.dtype:
-        raise RuntimeError(f"expected dtype {input.dtype} for `end` but got dtype {end.dtype}")
+        raise RuntimeError(f"expected dtype {cpp[input.dtype.name]} for `end` but got dtype {cpp[end.dtype.name]}")
     if isinstance(weight, Tensor):
         x, e, w = input._data, end._data, weight._data
+        if w.ndim and w.dtype != x.dtype:  # (a 0-d weight takes part in type promotion instead)
+            raise RuntimeError(f"expected dtype {cpp[input.dtype.name]} for `weight` but got dtype {cpp[weight.dtype.name]}")
+        ts = (input, end, weight)
+        dt = _dtype.result_type([t.dtype for t in ts if t._data.ndim], [t.dtype for t in ts if not t._data.ndim], [])
+        if dt.category < 2:
+            raise not_implemented("lerp_kernel_tensor", dt.np)
+        check_broadcast(x.shape, e.shape)
         try:
-            res = _lerp_np(x, e, w)
+            res = _lerp_np(x.astype(dt.np, copy=False), e.astype(dt.np, copy=False), w.astype(dt.np, copy=False))
         except ValueError:
             raise RuntimeError(f"lerp: shapes {list(x.shape)}, {list(e.shape)} and {list(w.shape)} cannot be broadcast") from None
-        return _out(record(LerpBackward1, res.astype(x.dtype, copy=False), (input, end, weight), (input, end, weight)), out)
+        return _out(record(LerpBackward1, res.astype(dt.np, copy=False), (input, end, weight), (input, end, weight)), out)
     x, e = input._data, end._data
+    if x.dtype.kind not in "fcV":
+        raise not_implemented("lerp_kernel_scalar", x.dtype)
     check_broadcast(x.shape, e.shape)
     res = _lerp_np(x, e, weight).astype(x.dtype, copy=False)
     return _out(record(LerpBackward0, res, (input, end), attrs=weight), out)
@@ -296,7 +311,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
     if rt.kind in "iu":  # torch casts value to the integral result type (0.5 -> 0)
         value = int(value)
     res = np.asarray(x + value * a * b if value != 1 else x + a * b).astype(rt, copy=False)
-    return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), (tensor1, tensor2), attrs=value), out)
+    saved = (tensor1 if tensor2._rg else None, tensor2 if tensor1._rg else None)  # (each only for the other's gradient)
+    return _out(record(AddcmulBackward0, res, (input, tensor1, tensor2), saved, attrs=value), out)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, out: Tensor | None = None) -> Tensor:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import attach_methods, node_class, record, require_tensors
+from ._core import attach_methods, node_class, record, require_tensors, zeros_grad
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128),
@@ -42,7 +42,7 @@ ComplexBackward0 = node_class(
 def _angle_grad(n: Any, g: Tensor) -> Tensor:
     z = n.saved[0]
     if not _is_complex(z):
-        return g * 0
+        return zeros_grad(g)  # (torch's zeros_like(self): not grad * 0, which is NaN for an inf grad, and no graph)
     # d angle = (x dy - y dx) / |z|^2: as a gradient, grad * i z / |z|^2, and 0 at z == 0
     # (written with real parts, so that it differentiates again correctly)
     x, y = real(z), imag(z)

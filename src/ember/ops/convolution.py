@@ -389,6 +389,8 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
             f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} to have "
             f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
     _check_conv_dtypes(x, w, bias)
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"\"{'compute_columns3d' if nd == 3 else 'slow_conv2d_cpu'}\" not implemented for 'Bool'")
     if bias is not None and bias._data.shape != (w.shape[0],):
         raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with "
                            f"{w.shape[0]} elements, but got bias of size {list(bias._data.shape)} instead")
@@ -398,6 +400,15 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         raise RuntimeError(
             f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
             f"({' x '.join(map(str, k_eff))}). Kernel size can't be greater than actual input size")
+    if x.size == 0 and x.shape[0] and x.shape[1]:  # an empty spatial dim (torch shows conv1d's input as 2-d)
+        shape = list(x.shape) if nd != 1 else [x.shape[0], x.shape[1], 1, x.shape[2]]
+        raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
+    if x.shape[1] == 0:  # no input channels: torch's kernel gives an (N, 0, ...) result whatever the weight
+        sp = tuple((padded[i] - k_eff[i]) // stride[i] + 1 for i in range(nd))
+        # (0, in the graph of both as torch's result is: the sums of their no elements are exactly 0, and
+        # squared their gradients stay in the graph under create_graph)
+        s1, s2 = input.sum(), weight.sum()
+        return (s1 * s1 + s2 * s2) + _new(np.zeros((x.shape[0], 0) + sp, x.dtype))
     return _conv_op(input, weight, bias, stride, pads, dil, groups)
 
 

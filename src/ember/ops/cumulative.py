@@ -24,7 +24,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along ``dim``; integer and bool inputs accumulate in int64."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     if _dtype.is_bfloat16(npd):  # (a float32 running sum, each prefix rounded once, as torch)
         res = np.cumsum(_bf16_acc(x), axis=d).astype(npd) if x.ndim else x.astype(npd)
     else:
@@ -37,7 +37,7 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
 
     x, d = n.saved[0], n.attrs
     xd = x._data
-    if xd.size <= 1:  # (one element: grad itself, with no graph, as torch)
+    if xd.size <= 1 or (xd.ndim and xd.shape[d] == 1):  # (grad itself, with no graph, as torch)
         return g
     if not (xd == 0).any():
         return (g * _c(n.result)).flip(d).cumsum(d).flip(d) / _c(x)
@@ -61,7 +61,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running product along ``dim``."""
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     res = np.cumprod(x, axis=d, dtype=npd) if x.ndim else x.astype(npd)
     return record(CumprodBackward0, np.asarray(res), (input,), (input,), save_result=True, attrs=d)
 
@@ -93,6 +93,8 @@ def _scatter_back(n: Any, g: Tensor) -> Tensor:
 
     if n._in_meta[0][0] == ():
         return g.reshape(())
+    if n.saved[0].numel() == 0:  # (torch returns self itself: its gradient is part of the graph)
+        return n.saved[0]
     d, idx = n.attrs
     return record(ScatterAddBackward0, _scatter_add_np(n._in_meta[0][0], d, idx, g._data, g._data.dtype),
                   (g,), attrs=(d, _new(idx)))

@@ -36,23 +36,58 @@ LinalgCholeskyExBackward0 = node_class("linalg_cholesky_ex", _cholesky_grad,
                                        "herm(L^-H phi(L^H grad) L^-1), phi = tril with halved diagonal")
 
 
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor of symmetric positive-definite matrices (lower by default)."""
-    a = _square(A, "cholesky")
+def _potf2(m: np.ndarray) -> tuple:
+    """One matrix's Cholesky factor by LAPACK's column-by-column potf2, stopping at the first
+    leading minor that is not positive-definite: (the lower triangle as far as it got, its order or 0)."""
+    L = np.tril(m)
+    for j in range(m.shape[0]):
+        row = L[j, :j]
+        d = (m[j, j] - row @ row.conj()).real
+        if not d > 0:  # (NaN too)
+            L[j, j] = d
+            return L, j + 1
+        L[j, j] = d = np.sqrt(d)
+        L[j + 1:, j] = (m[j + 1:, j] - L[j + 1:, :j] @ row.conj()) / d
+    return L, 0
+
+
+def _cholesky_np(a: np.ndarray, name: str, check: bool) -> tuple:
+    """(L, info) of a batch of matrices, as torch's cholesky_ex: info is the order of the first
+    leading minor that is not positive-definite (0: factored), L that matrix's partial factor.
+    ``check``: raise torch's LinAlgError for the first failed matrix instead."""
     try:
         L = np.linalg.cholesky(a)
+        if not np.isnan(np.diagonal(L, 0, -2, -1)).any():  # (NumPy factors a NaN pivot; LAPACK stops there)
+            return L, np.zeros(a.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
-        raise LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
-                           "positive-definite.") from None
+        pass
+    flat = a.reshape(-1, *a.shape[-2:])
+    parts = [_potf2(m) for m in flat]
+    info = np.array([k for _, k in parts], np.int32).reshape(a.shape[:-2])
+    if check:
+        b = int(np.flatnonzero(info)[0])
+        where = f"(Batch element {b}): " if a.ndim > 2 else ""
+        raise LinAlgError(f"linalg.{name}: {where}The factorization could not be completed because the input is not "
+                          f"positive-definite (the leading minor of order {parts[b][1]} is not positive-definite).")
+    return np.stack([L for L, _ in parts]).reshape(a.shape), info
+
+
+def _cholesky(A: Tensor, upper: bool, name: str, check: bool) -> tuple:
+    L, info = _cholesky_np(_square(A, name), name, check)
     if upper:
         L = np.swapaxes(L, -2, -1).copy()  # U = L^H
         if L.dtype.kind == "c":
             np.conjugate(L, out=L)
-    return record(LinalgCholeskyExBackward0, L, (A,), save_result=True, attrs=upper)
+    return record(LinalgCholeskyExBackward0, L, (A,), save_result=True, attrs=upper), _new(info)
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices (lower by default)."""
+    return _cholesky(A, upper, "cholesky", True)[0]
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
-    return _RT["cholesky_ex"](cholesky(A, upper=upper), _new(np.zeros(A._data.shape[:-2], np.int32)))
+    return _RT["cholesky_ex"](*_cholesky(A, upper, "cholesky_ex", check_errors))
 
 
 # --------------------------------------------------------------------------- qr

@@ -102,7 +102,14 @@ erfc, ErfcBackward0 = _unary("erfc", _erf.erfc, lambda n, g: -g * _TWO_OVER_SQRT
 erfinv, ErfinvBackward0 = _unary("erfinv", _erf.erfinv,
                                  lambda n, g: g * (0.5 * float(np.sqrt(np.pi))) * exp(n.saved[0].erfinv() ** 2),
                                  "sqrt(pi) / 2 * exp(erfinv(self)^2) * grad", save_input=True)
-frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
+_frac, FracBackward0 = _unary("frac", lambda x: x - np.trunc(x), lambda n, g: g, "grad")
+
+
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise fractional part, x - trunc(x) (floating-point tensors only, as in torch)."""
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise not_implemented("frac_cpu", input._data.dtype)
+    return _frac(input, out=out)
 
 
 # log-gamma and its derivatives (SciPy)
@@ -171,8 +178,7 @@ def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = No
 
 
 def _sgn_grad(n: Any, g: Tensor) -> Tensor:
-    if not n.saved:  # real input: piecewise constant (torch saves the result all the same: an in-place change is an error)
-        n.result_array()
+    if n.attrs:  # real input: piecewise constant (torch saves self and the result all the same: an in-place change is an error)
         return zeros_grad(g)
     x = n.saved[0]
     # s = z / |z| moves only along the circle: the radial part of grad drops out, the rest is
@@ -196,7 +202,8 @@ def sgn(input: Tensor) -> Tensor:
             a = np.abs(x)
             res = np.where(a == 0, 0, x / np.where(a == 0, 1, a)).astype(x.dtype)
         return record(SgnBackward0, res, (input,), (input,), save_result=True)
-    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), save_result=True)
+    return record(SgnBackward0, _sign_np(x) if x.dtype != np.bool_ else x.copy(), (input,), (input,), save_result=True,
+                  attrs=True)
 
 
 LogitBackward0 = node_class(

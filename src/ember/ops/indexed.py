@@ -175,7 +175,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     shp, mb = _mask_broadcast(x, mask._data, "masked_select")
     res = np.broadcast_to(x, shp)[mb]
     # .copy(), not ascontiguousarray, which turns a 0-d mask into a 1-d one
-    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), attrs=(shp, mb.copy()))
+    # (input and mask are saved as torch saves them: only to catch an in-place change before backward)
+    return record(MaskedSelectBackward0, np.ascontiguousarray(res), (input,), (input, mask), attrs=(shp, mb.copy()))
 
 
 def _masked_scatter_grads(n: Any, g: Tensor) -> tuple:

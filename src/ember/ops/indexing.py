@@ -243,7 +243,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     xs = x.reshape(1) if x.ndim == 0 else x  # torch reads a 0-d input as one element along dim 0
-    for k in range(idx.ndim):
+    for k in range(idx.ndim if idx.size else 0):  # (torch checks no sizes for an empty index)
         if k != d and idx.shape[k] > xs.shape[k]:
             raise RuntimeError(
                 f"Size does not match at dimension {k} expected index {list(idx.shape)} to be no larger than "
@@ -289,7 +289,10 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     n = input._data.shape[d]
     if idx.size and (idx.max() >= n or idx.min() < 0):  # torch takes no negative indices here
-        if not (d == 1 and input.is_floating_point()):  # torch's fast path for floats along dim 1 words it otherwise
+        if input._data.ndim > 1 and input._data.size == 0 and n == 0:  # (torch's empty-input branch)
+            raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        empty = input._data.ndim > 1 and input._data.size == 0
+        if not (d == 1 or empty):  # torch's kernel along dim 1 words it otherwise
             raise IndexError("index out of range in self")
         bad = int(idx.min() if idx.min() < 0 else idx.max())
         raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={n}")

@@ -17,7 +17,7 @@ from .._tensor import Tensor, _new, bump_version
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
-from .indexing import CopySlices, IndexPutBackward0, check_inplace
+from .indexing import CopySlices, IndexPutBackward0, check_inplace, masked_fill
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -28,7 +28,15 @@ def _old_self(self: Tensor) -> Tensor:
     return old
 
 
-def _write_back(self: Tensor, res: Tensor) -> None:
+# ops whose in-place form torch runs without its internal-overlap check (x.expand(2, 3).threshold_(...)
+# writes): each element changes only where the op changed it, so the aliases agree as in torch's loop
+ALIASED_WRITES: set = {masked_fill}  # (activation.py adds threshold; setitem and fill_ add theirs below)
+# ops whose in-place form torch records as another node that saves the output (LeakyReluBackward1,
+# EluBackward1): op -> that node class; a later in-place change of the output fails its backward
+SAVES_OUTPUT_INPLACE: dict = {}  # (activation.py adds leaky_relu and elu)
+
+
+def _write_back(self: Tensor, res: Tensor, aliased_ok: bool = False) -> None:
     rd, sd = res._data, self._data
     if rd.dtype != sd.dtype:
         if not np.can_cast(rd.dtype, sd.dtype, "same_kind") or (rd.dtype.kind == "f" and sd.dtype.kind in "iub"):
@@ -39,9 +47,14 @@ def _write_back(self: Tensor, res: Tensor) -> None:
         raise RuntimeError(
             f"output with shape {list(sd.shape)} doesn't match the broadcast shape {list(np.broadcast_shapes(rd.shape, sd.shape))}")
     if not sd.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+        w = _writable(sd) if aliased_ok or not sd.size else sd  # (an empty tensor has no overlapping elements)
+        if not w.flags.writeable:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+        np.copyto(w, rd, casting="unsafe", where=rd != sd)
+        bump_version(self)
+        return
     np.copyto(sd, rd, casting="unsafe")
     bump_version(self)
 
@@ -50,6 +63,9 @@ def _setitem_copy(s: Tensor, key: Any, value: Any) -> Tensor:
     out = s.clone()
     setitem(out, key, value)
     return out
+
+
+ALIASED_WRITES.add(_setitem_copy)  # (setitem checks an expanded tensor's key itself)
 
 
 def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
@@ -71,13 +87,28 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
             dst = _basic_view(x, key)
         except (IndexError, TypeError, ValueError):
             return False
-    if not (_dense(dst) and _dense(v)):
+    if not (_dense(dst) and _dense(v)) or not advanced and v.size != dst.size:  # (a broadcast value is not dense)
         return False
     d0, v0 = dst.__array_interface__["data"][0], v.__array_interface__["data"][0]
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
     if d1 <= v0 or v1 <= d0:
         return False
     return advanced or (d0, d1) != (v0, v1)
+
+
+def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
+    """An expanded tensor: torch refuses a basic key whose view repeats an element; its index_put and
+    masked fill write in order instead (the last value wins)."""
+    if any(_is_advanced(k) and not _int_like(k) for k in tkey):
+        return
+    try:
+        t = _basic_view(x, _basic_np_key(tkey))
+    except (IndexError, TypeError, ValueError):
+        return  # (the write raises torch's error)
+    if t.size and any(st == 0 and n > 1 for st, n in zip(t.strides, t.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
 
 
 def _dense(a: np.ndarray) -> bool:
@@ -92,14 +123,19 @@ def _dense(a: np.ndarray) -> bool:
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value``: writes in place, bumps the version, and rewrites the graph when needed."""
+    if type(key) is tuple and sum(k is Ellipsis for k in key) > 1:  # torch: later ellipses stand for no dims
+        first = next(i for i, k in enumerate(key) if k is Ellipsis) + 1
+        key = key[:first] + tuple(k for k in key[first:] if k is not Ellipsis)
     if isinstance(value, Tensor) and _overlaps(self._data, value._data, key if isinstance(key, tuple) else (key,)):
         raise RuntimeError(
             "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
             "memory location. Please clone() the tensor before performing the operation.")
+    tkey = key if isinstance(key, tuple) else (key,)
+    if not self._data.flags.writeable:
+        _refuse_repeated_target(self._data, tkey)
     if self._meta is not None and "base" in self._meta and _state.enabled:
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
-    tkey = key if isinstance(key, tuple) else (key,)
     if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
         # torch writes through the view an int or None makes (x[0] = v)
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
@@ -110,15 +146,33 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         v = value._data
         if v.dtype != self._data.dtype:
             v = v.astype(self._data.dtype)
+        if v.ndim and v.shape[0] == 1:  # torch drops the value's leading size-1 dims (x[0] = ones(1) fits)
+            lead = next((i for i, n in enumerate(v.shape) if n != 1), v.ndim)
+            v = v.reshape(v.shape[lead:])
     else:
         v = value
     x = self._data
     if not x.flags.writeable:
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-            "location. Please clone() the tensor before performing the operation.")
+        x = _writable(x)  # (an expanded tensor, its key checked above)
     record_graph = _state.enabled and (self._rg or (isinstance(value, Tensor) and value._rg))
+    if record_graph and not self._rg and not advanced and x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        # torch copies into an integer tensor (copy_ ends the graph) unless it fills a view with a 0-d value
+        if value._data.ndim or not np.ndim(x[k2]):
+            record_graph = False
     split = _split_key(tkey, x.ndim) if advanced else None
+    if advanced and isinstance(value, Tensor) and value._data.dtype != x.dtype and not (
+            np.size(v) == 1 and any(isinstance(k, np.ndarray) and k.dtype == np.bool_ and k.ndim for k in k2)):
+        # an index_put (not a masked fill): torch wants the value in the tensor's own dtype
+        target = (_basic_view(x, split[0])[split[1]] if split is not None else x[k2]).shape
+        try:
+            fits = np.broadcast_shapes(np.shape(v), target) == target
+        except ValueError:
+            fits = False
+        if fits:  # (else the write below raises torch's shape error)
+            names = _LEGACY_NAMES
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{names[_dtype._FROM_NP[x.dtype].name]} for the destination and "
+                               f"{names[_dtype._FROM_NP[value._data.dtype].name]} for the source.")
     if advanced and isinstance(v, np.ndarray) and v.ndim > 1 and v.size == 1:
         v = v.reshape(())  # (one element broadcasts anywhere; NumPy's mask assignment takes 0-d or 1-d values only)
     try:
@@ -126,7 +180,7 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             _basic_view(x, split[0])[split[1]] = v
         else:
             x[k2] = v
-    except ValueError:
+    except (ValueError, TypeError):  # (TypeError: NumPy's mask assignment of a 2-d value)
         target = _basic_view(x, split[0])[split[1]].shape if split is not None else x[k2].shape
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
@@ -163,13 +217,16 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     if _fw.on and src is not self:
         _fwd.share(self, src)
     res = fn(src, *args, **kwargs)
-    _write_back(self, res)
+    _write_back(self, res, fn in ALIASED_WRITES)
     if _fw.on:
         _fwd.written(self, res)
     node = res.grad_fn
     if node is not None:
         self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
-        if type(getattr(node, "_result", None)) is tuple:  # (not when saved_tensors_hooks packed it)
+        inplace_cls = SAVES_OUTPUT_INPLACE.get(fn)
+        if inplace_cls is not None:
+            node.__class__ = inplace_cls
+        if type(getattr(node, "_result", None)) is tuple or inplace_cls is not None:  # (not when hooks packed it)
             # the op saved its output (exp_, sigmoid_ ...): that output is self now, so a later
             # in-place change of self is caught at backward, as in torch
             node._result = (self._data, self._vc, self._vc[0])
@@ -197,9 +254,13 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
     if _fw.on and src is not view:
         _fwd.share(view, src)
     res = fn(src, *args, **kwargs)
-    _write_back(view, res)
+    _write_back(view, res, fn in ALIASED_WRITES)
     if _fw.on:
         _fwd.written(view, res)
+    node = res.grad_fn
+    if node is not None and type(node._result) is tuple:
+        # the op saved its output, which is the view's memory now (exp_ through a view, then += : caught)
+        node._result = (view._data, view._vc, view._vc[0])
     if res._rg:
         idx = view_indices(root, view)
         if idx is None:
@@ -243,14 +304,22 @@ def _broadcast_into(self: Tensor, s: np.ndarray) -> np.ndarray:
             f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
 
 
+def _overwritten(s: Tensor, cls: type, arr: np.ndarray, value: Tensor | None) -> Tensor:
+    out = np.empty(s._data.shape, s._data.dtype)
+    np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
+    return record(cls, out, (s,) if value is None else (s, value))
+
+
+def _filled(s: Tensor, cls: type, arr: np.ndarray, value: Tensor | None) -> Tensor:
+    return _overwritten(s, cls, arr, value)
+
+
+ALIASED_WRITES.add(_filled)  # (torch's fill_ and zero_ write into an expanded tensor; its copy_ refuses)
+
+
 def _overwrite(self: Tensor, cls: type, arr: np.ndarray, value: Tensor | None = None) -> Tensor:
     """Write ``arr`` over every element of ``self`` as a recorded op ``cls`` (zero_, fill_, copy_)."""
-    def fn(s: Tensor) -> Tensor:
-        out = np.empty(s._data.shape, s._data.dtype)
-        np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
-        return record(cls, out, (s,) if value is None else (s, value))
-
-    return apply_inplace(self, fn)
+    return apply_inplace(self, _overwritten if cls is CopyBackwards else _filled, cls, arr, value)
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -293,12 +362,19 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    if src is self:  # (torch copies nothing, but counts the write)
+        bump_version(self)
+        return self
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
     if ((self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled or _fw.on) and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         return _overwrite(self, CopyBackwards, s, src if isinstance(src, Tensor) else None)
     check_inplace(self)
     s = src._data if isinstance(src, Tensor) else np.asarray(src)
+    if not self._data.flags.writeable and self._data.size:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
     np.copyto(self._data, _broadcast_into(self, s), casting="unsafe")
     bump_version(self)
     return self

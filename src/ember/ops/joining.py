@@ -193,8 +193,9 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     starts = np.cumsum([0] + sizes[:-1])
     outs = tuple(_new(x[(slice(None),) * d + (slice(int(a), int(a) + b),)], None, input._vc)
                  for a, b in zip(starts, sizes))
+    multi = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"  # (torch's names here)
     for o in outs:
-        o._meta = {"base": input, "v": input._vc[0], "multi": "SplitBackward0"}
+        o._meta = {"base": input, "v": input._vc[0], "multi": multi}
     if input._rg and _state.enabled:
         shapes = [o._data.shape for o in outs]
         cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0

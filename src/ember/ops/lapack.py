@@ -19,8 +19,8 @@ _RT = {
     "qr": _named("qr", ("Q", "R")),
     "eigh": _named("eigh", ("eigenvalues", "eigenvectors")),
     "svd": _named("svd", ("U", "S", "Vh")),
-    "inv_ex": _named("inv_ex", ("inverse", "info")),
-    "cholesky_ex": _named("cholesky_ex", ("L", "info")),
+    "inv_ex": _named("linalg_inv_ex", ("inverse", "info")),  # (torch names the linalg ones so)
+    "cholesky_ex": _named("linalg_cholesky_ex", ("L", "info")),
 }
 
 

@@ -10,11 +10,12 @@ from .. import _autocast, _dtype
 from .._autocast import autocast_op
 from .._sparse_tensor import IMPL as _SPARSE
 from .._sparse_tensor import SparseCooTensor as _Sparse
-from .._tensor import Tensor, _new
+from .._tensor import Tensor
 from . import _float32 as _f32
-from ._core import _c, _fw, node_class, record, require_tensors, wrap_dim
+from ._core import _c, _fw, check_broadcast, node_class, record, require_tensors, select_grad, wrap_dim
 from ._forward import plus
 from .out import out_call
+from .pointwise import not_implemented
 
 MmBackward0 = node_class(
     "mm", lambda n, g: (g @ n.saved[1].T if n.needs[0] else None, n.saved[0].T @ g if n.needs[1] else None),
@@ -34,24 +35,24 @@ BmmBackward0 = node_class(
     "grad @ mat2^T, self^T @ grad (per batch)",
     jvp=lambda n, ts: plus(None if ts[0] is None else ts[0].bmm(n.saved[1]), None if ts[1] is None else n.saved[0].bmm(ts[1])))
 def _bmatmul_grads(n, g):
+    # (each operand is saved only for the other's gradient, as torch's bmm: attrs holds their ranks)
     a, b = n.saved
-    a1 = a.unsqueeze(0) if a.ndim == 1 else a
-    b1 = b.unsqueeze(-1) if b.ndim == 1 else b
-    g1 = g.unsqueeze(-2) if a.ndim == 1 else g
-    g1 = g1.unsqueeze(-1) if b.ndim == 1 else g1
+    na, nb = n.attrs
+    g1 = g.unsqueeze(-2) if na == 1 else g
+    g1 = g1.unsqueeze(-1) if nb == 1 else g1
     ga = gb = None
-    if b.ndim == 2 and a.ndim > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
+    if nb == 2 and na > 2 and n.needs[1]:  # batches @ one matrix: fold the batches into rows,
         # as torch does: one GEMM instead of a product per batch and a sum over them
         rows = math.prod(a.shape[:-1])
         gb = _c(a.reshape(rows, a.shape[-1]).t()).mm(g.reshape(rows, g.shape[-1]))
         return (g.matmul(_c(b.mT)) if n.needs[0] else None), gb
     if n.needs[0]:
-        ga = g1.matmul(_c(b1.mT))
-        if a.ndim == 1:
+        ga = g1.matmul(_c((b.unsqueeze(-1) if nb == 1 else b).mT))
+        if na == 1:
             ga = ga.squeeze(-2)
     if n.needs[1]:
-        gb = _c(a1.mT).matmul(g1)
-        if b.ndim == 1:
+        gb = _c((a.unsqueeze(0) if na == 1 else a).mT).matmul(g1)
+        if nb == 1:
             gb = gb.squeeze(-1)
     return ga, gb
 
@@ -70,6 +71,12 @@ def _same_dtype(a: Tensor, b: Tensor, name: str) -> tuple:
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {_dt_name(da)} != {_dt_name(db)}")
     return da, db
+
+
+def _no_bool(a: np.ndarray, b: np.ndarray, kernel: str, empty_ok: bool = True) -> None:
+    """torch's products have no bool kernel (an empty one is filled without it, except by dot)."""
+    if a.dtype == np.bool_ and (not empty_ok or a.size and b.size):
+        raise not_implemented(kernel, a.dtype)
 
 
 def _dt_name(x: np.ndarray) -> str:
@@ -91,6 +98,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _no_bool(a, b, "addmm_impl_cpu_")
     return record(MmBackward0, _f32.matmul(a, b), (input, mat2), (input if mat2._rg or _fw.on else None, mat2 if input._rg or _fw.on else None))
 
 
@@ -107,6 +115,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"vector + matrix @ vector expected, got {v.ndim}, {a.ndim}, {v.ndim}")
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), vec ({v.shape[0]})")
+    _no_bool(a, v, "addmv_impl_cpu")
     return record(MvBackward0, _f32.matmul(a, v), (input, vec), (input, vec))
 
 
@@ -121,6 +130,7 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have the same "
             f"number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively")
+    _no_bool(a, b, "dot", empty_ok=False)
     return record(DotBackward0, np.asarray(np.dot(a, b)), (input, other), (input, other))
 
 
@@ -138,6 +148,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, {a.shape[2]}] but got: "
             f"[{b.shape[0]}, {b.shape[1]}].")
+    _no_bool(a, b, "bmm")
     return record(BmmBackward0, _f32.matmul(a, b), (input, mat2), (input, mat2))
 
 
@@ -166,7 +177,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
 
         r = _mm_cast_done(input.unsqueeze(0), other)
         return record(SqueezeBackward4, r._data.reshape(b.shape[1]), (r,))
-    # batched, broadcasting over leading dims
+    # batched, broadcasting over leading dims (torch checks the batch dims first)
+    if nb > 2:
+        check_broadcast(a.shape[:-2], b.shape[:-2])
     ka = a.shape[-1]
     kb = b.shape[-2] if nb > 1 else b.shape[0]
     if ka != kb and nb == 2:  # (torch folds the batch into the rows of one product)
@@ -176,6 +189,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{_batch(a, b)}, {ka}] but got: "
             f"[{_batch(a, b)}, {kb}].")
+    _no_bool(a, b, "addmm_impl_cpu_" if nb == 2 else "addmv_impl_cpu" if nb == 1 else "bmm")
     try:
         if nb == 2:  # batches @ one matrix: one GEMM over the folded rows (torch folds the same way)
             out = _f32.matmul(a.reshape(math.prod(a.shape[:-1]), ka), b).reshape(*a.shape[:-1], b.shape[1])
@@ -185,7 +199,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
             f"non-singleton dimension {max(na, nb) - 3}") from None
-    return record(UnsafeViewBackward0, out, (input, other), (input, other))
+    return record(UnsafeViewBackward0, out, (input, other), (input if other._rg else None, other if input._rg else None),
+                  attrs=(na, nb))
 
 
 def _batch(a: np.ndarray, b: np.ndarray) -> int:
@@ -262,8 +277,10 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Te
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
     _check_bcast(c, (a.shape[0], b.shape[1]), "addmm")
+    _no_bool(a, b, "addmm_impl_cpu_")
     res = _add_scaled(c, a @ b, beta, alpha)
-    return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2), (mat1, mat2), attrs=(beta, alpha))
+    return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2),
+                  (mat1 if mat2._rg else None, mat2 if mat1._rg else None), attrs=(beta, alpha))  # (as torch saves them)
 
 
 AddmvBackward0 = node_class(
@@ -329,19 +346,17 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
                   (input, batch1, batch2), (batch1, batch2), attrs=(beta, alpha))
 
 
-TraceBackward0 = node_class("trace", lambda n, g: g * _eye_like(n._in_meta[0]), "grad * eye")
-
-
-def _eye_like(meta):
-
-    shape, npd = meta
-    return _new(np.eye(shape[0], shape[1], dtype=npd))
+# (a selection, not grad * eye: a NaN or inf grad leaves the off-diagonal 0, as torch's scatter)
+TraceBackward0 = node_class("trace", lambda n, g: select_grad(g, np.eye(*n._in_meta[0][0], dtype=bool)),
+                            "grad on the diagonal, 0 elsewhere")
 
 
 def trace(input: Tensor) -> Tensor:
     x = input._data
     if x.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim " + str(x.ndim))
+    if x.dtype == np.bool_:
+        raise not_implemented("trace", x.dtype)
     return record(TraceBackward0, np.asarray(np.trace(x)), (input,))
 
 

@@ -83,9 +83,15 @@ def _bce_grads(n: Any, g: Tensor) -> tuple:
     return gx, gt
 
 
+def _float_kernel(x: np.ndarray, kernel: str) -> None:
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[_dtype._FROM_NP[x.dtype].name]}'")
+
+
 @autocast_op("fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
+    _float_kernel(x, "binary_cross_entropy")
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if np.any((t < 0) | (t > 1)):
@@ -131,6 +137,10 @@ def _bcel_grads(n: Any, g: Tensor) -> tuple:
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None,
                                      pos_weight: Tensor | None, reduction: str) -> Tensor:
     x, t = input._data, target._data
+    _float_kernel(x, "log_sigmoid_cpu")
+    if t.dtype.kind in "biu":  # (torch writes the loss in the target's type)
+        raise RuntimeError(f"result type {_dtype.LEGACY_NAMES[input.dtype.name]} can't be cast to the desired output "
+                           f"type {_dtype.LEGACY_NAMES[target.dtype.name]}")
     # log(1 + exp(-|x|)) + max(-x, 0) is log(1 + exp(-x)) without overflow
     log_sig_neg = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)  # = -log sigmoid(x)
     if pos_weight is not None:
@@ -152,6 +162,9 @@ def _nll_grad(n: Any, g: Any) -> Any:
     coef, reduction = n.attrs
     if reduction == "none" and g.ndim > 0:
         g = g[:, None]
+    if not np.isfinite(g._data if isinstance(g, Tensor) else g).all():
+        # torch writes the gradient at the counted targets only: a NaN or inf grad leaves 0 elsewhere
+        return gm.also_reads(gm.select(g, coef != 0, gm.const(coef, g)), n.saved[0])
     return gm.also_reads(g * gm.const(coef, g), n.saved[0])  # (torch's nll_loss_backward takes self)
 
 
@@ -167,10 +180,11 @@ _F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 _TARGET_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
-def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor | None, ignore_index: int,
+def _nll_common_case(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
                      reduction: str) -> Tensor | None:
     """A classifier's loss: (N, C) scores, N valid class indices, no weights. None for anything
     else (including every error case), which the general path below handles."""
+    x, t = input._data, target._data
     if weight is not None or x.ndim != 2 or t.ndim != 1 or t.dtype not in _TARGET_DTYPES or x.dtype not in _F32_64:
         return None
     N, C = x.shape
@@ -187,7 +201,7 @@ def _nll_common_case(input: Tensor, x: np.ndarray, t: np.ndarray, weight: Tensor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), (input,), attrs=(coef, reduction))
+    return record(NllLossBackward0, out, (input,), (input, target), attrs=(coef, reduction))
 
 
 def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
@@ -222,15 +236,20 @@ def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """Negative log-likelihood of class indices: input (N, C), (C,) or (N, C, d1, ...) log-probabilities."""
     x, t = input._data, target._data
-    fast = _nll_common_case(input, x, t, weight, ignore_index, reduction)
+    fast = _nll_common_case(input, target, weight, ignore_index, reduction)
     if fast is not None:
         return fast
     _check_nll_target(x, t)
+    if x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+        kernel = "nll_loss2d_forward_out_frame" if x.ndim > 2 else "nll_loss_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.LEGACY_NAMES[input.dtype.name]}'")
+    if x.ndim == 3 and x.shape[1] == 0 and t.size:  # (torch views a 3-d input as 4-d, which no class dim can fill)
+        raise RuntimeError(f"size mismatch (got input: [{x.shape[0]}, 0, 0, 0] , target: [{t.shape[0]}, 1, {t.shape[1]}]")
     if x.ndim == 1:
         xs, ts = x[None, :], t.reshape(1)
     else:
         # move the class dim last and flatten everything else into the batch
-        xs = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+        xs = np.moveaxis(x, 1, -1).reshape(t.size if t.ndim else 1, x.shape[1])  # (-1 fails for 0 classes)
         ts = t.reshape(-1)
     C = xs.shape[1]
     valid = ts != ignore_index
@@ -245,7 +264,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     w = weight._data[safe_t] if weight is not None else np.ones(len(ts), xs.dtype)
     w = (w * valid).astype(xs.dtype)
     rows = np.arange(len(ts))
-    losses = -xs[rows, safe_t] * w
+    # an ignored target's loss is 0 whatever its score (torch never reads it: not -0., not NaN)
+    losses = np.where(valid, -(xs[rows, safe_t] if C else 0) * w, xs.dtype.type(0)).astype(xs.dtype, copy=False)
     if reduction == "none":
         out, scale = losses.reshape(t.shape if x.ndim > 1 else ()), w  # 1-D input: one 0-d loss
     elif reduction == "sum":
@@ -262,4 +282,5 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
         coef = np.moveaxis(coef.reshape(x.shape[:1] + x.shape[2:] + (C,)), -1, 1)
     coef = np.ascontiguousarray(coef.reshape(x.shape))
     cls = NllLoss2DBackward0 if x.ndim >= 3 else NllLossBackward0
-    return record(cls, out, (input,), (input,), attrs=(coef, reduction))
+    # (target and weight saved as torch saves them: an in-place change before backward raises)
+    return record(cls, out, (input,), (input, target, weight), attrs=(coef, reduction))

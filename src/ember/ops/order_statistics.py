@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim
+from .pointwise import not_implemented
 from .reduction import (
     _RT,
     _even_split,
@@ -57,6 +58,8 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
             empty = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else (True if x.dtype.kind == "b" else np.nan)
             return record(NanmedianBackward0 if ignore_nan else MedianBackward0, np.asarray(empty, x.dtype), (input,),
                           (input,), save_result=True)
+        if x.dtype == np.bool_:
+            raise not_implemented("median_cpu", x.dtype)
         f = x.ravel()
         if ignore_nan:
             f = f[~np.isnan(f)] if x.dtype.kind == "f" else f
@@ -72,6 +75,8 @@ def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
     dd = d if x.ndim else 0
     if xd.shape[dd] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if x.dtype == np.bool_:
+        raise not_implemented("median_out", x.dtype)
     order = _stable_order(xd, dd, False)
     if ignore_nan and x.dtype.kind == "f":
         cnt = (~np.isnan(xd)).sum(axis=dd, keepdims=True)
@@ -168,6 +173,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> tup
     n = xd.shape[dd]
     if n == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {d} to have non-zero size.")
+    if x.dtype == np.bool_:
+        raise not_implemented("kthvalue_cpu", x.dtype)
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     order = _stable_order(xd, dd, False)
@@ -240,6 +247,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     dd = d if x.ndim else 0
     if not 0 <= k <= xd.shape[dd]:
         raise RuntimeError("selected index k out of range")
+    if x.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     order = _stable_order(xd, dd, largest)
     idx = np.take(order, np.arange(k), axis=dd)
     if not x.ndim:

@@ -61,20 +61,34 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         out = np.pad(xs, [(max(a, 0), max(b, 0)) for a, b in widths], constant_values=0 if value is None else value)
         return record(ConstantPadNdBackward0, out, (input,), attrs=(tuple(crop), tuple(src), x.shape))
     if value is not None and value != 0:
-        raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     npmode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if npmode is None:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {x.ndim}D input tensor.\nSupported combinations for "
+            "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
+            "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     inner_shape = x.shape[x.ndim - k:]
+    if mode == "circular":
+        if any(max(a, b) > s for (a, b), s in zip(widths[x.ndim - k:], inner_shape)):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    elif 0 in (x.shape[1:] if x.ndim == k + 2 else x.shape):  # (only a batch dim may be empty)
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(x.shape)}")
     if mode == "reflect":
         for (a, b), s in zip(widths[x.ndim - k:], inner_shape):
             if a >= s or b >= s:
                 raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                                    f"but got: padding ({a}, {b}) at dimension {x.ndim - 1} of input {list(x.shape)}")
+    if x.dtype == np.bool_ and mode != "circular":
+        kernel = f"{'reflection' if mode == 'reflect' else 'replication'}_pad{k}d"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     idx = np.arange(int(np.prod(inner_shape))).reshape(inner_shape)
     idx = np.pad(idx, widths[x.ndim - k:], mode=npmode)
     lead = x.shape[: x.ndim - k]
-    out = x.reshape(lead + (-1,))[..., idx.ravel()].reshape(lead + idx.shape)
+    out = x.reshape(lead + (int(np.prod(inner_shape)),))[..., idx.ravel()].reshape(lead + idx.shape)
     # (torch's reflection/replication pad backward takes the input; its circular pad is composite)
     return record(_PAD_NODES[mode], np.ascontiguousarray(out), (input,), (input,) if mode != "circular" else (),
                   attrs=(idx, x.shape))

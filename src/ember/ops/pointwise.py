@@ -106,6 +106,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             return t
     if alpha != 1:
         xa, xb, ta, tb, rt = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         res = (_f32.add_scaled_bfloat16(xa, xb, alpha) if _dtype.is_bfloat16(rt)
                else np.add(xa, _times_alpha(xb, alpha, rt)))
     else:
@@ -127,6 +128,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     _check_bool_sub(input, other)
     if alpha != 1:
         xa, xb, ta, tb, rt = binary_operands(input, other)
+        check_broadcast(np.shape(xa), np.shape(xb))
         res = (_f32.add_scaled_bfloat16(xa, xb, -alpha) if _dtype.is_bfloat16(rt)
                else np.subtract(xa, _times_alpha(xb, alpha, rt)))
     else:
@@ -170,6 +172,8 @@ def _times_alpha(x: Any, alpha: Any, rt: np.dtype) -> Any:
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
     if rt.kind in "iu" and isinstance(alpha, complex) or rt.kind == "f" and isinstance(alpha, complex):
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    if rt.kind == "b":  # (torch casts an integer alpha to the bool result type)
+        alpha = bool(alpha)
     return np.multiply(x, alpha, dtype=rt)
 
 
@@ -218,8 +222,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
                 if type(other) is float or type(other) is int:
                     if input._rg:
                         attach(t, DivBackward0, (input, None), (None, other), same_meta=True)
-                elif input._rg or other._rg:
-                    attach(t, DivBackward0, (input, other), (input, other), same_meta=True)
+                elif input._rg or other._rg:  # (self is saved only for other's gradient, as torch)
+                    attach(t, DivBackward0, (input, other), (input if other._rg else None, other), same_meta=True)
             return t
     xa, xb, ta, tb, rt = binary_operands(input, other)
     bf16 = _dtype.is_bfloat16(rt)
@@ -244,7 +248,7 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     check_broadcast(np.shape(xa), np.shape(xb))
     with np.errstate(divide="ignore", invalid="ignore"):
         if rt.kind in "iu":
-            if np.any(np.asarray(xb) == 0):
+            if np.any(np.asarray(xb) == 0) and np.size(xa):
                 raise RuntimeError("ZeroDivisionError")
             q = np.floor_divide(xa, xb)
             if mode == "trunc":
@@ -257,7 +261,9 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
     if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
         from ._core import record as _rec
 
-        return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb))
+        # (saved as torch saves them, each for the other's gradient: only to catch in-place changes)
+        saved = (ta if tb is not None and tb._rg else None, tb if ta is not None and ta._rg else None)
+        return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb), saved)
     return t
 
 
@@ -288,10 +294,18 @@ PowBackward1 = node_class(
         where_(n.saved[1] == 0, 0.0, g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1))) if n.needs[0] else None,
         g * _c(where_((n.saved[0] == 0) & (n.saved[1] >= 0), 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
     "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
-PowBackward2 = node_class(
-    "pow", lambda n, g: g * _c(n.result * _py_log(n.attrs, n.result.is_complex())) if n.attrs != 0
-    else g * where_(n.result == 1, 0.0, 0.0),
-    "grad * result * log(self)", suffix=2)
+def _pow_base_grad(n: Any, g: Tensor) -> Tensor:
+    r = n.result
+    if n.attrs != 0:
+        return g * _c(r * _py_log(n.attrs, r.is_complex()))
+    if r.is_complex():
+        return g * where_(r == 1, 0.0, 0.0)
+    # torch's: 0 where exponent >= 0, else result * log(0) = -inf (0 ** e is 0, 1, inf or NaN: e >= 0 iff result <= 1)
+    return g * where_(r <= 1, 0.0, r * float("-inf"))
+
+
+PowBackward2 = node_class("pow", _pow_base_grad, "grad * result * log(self) (0 where self == 0 and exponent >= 0)",
+                          suffix=2)
 
 
 def _py_log(base: Any, cplx: bool) -> Any:
@@ -335,7 +349,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         check_broadcast(np.shape(xa), np.shape(xe))
         with np.errstate(divide="ignore", invalid="ignore"):
             res = _int_power(xa, xe) if rt.kind in "iu" else _f32.power(xa, xe)
-        return record(PowBackward1, res, (ta, te), (input, exponent), save_result=te._rg)
+        return record(PowBackward1, res, (ta, te), (input, exponent), save_result=True)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f" and not _fw.on:
         x = input._data
         t = _new(_f32.power_scalar(x, exponent))
@@ -529,6 +543,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
 
         # torch's promotion over the input and both bounds (int32 clamped by a float32 tensor is float32)
         rt = result_dtype(input, min, max).np
+        if rt == np.bool_ and min is not None and max is not None:  # (one bound is a maximum, which has one)
+            raise not_implemented("clamp_cpu", rt)
         for bound in (min, max):
             if isinstance(bound, Tensor):
                 check_broadcast(input._data.shape, bound._data.shape)
@@ -543,6 +559,9 @@ def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None
                                None if hi is None else hi._data.astype(rt, copy=False)), dtype=rt)
         return record(ClampBackward0, res, (input, lo, hi), (input, lo, hi))
     x = input._data
+    if x.dtype == np.bool_ and all(b is None or isinstance(b, (bool, np.bool_)) for b in (min, max)):
+        raise not_implemented("clamp_scalar_cpu" if min is not None and max is not None else
+                              "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu", x.dtype)
     res = _clip(x, min, max)
     if res.dtype != x.dtype and (x.dtype.kind in "fc" or _dtype.is_bfloat16(x.dtype)):
         res = res.astype(x.dtype)

@@ -68,24 +68,26 @@ def logaddexp2(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tenso
 
 # ---------------------------------------------------------------------------- copysign, heaviside, positive
 def _copysign_self(n: Any, g: Tensor) -> Tensor:
-    # result / self is +-1 (0 where self == 0): the product of the two signs
-    return g * (n.saved[0].sign() * n.result.sign())
+    # torch's ratio result / self (+-1; NaN at an infinite self), 0 where self == 0
+    s = n.saved[0]
+    return g * (n.result / s).masked_fill(s == 0, 0.0)
 
 
 CopysignBackward0 = node_class(
     # (0 in other as torch's zeros_like: no graph, and no NaN from an inf grad times 0)
     "copysign", lambda n, g: (_copysign_self(n, g) if n.needs[0] else None, zeros_grad(g) if n.needs[1] else None),
-    "grad * sign(self) * sign(result), 0")
-CopysignBackward1 = node_class("copysign", _copysign_self, "grad * sign(self) * sign(result)", suffix=1)
+    "grad * result / self (0 where self == 0), 0")
+CopysignBackward1 = node_class("copysign", _copysign_self, "grad * result / self (0 where self == 0)", suffix=1)
 
 
 def copysign(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
     """The magnitude of ``input`` with the sign of ``other`` (integers compute in the default float)."""
     xa, xb, ta, tb = _float_binary(input, other)
     res = np.copysign(xa, xb)
+    saved = (ta if isinstance(ta, Tensor) else _t(np.asarray(xa)),)  # (self itself: its second derivative is 0)
     if tb is None:
-        return _out(record(CopysignBackward1, res, (ta,), (_t(np.asarray(xa)),), save_result=True), out)
-    return _out(record(CopysignBackward0, res, (ta, tb), (_t(np.asarray(xa)),), save_result=True), out)
+        return _out(record(CopysignBackward1, res, (ta,), saved, save_result=True), out)
+    return _out(record(CopysignBackward0, res, (ta, tb), saved, save_result=True), out)
 
 
 HeavisideBackward = _not_implemented_node("heaviside")

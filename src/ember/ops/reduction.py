@@ -15,7 +15,7 @@ from .._sparse_tensor import SparseCooTensor as _Sparse
 from .._tensor import Tensor, _new
 from . import _float32 as _f32
 from . import _grad_math as gm
-from ._core import _c, node_class, record, require_tensors, wrap_dim, wrap_dims
+from ._core import _c, _state, node_class, record, require_tensors, wrap_dim, wrap_dims
 from ._forward import result, with_tangents
 from .out import minmax_out, out_call, reduction_out
 from .value_index_pairs import _return_type
@@ -44,8 +44,10 @@ SumBackward1 = node_class(
     "grad expanded along the summed dims", suffix=1, jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]))
 
 
-def _sum_dtype(x: np.ndarray, dtype: Any) -> np.dtype:
+def _sum_dtype(x: np.ndarray, dtype: Any, input: Tensor | None = None) -> np.dtype:
     if dtype is not None:
+        if dtype.np.kind in "biu" and input is not None and input._rg and _state.enabled:
+            raise RuntimeError(f"Autograd not support dtype: {_LEGACY_NAMES[dtype.name]}")  # (an integer sum of a graph)
         return dtype.np
     return np.dtype(np.int64) if x.dtype.kind in "iub" else x.dtype
 
@@ -62,7 +64,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     if out is not None:
         return reduction_out(sum, "sum", input, dim, keepdim, dtype, out)
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     acc = npd
     if _dtype.is_bfloat16(npd):
         x = _bf16_acc(x)
@@ -306,7 +308,7 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tu
     x = input._data
     if dtype is not None:
         x = x.astype(dtype.np)
-    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype):
+    elif x.dtype.kind not in "fc" and not _dtype.is_bfloat16(x.dtype) and x.size:  # (torch runs no kernel on nothing)
         d = wrap_dim(dim, x.ndim)
         kernel = ("log_" if log else "") + ("softmax_lastdim" if d >= x.ndim - 1 else "softmax") + "_kernel_impl"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_LEGACY_NAMES[input.dtype.name]}\'')
@@ -316,8 +318,8 @@ def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tu
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable for large inputs."""
     x, d = _softmax_input(input, dim, dtype)
-    if x.ndim == 0:
-        return record(SoftmaxBackward0, np.ones_like(x), (input,), save_result=True, attrs=d)
+    if x.ndim == 0:  # (1, or NaN for a non-finite x, as torch's x - max gives)
+        return record(SoftmaxBackward0, _f32.softmax(x.reshape(1), 0).reshape(()), (input,), save_result=True, attrs=d)
     e = _f32.softmax(x, d) if x.size else x.copy()
     return record(SoftmaxBackward0, e, (input,), save_result=True, attrs=d)
 
@@ -326,7 +328,8 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim``, stable for large inputs."""
     x, d = _softmax_input(input, dim, dtype, log=True)
     if x.ndim == 0:
-        return record(LogSoftmaxBackward0, np.zeros_like(x), (input,), save_result=True, attrs=d)
+        return record(LogSoftmaxBackward0, _f32.log_softmax(x.reshape(1), 0).reshape(()), (input,), save_result=True,
+                      attrs=d)
     if x.size:
         s = _f32.log_softmax(x, d)
     else:
@@ -422,7 +425,7 @@ ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.resu
 def prod(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product of all elements, or along one ``dim``."""
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     if dtype is not None:
         x = x.astype(npd)
     if dim is None:
@@ -454,8 +457,9 @@ def _var_np(x: np.ndarray, dims: tuple, c: float, keepdim: bool, name: str = "va
         v = np.asarray(ss / denom if denom else ss * np.inf if n else np.full(ss.shape, np.nan)).astype(x.dtype.type(0).real.dtype)
         if denom == 0 and n:
             v = np.where(ss == 0, np.nan, v).astype(v.dtype)
-        if n and x.size and x.dtype.kind == "f":  # equal values have exactly zero spread (as torch computes)
-            const = x.max(axis=dims, keepdims=keepdim) == x.min(axis=dims, keepdims=keepdim)
+        if n and x.size and x.dtype.kind == "f":  # equal values have exactly zero spread (as torch computes; inf - inf is NaN)
+            hi = x.max(axis=dims, keepdims=keepdim)
+            const = (hi == x.min(axis=dims, keepdims=keepdim)) & np.isfinite(hi)
             if const.any():
                 v = np.where(const & (denom > 0), 0, v).astype(v.dtype)
     if n - c <= 0:
@@ -605,11 +609,16 @@ def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: flo
         m = np.abs(x._data) == r._data
         cnt = m.sum(axis=dims, keepdims=True)
         return gd * sgn(x) * _new((m / np.maximum(cnt, 1)).astype(x._data.dtype))
+    # torch's norm_backward, factor by factor (its second derivative, NaN or 0 at a zero norm, follows
+    # from where each mask sits): the mask applies to the norm's factor, not to grad
     zero = _new(r._data == 0)
     if p == 2:
-        return where(zero, 0.0, gd * x / r)
-    # zero entries get 0 (for p < 2, x * |x|^(p-2) would be 0 * inf there), as in torch
-    return where(zero | _new(x._data == 0), 0.0, gd * x * x.abs().pow(p - 2) / r.pow(p - 1))
+        return gd * where(zero, 0.0, x / r)
+    if p < 1:
+        scaled = sgn(x) * where(_new(x._data == 0), 0.0, x.abs().pow(p - 1))
+        return scaled * gd * r.pow(1 - p)
+    scaled = sgn(x) * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * where(zero, 0.0, gd / r.pow(p - 1))
 
 
 LinalgVectorNormBackward0 = node_class("linalg_vector_norm", _vnorm_grad,
@@ -625,10 +634,18 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     dims = _dims_arg(dim, a.ndim)
     p = float(ord)
     ab = np.abs(a)
-    with np.errstate(all="ignore"):
-        if a.size == 0 and p < 0:
+    if a.size == 0 and (p < 0 or p == float("inf")):  # (a max or min over nothing)
+        if dim is None:
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                                "operation does not have an identity")
+        for d in dims:
+            if a.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the dimension {d}because this "
+                                   "dimension is empty and the operation does not have an identity")
+    out_dt = ab.dtype  # (real for a complex input)
+    if ab.dtype == np.float16 or _dtype.is_bfloat16(ab.dtype):
+        ab = ab.astype(np.float32)  # (torch accumulates half-precision norms in float32)
+    with np.errstate(all="ignore"):
         if p == float("inf"):
             r = ab.max(axis=dims, keepdims=keepdim, initial=0.0)
         elif p == float("-inf"):
@@ -641,7 +658,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             r = np.sqrt((ab * ab).sum(axis=dims, keepdims=keepdim))
         else:
             r = (ab ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
-    r = np.asarray(r, dtype=ab.dtype)
+    r = np.asarray(r, dtype=out_dt)
     return record(LinalgVectorNormBackward0, r, (x,), (x,), save_result=True, attrs=(dims, keepdim, p))
 
 
@@ -714,7 +731,7 @@ NansumBackward0 = node_class("nansum", lambda n, g: _expand_back(g, n) * _new(~n
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Sum treating NaN as zero."""
     x = input._data
-    npd = _sum_dtype(x, dtype)
+    npd = _sum_dtype(x, dtype, input)
     dims = _dims_arg(dim, x.ndim)
     res = np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=npd))
     return record(NansumBackward0, res, (input,), (input,),  # (saved, as torch: an in-place change is caught)

@@ -21,22 +21,19 @@ def _logcumsumexp_grad(n: Any, g: Tensor) -> Tensor:
 
     (x,) = n.saved
     d = n.attrs
-    if x._data.ndim == 0:
+    if x._data.ndim == 0 or x._data.size == 0:  # (torch returns grad itself for these)
         return g
     out = n.result
     parts = []
+    # torch's formula: log|grad| where this part of grad is, the dtype's lowest finite value elsewhere
+    # (NaN and inf gradients and results then propagate as in torch)
+    lowest = float(np.finfo(g._data.dtype).min) if g._data.dtype.kind == "f" else float(np.finfo(np.float32).min)
     for mask, mag in ((g._data > 0, g), (g._data < 0, -g)):
-        if not mask.any():
-            parts.append(None)
-            continue
         m = _new(mask)
-        # -inf (not log(0) - result) where this part of grad is 0: no inf - inf anywhere, to any order
-        lg = where(m, log(where(m, mag, 1.0)) - out, float("-inf"))
+        lg = where(m, log(where(m, mag, 1.0)), lowest) - out
         parts.append(exp(x + flip(logcumsumexp(flip(lg, (d,)), d), (d,))))
     pos, neg = parts
-    if neg is None:
-        return pos if pos is not None else g * 0
-    return -neg if pos is None else pos - neg
+    return pos - neg
 
 
 def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:

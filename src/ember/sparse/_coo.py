@@ -79,7 +79,17 @@ def unravel(lin: np.ndarray, sizes: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- construction
-def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any = None, device: Any = None,
+class _Inferred:
+    """The default ``size``: the smallest that holds the indices (torch refuses an explicit None)."""
+
+    def __repr__(self) -> str:
+        return "<inferred from indices>"
+
+
+_INFERRED: Any = _Inferred()
+
+
+def sparse_coo_tensor(indices: Any, values: Any, size: Any = _INFERRED, *, dtype: Any = None, device: Any = None,
                       pin_memory: bool = False, requires_grad: bool = False, check_invariants: Any = None,
                       is_coalesced: bool | None = None) -> Tensor:
     """A sparse COO tensor with nonzero ``values`` at ``indices`` (shape ``(sparse_dim, nnz)``).
@@ -87,6 +97,11 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     ``size`` defaults to the smallest that holds the indices. Repeated indices are allowed (their
     values add up); ``is_coalesced=True`` promises there are none. Unlike torch (unless
     ``check_invariants``), indices outside ``size`` are always refused."""
+    if size is None:
+        got = ", ".join(type(a).__name__ for a in (indices, values, size))
+        raise TypeError(f"sparse_coo_tensor() received an invalid combination of arguments - got ({got}), but expected "
+                        "one of:\n * (object indices, object values, *, dtype, device, pin_memory, requires_grad, "
+                        "check_invariants, is_coalesced)\n * (object indices, object values, tuple of ints size, *, ...)")
     _check_device(device)
     ind = np.asarray(indices._data if isinstance(indices, Tensor) else indices)
     if ind.dtype.kind not in "iuf" or ind.ndim != 2:
@@ -104,7 +119,7 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
         raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {ind.shape[1]}, "
                            f"nnz from values: {vals.shape[0]}")
     sd, dense = ind.shape[0], tuple(vals.shape[1:])
-    if size is None:
+    if size is _INFERRED:
         shape = tuple(int(m) + 1 for m in ind.max(axis=1)) if ind.shape[1] else (0,) * sd
         shape += dense
     else:

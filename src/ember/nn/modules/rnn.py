@@ -237,6 +237,11 @@ class RNNBase(Module):
             z = _new(np.zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dt))
             zc = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
             hx = (z, zc) if is_lstm else z
+        elif is_lstm and any(h._data.dtype != dt for h in hx):
+            # (the fused LSTM would compute in the input's dtype; torch's kernels refuse)
+            names = {np.dtype(np.float16): "Half", np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
+            bad = next(h._data.dtype for h in hx if h._data.dtype != dt)
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {names.get(bad, bad)} and {names.get(dt, dt)}")
         return hx if is_lstm else (hx, None)
 
     def _between_layers(self, outs: list, layer: int) -> Any:
