@@ -94,6 +94,19 @@ class SparseCooTensor(Tensor):
         return _layout.sparse_coo
 
     @property
+    def device(self) -> Any:
+        return self._v.device  # (the values' device: the CPU, or meta)
+
+    @property
+    def is_meta(self) -> bool:
+        """Whether the values are a meta tensor's (shapes without data)."""
+        return self._v.is_meta
+
+    @property
+    def is_cpu(self) -> bool:
+        return self._v.is_cpu
+
+    @property
     def ndim(self) -> int:
         return len(self._shape)
 
