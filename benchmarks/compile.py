@@ -2,6 +2,7 @@
 
     python benchmarks/compile.py [--quick]
 
+W3: workloads.py's CNN step (two 3x3 convolutions, max-pool, linear) on 64 images.
 W1: 50 x (mul, tanh, pow, add) on 4 floats, a sum and the backward (201 ops): time per op.
 W2: the 784-512-512-10 MLP step on 256 rows (cross-entropy, backward, SGD step), and its matmul
 floor: the step's six GEMMs timed alone in NumPy. The compiled steps take their tensors as
@@ -83,6 +84,33 @@ def w2(L, compiled: bool) -> float:
     return best_time(lambda: fn(x, y), 5 if QUICK else 15)
 
 
+def w3(L, compiled: bool) -> float:
+    """workloads.py's W3 CNN step (two convolutions, max-pool, linear, cross-entropy, SGD), its tensors as
+    arguments."""
+    nn = L.nn
+    rng = np.random.default_rng(0)
+    x = L.tensor(rng.standard_normal((64, 1, 28, 28)).astype(np.float32))
+    y = L.tensor(rng.integers(0, 10, 64))
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 14 * 14, 10))
+    wrng = np.random.default_rng(1)
+    with L.no_grad():
+        for p in model.parameters():
+            p.copy_(L.tensor((wrng.standard_normal(tuple(p.shape)) * 0.05).astype(np.float32)))
+    opt = L.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = L.compile(step) if compiled else step
+    return best_time(lambda: fn(x, y), 5 if QUICK else 15)
+
+
 def matmul_floor() -> float:
     """The W2 step's GEMMs alone (forward 3, backward 5: the first layer's input gradient is not needed)."""
     x0, _, ws, _ = _mlp_data()
@@ -110,7 +138,7 @@ def main() -> None:
     import ember
 
     rows = []
-    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2)):
+    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2), ("W3 CNN step", w3)):
         te = fn(ember, False)
         tc = fn(ember, True)
         tt = fn(torch, False)
