@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype
+from ._meta import contiguous_strides
 from ._tensor import Size, Tensor, _new, device
 from ._unpickler import (  # noqa: F401
     _LEGACY_MAGIC,
@@ -216,12 +217,7 @@ def _public_module(module: str, qual: str, obj: Any) -> str:
     return module
 
 
-def _contiguous_stride(shape: tuple) -> tuple:
-    stride, acc = [], 1
-    for s in reversed(shape):
-        stride.append(acc)
-        acc *= max(s, 1)
-    return tuple(reversed(stride))
+_contiguous_stride = contiguous_strides
 
 
 def _plain(obj: Any) -> Any:

@@ -89,18 +89,7 @@ def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: in
     N, C = x.shape
     if t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
         return _nll_eager(x, t, reduction, ignore_index)
-    rows = np.arange(N)
-    picked = x[rows, t]
-    one = x.dtype.type(1)
-    if reduction == "mean":
-        out, scale = np.asarray(-picked.sum() / x.dtype.type(N), x.dtype), one / x.dtype.type(N)
-    elif reduction == "sum":
-        out, scale = np.asarray(-picked.sum(), x.dtype), one
-    else:
-        out, scale = -picked, one
-    coef = np.zeros_like(x)
-    coef[rows, t] = -scale
-    return out, coef
+    return loss.nll_rows(x, t, reduction)
 
 
 def _nll_eager(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: int) -> tuple:

@@ -190,6 +190,14 @@ def _nll_common_case(input: Tensor, target: Tensor, weight: Tensor | None, ignor
     N, C = x.shape
     if N == 0 or t.shape[0] != N or t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
         return None
+    out, coef = nll_rows(x, t, reduction)
+    return record(NllLossBackward0, out, (input,), (input, target), attrs=(coef, reduction))
+
+
+def nll_rows(x: np.ndarray, t: np.ndarray, reduction: str) -> tuple:
+    """nll_loss of (N, C) scores at N valid class indices without weights: the loss array and the
+    coefficients its backward keeps (``ember.compile``'s replay calls it too)."""
+    N = x.shape[0]
     rows = np.arange(N)
     picked = x[rows, t]
     one = x.dtype.type(1)
@@ -201,7 +209,7 @@ def _nll_common_case(input: Tensor, target: Tensor, weight: Tensor | None, ignor
         out, scale = -picked, one
     coef = np.zeros_like(x)
     coef[rows, t] = -scale
-    return record(NllLossBackward0, out, (input,), (input, target), attrs=(coef, reduction))
+    return out, coef
 
 
 def _check_nll_target(x: np.ndarray, t: np.ndarray) -> None:
