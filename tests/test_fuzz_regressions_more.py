@@ -781,3 +781,13 @@ def test_gather_empty_index_skips_the_size_check() -> None:
 def test_nll_loss_spatial_no_classes_no_targets() -> None:
     _same(lambda L: L.nn.functional.cross_entropy(L.empty(3, 0, 0), L.empty(3, 0, dtype=L.int64), ignore_index=0,
                                                   reduction="sum"))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_cross_entropy_label_smoothing_without_classes(reduction: str) -> None:
+    # (fuzz seed 37038: a ZeroDivisionError where torch gives an empty result or NaN)
+    _same(lambda L: L.nn.functional.cross_entropy(L.empty(0, 0, 1, dtype=L.float64), L.empty(0, 1, dtype=L.int64),
+                                                  label_smoothing=0.1, reduction=reduction))
+    if reduction != "sum":  # (torch's sum of class probabilities over nothing is -0.)
+        _same(lambda L: L.nn.functional.cross_entropy(L.empty(0, 0, dtype=L.float64), L.empty(0, 0, dtype=L.float64),
+                                                      label_smoothing=0.1, reduction=reduction))

@@ -196,7 +196,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         # and refused there by its dtype or shape)
         C = input.shape[class_dim]
         if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / C
+            target = target * (1 - label_smoothing) + (label_smoothing / C if C else math.inf)
         per = logp * target
         if weight is not None:
             shape = [1] * input.dim()
@@ -207,7 +207,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             return loss
         if reduction == "sum":
             return loss.sum()
-        n = input.numel() // C
+        n = input.numel() // C if C else 0  # (no classes: 0 / 0, NaN, as torch)
         return loss.sum() / n
     nll = _loss.nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
@@ -231,7 +231,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
             smooth = smooth.sum() / float(w.sum())
         else:
             smooth = smooth.sum() / float(mask._data.sum())
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / C)
+    # (no classes: torch's float division, ls / 0 = inf, makes an empty batch's sum NaN)
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / C if C else math.inf)
 
 
 # ============================================================================ activations
