@@ -791,3 +791,15 @@ def test_cross_entropy_label_smoothing_without_classes(reduction: str) -> None:
     if reduction != "sum":  # (torch's sum of class probabilities over nothing is -0.)
         _same(lambda L: L.nn.functional.cross_entropy(L.empty(0, 0, dtype=L.float64), L.empty(0, 0, dtype=L.float64),
                                                       label_smoothing=0.1, reduction=reduction))
+
+
+def test_cat_keeps_a_skipped_legacy_empty_in_the_graph() -> None:
+    # torch skips an empty (0,) tensor's shape but not its gradient: it requires grad and gets an empty one
+    for shape in ((1, 0), (1, 2)):
+        got = []
+        for L in (torch, ember):
+            a, b = L.empty(0, requires_grad=True), L.ones(*shape, requires_grad=True)
+            y = L.cat([a, b])
+            y.sum().backward()
+            got.append((y.requires_grad, tuple(a.grad.shape), b.grad.tolist()))
+        assert got[1] == got[0]

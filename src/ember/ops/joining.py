@@ -18,7 +18,8 @@ def _pieces(n: Any, ts: list) -> list:  # (the tangents, zeros for the pieces wi
 
 CatBackward0 = node_class(
     "cat", lambda n, g: tuple(
-        g.narrow(n.attrs[0], n.attrs[1][i], n.attrs[2][i]) if n.needs[i] else None
+        None if not n.needs[i] else g.new_zeros(n._in_meta[i][0]) if n.attrs[2][i] is None  # (a skipped empty)
+        else g.narrow(n.attrs[0], n.attrs[1][i], n.attrs[2][i])
         for i in range(len(n.needs))),
     "grad split back into the pieces", jvp=lambda n, ts: cat(_pieces(n, ts), n.attrs[0]))
 
@@ -72,10 +73,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
         # torch's cat output is contiguous unless every input is channels-last (NumPy's follows
         # the inputs' order: cat of transposes came out transposed)
         res = np.ascontiguousarray(res)
-    ts = [t_ for t_, _ in keep]
-    sizes = [a.shape[d] for _, a in keep]
-    starts = list(np.cumsum([0] + sizes[:-1]))
-    return record(CatBackward0, res, ts, attrs=(d, [int(s) for s in starts], sizes))
+    # every input is in the graph, as in torch: a legacy empty (0,) tensor that was skipped gets an empty gradient
+    kept = {id(a) for _, a in keep}
+    sizes = [a.shape[d] if id(a) in kept else None for a in arrs]
+    starts, at = [], 0
+    for sz in sizes:
+        starts.append(at)
+        at += sz or 0
+    return record(CatBackward0, res, tensors, attrs=(d, starts, sizes))
 
 
 concat = concatenate = cat
