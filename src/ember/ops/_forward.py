@@ -93,8 +93,9 @@ def tangents(n: Any, outs: Sequence[Tensor | None], inputs: Sequence[Any], ts: l
     # the tangent is differentiable (records a graph) only where reverse mode needs it to be
     diff = _state.enabled and any((i is not None and i._rg) or (v is not None and v._rg) for i, v in zip(inputs, ts))
     jvp = getattr(type(n), "jvp", None)
-    prev = _state.enabled
+    prev, prev_link = _state.enabled, _zero_link[0]
     _state.enabled = diff
+    _zero_link[0] = _linked(n, inputs, ts) if diff else None
     try:
         if jvp is not None:
             r = jvp(n, ts)
@@ -102,11 +103,36 @@ def tangents(n: Any, outs: Sequence[Tensor | None], inputs: Sequence[Any], ts: l
             r = _from_backward(n, outs, ts, diff)
     finally:
         _state.enabled = prev
+        _zero_link[0] = prev_link
     r = list(r) if type(r) in (tuple, list) else [r]
     # (an input's tangent passed through as is, x + 1's, is copied: an in-place op on the output
     # writes its tangent in place, which must not reach the input's)
     r = [t.clone() if any(t is v for v in ts if v is not None) else t for t in r]
     return [_fit(t, o) for t, o in zip(r, outs)]
+
+
+# the inputs a skipped zero term of the running ``jvp`` would connect its tangent to (see ``plus``)
+_zero_link: list = [None]
+
+
+def _linked(n: Any, inputs: Sequence[Any], ts: list) -> list | None:
+    """torch fills a missing tangent with zeros and still evaluates its term of the forward formula,
+    so under reverse mode ``x_t @ W + x @ 0`` is an ``AddBackward0`` connected to ``x`` (with a zero
+    gradient). The inputs such a term would reach: those that require grad, when some input lacks a
+    tangent and the rule reads saved primals (add's and the views' terms are free of them)."""
+    if not any(v is None and i is not None and _differentiable(i._data) for i, v in zip(inputs, ts)):
+        return None
+    if not any(s is not None for s in n.saved):
+        return None
+    return [i for i in inputs if i is not None and i._rg and _differentiable(i._data)] or None
+
+
+def _zero_linked_to(primals: list) -> Tensor:
+    never = _new(np.zeros((), bool))
+    zero = _new(np.zeros((), primals[0]._data.dtype))
+    for p in primals:
+        zero = zero + p.sum().where(never, 0.0)  # exactly 0, whatever p holds (no 0 * inf); its gradient to p is 0
+    return zero
 
 
 def _fit(t: Any, o: Tensor | None) -> Any:
@@ -121,11 +147,18 @@ def _fit(t: Any, o: Tensor | None) -> Any:
 
 
 def plus(*terms: Any) -> Any:
-    """The sum of a ``jvp``'s terms, None (zero) standing for an input without a tangent."""
+    """The sum of a ``jvp``'s terms, None (zero) standing for an input without a tangent. Under reverse
+    mode a skipped term is added back as an exact zero connected to the primals it reads, as torch's
+    zero-filled term is (same ``grad_fn``, ``requires_grad`` and zero gradients)."""
     out = None
+    skipped = False
     for t in terms:
-        if t is not None:
+        if t is None:
+            skipped = True
+        else:
             out = t if out is None else out + t
+    if skipped and out is not None and _zero_link[0] is not None:
+        out = out + _zero_linked_to(_zero_link[0]).to(out.dtype)
     return out
 
 

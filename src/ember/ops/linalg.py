@@ -280,7 +280,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out: Te
     _no_bool(a, b, "addmm_impl_cpu_")
     res = _add_scaled(c, a @ b, beta, alpha)
     return record(AddmmBackward0, np.asarray(res), (input, mat1, mat2),
-                  (mat1 if mat2._rg else None, mat2 if mat1._rg else None), attrs=(beta, alpha))  # (as torch saves them)
+                  (mat1 if mat2._rg or _fw.on else None, mat2 if mat1._rg or _fw.on else None), attrs=(beta, alpha))  # (as torch saves them)
 
 
 AddmvBackward0 = node_class(

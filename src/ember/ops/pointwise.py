@@ -57,8 +57,7 @@ DivBackward0 = node_class(
     "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
                          -g * (n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
     "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True,
-    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] / n.saved[1],
-                           None if ts[1] is None else -ts[1] * (n.saved[0] / n.saved[1] / n.saved[1])))
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else -(ts[1] * result(n))) / n.saved[1])  # (torch's form)
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
