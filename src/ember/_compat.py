@@ -179,13 +179,18 @@ def _proxy_for(torch_name: str, target: types.ModuleType, log: dict) -> TorchPro
     return p
 
 
+# the packages answered with ember: torch itself, and functorch (whose transforms became torch.func)
+_ROOTS = {"torch": "ember", "functorch": "ember._functorch"}
+
+
 class _Loader(importlib.abc.Loader):
     def __init__(self, log: dict) -> None:
         self.log = log
 
     def create_module(self, spec: Any) -> types.ModuleType:
         name = spec.name
-        ember_name = "ember" + name[len("torch"):]
+        root = name.partition(".")[0]
+        ember_name = _ROOTS[root] + name[len(root):]
         try:
             target = importlib.import_module(ember_name)
         except ImportError:
@@ -200,20 +205,20 @@ class _Loader(importlib.abc.Loader):
 
 
 class TorchFinder(importlib.abc.MetaPathFinder):
-    """Answers imports of ``torch`` and ``torch.*`` with ember proxies."""
+    """Answers imports of ``torch``, ``functorch`` and their submodules with ember proxies."""
 
     def __init__(self) -> None:
         self.log: dict = {}
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if fullname == "torch" or fullname.startswith("torch."):
+        if fullname.partition(".")[0] in _ROOTS:
             return importlib.util.spec_from_loader(fullname, _Loader(self.log))
         return None
 
 
 def install() -> TorchFinder:
     """Make ``import torch`` mean ember in this process (for the ``run`` command)."""
-    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+    for name in [n for n in sys.modules if n.partition(".")[0] in _ROOTS]:
         del sys.modules[name]
     finder = TorchFinder()
     sys.meta_path.insert(0, finder)
