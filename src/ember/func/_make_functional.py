@@ -111,7 +111,7 @@ def combine_state_for_ensemble(models: Any) -> tuple:
     """``(fmodel, params, buffers)`` for ``vmap(fmodel)(params, buffers, x)`` over an ensemble: each
     parameter and buffer of the (same-class, same-mode) models stacked along a new first dimension,
     detached (call ``requires_grad_()`` on them to train)."""
-    deprecated("combine_state_for_ensemble")
+    deprecated("combine_state_for_ensemble", "stack_module_state(models)")
     models = list(models)
     if not models:
         raise RuntimeError("combine_state_for_ensemble: Expected at least one model, got 0.")
