@@ -468,3 +468,26 @@ def test_zz_report_exact_matches():
     print(f"\ntensor-level random API: {COUNT['calls']} calls, {COUNT['elements']} samples compared with torch, "
           f"{COUNT['elements']} exact ({COUNT['calls']}/{COUNT['calls']} calls bit-identical)")
     assert COUNT["calls"] > 1000
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("shape", [(1,), (3,), (8,), (17,), (3, 5), (37, 29)])
+def test_complex_samplers_draw_the_real_view(dtype, shape):
+    # torch samples a complex tensor as its real view: randn with std 1/sqrt(2) per part, rand per part
+    td, ed = getattr(torch, dtype), getattr(ember, dtype)
+    for name, args in (("randn", ()), ("rand", ())):
+        torch.manual_seed(5)
+        t = getattr(torch, name)(*shape, *args, dtype=td)
+        ember.manual_seed(5)
+        e = getattr(ember, name)(*shape, *args, dtype=ed)
+        assert e.dtype == ed and np.array_equal(_np(e), _np(t)), name
+    torch.manual_seed(6)
+    t = torch.zeros(shape[::-1], dtype=td).t().normal_(1.5, 3.0)
+    ember.manual_seed(6)
+    e = ember.zeros(shape[::-1], dtype=ed).t().normal_(1.5, 3.0)
+    assert np.array_equal(_np(e), _np(t)), "transposed normal_"
+    torch.manual_seed(7)
+    t = torch.empty(shape, dtype=td).uniform_(-2, 3)
+    ember.manual_seed(7)
+    e = ember.empty(shape, dtype=ed).uniform_(-2, 3)
+    assert np.array_equal(_np(e), _np(t)), "uniform_"

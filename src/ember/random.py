@@ -64,6 +64,10 @@ __all__ = [
 _U64 = np.uint64
 _F32 = np.float32
 _F64 = np.float64
+
+
+def _real_of(dt: np.dtype) -> Any:
+    return _F32 if dt == np.complex64 else _F64
 _TWO_PI = 2.0 * math.pi
 _LONG_RANGE = 1 << 28                 # torch switches from 32-bit to 64-bit draws at this range
 _RANDPERM_64BIT = 4294967295 // 20    # randperm uses 64-bit draws from this n on
@@ -217,6 +221,8 @@ class Generator:
         """``torch.rand`` / ``Tensor.uniform_(low, high)``."""
         shape = _shape(shape)
         dt = _dt(np_dtype)
+        if dt.kind == "c":  # torch draws a complex tensor's real and imaginary parts as one real tensor
+            return self.uniform(shape + (2,), _real_of(dt), low, high).view(dt).reshape(shape)
         if not _dtype.is_bfloat16(dt):  # (bfloat16 draws as half does: float arithmetic, rounded)
             _require_float("check_uniform_bounds", dt)
         low, high = float(low), float(high)
@@ -284,6 +290,9 @@ class Generator:
         one); the values are then produced in the order the caller will write them."""
         shape = _shape(shape)
         dt = _dt(np_dtype)
+        if dt.kind == "c":  # the real view, each part with variance std^2 / 2 (so |z| has std's)
+            real = self.normal(shape + (2,), _real_of(dt), mean, float(std) / math.sqrt(2), contiguous)
+            return real.view(dt).reshape(shape)
         if not _dtype.is_bfloat16(dt):  # (bfloat16 takes half's path: a float buffer, rounded)
             _require_float("normal_kernel_cpu", dt)
         mean, std = float(mean), float(std)
