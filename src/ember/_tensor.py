@@ -140,6 +140,21 @@ class Tensor:
         return _META_DEVICE if type(self._data) is MetaArray else _CPU
 
     @property
+    def _base(self) -> Tensor | None:
+        """The tensor this view's memory belongs to (the first of a chain of views); None if not a view."""
+        m = self._meta
+        if m is None or "base" not in m:
+            return None
+        t = m["base"]
+        while t._meta is not None and "base" in t._meta:
+            t = t._meta["base"]
+        return t
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``_base`` is that other)."""
+        return self._meta is not None and "base" in self._meta
+
+    @property
     def is_meta(self) -> bool:
         """Whether this is a meta tensor: a shape and a dtype without data (``x.to('meta')``)."""
         return type(self._data) is MetaArray

@@ -14,6 +14,8 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import attach_methods, node_class, record, require_tensors, zeros_grad
+from .strided import storage_offset
+from .views import _view_of
 
 _REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64), np.dtype(np.float64): np.dtype(np.complex128),
@@ -59,8 +61,9 @@ def view_as_real(input: Tensor) -> Tensor:
     x = input._data
     if x.dtype.kind != "c":
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    out = np.ascontiguousarray(x).view(_REAL_OF[x.dtype]).reshape(x.shape + (2,))
-    return record(ViewAsRealBackward0, out, (input,))
+    # (any strides: the real parts' view with a last axis stepping half an element to the imaginary)
+    out = np.lib.stride_tricks.as_strided(x.real, x.shape + (2,), x.strides + (x.itemsize // 2,), writeable=x.flags.writeable)
+    return _view_of(input, out, ViewAsRealBackward0)
 
 
 def view_as_complex(input: Tensor) -> Tensor:
@@ -71,8 +74,14 @@ def view_as_complex(input: Tensor) -> Tensor:
                            f"scalar type: {input.dtype}")
     if x.ndim == 0 or x.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    out = np.ascontiguousarray(x).view(_COMPLEX_OF[x.dtype]).reshape(x.shape[:-1])
-    return record(ViewAsComplexBackward0, out, (input,))
+    if x.strides[-1] != x.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(st % (2 * x.itemsize) for st, n in zip(x.strides[:-1], x.shape[:-1]) if n > 1):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if storage_offset(input) % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    out = x.view(_COMPLEX_OF[x.dtype])[..., 0]  # (NumPy views a contiguous last axis of 2 as one complex)
+    return _view_of(input, out, ViewAsComplexBackward0)
 
 
 def real(input: Tensor) -> Tensor:
