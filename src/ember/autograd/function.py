@@ -268,7 +268,14 @@ class BackwardCFunction(Node, FunctionCtx):
         for t, v in zip(self._saved, self._saved_versions):
             if t is not None and v is not None and t._vc[0] != v:
                 _check_version(t, v)
-        return self._saved
+        # a saved output comes back as a new tensor object over the same data and history, as torch
+        # unpacks it (a saved input is the input itself)
+        return tuple(self._unpack_output(t) if isinstance(t, _Tensor) and t.grad_fn is self else t for t in self._saved)
+
+    def _unpack_output(self, t: Any) -> Any:
+        u = _new_tensor(t._data, self, t._vc)
+        u._out_nr = t._out_nr
+        return u
 
     def apply(self, grads: list) -> tuple:
         if self.materialize_grads:

@@ -205,6 +205,20 @@ def _compare(mode: str, ana: list, num: list, outs: list, inputs: tuple, diff_id
     return False
 
 
+def _random_grad_output(o: Any, noncontiguous: bool) -> Any:
+    from .._tensor import _new
+
+    dt = o._data.dtype if o._data.dtype.kind in "fc" else np.dtype(np.float64)
+    shape = o._data.shape
+    noncontiguous = noncontiguous and int(np.prod(shape)) > 1
+    if noncontiguous:  # (torch draws twice the last dimension and keeps every other element)
+        shape = shape[:-1] + (2 * shape[-1],)
+    g = _new(np.empty(shape, dt)).uniform_(-1, 1)
+    if noncontiguous:
+        g = g[..., 1::2]
+    return g.requires_grad_(True)
+
+
 def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
                   nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
@@ -212,17 +226,15 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
                   fast_mode: bool = False, masked: bool = False) -> bool:
     """gradcheck of the first derivative: checks second derivatives (create_graph=True) against differences."""
     from .. import autograd
-    from .._tensor import _new
 
     Tensor = _tensor()
     inputs = _promote(_as_tuple(inputs))
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
     outs = _outputs(func, inputs)
     if grad_outputs is None:
-        rng = np.random.default_rng(0)
-        grad_outputs = [_new(rng.standard_normal(o._data.shape) + 1j * rng.standard_normal(o._data.shape)
-                             if o._data.dtype.kind == "c" else rng.standard_normal(o._data.shape)).requires_grad_(True)
-                        for o in outs]
+        # one per differentiable output, drawn as torch draws them (torch.testing.make_tensor(low=-1, high=1)),
+        # so the generator is left where torch's is and a script's later random numbers match torch's
+        grad_outputs = [_random_grad_output(o, gen_non_contig_grad_outputs) for o in outs if o._rg]
     else:
         grad_outputs = [g if g._rg else _new_leaf(g._data.astype(np.complex128 if g._data.dtype.kind == "c" else np.float64))
                         for g in _as_tuple(grad_outputs)]
@@ -231,7 +243,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
     def first(*args: Any) -> tuple:
         xs, gos = args[:n_in], args[n_in:]
         os_ = _outputs(func, xs)
-        pairs = [(o, g) for o, g in zip(os_, gos) if o._rg]
+        pairs = list(zip([o for o in os_ if o._rg], gos))  # (grad_outputs pair with the differentiable outputs)
         ins = [xs[i] for i in diff_idx]
         gs = autograd.grad([o for o, _ in pairs], ins, [g for _, g in pairs], create_graph=True, allow_unused=True)
         return tuple(g if g is not None else (x * 0) for g, x in zip(gs, ins))
