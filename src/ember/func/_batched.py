@@ -61,17 +61,37 @@ RANDOM_OPS = frozenset(
     "alpha_dropout feature_alpha_dropout rrelu gumbel_softmax".split())
 
 
+# (namespace, name, dispatching wrapper) of the shared functions, (name, wrapper) of the Tensor
+# methods: made once, so that opening a vmap costs only the swaps (it is paid per vmapped call)
+_swaps: tuple[list, list] = ([], [])
+_wrapper_of: dict[int, Callable] = {}  # id of a function that is a Tensor method -> its first wrapper (``entry``)
+
+
+def _build_swaps() -> None:
+    shared, methods = _swaps
+    shared.clear()
+    methods.clear()
+    _wrapper_of.clear()
+    for namespace, name, fn in _vmap_hook.shared:
+        shared.append((namespace, name, _method(name, fn)))
+        _wrapper_of.setdefault(id(fn), shared[-1][2])
+    for name, fn in _TENSOR_METHODS.items():
+        methods.append((name, _method(name, fn)))
+        _wrapper_of.setdefault(id(fn), methods[-1][1])
+
+
 def push(size: int, randomness: str) -> int:
     """Open a vmap level of batch ``size``; returns its number."""
     _levels.append(_Level(size, randomness))
     _vmap_hook.handler = dispatch
     if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``), as does ember.sum
-        for namespace, name, fn in _vmap_hook.shared:
-            namespace[name] = _method(name, fn)
-            _dispatching.setdefault(id(fn), namespace[name])
-        for name, fn in _TENSOR_METHODS.items():
-            setattr(Tensor, name, _method(name, fn))
-            _dispatching.setdefault(id(fn), getattr(Tensor, name))
+        if len(_swaps[0]) != len(_vmap_hook.shared) or len(_swaps[1]) != len(_TENSOR_METHODS):
+            _build_swaps()
+        for namespace, name, wrapper in _swaps[0]:
+            namespace[name] = wrapper
+        for name, wrapper in _swaps[1]:
+            setattr(Tensor, name, wrapper)
+        _dispatching.update(_wrapper_of)
     _ceiling.append(len(_levels))
     return len(_levels)
 
