@@ -20,8 +20,9 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from .. import ops
+from .. import _dtype, ops
 from .._tensor import Tensor
+from ..ops._core import _py, is_scalar
 from ._batched import INPLACE_ERROR, RANDOM_ERROR, RULES, BatchedTensor, Call, is_inplace
 
 Rule = Callable[[Call, tuple, dict], Any]
@@ -73,13 +74,45 @@ def _sizes(rest: tuple) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------- elementwise
+# ops whose tensor operands all take part in type promotion (torch's TensorIterator common dtype)
+_PROMOTING = frozenset(
+    "add sub rsub mul div true_divide floor_divide remainder fmod pow atan2 arctan2 maximum minimum fmax fmin eq ne "
+    "lt le gt ge greater less greater_equal less_equal not_equal hypot copysign logaddexp logaddexp2 xlogy nextafter "
+    "subtract multiply divide bitwise_and bitwise_or bitwise_xor logical_and logical_or logical_xor __add__ __radd__ "
+    "__sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ __rfloordiv__ __mod__ __rmod__ __pow__ "
+    "__rpow__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__".split())
+
+
+def _common_dtype(operands: Any, batched_as_dims: bool) -> Any:
+    """torch's common dtype of the operands, by their logical dims, or (``batched_as_dims``) with
+    every batched operand counted as a tensor with dims, as the physical call will see it."""
+    dims, zeros, scalars = [], [], []
+    for o in operands:
+        if isinstance(o, Tensor):
+            (dims if o.dim() or (batched_as_dims and type(o) is BatchedTensor) else zeros).append(o.dtype)
+        elif is_scalar(o):
+            scalars.append(_dtype.scalar_dtype(_py(o)))
+    return _dtype.result_type(dims, zeros, scalars)
+
+
 def elementwise(c: Call, args: tuple, kwargs: dict) -> Any:
     """Broadcasting ops: batched operands padded so their logical dims align from the right."""
     ts = [t for t in (*args, *kwargs.values()) if isinstance(t, Tensor)]
     ndim = max(t.dim() for t in ts)
+    cast = None
+    if ndim and c.name in _PROMOTING and any(c.batched(t) and not t.dim() for t in ts):
+        # a batched 0-d value is 1-d physically, which would promote as a tensor with dims: it must
+        # promote as the 0-d tensor it is (float64 scalar * float16 vector is float16)
+        operands = (*args, *kwargs.values())
+        want = _common_dtype(operands, False)
+        if want != _common_dtype(operands, True):
+            cast = want
 
     def physical(x: Any) -> Any:
-        return _pad(x._phys, ndim - x.dim()) if c.batched(x) else x
+        if not c.batched(x):
+            return x
+        p = _pad(x._phys, ndim - x.dim())
+        return p.to(cast) if cast is not None and p.dtype != cast else p
 
     if is_inplace(c.name) and not c.batched(args[0]):
         raise RuntimeError(INPLACE_ERROR)
