@@ -73,7 +73,8 @@ def _build_swaps() -> None:
     methods.clear()
     _wrapper_of.clear()
     for namespace, name, fn in _vmap_hook.shared:
-        shared.append((namespace, name, _method(name, fn)))
+        op = name if name in RULES else _vmap_hook._op_names.get(id(fn), name)  # (special.expit: sigmoid's rule)
+        shared.append((namespace, name, _method(op, fn)))
         _wrapper_of.setdefault(id(fn), shared[-1][2])
     for name, fn in _TENSOR_METHODS.items():
         methods.append((name, _method(name, fn)))

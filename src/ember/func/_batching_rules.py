@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from .. import _dtype, ops
 from .._tensor import Tensor
+from ..ops import _vmap_hook
 from ..ops._core import _py, is_scalar
 from ._batched import INPLACE_ERROR, RANDOM_ERROR, RULES, BatchedTensor, Call, is_inplace
 
@@ -86,7 +87,9 @@ _PROMOTING = frozenset(
 def _common_dtype(operands: Any, batched_as_dims: bool) -> Any:
     """torch's common dtype of the operands, by their logical dims, or (``batched_as_dims``) with
     every batched operand counted as a tensor with dims, as the physical call will see it."""
-    dims, zeros, scalars = [], [], []
+    dims: list = []
+    zeros: list = []
+    scalars: list = []
     for o in operands:
         if isinstance(o, Tensor):
             (dims if o.dim() or (batched_as_dims and type(o) is BatchedTensor) else zeros).append(o.dtype)
@@ -603,3 +606,71 @@ def _einsum(c: Call, args: tuple, kwargs: dict) -> Any:
     subs = ins.split(",")
     subs = [free + s if c.batched(t) else s for s, t in zip(subs, ops_)]
     return c.wrap(c.call(",".join(subs) + "->" + free + out, *(t._phys if c.batched(t) else t for t in ops_)))
+
+
+# ---------------------------------------------------------------------------------------------- linalg, special, fft
+def _module_rule(module: Any, prefix: str, names: Any, rule: Rule) -> None:
+    """``rule`` for the functions ``names`` of a submodule: hooked as ``prefix + name``, or by the
+    name they have in ember already (``linalg.det`` is ``ember.det``), which keeps its own rule."""
+    for n in names:
+        fn = vars(module).get(n)
+        op = _vmap_hook._op_names.get(id(getattr(fn, "__wrapped__", fn)), prefix + n)
+        RULES.setdefault(op, rule)
+
+
+def _matrix_op(c: Call, args: tuple, kwargs: dict) -> Any:
+    """torch.linalg ops on the last two dims of one input, batched over the dims before: the vmap
+    batch is one more of those."""
+    x = args[0]
+    if not c.batched(x) or x.dim() < 2 or any(isinstance(t, Tensor) for t in (*args[1:], *kwargs.values())):
+        return NotImplemented  # (a per-element vector would pass as a matrix physically: the loop errs as torch)
+    return c.wrap(c.call(x._phys, *args[1:], **kwargs))
+
+
+_rule("det", "inverse", "logdet", "slogdet", "matrix_exp", "tril", "triu")(_matrix_op)  # (not elementwise: 2+ dims)
+
+
+def _first_param(fn: Callable) -> str:
+    return next(iter(_signature(fn).parameters))
+
+
+def _over_dims(c: Call, args: tuple, kwargs: dict) -> Any:
+    """Norms and FFTs over ``dim`` (None: every logical dim, or an FFT's last ``len(s)``), shifted past
+    the batch dim."""
+    b = _bind(c.fn, args, kwargs)
+    x = b.pop(_first_param(c.fn))
+    if (not c.batched(x) or x.dim() == 0 or b.get("out") is not None
+            or any(isinstance(v, Tensor) for v in b.values())):
+        return NotImplemented
+    n, dim, s = x.dim(), b["dim"], b.get("s")
+    if dim is not None:
+        b["dim"] = _shift(dim, n)
+    elif c.name.endswith(".norm") and n > 2 or s is not None and len(s) > n:
+        return NotImplemented  # (errors, or a flattened norm: the loop does them as torch)
+    else:
+        b["dim"] = tuple(range(n - (n if s is None else len(s)) + 1, n + 1))
+    return c.wrap(c.call(x._phys, **b))
+
+
+def _linalg_diagonal(c: Call, args: tuple, kwargs: dict) -> Any:
+    b = _bind(c.fn, args, kwargs)
+    x = b.pop(_first_param(c.fn))
+    if not c.batched(x):
+        return NotImplemented
+    return c.wrap(c.call(x._phys, offset=b["offset"], dim1=_shift(b["dim1"], x.dim()), dim2=_shift(b["dim2"], x.dim())))
+
+
+def _submodule_rules() -> None:
+    from .. import fft, linalg, special
+
+    _module_rule(linalg, "linalg.", ("inv inv_ex cholesky cholesky_ex eigh eigvalsh eig eigvals svd svdvals qr pinv "
+                                     "matrix_power lu_factor lu_factor_ex lu matrix_rank cond").split(), _matrix_op)
+    _module_rule(linalg, "linalg.", ("vector_norm", "matrix_norm", "norm"), _over_dims)
+    _module_rule(linalg, "linalg.", ("diagonal",), _linalg_diagonal)
+    _module_rule(fft, "fft.", [n for n in fft.__all__ if "freq" not in n], _over_dims)
+    dims = ("softmax", "log_softmax", "logsumexp")
+    _module_rule(special, "special.", dims, reduction)
+    _module_rule(special, "special.", [n for n in special.__all__ if n not in dims], elementwise)
+
+
+_submodule_rules()
