@@ -472,13 +472,15 @@ def lift(x: Any, levels: Any = None) -> Any:
     return x
 
 
-def _unwrap(x: Tensor) -> Tensor:
+def unwrap(x: Tensor) -> Tensor:
+    """The plain tensor under every vmap level of ``x``."""
     while type(x) is BatchedTensor:
         x = x._phys
     return x
 
 
-def _rewrap(x: Tensor, levels: list) -> Tensor:
+def rewrap(x: Tensor, levels: list) -> Tensor:
+    """Plain ``x`` batched at ``levels`` (outermost first), as ``levels_of`` lists them."""
     for level in levels:
         x = wrap(x, level)
     return x
@@ -498,12 +500,12 @@ def grad(outputs: list, inputs: list, grad_outputs: list | None = None, **kwargs
         return list(autograd.grad(outputs, inputs, grad_outputs, **kwargs))
     plain_outs, plain_cts = [], []
     for o, ct in zip(outputs, cts):
-        plain = _unwrap(o)
+        plain = unwrap(o)
         plain_outs.append(plain)
-        plain_cts.append(ops.ones_like(plain) if ct is None else _unwrap(lift(ct, levels_of(o))))
-    plain_ins = [_unwrap(x) for x in inputs]
+        plain_cts.append(ops.ones_like(plain) if ct is None else unwrap(lift(ct, levels_of(o))))
+    plain_ins = [unwrap(x) for x in inputs]
     res = autograd.grad(plain_outs, plain_ins, plain_cts, **kwargs)
-    return [g if g is None else _rewrap(g, levels_of(x)) for g, x in zip(res, inputs)]
+    return [g if g is None else rewrap(g, levels_of(x)) for g, x in zip(res, inputs)]
 
 
 _install_overrides()
