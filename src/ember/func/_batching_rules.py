@@ -535,9 +535,9 @@ def _dropout(c: Call, args: tuple, kwargs: dict) -> Any:
     x, p, training = b["input"], b.get("p", 0.5), b.get("training", True)
     if not training or p == 0:
         return x
-    from ._batched import _levels  # (the level's randomness)
+    from ._batched import _tls  # (the level's randomness)
 
-    mode = _levels[c.level - 1].randomness
+    mode = _tls.levels[c.level - 1].randomness
     if mode == "error":
         raise RuntimeError(RANDOM_ERROR)
     if mode == "same":  # one mask for every batch element
