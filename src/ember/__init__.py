@@ -159,3 +159,4 @@ _docs.attach(autograd, "autograd")
 from .ops import _vmap_hook  # noqa: E402
 
 _vmap_hook.install([globals(), vars(ops)], ops.__all__)  # (after the docs) ember.func.vmap sees ember.X calls
+_vmap_hook.install([vars(linalg)], linalg.__all__, prefix="linalg.")

@@ -327,5 +327,7 @@ def ifftshift(input: Tensor, dim: Any = None) -> Tensor:
     return _shift(input, dim, True)
 
 from . import _namespace as _ns  # noqa: E402
+from .ops import _vmap_hook  # noqa: E402
 
+_vmap_hook.install([globals()], __all__, prefix="fft.")  # ember.func.vmap sees fft.X calls
 _ns.tidy(__name__)  # dir() and tab completion show only __all__

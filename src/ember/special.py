@@ -110,5 +110,7 @@ __all__ = sorted(n for n in dir() if not n.startswith("_") and n not in ("annota
                                                                          "not_implemented", "RoundBackward1"))
 
 from . import _namespace as _ns  # noqa: E402
+from .ops import _vmap_hook  # noqa: E402
 
+_vmap_hook.install([globals()], __all__, prefix="special.")  # ember.func.vmap sees special.X calls
 _ns.tidy(__name__)  # dir() and tab completion show only __all__

@@ -11,6 +11,12 @@ and the fast paths cost one attribute read more. While a level's tangents are be
 levels from it inward are hidden (``hide_from``), so the tangent's own arithmetic propagates only
 the outer levels' tangents (a tangent of a tangent, for nested ``jvp``), never its own.
 
+A public level (``forward_ad.dual_level``'s) also keeps, per tensor, the ``Step`` that gave it its
+tangent (the op's node class and the input steps), so that ``ember.viz`` can draw a forward
+computation with its tangents. A step holds its tangent, so the tangents of the ops before a
+live dual tensor stay alive with it (as reverse mode keeps saved tensors); ``func.jvp``'s levels
+keep no steps.
+
 Tensor-agnostic (the autograd core sits below the Tensor): tensors are handled as objects with
 ``_data``.
 """
@@ -32,15 +38,26 @@ class _Flags:
 fw = _Flags()  # True while some level is visible to the ops
 
 
+class Step:
+    """How a tensor got its tangent at a public level: ``name`` is the op's node class name (the node
+    that reverse mode would record; ``make_dual`` for a dual input), ``inputs`` the steps of the
+    inputs that carried tangents into it."""
+
+    __slots__ = ("name", "tangent", "inputs")
+
+    def __init__(self, name: str, tangent: Any, inputs: tuple = ()) -> None:
+        self.name, self.tangent, self.inputs = name, tangent, inputs
+
+
 class Level:
-    """One dual level: ``tangents`` maps id(tensor) -> (weak reference, tangent); ``by_data`` maps
+    """One dual level: ``tangents`` maps id(tensor) -> (weak reference, tangent, Step or None); ``by_data`` maps
     id(tensor._data) -> (weak reference to the array, tangent), so a node's saved output (kept as its
     array) finds its tangent."""
 
     __slots__ = ("tangents", "by_data", "public", "__weakref__")
 
     def __init__(self, public: bool) -> None:
-        self.tangents: dict[int, tuple[Any, Any]] = {}
+        self.tangents: dict[int, tuple[Any, Any, Step | None]] = {}
         self.by_data: dict[int, Any] = {}
         self.public = public
 
@@ -98,8 +115,24 @@ def has_any(t: Any) -> bool:
     return any(get(t, lv) is not None for lv in visible())
 
 
-def put(t: Any, lv: Level, tangent: Any) -> None:
-    """Give ``t`` the tangent ``tangent`` at level ``lv`` (None removes it)."""
+def step(t: Any, lv: Level) -> Step | None:
+    """The step that gave ``t`` its tangent at level ``lv`` (None: not recorded, or no tangent)."""
+    e = lv.tangents.get(id(t))
+    if e is None or e[0]() is not t:
+        return None
+    return e[2]
+
+
+def set_step(t: Any, lv: Level, s: Step | None) -> None:
+    """Record ``s`` as the step behind ``t``'s tangent (an in-place write: the written value's step)."""
+    e = lv.tangents.get(id(t))
+    if e is not None and e[0]() is t and lv.public:
+        lv.tangents[id(t)] = (e[0], e[1], s)
+
+
+def put(t: Any, lv: Level, tangent: Any, step: Step | None = None) -> None:
+    """Give ``t`` the tangent ``tangent`` at level ``lv`` (None removes it); ``step``: how it came
+    (kept at a public level only)."""
     key = id(t)
     if tangent is None:
         lv.tangents.pop(key, None)
@@ -111,7 +144,7 @@ def put(t: Any, lv: Level, tangent: Any) -> None:
         if e is not None and e[0] is r:
             del tangents[key]
 
-    tangents[key] = (weakref.ref(t, forget), tangent)
+    tangents[key] = (weakref.ref(t, forget), tangent, step if lv.public else None)
     arr = t._data
     dkey = id(arr)
 
@@ -130,3 +163,11 @@ def tangents_of_array(arr: Any) -> Iterator[tuple[Level, Any]]:
         e = lv.by_data.get(id(arr))
         if e is not None and e[0]() is arr:
             yield lv, e[1]
+
+
+def public_step(t: Any) -> Step | None:
+    """The step behind ``t``'s tangent at the live public level (``forward_ad.dual_level``'s), if any."""
+    for lv in levels:
+        if lv.public:
+            return step(t, lv)
+    return None

@@ -90,7 +90,7 @@ def dual_at(tensor: Tensor, tangent: Tensor, lv: _lv.Level) -> Tensor:
         tangent = creation.empty_like(tensor, dtype=tangent.dtype).copy_(tangent)
     with _lv.hide_from(_lv.levels.index(lv)):  # (the view keeps the outer levels' tangents only)
         out = _view_of(tensor, tensor._data.view(), ViewBackward0, attrs=None)
-    _lv.put(out, lv, tangent)
+    _lv.put(out, lv, tangent, _lv.Step("make_dual", tangent))
     return out
 
 

@@ -20,6 +20,7 @@ batched outputs and inputs, which ``func.grad``/``vjp`` call inside vmap.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any, Callable
 
@@ -36,9 +37,18 @@ class _Level:
         self.size, self.randomness = size, randomness
 
 
-_levels: list[_Level] = []  # the active vmap levels: level k is _levels[k - 1]
+class _ThreadState(threading.local):
+    """Each thread's own vmap levels: vmaps on two threads do not see each other's."""
+
+    def __init__(self) -> None:
+        self.levels: list[_Level] = []  # the active vmap levels: level k is levels[k - 1]
+        self.ceiling = [0]  # the highest level a random op without batched arguments draws for (below a running rule's level)
+
+
+_tls = _ThreadState()
 _dispatching: dict[int, Callable] = {}  # while vmap runs: id of a function that is a Tensor method -> its dispatch
-_ceiling = [0]  # the highest level a random op without batched arguments draws for (below a running rule's level)
+_swap_lock = threading.Lock()
+_threads_in_vmap = [0]  # the methods stay swapped while any thread runs a vmap
 
 RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
                 "'different' randomness flags on vmap or perform the randomness operation out of vmap")
@@ -61,32 +71,70 @@ RANDOM_OPS = frozenset(
     "alpha_dropout feature_alpha_dropout rrelu gumbel_softmax".split())
 
 
+# (namespace, name, dispatching wrapper) of the shared functions, (name, wrapper) of the Tensor
+# methods: made once, so that opening a vmap costs only the swaps (it is paid per vmapped call)
+_swaps: tuple[list, list] = ([], [])
+_wrapper_of: dict[int, Callable] = {}  # id of a function that is a Tensor method -> its first wrapper (``entry``)
+
+
+def _build_swaps() -> None:
+    shared, methods = _swaps
+    shared.clear()
+    methods.clear()
+    _wrapper_of.clear()
+    for namespace, name, fn in _vmap_hook.shared:
+        op = name if name in RULES else _vmap_hook._op_names.get(id(fn), name)  # (special.expit: sigmoid's rule)
+        shared.append((namespace, name, _method(op, fn)))
+        _wrapper_of.setdefault(id(fn), shared[-1][2])
+    for name, fn in _TENSOR_METHODS.items():
+        methods.append((name, _method(name, fn)))
+        _wrapper_of.setdefault(id(fn), methods[-1][1])
+
+
 def push(size: int, randomness: str) -> int:
-    """Open a vmap level of batch ``size``; returns its number."""
-    _levels.append(_Level(size, randomness))
-    _vmap_hook.handler = dispatch
-    if len(_levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``), as does ember.sum
-        for namespace, name, fn in _vmap_hook.shared:
-            namespace[name] = _method(name, fn)
-            _dispatching.setdefault(id(fn), namespace[name])
-        for name, fn in _TENSOR_METHODS.items():
-            setattr(Tensor, name, _method(name, fn))
-            _dispatching.setdefault(id(fn), getattr(Tensor, name))
-    _ceiling.append(len(_levels))
-    return len(_levels)
+    """Open a vmap level of batch ``size`` on this thread; returns its number."""
+    levels = _tls.levels
+    levels.append(_Level(size, randomness))
+    if len(levels) == 1:  # plain tensors' methods see batched arguments too (``w.mul_(x)``), as does ember.sum
+        with _swap_lock:
+            _threads_in_vmap[0] += 1
+            if _threads_in_vmap[0] == 1:
+                _swap_in()
+    _tls.ceiling.append(len(levels))
+    return len(levels)
 
 
 def pop() -> None:
-    """Close the innermost vmap level."""
-    _levels.pop()
-    _ceiling.pop()
-    if not _levels:
-        _vmap_hook.handler = None
-        for name, fn in _TENSOR_METHODS.items():
-            setattr(Tensor, name, fn)
-        for namespace, name, fn in _vmap_hook.shared:
-            namespace[name] = fn
-        _dispatching.clear()
+    """Close this thread's innermost vmap level."""
+    levels = _tls.levels
+    levels.pop()
+    _tls.ceiling.pop()
+    if not levels:
+        with _swap_lock:
+            _threads_in_vmap[0] -= 1
+            if _threads_in_vmap[0] == 0:
+                _swap_out()
+
+
+def _swap_in() -> None:
+    # (other threads' plain calls go through dispatch meanwhile: with no level of theirs, it calls the op)
+    _vmap_hook.handler = dispatch
+    if len(_swaps[0]) != len(_vmap_hook.shared) or len(_swaps[1]) != len(_TENSOR_METHODS):
+        _build_swaps()
+    for namespace, name, wrapper in _swaps[0]:
+        namespace[name] = wrapper
+    for name, wrapper in _swaps[1]:
+        setattr(Tensor, name, wrapper)
+    _dispatching.update(_wrapper_of)
+
+
+def _swap_out() -> None:
+    _vmap_hook.handler = None
+    for name, fn in _TENSOR_METHODS.items():
+        setattr(Tensor, name, fn)
+    for namespace, name, fn in _vmap_hook.shared:
+        namespace[name] = fn
+    _dispatching.clear()
 
 
 def entry(func: Callable) -> Callable:
@@ -98,12 +146,12 @@ def entry(func: Callable) -> Callable:
 
 def active() -> bool:
     """Whether a vmap level is open."""
-    return bool(_levels)
+    return bool(_tls.levels)
 
 
 def level_size(level: int) -> int:
     """The batch size of vmap level ``level``."""
-    return _levels[level - 1].size
+    return _tls.levels[level - 1].size
 
 
 class BatchedTensor(Tensor):
@@ -309,7 +357,7 @@ class Call:
 
     @property
     def size(self) -> int:
-        return _levels[self.level - 1].size
+        return _tls.levels[self.level - 1].size
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
         return dispatch(self.name, self.fn, args, kwargs)
@@ -339,14 +387,14 @@ def dispatch(name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
     """Run op ``fn`` (public name ``name``) on ``args`` that may hold BatchedTensors."""
     level = top_level(args, kwargs)
     if level == 0:
-        if name in RANDOM_OPS and _levels:
-            return _random_unbatched(fn, args, kwargs, _ceiling[-1])
+        if name in RANDOM_OPS and _tls.levels:
+            return _random_unbatched(fn, args, kwargs, _tls.ceiling[-1])
         return fn(*args, **kwargs)
-    _ceiling.append(level - 1)
+    _tls.ceiling.append(level - 1)
     try:
         return _run_rule(name, fn, args, kwargs, level)
     finally:
-        _ceiling.pop()
+        _tls.ceiling.pop()
 
 
 def _run_rule(name: str, fn: Callable, args: tuple, kwargs: dict, level: int) -> Any:
@@ -357,7 +405,7 @@ def _run_rule(name: str, fn: Callable, args: tuple, kwargs: dict, level: int) ->
         if out is not NotImplemented:
             return out
     if name in RANDOM_OPS:
-        mode = _levels[level - 1].randomness
+        mode = _tls.levels[level - 1].randomness
         if mode == "error":
             raise RuntimeError(RANDOM_ERROR)
         if rule is not None:
@@ -374,12 +422,12 @@ def _random_unbatched(fn: Callable, args: tuple, kwargs: dict, level: int) -> An
     """A random op without batched arguments (``ember.randn(3)``) under the levels up to ``level``."""
     if level == 0:
         return fn(*args, **kwargs)
-    mode = _levels[level - 1].randomness
+    mode = _tls.levels[level - 1].randomness
     if mode == "error":
         raise RuntimeError(RANDOM_ERROR)
     if mode == "same":
         return _random_unbatched(fn, args, kwargs, level - 1)
-    draws = [_random_unbatched(fn, args, kwargs, level - 1) for _ in range(_levels[level - 1].size)]
+    draws = [_random_unbatched(fn, args, kwargs, level - 1) for _ in range(_tls.levels[level - 1].size)]
     return _stack(draws, level)
 
 
@@ -445,19 +493,21 @@ def lift(x: Any, levels: Any = None) -> Any:
     if not isinstance(x, Tensor):
         return x
     have = set(levels_of(x))
-    for level in range(1, len(_levels) + 1) if levels is None else levels:
+    for level in range(1, len(_tls.levels) + 1) if levels is None else levels:
         if level not in have:
             x = add_level(x, level)
     return x
 
 
-def _unwrap(x: Tensor) -> Tensor:
+def unwrap(x: Tensor) -> Tensor:
+    """The plain tensor under every vmap level of ``x``."""
     while type(x) is BatchedTensor:
         x = x._phys
     return x
 
 
-def _rewrap(x: Tensor, levels: list) -> Tensor:
+def rewrap(x: Tensor, levels: list) -> Tensor:
+    """Plain ``x`` batched at ``levels`` (outermost first), as ``levels_of`` lists them."""
     for level in levels:
         x = wrap(x, level)
     return x
@@ -477,12 +527,12 @@ def grad(outputs: list, inputs: list, grad_outputs: list | None = None, **kwargs
         return list(autograd.grad(outputs, inputs, grad_outputs, **kwargs))
     plain_outs, plain_cts = [], []
     for o, ct in zip(outputs, cts):
-        plain = _unwrap(o)
+        plain = unwrap(o)
         plain_outs.append(plain)
-        plain_cts.append(ops.ones_like(plain) if ct is None else _unwrap(lift(ct, levels_of(o))))
-    plain_ins = [_unwrap(x) for x in inputs]
+        plain_cts.append(ops.ones_like(plain) if ct is None else unwrap(lift(ct, levels_of(o))))
+    plain_ins = [unwrap(x) for x in inputs]
     res = autograd.grad(plain_outs, plain_ins, plain_cts, **kwargs)
-    return [g if g is None else _rewrap(g, levels_of(x)) for g, x in zip(res, inputs)]
+    return [g if g is None else rewrap(g, levels_of(x)) for g, x in zip(res, inputs)]
 
 
 _install_overrides()

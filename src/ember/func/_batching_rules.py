@@ -20,8 +20,10 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from .. import ops
+from .. import _dtype, ops
 from .._tensor import Tensor
+from ..ops import _vmap_hook
+from ..ops._core import _py, is_scalar
 from ._batched import INPLACE_ERROR, RANDOM_ERROR, RULES, BatchedTensor, Call, is_inplace
 
 Rule = Callable[[Call, tuple, dict], Any]
@@ -73,13 +75,47 @@ def _sizes(rest: tuple) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------- elementwise
+# ops whose tensor operands all take part in type promotion (torch's TensorIterator common dtype)
+_PROMOTING = frozenset(
+    "add sub rsub mul div true_divide floor_divide remainder fmod pow atan2 arctan2 maximum minimum fmax fmin eq ne "
+    "lt le gt ge greater less greater_equal less_equal not_equal hypot copysign logaddexp logaddexp2 xlogy nextafter "
+    "subtract multiply divide bitwise_and bitwise_or bitwise_xor logical_and logical_or logical_xor __add__ __radd__ "
+    "__sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__ __rfloordiv__ __mod__ __rmod__ __pow__ "
+    "__rpow__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__".split())
+
+
+def _common_dtype(operands: Any, batched_as_dims: bool) -> Any:
+    """torch's common dtype of the operands, by their logical dims, or (``batched_as_dims``) with
+    every batched operand counted as a tensor with dims, as the physical call will see it."""
+    dims: list = []
+    zeros: list = []
+    scalars: list = []
+    for o in operands:
+        if isinstance(o, Tensor):
+            (dims if o.dim() or (batched_as_dims and type(o) is BatchedTensor) else zeros).append(o.dtype)
+        elif is_scalar(o):
+            scalars.append(_dtype.scalar_dtype(_py(o)))
+    return _dtype.result_type(dims, zeros, scalars)
+
+
 def elementwise(c: Call, args: tuple, kwargs: dict) -> Any:
     """Broadcasting ops: batched operands padded so their logical dims align from the right."""
     ts = [t for t in (*args, *kwargs.values()) if isinstance(t, Tensor)]
     ndim = max(t.dim() for t in ts)
+    cast = None
+    if ndim and c.name in _PROMOTING and any(c.batched(t) and not t.dim() for t in ts):
+        # a batched 0-d value is 1-d physically, which would promote as a tensor with dims: it must
+        # promote as the 0-d tensor it is (float64 scalar * float16 vector is float16)
+        operands = (*args, *kwargs.values())
+        want = _common_dtype(operands, False)
+        if want != _common_dtype(operands, True):
+            cast = want
 
     def physical(x: Any) -> Any:
-        return _pad(x._phys, ndim - x.dim()) if c.batched(x) else x
+        if not c.batched(x):
+            return x
+        p = _pad(x._phys, ndim - x.dim())
+        return p.to(cast) if cast is not None and p.dtype != cast else p
 
     if is_inplace(c.name) and not c.batched(args[0]):
         raise RuntimeError(INPLACE_ERROR)
@@ -499,9 +535,9 @@ def _dropout(c: Call, args: tuple, kwargs: dict) -> Any:
     x, p, training = b["input"], b.get("p", 0.5), b.get("training", True)
     if not training or p == 0:
         return x
-    from ._batched import _levels  # (the level's randomness)
+    from ._batched import _tls  # (the level's randomness)
 
-    mode = _levels[c.level - 1].randomness
+    mode = _tls.levels[c.level - 1].randomness
     if mode == "error":
         raise RuntimeError(RANDOM_ERROR)
     if mode == "same":  # one mask for every batch element
@@ -570,3 +606,71 @@ def _einsum(c: Call, args: tuple, kwargs: dict) -> Any:
     subs = ins.split(",")
     subs = [free + s if c.batched(t) else s for s, t in zip(subs, ops_)]
     return c.wrap(c.call(",".join(subs) + "->" + free + out, *(t._phys if c.batched(t) else t for t in ops_)))
+
+
+# ---------------------------------------------------------------------------------------------- linalg, special, fft
+def _module_rule(module: Any, prefix: str, names: Any, rule: Rule) -> None:
+    """``rule`` for the functions ``names`` of a submodule: hooked as ``prefix + name``, or by the
+    name they have in ember already (``linalg.det`` is ``ember.det``), which keeps its own rule."""
+    for n in names:
+        fn = vars(module).get(n)
+        op = _vmap_hook._op_names.get(id(getattr(fn, "__wrapped__", fn)), prefix + n)
+        RULES.setdefault(op, rule)
+
+
+def _matrix_op(c: Call, args: tuple, kwargs: dict) -> Any:
+    """torch.linalg ops on the last two dims of one input, batched over the dims before: the vmap
+    batch is one more of those."""
+    x = args[0]
+    if not c.batched(x) or x.dim() < 2 or any(isinstance(t, Tensor) for t in (*args[1:], *kwargs.values())):
+        return NotImplemented  # (a per-element vector would pass as a matrix physically: the loop errs as torch)
+    return c.wrap(c.call(x._phys, *args[1:], **kwargs))
+
+
+_rule("det", "inverse", "logdet", "slogdet", "matrix_exp", "tril", "triu")(_matrix_op)  # (not elementwise: 2+ dims)
+
+
+def _first_param(fn: Callable) -> str:
+    return next(iter(_signature(fn).parameters))
+
+
+def _over_dims(c: Call, args: tuple, kwargs: dict) -> Any:
+    """Norms and FFTs over ``dim`` (None: every logical dim, or an FFT's last ``len(s)``), shifted past
+    the batch dim."""
+    b = _bind(c.fn, args, kwargs)
+    x = b.pop(_first_param(c.fn))
+    if (not c.batched(x) or x.dim() == 0 or b.get("out") is not None
+            or any(isinstance(v, Tensor) for v in b.values())):
+        return NotImplemented
+    n, dim, s = x.dim(), b["dim"], b.get("s")
+    if dim is not None:
+        b["dim"] = _shift(dim, n)
+    elif c.name.endswith(".norm") and n > 2 or s is not None and len(s) > n:
+        return NotImplemented  # (errors, or a flattened norm: the loop does them as torch)
+    else:
+        b["dim"] = tuple(range(n - (n if s is None else len(s)) + 1, n + 1))
+    return c.wrap(c.call(x._phys, **b))
+
+
+def _linalg_diagonal(c: Call, args: tuple, kwargs: dict) -> Any:
+    b = _bind(c.fn, args, kwargs)
+    x = b.pop(_first_param(c.fn))
+    if not c.batched(x):
+        return NotImplemented
+    return c.wrap(c.call(x._phys, offset=b["offset"], dim1=_shift(b["dim1"], x.dim()), dim2=_shift(b["dim2"], x.dim())))
+
+
+def _submodule_rules() -> None:
+    from .. import fft, linalg, special
+
+    _module_rule(linalg, "linalg.", ("inv inv_ex cholesky cholesky_ex eigh eigvalsh eig eigvals svd svdvals qr pinv "
+                                     "matrix_power lu_factor lu_factor_ex lu matrix_rank cond").split(), _matrix_op)
+    _module_rule(linalg, "linalg.", ("vector_norm", "matrix_norm", "norm"), _over_dims)
+    _module_rule(linalg, "linalg.", ("diagonal",), _linalg_diagonal)
+    _module_rule(fft, "fft.", [n for n in fft.__all__ if "freq" not in n], _over_dims)
+    dims = ("softmax", "log_softmax", "logsumexp")
+    _module_rule(special, "special.", dims, reduction)
+    _module_rule(special, "special.", [n for n in special.__all__ if n not in dims], elementwise)
+
+
+_submodule_rules()

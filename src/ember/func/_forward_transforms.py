@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from .. import ops
 from .._tensor import Tensor
 from ..autograd import _forward_levels as _lv
 from ..autograd.forward_ad import dual_at, unpack_at
-from ..ops import creation, joining
+from ..ops import creation
 from . import _batched
-from ._grad_transforms import _argnums_tuple, _jacobian, _level, _Nested, _output_and_aux, jacrev, jvp_by_reverse
+from ._grad_transforms import _argnums_tuple, _level, _Nested, _output_and_aux, jacrev
 from ._pytree import tree_flatten
 
 _JVP = "jvp(f, primals, tangents)"
@@ -49,8 +50,6 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
                            f"{len(tangents) if isinstance(tangents, tuple) else type(tangents)}")
     _tensors_only(flat_p, "primals")
     _tensors_only(flat_t, "tangents")
-    if _batched.active():  # (inside vmap: see jvp_by_reverse)
-        return jvp_by_reverse(func, primals, tangents, strict=strict, has_aux=has_aux)
     for p, t in zip(flat_p, flat_t):
         if p.shape != t.shape:  # (torch's make_dual error)
             raise RuntimeError(
@@ -61,7 +60,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
     lv = _lv.push(public=False)
     try:
         with _Nested():
-            out = func(*rebuild([dual_at(p, t, lv) for p, t in zip(flat_p, flat_t)]))
+            out = _batched.entry(func)(*rebuild([_dual(p, t, lv) for p, t in zip(flat_p, flat_t)]))
         value, aux = _output_and_aux(out, has_aux, "jvp")
         outs, rebuild_out = tree_flatten(value)
         if not outs or not all(isinstance(o, Tensor) for o in outs):
@@ -69,7 +68,7 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
                                f"{type(value)}")
         tans = []
         for o in outs:
-            t = unpack_at(o, lv).tangent
+            t = _tangent(o, lv)
             tans.append(creation.zeros_like(o) if t is None else t)
     finally:
         _lv.pop(lv)
@@ -77,6 +76,26 @@ def jvp(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, ha
         outs, tans = [o.detach() for o in outs], [t.detach() for t in tans]
     result = (rebuild_out(outs), rebuild_out(tans))
     return result + (aux,) if has_aux else result
+
+
+def _dual(p: Tensor, t: Tensor, lv: _lv.Level) -> Tensor:
+    """``p`` carrying ``t`` at ``lv``. Inside vmap the tangent rides the plain tensor underneath: both
+    are lifted to the vmap levels either has (``vmap(jvp)`` over batched tangents, primals or both),
+    the plain primal made dual, and the result batched again; the batching rules run ops on the
+    physical tensors, so the tangents flow through them as through any op."""
+    if type(p) is not _batched.BatchedTensor and type(t) is not _batched.BatchedTensor:
+        return dual_at(p, t, lv)
+    levels = sorted(set(_batched.levels_of(p)) | set(_batched.levels_of(t)))
+    pp, tt = _batched.lift(p, levels), _batched.lift(t, levels)
+    return _batched.rewrap(dual_at(_batched.unwrap(pp), _batched.unwrap(tt), lv), levels)
+
+
+def _tangent(o: Tensor, lv: _lv.Level) -> Tensor | None:
+    """The tangent ``o`` carries at ``lv`` (batched as ``o`` is, inside vmap)."""
+    if type(o) is not _batched.BatchedTensor:
+        return unpack_at(o, lv).tangent
+    t = unpack_at(_batched.unwrap(o), lv).tangent
+    return None if t is None else _batched.rewrap(t, _batched.levels_of(o))
 
 
 def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomness: str = "error") -> Callable:
@@ -87,12 +106,8 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
     tensor([[2., 0.],
             [0., 4.]])
     """
-    by_reverse = _jacobian(func, argnums, has_aux, "jacfwd")
-
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
-        if _batched.active():  # (inside vmap: the same Jacobian through reverse mode, see jvp_by_reverse)
-            return by_reverse(*args)
         nums = _argnums_tuple(argnums, len(args), "jacfwd")
         sub = tuple(args[a] for a in nums)
 
@@ -100,24 +115,26 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *, randomnes
             full = list(args)
             for a, d in zip(nums, diff):
                 full[a] = d
-            return func(*full)
+            return _batched.entry(func)(*full)  # (ember.sin passed as a value: vmap's dispatch while it runs)
 
         flat_in, rebuild_in = tree_flatten(sub)
         cols: list[list] = [[] for _ in flat_in]  # per input leaf: per element, the outputs' tangents
         first = None
         for k, x in enumerate(flat_in):
             for e in range(x.numel()):
-                basis = [creation.zeros_like(y) for y in flat_in]
+                # (plain basis tangents of each element's shape: inside vmap, jvp lifts them to the batch)
+                basis = [creation.zeros(tuple(y.shape), dtype=y.dtype) for y in flat_in]
                 basis[k].view(-1)[e] = 1
                 r = jvp(partial, sub, rebuild_in(basis), has_aux=has_aux)
                 first = first or r
                 cols[k].append(tree_flatten(r[1])[0])
         if first is None:  # (no input elements: one call for the output's shapes)
-            first = jvp(partial, sub, rebuild_in([creation.zeros_like(y) for y in flat_in]), has_aux=has_aux)
+            first = jvp(partial, sub, rebuild_in([creation.zeros(tuple(y.shape), dtype=y.dtype) for y in flat_in]),
+                        has_aux=has_aux)
         outs, rebuild_out = tree_flatten(first[0])
         per_out = []
         for i, o in enumerate(outs):
-            leaves = [joining.stack([c[i] for c in cols[k]], -1).reshape(tuple(o.shape) + tuple(x.shape)) if cols[k]
+            leaves = [ops.stack([c[i] for c in cols[k]], -1).reshape(tuple(o.shape) + tuple(x.shape)) if cols[k]
                       else creation.zeros(*o.shape, *x.shape, dtype=o.dtype) for k, x in enumerate(flat_in)]
             blocks = rebuild_in(leaves)
             per_out.append(blocks[0] if not isinstance(argnums, tuple) else blocks)

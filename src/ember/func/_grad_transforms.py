@@ -43,11 +43,13 @@ def _fresh(x: Any, keep: bool) -> Any:
     if keep and x.requires_grad:
         return x.view_as(x)
     fresh = x.detach().requires_grad_(True)
-    if _lv.fw.on:  # (a dual input: its fresh copy carries the same tangents, for forward over reverse)
+    if _lv.fw.on:  # (a dual input: its fresh copy carries the same tangents, for forward over reverse;
+        # inside vmap they ride the plain tensors underneath)
+        src, dst = _batched.unwrap(x), _batched.unwrap(fresh)
         for lv in _lv.visible():
-            t = _lv.get(x, lv)
+            t = _lv.get(src, lv)
             if t is not None:
-                _lv.put(fresh, lv, t)
+                _lv.put(dst, lv, t)
     return fresh
 
 
@@ -247,34 +249,3 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False, chunk_siz
             [0., 4.]])
     """
     return _jacobian(func, argnums, has_aux, "jacrev", chunk_size)
-
-
-def jvp_by_reverse(func: Callable, primals: Any, tangents: Any, *, strict: bool = False, has_aux: bool = False) -> tuple:
-    """``func.jvp`` inside ``vmap``, through reverse mode: the derivative of a vjp in its cotangent (exact,
-    two backward passes). Dual tensors do not ride BatchedTensors yet (their tangents are keyed by the
-    tensor, and a batching rule computes on the physical tensor underneath), so ``jvp`` comes here
-    while a vmap level is active."""
-    if not isinstance(primals, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to "
-                           "call f(*primals).")
-    if not isinstance(tangents, tuple) or len(tangents) != len(primals):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
-                           "structure. For example, if primals is a tuple of 3 tensors, tangents also must be. Got "
-                           f"primals with structure {len(primals)} and tangents with structure "
-                           f"{len(tangents) if isinstance(tangents, tuple) else type(tangents)}")
-    outer_keep = _level() > 0
-    out = vjp(func, *primals, has_aux=has_aux)
-    value, pull = out[0], out[1]
-    out_leaves, rebuild = tree_flatten(value)
-    # u -> vjp(u) is linear; its vjp at any u applied to the tangents is J @ tangents
-    us = [ops.zeros_like(o).requires_grad_(True) for o in out_leaves]
-    with _Nested(), autograd.enable_grad():
-        pulled = pull(tuple(us) if len(us) > 1 else us[0], create_graph=True)
-        flat_pulled = [x for p in pulled for x in tree_flatten(p)[0]]
-        flat_t = [x for t in tangents for x in tree_flatten(t)[0]]
-        pairs = [(p, t) for p, t in zip(flat_pulled, flat_t) if p.requires_grad]
-        jv = _batched.grad([p for p, _ in pairs], us, [t for _, t in pairs], create_graph=outer_keep,
-                           allow_unused=True, materialize_grads=True) if pairs else [ops.zeros_like(u) for u in us]
-    jv = [g if outer_keep else g.detach() for g in jv]
-    result = (value, rebuild(jv))
-    return result + (out[2],) if has_aux else result

@@ -9,6 +9,7 @@ opens one level per call; ``chunk_size`` runs the batch in pieces and concatenat
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable
 
 from .. import ops
@@ -100,7 +101,9 @@ def _run(func: Callable, args: tuple, kwargs: dict, flat_dims: list, size: int, 
     level = _batched.push(size, randomness)
     try:
         inputs = [x if d is None else _batched.wrap(x.movedim(d, 0), level) for x, d in zip(flat_args, flat_dims)]
-        before = _random.get_rng_state() if randomness == "error" else None
+        # (a safety net for a random op no rule saw; the generator is shared by all threads, so only
+        # while this is the one thread can a change of its state be this vmap's doing)
+        before = _random.get_rng_state() if randomness == "error" and threading.active_count() == 1 else None
         out = _batched.entry(func)(*rebuild(inputs), **kwargs)
         if before is not None and not _random.get_rng_state().equal(before):  # (a random op the rules missed)
             _random.set_rng_state(before)

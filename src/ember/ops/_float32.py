@@ -220,7 +220,12 @@ def add_scaled_bfloat16(a: Any, b: Any, alpha: Any) -> np.ndarray:
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b; for bfloat16, NumPy multiplies in float32 and the product is rounded back once."""
     if a.ndim > 2 and a.shape[-1] == 1 and b.ndim > 1 and b.shape[-2] == 1:
-        res = np.multiply(a, b)  # a stack of outer products (per-sample weight gradients): NumPy's matmul is 2x slower
+        # a stack of outer products (per-sample weight gradients): NumPy's matmul is 4x slower than einsum,
+        # whose kernel writes the products (the same single roundings) 2x faster than np.multiply broadcasting
+        if a.dtype == b.dtype and a.dtype.char in "fdFD":
+            res = np.einsum("...i,...j->...ij", a[..., 0], b[..., 0, :])
+        else:
+            res = np.multiply(a, b)
     else:
         res = np.matmul(a, b)
     return res.astype(a.dtype) if res.dtype != a.dtype and _dtype.is_bfloat16(a.dtype) else res

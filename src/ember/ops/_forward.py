@@ -79,11 +79,15 @@ def propagate(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Any], s
         n = _stand_in(cls, outs, inputs, saved, attrs, ts)
         if node is not None and type(node._result) is tuple:
             n._result = node._result
+        # (a public level keeps how each tangent came, for ember.viz: read before an in-place op's put)
+        ins = tuple(_lv.step(i, lv) or _lv.Step("tangent", v) for i, v in zip(inputs, ts)
+                    if v is not None) if lv.public else ()
         with _lv.hide_from(depth):
             res = tangents(n, outs, inputs, ts)
         for o, tan in zip(outs, res):
             if o is not None and _differentiable(o._data):
-                _lv.put(o, lv, tan if tan is not None else zeros_like(o))
+                tan = tan if tan is not None else zeros_like(o)
+                _lv.put(o, lv, tan, _lv.Step(cls.__name__, tan, ins) if lv.public else None)
         if fw.listener is not None and depth == 0:  # (autograd.explain_forward narrating)
             fw.listener(cls, inputs, ts, outs, res)
 

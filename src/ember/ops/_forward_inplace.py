@@ -59,9 +59,13 @@ def written(self: Tensor, res: Tensor) -> None:
             if st is None:
                 st = _aliased_zeros(self, lv)
             if st._data.flags.writeable and st._data.shape == rt._data.shape:
+                old = _lv.step(self, lv)
+                if old is not None and old.tangent is st:  # (ember.viz: the old step keeps its tangent)
+                    old.tangent = st.clone()
                 st.copy_(rt)
             else:
                 _lv.put(self, lv, rt)
+        _lv.set_step(self, lv, _lv.step(res, lv))  # (for ember.viz: self's tangent now is res's)
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:

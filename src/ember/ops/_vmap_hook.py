@@ -31,9 +31,14 @@ def hooked(name: str, fn: Callable) -> Callable:
     return op
 
 
-def install(namespaces: list, names: Any) -> None:
+_op_names: dict[int, str] = {}  # id of a hooked function -> the op name its batching rule is found by
+
+
+def install(namespaces: list, names: Any, prefix: str = "") -> None:
     """Put the functions ``names`` of each namespace (a module's dict) behind the hook; a function
-    that several names or namespaces hold (``gt``, ``greater``) gets one wrapper."""
+    that several names or namespaces hold (``gt``, ``greater``) gets one wrapper. ``prefix`` names
+    a submodule's ops (``linalg.``), except a function hooked already under another name
+    (``linalg.det`` is ``ember.det``), which keeps that name and so its batching rule."""
     methods = {id(v) for v in vars(Tensor).values()}
     by_fn: dict[int, Callable] = {}
     for namespace in namespaces:
@@ -41,7 +46,12 @@ def install(namespaces: list, names: Any) -> None:
             fn = namespace.get(name)
             if not callable(fn) or isinstance(fn, type) or not getattr(fn, "__module__", "").startswith("ember."):
                 continue
+            if prefix:
+                op = _op_names.get(id(fn), prefix + name)
+            else:
+                op = name
+                _op_names.setdefault(id(fn), name)
             if id(fn) in methods:
                 shared.append((namespace, name, fn))
             else:
-                namespace[name] = by_fn.setdefault(id(fn), hooked(name, fn))
+                namespace[name] = by_fn.setdefault(id(fn), hooked(op, fn))

@@ -199,8 +199,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
             f"non-singleton dimension {max(na, nb) - 3}") from None
-    return record(UnsafeViewBackward0, out, (input, other), (input if other._rg else None, other if input._rg else None),
-                  attrs=(na, nb))
+    return record(UnsafeViewBackward0, out, (input, other),
+                  (input if other._rg or _fw.on else None, other if input._rg or _fw.on else None), attrs=(na, nb))
 
 
 def _batch(a: np.ndarray, b: np.ndarray) -> int:
