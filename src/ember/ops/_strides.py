@@ -5,9 +5,12 @@ expressions give C order), so each op family hands its result to one of these:
 
 - ``iterated``: an elementwise op (torch's TensorIterator): dims sorted by the inputs' strides, the
   first input that orders two dims decides, broadcast dims never do;
-- ``preserved``: ``clone``/``*_like``/``to``/cumulative ops/softmax (``preserve_format``): a dense,
+- ``preserved``: ``clone``/``*_like``/``to``/``sort``/``flip`` (``preserve_format``): a dense,
   non-overlapping input's layout, else its dims' order by strides, densely;
-- ``contiguous``: reductions, ``roll``/``repeat``/``masked_fill``/layer_norm... (torch allocates C order).
+- ``contiguous``: reductions, softmax, cumulative ops, ``repeat``/``masked_fill``/layer_norm... (torch
+  allocates C order);
+- ``suggested``: batch norm, ``roll``, padding (``suggest_memory_format``): channels-last for a
+  channels-last input, else C order.
 
 Each returns its argument untouched when it already has the layout (the common case: contiguous
 inputs give contiguous results), and copies otherwise. No op imports here, so any ops module may
@@ -155,21 +158,59 @@ def preserved(res: Any, like: np.ndarray) -> Any:
     return laid_out(res, preserve_order(like))
 
 
-def empty_preserved(like: np.ndarray, dtype: Any = None) -> np.ndarray:
-    """An uninitialized array of ``like``'s shape (in ``dtype``), laid out as ``preserve_format``."""
+def empty_preserved(like: np.ndarray, dtype: Any = None, memory_format: Any = None) -> np.ndarray:
+    """An uninitialized array of ``like``'s shape (in ``dtype``), laid out as ``preserve_format``
+    (``empty_like``): a dense, non-overlapping ``like``'s strides exactly (size-1 dims' too), else
+    its dims' order. ``memory_format=contiguous_format``: C order."""
     dt = like.dtype if dtype is None else dtype
     if type(like) is MetaArray:
         return like.astype(dt)
-    if like.ndim < 2 or like.flags.c_contiguous:
+    if like.ndim < 2 or like.flags.c_contiguous or getattr(memory_format, "name", None) == "contiguous_format":
         return np.empty(like.shape, dt)
+    if _is_dense(like) and min(like.strides) > 0:
+        isz = np.dtype(dt).itemsize
+        return np.lib.stride_tricks.as_strided(np.empty(like.size, dt), like.shape,
+                                               tuple(s // like.itemsize * isz for s in like.strides))
     return empty_in(like.shape, dt, preserve_order(like))
 
 
 def contiguous(res: Any) -> Any:
     """``res`` in C order (torch's contiguous result of a reduction, roll, repeat...)."""
-    if type(res) is not _ndarray or res.flags.c_contiguous:
+    if type(res) is not _ndarray:
         return res
-    return np.ascontiguousarray(res)
+    if not res.flags.c_contiguous:
+        return np.ascontiguousarray(res)
+    if res.ndim > 1 and 1 in res.shape:  # (a kept dim's stride: NumPy's may differ from torch's)
+        return laid_out(res, list(range(res.ndim)))
+    return res
+
+
+def _channels_last_order(a: np.ndarray) -> list | None:
+    """NHWC's (NDHWC's) order of dims when torch's ``suggest_memory_format`` finds ``a`` channels-last
+    (its test, ``is_channels_last_strides_2d``/``_3d``), else None."""
+    if a.ndim not in (4, 5) or a.flags.c_contiguous:
+        return None
+    sizes, strides = a.shape, [abs(s) // a.itemsize for s in a.strides]
+    if strides[1] == 0:
+        return None
+    lo = 0
+    walk = (1, 3, 2, 0) if a.ndim == 4 else (1, 4, 3, 2, 0)
+    for d in walk:
+        if sizes[d] == 1:  # (its stride is NumPy's, which need not be torch's: it orders nothing)
+            continue
+        if sizes[d] == 0 or strides[d] < lo or (d == 0 and lo == strides[1]):
+            return None
+        lo = strides[d] * sizes[d]
+    return [0, 2, 3, 1] if a.ndim == 4 else [0, 2, 3, 4, 1]
+
+
+def suggested(res: Any, like: np.ndarray) -> Any:
+    """``res`` laid out as ``empty_like(like, like.suggest_memory_format())``: channels-last when
+    ``like`` is a channels-last 4-D (5-D) array, else contiguous (batch norm, roll, padding...)."""
+    if type(res) is not _ndarray:
+        return res
+    order = _channels_last_order(like) if res.ndim == like.ndim else None
+    return contiguous(res) if order is None else laid_out(res, order)
 
 
 def _first_preserved(res: Any, inputs: Any) -> Any:
@@ -185,4 +226,5 @@ LAYOUTS = {
     "iterated_uncast": lambda res, inputs: iterated(res, *inputs, common=inputs[0]._data.dtype),
     "preserved": _first_preserved,
     "contiguous": lambda res, inputs: contiguous(res),
+    "suggested": lambda res, inputs: suggested(res, inputs[0]._data),
 }

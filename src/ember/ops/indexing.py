@@ -305,7 +305,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 MaskedFillBackward0 = node_class(
     "masked_fill", lambda n, g: (where(n.attrs, 0.0, g) if n.needs[0] else None,
                                  where(n.attrs, g, 0.0).sum() if len(n.needs) > 1 and n.needs[1] else None),
-    "grad with zeros where mask")
+    "grad with zeros where mask", layout="contiguous")
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
