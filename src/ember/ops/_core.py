@@ -204,7 +204,7 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
     """Wrap ``out`` as a Tensor, attaching a ``cls`` node when gradients must flow to ``inputs``."""
     if type(out) is not np.ndarray and type(out) is not MetaArray:  # (a meta tensor's view stays meta)
         out = np.asarray(out)
-    lay = cls.layout
+    lay = cls.layout  # type: ignore[attr-defined]  # (every node class has one: OpNode's None or node_class's)
     if lay is not None and out.ndim > 1:
         out = lay(out, inputs)
     t = _new(out)

@@ -62,10 +62,8 @@ def _strides_in(a: np.ndarray, shape: tuple, common: Any) -> list:
     """``a``'s strides in elements as an operand of an output of ``shape`` (0 on broadcast dims).
     An operand of another dtype than the ``common`` one the op computes in is first converted with
     ``.to()`` (as torch's TensorIterator does on the CPU), which lays a non-dense one out densely."""
-    if a.dtype != common and not _is_dense(a):
-        own = _dense_strides(a.shape, preserve_order(a))
-    else:
-        own = [abs(s) // a.itemsize for s in a.strides]
+    own = (_dense_strides(a.shape, preserve_order(a)) if a.dtype != common and not _is_dense(a)
+           else tuple(abs(s) // a.itemsize for s in a.strides))
     lead = len(shape) - a.ndim
     st = [0] * lead
     for k, n in enumerate(a.shape):
