@@ -126,17 +126,29 @@ def iterated(res: Any, *operands: Any, common: Any = None, uncast: int = -1) -> 
     is, whatever its dtype (where's condition)."""
     if type(res) is not _ndarray or res.ndim < 2:
         return res
-    arrays = [a._data if isinstance(a, Tensor) else a for a in operands]
-    for a in arrays:
+    for a in operands:
+        if isinstance(a, Tensor):
+            a = a._data
         if type(a) is _ndarray and a.ndim > 1 and not a.flags.c_contiguous:
             break
     else:  # contiguous operands: a contiguous result
         return res if res.flags.c_contiguous else np.ascontiguousarray(res)
+    arrays = [a._data if isinstance(a, Tensor) else a for a in operands]
     shape = res.shape
     common = res.dtype if common is None else common
     ops = [_strides_in(a, shape, a.dtype if k == uncast else common) for k, a in enumerate(arrays)
            if type(a) is _ndarray and a.ndim and a.size]
     return laid_out(res, iterator_order(shape, ops))
+
+
+def _iterated_inputs(res: Any, inputs: Any) -> Any:
+    """``iterated`` for ``record``: its inputs are Tensors or None (the common contiguous case first)."""
+    for t in inputs:
+        if t is not None and not t._data.flags.c_contiguous and t._data.ndim > 1:
+            return iterated(res, *inputs)
+    if type(res) is not _ndarray or res.flags.c_contiguous:
+        return res
+    return np.ascontiguousarray(res)
 
 
 def preserve_order(like: np.ndarray) -> list:
@@ -219,7 +231,7 @@ def _first_preserved(res: Any, inputs: Any) -> Any:
 # the layouts a node class names (``node_class(..., layout=...)``), applied by ``record`` to the
 # result with the op's input Tensors
 LAYOUTS = {
-    "iterated": lambda res, inputs: iterated(res, *inputs),
+    "iterated": _iterated_inputs,
     # (an op that reads its inputs in their own dtype, as complex(real, imag): none is converted)
     "iterated_uncast": lambda res, inputs: iterated(res, *inputs, common=inputs[0]._data.dtype),
     "preserved": _first_preserved,

@@ -96,14 +96,14 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
         if isinstance(other, Tensor):
             y = other._data
             if x.dtype is y.dtype and x.shape == y.shape and x.dtype.kind != "b":
-                r = x + y
-                t = _new(r if r.ndim < 2 else iterated(r, x, y))
+                r = x + y  # (contiguous operands give a contiguous result, as in torch)
+                t = _new(r if r.ndim < 2 or (x.flags.c_contiguous and y.flags.c_contiguous) else iterated(r, x, y))
                 if (input._rg or other._rg) and _state.enabled:
                     attach(t, AddBackward0, (input, other), attrs=1, same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
             r = x + other
-            t = _new(r if r.ndim < 2 else iterated(r, x))
+            t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
             if input._rg and _state.enabled:
                 attach(t, AddBackward0, (input, None), attrs=1, same_meta=True)
             return t
@@ -125,7 +125,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
         f = _fast_arrays(input, other)
         if f is not None and f[0].dtype.kind != "b" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
             r = f[0] - f[1]
-            t = _new(r if r.ndim < 2 else iterated(r, f[0], f[1]))
+            t = _new(r if r.ndim < 2 or (f[0].flags.c_contiguous and (type(f[1]) is not np.ndarray or f[1].flags.c_contiguous))
+                     else iterated(r, f[0], f[1]))
             if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
                 attach(t, SubBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1, same_meta=True)
             return t
@@ -155,7 +156,7 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
     if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f" and not _fw.on:
         r = other - input._data
-        t = _new(r if r.ndim < 2 else iterated(r, input._data))
+        t = _new(r if r.ndim < 2 or input._data.flags.c_contiguous else iterated(r, input._data))
         if input._rg and _state.enabled:
             attach(t, RsubBackward1, (input,), same_meta=True)
         return t
@@ -194,14 +195,14 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
             y = other._data
             if x.dtype is y.dtype and x.shape == y.shape:
                 r = x * y
-                t = _new(r if r.ndim < 2 else iterated(r, x, y))
+                t = _new(r if r.ndim < 2 or (x.flags.c_contiguous and y.flags.c_contiguous) else iterated(r, x, y))
                 if (input._rg or other._rg) and _state.enabled:
                     attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None),
                            same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
             r = x * other
-            t = _new(r if r.ndim < 2 else iterated(r, x))
+            t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
             if input._rg and _state.enabled:
                 attach(t, MulBackward0, (input, None), (None, other), same_meta=True)
             return t
@@ -225,7 +226,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
         f = _fast_arrays(input, other)
         if f is not None and f[0].dtype.kind == "f" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
             r = f[0] / f[1]
-            t = _new(r if r.ndim < 2 else iterated(r, f[0], f[1]))
+            t = _new(r if r.ndim < 2 or (f[0].flags.c_contiguous and (type(f[1]) is not np.ndarray or f[1].flags.c_contiguous))
+                     else iterated(r, f[0], f[1]))
             if _state.enabled:
                 if type(other) is float or type(other) is int:
                     if input._rg:
@@ -362,7 +364,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f" and not _fw.on:
         x = input._data
         r = _f32.power_scalar(x, exponent)
-        t = _new(r if r.ndim < 2 else iterated(r, x))
+        t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
         if input._rg and _state.enabled:
             attach(t, PowBackward0, (input,), (input,), attrs=exponent, same_meta=True)
         return t
@@ -408,7 +410,8 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
             x = x.astype(float_dtype_for(x.dtype))
         res = fwd(x)  # floating-point warnings from ember's modules are silenced (ember/__init__)
         if out is None and not _fw.on:
-            t = _new(res if x.ndim < 2 else iterated(res, input._data))  # (record lays out the rest)
+            # (a contiguous input gives a contiguous result; record lays out the rest)
+            t = _new(res if x.ndim < 2 or input._data.flags.c_contiguous else iterated(res, input._data))
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
             return t
