@@ -40,9 +40,6 @@ KNOWN = [
     Known("raise-type", r"mse_loss|l1_loss", r"numpy boolean subtract", "nn",
           "F.mse_loss(tensor([True]), tensor([False]))  # NumPy TypeError, torch NotImplementedError"),
     # ---- ops elsewhere, reported
-    Known("layout", r"", r"is_contiguous", "layout",
-          "cat([x.t(), x.t()], -1).is_contiguous()  # False, torch True; elementwise results of permuted inputs keep NumPy's "
-          "strides, not torch's (mse_loss(x.mT, y) is contiguous, torch not)"),
     Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "torch",
           "x = tensor([.5], requires_grad=True); L.addcdiv(tensor([False]), x, tensor([True])).sum().backward()  # ember "
           "differentiates; torch's backward fails on a bool tensor2 (result type Float can't be cast to Bool)"),

@@ -87,6 +87,8 @@ class OpNode(Node):
     # so the formula needs no conjugations of its own (and the real case pays for none)
     holomorphic = False
     _multi = False  # multi-output ops get the list of output grads
+    # how ``record`` lays out the op's result, as torch allocates it (ops/_strides.py): None keeps it
+    layout: Callable | None = None
 
     def apply(self, grads: list) -> tuple:
         # (on arrays unless the graph is built or dual tensors are live: their tangents need Tensors)

@@ -37,7 +37,7 @@ def _norm_grad(n: Any, g: Any) -> Any:
 
 
 NormBackward1 = node_class("norm", _norm_grad, "grad * self * |self|^(p-2) / result^(p-1)", suffix=1,
-                           on_arrays=True)
+                           on_arrays=True, layout="contiguous")
 
 
 def _norm_op(input: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:

@@ -36,7 +36,7 @@ def _nearest_repeat_grad(n: Any, g: Any) -> Any:
 
 
 UpsampleNearest2DBackward0 = node_class("upsample_nearest2d", _nearest_repeat_grad,
-                                        "grad summed over each input pixel's block", on_arrays=True)
+                                        "grad summed over each input pixel's block", on_arrays=True, layout="suggested")
 
 
 def _upsample_nearest_repeat(input: Tensor, sh: int, sw: int) -> Tensor:

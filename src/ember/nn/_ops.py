@@ -219,7 +219,7 @@ def _layer_norm_grads(n: Any, g: Any) -> tuple:
     return _norm_backward(n, g, axes, tuple(range(g.ndim - len(wshape))), None)
 
 
-NativeLayerNormBackward0 = node_class("native_layer_norm", _layer_norm_grads, "layer norm backward", on_arrays=True)
+NativeLayerNormBackward0 = node_class("native_layer_norm", _layer_norm_grads, "layer norm backward", on_arrays=True, layout="contiguous")
 
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -265,7 +265,7 @@ def _group_norm_grads(n: Any, g: Any) -> tuple:
 
 
 NativeGroupNormBackward0 = node_class("native_group_norm", _group_norm_grads, "group norm backward",
-                                      on_arrays=True)
+                                      on_arrays=True, layout="suggested")
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -295,7 +295,7 @@ def _batch_norm_grads(n: Any, g: Any) -> tuple:
 
 
 NativeBatchNormBackward0 = node_class("native_batch_norm", _batch_norm_grads, "batch norm backward",
-                                      on_arrays=True)
+                                      on_arrays=True, layout="suggested")
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -362,9 +362,9 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
 
 
 SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)",
-                                   on_arrays=True)
+                                   on_arrays=True, layout="iterated")
 HuberLossBackward0 = node_class("huber_loss", _smooth_l1_grads, "grad * clamp(self - target, -delta, delta)",
-                                on_arrays=True)
+                                on_arrays=True, layout="preserved")  # (torch: into empty_like(input))
 
 
 def smooth_l1(input: Tensor, target: Tensor, reduction: str, beta: float, huber: bool) -> Tensor:

@@ -41,4 +41,4 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
     out = x * (x.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
     if weight is not None:
         out = out * weight
-    return out.to(input.dtype) if low else out
+    return (out.to(input.dtype) if low else out).contiguous()  # (torch's last step: a clone unless contiguous)

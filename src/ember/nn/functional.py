@@ -338,6 +338,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     if training:
         raise NotImplementedError("rrelu in training mode is not supported by ember")
+    if not inplace:  # (torch's evaluation-mode result is contiguous)
+        input = input.contiguous()
     return leaky_relu(input, (lower + upper) / 2, inplace)
 
 
@@ -354,7 +356,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError("Class values must be non-negative.")
     if x.size and x.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _new((x[..., None] == np.arange(num_classes)).astype(np.int64))
+    return _new(np.ascontiguousarray((x[..., None] == np.arange(num_classes)).astype(np.int64)))
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
@@ -585,7 +587,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     reduction = _red_arg(size_average, reduce, reduction)
-    return _reduce(softplus(-target * input), reduction)
+    return _reduce(softplus(-input * target), reduction)  # (torch's order of operands, which sets the layout)
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

@@ -318,7 +318,8 @@ def _rdiv(self: Tensor, other: Any) -> Tensor:
     return reciprocal(self) * other
 
 
-ReciprocalBackward0 = node_class("reciprocal", lambda n, g: -g * _c(n.result * n.result), "-grad * (result^2).conj()")
+ReciprocalBackward0 = node_class("reciprocal", lambda n, g: -g * _c(n.result * n.result), "-grad * (result^2).conj()",
+                                 layout="iterated")
 
 
 def reciprocal(input: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ from ..autograd.graph import Node, _seq, grad_accumulator
 from ._forward import fw as _fw
 from ._forward import propagate as _propagate
 from ._forward import unsupported as _unsupported_jvp
-from ._strides import iterator_order
+from ._strides import LAYOUTS, empty_preserved
 
 _state = grad_mode._state
 _NP2DT = _dtype._FROM_NP
@@ -92,18 +92,13 @@ def zeros_grad(g: Tensor) -> Tensor:
 
 
 def preserve_copy(a: np.ndarray, dtype: Any = None) -> np.ndarray:
-    """A copy of ``a`` (in ``dtype``) laid out as torch's ``preserve_format`` lays it: ``a``'s dims
-    in the order of its strides, densely (NumPy's order "K" differs for expanded dims: torch
-    leaves a 0-stride dim where it is, so an expanded tensor's copy is contiguous)."""
+    """A copy of ``a`` (in ``dtype``) laid out as torch's ``preserve_format`` lays it (``_strides``)."""
     dt = a.dtype if dtype is None else dtype
     if type(a) is MetaArray:  # (a meta tensor's copy: a new shape and dtype, still no data)
         return a.astype(dt)
     if a.flags.c_contiguous:
         return a.astype(dt, copy=True)
-    perm = iterator_order(a.shape, [[s // a.itemsize for s in a.strides]]) if a.ndim > 1 else [0]
-    if perm == list(range(a.ndim)):
-        return np.array(a, dtype=dt, order="C", copy=True)
-    out = np.empty([a.shape[d] for d in perm], dt).transpose(np.argsort(perm))
+    out = empty_preserved(a, dt)
     out[...] = a
     return out
 
@@ -129,7 +124,8 @@ def _camel(name: str) -> str:
 
 
 def node_class(name: str, derivative: Callable, formula: str = "", suffix: int = 0,
-               n_outputs: int = 1, on_arrays: bool = False, holomorphic: bool = False, jvp: Callable | None = None) -> type:
+               n_outputs: int = 1, on_arrays: bool = False, holomorphic: bool = False, jvp: Callable | None = None,
+               layout: str | None = None) -> type:
     """Make the backward node class of op ``name`` (``mul`` -> ``MulBackward0``).
 
     ``derivative(node, grad)`` returns one gradient per input (None where not needed);
@@ -140,12 +136,16 @@ def node_class(name: str, derivative: Callable, formula: str = "", suffix: int =
     so the second derivative differentiates the very same formula. ``holomorphic``: the formula
     is written for real numbers and the node conjugates around it for complex ones (see OpNode).
     ``jvp(node, tangents)``: the forward derivative (ops/_forward.py); without it forward mode
-    derives the tangent from ``derivative``.
+    derives the tangent from ``derivative``. ``layout``: how ``record`` lays out the result in
+    memory, as torch allocates it: "iterated" (elementwise ops), "preserved" (the first input's
+    layout, as ``clone``), "contiguous"; None keeps the forward's array (views, and ops that lay
+    out their result themselves). See ops/_strides.py.
     """
     cls = type(f"{_camel(name)}Backward{suffix}", (OpNode,), {
         "__slots__": (), "derivative": derivative, "formula": formula, "_multi": n_outputs != 1,
         "on_arrays": on_arrays, "holomorphic": holomorphic, "__module__": "builtins",
         "jvp": None if jvp is None else staticmethod(jvp),
+        "layout": None if layout is None else staticmethod(LAYOUTS[layout]),
     })
     NODE_CLASSES.append(cls)
     return cls
@@ -204,6 +204,9 @@ def record(cls: type, out: Any, inputs: Sequence[Tensor | None], saved: tuple = 
     """Wrap ``out`` as a Tensor, attaching a ``cls`` node when gradients must flow to ``inputs``."""
     if type(out) is not np.ndarray and type(out) is not MetaArray:  # (a meta tensor's view stays meta)
         out = np.asarray(out)
+    lay = cls.layout  # type: ignore[attr-defined]  # (every node class has one: OpNode's None or node_class's)
+    if lay is not None and out.ndim > 1:
+        out = lay(out, inputs)
     t = _new(out)
     if not _state.enabled:
         if _fw.on:  # (forward mode runs under no_grad too)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._strides import iterator_order
+from ._strides import iterator_order, laid_out
 
 
 def _is_advanced(k: Any) -> bool:
@@ -136,9 +136,4 @@ def _index_layout(x: np.ndarray, key: tuple, res: np.ndarray) -> np.ndarray:
     for a in idx:
         st = [abs(s) // a.itemsize for s in a.strides]
         ops.append([0] * lead + st + [0] * (res.ndim - lead - bnd))
-    perm = iterator_order(res.shape, ops)
-    if perm == list(range(res.ndim)):
-        return np.ascontiguousarray(res)
-    out = np.empty([res.shape[d] for d in perm], res.dtype).transpose(np.argsort(perm))
-    out[...] = res
-    return out
+    return laid_out(res, iterator_order(res.shape, ops))

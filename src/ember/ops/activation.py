@@ -16,6 +16,7 @@ from . import _float32 as _f32
 from . import _grad_math as gm
 from . import pointwise as _pw
 from ._core import node_class, record, where_np
+from ._strides import iterated
 from .inplace import ALIASED_WRITES, SAVES_OUTPUT_INPLACE
 
 
@@ -26,9 +27,9 @@ def _c(arr: Any, like: np.ndarray) -> np.ndarray:
 # ============================================================================ activations
 # Each derivative is one formula in ops/_grad_math's vocabulary (``gm``): on the saved arrays in a
 # plain backward, on Tensors under create_graph (so second derivatives differentiate the same maths).
-def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) -> Any:
+def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0, layout: str = "iterated") -> Any:
     """An activation ``fwd(x, *params)`` whose input gradient is ``grad(g, x, *params)``."""
-    cls = node_class(name, lambda n, g: grad(g, n.saved[0], *n.attrs), formula, suffix, on_arrays=True)
+    cls = node_class(name, lambda n, g: grad(g, n.saved[0], *n.attrs), formula, suffix, on_arrays=True, layout=layout)
 
     def op(input: Tensor, *params: Any) -> Tensor:
         x = input._data
@@ -38,7 +39,7 @@ def _elementwise(name: str, fwd: Any, grad: Any, formula: str, suffix: int = 0) 
                     raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits" if name == "hardtanh"
                                        else f"value cannot be converted to type {x.dtype.name}_t without overflow")
                 with np.errstate(over="ignore", invalid="ignore"):  # (the limits cast to the input's type)
-                    return _new(fwd(x, *(np.asarray(p).astype(x.dtype) for p in params)).astype(x.dtype))
+                    return _new(iterated(fwd(x, *(np.asarray(p).astype(x.dtype) for p in params)).astype(x.dtype), x))
             if name == "hardtanh" and x.dtype.kind == "b":
                 raise RuntimeError("Bool inputs not supported for hardtanh")
             kernel = {"gelu": "GeluKernelImpl", "softshrink": "softshrink_check"}.get(name, f"{name}_cpu")
@@ -126,8 +127,8 @@ hardswish, HardswishBackward0 = _elementwise(
     "hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
     lambda g, x: gm.select(g, ~(x <= -3), gm.where(x < 3, x / 3 + 0.5, 1.0)),  # (torch's boundaries; NaN passes)
     "grad * (self < -3 ? 0 : self <= 3 ? self / 3 + 0.5 : 1)")
-log_sigmoid, LogSigmoidBackward0 = _elementwise(
-    "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)")
+log_sigmoid, LogSigmoidBackward0 = _elementwise(  # (torch's log_sigmoid_forward allocates contiguously)
+    "log_sigmoid", _f32.log_sigmoid, lambda g, x: g * gm.sigmoid(-x), "grad * sigmoid(-self)", layout="contiguous")
 threshold, ThresholdBackward0 = _elementwise(
     "threshold", lambda x, th, v: where_np(x <= th, v, x),
     lambda g, x, th, v: gm.threshold_backward(g, x, th),  # (NaN passes, as in torch)
@@ -160,7 +161,8 @@ def _prelu_grads(n: Any, g: Any) -> tuple:
 
 
 PreluKernelBackward0 = node_class("_prelu_kernel", _prelu_grads,
-                                  "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)", on_arrays=True)
+                                  "grad * (self > 0 ? 1 : weight), grad * self * (self <= 0)", on_arrays=True,
+                                  layout="iterated")
 
 
 @autocast_op("lower")
@@ -188,7 +190,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 SoftplusBackward0 = node_class(
     "softplus", lambda n, g: g * _pw.where_(n.saved[0] * n.attrs[0] > n.attrs[1], 1.0,
                                             (n.saved[0] * n.attrs[0]).sigmoid()),
-    "grad * sigmoid(beta * self)")
+    "grad * sigmoid(beta * self)", layout="iterated")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -24,6 +24,7 @@ from ._core import (
     require_tensors,
     select_grad,
 )
+from ._strides import iterated
 from .out import _CPP as _CPP_NAMES
 from .pointwise import (
     _clip,
@@ -36,17 +37,17 @@ from .pointwise import (
 )
 
 # --------------------------------------------------------------------------- more binary ops
-FmodBackward0 = node_class("fmod", lambda n, g: g, "grad")
+FmodBackward0 = node_class("fmod", lambda n, g: g, "grad", layout="iterated")
 FmodBackward1 = node_class(
     "fmod", lambda n, g: (g if n.needs[0] else None,
                           # (one rounded division, as torch: its derivative is 0, not 0 * d(self / other))
                           -g * div(n.saved[0], n.saved[1], rounding_mode="trunc") if n.needs[1] else None),
-    "grad, -grad * self.div(other, rounding_mode='trunc')", suffix=1)
+    "grad, -grad * self.div(other, rounding_mode='trunc')", suffix=1, layout="iterated")
 RemainderBackward1 = node_class(
     "remainder", lambda n, g: (g if n.needs[0] else None,
                                # (torch's floor division, not floor(self / other): 1 // 0.2 is 4, floor(1 / 0.2) 5)
                                -g * div(n.saved[0], n.saved[1], rounding_mode="floor") if n.needs[1] else None),
-    "grad, -grad * self.div(other, rounding_mode='floor')", suffix=1)
+    "grad, -grad * self.div(other, rounding_mode='floor')", suffix=1, layout="iterated")
 
 
 def _int_zero_check(xa: Any, xb: Any, rt: np.dtype) -> None:
@@ -82,11 +83,11 @@ def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     if tb is None:
         return _out(record(RemainderBackward0, res, (ta,)), out)
     if ta is None:
-        return _out(record(_RemainderScalarBackward, res, (tb,)), out)
+        return _out(record(_RemainderScalarBackward, iterated(res, tb), (tb,)), out)
     return _out(record(RemainderBackward1, res, (ta, tb), (input, other) if tb._rg or _fw.on else ()), out)
 
 
-RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad")
+RemainderBackward0 = node_class("remainder", lambda n, g: g, "grad", layout="iterated")
 
 
 def _not_implemented_node(op: str) -> type:
@@ -122,7 +123,7 @@ def _float_binary(a: Any, b: Any) -> tuple:
 
 
 Atan2Backward0 = node_class(
-    "atan2", lambda n, g: _atan2_grads(n, g), "grad * other / (self^2 + other^2), grad * -self / (self^2 + other^2)")
+    "atan2", lambda n, g: _atan2_grads(n, g), "grad * other / (self^2 + other^2), grad * -self / (self^2 + other^2)", layout="iterated")
 
 
 def _atan2_grads(n: Any, g: Tensor) -> tuple:
@@ -148,7 +149,7 @@ arctan2 = atan2
 HypotBackward0 = node_class(
     "hypot", lambda n, g: (g * n.saved[0] / n.result if n.needs[0] else None,
                            g * n.saved[1] / n.result if n.needs[1] else None),
-    "grad * self / result, grad * other / result")
+    "grad * self / result, grad * other / result", layout="iterated")
 
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -174,9 +175,9 @@ def _fminmax_grads(n: Any, g: Tensor, is_max: bool) -> tuple:
 
 
 FmaxBackward0 = node_class("fmax", lambda n, g: _fminmax_grads(n, g, True),
-                           "grad where self >= other or other is nan, else to other")
+                           "grad where self >= other or other is nan, else to other", layout="iterated")
 FminBackward0 = node_class("fmin", lambda n, g: _fminmax_grads(n, g, False),
-                           "grad where self <= other or other is nan, else to other")
+                           "grad where self <= other or other is nan, else to other", layout="iterated")
 
 
 def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -211,10 +212,10 @@ def _xlogy_self_grad(n: Any, g: Tensor) -> Tensor:
 XlogyBackward0 = node_class(
     "xlogy", lambda n, g: (_xlogy_self_grad(n, g) if n.needs[0] else None,
                            g * n.saved[0] / n.saved[1] if n.needs[1] else None),
-    "xlogy(grad, other) (0 where self == 0 and other <= 0), grad * self / other")
-XlogyBackward1 = node_class("xlogy", lambda n, g: g * n.saved[0] / n.saved[1], "grad * self / other", suffix=1)
+    "xlogy(grad, other) (0 where self == 0 and other <= 0), grad * self / other", layout="iterated")
+XlogyBackward1 = node_class("xlogy", lambda n, g: g * n.saved[0] / n.saved[1], "grad * self / other", suffix=1, layout="iterated")
 XlogyBackward2 = node_class(
-    "xlogy", _xlogy_self_grad, "xlogy(grad, other) (0 where self == 0 and other <= 0)", suffix=2)
+    "xlogy", _xlogy_self_grad, "xlogy(grad, other) (0 where self == 0 and other <= 0)", suffix=2, layout="iterated")
 
 
 def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -232,11 +233,11 @@ def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 LerpBackward0 = node_class(
     "lerp", lambda n, g: (g * _c(1 - n.attrs) if n.needs[0] else None, g * _c(n.attrs) if n.needs[1] else None),
-    "grad * (1 - weight), grad * weight")
+    "grad * (1 - weight), grad * weight", layout="iterated")
 LerpBackward1 = node_class(
     "lerp", lambda n, g: (g * _c(1 - n.saved[2]) if n.needs[0] else None, g * _c(n.saved[2]) if n.needs[1] else None,
                           g * _c(n.saved[1] - n.saved[0]) if n.needs[2] else None),
-    "grad * (1 - weight), grad * weight, grad * (end - self)", suffix=1)
+    "grad * (1 - weight), grad * weight, grad * (end - self)", suffix=1, layout="iterated")
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
@@ -281,12 +282,12 @@ AddcmulBackward0 = node_class(
     "addcmul", lambda n, g: (g if n.needs[0] else None,
                              g * _c(n.saved[1] * n.attrs) if n.needs[1] else None,
                              g * _c(n.saved[0] * n.attrs) if n.needs[2] else None),
-    "grad, grad * tensor2 * value, grad * tensor1 * value")
+    "grad, grad * tensor2 * value, grad * tensor1 * value", layout="iterated")
 AddcdivBackward0 = node_class(
     "addcdiv", lambda n, g: (g if n.needs[0] else None,
                              g * _c(n.attrs / n.saved[1]) if n.needs[1] else None,
                              -g * _c(n.attrs * n.saved[0] / (n.saved[1] * n.saved[1])) if n.needs[2] else None),
-    "grad, grad * value / tensor2, -grad * value * tensor1 / tensor2^2")
+    "grad, grad * value / tensor2, -grad * value * tensor1 / tensor2^2", layout="iterated")
 
 
 def _three(input: Tensor, t1: Tensor, t2: Tensor) -> tuple:
@@ -333,17 +334,17 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1, 
 
 # clamp_min / clamp_max have their own backward names in torch
 ClampMinBackward0 = node_class("clamp_min", lambda n, g: select_grad(g, n.saved[0]._data >= n.attrs),
-                               "grad where self >= min")
+                               "grad where self >= min", layout="iterated")
 ClampMinBackward1 = node_class(
     "clamp_min", lambda n, g: (select_grad(g, n.saved[0]._data >= n.saved[1]._data) if n.needs[0] else None,
                                select_grad(g, n.saved[0]._data < n.saved[1]._data) if n.needs[1] else None),
-    "grad where self >= min, grad where self < min", suffix=1)
+    "grad where self >= min, grad where self < min", suffix=1, layout="iterated")
 ClampMaxBackward0 = node_class("clamp_max", lambda n, g: select_grad(g, n.saved[0]._data <= n.attrs),
-                               "grad where self <= max")
+                               "grad where self <= max", layout="iterated")
 ClampMaxBackward1 = node_class(
     "clamp_max", lambda n, g: (select_grad(g, n.saved[0]._data <= n.saved[1]._data) if n.needs[0] else None,
                                select_grad(g, n.saved[0]._data > n.saved[1]._data) if n.needs[1] else None),
-    "grad where self <= max, grad where self > max", suffix=1)
+    "grad where self <= max, grad where self > max", suffix=1, layout="iterated")
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
@@ -372,14 +373,14 @@ def bitwise_left_shift(input: Any, other: Any) -> Tensor:
     xa, xb, _, _, rt = binary_operands(input, other)
     if rt.kind not in "iu":
         raise not_implemented("lshift_cpu", rt)
-    return _new(np.asarray(np.left_shift(xa, xb)))
+    return _new(iterated(np.asarray(np.left_shift(xa, xb)), input, other))
 
 
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:
     xa, xb, _, _, rt = binary_operands(input, other)
     if rt.kind not in "iu":
         raise not_implemented("rshift_cpu", rt)
-    return _new(np.asarray(np.right_shift(xa, xb)))
+    return _new(iterated(np.asarray(np.right_shift(xa, xb)), input, other))
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:

@@ -34,11 +34,11 @@ def _is_complex(t: Tensor) -> bool:
 
 ViewAsRealBackward0 = node_class("view_as_real", lambda n, g: view_as_complex(g), "view_as_complex(grad)")
 ViewAsComplexBackward0 = node_class("view_as_complex", lambda n, g: view_as_real(g), "view_as_real(grad)")
-ConjBackward0 = node_class("conj", lambda n, g: conj(g), "grad.conj()")
-ConjPhysicalBackward0 = node_class("conj_physical", lambda n, g: conj_physical(g), "grad.conj_physical()")
+ConjBackward0 = node_class("conj", lambda n, g: conj(g), "grad.conj()", layout="iterated")
+ConjPhysicalBackward0 = node_class("conj_physical", lambda n, g: conj_physical(g), "grad.conj_physical()", layout="iterated")
 ComplexBackward0 = node_class(
     "complex", lambda n, g: (real(g) if n.needs[0] else None, imag(g) if n.needs[1] else None),
-    "real(grad), imag(grad)")
+    "real(grad), imag(grad)", layout="iterated_uncast")
 
 
 def _angle_grad(n: Any, g: Tensor) -> Tensor:
@@ -53,7 +53,7 @@ def _angle_grad(n: Any, g: Tensor) -> Tensor:
     return complex((g * -y / r2).masked_fill(zero, 0.0), (g * x / r2).masked_fill(zero, 0.0))
 
 
-AngleBackward0 = node_class("angle", _angle_grad, "grad * i z / |z|^2 (0 at z == 0)")
+AngleBackward0 = node_class("angle", _angle_grad, "grad * i z / |z|^2 (0 at z == 0)", layout="iterated_uncast")
 
 
 def view_as_real(input: Tensor) -> Tensor:
@@ -174,7 +174,7 @@ def _polar_grad(n: Any, g: Tensor) -> tuple:
     return (gr * c + gi * s if n.needs[0] else None, r * (gi * c - gr * s) if n.needs[1] else None)
 
 
-PolarBackward0 = node_class("polar", _polar_grad, "re(grad e^-i angle), abs * im(grad e^-i angle)")
+PolarBackward0 = node_class("polar", _polar_grad, "re(grad e^-i angle), abs * im(grad e^-i angle)", layout="iterated_uncast")
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002

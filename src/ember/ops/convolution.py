@@ -319,7 +319,7 @@ def _conv_double_backward(n: Any, gs: list) -> tuple:
 
 
 ConvolutionBackward0 = node_class("convolution", _conv_grads,
-                                  "grad_input, grad_weight, grad_bias of the convolution")
+                                  "grad_input, grad_weight, grad_bias of the convolution", layout="suggested")
 ConvolutionBackwardBackward0 = node_class(
     "convolution_backward", _conv_double_backward,
     "conv(gg_input, weight) + conv(input, gg_weight) + gg_bias, input and weight grads by gg", n_outputs=3)
@@ -460,7 +460,7 @@ def _convt_grads(n: Any, g: Tensor) -> tuple:
     return gx, gw, gb
 
 
-ConvolutionBackward0T = node_class("convolution", _convt_grads, "grad of the transposed convolution")
+ConvolutionBackward0T = node_class("convolution", _convt_grads, "grad of the transposed convolution", layout="suggested")
 
 
 def _conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,

@@ -12,6 +12,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _check_device, _new
 from .._typing import DeviceLikeType, DType
+from ._strides import empty_preserved
 from .out import creation_out, out_call
 
 _FROM_NP = _dtype._FROM_NP
@@ -248,28 +249,40 @@ def _like(input: Tensor, dtype: Any, device: DeviceLikeType | None = None) -> tu
     return input._data.shape, (_np_dtype(dtype) or input._data.dtype)
 
 
+def _filled_like(input: Tensor, npd: Any, fill: Any, memory_format: Any) -> np.ndarray:
+    """An array like ``input`` in torch's ``preserve_format`` layout (ops/_strides.py) filled by
+    ``fill`` (``np.zeros``/``np.ones``/``np.empty``, or a value); plain NumPy for a contiguous input."""
+    x = input._data
+    if x.ndim < 2 or x.flags.c_contiguous or type(x) is not np.ndarray:
+        return fill(x.shape, npd) if callable(fill) else np.full(x.shape, fill, npd)
+    out = empty_preserved(x, npd, memory_format)
+    if fill is not np.empty:
+        out[...] = 0 if fill is np.zeros else 1 if fill is np.ones else np.full((), fill, npd)
+    return out
+
+
 def zeros_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype, device)
-    return _finish(np.zeros(shape, npd), requires_grad)
+    _, npd = _like(input, dtype, device)
+    return _finish(_filled_like(input, npd, np.zeros, memory_format), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
               memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype, device)
-    return _finish(np.ones(shape, npd), requires_grad)
+    _, npd = _like(input, dtype, device)
+    return _finish(_filled_like(input, npd, np.ones, memory_format), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
                memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype, device)
-    return _finish(np.empty(shape, npd), requires_grad)
+    _, npd = _like(input, dtype, device)
+    return _finish(_filled_like(input, npd, np.empty, memory_format), requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: DType | None = None, device: DeviceLikeType | None = None,
               requires_grad: bool = False, memory_format: Any = None, layout: Any = None) -> Tensor:
-    shape, npd = _like(input, dtype, device)
-    return _finish(np.full(shape, fill_value, npd), requires_grad)
+    _, npd = _like(input, dtype, device)
+    return _finish(_filled_like(input, npd, fill_value, memory_format), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: DType | None = None, device: DeviceLikeType | None = None,

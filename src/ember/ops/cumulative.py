@@ -17,7 +17,7 @@ from .reduction import (
 
 # --------------------------------------------------------------------------- cumulative
 CumsumBackward0 = node_class("cumsum", lambda n, g: g.flip(n.attrs).cumsum(n.attrs).flip(n.attrs),
-                             "reversed cumsum of grad")
+                             "reversed cumsum of grad", layout="contiguous")
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -54,7 +54,7 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
     return gi.movedim(-1, d)
 
 
-CumprodBackward0 = node_class("cumprod", _cumprod_grad, "sum over j >= i of grad_j * prod_{k <= j, k != i} self_k")
+CumprodBackward0 = node_class("cumprod", _cumprod_grad, "sum over j >= i of grad_j * prod_{k <= j, k != i} self_k", layout="contiguous")
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:

@@ -119,7 +119,7 @@ digamma, DigammaBackward0 = _unary("digamma", lambda x: _special("psi", x),
                                    lambda n, g: g * polygamma(1, n.saved[0]), "grad * polygamma(1, self)",
                                    save_input=True)
 PolygammaBackward0 = node_class("polygamma", lambda n, g: g * polygamma(n.attrs + 1, n.saved[0]),
-                                "grad * polygamma(n + 1, self)")
+                                "grad * polygamma(n + 1, self)", layout="iterated")
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
@@ -134,7 +134,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
 
 
 def _rounding(name: str, fwd: Any) -> tuple:
-    cls = node_class(name, _zeros_grad, "0 (piecewise constant)")
+    cls = node_class(name, _zeros_grad, "0 (piecewise constant)", layout="iterated")
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         x = input._data
@@ -152,8 +152,8 @@ floor, FloorBackward0 = _rounding("floor", np.floor)
 ceil, CeilBackward0 = _rounding("ceil", np.ceil)
 trunc, TruncBackward0 = _rounding("trunc", np.trunc)
 fix = trunc
-RoundBackward0 = node_class("round", _zeros_grad, "0 (piecewise constant)")
-RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suffix=1)
+RoundBackward0 = node_class("round", _zeros_grad, "0 (piecewise constant)", layout="iterated")
+RoundBackward1 = node_class("round", _zeros_grad, "0 (piecewise constant)", suffix=1, layout="iterated")
 
 
 def round(input: Tensor, *, decimals: int | None = None, out: Tensor | None = None) -> Tensor:  # noqa: A001
@@ -191,7 +191,7 @@ def _sgn_grad(n: Any, g: Tensor) -> Tensor:
     return where_(zero, 0.0, r)
 
 
-SgnBackward0 = node_class("sgn", _sgn_grad, "(grad - real(grad * sgn.conj()) * sgn) / abs(self); 0 for real inputs")
+SgnBackward0 = node_class("sgn", _sgn_grad, "(grad - real(grad * sgn.conj()) * sgn) / abs(self); 0 for real inputs", layout="iterated")
 
 
 def sgn(input: Tensor) -> Tensor:
@@ -207,7 +207,7 @@ def sgn(input: Tensor) -> Tensor:
 
 
 LogitBackward0 = node_class(
-    "logit", lambda n, g: _logit_grad(n.saved[0], g, n.attrs), "grad / (self * (1 - self)), 0 or nan outside the range")
+    "logit", lambda n, g: _logit_grad(n.saved[0], g, n.attrs), "grad / (self * (1 - self)), 0 or nan outside the range", layout="iterated")
 
 
 def _logit_grad(x: Tensor, g: Tensor, eps: Any) -> Tensor:
@@ -233,7 +233,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
 
 
 NanToNumBackward0 = node_class("nan_to_num", lambda n, g: g * _new(np.isfinite(n.saved[0]._data)),
-                               "grad * isfinite(self)")
+                               "grad * isfinite(self)", layout="iterated")
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import IndexBackwardBackward0, _embed, _embed_cls, node_class, record, wrap_dim
+from ._core import IndexBackwardBackward0, _embed, _embed_cls, node_class, preserve_copy, record, wrap_dim
 from ._index_keys import _np_index
 from .indexing import (
     IndexPutBackward0,
@@ -96,7 +96,7 @@ IndexFillBackward1 = node_class(
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """Fill the slices ``index`` along ``dim`` of a copy of ``input`` with ``value``."""
     x, d, idx = _index_dim_prep(input, dim, index, "index_fill")
-    res = x.copy()
+    res = preserve_copy(x)  # (torch clones, in the input's layout, and fills in place)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -128,7 +128,7 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
     if v.dtype != x.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got {input.dtype.name.capitalize()} "
                            f"for the destination and {_dtype_name(v)} for the source.")
-    res = x.copy()
+    res = preserve_copy(x)  # (torch clones, in the input's layout, and writes in place)
     try:
         if accumulate:
             np.add.at(res, key, np.broadcast_to(v, res[key].shape))
@@ -211,7 +211,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     src = source._data.reshape(-1)
     if src.size < count:
         raise RuntimeError("masked_scatter: expected source to have at least as many elements as ones in mask")
-    res = np.array(np.broadcast_to(x, shp))
+    res = np.array(np.broadcast_to(x, shp), order="C")  # (torch's result is contiguous)
     res[mb] = src[:count]
     return record(MaskedScatterBackward0, res, (input, source), attrs=(np.ascontiguousarray(mb), count))
 

@@ -25,6 +25,7 @@ from ._core import (
     wrap_dim,
 )
 from ._index_keys import _basic_view, _index_layout, _is_advanced, _np_index, _split_key
+from ._strides import iterated
 from .out import out_call
 from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
 
@@ -194,7 +195,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         rt = result_dtype(input, other).np
-        return _new(where_np(c, np.asarray(input, rt), np.asarray(other, rt)))
+        return _new(iterated(where_np(c, np.asarray(input, rt), np.asarray(other, rt)), c))
     xa, xb, ta, tb, rt = binary_operands(input, other)
     shape = c.shape  # torch broadcasts condition, input, other in turn and names the first clash
     for a in (xa, xb):
@@ -203,7 +204,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None, *, out: Tenso
     res = where_np(c, xa, xb)
     if res.dtype != rt:
         res = res.astype(rt)
-    return record(WhereBackward0, res, (ta, tb), attrs=condition)
+    # (torch's iterator reads the condition first, as it is)
+    return record(WhereBackward0, iterated(res, c, input, other, uncast=0), (ta, tb), attrs=condition)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
@@ -303,7 +305,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
 MaskedFillBackward0 = node_class(
     "masked_fill", lambda n, g: (where(n.attrs, 0.0, g) if n.needs[0] else None,
                                  where(n.attrs, g, 0.0).sum() if len(n.needs) > 1 and n.needs[1] else None),
-    "grad with zeros where mask")
+    "grad with zeros where mask", layout="contiguous")
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:

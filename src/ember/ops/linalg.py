@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from . import _float32 as _f32
 from ._core import _c, _fw, check_broadcast, node_class, record, require_tensors, select_grad, wrap_dim
 from ._forward import plus
+from ._strides import contiguous
 from .out import out_call
 from .pointwise import not_implemented
 
@@ -199,7 +200,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         raise RuntimeError(
             f"The size of tensor a ({a.shape[-3]}) must match the size of tensor b ({b.shape[-3]}) at "
             f"non-singleton dimension {max(na, nb) - 3}") from None
-    return record(UnsafeViewBackward0, out, (input, other),
+    return record(UnsafeViewBackward0, contiguous(out), (input, other),
                   (input if other._rg or _fw.on else None, other if input._rg or _fw.on else None), attrs=(na, nb))
 
 

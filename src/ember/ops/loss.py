@@ -11,6 +11,7 @@ from .._autocast import autocast_op
 from .._tensor import Tensor
 from . import _grad_math as gm
 from ._core import check_broadcast, node_class, record, result_dtype
+from ._strides import iterated
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -38,7 +39,7 @@ def _reduced_grad(g: Tensor, n_elems: int, reduction: str) -> Tensor:
 
 # --------------------------------------------------------------------------- mse
 MseLossBackward0 = node_class(
-    "mse_loss", lambda n, g: _mse_grads(n, g), "grad * 2 * (self - target) [/ numel], and its negative")
+    "mse_loss", lambda n, g: _mse_grads(n, g), "grad * 2 * (self - target) [/ numel], and its negative", layout="iterated")
 
 
 def _mse_grads(n: Any, g: Tensor) -> tuple:
@@ -64,7 +65,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str) -> Tensor:
 # --------------------------------------------------------------------------- binary cross entropy
 BinaryCrossEntropyBackward0 = node_class(
     "binary_cross_entropy", lambda n, g: _bce_grads(n, g),
-    "grad * weight * (self - target) / max(self * (1 - self), 1e-12)")
+    "grad * weight * (self - target) / max(self * (1 - self), 1e-12)", layout="preserved")
 
 
 def _bce_grads(n: Any, g: Tensor) -> tuple:
@@ -150,7 +151,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         loss = (1 - t) * x + log_sig_neg
     if weight is not None:
         loss = loss * weight._data
-    loss = np.asarray(loss).astype(x.dtype, copy=False)
+    # (laid out as torch's (1 - target).mul_(input)...: by the target's strides)
+    loss = iterated(np.asarray(loss).astype(x.dtype, copy=False), t)
     return record(BinaryCrossEntropyWithLogitsBackward0, _reduce_np(loss, reduction), (input, target),
                   (input, target, weight, pos_weight), attrs=reduction)
 

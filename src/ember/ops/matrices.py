@@ -173,7 +173,7 @@ def _norm_grad(x: Tensor, nrm: Tensor, p: float) -> Tensor:
     return x.sgn() * x.abs() ** (p - 1) / nrm ** (p - 1)
 
 
-RenormBackward0 = node_class("renorm", _renorm_grad, "grad f + x-dependent correction through the norm")
+RenormBackward0 = node_class("renorm", _renorm_grad, "grad f + x-dependent correction through the norm", layout="contiguous")
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Any = None) -> Tensor:  # noqa: A002

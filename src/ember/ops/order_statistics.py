@@ -9,6 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ._core import node_class, not_implemented_node, record, wrap_dim
+from ._strides import contiguous, preserved
 from .pointwise import not_implemented
 from .reduction import (
     _RT,
@@ -37,17 +38,17 @@ def _select_value(input: Tensor, cls: type, name: str, idx: np.ndarray, d: int, 
     else:
         idx = np.expand_dims(idx, d)
     v = record(cls, vals, (input,), attrs=(d, idx, keepdim or not x.ndim) if x.ndim else (0, idx.reshape(()), True))
-    return _RT[name](v, _new(idx.astype(np.int64)))
+    return _RT[name](v, _new(contiguous(idx.astype(np.int64))))
 
 
 MedianBackward0 = node_class("median", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
-                             "grad split evenly over the elements equal to the median")
+                             "grad split evenly over the elements equal to the median", layout="contiguous")
 NanmedianBackward0 = node_class("nanmedian", lambda n, g: _even_split(g, n.saved[0]._data, n.result._data),
-                                "grad split evenly over the elements equal to the median")
-MedianBackward1 = node_class("median", _index_backward, "grad placed at the median's index", suffix=1)
-NanmedianBackward1 = node_class("nanmedian", _index_backward, "grad placed at the median's index", suffix=1)
-ModeBackward0 = node_class("mode", _index_backward, "grad placed at the mode's index")
-KthvalueBackward0 = node_class("kthvalue", _index_backward, "grad placed at the k-th value's index")
+                                "grad split evenly over the elements equal to the median", layout="contiguous")
+MedianBackward1 = node_class("median", _index_backward, "grad placed at the median's index", suffix=1, layout="contiguous")
+NanmedianBackward1 = node_class("nanmedian", _index_backward, "grad placed at the median's index", suffix=1, layout="contiguous")
+ModeBackward0 = node_class("mode", _index_backward, "grad placed at the mode's index", layout="contiguous")
+KthvalueBackward0 = node_class("kthvalue", _index_backward, "grad placed at the k-th value's index", layout="contiguous")
 
 
 def _median(input: Tensor, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
@@ -211,7 +212,7 @@ def _perm_back(n: Any, g: Tensor) -> Tensor:
                   (g,), attrs=(d, _new(idx)))
 
 
-SortBackward0 = node_class("sort", _perm_back, "grad scattered back through the permutation")
+SortBackward0 = node_class("sort", _perm_back, "grad scattered back through the permutation", layout="preserved")
 TopkBackward0 = node_class("topk", _perm_back, "grad scattered to the selected indices")
 
 
@@ -225,14 +226,14 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     idx = _stable_order(x, d, descending)
     vals = np.take_along_axis(x, idx, axis=d)
     v = record(SortBackward0, vals, (input,), attrs=(d, idx))
-    return _RT["sort"](v, _new(idx.astype(np.int64)))
+    return _RT["sort"](v, _new(preserved(idx.astype(np.int64), x)))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     x = input._data
     if x.ndim == 0:
         return _new(np.zeros((), np.int64))
-    return _new(_stable_order(x, wrap_dim(dim, x.ndim), descending).astype(np.int64))
+    return _new(preserved(_stable_order(x, wrap_dim(dim, x.ndim), descending).astype(np.int64), x))
 
 
 def msort(input: Tensor) -> Tensor:

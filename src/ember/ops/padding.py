@@ -24,9 +24,9 @@ def _pad_grads(n: Any, g: Tensor) -> Tensor:
 
 
 _PAD_NODES = {
-    "reflect": node_class("reflection_pad2d", _pad_grads, "grad folded back onto the reflected elements"),
-    "replicate": node_class("replication_pad2d", _pad_grads, "grad folded back onto the edge elements"),
-    "circular": node_class("circular_pad2d", _pad_grads, "grad folded back onto the wrapped elements"),
+    "reflect": node_class("reflection_pad2d", _pad_grads, "grad folded back onto the reflected elements", layout="suggested"),
+    "replicate": node_class("replication_pad2d", _pad_grads, "grad folded back onto the edge elements", layout="suggested"),
+    "circular": node_class("circular_pad2d", _pad_grads, "grad folded back onto the wrapped elements", layout="suggested"),
 }
 def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
     # the crop as a slice (re-padded with zeros where the pad had cut into the input)
@@ -38,7 +38,7 @@ def _const_pad_grad(n: Any, g: Tensor) -> Tensor:
     return pad(out, widths) if any(widths) else out
 
 
-ConstantPadNdBackward0 = node_class("constant_pad_nd", _const_pad_grad, "grad cropped to self")
+ConstantPadNdBackward0 = node_class("constant_pad_nd", _const_pad_grad, "grad cropped to self", layout="suggested")
 
 
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:

@@ -34,6 +34,7 @@ from ._core import (
     zeros_grad,
 )
 from ._forward import plus, result
+from ._strides import iterated
 from .out import check_no_grad, out_call, write_out
 
 # --------------------------------------------------------------------------- binary arithmetic
@@ -43,21 +44,22 @@ from .out import check_no_grad, out_call, write_out
 AddBackward0 = node_class(
     "add", lambda n, g: (g if n.needs[0] else None, (g if n.attrs == 1 else g * _c(n.attrs)) if n.needs[1] else None),
     "grad, grad * alpha", on_arrays=True,
-    jvp=lambda n, ts: plus(ts[0], ts[1] if ts[1] is None or n.attrs == 1 else ts[1] * n.attrs))
+    jvp=lambda n, ts: plus(ts[0], ts[1] if ts[1] is None or n.attrs == 1 else ts[1] * n.attrs), layout="iterated")
 SubBackward0 = node_class(
     "sub", lambda n, g: (g if n.needs[0] else None, (-g if n.attrs == 1 else g * -n.attrs) if n.needs[1] else None),
     "grad, -grad * alpha", on_arrays=True, holomorphic=True,
-    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else ts[1] * -n.attrs))
-RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1, jvp=lambda n, ts: -ts[0])
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else ts[1] * -n.attrs), layout="iterated")
+RsubBackward1 = node_class("rsub", lambda n, g: -g, "-grad", suffix=1, jvp=lambda n, ts: -ts[0], layout="iterated")
 MulBackward0 = node_class(
     "mul", lambda n, g: (g * n.saved[1] if n.needs[0] else None, g * n.saved[0] if n.needs[1] else None),
     "grad * other, grad * self", on_arrays=True, holomorphic=True,
-    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] * n.saved[1], None if ts[1] is None else n.saved[0] * ts[1]))
+    jvp=lambda n, ts: plus(None if ts[0] is None else ts[0] * n.saved[1], None if ts[1] is None else n.saved[0] * ts[1]), layout="iterated")
 DivBackward0 = node_class(
     "div", lambda n, g: (g / n.saved[1] if n.needs[0] else None,
                          -g * (n.saved[0] / n.saved[1] / n.saved[1]) if n.needs[1] else None),
     "grad / other, -grad * (self / other) / other", on_arrays=True, holomorphic=True,
-    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else -(ts[1] * result(n))) / n.saved[1])  # (torch's form)
+    jvp=lambda n, ts: plus(ts[0], None if ts[1] is None else -(ts[1] * result(n))) / n.saved[1],  # (torch's form)
+    layout="iterated")
 
 
 def _fast_arrays(a: Any, b: Any) -> tuple | None:
@@ -94,12 +96,14 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
         if isinstance(other, Tensor):
             y = other._data
             if x.dtype is y.dtype and x.shape == y.shape and x.dtype.kind != "b":
-                t = _new(x + y)
+                r = x + y  # (contiguous operands give a contiguous result, as in torch)
+                t = _new(r if r.ndim < 2 or (x.flags.c_contiguous and y.flags.c_contiguous) else iterated(r, x, y))
                 if (input._rg or other._rg) and _state.enabled:
                     attach(t, AddBackward0, (input, other), attrs=1, same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
-            t = _new(x + other)
+            r = x + other
+            t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
             if input._rg and _state.enabled:
                 attach(t, AddBackward0, (input, None), attrs=1, same_meta=True)
             return t
@@ -120,7 +124,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     if alpha == 1 and out is None:
         f = _fast_arrays(input, other)
         if f is not None and f[0].dtype.kind != "b" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
-            t = _new(f[0] - f[1])
+            r = f[0] - f[1]
+            t = _new(r if r.ndim < 2 or (f[0].flags.c_contiguous and (type(f[1]) is not np.ndarray or f[1].flags.c_contiguous))
+                     else iterated(r, f[0], f[1]))
             if _state.enabled and (input._rg or (type(other) is not float and type(other) is not int and other._rg)):
                 attach(t, SubBackward0, (input, other if isinstance(other, Tensor) else None), attrs=1, same_meta=True)
             return t
@@ -149,7 +155,8 @@ def _check_bool_sub(a: Any, b: Any) -> None:
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """other - alpha * input (what ``3 - x`` calls)."""
     if alpha == 1 and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f" and not _fw.on:
-        t = _new(other - input._data)
+        r = other - input._data
+        t = _new(r if r.ndim < 2 or input._data.flags.c_contiguous else iterated(r, input._data))
         if input._rg and _state.enabled:
             attach(t, RsubBackward1, (input,), same_meta=True)
         return t
@@ -187,13 +194,15 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         if isinstance(other, Tensor):
             y = other._data
             if x.dtype is y.dtype and x.shape == y.shape:
-                t = _new(x * y)
+                r = x * y
+                t = _new(r if r.ndim < 2 or (x.flags.c_contiguous and y.flags.c_contiguous) else iterated(r, x, y))
                 if (input._rg or other._rg) and _state.enabled:
                     attach(t, MulBackward0, (input, other), (input if other._rg else None, other if input._rg else None),
                            same_meta=True)
                 return t
         elif (type(other) is float or type(other) is int) and x.dtype.kind == "f":
-            t = _new(x * other)
+            r = x * other
+            t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
             if input._rg and _state.enabled:
                 attach(t, MulBackward0, (input, None), (None, other), same_meta=True)
             return t
@@ -202,7 +211,7 @@ def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         fw = _fw.on  # (forward mode's derivative reads both operands)
         saved = (input if fw or (tb is not None and tb._rg) else None, other if fw or (ta is not None and ta._rg) else None)
         return _out(record(MulBackward0, res, (ta, tb), saved), out)
-    return _out(_new(res if type(res) is np.ndarray else np.asarray(res)), out)
+    return _out(_new(iterated(res if type(res) is np.ndarray else np.asarray(res), input, other)), out)
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
@@ -216,7 +225,9 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
     if out is None:
         f = _fast_arrays(input, other)
         if f is not None and f[0].dtype.kind == "f" and (type(f[1]) is not np.ndarray or f[0].shape == f[1].shape):
-            t = _new(f[0] / f[1])
+            r = f[0] / f[1]
+            t = _new(r if r.ndim < 2 or (f[0].flags.c_contiguous and (type(f[1]) is not np.ndarray or f[1].flags.c_contiguous))
+                     else iterated(r, f[0], f[1]))
             if _state.enabled:
                 if type(other) is float or type(other) is int:
                     if input._rg:
@@ -237,7 +248,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor
     if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
         saved = (input if _fw.on or (tb is not None and tb._rg) else None, other)
         return _out(record(DivBackward0, res, (ta, tb), saved), out)
-    return _out(_new(res), out)
+    return _out(_new(iterated(res, input, other)), out)
 
 
 def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
@@ -256,18 +267,18 @@ def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
         else:
             q = np.true_divide(xa, xb)
             q = np.trunc(q) if mode == "trunc" else np.floor_divide(xa, xb)
-    t = _new(np.asarray(q, dtype=rt))
+    q = np.asarray(q, dtype=rt)
     if (ta is not None and ta._rg) or (tb is not None and tb._rg) or _fw.on:
         from ._core import record as _rec
 
         # (saved as torch saves them, each for the other's gradient: only to catch in-place changes)
         saved = (ta if tb is not None and tb._rg else None, tb if ta is not None and ta._rg else None)
-        return _rec(DivBackward2, np.asarray(q, dtype=rt), (ta, tb), saved)
-    return t
+        return _rec(DivBackward2, q, (ta, tb), saved)
+    return _new(iterated(q, a, b))
 
 
 DivBackward2 = node_class("div", lambda n, g: tuple(zeros_grad(g) if need else None for need in n.needs),
-                          "0 (piecewise constant)", suffix=2)
+                          "0 (piecewise constant)", suffix=2, layout="iterated")
 
 
 def true_divide(input: Any, other: Any) -> Tensor:
@@ -285,14 +296,14 @@ def _pow_scalar_grad(n: Any, g: Any) -> Any:
 
 
 PowBackward0 = node_class("pow", _pow_scalar_grad, "grad * exponent * self^(exponent - 1)", on_arrays=True,
-                          holomorphic=True, jvp=lambda n, ts: _pow_scalar_grad(n, ts[0]))  # (linear in the tangent)
+                          holomorphic=True, jvp=lambda n, ts: _pow_scalar_grad(n, ts[0]), layout="iterated")  # (linear in the tangent)
 PowBackward1 = node_class(
     "pow", lambda n, g: (
         # (as torch's: 0 where exponent == 0, so 0 ** 0 gives 0, not 0 * 0^-1; and 0 in the
         # exponent where self == 0 and exponent >= 0, where 0 ** e is flat in e)
         where_(n.saved[1] == 0, 0.0, g * _c(n.saved[1] * n.saved[0] ** (n.saved[1] - 1))) if n.needs[0] else None,
         g * _c(where_((n.saved[0] == 0) & (n.saved[1] >= 0), 0.0, n.result * n.saved[0].log())) if n.needs[1] else None),
-    "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1)
+    "grad * exponent * self^(exponent - 1), grad * result * log(self)", suffix=1, layout="iterated")
 def _pow_base_grad(n: Any, g: Tensor) -> Tensor:
     r = n.result
     if n.attrs != 0:
@@ -303,8 +314,9 @@ def _pow_base_grad(n: Any, g: Tensor) -> Tensor:
     return g * where_(r <= 1, 0.0, r * float("-inf"))
 
 
+# (torch allocates pow(Number, Tensor) contiguously: its meta function gives no strides)
 PowBackward2 = node_class("pow", _pow_base_grad, "grad * result * log(self) (0 where self == 0 and exponent >= 0)",
-                          suffix=2)
+                          suffix=2, layout="contiguous")
 
 
 def _py_log(base: Any, cplx: bool) -> Any:
@@ -351,7 +363,8 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         return record(PowBackward1, res, (ta, te), (input, exponent), save_result=True)
     if (type(exponent) is float or type(exponent) is int) and input._data.dtype.kind == "f" and not _fw.on:
         x = input._data
-        t = _new(_f32.power_scalar(x, exponent))
+        r = _f32.power_scalar(x, exponent)
+        t = _new(r if r.ndim < 2 or x.flags.c_contiguous else iterated(r, x))
         if input._rg and _state.enabled:
             attach(t, PowBackward0, (input,), (input,), attrs=exponent, same_meta=True)
         return t
@@ -385,7 +398,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool = False,
            save_result: bool = False, float_only: bool = True, on_arrays: bool = False,
            holomorphic: bool = False, jvp: Any = None) -> tuple:
-    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic, jvp=jvp)
+    cls = node_class(name, derivative, formula, on_arrays=on_arrays, holomorphic=holomorphic, jvp=jvp, layout="iterated")
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor):
@@ -397,7 +410,8 @@ def _unary(name: str, fwd: Any, derivative: Any, formula: str, save_input: bool 
             x = x.astype(float_dtype_for(x.dtype))
         res = fwd(x)  # floating-point warnings from ember's modules are silenced (ember/__init__)
         if out is None and not _fw.on:
-            t = _new(res)
+            # (a contiguous input gives a contiguous result; record lays out the rest)
+            t = _new(res if x.ndim < 2 or input._data.flags.c_contiguous else iterated(res, input._data))
             if input._rg and _state.enabled:
                 attach(t, cls, (input,), (input,) if save_input else (), save_result, same_meta=x is input._data)
             return t
@@ -440,9 +454,9 @@ def _relu_np(x: np.ndarray) -> np.ndarray:
 relu, ReluBackward0 = _unary("relu", _relu_np, lambda n, g: gm.threshold_backward(g, n.result, 0),
                              "grad * (result > 0)", save_result=True, float_only=False, on_arrays=True,
                              jvp=lambda n, ts: gm.threshold_backward(ts[0], result(n), 0))
-NegBackward0 = node_class("neg", lambda n, g: -g, "-grad", jvp=lambda n, ts: -ts[0])
-AbsBackward0 = node_class("abs", lambda n, g: g * gm.sgn(n.saved[0]), "grad * sgn(self)", on_arrays=True)
-SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0")
+NegBackward0 = node_class("neg", lambda n, g: -g, "-grad", jvp=lambda n, ts: -ts[0], layout="iterated")
+AbsBackward0 = node_class("abs", lambda n, g: g * gm.sgn(n.saved[0]), "grad * sgn(self)", on_arrays=True, layout="iterated")
+SignBackward0 = node_class("sign", lambda n, g: zeros_grad(g), "0", layout="iterated")
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -484,13 +498,13 @@ def _sign_np(x: np.ndarray) -> np.ndarray:
 
 ClampBackward1 = node_class(
     "clamp", lambda n, g: select_grad(g, _clamp_mask(n.saved[0]._data, n.attrs)),
-    "grad * (min <= self <= max)", suffix=1)
+    "grad * (min <= self <= max)", suffix=1, layout="iterated")
 ClampBackward0 = node_class(
     "clamp", lambda n, g: (
         select_grad(g, _clamp_mask(n.saved[0]._data, (_d(n.saved[1]), _d(n.saved[2])))) if n.needs[0] else None,
         select_grad(g, _below(n.saved[0], n.saved[1], n.saved[2])) if n.needs[1] else None,
         select_grad(g, _above(n.saved[0], n.saved[1], n.saved[2])) if n.needs[2] else None),
-    "grad where min <= self <= max, else to the bound that applied")
+    "grad where min <= self <= max, else to the bound that applied", layout="iterated")
 
 
 def _d(t: Any) -> Any:
@@ -586,12 +600,12 @@ MaximumBackward0 = node_class(
     "maximum", lambda n, g: (
         _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.greater) if n.needs[0] else None,
         _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.greater) if n.needs[1] else None),
-    "grad where self > other (half at ties), grad where other > self (half at ties)")
+    "grad where self > other (half at ties), grad where other > self (half at ties)", layout="iterated")
 MinimumBackward0 = node_class(
     "minimum", lambda n, g: (
         _tie_grad(g, n.saved[0]._data, n.saved[1]._data, np.less) if n.needs[0] else None,
         _tie_grad(g, n.saved[1]._data, n.saved[0]._data, np.less) if n.needs[1] else None),
-    "grad where self < other (half at ties), grad where other < self (half at ties)")
+    "grad where self < other (half at ties), grad where other < self (half at ties)", layout="iterated")
 
 
 def _tie_grad(g: Tensor, a: np.ndarray, b: np.ndarray, cmp: Any) -> Tensor:
@@ -639,9 +653,9 @@ def _compare(ufunc: Any, name: str) -> Any:
                 other = tensor(other)
             else:
                 raise TypeError(f"{name}(): argument 'other' must be Tensor or Number, not {type(other).__name__}")
-        xa, xb, _, _, _ = binary_operands(input, other)
+        xa, xb, _, _, rt = binary_operands(input, other)
         try:
-            return _new(np.asarray(ufunc(xa, xb)))
+            return _new(iterated(np.asarray(ufunc(xa, xb)), input, other, common=rt))
         except ValueError:
             check_broadcast(np.shape(xa), np.shape(xb))
             raise
@@ -671,7 +685,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     require_tensors("isclose", input, other)
     o = other._data if isinstance(other, Tensor) else other
-    return _new(np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _new(iterated(np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan), input, other,
+                         common=input._data.dtype))
 
 
 def _logical(ufunc: Any) -> Any:
@@ -679,9 +694,9 @@ def _logical(ufunc: Any) -> Any:
         if out is not None:
             return out_call(op, ufunc.__name__, (input, other), {}, out, differentiable=False)
         require_tensors(ufunc.__name__, input, other)
-        xa, xb, _, _, _ = binary_operands(input, other)
+        xa, xb, _, _, rt = binary_operands(input, other)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return _new(np.asarray(ufunc(xa, xb)))
+        return _new(iterated(np.asarray(ufunc(xa, xb)), input, other, common=rt))
 
     return op
 
@@ -692,7 +707,7 @@ def _bitwise(ufunc: Any, name: str) -> Any:
         if rt.kind not in "iub":
             raise not_implemented(f"{name}_cpu", rt)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return _new(np.asarray(ufunc(xa, xb)))
+        return _new(iterated(np.asarray(ufunc(xa, xb)), input, other))
 
     return op
 
@@ -705,14 +720,14 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 def bitwise_not(input: Tensor) -> Tensor:
     if input._data.dtype.kind not in "iub":
         raise not_implemented("bitwise_not_cpu", input._data.dtype)
-    return _new(np.invert(input._data))
+    return _new(iterated(np.invert(input._data), input))
 
 
 def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The elementwise ``not`` (a bool tensor)."""
     if out is not None:
         return out_call(logical_not, "logical_not", (input,), {}, out, differentiable=False)
-    return _new(np.logical_not(input._data))
+    return _new(iterated(np.logical_not(input._data), input))
 
 
 logical_and = _logical(np.logical_and)
@@ -721,15 +736,15 @@ logical_xor = _logical(np.logical_xor)
 
 
 def isnan(input: Tensor) -> Tensor:
-    return _new(np.isnan(input._data))
+    return _new(iterated(np.isnan(input._data), input))
 
 
 def isinf(input: Tensor) -> Tensor:
-    return _new(np.isinf(input._data))
+    return _new(iterated(np.isinf(input._data), input))
 
 
 def isfinite(input: Tensor) -> Tensor:
-    return _new(np.isfinite(input._data))
+    return _new(iterated(np.isfinite(input._data), input))
 
 
 def _out(result: Tensor, out: Tensor | None, name: str | None = None) -> Tensor:

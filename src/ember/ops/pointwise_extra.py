@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import binary_operands, check_broadcast, node_class, record, require_tensors, select_grad, zeros_grad
+from ._strides import iterated
 from .binary_functions import (
     _float_binary,
     _not_implemented_node,
@@ -47,11 +48,11 @@ def _t(v: Any) -> Tensor:
 LogaddexpBackward0 = node_class(
     "logaddexp", lambda n, g: (g / ((n.saved[1] - n.saved[0]).exp() + 1) if n.needs[0] else None,
                                g / ((n.saved[0] - n.saved[1]).exp() + 1) if n.needs[1] else None),
-    "grad / (1 + exp(other - self)), grad / (1 + exp(self - other))")
+    "grad / (1 + exp(other - self)), grad / (1 + exp(self - other))", layout="iterated")
 Logaddexp2Backward0 = node_class(
     "logaddexp2", lambda n, g: (g / ((n.saved[1] - n.saved[0]).exp2() + 1) if n.needs[0] else None,
                                 g / ((n.saved[0] - n.saved[1]).exp2() + 1) if n.needs[1] else None),
-    "grad / (1 + 2^(other - self)), grad / (1 + 2^(self - other))")
+    "grad / (1 + 2^(other - self)), grad / (1 + 2^(self - other))", layout="iterated")
 
 
 def logaddexp(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -76,8 +77,8 @@ def _copysign_self(n: Any, g: Tensor) -> Tensor:
 CopysignBackward0 = node_class(
     # (0 in other as torch's zeros_like: no graph, and no NaN from an inf grad times 0)
     "copysign", lambda n, g: (_copysign_self(n, g) if n.needs[0] else None, zeros_grad(g) if n.needs[1] else None),
-    "grad * result / self (0 where self == 0), 0")
-CopysignBackward1 = node_class("copysign", _copysign_self, "grad * result / self (0 where self == 0)", suffix=1)
+    "grad * result / self (0 where self == 0), 0", layout="iterated")
+CopysignBackward1 = node_class("copysign", _copysign_self, "grad * result / self (0 where self == 0)", suffix=1, layout="iterated")
 
 
 def copysign(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -103,7 +104,7 @@ def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Te
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     check_broadcast(x.shape, v.shape)
     res = np.where(x == 0, v, x > 0).astype(x.dtype)  # NaN input gives 0, as in torch
-    return _out(record(HeavisideBackward, res, (input, values)), out)
+    return _out(record(HeavisideBackward, iterated(res, input, values), (input, values)), out)
 
 
 def positive(input: Tensor) -> Tensor:
@@ -121,7 +122,7 @@ rad2deg, Rad2DegBackward0 = _unary("rad2deg", np.rad2deg, lambda n, g: g * (180 
 # ---------------------------------------------------------------------------- floating-point representation
 NextafterBackward0 = node_class(  # (torch: no gradient where self == other, the result is other there)
     "nextafter", lambda n, g: (select_grad(g, n.attrs) if n.needs[0] else None, zeros_grad(g) if n.needs[1] else None),
-    "grad where self != other, 0")
+    "grad where self != other, 0", layout="iterated")
 
 
 def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -146,11 +147,13 @@ def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         rt = _dtype.get_default_dtype().np
     check_broadcast(np.shape(xa), np.shape(xb))
     res = (np.asarray(xa, rt) * np.exp2(np.asarray(xb, rt))).astype(rt, copy=False)
+    # (torch's is input * pow(2, other), whose second factor is contiguous)
+    res = iterated(res, input, np.empty(np.shape(xb), np.int8))
     return _out(record(LdexpBackward0, res, (ta, tb), (None, other), save_result=True), out)
 
 
 FrexpBackward0 = node_class("frexp", lambda n, g: g / n.saved[0].to(_dtype._FROM_NP[n._in_meta[0][1]]).exp2(),
-                            "grad / 2^exponent")
+                            "grad / 2^exponent", layout="iterated")
 frexp_type = _named("frexp", ("mantissa", "exponent"))
 
 
@@ -160,7 +163,7 @@ def frexp(input: Tensor, *, out: Any = None) -> Any:
     if x.dtype.kind != "f":
         raise RuntimeError(f"{_dtype.PREFIX[0]}.frexp() only supports floating-point dtypes")
     m, e = np.frexp(x)
-    exponent = _new(e.astype(np.int32))
+    exponent = _new(iterated(e.astype(np.int32), x))
     return frexp_type(record(FrexpBackward0, m.astype(x.dtype, copy=False), (input,), (exponent,)), exponent)
 
 
@@ -172,7 +175,7 @@ def _integer_binary(name: str, ufunc: Any) -> Any:
         if rt.kind not in "iu":
             raise not_implemented(f"{name}_cpu", rt)
         check_broadcast(np.shape(xa), np.shape(xb))
-        return _out(_new(np.asarray(ufunc(xa, xb), dtype=rt)), out)
+        return _out(_new(iterated(np.asarray(ufunc(xa, xb), dtype=rt), input, other)), out)
 
     op.__name__ = name
     return op

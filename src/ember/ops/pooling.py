@@ -75,7 +75,7 @@ def _scatter_nodes(name: str) -> tuple:
         shape, flat_idx = n.attrs
         return _scatter_flat(g, shape, flat_idx.reshape(g._data.shape), bb, n.saved[0] if n.saved else None)
 
-    return node_class(name, grads, "grad scattered to the argmax"), bb
+    return node_class(name, grads, "grad scattered to the argmax", layout="suggested"), bb
 
 
 MaxPool2DWithIndicesBackward0, MaxPool2DWithIndicesBackwardBackward0 = _scatter_nodes("max_pool2_d_with_indices")
@@ -130,7 +130,7 @@ def _tiled_argmax_gather(n: Any, gg: Tensor) -> Tensor:
 
 
 MaxPool2DWithIndicesBackward0Tiled = node_class("MaxPool2DWithIndices", _max_pool_tiled_grads,
-                                                "grad placed at each window's (first) maximum")
+                                                "grad placed at each window's (first) maximum", layout="suggested")
 MaxPool2DWithIndicesBackwardBackward0Tiled = node_class("max_pool2_d_with_indices_backward", _tiled_argmax_gather,
                                                         "grad read at each window's (first) maximum")
 
@@ -248,6 +248,8 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         o = _pool_out(L, k, s, pd, dl, ceil_mode)
         if o < 1:
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
+    if not return_indices:  # (torch's own 1-d kernel then, whose result is contiguous)
+        input = input.contiguous()
     r = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, _pair(padding, 1)[0]), (1, _pair(dilation, 1)[0]),
                    ceil_mode, return_indices)
     if return_indices:
@@ -306,7 +308,8 @@ def _avg_pool_apply(n: Any, gg: Tensor) -> Tensor:
     return _and_input_zeros(n, record(_AVG_NODES[len(k)][0], out, (gg,), attrs=n.attrs[:6]))
 
 
-_AVG_NODES = {nd: (node_class(f"avg_pool{nd}_d", _avg_pool_grads, "grad / divisor spread over each window"),
+_AVG_NODES = {nd: (node_class(f"avg_pool{nd}_d", _avg_pool_grads, "grad / divisor spread over each window",
+                              layout="suggested"),
                    node_class(f"avg_pool{nd}_d_backward", _avg_pool_apply, "the pooling of grad"))
               for nd in (2, 3)}
 AvgPool2DBackward0, AvgPool2DBackwardBackward0 = _AVG_NODES[2]
@@ -410,7 +413,7 @@ def _adaptive_avg_grads(n: Any, g: Any) -> Any:
 
 
 _ADAPTIVE_AVG_NODES = {nd: node_class(f"adaptive_avg_pool{nd}_d", _adaptive_avg_grads, "A^T applied along each axis",
-                                      on_arrays=True) for nd in (2, 3)}
+                                      on_arrays=True, layout="suggested") for nd in (2, 3)}
 _ADAPTIVE_AVG_BACKWARD = {nd: node_class(f"adaptive_avg_pool{nd}_d_backward",
                                          lambda n, gg: _and_input_zeros(n, _along_axes(gg, [gm.const(m, gg) for m in n.attrs])),
                                          "the pooling of grad") for nd in (2, 3)}

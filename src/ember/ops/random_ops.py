@@ -26,6 +26,7 @@ from .. import _dtype
 from .. import random as _random
 from .._tensor import Tensor, _new, bump_version
 from ._core import _state, attach, attach_methods, node_class, zeros_grad
+from ._strides import empty_preserved
 from .indexing import check_inplace
 
 __all__ = ["bernoulli", "multinomial", "poisson", "rand_like", "randn_like", "randint_like"]
@@ -60,21 +61,6 @@ def _memory_view(arr: np.ndarray) -> np.ndarray:
     """A view of ``arr`` whose C order is ``arr``'s memory order."""
     axes = _memory_axes(arr)
     return arr if axes is None else arr.transpose(axes)
-
-
-def _empty_like_preserve(input: Tensor, np_dtype: Any) -> np.ndarray:
-    """``torch.empty_like(input)`` with the default ``preserve_format``: a dense, non-overlapping
-    input's strides are kept (so a transposed input gives a transposed result); otherwise the
-    result is contiguous."""
-    x = input._data
-    axes = _memory_axes(x)
-    if axes is None or min(x.strides) < 0 or not x.transpose(axes).flags.c_contiguous:
-        return np.empty(x.shape, dtype=np_dtype)
-    # torch keeps the input's strides (size-1 dimensions' included)
-    itemsize = np.dtype(np_dtype).itemsize
-    buf = np.empty(x.size, dtype=np_dtype)
-    strides = tuple(s // x.itemsize * itemsize for s in x.strides)
-    return np.lib.stride_tricks.as_strided(buf, x.shape, strides)
 
 
 # --------------------------------------------------------------------------- in-place machinery
@@ -359,7 +345,7 @@ def _like(input: Tensor, dtype: Any, device: Any) -> Tensor:
 
     _check_device(device)
     npd = _np_dtype(dtype) or input._data.dtype
-    return _new(_empty_like_preserve(input, npd))
+    return _new(empty_preserved(input._data, npd))
 
 
 def _finish_like(t: Tensor, requires_grad: bool) -> Tensor:

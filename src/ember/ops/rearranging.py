@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._tensor import Tensor, _new
-from ._core import node_class, record, wrap_dim, wrap_dims
+from ._core import node_class, preserve_copy, record, wrap_dim, wrap_dims
 from .views import ViewBackward0, _needs_dims, _shape_arg, _view_of, expand, flatten, unsqueeze
 
 Rot90Backward0 = node_class("rot90", lambda n, g: rot90(g, -n.attrs[0], n.attrs[1]), "grad rotated back")
@@ -26,7 +26,11 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     d0, d1 = wrap_dim(dims[0], x.ndim), wrap_dim(dims[1], x.ndim)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
-    return record(Rot90Backward0, np.rot90(x, k, (d0, d1)).copy(), (input,), attrs=(k, (d0, d1)))
+    # laid out as torch's: a flip (in the input's layout), then a transposed view of it
+    q = k % 4
+    res = (np.array(x, order="C", copy=True) if q == 0 else preserve_copy(np.flip(x, (d0, d1))) if q == 2
+           else preserve_copy(np.flip(x, d1 if q == 1 else d0)).swapaxes(d0, d1))
+    return record(Rot90Backward0, res, (input,), attrs=(k, (d0, d1)))
 
 
 def _repeat_grad(n: Any, g: Tensor) -> Tensor:
@@ -49,7 +53,7 @@ def _dt(g: Tensor) -> Any:
     return g.dtype
 
 
-RepeatBackward0 = node_class("repeat", _repeat_grad, "grad summed over the repeated copies")
+RepeatBackward0 = node_class("repeat", _repeat_grad, "grad summed over the repeated copies", layout="contiguous")
 
 
 def repeat(input: Tensor, *sizes: Any) -> Tensor:
@@ -123,9 +127,9 @@ def flip(input: Tensor, dims: Any) -> Tensor:
     ds = wrap_dims(tuple(dims), input._data.ndim)
     if input._data.ndim == 0:
         ds = ()
-    # .copy(), not ascontiguousarray: NumPy calls a one-element flip contiguous and would return the view
-    return record(FlipBackward0, np.flip(input._data, ds).copy(),
-                  (input,), attrs=ds)
+    # a copy in the input's layout (torch's preserve_format; never the view, which a one-element
+    # flip would be with ascontiguousarray)
+    return record(FlipBackward0, preserve_copy(np.flip(input._data, ds)), (input,), attrs=ds)
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -141,7 +145,7 @@ def flipud(input: Tensor) -> Tensor:
 
 
 RollBackward0 = node_class("roll", lambda n, g: roll(g, tuple(-s for s in n.attrs[0]), n.attrs[1]),
-                           "grad rolled back")
+                           "grad rolled back", layout="suggested")
 
 
 def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
@@ -161,8 +165,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     return record(RollBackward0, np.roll(x, sh, ds), (input,), attrs=(sh, ds))
 
 
-TrilBackward0 = node_class("tril", lambda n, g: g.tril(n.attrs), "grad.tril(diagonal)")
-TriuBackward0 = node_class("triu", lambda n, g: g.triu(n.attrs), "grad.triu(diagonal)")
+TrilBackward0 = node_class("tril", lambda n, g: g.tril(n.attrs), "grad.tril(diagonal)", layout="contiguous")
+TriuBackward0 = node_class("triu", lambda n, g: g.triu(n.attrs), "grad.triu(diagonal)", layout="contiguous")
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

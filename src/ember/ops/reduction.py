@@ -17,6 +17,7 @@ from . import _float32 as _f32
 from . import _grad_math as gm
 from ._core import _c, _state, node_class, record, require_tensors, wrap_dim, wrap_dims
 from ._forward import result, with_tangents
+from ._strides import contiguous
 from .out import minmax_out, out_call, reduction_out
 from .value_index_pairs import _return_type
 
@@ -41,7 +42,7 @@ SumBackward0 = node_class("sum", lambda n, g: g.expand(n._in_meta[0][0]), "grad 
                           jvp=lambda n, ts: ts[0].sum())
 SumBackward1 = node_class(
     "sum", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]).expand(n._in_meta[0][0]),
-    "grad expanded along the summed dims", suffix=1, jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]))
+    "grad expanded along the summed dims", suffix=1, jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]), layout="contiguous")
 
 
 def _sum_dtype(x: np.ndarray, dtype: Any, input: Tensor | None = None) -> np.dtype:
@@ -81,7 +82,7 @@ MeanBackward0 = node_class("mean", lambda n, g: gm.expand(g, n._in_meta[0][0]) /
 MeanBackward1 = node_class(
     "mean", lambda n, g: gm.expand(gm.unsqueeze_dims(g, n.attrs[0], n.attrs[1]), n._in_meta[0][0]) / n.attrs[2],
     "grad / count, expanded along the averaged dims", suffix=1, on_arrays=True,
-    jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]) / n.attrs[2])
+    jvp=lambda n, ts: ts[0].sum(n.attrs[0], n.attrs[1]) / n.attrs[2], layout="contiguous")
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, out: Any = None) -> Tensor:
@@ -135,10 +136,10 @@ MinBackward1 = node_class("min", lambda n, g: _even_split(g, n.saved[0]._data, n
                           "grad split evenly over the minimal elements", suffix=1)
 AmaxBackward0 = node_class(
     "amax", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _tie_share(n.saved[0]._data, n.result._data, *n.attrs),
-    "grad split evenly over the maximal elements")
+    "grad split evenly over the maximal elements", layout="contiguous")
 AminBackward0 = node_class(
     "amin", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _tie_share(n.saved[0]._data, n.result._data, *n.attrs),
-    "grad split evenly over the minimal elements")
+    "grad split evenly over the minimal elements", layout="contiguous")
 
 
 def _index_backward(n: Any, g: Tensor) -> Tensor:
@@ -153,8 +154,8 @@ def _index_backward(n: Any, g: Tensor) -> Tensor:
                   (gi,), attrs=(d, _new(ii)))
 
 
-MaxBackward0 = node_class("max", _index_backward, "grad placed at the argmax")
-MinBackward0 = node_class("min", _index_backward, "grad placed at the argmin")
+MaxBackward0 = node_class("max", _index_backward, "grad placed at the argmax", layout="contiguous")
+MinBackward0 = node_class("min", _index_backward, "grad placed at the argmin", layout="contiguous")
 
 
 def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) -> Any:
@@ -186,7 +187,7 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, is_max: bool) ->
     ret = return_types.max if is_max else return_types.min
     v = record(MaxBackward0 if is_max else MinBackward0, vals, (input,),
                attrs=(d, idx, keepdim or not x.ndim) if x.ndim else (0, idx.reshape(()), True))
-    return ret(v, _new(idx.astype(np.int64)))
+    return ret(v, _new(contiguous(idx.astype(np.int64))))
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None, out: Any = None) -> Any:  # noqa: A001
@@ -243,7 +244,7 @@ def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         r = np.asarray(np.argmax(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
     d = wrap_dim(dim, x.ndim)
-    return _new(np.asarray(np.argmax(x, axis=d, keepdims=keepdim)).astype(np.int64))
+    return _new(contiguous(np.asarray(np.argmax(x, axis=d, keepdims=keepdim)).astype(np.int64)))
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -256,13 +257,13 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         r = np.asarray(np.argmin(x))
         return _new(r.reshape((1,) * x.ndim) if keepdim else r)
     d = wrap_dim(dim, x.ndim)
-    return _new(np.asarray(np.argmin(x, axis=d, keepdims=keepdim)).astype(np.int64))
+    return _new(contiguous(np.asarray(np.argmin(x, axis=d, keepdims=keepdim)).astype(np.int64)))
 
 
 LogsumexpBackward0 = node_class(
     "logsumexp", lambda n, g: _unsqueeze_to(g, n.attrs[0], n.attrs[1]) * _c((
         n.saved[0] - _unsqueeze_to(n.result, n.attrs[0], n.attrs[1])).exp()),
-    "grad * exp(self - result).conj()")
+    "grad * exp(self - result).conj()", layout="contiguous")
 
 
 def _float_input(x: np.ndarray) -> np.ndarray:
@@ -297,11 +298,12 @@ def _softmax_jvp(n: Any, ts: list) -> Any:
 
 
 SoftmaxBackward0 = node_class("_softmax", _softmax_grad, "result * (grad - sum(grad * result, dim))", on_arrays=True,
-                              jvp=_softmax_jvp)
+                              jvp=_softmax_jvp, layout="contiguous")
 LogSoftmaxBackward0 = node_class(
     "_log_softmax", lambda n, g: g - gm.exp(n.result) * gm.sum(g, n.attrs, keepdim=True),
     "grad - exp(result) * sum(grad, dim)", on_arrays=True,
-    jvp=lambda n, ts: ts[0] - (ts[0] * result(n).exp()).sum(n.attrs, keepdim=True))  # (with dtype= the engine casts the gradient)
+    jvp=lambda n, ts: ts[0] - (ts[0] * result(n).exp()).sum(n.attrs, keepdim=True),  # (with dtype= the engine casts the gradient)
+    layout="contiguous")
 
 
 def _softmax_input(input: Tensor, dim: Any, dtype: Any, log: bool = False) -> tuple:
@@ -339,12 +341,12 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 def _all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
-    return _new(np.asarray(np.all(x, axis=None if dim is None else _dims_arg(dim, x.ndim), keepdims=keepdim)))
+    return _new(contiguous(np.asarray(np.all(x, axis=None if dim is None else _dims_arg(dim, x.ndim), keepdims=keepdim))))
 
 
 def _any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     x = input._data
-    return _new(np.asarray(np.any(x, axis=None if dim is None else _dims_arg(dim, x.ndim), keepdims=keepdim)))
+    return _new(contiguous(np.asarray(np.any(x, axis=None if dim is None else _dims_arg(dim, x.ndim), keepdims=keepdim))))
 
 
 # =========================================================================== more reductions
@@ -418,7 +420,7 @@ def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim
 ProdBackward0 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.result, None, False),
                            "grad * product of the other elements")
 ProdBackward1 = node_class("prod", lambda n, g: _prod_grad(n.saved[0], g, n.result, (n.attrs[0],), n.attrs[1]),
-                           "grad * product of the other elements along dim", suffix=1)
+                           "grad * product of the other elements along dim", suffix=1, layout="contiguous")
 
 
 @autocast_op("fp32")
@@ -497,9 +499,9 @@ def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
     return where(zero, 0.0, gd * (x - x.mean(dims, keepdim=True)) / ((cnt - c) * r_safe))
 
 
-VarBackward0 = node_class("var", _var_grad, "grad * 2 * (self - mean) / (N - correction)")
+VarBackward0 = node_class("var", _var_grad, "grad * 2 * (self - mean) / (N - correction)", layout="contiguous")
 StdBackward0 = node_class("std", lambda n, g: _std_grad(n, g, n.result),
-                          "grad * (self - mean) / ((N - correction) * result)")
+                          "grad * (self - mean) / ((N - correction) * result)", layout="contiguous")
 
 
 def _var_std(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any, name: str) -> tuple:
@@ -559,7 +561,7 @@ def _two_outputs(cls: type, a: np.ndarray, b: np.ndarray, input: Tensor, saved: 
                  save_first: bool = False) -> tuple:
     from ._core import _fw, _propagate, attach, needs_grad
 
-    ta, tb = _new(np.asarray(a)), _new(np.asarray(b))
+    ta, tb = _new(contiguous(np.asarray(a))), _new(contiguous(np.asarray(b)))
     if needs_grad(input):
         node = attach(ta, cls, (input,), saved, save_result=save_first, attrs=attrs)
         node.n_outputs = 2
@@ -622,7 +624,7 @@ def _vnorm_grad_of(x: Tensor, result: Tensor, dims: tuple, keepdim: bool, p: flo
 
 
 LinalgVectorNormBackward0 = node_class("linalg_vector_norm", _vnorm_grad,
-                                       "grad * self * |self|^(p-2) / result^(p-1)")
+                                       "grad * self * |self|^(p-2) / result^(p-1)", layout="contiguous")
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A002
@@ -703,7 +705,7 @@ def _bool_reduce(input: Tensor, dim: Any, keepdim: bool, fn: Any) -> Tensor:
     x = input._data
     axis = None if dim is None else _dims_arg(dim, x.ndim)
     r = np.asarray(fn(x, axis=axis, keepdims=keepdim))
-    return _new(r.astype(np.uint8) if x.dtype == np.uint8 else r)
+    return _new(contiguous(r.astype(np.uint8) if x.dtype == np.uint8 else r))
 
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -721,11 +723,11 @@ _all, _any = all, any
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     x = input._data
     axis = None if dim is None else _dims_arg(dim, x.ndim)
-    return _new(np.asarray(np.count_nonzero(x, axis=axis), dtype=np.int64))
+    return _new(contiguous(np.asarray(np.count_nonzero(x, axis=axis), dtype=np.int64)))
 
 
 NansumBackward0 = node_class("nansum", lambda n, g: _expand_back(g, n) * _new(~np.isnan(n.attrs[2])),
-                             "grad where self is not nan")
+                             "grad where self is not nan", layout="contiguous")
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:

@@ -56,7 +56,7 @@ def _logcumsumexp_jvp(n: Any, ts: list) -> Tensor:
 
 LogcumsumexpBackward0 = node_class("logcumsumexp", _logcumsumexp_grad,
                                    "sum over j >= i of grad_j * exp(self_i - result_j), in log space",
-                                   jvp=_logcumsumexp_jvp)
+                                   jvp=_logcumsumexp_jvp, layout="contiguous")
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _new
 from ._core import _c, node_class, record, result_dtype
+from ._strides import iterated
 from .binary_functions import (
     _float_binary,
 )
@@ -108,8 +109,8 @@ for _f, _n in ((i0e, "i0e"), (i1, "i1"), (i1e, "i1e"), (erfcx, "erfcx"), (log_nd
     _f.__name__ = _f.__qualname__ = _n  # (the node names keep torch's special_ prefix)
     _f.__doc__ = (_f.__doc__ or "").replace("special_", "")
 
-MulBackward1 = node_class("mul", lambda n, g: g * n.attrs, "grad * other (a number)", suffix=1)
-DivBackward1 = node_class("div", lambda n, g: g / n.attrs, "grad / other (a number)", suffix=1)
+MulBackward1 = node_class("mul", lambda n, g: g * n.attrs, "grad * other (a number)", suffix=1, layout="iterated")
+DivBackward1 = node_class("div", lambda n, g: g / n.attrs, "grad / other (a number)", suffix=1, layout="iterated")
 
 
 def mul_scalar(t: Tensor, s: float) -> Tensor:
@@ -176,11 +177,11 @@ def _xlog1py_self(n: Any, g: Tensor, x: Tensor, y: Tensor) -> Tensor:
 SpecialXlog1PyBackward0 = node_class(
     "special_xlog1py", lambda n, g: (_xlog1py_self(n, g, *n.saved) if n.needs[0] else None,
                                      g * n.saved[0] / (n.saved[1] + 1) if n.needs[1] else None),
-    "xlog1py(grad, other), grad * self / (other + 1)")
+    "xlog1py(grad, other), grad * self / (other + 1)", layout="iterated")
 SpecialXlog1PyBackward1 = node_class("special_xlog1py", lambda n, g: g * n.saved[0] / (n.saved[1] + 1),
-                                     "grad * self / (other + 1)", suffix=1)
+                                     "grad * self / (other + 1)", suffix=1, layout="iterated")
 SpecialXlog1PyBackward2 = node_class("special_xlog1py", lambda n, g: _xlog1py_self(n, g, *n.saved),
-                                     "xlog1py(grad, other)", suffix=2)
+                                     "xlog1py(grad, other)", suffix=2, layout="iterated")
 
 
 def xlog1py(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -207,10 +208,10 @@ def _zeta_other(n: Any, g: Tensor, x: Tensor, q: Tensor) -> Tensor:
 SpecialZetaBackward0 = node_class(
     "special_zeta", lambda n, g: (_no_derivative("zeta") if n.needs[0] else None,
                                   _zeta_other(n, g, *n.saved) if n.needs[1] else None),
-    "not implemented, grad * -self * zeta(self + 1, other)")
+    "not implemented, grad * -self * zeta(self + 1, other)", layout="iterated")
 SpecialZetaBackward1 = node_class("special_zeta", lambda n, g: _zeta_other(n, g, *n.saved),
-                                  "grad * -self * zeta(self + 1, other)", suffix=1)
-SpecialZetaBackward2 = node_class("special_zeta", lambda n, g: _no_derivative("zeta"), "not implemented", suffix=2)
+                                  "grad * -self * zeta(self + 1, other)", suffix=1, layout="iterated")
+SpecialZetaBackward2 = node_class("special_zeta", lambda n, g: _no_derivative("zeta"), "not implemented", suffix=2, layout="iterated")
 
 
 def zeta(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -240,11 +241,11 @@ def _igamma_other(n: Any, g: Tensor, sign: float) -> Tensor:
 IgammaBackward0 = node_class(
     "igamma", lambda n, g: (_no_derivative("igamma: input") if n.needs[0] else None,
                             _igamma_other(n, g, 1.0) if n.needs[1] else None),
-    "not implemented, grad * exp((self - 1) * log(other) - other - lgamma(self))")
+    "not implemented, grad * exp((self - 1) * log(other) - other - lgamma(self))", layout="iterated")
 IgammacBackward0 = node_class(
     "igammac", lambda n, g: (_no_derivative("igammac: input") if n.needs[0] else None,
                              _igamma_other(n, g, -1.0) if n.needs[1] else None),
-    "not implemented, -grad * exp((self - 1) * log(other) - other - lgamma(self))")
+    "not implemented, -grad * exp((self - 1) * log(other) - other - lgamma(self))", layout="iterated")
 
 
 def _igamma(name: str, kernel: str, node: type, input: Tensor, other: Tensor, out: Tensor | None) -> Tensor:
@@ -279,7 +280,8 @@ def _mvlgamma_grad(n: Any, g: Tensor) -> Tensor:
     return g * digamma(x.unsqueeze(-1) + offsets).sum(-1)
 
 
-MvlgammaBackward0 = node_class("mvlgamma", _mvlgamma_grad, "grad * sum_j digamma(self - j / 2)")
+# (torch computes it as a sum over a new last dim: a reduction, contiguous)
+MvlgammaBackward0 = node_class("mvlgamma", _mvlgamma_grad, "grad * sum_j digamma(self - j / 2)", layout="contiguous")
 
 
 def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
@@ -305,7 +307,7 @@ def _undifferentiated(scipy_name: str, doc: str, kernel: str) -> Any:
         x = _float_array(input)
         if x.dtype == np.float16:
             raise not_implemented(f"{kernel}_cpu", x.dtype)
-        return _out(_new(np.asarray(scipy_special(scipy_name)(x), dtype=x.dtype)), out)
+        return _out(_new(iterated(np.asarray(scipy_special(scipy_name)(x), dtype=x.dtype), x)), out)
 
     op.__name__ = op.__qualname__ = kernel
     op.__doc__ = doc + " (not differentiable, as in torch)."
@@ -329,7 +331,7 @@ def airy_ai(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     x = _float_array(input)
     if x.dtype == np.float16:
         raise not_implemented("airy_ai_cpu", x.dtype)
-    return _out(_new(np.asarray(scipy_special("airy")(x)[0], dtype=x.dtype)), out)
+    return _out(_new(iterated(np.asarray(scipy_special("airy")(x)[0], dtype=x.dtype), x)), out)
 
 
 def spherical_bessel_j0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -339,7 +341,7 @@ def spherical_bessel_j0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         raise not_implemented("spherical_bessel_j0_cpu", x.dtype)
     with np.errstate(all="ignore"):
         res = np.where(x == 0, 1.0, np.sin(x) / np.where(x == 0, 1, x))
-    return _out(_new(np.asarray(res, dtype=x.dtype)), out)
+    return _out(_new(iterated(np.asarray(res, dtype=x.dtype), x)), out)
 
 
 # ---------------------------------------------------------------------------- orthogonal polynomials
@@ -382,7 +384,7 @@ def _polynomial(name: str, shifted: bool = False) -> Any:
         k = np.where(np.isnan(k), -1, k).astype(np.int64) if k.dtype.kind == "f" else k.astype(np.int64)
         x, k = np.broadcast_arrays(x, k)
         res = np.where(k < 0, 0.0, family(2 * x - 1 if shifted else x, np.maximum(k, 0)))
-        return _out(_new(np.asarray(res, dtype=rt)), out)
+        return _out(_new(iterated(np.asarray(res, dtype=rt), input, n)), out)
 
     op.__name__ = name
     op.__doc__ = f"The {name.replace('_', ' ')} of degree ``n`` at ``input`` (not differentiable, as in torch)."
