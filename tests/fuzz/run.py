@@ -31,7 +31,7 @@ import torch
 
 import ember
 
-from .known import Known, match
+from .known import Known, matches
 from .program import Program
 from .verify import fd_check, torch_check, value_check
 
@@ -315,13 +315,13 @@ def check(prog: Program) -> Outcome:
     out = compare(prog, execute(prog, torch), et)
     if out.mismatches:
         m = out.mismatches[0]
-        out.known = match(prog, m.category, m.where, m.detail)
-        if out.known and out.known.check:
-            why = _independent_check(prog, out.known.check, m, et)
-            out.verified = why is None
-            if why is not None:  # the recorded reason is not proven: a mismatch like any other
-                out.known = None
-                m.detail += f"\n  (known.py blames torch here, but the independent check fails: {why})"
+        for k in matches(prog, m.category, m.where, m.detail):
+            why = k.check and _independent_check(prog, k.check, m, et)
+            if not why:
+                out.known, out.verified = k, bool(k.check)
+                break
+            # the recorded reason is not proven: the mismatch is whatever it is without that entry
+            m.detail += f"\n  (known.py blames torch here, but the independent check fails: {why})"
     return out
 
 

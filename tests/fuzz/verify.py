@@ -16,10 +16,11 @@ of these checks passes; otherwise it stays a mismatch:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -31,6 +32,18 @@ from .program import Program
 WIDEN = [(re.compile(r"\.(half|float|bfloat16)\(\)"), ".double()"), (re.compile(r"\bL\.(float16|float32|half|bfloat16)\b"), "L.float64")]
 FD_RTOL, FD_ATOL = 1e-3, 1e-4  # a float32 gradient, with GRAD_SLACK, against a float64 difference quotient
 MAX_FD_ELEMENTS = 300  # two program runs per element
+
+
+@contextlib.contextmanager
+def float64_default(L: Any, on: bool = True) -> Iterator[None]:
+    """Run a widened program with float64 as L's default dtype (``exp(int_tensor)`` is float64)."""
+    old = L.get_default_dtype()
+    if on:
+        L.set_default_dtype(L.float64)
+    try:
+        yield
+    finally:
+        L.set_default_dtype(old)
 
 
 def widened(prog: Program) -> Program:
@@ -47,6 +60,7 @@ def widened(prog: Program) -> Program:
 
 ADDC = re.compile(r"^(\w+ = L\.addc(?:mul|div)\()(\w+), (\w+), (\w+)(, value=.*\))$")
 PIECEWISE = re.compile(r"^(\w+ = )F\.(hardtanh|relu6|softshrink|hardshrink|elu|celu|selu)\((\w+)(.*)\)$")
+PRELU = re.compile(r"^(\w+ = )F\.prelu\((\w+), (\w+)\)$")
 CLAMP = re.compile(r"^(\w+ = )(?:L\.clamp\((\w+), min=(\w+), max=(\w+)\)|(\w+)\.clamp\((\w+), (\w+)\))$")
 
 
@@ -55,7 +69,11 @@ def equivalent(prog: Program, widen: bool) -> Program:
     addcmul/addcdiv's operands as float64 (torch's backward fails casting a float gradient to a
     bool or integer operand's dtype), ``x.clamp(lo, hi)`` of tensor bounds broadcast beyond x
     clamping x broadcast first (torch's backward cannot write the gradient into x's shape), and the
-    piecewise activations applied one element at a time (torch's vectorised backward loop and its
+    a bool base of ``**`` as a float (``True ** x`` fails an internal assert in torch's backward), and
+    prelu as the ``where`` it is (torch's prelu double backward takes x = 0 as positive where its
+    first derivative takes it as negative, so its second derivative in the weight is 0 at x = 0
+    where the first derivative, the weight itself, has derivative 1), and
+    the piecewise activations applied one element at a time (torch's vectorised backward loop and its
     scalar loop disagree at NaN: one element takes the scalar loop). Whether it computes the same
     values as ``prog`` is checked by whoever runs it."""
     eq = widened(prog) if widen else copy.deepcopy(prog)
@@ -63,6 +81,11 @@ def equivalent(prog: Program, widen: bool) -> Program:
         m = ADDC.match(st.src)
         if m:
             st.src = m.group(1) + ", ".join(f"{x}.double()" for x in m.groups()[1:4]) + m.group(5)
+        st.src = re.sub(r"\b(True|False) \*\* ", lambda b: f"{float(b.group(1) == 'True')} ** ", st.src)
+        m = PRELU.match(st.src)
+        if m:
+            out, x, w = m.groups()
+            st.src = f"{out}L.where({x} > 0, {x}, ({w} if {w}.numel() == 1 else {w}.reshape([-1] + [1] * ({x}.dim() - 2))) * {x})"
         m = PIECEWISE.match(st.src)
         if m:
             out, op, x, rest = m.groups()
@@ -113,7 +136,8 @@ def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
     dtype = _lowest_float(ours) or "float64"
     why = ""
     for widen in (False, True):
-        ref = execute(equivalent(prog, widen), torch)
+        with float64_default(torch, widen):
+            ref = execute(equivalent(prog, widen), torch)
         if not _same_values(ref, ours, dtype):
             why = "torch's equivalent program does not run or computes other values"
         elif first and not _same_grads(ref.grads, ours.grads, dtype):
@@ -201,7 +225,10 @@ def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str
             continue
         err = ""
         for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
-            f = lambda d, L=L, order=order: _objective(p64, L, order, d)  # noqa: E731
+            def f(d: list, L: Any = L, order: int = order) -> float:
+                with float64_default(L):
+                    return _objective(p64, L, order, d)
+
             try:
                 if not np.isfinite(f(data)):
                     err = f"{L.__name__}'s sum is not finite"
