@@ -6,6 +6,9 @@ program for a backward-pass mismatch) matches ``ops`` and the mismatch's text ma
 one of these bugs means deleting its entry (the CI sample then checks it). ``owner`` says why it
 is not fixed here: "derivatives" (the derivative definitions are being rewritten elsewhere),
 "nn" (nn/_ops.py and nn/functional.py, same), or "torch" (torch's own limitation, not ember's bug).
+A "torch" entry names its ``check`` (verify.py): it excuses a mismatch only when that check proves
+ember right without torch's answer; then the program counts as torch-limited (verified), not as a
+mismatch. When the check fails, the entry does not apply.
 """
 
 from __future__ import annotations

@@ -15,7 +15,15 @@ Documented exclusions (torch itself leaves these undefined or they are rounding,
   its gradients are not compared, since a last-bit difference may flip a branch.
 - a float16/float32 gradient at least as close as torch's to torch's float64 rerun of the program;
 - gradients' strides (each backward formula picks its own), and second derivatives torch does not
-  implement ("derivative for ... is not implemented").
+  implement ("derivative for ... is not implemented");
+- "torch-limited (verified)": a mismatch matching a known.py entry owned by "torch" (torch's backward
+  fails on its own internal cast or an internal assert, a kernel quirk gives NaN, uninitialised
+  memory) whose independent check (verify.py) proves ember right without torch's answer: torch on
+  an equivalent program it can run (bool operands as float64, clamp of a broadcast input, prelu as
+  where, piecewise activations one element at a time; in the program's dtypes or in float64),
+  else central finite differences of the float64 program; a value against torch's float64 rerun
+  of the statement on contiguous copies of ember's inputs. The program is not compared past that
+  point. A failed check leaves the mismatch to the other entries, or new: no pattern alone excuses one.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ import ember
 from .program import Program
 
 WIDEN = [(re.compile(r"\.(half|float|bfloat16)\(\)"), ".double()"), (re.compile(r"\bL\.(float16|float32|half|bfloat16)\b"), "L.float64")]
-FD_RTOL, FD_ATOL = 1e-3, 1e-4  # a float32 gradient, with GRAD_SLACK, against a float64 difference quotient
+FD_RTOL, FD_ATOL = 1e-5, 1e-6  # floors on the tolerance of a float64 gradient against a difference quotient
 MAX_FD_ELEMENTS = 300  # two program runs per element
 
 
