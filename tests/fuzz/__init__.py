@@ -6,6 +6,7 @@ run.py       running a program in each library and comparing values, dtypes, sha
              gradients, second derivatives and exceptions; the documented tolerances and exclusions
 shrink.py    shrinking a failing program to a small reproducer
 known.py     mismatches reported but not fixed here, each with a one-line reproducer
+verify.py    independent checks that excuse a torch-owned known mismatch only when ember is proven right
 regressions/ saved reproducers, replayed by test_fuzz.py with the CI sample
 
 ``python -m tests.fuzz --n 100000 --seed 0`` (``make fuzz``) prints counts by category and shrunk

@@ -1,5 +1,7 @@
-"""``python -m tests.fuzz --n 100000 --seed 0``: run seeded programs, count mismatches by category,
-print a few shrunk reproducers per category (``--save DIR`` writes them as JSON)."""
+"""``python -m tests.fuzz --n 100000 --seed 0``: run seeded programs, count mismatches by category
+(new, and known bugs listed in known.py), count apart the torch-limited programs whose independent
+check proved ember right (verify.py), print a few shrunk reproducers per category (``--save DIR``
+writes them as JSON)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="directory for the shrunk reproducers (JSON)")
     args = ap.parse_args(argv)
     counts: collections.Counter = collections.Counter()
+    verified: collections.Counter = collections.Counter()
     examples: dict[str, list] = collections.defaultdict(list)
     start = time.perf_counter()
     for i in range(args.n):
@@ -35,15 +38,22 @@ def main(argv: list[str] | None = None) -> int:
             continue
         counts["programs"] += 1
         counts["excused"] += out.excused
-        if out.category:
+        if out.verified:  # torch-limited: ember proven right where torch cannot say (verify.py)
+            verified[f"{out.category}: {out.known.repro[:70]}"] += 1
+        elif out.category:
             cat = out.category + (" (known)" if out.known else "")
             counts[cat] += 1
             if len(examples[cat]) < args.examples:
                 examples[cat].append((seed, prog, out))
         if (i + 1) % 1000 == 0:
-            print(f"... {i + 1} programs, {time.perf_counter() - start:.0f}s, {dict(counts)}", file=sys.stderr, flush=True)
+            print(f"... {i + 1} programs, {time.perf_counter() - start:.0f}s, {dict(counts)}, torch-limited (verified) "
+                  f"{sum(verified.values())}", file=sys.stderr, flush=True)
     print(f"{counts['programs']} programs in {time.perf_counter() - start:.0f}s (seeds {args.seed}..{args.seed + args.n - 1})")
     print(f"excused (float noise before a discontinuous op): {counts['excused']}")
+    print(f"torch-limited (verified): {sum(verified.values())} (torch fails or is wrong; ember proven right by an "
+          "independent check, tests/fuzz/verify.py; not mismatches)")
+    for reason, n in verified.most_common():
+        print(f"  {n:5d}  {reason}")
     bad = sum(v for k, v in counts.items() if k not in ("programs", "excused"))
     known = sum(v for k, v in counts.items() if k.endswith("(known)"))
     print(f"mismatches: {bad} ({known} of them known bugs listed in tests/fuzz/known.py)")

@@ -137,3 +137,15 @@ def _index_layout(x: np.ndarray, key: tuple, res: np.ndarray) -> np.ndarray:
         st = [abs(s) // a.itemsize for s in a.strides]
         ops.append([0] * lead + st + [0] * (res.ndim - lead - bnd))
     return laid_out(res, iterator_order(res.shape, ops))
+
+
+def empty_selection(x: np.ndarray, key: tuple) -> tuple | None:
+    """``key`` with its index arrays zeroed when ``x[key]`` selects no element (NumPy refused the
+    key for an out-of-range index): torch bound-checks the indices of the elements it reads or
+    writes only, so an empty selection passes whatever its index values (``x[:0, [5]]``), and
+    the zeroed key selects the same nothing. None when the selection is not empty."""
+    zeroed = tuple(np.zeros_like(k) if isinstance(k, np.ndarray) and k.dtype.kind in "iu" else k for k in key)
+    try:
+        return zeroed if x[zeroed].size == 0 else None
+    except IndexError:
+        return None

@@ -68,6 +68,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def _cum_ext(input: Tensor, dim: int, is_max: bool) -> tuple:
     x = input._data
+    if x.size == 0 and isinstance(dim, int):  # torch returns empty results before checking the dim
+        return _cum_out(input, x.copy(), np.zeros(x.shape, np.int64), 0, is_max)
     d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         return _cum_out(input, x.copy(), np.zeros((), np.int64), 0, is_max)

@@ -24,7 +24,7 @@ from ._core import (
     where_np,
     wrap_dim,
 )
-from ._index_keys import _basic_view, _index_layout, _is_advanced, _np_index, _split_key
+from ._index_keys import _basic_view, _index_layout, _is_advanced, _np_index, _split_key, empty_selection
 from ._strides import iterated
 from .out import out_call
 from .views import AliasBackward0, UnsqueezeBackward0, _slice_op, _view_of
@@ -110,7 +110,10 @@ def _advanced(self: Tensor, key: tuple) -> Tensor:
     try:
         res = x[k2]
     except IndexError as e:
-        raise IndexError(_torch_index_message(str(e), x, k2)) from None
+        zeroed = empty_selection(x, k2) if "out of bounds" in str(e) else None
+        if zeroed is None:
+            raise IndexError(_torch_index_message(str(e), x, k2)) from None
+        k2, res = zeroed, x[zeroed]
     res = _index_layout(x, k2, res)  # (torch's memory order; also never a view of x)
     return record(IndexBackward0, np.array(res, copy=True) if res.base is x else res, (self,), attrs=k2)
 

@@ -16,7 +16,7 @@ from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
 from .._tensor import Tensor, _new, bump_version
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
-from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
+from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key, empty_selection
 from .indexing import CopySlices, IndexPutBackward0, check_inplace, masked_fill
 
 
@@ -185,8 +185,11 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to indexing "
             f"result of shape {list(target)}") from None
-    except IndexError as e:
-        raise IndexError(str(e).replace("axis", "dimension")) from None
+    except IndexError as e:  # (an empty selection writes nothing and checks no index: as torch)
+        zeroed = empty_selection(x, k2)
+        if zeroed is None:
+            raise IndexError(str(e).replace("axis", "dimension")) from None
+        k2 = zeroed
     bump_version(self)
     if _fw.on:
         _fwd.setitem(self, key, value)

@@ -160,6 +160,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         return _SPARSE["matmul"](input, other, out=out)
     if out is not None:
         return out_call(matmul, "matmul", (input, other), {}, out, "exact")
+    if _empty_bmm(input, other):  # torch's bmm returns before its dtype check: other's dtype, zeros
+        return matmul(input.to(other.dtype), other)
     a, b = _same_dtype(input, other, "matmul")
     na, nb = a.ndim, b.ndim
     if na == 0 or nb == 0:
@@ -202,6 +204,19 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
             f"non-singleton dimension {max(na, nb) - 3}") from None
     return record(UnsafeViewBackward0, contiguous(out), (input, other),
                   (input if other._rg or _fw.on else None, other if input._rg or _fw.on else None), attrs=(na, nb))
+
+
+def _empty_bmm(a: Tensor, b: Tensor) -> bool:
+    """Whether ``a @ b`` of two batched (3-D or more) operands of different dtypes is one torch
+    computes without its dtype check: a bmm with nothing to multiply (an empty result or an empty
+    contraction) only fills its result."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor) or a.dim() < 3 or b.dim() < 3 or a.dtype == b.dtype:
+        return False
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        return False
+    return a.shape[-1] == b.shape[-2] and (a.shape[-1] == 0 or 0 in (*batch, a.shape[-2], b.shape[-1]))
 
 
 def _batch(a: np.ndarray, b: np.ndarray) -> int:

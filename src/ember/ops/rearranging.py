@@ -160,6 +160,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     ds = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(sh) != len(ds):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(ds)}")
+    if x.size == 0:  # torch returns an empty tensor's copy before checking the dims
+        return record(RollBackward0, x.copy(), (input,), attrs=(sh, ds))
     _needs_dims(x, ds[0] if ds else 0)
     ds = tuple(wrap_dim(d, x.ndim) for d in ds)
     return record(RollBackward0, np.roll(x, sh, ds), (input,), attrs=(sh, ds))

@@ -1,0 +1,274 @@
+"""Independent checks for mismatches that known.py blames on torch.
+
+Where torch cannot run a program (its backward fails on its own internal cast, an internal assert)
+or gives a wrong answer (a kernel quirk, uninitialised memory), comparing with torch proves nothing
+about ember. A mismatch matching such an entry counts as "torch-limited (verified)" only when one
+of these checks passes; otherwise it stays a mismatch:
+
+- ``fd``: ember's gradients (and second derivatives, when the program has them) against float64
+  central finite differences of the program rerun in float64 (float inputs and float casts
+  widened), the forward run by torch, or the first gradients by torch where torch can compute
+  them, else by ember. At a kink (an input on a clamp bound, prelu at 0) the derivative is only
+  one-sided, so an element may instead match the forward or the backward difference quotient.
+- ``value``: the failing statement's result against torch's float64 rerun of that one statement on
+  ember's inputs to it (contiguous float64 copies: no overlapping memory, no float32 kernel path).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import warnings
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+import ember
+
+from .program import Program
+
+WIDEN = [(re.compile(r"\.(half|float|bfloat16)\(\)"), ".double()"), (re.compile(r"\bL\.(float16|float32|half|bfloat16)\b"), "L.float64")]
+FD_RTOL, FD_ATOL = 1e-5, 1e-6  # floors on the tolerance of a float64 gradient against a difference quotient
+MAX_FD_ELEMENTS = 300  # two program runs per element
+
+
+@contextlib.contextmanager
+def float64_default(L: Any, on: bool = True) -> Iterator[None]:
+    """Run a widened program with float64 as L's default dtype (``exp(int_tensor)`` is float64)."""
+    old = L.get_default_dtype()
+    if on:
+        L.set_default_dtype(L.float64)
+    try:
+        yield
+    finally:
+        L.set_default_dtype(old)
+
+
+def widened(prog: Program) -> Program:
+    """The program in float64: float inputs widened, casts to a narrower float rewritten."""
+    p64 = copy.deepcopy(prog)
+    for i in p64.inputs:
+        if i.dtype in ("float16", "float32", "bfloat16"):
+            i.dtype = "float64"
+    for st in p64.stmts:
+        for pat, rep in WIDEN:
+            st.src = pat.sub(rep, st.src)
+    return p64
+
+
+ADDC = re.compile(r"^(\w+ = L\.addc(?:mul|div)\()(\w+), (\w+), (\w+)(, value=.*\))$")
+PIECEWISE = re.compile(r"^(\w+ = )F\.(hardtanh|relu6|softshrink|hardshrink|elu|celu|selu)\((\w+)(.*)\)$")
+PRELU = re.compile(r"^(\w+ = )F\.prelu\((\w+), (\w+)\)$")
+CLAMP = re.compile(r"^(\w+ = )(?:L\.clamp\((\w+), min=(\w+), max=(\w+)\)|(\w+)\.clamp\((\w+), (\w+)\))$")
+
+
+def equivalent(prog: Program, widen: bool) -> Program:
+    """The program as torch can differentiate it, in its own dtypes or widened to float64:
+    addcmul/addcdiv's operands as float64 (torch's backward fails casting a float gradient to a
+    bool or integer operand's dtype), ``x.clamp(lo, hi)`` of tensor bounds broadcast beyond x
+    clamping x broadcast first (torch's backward cannot write the gradient into x's shape), and the
+    a bool base of ``**`` as a float (``True ** x`` fails an internal assert in torch's backward), and
+    prelu as the ``where`` it is (torch's prelu double backward takes x = 0 as positive where its
+    first derivative takes it as negative, so its second derivative in the weight is 0 at x = 0
+    where the first derivative, the weight itself, has derivative 1), and
+    the piecewise activations applied one element at a time (torch's vectorised backward loop and its
+    scalar loop disagree at NaN: one element takes the scalar loop). Whether it computes the same
+    values as ``prog`` is checked by whoever runs it."""
+    eq = widened(prog) if widen else copy.deepcopy(prog)
+    for st in eq.stmts:
+        m = ADDC.match(st.src)
+        if m:
+            st.src = m.group(1) + ", ".join(f"{x}.double()" for x in m.groups()[1:4]) + m.group(5)
+        st.src = re.sub(r"\b(True|False) \*\* ", lambda b: f"{float(b.group(1) == 'True')} ** ", st.src)
+        m = PRELU.match(st.src)
+        if m:
+            out, x, w = m.groups()
+            st.src = f"{out}L.where({x} > 0, {x}, ({w} if {w}.numel() == 1 else {w}.reshape([-1] + [1] * ({x}.dim() - 2))) * {x})"
+        m = PIECEWISE.match(st.src)
+        if m:
+            out, op, x, rest = m.groups()
+            st.src = f"{out}L.stack([F.{op}(e{rest}) for e in {x}.reshape(-1).unbind()]).reshape({x}.shape)"
+        m = CLAMP.match(st.src)
+        if m:
+            g = [x for x in m.groups()[1:] if x is not None]
+            if all(re.fullmatch(r"[iv]\d+", x) for x in g):
+                st.src = f"{m.group(1)}L.clamp(L.broadcast_tensors({g[0]}, {g[1]}, {g[2]})[0], min={g[1]}, max={g[2]})"
+    return eq
+
+
+def _same_values(ref: Any, ours: Any, dtype: str) -> bool:
+    """Whether torch's run of the equivalent program saw ember's values at every statement, within
+    the tolerance of the program's least precise float dtype."""
+    from .run import close
+
+    if ref.error is not None or len(ref.snaps) != len(ours.snaps):
+        return False
+    for a, b in zip(ref.snaps, ours.snaps):
+        for name, e in b.items():
+            t = a.get(name)
+            if t is None or t[0] != e[0] or (t[0] == "T" and (t[2] != e[2] or not close(
+                    t[3].astype(np.float64), e[3].astype(np.float64), dtype))):
+                return False
+    return True
+
+
+def _same_grads(ref: list | None, ours: list | None, dtype: str) -> bool:
+    from .run import GRAD_SLACK, close
+
+    if ref is None or ours is None:
+        return ref is None and ours is None
+    for t, e in zip(ref, ours):
+        if t is None or e is None:
+            if not all(x is None or not x[3].any() for x in (t, e)):
+                return False
+        elif t[2] != e[2] or not close(t[3], e[3].astype(np.float64), dtype, GRAD_SLACK):
+            return False
+    return True
+
+
+def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
+    """None when torch, running ``equivalent(prog)`` in the program's dtypes or in float64, computes
+    ember's values and ember's gradients (and second derivatives), else why not."""
+    from .run import _lowest_float, execute
+
+    dtype = _lowest_float(ours) or "float64"
+    why = ""
+    for widen in (False, True):
+        with float64_default(torch, widen):
+            ref = execute(equivalent(prog, widen), torch)
+        if not _same_values(ref, ours, dtype):
+            why = "torch's equivalent program does not run or computes other values"
+        elif first and not _same_grads(ref.grads, ours.grads, dtype):
+            why = "torch's equivalent program has other gradients"
+        elif prog.second and not _same_grads(ref.grads2, ours.grads2, dtype):
+            why = "torch's equivalent program has other second derivatives"
+        else:
+            return None
+    return why
+
+
+def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> float:
+    """The fuzzer's weighted loss (order 1) or the weighted sum of its first gradients (order 2),
+    for the given input values; run.py's ``_backward`` differentiates the same sums."""
+    from .run import weights
+
+    env: dict[str, Any] = {"L": L, "F": L.nn.functional}
+    for i, a in zip(prog.inputs, data):
+        env[i.name] = L.tensor(a, dtype=getattr(L, i.dtype), requires_grad=i.requires_grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for st in prog.stmts:
+            exec(st.src, env)
+        leaves = [env[i.name] for i in prog.inputs if i.requires_grad]
+        outs = [(k, v) for k, v in enumerate(env[s.out] for s in prog.stmts)
+                if isinstance(v, (torch.Tensor, ember.Tensor)) and v.requires_grad and v.is_floating_point()]
+        outs = list({id(v): (k, v) for k, v in outs}.values())
+        loss = sum((v.to(L.float64) * L.tensor(weights(prog, k, tuple(v.shape)))).sum() for k, v in outs)
+        if order == 2:
+            gs = L.autograd.grad(loss, leaves, allow_unused=True)
+            loss = sum((g.to(L.float64) * L.tensor(weights(prog, 100 + k, tuple(g.shape)))).sum()
+                       for k, g in enumerate(gs) if g is not None)
+    return float(loss)
+
+
+def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int]) -> list[np.ndarray]:
+    """For each input in ``which``: central, forward and backward difference quotients per element."""
+    f0 = f(data)
+    out = []
+    for j in which:
+        q = np.empty((3,) + data[j].shape)
+        for idx in np.ndindex(data[j].shape):
+            x = data[j][idx]
+            if not np.isfinite(x):  # (no finite step moves it: the quotient of an unchanged f)
+                q[(slice(None),) + idx] = 0.0
+                continue
+            h = 1e-6 * max(1.0, abs(x))
+            fp, fm = (f([a if n != j else _with(a, idx, x + s) for n, a in enumerate(data)]) for s in (h, -h))
+            q[(slice(None),) + idx] = ((fp - fm) / (2 * h), (fp - f0) / h, (f0 - fm) / h)
+        out.append(q)
+    return out
+
+
+def _with(a: np.ndarray, idx: tuple, v: float) -> np.ndarray:
+    b = a.copy()
+    b[idx] = v
+    return b
+
+
+def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str) -> bool:
+    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients."""
+    from .run import ATOL, GRAD_SLACK, RTOL
+
+    rtol, atol = max(RTOL.get(dtype, 0.0), FD_RTOL), max(ATOL.get(dtype, 0.0), FD_ATOL)
+    e = np.zeros(q.shape[1:]) if g is None else g.astype(np.float64)
+    if e.shape != q.shape[1:] or not np.isfinite(q).all():
+        return False
+    scale = max(1.0, float(np.abs(q[0]).max(initial=0.0)))
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))
+    return bool(ok.any(axis=0).all())
+
+
+def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None) -> str | None:
+    """None when ember's gradients (and second derivatives) agree with finite differences of the
+    float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py)."""
+    p64 = widened(prog)
+    which = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
+    if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
+        return "too many elements to difference"
+    data = [i.array().astype(np.float64) if i.dtype == "float64" else i.array() for i in p64.inputs]
+    dtype = lowest or "float64"
+    for order, ours in ((1, grads), (2, grads2)):
+        if ours is None:
+            continue
+        err = ""
+        for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
+            def f(d: list, L: Any = L, order: int = order) -> float:
+                with float64_default(L):
+                    return _objective(p64, L, order, d)
+
+            try:
+                if not np.isfinite(f(data)):
+                    err = f"{L.__name__}'s sum is not finite"
+                    continue
+                qs = _quotients(f, data, which)
+                break
+            except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
+                err = f"{type(e).__name__}: {e}"
+        else:
+            return f"order {order}: no finite differences ({err[:120]})"
+        for n, g, q in zip(which, ours, qs):
+            if not _matches(None if g is None else g[3], q, dtype):
+                return f"order {order}: {p64.inputs[n].name}'s gradient differs from finite differences ({L.__name__})"
+    return None
+
+
+def value_check(st: Any, before: dict, name: str, esnap: Any) -> str | None:
+    """None when torch, rerunning statement ``st`` in float64 on contiguous copies of ember's inputs
+    to it, gives ember's value of ``name`` (within ember's dtype's tolerance), else why not."""
+    from .run import close, snap
+
+    if name != st.out or esnap[0] != "T":
+        return "the mismatch is not the statement's result"
+    env: dict[str, Any] = {"L": torch, "F": torch.nn.functional}
+    for v in st.uses():
+        sn = before.get(v)
+        if sn is None or sn[0] != "T":
+            return f"{v} is not a tensor"
+        dt = "float64" if sn[1] in ("float16", "float32", "bfloat16") else sn[1]
+        env[v] = torch.tensor(np.ascontiguousarray(sn[3]), dtype=getattr(torch, dt))
+    src = st.src
+    for pat, rep in WIDEN:
+        src = pat.sub(rep, src)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(src, env)
+    except Exception as e:
+        return f"torch's float64 rerun raises {type(e).__name__}: {e}"
+    ref = snap(env[st.out])
+    if ref[2] != esnap[2]:
+        return f"torch's float64 rerun has shape {ref[2]}"
+    return None if close(ref[3], esnap[3], esnap[1]) else "torch's float64 rerun differs from ember"
