@@ -253,3 +253,22 @@ def test_inference_lstm_and_batch_norm_replay_eager_and_match_torch():
                 expected = tbn(tlstm(torch.from_numpy(x._data))[0][:, -1]).numpy()
             np.testing.assert_allclose(replay._data, expected, rtol=1e-4, atol=1e-5)
     assert "lstm_arrays(" in compiled.source() and "replayed 2 times" in compiled.explain()
+
+
+def test_batch_norm_switching_to_eval_retraces_and_uses_the_running_statistics():
+    ember.manual_seed(0)
+    eager = _cnn_bn()
+    comp = copy.deepcopy(eager)
+    step = ember.compile(lambda x: comp(x))
+    with ember.no_grad():  # (inference: the running statistics still move in training mode)
+        for k in range(2):
+            x = _img_batch(k)[0]
+            assert step(x)._data.tobytes() == eager(x)._data.tobytes()
+        comp.eval()
+        eager.eval()
+        x = _img_batch(5)[0]
+        for _ in range(2):
+            assert step(x)._data.tobytes() == eager(x)._data.tobytes()
+    assert "2 cache entries" in step.explain() and "graph break" not in step.explain()
+    for a, b in zip(eager.buffers(), comp.buffers(), strict=True):
+        assert a._data.tobytes() == b._data.tobytes()
