@@ -481,7 +481,7 @@ def _lstm_build(a: Any, ret: Any) -> Rec:
 def _bn_accept(a: Any) -> bool:
     ts = [a.get(k) for k in ("input", "running_mean", "running_var", "weight", "bias")]
     return (all(_ft(t) and t._data.dtype == ts[0]._data.dtype for t in ts) and type(a.get("training")) is bool
-            and type(a.get("momentum")) is float and type(a.get("eps")) is float and ts[0]._data.ndim >= 2
+            and _num(a.get("momentum")) and _num(a.get("eps")) and ts[0]._data.ndim >= 2
             and ts[0]._data.size > 0 and all(t._data.size == ts[0]._data.shape[1] for t in ts[1:]))
 
 
@@ -500,8 +500,13 @@ def _join_accept(a: Any) -> bool:
     if a.get("out") is not None or type(ts) not in (list, tuple) or not ts or not all(_dense(t) for t in ts):
         return False
     d0 = ts[0]._data
-    return all(t._data.dtype == d0.dtype and t._data.ndim == d0.ndim and t._data.size for t in ts) and d0.ndim > 0 \
-        and not all(t._data.ndim in (4, 5) for t in ts)  # (channels-last inputs keep their layout: not replayed)
+    return all(t._data.dtype == d0.dtype and t._data.ndim == d0.ndim and t._data.size for t in ts) and d0.ndim > 0
+
+
+def _cat_accept(a: Any) -> bool:
+    # (eager's cat of channels-last inputs keeps their layout; the template makes the result contiguous)
+    return _join_accept(a) and not all(t._data.ndim in (4, 5) and t._data.strides[1] == t._data.itemsize
+                                       < min(t._data.strides[2:]) for t in a["tensors"])
 
 
 def _join_build(kernel: str) -> Callable:
@@ -614,7 +619,7 @@ def _handlers() -> dict:
         _code(joining.split): Handler("split", lambda a: _dense(a.get("input")) and a["input"]._data.ndim > 0,
                                       _split_build),
         _code(joining.stack): Handler("stack", _join_accept, _join_build("stack")),
-        _code(joining.cat): Handler("cat", _join_accept, _join_build("cat")),
+        _code(joining.cat): Handler("cat", _cat_accept, _join_build("cat")),
         _code(indexing.where): Handler("where", _where_accept, _where_build),
         _code(act.gelu): Handler("activation", lambda a: _ft(a.get("input")), lambda a, r: Rec(  # (every one's code)
             "activation", [a["input"]._data], (a["fwd"], tuple(a["params"])), [r._data], r, a["name"])),
