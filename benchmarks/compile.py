@@ -1,7 +1,8 @@
-"""ember.compile against eager ember and torch eager on W1 and W2 (benchmarks/workloads.py's shapes).
+"""ember.compile against eager ember and torch eager on W1, W2, W3 and W9 (benchmarks/workloads.py's shapes).
 
     python benchmarks/compile.py [--quick]
 
+W9: workloads.py's char-LSTM step (Embedding, LSTM, Linear head; clipping and Adam inside the step).
 W3: workloads.py's CNN step (two 3x3 convolutions, max-pool, linear) on 64 images.
 W1: 50 x (mul, tanh, pow, add) on 4 floats, a sum and the backward (201 ops): time per op.
 W2: the 784-512-512-10 MLP step on 256 rows (cross-entropy, backward, SGD step), and its matmul
@@ -111,6 +112,34 @@ def w3(L, compiled: bool) -> float:
     return best_time(lambda: fn(x, y), 5 if QUICK else 15)
 
 
+def w9(L, compiled: bool) -> float:
+    """workloads.py's W9 char-LSTM step (Embedding 32, LSTM 128, Linear over 158 characters; 32 windows of 64;
+    cross-entropy, backward, gradient clipping, Adam), its batch as arguments."""
+    nn, F = L.nn, L.nn.functional
+    V, E, H, N, T = 158, 32, 128, 32, 64
+    rng = np.random.default_rng(0)
+    x, y = L.tensor(rng.integers(0, V, (N, T))), L.tensor(rng.integers(0, V, (N, T)))
+    embed, lstm, head = nn.Embedding(V, E), nn.LSTM(E, H, batch_first=True), nn.Linear(H, V)
+    model = nn.ModuleList([embed, lstm, head])
+    wrng = np.random.default_rng(1)
+    with L.no_grad():
+        for p in model.parameters():
+            p.copy_(L.tensor((wrng.standard_normal(tuple(p.shape)) * 0.1).astype(np.float32)))
+    opt = L.optim.Adam(model.parameters(), lr=3e-3)
+
+    def step(x, y):
+        out, _ = lstm(embed(x))
+        loss = F.cross_entropy(head(out).reshape(-1, V), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss
+
+    fn = L.compile(step) if compiled else step
+    return best_time(lambda: fn(x, y), 3 if QUICK else 9)
+
+
 def matmul_floor() -> float:
     """The W2 step's GEMMs alone (forward 3, backward 5: the first layer's input gradient is not needed)."""
     x0, _, ws, _ = _mlp_data()
@@ -138,7 +167,7 @@ def main() -> None:
     import ember
 
     rows = []
-    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2), ("W3 CNN step", w3)):
+    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2), ("W3 CNN step", w3), ("W9 LSTM step", w9)):
         te = fn(ember, False)
         tc = fn(ember, True)
         tt = fn(torch, False)

@@ -5,7 +5,7 @@ read with ``inspect.getsource``. The model reads a window of characters and lear
 each next one (cross-entropy over the vocabulary); after training it writes a sample, one
 character at a time, drawing each from the predicted distribution.
 
-Run:  python examples/char_model.py [--steps 300] [--tiny]
+Run:  python examples/char_model.py [--steps 300] [--compile] [--tiny]
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
 
 The default run, 300 steps of 32 windows of 64 characters, takes about 40 s of CPU time on a
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sample-len", type=int, default=300)
     parser.add_argument("--prompt", default="def ")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true", help="run the training step through torch.compile")
     parser.add_argument("--tiny", action="store_true", help="a small model for a few steps (for the tests)")
     args = parser.parse_args(argv)
     if args.tiny:
@@ -107,14 +108,21 @@ def main(argv: list[str] | None = None) -> dict:
     losses = []
     log_every = max(1, args.steps // 10)
     t0 = time.perf_counter()
-    for step in range(1, args.steps + 1):
-        x, y = random_windows(data, args.batch_size, args.seq_len)
+
+    def train_step(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         logits, _ = model(x)
         loss = F.cross_entropy(logits.reshape(-1, len(itos)), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # LSTMs train steadier with clipped gradients
         optimizer.step()
+        return loss
+
+    # --compile: the step traced once and replayed as a NumPy program (same numbers as eager)
+    train = torch.compile(train_step) if args.compile else train_step
+    for step in range(1, args.steps + 1):
+        x, y = random_windows(data, args.batch_size, args.seq_len)
+        loss = train(x, y)
         losses.append(loss.item())
         if step % log_every == 0 or step == 1:
             recent = sum(losses[-log_every:]) / len(losses[-log_every:])

@@ -59,6 +59,9 @@ CASES = {
     "layer_norm": (lambda L, x, w, b: _f(L).layer_norm(x, (5,), w, b), ((3, 4, 5), (5,), (5,)), False),
     "layer_norm_plain": (lambda L, x: _f(L).layer_norm(x, (4, 5), eps=1e-3), ((3, 4, 5),), False),
     "getitem": (lambda L, x: x[1:, ::2] + x[..., None, 1:4:1].reshape(3, 3)[:2] + x[-1, :3], ((3, 5),), False),
+    "stack": (lambda L, x, y: L.stack([x, y], 1) * 1.0, ((3, 4), (3, 4)), False),
+    "cat": (lambda L, x, y: L.cat([x, y.t()], 0) * 1.0, ((3, 4), (4, 3)), False),
+    "split": (lambda L, x: x.split(2, 1)[0] * 1.0 + x.split([3, 2], 1)[1][:, :1], ((3, 5),), False),
     "mse_loss": (lambda L, x, y: _f(L).mse_loss(x, y) + _f(L).mse_loss(x, y, reduction="sum"), ((4, 3), (4, 3)), False),
 }
 
@@ -155,4 +158,6 @@ def test_embedding_kernel():
 
 
 def test_every_kernel_has_a_case():
-    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise", "embedding"}
+    # (the others' cases are above, and the modules' in test_compile_modules.py: LSTM, batch norm, where, index)
+    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise", "embedding", "lstm", "lstm_nograd", "lstm_zeros",
+                                           "batch_norm", "where", "where_scalar_other", "where_scalar_input", "index"}

@@ -366,7 +366,7 @@ def test_source_reads_as_numpy():
     assert src.startswith("def step(T_x, T_y):\n    x = T_x._data\n")
     for piece in ("model_0_weight = T_model_0_weight._data", "linear0 = x @ model_0_weight.T",
                   "tanh0 = f32.tanh(linear0)", "nll_loss_rows(log_softmax0, y, 'mean', -100)",
-                  "np.ones((), np.float32)", "AddmmBackward0 of linear2", "accumulate(T_model_0_weight",
+                  "np.ones((), np.float32)", "AddmmBackward0 of linear2", "accumulate_owned(T_model_0_weight",
                   "sgd0.zero_grad(True)", "sgd0.step()", "return (nll_loss0,)"):
         assert piece in src, piece
     assert "Tensor" not in src.replace("on_tensors", "")

@@ -147,6 +147,17 @@ def test_char_model_gives_torchs_numbers(capsys):
     assert ours["losses"] == pytest.approx(theirs["losses"], rel=1e-3)
 
 
+def test_char_model_compiled_step_gives_the_eager_numbers(capsys):
+    # the Embedding + LSTM + Linear step with gradient clipping traces whole (a graph break would warn)
+    import warnings
+
+    eager = load("char_model").main(["--tiny"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = load("char_model").main(["--tiny", "--compile"])
+    assert compiled["losses"] == eager["losses"] and compiled["sample"] == eager["sample"]
+
+
 # --- custom_function --------------------------------------------------------------------------------
 
 def test_custom_function(capsys):

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ..autograd import engine
+from ..nn.utils import clip_grad
 from . import fusion
 from .kernels import NAMESPACE, TEMPLATES
 from .trace import _VC, Ref, Step, Tracer
@@ -47,8 +48,26 @@ def on_tensors(node: Any, saved: tuple, result: Any, grads: list) -> list:
 
 
 def accumulate(t: Tensor, g: np.ndarray) -> None:
-    """A leaf's AccumulateGrad: the engine's own step (adds into ``.grad``, or takes ``g`` over)."""
+    """A leaf's AccumulateGrad: the engine's own step (adds into ``.grad``, or copies ``g`` into it)."""
     t._accumulate_array(g, [g])
+
+
+def accumulate_owned(t: Tensor, g: np.ndarray) -> None:
+    """AccumulateGrad of a gradient nothing else in the program goes by: an empty ``.grad`` takes
+    the array over without a copy, as the engine's plain loop does when no one else holds it."""
+    if t._grad is None and t._meta is None and g.base is None and g.flags.writeable:
+        t._grad = _new(g, None, None)
+    else:
+        t._accumulate_array(g, [g])
+
+
+_CALLS = {"clip_grad_norm_": clip_grad.clip_grad_norm_}
+
+
+def count_batch(t: Tensor) -> None:
+    """A BatchNorm's ``num_batches_tracked += 1`` (its forward does it on the buffer's array)."""
+    t._data[...] += 1
+    t._vc[0] += 1
 
 
 class _NoNode:
@@ -95,7 +114,7 @@ class _Names:
     def expr(self, v: Any) -> str:
         """A backward node's saved value or attr: a traced array's name, or a constant."""
         if isinstance(v, Ref):
-            return v.name
+            return f"_new({v.name})" if v.tensor else v.name
         if type(v) is tuple:
             inner = ", ".join(self.expr(x) for x in v)
             return f"({inner},)" if len(v) == 1 else f"({inner})"
@@ -113,7 +132,8 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
-    ns.update(on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, check_grad=check_grad, VC=_VC)
+    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, accumulate_owned=accumulate_owned,
+              count_batch=count_batch, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
     body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
     for name, t in tr.externals.items():
@@ -124,7 +144,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     section = None
     into = fusion.in_place(tr.steps, tr.meta, returns)
     for k, s in enumerate(tr.steps):
-        sec = "forward" if s.kind == "op" else "optimizer" if s.kind == "call" else "backward"
+        sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else "backward"
         if sec != section:
             body.append(f"# {sec}")
             section = sec
@@ -143,7 +163,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
     if s.kind == "op":
         kernel, consts = s.data
         fill = {f"o{i}": o for i, o in enumerate(s.outs)}
-        fill.update({f"i{i}": x for i, x in enumerate(s.ins)})
+        fill["outs"] = ", ".join(s.outs)
+        fill.update({f"i{i}": x for i, x in enumerate(s.ins)}, ins=", ".join(s.ins))
         fill.update({f"c{i}": names.const(c) for i, c in enumerate(consts)})
         lines = TEMPLATES[kernel].format(**fill).split("\n")
         lines[0] += f"  # {_short(s.note)}"
@@ -191,7 +212,16 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         return [f"{s.outs[0]} = np.ones({shape!r}, {dt})  # {s.note}"]
     if s.kind == "acc":
         p, g = s.ins
+        if s.data:  # (the gradient is this program's alone: no copy)
+            return [f"accumulate_owned(T_{p}, {g})  # {p}.grad += {g}"]
         return [f"accumulate(T_{p}, {g})  # {p}.grad += {g}"]
+    if s.kind == "fn":  # (a function of the parameters' .grad arrays, called as eager calls it)
+        fn_name, params, args = s.data
+        ns[fn_name] = _CALLS[fn_name]
+        return [f"{s.outs[0]} = {fn_name}({names.const(params)}, {', '.join(names.const(a) for a in args)})._data"
+                f"  # {s.note}: scales every .grad in place"]
+    if s.kind == "bump":
+        return [f"count_batch(T_{s.ins[0]})  # {s.note}"]
     if s.kind == "call":
         method, args = s.data
         return [f"{s.ins[0]}.{method}({', '.join(names.const(a) for a in args)})  # {s.note}"]

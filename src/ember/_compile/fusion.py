@@ -20,7 +20,7 @@ UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "n
           "add_scalar": "np.add", "sub_scalar": "np.subtract", "mul_scalar": "np.multiply",
           "div_scalar": "np.true_divide", "rsub_scalar": "np.subtract", "neg": "np.negative"}
 # kernels whose output may be a view of their input (which then stays alive as long as the view)
-VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem"}
+VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem", "split"}
 MIN_SIZE = 1024
 
 
@@ -56,7 +56,7 @@ def in_place(steps: list[Step], meta: dict, returns: list) -> dict[int, str]:
         s = steps[k]
         if s.kind == "op" and s.data[0] in VIEWS:
             base = s.ins[0]
-            last[base] = max(last.get(base, k), last.get(s.outs[0], k))
+            last[base] = max(last.get(base, k), *(last.get(o, k) for o in s.outs))
     chosen: dict[int, str] = {}
     for k, s in enumerate(steps):
         if s.kind != "op" or s.data[0] not in UFUNCS:

@@ -23,12 +23,15 @@ import numpy as np
 from .. import _autocast
 from .._tensor import Tensor, _new
 from ..autograd import grad_mode
-from ..nn import _dropout
+from ..nn import _dropout, _rnn_ops
 from ..nn import _ops as nn_ops
+from ..nn.modules.rnn import RNNBase
+from ..nn.utils import clip_grad
 from ..ops import _float32 as f32
-from ..ops import _vmap_hook, convolution, indexing, linalg, loss, pointwise, pooling, reduction, views
+from ..ops import _vmap_hook, convolution, indexing, joining, linalg, loss, pointwise, pooling, reduction, views
 from ..ops import activation as act
-from ..ops._core import wrap_dim
+from ..ops._core import binary_operands, where_np, wrap_dim
+from ..ops._index_keys import _index_layout
 from ..ops.loss import _reduce_np
 from ..optim.optimizer import Optimizer
 
@@ -79,6 +82,17 @@ TEMPLATES: dict[str, str] = {
     "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
     "max_pool_tiled": "{o0}, {o1} = max_pool_tiled({i0}, {c0}, {c1})",
     "max_pool": "{o0}, {o1} = max_pool_indices({i0}, {c0}, {c1}, {c2}, {c3}, {c4})",
+    "lstm": "{o0}, {o1}, {o2}, {o3}, {o4}, {o5}, {o6} = lstm_arrays({i0}, {i1}, {i2}, {i3}, {i4}, {i5}, {i6}, {c0})",
+    "lstm_nograd": "{o0}, {o1}, {o2}, _, _, _, _ = lstm_arrays({i0}, {i1}, {i2}, {i3}, {i4}, {i5}, {i6}, {c0})",
+    "batch_norm": "{o0}, {o1}, {o2}, {o3} = batch_norm_arrays({i0}, {i1}, {i2}, {i3}, {i4}, {c0}, {c1}, {c2})",
+    "split": "{outs}, = split_views({i0}, {c0}, {c1})",
+    "lstm_zeros": "{o0} = np.zeros({c0}, {c2})\n{o1} = np.zeros({c1}, {c2})",
+    "stack": "{o0} = np.ascontiguousarray(np.stack([{ins}], axis={c0}))",
+    "cat": "{o0} = np.ascontiguousarray(np.concatenate([{ins}], axis={c0}))",
+    "where": "{o0} = where_np({i0}, {i1}, {i2})",
+    "where_scalar_other": "{o0} = where_np({i0}, {i1}, {c0})",
+    "where_scalar_input": "{o0} = where_np({i0}, {c0}, {i1})",
+    "index": "{o0} = index_rows({i0}, {i1})",
 }
 
 
@@ -147,12 +161,26 @@ def embedding_rows(idx: np.ndarray, w: np.ndarray) -> np.ndarray:
     return w[idx]
 
 
+def index_rows(x: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """``x[i]`` for one integer index array, as ops/indexing.py's gather (torch's layout, a copy)."""
+    res = _index_layout(x, (i,), x[i])
+    return np.array(res, copy=True) if res.base is x else res
+
+
+def split_views(x: np.ndarray, d: int, sizes: tuple) -> tuple:
+    """The pieces of ``x`` along ``d`` (views), as ops/joining.py's split cuts them."""
+    starts = np.cumsum((0,) + sizes[:-1])
+    return tuple(x[(slice(None),) * d + (slice(int(a), int(a) + b),)] for a, b in zip(starts, sizes))
+
+
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
                              "max_pool_indices": max_pool_indices, "activation": activation,
-                             "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows}
+                             "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows,
+                             "lstm_arrays": _rnn_ops.lstm_arrays, "batch_norm_arrays": nn_ops.batch_norm_arrays,
+                             "where_np": where_np, "index_rows": index_rows, "split_views": split_views}
 
 
 @dataclass
@@ -436,6 +464,104 @@ def _basic_key(a: Any) -> bool:
     return True
 
 
+def _lstm_accept(a: Any) -> bool:
+    ts = [a.get(k) for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")]
+    return all(_ft(t) and t._data.dtype == ts[0]._data.dtype for t in ts) and type(a.get("reverse")) is bool
+
+
+def _lstm_build(a: Any, ret: Any) -> Rec:
+    ins = [a[k]._data for k in ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")]
+    node = ret[0].grad_fn
+    if node is None:
+        return Rec("lstm_nograd", ins, (a["reverse"],), [r._data for r in ret], ret[0], "lstm")
+    acts, cs, tcs, _, X2, _ = node.attrs  # (the 4th is hs, the first output)
+    return Rec("lstm", ins, (a["reverse"],), [r._data for r in ret] + [acts, cs, tcs, X2], ret[0])
+
+
+def _bn_accept(a: Any) -> bool:
+    ts = [a.get(k) for k in ("input", "running_mean", "running_var", "weight", "bias")]
+    return (all(_ft(t) and t._data.dtype == ts[0]._data.dtype for t in ts) and type(a.get("training")) is bool
+            and _num(a.get("momentum")) and _num(a.get("eps")) and ts[0]._data.ndim >= 2
+            and ts[0]._data.size > 0 and all(t._data.size == ts[0]._data.shape[1] for t in ts[1:]))
+
+
+def _bn_build(a: Any, ret: Any) -> Rec:
+    ins = [a[k]._data for k in ("input", "running_mean", "running_var", "weight", "bias")]
+    node = ret.grad_fn
+    xhat = rstd = shift = None  # (no graph: what the node would keep is computed again, unused, in the replay)
+    if node is not None:
+        xhat, rstd, _, _, shift, _ = node.attrs
+    aux = [np.empty(0) if v is None else v for v in (xhat, rstd, shift)]
+    return Rec("batch_norm", ins, (a["training"], a["momentum"], a["eps"]), [ret._data, *aux], ret)
+
+
+def _join_accept(a: Any) -> bool:
+    ts = a.get("tensors")
+    if a.get("out") is not None or type(ts) not in (list, tuple) or not ts or not all(_dense(t) for t in ts):
+        return False
+    d0 = ts[0]._data
+    return all(t._data.dtype == d0.dtype and t._data.ndim == d0.ndim and t._data.size for t in ts) and d0.ndim > 0
+
+
+def _cat_accept(a: Any) -> bool:
+    # (eager's cat of channels-last inputs keeps their layout; the template makes the result contiguous)
+    return _join_accept(a) and not all(t._data.ndim in (4, 5) and t._data.strides[1] == t._data.itemsize
+                                       < min(t._data.strides[2:]) for t in a["tensors"])
+
+
+def _join_build(kernel: str) -> Callable:
+    def build(a: Any, ret: Any) -> Rec:
+        nd = a["tensors"][0]._data.ndim + (kernel == "stack")
+        return Rec(kernel, [t._data for t in a["tensors"]], (wrap_dim(a["dim"], nd),), [ret._data], ret)
+
+    return build
+
+
+def _where_accept(a: Any) -> bool:
+    c, x, y = a.get("condition"), a.get("input"), a.get("other")
+    if a.get("out") is not None or not (_dense(c) and c._data.dtype == np.bool_):
+        return False
+    if _ft(x) and _ft(y):
+        return x._data.dtype == y._data.dtype
+    return (_ft(x) and _num(y)) or (_ft(y) and _num(x))
+
+
+def _where_build(a: Any, ret: Any) -> Rec | None:
+    c, x, y = a["condition"], a["input"], a["other"]
+    xa, xb, ta, tb, rt = binary_operands(x, y)
+    if ret._data.dtype != rt:
+        return None
+    if ta is not None and tb is not None:
+        return Rec("where", [c._data, xa, xb], (), [ret._data], ret)
+    if ta is not None:
+        return Rec("where_scalar_other", [c._data, xa], (xb,), [ret._data], ret, "where")
+    return Rec("where_scalar_input", [c._data, xb], (xa,), [ret._data], ret, "where")
+
+
+def _index_accept(a: Any) -> bool:
+    """x[i] with one integer index tensor (embedding-like row picks, as nll's targets)."""
+    k, x = a.get("key"), a.get("self")
+    return _ft(x) and _dense(k) and k._data.dtype == np.int64 and k._data.ndim >= 1 and x._data.ndim >= 1
+
+
+def _split_build(a: Any, ret: Any) -> Rec:
+    x = a["input"]._data
+    d = wrap_dim(a["dim"], x.ndim)
+    return Rec("split", [x], (d, tuple(int(o._data.shape[d]) for o in ret)), [o._data for o in ret], ret[0])
+
+
+def _zeros_build(a: Any, ret: Any) -> Rec:
+    h, c = ret
+    return Rec("lstm_zeros", [], (h._data.shape, c._data.shape, h._data.dtype), [h._data, c._data], h)
+
+
+def _getitem_build(a: Any, ret: Any) -> Rec:
+    key = a["key"]
+    if isinstance(key, Tensor):
+        return Rec("index", [a["self"]._data, key._data], (), [ret._data], ret)
+    return Rec("getitem", [a["self"]._data], (key if isinstance(key, tuple) else (key,),), [ret._data], ret)
+
+
 def _always(a: Any) -> bool:
     return True
 
@@ -468,8 +594,7 @@ def _handlers() -> dict:
         _code(views.t): Handler("t", lambda a: _dense(a.get("input")) and a["input"]._data.ndim == 2,
                                 lambda a, r: Rec("t", [a["input"]._data], (), [r._data], r)),
         _code(views.permute): Handler("permute", lambda a: _dense(a.get("input")), _permute_build),
-        _code(indexing.getitem): Handler("getitem", _basic_key, lambda a, r: Rec(
-            "getitem", [a["self"]._data], (a["key"] if isinstance(a["key"], tuple) else (a["key"],),), [r._data], r)),
+        _code(indexing.getitem): Handler("getitem", lambda a: _basic_key(a) or _index_accept(a), _getitem_build),
         _code(views.unsqueeze): Handler("unsqueeze", lambda a: _dense(a.get("input")), _view_build),
         _code(views.squeeze): Handler("squeeze", lambda a: _dense(a.get("input")), _view_build),
         _code(views.expand): Handler("expand", lambda a: _dense(a.get("input")), lambda a, r: Rec(
@@ -487,6 +612,15 @@ def _handlers() -> dict:
         _code(nn_ops.layer_norm): Handler("layer_norm", _ln_accept, _ln_build),
         _code(nn_ops.embedding): Handler("embedding", _emb_accept, lambda a, r: Rec(
             "embedding", [a["input"]._data, a["weight"]._data], (), [r._data], r)),
+        _code(RNNBase._initial_state): Handler(  # (an LSTM's zero initial state)
+            "initial_state", lambda a: a.get("hx") is None and a["self"].mode == "LSTM", _zeros_build, composite=True),
+        _code(_rnn_ops.lstm_sequence): Handler("lstm", _lstm_accept, _lstm_build),
+        _code(nn_ops.batch_norm): Handler("batch_norm", _bn_accept, _bn_build),
+        _code(joining.split): Handler("split", lambda a: _dense(a.get("input")) and a["input"]._data.ndim > 0,
+                                      _split_build),
+        _code(joining.stack): Handler("stack", _join_accept, _join_build("stack")),
+        _code(joining.cat): Handler("cat", _cat_accept, _join_build("cat")),
+        _code(indexing.where): Handler("where", _where_accept, _where_build),
         _code(act.gelu): Handler("activation", lambda a: _ft(a.get("input")), lambda a, r: Rec(  # (every one's code)
             "activation", [a["input"]._data], (a["fwd"], tuple(a["params"])), [r._data], r, a["name"])),
     }
@@ -494,6 +628,7 @@ def _handlers() -> dict:
     h[_code(Tensor.backward)] = Handler("backward", _always, lambda a, r: None, macro=True)
     h[Optimizer.step.__code__] = Handler("step", _always, lambda a, r: None, macro=True)
     h[_code(Optimizer.zero_grad)] = Handler("zero_grad", _always, lambda a, r: None, macro=True)
+    h[_code(clip_grad.clip_grad_norm_)] = Handler("clip_grad_norm_", _always, lambda a, r: None, macro=True)
     return h
 
 

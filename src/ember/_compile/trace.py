@@ -33,6 +33,7 @@ from ..autograd import engine
 from ..autograd.function import OpNode
 from ..autograd.graph import AccumulateGrad
 from ..nn.modules.module import Module
+from ..nn.modules.normalization import _NormBase
 from ..optim.optimizer import Optimizer
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 
@@ -47,6 +48,7 @@ _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__
                 "__iter__", "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
+_NORM_FORWARD = _NormBase.forward.__code__
 _BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
 
 
@@ -97,8 +99,10 @@ def where(frame: Any) -> str:
 
 @dataclass(frozen=True)
 class Ref:
-    """A traced value inside a backward node's saved values or attrs (a constant otherwise)."""
+    """A traced value inside a backward node's saved values or attrs (a constant otherwise);
+    ``tensor``: the node keeps it as a Tensor (the replay wraps the array)."""
     name: str
+    tensor: bool = False
 
 
 class Tracer:
@@ -192,6 +196,8 @@ class Tracer:
                 elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
                     self.inside, self.pending = frame, str(a.get("name") if h.name in ("unary", "activation") else h.name)
                 return
+            if code is _NORM_FORWARD:
+                self.norm_forward(frame.f_locals["self"], frame)
             if code is _MODULE_ZERO_GRAD:
                 self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
                 self.inside, self.pending = frame, None
@@ -252,7 +258,7 @@ class Tracer:
             self.opaque_result(ret, h.name, frame)
             return
         try:
-            owners = {id(v._data): v for v in a.values() if isinstance(v, Tensor)}
+            owners = {id(v._data): v for v in _tensors(list(a.values()))}
             ins = tuple(self.ref(x, owners.get(id(x))) for x in rec.ins)
         except GraphBreak as e:
             return self.stop(GraphBreak(e.reason, e.where or where(frame)))
@@ -301,6 +307,28 @@ class Tracer:
         elif name == "zero_grad":
             self.call_step(a["self"], "zero_grad", (a["set_to_none"],))
             self.inside, self.pending = frame, None
+        elif name == "clip_grad_norm_":  # (between backward and step: scales the .grad arrays in place)
+            args = tuple(a[k] for k in ("max_norm", "norm_type", "error_if_nonfinite", "foreach"))
+            if not all(type(v) in (int, float, bool, type(None)) for v in args):
+                return self.stop(GraphBreak("clip_grad_norm_ with a tensor max_norm or norm_type", at))
+
+            def clipped(total: Any) -> None:
+                params = tuple(frame.f_locals["params"])  # (the function's list of the parameters it was given)
+                n = self.name("total_norm")
+                self.bind(total._data, n)
+                self.steps.append(Step("fn", (n,), (), (frame.f_code.co_name, params, args), "clip_grad_norm_"))
+
+            self.inside, self.pending = frame, ("macro", clipped)
+
+    def norm_forward(self, m: Any, frame: Any) -> None:
+        """A BatchNorm in training counts its batches in a buffer, outside any op: a replay step."""
+        if not (m.training and m.track_running_stats and m.num_batches_tracked is not None):
+            return
+        if m.momentum is None:
+            return self.stop(GraphBreak(f"{type(m).__name__}(momentum=None) averages with 1 / num_batches_tracked, "
+                                        "a value read into Python at every step", where(frame)))
+        name = self.tensor_name(m.num_batches_tracked)
+        self.steps.append(Step("bump", (), (name,), None, f"{type(m).__name__}.num_batches_tracked += 1"))
 
     def call_step(self, obj: Any, method: str, args: tuple) -> None:
         ent = self.objects.get(id(obj))
@@ -338,6 +366,8 @@ class BackwardRecorder:
                                  "loss.backward(): d loss / d loss = 1"))
         self.waiting: dict = defaultdict(list)  # (node, nr) -> gradient names, in arrival order
         self.made: dict = {}  # (node, i) -> (Tensor, name) of the gradients a node produced
+        self.names_of: dict = defaultdict(list)  # id(gradient array) -> the names it goes by
+        self.held: list = []  # (those arrays, so that their ids stay unique)
         self.error: GraphBreak | None = None
 
     def fail(self, reason: str) -> None:
@@ -364,6 +394,8 @@ class BackwardRecorder:
                 s = t.name("grad_sum")
                 t.steps.append(Step("sum", (s,), (name, other)))
                 name = s
+            if name not in self.names_of.get(id(g._data), ()):  # (the root's gradient, or a sum)
+                self.named(g, name)
             names.append(name)
         if type(node) is AccumulateGrad:
             var = node.variable
@@ -373,10 +405,15 @@ class BackwardRecorder:
                 p = t.tensor_name(var)
             except GraphBreak as e:
                 return self.fail(e.reason)
-            t.steps.append(Step("acc", (), (p, names[0]), var, f"{p}.grad += "))
+            g = grads[0]._data
+            # the replay may hand .grad this very array when nothing else goes by it (the engine's
+            # take-over without a copy): a fresh array of the backward, under one name
+            owned = (self.names_of.get(id(g)) == [names[0]] and g.base is None and g.flags.writeable
+                     and id(g) not in t.vals)
+            t.steps.append(Step("acc", (), (p, names[0]), owned, f"{p}.grad += "))
             return
-        if not isinstance(node, OpNode) or node._extra is not None or node.n_outputs != 1 or node._multi:
-            return self.fail(f"the backward node {node.name()} (hooks or several outputs)")
+        if not isinstance(node, OpNode) or node._extra is not None:
+            return self.fail(f"the backward node {node.name()} (hooks)")
         try:
             saved = tuple(self.saved_ref(s) for s in node.saved)
             result = None if node._result is None else t.ref(node._result[0], None)
@@ -391,12 +428,17 @@ class BackwardRecorder:
                 continue
             n = t.name("grad_" + (t.node_names.get(node) or "node"))
             self.made[(node, i)] = (o, n)
+            self.named(o, n)
             out_names.append(n)
         label = t.node_names.get(node, "?")
         style = _probe(rn, node, grads)
         t.steps.append(Step("node", tuple(out_names), tuple(names),
                             (rn, saved, result, attrs if dynamic else None, style),
                             f"{node.name()} of {label}: {node.formula}"))
+
+    def named(self, g: Tensor, name: str) -> None:
+        self.names_of[id(g._data)].append(name)
+        self.held.append(g._data)
 
     def saved_ref(self, s: Any) -> Any:
         if isinstance(s, Tensor):
@@ -409,6 +451,8 @@ class BackwardRecorder:
         """attrs with the arrays the trace knows replaced by Refs: (value, whether any was)."""
         if isinstance(attrs, np.ndarray):
             return Ref(self.t.ref(attrs, None)), True
+        if isinstance(attrs, Tensor):  # (where's condition: a Tensor around the traced array)
+            return Ref(self.t.ref(attrs._data, attrs), tensor=True), True
         if isinstance(attrs, tuple):
             parts = [self.attrs_ref(a) for a in attrs]
             if any(d for _, d in parts):
@@ -427,6 +471,7 @@ class BackwardRecorder:
             r = self.t.name("grad_reduced")
             self.t.steps.append(Step("reduce", (r,), (name,),
                                       (tuple(shape), dtype, tuple(o._data.shape), o._data.dtype)))
+            self.named(g, r)
             name = r
         self.waiting[(nxt, node.next_functions[i][1])].append(name)
 
@@ -460,7 +505,7 @@ def _replay_node(node: Any, attrs: Any) -> Any:
     """A fresh node of the same class holding what the formula reads (saved arrays are set per call)."""
     rn = object.__new__(type(node))
     rn._seq, rn._extra, rn.next_functions = node._seq, None, ()
-    rn.needs, rn._in_meta, rn.n_outputs = node.needs, node._in_meta, 1
+    rn.needs, rn._in_meta, rn.n_outputs = node.needs, node._in_meta, node.n_outputs
     rn.attrs, rn._versions, rn._freed, rn.saved, rn._result = attrs, None, False, (), None
     return rn
 

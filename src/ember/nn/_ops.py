@@ -308,36 +308,48 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and t._data.size != C:  # checked before the running stats are updated
             raise RuntimeError(f"{name} should contain {C} elements not {t._data.size}")
+    if training and x.size // C <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    rm, rv, w, b = (None if t is None else t._data for t in (running_mean, running_var, weight, bias))
+    out, xhat, rstd, shift = batch_norm_arrays(x, rm, rv, w, b, training, momentum, eps)
+    for t in (running_mean, running_var) if training else ():
+        if t is not None:
+            t._vc[0] += 1
+    cshape = (1, C) + (1,) * (x.ndim - 2)
+    return record(NativeBatchNormBackward0, out, (input, weight, bias), (input, weight),
+                  attrs=(xhat, rstd, training, cshape, shift, eps))
+
+
+def batch_norm_arrays(x: np.ndarray, rm: np.ndarray | None, rv: np.ndarray | None, w: np.ndarray | None,
+                      b: np.ndarray | None, training: bool, momentum: float, eps: float) -> tuple:
+    """batch_norm on arrays (the running statistics updated in place in training): the output, and
+    the normalised input, reciprocal deviations and eval shift its backward node keeps (ember.compile's
+    replay calls it too)."""
+    C = x.shape[1]
     cshape = (1, C) + (1,) * (x.ndim - 2)
     red = (0,) + tuple(range(2, x.ndim))
     if training:
         count = x.size // C
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         mean, var, rstd, xhat = _norm_stats(x, red, eps)
-        if running_mean is not None:
-            rm = running_mean._data
+        if rm is not None:
             rm *= (1 - momentum)
             rm += momentum * mean.reshape(C).astype(rm.dtype)
-            running_mean._vc[0] += 1
-        if running_var is not None:
-            rv = running_var._data
+        if rv is not None:
             rv *= (1 - momentum)
             rv += momentum * (var.reshape(C) * count / (count - 1)).astype(rv.dtype)
-            running_var._vc[0] += 1
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        rstd = (1.0 / np.sqrt(running_var._data + eps)).reshape(cshape).astype(x.dtype)
-        xhat = (x - running_mean._data.reshape(cshape)) * rstd
+        assert rm is not None and rv is not None  # (batch_norm raises torch's error first)
+        rstd = (1.0 / np.sqrt(rv + eps)).reshape(cshape).astype(x.dtype)
+        xhat = (x - rm.reshape(cshape)) * rstd
     out = xhat
-    if weight is not None:
-        out = out * weight._data.reshape(cshape)
-    if bias is not None:
-        out = out + bias._data.reshape(cshape)
-    shift = None if training else running_mean._data.reshape(cshape).copy()
-    return record(NativeBatchNormBackward0, out.astype(x.dtype), (input, weight, bias), (input, weight),
-                  attrs=(xhat, rstd, training, cshape, shift, eps))
+    if w is not None:
+        out = out * w.reshape(cshape)
+    if b is not None:
+        out = out + b.reshape(cshape)
+    shift = None if training else rm.reshape(cshape).copy()
+    return out.astype(x.dtype), xhat, rstd, shift
 
 
 # ============================================================================ losses with nodes of their own

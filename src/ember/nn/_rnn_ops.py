@@ -258,21 +258,40 @@ def lstm_sequence(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
     """One LSTM direction over ``x`` (T, N, E) from ``h0``, ``c0`` (N, H), as torch's
     ``mkldnn_rnn_layer``: the input projections are part of the op. Returns (hs (T, N, H), h_T, c_T)
     as torch's LSTM computes them."""
-    h, c, W = h0._data, c0._data, w_hh._data
+    hs, h, c, acts, cs, tcs, X2 = lstm_arrays(x._data, h0._data, c0._data, w_ih._data, w_hh._data,
+                                              None if b_ih is None else b_ih._data,
+                                              None if b_hh is None else b_hh._data, reverse)
+    out = (_new(hs), _new(h), _new(c))
+    inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    if grad_mode._state.enabled and any(t is not None and t._rg for t in inputs):
+        node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, X2, reverse))
+        node.n_outputs = 3
+        for k in (1, 2):
+            out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
+    if _fw.on:
+        _propagate(MkldnnRnnLayerBackward0, out, inputs, inputs, (acts, cs, tcs, hs, X2, reverse))
+    return out
+
+
+def lstm_arrays(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+                b_ih: np.ndarray | None, b_hh: np.ndarray | None, reverse: bool) -> tuple:
+    """lstm_sequence on arrays: (hs, h_T, c_T) and what its backward keeps (the activated gates,
+    the cell states and their tanh, the input as (T*N, E) rows); ember.compile's replay calls it."""
+    h, c, W = h0, c0, w_hh
     T, N, E = x.shape
     G = W.shape[0]
     H = G // 4
-    X2 = np.ascontiguousarray(x._data).reshape(T * N, E)
-    WihT = np.ascontiguousarray(w_ih._data.T)
+    X2 = np.ascontiguousarray(x).reshape(T * N, E)
+    WihT = np.ascontiguousarray(w_ih.T)
     dt = W.dtype
     halve = _HALVE.astype(dt)
     acts = np.empty((T, 4, N, H), dt)  # gate-major pre-activations (halved where sigmoid), then the gates
-    bias = None if b_hh is None else b_hh._data.reshape(4, 1, H)[list(_ACTS_ORDER)] * halve
+    bias = None if b_hh is None else b_hh.reshape(4, 1, H)[list(_ACTS_ORDER)] * halve
 
     def prepare(lo: int, hi: int) -> None:  # x W_ih^T + b_ih + b_hh for steps lo:hi, gate-major, halved
         xp = X2[lo * N:hi * N] @ WihT
         if b_ih is not None:
-            xp += b_ih._data
+            xp += b_ih
         X4 = xp.reshape(hi - lo, N, 4, H)
         for j, gate in enumerate(_ACTS_ORDER):
             np.multiply(X4[:, :, gate], halve[j], out=acts[lo:hi, j])
@@ -308,13 +327,4 @@ def lstm_sequence(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
                 np.tanh(ct, out=tcs[t])
                 np.multiply(a[2], tcs[t], out=hs[t])  # o * tanh(c)
                 h, c = hs[t], ct
-    out = (_new(hs), _new(h.copy()), _new(c.copy()))
-    inputs = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    if grad_mode._state.enabled and any(t is not None and t._rg for t in inputs):
-        node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, X2, reverse))
-        node.n_outputs = 3
-        for k in (1, 2):
-            out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
-    if _fw.on:
-        _propagate(MkldnnRnnLayerBackward0, out, inputs, inputs, (acts, cs, tcs, hs, X2, reverse))
-    return out
+    return hs, h.copy(), c.copy(), acts, cs, tcs, X2
