@@ -362,7 +362,8 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    if src is self:  # (torch copies nothing, but counts the write)
+    if src is self:  # (torch copies nothing, but counts the write, and refuses a leaf that requires grad)
+        check_inplace(self)
         bump_version(self)
         return self
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)

@@ -1,0 +1,103 @@
+"""Regressions of ember's own gradient bugs found by the differential fuzzer against torch (issue 12):
+each case runs in ember and torch and compares gradients (values, None-ness, requires_grad) or the
+exception raised. Where torch itself is wrong, the test says so and takes maths instead."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+import ember
+
+
+def _outcome(fn: Any, lib: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(lib)
+        except Exception as e:  # noqa: BLE001 (the error itself is compared)
+            return (type(e).__name__, str(e).replace("torch", "ember").split(" Hint:")[0])
+
+
+def _plain(x: Any) -> Any:
+    """Tensors as (values, requires_grad); everything else as it is."""
+    if isinstance(x, (torch.Tensor, ember.Tensor)):
+        return (np.asarray(x.detach().numpy(), dtype=np.float64), x.requires_grad)
+    if isinstance(x, (tuple, list)):
+        return tuple(_plain(y) for y in x)
+    return x
+
+
+def _same(fn: Any, rtol: float = 1e-7) -> None:
+    e, t = _plain(_outcome(fn, ember)), _plain(_outcome(fn, torch))
+    _compare(e, t, rtol)
+
+
+def _compare(e: Any, t: Any, rtol: float) -> None:
+    if isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], np.ndarray):
+        assert isinstance(e, tuple) and isinstance(e[0], np.ndarray), (e, t)
+        assert e[0].shape == t[0].shape
+        np.testing.assert_allclose(e[0], t[0], rtol=rtol, atol=1e-12)
+        assert e[1] == t[1], f"requires_grad {e[1]}, torch {t[1]}"
+    elif isinstance(t, tuple) and not (t and isinstance(t[0], str)):
+        assert isinstance(e, tuple) and len(e) == len(t), (e, t)
+        for a, b in zip(e, t):
+            _compare(a, b, rtol)
+    else:
+        assert e == t
+
+
+# ---------------------------------------------------------------- empty tensors keep their graph
+def test_repeat_of_an_empty_tensor_keeps_the_gradient_graph() -> None:
+    # fuzz seeds 17399, 36624, 54482, 55582: the first gradient required no grad under create_graph
+    def fn(L: Any) -> Any:
+        x = L.empty((1, 0, 1), dtype=L.float64, requires_grad=True)
+        y = x.repeat(2, 1, 3).exp()
+        g, = L.autograd.grad(y.sum(), x, create_graph=True)
+        zero_reps, = L.autograd.grad(x.repeat(0, 1, 1).exp().sum(), x, create_graph=True)
+        return g, zero_reps
+    _same(fn)
+
+
+def test_copy_of_a_leaf_into_itself_is_refused() -> None:
+    # fuzz seed 36272
+    def fn(L: Any) -> Any:
+        x = L.empty((1, 0), requires_grad=True)
+        return x.copy_(x)
+    _same(fn)
+
+
+def test_convolution_with_no_input_channels_saves_its_input() -> None:
+    # fuzz seed 68831: an in-place change of the empty input before backward is caught
+    def fn(L: Any) -> Any:
+        x = L.empty((1, 0, 1), dtype=L.float64)
+        w = L.empty((1, 0, 1), dtype=L.float64, requires_grad=True)
+        y = L.nn.functional.conv1d(x, w, stride=2)
+        x.fill_(1.0)
+        y.sum().backward()
+        return w.grad
+    _same(fn)
+
+
+def test_convolution_of_an_empty_input_gradients_and_second_derivatives() -> None:
+    # (torch's result has no channels when the input has none, whatever the weight and bias; its
+    # double backward of an empty input is None everywhere)
+    def fn(L: Any) -> Any:
+        F = L.nn.functional
+        out = []
+        for shape in ((1, 0, 3), (0, 2, 3)):
+            x = L.empty(shape, dtype=L.float64, requires_grad=True)
+            w = L.ones((2, shape[1], 1), dtype=L.float64, requires_grad=True)
+            b = L.zeros(2, dtype=L.float64, requires_grad=True)
+            y = F.conv1d(x, w, b)
+            gx, gw, gb = L.autograd.grad((y * 2).sum(), (x, w, b), create_graph=True)
+            out += [tuple(y.shape), gx, gw, gb, str(gw.grad_fn is not None)]
+            out.append(L.autograd.grad(F.logsigmoid(F.conv1d(x.detach(), w)).sum(), w, create_graph=True)[0])
+            # (not gb: torch's double backward fails expanding the zero-channel output's bias gradient)
+            g2 = L.autograd.grad(gw.sum() + gx.sum(), (x, w, b), allow_unused=True)
+            out.append(tuple(v is None for v in g2))
+        return tuple(out)
+    _same(fn)
