@@ -101,3 +101,32 @@ def test_convolution_of_an_empty_input_gradients_and_second_derivatives() -> Non
             out.append(tuple(v is None for v in g2))
         return tuple(out)
     _same(fn)
+
+
+# ---------------------------------------------------------------- writes through expanded views
+def test_fill_through_an_expanded_view_fails_at_backward_as_torch() -> None:
+    # fuzz seeds 15119, 42550 (and 30355, 97605 with masked_fill_): torch's CopySlices copies the
+    # base's gradient into the repeated elements and refuses; a plain number fills forward
+    for write in (lambda v: v.fill_(0.5), lambda v: v.zero_(), lambda v: v.masked_fill_(v > 0, 2.0)):
+        def fn(L: Any, write: Any = write) -> Any:
+            x = L.tensor([1.5, -2.0], requires_grad=True)
+            v = (x * 1).expand(3, -1).mT
+            write(v)
+            return v.detach(), L.autograd.grad(v.sum(), x)
+        _same(fn)
+
+
+def test_fill_with_a_tensor_value_refuses_an_expanded_tensor() -> None:
+    for rg in (False, True):
+        _same(lambda L, rg=rg: L.zeros(2).expand(3, 2).fill_(L.tensor(2.0, requires_grad=rg)))
+
+
+def test_index_put_through_an_expanded_view_takes_the_basic_view_first() -> None:
+    # fuzz seed 45578: v[::2] no longer repeats v0's element, so the write overwrites all of v0
+    def fn(L: Any) -> Any:
+        x = L.tensor([3.0], requires_grad=True)
+        v0 = L.nn.functional.elu(x)
+        v1 = v0.expand(2, 1)
+        v1[::2, [-1, 0]] = 2.0
+        return v0.detach(), v1.detach(), L.autograd.grad((v0 * 3).sum() + v1.sum(), x)
+    _same(fn)

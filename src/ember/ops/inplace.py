@@ -17,7 +17,7 @@ from .._tensor import Tensor, _new, bump_version
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key
-from .indexing import CopySlices, IndexPutBackward0, check_inplace, masked_fill
+from .indexing import CopySlices, IndexPutBackward0, OverlappingKey, check_inplace, masked_fill
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -134,6 +134,12 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     if not self._data.flags.writeable:
         _refuse_repeated_target(self._data, tkey)
     if self._meta is not None and "base" in self._meta and _state.enabled:
+        split = _split_key(tkey, self._data.ndim) if not self._data.flags.writeable else None
+        if split is not None and any(_is_advanced(k) and not _int_like(k) for k in tkey):
+            # torch's order through an expanded view: the basic part as a view first (which may no
+            # longer repeat elements), then index_put on it, so the graph sees the elements written
+            setitem(self[split[0]], split[1], value)
+            return
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
     if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
@@ -274,6 +280,8 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         # the base's node is index_put's: the view's positions as an index into the base
         shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
         key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
+        if any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
+            key = OverlappingKey(key)  # (its backward fails as torch's, copying into the repeated elements)
         node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
         root.grad_fn, root._rg, root._out_nr = node, True, 0
         attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
@@ -336,6 +344,11 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
+        if any(st == 0 and n > 1 for st, n in zip(self._data.strides, self._data.shape)):
+            # (torch fills with a tensor value by copy_, which refuses an expanded tensor; a number it writes)
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
         if (value._rg and _state.enabled) or _fw.on:
             return _overwrite(self, FillBackward3, value._data, value)
         value = value.item()
