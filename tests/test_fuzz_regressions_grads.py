@@ -130,3 +130,18 @@ def test_index_put_through_an_expanded_view_takes_the_basic_view_first() -> None
         v1[::2, [-1, 0]] = 2.0
         return v0.detach(), v1.detach(), L.autograd.grad((v0 * 3).sum() + v1.sum(), x)
     _same(fn)
+
+
+# ---------------------------------------------------------------- views see their base's new history
+def test_a_view_made_before_an_inplace_op_on_its_base_requires_grad() -> None:
+    # fuzz seeds 9518, 19158 and 16 more: b -= y gives b a history; its older view v reads it anew
+    def fn(L: Any) -> Any:
+        b = L.tensor([0.6, -1.0])
+        y = L.tensor([2.0, 3.0], requires_grad=True)
+        v = b.unsqueeze(0)
+        w = L.movedim(b[None], 0, 1)
+        before = (v.requires_grad, v.is_leaf)
+        b -= y
+        after = (v.requires_grad, v.is_leaf, type(v.grad_fn).__name__, w.requires_grad)
+        return before, after, L.autograd.grad((v * 3).sum() + (w * w).sum(), y)
+    _same(fn)

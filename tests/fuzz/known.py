@@ -63,8 +63,6 @@ KNOWN = [
     Known("grad2", r"\bpow|\*\*", r"values", "derivatives",
           "b = tensor([3.], requires_grad=True); e = tensor([[[[0.]]]], requires_grad=True): the second derivative of "
           "b.pow(e) (summed, weighted) in e differs (0.869 vs torch 0.510)"),
-    Known("grad", r"", r"^v\d+: requires_grad False != torch True", "autograd",
-          "b = tensor([.6]); v = b.unsqueeze(0); b -= y; v.requires_grad  # y requires grad: False, torch True (a view sees its base's new history)"),
     Known("raise-extra", r"cumm(ax|in)", r"Dimension out of range", "torch", "empty(0).cummin(1)  # torch skips the dim check on empty tensors"),
     Known("value", r"layer_norm", r"", "torch", "F.layer_norm(tensor([[-3.4e38, -.58, .67]]), (1, 3))  # torch's float32 variance overflows to nan"),
     Known("value", r"gelu", r"", "torch", "F.gelu(tensor([inf]))  # inf, torch's kernel gives nan"),
