@@ -145,3 +145,31 @@ def test_a_view_made_before_an_inplace_op_on_its_base_requires_grad() -> None:
         after = (v.requires_grad, v.is_leaf, type(v.grad_fn).__name__, w.requires_grad)
         return before, after, L.autograd.grad((v * 3).sum() + (w * w).sum(), y)
     _same(fn)
+
+
+# ---------------------------------------------------------------- in-place ops: what torch checks and records
+def test_inplace_on_a_leaf_checks_argument_types_before_the_leaf() -> None:
+    # fuzz seeds 24640, 26695 and 6 more: torch's argument parser speaks first (TypeError), then
+    # the leaf check, before any shape or value check
+    for call in (lambda x: x.lerp_(0, 0.5), lambda x: x.add_(x.new_ones(3)), lambda x: x.clamp_(min=x.new_ones(3))):
+        def fn(L: Any, call: Any = call) -> Any:
+            try:
+                call(L.tensor([1.0, 2.0], requires_grad=True))
+            except Exception as e:  # noqa: BLE001 (the kind of error is compared: the messages differ in wording)
+                return type(e).__name__, "leaf Variable" in str(e)
+            return None
+        _same(fn)
+
+
+def test_setitem_of_the_whole_tensor_with_a_number_is_a_fill() -> None:
+    # fuzz seeds 10873, 53659, 80485, 97316: v[...] = 0 is v.fill_(0) in torch, whose zero gradient
+    # to the old v has no graph under create_graph (a view-making key stays a CopySlices)
+    for key in (Ellipsis, slice(None), (slice(None), Ellipsis), 0, None):
+        for value in (1.0, True):
+            def fn(L: Any, key: Any = key, value: Any = value) -> Any:
+                x = L.tensor([[-3.0, 0.5]], requires_grad=True)
+                v = x * 1.5
+                v[key] = value
+                g, = L.autograd.grad(L.nn.functional.selu(v).sum(), x, create_graph=True)
+                return v.detach(), type(v.grad_fn).__name__, g
+            _same(fn)

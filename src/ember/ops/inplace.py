@@ -133,6 +133,16 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     tkey = key if isinstance(key, tuple) else (key,)
     if not self._data.flags.writeable:
         _refuse_repeated_target(self._data, tkey)
+    if all(k is Ellipsis or (isinstance(k, slice) and k == slice(None)) for k in tkey) and (
+            not isinstance(value, Tensor) or value._data.ndim == 0) and _state.enabled and self._data.dtype.kind in "fc":
+        # torch: a key that selects the whole tensor is the tensor itself, and a number or 0-d value
+        # fills it (FillBackward3, whose zero gradient to the old self has no graph)
+        if not isinstance(value, Tensor) and (self._rg or _fw.on):
+            check_inplace(self)
+            apply_inplace(self, _filled, FillBackward3, np.asarray(value), None)
+        else:
+            fill_(self, value)
+        return
     if self._meta is not None and "base" in self._meta and _state.enabled:
         split = _split_key(tkey, self._data.ndim) if not self._data.flags.writeable else None
         if split is not None and any(_is_advanced(k) and not _int_like(k) for k in tkey):
@@ -215,14 +225,20 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     """Run ``fn(self, *args)`` out of place and write the result back into ``self``."""
     if self._meta is not None and "base" in self._meta and _state.enabled:
         return inplace_on_view(self, fn, args, kwargs)
-    check_inplace(self)
     # the op may save self for its backward (x *= w saves x for w's gradient): give it the value
     # from before the write
     recorded = _state.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     src = _old_self(self) if recorded else self
     if _fw.on and src is not self:
         _fwd.share(self, src)
-    res = fn(src, *args, **kwargs)
+    try:
+        res = fn(src, *args, **kwargs)
+    except TypeError:
+        raise  # (torch's argument parser refuses an argument of a wrong type before the leaf check)
+    except Exception:
+        check_inplace(self)
+        raise
+    check_inplace(self)
     _write_back(self, res, fn in ALIASED_WRITES)
     if _fw.on:
         _fwd.written(self, res)
@@ -349,7 +365,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single memory "
                 "location. Please clone() the tensor before performing the operation.")
-        if (value._rg and _state.enabled) or _fw.on:
+        if ((value._rg or self._rg) and _state.enabled) or _fw.on:  # (torch: FillBackward3 for a tensor value)
             return _overwrite(self, FillBackward3, value._data, value)
         value = value.item()
     check_inplace(self)
