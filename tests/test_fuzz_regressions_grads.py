@@ -173,3 +173,35 @@ def test_setitem_of_the_whole_tensor_with_a_number_is_a_fill() -> None:
                 g, = L.autograd.grad(L.nn.functional.selu(v).sum(), x, create_graph=True)
                 return v.detach(), type(v.grad_fn).__name__, g
             _same(fn)
+
+
+# ---------------------------------------------------------------- derivatives at poles and zeros
+def test_trigamma_at_the_poles_is_torchs_rounded_reflection() -> None:
+    # fuzz seeds 1475, 14159 and 39 more (digamma's gradient, lgamma's second derivative): torch's
+    # trigamma reflects below 0.5 through sin(pi * x), which is rounding-small but not 0 at the
+    # negative integers, so a user sees large finite values there (and NaN at -inf), not inf
+    def fn(L: Any) -> Any:
+        out = []
+        for dt in (L.float32, L.float64):
+            x = L.tensor([-3.0, -2.0, -1.0, 0.0, -0.0, 1.0, 2.5, -7.25, 0.3, 40.0, float("-inf"), float("inf")],
+                         dtype=dt, requires_grad=True)
+            g, = L.autograd.grad(x.digamma().sum(), x, create_graph=True)
+            g2, = L.autograd.grad(g.sum(), x)
+            h, = L.autograd.grad(x.lgamma().sum(), x, create_graph=True)
+            h2, = L.autograd.grad(h.sum(), x)
+            out += [L.polygamma(1, x.detach()), g, g2, h2, L.polygamma(3, x.detach())]
+        return tuple(out)
+    _same(fn, rtol=1e-6)
+
+
+def test_std_double_backward_where_the_std_is_zero_is_nan_as_torch() -> None:
+    # fuzz seed 61224: torch's std gradient zeroes grad / (2 * std) where std == 0, so the
+    # derivative in grad there is 0 / 0 (the first derivative stays 0)
+    def fn(L: Any) -> Any:
+        x = L.tensor([[-1.597], [2.0]], requires_grad=True)
+        w = L.tensor([3.151, 1.5], dtype=L.float64, requires_grad=True)
+        y = L.tensor([[1.0, 2.0, 4.0]], dtype=L.float64, requires_grad=True)
+        loss = (w * x.std(1, correction=0)).sum() + y.std(1).sum() * 2
+        gx, gw, gy = L.autograd.grad(loss, (x, w, y), create_graph=True)
+        return gx, gw, gy, L.autograd.grad((gx * gx).sum() + gy.pow(2).sum(), (x, w, y), allow_unused=True)
+    _same(fn)

@@ -129,8 +129,32 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     x = input._data
     if x.dtype.kind not in "fc":
         x = x.astype(float_dtype_for(x.dtype))
-    res = _special("psi", x) if n == 0 else _special("polygamma", int(n), x)
+    res = _special("psi", x) if n == 0 else _trigamma(x) if n == 1 else _special("polygamma", int(n), x)
+    if n >= 2:  # (torch's zeta(n + 1, inf) is NaN, so its polygamma there too)
+        res = np.where(np.isposinf(x), res.dtype.type(np.nan), res)
     return record(PolygammaBackward0, res, (input,), (input,), attrs=int(n))
+
+
+def _trigamma(x: np.ndarray) -> np.ndarray:
+    """polygamma(1, x) as torch's kernel computes it, in x's precision: below 0.5 by reflection,
+    whose sin(pi * x) is rounding-small rather than 0 at the negative integers (so the poles
+    there give torch's large finite values, and digamma's gradient with them), then six steps of
+    the recurrence and the asymptotic series."""
+    dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    v = x.astype(dt)
+    pi = dt.type(np.pi)
+    with np.errstate(all="ignore"):
+        small = v < 0.5
+        s = np.sin(pi * v)
+        res = np.where(small, -(pi * pi) / (s * s), dt.type(0)).astype(dt)
+        v = np.where(small, 1 - v, v).astype(dt)
+        for _ in range(6):
+            res += 1 / (v * v)
+            v += 1
+        w = v.astype(np.float64)  # (torch's series has double constants: it runs in double)
+        ixx = 1 / (w * w)
+        res = (res + (1 + 1 / (2 * w) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / w).astype(dt)
+        return np.where(small, -res, res).astype(x.dtype)
 
 
 def _rounding(name: str, fwd: Any) -> tuple:
