@@ -205,3 +205,37 @@ def test_std_double_backward_where_the_std_is_zero_is_nan_as_torch() -> None:
         gx, gw, gy = L.autograd.grad(loss, (x, w, y), create_graph=True)
         return gx, gw, gy, L.autograd.grad((gx * gx).sum() + gy.pow(2).sum(), (x, w, y), allow_unused=True)
     _same(fn)
+
+
+def test_smooth_l1_second_derivative_is_torchs_product_with_its_mask() -> None:
+    # fuzz seeds 4856, 30870, 41741: torch's double backward is grad * (|d| < beta) / beta, so an
+    # infinite incoming gradient in the linear zone gives NaN there, and beta = 0 runs l1_loss
+    # (sign(NaN) = 0)
+    def fn(L: Any) -> Any:
+        F = L.nn.functional
+        x = L.tensor([0.3, 2.0, -3.0, 0.5, float("nan")], dtype=L.float64, requires_grad=True)
+        y = L.tensor([0.0, 0.0, 0.0, 0.5, 0.0], dtype=L.float64, requires_grad=True)
+        out = []
+        for loss in (lambda: F.smooth_l1_loss(x, y, reduction="none", beta=0.5),
+                     lambda: F.huber_loss(x, y, reduction="none", delta=0.7)):
+            for up in (1.5, float("inf")):
+                gx, gy = L.autograd.grad(loss(), (x, y), L.full((5,), up, dtype=L.float64), create_graph=True)
+                # (not at the NaN difference: there torch's NaN times an infinite grad stays a known gap)
+                out += [gx, gy, tuple(h[:4] for h in L.autograd.grad((gx * 1.3).sum(), (x, y)))]
+        out.append(L.autograd.grad(F.smooth_l1_loss(x, y, beta=0.0), x)[0])
+        return tuple(out)
+    _same(fn)
+
+
+def test_prod_over_a_size_one_dim_with_zeros_passes_the_gradient_through() -> None:
+    # fuzz seed 7245: torch's prod backward with zeros returns grad itself for a size-1 dim (no
+    # graph through self under create_graph); without zeros it is grad * result / self
+    def fn(L: Any) -> Any:
+        out = []
+        for vals in ([[2.0, 1.0, 0.0]], [[2.0, 1.0, 3.0]]):
+            x = L.tensor(vals, requires_grad=True)
+            g, = L.autograd.grad((x.prod(-2) * 1.5).sum(), x, create_graph=True)
+            h, = L.autograd.grad((x.cumprod(-2) * 1.5).sum(), x, create_graph=True)
+            out += [g, h]
+        return tuple(out)
+    _same(fn)

@@ -399,6 +399,8 @@ def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim
         flat_dim = dims[0]
     if not (xd == 0).any():
         return gr * _c(rr / x)
+    if flat_dim is not None and xd.shape[flat_dim] == 1:  # (torch's, with zeros: grad itself, no graph through self)
+        return gr
     # with zeros: product of the others, built as prod over a matrix with x_i replaced by 1
     from .creation import eye
     from .indexing import where
