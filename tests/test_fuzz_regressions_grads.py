@@ -239,3 +239,29 @@ def test_prod_over_a_size_one_dim_with_zeros_passes_the_gradient_through() -> No
             out += [g, h]
         return tuple(out)
     _same(fn)
+
+
+def test_i1_gradient_at_tiny_and_nan_inputs_is_torchs_half() -> None:
+    # fuzz seed 941 (i0's second derivative): torch's i1 and i1e gradients take 0.5 wherever
+    # |x| is not above epsilon, NaN included
+    def fn(L: Any) -> Any:
+        out = []
+        for dt in (L.float32, L.float64):
+            x = L.tensor([1.179, -2.051, 0.0, 1e-9, float("nan")], dtype=dt, requires_grad=True)
+            g, = L.autograd.grad(L.i0(x).sum(), x, create_graph=True)
+            out += [L.autograd.grad(g.sum(), x)[0], L.autograd.grad(L.special.i1e(x).sum(), x)[0]]
+        return tuple(out)
+    _same(fn, rtol=1e-5)  # (float32 i1e: last-bit differences)
+
+
+def test_kl_div_target_gradient_where_the_target_is_zero_is_nan_as_torch() -> None:
+    # fuzz seeds 49474, 53951, 66183, 98255: torch's kl_div is xlogy(target, target) - target *
+    # input, whose target gradient at 0 is 0 / 0 (a softmax of -inf gives such a target)
+    def fn(L: Any) -> Any:
+        F = L.nn.functional
+        x = L.tensor([0.544, 0.291, -float("inf")], requires_grad=True)
+        t = F.softmax(x, -1)
+        y = F.kl_div(F.log_softmax(L.tensor([0.0, 1.0, 2.0]), -1), t, reduction="none")
+        neg = F.kl_div(L.tensor([0.1, 0.2]), L.tensor([-0.5, 0.5]), reduction="none")
+        return y, neg, L.autograd.grad((y * L.tensor([1.1, 0.7, 1.3])).sum(), x)
+    _same(fn)
