@@ -265,3 +265,22 @@ def test_kl_div_target_gradient_where_the_target_is_zero_is_nan_as_torch() -> No
         neg = F.kl_div(L.tensor([0.1, 0.2]), L.tensor([-0.5, 0.5]), reduction="none")
         return y, neg, L.autograd.grad((y * L.tensor([1.1, 0.7, 1.3])).sum(), x)
     _same(fn)
+
+
+def test_gelu_double_backward_is_one_factor_as_torchs() -> None:
+    # fuzz seeds 15125, 47457, 80948: torch's gelu_backward is an op whose input derivative is
+    # grad * grad_output * gelu''(x), so an infinite grad_output gives +-inf, not inf - inf
+    for approximate in ("none", "tanh"):
+        def fn(L: Any, approximate: str = approximate) -> Any:
+            x = L.tensor([-1.1, 0.7, 2.0, -3.0, 0.0], dtype=L.float64, requires_grad=True)
+            out = []
+            for scale in (1.3, float("inf")):
+                g, = L.autograd.grad((L.nn.functional.gelu(x, approximate=approximate) * scale).sum(), x,
+                                     create_graph=True)
+                g2, = L.autograd.grad((g * L.tensor([1.1, 0.7, 1.3, 0.9, 1.2], dtype=L.float64)).sum(), x,
+                                      create_graph=True)
+                out += [g, type(g.grad_fn).__name__, g2]
+                if scale == 1.3:  # (a third derivative: gelu_backward's own derivative, differentiated)
+                    out.append(L.autograd.grad(g2.sum(), x)[0])
+            return tuple(out)
+        _same(fn, rtol=1e-6)
