@@ -284,3 +284,18 @@ def test_gelu_double_backward_is_one_factor_as_torchs() -> None:
                     out.append(L.autograd.grad(g2.sum(), x)[0])
             return tuple(out)
         _same(fn, rtol=1e-6)
+
+
+def test_one_element_written_onto_itself_under_another_shape_is_refused() -> None:
+    # fuzz seed 39864: x[None] = x for a one-element x (torch: a partial overlap); the same shape,
+    # a 0-d target or more elements are allowed
+    for shape in ((1,), (2,), (1, 1), (1, 2)):
+        for key in (None, Ellipsis, slice(None), (None, slice(None)), 0):
+            def fn(L: Any, shape: tuple = shape, key: Any = key) -> Any:
+                x = L.ones(shape) * 2
+                try:
+                    x[key] = x
+                except RuntimeError as e:
+                    return "refused" if "single memory location" in str(e) else "other error"
+                return x
+            _same(fn)

@@ -93,7 +93,9 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
     if d1 <= v0 or v1 <= d0:
         return False
-    return advanced or (d0, d1) != (v0, v1)
+    # (one element written onto itself under another shape: torch's expanded copy of it has other
+    # strides, a partial overlap to its check)
+    return advanced or (d0, d1) != (v0, v1) or (v.size == 1 and dst.ndim > 0 and dst.shape != v.shape)
 
 
 def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
