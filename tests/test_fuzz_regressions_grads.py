@@ -299,3 +299,13 @@ def test_one_element_written_onto_itself_under_another_shape_is_refused() -> Non
                     return "refused" if "single memory location" in str(e) else "other error"
                 return x
             _same(fn)
+
+
+def test_copy_refuses_a_partially_overlapping_source() -> None:
+    # (the fuzz 'ops' entry x[1:].copy_(x[:-1])): torch's copy_ refuses a source that shares some of
+    # the destination's memory, in another order or shifted; the same elements in order are fine
+    cases = (lambda x: x[1:].copy_(x[:-1]), lambda x: x.view(2, 2).copy_(x.view(2, 2).t()), lambda x: x.copy_(x[:]),
+             lambda x: x[:2].copy_(x[2:]), lambda x: x.view(2, 2).copy_(x), lambda x: x[::2].copy_(x[1::2]),
+             lambda x: x.copy_(x[0]), lambda x: x[:1].copy_(x[:1]))
+    for case in cases:
+        _same(lambda L, case=case: case(L.arange(4.0)))

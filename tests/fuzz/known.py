@@ -53,8 +53,6 @@ KNOWN = [
     Known("grad2", r"huber_loss|smooth_l1_loss", r"torch \[[^\]]*nan", "derivatives",
           "F.smooth_l1_loss(x, y) with an infinite incoming gradient at a NaN or infinite difference: torch's double "
           "backward multiplies by its 0/1 mask (NaN), ember's selects there (0)"),
-    Known("raise-missing", r"copy_", r"refer to a single memory location", "ops",
-          "x[1:].copy_(x[:-1])  # runs, torch: the value and the written-to tensor overlap (x[key] = v checks it)"),
     Known("raise-extra", r"\[.*\[", r"out of bounds", "torch", "x[:-1, None, [-5]] on an empty slice: torch does not bound-check"),
     Known("raise-extra", r"@|matmul", r"same dtype", "torch", "empty(0, 1, 1, 1, dtype=float64) @ f32_tensor  # torch skips the dtype check on empty"),
     Known("raise-extra", r"cumm(ax|in)", r"Dimension out of range", "torch", "empty(0).cummin(1)  # torch skips the dim check on empty tensors"),

@@ -113,6 +113,18 @@ def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
             "location. Please clone() the tensor before performing the operation.")
 
 
+def _partial_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """torch's partial overlap of two dense tensors: their memory ranges overlap and are not the
+    very same elements in the same order (x[1:].copy_(x[:-1]), x.copy_(x.t()) of a square x)."""
+    if not a.size or not b.size or not np.may_share_memory(a, b) or not (_dense(a) and _dense(b)):
+        return False
+    a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a1, b1 = a0 + a.size * a.itemsize, b0 + b.size * b.itemsize
+    if (a0, a1) == (b0, b1):
+        return a.shape != b.shape or any(n > 1 and sa != sb for n, sa, sb in zip(a.shape, a.strides, b.strides))
+    return a0 < b1 and b0 < a1
+
+
 def _dense(a: np.ndarray) -> bool:
     """torch's is_non_overlapping_and_dense: its elements fill a block of memory exactly once."""
     step = a.itemsize
@@ -397,6 +409,10 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         check_inplace(self)
         bump_version(self)
         return self
+    if isinstance(src, Tensor) and _partial_overlap(self._data, src._data):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
     if ((self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled or _fw.on) and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
