@@ -309,3 +309,18 @@ def test_copy_refuses_a_partially_overlapping_source() -> None:
              lambda x: x.copy_(x[0]), lambda x: x[:1].copy_(x[:1]))
     for case in cases:
         _same(lambda L, case=case: case(L.arange(4.0)))
+
+
+def test_inplace_through_an_empty_view_is_no_overlapping_write() -> None:
+    # fuzz seeds 4034, 14464: an empty array's zero strides repeat no element
+    def fn(L: Any) -> Any:
+        F = L.nn.functional
+        x = L.empty((2, 0), requires_grad=True)
+        v = x.trunc().permute(0, 1)
+        F.leaky_relu(v, inplace=True)
+        w = F.leaky_relu(L.empty((1, 1, 0, 2), requires_grad=True), 0.2)[0, :-1, :-1]
+        F.hardtanh(w, inplace=True)
+        z = L.empty((0, 3)).expand(2, 0, 3)
+        z.fill_(L.tensor(1.0))
+        return v, w, z, L.autograd.grad(v.sum() + w.sum(), x, allow_unused=True)
+    _same(fn)

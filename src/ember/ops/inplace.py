@@ -310,7 +310,7 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         # the base's node is index_put's: the view's positions as an index into the base
         shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
         key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
-        if any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
+        if view._data.size and any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
             key = OverlappingKey(key)  # (its backward fails as torch's, copying into the repeated elements)
         node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
         root.grad_fn, root._rg, root._out_nr = node, True, 0
@@ -374,7 +374,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
-        if any(st == 0 and n > 1 for st, n in zip(self._data.strides, self._data.shape)):
+        if self._data.size and any(st == 0 and n > 1 for st, n in zip(self._data.strides, self._data.shape)):
             # (torch fills with a tensor value by copy_, which refuses an expanded tensor; a number it writes)
             raise RuntimeError(
                 "unsupported operation: more than one element of the written-to tensor refers to a single memory "
