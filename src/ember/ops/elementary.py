@@ -136,25 +136,19 @@ def polygamma(n: int, input: Tensor) -> Tensor:
 
 
 def _trigamma(x: np.ndarray) -> np.ndarray:
-    """polygamma(1, x) as torch's kernel computes it, in x's precision: below 0.5 by reflection,
-    whose sin(pi * x) is rounding-small rather than 0 at the negative integers (so the poles
-    there give torch's large finite values, and digamma's gradient with them), then six steps of
-    the recurrence and the asymptotic series."""
+    """polygamma(1, x), with torch's reflection below 0.5: pi^2 / sin(pi x)^2 - polygamma(1, 1 - x), its
+    sin(pi * x) in x's precision, which is rounding-small rather than 0 at the negative integers (so
+    the poles there give torch's large finite values, and digamma's gradient with them; NaN at -inf).
+    The rest is SciPy's (torch's series is only good to about 1e-9)."""
     dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
     v = x.astype(dt)
     pi = dt.type(np.pi)
     with np.errstate(all="ignore"):
         small = v < 0.5
         s = np.sin(pi * v)
-        res = np.where(small, -(pi * pi) / (s * s), dt.type(0)).astype(dt)
-        v = np.where(small, 1 - v, v).astype(dt)
-        for _ in range(6):
-            res += 1 / (v * v)
-            v += 1
-        w = v.astype(np.float64)  # (torch's series has double constants: it runs in double)
-        ixx = 1 / (w * w)
-        res = (res + (1 + 1 / (2 * w) + ixx * (1 / 6 - ixx * (1 / 30 - ixx * (1 / 42)))) / w).astype(dt)
-        return np.where(small, -res, res).astype(x.dtype)
+        refl = (pi * pi) / (s * s)
+        rest = scipy_special("polygamma")(1, np.where(small, 1 - v, v).astype(np.float64))
+        return np.where(small, refl - rest, rest).astype(x.dtype)
 
 
 def _rounding(name: str, fwd: Any) -> tuple:
