@@ -228,6 +228,8 @@ class Tensor:
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self) -> bool:
+        if self._meta is not None and "base" in self._meta and self._meta["v"] != self._vc[0]:
+            self._refresh_view()  # (a view sees its base's history since an in-place op on the base)
         return self._rg
 
     @requires_grad.setter
@@ -249,7 +251,10 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self.grad_fn is None
+        return not self.requires_grad or self.grad_fn is None
+
+    def _refresh_view(self) -> None:
+        """Give a view whose base was modified in place the base's new history (ops/_core installs it)."""
 
     @property
     def output_nr(self) -> int:

@@ -357,16 +357,20 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     # its second derivative is 1/beta (1 for huber) inside the quadratic zone
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
-    # torch's second derivative is grad * (|d| < beta) / beta: 0 on the boundary and at NaN
-    if huber:
-        dd = gm.where(gm.abs(d) < beta, d, gm.sign(d) * beta)
-    elif beta == 0:
+    # torch's second derivative is grad * (|d| < beta) / beta, a product with the 0/1 mask (0 on the
+    # boundary and at NaN; NaN where an infinite grad meets the linear zone): the quadratic part is
+    # written as that product (of d made finite, so an infinite d gives the linear zone's value)
+    # and the linear part as sign(d), whose derivative is 0
+    if beta == 0:
         dd = gm.sign(d)
     else:
-        dd = gm.where(gm.abs(d) < beta, d / beta, gm.sign(d))
-    nan = np.isnan(d._data if isinstance(d, Tensor) else d)
-    if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does)
-        dd = gm.where(nan, float("nan"), dd)
+        da = d._data if isinstance(d, Tensor) else d
+        m = gm.where(np.abs(da) < beta, 1.0, 0.0)
+        quad = m * gm.where(np.isfinite(da), d, 0.0)
+        dd = quad + (1.0 - m) * gm.sign(d) * beta if huber else quad / beta + (1.0 - m) * gm.sign(d)
+        nan = np.isnan(da)
+        if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does; sign(NaN) is
+            dd = gm.where(nan, float("nan"), dd)  # 0, as torch's l1_loss, which it runs for beta = 0)
     if reduction == "mean":
         dd = dd / gm.numel(d)
     gg = g * dd

@@ -519,9 +519,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        pos = target > 0
-        safe = _where(pos, target, 1.0)
-        loss = _where(pos, target * safe.log(), 0.0) - target * input
+        loss = target.xlogy(target) - target * input  # (torch's: 0 / 0 in xlogy's gradient where target is 0)
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
     return _reduce(loss, reduction)

@@ -586,4 +586,11 @@ def attach_methods(**methods: Callable) -> None:
         setattr(Tensor, name, fn)
 
 
+def _refresh_if_not_multi(t: Tensor) -> None:
+    if not t._meta.get("multi"):  # (an unbind output raises only when used)
+        refresh_view(t)
+
+
+attach_methods(_refresh_view=_refresh_if_not_multi)
+
 __all__ = ["Node", "OpNode", "Tensor", "_new", "node_class", "record", "attach", "needs_grad"]

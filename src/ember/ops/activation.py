@@ -61,11 +61,44 @@ def _gelu_f(x: np.ndarray, approximate: str) -> np.ndarray:
     return _f32.gelu_tanh(x) if approximate == "tanh" else _f32.gelu(x)
 
 
-def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
+def _gelu_d(x: Any, approximate: str) -> Any:
+    """gelu'(x)."""
     if approximate == "tanh":
         t = gm.tanh(_SQRT_2_PI * (x + 0.044715 * (x * x * x)))
-        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x))
-    return g * (0.5 * (1 + gm.erf(x / _SQRT2)) + x * gm.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_PI * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * (1 + gm.erf(x / _SQRT2)) + x * gm.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+def _gelu_dd(x: Any, approximate: str) -> Any:
+    """gelu''(x), one factor as in torch's gelu double backward (an infinite grad times it stays inf)."""
+    if approximate == "tanh":  # (u = b (x + k x^3), t = tanh(u): (1 - t^2) (u' - x t u'^2 + 3 b k x^2))
+        k = 0.044715
+        t = gm.tanh(_SQRT_2_PI * (x + k * (x * x * x)))
+        du = _SQRT_2_PI * (1 + 3 * k * x * x)
+        return (1 - t * t) * (du - x * t * du * du + 3 * _SQRT_2_PI * k * x * x)
+    return gm.exp(-0.5 * x * x) * _INV_SQRT_2PI * (2 - x * x)
+
+
+# gelu's backward is an op of its own, as torch's gelu_backward, whose derivative in the input is
+# grad * grad_output * gelu''(self) (differentiating gelu'(x)'s terms instead gives inf - inf for an
+# infinite grad_output)
+GeluBackwardBackward0 = node_class(
+    "gelu_backward", lambda n, gg: (gelu_backward(gg, n.saved[1], n.attrs) if n.needs[0] else None,
+                                    gg * n.saved[0] * _gelu_dd(n.saved[1], n.attrs) if n.needs[1] else None),
+    "gelu_backward(grad, self), grad * grad_output * gelu''(self)", on_arrays=True)
+
+
+def gelu_backward(g: Any, x: Any, approximate: str) -> Any:
+    """``g * gelu'(x)``: recorded as an op of its own (GeluBackwardBackward0) when a graph is built."""
+    if isinstance(g, Tensor):
+        with np.errstate(all="ignore"):
+            out = np.asarray(g._data * _gelu_d(x._data, approximate), dtype=np.result_type(g._data, x._data))
+        return gm._backward_op(GeluBackwardBackward0, out, g, x, attrs=approximate)
+    return g * _gelu_d(x, approximate)
+
+
+def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
+    return gelu_backward(g, x, approximate)
 
 
 def _silu_grad(g: Any, x: Any) -> Any:

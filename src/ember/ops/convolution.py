@@ -275,6 +275,11 @@ def convolution_backward(g: Tensor, x: Tensor, w: Tensor, conf: tuple, needs: tu
     Recorded when a graph is being built: its derivative, ConvolutionBackwardBackward0, is written
     with the convolution and this op again, so every order of derivative comes from these two."""
     stride, pads, dil, groups = conf
+    if x._data.shape[1] == 0:  # no input channels: nothing reaches the output, every gradient is zeros
+        z = (x._data.shape, w._data.shape, w._data.shape[:1])
+        outs = tuple(_new(np.zeros(s, g._data.dtype)) if k < len(needs) and needs[k] else None for k, s in enumerate(z))
+        record_outputs(ConvolutionBackwardBackward0, outs, (g, x, w), (g, x, w), attrs=conf)
+        return outs
     if columns is None:
         columns = _conv_columns(x._data, tuple(w.shape[2:]), stride, pads, dil, groups)
     data, xp_shape, flat = columns
@@ -301,6 +306,8 @@ def _conv_double_backward(n: Any, gs: list) -> tuple:
     g, x, w = n.saved
     stride, pads, dil, groups = conf = n.attrs
     dg = dx = dw = None
+    if x._data.size == 0:  # no input elements (so no output elements): torch's gradients here are None
+        return None, None, None
     if n.needs[0]:
         terms = []
         if ggx is not None:
@@ -405,10 +412,9 @@ def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any
         raise RuntimeError(f"Only zero batch or zero channel inputs are supported, but got input shape: {shape}")
     if x.shape[1] == 0:  # no input channels: torch's kernel gives an (N, 0, ...) result whatever the weight
         sp = tuple((padded[i] - k_eff[i]) // stride[i] + 1 for i in range(nd))
-        # (0, in the graph of both as torch's result is: the sums of their no elements are exactly 0, and
-        # squared their gradients stay in the graph under create_graph)
-        s1, s2 = input.sum(), weight.sum()
-        return (s1 * s1 + s2 * s2) + _new(np.zeros((x.shape[0], 0) + sp, x.dtype))
+        out = np.zeros((x.shape[0], 0) + sp, x.dtype)
+        inputs = (input, weight, bias) if bias is not None else (input, weight)
+        return record(ConvolutionBackward0, out, inputs, (input, weight), attrs=(stride, pads, dil, groups, None, None, None))
     return _conv_op(input, weight, bias, stride, pads, dil, groups)
 
 

@@ -129,8 +129,26 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     x = input._data
     if x.dtype.kind not in "fc":
         x = x.astype(float_dtype_for(x.dtype))
-    res = _special("psi", x) if n == 0 else _special("polygamma", int(n), x)
+    res = _special("psi", x) if n == 0 else _trigamma(x) if n == 1 else _special("polygamma", int(n), x)
+    if n >= 2:  # (torch's zeta(n + 1, inf) is NaN, so its polygamma there too)
+        res = np.where(np.isposinf(x), res.dtype.type(np.nan), res)
     return record(PolygammaBackward0, res, (input,), (input,), attrs=int(n))
+
+
+def _trigamma(x: np.ndarray) -> np.ndarray:
+    """polygamma(1, x), with torch's reflection below 0.5: pi^2 / sin(pi x)^2 - polygamma(1, 1 - x), its
+    sin(pi * x) in x's precision, which is rounding-small rather than 0 at the negative integers (so
+    the poles there give torch's large finite values, and digamma's gradient with them; NaN at -inf).
+    The rest is SciPy's (torch's series is only good to about 1e-9)."""
+    dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    v = x.astype(dt)
+    pi = dt.type(np.pi)
+    with np.errstate(all="ignore"):
+        small = v < 0.5
+        s = np.sin(pi * v)
+        refl = (pi * pi) / (s * s)
+        rest = scipy_special("polygamma")(1, np.where(small, 1 - v, v).astype(np.float64))
+        return np.where(small, refl - rest, rest).astype(x.dtype)
 
 
 def _rounding(name: str, fwd: Any) -> tuple:

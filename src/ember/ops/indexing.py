@@ -150,10 +150,22 @@ IndexPutBackward0 = node_class(
     "index_put", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
                                _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
-CopySlices = node_class(
-    "copy_slices", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
-                                 _value_grad(n, g) if n.needs[1] else None),
-    "grad with zeros at the index, grad read at the index")
+class OverlappingKey(tuple):
+    """The key of a CopySlices written through a view that repeats elements (an expanded tensor):
+    torch's backward copies the base's gradient into that view and refuses, so ember's does too."""
+
+
+def _copy_slices_grads(n: Any, g: Tensor) -> tuple:
+    if type(n.attrs) is OverlappingKey:
+        if n.needs[0]:
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+        return None, g[tuple(n.attrs)] if n.needs[1] else None
+    return (_zero_at(g, n.attrs) if n.needs[0] else None, _value_grad(n, g) if n.needs[1] else None)
+
+
+CopySlices = node_class("copy_slices", _copy_slices_grads, "grad with zeros at the index, grad read at the index")
 CopySlices.__name__ = CopySlices.__qualname__ = "CopySlices"
 
 

@@ -17,7 +17,7 @@ from .._tensor import Tensor, _new, bump_version
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key, empty_selection
-from .indexing import CopySlices, IndexPutBackward0, check_inplace, masked_fill
+from .indexing import CopySlices, IndexPutBackward0, OverlappingKey, check_inplace, masked_fill
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -93,7 +93,9 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
     if d1 <= v0 or v1 <= d0:
         return False
-    return advanced or (d0, d1) != (v0, v1)
+    # (one element written onto itself under another shape: torch's expanded copy of it has other
+    # strides, a partial overlap to its check)
+    return advanced or (d0, d1) != (v0, v1) or (v.size == 1 and dst.ndim > 0 and dst.shape != v.shape)
 
 
 def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
@@ -109,6 +111,18 @@ def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")
+
+
+def _partial_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """torch's partial overlap of two dense tensors: their memory ranges overlap and are not the
+    very same elements in the same order (x[1:].copy_(x[:-1]), x.copy_(x.t()) of a square x)."""
+    if not a.size or not b.size or not np.may_share_memory(a, b) or not (_dense(a) and _dense(b)):
+        return False
+    a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a1, b1 = a0 + a.size * a.itemsize, b0 + b.size * b.itemsize
+    if (a0, a1) == (b0, b1):
+        return a.shape != b.shape or any(n > 1 and sa != sb for n, sa, sb in zip(a.shape, a.strides, b.strides))
+    return a0 < b1 and b0 < a1
 
 
 def _dense(a: np.ndarray) -> bool:
@@ -133,7 +147,23 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
     tkey = key if isinstance(key, tuple) else (key,)
     if not self._data.flags.writeable:
         _refuse_repeated_target(self._data, tkey)
+    if all(k is Ellipsis or (isinstance(k, slice) and k == slice(None)) for k in tkey) and (
+            not isinstance(value, Tensor) or value._data.ndim == 0) and _state.enabled and self._data.dtype.kind in "fc":
+        # torch: a key that selects the whole tensor is the tensor itself, and a number or 0-d value
+        # fills it (FillBackward3, whose zero gradient to the old self has no graph)
+        if not isinstance(value, Tensor) and (self._rg or _fw.on):
+            check_inplace(self)
+            apply_inplace(self, _filled, FillBackward3, np.asarray(value), None)
+        else:
+            fill_(self, value)
+        return
     if self._meta is not None and "base" in self._meta and _state.enabled:
+        split = _split_key(tkey, self._data.ndim) if not self._data.flags.writeable else None
+        if split is not None and any(_is_advanced(k) and not _int_like(k) for k in tkey):
+            # torch's order through an expanded view: the basic part as a view first (which may no
+            # longer repeat elements), then index_put on it, so the graph sees the elements written
+            setitem(self[split[0]], split[1], value)
+            return
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
     if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
@@ -212,14 +242,20 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
     """Run ``fn(self, *args)`` out of place and write the result back into ``self``."""
     if self._meta is not None and "base" in self._meta and _state.enabled:
         return inplace_on_view(self, fn, args, kwargs)
-    check_inplace(self)
     # the op may save self for its backward (x *= w saves x for w's gradient): give it the value
     # from before the write
     recorded = _state.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     src = _old_self(self) if recorded else self
     if _fw.on and src is not self:
         _fwd.share(self, src)
-    res = fn(src, *args, **kwargs)
+    try:
+        res = fn(src, *args, **kwargs)
+    except TypeError:
+        raise  # (torch's argument parser refuses an argument of a wrong type before the leaf check)
+    except Exception:
+        check_inplace(self)
+        raise
+    check_inplace(self)
     _write_back(self, res, fn in ALIASED_WRITES)
     if _fw.on:
         _fwd.written(self, res)
@@ -277,6 +313,8 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         # the base's node is index_put's: the view's positions as an index into the base
         shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
         key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
+        if view._data.size and any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
+            key = OverlappingKey(key)  # (its backward fails as torch's, copying into the repeated elements)
         node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
         root.grad_fn, root._rg, root._out_nr = node, True, 0
         attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
@@ -339,7 +377,12 @@ def fill_(self: Tensor, value: Any) -> Tensor:
         if value._data.ndim:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions.")
-        if (value._rg and _state.enabled) or _fw.on:
+        if self._data.size and any(st == 0 and n > 1 for st, n in zip(self._data.strides, self._data.shape)):
+            # (torch fills with a tensor value by copy_, which refuses an expanded tensor; a number it writes)
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
+        if ((value._rg or self._rg) and _state.enabled) or _fw.on:  # (torch: FillBackward3 for a tensor value)
             return _overwrite(self, FillBackward3, value._data, value)
         value = value.item()
     check_inplace(self)
@@ -365,9 +408,14 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
-    if src is self:  # (torch copies nothing, but counts the write)
+    if src is self:  # (torch copies nothing, but counts the write, and refuses a leaf that requires grad)
+        check_inplace(self)
         bump_version(self)
         return self
+    if isinstance(src, Tensor) and _partial_overlap(self._data, src._data):
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
     # an integer or bool destination ends the graph (torch: no grad_fn, requires_grad False)
     if ((self._rg or isinstance(src, Tensor) and src._rg) and _state.enabled or _fw.on) and (self.is_floating_point() or self.is_complex()):
         s = src._data if isinstance(src, Tensor) else np.asarray(src)

@@ -40,7 +40,7 @@ def _repeat_grad(n: Any, g: Tensor) -> Tensor:
     inter = []
     for r, s in zip(reps, full):
         inter += [r, s]
-    if 0 in inter:
+    if 0 in reps:  # (torch's: zeros only for a zero repeat; an empty input sums the empty grad, keeping its graph)
         from .creation import zeros
 
         return zeros(in_shape, dtype=_dt(g))

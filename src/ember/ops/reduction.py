@@ -401,6 +401,8 @@ def _prod_grad(x: Tensor, g: Tensor, result: Tensor, dims: tuple | None, keepdim
         flat_dim = dims[0]
     if not (xd == 0).any():
         return gr * _c(rr / x)
+    if flat_dim is not None and xd.shape[flat_dim] == 1:  # (torch's, with zeros: grad itself, no graph through self)
+        return gr
     # with zeros: product of the others, built as prod over a matrix with x_i replaced by 1
     from .creation import eye
     from .indexing import where
@@ -494,9 +496,12 @@ def _std_grad(n: Any, g: Tensor, result: Tensor) -> Tensor:
     dims, keepdim, c, cnt, _ = n.attrs
     r = _unsqueeze_to(result, dims, keepdim)
     gd = _unsqueeze_to(g, dims, keepdim)
-    zero = _new(r._data == 0)  # torch: no gradient where the std is 0
-    r_safe = where(zero, 1.0, r)
-    return where(zero, 0.0, gd * (x - x.mean(dims, keepdim=True)) / ((cnt - c) * r_safe))
+    # torch's: var's gradient for grad / (2 * result), that zeroed where the std is 0 (so the
+    # derivative in grad there is 0 / 0, NaN, as torch's double backward has it)
+    gv = where(_new(r._data == 0), 0.0, gd / (r * 2.0))
+    with np.errstate(divide="ignore"):
+        k = float(np.true_divide(2.0, cnt - c))
+    return gv * (x - x.mean(dims, keepdim=True)) * k
 
 
 VarBackward0 = node_class("var", _var_grad, "grad * 2 * (self - mean) / (N - correction)", layout="contiguous")

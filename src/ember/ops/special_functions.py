@@ -53,9 +53,12 @@ def _const(v: np.ndarray) -> Tensor:
 
 # ---------------------------------------------------------------------------- Bessel functions of order 0, 1
 def _nonzero(x: Tensor) -> tuple:
-    """``x`` with its zeros replaced by ones (so 1 / x stays finite there, to any order), and the mask."""
-    mask = _const(x._data == 0)
-    return x.masked_fill(mask, 1.0), mask
+    """torch's: ``x`` with the elements not above its dtype's epsilon in size (NaN too) replaced by
+    epsilon (so 1 / x stays finite there, to any order), and the mask of those elements."""
+    eps = float(np.finfo(x._data.dtype).eps)
+    with np.errstate(invalid="ignore"):
+        mask = _const(~(np.abs(x._data) > eps))
+    return x.masked_fill(mask, eps), mask
 
 
 def _i1_grad(n: Any, g: Tensor) -> Tensor:
