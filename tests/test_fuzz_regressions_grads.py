@@ -324,3 +324,14 @@ def test_inplace_through_an_empty_view_is_no_overlapping_write() -> None:
         z.fill_(L.tensor(1.0))
         return v, w, z, L.autograd.grad(v.sum() + w.sum(), x, allow_unused=True)
     _same(fn)
+
+
+def test_layer_norm_statistics_that_overflow_float32_are_taken_in_float64():
+    # torch's float32 kernel gives NaN here; its float64 result is the exact answer ember must give
+    x = [[-3.4e38, -0.58, 0.67], [3e38, 3e38, 1.0], [1.0, 2.0, 3.0]]
+    w, b = [0.0, -1.0, 2.0], [1.491, 4.656, -0.237]
+    want = torch.nn.functional.layer_norm(torch.tensor(x, dtype=torch.float64), (3,), torch.tensor(w, dtype=torch.float64),
+                                          torch.tensor(b, dtype=torch.float64)).float()
+    got = ember.nn.functional.layer_norm(ember.tensor(x), (3,), ember.tensor(w), ember.tensor(b))
+    assert got.dtype == ember.float32
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)

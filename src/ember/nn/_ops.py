@@ -6,6 +6,7 @@ nn.functional.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -161,9 +162,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 # ============================================================================ normalisation
 def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
     xf = x.astype(np.float64) if x.dtype == np.float16 else x
-    mean = xf.mean(axis=axes, keepdims=True)
+    # (ndarray.mean's own arithmetic, a sum over the count, written out so that an overflow warning is
+    # raised here, where ember's warning filter applies, not inside NumPy)
+    count = math.prod(xf.shape[a] for a in axes)
+    mean = np.add.reduce(xf, axis=axes, keepdims=True) / count
     xc = xf - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    var = np.add.reduce(xc * xc, axis=axes, keepdims=True) / count
+    if xf.dtype == np.float32 and not np.isfinite(var).all():
+        # finite values whose float32 squares or sums overflow (|x| near 1e19 and up): the statistics in
+        # float64, rounded once, rather than a silent rstd of 0 (torch's Welford pass gives NaN there)
+        mean, var, rstd, xhat = _norm_stats(xf.astype(np.float64), axes, eps)
+        return mean.astype(np.float32), var.astype(np.float32), rstd.astype(np.float32), xhat.astype(np.float32)
     rstd = 1.0 / np.sqrt(var + eps)
     return mean, var, rstd, (xc * rstd)
 
