@@ -62,17 +62,16 @@ def test_a_wrong_gradient_fails_both_checks() -> None:
     assert fd_check(prog, et.grads, None, "float32") is not None
 
 
-def test_finite_differences_catch_a_gradient_through_an_aliased_fill() -> None:
-    # ember counts each of the 9 aliased elements 9 times (known.py, owner autograd); torch cannot say
+def test_an_aliased_fill_now_fails_at_backward_as_torchs() -> None:
+    # (was the check's example of a wrong gradient: ember counted each of the 9 aliased elements 9 times)
     prog = _prog([("i0", "float64", [0.5], True)],
                  ["v0 = i0 * -1", "v1 = v0.expand(3, 3)", "v1.masked_fill_(v1 > 0, 2.0)"])
-    et = execute(prog, ember)
-    assert fd_check(prog, et.grads, None, "float64") is not None
-    assert not check(prog).verified
+    assert not check(prog).mismatches
 
 
 def test_a_wrong_value_fails_the_value_check() -> None:
-    # ember's float32 layer_norm statistics overflow silently (known.py, owner nn): not excused as torch's
-    prog = _prog([("i0", "float32", [[-3.4e38, -0.584, 0.665]], False)], ["v0 = F.layer_norm(i0, (1, 3))"])
+    # ember's float32 mean is an ulp off for a row of equal values, so layer_norm gives rounding noise where
+    # torch (and its float64 rerun) give 0 (known.py, owner nn): not excused as torch's
+    prog = _prog([("i0", "float32", [[0.7615942, 0.7615942, 0.7615942]], False)], ["v0 = F.layer_norm(i0, (3,))"])
     out = check(prog)
     assert out.mismatches and not out.verified
