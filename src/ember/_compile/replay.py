@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
-from . import codegen, guards
+from . import aot, codegen, guards
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
@@ -36,6 +36,7 @@ class Entry:
     nodes: int = 0
     calls: int = 0
     fused: int = 0
+    plan: Any = None  # (aot.Plan: the outputs need a graph, the program returns a backward too)
 
 
 class CompiledFunction:
@@ -87,7 +88,9 @@ class CompiledFunction:
             outs = e.program(*tensors)  # type: ignore[misc]
         finally:
             _state.enabled = prev
-        return _rebuild(e.returns, outs)
+        if e.plan is not None:
+            return _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors))
+        return _rebuild(e.returns, [_new(a) for a in outs])
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
@@ -107,15 +110,14 @@ class CompiledFunction:
         self.entries.append(e)
         tr.check_versions()
         err = tr.error
-        returns = None
+        returns = plan = None
         if err is None:
             try:
-                returns, names = _returns(tr, ret)
+                returns, names, outs = _returns(tr, ret)
+                if tr.steps and tr.backward is None and any(t._rg for t in outs) and _state.enabled:
+                    plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
                 err = b
-        if err is None and tr.steps and tr.backward is None and any(t._rg for t in _tensors(ret)) and _state.enabled:
-            err = GraphBreak("the result needs a graph: backward() outside the compiled function is not "
-                             "supported by ember.compile yet")
         if err is not None:
             e.reason = str(err)
             if self.fullgraph:
@@ -126,7 +128,7 @@ class CompiledFunction:
         name = _name(self.fn)
         src, ns, e.fused = codegen.generate(tr, name, names)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
-        e.program, e.source, e.returns = ns[name], src, returns
+        e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
@@ -177,12 +179,14 @@ def _tensors(x: Any) -> list:
 
 def _returns(tr: Tracer, ret: Any) -> tuple:
     """The shape of what the function returned: ("t", k) for the k-th returned array, ("c", value)
-    for a constant, containers of those; and the names of the arrays."""
+    for a constant, containers of those; the names of the arrays and their Tensors."""
     names: list = []
+    tensors: list = []
 
     def spec(v: Any) -> Any:
         if isinstance(v, Tensor):
             names.append(tr.ref(v._data, v))
+            tensors.append(v)
             return ("t", len(names) - 1)
         if v is None or type(v) in (int, float, bool, str):
             return ("c", v)
@@ -192,13 +196,13 @@ def _returns(tr: Tracer, ret: Any) -> tuple:
             return (dict, {k: spec(x) for k, x in v.items()})
         raise GraphBreak(f"the function returns a {type(v).__name__}, which ember.compile cannot rebuild")
 
-    return spec(ret), names
+    return spec(ret), names, tensors
 
 
 def _rebuild(spec: Any, outs: tuple) -> Any:
     kind, v = spec
     if kind == "t":
-        return _new(outs[v])
+        return outs[v]
     if kind == "c":
         return v
     if kind is dict:
