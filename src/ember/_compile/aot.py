@@ -13,6 +13,7 @@ the ordinary engine runs it: ``.grad`` accumulation, hooks, ``retain_graph`` and
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,14 +52,11 @@ class CaptureRecorder(BackwardRecorder):
         self.t = tracer
         self.root, self.root_name, self.root_used = None, "", True
         self.at = "the backward of the compiled function's outputs"
-        self.waiting: dict = {}
+        self.waiting: dict = defaultdict(list)
         self.made: dict = {}
-        self.names_of: dict = {}
+        self.names_of: dict = defaultdict(list)
         self.held: list = []
         self.error: GraphBreak | None = None
-        from collections import defaultdict
-
-        self.waiting, self.names_of = defaultdict(list), defaultdict(list)
         for edge, name, g in zip(roots, grad_names, placeholders):
             self.waiting[edge].append(name)
             self.names_of[id(g._data)].append(name)

@@ -199,7 +199,7 @@ def _returns(tr: Tracer, ret: Any) -> tuple:
     return spec(ret), names, tensors
 
 
-def _rebuild(spec: Any, outs: tuple) -> Any:
+def _rebuild(spec: Any, outs: list) -> Any:
     kind, v = spec
     if kind == "t":
         return outs[v]
