@@ -215,3 +215,30 @@ def test_outputs_without_a_graph_and_constants_come_back_plain():
     y, z, k = c(x)
     assert y.grad_fn.name() == "CompiledFunctionBackward" and z.grad_fn is None and not z.requires_grad and k == 7
     assert _same(z._data, (lin(x).detach() * 2.0)._data)
+
+
+def test_compiler_reset_forgets_every_compiled_function_and_config_sets_the_limit():
+    import ember._dynamo
+
+    f = ember.compile(lambda x: x * 2.0 + 1.0)
+    m = ember.compile(ember.nn.Linear(2, 2))
+    f(ember.ones(3))
+    m(ember.ones(1, 2))
+    assert "1 cache entry" in f.explain() and "1 cache entry" in m.explain()
+    ember.compiler.reset()
+    assert "0 cache entries" in f.explain() and "0 cache entries" in m.explain()
+    f(ember.ones(3))
+    ember._dynamo.reset()
+    assert "0 cache entries" in f.explain()
+    old = ember._dynamo.config.recompile_limit
+    try:
+        ember._dynamo.config.cache_size_limit = 2  # (torch's other name for the same setting)
+        assert ember._dynamo.config.recompile_limit == 2
+        g = ember.compile(lambda x: x + 1.0)
+        g(ember.ones(1))
+        g(ember.ones(2))
+        with pytest.warns(UserWarning, match=r"hit config.recompile_limit \(2\)"):
+            assert ember.equal(g(ember.ones(3)), ember.full((3,), 2.0))
+        assert "recompile_limit 2" in g.explain()
+    finally:
+        ember._dynamo.config.recompile_limit = old

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
-from . import aot, codegen, guards
+from . import aot, codegen, compiled_functions, config_values, guards
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
@@ -45,8 +45,21 @@ class CompiledFunction:
     def __init__(self, fn: Callable, fullgraph: bool = False, recompile_limit: int | None = None) -> None:
         self.fn = fn
         self.fullgraph = fullgraph
-        self.limit = 8 if recompile_limit is None else recompile_limit
+        self.own_limit = recompile_limit
         self.entries: list[Entry] = []
+        self.warned = False
+        self.last_reason = ""
+        compiled_functions.add(self)
+
+    @property
+    def limit(self) -> int:
+        """How many traced programs the cache keeps: the ``recompile_limit`` given to compile, else
+        ``ember._dynamo.config.recompile_limit`` (torch's default, 8)."""
+        return self.own_limit if self.own_limit is not None else config_values.get("recompile_limit", 8)
+
+    def reset(self) -> None:
+        """Forget the traced programs (``ember.compiler.reset()``)."""
+        self.entries.clear()
         self.warned = False
         self.last_reason = ""
 
