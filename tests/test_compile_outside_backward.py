@@ -242,3 +242,24 @@ def test_compiler_reset_forgets_every_compiled_function_and_config_sets_the_limi
         assert "recompile_limit 2" in g.explain()
     finally:
         ember._dynamo.config.recompile_limit = old
+
+
+def test_elementwise_ops_without_their_own_kernel_trace_and_differentiate_as_eager():
+    def f(L, x, y):
+        return (L.sin(x) + L.cos(x) * y.abs() + L.special.erf(x).exp() + L.log1p(x.abs()) + L.atan(y)).sum()
+
+    c = ember.compile(lambda x, y: f(ember, x, y))
+    rng = np.random.default_rng(3)
+    xs, ys = rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal((4, 5)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no graph break)
+        c(ember.tensor(xs, requires_grad=True), ember.tensor(ys))
+        x = ember.tensor(xs, requires_grad=True)
+        c(x, ember.tensor(ys)).backward()
+    ex = ember.tensor(xs, requires_grad=True)
+    f(ember, ex, ember.tensor(ys)).backward()
+    assert _same(x.grad._data, ex.grad._data)
+    assert "unary(sin, x)" in c.source() and "np.abs(y)" in c.source()
+    tx = torch.tensor(xs, requires_grad=True)
+    f(torch, tx, torch.tensor(ys)).backward()
+    np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
