@@ -263,3 +263,17 @@ def test_elementwise_ops_without_their_own_kernel_trace_and_differentiate_as_eag
     tx = torch.tensor(xs, requires_grad=True)
     f(torch, tx, torch.tensor(ys)).backward()
     np.testing.assert_allclose(x.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_saved_tensor_changed_in_place_before_backward_raises_as_in_eager():
+    m = ember.nn.Linear(3, 2)
+    c = ember.compile(m)
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+    x = ember.randn(4, 3, requires_grad=True)
+    c(x)
+    for run in (m, c):  # eager, then the compiled call: the same error
+        y = run(x)
+        y.sum().backward(retain_graph=True)
+        opt.step()  # (changes the weight the input's gradient needs)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()

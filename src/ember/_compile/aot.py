@@ -21,8 +21,9 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
-from ..autograd.function import OpNode
+from ..autograd.function import OpNode, _check_version
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Node, grad_accumulator
+from . import fusion
 from .trace import BackwardRecorder, GraphBreak, Step, Tracer
 
 DOUBLE_BACKWARD = ("ember.compile does not support double backward (create_graph=True) through a compiled "
@@ -35,9 +36,11 @@ class Plan:
     """What the replay needs to build the node: which outputs are differentiable (``diff``: their
     positions among the returned arrays, with their shapes and dtypes), and where the backward's
     gradients go (``targets``: ("in", k) for the call's k-th tensor argument, ("ext", Tensor) for a
-    parameter or captured tensor)."""
+    parameter or captured tensor); ``saved``: the arguments and parameters (same spelling) and
+    returned arrays (("out", k)) the backward reads, whose versions it checks as eager's nodes do."""
     diff: list
     targets: list
+    saved: list
 
 
 def _edge(t: Tensor) -> tuple:
@@ -130,7 +133,11 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     if rec.error is not None:
         raise rec.error
     tr.grad_outs, tr.grad_ins = grad_names, rec.captured
-    return Plan(diff, targets)
+    read = {n for s in tr.steps[tr.bw_start:] for n in fusion._reads(s)}
+    saved: list = [("in", k) for k, t in enumerate(tensors) if tr.vals.get(id(t._data)) in read]
+    saved += [("ext", t) for n, t in tr.externals.items() if n in read]
+    saved += [("out", k) for k, t in enumerate(ret) if tr.vals.get(id(t._data)) in read]
+    return Plan(diff, targets, saved)
 
 
 class CompiledFunctionBackward(Node):
@@ -138,12 +145,13 @@ class CompiledFunctionBackward(Node):
     gradients of its differentiable outputs; one gradient out per input or parameter that
     requires grad (torch's CompiledFunctionBackward)."""
 
-    __slots__ = ("program", "n_outputs", "_in_meta", "_out_meta")
+    __slots__ = ("program", "n_outputs", "_in_meta", "_out_meta", "versions")
     formula = "the compiled function's traced backward program"
     on_arrays = True  # (the engine's plain loop hands it arrays: apply_arrays)
 
-    def __init__(self, program: Any, edges: list, in_meta: tuple, out_meta: list) -> None:
+    def __init__(self, program: Any, edges: list, in_meta: tuple, out_meta: list, versions: list) -> None:
         super().__init__()
+        self.versions = versions  # (tensor, its version): what the backward reads must not change in place
         self.program = program
         self.next_functions = tuple(edges)
         self.n_outputs = len(out_meta)
@@ -162,6 +170,9 @@ class CompiledFunctionBackward(Node):
     def _run(self, grads: list) -> tuple:
         if self.program is None:
             raise RuntimeError(FREED_MESSAGE)
+        for t, v in self.versions:
+            if t._vc[0] != v:
+                _check_version(t, v)
         for k, g in enumerate(grads):  # (an output no gradient reached: zeros, as torch materializes them)
             if g is None:
                 shape, dtype = self._out_meta[k]
@@ -169,16 +180,18 @@ class CompiledFunctionBackward(Node):
         return self.program(*grads)
 
     def release(self) -> None:
-        self.program = None
+        self.program, self.versions = None, []
 
 
 def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
     """The call's returned arrays as Tensors, the differentiable ones outputs of one new node."""
     outs = [_new(a) for a in arrays]
     leaves = [tensors[k] if kind == "in" else k for kind, k in plan.targets]
+    saved = [tensors[k] if kind == "in" else outs[k] if kind == "out" else k for kind, k in plan.saved]
     node = CompiledFunctionBackward(backward, [_edge(t) for t in leaves],
                                     tuple((t._data.shape, t._data.dtype) for t in leaves),
-                                    [(shape, dtype) for _, shape, dtype in plan.diff])
+                                    [(shape, dtype) for _, shape, dtype in plan.diff],
+                                    [(t, t._vc[0]) for t in saved])
     for nr, (k, _, _) in enumerate(plan.diff):
         t = outs[k]
         t.grad_fn, t._rg, t._out_nr = node, True, nr
