@@ -57,6 +57,8 @@ TEMPLATES: dict[str, str] = {
     "sqrt": "{o0} = np.sqrt({i0})",
     "unary_fn": "{o0} = unary({c0}, {i0})",
     "abs": "{o0} = np.abs({i0})",
+    "maximum": "{o0} = np.maximum({i1}, {i0})",
+    "minimum": "{o0} = np.minimum({i1}, {i0})",
     "relu": "{o0} = relu_np({i0})",
     "mm": "{o0} = f32.matmul({i0}, {i1})",
     "matmul_folded": "{o0} = f32.matmul({i0}.reshape({c0}), {i1}).reshape({c1})",
@@ -247,6 +249,16 @@ def _binary(name: str, rname: str | None = None) -> Handler:
         return Rec(name + "_scalar", [x._data], (y,), [ret._data], ret)
 
     return Handler(name, accept, build)
+
+
+def _same_float_pair(a: Any) -> bool:
+    """Two float Tensors of one dtype (maximum, minimum): their arrays as the eager op takes them."""
+    x, y = a.get("input"), a.get("other")
+    return a.get("out") is None and _ft(x) and _ft(y) and x._data.dtype == y._data.dtype
+
+
+def _pair_handler(name: str) -> Handler:
+    return Handler(name, _same_float_pair, lambda a, r: Rec(name, [a["input"]._data, a["other"]._data], (), [r._data], r))
 
 
 def _rsub_accept(a: Any) -> bool:
@@ -597,6 +609,8 @@ def _handlers() -> dict:
             "rsub_scalar", [a["input"]._data], (a["other"],), [r._data], r), composite=True),
         _code(pointwise.abs): Handler("abs", lambda a: a.get("out") is None and _ft(a.get("input")),
                                       lambda a, r: Rec("abs", [a["input"]._data], (), [r._data], r)),
+        _code(pointwise.maximum): _pair_handler("maximum"),
+        _code(pointwise.minimum): _pair_handler("minimum"),
         _code(pointwise.neg): Handler("neg", lambda a: a.get("out") is None and _ft(a.get("input")),
                                       lambda a, r: Rec("neg", [a["input"]._data], (), [r._data], r)),
         _code(pointwise.pow): Handler("pow", _pow_accept, lambda a, r: Rec(
