@@ -277,3 +277,17 @@ def test_a_saved_tensor_changed_in_place_before_backward_raises_as_in_eager():
         opt.step()  # (changes the weight the input's gradient needs)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.sum().backward()
+
+
+def test_a_function_that_returns_its_input_or_a_parameter_keeps_the_graph():
+    c = ember.compile(lambda x: x)
+    x = ember.randn(3, requires_grad=True)
+    c(x)
+    y = c(x)
+    (y * 2.0).sum().backward()
+    assert y.requires_grad and x.grad.tolist() == [2.0, 2.0, 2.0]
+    lin = ember.nn.Linear(2, 2)
+    d = ember.compile(lambda: lin.weight * 1.0)
+    d()
+    d().sum().backward()
+    assert lin.weight.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]

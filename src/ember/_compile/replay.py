@@ -127,7 +127,7 @@ class CompiledFunction:
         if err is None:
             try:
                 returns, names, outs = _returns(tr, ret)
-                if tr.steps and tr.backward is None and any(t._rg for t in outs) and _state.enabled:
+                if tr.backward is None and any(t._rg for t in outs) and _state.enabled:
                     plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
                 err = b
