@@ -86,7 +86,7 @@ def test_grad_fn_is_one_compiled_function_backward_node_like_torch():
     assert y.requires_grad and not y.is_leaf
     edges = {n for n, _ in y.grad_fn.next_functions}
     assert {type(n).__name__ for n in edges} == {"AccumulateGrad"} and len(edges) == 2
-    assert "def backward(grad_out0)" in om.source()
+    assert "def backward(grad_out0)" in om.source() and "one CompiledFunctionBackward node" in om.explain()
 
 
 def test_multiple_outputs_share_one_node_and_an_unused_one_gets_zeros():

@@ -169,7 +169,8 @@ class CompiledFunction:
             ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items())
             lines.append(f"  [{k}] traced: {len(e.ops)} forward ops ({ops}), {e.nodes} backward nodes; "
                          f"replayed {e.calls} times; fused: {e.fused} elementwise ops write into an operand "
-                         "nothing reads again")
+                         "nothing reads again" + ("; the outputs' backward replays as one CompiledFunctionBackward node"
+                                                  if e.plan is not None else ""))
         lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
                      "optimizer's step runs as in eager)")
         return "\n".join(lines)
