@@ -3,6 +3,8 @@
     python benchmarks/compile.py [--quick]
 
 W9: workloads.py's char-LSTM step (Embedding, LSTM, Linear head; clipping and Adam inside the step).
+W2 model: the same MLP as an nn.Sequential in the ordinary loop with ``torch.compile(model)`` (the
+loss, ``backward()`` and ``step()`` outside the compiled call).
 W3: workloads.py's CNN step (two 3x3 convolutions, max-pool, linear) on 64 images.
 W1: 50 x (mul, tanh, pow, add) on 4 floats, a sum and the backward (201 ops): time per op.
 W2: the 784-512-512-10 MLP step on 256 rows (cross-entropy, backward, SGD step), and its matmul
@@ -83,6 +85,30 @@ def w2(L, compiled: bool) -> float:
 
     fn = L.compile(step) if compiled else step
     return best_time(lambda: fn(x, y), 5 if QUICK else 15)
+
+
+def w2_model(L, compiled: bool) -> float:
+    """W2's MLP as an nn.Sequential in the ordinary loop, ``torch.compile(model)`` when compiled:
+    the forward and its backward replayed, the loss, ``backward()`` and the optimizer eager."""
+    x0, y0, ws0, bs0 = _mlp_data()
+    F, nn = L.nn.functional, L.nn
+    x, y = L.tensor(x0), L.tensor(y0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    with L.no_grad():
+        for lin, w, b in zip(model[::2], ws0, bs0):
+            lin.weight.copy_(L.tensor(w.T.copy()))
+            lin.bias.copy_(L.tensor(b))
+    opt = L.optim.SGD(model.parameters(), lr=0.01)
+    run = L.compile(model) if compiled else model
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(run(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return best_time(step, 5 if QUICK else 15)
 
 
 def w3(L, compiled: bool) -> float:
@@ -167,7 +193,7 @@ def main() -> None:
     import ember
 
     rows = []
-    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2), ("W3 CNN step", w3), ("W9 LSTM step", w9)):
+    for name, fn in (("W1 per op", w1), ("W2 MLP step", w2), ("W2 model", w2_model), ("W3 CNN step", w3), ("W9 LSTM step", w9)):
         te = fn(ember, False)
         tc = fn(ember, True)
         tt = fn(torch, False)

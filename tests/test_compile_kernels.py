@@ -33,6 +33,11 @@ CASES = {
     "tanh": (lambda L, x: x.tanh(), ((3, 3),), False),
     "sigmoid": (lambda L, x: x.sigmoid(), ((3, 3),), False),
     "sqrt": (lambda L, x: x.sqrt(), ((3, 3),), True),
+    "unary_fn": (lambda L, x: L.sin(x) + L.cos(x) + L.special.erf(x) + L.log1p(x) + L.atan(x) * L.expm1(x)
+                 + L.rsqrt(x) + L.sinh(x).tan(), ((3, 3),), True),
+    "abs": (lambda L, x: x.abs() * 1.0 + L.abs(x), ((3, 4),), False),
+    "maximum": (lambda L, x, y: L.maximum(x, y) + x.maximum(y.abs()), ((3, 4), (4,)), False),
+    "minimum": (lambda L, x, y: L.minimum(x, y) * 1.0, ((3, 4), (3, 4)), False),
     "relu": (lambda L, x: x.relu() + _f(L).relu(x), ((4, 16),), False),
     "mm": (lambda L, x, w: x @ w, ((4, 5), (5, 3)), False),
     "matmul_folded": (lambda L, x, w: L.matmul(x, w), ((2, 4, 5), (5, 3)), False),

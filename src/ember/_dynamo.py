@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import compiler
+from . import _compile, compiler
 
 
 class _Config:
@@ -17,7 +17,8 @@ class _Config:
                  "automatic_dynamic_shapes": True, "assume_static_by_default": True, "optimize_ddp": True}
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_values", dict(self._DEFAULTS))
+        _compile.config_values.update(self._DEFAULTS)  # (where ember.compile reads recompile_limit)
+        object.__setattr__(self, "_values", _compile.config_values)
 
     def __getattr__(self, name: str) -> Any:
         values = object.__getattribute__(self, "_values")
@@ -29,6 +30,8 @@ class _Config:
         if name not in self._values:
             raise AttributeError(f"torch._dynamo.config.{name} does not exist")
         self._values[name] = value
+        if name in ("cache_size_limit", "recompile_limit"):  # (one setting under two names, as in torch)
+            self._values["cache_size_limit"] = self._values["recompile_limit"] = value
 
     def __dir__(self) -> list:
         return sorted(self._values)

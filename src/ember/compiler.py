@@ -25,7 +25,11 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
 
 
 def reset() -> None:
-    """Forget compiled code: ember keeps none."""
+    """Forget every compiled function's traced programs: the next call of each traces afresh."""
+    from . import _compile
+
+    for fn in list(_compile.compiled_functions):
+        fn.reset()
 
 
 from . import _namespace as _ns  # noqa: E402

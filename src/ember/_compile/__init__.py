@@ -9,11 +9,19 @@ validates its options with (it compiles nothing in place yet).
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 _BACKENDS = ("inductor", "eager", "aot_eager", "aot_eager_decomp_partition", "cudagraphs", "openxla", "tvm",
              "onnxrt", "tensorrt", "torch_tensorrt", "ipex")
+
+
+# every traced function's cache (replay.CompiledFunction), so that ember.compiler.reset() can empty them
+compiled_functions: weakref.WeakSet = weakref.WeakSet()
+# torch._dynamo.config's settings, filled and set through ember._dynamo.config (recompile_limit is read
+# by every compiled function made without its own limit)
+config_values: dict = {}
 
 
 # nn.Module, set by ember.nn.modules.module when nn loads (this module sits below nn and does not

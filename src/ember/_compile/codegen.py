@@ -143,20 +143,34 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
         ns[obj_name] = obj
     section = None
     into = fusion.in_place(tr.steps, tr.meta, returns)
-    for k, s in enumerate(tr.steps):
+    bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
+    for k, s in enumerate(tr.steps[:bw]):
         sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else "backward"
         if sec != section:
             body.append(f"# {sec}")
             section = sec
-        if k in into:
-            body.append(fusion.line(s, into[k], names.const) + f"  # in place: {into[k]} is not read again; "
-                        f"{_short(s.note)}")
-            continue
-        body.extend(_lines(s, k, names, ns))
+        body.extend(_step_lines(s, k, into, names, ns))
     ret = ", ".join(returns)
-    body.append(f"return ({ret},)" if len(returns) == 1 else f"return ({ret})")
-    src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(f"    {ln}\n" for ln in body)
+    if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
+        body.append("")
+        body.append(f"def backward({', '.join(tr.grad_outs)}):  # CompiledFunctionBackward, run by the engine")
+        inner = [ln for k in range(bw, len(tr.steps)) for ln in _step_lines(tr.steps[k], k, into, names, ns)]
+        grads = ", ".join(g or "None" for g in tr.grad_ins)
+        inner.append(f"return ({grads},)" if len(tr.grad_ins) == 1 else f"return ({grads})")
+        body.extend(f"    {ln}" for ln in inner)
+        body.append("")
+        body.append(f"return ({ret},), backward" if len(returns) == 1 else f"return ({ret}), backward")
+    else:
+        body.append(f"return ({ret},)" if len(returns) == 1 else f"return ({ret})")
+    src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(
+        f"    {ln}\n" if ln else "\n" for ln in body)
     return src, ns, len(into)
+
+
+def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict) -> list[str]:
+    if k in into:
+        return [fusion.line(s, into[k], names.const) + f"  # in place: {into[k]} is not read again; {_short(s.note)}"]
+    return _lines(s, k, names, ns)
 
 
 def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:

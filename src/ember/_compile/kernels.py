@@ -55,6 +55,10 @@ TEMPLATES: dict[str, str] = {
     "tanh": "{o0} = f32.tanh({i0})",
     "sigmoid": "{o0} = f32.sigmoid({i0})",
     "sqrt": "{o0} = np.sqrt({i0})",
+    "unary_fn": "{o0} = unary({c0}, {i0})",
+    "abs": "{o0} = np.abs({i0})",
+    "maximum": "{o0} = np.maximum({i1}, {i0})",
+    "minimum": "{o0} = np.minimum({i1}, {i0})",
     "relu": "{o0} = relu_np({i0})",
     "mm": "{o0} = f32.matmul({i0}, {i1})",
     "matmul_folded": "{o0} = f32.matmul({i0}.reshape({c0}), {i1}).reshape({c1})",
@@ -142,6 +146,13 @@ def activation(fwd: Callable, x: np.ndarray, params: tuple) -> np.ndarray:
         return act._c(fwd(x, *params), x)
 
 
+def unary(fwd: Callable, x: np.ndarray) -> np.ndarray:
+    """An elementwise op of the table made by ``ops.pointwise._unary`` (sin, cos, log1p, erf ...):
+    its own NumPy forward ``fwd``, as the op calls it on a float input (whose warnings eager silences)."""
+    with np.errstate(all="ignore"):
+        return fwd(x)
+
+
 def layer_norm_rows(x: np.ndarray, w: np.ndarray | None, b: np.ndarray | None, axes: tuple, eps: float) -> tuple:
     """layer_norm of a float32/float64 input as nn/_ops.py computes it: the output, and the
     normalised input and reciprocal deviations its backward node keeps."""
@@ -177,7 +188,7 @@ def split_views(x: np.ndarray, d: int, sizes: tuple) -> tuple:
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
-                             "max_pool_indices": max_pool_indices, "activation": activation,
+                             "max_pool_indices": max_pool_indices, "activation": activation, "unary": unary,
                              "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows,
                              "lstm_arrays": _rnn_ops.lstm_arrays, "batch_norm_arrays": nn_ops.batch_norm_arrays,
                              "where_np": where_np, "index_rows": index_rows, "split_views": split_views}
@@ -240,6 +251,16 @@ def _binary(name: str, rname: str | None = None) -> Handler:
     return Handler(name, accept, build)
 
 
+def _same_float_pair(a: Any) -> bool:
+    """Two float Tensors of one dtype (maximum, minimum): their arrays as the eager op takes them."""
+    x, y = a.get("input"), a.get("other")
+    return a.get("out") is None and _ft(x) and _ft(y) and x._data.dtype == y._data.dtype
+
+
+def _pair_handler(name: str) -> Handler:
+    return Handler(name, _same_float_pair, lambda a, r: Rec(name, [a["input"]._data, a["other"]._data], (), [r._data], r))
+
+
 def _rsub_accept(a: Any) -> bool:
     return a.get("alpha", 1) == 1 and _ft(a.get("input")) and _num(a.get("other"))
 
@@ -248,11 +269,18 @@ _UNARY = {"exp", "log", "tanh", "sigmoid", "sqrt", "relu"}
 
 
 def _unary_accept(a: Any) -> bool:
-    return a.get("name") in _UNARY and a.get("out") is None and _ft(a.get("input"))
+    # every _unary op of a float input; a generic one only where its result comes back unchanged
+    # (eager lays out the result of a non-contiguous input of 2+ dims like the input)
+    x = a.get("input")
+    if a.get("out") is not None or not _ft(x) or a.get("name") is None:
+        return False
+    return a["name"] in _UNARY or x._data.ndim < 2 or x._data.flags.c_contiguous
 
 
 def _unary_build(a: Any, ret: Any) -> Rec:
-    return Rec(a["name"], [a["input"]._data], (), [ret._data], ret)
+    if a["name"] in _UNARY:
+        return Rec(a["name"], [a["input"]._data], (), [ret._data], ret)
+    return Rec("unary_fn", [a["input"]._data], (a["fwd"],), [ret._data], ret, a["name"])
 
 
 def _pow_accept(a: Any) -> bool:
@@ -579,6 +607,10 @@ def _handlers() -> dict:
         _code(pointwise.div): _binary("div"),
         _code(pointwise.rsub): Handler("rsub", _rsub_accept, lambda a, r: Rec(
             "rsub_scalar", [a["input"]._data], (a["other"],), [r._data], r), composite=True),
+        _code(pointwise.abs): Handler("abs", lambda a: a.get("out") is None and _ft(a.get("input")),
+                                      lambda a, r: Rec("abs", [a["input"]._data], (), [r._data], r)),
+        _code(pointwise.maximum): _pair_handler("maximum"),
+        _code(pointwise.minimum): _pair_handler("minimum"),
         _code(pointwise.neg): Handler("neg", lambda a: a.get("out") is None and _ft(a.get("input")),
                                       lambda a, r: Rec("neg", [a["input"]._data], (), [r._data], r)),
         _code(pointwise.pow): Handler("pow", _pow_accept, lambda a, r: Rec(

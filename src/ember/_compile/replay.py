@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
-from . import codegen, guards
+from . import aot, codegen, compiled_functions, config_values, guards
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
@@ -36,6 +36,7 @@ class Entry:
     nodes: int = 0
     calls: int = 0
     fused: int = 0
+    plan: Any = None  # (aot.Plan: the outputs need a graph, the program returns a backward too)
 
 
 class CompiledFunction:
@@ -44,8 +45,21 @@ class CompiledFunction:
     def __init__(self, fn: Callable, fullgraph: bool = False, recompile_limit: int | None = None) -> None:
         self.fn = fn
         self.fullgraph = fullgraph
-        self.limit = 8 if recompile_limit is None else recompile_limit
+        self.own_limit = recompile_limit
         self.entries: list[Entry] = []
+        self.warned = False
+        self.last_reason = ""
+        compiled_functions.add(self)
+
+    @property
+    def limit(self) -> int:
+        """How many traced programs the cache keeps: the ``recompile_limit`` given to compile, else
+        ``ember._dynamo.config.recompile_limit`` (torch's default, 8)."""
+        return self.own_limit if self.own_limit is not None else config_values.get("recompile_limit", 8)
+
+    def reset(self) -> None:
+        """Forget the traced programs (``ember.compiler.reset()``)."""
+        self.entries.clear()
         self.warned = False
         self.last_reason = ""
 
@@ -87,7 +101,9 @@ class CompiledFunction:
             outs = e.program(*tensors)  # type: ignore[misc]
         finally:
             _state.enabled = prev
-        return _rebuild(e.returns, outs)
+        if e.plan is not None:
+            return _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors))
+        return _rebuild(e.returns, [_new(a) for a in outs])
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
@@ -107,15 +123,14 @@ class CompiledFunction:
         self.entries.append(e)
         tr.check_versions()
         err = tr.error
-        returns = None
+        returns = plan = None
         if err is None:
             try:
-                returns, names = _returns(tr, ret)
+                returns, names, outs = _returns(tr, ret)
+                if tr.backward is None and any(t._rg for t in outs) and _state.enabled:
+                    plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
                 err = b
-        if err is None and tr.steps and tr.backward is None and any(t._rg for t in _tensors(ret)) and _state.enabled:
-            err = GraphBreak("the result needs a graph: backward() outside the compiled function is not "
-                             "supported by ember.compile yet")
         if err is not None:
             e.reason = str(err)
             if self.fullgraph:
@@ -126,7 +141,7 @@ class CompiledFunction:
         name = _name(self.fn)
         src, ns, e.fused = codegen.generate(tr, name, names)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
-        e.program, e.source, e.returns = ns[name], src, returns
+        e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
@@ -154,7 +169,8 @@ class CompiledFunction:
             ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items())
             lines.append(f"  [{k}] traced: {len(e.ops)} forward ops ({ops}), {e.nodes} backward nodes; "
                          f"replayed {e.calls} times; fused: {e.fused} elementwise ops write into an operand "
-                         "nothing reads again")
+                         "nothing reads again" + ("; the outputs' backward replays as one CompiledFunctionBackward node"
+                                                  if e.plan is not None else ""))
         lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
                      "optimizer's step runs as in eager)")
         return "\n".join(lines)
@@ -177,12 +193,14 @@ def _tensors(x: Any) -> list:
 
 def _returns(tr: Tracer, ret: Any) -> tuple:
     """The shape of what the function returned: ("t", k) for the k-th returned array, ("c", value)
-    for a constant, containers of those; and the names of the arrays."""
+    for a constant, containers of those; the names of the arrays and their Tensors."""
     names: list = []
+    tensors: list = []
 
     def spec(v: Any) -> Any:
         if isinstance(v, Tensor):
             names.append(tr.ref(v._data, v))
+            tensors.append(v)
             return ("t", len(names) - 1)
         if v is None or type(v) in (int, float, bool, str):
             return ("c", v)
@@ -192,13 +210,13 @@ def _returns(tr: Tracer, ret: Any) -> tuple:
             return (dict, {k: spec(x) for k, x in v.items()})
         raise GraphBreak(f"the function returns a {type(v).__name__}, which ember.compile cannot rebuild")
 
-    return spec(ret), names
+    return spec(ret), names, tensors
 
 
-def _rebuild(spec: Any, outs: tuple) -> Any:
+def _rebuild(spec: Any, outs: list) -> Any:
     kind, v = spec
     if kind == "t":
-        return _new(outs[v])
+        return outs[v]
     if kind == "c":
         return v
     if kind is dict:

@@ -129,6 +129,11 @@ class Tracer:
         self.error: GraphBreak | None = None
         self.ops: list[str] = []
         self.backward: Any = None
+        # the outputs' backward traced after the call (aot.py): where its steps start, the names of
+        # the output gradients it takes and of the input/parameter gradients it returns
+        self.bw_start: int | None = None
+        self.grad_outs: list = []
+        self.grad_ins: list = []
         self.versions: list = []  # (tensor, its version when traced): a change by an untraced in-place op breaks
 
     # ---------------------------------------------------------------- values
