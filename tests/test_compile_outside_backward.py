@@ -89,6 +89,24 @@ def test_grad_fn_is_one_compiled_function_backward_node_like_torch():
     assert "def backward(grad_out0)" in om.source() and "one CompiledFunctionBackward node" in om.explain()
 
 
+def test_the_first_call_already_has_the_node_and_its_gradients_are_eagers():
+    # torch's first call returns a CompiledFunctionBackward output too; ember's runs the traced eager graph
+    ember.manual_seed(0)
+    m = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.Tanh())
+    ref = copy.deepcopy(m)
+    x = ember.randn(2, 4)
+    seen = []
+    m[0].weight.register_hook(lambda g: seen.append(g.clone()))
+    y = ember.compile(m)(x)
+    assert y.grad_fn.name() == "CompiledFunctionBackward"
+    y.sum().backward()
+    ref(x).sum().backward()
+    assert len(seen) == 1 and _same(seen[0].numpy(), ref[0].weight.grad.numpy())  # the leaf hook ran once
+    assert _same(m[0].weight.grad.numpy(), ref[0].weight.grad.numpy()) and _same(m[0].bias.grad.numpy(), ref[0].bias.grad.numpy())
+    with pytest.raises(RuntimeError, match="second time"):
+        y.sum().backward()
+
+
 def test_multiple_outputs_share_one_node_and_an_unused_one_gets_zeros():
     lin = ember.nn.Linear(3, 4)
 

@@ -196,3 +196,35 @@ def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
         t = outs[k]
         t.grad_fn, t._rg, t._out_nr = node, True, nr
     return outs
+
+
+class TracedBackward:
+    """The first call's backward, before the replay program exists: the eager graph the trace ran
+    (whose gradients the replayed program reproduces bit for bit), run from the node's incoming
+    gradients to the inputs and parameters, so the first call's outputs carry the same
+    ``CompiledFunctionBackward`` node as later calls' (torch gives the first call's outputs one too)."""
+
+    def __init__(self, outs: list, leaves: list) -> None:
+        self.roots = [_edge(t) for t in outs]
+        self.leaves = leaves
+        self.capture = [_edge(t) for t in leaves]
+
+    def __call__(self, *grads: np.ndarray) -> tuple:
+        # a leaf's tensor hooks run once, when the outer engine accumulates what this returns
+        metas = [(t, t._meta) for t in self.leaves if t.grad_fn is None]
+        try:
+            for t, _ in metas:
+                t._meta = None
+            got = engine.run_backward(self.roots, [_new(g) for g in grads], False, False, capture=self.capture,
+                                      accumulate=False)
+        finally:
+            for t, m in metas:
+                t._meta = m
+        return tuple(None if g is None else g._data for g in got or ())
+
+
+def attach_traced(plan: Plan, ret: list, tensors: list) -> list:
+    """The first call's returned tensors given the node ``attach`` gives later calls' (see TracedBackward)."""
+    diff = [ret[k] for k, _, _ in plan.diff]
+    leaves = [tensors[k] if kind == "in" else k for kind, k in plan.targets]
+    return attach(plan, tuple(t._data for t in ret), TracedBackward(diff, leaves), tensors)

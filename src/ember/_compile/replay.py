@@ -145,6 +145,8 @@ class CompiledFunction:
         e.checks = guards.Checks(list(tr.modules.values()), tr.externals, reads)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
+        if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
+            return _rebuild(returns, aot.attach_traced(plan, outs, tensors))
         return ret
 
     # ------------------------------------------------------------------ what a learner reads
