@@ -650,6 +650,8 @@ def _handlers() -> dict:
         _code(nn_ops.batch_norm): Handler("batch_norm", _bn_accept, _bn_build),
         _code(joining.split): Handler("split", lambda a: _dense(a.get("input")) and a["input"]._data.ndim > 0,
                                       _split_build),
+        _code(joining.chunk): Handler("split", lambda a: _dense(a.get("input")) and a["input"]._data.ndim > 0,
+                                      _split_build),  # (chunk is split with sizes from its outputs)
         _code(joining.stack): Handler("stack", _join_accept, _join_build("stack")),
         _code(joining.cat): Handler("cat", _cat_accept, _join_build("cat")),
         _code(indexing.where): Handler("where", _where_accept, _where_build),
