@@ -164,6 +164,12 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
             # longer repeat elements), then index_put on it, so the graph sees the elements written
             setitem(self[split[0]], split[1], value)
             return
+        whole = all(k is Ellipsis or (isinstance(k, slice) and k == slice(None)) for k in tkey)
+        if not self._data.flags.writeable and not whole and not any(_is_advanced(k) for k in tkey):
+            # a basic key into an expanded view: torch writes through the view the key makes, so the
+            # graph's rewrite covers those elements only (the whole view would count repeated ones again)
+            setitem(self[key], Ellipsis, value)
+            return
         inplace_on_view(self, _setitem_copy, (key, value), {})
         return
     if self._rg and _state.enabled and self.grad_fn is None and any(k is None or _int_like(k) for k in tkey):
