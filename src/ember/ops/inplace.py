@@ -17,6 +17,7 @@ from .._tensor import Tensor, _new, bump_version
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key, empty_selection
+from ._strides import _is_dense
 from .indexing import CopySlices, IndexPutBackward0, OverlappingKey, check_inplace, masked_fill
 
 
@@ -87,7 +88,7 @@ def _overlaps(x: np.ndarray, v: np.ndarray, tkey: tuple) -> bool:
             dst = _basic_view(x, key)
         except (IndexError, TypeError, ValueError):
             return False
-    if not (_dense(dst) and _dense(v)) or not advanced and v.size != dst.size:  # (a broadcast value is not dense)
+    if not (_is_dense(dst) and _is_dense(v)) or not advanced and v.size != dst.size:  # (a broadcast value is not dense)
         return False
     d0, v0 = dst.__array_interface__["data"][0], v.__array_interface__["data"][0]
     d1, v1 = d0 + dst.size * dst.itemsize, v0 + v.size * v.itemsize
@@ -116,23 +117,13 @@ def _refuse_repeated_target(x: np.ndarray, tkey: tuple) -> None:
 def _partial_overlap(a: np.ndarray, b: np.ndarray) -> bool:
     """torch's partial overlap of two dense tensors: their memory ranges overlap and are not the
     very same elements in the same order (x[1:].copy_(x[:-1]), x.copy_(x.t()) of a square x)."""
-    if not a.size or not b.size or not np.may_share_memory(a, b) or not (_dense(a) and _dense(b)):
+    if not a.size or not b.size or not np.may_share_memory(a, b) or not (_is_dense(a) and _is_dense(b)):
         return False
     a0, b0 = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
     a1, b1 = a0 + a.size * a.itemsize, b0 + b.size * b.itemsize
     if (a0, a1) == (b0, b1):
         return a.shape != b.shape or any(n > 1 and sa != sb for n, sa, sb in zip(a.shape, a.strides, b.strides))
     return a0 < b1 and b0 < a1
-
-
-def _dense(a: np.ndarray) -> bool:
-    """torch's is_non_overlapping_and_dense: its elements fill a block of memory exactly once."""
-    step = a.itemsize
-    for st, sz in sorted((abs(st), sz) for st, sz in zip(a.strides, a.shape) if sz != 1):
-        if st != step:
-            return False
-        step *= sz
-    return True
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
