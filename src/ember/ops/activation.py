@@ -97,10 +97,6 @@ def gelu_backward(g: Any, x: Any, approximate: str) -> Any:
     return g * _gelu_d(x, approximate)
 
 
-def _gelu_grad(g: Any, x: Any, approximate: str) -> Any:
-    return gelu_backward(g, x, approximate)
-
-
 def _silu_grad(g: Any, x: Any) -> Any:
     s = gm.sigmoid(x)
     return g * (s * (1 + x * (1 - s)))
@@ -139,7 +135,7 @@ elu, EluBackward0 = _elementwise(
     # branch only where self < 0; NaN: torch's scale)
     lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(gm.where(x < 0, x, 0.0) * isc) * (a * sc * isc), sc),
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
-gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, _gelu_grad, "grad * (Phi(self) + self * phi(self))")
+gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, gelu_backward, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
     "silu", _f32.silu, _silu_grad, "grad * sigmoid(self) * (1 + self * (1 - sigmoid(self)))")
 mish, MishBackward0 = _elementwise(
