@@ -47,9 +47,11 @@ CASES = {
 @pytest.mark.parametrize("name", CASES)
 def test_torch_limited_programs_are_verified(name: str) -> None:
     out = check(CASES[name])
-    assert out.mismatches and out.known is not None and out.known.owner == "torch"
-    if name == "median of overlapping view" and not out.verified:
+    if name == "median of overlapping view" and not (out.mismatches and out.verified):
+        # (torch reads uninitialised memory there: when it happens to hold the right median, torch
+        # agrees and there is nothing to excuse)
         pytest.skip("torch's uninitialised memory happened to hold the right median")
+    assert out.mismatches and out.known is not None and out.known.owner == "torch"
     assert out.verified, out.mismatches[0].detail
 
 
