@@ -23,12 +23,13 @@ from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
 from ..autograd.function import OpNode, _check_version
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Node, grad_accumulator
+from ..ops._core import record_outputs
 from . import fusion
 from .trace import BackwardRecorder, GraphBreak, Step, Tracer
 
-DOUBLE_BACKWARD = ("ember.compile does not support double backward (create_graph=True) through a compiled "
-                   "function yet (torch.compile with aot_autograd does not currently support double backward "
-                   "either); call the function uncompiled for higher-order gradients")
+DOUBLE_BACKWARD = ("ember.compile with aot_autograd does not currently support double backward (a compiled "
+                   "function's backward is differentiated once, as torch.compile's); call the function "
+                   "uncompiled for higher-order gradients")
 
 
 @dataclass
@@ -159,10 +160,10 @@ class CompiledFunctionBackward(Node):
         self._out_meta = out_meta
 
     def apply(self, grads: list) -> tuple:
-        if grad_mode._state.enabled:
-            raise RuntimeError(DOUBLE_BACKWARD)
-        outs = self._run([None if g is None else g._data for g in grads])
-        return tuple(None if o is None else _new(o) for o in outs)
+        outs = tuple(None if o is None else _new(o) for o in self._run([None if g is None else g._data for g in grads]))
+        if grad_mode._state.enabled:  # create_graph: the gradients exist, their own backward refuses (as torch's)
+            record_outputs(CompiledFunctionBackwardBackward, outs, list(grads) + [t for t, _ in self.versions])
+        return outs
 
     def apply_arrays(self, grads: list) -> tuple:
         return self._run(grads)
@@ -181,6 +182,17 @@ class CompiledFunctionBackward(Node):
 
     def release(self) -> None:
         self.program, self.versions = None, []
+
+
+class CompiledFunctionBackwardBackward(OpNode):
+    """What a gradient computed by a compiled function's backward under ``create_graph=True``
+    records: differentiating it again raises (torch's CompiledFunctionBackwardBackward)."""
+
+    __slots__ = ()
+    formula = "none: a compiled function's backward is differentiated once"
+
+    def derivative(self, g: Any) -> tuple:
+        raise RuntimeError(DOUBLE_BACKWARD)
 
 
 def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
