@@ -276,12 +276,35 @@ def test_a_captured_tensor_rebound_is_a_guard():
 
 
 def test_recompile_limit_falls_back_to_eager_with_torchs_warning():
-    c = ember.compile(lambda x: x * 2, recompile_limit=2)
+    c = ember.compile(lambda x: x * 2, recompile_limit=2, dynamic=False)
     c(ember.ones(1))
     c(ember.ones(2))
     with pytest.warns(UserWarning, match=r"hit config.recompile_limit \(2\)[\s\S]*last reason: tensor argument 0 size"):
         out = c(ember.ones(3))
     assert out.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("dynamic", [None, True, False])
+def test_new_sizes_past_the_recompile_limit_warn_only_when_dynamic_is_false_as_torch(dynamic, caplog):
+    # torch makes a changing size symbolic (dynamic=None after the first change, True at once) and
+    # stays compiled without a word; ember retraces per shape and, past the limit, runs such a
+    # call eagerly, silently. With dynamic=False both warn when the limit is hit.
+    import logging
+
+    torch._dynamo.reset()
+    shapes = [(n, 3) for n in range(1, 11)] + [(2, n) for n in range(1, 11)]
+    with caplog.at_level(logging.WARNING, logger="torch._dynamo"):
+        tf = torch.compile(lambda x: (x * 2).sum(), dynamic=dynamic, backend="eager")
+        for shp in shapes:
+            tf(torch.ones(shp))
+    torch_warned = "hit config.recompile_limit" in caplog.text
+    c = ember.compile(lambda x: (x * 2).sum(), dynamic=dynamic)
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        outs = [c(ember.ones(shp)).item() for shp in shapes]
+    ember_warned = any("hit config.recompile_limit" in str(w.message) for w in got)
+    assert outs == [2.0 * n * m for n, m in shapes]
+    assert ember_warned == torch_warned == (dynamic is False)
 
 
 def test_graph_break_on_item_names_the_line_and_runs_eagerly():

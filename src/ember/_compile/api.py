@@ -16,10 +16,10 @@ from typing import Any, Callable
 from . import _check_options, _optimized_module_class
 
 
-def _machinery(fn: Callable, fullgraph: bool, recompile_limit: int | None) -> Any:
+def _machinery(fn: Callable, fullgraph: bool, recompile_limit: int | None, dynamic: bool | None) -> Any:
     from .replay import CompiledFunction
 
-    return CompiledFunction(fn, fullgraph=fullgraph, recompile_limit=recompile_limit)
+    return CompiledFunction(fn, fullgraph=fullgraph, recompile_limit=recompile_limit, dynamic=dynamic)
 
 
 def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: bool | None = None,
@@ -30,7 +30,9 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
 
     Used bare (``@ember.compile``), with options (``@ember.compile(mode="max-autotune")``) or as a
     call on a function or a Module. ``fullgraph=True`` raises at a graph break instead of running
-    that call eagerly; ``dynamic`` is accepted (every new shape is traced anew).
+    that call eagerly. Every new shape is traced anew (the programs are specialised to their shapes);
+past ``recompile_limit`` programs, a call whose only change is a size runs eagerly without torch's
+recompile-limit warning unless ``dynamic=False`` (torch generalises such sizes instead).
     """
     _check_options(backend, mode, options)
     from . import _Module
@@ -42,13 +44,13 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
             return fn
         if _Module is not None and isinstance(fn, _Module):
             om = _optimized_module_class()(fn)
-            om.__dict__["_compiled"] = _machinery(fn, fullgraph, recompile_limit)
+            om.__dict__["_compiled"] = _machinery(fn, fullgraph, recompile_limit, dynamic)
             return om
         state: dict = {}
 
         def machinery() -> Any:
             if "c" not in state:
-                state["c"] = _machinery(fn, fullgraph, recompile_limit)
+                state["c"] = _machinery(fn, fullgraph, recompile_limit, dynamic)
             return state["c"]
 
         @functools.wraps(fn)

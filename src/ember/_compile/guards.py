@@ -168,6 +168,21 @@ class Checks:
         return None
 
 
+def sizes_only(old: tuple, new: tuple) -> bool:
+    """Whether two keys differ only in their tensors' sizes (and so strides), at the same ranks:
+    what torch's dynamic shapes generalise over instead of recompiling."""
+    if len(old) != len(new) or old[:2] != new[:2]:
+        return False
+    for a, b in zip(old[2:], new[2:]):
+        if a == b:
+            continue
+        if not (type(a) is tuple and len(a) == 4 and type(b) is tuple and len(b) == 4):
+            return False
+        if len(a[0]) != len(b[0]) or a[1:3] != b[1:3]:
+            return False
+    return True
+
+
 def difference(old: tuple, new: tuple) -> str:
     """Why a key misses an earlier one, in words (torch's 'last reason')."""
     if old[0] != new[0]:

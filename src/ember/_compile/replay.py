@@ -4,7 +4,11 @@ First call with a new key: trace (``trace.Tracer``; the call itself runs eagerly
 the program (``codegen``). Later calls whose guards hold run the program on the arguments (their
 Tensors: a leaf among them accumulates its ``.grad``) with grad mode off, and wrap what it returns
 as Tensors. A graph break leaves an entry that runs the function eagerly for that key. After
-``recompile_limit`` entries (torch's default, 8) new keys run eagerly, with torch's warning.
+``recompile_limit`` entries (torch's default, 8) new keys run eagerly, with torch's warning, except
+a key that differs from a cached one only in its tensors' sizes, when ``dynamic`` is not False
+(nor None with ``config.automatic_dynamic_shapes`` off):
+torch would have made those sizes symbolic and kept running compiled without a word, so that call
+runs eagerly (the same numbers) and silently. ember specialises every program to its shapes.
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ class Entry:
 class CompiledFunction:
     """What ``ember.compile(fn)`` calls: guards, cache, trace, replay."""
 
-    def __init__(self, fn: Callable, fullgraph: bool = False, recompile_limit: int | None = None) -> None:
+    def __init__(self, fn: Callable, fullgraph: bool = False, recompile_limit: int | None = None,
+                 dynamic: bool | None = None) -> None:
         self.fn = fn
         self.fullgraph = fullgraph
+        self.dynamic = dynamic
         self.own_limit = recompile_limit
         self.entries: list[Entry] = []
         self.warned = False
@@ -79,6 +85,9 @@ class CompiledFunction:
         if self.entries and not self.last_reason:
             self.last_reason = guards.difference(self.entries[-1].key, key)
         if len(self.entries) >= self.limit:
+            dynamic = self.dynamic if self.dynamic is not None else config_values.get("automatic_dynamic_shapes", True)
+            if dynamic and any(guards.sizes_only(e.key, key) for e in self.entries):
+                return self.fn(*args, **kwargs)
             if not self.warned:
                 self.warned = True
                 code = getattr(self.fn, "__code__", None)
