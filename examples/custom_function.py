@@ -8,7 +8,7 @@ way and gives autograd its derivative by hand: d softplus / dx = sigmoid(beta x)
 3. gradcheck also catches a wrong backward: a clamp whose gradient passes straight through;
 4. the Function is the activation of a small network fitted to a curve with SGD.
 
-Run:  python examples/custom_function.py [--steps 1500] [--tiny]
+Run:  python examples/custom_function.py [--steps 1500] [--compile] [--tiny]
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
 """
 
@@ -75,20 +75,27 @@ def check_gradients() -> tuple[bool, bool]:
     return ok, st_ok
 
 
-def train(steps: int, hidden: int, lr: float) -> list[float]:
-    """Fit y = |x| - 0.5 sin(3x) on [-2, 2] with Linear -> Softplus -> Linear and SGD with momentum."""
+def train(steps: int, hidden: int, lr: float, compile: bool = False) -> list[float]:
+    """Fit y = |x| - 0.5 sin(3x) on [-2, 2] with Linear -> Softplus -> Linear and SGD with momentum
+    (``compile``: the training step through torch.compile, Softplus's forward and backward inside)."""
     x = torch.linspace(-2, 2, 256).unsqueeze(1)
     y = x.abs() - 0.5 * torch.sin(3 * x)
     layer1, layer2 = torch.nn.Linear(1, hidden), torch.nn.Linear(hidden, 1)
     params = list(layer1.parameters()) + list(layer2.parameters())
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9)
-    losses = []
-    for step in range(steps):
+
+    def train_step(x, y):
         pred = layer2(softplus(layer1(x), 2.0))        # the custom Function inside a network
         loss = torch.nn.functional.mse_loss(pred, y)
         optimizer.zero_grad()
         loss.backward()                                # runs Softplus.backward for the hidden layer
         optimizer.step()
+        return loss
+
+    run_step = torch.compile(train_step) if compile else train_step
+    losses = []
+    for step in range(steps):
+        loss = run_step(x, y)
         losses.append(loss.item())
         if step % max(1, steps // 5) == 0 or step == steps - 1:
             print(f"  step {step:5d}  mse {loss.item():.5f}")
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--hidden", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true", help="run the training step through torch.compile")
     parser.add_argument("--tiny", action="store_true", help="a short training run (for the tests)")
     args = parser.parse_args(argv)
     if args.tiny:
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("2) gradient checks")
     ok, st_ok = check_gradients()
     print("3) training Linear(1, %d) -> Softplus -> Linear(%d, 1)" % (args.hidden, args.hidden))
-    losses = train(args.steps, args.hidden, args.lr)
+    losses = train(args.steps, args.hidden, args.lr, args.compile)
     assert math.isinf(naive_big) and ours_big == 100.0
     return {"gradcheck": ok, "straight_through_gradcheck": st_ok, "losses": losses}
 

@@ -36,6 +36,7 @@ CASES = {
     "unary_fn": (lambda L, x: L.sin(x) + L.cos(x) + L.special.erf(x) + L.log1p(x) + L.atan(x) * L.expm1(x)
                  + L.rsqrt(x) + L.sinh(x).tan(), ((3, 3),), True),
     "abs": (lambda L, x: x.abs() * 1.0 + L.abs(x), ((3, 4),), False),
+    "clamp": (lambda L, x: x.clamp(min=0) + L.clamp(x, -0.5, 0.25) + x.clamp(max=1) * x.clip(0.1, 2.0), ((3, 4),), False),
     "maximum": (lambda L, x, y: L.maximum(x, y) + x.maximum(y.abs()), ((3, 4), (4,)), False),
     "minimum": (lambda L, x, y: L.minimum(x, y) * 1.0, ((3, 4), (3, 4)), False),
     "relu": (lambda L, x: x.relu() + _f(L).relu(x), ((4, 16),), False),

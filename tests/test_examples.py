@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -149,8 +150,6 @@ def test_char_model_gives_torchs_numbers(capsys):
 
 def test_char_model_compiled_step_gives_the_eager_numbers(capsys):
     # the Embedding + LSTM + Linear step with gradient clipping traces whole (a graph break would warn)
-    import warnings
-
     eager = load("char_model").main(["--tiny"])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -173,6 +172,18 @@ def test_custom_function_gives_torchs_numbers(capsys):
     ours = load("custom_function").main(["--tiny"])
     theirs = load("custom_function", on_torch).main(["--tiny"])
     assert ours["losses"] == pytest.approx(theirs["losses"], rel=1e-4)
+
+
+def test_custom_function_compiled_step_gives_the_eager_numbers(capsys):
+    # the user's Function inside the compiled step: its forward traced, its backward replayed as a
+    # call of Softplus.backward; no graph break (a warning would fail the test), the same losses bit for bit
+    eager = load("custom_function").main(["--tiny"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (a graph break; the naive formula's overflow is on purpose)
+        compiled = load("custom_function").main(["--tiny", "--compile"])
+    assert compiled["losses"] == eager["losses"]
+    theirs = load("custom_function", on_torch).main(["--tiny", "--compile"])
+    assert compiled["losses"] == pytest.approx(theirs["losses"], rel=1e-4)
 
 
 # --- every example as the README runs it -------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
-from ..autograd.function import OpNode, _check_version
+from ..autograd.function import BackwardCFunction, OpNode, _check_version
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Node, grad_accumulator
 from ..ops._core import record_outputs
 from . import fusion
@@ -114,7 +114,7 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
             continue
         if n._extra is not None:
             raise GraphBreak(f"a hook on the backward node {n.name()} inside the compiled function")
-        if not isinstance(n, OpNode):
+        if not isinstance(n, (OpNode, BackwardCFunction)):
             raise GraphBreak(f"the backward node {n.name()} (not an op of ember's table)")
     placeholders = [_new(np.ones(t._data.shape, t._data.dtype)) for t in outs]
     tr.bw_start = len(tr.steps)

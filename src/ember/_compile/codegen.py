@@ -47,6 +47,18 @@ def on_tensors(node: Any, saved: tuple, result: Any, grads: list) -> list:
     return [None if o is None else o._data for o in outs]
 
 
+def custom(node: Any, saved: tuple, grads: list) -> list:
+    """A user Function's backward on Tensors around the replay's arrays (grad mode is off), through
+    its node's own ``apply`` (materialized zeros, the count of gradients checked)."""
+    node._saved = tuple([_new(s) if type(s) is np.ndarray else s for s in saved])
+    node._saved_versions = (None,) * len(saved)
+    try:
+        outs = node.apply([None if g is None else _new(g) for g in grads])
+    finally:
+        node._saved = ()
+    return [o._data if isinstance(o, Tensor) else None for o in outs]
+
+
 def accumulate(t: Tensor, g: np.ndarray) -> None:
     """A leaf's AccumulateGrad: the engine's own step (adds into ``.grad``, or copies ``g`` into it)."""
     t._accumulate_array(g, [g])
@@ -132,7 +144,7 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
-    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, accumulate=accumulate, accumulate_owned=accumulate_owned,
+    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, accumulate=accumulate, accumulate_owned=accumulate_owned,
               count_batch=count_batch, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
     body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
@@ -207,6 +219,15 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if saved or result is not None:  # (as the engine frees a node's arrays once it ran)
             lines.append(f"{node}.saved, {node}._result = (), None" if saved and result is not None else
                          f"{node}.saved = ()" if saved else f"{node}._result = None")
+        return lines
+    if s.kind == "custom":
+        rn, saved, attrs = s.data
+        node = f"N{k}"
+        ns[node] = rn
+        lines = [f"{node}.{a} = _new({r.name})" for a, r in attrs.items()]
+        outs = ", ".join(o or "_" for o in s.outs)
+        grads = ", ".join(g or "None" for g in s.ins)
+        lines.append(f"{outs}, = custom({node}, {names.expr(tuple(saved))}, [{grads}])  # {s.note}")
         return lines
     if s.kind == "sum":
         return [f"{s.outs[0]} = {s.ins[0]} + {s.ins[1]}"]

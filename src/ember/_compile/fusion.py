@@ -25,6 +25,9 @@ MIN_SIZE = 1024
 
 
 def _reads(s: Step) -> list:
+    if s.kind == "custom":  # (a user Function's saved tensors and those it keeps on ctx)
+        _, saved, attrs = s.data
+        return list(s.ins) + [x.name for x in _refs(saved)] + [x.name for x in attrs.values()]
     if s.kind != "node":
         return list(s.ins)
     _, saved, result, attrs, _ = s.data

@@ -57,6 +57,7 @@ TEMPLATES: dict[str, str] = {
     "sqrt": "{o0} = np.sqrt({i0})",
     "unary_fn": "{o0} = unary({c0}, {i0})",
     "abs": "{o0} = np.abs({i0})",
+    "clamp": "{o0} = clip_np({i0}, {c0}, {c1})",
     "maximum": "{o0} = np.maximum({i1}, {i0})",
     "minimum": "{o0} = np.minimum({i1}, {i0})",
     "relu": "{o0} = relu_np({i0})",
@@ -191,7 +192,8 @@ NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np
                              "max_pool_indices": max_pool_indices, "activation": activation, "unary": unary,
                              "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows,
                              "lstm_arrays": _rnn_ops.lstm_arrays, "batch_norm_arrays": nn_ops.batch_norm_arrays,
-                             "where_np": where_np, "index_rows": index_rows, "split_views": split_views}
+                             "where_np": where_np, "index_rows": index_rows, "split_views": split_views,
+                             "clip_np": pointwise._clip}
 
 
 @dataclass
@@ -220,6 +222,14 @@ def _ft(x: Any) -> bool:
     """A dense float32/float64 Tensor (Parameters included, sparse tensors not)."""
     return isinstance(x, Tensor) and type(x._data) is np.ndarray and x._data.dtype in _FLOATS \
         and type(x).__name__ != "SparseCooTensor"
+
+
+def _clamp_accept(a: dict) -> bool:
+    """clamp of a float tensor by number bounds (a float bound stays a Python float: NumPy keeps the
+    tensor's dtype, as the eager op does)."""
+    bounds = (a.get("min"), a.get("max"))
+    return a.get("out") is None and _ft(a.get("input")) and any(b is not None for b in bounds) and \
+        all(b is None or type(b) in (int, float) for b in bounds)
 
 
 def _dense(x: Any) -> bool:
@@ -609,6 +619,8 @@ def _handlers() -> dict:
             "rsub_scalar", [a["input"]._data], (a["other"],), [r._data], r), composite=True),
         _code(pointwise.abs): Handler("abs", lambda a: a.get("out") is None and _ft(a.get("input")),
                                       lambda a, r: Rec("abs", [a["input"]._data], (), [r._data], r)),
+        _code(pointwise.clamp): Handler("clamp", _clamp_accept, lambda a, r: Rec(
+            "clamp", [a["input"]._data], (a["min"], a["max"]), [r._data], r)),
         _code(pointwise.maximum): _pair_handler("maximum"),
         _code(pointwise.minimum): _pair_handler("minimum"),
         _code(pointwise.neg): Handler("neg", lambda a: a.get("out") is None and _ft(a.get("input")),

@@ -8,6 +8,9 @@ The first call runs as plain eager ember under ``sys.setprofile``. The profiler 
 - ``Tensor.backward()`` is recorded through the engine's observer hook (``engine._observer``):
   the nodes it applied in order, each with the arrays it had saved, the sums of gradients that met,
   the reductions of broadcast gradients, and the accumulation into ``.grad``;
+- a user's ``autograd.Function``: its forward (the user's ops) is traced like any other code, and
+  its node, met in a backward, becomes a replayed call of the Function's own ``backward`` on
+  Tensors around the replay's arrays (``ctx``'s saved tensors and tensor attributes among them);
 - ``optimizer.step()`` / ``zero_grad()`` are recorded as calls to replay;
 - any other call into ember's op modules is opaque: its result is an array the replay cannot
   produce, so using it breaks the graph; one that changes state (an in-place op, a random draw,
@@ -30,8 +33,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import engine
-from ..autograd.function import OpNode
-from ..autograd.graph import AccumulateGrad
+from ..autograd.function import BackwardCFunction, Function, OpNode
+from ..autograd.graph import AccumulateGrad, Node
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
 from ..optim.optimizer import Optimizer
@@ -50,6 +53,9 @@ _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, prop
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
 _NORM_FORWARD = _NormBase.forward.__code__
 _BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
+# a user Function's apply: its forward (the user's ops, under no_grad) is traced through; its node's
+# backward is replayed as a call of the Function's own backward (BackwardRecorder.custom)
+_FUNCTION_APPLY = Function.apply.__func__.__code__  # type: ignore[attr-defined]
 
 
 class GraphBreak(Exception):
@@ -208,8 +214,10 @@ class Tracer:
                 self.inside, self.pending = frame, None
                 return
             mod = frame.f_globals.get("__name__", "")
-            if not mod.startswith("ember") or code in TRANSPARENT:
+            if not mod.startswith("ember") or code in TRANSPARENT or code is _FUNCTION_APPLY:
                 return
+            if mod.startswith("ember.autograd") and frame.f_back is not None and frame.f_back.f_code is _FUNCTION_APPLY:
+                return  # (apply's own bookkeeping: building the node, its edges, the list of tensor arguments)
             if code.co_name in _VALUE_READS and mod == "ember._tensor":
                 self.stop(GraphBreak(f"Tensor.{code.co_name}() reads a tensor's value into Python (data-dependent "
                                      "control flow cannot be traced)", where(frame)))
@@ -417,6 +425,8 @@ class BackwardRecorder:
                      and id(g) not in t.vals)
             t.steps.append(Step("acc", (), (p, names[0]), owned, f"{p}.grad += "))
             return
+        if isinstance(node, BackwardCFunction) and node._extra is None:
+            return self.custom(node, names, outs)
         if not isinstance(node, OpNode) or node._extra is not None:
             return self.fail(f"the backward node {node.name()} (hooks)")
         try:
@@ -426,20 +436,49 @@ class BackwardRecorder:
         except GraphBreak as e:
             return self.fail(f"{node.name()} keeps {e.reason}")
         rn = _replay_node(node, attrs if not dynamic else None)
-        out_names: list[str | None] = []
-        for i, o in enumerate(outs):
-            if o is None:
-                out_names.append(None)
-                continue
-            n = t.name("grad_" + (t.node_names.get(node) or "node"))
-            self.made[(node, i)] = (o, n)
-            self.named(o, n)
-            out_names.append(n)
+        out_names = self.out_names(node, outs, t.node_names.get(node) or "node")
         label = t.node_names.get(node, "?")
         style = _probe(rn, node, grads)
         t.steps.append(Step("node", tuple(out_names), tuple(names),
                             (rn, saved, result, attrs if dynamic else None, style),
                             f"{node.name()} of {label}: {node.formula}"))
+
+    def out_names(self, node: Any, outs: Any, base: str) -> list:
+        """Names for the gradients ``node`` produced (None where it gave none)."""
+        names: list[str | None] = []
+        for i, o in enumerate(outs):
+            if o is None:
+                names.append(None)
+                continue
+            n = self.t.name("grad_" + base)
+            self.made[(node, i)] = (o, n)
+            self.named(o, n)
+            names.append(n)
+        return names
+
+    def custom(self, node: Any, names: list, outs: Any) -> None:
+        """A user Function's node: replayed as a call of its ``backward`` on Tensors around the
+        replay's arrays (its saved tensors and any tensor kept on ``ctx`` are the trace's values)."""
+        t = self.t
+        try:
+            saved = tuple(Ref(t.ref(s._data, s)) if isinstance(s, Tensor) else s for s in node._saved or ())
+            attrs = {k: Ref(t.ref(v._data, v)) if isinstance(v, Tensor) else v for k, v in vars(node).items()}
+        except GraphBreak as e:
+            return self.fail(f"{node.name()} keeps {e.reason}")
+        if any(isinstance(v, np.ndarray) for v in attrs.values()):
+            return self.fail(f"{node.name()} keeps a NumPy array on ctx")
+        rn = object.__new__(type(node))
+        Node.__init__(rn)
+        for slot in ("_cls", "_to_save", "_non_differentiable", "_dirty", "materialize_grads", "needs_input_grad",
+                     "n_outputs", "_out_meta", "_in_meta"):
+            setattr(rn, slot, getattr(node, slot))
+        rn.next_functions = tuple((None, 0) for _ in node.next_functions)  # (only their number is read)
+        rn._saved, rn._saved_versions = (), ()
+        rn.__dict__.update({k: v for k, v in attrs.items() if not isinstance(v, Ref)})
+        out_names = self.out_names(node, outs, node._cls.__name__.lower())
+        t.steps.append(Step("custom", tuple(out_names), tuple(names),
+                            (rn, saved, {k: v for k, v in attrs.items() if isinstance(v, Ref)}),
+                            f"{node.name()}: {node._cls.__name__}.backward, the Function's own code on Tensors"))
 
     def named(self, g: Tensor, name: str) -> None:
         self.names_of[id(g._data)].append(name)
