@@ -6,6 +6,7 @@
    ``nn.MSELoss`` and an ``optim.Adam`` optimizer doing the update.
 
 Run:  python examples/fit_polynomial.py            (add --tiny for a few-step smoke run)
+      python examples/fit_polynomial.py --compile  (each training step through torch.compile)
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch, giving the same numbers.
 """
 
@@ -23,41 +24,55 @@ def make_data(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x, torch.sin(x)
 
 
-def fit_by_hand(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_every: int) -> tuple[list[float], list[float]]:
+def fit_by_hand(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_every: int,
+                compile: bool = False) -> tuple[list[float], list[float]]:
     """Gradient descent written out: the loss, backward(), and the update of each coefficient."""
     a, b, c, d = (torch.randn((), requires_grad=True) for _ in range(4))
-    losses = []
-    for step in range(steps):
+
+    def train_step(x, y):
         y_pred = a + b * x + c * x ** 2 + d * x ** 3
         loss = ((y_pred - y) ** 2).mean()
-        losses.append(loss.item())
-        if step % log_every == 0 or step == steps - 1:
-            print(f"  step {step:5d}  loss {loss.item():.6f}")
         loss.backward()                     # fills a.grad, b.grad, c.grad, d.grad
         with torch.no_grad():               # the update itself must not be recorded
             for p in (a, b, c, d):
                 p -= lr * p.grad
                 p.grad = None
+        return loss
+
+    run_step = torch.compile(train_step) if compile else train_step
+    losses = []
+    for step in range(steps):
+        loss = run_step(x, y)
+        losses.append(loss.item())
+        if step % log_every == 0 or step == steps - 1:
+            print(f"  step {step:5d}  loss {loss.item():.6f}")
     coeffs = [a.item(), b.item(), c.item(), d.item()]
     return losses, coeffs
 
 
-def fit_with_nn(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_every: int) -> tuple[list[float], list[float]]:
+def fit_with_nn(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_every: int,
+                compile: bool = False) -> tuple[list[float], list[float]]:
     """The same cubic with nn.Linear over the features (x, x^2, x^3), MSELoss and an optimizer."""
     features = torch.stack([x, x ** 2, x ** 3], dim=1)     # (n, 3)
     target = y.unsqueeze(1)                                 # (n, 1)
     model = torch.nn.Linear(3, 1)
     loss_fn = torch.nn.MSELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for step in range(steps):
+
+    def train_step(features, target):
         loss = loss_fn(model(features), target)
-        losses.append(loss.item())
-        if step % log_every == 0 or step == steps - 1:
-            print(f"  step {step:5d}  loss {loss.item():.6f}")
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        return loss
+
+    run_step = torch.compile(train_step) if compile else train_step
+    losses = []
+    for step in range(steps):
+        loss = run_step(features, target)
+        losses.append(loss.item())
+        if step % log_every == 0 or step == steps - 1:
+            print(f"  step {step:5d}  loss {loss.item():.6f}")
     w = model.weight.detach().flatten().tolist()
     coeffs = [model.bias.item(), *w]
     return losses, coeffs
@@ -73,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, default=2000, help="gradient steps for each method")
     parser.add_argument("--points", type=int, default=2000, help="sample points on [-pi, pi]")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true", help="run each training step through torch.compile")
     parser.add_argument("--tiny", action="store_true", help="a few steps on a few points (for the tests)")
     args = parser.parse_args(argv)
     if args.tiny:
@@ -83,11 +99,11 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
 
     print("1) manual gradient descent on four tensors")
-    manual_losses, manual = fit_by_hand(x, y, args.steps, lr=3e-3, log_every=log_every)
+    manual_losses, manual = fit_by_hand(x, y, args.steps, lr=3e-3, log_every=log_every, compile=args.compile)
     print("   result:", show(manual))
 
     print("2) nn.Linear(3, 1) + nn.MSELoss + optim.Adam")
-    nn_losses, fitted = fit_with_nn(x, y, args.steps, lr=1e-2, log_every=log_every)
+    nn_losses, fitted = fit_with_nn(x, y, args.steps, lr=1e-2, log_every=log_every, compile=args.compile)
     print("   result:", show(fitted))
 
     # the best cubic in the least-squares sense on [-pi, pi] is about y = 0.857 x - 0.0933 x^3

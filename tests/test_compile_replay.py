@@ -335,7 +335,8 @@ def test_graph_break_on_an_unsupported_op_names_it():
 
 
 @pytest.mark.parametrize("body, what, rg", [
-    (lambda x: x.add_(1) * 2, "'add_' changes state", False),
+    (lambda x: (x * 1).add_(1) * 2, "'add_' changes state", False),  # (into a computed value; a leaf's is traced)
+    (lambda x: x.add_(x, alpha=2) * 2, "'add_' changes state", False),
     (lambda x: x * ember.rand(3), "'rand' changes state", False),
     (lambda x: x[ember.tensor([0, 2])] * 2, "'getitem', which ember.compile does not support", False),
     (lambda x: x.cumprod(0) * 2, "'cumprod', which ember.compile does not support", False),

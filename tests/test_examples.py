@@ -65,6 +65,16 @@ def test_fit_polynomial_gives_torchs_numbers(capsys):
     assert ours["nn_losses"] == pytest.approx(theirs["nn_losses"], rel=1e-4)
 
 
+def test_fit_polynomial_compiled_steps_give_the_eager_numbers(capsys):
+    # both loops compile whole: the hand-written `p -= lr * p.grad; p.grad = None` and the optimizer's
+    eager = load("fit_polynomial").main(["--tiny"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (a graph break warns)
+        compiled = load("fit_polynomial").main(["--tiny", "--compile"])
+    for k in ("manual_losses", "manual_coeffs", "nn_losses", "nn_coeffs"):
+        assert compiled[k] == eager[k]
+
+
 def test_an_example_runs_as_a_command():
     proc = subprocess.run([sys.executable, str(EXAMPLES / "fit_polynomial.py"), "--tiny"],
                           capture_output=True, text=True, timeout=120)

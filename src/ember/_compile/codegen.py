@@ -59,6 +59,13 @@ def custom(node: Any, saved: tuple, grads: list) -> list:
     return [o._data if isinstance(o, Tensor) else None for o in outs]
 
 
+def grad_of(t: Tensor) -> np.ndarray:
+    """``t.grad``'s array, read by the traced function (it existed when the call was traced)."""
+    if t._grad is None:
+        raise RuntimeError("ember.compile: a .grad the traced call read is None in this replay")
+    return t._grad._data
+
+
 def accumulate(t: Tensor, g: np.ndarray) -> None:
     """A leaf's AccumulateGrad: the engine's own step (adds into ``.grad``, or copies ``g`` into it)."""
     t._accumulate_array(g, [g])
@@ -144,7 +151,8 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
-    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, accumulate=accumulate, accumulate_owned=accumulate_owned,
+    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, grad_of=grad_of,
+              accumulate=accumulate, accumulate_owned=accumulate_owned,
               count_batch=count_batch, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
     body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
@@ -157,7 +165,10 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     into = fusion.in_place(tr.steps, tr.meta, returns)
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
     for k, s in enumerate(tr.steps[:bw]):
-        sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else "backward"
+        sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else \
+            "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
+        if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
+            sec = section
         if sec != section:
             body.append(f"# {sec}")
             section = sec
@@ -229,6 +240,17 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         grads = ", ".join(g or "None" for g in s.ins)
         lines.append(f"{outs}, = custom({node}, {names.expr(tuple(saved))}, [{grads}])  # {s.note}")
         return lines
+    if s.kind == "grad_of":
+        return [f"{s.outs[0]} = grad_of(T_{s.ins[0]})  # {s.note}"]
+    if s.kind == "grad_none":
+        return [f"T_{s.ins[0]}.grad = None"]
+    if s.kind == "zero":
+        return [f"{s.ins[0]}[...] = 0  # {s.note}"] + ([f"{s.data}._vc[0] += 1"] if s.data else [])
+    if s.kind == "inplace":
+        ufunc, number, owner = s.data
+        other = s.ins[1] if len(s.ins) > 1 else names.const(number)
+        return [f"np.{ufunc}({s.ins[0]}, {other}, out={s.ins[0]})  # {s.note}"] + \
+            ([f"{owner}._vc[0] += 1"] if owner else [])
     if s.kind == "sum":
         return [f"{s.outs[0]} = {s.ins[0]} + {s.ins[1]}"]
     if s.kind == "reduce":

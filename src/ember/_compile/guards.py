@@ -143,10 +143,11 @@ _MISSING = object()
 class Checks:
     """The guards found while tracing, checked before each replay."""
 
-    def __init__(self, modules: list, externals: dict, reads: list) -> None:
+    def __init__(self, modules: list, externals: dict, reads: list, grads: list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
+        self.grads = list(grads)  # (tensor, whether its .grad was None): the traced Python read it
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""
@@ -165,6 +166,9 @@ class Checks:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg is not rg or d.strides != strides:
                 return f"a tensor the function reads changed shape, dtype or requires_grad ({tuple(shape)} {dtype})"
+        for t, was_none in self.grads:
+            if (t._grad is None) is not was_none:
+                return f"the .grad of a tensor the function reads became {'a tensor' if was_none else 'None'}"
         return None
 
 

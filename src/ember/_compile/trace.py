@@ -37,6 +37,7 @@ from ..autograd.function import BackwardCFunction, Function, OpNode
 from ..autograd.graph import AccumulateGrad, Node
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
+from ..ops import inplace
 from ..optim.optimizer import Optimizer
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 
@@ -56,6 +57,14 @@ _BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than
 # a user Function's apply: its forward (the user's ops, under no_grad) is traced through; its node's
 # backward is replayed as a call of the Function's own backward (BackwardRecorder.custom)
 _FUNCTION_APPLY = Function.apply.__func__.__code__  # type: ignore[attr-defined]
+# the hand-written update of a training loop (``p -= lr * p.grad``, ``p.grad = None``,
+# ``p.grad.zero_()``) on a parameter, input or captured tensor: recorded as replay steps
+_GRAD_GET, _GRAD_SET = Tensor.grad.fget.__code__, Tensor.grad.fset.__code__  # type: ignore[attr-defined]
+_UFUNC_INPLACE = inplace.make_inplace(lambda x: x, np.add).__code__  # (every ``x op= y`` method shares it)
+_ZERO = inplace.zero_.__code__
+_DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
+_UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
+_IN_PLACE_SIGNS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
 
 
 class GraphBreak(Exception):
@@ -141,6 +150,14 @@ class Tracer:
         self.grad_outs: list = []
         self.grad_ins: list = []
         self.versions: list = []  # (tensor, its version when traced): a change by an untraced in-place op breaks
+        self.followed: set = set()  # id(version counter) of the tensors whose in-place updates were recorded
+        self.grad_of: dict[str, str] = {}  # value name of a leaf's .grad array read -> the leaf's name
+        self.held: dict[str, Tensor] = {}  # name -> the input or captured Tensor the replay holds as T_<name>
+        # whether a leaf's .grad is None when the function reads it: fixed by the program once it has
+        # accumulated into it or set it to None (``set``: those leaves' ids); otherwise it is the state
+        # the call found, a guard (``grad_guards``: (tensor, whether None))
+        self.grad_set: set = set()
+        self.grad_guards: list = []
 
     # ---------------------------------------------------------------- values
     def name(self, base: str) -> str:
@@ -158,11 +175,12 @@ class Tracer:
         if id(t._data) not in self.vals:
             self.bind(t._data, label)
             self.inputs.append(label)
+            self.held[label] = t
             self.versions.append((t, t._vc[0]))
 
     def check_versions(self) -> None:
         """A traced tensor changed in place by something the trace did not see breaks the graph."""
-        stepped = {id(p._vc) for p in self.externals.values()}  # (parameters and their views: optimizers step them)
+        stepped = {id(p._vc) for p in self.externals.values()} | self.followed  # (optimizers step parameters)
         for t, v in self.versions:
             if t._vc[0] != v and id(t._vc) not in stepped and self.error is None:
                 self.error = GraphBreak("a tensor of the trace was modified in place by an op ember.compile did "
@@ -184,6 +202,7 @@ class Tracer:
             base = self.param_names.get(id(owner)) or "const"
             name = self.name(base) if base == "const" or base in self.externals else base
             self.externals[name] = owner
+            self.held[name] = owner
             self.ext_ids[id(owner)] = name
         self.bind(arr, name)
         return name
@@ -206,6 +225,8 @@ class Tracer:
                     self.inside, self.pending = frame, (h, dict(a))
                 elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
                     self.inside, self.pending = frame, str(a.get("name") if h.name in ("unary", "activation") else h.name)
+                return
+            if code in _UPDATES and self.update(code, frame):
                 return
             if code is _NORM_FORWARD:
                 self.norm_forward(frame.f_locals["self"], frame)
@@ -333,6 +354,78 @@ class Tracer:
 
             self.inside, self.pending = frame, ("macro", clipped)
 
+    def holder(self, t: Tensor) -> str | None:
+        """The name of the input or captured tensor (parameters included) whose array ``t`` wraps,
+        which the replay holds as ``T_<name>``; None for the values the program computes."""
+        name = self.vals.get(id(t._data))
+        if name is None:
+            return None if t.grad_fn is not None or id(t._data) in self.opaque else self.tensor_name(t)
+        return name if name in self.inputs or name in self.externals else None
+
+    def update(self, code: Any, frame: Any) -> bool:
+        """A training loop's own update of a leaf (True: recorded, its inner calls not looked at)."""
+        a = frame.f_locals
+        t = a["self"]
+        if code is _DATA_SET:  # (``p.data -= u`` ends in ``p.data = <p.data, updated in place>``: nothing to do)
+            if not (isinstance(a["value"], Tensor) and a["value"]._data is t._data):
+                return False
+            self.inside, self.pending = frame, None
+            return True
+        if code in (_GRAD_GET, _GRAD_SET):
+            p = self.holder(t) if t.grad_fn is None else None
+            if code is _GRAD_GET and id(t) not in self.grad_set:  # (the Python that reads it may branch on it)
+                self.grad_guards.append((t, t._grad is None))
+            if p is None or self.held.get(p) is not t:
+                return False
+            if code is _GRAD_SET:
+                if a["value"] is not None:
+                    return False
+                self.grad_set.add(id(t))
+                self.steps.append(Step("grad_none", (), (p,), None, f"{p}.grad = None"))
+                self.inside, self.pending = frame, None
+                return True
+            if t._grad is None:
+                return False
+
+            def read(g: Any) -> None:
+                n = self.name(f"{p}_grad")
+                self.bind(g._data, n)
+                self.grad_of[n] = p
+                self.steps.append(Step("grad_of", (n,), (p,), None, f"{p}.grad"))
+
+            self.inside, self.pending = frame, ("macro", read)
+            return True
+        # an in-place write into a leaf the replay holds (or an alias of it, as p.data), or into a .grad read above
+        target = self.vals.get(id(t._data))
+        if target not in self.grad_of:
+            target = self.holder(t)
+            if target is None:
+                return False
+        owner = f"T_{target}" if self.held.get(target) is t else \
+            f"T_{self.grad_of[target]}.grad" if target in self.grad_of else None  # (whose version counts the write)
+        if code is _ZERO:
+            if t._rg and t.grad_fn is not None:
+                return False
+            self.steps.append(Step("zero", (), (target,), owner, f"{target}.zero_()"))
+        else:
+            args, ufunc = a["args"], a["ufunc"]
+            if len(args) != 1 or a["kwargs"] or ufunc.__name__ not in _IN_PLACE_SIGNS:
+                return False
+            y = inplace.direct_operand(t, args[0])
+            if y is inplace._NOT_DIRECT:
+                return False
+            try:
+                other = self.ref(y, args[0]) if isinstance(y, np.ndarray) else None
+            except GraphBreak:
+                return False
+            sign = _IN_PLACE_SIGNS[ufunc.__name__]
+            self.steps.append(Step("inplace", (), (target,) + ((other,) if other else ()),
+                                   (ufunc.__name__, y if other is None else None, owner),
+                                   f"{target} {sign}= {other or y}"))
+        self.followed.add(id(t._vc))
+        self.inside, self.pending = frame, None
+        return True
+
     def norm_forward(self, m: Any, frame: Any) -> None:
         """A BatchNorm in training counts its batches in a buffer, outside any op: a replay step."""
         if not (m.training and m.track_running_stats and m.num_batches_tracked is not None):
@@ -348,6 +441,9 @@ class Tracer:
         if ent is None:
             ent = self.objects[id(obj)] = (self.name(type(obj).__name__.lower()), obj)
         self.steps.append(Step("call", (), (ent[0],), (method, args), f"{type(obj).__name__}.{method}"))
+        if method == "zero_grad" and args[0]:  # (set_to_none: every parameter's .grad is None after it)
+            params = obj.parameters() if isinstance(obj, Module) else (p for g in obj.param_groups for p in g["params"])
+            self.grad_set.update(id(p) for p in params)
 
 
 class Unsupported(RuntimeError):
@@ -424,6 +520,7 @@ class BackwardRecorder:
             owned = (self.names_of.get(id(g)) == [names[0]] and g.base is None and g.flags.writeable
                      and id(g) not in t.vals)
             t.steps.append(Step("acc", (), (p, names[0]), owned, f"{p}.grad += "))
+            t.grad_set.add(id(var))
             return
         if isinstance(node, BackwardCFunction) and node._extra is None:
             return self.custom(node, names, outs)

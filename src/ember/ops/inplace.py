@@ -428,24 +428,35 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _direct(self: Tensor, other: Any, ufunc: Any) -> bool:
-    """``self op= other`` straight into self's array when autograd has nothing to record and no
-    promotion or broadcasting is involved (an optimizer's ``p -= lr * p.grad``); False otherwise."""
+_NOT_DIRECT = object()
+
+
+def direct_operand(self: Tensor, other: Any) -> Any:
+    """What ``self op= other`` writes straight into self's array with (``other``'s array, or the
+    number) when autograd has nothing to record and no promotion or broadcasting is involved (an
+    optimizer's ``p -= lr * p.grad``); ``_NOT_DIRECT`` otherwise. (ember.compile asks it too.)"""
     x = self._data
     if x.dtype.kind != "f" or not x.flags.writeable or _fw.on:
-        return False
+        return _NOT_DIRECT
     if isinstance(other, Tensor):
         y = other._data
         if y.dtype is not x.dtype or y.shape != x.shape:
-            return False
+            return _NOT_DIRECT
     elif type(other) is float or type(other) is int:
         y = other
     else:
-        return False
+        return _NOT_DIRECT
     if _state.enabled:
         if self._rg or self._meta is not None or (type(y) is np.ndarray and other._rg):
-            return False
-    ufunc(x, y, out=x)
+            return _NOT_DIRECT
+    return y
+
+
+def _direct(self: Tensor, other: Any, ufunc: Any) -> bool:
+    y = direct_operand(self, other)
+    if y is _NOT_DIRECT:
+        return False
+    ufunc(self._data, y, out=self._data)
     bump_version(self)
     return True
 

@@ -1,0 +1,106 @@
+"""A training step's hand-written update inside a compiled function, as the tutorials write it:
+``p -= lr * p.grad`` (or ``p.data -= ...``, ``p.sub_(...)``) under ``no_grad``, then ``p.grad = None``
+or ``p.grad.zero_()``. Each is recorded as a replay step (NumPy's in-place ufunc, the version
+counter bumped as eager bumps it), so the step compiles whole and equals eager bit for bit; a
+``.grad`` the function reads before the program sets it is a guard, as in torch."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _fit_cubic(L, compiled, clear):
+    """pytorch/tutorials' polynomial fit: four scalar tensors, gradient descent written out."""
+    L.manual_seed(0)
+    x = L.linspace(-math.pi, math.pi, 200)
+    y = L.sin(x)
+    coeffs = [L.tensor(v, requires_grad=True) for v in (0.1, -0.3, 0.2, 0.05)]
+
+    def step(x, y):
+        a, b, c, d = coeffs
+        loss = ((a + b * x + c * x ** 2 + d * x ** 3 - y) ** 2).mean()
+        loss.backward()
+        with L.no_grad():
+            for p in coeffs:
+                p -= 1e-3 * p.grad
+                if clear == "none":
+                    p.grad = None
+                else:
+                    p.grad.zero_()
+        return loss
+
+    run = L.compile(step) if compiled else step
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a graph break warns)
+        losses = [run(x, y).item() for _ in range(30)]
+    return losses, [p.item() for p in coeffs], [p._version for p in coeffs], run
+
+
+@pytest.mark.parametrize("clear", ["none", "zero_"])
+def test_a_hand_written_update_compiles_whole_and_equals_eager_and_torch(clear):
+    eager = _fit_cubic(ember, False, clear)
+    compiled = _fit_cubic(ember, True, clear)
+    assert compiled[:3] == eager[:3]  # losses, coefficients, versions: bit for bit
+    theirs = _fit_cubic(torch, False, clear)
+    np.testing.assert_allclose(compiled[0], theirs[0], rtol=1e-5)
+    assert compiled[2] == theirs[2]  # (one version per `p -=`, as torch counts them)
+    src = compiled[3].source()
+    assert "np.subtract(" in src and "# update" in src
+    assert ("grad = None" in src) if clear == "none" else ("[...] = 0" in src)
+
+
+def test_data_and_in_place_methods_and_inputs():
+    def run(compiled):
+        ember.manual_seed(0)
+        w1, w2 = ember.randn(3, 5, requires_grad=True), ember.randn(5, 2, requires_grad=True)
+        x, y = ember.randn(16, 3), ember.randn(16, 2)
+        seen = ember.zeros(1)
+
+        def step(x, y, seen):
+            loss = ((x.mm(w1).clamp(min=0).mm(w2) - y) ** 2).sum()
+            loss.backward()
+            with ember.no_grad():
+                w1.data -= 1e-3 * w1.grad  # (.data: a tensor of its own, no version bump on w1)
+                w2.sub_(1e-3 * w2.grad)
+                seen += 1  # (an input the caller holds)
+            w1.grad = None
+            w2.grad = None
+            return loss
+
+        run = ember.compile(step) if compiled else step
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [run(x, y, seen).item() for _ in range(8)]
+        return losses, w1.detach().numpy().tobytes(), w2.detach().numpy().tobytes(), seen.item(), \
+            (w1._version, w2._version, seen._version)
+
+    assert run(True) == run(False)
+
+
+def test_a_grad_read_before_the_program_sets_it_is_a_guard():
+    # `if w.grad is not None` at the top of the step: None when traced, a tensor at the next call,
+    # whose replay would otherwise skip the zeroing; the guard retraces instead
+    def run(compiled):
+        w = ember.tensor([[0.5], [-1.0], [2.0]], requires_grad=True)
+        x = ember.tensor(np.linspace(-1, 1, 24, dtype=np.float32).reshape(8, 3))
+
+        def step(x):
+            if w.grad is not None:
+                w.grad.zero_()
+            loss = (x @ w).pow(2).sum()
+            loss.backward()
+            with ember.no_grad():
+                w.sub_(0.01 * w.grad)
+            return loss
+
+        run = ember.compile(step) if compiled else step
+        return [run(x).item() for _ in range(4)], w.detach().numpy().tobytes(), run
+
+    eager, compiled = run(False), run(True)
+    assert compiled[:2] == eager[:2]
+    assert "2 cache entries" in compiled[2].explain()
