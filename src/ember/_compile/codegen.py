@@ -168,7 +168,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
         sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
         if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
-            sec = section
+            sec = "update"
         if sec != section:
             body.append(f"# {sec}")
             section = sec

@@ -143,7 +143,7 @@ _MISSING = object()
 class Checks:
     """The guards found while tracing, checked before each replay."""
 
-    def __init__(self, modules: list, externals: dict, reads: list, grads: list = ()) -> None:
+    def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads

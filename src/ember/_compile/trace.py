@@ -152,7 +152,7 @@ class Tracer:
         self.versions: list = []  # (tensor, its version when traced): a change by an untraced in-place op breaks
         self.followed: set = set()  # id(version counter) of the tensors whose in-place updates were recorded
         self.grad_of: dict[str, str] = {}  # value name of a leaf's .grad array read -> the leaf's name
-        self.held: dict[str, Tensor] = {}  # name -> the input or captured Tensor the replay holds as T_<name>
+        self.held: dict[str, Any] = {}  # name -> the input or captured Tensor the replay holds as T_<name>
         # whether a leaf's .grad is None when the function reads it: fixed by the program once it has
         # accumulated into it or set it to None (``set``: those leaves' ids); otherwise it is the state
         # the call found, a guard (``grad_guards``: (tensor, whether None))
@@ -365,7 +365,7 @@ class Tracer:
     def update(self, code: Any, frame: Any) -> bool:
         """A training loop's own update of a leaf (True: recorded, its inner calls not looked at)."""
         a = frame.f_locals
-        t = a["self"]
+        t: Any = a["self"]
         if code is _DATA_SET:  # (``p.data -= u`` ends in ``p.data = <p.data, updated in place>``: nothing to do)
             if not (isinstance(a["value"], Tensor) and a["value"]._data is t._data):
                 return False
