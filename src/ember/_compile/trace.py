@@ -375,7 +375,7 @@ class Tracer:
             p = self.holder(t) if t.grad_fn is None else None
             if code is _GRAD_GET and id(t) not in self.grad_set:  # (the Python that reads it may branch on it)
                 self.grad_guards.append((t, t._grad is None))
-            if p is None or self.held.get(p) is not t:
+            if p is None or id(self.held.get(p)) != id(t):
                 return False
             if code is _GRAD_SET:
                 if a["value"] is not None:
