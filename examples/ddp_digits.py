@@ -10,6 +10,7 @@ Run:
     python -m ember.distributed.run --nproc-per-node 2 examples/ddp_digits.py  # two processes
     mpiexec -n 2 python examples/ddp_digits.py                                 # the same, MPI's way
     python -m ember.distributed.run --nnodes 2 --nproc-per-node 4 --hostfile hosts examples/ddp_digits.py
+    python examples/ddp_digits.py --compile                                    # torch.compile(DDP(model))
 Needs scikit-learn (the ``examples`` extra) and, for more than one process, MPI:
     pip install -e '.[examples,distributed]'
 Write ``torch`` for ``ember`` in the imports and it runs on PyTorch (under torchrun).
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch-size", type=int, default=64, help="the global batch, split across the ranks")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true",
+                        help="run the model through torch.compile (backward and step stay outside)")
     parser.add_argument("--tiny", action="store_true", help="a quick run on a part of the data (for the tests)")
     args = parser.parse_args(argv)
 
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     if dist.is_initialized():
         model = DDP(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    run = torch.compile(model) if args.compile else model  # (DDP's gradient averaging still runs in backward)
     say(f"digits: {len(train_set)} training images on {world} process{'es' if world > 1 else ''}, "
         f"{len(sampler)} per rank per epoch, global batch {args.batch_size}")
 
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
         sampler.set_epoch(epoch)          # a new shuffle each epoch, the same one on every rank
         total = torch.zeros(2)
         for x, y in loader:
-            loss = F.cross_entropy(model(x), y)
+            loss = F.cross_entropy(run(x), y)
             optimizer.zero_grad()
             loss.backward()               # DDP averages the gradients across the ranks here
             optimizer.step()

@@ -64,6 +64,7 @@ _UFUNC_INPLACE = inplace.make_inplace(lambda x: x, np.add).__code__  # (every ``
 _ZERO = inplace.zero_.__code__
 _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
+_DDP = "ember.nn.parallel.distributed"
 _IN_PLACE_SIGNS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
 
 
@@ -228,6 +229,8 @@ class Tracer:
                 return
             if code in _UPDATES and self.update(code, frame):
                 return
+            if code.co_name == "_pre_forward" and frame.f_globals.get("__name__") == _DDP:
+                return self.ddp_pre_forward(frame)
             if code is _NORM_FORWARD:
                 self.norm_forward(frame.f_locals["self"], frame)
             if code is _MODULE_ZERO_GRAD:
@@ -425,6 +428,19 @@ class Tracer:
         self.followed.add(id(t._vc))
         self.inside, self.pending = frame, None
         return True
+
+    def ddp_pre_forward(self, frame: Any) -> None:
+        """DistributedDataParallel's forward sets up the averaging its backward does: a replayed
+        call (the grad mode the trace saw passed on: the replay itself runs with grad mode off)."""
+        ddp, grad_enabled = frame.f_locals["self"], frame.f_locals["grad_enabled"]
+        if ddp.find_unused_parameters:
+            return self.stop(GraphBreak("DistributedDataParallel(find_unused_parameters=True) walks the output's "
+                                        "graph in its forward", where(frame)))
+        if ddp.forward_sync_buffers and ddp.process_group.size() > 1 and any(True for _ in ddp.module.buffers()):
+            return self.stop(GraphBreak("DistributedDataParallel broadcasts the module's buffers in its forward",
+                                        where(frame)))
+        self.call_step(ddp, "_pre_forward", (grad_enabled,))
+        self.inside, self.pending = frame, None
 
     def norm_forward(self, m: Any, frame: Any) -> None:
         """A BatchNorm in training counts its batches in a buffer, outside any op: a replay step."""

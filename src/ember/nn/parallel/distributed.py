@@ -188,20 +188,7 @@ class DistributedDataParallel(Module):
     # -- forward --------------------------------------------------------------------------------
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         """Run the wrapped module; with gradients enabled, the next backward averages its gradients."""
-        if self._require_finalize:
-            raise RuntimeError(_UNFINISHED)
-        if self.forward_sync_buffers and self.process_group.size() > 1:
-            buffers = list(self.module.buffers())
-            if buffers:
-                self._broadcast_arrays(buffers)
-        prepare = grad_mode.is_grad_enabled() and self.require_backward_grad_sync
-        self._expect_hooks = False              # a forward without a sync (no_sync, no_grad) reduces nothing
-        if prepare:
-            self._expect_hooks = True
-            self._pending = [len(b.params) for b in self._buckets]
-            self._next = 0
-            self._marked = set()
-            self._used[:] = 0
+        prepare = self._pre_forward(grad_mode.is_grad_enabled())
         out = self.module(*inputs, **kwargs)
         if prepare and self.find_unused_parameters:
             reached = _reachable_leaves(out)
@@ -214,6 +201,25 @@ class DistributedDataParallel(Module):
             if not any(self._pending):
                 self._expect_hooks = False
         return out
+
+    def _pre_forward(self, grad_enabled: bool) -> bool:
+        """What a forward does before the module runs: the buffers' broadcast, and (when the next
+        backward averages, returned) the reducer's state for it. (ember.compile replays this call.)"""
+        if self._require_finalize:
+            raise RuntimeError(_UNFINISHED)
+        if self.forward_sync_buffers and self.process_group.size() > 1:
+            buffers = list(self.module.buffers())
+            if buffers:
+                self._broadcast_arrays(buffers)
+        prepare = grad_enabled and self.require_backward_grad_sync
+        self._expect_hooks = False              # a forward without a sync (no_sync, no_grad) reduces nothing
+        if prepare:
+            self._expect_hooks = True
+            self._pending = [len(b.params) for b in self._buckets]
+            self._next = 0
+            self._marked = set()
+            self._used[:] = 0
+        return prepare
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
