@@ -534,3 +534,36 @@ def test_gpt_style_block_step_replays_eager_and_matches_torch():
         np.testing.assert_allclose(p._data, tp.detach().numpy(), rtol=1e-4, atol=1e-5)
     ex = compiled.explain()
     assert "graph break" not in ex and "replayed 2 times" in ex and "embedding, layer_norm" in ex
+
+
+def test_python_side_effects_in_a_module_break_the_graph_instead_of_being_skipped():
+    # a replay runs no Python: a forward hook that records activations, or a module counting its
+    # calls, would silently see only the traced call; torch replays them, ember runs those calls eagerly
+    m = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.ReLU())
+    acts = {}
+    m[0].register_forward_hook(lambda mod, inp, out: acts.__setitem__("lin", out))
+    c = ember.compile(m)
+    with pytest.warns(UserWarning, match="a hook on Linear runs Python that the replay would not"):
+        c(ember.zeros(1, 3))
+    for v in (1.0, 2.0):
+        x = ember.full((1, 3), v)
+        c(x)
+        assert acts["lin"].tolist() == m[0](x).tolist()
+
+    class Counter(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+            self.lin = ember.nn.Linear(2, 2)
+
+        def forward(self, x):
+            self.calls += 1
+            return self.lin(x)
+
+    k = Counter()
+    ck = ember.compile(k)
+    with pytest.warns(UserWarning, match=r"setting Counter.calls runs Python[\s\S]*self.calls \+= 1"):
+        ck(ember.ones(1, 2))
+    ck(ember.ones(1, 2))
+    ck(ember.ones(1, 2))
+    assert k.calls == 3  # (torch.compile: 3)

@@ -52,6 +52,8 @@ _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__
                 "__iter__", "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
+# Python a replay would skip: a module's hooks, and attributes set on a module during the call
+_MODULE_HOOKS, _MODULE_SETATTR = Module._call_with_hooks.__code__, Module.__setattr__.__code__
 _NORM_FORWARD = _NormBase.forward.__code__
 _BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
 # a user Function's apply: its forward (the user's ops, under no_grad) is traced through; its node's
@@ -229,6 +231,12 @@ class Tracer:
                 return
             if code in _UPDATES and self.update(code, frame):
                 return
+            if code is _MODULE_HOOKS or code is _MODULE_SETATTR:
+                m = frame.f_locals["self"]
+                what = f"a hook on {type(m).__name__}" if code is _MODULE_HOOKS else \
+                    f"setting {type(m).__name__}.{frame.f_locals['name']}"
+                return self.stop(GraphBreak(f"{what} runs Python that the replay would not (ember.compile does "
+                                            "not replay Python side effects)", where(frame)))
             if code.co_name == "_pre_forward" and frame.f_globals.get("__name__") == _DDP:
                 return self.ddp_pre_forward(frame)
             if code is _NORM_FORWARD:
