@@ -567,3 +567,16 @@ def test_python_side_effects_in_a_module_break_the_graph_instead_of_being_skippe
     ck(ember.ones(1, 2))
     ck(ember.ones(1, 2))
     assert k.calls == 3  # (torch.compile: 3)
+
+
+def test_print_in_a_compiled_function_prints_at_every_call(capsys):
+    @ember.compile
+    def f(x):
+        print("shape", tuple(x.shape))
+        return x * 2
+
+    with pytest.warns(UserWarning, match=r"print\(\) runs at every call"):
+        f(ember.ones(2))
+    f(ember.ones(2))
+    f(ember.ones(2))
+    assert capsys.readouterr().out == "shape (2,)\n" * 3  # (as torch.compile prints)

@@ -265,6 +265,8 @@ class Tracer:
             elif "self" in frame.f_locals and isinstance(frame.f_locals["self"], Module):
                 m = frame.f_locals["self"]
                 self.modules[id(m)] = m
+        elif event == "c_call" and arg is print and self.inside is None:  # (a replay would print nothing)
+            self.stop(GraphBreak("print() runs at every call (torch.compile breaks the graph there too)", where(frame)))
         elif event == "return" and frame is self.inside:
             self.inside = None
             p = self.pending
