@@ -16,6 +16,8 @@ class Parameter(Tensor):
     __slots__ = ("__dict__",)
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> "Parameter":
+        if data is not None and not isinstance(data, Tensor):  # (torch detaches what it is given)
+            raise AttributeError(f"'{type(data).__name__}' object has no attribute 'detach'")
         self = object.__new__(cls)
         arr = data._data if data is not None else np.empty((0,), np.float32)
         _init(self, arr)

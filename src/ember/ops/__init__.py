@@ -383,6 +383,7 @@ def _new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = Non
 
 def _new_factory(fn: Any) -> Any:
     def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        creation._size(size, f"new_{fn.__name__}")  # (torch's messages name the method)
         return fn(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     return method

@@ -177,16 +177,22 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return _new(ndarray)
 
 
-def _size(size: Sequence) -> tuple:
+def _size(size: Sequence, op: str = "empty") -> tuple:
+    """The shape a factory ``op`` was given, checked with torch's messages."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
+    elif len(size) == 1 and isinstance(size[0], float):
+        raise TypeError(f"{op}(): argument 'size' (position 1) must be tuple of ints, not float")
     out = []
-    for s in size:
+    for i, s in enumerate(size):
         if isinstance(s, Tensor):
             s = s.item()
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"size must be a tuple of ints, but got an element of type {type(s).__name__}")
+            raise TypeError(f"{op}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f'"type must be tuple of ints,but got {type(s).__name__}"')
         if s < 0:
+            if op == "zeros":  # (torch's zeros checks the sizes itself, in its own words)
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
@@ -201,10 +207,10 @@ def _shape_arg(shape: tuple, size: Any) -> tuple:
     return (size,)
 
 
-def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: Any) -> Tensor:
+def _fill(size: Sequence, value: Any, dtype: Any, requires_grad: bool, device: Any, op: str) -> Tensor:
     _check_device(device)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    return _finish(np.full(_size(size), value, dtype=npd), requires_grad)
+    return _finish(np.full(_size(size, op), value, dtype=npd), requires_grad)
 
 
 def zeros(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
@@ -212,7 +218,7 @@ def zeros(*shape: Any, size: Any = None, dtype: DType | None = None, device: Dev
     size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(zeros, "zeros", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
-    return _fill(size, 0, dtype, requires_grad, device)
+    return _fill(size, 0, dtype, requires_grad, device, "zeros")
 
 
 def ones(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
@@ -220,7 +226,7 @@ def ones(*shape: Any, size: Any = None, dtype: DType | None = None, device: Devi
     size = _shape_arg(shape, size)
     if out is not None:
         return creation_out(ones, "ones", size, {"dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
-    return _fill(size, 1, dtype, requires_grad, device)
+    return _fill(size, 1, dtype, requires_grad, device, "ones")
 
 
 def empty(*shape: Any, size: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None, requires_grad: bool = False,
@@ -241,7 +247,7 @@ def full(size: Sequence, fill_value: Any, *, dtype: DType | None = None, device:
         fill_value = fill_value.item()
     if dtype is None:
         dtype = _dtype.scalar_dtype(fill_value)
-    return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype, requires_grad, device)
+    return _fill((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dtype, requires_grad, device, "full")
 
 
 def _like(input: Tensor, dtype: Any, device: DeviceLikeType | None = None) -> tuple:
@@ -431,7 +437,7 @@ def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: DType | No
         return creation_out(rand, "rand", size, {"generator": generator, "dtype": dtype, "device": device, "requires_grad": requires_grad}, out)
     _check_device(device)
     npd = _float_np(dtype)
-    return _finish(_gen(generator).uniform(_size(size), npd), requires_grad)
+    return _finish(_gen(generator).uniform(_size(size, "rand"), npd), requires_grad)
 
 
 def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None,
@@ -444,7 +450,7 @@ def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: DType | N
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
     if npd.kind not in "fc" and not _dtype.is_bfloat16(npd):
         raise RuntimeError(f'"normal_kernel_cpu" not implemented for \'{_FROM_NP[npd].name.capitalize()}\'')
-    return _finish(_gen(generator).normal(_size(size), npd), requires_grad)
+    return _finish(_gen(generator).normal(_size(size, "randn"), npd), requires_grad)
 
 
 def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any = None,
@@ -463,7 +469,7 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Any 
     elif high is None:  # randint(high, size=...)
         low, high = 0, low
     npd = _np_dtype(dtype) or np.dtype(np.int64)
-    return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),)), npd), requires_grad)
+    return _finish(_gen(generator).randint(int(low), int(high), _size((tuple(size),), "randint"), npd), requires_grad)
 
 
 def randperm(n: int, *, generator: Any = None, dtype: DType | None = None, device: DeviceLikeType | None = None,
@@ -493,4 +499,4 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
         npd = (mean if isinstance(mean, Tensor) else std)._data.dtype
         return _finish(g.normal_tensor(m, s, npd), requires_grad)
     npd = _np_dtype(dtype) or _dtype.get_default_dtype().np
-    return _finish(g.normal(_size((tuple(size),)), npd, mean, std), requires_grad)
+    return _finish(g.normal(_size((tuple(size),), "normal"), npd, mean, std), requires_grad)
