@@ -147,3 +147,29 @@ def test_a_function_keeping_a_numpy_array_on_ctx_breaks_the_graph_and_runs_eager
         c(ember.ones(3))
     c(ember.ones(3))
     assert w.grad.tolist() == [4.0, 4.0, 4.0]  # (two eager steps, each adding d(2 x w)/dw = 2)
+
+
+def test_a_function_keeping_tensors_in_a_list_on_ctx_breaks_the_graph():
+    # (a list would be replayed as it was traced: the first call's tensors)
+    class Keep(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.parts = [x * 1]
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.parts[0]
+
+    w = ember.ones(3, requires_grad=True)
+
+    def step(x):
+        loss = Keep.apply(x * w).sum()
+        loss.backward()
+        return loss
+
+    c = ember.compile(step)
+    with pytest.warns(UserWarning, match="keeps tensors inside a container on ctx"):
+        c(ember.ones(3))
+    c(ember.full((3,), 2.0))
+    assert w.grad.tolist() == [5.0, 5.0, 5.0]  # (eager both times: x w * x is 1, then 4)

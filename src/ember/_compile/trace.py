@@ -479,6 +479,15 @@ class Unsupported(RuntimeError):
 Unsupported.__module__ = "ember._dynamo.exc"
 
 
+def _holds_arrays(v: Any) -> bool:
+    """Whether a container holds a Tensor or an array, at any depth."""
+    if isinstance(v, (Tensor, np.ndarray)):
+        return True
+    if type(v) is dict:
+        v = list(v.values())
+    return type(v) in (list, tuple, set) and any(_holds_arrays(x) for x in v)
+
+
 def _tensors(x: Any) -> list:
     if isinstance(x, Tensor):
         return [x]
@@ -590,6 +599,8 @@ class BackwardRecorder:
             return self.fail(f"{node.name()} keeps {e.reason}")
         if any(isinstance(v, np.ndarray) for v in attrs.values()):
             return self.fail(f"{node.name()} keeps a NumPy array on ctx")
+        if any(_holds_arrays(v) for v in attrs.values() if type(v) in (list, tuple, dict, set)):
+            return self.fail(f"{node.name()} keeps tensors inside a container on ctx")  # (the replay would see the traced ones)
         rn = object.__new__(type(node))
         Node.__init__(rn)
         for slot in ("_cls", "_to_save", "_non_differentiable", "_dirty", "materialize_grads", "needs_input_grad",
