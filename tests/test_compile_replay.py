@@ -580,3 +580,31 @@ def test_print_in_a_compiled_function_prints_at_every_call(capsys):
     f(ember.ones(2))
     f(ember.ones(2))
     assert capsys.readouterr().out == "shape (2,)\n" * 3  # (as torch.compile prints)
+
+
+def test_mutating_a_list_from_outside_breaks_the_graph_and_a_local_list_does_not():
+    history = []
+
+    def f(x):
+        parts = []  # (built and used inside: traced)
+        parts.append(x * 2)
+        parts.append(x + 1)
+        history.append(parts[0].detach())  # (a replay would not append again: torch.compile replays it)
+        return ember.stack(parts).sum()
+
+    c = ember.compile(f)
+    with pytest.warns(UserWarning, match=r"list.append\(\) on a list from outside the function[\s\S]*history.append"):
+        c(ember.ones(2))
+    c(ember.ones(2))
+    assert len(history) == 2
+
+    def g(x):
+        parts = [x * 2]
+        parts.append(x + 1)
+        return ember.stack(parts).sum()
+
+    cg = ember.compile(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cg(ember.ones(2)).item() == cg(ember.ones(2)).item() == 8.0
+    assert "replayed 1 times" in cg.explain()

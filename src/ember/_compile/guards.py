@@ -108,6 +108,34 @@ def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
     return names
 
 
+_CONTAINERS = (list, dict, set)
+
+
+def outside_containers(fn: Callable, args: tuple, kwargs: dict) -> set:
+    """id() of the lists, dicts and sets the function can reach from outside: its arguments, the
+    globals and closure cells it names, and the attributes of the Modules among them (what a
+    replay, which runs no Python, would not mutate again)."""
+    found: list = list(args) + list(kwargs.values())
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        g = getattr(fn, "__globals__", {})
+        found += [g[n] for n in code.co_names if n in g]
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:
+                pass
+    if isinstance(fn, Module):
+        found.append(fn)
+    out: set = set()
+    for v in found:
+        if isinstance(v, Module):
+            out.update(id(a) for m in v.modules() for a in vars(m).values() if type(a) in _CONTAINERS)
+        elif type(v) in _CONTAINERS:
+            out.add(id(v))
+    return out
+
+
 def plain_reads(fn: Callable) -> list:
     """What the function reads from its globals and closure that a traced program holds fixed:
     Python numbers and strings (constants in the program) and Tensors, Modules and optimizers

@@ -116,6 +116,7 @@ class CompiledFunction:
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
+        tr.outside = guards.outside_containers(self.fn, args, kwargs)
         reads = guards.plain_reads(self.fn)
         for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
             tr.add_input(t, label)

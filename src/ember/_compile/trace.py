@@ -67,6 +67,8 @@ _ZERO = inplace.zero_.__code__
 _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
 _DDP = "ember.nn.parallel.distributed"
+_MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard", "setdefault",
+             "popitem", "sort", "reverse", "__setitem__", "__delitem__"}
 _IN_PLACE_SIGNS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
 
 
@@ -160,6 +162,7 @@ class Tracer:
         # accumulated into it or set it to None (``set``: those leaves' ids); otherwise it is the state
         # the call found, a guard (``grad_guards``: (tensor, whether None))
         self.grad_set: set = set()
+        self.outside: set = set()  # id() of the lists, dicts and sets reachable from outside the function
         self.grad_guards: list = []
 
     # ---------------------------------------------------------------- values
@@ -265,8 +268,13 @@ class Tracer:
             elif "self" in frame.f_locals and isinstance(frame.f_locals["self"], Module):
                 m = frame.f_locals["self"]
                 self.modules[id(m)] = m
-        elif event == "c_call" and arg is print and self.inside is None:  # (a replay would print nothing)
-            self.stop(GraphBreak("print() runs at every call (torch.compile breaks the graph there too)", where(frame)))
+        elif event == "c_call" and self.inside is None:
+            if arg is print:  # (a replay would print nothing)
+                self.stop(GraphBreak("print() runs at every call (torch.compile breaks the graph there too)", where(frame)))
+            elif getattr(arg, "__name__", "") in _MUTATORS and id(getattr(arg, "__self__", None)) in self.outside:
+                kind = type(arg.__self__).__name__
+                self.stop(GraphBreak(f"{kind}.{arg.__name__}() on a {kind} from outside the function (a replay runs "
+                                     "no Python, so it would not change it again)", where(frame)))
         elif event == "return" and frame is self.inside:
             self.inside = None
             p = self.pending
