@@ -32,10 +32,12 @@ test: $(STAMP) graphviz
 	$(BIN)/mypy  # mypy.ini: src/ember
 	$(BIN)/python -m pytest
 
-# The differential fuzzer against torch: FUZZ_N seeded programs, mismatches counted by category
+# The differential fuzzers: FUZZ_N seeded programs against torch (mismatches counted by category), then the
+# same programs compiled against eager ember (bit for bit)
 FUZZ_N ?= 100000
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0)
+	$(BIN)/python -m tests.fuzz.compiled --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0)
 
 $(VENV)/.installed-bench: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'

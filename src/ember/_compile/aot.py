@@ -195,6 +195,17 @@ class CompiledFunctionBackwardBackward(OpNode):
         raise RuntimeError(DOUBLE_BACKWARD)
 
 
+def spent(outs: list) -> None:
+    """Returned tensors of a compiled function that called ``backward()`` on their graph itself:
+    they require grad, with one ``CompiledFunctionBackward`` node that has run (a backward through
+    it raises torch's 'backward through the graph a second time'), as torch.compile returns them."""
+    if not outs:
+        return
+    node = CompiledFunctionBackward(None, [], (), [(t._data.shape, t._data.dtype) for t in outs], [])
+    for nr, t in enumerate(outs):
+        t.grad_fn, t._rg, t._out_nr = node, True, nr
+
+
 def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
     """The call's returned arrays as Tensors, the differentiable ones outputs of one new node."""
     outs = [_new(a) for a in arrays]

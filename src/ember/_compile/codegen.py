@@ -172,12 +172,12 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
         if sec != section:
             body.append(f"# {sec}")
             section = sec
-        body.extend(_step_lines(s, k, into, names, ns))
+        body.extend(_step_lines(s, k, into, names, ns, tr.meta))
     ret = ", ".join(returns)
     if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
         body.append("")
         body.append(f"def backward({', '.join(tr.grad_outs)}):  # CompiledFunctionBackward, run by the engine")
-        inner = [ln for k in range(bw, len(tr.steps)) for ln in _step_lines(tr.steps[k], k, into, names, ns)]
+        inner = [ln for k in range(bw, len(tr.steps)) for ln in _step_lines(tr.steps[k], k, into, names, ns, tr.meta)]
         grads = ", ".join(g or "None" for g in tr.grad_ins)
         inner.append(f"return ({grads},)" if len(tr.grad_ins) == 1 else f"return ({grads})")
         body.extend(f"    {ln}" for ln in inner)
@@ -190,10 +190,13 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     return src, ns, len(into)
 
 
-def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict) -> list[str]:
+def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict, meta: dict) -> list[str]:
     if k in into:
         return [fusion.line(s, into[k], names.const) + f"  # in place: {into[k]} is not read again; {_short(s.note)}"]
-    return _lines(s, k, names, ns)
+    lines = _lines(s, k, names, ns)
+    if s.kind == "op":  # NumPy's ufuncs return a 0-d result as a scalar; eager keeps the array
+        lines += [f"{o} = np.asarray({o})" for o in s.outs if o in meta and meta[o][0] == ()]
+    return lines
 
 
 def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:

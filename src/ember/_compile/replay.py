@@ -41,6 +41,7 @@ class Entry:
     calls: int = 0
     fused: int = 0
     plan: Any = None  # (aot.Plan: the outputs need a graph, the program returns a backward too)
+    spent: list = field(default_factory=list)  # returned arrays whose graph the function's own backward() used
 
 
 class CompiledFunction:
@@ -111,8 +112,11 @@ class CompiledFunction:
         finally:
             _state.enabled = prev
         if e.plan is not None:
-            return _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors))
-        return _rebuild(e.returns, [_new(a) for a in outs])
+            return _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors), tensors)
+        res = [_new(a) for a in outs]
+        if e.spent:
+            aot.spent([res[k] for k in e.spent])
+        return _rebuild(e.returns, res, tensors)
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
@@ -136,7 +140,7 @@ class CompiledFunction:
         returns = plan = None
         if err is None:
             try:
-                returns, names, outs = _returns(tr, ret)
+                returns, names, outs = _returns(tr, ret, tensors)
                 if tr.backward is None and any(t._rg for t in outs) and _state.enabled:
                     plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
@@ -156,7 +160,10 @@ class CompiledFunction:
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
-            return _rebuild(returns, aot.attach_traced(plan, outs, tensors))
+            return _rebuild(returns, aot.attach_traced(plan, outs, tensors), tensors)
+        if tr.backward is not None:  # (results of the graph the step's backward() consumed: torch's spent node)
+            e.spent = [k for k, t in enumerate(outs) if t.grad_fn is not None]
+            aot.spent([outs[k] for k in e.spent])
         return ret
 
     # ------------------------------------------------------------------ what a learner reads
@@ -203,14 +210,21 @@ def _tensors(x: Any) -> list:
     return []
 
 
-def _returns(tr: Tracer, ret: Any) -> tuple:
-    """The shape of what the function returned: ("t", k) for the k-th returned array, ("c", value)
-    for a constant, containers of those; the names of the arrays and their Tensors."""
+def _returns(tr: Tracer, ret: Any, args: list) -> tuple:
+    """The shape of what the function returned: ("t", k) for the k-th returned array, ("arg", k)
+    for the call's k-th tensor argument itself and ("obj", tensor) for a captured tensor (a
+    parameter) itself, ("c", value) for a constant, containers of those; the names of the arrays
+    and their Tensors."""
     names: list = []
     tensors: list = []
 
     def spec(v: Any) -> Any:
         if isinstance(v, Tensor):
+            k = next((k for k, a in enumerate(args) if a is v), None)
+            if k is not None:
+                return ("arg", k)
+            if any(t is v for t in tr.externals.values()):
+                return ("obj", v)
             names.append(tr.ref(v._data, v))
             tensors.append(v)
             return ("t", len(names) - 1)
@@ -225,12 +239,14 @@ def _returns(tr: Tracer, ret: Any) -> tuple:
     return spec(ret), names, tensors
 
 
-def _rebuild(spec: Any, outs: list) -> Any:
+def _rebuild(spec: Any, outs: list, args: list) -> Any:
     kind, v = spec
     if kind == "t":
         return outs[v]
-    if kind == "c":
+    if kind == "arg":
+        return args[v]
+    if kind in ("c", "obj"):
         return v
     if kind is dict:
-        return {k: _rebuild(x, outs) for k, x in v.items()}
-    return kind(_rebuild(x, outs) for x in v)
+        return {k: _rebuild(x, outs, args) for k, x in v.items()}
+    return kind(_rebuild(x, outs, args) for x in v)

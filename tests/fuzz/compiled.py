@@ -1,0 +1,118 @@
+"""Compiled against eager: each fuzz program as one ``ember.compile``d function, bit for bit.
+
+The program's statements become the body of ``step(i0, i1, ...)``, which also sums its float
+outputs that require grad (each times its own Python constant), calls ``backward()`` and returns
+every output. The function runs eagerly, then compiled: the first call traces, the later ones
+replay (each on fresh inputs with the same data, and the same random seed). Every returned value
+and every input's ``.grad`` must equal eager's bytes: a replay is the eager call's arithmetic,
+so there is no tolerance. A call that breaks the graph runs eagerly and is counted, not compared.
+
+    python -m tests.fuzz.compiled --n 2000 --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+import ember
+
+from .generate import generate
+from .program import Program
+
+
+def step_source(prog: Program) -> str:
+    outs = list(dict.fromkeys(s.out for s in prog.stmts))
+    lines = [f"def step({', '.join(i.name for i in prog.inputs)}):"]
+    lines += [f"    {s.src}" for s in prog.stmts]
+    lines.append(f"    outs = ({', '.join(outs)},)" if outs else "    outs = ()")
+    lines.append("    loss = None")
+    for k, o in enumerate(outs):
+        lines.append(f"    if isinstance({o}, L.Tensor) and {o}.requires_grad and {o}.is_floating_point():")
+        lines.append(f"        term = {o}.sum() * {1.0 + 0.25 * k}")
+        lines.append("        loss = term if loss is None else loss + term")
+    lines.append("    if loss is not None:")
+    lines.append("        loss.backward()")
+    lines.append("    return outs")
+    return "\n".join(lines)
+
+
+def _snap(v: Any) -> Any:
+    if isinstance(v, ember.Tensor):
+        a = v._data
+        return ("T", a.dtype.str, a.shape, a.tobytes(), v.requires_grad)
+    return ("py", repr(v))
+
+
+def _run(fn: Any, prog: Program) -> tuple:
+    ins = [i.make(ember) for i in prog.inputs]
+    ember.manual_seed(0)
+    outs = fn(*ins)
+    grads = [None if t.grad is None else _snap(t.grad) for t in ins]
+    return [_snap(v) for v in outs], grads
+
+
+def check(seed: int) -> str:
+    """One program: "raises", "breaks" (the compiled call ran eagerly), "same", or a difference."""
+    prog = generate(seed)
+    env: dict = {"L": ember, "F": ember.nn.functional}
+    exec(step_source(prog), env)
+    step = env["step"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            eager = _run(step, prog)
+        except Exception:  # noqa: BLE001  (the program is bad input for eager too: nothing to compare)
+            return "raises"
+        compiled = ember.compile(step)
+        machinery = compiled.__closure__  # (to ask, after the calls, whether they replayed)
+        try:
+            first = _run(compiled, prog)
+            second = _run(compiled, prog)
+            third = _run(compiled, prog)
+        except Exception as e:  # noqa: BLE001
+            return f"compiled raises {type(e).__name__}: {str(e)[:200]}"
+    if "replayed" not in compiled.explain() or "graph break" in compiled.explain():
+        del machinery
+        return "breaks"
+    for name, got in (("traced call", first), ("replay", second), ("second replay", third)):
+        for what, a, b in (("output", got[0], eager[0]), ("input grad", got[1], eager[1])):
+            for k, (x, y) in enumerate(zip(a, b)):
+                if x != y:
+                    return f"{name}: {what} {k} differs: eager {_show(y)}, compiled {_show(x)}"
+    return "same"
+
+
+def _show(s: Any) -> str:
+    if s is None or s[0] != "T":
+        return repr(s)
+    a = np.frombuffer(s[3], np.dtype(s[1])).reshape(s[2]) if s[2] else np.frombuffer(s[3], np.dtype(s[1]))[0]
+    return f"{s[1]} {s[2]} rg={s[4]} {np.array2string(np.asarray(a).ravel()[:6], precision=6)}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    counts: Counter = Counter()
+    bad = []
+    for seed in range(args.seed, args.seed + args.n):
+        r = check(seed)
+        kind = r if r in ("raises", "breaks", "same") else "DIFFERS"
+        counts[kind] += 1
+        if kind == "DIFFERS":
+            bad.append((seed, r))
+    print(f"{args.n} programs in {time.perf_counter() - t0:.0f}s: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+    for seed, r in bad[:40]:
+        print(f"  seed {seed}: {r}")
+
+
+if __name__ == "__main__":
+    main()

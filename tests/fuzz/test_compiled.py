@@ -1,0 +1,19 @@
+"""The compiled-against-eager fuzzer (compiled.py) on a bounded sample: every program that traces
+whole must replay eager's bytes (outputs, their requires_grad, every input's .grad)."""
+
+from collections import Counter
+
+from .compiled import check
+
+
+def test_compiled_programs_replay_eagers_bytes():
+    got = Counter()
+    bad = []
+    for seed in range(1500):
+        r = check(seed)
+        kind = r if r in ("raises", "breaks", "same") else "differs"
+        got[kind] += 1
+        if kind == "differs":
+            bad.append(f"seed {seed}: {r}")
+    assert not bad, "\n".join(bad[:20])
+    assert got["same"] >= 80, got  # (the sample must exercise replays: ~7% of programs trace whole)
