@@ -41,7 +41,8 @@ LAYERS = [
     ("ember.nn", "ember.optim", "ember.utils.data", "ember.utils.checkpoint", "ember.autograd.functional",
      "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
      "ember.compiler", "ember._compile.api", "ember._compile.replay", "ember._compile.trace", "ember._compile.kernels",
-     "ember._compile.codegen", "ember._compile.guards", "ember._compile.fusion", "ember._compile.aot", "ember._docs", "ember.multiprocessing", "ember.func", "ember.distributed", "ember.distributions"),
+     "ember._compile.codegen", "ember._compile.guards", "ember._compile.fusion", "ember._compile.aot",
+     "ember._compile.generic", "ember._docs", "ember.multiprocessing", "ember.func", "ember.distributed", "ember.distributions"),
     # 5: the package itself and the conveniences that use all of it
     ("ember", "ember.__main__", "ember._functional_spellings", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
 ]

@@ -19,7 +19,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import engine
 from ..nn.utils import clip_grad
-from . import fusion
+from . import fusion, generic
 from .kernels import NAMESPACE, TEMPLATES
 from .trace import _VC, Ref, Step, Tracer
 
@@ -151,7 +151,7 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
-    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, grad_of=grad_of,
+    ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, grad_of=grad_of, call_op=generic.call_op,
               accumulate=accumulate, accumulate_owned=accumulate_owned,
               count_batch=count_batch, check_grad=check_grad, VC=_VC)
     names = _Names(ns)
@@ -200,6 +200,15 @@ def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict, meta: di
 
 
 def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
+    if s.kind == "op" and s.data[0] == "generic":  # (an op without a kernel: called again, see generic.py)
+        fn, args, kwargs, name, shapes = s.data[1]
+        fname = f"op_{name}" if name.isidentifier() else "op"
+        if ns.get(fname, fn) is not fn:
+            fname = names.const(fn) if ns.get(getattr(fn, "__name__", ""), fn) is not fn else f"{fname}{k}"
+        ns.setdefault(fname, fn)
+        a = generic.expr(args, Ref, names.const)
+        kw = generic.expr(kwargs, Ref, names.const)
+        return [f"{', '.join(s.outs)}, = call_op({fname}, {a}, {kw}, {shapes!r})  # {_short(s.note)}"]
     if s.kind == "op":
         kernel, consts = s.data
         fill = {f"o{i}": o for i, o in enumerate(s.outs)}
@@ -261,7 +270,9 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if gdtype.kind == "f" and gdtype.itemsize >= 4 and len(shape) <= len(got):
             lead = len(got) - len(shape)
             axes = tuple(range(lead)) + tuple(lead + j for j, n in enumerate(shape) if n == 1 and got[lead + j] != 1)
-            line = f"{s.outs[0]} = {s.ins[0]}.sum(axis={axes!r}, keepdims=True).reshape({shape!r})"
+            # (no axes to sum: NumPy's sum over none still adds its 0 identity, turning -0.0 into +0.0)
+            line = f"{s.outs[0]} = {s.ins[0]}" + (f".sum(axis={axes!r}, keepdims=True)" if axes else "") + \
+                f".reshape({shape!r})"
             if dtype != gdtype:
                 line += f".astype({names.const(dtype)})"
             return [line + "  # summed over the broadcast dims"]

@@ -20,7 +20,8 @@ UFUNCS = {"add": "np.add", "sub": "np.subtract", "mul": "np.multiply", "div": "n
           "add_scalar": "np.add", "sub_scalar": "np.subtract", "mul_scalar": "np.multiply",
           "div_scalar": "np.true_divide", "rsub_scalar": "np.subtract", "neg": "np.negative"}
 # kernels whose output may be a view of their input (which then stays alive as long as the view)
-VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem", "split"}
+VIEWS = {"reshape", "transpose", "t", "permute", "matmul_folded", "expand", "getitem", "split",
+         "generic"}  # (an op called again may return a view: movedim, unbind, diagonal ...)
 MIN_SIZE = 1024
 
 
@@ -58,8 +59,8 @@ def in_place(steps: list[Step], meta: dict, returns: list) -> dict[int, str]:
     for k in range(len(steps) - 1, -1, -1):  # a view keeps its base alive (chains: latest first)
         s = steps[k]
         if s.kind == "op" and s.data[0] in VIEWS:
-            base = s.ins[0]
-            last[base] = max(last.get(base, k), *(last.get(o, k) for o in s.outs))
+            for base in s.ins[:1] if s.data[0] != "generic" else s.ins:  # (an op called again: any input)
+                last[base] = max(last.get(base, k), *(last.get(o, k) for o in s.outs))
     chosen: dict[int, str] = {}
     for k, s in enumerate(steps):
         if s.kind != "op" or s.data[0] not in UFUNCS:

@@ -248,8 +248,8 @@ def _no_autocast() -> bool:
 def _binary(name: str, rname: str | None = None) -> Handler:
     def accept(a: Any) -> bool:
         x, y = a.get("input"), a.get("other")
-        if a.get("out") is not None or a.get("alpha", 1) != 1 or not _ft(x):
-            return False
+        if a.get("out") is not None or a.get("alpha", 1) != 1 or a.get("rounding_mode") is not None or not _ft(x):
+            return False  # (div's rounding modes: the op is called again, generic.py)
         return (_ft(y) and y._data.dtype == x._data.dtype) or _num(y)
 
     def build(a: Any, ret: Any) -> Rec:

@@ -39,6 +39,7 @@ from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
 from ..ops import inplace
 from ..optim.optimizer import Optimizer
+from . import generic
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 
 # modules whose functions compute on arrays themselves: a call into one is an op
@@ -67,6 +68,9 @@ _ZERO = inplace.zero_.__code__
 _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
 _DDP = "ember.nn.parallel.distributed"
+_ELEMENTWISE = {"add", "sub", "mul", "div", "add_scalar", "sub_scalar", "mul_scalar", "div_scalar", "rsub_scalar", "neg",
+                "exp", "log", "tanh", "sigmoid", "sqrt", "relu", "unary_fn", "activation", "abs", "maximum", "minimum",
+                "clamp", "pow_scalar", "where", "where_scalar_input", "where_scalar_other"}
 _MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "add", "discard", "setdefault",
              "popitem", "sort", "reverse", "__setitem__", "__delitem__"}
 _IN_PLACE_SIGNS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
@@ -229,8 +233,9 @@ class Tracer:
                     self.macro(h.name, frame, a)
                 elif h.accept(a):
                     self.inside, self.pending = frame, (h, dict(a))
-                elif not h.composite:  # (an op in a case no kernel covers: its result is opaque)
-                    self.inside, self.pending = frame, str(a.get("name") if h.name in ("unary", "activation") else h.name)
+                elif not h.composite:  # (an op in a case no kernel covers: called again at replay, or opaque)
+                    self.inside, self.pending = frame, self.generic_call(
+                        frame, str(a.get("name") if h.name in ("unary", "activation") else h.name))
                 return
             if code in _UPDATES and self.update(code, frame):
                 return
@@ -264,7 +269,7 @@ class Tracer:
                 name = f"{fn.__name__}_" if callable(fn) else name
                 self.stop(GraphBreak(f"'{name}' changes state that ember.compile does not trace", where(frame)))
             elif mod.startswith(_OPAQUE):
-                self.inside, self.pending = frame, _public_name(frame)
+                self.inside, self.pending = frame, self.generic_call(frame, _public_name(frame))
             elif "self" in frame.f_locals and isinstance(frame.f_locals["self"], Module):
                 m = frame.f_locals["self"]
                 self.modules[id(m)] = m
@@ -282,6 +287,8 @@ class Tracer:
                 return
             if isinstance(p, str):
                 self.opaque_result(arg, p, frame)
+            elif isinstance(p, tuple) and p[0] == "generic":
+                self.record_generic(p[1], p[2], arg, frame)
             elif isinstance(p, tuple) and p[0] == "macro":
                 p[1](arg)
             elif arg is not None:  # (None: the op raised, and its exception goes on to the caller)
@@ -307,11 +314,53 @@ class Tracer:
                 self.opaque[id(t._data)] = (name, where(frame))
                 self.keep.append(t._data)
 
+    def generic_call(self, frame: Any, name: str) -> Any:
+        """What to do when an op without a kernel returns: call it again at replay (``generic``)
+        when it can be, else its result is opaque."""
+        if not frame.f_globals.get("__name__", "").startswith(generic.MODULES) or name in generic.DATA_DEPENDENT:
+            return name
+        call = generic.call_of(frame)
+        return name if call is None else ("generic", name, call)
+
+    def record_generic(self, name: str, call: tuple, ret: Any, frame: Any) -> None:
+        outs = generic.tensors(ret)
+        if not outs:
+            return
+        fn, args, kwargs = call
+        try:
+            args, kwargs = generic.swap((args, kwargs), lambda t: Ref(self.ref(t._data, t)))
+        except GraphBreak:
+            return self.opaque_result(ret, name, frame)
+        ins = tuple(r.name for r in generic.tensors_of((args, kwargs), Ref))
+        if all(id(t._data) in self.vals for t in outs):  # (it returned what it was given: nothing to replay)
+            return
+        names = []
+        for t in outs:
+            if id(t._data) in self.vals:  # (an input returned as is keeps its name)
+                names.append("_")
+                continue
+            n = self.name(name if name.isidentifier() else "op")
+            self.bind(t._data, n)
+            names.append(n)
+            self.versions.append((t, t._vc[0]))
+            if t.grad_fn is not None:
+                self.node_names.setdefault(t.grad_fn, n)
+        self.ops.append(name)
+        shapes = tuple(t._data.shape for t in outs)
+        self.steps.append(Step("op", tuple(names), ins, ("generic", (fn, args, kwargs, name, shapes)), where(frame)))
+
     def record(self, h: Any, a: dict, ret: Any, frame: Any) -> None:
         rec: Rec | None = h.build(a, ret)
         if rec is None:
             self.opaque_result(ret, h.name, frame)
             return
+        if rec.kernel in _ELEMENTWISE and any(type(x) is np.ndarray and not x.flags.c_contiguous for x in rec.ins):
+            # NumPy lays out an elementwise result over a transposed or broadcast input in its own
+            # order, eager in torch's (ops/_strides.py), and a later reduction rounds by layout:
+            # the op itself is called again instead
+            call = generic.call_of(frame, a)
+            if call is not None:
+                return self.record_generic(h.name, call, ret, frame)
         try:
             owners = {id(v._data): v for v in _tensors(list(a.values()))}
             ins = tuple(self.ref(x, owners.get(id(x))) for x in rec.ins)
