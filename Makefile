@@ -38,6 +38,7 @@ FUZZ_N ?= 100000
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0)
 	$(BIN)/python -m tests.fuzz.compiled --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0)
+	$(BIN)/python -m tests.fuzz.compiled --n $(FUZZ_N) --seed $(or $(FUZZ_SEED),0) --outside
 
 $(VENV)/.installed-bench: pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
