@@ -358,7 +358,7 @@ def test_an_op_without_a_kernel_is_called_again_at_replay():
 
 
 @pytest.mark.parametrize("body, what, rg", [
-    (lambda x: (x * 1).add_(1) * 2, "'add_' changes state", False),  # (into a computed value; a leaf's is traced)
+    (lambda x: (x * 1)[:2].add_(1) * 2, "'add_' changes state", False),  # (through a view; into a value it is traced)
     (lambda x: x.add_(x, alpha=2) * 2, "'add_' changes state", False),
     (lambda x: x * ember.rand(3), "'rand' changes state", False),
     (lambda x: x[ember.tensor([0, 2])] * 2, "'getitem', which ember.compile does not support", False),
@@ -386,11 +386,8 @@ def test_a_permuted_input_is_another_key():
     ember.manual_seed(1)
     eager = ember.nn.functional.dropout(ember.ones(3, 4).t(), 0.5)
     ember.manual_seed(1)
-    with warnings.catch_warnings():  # (its mask is drawn in memory order: the dropout kernel declines, the op is called again)
-        warnings.simplefilter("error")
+    with pytest.warns(UserWarning, match="a value computed by 'dropout'"):  # (its mask is drawn in memory order)
         assert ember.equal(c(ember.ones(3, 4).t()), eager)
-        ember.manual_seed(1)
-        assert ember.equal(c(ember.ones(3, 4).t()), eager)  # (the replay)
     assert c.explain().startswith("ember.compile(<lambda>): 2 cache entries") or "2 cache entries" in c.explain()
 
 

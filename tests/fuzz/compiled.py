@@ -3,7 +3,7 @@
 The program's statements become the body of ``step(i0, i1, ...)``, which also sums its float
 outputs that require grad (each times its own Python constant), calls ``backward()`` and returns
 every output. The function runs eagerly, then compiled: the first call traces, the later ones
-replay (each on fresh inputs with the same data, and the same random seed). Every returned value
+replay, on fresh inputs (the first replay's floats with other values) and the same random seed. Every returned value
 and every input's ``.grad`` must equal eager's bytes: a replay is the eager call's arithmetic,
 so there is no tolerance (but for the gradients of several outputs differentiated after the call:
 their contributions meet in the compiled backward's order). A call that breaks the graph runs
@@ -66,8 +66,19 @@ def backward_outside(outs: tuple) -> None:
         loss.backward()
 
 
-def _run(fn: Any, prog: Program, inside: bool = True) -> tuple:
+def _inputs(prog: Program, other: bool) -> list:
+    """The program's inputs; ``other``: float ones with other values (a replay must not have kept
+    the traced call's numbers), integer and bool ones as they are (indices stay in range)."""
     ins = [i.make(ember) for i in prog.inputs]
+    if other:
+        for t in ins:
+            if t._data.dtype.kind == "f":
+                t._data[...] = t._data * 0.75 + 0.125
+    return ins
+
+
+def _run(fn: Any, prog: Program, inside: bool = True, other: bool = False) -> tuple:
+    ins = _inputs(prog, other)
     ember.manual_seed(0)
     outs = fn(*ins)
     if not inside:
@@ -87,13 +98,14 @@ def check(seed: int, inside: bool = True) -> str:
         warnings.simplefilter("ignore")
         try:
             eager = _run(step, prog, inside)
+            eager_other = _run(step, prog, inside, other=True)
         except Exception:  # noqa: BLE001  (the program is bad input for eager too: nothing to compare)
             return "raises"
         compiled = ember.compile(step)
         machinery = compiled.__closure__  # (to ask, after the calls, whether they replayed)
         try:
             first = _run(compiled, prog, inside)
-            second = _run(compiled, prog, inside)
+            second = _run(compiled, prog, inside, other=True)
             third = _run(compiled, prog, inside)
         except Exception as e:  # noqa: BLE001
             return f"compiled raises {type(e).__name__}: {str(e)[:200]}"
@@ -103,8 +115,9 @@ def check(seed: int, inside: bool = True) -> str:
     # backward outside through several outputs: the compiled backward sums what meets at a leaf in
     # its own order (as torch's AOTAutograd does), not the caller's graph's: gradients within rounding
     several = not inside and sum(1 for o in eager[0] if o[0] == "T" and o[4]) > 1
-    for name, got in (("traced call", first), ("replay", second), ("second replay", third)):
-        for what, a, b in (("output", got[0], eager[0]), ("input grad", got[1], eager[1])):
+    for name, got, want in (("traced call", first, eager), ("replay on other values", second, eager_other),
+                            ("second replay", third, eager)):
+        for what, a, b in (("output", got[0], want[0]), ("input grad", got[1], want[1])):
             for k, (x, y) in enumerate(zip(a, b)):
                 if x != y and not (several and what == "input grad" and _rounding(x, y)):
                     return f"{name}: {what} {k} differs: eager {_show(y)}, compiled {_show(x)}"

@@ -23,7 +23,7 @@ from .._tensor import Tensor, _new
 from ..autograd import engine, grad_mode
 from ..autograd.function import BackwardCFunction, OpNode, _check_version
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Node, grad_accumulator
-from ..ops._core import record_outputs
+from ..ops._core import record_outputs, refresh_view
 from . import fusion
 from .trace import BackwardRecorder, GraphBreak, Step, Tracer
 
@@ -45,6 +45,8 @@ class Plan:
 
 
 def _edge(t: Tensor) -> tuple:
+    if t._meta is not None and "base" in t._meta:  # (a view whose base changed in place reads it anew, as ops do)
+        refresh_view(t)
     return (grad_accumulator(t), 0) if t.grad_fn is None else (t.grad_fn, t._out_nr)
 
 

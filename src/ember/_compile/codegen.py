@@ -165,7 +165,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     into = fusion.in_place(tr.steps, tr.meta, returns)
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
     for k, s in enumerate(tr.steps[:bw]):
-        sec = "forward" if s.kind in ("op", "bump") else "optimizer" if s.kind in ("call", "fn") else \
+        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
         if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
             sec = "update"
@@ -252,6 +252,10 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         grads = ", ".join(g or "None" for g in s.ins)
         lines.append(f"{outs}, = custom({node}, {names.expr(tuple(saved))}, [{grads}])  # {s.note}")
         return lines
+    if s.kind == "copy":
+        return [f"{s.outs[0]} = {s.ins[0]}.copy()  # {s.note}"]
+    if s.kind == "writeback":
+        return [f"np.copyto({s.ins[0]}, {s.ins[1]}, casting='unsafe')  # {s.note}"]
     if s.kind == "grad_of":
         return [f"{s.outs[0]} = grad_of(T_{s.ins[0]})  # {s.note}"]
     if s.kind == "grad_none":

@@ -92,6 +92,8 @@ def call_of(frame: Any, loc: dict | None = None) -> tuple | None:
         kwargs.update(loc[names[pos]])
     if kwargs.get("out") is not None or any(type(t._data) is not np.ndarray for t in tensors((args, kwargs))):
         return None
+    if tensors_of((args, kwargs), np.ndarray):  # (an internal helper on arrays: they would be baked in as constants)
+        return None
     return fn, tuple(args), kwargs
 
 

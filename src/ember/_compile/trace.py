@@ -26,21 +26,21 @@ from __future__ import annotations
 import linecache
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd import engine
+from ..autograd import engine, graph
 from ..autograd.function import BackwardCFunction, Function, OpNode
 from ..autograd.graph import AccumulateGrad, Node
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
 from ..ops import inplace
 from ..optim.optimizer import Optimizer
-from . import generic
+from . import generic, writes
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
+from .steps import GraphBreak, Ref, Step
 
 # modules whose functions compute on arrays themselves: a call into one is an op
 _OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
@@ -76,24 +76,6 @@ _MUTATORS = {"append", "extend", "insert", "pop", "remove", "clear", "update", "
 _IN_PLACE_SIGNS = {"add": "+", "subtract": "-", "multiply": "*", "true_divide": "/"}
 
 
-class GraphBreak(Exception):
-    """What the trace cannot replay, with the user's source line."""
-
-    def __init__(self, reason: str, where: str = "") -> None:
-        super().__init__(f"{reason} (at {where})" if where else reason)
-        self.reason, self.where = reason, where
-
-
-@dataclass
-class Step:
-    """One line (or a few) of the replay program. ``kind``: op, node, sum, reduce, root, acc, call."""
-    kind: str
-    outs: tuple = ()
-    ins: tuple = ()
-    data: Any = None
-    note: str = ""
-
-
 def _user_frame(frame: Any) -> Any:
     while frame is not None and (frame.f_globals.get("__name__", "").split(".")[0] == "ember"
                                  or frame.f_code.co_filename.startswith("<ember")):
@@ -119,14 +101,6 @@ def where(frame: Any) -> str:
         return "<ember>"
     text = linecache.getline(f.f_code.co_filename, f.f_lineno).strip()
     return f"{f.f_code.co_filename}:{f.f_lineno}: {text}"
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A traced value inside a backward node's saved values or attrs (a constant otherwise);
-    ``tensor``: the node keeps it as a Tensor (the replay wraps the array)."""
-    name: str
-    tensor: bool = False
 
 
 class Tracer:
@@ -167,6 +141,7 @@ class Tracer:
         # the call found, a guard (``grad_guards``: (tensor, whether None))
         self.grad_set: set = set()
         self.outside: set = set()  # id() of the lists, dicts and sets reachable from outside the function
+        self.seq0 = 0  # the node sequence number when the op being recorded started
         self.grad_guards: list = []
 
     # ---------------------------------------------------------------- values
@@ -232,12 +207,14 @@ class Tracer:
                 if h.macro:
                     self.macro(h.name, frame, a)
                 elif h.accept(a):
-                    self.inside, self.pending = frame, (h, dict(a))
+                    self.inside, self.pending, self.seq0 = frame, (h, dict(a)), next(graph._seq)
                 elif not h.composite:  # (an op in a case no kernel covers: called again at replay, or opaque)
                     self.inside, self.pending = frame, self.generic_call(
                         frame, str(a.get("name") if h.name in ("unary", "activation") else h.name))
                 return
             if code in _UPDATES and self.update(code, frame):
+                return
+            if code in writes.CODES and writes.on_call(self, code, frame):
                 return
             if code is _MODULE_HOOKS or code is _MODULE_SETATTR:
                 m = frame.f_locals["self"]
@@ -317,23 +294,29 @@ class Tracer:
     def generic_call(self, frame: Any, name: str) -> Any:
         """What to do when an op without a kernel returns: call it again at replay (``generic``)
         when it can be, else its result is opaque."""
-        if not frame.f_globals.get("__name__", "").startswith(generic.MODULES) or name in generic.DATA_DEPENDENT:
-            return name
+        mod = frame.f_globals.get("__name__", "")
+        if not mod.startswith(generic.MODULES) or mod == "ember.ops._core" or name in generic.DATA_DEPENDENT:
+            return name  # (ops/_core.py holds the machinery that records ops, not ops)
         call = generic.call_of(frame)
+        self.seq0 = next(graph._seq)
         return name if call is None else ("generic", name, call)
 
-    def record_generic(self, name: str, call: tuple, ret: Any, frame: Any) -> None:
+    def record_generic(self, name: str, call: tuple, ret: Any, frame: Any, quiet: bool = False) -> bool:
+        """Record ``call`` as an op called again at replay (False: it cannot be; ``quiet``: leave
+        its result as it is then, for the caller's kernel to record)."""
         outs = generic.tensors(ret)
         if not outs:
-            return
+            return True
         fn, args, kwargs = call
         try:
             args, kwargs = generic.swap((args, kwargs), lambda t: Ref(self.ref(t._data, t)))
         except GraphBreak:
-            return self.opaque_result(ret, name, frame)
+            if not quiet:
+                self.opaque_result(ret, name, frame)
+            return False
         ins = tuple(r.name for r in generic.tensors_of((args, kwargs), Ref))
         if all(id(t._data) in self.vals for t in outs):  # (it returned what it was given: nothing to replay)
-            return
+            return True
         names = []
         for t in outs:
             if id(t._data) in self.vals:  # (an input returned as is keeps its name)
@@ -348,6 +331,25 @@ class Tracer:
         self.ops.append(name)
         shapes = tuple(t._data.shape for t in outs)
         self.steps.append(Step("op", tuple(names), ins, ("generic", (fn, args, kwargs, name, shapes)), where(frame)))
+        self.hide_internals(outs, name, frame)
+        return True
+
+    def hide_internals(self, outs: list, name: str, frame: Any) -> None:
+        """The tensors that the nodes an op just made saved, other than the program's values: the
+        op's own intermediates, which the replay does not make (a backward reading one breaks the
+        graph; taken for a captured tensor, it would be read as traced, stale, at every replay)."""
+        todo = [t.grad_fn for t in outs if t.grad_fn is not None]
+        seen: set = set()
+        while todo:
+            n = todo.pop()
+            if n is None or id(n) in seen or n._seq <= self.seq0:
+                continue
+            seen.add(id(n))
+            for v in tuple(getattr(n, "saved", ()) or ()) + tuple(getattr(n, "_saved", ()) or ()):
+                if isinstance(v, Tensor) and id(v._data) not in self.vals:
+                    self.opaque[id(v._data)] = (name, where(frame))
+                    self.keep.append(v._data)
+            todo += [e[0] for e in n.next_functions]
 
     def record(self, h: Any, a: dict, ret: Any, frame: Any) -> None:
         rec: Rec | None = h.build(a, ret)
@@ -359,8 +361,8 @@ class Tracer:
             # order, eager in torch's (ops/_strides.py), and a later reduction rounds by layout:
             # the op itself is called again instead
             call = generic.call_of(frame, a)
-            if call is not None:
-                return self.record_generic(h.name, call, ret, frame)
+            if call is not None and self.record_generic(h.name, call, ret, frame, quiet=True):
+                return
         try:
             owners = {id(v._data): v for v in _tensors(list(a.values()))}
             ins = tuple(self.ref(x, owners.get(id(x))) for x in rec.ins)
@@ -380,6 +382,7 @@ class Tracer:
                 self.node_names[rec.result.grad_fn] = outs[0]
         self.ops.append(rec.kernel)
         self.steps.append(Step("op", tuple(outs), ins, (rec.kernel, rec.consts), where(frame)))
+        self.hide_internals(_tensors(ret), h.name, frame)
 
     # ---------------------------------------------------------------- backward and optimizers
     def macro(self, name: str, frame: Any, a: dict) -> None:
@@ -745,4 +748,4 @@ def _replay_node(node: Any, attrs: Any) -> Any:
     return rn
 
 
-__all__ = ["GraphBreak", "Ref", "Tracer", "TEMPLATES", "Unsupported", "where"]
+__all__ = ["GraphBreak", "Ref", "Step", "Tracer", "TEMPLATES", "Unsupported", "where"]

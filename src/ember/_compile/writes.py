@@ -1,0 +1,87 @@
+"""In-place ops on the values a traced function computes (``out += identity``, ``nn.ReLU(inplace=True)``).
+
+Eager runs ``x.relu_()`` (``ops/inplace.py``) as: a copy of x's old value for the op to save
+(``_old_self``), the op out of place on that copy, then the result written back into x's own
+array (``_write_back``), x taking the op's node. The tracer follows the same steps: the copy is a
+replay step (``old = x.copy()``), the op is recorded as any op, and the write-back is
+``np.copyto(x, result)``, so the value named x is the same array before and after, as in eager,
+and the backward nodes read what eager's read. When autograd records nothing (``x += y`` under
+no_grad), the write is NumPy's in-place ufunc, as eager's ``_direct``. Writes through views, into
+inputs or parameters by other means, or under forward AD stay graph breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops import inplace
+from ..ops._core import _fw
+from .steps import GraphBreak, Step
+
+METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inplace(lambda x: x).__code__}
+_DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
+_OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
+CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK}
+
+
+def computed(tr: Any, t: Any) -> str | None:
+    """The name of ``t``'s array when the traced function computed it (not an input, a parameter
+    or a .grad read), else None."""
+    name = tr.vals.get(id(t._data))
+    if name is None or name in tr.inputs or name in tr.externals or name in tr.grad_of:
+        return None
+    return name
+
+
+def on_call(tr: Any, code: Any, frame: Any) -> bool:
+    """Follow one call of the in-place machinery into a computed value (True: handled; False:
+    the caller's usual rules apply, which break the graph)."""
+    loc = frame.f_locals
+    caller = frame.f_back.f_code if frame.f_back is not None else None
+    if code in METHODS:  # (x.relu_(), x += y: let the calls inside be seen)
+        return computed(tr, loc["self"]) is not None and not _fw.on
+    if code is _DIRECT:
+        t = loc["self"]
+        x = computed(tr, t)
+        if caller not in METHODS or x is None:
+            return False
+        y = inplace.direct_operand(t, loc["other"])
+        if y is not inplace._NOT_DIRECT:  # (nothing to record: NumPy's in-place ufunc, as eager)
+            try:
+                other = tr.ref(y, loc["other"]) if isinstance(y, np.ndarray) else None
+            except GraphBreak:
+                return False
+            ufunc = loc["ufunc"].__name__
+            tr.steps.append(Step("inplace", (), (x,) + ((other,) if other else ()),
+                                 (ufunc, y if other is None else None, None), f"{x} {ufunc}= {other or y}"))
+            tr.followed.add(id(t._vc))
+        tr.inside, tr.pending = frame, None
+        return True
+    if code is _APPLY:
+        t = loc["self"]
+        view = t._meta is not None and "base" in t._meta
+        return (caller in METHODS and computed(tr, t) is not None and not view and t._data.flags.writeable
+                and t._data.flags.c_contiguous)
+    if caller is not _APPLY:
+        return False
+    x = computed(tr, frame.f_back.f_locals["self"])
+    if x is None:
+        return False
+    if code is _OLD:  # the copy the op reads (and may save): a value of the program
+        def copied(old: Any) -> None:
+            n = tr.name(f"{x}_old")
+            tr.bind(old._data, n)
+            tr.steps.append(Step("copy", (n,), (x,), None, f"{x}'s value before the in-place op"))
+
+        tr.inside, tr.pending = frame, ("macro", copied)
+        return True
+    res = loc["res"]  # _write_back
+    r = tr.vals.get(id(res._data))
+    if r is None or res._data.shape != loc["self"]._data.shape:
+        return False
+    tr.steps.append(Step("writeback", (), (x, r), None, f"{x} written in place"))
+    tr.followed.add(id(loc["self"]._vc))
+    tr.inside, tr.pending = frame, None
+    return True
