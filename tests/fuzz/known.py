@@ -44,9 +44,6 @@ KNOWN = [
           "x = tensor([-3.], dtype=float16, requires_grad=True); w = tensor([-1.5], dtype=float16, requires_grad=True); "
           "F.layer_norm(x, (1,), w) second derivative in w: 0 (as torch's float32), torch nan (its float16 rstd^3, "
           "3.2e7, overflows)", check="fd"),
-    Known("grad2", r"huber_loss|smooth_l1_loss", r"torch \[[^\]]*nan", "derivatives",
-          "F.smooth_l1_loss(x, y) with an infinite incoming gradient at a NaN or infinite difference: torch's double "
-          "backward multiplies by its 0/1 mask (NaN), ember's selects there (0)"),
     # ---- ops elsewhere, reported
     Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "torch",
           "x = tensor([.5], requires_grad=True); L.addcdiv(tensor([False]), x, tensor([True])).sum().backward()  # ember "

@@ -367,19 +367,19 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
     # torch's second derivative is grad * (|d| < beta) / beta, a product with the 0/1 mask (0 on the
-    # boundary and at NaN; NaN where an infinite grad meets the linear zone): the quadratic part is
-    # written as that product (of d made finite, so an infinite d gives the linear zone's value)
-    # and the linear part as sign(d), whose derivative is 0
+    # boundary; NaN where a NaN or infinite grad meets the linear zone or a non-finite d): the
+    # quadratic part is that mask times nan_to_num(d), whose derivative multiplies by isfinite(d)
+    # (a select would turn those NaNs into 0), and the linear part sign(d), whose derivative is 0
     if beta == 0:
         dd = gm.sign(d)
     else:
         da = d._data if isinstance(d, Tensor) else d
         m = gm.where(np.abs(da) < beta, 1.0, 0.0)
-        quad = m * gm.where(np.isfinite(da), d, 0.0)
+        quad = m * gm.nan_to_num(d)
         dd = quad + (1.0 - m) * gm.sign(d) * beta if huber else quad / beta + (1.0 - m) * gm.sign(d)
         nan = np.isnan(da)
         if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does; sign(NaN) is
-            dd = gm.where(nan, float("nan"), dd)  # 0, as torch's l1_loss, which it runs for beta = 0)
+            dd = dd + gm.const(np.where(nan, np.nan, 0.0).astype(da.dtype), d)  # 0, as torch's l1_loss at beta = 0)
     if reduction == "mean":
         dd = dd / gm.numel(d)
     gg = g * dd
