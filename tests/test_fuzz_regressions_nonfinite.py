@@ -69,3 +69,47 @@ def test_smooth_l1_second_derivative_fuzz_seed_2818() -> None:
         g = L.autograd.grad(v3.sum(), (i0, i2), create_graph=True)
         return L.autograd.grad(g[0].sum() + g[1].sum(), (i0, i2))
     _same(run)
+
+
+# ------------------------------------------------ layer and group norm of a row of equal values
+@pytest.mark.parametrize("value", [0.7615942, 0.1, -0.809, 1.805 * 1.805 * 0.5, 3.0e-3, 20.0855])
+@pytest.mark.parametrize("n", [3, 5, 7, 100])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layer_and_group_norm_of_equal_values_is_exactly_zero(value: float, n: int, dtype: str) -> None:
+    # torch's Welford mean of equal values is exact, so x - mean is 0; a sum over the count is an ulp
+    # off and normalises that ulp to ~1e-5 (fuzz seeds 15610, 99075)
+    def run(L: Any) -> Any:
+        F = L.nn.functional
+        x = L.cat([L.full((2, n), value, dtype=getattr(L, dtype)), L.linspace(-1, 2, n, dtype=getattr(L, dtype))[None]])
+        return F.layer_norm(x, (n,)), F.group_norm(x.reshape(1, 3, n), 3)
+    e, t = _arrays(run(ember)), _arrays(run(torch))
+    assert not e[0][:2].any() and not e[1][0, :2].any()  # exactly 0, as torch
+    _same(run, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6 if dtype == "float32" else 1e-12)
+    assert not t[0][:2].any()
+
+
+def test_layer_norm_of_equal_values_fuzz_seed_15610() -> None:
+    def run(L: Any) -> Any:
+        v0 = L.le(L.tensor([[[-2, 1, -2], [0, -2, -1]]], dtype=L.int32), 0)
+        return L.nn.functional.layer_norm(L.tanh(v0), (3,))
+    _same(run, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "two dims"])
+def test_layer_norm_corrects_only_the_rows_of_equal_values(layout: str) -> None:
+    # (a few equal rows among many take the row-by-row correction; the others keep their statistics)
+    data = np.random.default_rng(0).standard_normal((12, 6)).astype(np.float32)
+    data[3] = 0.7615942
+    data[8] = -0.1
+
+    def run(L: Any) -> Any:
+        x = L.tensor(data.T.copy() if layout == "transposed" else data, requires_grad=True)
+        x2 = x.t() if layout == "transposed" else x
+        shape = (12, 2, 3) if layout == "two dims" else (12, 6)
+        w = L.linspace(0.5, 1.5, 6).reshape(shape[1:])
+        y = L.nn.functional.layer_norm(x2.reshape(shape), shape[1:], w, w)
+        (y * L.arange(72.0).reshape(shape)).sum().backward()
+        return y, x.grad
+    e, t = _arrays(run(ember)), _arrays(run(torch))
+    np.testing.assert_array_equal(e[0][[3, 8]], t[0][[3, 8]])  # the bias exactly: x - mean is 0
+    _same(run, rtol=1e-5, atol=1e-5)

@@ -51,10 +51,6 @@ KNOWN = [
     Known("value", r"layer_norm", r"", "torch",
           "F.layer_norm(tensor([[-3.4e38, -.58, .67]]), (3,))  # ember [-1.414, .707, .707] (its float32 statistics "
           "overflow, so they are taken in float64), torch nan (its Welford pass overflows)", check="value"),
-    Known("value", r"layer_norm", r"", "nn",
-          "F.layer_norm(tensor([[.7615942, .7615942, .7615942]]), (3,))  # 1.9e-5 each, torch and the exact answer 0: "
-          "ember's float32 mean (a pairwise sum over the count) is an ulp off for a row of equal values, torch's "
-          "Welford mean is exact (a float64 mean would cost ~15% of layer_norm's forward)"),
     Known("value", r"gelu", r"", "torch", "F.gelu(tensor([inf]))  # inf, torch's kernel gives nan", check="value"),
     # ---- torch's own limitations
     Known("value", r"median", r"", "torch",

@@ -160,7 +160,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 
 # ============================================================================ normalisation
-def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
+# std below 256 ulps of the mean: the rows whose mean gets a correction pass (as squares, against var;
+# batch norm's sum over the count keeps torch's rounding: exact_equal=False)
+_EQUALISH = {c: (256 * float(np.finfo(c).eps)) ** 2 for c in "fd"}
+
+
+def _norm_stats(x: np.ndarray, axes: tuple, eps: float, exact_equal: bool = True) -> tuple:
     xf = x.astype(np.float64) if x.dtype == np.float16 else x
     # (ndarray.mean's own arithmetic, a sum over the count, written out so that an overflow warning is
     # raised here, where ember's warning filter applies, not inside NumPy)
@@ -168,13 +173,40 @@ def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
     mean = np.add.reduce(xf, axis=axes, keepdims=True) / count
     xc = xf - mean
     var = np.add.reduce(xc * xc, axis=axes, keepdims=True) / count
+    tiny = _EQUALISH.get(xf.dtype.char) if exact_equal else None
+    if tiny and xf.size:
+        flag = var < mean * mean * tiny
+        if flag.any():
+            mean, xc, var = _equal_rows_exact(xf, axes, count, mean, xc, var, flag)
     if xf.dtype == np.float32 and not np.isfinite(var).all():
         # finite values whose float32 squares or sums overflow (|x| near 1e19 and up): the statistics in
         # float64, rounded once, rather than a silent rstd of 0 (torch's Welford pass gives NaN there)
-        mean, var, rstd, xhat = _norm_stats(xf.astype(np.float64), axes, eps)
+        mean, var, rstd, xhat = _norm_stats(xf.astype(np.float64), axes, eps, exact_equal)
         return mean.astype(np.float32), var.astype(np.float32), rstd.astype(np.float32), xhat.astype(np.float32)
     rstd = 1.0 / np.sqrt(var + eps)
     return mean, var, rstd, (xc * rstd)
+
+
+def _equal_rows_exact(xf: np.ndarray, axes: tuple, count: int, mean: np.ndarray, xc: np.ndarray, var: np.ndarray,
+                      flag: np.ndarray) -> tuple:
+    """Statistics with a correction pass, mean + mean(x - mean), on the ``flag``ged rows: those of
+    (nearly) equal values, where the sum's rounding (an ulp of the mean) is all of x - mean. torch's
+    layer and group norm (a Welford mean) give exactly 0 for equal values; after the correction x - mean
+    is exact, and so is its sum. Only those rows pay for it, when the reduced dims are the trailing ones."""
+    if axes != tuple(range(xf.ndim - len(axes), xf.ndim)) or 4 * np.count_nonzero(flag) > flag.size:
+        mean = mean + np.add.reduce(xc, axis=axes, keepdims=True) / count
+        xc = xf - mean
+        return mean, xc, np.add.reduce(xc * xc, axis=axes, keepdims=True) / count
+    rows = np.flatnonzero(flag)
+    xr = xf.reshape(-1, count)[rows]
+    m = mean.reshape(-1, 1)[rows]
+    m = m + np.add.reduce(xr - m, axis=1, keepdims=True) / count
+    xr = xr - m
+    xc = np.ascontiguousarray(xc)  # (mean and var are fresh, C-ordered, as x - mean usually is)
+    mean.reshape(-1, 1)[rows] = m
+    xc.reshape(-1, count)[rows] = xr
+    var.reshape(-1, 1)[rows] = np.add.reduce(xr * xr, axis=1, keepdims=True) / count
+    return mean, xc, var
 
 
 def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: Any, group: Any = None,
@@ -341,7 +373,7 @@ def batch_norm_arrays(x: np.ndarray, rm: np.ndarray | None, rv: np.ndarray | Non
     red = (0,) + tuple(range(2, x.ndim))
     if training:
         count = x.size // C
-        mean, var, rstd, xhat = _norm_stats(x, red, eps)
+        mean, var, rstd, xhat = _norm_stats(x, red, eps, exact_equal=False)
         if rm is not None:
             rm *= (1 - momentum)
             rm += momentum * mean.reshape(C).astype(rm.dtype)
