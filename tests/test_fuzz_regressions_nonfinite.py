@@ -113,3 +113,26 @@ def test_layer_norm_corrects_only_the_rows_of_equal_values(layout: str) -> None:
     e, t = _arrays(run(ember)), _arrays(run(torch))
     np.testing.assert_array_equal(e[0][[3, 8]], t[0][[3, 8]])  # the bias exactly: x - mean is 0
     _same(run, rtol=1e-5, atol=1e-5)
+
+
+# ------------------------------------------------ cumprod's backward past a zero
+@pytest.mark.parametrize(("xs", "g"), [
+    ([-3.0, 0.0], [0.5, NAN]), ([-3.0, 0.0, 2.0], [0.5, 1.0, NAN]), ([2.0, -3.0, 0.0, 2.0, 0.0], [0.5, 1.0, NAN, 2.0, 3.0]),
+    ([0.0, 0.0, 1.0], [1.0, NAN, NAN]), ([2.0, 0.0, 3.0, 0.0, 4.0], [INF, -INF, INF, NAN, 1.0]),
+    ([2.0, 0.0, 3.0, 0.0, 4.0], [1.0, 2.0, INF, NAN, 1.0]), ([-3.0, 2.0], [0.5, NAN])])
+def test_cumprod_backward_leaves_out_the_terms_past_a_zero(xs: list, g: list) -> None:
+    # torch sums over the run before the first zero and the one after it: a NaN or infinite grad_j whose
+    # product is 0 adds nothing (a product gave NaN; fuzz seed 10137)
+    def run(L: Any) -> Any:
+        x = L.tensor([xs, xs[::-1]], dtype=L.float64, requires_grad=True)
+        return L.autograd.grad(x.cumprod(1), x, L.tensor([g, g[::-1]], dtype=L.float64))
+    _same(run)
+
+
+def test_cumprod_then_copysign_second_derivative_fuzz_seed_10137() -> None:
+    def run(L: Any) -> Any:
+        x = L.tensor([[-3.0, 0.0]], dtype=L.float64, requires_grad=True)
+        w = L.tensor([[0.7, 1.3]], dtype=L.float64)
+        g, = L.autograd.grad((L.copysign(x.cumprod(-1), 2) * w).sum(), x, create_graph=True)
+        return L.autograd.grad((g * w).sum(), x)
+    _same(run)
