@@ -136,3 +136,30 @@ def test_cumprod_then_copysign_second_derivative_fuzz_seed_10137() -> None:
         g, = L.autograd.grad((L.copysign(x.cumprod(-1), 2) * w).sum(), x, create_graph=True)
         return L.autograd.grad((g * w).sum(), x)
     _same(run)
+
+
+# ------------------------------------------------ prelu's second derivative where x > 0
+@pytest.mark.parametrize("gs", [[1.0, 2.0, 3.0, 4.0], [NAN] * 4, [INF, -INF, INF, 1.0]])
+@pytest.mark.parametrize("ggs", [[0.5, 1.5, 1.0, 2.0], [NAN, INF, 1.0, NAN]])
+@pytest.mark.parametrize("xs", [[2.5, -1.0, 0.5, 3.0], [INF, -INF, 1.0, -2.0]])
+def test_prelu_second_derivative_selects_where_x_is_positive(xs: list, gs: list, ggs: list) -> None:
+    # torch's double backward is where(x >= 0, 0, ...): a NaN or infinite grad where x > 0 gives 0 in w and x,
+    # where a product with the 0/1 mask gave NaN (fuzz seeds 16630, 56465; x = 0 is torch's own quirk, known.py)
+    def run(L: Any) -> Any:
+        x = L.tensor(xs, dtype=L.float64, requires_grad=True)
+        w = L.tensor([0.3], dtype=L.float64, requires_grad=True)
+        g = L.tensor(gs, dtype=L.float64, requires_grad=True)
+        gx, gw = L.autograd.grad(L.nn.functional.prelu(x, w), (x, w), g, create_graph=True)
+        gg = L.tensor(ggs, dtype=L.float64)
+        return (gx, gw) + L.autograd.grad((gx * gg).sum() + gw.sum() * 0.7, (x, w, g))
+    _same(run)
+
+
+def test_prelu_then_std_second_derivative_fuzz_seed_16630() -> None:
+    def run(L: Any) -> Any:
+        i3 = L.tensor([-0.698], requires_grad=True)
+        i4 = L.tensor([0.481], requires_grad=True)
+        v2 = L.nn.functional.prelu(L.tensor([1.11]).sub(i3, alpha=2), i4).std(0)
+        g = L.autograd.grad(v2, (i3, i4), create_graph=True)
+        return L.autograd.grad(g[0].sum() + g[1].sum(), (i3, i4))
+    _same(run)

@@ -181,9 +181,11 @@ def _prelu_grads(n: Any, g: Any) -> tuple:
     pos = x > 0
     gx = gw = None
     if n.needs[0]:
-        gx = gm.also_reads(gm.where(pos, g, g * w.reshape(n.attrs)), x)  # (torch's kernel backward takes x and w)
+        # (g times the selected slope, so that the derivative in w is selected too: 0 where x > 0 whatever g
+        # holds, as torch's double backward; torch's kernel backward takes x and w)
+        gx = gm.also_reads(g * gm.where(pos, 1.0, w.reshape(n.attrs)), x)
     if n.needs[1]:
-        contrib = gm.where(pos, 0.0, g * x)
+        contrib = gm.select(g, ~pos, x)  # (g * x where x <= 0, selected in both factors)
         dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
         gw = gm.also_reads(gm.sum(contrib, dims).reshape(wshape), w)
     return gx, gw
