@@ -10,6 +10,9 @@ of these checks passes; otherwise it stays a mismatch:
   widened), the forward run by torch, or the first gradients by torch where torch can compute
   them, else by ember. At a kink (an input on a clamp bound, prelu at 0) the derivative is only
   one-sided, so an element may instead match the forward or the backward difference quotient.
+  Where the sum is not finite (an infinite output), the differences are of its finite terms;
+  ember's gradient must be its (so verified) gradient of those plus torch's gradient of the others,
+  and not finite only where torch's is not finite either (``_finite_terms_check``).
 - ``value``: the failing statement's result against torch's float64 rerun of that one statement on
   ember's inputs to it (contiguous float64 copies: no overlapping memory, no float32 kernel path).
 """
@@ -98,12 +101,17 @@ def equivalent(prog: Program, widen: bool) -> Program:
     return eq
 
 
+def _no_second(ref: Any, n: int) -> bool:
+    """Whether torch ran the program but does not implement its second derivative (run.py excuses those)."""
+    return ref.error is not None and ref.error[0] == n + 1 and "is not implemented" in str(ref.error[1])
+
+
 def _same_values(ref: Any, ours: Any, dtype: str) -> bool:
     """Whether torch's run of the equivalent program saw ember's values at every statement, within
     the tolerance of the program's least precise float dtype."""
     from .run import close
 
-    if ref.error is not None or len(ref.snaps) != len(ours.snaps):
+    if (ref.error is not None and not _no_second(ref, len(ours.snaps))) or len(ref.snaps) != len(ours.snaps):
         return False
     for a, b in zip(ref.snaps, ours.snaps):
         for name, e in b.items():
@@ -130,7 +138,7 @@ def _same_grads(ref: list | None, ours: list | None, dtype: str) -> bool:
 
 def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
     """None when torch, running ``equivalent(prog)`` in the program's dtypes or in float64, computes
-    ember's values and ember's gradients (and second derivatives), else why not."""
+    ember's values and ember's gradients (and second derivatives, where torch implements them), else why not."""
     from .run import _lowest_float, execute
 
     dtype = _lowest_float(ours) or "float64"
@@ -142,16 +150,17 @@ def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
             why = "torch's equivalent program does not run or computes other values"
         elif first and not _same_grads(ref.grads, ours.grads, dtype):
             why = "torch's equivalent program has other gradients"
-        elif prog.second and not _same_grads(ref.grads2, ours.grads2, dtype):
+        elif prog.second and not _no_second(ref, len(prog.stmts)) and not _same_grads(ref.grads2, ours.grads2, dtype):
             why = "torch's equivalent program has other second derivatives"
         else:
             return None
     return why
 
 
-def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> float:
-    """The fuzzer's weighted loss (order 1) or the weighted sum of its first gradients (order 2),
-    for the given input values; run.py's ``_backward`` differentiates the same sums."""
+def _terms(prog: Program, L: Any, order: int, data: list[np.ndarray], graph: bool = False) -> tuple[list, list]:
+    """The float64 tensors the fuzzer's sums weigh, keyed as ``weights`` keys them: the program's
+    float outputs (order 1) or the first gradients of their weighted sum (order 2, differentiable
+    with ``graph``); run.py's ``_backward`` differentiates the same sums. Also the leaves."""
     from .run import weights
 
     env: dict[str, Any] = {"L": L, "F": L.nn.functional}
@@ -164,13 +173,53 @@ def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> flo
         leaves = [env[i.name] for i in prog.inputs if i.requires_grad]
         outs = [(k, v) for k, v in enumerate(env[s.out] for s in prog.stmts)
                 if isinstance(v, (torch.Tensor, ember.Tensor)) and v.requires_grad and v.is_floating_point()]
-        outs = list({id(v): (k, v) for k, v in outs}.values())
-        loss = sum((v.to(L.float64) * L.tensor(weights(prog, k, tuple(v.shape)))).sum() for k, v in outs)
+        terms = [(k, v.to(L.float64)) for k, v in {id(v): (k, v) for k, v in outs}.values()]
         if order == 2:
-            gs = L.autograd.grad(loss, leaves, allow_unused=True)
-            loss = sum((g.to(L.float64) * L.tensor(weights(prog, 100 + k, tuple(g.shape)))).sum()
-                       for k, g in enumerate(gs) if g is not None)
-    return float(loss)
+            loss = sum((v * L.tensor(weights(prog, k, tuple(v.shape)))).sum() for k, v in terms)
+            gs = L.autograd.grad(loss, leaves, allow_unused=True, create_graph=graph)
+            terms = [(100 + k, g.to(L.float64)) for k, g in enumerate(gs) if g is not None]
+    return terms, leaves
+
+
+def _weighed(prog: Program, L: Any, terms: list, keep: dict | None) -> Any:
+    """The weighted sum of ``terms``; with ``keep`` (bool arrays by term), of the kept elements only."""
+    from .run import weights
+
+    total = L.zeros((), dtype=L.float64)
+    for k, v in terms:
+        if keep is not None:
+            v = L.where(L.tensor(keep[k]), v, L.zeros_like(v))
+        total = total + (v * L.tensor(weights(prog, k, tuple(v.shape)))).sum()
+    return total
+
+
+def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray], keep: dict | None = None) -> float:
+    """The fuzzer's weighted loss (order 1) or the weighted sum of its first gradients (order 2), for
+    the given input values; with ``keep``, of the kept elements only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(_weighed(prog, L, _terms(prog, L, order, data)[0], keep).detach())
+
+
+def _array(v: Any) -> np.ndarray:
+    v = v.detach()
+    return np.asarray(v.numpy(force=True) if isinstance(v, torch.Tensor) else v.numpy(), dtype=np.float64)
+
+
+def _finite_parts(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> dict:
+    """Which elements of each term of the sum are finite at ``data``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {k: np.isfinite(_array(v)) for k, v in _terms(prog, L, order, data)[0]}
+
+
+def _gradients(prog: Program, L: Any, order: int, data: list[np.ndarray], keep: dict | None) -> list[np.ndarray]:
+    """L's gradient of the sum (``keep``: of its kept elements), in float64, one array per leaf."""
+    with float64_default(L), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        terms, leaves = _terms(prog, L, order, data, graph=True)
+        gs = L.autograd.grad(_weighed(prog, L, terms, keep), leaves, allow_unused=True)
+    return [np.zeros(tuple(x.shape)) if g is None else _array(g) for g, x in zip(gs, leaves)]
 
 
 def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int]) -> list[np.ndarray]:
@@ -197,23 +246,36 @@ def _with(a: np.ndarray, idx: tuple, v: float) -> np.ndarray:
     return b
 
 
-def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str) -> bool:
-    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients."""
+def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str, rest: np.ndarray | None = None,
+             whole: np.ndarray | None = None) -> bool:
+    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients. With
+    ``rest`` (the quotients are then of the sum's finite terms only): one of the quotients plus
+    ``rest`` (torch's gradient of the other terms) where ember's gradient is finite; where it is not,
+    ``whole`` (torch's whole gradient) is not finite either, nor an infinity of the other sign."""
     from .run import ATOL, GRAD_SLACK, RTOL
 
     rtol, atol = max(RTOL.get(dtype, 0.0), FD_RTOL), max(ATOL.get(dtype, 0.0), FD_ATOL)
     e = np.zeros(q.shape[1:]) if g is None else g.astype(np.float64)
     if e.shape != q.shape[1:] or not np.isfinite(q).all():
         return False
-    scale = max(1.0, float(np.abs(q[0]).max(initial=0.0)))
+    if rest is not None:
+        q = q + rest
+    scale = max(1.0, float(np.abs(q[0][np.isfinite(q[0])]).max(initial=0.0)))
     with np.errstate(invalid="ignore"):
-        ok = np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))
-    return bool(ok.any(axis=0).all())
+        ok = (np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))).any(axis=0)
+        if whole is not None:
+            ok |= ~np.isfinite(e) & ~np.isfinite(whole) & ~(np.isinf(e) & np.isinf(whole) & (np.sign(e) != np.sign(whole)))
+    return bool(ok.all())
 
 
 def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None) -> str | None:
     """None when ember's gradients (and second derivatives) agree with finite differences of the
-    float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py)."""
+    float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py).
+    Where neither library's sum is finite (an infinite or NaN output or first gradient), the
+    differences are of its finite terms, and what they cannot see is torch's gradient of the others:
+    ember's gradient must be the sum of the two where it is finite, and not finite only where torch's
+    is not finite either (no finite derivative exists there: ember's NaN may be torch's inf times
+    rounding noise, or its inf the limit where torch's order of operations makes inf - inf)."""
     p64 = widened(prog)
     which = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
     if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
@@ -223,26 +285,44 @@ def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str
     for order, ours in ((1, grads), (2, grads2)):
         if ours is None:
             continue
-        err = ""
-        for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
-            def f(d: list, L: Any = L, order: int = order) -> float:
-                with float64_default(L):
-                    return _objective(p64, L, order, d)
-
-            try:
-                if not np.isfinite(f(data)):
-                    err = f"{L.__name__}'s sum is not finite"
-                    continue
-                qs = _quotients(f, data, which)
-                break
-            except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
-                err = f"{type(e).__name__}: {e}"
-        else:
-            return f"order {order}: no finite differences ({err[:120]})"
-        for n, g, q in zip(which, ours, qs):
-            if not _matches(None if g is None else g[3], q, dtype):
-                return f"order {order}: {p64.inputs[n].name}'s gradient differs from finite differences ({L.__name__})"
+        qs, L, why = _fd_quotients(p64, order, data, which, None)
+        rests: list = [None] * len(which)
+        wholes: list = [None] * len(which)
+        if qs is None and why.endswith("sum is not finite"):  # (the finite terms, and torch's word on the others)
+            keep = _finite_parts(p64, ember, order, data)
+            qs, L, why = _fd_quotients(p64, order, data, which, keep)
+            if qs is not None:
+                t64 = equivalent(prog, True)
+                try:
+                    wholes = _gradients(t64, torch, order, data, None)
+                    rests = [a - b for a, b in zip(wholes, _gradients(t64, torch, order, data, keep))]
+                except Exception as e:
+                    return f"order {order}: the sum is not finite and torch computes no gradients ({type(e).__name__})"
+                why = "(finite terms) "
+        if qs is None:
+            return f"order {order}: no finite differences ({why[:120]})"
+        for n, g, q, rest, whole in zip(which, ours, qs, rests, wholes):
+            if not _matches(None if g is None else g[3], q, dtype, rest, whole):
+                return f"order {order}: {why if rests[0] is not None else ''}{p64.inputs[n].name}'s gradient differs from finite differences ({L.__name__})"
     return None
+
+
+def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict | None) -> tuple:
+    """(quotients, the library that ran the program, "") or (None, None, why not)."""
+    err = ""
+    for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
+        def f(d: list, L: Any = L) -> float:
+            with float64_default(L):
+                return _objective(p64, L, order, d, keep)
+
+        try:
+            if not np.isfinite(f(data)):
+                err = f"{L.__name__}'s sum is not finite"
+                continue
+            return _quotients(f, data, which), L, ""
+        except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
+            err = f"{type(e).__name__}: {e}"
+    return None, None, err
 
 
 def value_check(st: Any, before: dict, name: str, esnap: Any) -> str | None:
