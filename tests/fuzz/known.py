@@ -62,9 +62,19 @@ KNOWN = [
     Known("value", r"conv[123]d", r"", "torch",
           "F.conv1d(tensor([[[-1.4]]]), tensor([[[-inf, -3.3]]]), padding=1)  # ember nan, inf (the zero padding times "
           "-inf); torch's kernel never multiplies the padding: 4.76, inf", check="value"),
+    Known("grad", r"layer_norm", r"torch \[[\snan]*\]", "torch",
+          "x = tensor([[2.446, -1.668, -0.899]], requires_grad=True); F.layer_norm(x, (3,), tensor([.306, inf, -2.186]))"
+          ".sum().backward(); x.grad  # [nan, nan, -inf], torch all nan: no finite derivative; ember's infinities and "
+          "NaNs come from the order of its formula (x - mean form), torch's from its "
+          "kernel's (a * x + b form: inf - inf); verified on ember's finite gradients and that its others are not "
+          "finite in torch either", check="fd"),
     Known("grad", r"layer_norm", r"values", "torch",
           "F.layer_norm(x, (2,), w, b) of a row of equal values (20.0855, 20.0855): the normalised values are 0/0-like "
           "rounding noise, so w's gradient is each library's noise (ember 0, torch -1.5e-4)", check="fd"),
+    Known("grad", r"conv[123]d", r"torch \[.*nan", "torch",
+          "x = rand(2, 1, 3, requires_grad=True); F.conv1d(x, tensor([[[nan, 5.04]]]), stride=2).sum().backward(); "
+          "x.grad[:, 0, 2]  # 0 (no output reads x[:, 0, 2]), torch nan for a batch of 2: its kernel multiplies the NaN "
+          "weight by the zero gradient of the position the stride skips (for one sample it gives 0 too)", check="fd"),
     Known("grad", r"hardtanh|relu6|softshrink|hardshrink", r"values", "torch",
           "x = full((8,), nan, dtype=float64, requires_grad=True); F.hardtanh(x, -.5, 1.5).sum().backward(); x.grad  "
           "# 0 in torch's vectorised loop (8+ elements), 1 in its scalar tail (fewer; ember always passes grad at NaN)", check="fd"),

@@ -59,6 +59,14 @@ CASES = {
     "clamp to broadcast bounds after hardsigmoid": _prog(
         [("i0", "float64", [[np.nan]], True), ("i1", "int64", -3, False), ("i3", "float64", [[0.2, 1.1], [1.6, 0.4]], True)],
         ["v3 = F.hardsigmoid(i0)", "v4 = v3.clamp(i1, i3)"], second=True),
+    # torch's batched conv kernel: NaN at the input position the stride skips, where one sample gives 0 (seed 26014)
+    "conv1d with a NaN weight, stride 2": _prog(
+        [("i0", "float32", [[[2.54, 1.281, 2.246]], [[2.207, 1.099, 1.576]]], True), ("i4", "float32", [[[np.nan, 5.041]]], True)],
+        ["v0 = F.conv1d(i0, i4, stride=2)"]),
+    # an infinite weight: no finite derivative; ember's -inf where torch's kernel gives NaN (seeds 7681, 7764)
+    "layer_norm with an infinite weight": _prog(
+        [("i0", "float32", [[2.446, -1.668, -0.899]], True), ("i1", "float32", [0.306, np.inf, -2.186], True)],
+        ["v0 = F.layer_norm(i0, (3,), i1)"]),
 }
 
 

@@ -64,6 +64,7 @@ def widened(prog: Program) -> Program:
 ADDC = re.compile(r"^(\w+ = L\.addc(?:mul|div)\()(\w+), (\w+), (\w+)(, value=.*\))$")
 PIECEWISE = re.compile(r"^(\w+ = )F\.(hardtanh|relu6|softshrink|hardshrink|elu|celu|selu)\((\w+)(.*)\)$")
 PRELU = re.compile(r"^(\w+ = )F\.prelu\((\w+), (\w+)\)$")
+CONV = re.compile(r"^(\w+ = )F\.(conv[123]d)\((\w+), (\w+)(.*)\)$")
 CLAMP = re.compile(r"^(\w+ = )(?:L\.clamp\((\w+), min=(\w+), max=(\w+)\)|(\w+)\.clamp\((\w+), (\w+)\))$")
 
 
@@ -77,7 +78,9 @@ def equivalent(prog: Program, widen: bool) -> Program:
     first derivative takes it as negative, so its second derivative in the weight is 0 at x = 0
     where the first derivative, the weight itself, has derivative 1), and
     the piecewise activations applied one element at a time (torch's vectorised backward loop and its
-    scalar loop disagree at NaN: one element takes the scalar loop). Whether it computes the same
+    scalar loop disagree at NaN: one element takes the scalar loop), and convolutions one sample at a
+    time (for a batch, torch's kernel multiplies a NaN weight by the zero gradient of an input position
+    the stride skips; for one sample it does not). Whether it computes the same
     values as ``prog`` is checked by whoever runs it."""
     eq = widened(prog) if widen else copy.deepcopy(prog)
     for st in eq.stmts:
@@ -93,6 +96,11 @@ def equivalent(prog: Program, widen: bool) -> Program:
         if m:
             out, op, x, rest = m.groups()
             st.src = f"{out}L.stack([F.{op}(e{rest}) for e in {x}.reshape(-1).unbind()]).reshape({x}.shape)"
+        m = CONV.match(st.src)
+        if m:
+            out, op, x, w, rest = m.groups()
+            st.src = (f"{out}L.cat([F.{op}({x}[j:j + 1], {w}{rest}) for j in range({x}.shape[0])]) "
+                      f"if {x}.shape[0] else F.{op}({x}, {w}{rest})")
         m = CLAMP.match(st.src)
         if m:
             g = [x for x in m.groups()[1:] if x is not None]
