@@ -163,3 +163,21 @@ def test_prelu_then_std_second_derivative_fuzz_seed_16630() -> None:
         g = L.autograd.grad(v2, (i3, i4), create_graph=True)
         return L.autograd.grad(g[0].sum() + g[1].sum(), (i3, i4))
     _same(run)
+
+
+# ------------------------------------------------ selections keep a -0.0 gradient and give +0.0 elsewhere
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "complex64"])
+def test_relu_backward_is_an_exact_selection(dtype: str) -> None:
+    # torch's threshold_backward is where(x <= 0, 0, grad): a kept -0.0 stays -0.0 (ember's mask product then
+    # `+= 0` made it +0.0), a NaN or inf where x <= 0 gives +0.0
+    def run(L: Any) -> Any:
+        x = L.tensor([1.0, -2.0, 3.0, -1.0, 2.0, 0.0], requires_grad=True)
+        g = L.tensor([-0.0, -5.0, NAN, INF, -2.0, -0.0])
+        if dtype.startswith("complex"):
+            return L.autograd.grad(L.relu(x), x, g)[0].double()  # (relu takes real numbers; the grad is real)
+        xd = x.to(getattr(L, dtype)).detach().requires_grad_()
+        return L.autograd.grad(L.relu(xd), xd, g.to(getattr(L, dtype)))[0].double()
+    e, t = _arrays(run(ember)), _arrays(run(torch))
+    np.testing.assert_array_equal(e, t)
+    num = ~np.isnan(t)  # (the sign of a NaN means nothing)
+    np.testing.assert_array_equal(np.signbit(e[num]), np.signbit(t[num]))
