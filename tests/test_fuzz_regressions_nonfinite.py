@@ -181,3 +181,19 @@ def test_relu_backward_is_an_exact_selection(dtype: str) -> None:
     np.testing.assert_array_equal(e, t)
     num = ~np.isnan(t)  # (the sign of a NaN means nothing)
     np.testing.assert_array_equal(np.signbit(e[num]), np.signbit(t[num]))
+
+
+# ------------------------------------------------ the target's gradient is a product of its own
+@pytest.mark.parametrize("loss", ["mse_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_loss_second_derivative_through_an_infinite_grad(loss: str, reduction: str) -> None:
+    # torch differentiates the input's and the target's backward formulas apart, so an infinite grad gives
+    # inf - inf = NaN where one product and its negative gave +-inf (fuzz seeds 96096, 79827, 95911)
+    def run(L: Any) -> Any:
+        x = L.tensor([-2.472, 1.352], dtype=L.float64, requires_grad=True)
+        y = L.tensor([1.262, 1.3], dtype=L.float64, requires_grad=True)
+        v = L.true_divide(getattr(L.nn.functional, loss)(x, y, reduction=reduction), 0)
+        gx, gy = L.autograd.grad((v * L.tensor(1.5 if reduction == "sum" else [1.5, 0.7], dtype=L.float64)).sum(),
+                                 (x, y), create_graph=True)
+        return (gx, gy) + L.autograd.grad((gx * L.tensor([0.9, 1.1], dtype=L.float64)).sum() + 0.6 * gy.sum(), (x, y))
+    _same(run)

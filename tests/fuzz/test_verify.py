@@ -48,8 +48,8 @@ CASES = {
          ("i2", "float32", [0.0, -1.0, -3.0], True)],
         ["v1 = L.zeros_like(i0) + i0", "v2 = v1.expand(2, 3)", "v3 = F.layer_norm(v2, (3,), i1, i2)", "v6 = L.log1p(v3)"],
         second=True),
-    # torch's backward fails on the bool divisor; its equivalent program's second derivatives are inf - inf = NaN
-    # where ember's are the infinities themselves (seed 95911)
+    # torch's backward fails on the bool divisor; its equivalent program's second derivatives are inf - inf = NaN,
+    # as ember's (seed 95911)
     "addcdiv by a bool zero, twice": _prog(
         [("i1", "float32", [[1.377, 1.417], [-0.894, 1.653]], True), ("i2", "float32", [[1.749, 2.033], [1.991, 1.827]], True),
          ("i3", "bool", [False, True], False)],

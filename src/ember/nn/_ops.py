@@ -414,8 +414,10 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
             dd = dd + gm.const(np.where(nan, np.nan, 0.0).astype(da.dtype), d)  # 0, as torch's l1_loss at beta = 0)
     if reduction == "mean":
         dd = dd / gm.numel(d)
-    gg = g * dd
-    return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
+    # (the target's is grad times -dd, a product of its own as torch's, whose two backward formulas are
+    # differentiated apart: with an infinite grad, -gg would sum the two incoming gradients before
+    # multiplying, giving +-inf where torch gives inf - inf)
+    return (g * dd if n.needs[0] else None, g * -dd if n.needs[1] else None)
 
 
 SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)",
