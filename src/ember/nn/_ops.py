@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as _dt
 from .._autocast import autocast_op
 from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
@@ -209,6 +210,9 @@ def _equal_rows_exact(xf: np.ndarray, axes: tuple, count: int, mean: np.ndarray,
     return mean, xc, var
 
 
+_WIDER_STATS = {_dt.float16: _dt.float64, _dt.bfloat16: _dt.float32}
+
+
 def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: Any, group: Any = None,
                    training: bool = True) -> tuple:
     """The gradients of ``y = xhat * w + b`` with ``xhat = (x - mean) * rstd`` over ``stat_axes``,
@@ -221,6 +225,8 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
     if isinstance(g, Tensor):
         if training:
             xs = x.reshape(group + (-1,)) if group is not None else x
+            if xs.dtype in _WIDER_STATS:  # (as the forward's statistics: a float16 rstd^3 overflows)
+                xs = xs.to(_WIDER_STATS[xs.dtype])
             xc = xs - xs.mean(stat_axes, keepdim=True)
             rstd = ((xc * xc).mean(stat_axes, keepdim=True) + n.attrs[-1]).rsqrt()
             xhat = (xc * rstd).reshape(x.shape) if group is not None else xc * rstd
