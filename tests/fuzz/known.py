@@ -62,12 +62,16 @@ KNOWN = [
     Known("value", r"conv[123]d", r"", "torch",
           "F.conv1d(tensor([[[-1.4]]]), tensor([[[-inf, -3.3]]]), padding=1)  # ember nan, inf (the zero padding times "
           "-inf); torch's kernel never multiplies the padding: 4.76, inf", check="value"),
-    Known("grad", r"layer_norm", r"torch \[[\snan]*\]", "torch",
+    Known("grad", r"layer_norm", r"torch \[[\snaif-]*\]", "torch",
           "x = tensor([[2.446, -1.668, -0.899]], requires_grad=True); F.layer_norm(x, (3,), tensor([.306, inf, -2.186]))"
           ".sum().backward(); x.grad  # [nan, nan, -inf], torch all nan: no finite derivative; ember's infinities and "
           "NaNs come from the order of its formula (x - mean form), torch's from its "
           "kernel's (a * x + b form: inf - inf); verified on ember's finite gradients and that its others are not "
           "finite in torch either", check="fd"),
+    Known("grad2", r"layer_norm", r"", "torch",
+          "the second derivative of F.layer_norm with an infinite weight, as the first: no finite derivative; ember's "
+          "NaN or infinity from its formula's order, torch's from its double backward's; verified on ember's finite "
+          "second derivatives and that its others are not finite in torch either", check="fd"),
     Known("grad", r"layer_norm", r"values", "torch",
           "F.layer_norm(x, (2,), w, b) of a row of equal values (20.0855, 20.0855): the normalised values are 0/0-like "
           "rounding noise, so w's gradient is each library's noise (ember 0, torch -1.5e-4)", check="fd"),

@@ -350,4 +350,4 @@ def _independent_check(prog: Program, how: str, m: Mismatch, et: Trace) -> str |
         return f"ember raises later: {et.error[1]}"
     first = m.category == "grad" or (m.category == "raise-missing" and m.where == n)
     why = torch_check(prog, et, first)
-    return why and fd_check(prog, et.grads if first else None, et.grads2, _lowest_float(et))
+    return why and fd_check(prog, et.grads if first else None, et.grads2, _lowest_float(et), et)

@@ -49,16 +49,44 @@ def float64_default(L: Any, on: bool = True) -> Iterator[None]:
         L.set_default_dtype(old)
 
 
+CAST = re.compile(r"^\w+ = (\w+)\.(?:to\(L\.\w+\)|float\(\)|double\(\)|half\(\)|bfloat16\(\))$")
+
+
 def widened(prog: Program) -> Program:
-    """The program in float64: float inputs widened, casts to a narrower float rewritten."""
+    """The program in float64: float inputs widened, casts to a narrower float rewritten. A cast that
+    made a new tensor keeps doing so (``.clone()``): in float64 it would return its input, which a
+    later in-place op would then also change."""
     p64 = copy.deepcopy(prog)
     for i in p64.inputs:
         if i.dtype in ("float16", "float32", "bfloat16"):
             i.dtype = "float64"
-    for st in p64.stmts:
+    converting = _converting_casts(prog)
+    for k, st in enumerate(p64.stmts):
         for pat, rep in WIDEN:
             st.src = pat.sub(rep, st.src)
+        if k in converting:
+            st.src += ".clone()"
     return p64
+
+
+def _converting_casts(prog: Program) -> set[int]:
+    """The statements casting a tensor to a new one (not returning it), in ember's run of ``prog``."""
+    env: dict[str, Any] = {"L": ember, "F": ember.nn.functional}
+    out: set[int] = set()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in prog.inputs:
+                env[i.name] = i.make(ember)
+            for k, st in enumerate(prog.stmts):
+                m = CAST.match(st.src)
+                src = env.get(m.group(1)) if m else None
+                exec(st.src, env)
+                if isinstance(src, ember.Tensor) and env[st.out] is not src:
+                    out.add(k)
+    except Exception:  # noqa: BLE001 - the statements before the failing one are known
+        pass
+    return out
 
 
 ADDC = re.compile(r"^(\w+ = L\.addc(?:mul|div)\()(\w+), (\w+), (\w+)(, value=.*\))$")
@@ -276,26 +304,30 @@ def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str, rest: np.ndarray |
     return bool(ok.all())
 
 
-def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None) -> str | None:
+def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None, et: Any = None) -> str | None:
     """None when ember's gradients (and second derivatives) agree with finite differences of the
     float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py).
+    With ember's trace ``et``, a leaf whose gradient torch computes as ember does (on the
+    ``equivalent`` program, with ember's values) needs no differences: only the disputed ones do.
     Where neither library's sum is finite (an infinite or NaN output or first gradient), the
     differences are of its finite terms, and what they cannot see is torch's gradient of the others:
     ember's gradient must be the sum of the two where it is finite, and not finite only where torch's
     is not finite either (no finite derivative exists there: ember's NaN may be torch's inf times
     rounding noise, or its inf the limit where torch's order of operations makes inf - inf)."""
     p64 = widened(prog)
-    which = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
-    if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
-        return "too many elements to difference"
+    leaves = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
     data = [i.array().astype(np.float64) if i.dtype == "float64" else i.array() for i in p64.inputs]
     dtype = lowest or "float64"
     for order, ours in ((1, grads), (2, grads2)):
         if ours is None:
             continue
+        disputed = [j for j, ok in enumerate(_agreed(prog, et, order, ours, dtype)) if not ok]
+        which = [leaves[j] for j in disputed]
+        if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
+            return "too many elements to difference"
         qs, L, why = _fd_quotients(p64, order, data, which, None)
-        rests: list = [None] * len(which)
-        wholes: list = [None] * len(which)
+        rests: list = [None] * len(leaves)
+        wholes: list = [None] * len(leaves)
         if qs is None and why.endswith("sum is not finite"):  # (the finite terms, and torch's word on the others)
             keep = _finite_parts(p64, ember, order, data)
             qs, L, why = _fd_quotients(p64, order, data, which, keep)
@@ -309,10 +341,27 @@ def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str
                 why = "(finite terms) "
         if qs is None:
             return f"order {order}: no finite differences ({why[:120]})"
-        for n, g, q, rest, whole in zip(which, ours, qs, rests, wholes):
-            if not _matches(None if g is None else g[3], q, dtype, rest, whole):
-                return f"order {order}: {why if rests[0] is not None else ''}{p64.inputs[n].name}'s gradient differs from finite differences ({L.__name__})"
+        for j, n, q in zip(disputed, which, qs):
+            g = ours[j]
+            if not _matches(None if g is None else g[3], q, dtype, rests[j], wholes[j]):
+                return (f"order {order}: {why if rests[j] is not None else ''}{p64.inputs[n].name}'s gradient differs "
+                        f"from finite differences ({L.__name__})")
     return None
+
+
+def _agreed(prog: Program, et: Any, order: int, ours: list, dtype: str) -> list[bool]:
+    """Per leaf: whether torch, running ``equivalent(prog)`` (in its dtypes or in float64) to ember's
+    values, computes ember's gradient (order 1) or second derivative of it. All False without ``et``."""
+    from .run import execute
+
+    out = [False] * len(ours)
+    for widen in (False, True) if et is not None else ():
+        with float64_default(torch, widen):
+            ref = execute(equivalent(prog, widen), torch)
+        gs = ref.grads if order == 1 else ref.grads2
+        if gs is not None and _same_values(ref, et, dtype):
+            out = [a or _same_grads([t], [e], dtype) for a, t, e in zip(out, gs, ours)]
+    return out
 
 
 def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict | None) -> tuple:
