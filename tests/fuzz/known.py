@@ -7,8 +7,9 @@ one of these bugs means deleting its entry (the CI sample then checks it). ``own
 is not fixed here: "derivatives" (the derivative definitions are being rewritten elsewhere),
 "nn" (nn/_ops.py and nn/functional.py, same), or "torch" (torch's own limitation, not ember's bug).
 A "torch" entry names its ``check`` (verify.py): it excuses a mismatch only when that check proves
-ember right without torch's answer; then the program counts as torch-limited (verified), not as a
-mismatch. When the check fails, the entry does not apply.
+ember right without torch's disputed answer (finite differences; torch on an equivalent program it
+can run; where no finite derivative exists, torch agreeing that there is none); then the program
+counts as torch-limited (verified), not as a mismatch. When the check fails, the entry does not apply.
 """
 
 from __future__ import annotations
@@ -92,27 +93,13 @@ KNOWN = [
 ]
 
 
-def _non_finite(prog: Program) -> bool:
-    return any(isinstance(v, float) and v != v or v in (float("inf"), float("-inf")) for i in prog.inputs for v in i.data)
-
-
 def matches(prog: Program, category: str, where: int, detail: str) -> Iterator[Known]:
     """The entries a mismatch matches, in order (run.py takes the first whose check, if any, passes)."""
     text = prog.stmts[where].src if where < len(prog.stmts) else prog.source()
     for k in KNOWN:
         if k.category == category and re.search(k.ops, text) and re.search(k.detail, detail):
             yield k
-    if category in ("grad", "grad2") and _non_finite(prog):
-        yield NON_FINITE
 
 
 def match(prog: Program, category: str, where: int, detail: str) -> Known | None:
     return next(matches(prog, category, where, detail), None)
-
-
-# Gradients at NaN/inf inputs where the two libraries' arithmetic differs (a NaN or inf meeting a zero
-# that one multiplies and the other selects around); owned by the derivative definitions.
-NON_FINITE = Known("grad", "", "", "derivatives",
-                   "x = rand(2, 1, 3, requires_grad=True); F.conv1d(x, tensor([[[nan, 5.04]]]), stride=2).sum().backward(); "
-                   "x.grad[:, 0, 2]  # 0, torch nan for a batch of 2 (its kernel multiplies the NaN weight by the zero "
-                   "gradient of the position the stride skips; for a batch of 1 it gives 0 too)")
