@@ -80,6 +80,13 @@ KNOWN = [
           "x = rand(2, 1, 3, requires_grad=True); F.conv1d(x, tensor([[[nan, 5.04]]]), stride=2).sum().backward(); "
           "x.grad[:, 0, 2]  # 0 (no output reads x[:, 0, 2]), torch nan for a batch of 2: its kernel multiplies the NaN "
           "weight by the zero gradient of the position the stride skips (for one sample it gives 0 too)", check="fd"),
+    Known("grad", r"cumprod", r"torch \[.*nan", "torch",
+          "x = tensor([2., 0., 3.], requires_grad=True); grad(x.cumprod(0).sqrt().sum(), x, create_graph=True)  # "
+          "[.354, inf, 0], torch [nan, inf, nan]: under create_graph torch's cumprod backward is another formula (a sum "
+          "of products) that multiplies the infinite gradient past the zero by 0; its plain backward, as ember's "
+          "one formula, leaves those terms out", check="fd"),
+    Known("grad2", r"cumprod", r"torch \[.*nan", "torch", "the second derivative of the case above (torch differentiates "
+          "its create_graph formula, ember its one formula)", check="fd"),
     Known("grad", r"hardtanh|relu6|softshrink|hardshrink", r"values", "torch",
           "x = full((8,), nan, dtype=float64, requires_grad=True); F.hardtanh(x, -.5, 1.5).sum().backward(); x.grad  "
           "# 0 in torch's vectorised loop (8+ elements), 1 in its scalar tail (fewer; ember always passes grad at NaN)", check="fd"),

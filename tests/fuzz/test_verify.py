@@ -67,6 +67,10 @@ CASES = {
     "layer_norm with an infinite weight": _prog(
         [("i0", "float32", [[2.446, -1.668, -0.899]], True), ("i1", "float32", [0.306, np.inf, -2.186], True)],
         ["v0 = F.layer_norm(i0, (3,), i1)"]),
+    # torch's cumprod backward under create_graph (a sum of products): inf * 0 = NaN past the zero, where its
+    # plain backward and ember leave those terms out
+    "cumprod past a zero under create_graph": _prog([("i0", "float64", [2.0, 0.0, 3.0], True)],
+                                                    ["v0 = i0.cumprod(0)", "v1 = v0.sqrt()"], second=True),
 }
 
 
@@ -98,6 +102,16 @@ def test_a_wrong_gradient_of_a_sum_that_is_not_finite_fails() -> None:
     for wrong in (b[3] * np.float32(1.02), np.where(np.arange(3) == 0, np.float32("nan"), b[3]),
                   np.where(np.arange(3) == 1, -b[3], b[3])):  # off by 2%; NaN where torch is finite; -inf for inf
         assert fd_check(prog, [et.grads[0], b[:3] + (wrong,) + b[4:]], None, "float32") is not None
+
+
+def test_a_wrong_disputed_element_fails_where_others_agree_with_torch() -> None:
+    # (elements where torch computes ember's gradient need no finite differences; the others still do)
+    prog = CASES["cumprod past a zero under create_graph"]
+    et = execute(prog, ember)
+    assert fd_check(prog, et.grads, et.grads2, "float64", et) is None
+    g = et.grads[0]
+    for wrong in (g[3] * np.array([1.02, 1.0, 1.0]), g[3] + np.array([0.0, 0.0, 0.1])):
+        assert fd_check(prog, [g[:3] + (wrong,) + g[4:]], None, "float64", et) is not None
 
 
 def test_an_aliased_fill_now_fails_at_backward_as_torchs() -> None:

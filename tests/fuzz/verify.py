@@ -258,15 +258,17 @@ def _gradients(prog: Program, L: Any, order: int, data: list[np.ndarray], keep: 
     return [np.zeros(tuple(x.shape)) if g is None else _array(g) for g, x in zip(gs, leaves)]
 
 
-def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int]) -> list[np.ndarray]:
-    """For each input in ``which``: central, forward and backward difference quotients per element."""
+def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int],
+               skip: list | None = None) -> list[np.ndarray]:
+    """For each input in ``which``: central, forward and backward difference quotients per element
+    (0 where ``skip``, a bool array per input, holds)."""
     f0 = f(data)
     out = []
-    for j in which:
+    for k, j in enumerate(which):
         q = np.empty((3,) + data[j].shape)
         for idx in np.ndindex(data[j].shape):
             x = data[j][idx]
-            if not np.isfinite(x):  # (no finite step moves it: the quotient of an unchanged f)
+            if not np.isfinite(x) or (skip is not None and skip[k][idx]):  # (no finite step moves x)
                 q[(slice(None),) + idx] = 0.0
                 continue
             h = 1e-6 * max(1.0, abs(x))
@@ -283,16 +285,17 @@ def _with(a: np.ndarray, idx: tuple, v: float) -> np.ndarray:
 
 
 def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str, rest: np.ndarray | None = None,
-             whole: np.ndarray | None = None) -> bool:
-    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients. With
-    ``rest`` (the quotients are then of the sum's finite terms only): one of the quotients plus
-    ``rest`` (torch's gradient of the other terms) where ember's gradient is finite; where it is not,
-    ``whole`` (torch's whole gradient) is not finite either, nor an infinity of the other sign."""
+             whole: np.ndarray | None = None, agreed: Any = False) -> bool:
+    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients, or
+    torch's gradient where ``agreed`` (those elements need no proof). With ``rest`` (the quotients
+    are then of the sum's finite terms only): one of the quotients plus ``rest`` (torch's gradient
+    of the other terms) where ember's gradient is finite; where it is not, ``whole`` (torch's whole
+    gradient) is not finite either, nor an infinity of the other sign."""
     from .run import ATOL, GRAD_SLACK, RTOL
 
     rtol, atol = max(RTOL.get(dtype, 0.0), FD_RTOL), max(ATOL.get(dtype, 0.0), FD_ATOL)
     e = np.zeros(q.shape[1:]) if g is None else g.astype(np.float64)
-    if e.shape != q.shape[1:] or not np.isfinite(q).all():
+    if e.shape != q.shape[1:]:
         return False
     if rest is not None:
         q = q + rest
@@ -301,7 +304,7 @@ def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str, rest: np.ndarray |
         ok = (np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))).any(axis=0)
         if whole is not None:
             ok |= ~np.isfinite(e) & ~np.isfinite(whole) & ~(np.isinf(e) & np.isinf(whole) & (np.sign(e) != np.sign(whole)))
-    return bool(ok.all())
+    return bool((ok | agreed).all())  # (a quotient that is not finite matches nothing)
 
 
 def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None, et: Any = None) -> str | None:
@@ -321,16 +324,17 @@ def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str
     for order, ours in ((1, grads), (2, grads2)):
         if ours is None:
             continue
-        disputed = [j for j, ok in enumerate(_agreed(prog, et, order, ours, dtype)) if not ok]
-        which = [leaves[j] for j in disputed]
-        if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
+        agreed = _agreed(prog, et, order, ours, [data[n].shape for n in leaves], dtype)
+        disputed = [j for j, ok in enumerate(agreed) if not ok.all()]
+        which, skip = [leaves[j] for j in disputed], [agreed[j] for j in disputed]
+        if sum(int((~a).sum()) for a in skip) > MAX_FD_ELEMENTS:
             return "too many elements to difference"
-        qs, L, why = _fd_quotients(p64, order, data, which, None)
+        qs, L, why = _fd_quotients(p64, order, data, which, None, skip)
         rests: list = [None] * len(leaves)
         wholes: list = [None] * len(leaves)
         if qs is None and why.endswith("sum is not finite"):  # (the finite terms, and torch's word on the others)
             keep = _finite_parts(p64, ember, order, data)
-            qs, L, why = _fd_quotients(p64, order, data, which, keep)
+            qs, L, why = _fd_quotients(p64, order, data, which, keep, skip)
             if qs is not None:
                 t64 = equivalent(prog, True)
                 try:
@@ -343,28 +347,43 @@ def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str
             return f"order {order}: no finite differences ({why[:120]})"
         for j, n, q in zip(disputed, which, qs):
             g = ours[j]
-            if not _matches(None if g is None else g[3], q, dtype, rests[j], wholes[j]):
+            if not _matches(None if g is None else g[3], q, dtype, rests[j], wholes[j], agreed[j]):
                 return (f"order {order}: {why if rests[j] is not None else ''}{p64.inputs[n].name}'s gradient differs "
                         f"from finite differences ({L.__name__})")
     return None
 
 
-def _agreed(prog: Program, et: Any, order: int, ours: list, dtype: str) -> list[bool]:
-    """Per leaf: whether torch, running ``equivalent(prog)`` (in its dtypes or in float64) to ember's
-    values, computes ember's gradient (order 1) or second derivative of it. All False without ``et``."""
+def _agreed(prog: Program, et: Any, order: int, ours: list, shapes: list, dtype: str) -> list[np.ndarray]:
+    """Per leaf, per element: whether torch, running ``equivalent(prog)`` (in its dtypes or in float64)
+    to ember's values, computes ember's gradient (order 1) or second derivative there, within the
+    fuzzer's tolerance. All False without ``et``."""
     from .run import execute
 
-    out = [False] * len(ours)
+    out = [np.zeros(s, bool) for s in shapes]
     for widen in (False, True) if et is not None else ():
         with float64_default(torch, widen):
             ref = execute(equivalent(prog, widen), torch)
         gs = ref.grads if order == 1 else ref.grads2
         if gs is not None and _same_values(ref, et, dtype):
-            out = [a or _same_grads([t], [e], dtype) for a, t, e in zip(out, gs, ours)]
+            out = [a | _close_elements(t, e, a.shape, dtype) for a, t, e in zip(out, gs, ours)]
     return out
 
 
-def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict | None) -> tuple:
+def _close_elements(t: Any, e: Any, shape: tuple, dtype: str) -> np.ndarray:
+    """Where two gradient snapshots (None: zero) agree as run.py's ``close`` has them agree."""
+    from .run import ATOL, GRAD_SLACK, RTOL
+
+    a, b = (np.zeros(shape) if x is None else x[3].astype(np.float64) for x in (t, e))
+    if a.shape != shape or b.shape != shape:
+        return np.zeros(shape, bool)
+    fin = np.isfinite(a)
+    scale = max(1.0, float(np.abs(a[fin]).max(initial=0.0)))
+    tol = GRAD_SLACK * (ATOL.get(dtype, 0.0) * scale + RTOL.get(dtype, 0.0) * np.abs(a))
+    with np.errstate(invalid="ignore"):
+        return (np.isnan(a) & np.isnan(b)) | (~fin & ~np.isnan(a) & (a == b)) | (fin & (np.abs(a - b) <= tol))
+
+
+def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict | None, skip: list | None = None) -> tuple:
     """(quotients, the library that ran the program, "") or (None, None, why not)."""
     err = ""
     for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
@@ -376,7 +395,7 @@ def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict 
             if not np.isfinite(f(data)):
                 err = f"{L.__name__}'s sum is not finite"
                 continue
-            return _quotients(f, data, which), L, ""
+            return _quotients(f, data, which, skip), L, ""
         except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
             err = f"{type(e).__name__}: {e}"
     return None, None, err
