@@ -7,8 +7,9 @@ one of these bugs means deleting its entry (the CI sample then checks it). ``own
 is not fixed here: "derivatives" (the derivative definitions are being rewritten elsewhere),
 "nn" (nn/_ops.py and nn/functional.py, same), or "torch" (torch's own limitation, not ember's bug).
 A "torch" entry names its ``check`` (verify.py): it excuses a mismatch only when that check proves
-ember right without torch's answer; then the program counts as torch-limited (verified), not as a
-mismatch. When the check fails, the entry does not apply.
+ember right without torch's disputed answer (finite differences; torch on an equivalent program it
+can run; where no finite derivative exists, torch agreeing that there is none); then the program
+counts as torch-limited (verified), not as a mismatch. When the check fails, the entry does not apply.
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ KNOWN = [
           "x = tensor([-3.], dtype=float16, requires_grad=True); w = tensor([-1.5], dtype=float16, requires_grad=True); "
           "F.layer_norm(x, (1,), w) second derivative in w: 0 (as torch's float32), torch nan (its float16 rstd^3, "
           "3.2e7, overflows)", check="fd"),
-    Known("grad2", r"huber_loss|smooth_l1_loss", r"torch \[[^\]]*nan", "derivatives",
-          "F.smooth_l1_loss(x, y) with an infinite incoming gradient at a NaN or infinite difference: torch's double "
-          "backward multiplies by its 0/1 mask (NaN), ember's selects there (0)"),
     # ---- ops elsewhere, reported
     Known("raise-missing", r"addcdiv|addcmul", r"can't be cast to the desired output type", "torch",
           "x = tensor([.5], requires_grad=True); L.addcdiv(tensor([False]), x, tensor([True])).sum().backward()  # ember "
@@ -54,10 +52,6 @@ KNOWN = [
     Known("value", r"layer_norm", r"", "torch",
           "F.layer_norm(tensor([[-3.4e38, -.58, .67]]), (3,))  # ember [-1.414, .707, .707] (its float32 statistics "
           "overflow, so they are taken in float64), torch nan (its Welford pass overflows)", check="value"),
-    Known("value", r"layer_norm", r"", "nn",
-          "F.layer_norm(tensor([[.7615942, .7615942, .7615942]]), (3,))  # 1.9e-5 each, torch and the exact answer 0: "
-          "ember's float32 mean (a pairwise sum over the count) is an ulp off for a row of equal values, torch's "
-          "Welford mean is exact (a float64 mean would cost ~15% of layer_norm's forward)"),
     Known("value", r"gelu", r"", "torch", "F.gelu(tensor([inf]))  # inf, torch's kernel gives nan", check="value"),
     # ---- torch's own limitations
     Known("value", r"median", r"", "torch",
@@ -69,9 +63,30 @@ KNOWN = [
     Known("value", r"conv[123]d", r"", "torch",
           "F.conv1d(tensor([[[-1.4]]]), tensor([[[-inf, -3.3]]]), padding=1)  # ember nan, inf (the zero padding times "
           "-inf); torch's kernel never multiplies the padding: 4.76, inf", check="value"),
+    Known("grad", r"layer_norm", r"torch \[[\snaif-]*\]", "torch",
+          "x = tensor([[2.446, -1.668, -0.899]], requires_grad=True); F.layer_norm(x, (3,), tensor([.306, inf, -2.186]))"
+          ".sum().backward(); x.grad  # [nan, nan, -inf], torch all nan: no finite derivative; ember's infinities and "
+          "NaNs come from the order of its formula (x - mean form), torch's from its "
+          "kernel's (a * x + b form: inf - inf); verified on ember's finite gradients and that its others are not "
+          "finite in torch either", check="fd"),
+    Known("grad2", r"layer_norm", r"", "torch",
+          "the second derivative of F.layer_norm with an infinite weight, as the first: no finite derivative; ember's "
+          "NaN or infinity from its formula's order, torch's from its double backward's; verified on ember's finite "
+          "second derivatives and that its others are not finite in torch either", check="fd"),
     Known("grad", r"layer_norm", r"values", "torch",
           "F.layer_norm(x, (2,), w, b) of a row of equal values (20.0855, 20.0855): the normalised values are 0/0-like "
           "rounding noise, so w's gradient is each library's noise (ember 0, torch -1.5e-4)", check="fd"),
+    Known("grad", r"conv[123]d", r"torch \[.*nan", "torch",
+          "x = rand(2, 1, 3, requires_grad=True); F.conv1d(x, tensor([[[nan, 5.04]]]), stride=2).sum().backward(); "
+          "x.grad[:, 0, 2]  # 0 (no output reads x[:, 0, 2]), torch nan for a batch of 2: its kernel multiplies the NaN "
+          "weight by the zero gradient of the position the stride skips (for one sample it gives 0 too)", check="fd"),
+    Known("grad", r"cumprod", r"torch \[.*nan", "torch",
+          "x = tensor([2., 0., 3.], requires_grad=True); grad(x.cumprod(0).sqrt().sum(), x, create_graph=True)  # "
+          "[.354, inf, 0], torch [nan, inf, nan]: under create_graph torch's cumprod backward is another formula (a sum "
+          "of products) that multiplies the infinite gradient past the zero by 0; its plain backward, as ember's "
+          "one formula, leaves those terms out", check="fd"),
+    Known("grad2", r"cumprod", r"torch \[.*nan", "torch", "the second derivative of the case above (torch differentiates "
+          "its create_graph formula, ember its one formula)", check="fd"),
     Known("grad", r"hardtanh|relu6|softshrink|hardshrink", r"values", "torch",
           "x = full((8,), nan, dtype=float64, requires_grad=True); F.hardtanh(x, -.5, 1.5).sum().backward(); x.grad  "
           "# 0 in torch's vectorised loop (8+ elements), 1 in its scalar tail (fewer; ember always passes grad at NaN)", check="fd"),
@@ -85,27 +100,13 @@ KNOWN = [
 ]
 
 
-def _non_finite(prog: Program) -> bool:
-    return any(isinstance(v, float) and v != v or v in (float("inf"), float("-inf")) for i in prog.inputs for v in i.data)
-
-
 def matches(prog: Program, category: str, where: int, detail: str) -> Iterator[Known]:
     """The entries a mismatch matches, in order (run.py takes the first whose check, if any, passes)."""
     text = prog.stmts[where].src if where < len(prog.stmts) else prog.source()
     for k in KNOWN:
         if k.category == category and re.search(k.ops, text) and re.search(k.detail, detail):
             yield k
-    if category in ("grad", "grad2") and _non_finite(prog):
-        yield NON_FINITE
 
 
 def match(prog: Program, category: str, where: int, detail: str) -> Known | None:
     return next(matches(prog, category, where, detail), None)
-
-
-# Gradients at NaN/inf inputs where the two libraries' arithmetic differs (a NaN or inf meeting a zero
-# that one multiplies and the other selects around); owned by the derivative definitions.
-NON_FINITE = Known("grad", "", "", "derivatives",
-                   "x = rand(2, 1, 3, requires_grad=True); F.conv1d(x, tensor([[[nan, 5.04]]]), stride=2).sum().backward(); "
-                   "x.grad[:, 0, 2]  # 0, torch nan for a batch of 2 (its kernel multiplies the NaN weight by the zero "
-                   "gradient of the position the stride skips; for a batch of 1 it gives 0 too)")

@@ -21,7 +21,9 @@ Documented exclusions (torch itself leaves these undefined or they are rounding,
   memory) whose independent check (verify.py) proves ember right without torch's answer: torch on
   an equivalent program it can run (bool operands as float64, clamp of a broadcast input, prelu as
   where, piecewise activations one element at a time; in the program's dtypes or in float64),
-  else central finite differences of the float64 program; a value against torch's float64 rerun
+  else central finite differences of the float64 program (where its sum is infinite: of the finite
+  terms, the others' gradient being torch's); torch's missing second derivatives are not compared;
+  a value against torch's float64 rerun
   of the statement on contiguous copies of ember's inputs. The program is not compared past that
   point. A failed check leaves the mismatch to the other entries, or new: no pattern alone excuses one.
 """
@@ -348,4 +350,4 @@ def _independent_check(prog: Program, how: str, m: Mismatch, et: Trace) -> str |
         return f"ember raises later: {et.error[1]}"
     first = m.category == "grad" or (m.category == "raise-missing" and m.where == n)
     why = torch_check(prog, et, first)
-    return why and fd_check(prog, et.grads if first else None, et.grads2, _lowest_float(et))
+    return why and fd_check(prog, et.grads if first else None, et.grads2, _lowest_float(et), et)

@@ -10,6 +10,9 @@ of these checks passes; otherwise it stays a mismatch:
   widened), the forward run by torch, or the first gradients by torch where torch can compute
   them, else by ember. At a kink (an input on a clamp bound, prelu at 0) the derivative is only
   one-sided, so an element may instead match the forward or the backward difference quotient.
+  Where the sum is not finite (an infinite output), the differences are of its finite terms;
+  ember's gradient must be its (so verified) gradient of those plus torch's gradient of the others,
+  and not finite only where torch's is not finite either (``_finite_terms_check``).
 - ``value``: the failing statement's result against torch's float64 rerun of that one statement on
   ember's inputs to it (contiguous float64 copies: no overlapping memory, no float32 kernel path).
 """
@@ -46,21 +49,50 @@ def float64_default(L: Any, on: bool = True) -> Iterator[None]:
         L.set_default_dtype(old)
 
 
+CAST = re.compile(r"^\w+ = (\w+)\.(?:to\(L\.\w+\)|float\(\)|double\(\)|half\(\)|bfloat16\(\))$")
+
+
 def widened(prog: Program) -> Program:
-    """The program in float64: float inputs widened, casts to a narrower float rewritten."""
+    """The program in float64: float inputs widened, casts to a narrower float rewritten. A cast that
+    made a new tensor keeps doing so (``.clone()``): in float64 it would return its input, which a
+    later in-place op would then also change."""
     p64 = copy.deepcopy(prog)
     for i in p64.inputs:
         if i.dtype in ("float16", "float32", "bfloat16"):
             i.dtype = "float64"
-    for st in p64.stmts:
+    converting = _converting_casts(prog)
+    for k, st in enumerate(p64.stmts):
         for pat, rep in WIDEN:
             st.src = pat.sub(rep, st.src)
+        if k in converting:
+            st.src += ".clone()"
     return p64
+
+
+def _converting_casts(prog: Program) -> set[int]:
+    """The statements casting a tensor to a new one (not returning it), in ember's run of ``prog``."""
+    env: dict[str, Any] = {"L": ember, "F": ember.nn.functional}
+    out: set[int] = set()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in prog.inputs:
+                env[i.name] = i.make(ember)
+            for k, st in enumerate(prog.stmts):
+                m = CAST.match(st.src)
+                src = env.get(m.group(1)) if m else None
+                exec(st.src, env)
+                if isinstance(src, ember.Tensor) and env[st.out] is not src:
+                    out.add(k)
+    except Exception:  # noqa: BLE001 - the statements before the failing one are known
+        pass
+    return out
 
 
 ADDC = re.compile(r"^(\w+ = L\.addc(?:mul|div)\()(\w+), (\w+), (\w+)(, value=.*\))$")
 PIECEWISE = re.compile(r"^(\w+ = )F\.(hardtanh|relu6|softshrink|hardshrink|elu|celu|selu)\((\w+)(.*)\)$")
 PRELU = re.compile(r"^(\w+ = )F\.prelu\((\w+), (\w+)\)$")
+CONV = re.compile(r"^(\w+ = )F\.(conv[123]d)\((\w+), (\w+)(.*)\)$")
 CLAMP = re.compile(r"^(\w+ = )(?:L\.clamp\((\w+), min=(\w+), max=(\w+)\)|(\w+)\.clamp\((\w+), (\w+)\))$")
 
 
@@ -74,7 +106,9 @@ def equivalent(prog: Program, widen: bool) -> Program:
     first derivative takes it as negative, so its second derivative in the weight is 0 at x = 0
     where the first derivative, the weight itself, has derivative 1), and
     the piecewise activations applied one element at a time (torch's vectorised backward loop and its
-    scalar loop disagree at NaN: one element takes the scalar loop). Whether it computes the same
+    scalar loop disagree at NaN: one element takes the scalar loop), and convolutions one sample at a
+    time (for a batch, torch's kernel multiplies a NaN weight by the zero gradient of an input position
+    the stride skips; for one sample it does not). Whether it computes the same
     values as ``prog`` is checked by whoever runs it."""
     eq = widened(prog) if widen else copy.deepcopy(prog)
     for st in eq.stmts:
@@ -90,6 +124,11 @@ def equivalent(prog: Program, widen: bool) -> Program:
         if m:
             out, op, x, rest = m.groups()
             st.src = f"{out}L.stack([F.{op}(e{rest}) for e in {x}.reshape(-1).unbind()]).reshape({x}.shape)"
+        m = CONV.match(st.src)
+        if m:
+            out, op, x, w, rest = m.groups()
+            st.src = (f"{out}L.cat([F.{op}({x}[j:j + 1], {w}{rest}) for j in range({x}.shape[0])]) "
+                      f"if {x}.shape[0] else F.{op}({x}, {w}{rest})")
         m = CLAMP.match(st.src)
         if m:
             g = [x for x in m.groups()[1:] if x is not None]
@@ -98,12 +137,17 @@ def equivalent(prog: Program, widen: bool) -> Program:
     return eq
 
 
+def _no_second(ref: Any, n: int) -> bool:
+    """Whether torch ran the program but does not implement its second derivative (run.py excuses those)."""
+    return ref.error is not None and ref.error[0] == n + 1 and "is not implemented" in str(ref.error[1])
+
+
 def _same_values(ref: Any, ours: Any, dtype: str) -> bool:
     """Whether torch's run of the equivalent program saw ember's values at every statement, within
     the tolerance of the program's least precise float dtype."""
     from .run import close
 
-    if ref.error is not None or len(ref.snaps) != len(ours.snaps):
+    if (ref.error is not None and not _no_second(ref, len(ours.snaps))) or len(ref.snaps) != len(ours.snaps):
         return False
     for a, b in zip(ref.snaps, ours.snaps):
         for name, e in b.items():
@@ -130,7 +174,7 @@ def _same_grads(ref: list | None, ours: list | None, dtype: str) -> bool:
 
 def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
     """None when torch, running ``equivalent(prog)`` in the program's dtypes or in float64, computes
-    ember's values and ember's gradients (and second derivatives), else why not."""
+    ember's values and ember's gradients (and second derivatives, where torch implements them), else why not."""
     from .run import _lowest_float, execute
 
     dtype = _lowest_float(ours) or "float64"
@@ -142,16 +186,17 @@ def torch_check(prog: Program, ours: Any, first: bool) -> str | None:
             why = "torch's equivalent program does not run or computes other values"
         elif first and not _same_grads(ref.grads, ours.grads, dtype):
             why = "torch's equivalent program has other gradients"
-        elif prog.second and not _same_grads(ref.grads2, ours.grads2, dtype):
+        elif prog.second and not _no_second(ref, len(prog.stmts)) and not _same_grads(ref.grads2, ours.grads2, dtype):
             why = "torch's equivalent program has other second derivatives"
         else:
             return None
     return why
 
 
-def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> float:
-    """The fuzzer's weighted loss (order 1) or the weighted sum of its first gradients (order 2),
-    for the given input values; run.py's ``_backward`` differentiates the same sums."""
+def _terms(prog: Program, L: Any, order: int, data: list[np.ndarray], graph: bool = False) -> tuple[list, list]:
+    """The float64 tensors the fuzzer's sums weigh, keyed as ``weights`` keys them: the program's
+    float outputs (order 1) or the first gradients of their weighted sum (order 2, differentiable
+    with ``graph``); run.py's ``_backward`` differentiates the same sums. Also the leaves."""
     from .run import weights
 
     env: dict[str, Any] = {"L": L, "F": L.nn.functional}
@@ -164,24 +209,66 @@ def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> flo
         leaves = [env[i.name] for i in prog.inputs if i.requires_grad]
         outs = [(k, v) for k, v in enumerate(env[s.out] for s in prog.stmts)
                 if isinstance(v, (torch.Tensor, ember.Tensor)) and v.requires_grad and v.is_floating_point()]
-        outs = list({id(v): (k, v) for k, v in outs}.values())
-        loss = sum((v.to(L.float64) * L.tensor(weights(prog, k, tuple(v.shape)))).sum() for k, v in outs)
+        terms = [(k, v.to(L.float64)) for k, v in {id(v): (k, v) for k, v in outs}.values()]
         if order == 2:
-            gs = L.autograd.grad(loss, leaves, allow_unused=True)
-            loss = sum((g.to(L.float64) * L.tensor(weights(prog, 100 + k, tuple(g.shape)))).sum()
-                       for k, g in enumerate(gs) if g is not None)
-    return float(loss)
+            loss = sum((v * L.tensor(weights(prog, k, tuple(v.shape)))).sum() for k, v in terms)
+            gs = L.autograd.grad(loss, leaves, allow_unused=True, create_graph=graph)
+            terms = [(100 + k, g.to(L.float64)) for k, g in enumerate(gs) if g is not None]
+    return terms, leaves
 
 
-def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int]) -> list[np.ndarray]:
-    """For each input in ``which``: central, forward and backward difference quotients per element."""
+def _weighed(prog: Program, L: Any, terms: list, keep: dict | None) -> Any:
+    """The weighted sum of ``terms``; with ``keep`` (bool arrays by term), of the kept elements only."""
+    from .run import weights
+
+    total = L.zeros((), dtype=L.float64)
+    for k, v in terms:
+        if keep is not None:
+            v = L.where(L.tensor(keep[k]), v, L.zeros_like(v))
+        total = total + (v * L.tensor(weights(prog, k, tuple(v.shape)))).sum()
+    return total
+
+
+def _objective(prog: Program, L: Any, order: int, data: list[np.ndarray], keep: dict | None = None) -> float:
+    """The fuzzer's weighted loss (order 1) or the weighted sum of its first gradients (order 2), for
+    the given input values; with ``keep``, of the kept elements only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(_weighed(prog, L, _terms(prog, L, order, data)[0], keep).detach())
+
+
+def _array(v: Any) -> np.ndarray:
+    v = v.detach()
+    return np.asarray(v.numpy(force=True) if isinstance(v, torch.Tensor) else v.numpy(), dtype=np.float64)
+
+
+def _finite_parts(prog: Program, L: Any, order: int, data: list[np.ndarray]) -> dict:
+    """Which elements of each term of the sum are finite at ``data``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {k: np.isfinite(_array(v)) for k, v in _terms(prog, L, order, data)[0]}
+
+
+def _gradients(prog: Program, L: Any, order: int, data: list[np.ndarray], keep: dict | None) -> list[np.ndarray]:
+    """L's gradient of the sum (``keep``: of its kept elements), in float64, one array per leaf."""
+    with float64_default(L), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        terms, leaves = _terms(prog, L, order, data, graph=True)
+        gs = L.autograd.grad(_weighed(prog, L, terms, keep), leaves, allow_unused=True)
+    return [np.zeros(tuple(x.shape)) if g is None else _array(g) for g, x in zip(gs, leaves)]
+
+
+def _quotients(f: Callable[[list[np.ndarray]], float], data: list[np.ndarray], which: list[int],
+               skip: list | None = None) -> list[np.ndarray]:
+    """For each input in ``which``: central, forward and backward difference quotients per element
+    (0 where ``skip``, a bool array per input, holds)."""
     f0 = f(data)
     out = []
-    for j in which:
+    for k, j in enumerate(which):
         q = np.empty((3,) + data[j].shape)
         for idx in np.ndindex(data[j].shape):
             x = data[j][idx]
-            if not np.isfinite(x):  # (no finite step moves it: the quotient of an unchanged f)
+            if not np.isfinite(x) or (skip is not None and skip[k][idx]):  # (no finite step moves x)
                 q[(slice(None),) + idx] = 0.0
                 continue
             h = 1e-6 * max(1.0, abs(x))
@@ -197,52 +284,121 @@ def _with(a: np.ndarray, idx: tuple, v: float) -> np.ndarray:
     return b
 
 
-def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str) -> bool:
-    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients."""
+def _matches(g: np.ndarray | None, q: np.ndarray, dtype: str, rest: np.ndarray | None = None,
+             whole: np.ndarray | None = None, agreed: Any = False) -> bool:
+    """Whether an ember gradient (None: zero) equals, element by element, one of the quotients, or
+    torch's gradient where ``agreed`` (those elements need no proof). With ``rest`` (the quotients
+    are then of the sum's finite terms only): one of the quotients plus ``rest`` (torch's gradient
+    of the other terms) where ember's gradient is finite; where it is not, ``whole`` (torch's whole
+    gradient) is not finite either, nor an infinity of the other sign."""
     from .run import ATOL, GRAD_SLACK, RTOL
 
     rtol, atol = max(RTOL.get(dtype, 0.0), FD_RTOL), max(ATOL.get(dtype, 0.0), FD_ATOL)
     e = np.zeros(q.shape[1:]) if g is None else g.astype(np.float64)
-    if e.shape != q.shape[1:] or not np.isfinite(q).all():
+    if e.shape != q.shape[1:]:
         return False
-    scale = max(1.0, float(np.abs(q[0]).max(initial=0.0)))
+    if rest is not None:
+        q = q + rest
+    scale = max(1.0, float(np.abs(q[0][np.isfinite(q[0])]).max(initial=0.0)))
     with np.errstate(invalid="ignore"):
-        ok = np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))
-    return bool(ok.any(axis=0).all())
+        ok = (np.abs(e - q) <= GRAD_SLACK * (atol * scale + rtol * np.abs(q))).any(axis=0)
+        if whole is not None:
+            ok |= ~np.isfinite(e) & ~np.isfinite(whole) & ~(np.isinf(e) & np.isinf(whole) & (np.sign(e) != np.sign(whole)))
+    return bool((ok | agreed).all())  # (a quotient that is not finite matches nothing)
 
 
-def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None) -> str | None:
+def fd_check(prog: Program, grads: list | None, grads2: list | None, lowest: str | None, et: Any = None) -> str | None:
     """None when ember's gradients (and second derivatives) agree with finite differences of the
-    float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py)."""
+    float64 program, else why not. ``grads``/``grads2`` are ember's gradient snapshots (run.py).
+    With ember's trace ``et``, a leaf whose gradient torch computes as ember does (on the
+    ``equivalent`` program, with ember's values) needs no differences: only the disputed ones do.
+    Where neither library's sum is finite (an infinite or NaN output or first gradient), the
+    differences are of its finite terms, and what they cannot see is torch's gradient of the others:
+    ember's gradient must be the sum of the two where it is finite, and not finite only where torch's
+    is not finite either (no finite derivative exists there: ember's NaN may be torch's inf times
+    rounding noise, or its inf the limit where torch's order of operations makes inf - inf)."""
     p64 = widened(prog)
-    which = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
-    if sum(p64.inputs[n].array().size for n in which) > MAX_FD_ELEMENTS:
-        return "too many elements to difference"
+    leaves = [n for n, i in enumerate(p64.inputs) if i.requires_grad]
     data = [i.array().astype(np.float64) if i.dtype == "float64" else i.array() for i in p64.inputs]
     dtype = lowest or "float64"
     for order, ours in ((1, grads), (2, grads2)):
         if ours is None:
             continue
-        err = ""
-        for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
-            def f(d: list, L: Any = L, order: int = order) -> float:
-                with float64_default(L):
-                    return _objective(p64, L, order, d)
-
-            try:
-                if not np.isfinite(f(data)):
-                    err = f"{L.__name__}'s sum is not finite"
-                    continue
-                qs = _quotients(f, data, which)
-                break
-            except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
-                err = f"{type(e).__name__}: {e}"
-        else:
-            return f"order {order}: no finite differences ({err[:120]})"
-        for n, g, q in zip(which, ours, qs):
-            if not _matches(None if g is None else g[3], q, dtype):
-                return f"order {order}: {p64.inputs[n].name}'s gradient differs from finite differences ({L.__name__})"
+        agreed = _agreed(prog, et, order, ours, [data[n].shape for n in leaves], dtype)
+        disputed = [j for j, ok in enumerate(agreed) if not ok.all()]
+        which, skip = [leaves[j] for j in disputed], [agreed[j] for j in disputed]
+        if sum(int((~a).sum()) for a in skip) > MAX_FD_ELEMENTS:
+            return "too many elements to difference"
+        qs, L, why = _fd_quotients(p64, order, data, which, None, skip)
+        rests: list = [None] * len(leaves)
+        wholes: list = [None] * len(leaves)
+        if qs is None and why.endswith("sum is not finite"):  # (the finite terms, and torch's word on the others)
+            keep = _finite_parts(p64, ember, order, data)
+            qs, L, why = _fd_quotients(p64, order, data, which, keep, skip)
+            if qs is not None:
+                t64 = equivalent(prog, True)
+                try:
+                    wholes = _gradients(t64, torch, order, data, None)
+                    rests = [a - b for a, b in zip(wholes, _gradients(t64, torch, order, data, keep))]
+                except Exception as e:
+                    return f"order {order}: the sum is not finite and torch computes no gradients ({type(e).__name__})"
+                why = "(finite terms) "
+        if qs is None:
+            return f"order {order}: no finite differences ({why[:120]})"
+        for j, n, q in zip(disputed, which, qs):
+            g = ours[j]
+            if not _matches(None if g is None else g[3], q, dtype, rests[j], wholes[j], agreed[j]):
+                return (f"order {order}: {why if rests[j] is not None else ''}{p64.inputs[n].name}'s gradient differs "
+                        f"from finite differences ({L.__name__})")
     return None
+
+
+def _agreed(prog: Program, et: Any, order: int, ours: list, shapes: list, dtype: str) -> list[np.ndarray]:
+    """Per leaf, per element: whether torch, running ``equivalent(prog)`` (in its dtypes or in float64)
+    to ember's values, computes ember's gradient (order 1) or second derivative there, within the
+    fuzzer's tolerance. All False without ``et``."""
+    from .run import execute
+
+    out = [np.zeros(s, bool) for s in shapes]
+    for widen in (False, True) if et is not None else ():
+        with float64_default(torch, widen):
+            ref = execute(equivalent(prog, widen), torch)
+        gs = ref.grads if order == 1 else ref.grads2
+        if gs is not None and _same_values(ref, et, dtype):
+            out = [a | _close_elements(t, e, a.shape, dtype) for a, t, e in zip(out, gs, ours)]
+    return out
+
+
+def _close_elements(t: Any, e: Any, shape: tuple, dtype: str) -> np.ndarray:
+    """Where two gradient snapshots (None: zero) agree as run.py's ``close`` has them agree."""
+    from .run import ATOL, GRAD_SLACK, RTOL
+
+    a, b = (np.zeros(shape) if x is None else x[3].astype(np.float64) for x in (t, e))
+    if a.shape != shape or b.shape != shape:
+        return np.zeros(shape, bool)
+    fin = np.isfinite(a)
+    scale = max(1.0, float(np.abs(a[fin]).max(initial=0.0)))
+    tol = GRAD_SLACK * (ATOL.get(dtype, 0.0) * scale + RTOL.get(dtype, 0.0) * np.abs(a))
+    with np.errstate(invalid="ignore"):
+        return (np.isnan(a) & np.isnan(b)) | (~fin & ~np.isnan(a) & (a == b)) | (fin & (np.abs(a - b) <= tol))
+
+
+def _fd_quotients(p64: Program, order: int, data: list, which: list, keep: dict | None, skip: list | None = None) -> tuple:
+    """(quotients, the library that ran the program, "") or (None, None, why not)."""
+    err = ""
+    for L in (torch, ember):  # torch where it can run the float64 program to a finite sum, else ember's rerun
+        def f(d: list, L: Any = L) -> float:
+            with float64_default(L):
+                return _objective(p64, L, order, d, keep)
+
+        try:
+            if not np.isfinite(f(data)):
+                err = f"{L.__name__}'s sum is not finite"
+                continue
+            return _quotients(f, data, which, skip), L, ""
+        except Exception as e:  # noqa: PERF203 - a library that cannot run it hands over to the next
+            err = f"{type(e).__name__}: {e}"
+    return None, None, err
 
 
 def value_check(st: Any, before: dict, name: str, esnap: Any) -> str | None:

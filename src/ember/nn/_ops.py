@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _dtype as _dt
 from .._autocast import autocast_op
 from .._dtype import LEGACY_NAMES, is_bfloat16
 from .._tensor import Tensor, _new
@@ -160,7 +161,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 
 # ============================================================================ normalisation
-def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
+# std below 256 ulps of the mean: the rows whose mean gets a correction pass (as squares, against var;
+# batch norm's sum over the count keeps torch's rounding: exact_equal=False)
+_EQUALISH = {c: (256 * float(np.finfo(c).eps)) ** 2 for c in "fd"}
+
+
+def _norm_stats(x: np.ndarray, axes: tuple, eps: float, exact_equal: bool = True) -> tuple:
     xf = x.astype(np.float64) if x.dtype == np.float16 else x
     # (ndarray.mean's own arithmetic, a sum over the count, written out so that an overflow warning is
     # raised here, where ember's warning filter applies, not inside NumPy)
@@ -168,13 +174,43 @@ def _norm_stats(x: np.ndarray, axes: tuple, eps: float) -> tuple:
     mean = np.add.reduce(xf, axis=axes, keepdims=True) / count
     xc = xf - mean
     var = np.add.reduce(xc * xc, axis=axes, keepdims=True) / count
+    tiny = _EQUALISH.get(xf.dtype.char) if exact_equal else None
+    if tiny and xf.size:
+        flag = var < mean * mean * tiny
+        if flag.any():
+            mean, xc, var = _equal_rows_exact(xf, axes, count, mean, xc, var, flag)
     if xf.dtype == np.float32 and not np.isfinite(var).all():
         # finite values whose float32 squares or sums overflow (|x| near 1e19 and up): the statistics in
         # float64, rounded once, rather than a silent rstd of 0 (torch's Welford pass gives NaN there)
-        mean, var, rstd, xhat = _norm_stats(xf.astype(np.float64), axes, eps)
+        mean, var, rstd, xhat = _norm_stats(xf.astype(np.float64), axes, eps, exact_equal)
         return mean.astype(np.float32), var.astype(np.float32), rstd.astype(np.float32), xhat.astype(np.float32)
     rstd = 1.0 / np.sqrt(var + eps)
     return mean, var, rstd, (xc * rstd)
+
+
+def _equal_rows_exact(xf: np.ndarray, axes: tuple, count: int, mean: np.ndarray, xc: np.ndarray, var: np.ndarray,
+                      flag: np.ndarray) -> tuple:
+    """Statistics with a correction pass, mean + mean(x - mean), on the ``flag``ged rows: those of
+    (nearly) equal values, where the sum's rounding (an ulp of the mean) is all of x - mean. torch's
+    layer and group norm (a Welford mean) give exactly 0 for equal values; after the correction x - mean
+    is exact, and so is its sum. Only those rows pay for it, when the reduced dims are the trailing ones."""
+    if axes != tuple(range(xf.ndim - len(axes), xf.ndim)) or 4 * np.count_nonzero(flag) > flag.size:
+        mean = mean + np.add.reduce(xc, axis=axes, keepdims=True) / count
+        xc = xf - mean
+        return mean, xc, np.add.reduce(xc * xc, axis=axes, keepdims=True) / count
+    rows = np.flatnonzero(flag)
+    xr = xf.reshape(-1, count)[rows]
+    m = mean.reshape(-1, 1)[rows]
+    m = m + np.add.reduce(xr - m, axis=1, keepdims=True) / count
+    xr = xr - m
+    xc = np.ascontiguousarray(xc)  # (mean and var are fresh, C-ordered, as x - mean usually is)
+    mean.reshape(-1, 1)[rows] = m
+    xc.reshape(-1, count)[rows] = xr
+    var.reshape(-1, 1)[rows] = np.add.reduce(xr * xr, axis=1, keepdims=True) / count
+    return mean, xc, var
+
+
+_WIDER_STATS = {_dt.float16: _dt.float64, _dt.bfloat16: _dt.float32}
 
 
 def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: Any, group: Any = None,
@@ -189,6 +225,8 @@ def _norm_backward(n: Any, g: Any, stat_axes: tuple, param_axes: tuple, cshape: 
     if isinstance(g, Tensor):
         if training:
             xs = x.reshape(group + (-1,)) if group is not None else x
+            if xs.dtype in _WIDER_STATS:  # (as the forward's statistics: a float16 rstd^3 overflows)
+                xs = xs.to(_WIDER_STATS[xs.dtype])
             xc = xs - xs.mean(stat_axes, keepdim=True)
             rstd = ((xc * xc).mean(stat_axes, keepdim=True) + n.attrs[-1]).rsqrt()
             xhat = (xc * rstd).reshape(x.shape) if group is not None else xc * rstd
@@ -341,7 +379,7 @@ def batch_norm_arrays(x: np.ndarray, rm: np.ndarray | None, rv: np.ndarray | Non
     red = (0,) + tuple(range(2, x.ndim))
     if training:
         count = x.size // C
-        mean, var, rstd, xhat = _norm_stats(x, red, eps)
+        mean, var, rstd, xhat = _norm_stats(x, red, eps, exact_equal=False)
         if rm is not None:
             rm *= (1 - momentum)
             rm += momentum * mean.reshape(C).astype(rm.dtype)
@@ -367,23 +405,25 @@ def _smooth_l1_grads(n: Any, g: Any) -> tuple:
     beta, reduction, huber = n.attrs
     d = n.saved[0] - n.saved[1]
     # torch's second derivative is grad * (|d| < beta) / beta, a product with the 0/1 mask (0 on the
-    # boundary and at NaN; NaN where an infinite grad meets the linear zone): the quadratic part is
-    # written as that product (of d made finite, so an infinite d gives the linear zone's value)
-    # and the linear part as sign(d), whose derivative is 0
+    # boundary; NaN where a NaN or infinite grad meets the linear zone or a non-finite d): the
+    # quadratic part is that mask times nan_to_num(d), whose derivative multiplies by isfinite(d)
+    # (a select would turn those NaNs into 0), and the linear part sign(d), whose derivative is 0
     if beta == 0:
         dd = gm.sign(d)
     else:
         da = d._data if isinstance(d, Tensor) else d
         m = gm.where(np.abs(da) < beta, 1.0, 0.0)
-        quad = m * gm.where(np.isfinite(da), d, 0.0)
+        quad = m * gm.nan_to_num(d)
         dd = quad + (1.0 - m) * gm.sign(d) * beta if huber else quad / beta + (1.0 - m) * gm.sign(d)
         nan = np.isnan(da)
         if nan.any():  # (a NaN difference gives a NaN gradient, as torch's quadratic branch does; sign(NaN) is
-            dd = gm.where(nan, float("nan"), dd)  # 0, as torch's l1_loss, which it runs for beta = 0)
+            dd = dd + gm.const(np.where(nan, np.nan, 0.0).astype(da.dtype), d)  # 0, as torch's l1_loss at beta = 0)
     if reduction == "mean":
         dd = dd / gm.numel(d)
-    gg = g * dd
-    return (gg if n.needs[0] else None, -gg if n.needs[1] else None)
+    # (the target's is grad times -dd, a product of its own as torch's, whose two backward formulas are
+    # differentiated apart: with an infinite grad, -gg would sum the two incoming gradients before
+    # multiplying, giving +-inf where torch gives inf - inf)
+    return (g * dd if n.needs[0] else None, g * -dd if n.needs[1] else None)
 
 
 SmoothL1LossBackward0 = node_class("smooth_l1_loss", _smooth_l1_grads, "grad * clamp((self - target) / beta, -1, 1)",

@@ -27,7 +27,7 @@ from ._core import _fw, _propagate, attach, node_class, record, select_grad, sel
 from ._erf import erf as _erf_np
 
 __all__ = ["conj", "where", "select", "zeros", "is_complex", "exp", "log", "sign", "sgn", "abs",
-           "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
+           "nan_to_num", "sum", "mean", "expand", "unsqueeze_dims", "pow_scalar", "tanh_backward",
            "sigmoid_backward", "threshold_backward", "tanh", "sigmoid", "erf", "clamp", "numel", "const",
            "is_mask", "astype_like", "selection_node", "select_backward", "also_reads"]
 
@@ -89,6 +89,11 @@ def sgn(x: Any) -> Any:
 
 def abs(x: Any) -> Any:  # noqa: A001 (the formula vocabulary mirrors torch's names)
     return x.abs() if isinstance(x, Tensor) else np.abs(x)
+
+
+def nan_to_num(x: Any) -> Any:
+    """``x`` with NaN and infinities as 0; its derivative multiplies by isfinite(x), as torch's."""
+    return x.nan_to_num(0.0, 0.0, 0.0) if isinstance(x, Tensor) else np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def sum(x: Any, dims: Any, keepdim: bool = False) -> Any:  # noqa: A001

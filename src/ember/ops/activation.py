@@ -129,11 +129,33 @@ leaky_relu, LeakyReluBackward0 = _elementwise(
     "leaky_relu", lambda x, s: where_np(x > 0, x, x * s),
     lambda g, x, s: gm.select_backward(_SELECTION_NODES["leaky_relu"], g, x, True, _leaky_scale(x, s)),
     "grad * (self > 0 ? 1 : negative_slope)")
+def _elu_d(x: Any, a: float, sc: float, isc: float) -> Any:
+    """elu'(x): exp of 0, not of x, at x = 0 (the same value; torch's second derivative takes the exp
+    branch only where self < 0); the scale at NaN, as torch's."""
+    return gm.where(x <= 0, gm.exp(gm.where(x < 0, x, 0.0) * isc) * (a * sc * isc), sc)
+
+
+# elu's backward is an op of its own, as torch's elu_backward, whose derivative in the input is
+# elu_backward(grad * grad_output * input_scale, self) * (self < 0): a product with the mask, so a NaN or
+# infinite grad_output gives NaN where x >= 0 too (a selection between elu'(x)'s branches gives 0)
+EluBackwardBackward0 = node_class(
+    "elu_backward", lambda n, gg: (elu_backward(gg, n.saved[1], *n.attrs) if n.needs[0] else None,
+                                   elu_backward(gg * n.saved[0] * n.attrs[2], n.saved[1], *n.attrs) * (n.saved[1] < 0)
+                                   if n.needs[1] else None),
+    "elu_backward(grad, self), elu_backward(grad * grad_output * input_scale, self) * (self < 0)", on_arrays=True)
+
+
+def elu_backward(g: Any, x: Any, a: float, sc: float, isc: float) -> Any:
+    """``g * elu'(x)``: recorded as an op of its own (EluBackwardBackward0) when a graph is built."""
+    if isinstance(g, Tensor):
+        with np.errstate(all="ignore"):
+            out = np.asarray(g._data * _elu_d(x._data, a, sc, isc), dtype=np.result_type(g._data, x._data))
+        return gm._backward_op(EluBackwardBackward0, out, g, x, attrs=(a, sc, isc))
+    return g * _elu_d(x, a, sc, isc)
+
+
 elu, EluBackward0 = _elementwise(
-    "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)),
-    # (exp of 0, not of x, at x = 0: the same value, but torch's second derivative takes the exp
-    # branch only where self < 0; NaN: torch's scale)
-    lambda g, x, a, sc, isc: g * gm.where(x <= 0, gm.exp(gm.where(x < 0, x, 0.0) * isc) * (a * sc * isc), sc),
+    "elu", lambda x, a, sc, isc: where_np(x > 0, x * sc, a * sc * np.expm1(x * isc)), elu_backward,
     "grad * (self > 0 ? scale : alpha * scale * input_scale * exp(self * input_scale))")
 gelu, GeluBackward0 = _elementwise("gelu", _gelu_f, gelu_backward, "grad * (Phi(self) + self * phi(self))")
 silu, SiluBackward0 = _elementwise(
@@ -181,9 +203,11 @@ def _prelu_grads(n: Any, g: Any) -> tuple:
     pos = x > 0
     gx = gw = None
     if n.needs[0]:
-        gx = gm.also_reads(gm.where(pos, g, g * w.reshape(n.attrs)), x)  # (torch's kernel backward takes x and w)
+        # (g times the selected slope, so that the derivative in w is selected too: 0 where x > 0 whatever g
+        # holds, as torch's double backward; torch's kernel backward takes x and w)
+        gx = gm.also_reads(g * gm.where(pos, 1.0, w.reshape(n.attrs)), x)
     if n.needs[1]:
-        contrib = gm.where(pos, 0.0, g * x)
+        contrib = gm.select(g, ~pos, x)  # (g * x where x <= 0, selected in both factors)
         dims = tuple(range(x.ndim)) if math.prod(wshape) == 1 else tuple(i for i in range(x.ndim) if i != 1)
         gw = gm.also_reads(gm.sum(contrib, dims).reshape(wshape), w)
     return gx, gw

@@ -49,8 +49,13 @@ def _cumprod_grad(n: Any, g: Tensor) -> Tensor:
 
     rows = where(eye(k, dtype=_dtype.bool_), 1.0, xm.unsqueeze(-2).expand(xm.shape[:-1] + (k, k))).to(x.dtype)
     c = rows.cumprod(-1)  # [..., i, j]
-    tri = _new(np.triu(np.ones((k, k), dtype=bool)))
-    gi = (where(tri, _c(c), 0.0) * gm.unsqueeze(-2)).sum(-1)
+    tri = np.triu(np.ones((k, k), dtype=bool))
+    # a NaN or infinite grad_j adds nothing where its product is 0 (torch's backward sums over the run
+    # before the first zero and the one after it only): there it is multiplied as nan_to_num(grad_j),
+    # which is grad_j itself for the derivative in c (0 * NaN would give NaN, a select of c no derivative)
+    gj = gm.unsqueeze(-2).expand(c.shape)
+    gj = where(_new(tri & (c._data != 0)), gj, gj.nan_to_num(0.0, 0.0, 0.0))
+    gi = (where(_new(tri), _c(c), 0.0) * gj).sum(-1)
     return gi.movedim(-1, d)
 
 

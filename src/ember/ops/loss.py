@@ -45,8 +45,10 @@ MseLossBackward0 = node_class(
 def _mse_grads(n: Any, g: Tensor) -> tuple:
     x, t = n.saved
     diff = x - t
-    d = _reduced_grad(g, diff.numel(), n.attrs) * 2 * diff  # (the mean is over the broadcast shape)
-    return (d if n.needs[0] else None, -d if n.needs[1] else None)
+    r = _reduced_grad(g, diff.numel(), n.attrs) * 2  # (the mean is over the broadcast shape)
+    # (the target's is r * (target - self), a product of its own as torch's, whose two backward formulas are
+    # differentiated apart: -(r * diff) would sum their incoming gradients first, +-inf where torch has inf - inf)
+    return (r * diff if n.needs[0] else None, r * (t - x) if n.needs[1] else None)
 
 
 @autocast_op("fp32")
