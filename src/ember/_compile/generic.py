@@ -21,6 +21,7 @@ from .._tensor import Tensor, _new
 MODULES = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
            "ember.special")
 _by_code: dict | None = None
+_modules_seen = 0
 # ops whose result's shape depends on the values, not only on the shapes the guards check: the
 # replay's later lines are written for the traced shapes, so these stay graph breaks (as in torch)
 DATA_DEPENDENT = {"getitem", "__getitem__", "nonzero", "argwhere", "masked_select", "unique", "unique_consecutive",
@@ -41,9 +42,11 @@ def _functions(ns: Any) -> list:
 
 
 def _index() -> dict:
-    """code object -> the functions made from it, over the op modules and Tensor's methods."""
-    global _by_code
-    if _by_code is None:
+    """code object -> the functions made from it, over the op modules and Tensor's methods (built
+    again when modules were imported since: ember.special and others load on first use)."""
+    global _by_code, _modules_seen
+    if _by_code is None or len(sys.modules) != _modules_seen:
+        _modules_seen = len(sys.modules)
         found: list = _functions(vars(Tensor))
         for name, mod in list(sys.modules.items()):
             if mod is not None and any(name == m or name.startswith(m + ".") for m in MODULES):
