@@ -164,6 +164,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     section = None
     into = fusion.in_place(tr.steps, tr.meta, returns)
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
+    dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
     for k, s in enumerate(tr.steps[:bw]):
         sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
@@ -173,6 +174,8 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
             body.append(f"# {sec}")
             section = sec
         body.extend(_step_lines(s, k, into, names, ns, tr.meta))
+        if k in dead:
+            body.append(f"del {', '.join(dead[k])}")
     ret = ", ".join(returns)
     if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
         body.append("")
@@ -231,6 +234,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if style == "helper":
             call = "on_arrays" if rn.on_arrays else "on_tensors"
             lines.append(f"{outs}, = {call}({node}, {names.expr(tuple(saved))}, {res}, [{grads}])  # {s.note}")
+            if attrs is not None:  # (the step's arrays are not kept until the next call)
+                lines.append(f"{node}.attrs = None")
             return lines
         # an on_arrays formula called as it is: the node holds the arrays it reads
         if saved:
@@ -242,6 +247,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if saved or result is not None:  # (as the engine frees a node's arrays once it ran)
             lines.append(f"{node}.saved, {node}._result = (), None" if saved and result is not None else
                          f"{node}.saved = ()" if saved else f"{node}._result = None")
+        if attrs is not None:
+            lines.append(f"{node}.attrs = None")
         return lines
     if s.kind == "custom":
         rn, saved, attrs = s.data

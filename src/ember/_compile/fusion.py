@@ -84,3 +84,28 @@ def line(s: Step, into: str, const: Any) -> str:
     if kernel == "rsub_scalar":  # (c - x)
         args = args[::-1]
     return f"{s.outs[0]} = {UFUNCS[kernel]}({', '.join(args)}, out={into})"
+
+
+def dead_after(steps: list[Step], start: int, stop: int, returns: list) -> dict[int, list[str]]:
+    """step index -> the values made in ``steps[start:stop]`` that nothing reads after it (nor
+    returns): the program drops its names there, as the engine frees a node's buffers once it ran,
+    so their memory is reused (warm in cache) instead of the whole step's arrays staying alive."""
+    last: dict[str, int] = {}
+    made: list[str] = []
+    for k in range(start, stop):
+        s = steps[k]
+        for n in _reads(s):
+            last[n] = k
+        if s.kind != "acc":
+            for o in s.outs:
+                if o:
+                    last.setdefault(o, k)  # (never read: dropped where it is made)
+                    made.append(o)
+    keep = set(returns)
+    for k in range(stop, len(steps)):
+        keep.update(_reads(steps[k]))
+    out: dict[int, list[str]] = {}
+    for n in made:
+        if n not in keep:
+            out.setdefault(last[n], []).append(n)
+    return out
