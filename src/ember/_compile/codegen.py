@@ -165,6 +165,8 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     into = fusion.in_place(tr.steps, tr.meta, returns)
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
     dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
+    pairs = fusion.conv_relu(tr.steps, tr.meta, returns)
+    never = {tr.steps[k].outs[0] for k in pairs}  # (the fused convolutions' own outputs)
     for k, s in enumerate(tr.steps[:bw]):
         sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
@@ -173,9 +175,13 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
         if sec != section:
             body.append(f"# {sec}")
             section = sec
-        body.extend(_step_lines(s, k, into, names, ns, tr.meta))
-        if k in dead:
-            body.append(f"del {', '.join(dead[k])}")
+        if k in pairs:
+            body.append(fusion.conv_relu_line(s, tr.steps[pairs[k]], names.const) + f"; {_short(s.note)}")
+        elif k not in pairs.values():
+            body.extend(_step_lines(s, k, into, names, ns, tr.meta))
+        gone = [n for n in dead.get(k, ()) if n not in never]
+        if gone:
+            body.append(f"del {', '.join(gone)}")
     ret = ", ".join(returns)
     if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
         body.append("")

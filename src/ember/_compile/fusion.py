@@ -1,4 +1,5 @@
-"""Fusion: an elementwise op whose operand dies with it writes its result into that operand.
+"""Fusion: an elementwise op whose operand dies with it writes its result into that operand; a
+convolution whose output only a relu reads computes the relu itself.
 
 ``y = a + b`` allocates; when nothing reads ``a`` after this line (no later op, no backward node
 that kept it, not returned, not the base of a view still in use) and ``a`` has ``y``'s shape and
@@ -109,3 +110,31 @@ def dead_after(steps: list[Step], start: int, stop: int, returns: list) -> dict[
         if n not in keep:
             out.setdefault(last[n], []).append(n)
     return out
+
+
+def conv_relu(steps: list[Step], meta: dict, returns: list) -> dict[int, int]:
+    """conv step index -> the relu step that alone reads its output: the replay computes both in
+    one call (``conv_forward(..., relu=True)``: the same maximum, on each block while it is in
+    cache), and the convolution's own output is never made. Only where eager's relu takes the
+    same path (``pointwise._relu_np``: a last dim of 8 or more), so the bits stay eager's."""
+    readers: dict[str, list] = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            readers.setdefault(n, []).append(k)
+    out: dict[int, int] = {}
+    for k, s in enumerate(steps):
+        if s.kind != "op" or s.data[0] not in ("conv", "conv_nobias") or s.outs[0] in returns:
+            continue
+        r = readers.get(s.outs[0], [])
+        shape = meta.get(s.outs[0], ((),))[0]
+        if len(r) == 1 and steps[r[0]].kind == "op" and steps[r[0]].data[0] == "relu" and len(shape) and shape[-1] >= 8:
+            out[k] = r[0]
+    return out
+
+
+def conv_relu_line(s: Step, relu: Step, const: Any) -> str:
+    """The fused line of a ``conv_relu`` pair: the relu's output, the convolution's saved columns."""
+    args = list(s.ins) + [const(c) for c in s.data[1]]
+    bias = args.pop(2) if s.data[0] == "conv" else "None"
+    return (f"{relu.outs[0]}, {s.outs[1]}, _, _ = conv_forward({', '.join(args)}, {bias}, True)"
+            f"  # conv + relu: {s.outs[0]} is read by the relu alone")

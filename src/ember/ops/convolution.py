@@ -177,9 +177,11 @@ def _conv_columns(x: np.ndarray, k: tuple, stride: tuple, pads: tuple, dil: tupl
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
-                  bias: np.ndarray | None = None) -> tuple:
+                  bias: np.ndarray | None = None, relu: bool = False) -> tuple:
     """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
-    saved columns or flat input, padded shape, flat)."""
+    saved columns or flat input, padded shape, flat). ``relu``: the result's relu instead (what
+    ``ember.compile`` replays for a convolution whose output only a relu reads; the same
+    ``maximum`` as ``pointwise._relu_np``, on each block while it is in cache)."""
     O, Cg = w.shape[:2]
     k = w.shape[2:]
     nd = len(k)
@@ -191,20 +193,42 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     sp = xp_shape[2:]
     if flat:
         o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
-        P = N * math.prod(sp)
+        img = math.prod(sp)
         offs = _flat_offsets(sp, dil)
-        full = np.empty((G, O // G, P), x.dtype)
         bias_col = None if bias is None else bias.reshape(G, O // G, 1)
+        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+        per = _FLAT_BLOCK_BYTES // (C * K // Cg * x.itemsize * img)  # whole images per block
+        if per:
+            # blocks of whole images: each block's output is cropped into the (N, O, *out) result
+            # while it is in cache (no pass over the whole output afterwards)
+            out = np.empty((N, O) + o, x.dtype)
+            buf = np.empty((G, O // G, min(N, per) * img), x.dtype)
+            for n0 in range(0, N, per):
+                n1 = min(N, n0 + per)
+                blk = buf[:, :, :(n1 - n0) * img]
+                np.matmul(wm, _flat_cols(data, n0 * img, n1 * img, k, offs).reshape(G, K, -1), out=blk)
+                if bias_col is not None:
+                    blk += bias_col
+                if relu:
+                    np.maximum(np.zeros_like(blk), blk, out=blk)
+                np.copyto(out[n0:n1], blk.reshape((O, n1 - n0) + sp)[crop].swapaxes(0, 1))
+            return out, data, xp_shape, True
+        P = N * img
+        full = np.empty((G, O // G, P), x.dtype)
         for p0, p1 in _flat_blocks(P, C * K // Cg, x.itemsize):
             blk = full[:, :, p0:p1]
             np.matmul(wm, _flat_cols(data, p0, p1, k, offs).reshape(G, K, p1 - p0), out=blk)
             if bias_col is not None:
                 blk += bias_col  # while the block is in cache
-        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+            if relu:
+                np.maximum(np.zeros_like(blk), blk, out=blk)
         return _to_batch_major(full.reshape((O, N) + sp)[crop], None), data, xp_shape, True
     o = tuple((sp[i] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
     out = np.matmul(wm, data)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
-    return _to_batch_major(out.reshape((O, N) + o), bias), data, xp_shape, False
+    res = _to_batch_major(out.reshape((O, N) + o), bias)
+    if relu:
+        np.maximum(np.zeros_like(res), res, out=res)
+    return res, data, xp_shape, False
 
 
 def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
