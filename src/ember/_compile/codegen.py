@@ -166,7 +166,9 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
     dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
     pairs = fusion.conv_relu(tr.steps, tr.meta, returns)
-    never = {tr.steps[k].outs[0] for k in pairs}  # (the fused convolutions' own outputs)
+    bpairs = fusion.relu_conv_backward(tr.steps, tr.meta) if tr.bw_start is None else {}
+    # (the fused convolutions' own outputs, the fused relus' gradients: never made)
+    never = {tr.steps[k].outs[0] for k in pairs} | {tr.steps[k].outs[0] for k in bpairs}
     for k, s in enumerate(tr.steps[:bw]):
         sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
@@ -177,7 +179,11 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
             section = sec
         if k in pairs:
             body.append(fusion.conv_relu_line(s, tr.steps[pairs[k]], names.const) + f"; {_short(s.note)}")
-        elif k not in pairs.values():
+        elif k in bpairs:
+            j = bpairs[k]
+            ns[f"N{j}"] = tr.steps[j].data[0]
+            body.append(fusion.relu_conv_backward_line(s, tr.steps[j], f"N{j}", names.expr))
+        elif k not in pairs.values() and k not in bpairs.values():
             body.extend(_step_lines(s, k, into, names, ns, tr.meta))
         gone = [n for n in dead.get(k, ()) if n not in never]
         if gone:

@@ -1,5 +1,6 @@
 """Fusion: an elementwise op whose operand dies with it writes its result into that operand; a
-convolution whose output only a relu reads computes the relu itself.
+convolution whose output only a relu reads computes the relu itself, and in the backward the
+convolution's gradient kernel applies the relu's backward to each block of its output gradient.
 
 ``y = a + b`` allocates; when nothing reads ``a`` after this line (no later op, no backward node
 that kept it, not returned, not the base of a view still in use) and ``a`` has ``y``'s shape and
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..ops.convolution import ConvolutionBackward0
+from ..ops.pointwise import ReluBackward0
 from .trace import Ref, Step
 
 # kernel -> the ufunc its template applies (operands in template order)
@@ -138,3 +141,32 @@ def conv_relu_line(s: Step, relu: Step, const: Any) -> str:
     bias = args.pop(2) if s.data[0] == "conv" else "None"
     return (f"{relu.outs[0]}, {s.outs[1]}, _, _ = conv_forward({', '.join(args)}, {bias}, True)"
             f"  # conv + relu: {s.outs[0]} is read by the relu alone")
+
+
+def relu_conv_backward(steps: list[Step], meta: dict) -> dict[int, int]:
+    """ReluBackward0 step -> the ConvolutionBackward0 step (of a stride-1 "flat" convolution) that
+    alone takes the gradient it makes: the replay runs both as one call of the convolution's
+    gradient kernel (``kernels.conv_backward_relu``: the same ``select_np`` on each block)."""
+    readers: dict[str, list] = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            readers.setdefault(n, []).append(k)
+    out: dict[int, int] = {}
+    for k, s in enumerate(steps):
+        if s.kind != "node" or type(s.data[0]) is not ReluBackward0 or s.data[2] is None or not s.outs[0]:
+            continue
+        r = readers.get(s.outs[0], [])
+        if len(r) != 1 or meta.get(s.data[2], (None, None))[1] not in ("float32", "float64"):  # (the relu's result)
+            continue
+        c = steps[r[0]]
+        if c.kind == "node" and type(c.data[0]) is ConvolutionBackward0 and c.ins == (s.outs[0],) \
+                and type(c.data[3]) is tuple and c.data[3][6] is True and len(c.data[1]) == 2:
+            out[k] = r[0]
+    return out
+
+
+def relu_conv_backward_line(relu: Step, conv: Step, node: str, expr: Any) -> str:
+    """The fused line of a ``relu_conv_backward`` pair (``node``: the convolution's replay node)."""
+    outs = ", ".join(o or "_" for o in conv.outs)
+    return (f"{outs}, = conv_backward_relu({node}, {expr(conv.data[3])}, {expr(conv.data[1][1])}, {relu.ins[0]}, "
+            f"{relu.data[2]})  # {conv.note}, its grad through {relu.note.split(':')[0]}")

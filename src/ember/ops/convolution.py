@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ..ops._core import _c, node_class, record, record_outputs
+from ..ops._core import _c, node_class, record, record_outputs, select_np
 from ..ops._grad_math import also_reads
 
 _ALL = slice(None)
@@ -231,13 +231,73 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     return res, data, xp_shape, False
 
 
+def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
+                       G: int, needs: tuple, per: int, relu_out: np.ndarray | None = None) -> tuple:
+    """``_conv_grads_flat`` a block of ``per`` whole images at a time: the block's output gradient
+    is laid out channel-major (zero at the cropped positions) in a buffer reused by every block,
+    read by both GEMMs while in cache, and its input gradient is cropped into the batch-major
+    result as soon as it is complete. (Window element ``off`` of position p adds to input position
+    p + off, so once a block is done every position before its end is final; the ``halo`` of
+    positions after it is carried into the next block's buffer.) ``relu_out``: ``gd`` is the
+    gradient of the relu of the output, whose backward (``threshold_backward``, the same
+    ``select_np``) is applied to each block on the way in."""
+    N, O = gd.shape[:2]
+    o = gd.shape[2:]
+    Cg, k = w.shape[1], w.shape[2:]
+    C, sp = xp_shape[1], xp_shape[2:]
+    img, K = math.prod(sp), Cg * math.prod(k)
+    offs = _flat_offsets(sp, dil)
+    halo = sum(off * (kk - 1) for off, kk in zip(offs, k))
+    starts = [sum(i * s for i, s in zip(off, offs)) for off in itertools.product(*map(range, k))]
+    keep = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+    inner = (_ALL, _ALL) + _interior(pads, sp)
+    per = min(per, N)
+    gbuf = np.empty((O, per) + sp, gd.dtype)
+    _zero_outside(gbuf, keep[2:])  # (the interior is written by every block)
+    wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
+    gwm: Any = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
+    gb: Any = np.zeros(O, gd.dtype) if len(needs) > 2 and needs[2] else None
+    gx: Any = None
+    if needs[0]:
+        gx = np.empty((N, C) + tuple(xp_shape[2 + i] - pads[2 * i] - pads[2 * i + 1] for i in range(len(sp))), gd.dtype)
+        dbuf = np.zeros((C, per * img + halo), gd.dtype)
+    for n0 in range(0, N, per):
+        n1 = min(N, n0 + per)
+        L = (n1 - n0) * img
+        gblk = gbuf[:, :n1 - n0]
+        g_in = gd[n0:n1] if relu_out is None else select_np(gd[n0:n1], ~(relu_out[n0:n1] <= 0))
+        gblk[keep] = g_in.swapaxes(0, 1)
+        g2 = gblk.reshape(G, O // G, L)
+        if gb is not None:
+            gb += gblk.reshape(O, L).sum(1)
+        if needs[1]:
+            # cols @ g^T (K x O) summed over one GEMM per image: with its long inner dimension the
+            # single GEMM is up to 5x slower when K and O are small (OpenBLAS splits no sum)
+            cols = _flat_cols(xf, n0 * img, n1 * img, k, offs).reshape(G, K, n1 - n0, img).transpose(0, 2, 1, 3)
+            gwm += np.matmul(cols, g2.reshape(G, O // G, n1 - n0, img).transpose(0, 2, 3, 1)).sum(1)
+        if needs[0]:
+            dcols = np.matmul(wt, g2).reshape(C, -1, L)
+            for j, start in enumerate(starts):
+                dbuf[:, start:start + L] += dcols[:, j]
+            np.copyto(gx[n0:n1], dbuf[:, :L].reshape((C, n1 - n0) + sp)[inner].swapaxes(0, 1))
+            dbuf[:, :halo] = dbuf[:, L:L + halo]
+            dbuf[:, halo:] = 0
+    gw = np.ascontiguousarray(gwm.transpose(0, 2, 1)).reshape(w.shape) if needs[1] else None
+    return gx, gw, gb
+
+
 def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
-                     G: int, needs: tuple) -> tuple:
+                     G: int, needs: tuple, relu_out: np.ndarray | None = None) -> tuple:
     N, O = gd.shape[:2]
     o = gd.shape[2:]
     Cg, k = w.shape[1], w.shape[2:]
     C, sp = xp_shape[1], xp_shape[2:]
     P, K = N * math.prod(sp), Cg * math.prod(k)
+    per = _FLAT_BLOCK_BYTES // (C * K // Cg * gd.itemsize * math.prod(sp))
+    if per:
+        return _conv_grads_images(gd, w, xf, xp_shape, pads, dil, G, needs, per, relu_out)
+    if relu_out is not None:
+        gd = select_np(gd, ~(relu_out <= 0))
     offs = _flat_offsets(sp, dil)
     # the output gradient at every padded position, zero where outputs were cropped away
     gf = np.empty((O, N) + sp, gd.dtype)
