@@ -102,8 +102,21 @@ def _col2im_channel_major(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) ->
 # position m + i*off0 + j*off1 + ..., so each im2col row is one contiguous slice of xf and col2im
 # adds whole rows. Outputs are computed at every padded position and cropped after. The columns
 # are built, used and dropped a block of positions at a time, so they stay in cache and only xf
-# (the size of the input) is kept for backward.
+# (the size of the input) is kept for backward. A dim's high padding is not stored when the next
+# row's (or image's) low padding can stand in for it (``_flat_pads``): a 3x3 "same" convolution
+# of 28x28 images computes 29x29 positions per image instead of 30x30.
 _FLAT_BLOCK_BYTES = 4 << 20  # im2col block size: well inside the last-level cache
+
+
+def _flat_pads(pads: tuple, k: tuple, dil: tuple) -> tuple:
+    """The padding the flat layout stores: a window that runs past a row's (image's) end reads
+    the next row's (image's) low padding, zeros too, so the high padding can be left out where it
+    is no wider than the low one and no output starts inside it."""
+    out: list = []
+    for i in range(len(k)):
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        out += [lo, 0 if hi <= lo and hi <= dil[i] * (k[i] - 1) else hi]
+    return tuple(out)
 
 
 def _zero_outside(a: np.ndarray, keep: tuple) -> None:
@@ -163,11 +176,12 @@ def _conv_columns(x: np.ndarray, k: tuple, stride: tuple, pads: tuple, dil: tupl
     flat copy) when the stride is 1, unless cropping would waste a third."""
     N, C = x.shape[:2]
     nd = len(k)
-    sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd))
-    o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
+    lay = _flat_pads(pads, k, dil)
+    sp = tuple(x.shape[2 + i] + lay[2 * i] + lay[2 * i + 1] for i in range(nd))
+    o = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] - dil[i] * (k[i] - 1) for i in range(nd))
     if all(s == 1 for s in stride) and math.prod(o) * 3 >= math.prod(sp) * 2:
         offs = _flat_offsets(sp, dil)
-        return _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k))), (N, C) + sp, True
+        return _flat_input(x, lay, sum(off * (kk - 1) for off, kk in zip(offs, k))), (N, C) + sp, True
     xp = _pad_nd(x, pads)
     win = _windows(xp, k, stride, dil)  # (N, C, *k, *out) view
     o = win.shape[2 + nd:]
@@ -192,7 +206,7 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     N, C = xp_shape[:2]
     sp = xp_shape[2:]
     if flat:
-        o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
+        o = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] - dil[i] * (k[i] - 1) for i in range(nd))
         img = math.prod(sp)
         offs = _flat_offsets(sp, dil)
         bias_col = None if bias is None else bias.reshape(G, O // G, 1)
@@ -293,6 +307,7 @@ def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tu
     Cg, k = w.shape[1], w.shape[2:]
     C, sp = xp_shape[1], xp_shape[2:]
     P, K = N * math.prod(sp), Cg * math.prod(k)
+    pads = _flat_pads(pads, k, dil)  # (as the forward laid out xf)
     per = _FLAT_BLOCK_BYTES // (C * K // Cg * gd.itemsize * math.prod(sp))
     if per:
         return _conv_grads_images(gd, w, xf, xp_shape, pads, dil, G, needs, per, relu_out)
