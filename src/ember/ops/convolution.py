@@ -269,7 +269,7 @@ def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: 
     gbuf = np.empty((O, per) + sp, gd.dtype)
     _zero_outside(gbuf, keep[2:])  # (the interior is written by every block)
     wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
-    gwm: Any = np.zeros((G, K, O // G), gd.dtype) if needs[1] else None
+    gwm: Any = np.zeros((G, Cg, len(starts), O // G), gd.dtype) if needs[1] else None
     gb: Any = np.zeros(O, gd.dtype) if len(needs) > 2 and needs[2] else None
     gx: Any = None
     if needs[0]:
@@ -287,8 +287,14 @@ def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: 
         if needs[1]:
             # cols @ g^T (K x O) summed over one GEMM per image: with its long inner dimension the
             # single GEMM is up to 5x slower when K and O are small (OpenBLAS splits no sum)
-            cols = _flat_cols(xf, n0 * img, n1 * img, k, offs).reshape(G, K, n1 - n0, img).transpose(0, 2, 1, 3)
-            gwm += np.matmul(cols, g2.reshape(G, O // G, n1 - n0, img).transpose(0, 2, 3, 1)).sum(1)
+            gT = g2.reshape(G, O // G, n1 - n0, img).transpose(0, 2, 3, 1)
+            if Cg >= 8:  # (Cg rows are enough for BLAS: each window element's GEMM reads xf itself, no im2col copy)
+                for j, start in enumerate(starts):
+                    xv = xf[:, n0 * img + start:n0 * img + start + L].reshape(G, Cg, n1 - n0, img)
+                    gwm[:, :, j] += np.matmul(xv.transpose(0, 2, 1, 3), gT).sum(1)
+            else:
+                cols = _flat_cols(xf, n0 * img, n1 * img, k, offs).reshape(G, K, n1 - n0, img).transpose(0, 2, 1, 3)
+                gwm.reshape(G, K, O // G)[...] += np.matmul(cols, gT).sum(1)
         if needs[0]:
             dcols = np.matmul(wt, g2).reshape(C, -1, L)
             for j, start in enumerate(starts):
@@ -296,7 +302,7 @@ def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: 
             np.copyto(gx[n0:n1], dbuf[:, :L].reshape((C, n1 - n0) + sp)[inner].swapaxes(0, 1))
             dbuf[:, :halo] = dbuf[:, L:L + halo]
             dbuf[:, halo:] = 0
-    gw = np.ascontiguousarray(gwm.transpose(0, 2, 1)).reshape(w.shape) if needs[1] else None
+    gw = np.ascontiguousarray(gwm.reshape(G, K, O // G).transpose(0, 2, 1)).reshape(w.shape) if needs[1] else None
     return gx, gw, gb
 
 
