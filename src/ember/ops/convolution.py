@@ -265,7 +265,7 @@ def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: 
     starts = [sum(i * s for i, s in zip(off, offs)) for off in itertools.product(*map(range, k))]
     keep = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
     inner = (_ALL, _ALL) + _interior(pads, sp)
-    per = min(per, N)
+    per = min(per, max(N, 1))  # (an empty batch: no block)
     gbuf = np.empty((O, per) + sp, gd.dtype)
     _zero_outside(gbuf, keep[2:])  # (the interior is written by every block)
     wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
