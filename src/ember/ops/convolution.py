@@ -285,10 +285,12 @@ def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: 
         if gb is not None:
             gb += gblk.reshape(O, L).sum(1)
         if needs[1]:
-            # cols @ g^T (K x O) summed over one GEMM per image: with its long inner dimension the
-            # single GEMM is up to 5x slower when K and O are small (OpenBLAS splits no sum)
+            # columns @ g^T (K x O), one GEMM per image summed: a single GEMM over the block's long
+            # inner dimension is up to 5x slower when K and O are small (OpenBLAS splits no sum).
+            # With 8 or more channels per group, one GEMM per window element reads xf itself (its
+            # rows shifted: no im2col copy); below that BLAS does better on the copied columns.
             gT = g2.reshape(G, O // G, n1 - n0, img).transpose(0, 2, 3, 1)
-            if Cg >= 8:  # (Cg rows are enough for BLAS: each window element's GEMM reads xf itself, no im2col copy)
+            if Cg >= 8:
                 for j, start in enumerate(starts):
                     xv = xf[:, n0 * img + start:n0 * img + start + L].reshape(G, Cg, n1 - n0, img)
                     gwm[:, :, j] += np.matmul(xv.transpose(0, 2, 1, 3), gT).sum(1)
