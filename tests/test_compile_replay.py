@@ -670,3 +670,28 @@ def test_conv_relu_pair_replays_as_one_call_with_eagers_bits(width, fused):
     # the second is not one when its input is 6 wide)
     assert src.count("= conv_backward_relu(") == 1 + fused and "ReluBackward0 of relu0: grad" not in src
     assert "replayed 2 times" in compiled.explain()
+
+
+def test_compiled_cnn_model_fuses_conv_relu_in_its_outside_backward_too():
+    # torch.compile(model) with loss.backward() outside: the program's nested backward runs the
+    # relus' backward inside the convolutions' gradient kernel; the gradients are eager's bits
+    def make():
+        ember.manual_seed(0)
+        nn = ember.nn
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 5 * 5, 3))
+
+    me, mc = make(), make()
+    cm = ember.compile(mc)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((4, 1, 10, 10)).astype(np.float32))
+    for _ in range(3):
+        me.zero_grad()
+        mc.zero_grad()
+        le, lc = me(x).square().sum(), cm(x).square().sum()
+        le.backward()
+        lc.backward()
+        assert le._data.tobytes() == lc._data.tobytes()
+        for a, b in zip(me.parameters(), mc.parameters()):
+            assert a.grad._data.tobytes() == b.grad._data.tobytes()
+    src = cm._compiled.source()
+    assert src.count("conv + relu:") == 2 and src.count("= conv_backward_relu(") == 2

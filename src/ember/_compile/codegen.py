@@ -166,7 +166,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
     dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
     pairs = fusion.conv_relu(tr.steps, tr.meta, returns)
-    bpairs = fusion.relu_conv_backward(tr.steps, tr.meta) if tr.bw_start is None else {}
+    bpairs = fusion.relu_conv_backward(tr.steps, tr.meta)
     # (the fused convolutions' own outputs, the fused relus' gradients: never made)
     never = {tr.steps[k].outs[0] for k in pairs} | {tr.steps[k].outs[0] for k in bpairs}
     for k, s in enumerate(tr.steps[:bw]):
@@ -179,12 +179,8 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
             section = sec
         if k in pairs:
             body.append(fusion.conv_relu_line(s, tr.steps[pairs[k]], names.const) + f"; {_short(s.note)}")
-        elif k in bpairs:
-            j = bpairs[k]
-            ns[f"N{j}"] = tr.steps[j].data[0]
-            body.append(fusion.relu_conv_backward_line(s, tr.steps[j], f"N{j}", names.expr))
-        elif k not in pairs.values() and k not in bpairs.values():
-            body.extend(_step_lines(s, k, into, names, ns, tr.meta))
+        elif k not in pairs.values():
+            body.extend(_backward_lines(tr.steps, k, bpairs, into, names, ns, tr.meta))
         gone = [n for n in dead.get(k, ()) if n not in never]
         if gone:
             body.append(f"del {', '.join(gone)}")
@@ -192,7 +188,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
         body.append("")
         body.append(f"def backward({', '.join(tr.grad_outs)}):  # CompiledFunctionBackward, run by the engine")
-        inner = [ln for k in range(bw, len(tr.steps)) for ln in _step_lines(tr.steps[k], k, into, names, ns, tr.meta)]
+        inner = [ln for k in range(bw, len(tr.steps)) for ln in _backward_lines(tr.steps, k, bpairs, into, names, ns, tr.meta)]
         grads = ", ".join(g or "None" for g in tr.grad_ins)
         inner.append(f"return ({grads},)" if len(tr.grad_ins) == 1 else f"return ({grads})")
         body.extend(f"    {ln}" for ln in inner)
@@ -203,6 +199,19 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(
         f"    {ln}\n" if ln else "\n" for ln in body)
     return src, ns, len(into)
+
+
+def _backward_lines(steps: list, k: int, bpairs: dict, into: dict, names: "_Names", ns: dict,
+                    meta: dict) -> list[str]:
+    """Step ``k``'s lines, where a relu's backward and the convolution's that takes its gradient
+    (``fusion.relu_conv_backward``) are one call, written at the relu's step."""
+    if k in bpairs:
+        j = bpairs[k]
+        ns[f"N{j}"] = steps[j].data[0]
+        return [fusion.relu_conv_backward_line(steps[k], steps[j], f"N{j}", names.expr)]
+    if k in bpairs.values():
+        return []
+    return _step_lines(steps[k], k, into, names, ns, meta)
 
 
 def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict, meta: dict) -> list[str]:
