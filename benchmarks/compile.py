@@ -1,6 +1,10 @@
 """ember.compile against eager ember and torch eager on W1, W2, W3 and W9 (benchmarks/workloads.py's shapes).
 
-    python benchmarks/compile.py [--quick]
+    python benchmarks/compile.py [--quick] [--cpu]
+
+--cpu: NumPy's BLAS and torch on one thread each (threadpoolctl), timed in process CPU time: the work
+each step does, comparable on a shared machine where wall times swing with the other processes
+(BLAS threads that wait on a busy core make a step up to 10x slower).
 
 W9: workloads.py's char-LSTM step (Embedding, LSTM, Linear head; clipping and Adam inside the step).
 W2 model: the same MLP as an nn.Sequential in the ordinary loop with ``torch.compile(model)`` (the
@@ -22,6 +26,8 @@ import time
 import numpy as np
 
 QUICK = "--quick" in sys.argv
+CPU = "--cpu" in sys.argv
+CLOCK = time.process_time if CPU else time.perf_counter
 
 
 def best_time(fn, repeat: int, inner: int = 1) -> float:
@@ -29,10 +35,10 @@ def best_time(fn, repeat: int, inner: int = 1) -> float:
     fn()
     ts = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(inner):
             fn()
-        ts.append((time.perf_counter() - t0) / inner)
+        ts.append((CLOCK() - t0) / inner)
     return float(np.median(ts))
 
 
@@ -189,6 +195,12 @@ def matmul_floor() -> float:
 
 def main() -> None:
     import torch
+
+    if CPU:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+        torch.set_num_threads(1)
 
     import ember
 

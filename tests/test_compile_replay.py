@@ -631,3 +631,67 @@ def test_mutating_a_list_from_outside_breaks_the_graph_and_a_local_list_does_not
         warnings.simplefilter("error")
         assert cg(ember.ones(2)).item() == cg(ember.ones(2)).item() == 8.0
     assert "replayed 1 times" in cg.explain()
+
+
+@pytest.mark.parametrize("width, fused", [(12, True), (6, False)])
+def test_conv_relu_pair_replays_as_one_call_with_eagers_bits(width, fused):
+    # a convolution whose output only a relu reads: one conv_forward(..., relu=True) call in the
+    # replay (where eager's relu takes the same maximum), the loss and the gradients eager's bits
+    def make(L, m):
+        def step(x):
+            y = L.nn.functional.relu(m[0](x))
+            loss = m[1](y).relu().sum() + (y * y).sum()
+            loss.backward()
+            return loss
+        return step
+
+    ember.manual_seed(0)
+    ms = [ember.nn.ModuleList([ember.nn.Conv2d(2, 3, 3, padding=1), ember.nn.Conv2d(3, 4, 3, bias=False)])
+          for _ in range(2)]
+    ms[1].load_state_dict(ms[0].state_dict())
+    tm = torch.nn.ModuleList([torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.Conv2d(3, 4, 3, bias=False)])
+    tm.load_state_dict({k: torch.from_numpy(v._data.copy()) for k, v in ms[0].state_dict().items()})
+    eager, compiled = make(ember, ms[0]), ember.compile(make(ember, ms[1]))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        xa = rng.standard_normal((2, 2, 16, width)).astype(np.float32)
+        le, lc = eager(ember.tensor(xa)), compiled(ember.tensor(xa))
+        lt = make(torch, tm)(torch.from_numpy(xa))
+        assert le._data.tobytes() == lc._data.tobytes()
+        np.testing.assert_allclose(lc._data, lt.detach().numpy(), rtol=1e-5)
+    for a, b in zip(ms[0].parameters(), ms[1].parameters()):
+        assert a.grad._data.tobytes() == b.grad._data.tobytes()
+    for a, b in zip(ms[1].parameters(), tm.parameters()):
+        np.testing.assert_allclose(a.grad._data, b.grad.numpy(), rtol=1e-4, atol=1e-5)
+    src = compiled.source()
+    assert ("conv + relu: conv0 is read by the relu alone" in src) == fused
+    assert ("conv_nobias0 is read by the relu alone" in src) == fused  # (an output narrower than 8: eager's relu differs)
+    # the relus' backward runs inside the convolutions' gradient kernel (the stride-1 "flat" ones:
+    # the second is not one when its input is 6 wide)
+    assert src.count("= conv_backward_relu(") == 1 + fused and "ReluBackward0 of relu0: grad" not in src
+    assert "replayed 2 times" in compiled.explain()
+
+
+def test_compiled_cnn_model_fuses_conv_relu_in_its_outside_backward_too():
+    # torch.compile(model) with loss.backward() outside: the program's nested backward runs the
+    # relus' backward inside the convolutions' gradient kernel; the gradients are eager's bits
+    def make():
+        ember.manual_seed(0)
+        nn = ember.nn
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 5 * 5, 3))
+
+    me, mc = make(), make()
+    cm = ember.compile(mc)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((4, 1, 10, 10)).astype(np.float32))
+    for _ in range(3):
+        me.zero_grad()
+        mc.zero_grad()
+        le, lc = me(x).square().sum(), cm(x).square().sum()
+        le.backward()
+        lc.backward()
+        assert le._data.tobytes() == lc._data.tobytes()
+        for a, b in zip(me.parameters(), mc.parameters()):
+            assert a.grad._data.tobytes() == b.grad._data.tobytes()
+    src = cm._compiled.source()
+    assert src.count("conv + relu:") == 2 and src.count("= conv_backward_relu(") == 2

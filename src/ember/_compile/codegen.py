@@ -164,6 +164,11 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     section = None
     into = fusion.in_place(tr.steps, tr.meta, returns)
     bw = len(tr.steps) if tr.bw_start is None else tr.bw_start
+    dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
+    pairs = fusion.conv_relu(tr.steps, tr.meta, returns)
+    bpairs = fusion.relu_conv_backward(tr.steps, tr.meta)
+    # (the fused convolutions' own outputs, the fused relus' gradients: never made)
+    never = {tr.steps[k].outs[0] for k in pairs} | {tr.steps[k].outs[0] for k in bpairs}
     for k, s in enumerate(tr.steps[:bw]):
         sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
@@ -172,12 +177,18 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
         if sec != section:
             body.append(f"# {sec}")
             section = sec
-        body.extend(_step_lines(s, k, into, names, ns, tr.meta))
+        if k in pairs:
+            body.append(fusion.conv_relu_line(s, tr.steps[pairs[k]], names.const) + f"; {_short(s.note)}")
+        elif k not in pairs.values():
+            body.extend(_backward_lines(tr.steps, k, bpairs, into, names, ns, tr.meta))
+        gone = [n for n in dead.get(k, ()) if n not in never]
+        if gone:
+            body.append(f"del {', '.join(gone)}")
     ret = ", ".join(returns)
     if tr.bw_start is not None:  # the outputs' backward: a function over the forward values it reads
         body.append("")
         body.append(f"def backward({', '.join(tr.grad_outs)}):  # CompiledFunctionBackward, run by the engine")
-        inner = [ln for k in range(bw, len(tr.steps)) for ln in _step_lines(tr.steps[k], k, into, names, ns, tr.meta)]
+        inner = [ln for k in range(bw, len(tr.steps)) for ln in _backward_lines(tr.steps, k, bpairs, into, names, ns, tr.meta)]
         grads = ", ".join(g or "None" for g in tr.grad_ins)
         inner.append(f"return ({grads},)" if len(tr.grad_ins) == 1 else f"return ({grads})")
         body.extend(f"    {ln}" for ln in inner)
@@ -188,6 +199,19 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     src = f"def {fn_name}({', '.join('T_' + n for n in tr.inputs)}):\n" + "".join(
         f"    {ln}\n" if ln else "\n" for ln in body)
     return src, ns, len(into)
+
+
+def _backward_lines(steps: list, k: int, bpairs: dict, into: dict, names: "_Names", ns: dict,
+                    meta: dict) -> list[str]:
+    """Step ``k``'s lines, where a relu's backward and the convolution's that takes its gradient
+    (``fusion.relu_conv_backward``) are one call, written at the relu's step."""
+    if k in bpairs:
+        j = bpairs[k]
+        ns[f"N{j}"] = steps[j].data[0]
+        return [fusion.relu_conv_backward_line(steps[k], steps[j], f"N{j}", names.expr)]
+    if k in bpairs.values():
+        return []
+    return _step_lines(steps[k], k, into, names, ns, meta)
 
 
 def _step_lines(s: Step, k: int, into: dict, names: "_Names", ns: dict, meta: dict) -> list[str]:
@@ -231,6 +255,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if style == "helper":
             call = "on_arrays" if rn.on_arrays else "on_tensors"
             lines.append(f"{outs}, = {call}({node}, {names.expr(tuple(saved))}, {res}, [{grads}])  # {s.note}")
+            if attrs is not None:  # (the step's arrays are not kept until the next call)
+                lines.append(f"{node}.attrs = None")
             return lines
         # an on_arrays formula called as it is: the node holds the arrays it reads
         if saved:
@@ -242,6 +268,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         if saved or result is not None:  # (as the engine frees a node's arrays once it ran)
             lines.append(f"{node}.saved, {node}._result = (), None" if saved and result is not None else
                          f"{node}.saved = ()" if saved else f"{node}._result = None")
+        if attrs is not None:
+            lines.append(f"{node}.attrs = None")
         return lines
     if s.kind == "custom":
         rn, saved, attrs = s.data

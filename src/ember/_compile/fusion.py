@@ -1,4 +1,6 @@
-"""Fusion: an elementwise op whose operand dies with it writes its result into that operand.
+"""Fusion: an elementwise op whose operand dies with it writes its result into that operand; a
+convolution whose output only a relu reads computes the relu itself, and in the backward the
+convolution's gradient kernel applies the relu's backward to each block of its output gradient.
 
 ``y = a + b`` allocates; when nothing reads ``a`` after this line (no later op, no backward node
 that kept it, not returned, not the base of a view still in use) and ``a`` has ``y``'s shape and
@@ -13,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..ops.convolution import ConvolutionBackward0
+from ..ops.pointwise import ReluBackward0
 from .trace import Ref, Step
 
 # kernel -> the ufunc its template applies (operands in template order)
@@ -84,3 +88,85 @@ def line(s: Step, into: str, const: Any) -> str:
     if kernel == "rsub_scalar":  # (c - x)
         args = args[::-1]
     return f"{s.outs[0]} = {UFUNCS[kernel]}({', '.join(args)}, out={into})"
+
+
+def dead_after(steps: list[Step], start: int, stop: int, returns: list) -> dict[int, list[str]]:
+    """step index -> the values made in ``steps[start:stop]`` that nothing reads after it (nor
+    returns): the program drops its names there, as the engine frees a node's buffers once it ran,
+    so their memory is reused (warm in cache) instead of the whole step's arrays staying alive."""
+    last: dict[str, int] = {}
+    made: list[str] = []
+    for k in range(start, stop):
+        s = steps[k]
+        for n in _reads(s):
+            last[n] = k
+        if s.kind != "acc":
+            for o in s.outs:
+                if o:
+                    last.setdefault(o, k)  # (never read: dropped where it is made)
+                    made.append(o)
+    keep = set(returns)
+    for k in range(stop, len(steps)):
+        keep.update(_reads(steps[k]))
+    out: dict[int, list[str]] = {}
+    for n in made:
+        if n not in keep:
+            out.setdefault(last[n], []).append(n)
+    return out
+
+
+def conv_relu(steps: list[Step], meta: dict, returns: list) -> dict[int, int]:
+    """conv step index -> the relu step that alone reads its output: the replay computes both in
+    one call (``conv_forward(..., relu=True)``: the same maximum, on each block while it is in
+    cache), and the convolution's own output is never made. Only where eager's relu takes the
+    same path (``pointwise._relu_np``: a last dim of 8 or more), so the bits stay eager's."""
+    readers: dict[str, list] = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            readers.setdefault(n, []).append(k)
+    out: dict[int, int] = {}
+    for k, s in enumerate(steps):
+        if s.kind != "op" or s.data[0] not in ("conv", "conv_nobias") or s.outs[0] in returns:
+            continue
+        r = readers.get(s.outs[0], [])
+        shape = meta.get(s.outs[0], ((),))[0]
+        if len(r) == 1 and steps[r[0]].kind == "op" and steps[r[0]].data[0] == "relu" and len(shape) and shape[-1] >= 8:
+            out[k] = r[0]
+    return out
+
+
+def conv_relu_line(s: Step, relu: Step, const: Any) -> str:
+    """The fused line of a ``conv_relu`` pair: the relu's output, the convolution's saved columns."""
+    args = list(s.ins) + [const(c) for c in s.data[1]]
+    bias = args.pop(2) if s.data[0] == "conv" else "None"
+    return (f"{relu.outs[0]}, {s.outs[1]}, _, _ = conv_forward({', '.join(args)}, {bias}, True)"
+            f"  # conv + relu: {s.outs[0]} is read by the relu alone")
+
+
+def relu_conv_backward(steps: list[Step], meta: dict) -> dict[int, int]:
+    """ReluBackward0 step -> the ConvolutionBackward0 step (of a stride-1 "flat" convolution) that
+    alone takes the gradient it makes: the replay runs both as one call of the convolution's
+    gradient kernel (``kernels.conv_backward_relu``: the same ``select_np`` on each block)."""
+    readers: dict[str, list] = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            readers.setdefault(n, []).append(k)
+    out: dict[int, int] = {}
+    for k, s in enumerate(steps):
+        if s.kind != "node" or type(s.data[0]) is not ReluBackward0 or s.data[2] is None or not s.outs[0]:
+            continue
+        r = readers.get(s.outs[0], [])
+        if len(r) != 1 or meta.get(s.data[2], (None, None))[1] not in ("float32", "float64"):  # (the relu's result)
+            continue
+        c = steps[r[0]]
+        if c.kind == "node" and type(c.data[0]) is ConvolutionBackward0 and c.ins == (s.outs[0],) \
+                and type(c.data[3]) is tuple and c.data[3][6] is True and len(c.data[1]) == 2:
+            out[k] = r[0]
+    return out
+
+
+def relu_conv_backward_line(relu: Step, conv: Step, node: str, expr: Any) -> str:
+    """The fused line of a ``relu_conv_backward`` pair (``node``: the convolution's replay node)."""
+    outs = ", ".join(o or "_" for o in conv.outs)
+    return (f"{outs}, = conv_backward_relu({node}, {expr(conv.data[3])}, {expr(conv.data[1][1])}, {relu.ins[0]}, "
+            f"{relu.data[2]})  # {conv.note}, its grad through {relu.note.split(':')[0]}")

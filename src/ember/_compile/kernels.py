@@ -140,6 +140,15 @@ def max_pool_indices(x: np.ndarray, k: tuple, s: tuple, p: tuple, d: tuple, ceil
     return out, idx + pooling._plane_offsets(x.shape, 2)
 
 
+def conv_backward_relu(node: Any, attrs: tuple, w: np.ndarray, g: np.ndarray, y: np.ndarray) -> tuple:
+    """ConvolutionBackward0's formula (``convolution_backward`` of a stride-1 "flat" convolution of
+    real numbers, ``node.needs`` saying which gradients) on the gradient that the backward of the
+    relu of its output (``y``) makes from ``g``: the convolution's gradient kernel applies
+    ``threshold_backward`` to each block of ``g`` as it reads it."""
+    _, pads, dil, groups, cols, xp_shape, _ = attrs
+    return convolution._conv_grads_flat(g, w, cols, xp_shape, pads, dil, groups, node.needs, y)
+
+
 def activation(fwd: Callable, x: np.ndarray, params: tuple) -> np.ndarray:
     """An activation of ops/activation.py (gelu, silu, elu, leaky_relu ...): its own forward
     ``fwd``, as its op calls it on a float input."""
@@ -189,6 +198,7 @@ def split_views(x: np.ndarray, d: int, sizes: tuple) -> tuple:
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
                              "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
+                             "conv_backward_relu": conv_backward_relu,
                              "max_pool_indices": max_pool_indices, "activation": activation, "unary": unary,
                              "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows,
                              "lstm_arrays": _rnn_ops.lstm_arrays, "batch_norm_arrays": nn_ops.batch_norm_arrays,

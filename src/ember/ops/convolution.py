@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._autocast import autocast_op
 from .._tensor import Tensor, _new
-from ..ops._core import _c, node_class, record, record_outputs
+from ..ops._core import _c, node_class, record, record_outputs, select_np
 from ..ops._grad_math import also_reads
 
 _ALL = slice(None)
@@ -102,8 +102,21 @@ def _col2im_channel_major(cols: np.ndarray, shape: tuple, s: tuple, d: tuple) ->
 # position m + i*off0 + j*off1 + ..., so each im2col row is one contiguous slice of xf and col2im
 # adds whole rows. Outputs are computed at every padded position and cropped after. The columns
 # are built, used and dropped a block of positions at a time, so they stay in cache and only xf
-# (the size of the input) is kept for backward.
+# (the size of the input) is kept for backward. A dim's high padding is not stored when the next
+# row's (or image's) low padding can stand in for it (``_flat_pads``): a 3x3 "same" convolution
+# of 28x28 images computes 29x29 positions per image instead of 30x30.
 _FLAT_BLOCK_BYTES = 4 << 20  # im2col block size: well inside the last-level cache
+
+
+def _flat_pads(pads: tuple, k: tuple, dil: tuple) -> tuple:
+    """The padding the flat layout stores: a window that runs past a row's (image's) end reads
+    the next row's (image's) low padding, zeros too, so the high padding can be left out where it
+    is no wider than the low one and no output starts inside it."""
+    out: list = []
+    for i in range(len(k)):
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        out += [lo, 0 if hi <= lo and hi <= dil[i] * (k[i] - 1) else hi]
+    return tuple(out)
 
 
 def _zero_outside(a: np.ndarray, keep: tuple) -> None:
@@ -163,11 +176,12 @@ def _conv_columns(x: np.ndarray, k: tuple, stride: tuple, pads: tuple, dil: tupl
     flat copy) when the stride is 1, unless cropping would waste a third."""
     N, C = x.shape[:2]
     nd = len(k)
-    sp = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] for i in range(nd))
-    o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
+    lay = _flat_pads(pads, k, dil)
+    sp = tuple(x.shape[2 + i] + lay[2 * i] + lay[2 * i + 1] for i in range(nd))
+    o = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] - dil[i] * (k[i] - 1) for i in range(nd))
     if all(s == 1 for s in stride) and math.prod(o) * 3 >= math.prod(sp) * 2:
         offs = _flat_offsets(sp, dil)
-        return _flat_input(x, pads, sum(off * (kk - 1) for off, kk in zip(offs, k))), (N, C) + sp, True
+        return _flat_input(x, lay, sum(off * (kk - 1) for off, kk in zip(offs, k))), (N, C) + sp, True
     xp = _pad_nd(x, pads)
     win = _windows(xp, k, stride, dil)  # (N, C, *k, *out) view
     o = win.shape[2 + nd:]
@@ -177,9 +191,11 @@ def _conv_columns(x: np.ndarray, k: tuple, stride: tuple, pads: tuple, dil: tupl
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil: tuple, groups: int,
-                  bias: np.ndarray | None = None) -> tuple:
+                  bias: np.ndarray | None = None, relu: bool = False) -> tuple:
     """The convolution (plus ``bias``) as one GEMM per group over im2col columns; returns (out,
-    saved columns or flat input, padded shape, flat)."""
+    saved columns or flat input, padded shape, flat). ``relu``: the result's relu instead (what
+    ``ember.compile`` replays for a convolution whose output only a relu reads; the same
+    ``maximum`` as ``pointwise._relu_np``, on each block while it is in cache)."""
     O, Cg = w.shape[:2]
     k = w.shape[2:]
     nd = len(k)
@@ -190,30 +206,121 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, stride: tuple, pads: tuple, dil:
     N, C = xp_shape[:2]
     sp = xp_shape[2:]
     if flat:
-        o = tuple(sp[i] - dil[i] * (k[i] - 1) for i in range(nd))
-        P = N * math.prod(sp)
+        o = tuple(x.shape[2 + i] + pads[2 * i] + pads[2 * i + 1] - dil[i] * (k[i] - 1) for i in range(nd))
+        img = math.prod(sp)
         offs = _flat_offsets(sp, dil)
-        full = np.empty((G, O // G, P), x.dtype)
         bias_col = None if bias is None else bias.reshape(G, O // G, 1)
+        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+        per = _FLAT_BLOCK_BYTES // (C * K // Cg * x.itemsize * img)  # whole images per block
+        if per:
+            # blocks of whole images: each block's output is cropped into the (N, O, *out) result
+            # while it is in cache (no pass over the whole output afterwards)
+            out = np.empty((N, O) + o, x.dtype)
+            buf = np.empty((G, O // G, min(N, per) * img), x.dtype)
+            for n0 in range(0, N, per):
+                n1 = min(N, n0 + per)
+                blk = buf[:, :, :(n1 - n0) * img]
+                np.matmul(wm, _flat_cols(data, n0 * img, n1 * img, k, offs).reshape(G, K, -1), out=blk)
+                if bias_col is not None:
+                    blk += bias_col
+                if relu:
+                    np.maximum(np.zeros_like(blk), blk, out=blk)
+                np.copyto(out[n0:n1], blk.reshape((O, n1 - n0) + sp)[crop].swapaxes(0, 1))
+            return out, data, xp_shape, True
+        P = N * img
+        full = np.empty((G, O // G, P), x.dtype)
         for p0, p1 in _flat_blocks(P, C * K // Cg, x.itemsize):
             blk = full[:, :, p0:p1]
             np.matmul(wm, _flat_cols(data, p0, p1, k, offs).reshape(G, K, p1 - p0), out=blk)
             if bias_col is not None:
                 blk += bias_col  # while the block is in cache
-        crop = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+            if relu:
+                np.maximum(np.zeros_like(blk), blk, out=blk)
         return _to_batch_major(full.reshape((O, N) + sp)[crop], None), data, xp_shape, True
     o = tuple((sp[i] - dil[i] * (k[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
     out = np.matmul(wm, data)  # (G, O/G, N*L): channel o = g*(O/G) + j, as in torch's weight layout
-    return _to_batch_major(out.reshape((O, N) + o), bias), data, xp_shape, False
+    res = _to_batch_major(out.reshape((O, N) + o), bias)
+    if relu:
+        np.maximum(np.zeros_like(res), res, out=res)
+    return res, data, xp_shape, False
+
+
+def _conv_grads_images(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
+                       G: int, needs: tuple, per: int, relu_out: np.ndarray | None = None) -> tuple:
+    """``_conv_grads_flat`` a block of ``per`` whole images at a time: the block's output gradient
+    is laid out channel-major (zero at the cropped positions) in a buffer reused by every block,
+    read by both GEMMs while in cache, and its input gradient is cropped into the batch-major
+    result as soon as it is complete. (Window element ``off`` of position p adds to input position
+    p + off, so once a block is done every position before its end is final; the ``halo`` of
+    positions after it is carried into the next block's buffer.) ``relu_out``: ``gd`` is the
+    gradient of the relu of the output, whose backward (``threshold_backward``, the same
+    ``select_np``) is applied to each block on the way in."""
+    N, O = gd.shape[:2]
+    o = gd.shape[2:]
+    Cg, k = w.shape[1], w.shape[2:]
+    C, sp = xp_shape[1], xp_shape[2:]
+    img, K = math.prod(sp), Cg * math.prod(k)
+    offs = _flat_offsets(sp, dil)
+    halo = sum(off * (kk - 1) for off, kk in zip(offs, k))
+    starts = [sum(i * s for i, s in zip(off, offs)) for off in itertools.product(*map(range, k))]
+    keep = (_ALL, _ALL) + tuple(slice(0, oo) for oo in o)
+    inner = (_ALL, _ALL) + _interior(pads, sp)
+    per = min(per, max(N, 1))  # (an empty batch: no block)
+    gbuf = np.empty((O, per) + sp, gd.dtype)
+    _zero_outside(gbuf, keep[2:])  # (the interior is written by every block)
+    wt = w.reshape(G, O // G, K).transpose(0, 2, 1)
+    gwm: Any = np.zeros((G, Cg, len(starts), O // G), gd.dtype) if needs[1] else None
+    gb: Any = np.zeros(O, gd.dtype) if len(needs) > 2 and needs[2] else None
+    gx: Any = None
+    if needs[0]:
+        gx = np.empty((N, C) + tuple(xp_shape[2 + i] - pads[2 * i] - pads[2 * i + 1] for i in range(len(sp))), gd.dtype)
+        dbuf = np.zeros((C, per * img + halo), gd.dtype)
+    for n0 in range(0, N, per):
+        n1 = min(N, n0 + per)
+        L = (n1 - n0) * img
+        gblk = gbuf[:, :n1 - n0]
+        g_in = gd[n0:n1] if relu_out is None else select_np(gd[n0:n1], ~(relu_out[n0:n1] <= 0))
+        gblk[keep] = g_in.swapaxes(0, 1)
+        g2 = gblk.reshape(G, O // G, L)
+        if gb is not None:
+            gb += gblk.reshape(O, L).sum(1)
+        if needs[1]:
+            # columns @ g^T (K x O), one GEMM per image summed: a single GEMM over the block's long
+            # inner dimension is up to 5x slower when K and O are small (OpenBLAS splits no sum).
+            # With 8 or more channels per group, one GEMM per window element reads xf itself (its
+            # rows shifted: no im2col copy); below that BLAS does better on the copied columns.
+            gT = g2.reshape(G, O // G, n1 - n0, img).transpose(0, 2, 3, 1)
+            if Cg >= 8:
+                for j, start in enumerate(starts):
+                    xv = xf[:, n0 * img + start:n0 * img + start + L].reshape(G, Cg, n1 - n0, img)
+                    gwm[:, :, j] += np.matmul(xv.transpose(0, 2, 1, 3), gT).sum(1)
+            else:
+                cols = _flat_cols(xf, n0 * img, n1 * img, k, offs).reshape(G, K, n1 - n0, img).transpose(0, 2, 1, 3)
+                gwm.reshape(G, K, O // G)[...] += np.matmul(cols, gT).sum(1)
+        if needs[0]:
+            dcols = np.matmul(wt, g2).reshape(C, -1, L)
+            for j, start in enumerate(starts):
+                dbuf[:, start:start + L] += dcols[:, j]
+            np.copyto(gx[n0:n1], dbuf[:, :L].reshape((C, n1 - n0) + sp)[inner].swapaxes(0, 1))
+            dbuf[:, :halo] = dbuf[:, L:L + halo]
+            dbuf[:, halo:] = 0
+    gw = np.ascontiguousarray(gwm.reshape(G, K, O // G).transpose(0, 2, 1)).reshape(w.shape) if needs[1] else None
+    return gx, gw, gb
 
 
 def _conv_grads_flat(gd: np.ndarray, w: np.ndarray, xf: np.ndarray, xp_shape: tuple, pads: tuple, dil: tuple,
-                     G: int, needs: tuple) -> tuple:
+                     G: int, needs: tuple, relu_out: np.ndarray | None = None) -> tuple:
     N, O = gd.shape[:2]
     o = gd.shape[2:]
     Cg, k = w.shape[1], w.shape[2:]
     C, sp = xp_shape[1], xp_shape[2:]
     P, K = N * math.prod(sp), Cg * math.prod(k)
+    pads = _flat_pads(pads, k, dil)  # (as the forward laid out xf)
+    per = _FLAT_BLOCK_BYTES // (C * K // Cg * gd.itemsize * math.prod(sp))
+    if per:
+        return _conv_grads_images(gd, w, xf, xp_shape, pads, dil, G, needs, per, relu_out)
+    if relu_out is not None:
+        gd = select_np(gd, ~(relu_out <= 0))
     offs = _flat_offsets(sp, dil)
     # the output gradient at every padded position, zero where outputs were cropped away
     gf = np.empty((O, N) + sp, gd.dtype)

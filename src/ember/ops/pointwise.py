@@ -442,12 +442,13 @@ sigmoid, SigmoidBackward0 = _unary("sigmoid", _f32.sigmoid, lambda n, g: gm.sigm
 
 def _relu_np(x: np.ndarray) -> np.ndarray:
     # zero first: maximum(0, x) keeps x's -0.0 and NaN, as torch's relu does. NumPy's maximum
-    # against a scalar misses its SIMD loop (3x slower than against an array here), so the zero
-    # is a row broadcast along the last axis
+    # takes its SIMD loop only for two operands of one shape (against a scalar or a broadcast row
+    # it is 2-3x slower), so the zeros are an array of x's shape that the result overwrites
     if x.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     if x.ndim and x.shape[-1] >= 8 and x.dtype.kind == "f":
-        return np.maximum(np.zeros(x.shape[-1], x.dtype), x)
+        out = np.zeros_like(x)
+        return np.maximum(out, x, out=out)
     return np.maximum(0, x)
 
 
