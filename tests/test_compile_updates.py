@@ -104,3 +104,58 @@ def test_a_grad_read_before_the_program_sets_it_is_a_guard():
     eager, compiled = run(False), run(True)
     assert compiled[:2] == eager[:2]
     assert "2 cache entries" in compiled[2].explain()
+
+
+def _resnet(L):
+    nn = L.nn
+
+    class Block(nn.Module):  # torchvision's BasicBlock: in-place ReLU and `out += identity`
+        def __init__(self, c):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            identity = x
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += identity
+            return self.relu(out)
+
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), Block(4), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    rng = np.random.default_rng(0)
+    with L.no_grad():
+        for p in model.parameters():
+            p.copy_(L.tensor((rng.standard_normal(tuple(p.shape)) * 0.3).astype(np.float32)))
+    return model
+
+
+def _resnet_losses(L, compiled):
+    model = _resnet(L)
+    opt = L.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        loss = L.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = L.compile(step) if compiled else step
+    rng = np.random.default_rng(1)
+    xs = [L.tensor(rng.standard_normal((8, 1, 6, 6)).astype(np.float32)) for _ in range(4)]
+    y = L.tensor(rng.integers(0, 3, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a graph break warns)
+        return [run(x, y).item() for x in xs], [p.detach().numpy().copy() for p in model.parameters()]
+
+
+def test_a_resnet_block_with_in_place_ops_compiles_whole_and_equals_eager_and_torch():
+    eager, ep = _resnet_losses(ember, False)
+    compiled, cp = _resnet_losses(ember, True)
+    assert compiled == eager and all(a.tobytes() == b.tobytes() for a, b in zip(cp, ep))
+    theirs, tp = _resnet_losses(torch, False)
+    np.testing.assert_allclose(compiled, theirs, rtol=1e-5)
+    for a, b in zip(cp, tp):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
