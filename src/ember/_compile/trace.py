@@ -68,6 +68,10 @@ _ZERO = inplace.zero_.__code__
 _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
 _DDP = "ember.nn.parallel.distributed"
+# the factories whose result depends on their arguments only (a position index, a mask, zeros),
+# called again at replay; the random ones and ``empty`` stay graph breaks
+_FACTORIES = {"tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
+              "linspace", "logspace", "eye"}
 _ELEMENTWISE = {"add", "sub", "mul", "div", "add_scalar", "sub_scalar", "mul_scalar", "div_scalar", "rsub_scalar", "neg",
                 "exp", "log", "tanh", "sigmoid", "sqrt", "relu", "unary_fn", "activation", "abs", "maximum", "minimum",
                 "clamp", "pow_scalar", "where", "where_scalar_input", "where_scalar_other"}
@@ -235,6 +239,9 @@ class Tracer:
                 return
             if mod.startswith("ember.autograd") and frame.f_back is not None and frame.f_back.f_code is _FUNCTION_APPLY:
                 return  # (apply's own bookkeeping: building the node, its edges, the list of tensor arguments)
+            if mod == "ember.ops.creation" and code.co_name in _FACTORIES and not frame.f_locals.get("requires_grad"):
+                self.inside, self.pending = frame, self.generic_call(frame, code.co_name)  # (called again at replay)
+                return
             if code.co_name in _VALUE_READS and mod == "ember._tensor":
                 self.stop(GraphBreak(f"Tensor.{code.co_name}() reads a tensor's value into Python (data-dependent "
                                      "control flow cannot be traced)", where(frame)))
