@@ -220,6 +220,8 @@ class Tracer:
                 return
             if code in writes.CODES and writes.on_call(self, code, frame):
                 return
+            if code.co_name.startswith("<") and frame.f_back is not None and frame.f_back.f_code in writes.CODES:
+                return  # (a generator expression of the in-place machinery's own checks)
             if code is _MODULE_HOOKS or code is _MODULE_SETATTR:
                 m = frame.f_locals["self"]
                 what = f"a hook on {type(m).__name__}" if code is _MODULE_HOOKS else \
