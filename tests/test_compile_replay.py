@@ -724,3 +724,43 @@ def test_deterministic_factories_in_a_step_are_called_again_at_replay():
     assert "call_op(op_arange" in c.source() and "replayed 2 times" in c.explain()
     with pytest.warns(UserWarning, match="'randn' changes state"):
         ember.compile(lambda x: x + ember.randn(3))(ember.ones(3))
+
+
+def test_model_train_and_eval_inside_compiled_functions_are_replayed():
+    # the usual loop: a compiled train step that calls model.train() and a compiled evaluation that
+    # calls model.eval() under no_grad, alternating; each is traced once and replays, as eager
+    def run(compile):
+        ember.manual_seed(0)
+        m = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Dropout(0.2), ember.nn.Linear(8, 3))
+        opt = ember.optim.Adam(m.parameters(), lr=1e-2)
+
+        def train_step(x, y):
+            m.train()
+            loss = F.cross_entropy(m(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        def evaluate(x, y):
+            m.eval()
+            with ember.no_grad():
+                out = m(x)
+                return (out.argmax(1) == y).float().mean(), F.cross_entropy(out, y, reduction="sum")
+
+        t, e = (ember.compile(train_step), ember.compile(evaluate)) if compile else (train_step, evaluate)
+        rng = np.random.default_rng(0)
+        x, y = ember.tensor(rng.standard_normal((32, 4)).astype(np.float32)), ember.tensor(rng.integers(0, 3, 32))
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for _ in range(4):
+                out.append(t(x, y).item())
+                out += [v.item() for v in e(x, y)]
+        return out, (t, e), m.training
+
+    eager, _, _ = run(False)
+    compiled, (t, e), training = run(True)
+    assert compiled == eager and training is False
+    for c in (t, e):
+        assert "1 cache entry" in c.explain() and "replayed 3 times" in c.explain(), c.explain()

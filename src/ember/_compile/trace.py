@@ -53,6 +53,7 @@ _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__
                 "__iter__", "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
+_MODULE_TRAIN = Module.train.__code__  # (model.train() / model.eval() in the function: a replayed call)
 # Python a replay would skip: a module's hooks, and attributes set on a module during the call
 _MODULE_HOOKS, _MODULE_SETATTR = Module._call_with_hooks.__code__, Module.__setattr__.__code__
 _NORM_FORWARD = _NormBase.forward.__code__
@@ -146,6 +147,7 @@ class Tracer:
         self.grad_set: set = set()
         self.outside: set = set()  # id() of the lists, dicts and sets reachable from outside the function
         self.seq0 = 0  # the node sequence number when the op being recorded started
+        self.trained: set = set()  # id() of the modules whose training flag the function sets itself
         self.grad_guards: list = []
 
     # ---------------------------------------------------------------- values
@@ -232,6 +234,12 @@ class Tracer:
                 return self.ddp_pre_forward(frame)
             if code is _NORM_FORWARD:
                 self.norm_forward(frame.f_locals["self"], frame)
+            if code is _MODULE_TRAIN and type(frame.f_locals["mode"]) is bool:
+                m = frame.f_locals["self"]
+                self.call_step(m, "train", (frame.f_locals["mode"],))
+                self.trained.update(id(sub) for sub in m.modules())
+                self.inside, self.pending = frame, None
+                return
             if code is _MODULE_ZERO_GRAD:
                 self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
                 self.inside, self.pending = frame, None
