@@ -100,26 +100,20 @@ def call_of(frame: Any, loc: dict | None = None) -> tuple | None:
     return fn, tuple(args), kwargs
 
 
-def tensors(x: Any) -> list:
-    """The Tensors in ``x`` (nested tuples, lists, dicts and named tuples), in order."""
-    if isinstance(x, Tensor):
-        return [x]
-    if isinstance(x, (tuple, list)):
-        return [t for v in x for t in tensors(v)]
-    if isinstance(x, dict):
-        return [t for v in x.values() for t in tensors(v)]
-    return []
-
-
-def tensors_of(x: Any, kind: type) -> list:
-    """The ``kind`` objects in ``x`` (nested tuples, lists and dicts), in order."""
+def tensors_of(x: Any, kind: Any) -> list:
+    """The ``kind`` objects in ``x`` (nested tuples, lists, sets, dicts and named tuples), in order."""
     if isinstance(x, kind):
         return [x]
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, (tuple, list, set)):
         return [t for v in x for t in tensors_of(v, kind)]
     if isinstance(x, dict):
         return [t for v in x.values() for t in tensors_of(v, kind)]
     return []
+
+
+def tensors(x: Any) -> list:
+    """The Tensors in ``x``, in order (``tensors_of``)."""
+    return tensors_of(x, Tensor)
 
 
 def call_op(fn: Callable, args: tuple, kwargs: dict, shapes: tuple) -> list:

@@ -83,23 +83,27 @@ def labels(fn: Callable, args: tuple, kwargs: dict) -> list[str]:
     return out
 
 
+def _reached(fn: Callable, args: tuple, kwargs: dict) -> list:
+    """(name, value) of what the function reaches from outside: its arguments, the globals its code
+    names and its closure cells (found once, when tracing)."""
+    found: list = [*((f"arg{i}", a) for i, a in enumerate(args)), *kwargs.items()]
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        g = getattr(fn, "__globals__", {})
+        found += [(n, g[n]) for n in code.co_names if n in g]
+        for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+            try:
+                found.append((n, cell.cell_contents))
+            except ValueError:  # (a cell not filled yet)
+                pass
+    return found
+
+
 def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
     """id(parameter or buffer) -> a name from its Module (``model_fc1_weight``), for Modules among
     the arguments and among the function's globals and closure (found once, when tracing)."""
     mods: list = [("self", fn)] if isinstance(fn, Module) else []
-    for k, v in [*((f"arg{i}", a) for i, a in enumerate(args)), *kwargs.items()]:
-        if isinstance(v, Module):
-            mods.append((k, v))
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        g = getattr(fn, "__globals__", {})
-        mods += [(n, g[n]) for n in code.co_names if isinstance(g.get(n), Module)]
-        for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
-            try:
-                if isinstance(cell.cell_contents, Module):
-                    mods.append((n, cell.cell_contents))
-            except ValueError:
-                pass
+    mods += [(n, v) for n, v in _reached(fn, args, kwargs) if isinstance(v, Module)]
     names: dict = {}
     for prefix, m in mods:
         for n, t in list(m.named_parameters()) + list(m.named_buffers()):
@@ -112,21 +116,9 @@ _CONTAINERS = (list, dict, set)
 
 
 def outside_containers(fn: Callable, args: tuple, kwargs: dict) -> set:
-    """id() of the lists, dicts and sets the function can reach from outside: its arguments, the
-    globals and closure cells it names, and the attributes of the Modules among them (what a
-    replay, which runs no Python, would not mutate again)."""
-    found: list = list(args) + list(kwargs.values())
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        g = getattr(fn, "__globals__", {})
-        found += [g[n] for n in code.co_names if n in g]
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                found.append(cell.cell_contents)
-            except ValueError:
-                pass
-    if isinstance(fn, Module):
-        found.append(fn)
+    """id() of the lists, dicts and sets the function can reach from outside (``_reached``, and the
+    attributes of the Modules among them): what a replay, which runs no Python, would not mutate again."""
+    found = [v for _, v in _reached(fn, args, kwargs)] + ([fn] if isinstance(fn, Module) else [])
     out: set = set()
     for v in found:
         if isinstance(v, Module):

@@ -201,16 +201,6 @@ def _name(fn: Any) -> str:
     return name if name.isidentifier() else "compiled_fn"
 
 
-def _tensors(x: Any) -> list:
-    if isinstance(x, Tensor):
-        return [x]
-    if isinstance(x, (tuple, list)):
-        return [t for v in x for t in _tensors(v)]
-    if isinstance(x, dict):
-        return [t for v in x.values() for t in _tensors(v)]
-    return []
-
-
 def _returns(tr: Tracer, ret: Any, args: list) -> tuple:
     """The shape of what the function returned: ("t", k) for the k-th returned array, ("arg", k)
     for the call's k-th tensor argument itself and ("obj", tensor) for a captured tensor (a

@@ -303,7 +303,7 @@ class Tracer:
             raise Unsupported(f"ember.compile(fullgraph=True): graph break: {err}")
 
     def opaque_result(self, ret: Any, name: str, frame: Any) -> None:
-        for t in _tensors(ret):
+        for t in generic.tensors(ret):
             if id(t._data) not in self.vals:
                 self.opaque[id(t._data)] = (name, where(frame))
                 self.keep.append(t._data)
@@ -381,7 +381,7 @@ class Tracer:
             if call is not None and self.record_generic(h.name, call, ret, frame, quiet=True):
                 return
         try:
-            owners = {id(v._data): v for v in _tensors(list(a.values()))}
+            owners = {id(v._data): v for v in generic.tensors(list(a.values()))}
             ins = tuple(self.ref(x, owners.get(id(x))) for x in rec.ins)
         except GraphBreak as e:
             return self.stop(GraphBreak(e.reason, e.where or where(frame)))
@@ -399,7 +399,7 @@ class Tracer:
                 self.node_names[rec.result.grad_fn] = outs[0]
         self.ops.append(rec.kernel)
         self.steps.append(Step("op", tuple(outs), ins, (rec.kernel, rec.consts), where(frame)))
-        self.hide_internals(_tensors(ret), h.name, frame)
+        self.hide_internals(generic.tensors(ret), h.name, frame)
 
     # ---------------------------------------------------------------- backward and optimizers
     def macro(self, name: str, frame: Any, a: dict) -> None:
@@ -556,23 +556,6 @@ class Unsupported(RuntimeError):
 Unsupported.__module__ = "ember._dynamo.exc"
 
 
-def _holds_arrays(v: Any) -> bool:
-    """Whether a container holds a Tensor or an array, at any depth."""
-    if isinstance(v, (Tensor, np.ndarray)):
-        return True
-    if type(v) is dict:
-        v = list(v.values())
-    return type(v) in (list, tuple, set) and any(_holds_arrays(x) for x in v)
-
-
-def _tensors(x: Any) -> list:
-    if isinstance(x, Tensor):
-        return [x]
-    if isinstance(x, (tuple, list)):
-        return [t for v in x for t in _tensors(v)]
-    return []
-
-
 class BackwardRecorder:
     """The engine's observer during a traced ``backward()``: turns each node it applies, each
     gradient it hands on, into replay steps (``Step``s on the tracer)."""
@@ -676,7 +659,7 @@ class BackwardRecorder:
             return self.fail(f"{node.name()} keeps {e.reason}")
         if any(isinstance(v, np.ndarray) for v in attrs.values()):
             return self.fail(f"{node.name()} keeps a NumPy array on ctx")
-        if any(_holds_arrays(v) for v in attrs.values() if type(v) in (list, tuple, dict, set)):
+        if any(generic.tensors_of(v, (Tensor, np.ndarray)) for v in attrs.values() if type(v) in (list, tuple, dict, set)):
             return self.fail(f"{node.name()} keeps tensors inside a container on ctx")  # (the replay would see the traced ones)
         rn = object.__new__(type(node))
         Node.__init__(rn)
