@@ -32,6 +32,17 @@ CASES = {
     "buffer_filled_by_rows": lambda L, x, w: (lambda out: ([out[i].copy_(x[i] * w) for i in range(3)], out)[1])(
         L.zeros(3, 4, dtype=L.float64)),
     "old_view_reads_new_base": lambda L, x, w: (lambda z: (lambda v: (z[0].mul_(w), v * 2)[1])(z[0]))(x * 1),
+    # views taken while their base did not require grad: the in-place op that gives the base a history
+    # must reach them (ember used to treat them as constants, dropping their part of the gradient)
+    "view_taken_before_base_gains_history": lambda L, x, w: (lambda z: (lambda v: (z.add_(x), v * w)[1])(z[1:]))(
+        L.zeros(3, 4, dtype=L.float64)),
+    "sibling_view_after_write_through_view": lambda L, x, w: (lambda z: (lambda s: (z[1:].add_(x[1:]), s.exp() * w)[1])(
+        z[:2]))(L.zeros(3, 4, dtype=L.float64)),
+    "view_of_view_before_base_gains_history": lambda L, x, w: (lambda z: (lambda u: (z.mul_(x), u.sin())[1])(
+        z[1:][:, ::2]))(L.ones(3, 4, dtype=L.float64)),
+    "row_views_then_rows_set": lambda L, x, w: (lambda out: (lambda rows: (
+        [out.__setitem__(i, x[i] * w) for i in range(3)], L.stack([r * r for r in rows]))[1])(
+        [out[i] for i in range(3)]))(L.zeros(3, 4, dtype=L.float64)),
 }
 
 
@@ -81,3 +92,59 @@ def test_modified_saved_tensor_message_matches_torch(case):
     # torch's message, then (beyond torch) where the in-place change was made
     assert msg.startswith(str(te.value))
     assert "The last in-place change was made at: File" in msg and "test_inplace_views.py" in msg
+
+
+def test_stale_view_reads_match_torch():
+    """grad_fn, requires_grad, printing and backward of a view read before any op touches it."""
+    out = []
+    for L in (ember, torch):
+        a = L.tensor([1., 2., 3.], requires_grad=True)
+        x = L.zeros(3)
+        v = x[1:]
+        x.add_(a)
+        name = type(v.grad_fn).__name__  # (read first: ember's grad_fn used to be None here)
+        text = repr(v)
+        v.backward(L.tensor([1., 10.]))
+        out.append((name, v.is_leaf, v.requires_grad, text, a.grad.tolist()))
+    assert out[0] == out[1]
+    assert out[0][0] == "AsStridedBackward0"
+
+
+def test_views_of_another_dtype_and_unbind_outputs_after_base_gains_history():
+    for L in (ember, torch):
+        a = L.tensor([1., 2., 3.], requires_grad=True)
+        x = L.zeros(3)
+        bits = x.view(L.int32)
+        first, *_ = x.unbind()
+        x.add_(a)
+        assert not bits.requires_grad  # (an integer view cannot require grad)
+        with pytest.raises(RuntimeError):  # (torch: multi-output views refuse a rewritten history)
+            first * 2
+
+
+def test_mark_dirty_gives_earlier_views_the_history():
+    out = []
+    for L in (ember, torch):
+        class AddInto(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, a):
+                ctx.mark_dirty(x)
+                return x.add_(a)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g, g
+
+        a = L.tensor([1., 2., 3.], requires_grad=True)
+        x = L.zeros(3)
+        v = x[1:]
+        AddInto.apply(x, a)
+        out.append(L.autograd.grad((v * v).sum(), a)[0].tolist())
+    assert out[0] == out[1] == [0., 4., 6.]
+
+
+def test_grad_fn_is_read_only():
+    for L in (ember, torch):
+        t = L.ones(2, requires_grad=True) * 2
+        with pytest.raises(AttributeError, match="attribute 'grad_fn' of .* objects is not writable"):
+            t.grad_fn = None

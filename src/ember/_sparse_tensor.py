@@ -174,8 +174,8 @@ class SparseCooTensor(Tensor):
     def requires_grad(self, value: bool) -> None:
         self._v.requires_grad = value
 
-    @property
-    def grad_fn(self) -> Any:  # type: ignore[override]
+    @property  # type: ignore[misc]  # (read-only, as on Tensor)
+    def grad_fn(self) -> Any:
         return self._v.grad_fn
 
     @property

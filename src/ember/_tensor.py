@@ -11,6 +11,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+from weakref import ref as _weakref
 
 import numpy as np
 
@@ -64,7 +65,7 @@ _check_device = _device.check
 class Tensor:
     """A multi-dimensional array that records the operations applied to it for autograd."""
 
-    __slots__ = ("_data", "_rg", "grad_fn", "_out_nr", "_grad", "_vc", "_accum", "_meta", "__weakref__")
+    __slots__ = ("_data", "_rg", "_grad_fn", "_out_nr", "_grad", "_vc", "_accum", "_meta", "__weakref__")
 
     __array_priority__ = 1000  # NumPy defers to our reflected operators
 
@@ -73,7 +74,7 @@ class Tensor:
         # ember.ops attaches at import (attach_methods), which a static checker cannot see
         _data: np.ndarray
         _rg: bool
-        grad_fn: Any
+        _grad_fn: Any
         _out_nr: int
         _grad: Tensor | None
         _vc: list[Any]  # [version count, where the last in-place change happened]
@@ -243,11 +244,33 @@ class Tensor:
                 "var_no_grad = var.detach().")
         if value and self._data.dtype.kind not in "fc" and not _dtype.is_bfloat16(self._data.dtype):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if value and self._meta is not None and "views" in self._meta:
+            # (a leaf's earlier views do not follow requires_grad_, as in torch; nor can an in-place op
+            # make it require grad later: a leaf that requires grad refuses in-place ops)
+            del self._meta["views"], self._meta["views_cap"]
+            if not self._meta:
+                self._meta = None
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that made this tensor (None for a leaf). Internal hot paths read ``_grad_fn``
+        after refreshing a view themselves; this public read refreshes it, as requires_grad does."""
+        if self._meta is not None and "base" in self._meta and self._meta["v"] != self._vc[0]:
+            self._refresh_view()  # (a view sees its base's history since an in-place op on the base)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, value: Any) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'Tensor' objects is not writable")
+
+    @grad_fn.deleter
+    def grad_fn(self) -> None:
+        raise AttributeError("attribute 'grad_fn' of 'Tensor' objects is not writable")
 
     @property
     def is_leaf(self) -> bool:
@@ -379,7 +402,7 @@ class Tensor:
         return _new(self._data, None, self._vc)
 
     def detach_(self) -> "Tensor":
-        self.grad_fn = None
+        self._grad_fn = None
         self._rg = False
         return self
 
@@ -610,10 +633,42 @@ def bump_version(t: Tensor) -> None:
         vc[1] = site
 
 
+def track_view(base: Tensor, view: Tensor) -> None:
+    """Remember (weakly) a view made in grad mode of a tensor that does not require grad: an in-place
+    op that later makes the base require grad must make the view require grad too (its history is
+    then read anew, as AsStridedBackward0), or ops on the view would silently drop the gradient."""
+    m = base._meta
+    if m is None:
+        base._meta = {"views": [_weakref(view)], "views_cap": 64}
+        return
+    views = m.get("views")
+    if views is None:
+        m["views"] = views = []
+        m["views_cap"] = 64
+    elif len(views) >= m["views_cap"]:  # (a long-lived base viewed many times: drop the dead, amortized)
+        views[:] = [r for r in views if r() is not None]
+        m["views_cap"] = max(64, 2 * len(views))
+    views.append(_weakref(view))
+
+
+def views_require_grad(t: Tensor) -> None:
+    """``t`` now requires grad after an in-place op: so do the views tracked on it, and theirs."""
+    m = t._meta
+    if m is None or "views" not in m:
+        return
+    views = m.pop("views")
+    del m["views_cap"]
+    for r in views:
+        v = r()
+        if v is not None and not v._rg and (v._data.dtype.kind in "fc" or _dtype.is_bfloat16(v._data.dtype)):
+            v._rg = True  # (its grad_fn is stale: the next use or read refreshes it from the base)
+            views_require_grad(v)
+
+
 def _init(t: Tensor, arr: np.ndarray) -> None:
     t._data = arr
     t._rg = False
-    t.grad_fn = None
+    t._grad_fn = None
     t._out_nr = 0
     t._grad = None
     t._vc = [0]
@@ -628,7 +683,7 @@ def _new(arr: Any, grad_fn: Any = None, vc: list | None = None) -> Tensor:
     t = object.__new__(Tensor)
     t._data = arr
     t._rg = grad_fn is not None
-    t.grad_fn = grad_fn
+    t._grad_fn = grad_fn
     t._out_nr = 0
     t._grad = None
     t._vc = [0] if vc is None else vc
@@ -647,3 +702,4 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
 Tensor.__module__ = Size.__module__ = "ember"
 _function._Tensor = Tensor
 _function._new_tensor = _new
+_function._views_require_grad = views_require_grad

@@ -205,7 +205,7 @@ def spent(outs: list) -> None:
         return
     node = CompiledFunctionBackward(None, [], (), [(t._data.shape, t._data.dtype) for t in outs], [])
     for nr, t in enumerate(outs):
-        t.grad_fn, t._rg, t._out_nr = node, True, nr
+        t._grad_fn, t._rg, t._out_nr = node, True, nr
 
 
 def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
@@ -219,7 +219,7 @@ def attach(plan: Plan, arrays: tuple, backward: Any, tensors: list) -> list:
                                     [(t, t._vc[0]) for t in saved])
     for nr, (k, _, _) in enumerate(plan.diff):
         t = outs[k]
-        t.grad_fn, t._rg, t._out_nr = node, True, nr
+        t._grad_fn, t._rg, t._out_nr = node, True, nr
     return outs
 
 

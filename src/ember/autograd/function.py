@@ -52,6 +52,7 @@ class _Packed:
 
 _Tensor: Any = None  # set by ember._tensor (the autograd layer does not import it)
 _new_tensor: Callable[..., Any] = None  # type: ignore[assignment]
+_views_require_grad: Callable[[Any], None] = None  # type: ignore[assignment]
 
 
 def _check_version(t: Any, version: int) -> None:
@@ -391,7 +392,9 @@ class Function(metaclass=FunctionMeta):
                     continue
                 if o.grad_fn is None and o._rg and id(o) in dirty:
                     raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-                o.grad_fn = node
+                if not o._rg and o._meta is not None:  # (dirty: its earlier views now require grad too)
+                    _views_require_grad(o)
+                o._grad_fn = node
                 o._rg = True
                 o._out_nr = nr
                 meta.append((tuple(o._data.shape), o._data.dtype))

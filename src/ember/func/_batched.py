@@ -224,8 +224,8 @@ class BatchedTensor(Tensor):
     def is_leaf(self) -> bool:
         return self._phys.is_leaf
 
-    @property
-    def grad_fn(self) -> Any:  # type: ignore[override]
+    @property  # type: ignore[misc]  # (read-only, as on Tensor)
+    def grad_fn(self) -> Any:
         return self._phys.grad_fn
 
     @property  # type: ignore[misc]

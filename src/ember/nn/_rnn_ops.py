@@ -267,7 +267,7 @@ def lstm_sequence(x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor,
         node = attach(out[0], MkldnnRnnLayerBackward0, inputs, inputs, attrs=(acts, cs, tcs, hs, X2, reverse))
         node.n_outputs = 3
         for k in (1, 2):
-            out[k].grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
+            out[k]._grad_fn, out[k]._rg, out[k]._out_nr = node, True, k
     if _fw.on:
         _propagate(MkldnnRnnLayerBackward0, out, inputs, inputs, (acts, cs, tcs, hs, X2, reverse))
     return out

@@ -250,7 +250,7 @@ def record_outputs(cls: type, outs: Sequence[Tensor | None], inputs: Sequence[Te
             node = attach(o, cls, inputs, saved, attrs=attrs, out_nr=k)
             node.n_outputs = len(outs)
         else:
-            o.grad_fn, o._rg, o._out_nr = node, True, k
+            o._grad_fn, o._rg, o._out_nr = node, True, k
 
 
 _object_new = object.__new__
@@ -271,7 +271,7 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
         i = inputs[0]
         if i._meta is not None:
             refresh_view(i)
-        fn = i.grad_fn
+        fn = i._grad_fn
         node.next_functions = ((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0),)
         node.needs = _NEEDS1
         if same_meta:
@@ -286,14 +286,14 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
         if ra:
             if a._meta is not None:
                 refresh_view(a)
-            fn = a.grad_fn
+            fn = a._grad_fn
             ea = (fn, a._out_nr) if fn is not None else (grad_accumulator(a), 0)
         else:
             ea = _NO_EDGE
         if rb:
             if b._meta is not None:
                 refresh_view(b)
-            fn = b.grad_fn
+            fn = b._grad_fn
             eb = (fn, b._out_nr) if fn is not None else (grad_accumulator(b), 0)
         else:
             eb = _NO_EDGE
@@ -312,7 +312,7 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
             else:
                 if i._meta is not None:
                     refresh_view(i)
-                fn = i.grad_fn
+                fn = i._grad_fn
                 edges.append((fn, i._out_nr) if fn is not None else (grad_accumulator(i), 0))
                 needs.append(True)
                 if not same_meta:
@@ -340,7 +340,7 @@ def attach(t: Tensor, cls: type, inputs: Sequence[Tensor | None], saved: tuple =
     node.n_outputs = 1
     if _debug_flags.on:
         on_new_node(node)
-    t.grad_fn = node
+    t._grad_fn = node
     t._rg = True
     t._out_nr = out_nr
     return node
@@ -448,8 +448,11 @@ def refresh_view(t: Tensor) -> None:
             "inplace. This view is the output of a function that returns multiple views. Such functions do not allow "
             "the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
     idx = view_indices(root, t)
-    if idx is not None:
-        attach(t, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
+    if idx is None:
+        raise RuntimeError(
+            "ember cannot rewrite the graph of a view whose base was modified in place when the base is not "
+            "contiguous; use an out-of-place op instead")
+    attach(t, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
 # shared needs-tuples, so nodes do not each allocate one
 _NEEDS = {k: k for k in ((True, True), (True, False), (False, True), (True, True, True))}
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _dtype
 from .._dtype import LEGACY_NAMES as _LEGACY_NAMES
-from .._tensor import Tensor, _new, bump_version
+from .._tensor import Tensor, _new, bump_version, views_require_grad
 from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key, empty_selection
@@ -25,7 +25,7 @@ def _old_self(self: Tensor) -> Tensor:
     # a stand-in carrying self's history and a copy of its current value: a derivative that
     # saved the input needs the value from before the write (torch clones it the same way)
     old = _new(self._data.copy(), None, None)
-    old._rg, old.grad_fn, old._out_nr, old._accum = self._rg, self.grad_fn, self._out_nr, self._accum
+    old._rg, old._grad_fn, old._out_nr, old._accum = self._rg, self._grad_fn, self._out_nr, self._accum
     return old
 
 
@@ -225,14 +225,16 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
         old = None
         if self._rg:
             old = _new(x, None, None)
-            old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
+            old._rg, old._grad_fn, old._out_nr, old._accum = True, self._grad_fn, self._out_nr, self._accum
         val = value if isinstance(value, Tensor) else None
         # (torch: index_put on the base, or on a view of it for a key with a basic part: CopySlices)
         viewed = split is not None and any(k is not Ellipsis and not (isinstance(k, slice) and k == slice(None))
                                            for k in split[0])
         cls = IndexPutBackward0 if advanced and not viewed else CopySlices
         node = attach(_new(x), cls, (old, val), attrs=k2)
-        self.grad_fn, self._rg, self._out_nr = node, True, 0
+        self._grad_fn, self._rg, self._out_nr = node, True, 0
+        if old is None:
+            views_require_grad(self)
 
 
 def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
@@ -258,7 +260,9 @@ def apply_inplace(self: Tensor, fn: Callable, *args: Any, **kwargs: Any) -> Tens
         _fwd.written(self, res)
     node = res.grad_fn
     if node is not None:
-        self.grad_fn, self._rg, self._out_nr = node, True, res._out_nr
+        if not self._rg:
+            views_require_grad(self)
+        self._grad_fn, self._rg, self._out_nr = node, True, res._out_nr
         inplace_cls = SAVES_OUTPUT_INPLACE.get(fn)
         if inplace_cls is not None:
             node.__class__ = inplace_cls
@@ -306,14 +310,16 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         old = None
         if root._rg:
             old = _new(root._data, None, None)
-            old._rg, old.grad_fn, old._out_nr, old._accum = True, root.grad_fn, root._out_nr, root._accum
+            old._rg, old._grad_fn, old._out_nr, old._accum = True, root._grad_fn, root._out_nr, root._accum
         # the base's node is index_put's: the view's positions as an index into the base
         shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
         key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
         if view._data.size and any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
             key = OverlappingKey(key)  # (its backward fails as torch's, copying into the repeated elements)
         node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
-        root.grad_fn, root._rg, root._out_nr = node, True, 0
+        root._grad_fn, root._rg, root._out_nr = node, True, 0
+        if old is None:
+            views_require_grad(root)
         attach(view, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
     meta["v"] = view._vc[0]
     return view

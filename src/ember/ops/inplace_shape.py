@@ -41,7 +41,7 @@ def _restride(self: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Te
         if self._meta is not None and "base" in self._meta:
             refresh_view(self)
         old = _new(self._data, None, None)  # a stand-in carrying the old shape and history
-        old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
+        old._rg, old._grad_fn, old._out_nr, old._accum = True, self._grad_fn, self._out_nr, self._accum
     if _fw.on:  # (a stand-in carrying the old shape and the tangents, which take the same new shape)
         fw_old = _new(self._data, None, None)
         _fwd_share(self, fw_old)

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor, _new
+from .._tensor import Tensor, _new, track_view
 from ._core import _fw, _propagate, _state, attach, node_class, record, wrap_dim
 from .out import out_call
 from .views import _needs_dims, _slice_op, atleast_3d, reshape
@@ -147,13 +147,15 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
                  for i in range(n))
     for o in outs:
         o._meta = {"base": input, "v": input._vc[0], "multi": "Unbind"}
+        if _state.enabled and not input._rg:
+            track_view(input, o)
     if input._rg and _state.enabled:
         cls = UnbindBackward0
         node = attach(outs[0], cls, (input,), attrs=d) if n else None
         if node is not None:
             node.n_outputs = n
             for i, o in enumerate(outs[1:], 1):
-                o.grad_fn, o._rg, o._out_nr = node, True, i
+                o._grad_fn, o._rg, o._out_nr = node, True, i
     if _fw.on:
         _propagate(UnbindBackward0, outs, (input,), attrs=d)
     return outs
@@ -201,13 +203,15 @@ def split(input: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     multi = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"  # (torch's names here)
     for o in outs:
         o._meta = {"base": input, "v": input._vc[0], "multi": multi}
+        if _state.enabled and not input._rg:
+            track_view(input, o)
     if input._rg and _state.enabled:
         shapes = [o._data.shape for o in outs]
         cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
         node = attach(outs[0], cls, (input,), attrs=(d, shapes))
         node.n_outputs = len(outs)
         for i, o in enumerate(outs[1:], 1):
-            o.grad_fn, o._rg, o._out_nr = node, True, i
+            o._grad_fn, o._rg, o._out_nr = node, True, i
     if _fw.on:
         cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
         _propagate(cls, outs, (input,), attrs=(d, [o._data.shape for o in outs]))

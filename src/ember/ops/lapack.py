@@ -49,7 +49,7 @@ def _multi(cls: type, arrays: list, inputs: tuple, saved: tuple = (), attrs: Any
         node = attach(outs[0], cls, inputs, saved, attrs=attrs)
         node.n_outputs = len(outs)
         for i, o in enumerate(outs[1:], 1):
-            o.grad_fn, o._rg, o._out_nr = node, True, i
+            o._grad_fn, o._rg, o._out_nr = node, True, i
     if _fw.on:  # (the tangents wait for _keep_outputs: the formulas read the outputs it keeps)
         _pending[id(outs[0])] = (cls, inputs, saved)
     return outs

@@ -94,7 +94,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> tuple:
     outs = _multi(LinalgLuFactorExBackward0, [lu, piv], (A,))
     _keep_outputs(outs, _perm_matrix(perm, a.dtype))
     if outs[1].grad_fn is not None:  # integer pivots carry no gradient
-        outs[1].grad_fn, outs[1]._rg = None, False
+        outs[1]._grad_fn, outs[1]._rg = None, False
     return _LuFactor(*outs)
 
 

@@ -102,10 +102,10 @@ def _store(self: Tensor, view: np.ndarray, values: np.ndarray, node: str, suffix
     if self._rg and _state.enabled and self.grad_fn is not None:
         # torch's rebase: the new node's input edge is self's old history
         old = _new(self._data, None, None)
-        old._rg, old.grad_fn, old._out_nr, old._accum = True, self.grad_fn, self._out_nr, self._accum
+        old._rg, old._grad_fn, old._out_nr, old._accum = True, self._grad_fn, self._out_nr, self._accum
         res = _new(self._data)
         attach(res, _node(node, suffix), (old,))
-        self.grad_fn, self._out_nr = res.grad_fn, 0
+        self._grad_fn, self._out_nr = res._grad_fn, 0
     return self
 
 

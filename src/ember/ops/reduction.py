@@ -570,7 +570,7 @@ def _two_outputs(cls: type, a: np.ndarray, b: np.ndarray, input: Tensor, saved: 
     if needs_grad(input):
         node = attach(ta, cls, (input,), saved, save_result=save_first, attrs=attrs)
         node.n_outputs = 2
-        tb.grad_fn, tb._rg, tb._out_nr = node, True, 1
+        tb._grad_fn, tb._rg, tb._out_nr = node, True, 1
     if _fw.on:
         _propagate(cls, (ta, tb), (input,), saved, attrs)
     return ta, tb

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._tensor import Size, Tensor, _new
+from .._tensor import Size, Tensor, _new, track_view
 from ._core import SliceBackwardBackward0, _embed, _fw, _propagate, _state, attach, node_class, preserve_copy, record, wrap_dim, wrap_dims
 from ._forward import out_shape
 
@@ -22,8 +22,11 @@ def _view_of(base: Tensor, arr: np.ndarray, cls: type, attrs: Any = None) -> Ten
     """Record a view op: the output shares ``base``'s data and version counter, and remembers its
     base (and the version it was made at) so in-place writes through it can rewrite the base's graph."""
     t = _new(arr, None, base._vc)
-    if base._rg and _state.enabled:
-        attach(t, cls, (base,), attrs=attrs)
+    if _state.enabled:
+        if base._rg:
+            attach(t, cls, (base,), attrs=attrs)
+        else:
+            track_view(base, t)
     t._meta = {"base": base, "v": base._vc[0]}
     if _fw.on:
         _propagate(cls, (t,), (base,), attrs=attrs)
