@@ -148,3 +148,24 @@ def test_grad_fn_is_read_only():
         t = L.ones(2, requires_grad=True) * 2
         with pytest.raises(AttributeError, match="attribute 'grad_fn' of .* objects is not writable"):
             t.grad_fn = None
+
+
+@pytest.mark.parametrize("write", ["base", "view"])
+def test_views_of_a_base_laid_out_transposed(write):
+    """A base that is not C-contiguous (an elementwise result keeps its transposed input's layout):
+    its views' positions come from its strides (fuzz seed 57883: ember kept the stale history)."""
+    out = []
+    for L in (ember, torch):
+        a = L.tensor(np.arange(6.).reshape(2, 3), requires_grad=True)
+        s = L.tensor([0.85, 0.41, -1.536], requires_grad=True)
+        r = a.t() * 2
+        rows, col = r.T, r[:, 1]
+        if write == "base":
+            r.copy_(s.unsqueeze(1) * L.tensor([1., -2.]))
+        else:
+            col.mul_(s)
+        loss = (rows * L.arange(6.).reshape(2, 3)).sum() + (col ** 2).sum() + (r * r).sum()
+        out.append([g.numpy() for g in L.autograd.grad(loss, (a, s))] + [type(rows.grad_fn).__name__])
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-6)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
+    assert out[0][2] == out[1][2] == "AsStridedBackward0"

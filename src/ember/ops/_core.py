@@ -363,14 +363,31 @@ def view_root(t: Tensor) -> Tensor:
 def view_indices(root: Tensor, view: Tensor) -> np.ndarray | None:
     """Flat (C-order) positions in ``root`` of each element of ``view``; None if not expressible."""
     rd, vd = root._data, view._data
-    if not rd.flags.c_contiguous or rd.itemsize != vd.itemsize:
-        return None
     isz = rd.itemsize
+    if rd.itemsize != vd.itemsize or any(st % isz for st in rd.strides + vd.strides):
+        return None
     off = (vd.__array_interface__["data"][0] - rd.__array_interface__["data"][0]) // isz
-    flat = np.arange(rd.size, dtype=np.int64)
-    idx = np.lib.stride_tricks.as_strided(flat[off:] if off >= 0 else flat, vd.shape,
-                                          tuple(st // isz * 8 for st in vd.strides))
-    return np.array(idx, copy=True)
+    if rd.flags.c_contiguous:
+        flat = np.arange(rd.size, dtype=np.int64)
+        idx = np.lib.stride_tricks.as_strided(flat[off:] if off >= 0 else flat, vd.shape,
+                                              tuple(st // isz * 8 for st in vd.strides))
+        return np.array(idx, copy=True)
+    # any other layout (a transposed or Fortran-ordered result): each memory slot's C-order position
+    def offsets(shape: tuple, strides: tuple, start: int) -> np.ndarray:
+        o = np.full(shape, start, np.int64)
+        for d, (n, st) in enumerate(zip(shape, strides)):
+            o += (np.arange(n, dtype=np.int64) * (st // isz)).reshape((n,) + (1,) * (len(shape) - d - 1))
+        return o
+
+    mem = offsets(rd.shape, rd.strides, 0)
+    lo = int(mem.min(initial=0))
+    slot = np.full(int(mem.max(initial=0)) - lo + 1, -1, np.int64)
+    slot[(mem - lo).ravel()] = np.arange(rd.size, dtype=np.int64)
+    vo = offsets(vd.shape, vd.strides, off) - lo
+    if vo.size and (vo.min() < 0 or vo.max() >= slot.size):
+        return None
+    idx = slot[vo]
+    return None if (idx < 0).any() else idx
 
 
 # ``embed`` places a gradient into zeros at ``key``: the backward of every read-by-index op,
@@ -450,8 +467,8 @@ def refresh_view(t: Tensor) -> None:
     idx = view_indices(root, t)
     if idx is None:
         raise RuntimeError(
-            "ember cannot rewrite the graph of a view whose base was modified in place when the base is not "
-            "contiguous; use an out-of-place op instead")
+            "ember cannot rewrite the graph of a view whose base was modified in place (the view's elements are "
+            "not at whole positions of its base); use an out-of-place op instead")
     attach(t, AsStridedBackward0, (root,), attrs=(root._data.shape, idx))
 # shared needs-tuples, so nodes do not each allocate one
 _NEEDS = {k: k for k in ((True, True), (True, False), (False, True), (True, True, True))}

@@ -305,7 +305,7 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
         idx = view_indices(root, view)
         if idx is None:
             raise RuntimeError(
-                "ember cannot rewrite the graph for an in-place op on this view (its base is not contiguous); "
+                "ember cannot rewrite the graph for an in-place op on this view (its elements are not at whole positions of its base); "
                 "use an out-of-place op instead")
         old = None
         if root._rg:
