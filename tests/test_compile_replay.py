@@ -357,6 +357,26 @@ def test_an_op_without_a_kernel_is_called_again_at_replay():
     assert "call_op(op_cumsum" in c.source() and "replayed 2 times" in c.explain()
 
 
+def test_an_op_call_its_kernel_does_not_cover_is_called_again_at_replay():
+    # transpose has a kernel (np.swapaxes) for tensors with dims; a 0-d transpose is the op called again
+    w = ember.tensor(0.5, requires_grad=True)
+
+    def f(x):
+        loss = ((x * w).transpose(0, -1) * 3).exp()
+        loss.backward()
+        return loss
+
+    c = ember.compile(f)
+    for x in (1.0, -2.0, 0.25):
+        w.grad = None
+        got = c(ember.tensor(x))
+        g = w.grad.clone()
+        w.grad = None
+        want = f(ember.tensor(x))
+        assert got.item() == want.item() and ember.equal(g, w.grad)
+    assert "call_op(op_transpose" in c.source() and "replayed 2 times" in c.explain()
+
+
 @pytest.mark.parametrize("body, what, rg", [
     (lambda x: (x * 1)[:2].add_(1) * 2, "'add_' changes state", False),  # (through a view; into a value it is traced)
     (lambda x: x.add_(x, alpha=2) * 2, "'add_' changes state", False),

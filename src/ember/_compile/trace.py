@@ -370,8 +370,10 @@ class Tracer:
 
     def record(self, h: Any, a: dict, ret: Any, frame: Any) -> None:
         rec: Rec | None = h.build(a, ret)
-        if rec is None:
-            self.opaque_result(ret, h.name, frame)
+        if rec is None:  # (a call the kernel does not cover, such as matmul of two vectors: called again)
+            call = None if h.name in generic.DATA_DEPENDENT else generic.call_of(frame, a)
+            if call is None or not self.record_generic(h.name, call, ret, frame, quiet=True):
+                self.opaque_result(ret, h.name, frame)
             return
         if rec.kernel in _ELEMENTWISE and any(type(x) is np.ndarray and not x.flags.c_contiguous for x in rec.ins):
             # NumPy lays out an elementwise result over a transposed or broadcast input in its own
