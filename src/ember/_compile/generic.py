@@ -17,9 +17,13 @@ import numpy as np
 
 from .._tensor import Tensor, _new
 
+# nn's ops that compute on arrays and record their nodes themselves (the tracer cannot look inside
+# them: each is one op, called again at replay); none draws random numbers
+NN_OPS = ("ember.nn._distance", "ember.nn.margin_losses", "ember.nn._interpolation", "ember.nn._grid_sample",
+          "ember.nn._embedding_bag", "ember.nn._channel_shuffle")
 # where the ops live (a call into ember.autograd, ember.nn.init, distributions ... stays opaque)
 MODULES = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
-           "ember.special")
+           "ember.special", *NN_OPS)
 _by_code: dict | None = None
 _modules_seen = 0
 # ops whose result's shape depends on the values, not only on the shapes the guards check: the
@@ -27,6 +31,14 @@ _modules_seen = 0
 DATA_DEPENDENT = {"getitem", "__getitem__", "nonzero", "argwhere", "masked_select", "unique", "unique_consecutive",
                   "bincount", "repeat_interleave", "where", "tensor_split", "histogram", "histogramdd", "_unique2",
                   "nonzero_static", "combinations"}
+
+
+def data_dependent(name: str, loc: dict) -> bool:
+    """Whether the call of op ``name`` (its locals ``loc``) has a result shaped by the values
+    (``where(cond)`` is ``nonzero``; ``where(cond, x, y)`` is elementwise)."""
+    if name == "where":
+        return loc.get("input") is None and loc.get("self") is None
+    return name in DATA_DEPENDENT
 
 
 def _functions(ns: Any) -> list:
@@ -54,12 +66,22 @@ def _index() -> dict:
                 found += _functions(ns)
                 found += [f for c in list(ns.values()) if isinstance(c, type) and c.__module__ == name
                           for f in _functions(vars(c))]
+        # (an op behind a wrapper, autocast's or vmap's: its own code is what the tracer sees called)
+        found += [w for f in found for w in _wrapped(f)]
         _by_code = {}
         for f in found:
             fs = _by_code.setdefault(f.__code__, [])
             if not any(g is f for g in fs):
                 fs.append(f)
     return _by_code
+
+
+def _wrapped(f: Any) -> list:
+    out = []
+    while callable(getattr(f, "__wrapped__", None)) and hasattr(f.__wrapped__, "__code__"):
+        f = f.__wrapped__
+        out.append(f)
+    return out
 
 
 def function_of(frame: Any, loc: dict | None = None) -> Callable | None:

@@ -45,7 +45,7 @@ from .steps import GraphBreak, Ref, Step
 # modules whose functions compute on arrays themselves: a call into one is an op
 _OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
            "ember.special", "ember.autograd", "ember._sparse_tensor", "ember.nn.init", "ember.nn.utils",
-           "ember.distributions", "ember.func")
+           "ember.distributions", "ember.func", *generic.NN_OPS)
 # ... and those that change state the replay would not reproduce
 _STATEFUL = ("ember.random", "ember._random", "ember.optim", "ember.ops.random_ops", "ember.ops.creation",
              "ember.ops.inplace")
@@ -312,7 +312,7 @@ class Tracer:
         """What to do when an op without a kernel returns: call it again at replay (``generic``)
         when it can be, else its result is opaque."""
         mod = frame.f_globals.get("__name__", "")
-        if not mod.startswith(generic.MODULES) or mod == "ember.ops._core" or name in generic.DATA_DEPENDENT:
+        if not mod.startswith(generic.MODULES) or mod == "ember.ops._core" or generic.data_dependent(name, frame.f_locals):
             return name  # (ops/_core.py holds the machinery that records ops, not ops)
         call = generic.call_of(frame)
         self.seq0 = next(graph._seq)
@@ -371,7 +371,7 @@ class Tracer:
     def record(self, h: Any, a: dict, ret: Any, frame: Any) -> None:
         rec: Rec | None = h.build(a, ret)
         if rec is None:  # (a call the kernel does not cover, such as matmul of two vectors: called again)
-            call = None if h.name in generic.DATA_DEPENDENT else generic.call_of(frame, a)
+            call = None if generic.data_dependent(h.name, a) else generic.call_of(frame, a)
             if call is None or not self.record_generic(h.name, call, ret, frame, quiet=True):
                 self.opaque_result(ret, h.name, frame)
             return
