@@ -115,15 +115,21 @@ def dead_after(steps: list[Step], start: int, stop: int, returns: list) -> dict[
     return out
 
 
+def _readers(steps: list[Step]) -> dict[str, list[int]]:
+    """value name -> the indices of the steps that read it."""
+    readers: dict[str, list[int]] = {}
+    for k, s in enumerate(steps):
+        for n in _reads(s):
+            readers.setdefault(n, []).append(k)
+    return readers
+
+
 def conv_relu(steps: list[Step], meta: dict, returns: list) -> dict[int, int]:
     """conv step index -> the relu step that alone reads its output: the replay computes both in
     one call (``conv_forward(..., relu=True)``: the same maximum, on each block while it is in
     cache), and the convolution's own output is never made. Only where eager's relu takes the
     same path (``pointwise._relu_np``: a last dim of 8 or more), so the bits stay eager's."""
-    readers: dict[str, list] = {}
-    for k, s in enumerate(steps):
-        for n in _reads(s):
-            readers.setdefault(n, []).append(k)
+    readers = _readers(steps)
     out: dict[int, int] = {}
     for k, s in enumerate(steps):
         if s.kind != "op" or s.data[0] not in ("conv", "conv_nobias") or s.outs[0] in returns:
@@ -147,10 +153,7 @@ def relu_conv_backward(steps: list[Step], meta: dict) -> dict[int, int]:
     """ReluBackward0 step -> the ConvolutionBackward0 step (of a stride-1 "flat" convolution) that
     alone takes the gradient it makes: the replay runs both as one call of the convolution's
     gradient kernel (``kernels.conv_backward_relu``: the same ``select_np`` on each block)."""
-    readers: dict[str, list] = {}
-    for k, s in enumerate(steps):
-        for n in _reads(s):
-            readers.setdefault(n, []).append(k)
+    readers = _readers(steps)
     out: dict[int, int] = {}
     for k, s in enumerate(steps):
         if s.kind != "node" or type(s.data[0]) is not ReluBackward0 or s.data[2] is None or not s.outs[0]:
