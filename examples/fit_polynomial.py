@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from typing import Callable
 
 import ember as torch
 
@@ -22,6 +23,19 @@ import ember as torch
 def make_data(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     x = torch.linspace(-math.pi, math.pi, n)
     return x, torch.sin(x)
+
+
+def train(train_step: Callable[..., torch.Tensor], args: tuple, steps: int, log_every: int, compile: bool) -> list[float]:
+    """Run ``train_step(*args)`` ``steps`` times (compiled with torch.compile when asked), printing
+    the loss every ``log_every`` steps; returns every step's loss."""
+    run_step = torch.compile(train_step) if compile else train_step
+    losses = []
+    for step in range(steps):
+        loss = run_step(*args)
+        losses.append(loss.item())
+        if step % log_every == 0 or step == steps - 1:
+            print(f"  step {step:5d}  loss {loss.item():.6f}")
+    return losses
 
 
 def fit_by_hand(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_every: int,
@@ -39,13 +53,7 @@ def fit_by_hand(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_eve
                 p.grad = None
         return loss
 
-    run_step = torch.compile(train_step) if compile else train_step
-    losses = []
-    for step in range(steps):
-        loss = run_step(x, y)
-        losses.append(loss.item())
-        if step % log_every == 0 or step == steps - 1:
-            print(f"  step {step:5d}  loss {loss.item():.6f}")
+    losses = train(train_step, (x, y), steps, log_every, compile)
     coeffs = [a.item(), b.item(), c.item(), d.item()]
     return losses, coeffs
 
@@ -66,13 +74,7 @@ def fit_with_nn(x: torch.Tensor, y: torch.Tensor, steps: int, lr: float, log_eve
         optimizer.step()
         return loss
 
-    run_step = torch.compile(train_step) if compile else train_step
-    losses = []
-    for step in range(steps):
-        loss = run_step(features, target)
-        losses.append(loss.item())
-        if step % log_every == 0 or step == steps - 1:
-            print(f"  step {step:5d}  loss {loss.item():.6f}")
+    losses = train(train_step, (features, target), steps, log_every, compile)
     w = model.weight.detach().flatten().tolist()
     coeffs = [model.bias.item(), *w]
     return losses, coeffs
