@@ -785,3 +785,17 @@ def test_model_train_and_eval_inside_compiled_functions_are_replayed():
     assert compiled == eager and training is False
     for c in (t, e):
         assert "1 cache entry" in c.explain() and "replayed 3 times" in c.explain(), c.explain()
+
+
+def test_replay_warns_of_nothing_eager_does_not():
+    # 0 * inf is NaN without a word in eager (as torch); the replay's NumPy must not warn either,
+    # in the forward nor in the backward run outside the compiled call
+    a = ember.tensor([0.0, 1.0], requires_grad=True)
+    b = ember.tensor([np.inf, 2.0])
+    f = ember.compile(lambda a, b: (a * b).sum())
+    with warnings.catch_warnings(record=True) as seen:
+        for _ in range(2):
+            out = f(a, b)
+            out.backward()
+            assert np.isnan(out.item())
+    assert not [w for w in seen if issubclass(w.category, RuntimeWarning)]

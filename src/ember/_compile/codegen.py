@@ -151,6 +151,7 @@ def _short(at: str) -> str:
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
+    ns["__name__"] = "ember._compile.program"  # (NumPy's warnings silenced as eager's: ember/__init__.py)
     ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, grad_of=grad_of, call_op=generic.call_op,
               accumulate=accumulate, accumulate_owned=accumulate_owned,
               count_batch=count_batch, check_grad=check_grad, VC=_VC)
