@@ -16,6 +16,8 @@ floor: the step's six GEMMs timed alone in NumPy. The compiled steps take their 
 arguments (workloads.py's W1 builds its input inside the step, a factory call ember.compile would
 break the graph at) and W2 updates through optim.SGD (the same arithmetic as workloads.py's
 ``p -= lr * p.grad``, which is an in-place op the trace does not follow).
+W3's GEMM floor: the step's convolution and linear GEMMs alone in NumPy, at the shapes ember's
+kernels use; what any NumPy program of this step must spend, before a single copy or relu.
 """
 
 from __future__ import annotations
@@ -193,6 +195,25 @@ def matmul_floor() -> float:
     return best_time(gemms, 5 if QUICK else 15)
 
 
+def conv_floor() -> float:
+    """The W3 step's GEMMs alone, at the shapes ember's stride-1 convolutions use (every position of
+    the 29x29 flat layout, 64 images): the forward, input and weight gradients of the second
+    convolution, the forward and weight gradient of the first, the linear layer's three."""
+    rng = np.random.default_rng(0)
+    P = 64 * 29 * 29
+
+    def f(*s):
+        return rng.standard_normal(s).astype(np.float32)
+
+    w2, c2, g2, w1, c1, g1 = f(16, 72), f(72, P), f(16, P), f(8, 9), f(9, P), f(8, P)
+    a, wl, gl = f(64, 3136), f(10, 3136), f(64, 10)
+
+    def gemms():
+        return (w2 @ c2, w2.T @ g2, c2 @ g2.T, w1 @ c1, c1 @ g1.T, a @ wl.T, gl @ wl, gl.T @ a)
+
+    return best_time(gemms, 5 if QUICK else 15)
+
+
 def main() -> None:
     import torch
 
@@ -210,12 +231,14 @@ def main() -> None:
         tc = fn(ember, True)
         tt = fn(torch, False)
         rows.append((name, te, tc, tt))
-    floor = matmul_floor()
+    floor, cfloor = matmul_floor(), conv_floor()
     print(f"{'workload':<14}{'ember eager':>14}{'ember compiled':>16}{'torch eager':>14}{'compiled/torch':>16}")
     for name, te, tc, tt in rows:
         unit, k = ("us", 1e6)
         print(f"{name:<14}{te * k:>12.2f}{unit}{tc * k:>14.2f}{unit}{tt * k:>12.2f}{unit}{tc / tt:>15.2f}x")
     print(f"W2 matmul floor (NumPy GEMMs alone): {floor * 1e6:.0f}us; compiled / floor = {rows[1][2] / floor:.2f}x")
+    print(f"W3 GEMM floor (NumPy GEMMs alone): {cfloor * 1e6:.0f}us; compiled / floor = {rows[3][2] / cfloor:.2f}x, "
+          f"floor / torch eager = {cfloor / rows[3][3]:.2f}x")
 
 
 if __name__ == "__main__":
