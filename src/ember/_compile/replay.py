@@ -18,8 +18,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from .._tensor import Tensor, _new
-from ..autograd import engine, grad_mode
+from ..autograd import _forward_levels, engine, grad_mode
+from ..func import _batched
 from . import aot, codegen, compiled_functions, config_values, guards
 from .trace import GraphBreak, Tracer, Unsupported
 
@@ -71,9 +74,13 @@ class CompiledFunction:
         self.last_reason = ""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _active:
+        if _active or _batched.active() or _forward_levels.fw.on:
+            # (inside a trace, vmap or forward-mode AD: a replay of arrays would drop the batch
+            # dims or the tangents, so the function runs eagerly, as the transform expects)
             return self.fn(*args, **kwargs)
         key, tensors = guards.signature(args, kwargs)
+        if key is None:  # (a sparse or batched tensor argument: no array to replay on)
+            return self.fn(*args, **kwargs)
         for e in self.entries:
             if e.key == key:
                 why = e.checks.failure() if e.checks is not None else None
@@ -126,6 +133,7 @@ class CompiledFunction:
             tr.add_input(t, label)
         old = sys.getprofile()
         _active.append(tr)
+        np_draws = _numpy_draws()
         sys.setprofile(tr.profile)
         try:
             ret = self.fn(*args, **kwargs)
@@ -137,6 +145,9 @@ class CompiledFunction:
         self.entries.append(e)
         tr.check_versions()
         err = tr.error
+        if err is None and _numpy_draws() != np_draws:  # (NumPy's Cython functions are not seen by the profile)
+            err = GraphBreak("the function draws random numbers from NumPy's global generator (np.random), which a "
+                             "replay would not draw again (ember's own random ops are replayed)")
         returns = plan = None
         if err is None:
             try:
@@ -194,6 +205,12 @@ class CompiledFunction:
         lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
                      "optimizer's step runs as in eager)")
         return "\n".join(lines)
+
+
+def _numpy_draws() -> tuple:
+    """Where NumPy's global generator stands (its key position and the words it has used)."""
+    state = np.random.get_state(legacy=False)["state"]
+    return state["pos"], state["key"].tobytes()
 
 
 def _name(fn: Any) -> str:

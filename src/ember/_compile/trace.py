@@ -24,6 +24,7 @@ break never changes the call's result: the call was eager all along.
 from __future__ import annotations
 
 import linecache
+import random
 import sys
 from collections import defaultdict
 from typing import Any
@@ -69,6 +70,16 @@ _ZERO = inplace.zero_.__code__
 _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
 _DDP = "ember.nn.parallel.distributed"
+
+
+def _from_ember(frame: Any) -> bool:
+    return frame is not None and frame.f_globals.get("__name__", "").startswith("ember")
+
+
+def _python_random(what: str, frame: Any) -> GraphBreak:
+    # a replay runs no Python: the number drawn while tracing would be used at every call
+    return GraphBreak(f"{what}() draws random numbers in Python, which a replay would not draw again (ember's "
+                      "own random ops are replayed)", where(frame))
 # the factories whose result depends on their arguments only (a position index, a mask, zeros),
 # called again at replay; the random ones and ``empty`` stay graph breaks
 _FACTORIES = {"tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
@@ -245,6 +256,8 @@ class Tracer:
                 self.inside, self.pending = frame, None
                 return
             mod = frame.f_globals.get("__name__", "")
+            if mod == "random" and not _from_ember(frame.f_back):
+                return self.stop(_python_random(f"random.{code.co_name}", frame.f_back))
             if not mod.startswith("ember") or code in TRANSPARENT or code is _FUNCTION_APPLY:
                 return
             if mod.startswith("ember.autograd") and frame.f_back is not None and frame.f_back.f_code is _FUNCTION_APPLY:
@@ -270,6 +283,8 @@ class Tracer:
         elif event == "c_call" and self.inside is None:
             if arg is print:  # (a replay would print nothing)
                 self.stop(GraphBreak("print() runs at every call (torch.compile breaks the graph there too)", where(frame)))
+            elif isinstance(getattr(arg, "__self__", None), random.Random) and not _from_ember(frame):
+                self.stop(_python_random(f"random.{arg.__name__}", frame))
             elif getattr(arg, "__name__", "") in _MUTATORS and id(getattr(arg, "__self__", None)) in self.outside:
                 kind = type(arg.__self__).__name__
                 self.stop(GraphBreak(f"{kind}.{arg.__name__}() on a {kind} from outside the function (a replay runs "
