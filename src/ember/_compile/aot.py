@@ -111,8 +111,9 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     capture = [_edge(t) for t in leaves]
     roots = [_edge(t) for t in outs]
     deps = engine._collect([n for n, _ in roots])
-    for n in engine._needed(deps, {n for n, _ in capture}):
-        if type(n) is AccumulateGrad:
+    ends = {n for n, _ in capture}
+    for n in engine._needed(deps, ends):
+        if type(n) is AccumulateGrad or n in ends:  # (an input's own node, as another compiled call's: not run)
             continue
         if n._extra is not None:
             raise GraphBreak(f"a hook on the backward node {n.name()} inside the compiled function")

@@ -22,14 +22,24 @@ _state = grad_mode._state
 _PLAIN = (int, float, bool, str, type(None))
 
 
-def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
-    """(the guard key of a call, its tensor arguments in order)."""
+class _NoArray(Exception):
+    pass
+
+
+_NOT_DENSE = ("SparseCooTensor", "BatchedTensor")
+
+
+def signature(args: tuple, kwargs: dict) -> tuple[tuple | None, list]:
+    """(the guard key of a call, its tensor arguments in order); the key is None when a tensor
+    argument holds no dense array (sparse, or vmap's batched tensors), which no program replays."""
     tensors: list = []
     seen: dict = {}
     parts: list = [_state.enabled, _autocast.state.cpu and _autocast.state.cpu_dtype]
 
     def walk(v: Any, depth: int) -> None:
         if isinstance(v, Tensor):
+            if type(v).__name__ in _NOT_DENSE:
+                raise _NoArray
             first = seen.get(id(v))
             if first is None:
                 seen[id(v)] = len(tensors)
@@ -47,11 +57,14 @@ def signature(args: tuple, kwargs: dict) -> tuple[tuple, list]:
         else:
             parts.append(("id", id(v)))
 
-    for a in args:
-        walk(a, 0)
-    for k in sorted(kwargs):
-        parts.append(k)
-        walk(kwargs[k], 0)
+    try:
+        for a in args:
+            walk(a, 0)
+        for k in sorted(kwargs):
+            parts.append(k)
+            walk(kwargs[k], 0)
+    except _NoArray:
+        return None, []
     return tuple(parts), tensors
 
 
