@@ -114,3 +114,36 @@ def test_a_compiled_function_of_a_compiled_functions_output_replays():
     assert out_c.item() == out_e.item()
     for a, b in zip(lin_c.parameters(), lin_e.parameters()):
         assert a.grad.numpy().tobytes() == b.grad.numpy().tobytes()
+
+
+def test_a_compiled_rnn_cell_fed_its_own_hidden_state_trains_as_eager():
+    # tutorials/char_rnn_generation: the hidden state a compiled call returned is the next call's
+    # input, computed from the parameters the call uses too; its backward would run through the
+    # earlier call's node (which freed it): those calls break the graph and run eagerly
+    class Cell(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.i2h, self.i2o = ember.nn.Linear(5, 3), ember.nn.Linear(5, 2)
+
+        def forward(self, x, h):
+            c = ember.cat((x, h), 1)
+            return self.i2o(c).log_softmax(1), self.i2h(c)
+
+    def run(compiled):
+        ember.manual_seed(0)
+        cell = Cell()
+        f = ember.compile(cell) if compiled else cell
+        for _ in range(3):
+            h, loss = ember.zeros(1, 3), 0
+            for i in range(3):
+                o, h = f(ember.ones(1, 2) * i, h)
+                loss = loss + o.sum()
+            cell.zero_grad()
+            loss.backward()
+        return [p.grad.numpy().tobytes() for p in cell.parameters()]
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        got = run(True)
+    assert got == run(False)
+    assert any("computed from another of its inputs" in str(w.message) for w in seen)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import subprocess
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +44,8 @@ def _param(path: Path):
 
 _POOL: ThreadPoolExecutor | None = None
 _RESULTS: dict[Path, Future] = {}
+_COMPILED: dict[Path, Future] = {}
+_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 def _result(program: Path):
@@ -53,10 +58,27 @@ def _result(program: Path):
     if _POOL is None:
         _POOL = ThreadPoolExecutor(int(os.environ.get("EMBER_CORPUS_JOBS", "2")))
         # one thread per run: the runs share the machine, and CI has two cores
-        env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         for p in PROGRAMS:
-            _RESULTS[p] = _POOL.submit(compare, str(p), timeout=300, env=env, rtol=RTOL.get(p.stem, 1e-4))
+            _RESULTS[p] = _POOL.submit(compare, str(p), timeout=300, env=_ENV, rtol=RTOL.get(p.stem, 1e-4))
+        for p in PROGRAMS:
+            _COMPILED[p] = _POOL.submit(_run_compiled, p)
     return _RESULTS[program].result()
+
+
+def _run_compiled(program: Path) -> subprocess.CompletedProcess:
+    """``program`` on ember with every model call compiled (tests/compile_everything.py)."""
+    env = dict(os.environ, PYTHONHASHSEED="0", **_ENV)
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    runner = str(Path(__file__).parent / "compile_everything.py")
+    return subprocess.run([sys.executable, runner, str(program)], cwd=program.parent, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _tokens(out: str) -> list[str]:
+    # (a compiled call's results have torch.compile's grad_fn, CompiledFunctionBackward)
+    out = re.sub(r"<\w+ object at 0x[0-9a-f]+>", "<node>", out)  # (a node, its name and address)
+    return re.sub(r"grad_fn=<\w+>", "grad_fn=<>", out).split()
 
 
 @requires_torch
@@ -64,6 +86,19 @@ def _result(program: Path):
 def test_program_matches_torch(program: Path) -> None:
     result = _result(program)
     assert result.ok, "\n" + result.report()
+
+
+@requires_torch
+@pytest.mark.parametrize("program", [_param(p) for p in PROGRAMS])
+def test_program_compiled_prints_what_it_prints_eagerly(program: Path) -> None:
+    # every model call compiled: the same printed numbers, to the last digit (a replay is eager's
+    # arithmetic), graph breaks falling back to eager; compile must never change what a program does
+    eager = _result(program).ember
+    run = _COMPILED[program].result()
+    assert run.returncode == eager.returncode, run.stderr[-3000:]
+    got, want = _tokens(run.stdout), _tokens(eager.stdout)
+    k = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+    assert got == want, f"compiled prints {got[k - 5:k + 5]}, eager {want[k - 5:k + 5]}\n{run.stderr[-3000:]}"
 
 
 def test_every_program_names_its_source() -> None:

@@ -77,7 +77,7 @@ class CaptureRecorder(BackwardRecorder):
         if not nrs:
             return super().node(node, grads, outs)
         if any(o is not None for o in outs):
-            return self.fail("an input of the compiled function is computed from another of its inputs")
+            return self.fail(INPUT_FROM_INPUT)
         for nr in nrs:
             if grads[nr] is None:
                 continue
@@ -99,6 +99,9 @@ class CaptureRecorder(BackwardRecorder):
         return name
 
 
+INPUT_FROM_INPUT = "an input of the compiled function is computed from another of its inputs"
+
+
 def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     """Run the backward of the returned tensors ``ret`` that require grad, recording it on ``tr``
     (raises GraphBreak when it cannot be replayed; the user's tensors and ``.grad`` are untouched)."""
@@ -112,8 +115,13 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     roots = [_edge(t) for t in outs]
     deps = engine._collect([n for n, _ in roots])
     ends = {n for n, _ in capture}
-    for n in engine._needed(deps, ends):
-        if type(n) is AccumulateGrad or n in ends:  # (an input's own node, as another compiled call's: not run)
+    needed = engine._needed(deps, ends)
+    for n in needed:
+        if type(n) is AccumulateGrad:
+            continue
+        if n in ends:  # (an input's own node, as another compiled call's: not run, unless the backward goes on)
+            if any(c in needed for c, _ in n.next_functions if c is not None):
+                raise GraphBreak(INPUT_FROM_INPUT)
             continue
         if n._extra is not None:
             raise GraphBreak(f"a hook on the backward node {n.name()} inside the compiled function")
