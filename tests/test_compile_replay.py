@@ -720,7 +720,7 @@ def test_compiled_cnn_model_fuses_conv_relu_in_its_outside_backward_too():
 
 def test_deterministic_factories_in_a_step_are_called_again_at_replay():
     # nanoGPT's forward makes its positions with arange and its causal mask with tril(ones): called
-    # again at replay (the random factories and empty stay graph breaks)
+    # again at replay (``empty`` stays a graph break)
     emb = ember.nn.Embedding(6, 4)
 
     def f(idx):
@@ -743,8 +743,42 @@ def test_deterministic_factories_in_a_step_are_called_again_at_replay():
             want = f(ember.tensor(idx))
             assert got.item() == want.item() and ember.equal(g, emb.weight.grad)
     assert "call_op(op_arange" in c.source() and "replayed 2 times" in c.explain()
-    with pytest.warns(UserWarning, match="'randn' changes state"):
-        ember.compile(lambda x: x + ember.randn(3))(ember.ones(3))
+    with pytest.warns(UserWarning, match="'empty' changes state"):
+        ember.compile(lambda x: x + ember.empty(3).fill_(1))(ember.ones(3))
+
+
+def test_random_factories_in_a_step_draw_what_eager_draws():
+    # a VAE's reparameterisation (randn_like), a GAN's noise (randn), and the rest of the random
+    # factories: called again at replay, in the program's order, from ember's generator or the one
+    # given; values, gradients and the generator's state after are eager's (a draw never used too)
+    gen = ember.Generator().manual_seed(7)
+
+    def step(mu, logvar):
+        std = (0.5 * logvar).exp()
+        z = mu + ember.randn_like(std) * std
+        ember.rand(3)  # (drawn, never used: the draw still happens)
+        z = z + ember.randn(4, generator=gen) + ember.normal(0.0, 2.0, (4,)) + ember.rand_like(std)
+        z = z * ember.bernoulli(ember.full((4,), 0.5)) + ember.randint(0, 5, (4,)) + ember.randperm(4)
+        loss = z.square().sum()
+        loss.backward()
+        return loss
+
+    def run(f):
+        ember.manual_seed(0)
+        gen.manual_seed(7)
+        mu, logvar = ember.zeros(4, requires_grad=True), ember.zeros(4, requires_grad=True)
+        out = []
+        for _ in range(3):
+            mu.grad = logvar.grad = None
+            out.append((f(mu, logvar).item(), mu.grad.numpy().tobytes(), logvar.grad.numpy().tobytes()))
+        return out, ember.rand(2).tolist(), ember.rand(2, generator=gen).tolist()
+
+    c = ember.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = run(c)
+    assert got == run(step) and len({v for v, _, _ in got[0]}) == 3
+    assert "call_op(op_randn_like" in c.source() and "replayed 2 times" in c.explain()
 
 
 def test_model_train_and_eval_inside_compiled_functions_are_replayed():

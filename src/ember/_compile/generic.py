@@ -4,8 +4,10 @@ An op of ember's op modules that ``kernels.HANDLERS`` does not cover (``gather``
 ``movedim`` ...) is recorded as the call it was: the function, its arguments with the traced
 tensors among them named, and the tensors it returned. The replay calls the same function on
 Tensors around the replay's arrays (grad mode is off) and keeps their arrays: the eager op's own
-arithmetic, so the result is eager's to the bit, at eager's cost for that one op. Random draws,
-in-place ops and calls with ``out=`` never get here (the tracer breaks the graph on them first).
+arithmetic, so the result is eager's to the bit, at eager's cost for that one op. A random
+factory called again draws from its generator what eager would, the replay keeping the order of
+the draws. In-place ops and calls with ``out=`` never get here (the tracer breaks the graph on
+them first).
 """
 
 from __future__ import annotations

@@ -81,9 +81,14 @@ def _python_random(what: str, frame: Any) -> GraphBreak:
     return GraphBreak(f"{what}() draws random numbers in Python, which a replay would not draw again (ember's "
                       "own random ops are replayed)", where(frame))
 # the factories whose result depends on their arguments only (a position index, a mask, zeros),
-# called again at replay; the random ones and ``empty`` stay graph breaks
+# called again at replay (``empty`` stays a graph break)
 _FACTORIES = {"tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
               "linspace", "logspace", "eye"}
+# the random factories, called again at replay too: in the program's order, they draw from ember's
+# generator (or the one they are given) what eager draws (a VAE's randn_like, a GAN's noise)
+_RANDOM = {"rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like", "bernoulli",
+           "multinomial", "poisson"}
+_RANDOM_MODULES = ("ember.ops.creation", "ember.ops.random_ops")
 _ELEMENTWISE = {"add", "sub", "mul", "div", "add_scalar", "sub_scalar", "mul_scalar", "div_scalar", "rsub_scalar", "neg",
                 "exp", "log", "tanh", "sigmoid", "sqrt", "relu", "unary_fn", "activation", "abs", "maximum", "minimum",
                 "clamp", "pow_scalar", "where", "where_scalar_input", "where_scalar_other"}
@@ -262,7 +267,8 @@ class Tracer:
                 return
             if mod.startswith("ember.autograd") and frame.f_back is not None and frame.f_back.f_code is _FUNCTION_APPLY:
                 return  # (apply's own bookkeeping: building the node, its edges, the list of tensor arguments)
-            if mod == "ember.ops.creation" and code.co_name in _FACTORIES and not frame.f_locals.get("requires_grad"):
+            if (mod == "ember.ops.creation" and code.co_name in _FACTORIES or mod in _RANDOM_MODULES and
+                    code.co_name in _RANDOM) and not frame.f_locals.get("requires_grad") and frame.f_locals.get("out") is None:
                 self.inside, self.pending = frame, self.generic_call(frame, code.co_name)  # (called again at replay)
                 return
             if code.co_name in _VALUE_READS and mod == "ember._tensor":
