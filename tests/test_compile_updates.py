@@ -159,3 +159,31 @@ def test_a_resnet_block_with_in_place_ops_compiles_whole_and_equals_eager_and_to
     np.testing.assert_allclose(compiled, theirs, rtol=1e-5)
     for a, b in zip(cp, tp):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_in_place_activations_of_nn_compile_whole_and_equal_eager():
+    # pytorch/examples' DCGAN discriminator: nn.LeakyReLU(0.2, inplace=True) after each layer (and
+    # ELU, SELU, Hardtanh in place): the activation writes back into the layer's output, as in eager
+    def run(compiled):
+        ember.manual_seed(0)
+        nn = ember.nn
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(4, 4, 3, 2, 1),
+                              nn.BatchNorm2d(4), nn.LeakyReLU(0.2, inplace=True), nn.Flatten(), nn.Linear(16, 8),
+                              nn.ELU(inplace=True), nn.Linear(8, 8), nn.SELU(inplace=True), nn.Linear(8, 1),
+                              nn.Sigmoid())
+        opt = ember.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x):
+            loss = ember.nn.functional.binary_cross_entropy(model(x).view(-1), ember.ones(x.shape[0]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = ember.compile(step) if compiled else step
+        x = ember.randn(6, 1, 8, 8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            return [run(x).item() for _ in range(3)], [p.detach().numpy().tobytes() for p in model.parameters()]
+
+    assert run(True) == run(False)

@@ -16,11 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from ..nn import functional
 from ..ops import inplace
 from ..ops._core import _fw
 from .steps import GraphBreak, Step
 
 METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inplace(lambda x: x).__code__}
+# what calls apply_inplace on a computed value: the in-place methods, and nn's activations with
+# inplace=True (a GAN's nn.LeakyReLU(0.2, inplace=True))
+_APPLIERS = METHODS | {functional._maybe_inplace.__code__}
 _DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
 _OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
 CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK}
@@ -62,7 +66,7 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
     if code is _APPLY:
         t = loc["self"]
         view = t._meta is not None and "base" in t._meta
-        return (caller in METHODS and computed(tr, t) is not None and not view and t._data.flags.writeable
+        return (caller in _APPLIERS and computed(tr, t) is not None and not view and t._data.flags.writeable
                 and t._data.flags.c_contiguous)
     if caller is not _APPLY:
         return False
