@@ -40,6 +40,10 @@ def data_dependent(name: str, loc: dict) -> bool:
     (``where(cond)`` is ``nonzero``; ``where(cond, x, y)`` is elementwise)."""
     if name == "where":
         return loc.get("input") is None and loc.get("self") is None
+    if name == "repeat_interleave":  # (each element a number of times: the shape is the arguments')
+        return type(loc.get("repeats")) is not int
+    if name == "one_hot":  # (unless the number of classes is inferred from the largest index)
+        return loc.get("num_classes") == -1
     return name in DATA_DEPENDENT
 
 

@@ -323,10 +323,12 @@ class Tracer:
         if self.fullgraph:
             raise Unsupported(f"ember.compile(fullgraph=True): graph break: {err}")
 
-    def opaque_result(self, ret: Any, name: str, frame: Any) -> None:
+    def opaque_result(self, ret: Any, name: str, at: Any) -> None:
+        """``ret``'s tensors are values the replay cannot make (``name``: the op, ``at``: its frame or line)."""
+        at = at if type(at) is str else where(at)
         for t in generic.tensors(ret):
             if id(t._data) not in self.vals:
-                self.opaque[id(t._data)] = (name, where(frame))
+                self.opaque[id(t._data)] = (name, at)
                 self.keep.append(t._data)
 
     def generic_call(self, frame: Any, name: str) -> Any:
@@ -349,8 +351,10 @@ class Tracer:
         try:
             args, kwargs = generic.swap((args, kwargs), lambda t: Ref(self.ref(t._data, t)))
         except GraphBreak:
-            if not quiet:
-                self.opaque_result(ret, name, frame)
+            if not quiet:  # (made from an opaque value: named after the op that made that one)
+                src = [self.opaque[id(t._data)] for t in generic.tensors_of((args, kwargs), Tensor)
+                       if id(t._data) in self.opaque]
+                self.opaque_result(ret, *(src[0] if src else (name, where(frame))))
             return False
         ins = tuple(r.name for r in generic.tensors_of((args, kwargs), Ref))
         if all(id(t._data) in self.vals for t in outs):  # (it returned what it was given: nothing to replay)
@@ -647,7 +651,7 @@ class BackwardRecorder:
         try:
             saved = tuple(self.saved_ref(s) for s in node.saved)
             result = None if node._result is None else t.ref(node._result[0], None)
-            attrs, dynamic = self.attrs_ref(node.attrs)
+            attrs, dynamic = self.attrs_ref(node.attrs, _SHAPE_ATTRS.get(type(node).__name__, ()))
         except GraphBreak as e:
             return self.fail(f"{node.name()} keeps {e.reason}")
         rn = _replay_node(node, attrs if not dynamic else None)
@@ -708,14 +712,15 @@ class BackwardRecorder:
             return Ref(self.t.ref(s, None))
         return s
 
-    def attrs_ref(self, attrs: Any) -> tuple:
-        """attrs with the arrays the trace knows replaced by Refs: (value, whether any was)."""
+    def attrs_ref(self, attrs: Any, shaped: tuple = ()) -> tuple:
+        """attrs with the arrays the trace knows replaced by Refs: (value, whether any was);
+        ``shaped``: the positions of top-level attrs made from shapes alone, kept as constants."""
         if isinstance(attrs, np.ndarray):
             return Ref(self.t.ref(attrs, None)), True
         if isinstance(attrs, Tensor):  # (where's condition: a Tensor around the traced array)
             return Ref(self.t.ref(attrs._data, attrs), tensor=True), True
         if isinstance(attrs, tuple):
-            parts = [self.attrs_ref(a) for a in attrs]
+            parts = [(a, False) if k in shaped else self.attrs_ref(a) for k, a in enumerate(attrs)]
             if any(d for _, d in parts):
                 return tuple(p for p, _ in parts), True
         return attrs, False
@@ -736,6 +741,10 @@ class BackwardRecorder:
             name = r
         self.waiting[(nxt, node.next_functions[i][1])].append(name)
 
+
+# backward nodes' attrs that are arrays made from the shapes and the op's arguments alone (the
+# same at every call with these guards): the replay keeps the traced array (avg_pool's divisors)
+_SHAPE_ATTRS = {f"AvgPool{nd}DBackward{b}": (4,) for nd in (1, 2, 3) for b in ("0", "Backward0")}
 
 _VC = [0]  # the version counter of the results replay nodes keep (nothing changes them in place)
 

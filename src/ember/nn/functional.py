@@ -72,6 +72,7 @@ from ._ops import (  # noqa: F401
     linear,
     max_pool1d,
     max_pool2d,
+    one_hot,
     pad,
     prelu,
 )
@@ -344,21 +345,6 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
 
 
 # ============================================================================ sparse / utility
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    x = tensor._data
-    if x.dtype != np.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        if x.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(x.max()) + 1
-    if x.size and x.min() < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    if x.size and x.max() >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    return _new(np.ascontiguousarray((x[..., None] == np.arange(num_classes)).astype(np.int64)))
-
-
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
