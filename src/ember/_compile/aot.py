@@ -113,15 +113,11 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     leaves = [tensors[k] if kind == "in" else k for kind, k in targets]
     capture = [_edge(t) for t in leaves]
     roots = [_edge(t) for t in outs]
-    deps = engine._collect([n for n, _ in roots])
     ends = {n for n, _ in capture}
-    needed = engine._needed(deps, ends)
-    for n in needed:
-        if type(n) is AccumulateGrad:
-            continue
-        if n in ends:  # (an input's own node, as another compiled call's: not run, unless the backward goes on)
-            if any(c in needed for c, _ in n.next_functions if c is not None):
-                raise GraphBreak(INPUT_FROM_INPUT)
+    # (the function's own graph: an input's node, another compiled call's say, is where it ends)
+    deps = engine._collect([n for n, _ in roots], ends)
+    for n in engine._needed(deps, ends, ends):
+        if type(n) is AccumulateGrad or n in ends:
             continue
         if n._extra is not None:
             raise GraphBreak(f"a hook on the backward node {n.name()} inside the compiled function")
@@ -137,7 +133,8 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     try:
         for t, _ in metas:
             t._meta = None
-        engine.run_backward(roots, placeholders, True, False, capture=capture, accumulate=False, trace=rec)
+        engine.run_backward(roots, placeholders, True, False, capture=capture, accumulate=False, trace=rec,
+                            frontier=True)
     finally:
         grad_mode._state.enabled = prev
         for t, m in metas:
@@ -250,7 +247,7 @@ class TracedBackward:
             for t, _ in metas:
                 t._meta = None
             got = engine.run_backward(self.roots, [_new(g) for g in grads], False, False, capture=self.capture,
-                                      accumulate=False)
+                                      accumulate=False, frontier=True)
         finally:
             for t, m in metas:
                 t._meta = m

@@ -77,8 +77,9 @@ def _check_grad(node: Node, i: int, g: Any, meta: tuple) -> Any:
     return g
 
 
-def _collect(roots: Sequence[Node]) -> dict:
-    """Count, for every node reachable from the roots, the edges that lead into it."""
+def _collect(roots: Sequence[Node], ends: Any = ()) -> dict:
+    """Count, for every node reachable from the roots (not past a node in ``ends``), the edges
+    that lead into it."""
     deps: dict = {}
     stack = []
     for r in roots:
@@ -88,6 +89,8 @@ def _collect(roots: Sequence[Node]) -> dict:
     get = deps.get
     while stack:
         node = stack.pop()
+        if node in ends:
+            continue
         for nxt, _ in node.next_functions:
             if nxt is not None:
                 c = get(nxt)
@@ -99,23 +102,25 @@ def _collect(roots: Sequence[Node]) -> dict:
     return deps
 
 
-def _needed(deps: dict, targets: set) -> set:
-    """Nodes that lie on a path from the roots to a target (the only ones autograd.grad runs)."""
+def _needed(deps: dict, targets: set, ends: Any = ()) -> set:
+    """Nodes that lie on a path from the roots to a target (the only ones autograd.grad runs),
+    not past a node in ``ends`` (``_collect``'s)."""
     # Kahn order from the roots, then sweep it backwards: a node is needed if it is a target
     # or if any of its children is needed.
     remaining = dict(deps)
     order = [n for n, d in deps.items() if d == 0]
     i = 0
     while i < len(order):
-        for nxt, _ in order[i].next_functions:
-            if nxt is not None:
-                remaining[nxt] -= 1
-                if remaining[nxt] == 0:
-                    order.append(nxt)
+        if order[i] not in ends:
+            for nxt, _ in order[i].next_functions:
+                if nxt is not None:
+                    remaining[nxt] -= 1
+                    if remaining[nxt] == 0:
+                        order.append(nxt)
         i += 1
     needed = set()
     for node in reversed(order):
-        if node in targets or any(n in needed for n, _ in node.next_functions if n is not None):
+        if node in targets or node not in ends and any(n in needed for n, _ in node.next_functions if n is not None):
             needed.add(node)
     return needed
 
@@ -144,6 +149,7 @@ def run_backward(
     accumulate: bool = True,
     only: Sequence[tuple[Node, int]] | None = None,
     trace: Any = None,
+    frontier: bool = False,
 ) -> list | None:
     """Propagate ``root_grads`` from the ``roots`` edges back through the graph.
 
@@ -151,19 +157,24 @@ def run_backward(
     ``only``: with accumulate, restrict accumulation to these leaves (backward(inputs=...)).
     ``trace``: an observer with ``node(node, grads, outs)`` and ``edge(node, i, next_node, grad)``
     (used by ``ember.autograd.explain``).
+    ``frontier``: the captured edges end the graph: nothing past their nodes runs, not even for
+    another captured edge (a compiled function's backward, which covers its own ops only).
     """
     if _observer is not None and trace is None:
         trace = _observer
     root_nodes = [n for n, _ in roots]
-    deps = _collect(root_nodes)
+    ends = {n for n, _ in capture or ()} if frontier else ()
+    deps = _collect(root_nodes, ends)
     targets = None
     captured: dict = {}
     if capture is not None or only is not None:
         edges = capture if capture is not None else only or ()
         targets = {n for n, _ in edges}
-        needed = _needed(deps, targets)
+        needed = _needed(deps, targets, ends)
         deps = {n: 0 for n in needed}
         for n in needed:
+            if n in ends:
+                continue
             for nxt, _ in n.next_functions:
                 if nxt in deps:
                     deps[nxt] += 1
@@ -216,7 +227,7 @@ def run_backward(
             if capture_edges and node in capture_edges:
                 for nr in capture_edges[node]:
                     captured[(node, nr)] = grads[nr]
-                if is_acc:
+                if is_acc or frontier:
                     if trace is not None:
                         trace.node(node, grads, ())
                     continue
