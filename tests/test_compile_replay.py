@@ -3,6 +3,7 @@ step's numbers bit for bit (losses, gradients, parameter updates, the random str
 numbers must match torch's step."""
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -880,3 +881,47 @@ def test_one_hot_and_repeat_interleave_by_a_number_replay():
     # named after one_hot, not after the ops that used its result
     with pytest.warns(UserWarning, match="a value computed by 'one_hot'"):
         ember.compile(lambda t: F.one_hot(t).float().exp().sum())(tokens)
+
+
+def test_generated_names_never_meet():
+    # "grad_sum1" + "0" (the gradient of the op named sum1) and "grad_sum" + "10" (the eleventh
+    # sum of two gradients) were one name: the program read a deleted or overwritten value
+    def f(x, w):
+        t = x.sum() + (x * w).sum()
+        for k in range(14):
+            t = t + (x * (k + 1)).sum() * w.sum()
+        t.backward()
+        return t
+
+    def run(g):
+        x, w = ember.arange(3.0, requires_grad=True), ember.ones(3, requires_grad=True)
+        return [(g(x, w).item(), x.grad.tolist(), w.grad.tolist()) for _ in range(3)]
+
+    c = ember.compile(f)
+    assert run(c) == run(f)
+    assert len(re.findall(r"^\s*grad_sum10\b[^=]*=", c.source(), re.M)) == 1  # (one value of that name)
+
+
+def test_an_lstm_cell_step_is_traced_through():
+    # examples/time_sequence_prediction: nn.LSTMCell's step is made of public ops, each traced
+    # (as an opaque call its backward nodes kept gates the program never named: a graph break)
+    def run(compiled):
+        ember.manual_seed(0)
+        cell, lin = ember.nn.LSTMCell(3, 4), ember.nn.Linear(4, 1)
+
+        def step(x):
+            h = c = ember.zeros(2, 4)
+            out = 0
+            for t in range(3):
+                h, c = cell(x[t], (h, c))
+                out = out + lin(h * 2).sum()
+            out.backward()
+            return out
+
+        f = ember.compile(step) if compiled else step
+        x = ember.randn(3, 2, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return [f(x).item() for _ in range(3)], [p.grad.numpy().tobytes() for p in cell.parameters()]
+
+    assert run(True) == run(False)

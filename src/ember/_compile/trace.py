@@ -142,6 +142,7 @@ class Tracer:
         self.modules: dict[int, Module] = {}
         self.objects: dict[int, tuple] = {}  # id -> (name, object): optimizers, modules called
         self.counts: dict[str, int] = defaultdict(int)
+        self.taken: set[str] = set()  # (every name given: "grad_sum1" + "0" must not meet "grad_sum" + "10")
         self.node_names: dict = {}  # forward node -> value name
         self.inside: Any = None  # the frame of the op being recorded
         self.pending: Any = None
@@ -169,10 +170,14 @@ class Tracer:
     # ---------------------------------------------------------------- values
     def name(self, base: str) -> str:
         k = self.counts[base]
+        while f"{base}{k}" in self.taken:
+            k += 1
         self.counts[base] = k + 1
+        self.taken.add(f"{base}{k}")
         return f"{base}{k}"
 
     def bind(self, arr: Any, name: str) -> None:
+        self.taken.add(name)
         self.vals[id(arr)] = name
         self.keep.append(arr)
         if isinstance(arr, np.ndarray):
@@ -207,7 +212,7 @@ class Tracer:
         name = self.ext_ids.get(id(owner))
         if name is None:
             base = self.param_names.get(id(owner)) or "const"
-            name = self.name(base) if base == "const" or base in self.externals else base
+            name = self.name(base) if base == "const" or base in self.externals or base in self.taken else base
             self.externals[name] = owner
             self.held[name] = owner
             self.ext_ids[id(owner)] = name
