@@ -925,3 +925,31 @@ def test_an_lstm_cell_step_is_traced_through():
             return [f(x).item() for _ in range(3)], [p.grad.numpy().tobytes() for p in cell.parameters()]
 
     assert run(True) == run(False)
+
+
+def test_in_place_shape_ops_and_a_vector_times_a_matrix_replay():
+    # examples/actor_critic: the policy is called on one state, a vector, so its Linear multiplies
+    # a vector by a matrix (which squeezes its result in place, as torch: SqueezeBackward4); and
+    # squeeze_, unsqueeze_, t_, transpose_ on values the function computed
+    def run(compiled):
+        ember.manual_seed(0)
+        lin, lin2 = ember.nn.Linear(4, 3), ember.nn.Linear(3, 2)
+
+        def step(v):
+            y = lin2(lin(v).relu())
+            z = (y * 2).unsqueeze_(0).t_().squeeze_(1).unsqueeze_(1).transpose_(0, 1)
+            loss = z.sum() + y.softmax(-1)[0]
+            loss.backward()
+            return loss, z
+
+        f = ember.compile(step) if compiled else step
+        v = ember.randn(4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = [f(v) for _ in range(3)]
+        grads = [p.grad.numpy().tobytes() for p in (*lin.parameters(), *lin2.parameters())]
+        return [(a.item(), b.shape, b.detach().numpy().tobytes()) for a, b in out], grads
+
+    assert run(True) == run(False)
+    y = ember.ones(3, requires_grad=True) @ ember.ones(3, 2)
+    assert y.grad_fn.name() == "SqueezeBackward4" and y._base is None  # (torch's)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..nn import functional
-from ..ops import inplace
-from ..ops._core import _fw
+from ..ops import inplace, inplace_shape
+from ..ops._core import _fw, wrap_dim
 from .steps import GraphBreak, Step
 
 METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inplace(lambda x: x).__code__}
@@ -27,7 +27,10 @@ METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inpl
 _APPLIERS = METHODS | {functional._maybe_inplace.__code__}
 _DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
 _OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
-CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK}
+# in-place shape ops (x.squeeze_(0), x.t_(): matmul of a vector by a matrix squeezes its result so)
+_RESHAPED = {inplace_shape.squeeze_.__code__, inplace_shape.unsqueeze_.__code__}
+_SWAPPED = {inplace_shape.t_.__code__, inplace_shape.transpose_.__code__}
+CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK} | _RESHAPED | _SWAPPED
 
 
 def computed(tr: Any, t: Any) -> str | None:
@@ -44,6 +47,8 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
     the caller's usual rules apply, which break the graph)."""
     loc = frame.f_locals
     caller = frame.f_back.f_code if frame.f_back is not None else None
+    if code in _RESHAPED or code in _SWAPPED:
+        return _restrided(tr, code, frame)
     if code in METHODS:  # (x.relu_(), x += y: let the calls inside be seen)
         return computed(tr, loc["self"]) is not None and not _fw.on
     if code is _DIRECT:
@@ -88,4 +93,37 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
     tr.steps.append(Step("writeback", (), (x, r), None, f"{x} written in place"))
     tr.followed.add(id(loc["self"]._vc))
     tr.inside, tr.pending = frame, None
+    return True
+
+
+def _restrided(tr: Any, code: Any, frame: Any) -> bool:
+    """An in-place shape op on a computed value that is no view: its tensor's array becomes a view of
+    the same memory, a value of its own (``np.reshape`` for squeeze_/unsqueeze_, which only drop or
+    add size-1 dims, ``np.swapaxes`` for t_/transpose_); its node names that value."""
+    loc = frame.f_locals
+    t = loc["self"]
+    x = computed(tr, t)
+    if x is None or _fw.on or (t._meta is not None and "base" in t._meta):
+        return False
+    nd = t._data.ndim
+    dims = None  # (swapped dims; else the new array is the old one reshaped)
+    if code in _SWAPPED and nd >= 2:
+        try:
+            dims = (0, 1) if code is inplace_shape.t_.__code__ else (wrap_dim(loc["dim0"], nd), wrap_dim(loc["dim1"], nd))
+        except (IndexError, TypeError):
+            return False  # (the call raises torch's error, eagerly)
+
+    def done(ret: Any) -> None:
+        if ret is not t:  # (it raised)
+            return
+        kernel, consts = ("transpose", dims) if dims is not None else ("reshape", (tuple(t._data.shape),))
+        n = tr.name(code.co_name.rstrip("_"))
+        tr.bind(t._data, n)
+        tr.steps.append(Step("op", (n,), (x,), (kernel, consts), f"{x}.{code.co_name}(): a view of its own memory"))
+        tr.followed.add(id(t._vc))
+        tr.ops.append(kernel)
+        if t.grad_fn is not None:
+            tr.node_names[t.grad_fn] = n
+
+    tr.inside, tr.pending = frame, ("macro", done)
     return True

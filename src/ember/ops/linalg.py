@@ -176,10 +176,9 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         if a.shape[0] != b.shape[0]:
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied (1x{a.shape[0]} and {b.shape[0]}x{b.shape[1]})")
-        from .views import SqueezeBackward4
+        from .inplace_shape import squeeze_
 
-        r = _mm_cast_done(input.unsqueeze(0), other)
-        return record(SqueezeBackward4, r._data.reshape(b.shape[1]), (r,))
+        return squeeze_(_mm_cast_done(input.unsqueeze(0), other), 0)  # (torch squeezes in place: SqueezeBackward4)
     # batched, broadcasting over leading dims (torch checks the batch dims first)
     if nb > 2:
         check_broadcast(a.shape[:-2], b.shape[:-2])
