@@ -596,8 +596,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     return res
 
 
+# (F.one_hot, here among the ops on arrays: ember.compile calls it again at replay when num_classes is given;
+# its docstring is ember/_docs/nn_functional.py's)
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """``F.one_hot``: an op on arrays (ember.compile calls it again at replay when num_classes is given)."""
     x = tensor._data
     if x.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -57,7 +57,6 @@ from .views import (  # noqa: F401
     SqueezeBackward0,
     SqueezeBackward1,
     SqueezeBackward2,
-    SqueezeBackward4,
     TBackward0,
     TransposeBackward0,
     UnfoldBackward0,

@@ -233,8 +233,6 @@ SqueezeBackward1 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]
                               jvp=_RESHAPED)
 SqueezeBackward2 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dims", suffix=2,
                               jvp=_RESHAPED)
-SqueezeBackward4 = node_class("squeeze", lambda n, g: g.reshape(n._in_meta[0][0]), "grad unsqueezed at dim", suffix=4,
-                              jvp=_RESHAPED)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
