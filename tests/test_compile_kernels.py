@@ -164,6 +164,8 @@ def test_embedding_kernel():
 
 
 def test_every_kernel_has_a_case():
-    # (the others' cases are above, and the modules' in test_compile_modules.py: LSTM, batch norm, where, index)
+    # (the others' cases are above, the modules' in test_compile_modules.py: LSTM, batch norm, where, index;
+    # fill_'s, which needs a value with a history, in test_compile_updates.py)
     assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise", "embedding", "lstm", "lstm_nograd", "lstm_zeros",
-                                           "batch_norm", "where", "where_scalar_other", "where_scalar_input", "index"}
+                                           "batch_norm", "where", "where_scalar_other", "where_scalar_input", "index",
+                                           "filled"}

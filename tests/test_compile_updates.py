@@ -187,3 +187,40 @@ def test_in_place_activations_of_nn_compile_whole_and_equal_eager():
             return [run(x).item() for _ in range(3)], [p.detach().numpy().tobytes() for p in model.parameters()]
 
     assert run(True) == run(False)
+
+
+def test_fill_and_zero_of_computed_values_replay():
+    # fill_(number) and zero_() of values the step computed: with a history, eager's own steps (the
+    # filled array written back, FillBackward2 / ZeroBackward0); without, one write
+    def run(compiled):
+        ember.manual_seed(0)
+        w = ember.randn(3, requires_grad=True)
+
+        def step(x):
+            a = x * w
+            a.fill_(2.0)
+            b = (x * w) * 2
+            b.zero_()
+            c = x + 1
+            with ember.no_grad():
+                d = x * 3
+            d.fill_(1.5)
+            c.zero_()
+            loss = (a * w).sum() + b.sum() + (c + d).sum()
+            loss.backward()
+            return loss, a, b, d
+
+        f = ember.compile(step) if compiled else step
+        x = ember.randn(3)
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            for _ in range(3):
+                w.grad = None
+                out.append([t.detach().numpy().tobytes() for t in f(x)] + [w.grad.numpy().tobytes()])
+        return out, f
+
+    got, f = run(True)
+    assert got == run(False)[0]
+    assert "FillBackward2" in f.source() or "filled" in f.source()
+    assert ".copy()" not in f.source()  # (the old value's copy, which fill_'s node does not keep)

@@ -168,10 +168,14 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     dead = fusion.dead_after(tr.steps, 0, bw, returns) if tr.bw_start is None else {}
     pairs = fusion.conv_relu(tr.steps, tr.meta, returns)
     bpairs = fusion.relu_conv_backward(tr.steps, tr.meta)
+    # (an in-place op's copy of the old value that its op did not keep, as fill_'s: never made)
+    unread = {s.outs[0] for s in tr.steps if s.kind == "copy"} - set(fusion._readers(tr.steps)) - set(returns)
     # (the fused convolutions' own outputs, the fused relus' gradients: never made)
-    never = {tr.steps[k].outs[0] for k in pairs} | {tr.steps[k].outs[0] for k in bpairs}
+    never = {tr.steps[k].outs[0] for k in pairs} | {tr.steps[k].outs[0] for k in bpairs} | unread
     for k, s in enumerate(tr.steps[:bw]):
-        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback") else "optimizer" if s.kind in ("call", "fn") else \
+        if s.kind == "copy" and s.outs[0] in unread:
+            continue
+        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback", "fill") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
         if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
             sec = "update"
@@ -289,6 +293,8 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         return [f"{s.outs[0]} = grad_of(T_{s.ins[0]})  # {s.note}"]
     if s.kind == "grad_none":
         return [f"T_{s.ins[0]}.grad = None"]
+    if s.kind == "fill":
+        return [f"{s.ins[0]}[...] = {names.const(s.data)}  # {s.note}"]
     if s.kind == "zero":
         return [f"{s.ins[0]}[...] = 0  # {s.note}"] + ([f"{s.data}._vc[0] += 1"] if s.data else [])
     if s.kind == "inplace":

@@ -28,7 +28,7 @@ from ..nn import _ops as nn_ops
 from ..nn.modules.rnn import RNNBase
 from ..nn.utils import clip_grad
 from ..ops import _float32 as f32
-from ..ops import _vmap_hook, convolution, indexing, joining, linalg, loss, pointwise, pooling, reduction, views
+from ..ops import _vmap_hook, convolution, indexing, inplace, joining, linalg, loss, pointwise, pooling, reduction, views
 from ..ops import activation as act
 from ..ops._core import binary_operands, where_np, wrap_dim
 from ..ops._index_keys import _index_layout
@@ -83,6 +83,7 @@ TEMPLATES: dict[str, str] = {
     "mse_loss": "{o0}_d = {i0} - {i1}\n{o0} = reduce_np({o0}_d * {o0}_d, {c0})",
     "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0}, {c1})",
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
+    "filled": "{o0} = np.empty({c0}, {c1})\nnp.copyto({o0}, {c2}, casting='unsafe')",
     "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
     "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
     "max_pool_tiled": "{o0}, {o1} = max_pool_tiled({i0}, {c0}, {c1})",
@@ -421,6 +422,15 @@ def _nll_build(a: Any, ret: Any) -> Rec | None:
                [ret._data, coef], ret)
 
 
+def _filled_accept(a: Any) -> bool:
+    """fill_(number) / zero_() of a float tensor with a history (ops/inplace.py's ``_filled``)."""
+    return a["value"] is None and np.ndim(a["arr"]) == 0 and a["cls"] in (inplace.FillBackward2, inplace.ZeroBackward0)
+
+
+def _filled_build(a: Any, ret: Any) -> Rec:
+    return Rec("filled", [], (tuple(ret._data.shape), ret._data.dtype, a["arr"]), [ret._data], ret)
+
+
 def _noise_build(a: Any, ret: Any) -> Rec:
     return Rec("dropout_noise", [], (tuple(a["shape"]), a["p"], a["npdtype"]), [ret])
 
@@ -661,6 +671,7 @@ def _handlers() -> dict:
             "mse_loss", [a["input"]._data, a["target"]._data], (a["reduction"],), [r._data], r)),
         _code(loss.nll_loss): Handler("nll_loss", _nll_accept, _nll_build),
         _code(_dropout._noise): Handler("dropout", _always, _noise_build),
+        _code(inplace._filled): Handler("filled", _filled_accept, _filled_build),
         _code(convolution._conv_op): Handler("conv", _conv_accept, _conv_build),
         _code(pooling._max_pool): Handler("max_pool2d", _pool_accept, _pool_build),
         _code(nn_ops.layer_norm): Handler("layer_norm", _ln_accept, _ln_build),

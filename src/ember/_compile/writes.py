@@ -18,19 +18,23 @@ import numpy as np
 
 from ..nn import functional
 from ..ops import inplace, inplace_shape
-from ..ops._core import _fw, wrap_dim
+from ..ops._core import _fw, _state, wrap_dim
 from .steps import GraphBreak, Step
 
 METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inplace(lambda x: x).__code__}
 # what calls apply_inplace on a computed value: the in-place methods, and nn's activations with
 # inplace=True (a GAN's nn.LeakyReLU(0.2, inplace=True))
-_APPLIERS = METHODS | {functional._maybe_inplace.__code__}
+_APPLIERS = METHODS | {functional._maybe_inplace.__code__, inplace._overwrite.__code__}
+# fill_(number) and zero_() of a computed value: with a history, eager's _overwrite, apply_inplace
+# and the ``filled`` kernel; without, one ``x[...] = value`` step
+_FILLS = {inplace.fill_.__code__, inplace.zero_.__code__}
+_OVERWRITE = inplace._overwrite.__code__
 _DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
 _OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
 # in-place shape ops (x.squeeze_(0), x.t_(): matmul of a vector by a matrix squeezes its result so)
 _RESHAPED = {inplace_shape.squeeze_.__code__, inplace_shape.unsqueeze_.__code__}
 _SWAPPED = {inplace_shape.t_.__code__, inplace_shape.transpose_.__code__}
-CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK} | _RESHAPED | _SWAPPED
+CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK, _OVERWRITE} | _RESHAPED | _SWAPPED | _FILLS
 
 
 def computed(tr: Any, t: Any) -> str | None:
@@ -49,6 +53,10 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
     caller = frame.f_back.f_code if frame.f_back is not None else None
     if code in _RESHAPED or code in _SWAPPED:
         return _restrided(tr, code, frame)
+    if code in _FILLS:
+        return _filled(tr, code, frame)
+    if code is _OVERWRITE:  # (let the calls inside be seen: apply_inplace's)
+        return caller in _FILLS and computed(tr, loc["self"]) is not None
     if code in METHODS:  # (x.relu_(), x += y: let the calls inside be seen)
         return computed(tr, loc["self"]) is not None and not _fw.on
     if code is _DIRECT:
@@ -126,4 +134,21 @@ def _restrided(tr: Any, code: Any, frame: Any) -> bool:
             tr.node_names[t.grad_fn] = n
 
     tr.inside, tr.pending = frame, ("macro", done)
+    return True
+
+
+def _filled(tr: Any, code: Any, frame: Any) -> bool:
+    """fill_(number) or zero_() of a computed value that is no view."""
+    loc = frame.f_locals
+    t = loc["self"]
+    x = computed(tr, t)
+    value = 0 if code is inplace.zero_.__code__ else loc["value"]
+    if x is None or _fw.on or type(value) not in (int, float, bool) or (t._meta is not None and "base" in t._meta) \
+            or not (t._data.flags.writeable and t._data.flags.c_contiguous):
+        return False
+    if t._rg and t.grad_fn is not None and _state.enabled:
+        return True  # (recorded by eager's own steps: _overwrite, apply_inplace, the kernel of _filled)
+    tr.steps.append(Step("fill", (), (x,), value, f"{x}.{code.co_name}({'' if code is inplace.zero_.__code__ else value})"))
+    tr.followed.add(id(t._vc))
+    tr.inside, tr.pending = frame, None
     return True
