@@ -224,3 +224,38 @@ def test_fill_and_zero_of_computed_values_replay():
     assert got == run(False)[0]
     assert "FillBackward2" in f.source() or "filled" in f.source()
     assert ".copy()" not in f.source()  # (the old value's copy, which fill_'s node does not keep)
+
+
+def test_setitem_into_computed_values_replays():
+    # x[key] = value into a value the step computed (no view): d2l's sequence_mask (a boolean key
+    # the step computed, a number), a basic key with a tensor value, an int key; eager's setitem is
+    # called again at replay, and the write's node (IndexPutBackward0, CopySlices) replayed
+    def run(compiled):
+        ember.manual_seed(0)
+        w = ember.randn(4, 3, requires_grad=True)
+
+        def step(x, lens):
+            s = x @ w
+            mask = ember.arange(3)[None, :] < lens[:, None]
+            s[~mask] = -1e6
+            t = s.softmax(-1) * 1
+            t[:, 0] = t[:, 1] * 2
+            u = x * 1
+            u[1] = 0.5
+            loss = (t * t).sum() + u.sum()
+            loss.backward()
+            return loss, t, u
+
+        f = ember.compile(step) if compiled else step
+        x, lens = ember.randn(5, 4), ember.tensor([1, 2, 3, 1, 2])
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            for _ in range(3):
+                w.grad = None
+                out.append([v.detach().numpy().tobytes() for v in f(x, lens)] + [w.grad.numpy().tobytes()])
+        return out, f
+
+    got, f = run(True)
+    assert got == run(False)[0]
+    assert f.source().count("setitem(_new(") == 3

@@ -19,6 +19,7 @@ import numpy as np
 from .._tensor import Tensor, _new
 from ..autograd import engine
 from ..nn.utils import clip_grad
+from ..ops import inplace
 from . import fusion, generic
 from .kernels import NAMESPACE, TEMPLATES
 from .trace import _VC, Ref, Step, Tracer
@@ -154,7 +155,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     ns["__name__"] = "ember._compile.program"  # (NumPy's warnings silenced as eager's: ember/__init__.py)
     ns.update(_new=_new, on_arrays=on_arrays, on_tensors=on_tensors, custom=custom, grad_of=grad_of, call_op=generic.call_op,
               accumulate=accumulate, accumulate_owned=accumulate_owned,
-              count_batch=count_batch, check_grad=check_grad, VC=_VC)
+              count_batch=count_batch, check_grad=check_grad, VC=_VC, setitem=inplace.setitem)
     names = _Names(ns)
     body: list[str] = [f"{name} = T_{name}._data" for name in tr.inputs]
     for name, t in tr.externals.items():
@@ -175,7 +176,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     for k, s in enumerate(tr.steps[:bw]):
         if s.kind == "copy" and s.outs[0] in unread:
             continue
-        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback", "fill") else "optimizer" if s.kind in ("call", "fn") else \
+        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback", "fill", "setitem") else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
         if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
             sec = "update"
@@ -293,6 +294,9 @@ def _lines(s: Step, k: int, names: _Names, ns: dict) -> list[str]:
         return [f"{s.outs[0]} = grad_of(T_{s.ins[0]})  # {s.note}"]
     if s.kind == "grad_none":
         return [f"T_{s.ins[0]}.grad = None"]
+    if s.kind == "setitem":
+        key, value = (generic.expr(v, Ref, names.const) for v in s.data)
+        return [f"setitem(_new({s.ins[0]}), {key}, {value})  # {s.note}"]
     if s.kind == "fill":
         return [f"{s.ins[0]}[...] = {names.const(s.data)}  # {s.note}"]
     if s.kind == "zero":

@@ -18,7 +18,7 @@ class GraphBreak(Exception):
 @dataclass
 class Step:
     """One line (or a few) of the replay program. ``kind``: op, node, sum, reduce, root, acc, call,
-    fn, bump, custom, copy, writeback, inplace, zero, fill, grad_of, grad_none (codegen._lines writes each)."""
+    fn, bump, custom, copy, writeback, inplace, zero, fill, setitem, grad_of, grad_none (codegen._lines writes each)."""
     kind: str
     outs: tuple = ()
     ins: tuple = ()

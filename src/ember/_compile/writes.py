@@ -19,7 +19,8 @@ import numpy as np
 from ..nn import functional
 from ..ops import inplace, inplace_shape
 from ..ops._core import _fw, _state, wrap_dim
-from .steps import GraphBreak, Step
+from . import generic
+from .steps import GraphBreak, Ref, Step
 
 METHODS = {inplace.make_inplace(lambda x: x, np.add).__code__, inplace.make_inplace(lambda x: x).__code__}
 # what calls apply_inplace on a computed value: the in-place methods, and nn's activations with
@@ -29,12 +30,13 @@ _APPLIERS = METHODS | {functional._maybe_inplace.__code__, inplace._overwrite.__
 # and the ``filled`` kernel; without, one ``x[...] = value`` step
 _FILLS = {inplace.fill_.__code__, inplace.zero_.__code__}
 _OVERWRITE = inplace._overwrite.__code__
+_SETITEM = inplace.setitem.__code__  # (x[key] = value: eager's setitem called again at replay)
 _DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
 _OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
 # in-place shape ops (x.squeeze_(0), x.t_(): matmul of a vector by a matrix squeezes its result so)
 _RESHAPED = {inplace_shape.squeeze_.__code__, inplace_shape.unsqueeze_.__code__}
 _SWAPPED = {inplace_shape.t_.__code__, inplace_shape.transpose_.__code__}
-CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK, _OVERWRITE} | _RESHAPED | _SWAPPED | _FILLS
+CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK, _OVERWRITE, _SETITEM} | _RESHAPED | _SWAPPED | _FILLS
 
 
 def computed(tr: Any, t: Any) -> str | None:
@@ -55,6 +57,8 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
         return _restrided(tr, code, frame)
     if code in _FILLS:
         return _filled(tr, code, frame)
+    if code is _SETITEM:
+        return _setitem(tr, frame)
     if code is _OVERWRITE:  # (let the calls inside be seen: apply_inplace's)
         return caller in _FILLS and computed(tr, loc["self"]) is not None
     if code in METHODS:  # (x.relu_(), x += y: let the calls inside be seen)
@@ -151,4 +155,30 @@ def _filled(tr: Any, code: Any, frame: Any) -> bool:
     tr.steps.append(Step("fill", (), (x,), value, f"{x}.{code.co_name}({'' if code is inplace.zero_.__code__ else value})"))
     tr.followed.add(id(t._vc))
     tr.inside, tr.pending = frame, None
+    return True
+
+
+def _setitem(tr: Any, frame: Any) -> bool:
+    """``x[key] = value`` into a computed value that is no view: a step that calls eager's setitem
+    again on the replay's array (grad mode is off there: the write alone), its key's and value's
+    tensors the trace's values; x's array, the same before and after, takes the write's node."""
+    loc = frame.f_locals
+    t = loc["self"]
+    x = computed(tr, t)
+    if x is None or _fw.on or (t._meta is not None and "base" in t._meta) \
+            or not (t._data.flags.writeable and t._data.flags.c_contiguous):
+        return False
+    try:
+        key, value = generic.swap((loc["key"], loc["value"]), lambda v: Ref(tr.ref(v._data, v)))
+    except GraphBreak:
+        return False
+    refs = tuple(r.name for r in generic.tensors_of((key, value), Ref))
+
+    def done(_: Any) -> None:
+        tr.steps.append(Step("setitem", (), (x, *refs), (key, value), f"{x}[...] = ... in place"))
+        tr.followed.add(id(t._vc))
+        if t.grad_fn is not None:
+            tr.node_names[t.grad_fn] = x
+
+    tr.inside, tr.pending = frame, ("macro", done)
     return True
