@@ -298,3 +298,26 @@ def test_transformer_encoder_layer_traces_whole_and_trains_as_eager():
             assert loss.item() == rl.item()
     assert all(np.array_equal(a.detach().numpy(), b.detach().numpy()) for a, b in zip(m.parameters(), ref.parameters()))
     assert "traced" in om.explain() and "graph break" not in om.explain()
+
+
+@pytest.mark.parametrize("cls", ["GRU", "RNN"])
+@pytest.mark.parametrize("kw", [{"num_layers": 2, "dropout": 0.1}, {"bidirectional": True}])
+def test_gru_and_rnn_without_an_initial_state_compile_whole(cls, kw):
+    # d2l's Seq2SeqEncoder: nn.GRU called without h0, whose zeros were an untraced array (a graph
+    # break at every call); now the zeros factory, called again at replay
+    def run(compiled):
+        ember.manual_seed(0)
+        m = getattr(ember.nn, cls)(4, 5, **kw)
+        f = ember.compile(m) if compiled else m
+        x = ember.randn(3, 2, 4)
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            for _ in range(3):
+                m.zero_grad()
+                o, h = f(x)
+                (o.sum() + h.square().sum()).backward()
+                out.append([o.detach().numpy().tobytes()] + [p.grad.numpy().tobytes() for p in m.parameters()])
+        return out
+
+    assert run(True) == run(False)

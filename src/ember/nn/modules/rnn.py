@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ..._dtype import _FROM_NP
 from ..._tensor import Tensor, _new
+from ...ops.creation import zeros
 from ...ops.shape import stack
 from .. import functional as F
 from .. import init
@@ -234,9 +236,11 @@ class RNNBase(Module):
         is_lstm = self.mode == "LSTM"
         if hx is None:
             D = 2 if self.bidirectional else 1
+            if not is_lstm:  # (the factory: ember.compile calls it again at replay; the fused LSTM takes its own)
+                return zeros((self.num_layers * D, N, self.hidden_size), dtype=_FROM_NP[np.dtype(dt)]), None
             z = _new(np.zeros((self.num_layers * D, N, self.proj_size or self.hidden_size), dt))
             zc = _new(np.zeros((self.num_layers * D, N, self.hidden_size), dt))
-            hx = (z, zc) if is_lstm else z
+            hx = (z, zc)
         elif is_lstm and any(h._data.dtype != dt for h in hx):
             # (the fused LSTM would compute in the input's dtype; torch's kernels refuse)
             names = {np.dtype(np.float16): "Half", np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
