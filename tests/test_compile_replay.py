@@ -953,3 +953,28 @@ def test_in_place_shape_ops_and_a_vector_times_a_matrix_replay():
     assert run(True) == run(False)
     y = ember.ones(3, requires_grad=True) @ ember.ones(3, 2)
     assert y.grad_fn.name() == "SqueezeBackward4" and y._base is None  # (torch's)
+
+
+def test_a_module_tensor_attribute_replaced_between_calls_is_a_guard():
+    # tutorials/nlp_lstm_tagger sets model.hidden before each sentence; the program had read the
+    # tensor it traced with at every call, silently (a tensor attribute or buffer the function reads
+    # must still be that tensor: else it traces again)
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.h = ember.nn.Linear(3, 3), ember.zeros(3)
+            self.register_buffer("b", ember.zeros(3))
+
+        def forward(self, x):
+            return self.lin(x) + self.h + self.b
+
+    m = M()
+    f = ember.compile(m)
+    x = ember.ones(3)
+    for v in (0.0, 1.0, 1.0, 2.0):
+        if v != 1.0 or m.h[0].item() != 1.0:
+            m.h = ember.full((3,), v)
+        if v == 2.0:
+            m.b = ember.ones(3)
+        assert ember.equal(f(x), m(x))
+    assert "4 cache entries" not in f._compiled.explain() and "3 cache entries" in f._compiled.explain()

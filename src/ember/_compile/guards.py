@@ -176,11 +176,17 @@ _MISSING = object()
 class Checks:
     """The guards found while tracing, checked before each replay."""
 
-    def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = ()) -> None:
+    def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = (),
+                 holders: tuple | list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
         self.grads = list(grads)  # (tensor, whether its .grad was None): the traced Python read it
+        # the module attributes and buffers that hold a tensor the program reads (model.hidden set
+        # between calls): each must still hold that very tensor, which the program reads as T_<name>
+        ids = {id(t) for t in externals.values()}
+        self.held = [(m.__dict__ if k in m.__dict__ else m._buffers, k, v) for m in holders
+                     for k, v in (*m.__dict__.items(), *m._buffers.items()) if id(v) in ids]
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""
@@ -199,6 +205,9 @@ class Checks:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg is not rg or d.strides != strides:
                 return f"a tensor the function reads changed shape, dtype or requires_grad ({tuple(shape)} {dtype})"
+        for where, k, v in self.held:
+            if where.get(k) is not v:
+                return f"the tensor attribute {k!r} the function reads was replaced"
         for t, was_none in self.grads:
             if (t._grad is None) is not was_none:
                 return f"the .grad of a tensor the function reads became {'a tensor' if was_none else 'None'}"
