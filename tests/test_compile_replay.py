@@ -978,3 +978,28 @@ def test_a_module_tensor_attribute_replaced_between_calls_is_a_guard():
             m.b = ember.ones(3)
         assert ember.equal(f(x), m(x))
     assert "4 cache entries" not in f._compiled.explain() and "3 cache entries" in f._compiled.explain()
+
+
+def test_a_module_number_or_flag_changed_between_calls_is_a_guard():
+    # a dropout's p, a scale, a switch the forward branches on: the trace read them as constants,
+    # and the replay kept the first call's values, silently (torch guards on them too)
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.scale, self.use_relu = ember.nn.Linear(3, 3), 1.0, False
+
+        def forward(self, x):
+            y = self.lin(x) * self.scale
+            return y.relu() if self.use_relu else y
+
+    m = M()
+    f = ember.compile(m)
+    x = ember.ones(3)
+    for scale, relu in ((1.0, False), (2.0, False), (2.0, True), (2, True)):
+        m.scale, m.use_relu = scale, relu
+        assert ember.equal(f(x), m(x)) and f(x).dtype == m(x).dtype
+    d = ember.nn.Dropout(0.5)
+    fd = ember.compile(d)
+    fd(ember.ones(8))
+    d.p = 0.0
+    assert ember.equal(fd(ember.ones(8)), ember.ones(8))

@@ -187,6 +187,10 @@ class Checks:
         ids = {id(t) for t in externals.values()}
         self.held = [(m.__dict__ if k in m.__dict__ else m._buffers, k, v) for m in holders
                      for k, v in (*m.__dict__.items(), *m._buffers.items()) if id(v) in ids]
+        # and their Python numbers, flags and strings (a dropout's p, a scale, a use_relu switch),
+        # which the trace read as constants (training has its own guard above)
+        self.numbers = [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training"))
+                        for m in holders]
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""
@@ -208,6 +212,13 @@ class Checks:
         for where, k, v in self.held:
             if where.get(k) is not v:
                 return f"the tensor attribute {k!r} the function reads was replaced"
+        for m, items in self.numbers:
+            d = m.__dict__
+            for k, v in items:
+                now = d.get(k, _MISSING)
+                if now is not v and (type(now) is not type(v) or now != v):
+                    return f"{type(m).__name__}.{k} changed from {v!r} to {now!r}" if now is not _MISSING else \
+                        f"{type(m).__name__}.{k} was deleted"
         for t, was_none in self.grads:
             if (t._grad is None) is not was_none:
                 return f"the .grad of a tensor the function reads became {'a tensor' if was_none else 'None'}"
