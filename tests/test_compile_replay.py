@@ -1003,3 +1003,18 @@ def test_a_module_number_or_flag_changed_between_calls_is_a_guard():
     fd(ember.ones(8))
     d.p = 0.0
     assert ember.equal(fd(ember.ones(8)), ember.ones(8))
+
+
+def test_a_config_objects_numbers_are_guards():
+    # an object passed in (step(x, cfg)) or captured (a namespace of settings): its Python numbers
+    # were constants of the program, replayed after they changed
+    import types
+
+    lin = ember.nn.Linear(3, 3)
+    cfg = types.SimpleNamespace(t=1.0)
+    f = ember.compile(lambda x, c: lin(x) / c.t)
+    g = ember.compile(lambda x: lin(x) * cfg.t)
+    x = ember.ones(3)
+    for t in (1.0, 2.0, 4.0):
+        cfg.t = t
+        assert ember.equal(f(x, cfg), lin(x) / t) and ember.equal(g(x), lin(x) * t)

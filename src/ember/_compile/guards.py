@@ -10,6 +10,7 @@ every tensor it reads from outside (parameters, captured constants).
 
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
 
 from .. import _autocast
@@ -112,6 +113,22 @@ def _reached(fn: Callable, args: tuple, kwargs: dict) -> list:
     return found
 
 
+def attribute_holders(fn: Callable, args: tuple, kwargs: dict) -> list:
+    """The plain objects the function reaches from outside (a config passed in or captured, a
+    callable loss object): the trace read their Python numbers and strings as constants, so those
+    are guards, as a Module's are (one level deep: ``cfg.t``, not ``cfg.sub.t``)."""
+    skip = (Tensor, Module, Optimizer, type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+            types.MethodType)
+    out, seen = [], set()
+    for _, v in _reached(fn, args, kwargs):
+        if isinstance(v, skip) or type(v) in _PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__") \
+                or id(v) in seen:
+            continue
+        seen.add(id(v))
+        out.append(v)
+    return out
+
+
 def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
     """id(parameter or buffer) -> a name from its Module (``model_fc1_weight``), for Modules among
     the arguments and among the function's globals and closure (found once, when tracing)."""
@@ -186,9 +203,9 @@ class Checks:
         # between calls): each must still hold that very tensor, which the program reads as T_<name>
         ids = {id(t) for t in externals.values()}
         self.held = [(m.__dict__ if k in m.__dict__ else m._buffers, k, v) for m in holders
-                     for k, v in (*m.__dict__.items(), *m._buffers.items()) if id(v) in ids]
+                     for k, v in (*m.__dict__.items(), *getattr(m, "_buffers", {}).items()) if id(v) in ids]
         # and their Python numbers, flags and strings (a dropout's p, a scale, a use_relu switch),
-        # which the trace read as constants (training has its own guard above)
+        # which the trace read as constants (a Module's training has its own guard above)
         self.numbers = [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training"))
                         for m in holders]
 
