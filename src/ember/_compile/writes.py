@@ -48,6 +48,14 @@ def computed(tr: Any, t: Any) -> str | None:
     return name
 
 
+def writable(tr: Any, t: Any) -> str | None:
+    """The name of ``t``'s array when it is a computed value an in-place op can write as eager does
+    (no view, its own writeable C-contiguous memory, no forward-mode tangents), else None."""
+    if _fw.on or (t._meta is not None and "base" in t._meta) or not (t._data.flags.writeable and t._data.flags.c_contiguous):
+        return None
+    return computed(tr, t)
+
+
 def on_call(tr: Any, code: Any, frame: Any) -> bool:
     """Follow one call of the in-place machinery into a computed value (True: handled; False:
     the caller's usual rules apply, which break the graph)."""
@@ -81,10 +89,7 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
         tr.inside, tr.pending = frame, None
         return True
     if code is _APPLY:
-        t = loc["self"]
-        view = t._meta is not None and "base" in t._meta
-        return (caller in _APPLIERS and computed(tr, t) is not None and not view and t._data.flags.writeable
-                and t._data.flags.c_contiguous)
+        return caller in _APPLIERS and writable(tr, loc["self"]) is not None
     if caller is not _APPLY:
         return False
     x = computed(tr, frame.f_back.f_locals["self"])
@@ -114,8 +119,8 @@ def _restrided(tr: Any, code: Any, frame: Any) -> bool:
     add size-1 dims, ``np.swapaxes`` for t_/transpose_); its node names that value."""
     loc = frame.f_locals
     t = loc["self"]
-    x = computed(tr, t)
-    if x is None or _fw.on or (t._meta is not None and "base" in t._meta):
+    x = writable(tr, t)
+    if x is None:
         return False
     nd = t._data.ndim
     dims = None  # (swapped dims; else the new array is the old one reshaped)
@@ -145,10 +150,9 @@ def _filled(tr: Any, code: Any, frame: Any) -> bool:
     """fill_(number) or zero_() of a computed value that is no view."""
     loc = frame.f_locals
     t = loc["self"]
-    x = computed(tr, t)
+    x = writable(tr, t)
     value = 0 if code is inplace.zero_.__code__ else loc["value"]
-    if x is None or _fw.on or type(value) not in (int, float, bool) or (t._meta is not None and "base" in t._meta) \
-            or not (t._data.flags.writeable and t._data.flags.c_contiguous):
+    if x is None or type(value) not in (int, float, bool):
         return False
     if t._rg and t.grad_fn is not None and _state.enabled:
         return True  # (recorded by eager's own steps: _overwrite, apply_inplace, the kernel of _filled)
@@ -164,9 +168,8 @@ def _setitem(tr: Any, frame: Any) -> bool:
     tensors the trace's values; x's array, the same before and after, takes the write's node."""
     loc = frame.f_locals
     t = loc["self"]
-    x = computed(tr, t)
-    if x is None or _fw.on or (t._meta is not None and "base" in t._meta) \
-            or not (t._data.flags.writeable and t._data.flags.c_contiguous):
+    x = writable(tr, t)
+    if x is None:
         return False
     try:
         key, value = generic.swap((loc["key"], loc["value"]), lambda v: Ref(tr.ref(v._data, v)))
