@@ -1018,3 +1018,33 @@ def test_a_config_objects_numbers_are_guards():
     for t in (1.0, 2.0, 4.0):
         cfg.t = t
         assert ember.equal(f(x, cfg), lin(x) / t) and ember.equal(g(x), lin(x) * t)
+
+
+def test_backward_with_a_given_gradient_replays():
+    # the seed tutorial's Q.backward(gradient=external_grad), compiled: the gradient given, a value
+    # of the trace (an argument, or a tensor the step makes), is the root's; a second backward in the
+    # same step accumulates as eager's; a gradient of another shape or dtype breaks the graph
+    def run(compiled):
+        a = ember.tensor([2.0, 3.0], requires_grad=True)
+        b = ember.tensor([6.0, 4.0], requires_grad=True)
+
+        def step(a, b, v):
+            q = 3 * a ** 3 - b ** 2
+            q.backward(gradient=v)
+            (a * b).sum().backward(ember.tensor(2.0))
+            return q
+
+        f = ember.compile(step) if compiled else step
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            for v in ([1.0, 1.0], [0.5, 2.0], [1.0, 1.0]):
+                a.grad = b.grad = None
+                out.append((f(a, b, ember.tensor(v)).tolist(), a.grad.tolist(), b.grad.tolist()))
+        return out
+
+    got = run(True)
+    assert got == run(False) and got[0][1] == [36.0 + 2 * 6.0, 81.0 + 2 * 4.0]  # (9a^2 v + 2b, by hand)
+    x = ember.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="another shape or dtype"):
+        ember.compile(lambda x: (x * 2).backward(ember.ones(2, dtype=ember.float64)))(x)

@@ -437,14 +437,23 @@ class Tracer:
     def macro(self, name: str, frame: Any, a: dict) -> None:
         at = where(frame)
         if name == "backward":
-            loss = a["self"]
-            if a["gradient"] is not None or a["create_graph"] or a["inputs"] is not None or a["retain_graph"]:
-                return self.stop(GraphBreak("backward() with gradient=, retain_graph=, create_graph= or inputs= is "
-                                            "not supported by ember.compile yet", at))
-            if loss.grad_fn is None or loss._data.size != 1 or id(loss._data) not in self.vals:
+            loss, gradient = a["self"], a["gradient"]
+            if a["create_graph"] or a["inputs"] is not None or a["retain_graph"]:
+                return self.stop(GraphBreak("backward() with retain_graph=, create_graph= or inputs= is not supported "
+                                            "by ember.compile yet", at))
+            if loss.grad_fn is None or id(loss._data) not in self.vals or (gradient is None and loss._data.size != 1):
                 return self.stop(GraphBreak("backward() of a tensor the trace did not compute, or with more than "
                                             "one element", at))
-            rec = BackwardRecorder(self, loss, at)
+            root = None
+            if gradient is not None:  # (y.backward(v): the trace's value v is the root's gradient, as given)
+                if not (isinstance(gradient, Tensor) and type(gradient._data) is np.ndarray and
+                        gradient._data.shape == loss._data.shape and gradient._data.dtype == loss._data.dtype):
+                    return self.stop(GraphBreak("backward(gradient=) with a gradient of another shape or dtype", at))
+                try:
+                    root = self.ref(gradient._data, gradient)
+                except GraphBreak as e:
+                    return self.stop(GraphBreak(f"backward(gradient=) with {e.reason}", at))
+            rec = BackwardRecorder(self, loss, at, root)
             self.backward = rec
             engine._observer = rec
 
@@ -592,14 +601,17 @@ class BackwardRecorder:
     """The engine's observer during a traced ``backward()``: turns each node it applies, each
     gradient it hands on, into replay steps (``Step``s on the tracer)."""
 
-    def __init__(self, tracer: Tracer, loss: Tensor, at: str) -> None:
+    def __init__(self, tracer: Tracer, loss: Tensor, at: str, root: str | None = None) -> None:
         self.t = tracer
         self.root = loss.grad_fn
-        self.root_name = tracer.name("grad_root")
         self.at = at
         self.root_used = False
-        tracer.steps.append(Step("root", (self.root_name,), (), (tuple(loss._data.shape), loss._data.dtype),
-                                 "loss.backward(): d loss / d loss = 1"))
+        if root is not None:  # (backward(gradient=v): the value named root)
+            self.root_name = root
+        else:
+            self.root_name = tracer.name("grad_root")
+            tracer.steps.append(Step("root", (self.root_name,), (), (tuple(loss._data.shape), loss._data.dtype),
+                                     "loss.backward(): d loss / d loss = 1"))
         self.waiting: dict = defaultdict(list)  # (node, nr) -> gradient names, in arrival order
         self.made: dict = {}  # (node, i) -> (Tensor, name) of the gradients a node produced
         self.names_of: dict = defaultdict(list)  # id(gradient array) -> the names it goes by
