@@ -259,3 +259,48 @@ def test_setitem_into_computed_values_replays():
     got, f = run(True)
     assert got == run(False)[0]
     assert f.source().count("setitem(_new(") == 3
+
+
+def _sequence_mask(X, valid_len, value=0.0):  # d2l's, as written there
+    mask = ember.arange(X.size(1), dtype=ember.float32)[None, :] < valid_len[:, None]
+    X[~mask] = value
+    return X
+
+
+def test_writes_through_views_of_computed_values_replay():
+    # d2l's masked_softmax writes through X.reshape(-1, n) (a view of the attention scores);
+    # pytorch/examples' mass_spring adds into forces[i]; a slice multiplied in place; a view of a
+    # view: eager's inplace_on_view steps, the replay's NumPy views sharing the base's memory as
+    # eager's do, the base's CopySlices and the view's AsStridedBackward0 replayed with the
+    # positions as constants
+    def run(compiled):
+        ember.manual_seed(0)
+        w = ember.randn(4, 4, requires_grad=True)
+
+        def step(q, lens):
+            scores = ember.bmm(q @ w, q.transpose(1, 2))
+            shape = scores.shape
+            X = _sequence_mask(scores.reshape(-1, shape[-1]), ember.repeat_interleave(lens, shape[1]), -1e6)
+            att = ember.nn.functional.softmax(X.reshape(shape), dim=-1)
+            a = q[0] @ w
+            a[1:].mul_(2)
+            forces = ember.zeros(3, 4)
+            for i in range(3):
+                forces[i] += w[i] * 2
+            b = (q[1] @ w).reshape(-1)
+            b.view(3, 4)[:, 0].relu_()
+            loss = (att * att).sum() + att[:, 0].sum() + (a * a).sum() + forces.sum() + (b * b).sum()
+            loss.backward()
+            return loss, att, a, forces, b
+
+        f = ember.compile(step) if compiled else step
+        q, lens = ember.randn(2, 3, 4), ember.tensor([2, 3])
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (a graph break warns)
+            for _ in range(3):
+                w.grad = None
+                out.append([t.detach().numpy().tobytes() for t in f(q, lens)] + [w.grad.numpy().tobytes()])
+        return out
+
+    assert run(True) == run(False)

@@ -37,7 +37,9 @@ from ..autograd.function import BackwardCFunction, Function, OpNode
 from ..autograd.graph import AccumulateGrad, Node
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
-from ..ops import inplace
+from ..ops import inplace, pooling
+from ..ops._core import AsStridedBackward0
+from ..ops.indexing import ViewKey
 from ..optim.optimizer import Optimizer
 from . import generic, writes
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
@@ -668,7 +670,7 @@ class BackwardRecorder:
         try:
             saved = tuple(self.saved_ref(s) for s in node.saved)
             result = None if node._result is None else t.ref(node._result[0], None)
-            attrs, dynamic = self.attrs_ref(node.attrs, _SHAPE_ATTRS.get(type(node).__name__, ()))
+            attrs, dynamic = self.attrs_ref(node.attrs, _SHAPE_ATTRS.get(type(node), ()))
         except GraphBreak as e:
             return self.fail(f"{node.name()} keeps {e.reason}")
         rn = _replay_node(node, attrs if not dynamic else None)
@@ -732,6 +734,8 @@ class BackwardRecorder:
     def attrs_ref(self, attrs: Any, shaped: tuple = ()) -> tuple:
         """attrs with the arrays the trace knows replaced by Refs: (value, whether any was);
         ``shaped``: the positions of top-level attrs made from shapes alone, kept as constants."""
+        if isinstance(attrs, ViewKey):  # (a write through a view: the view's positions, a constant)
+            return attrs, False
         if isinstance(attrs, np.ndarray):
             return Ref(self.t.ref(attrs, None)), True
         if isinstance(attrs, Tensor):  # (where's condition: a Tensor around the traced array)
@@ -761,7 +765,9 @@ class BackwardRecorder:
 
 # backward nodes' attrs that are arrays made from the shapes and the op's arguments alone (the
 # same at every call with these guards): the replay keeps the traced array (avg_pool's divisors)
-_SHAPE_ATTRS = {f"AvgPool{nd}DBackward{b}": (4,) for nd in (1, 2, 3) for b in ("0", "Backward0")}
+# (and a view's positions in its base, when it is read again after a write through it)
+_SHAPE_ATTRS = {cls: (4,) for nodes in pooling._AVG_NODES.values() for cls in nodes}
+_SHAPE_ATTRS[AsStridedBackward0] = (1,)
 
 _VC = [0]  # the version counter of the results replay nodes keep (nothing changes them in place)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..nn import functional
 from ..ops import inplace, inplace_shape
-from ..ops._core import _fw, _state, wrap_dim
+from ..ops._core import _fw, _state, view_root, wrap_dim
 from . import generic
 from .steps import GraphBreak, Ref, Step
 
@@ -31,12 +31,16 @@ _APPLIERS = METHODS | {functional._maybe_inplace.__code__, inplace._overwrite.__
 _FILLS = {inplace.fill_.__code__, inplace.zero_.__code__}
 _OVERWRITE = inplace._overwrite.__code__
 _SETITEM = inplace.setitem.__code__  # (x[key] = value: eager's setitem called again at replay)
+# a write through a view of a computed value (d2l's sequence_mask writes into X.reshape(-1, n)): eager's
+# inplace_on_view, its copy of the view's old value, the op on it (setitem's on a clone), the write-back
+_ON_VIEW, _SETITEM_COPY = inplace.inplace_on_view.__code__, inplace._setitem_copy.__code__
 _DIRECT, _APPLY = inplace._direct.__code__, inplace.apply_inplace.__code__
 _OLD, _WRITE_BACK = inplace._old_self.__code__, inplace._write_back.__code__
 # in-place shape ops (x.squeeze_(0), x.t_(): matmul of a vector by a matrix squeezes its result so)
 _RESHAPED = {inplace_shape.squeeze_.__code__, inplace_shape.unsqueeze_.__code__}
 _SWAPPED = {inplace_shape.t_.__code__, inplace_shape.transpose_.__code__}
-CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK, _OVERWRITE, _SETITEM} | _RESHAPED | _SWAPPED | _FILLS
+CODES = METHODS | {_DIRECT, _APPLY, _OLD, _WRITE_BACK, _OVERWRITE, _SETITEM, _ON_VIEW, _SETITEM_COPY} | _RESHAPED | \
+    _SWAPPED | _FILLS
 
 
 def computed(tr: Any, t: Any) -> str | None:
@@ -56,6 +60,15 @@ def writable(tr: Any, t: Any) -> str | None:
     return computed(tr, t)
 
 
+def through_view(tr: Any, t: Any) -> bool:
+    """Whether ``t`` is a view, of a computed value an in-place op can write, whose memory the
+    replay's NumPy view shares as eager's does (a view of the base's own array)."""
+    if _fw.on or t._meta is None or "base" not in t._meta or computed(tr, t) is None or not t._data.flags.writeable:
+        return False  # (an expanded view's read-only array: eager writes it by a trick of its own)
+    root = view_root(t)
+    return writable(tr, root) is not None and np.shares_memory(t._data, root._data)
+
+
 def on_call(tr: Any, code: Any, frame: Any) -> bool:
     """Follow one call of the in-place machinery into a computed value (True: handled; False:
     the caller's usual rules apply, which break the graph)."""
@@ -67,6 +80,10 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
         return _filled(tr, code, frame)
     if code is _SETITEM:
         return _setitem(tr, frame)
+    if code is _ON_VIEW:  # (let the calls inside be seen)
+        return caller in (_SETITEM, _APPLY) and through_view(tr, loc["view"])
+    if code is _SETITEM_COPY:  # (a clone, then setitem into it: both seen)
+        return caller is _ON_VIEW
     if code is _OVERWRITE:  # (let the calls inside be seen: apply_inplace's)
         return caller in _FILLS and computed(tr, loc["self"]) is not None
     if code in METHODS:  # (x.relu_(), x += y: let the calls inside be seen)
@@ -89,10 +106,10 @@ def on_call(tr: Any, code: Any, frame: Any) -> bool:
         tr.inside, tr.pending = frame, None
         return True
     if code is _APPLY:
-        return caller in _APPLIERS and writable(tr, loc["self"]) is not None
-    if caller is not _APPLY:
+        return caller in _APPLIERS and (writable(tr, loc["self"]) is not None or through_view(tr, loc["self"]))
+    if caller is not _APPLY and caller is not _ON_VIEW:
         return False
-    x = computed(tr, frame.f_back.f_locals["self"])
+    x = computed(tr, loc["self"])
     if x is None:
         return False
     if code is _OLD:  # the copy the op reads (and may save): a value of the program
@@ -169,8 +186,8 @@ def _setitem(tr: Any, frame: Any) -> bool:
     loc = frame.f_locals
     t = loc["self"]
     x = writable(tr, t)
-    if x is None:
-        return False
+    if x is None:  # (through a view: eager's inplace_on_view, whose calls are seen)
+        return through_view(tr, t)
     try:
         key, value = generic.swap((loc["key"], loc["value"]), lambda v: Ref(tr.ref(v._data, v)))
     except GraphBreak:

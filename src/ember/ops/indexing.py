@@ -150,7 +150,12 @@ IndexPutBackward0 = node_class(
     "index_put", lambda n, g: (_zero_at(g, n.attrs) if n.needs[0] else None,
                                _value_grad(n, g) if n.needs[1] else None),
     "grad with zeros at the index, grad read at the index")
-class OverlappingKey(tuple):
+class ViewKey(tuple):
+    """The key of a CopySlices written through a view: the view's positions in its base, made from
+    the shapes and strides alone (ember.compile keeps it as a constant of the program)."""
+
+
+class OverlappingKey(ViewKey):
     """The key of a CopySlices written through a view that repeats elements (an expanded tensor):
     torch's backward copies the base's gradient into that view and refuses, so ember's does too."""
 

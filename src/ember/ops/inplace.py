@@ -18,7 +18,7 @@ from . import _forward_inplace as _fwd
 from ._core import AsStridedBackward0, _fw, _state, attach, node_class, record, refresh_view, view_indices, view_root, zeros_grad
 from ._index_keys import _basic_np_key, _basic_view, _int_like, _is_advanced, _np_index, _split_key, empty_selection
 from ._strides import _is_dense
-from .indexing import CopySlices, IndexPutBackward0, OverlappingKey, check_inplace, masked_fill
+from .indexing import CopySlices, IndexPutBackward0, OverlappingKey, ViewKey, check_inplace, masked_fill
 
 
 def _old_self(self: Tensor) -> Tensor:
@@ -313,7 +313,7 @@ def inplace_on_view(view: Tensor, fn: Callable, args: tuple, kwargs: dict) -> Te
             old._rg, old._grad_fn, old._out_nr, old._accum = True, root._grad_fn, root._out_nr, root._accum
         # the base's node is index_put's: the view's positions as an index into the base
         shape = root._data.shape  # (a 0-d base: its one element, at the view's size-1 dims)
-        key = np.unravel_index(idx, shape) if shape else (None,) * idx.ndim
+        key = ViewKey(np.unravel_index(idx, shape) if shape else (None,) * idx.ndim)
         if view._data.size and any(st == 0 and n > 1 for st, n in zip(view._data.strides, view._data.shape)):
             key = OverlappingKey(key)  # (its backward fails as torch's, copying into the repeated elements)
         node = attach(_new(root._data), CopySlices, (old, res), attrs=key)
