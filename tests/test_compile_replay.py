@@ -1048,3 +1048,18 @@ def test_backward_with_a_given_gradient_replays():
     x = ember.ones(2, requires_grad=True)
     with pytest.warns(UserWarning, match="another shape or dtype"):
         ember.compile(lambda x: (x * 2).backward(ember.ones(2, dtype=ember.float64)))(x)
+
+
+def test_a_number_the_call_itself_changes_traces_each_call():
+    # the numbers are guards as they are when the call starts: a setting the function doubles on
+    # a captured object (which the replay, running no Python, would not) makes each call trace anew
+    import types
+
+    cfg = types.SimpleNamespace(scale=1.0)
+
+    def step(x):
+        cfg.scale = cfg.scale * 2
+        return x * cfg.scale
+
+    f = ember.compile(step)
+    assert [f(ember.ones(1)).item() for _ in range(3)] == [2.0, 4.0, 8.0] and cfg.scale == 8.0

@@ -149,6 +149,9 @@ def _short(at: str) -> str:
     return f"{os.path.basename(parts[0])}:{parts[1]}  {parts[2].strip()}"
 
 
+_FORWARD_KINDS = ("op", "bump", "copy", "writeback", "fill", "setitem")
+
+
 def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     """The replay function's source, the namespace it runs in, and how many ops write in place."""
     ns: dict = dict(NAMESPACE)
@@ -176,7 +179,7 @@ def generate(tr: Tracer, fn_name: str, returns: list) -> tuple[str, dict, int]:
     for k, s in enumerate(tr.steps[:bw]):
         if s.kind == "copy" and s.outs[0] in unread:
             continue
-        sec = "forward" if s.kind in ("op", "bump", "copy", "writeback", "fill", "setitem") else "optimizer" if s.kind in ("call", "fn") else \
+        sec = "forward" if s.kind in _FORWARD_KINDS else "optimizer" if s.kind in ("call", "fn") else \
             "update" if s.kind in ("grad_of", "grad_none", "zero", "inplace") else "backward"
         if s.kind == "op" and section == "update":  # (the arithmetic of a hand-written update: lr * p.grad)
             sec = "update"

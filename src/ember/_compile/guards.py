@@ -122,11 +122,23 @@ def attribute_holders(fn: Callable, args: tuple, kwargs: dict) -> list:
     out, seen = [], set()
     for _, v in _reached(fn, args, kwargs):
         if isinstance(v, skip) or type(v) in _PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__") \
-                or id(v) in seen:
+                or id(v) in seen or type(v).__module__.startswith("ember"):  # (ember's own: a Generator's counters)
             continue
         seen.add(id(v))
         out.append(v)
     return out
+
+
+def numbers_of(fn: Callable, args: tuple, kwargs: dict) -> list:
+    """The Python numbers, flags and strings of every Module the function can reach (submodules
+    included) and of the plain objects among its arguments and captures, as they are when the call
+    starts: the trace reads them as constants (a dropout's p, a scale, a switch), and a replay is
+    right only from the same start (a counter the call itself increments makes each call trace
+    anew). A Module's training flag has its own guard."""
+    mods = [fn] if isinstance(fn, Module) else []
+    mods += [v for _, v in _reached(fn, args, kwargs) if isinstance(v, Module)]
+    objs = list({id(m): m for top in mods for m in top.modules()}.values()) + attribute_holders(fn, args, kwargs)
+    return [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training")) for m in objs]
 
 
 def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
@@ -194,7 +206,7 @@ class Checks:
     """The guards found while tracing, checked before each replay."""
 
     def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = (),
-                 holders: tuple | list = ()) -> None:
+                 holders: tuple | list = (), numbers: tuple | list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
@@ -204,10 +216,7 @@ class Checks:
         ids = {id(t) for t in externals.values()}
         self.held = [(m.__dict__ if k in m.__dict__ else m._buffers, k, v) for m in holders
                      for k, v in (*m.__dict__.items(), *getattr(m, "_buffers", {}).items()) if id(v) in ids]
-        # and their Python numbers, flags and strings (a dropout's p, a scale, a use_relu switch),
-        # which the trace read as constants (a Module's training has its own guard above)
-        self.numbers = [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training"))
-                        for m in holders]
+        self.numbers = numbers  # (numbers_of, taken when the call started)
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""

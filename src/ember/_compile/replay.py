@@ -130,6 +130,7 @@ class CompiledFunction:
         tr.outside = guards.outside_containers(self.fn, args, kwargs)
         reads = guards.plain_reads(self.fn)
         holders = guards.attribute_holders(self.fn, args, kwargs)
+        numbers = guards.numbers_of(self.fn, args, kwargs)
         for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
             tr.add_input(t, label)
         old = sys.getprofile()
@@ -169,7 +170,7 @@ class CompiledFunction:
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
-                                 tr.grad_guards, [*tr.modules.values(), *holders])  # (a flag the function sets itself is not a guard)
+                                 tr.grad_guards, [*tr.modules.values(), *holders], numbers)  # (a flag the function sets itself is not a guard)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
