@@ -18,12 +18,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
 from .._tensor import Tensor, _new
 from ..autograd import _forward_levels, engine, grad_mode
 from ..func import _batched
-from . import aot, codegen, compiled_functions, config_values, guards
+from . import aot, codegen, compiled_functions, config_values, guards, python_random
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
@@ -135,7 +133,7 @@ class CompiledFunction:
             tr.add_input(t, label)
         old = sys.getprofile()
         _active.append(tr)
-        np_draws = _numpy_draws()
+        np_draws = python_random.numpy_draws()
         sys.setprofile(tr.profile)
         try:
             ret = self.fn(*args, **kwargs)
@@ -147,9 +145,8 @@ class CompiledFunction:
         self.entries.append(e)
         tr.check_versions()
         err = tr.error
-        if err is None and _numpy_draws() != np_draws:  # (NumPy's Cython functions are not seen by the profile)
-            err = GraphBreak("the function draws random numbers from NumPy's global generator (np.random), which a "
-                             "replay would not draw again (ember's own random ops are replayed)")
+        if err is None and python_random.numpy_draws() != np_draws:  # (NumPy's Cython functions make no profile events)
+            err = GraphBreak(python_random.NUMPY)
         returns = plan = None
         if err is None:
             try:
@@ -207,12 +204,6 @@ class CompiledFunction:
         lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
                      "optimizer's step runs as in eager)")
         return "\n".join(lines)
-
-
-def _numpy_draws() -> tuple:
-    """Where NumPy's global generator stands (its key position and the words it has used)."""
-    state = np.random.get_state(legacy=False)["state"]
-    return state["pos"], state["key"].tobytes()
 
 
 def _name(fn: Any) -> str:

@@ -41,7 +41,7 @@ from ..ops import inplace, pooling
 from ..ops._core import AsStridedBackward0
 from ..ops.indexing import ViewKey
 from ..optim.optimizer import Optimizer
-from . import generic, writes
+from . import generic, python_random, writes
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 from .steps import GraphBreak, Ref, Step
 
@@ -73,15 +73,6 @@ _DATA_SET = Tensor.data.fset.__code__  # type: ignore[attr-defined]
 _UPDATES = (_GRAD_GET, _GRAD_SET, _UFUNC_INPLACE, _ZERO, _DATA_SET)
 _DDP = "ember.nn.parallel.distributed"
 
-
-def _from_ember(frame: Any) -> bool:
-    return frame is not None and frame.f_globals.get("__name__", "").startswith("ember")
-
-
-def _python_random(what: str, frame: Any) -> GraphBreak:
-    # a replay runs no Python: the number drawn while tracing would be used at every call
-    return GraphBreak(f"{what}() draws random numbers in Python, which a replay would not draw again (ember's "
-                      "own random ops are replayed)", where(frame))
 # the factories whose result depends on their arguments only (a position index, a mask, zeros),
 # called again at replay (``empty`` stays a graph break)
 _FACTORIES = {"tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange",
@@ -268,8 +259,8 @@ class Tracer:
                 self.inside, self.pending = frame, None
                 return
             mod = frame.f_globals.get("__name__", "")
-            if mod == "random" and not _from_ember(frame.f_back):
-                return self.stop(_python_random(f"random.{code.co_name}", frame.f_back))
+            if mod == "random" and not python_random.from_ember(frame.f_back):
+                return self.stop(GraphBreak(python_random.message(f"random.{code.co_name}"), where(frame.f_back)))
             if not mod.startswith("ember") or code in TRANSPARENT or code is _FUNCTION_APPLY:
                 return
             if mod.startswith("ember.autograd") and frame.f_back is not None and frame.f_back.f_code is _FUNCTION_APPLY:
@@ -296,8 +287,8 @@ class Tracer:
         elif event == "c_call" and self.inside is None:
             if arg is print:  # (a replay would print nothing)
                 self.stop(GraphBreak("print() runs at every call (torch.compile breaks the graph there too)", where(frame)))
-            elif isinstance(getattr(arg, "__self__", None), random.Random) and not _from_ember(frame):
-                self.stop(_python_random(f"random.{arg.__name__}", frame))
+            elif isinstance(getattr(arg, "__self__", None), random.Random) and not python_random.from_ember(frame):
+                self.stop(GraphBreak(python_random.message(f"random.{arg.__name__}"), where(frame)))
             elif getattr(arg, "__name__", "") in _MUTATORS and id(getattr(arg, "__self__", None)) in self.outside:
                 kind = type(arg.__self__).__name__
                 self.stop(GraphBreak(f"{kind}.{arg.__name__}() on a {kind} from outside the function (a replay runs "
