@@ -189,6 +189,17 @@ def test_in_place_activations_of_nn_compile_whole_and_equal_eager():
     assert run(True) == run(False)
 
 
+def _three_calls(f, args, w):
+    """Three calls of ``f`` (a graph break fails them): each returned tensor's bytes and w.grad's."""
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a graph break warns)
+        for _ in range(3):
+            w.grad = None
+            out.append([t.detach().numpy().tobytes() for t in f(*args)] + [w.grad.numpy().tobytes()])
+    return out
+
+
 def test_fill_and_zero_of_computed_values_replay():
     # fill_(number) and zero_() of values the step computed: with a history, eager's own steps (the
     # filled array written back, FillBackward2 / ZeroBackward0); without, one write
@@ -211,14 +222,7 @@ def test_fill_and_zero_of_computed_values_replay():
             return loss, a, b, d
 
         f = ember.compile(step) if compiled else step
-        x = ember.randn(3)
-        out = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # (a graph break warns)
-            for _ in range(3):
-                w.grad = None
-                out.append([t.detach().numpy().tobytes() for t in f(x)] + [w.grad.numpy().tobytes()])
-        return out, f
+        return _three_calls(f, (ember.randn(3),), w), f
 
     got, f = run(True)
     assert got == run(False)[0]
@@ -247,14 +251,7 @@ def test_setitem_into_computed_values_replays():
             return loss, t, u
 
         f = ember.compile(step) if compiled else step
-        x, lens = ember.randn(5, 4), ember.tensor([1, 2, 3, 1, 2])
-        out = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # (a graph break warns)
-            for _ in range(3):
-                w.grad = None
-                out.append([v.detach().numpy().tobytes() for v in f(x, lens)] + [w.grad.numpy().tobytes()])
-        return out, f
+        return _three_calls(f, (ember.randn(5, 4), ember.tensor([1, 2, 3, 1, 2])), w), f
 
     got, f = run(True)
     assert got == run(False)[0]
@@ -294,13 +291,6 @@ def test_writes_through_views_of_computed_values_replay():
             return loss, att, a, forces, b
 
         f = ember.compile(step) if compiled else step
-        q, lens = ember.randn(2, 3, 4), ember.tensor([2, 3])
-        out = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # (a graph break warns)
-            for _ in range(3):
-                w.grad = None
-                out.append([t.detach().numpy().tobytes() for t in f(q, lens)] + [w.grad.numpy().tobytes()])
-        return out
+        return _three_calls(f, (ember.randn(2, 3, 4), ember.tensor([2, 3])), w)
 
     assert run(True) == run(False)
