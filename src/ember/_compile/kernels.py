@@ -83,7 +83,7 @@ TEMPLATES: dict[str, str] = {
     "mse_loss": "{o0}_d = {i0} - {i1}\n{o0} = reduce_np({o0}_d * {o0}_d, {c0})",
     "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0}, {c1})",
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
-    "filled": "{o0} = np.empty({c0}, {c1})\nnp.copyto({o0}, {c2}, casting='unsafe')",
+    "filled": "{o0} = filled_array({c0}, {c1}, {c2})",
     "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
     "conv_nobias": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3})",
     "max_pool_tiled": "{o0}, {o1} = max_pool_tiled({i0}, {c0}, {c1})",
@@ -204,7 +204,7 @@ NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np
                              "layer_norm_rows": layer_norm_rows, "embedding_rows": embedding_rows,
                              "lstm_arrays": _rnn_ops.lstm_arrays, "batch_norm_arrays": nn_ops.batch_norm_arrays,
                              "where_np": where_np, "index_rows": index_rows, "split_views": split_views,
-                             "clip_np": pointwise._clip}
+                             "clip_np": pointwise._clip, "filled_array": inplace.filled_array}
 
 
 @dataclass

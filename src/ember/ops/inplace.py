@@ -348,9 +348,16 @@ def _broadcast_into(self: Tensor, s: np.ndarray) -> np.ndarray:
             f"tensor b ({s.shape[-1] if s.ndim else 1}) at non-singleton dimension {max(self._data.ndim - 1, 0)}") from None
 
 
+def filled_array(shape: tuple, dtype: Any, arr: np.ndarray) -> np.ndarray:
+    """A new array of ``shape`` and ``dtype`` holding ``arr`` (broadcast, cast as torch's copy casts):
+    what fill_, zero_ and copy_ write (ember.compile's ``filled`` kernel calls it too)."""
+    out = np.empty(shape, dtype)
+    np.copyto(out, arr, casting="unsafe")
+    return out
+
+
 def _overwritten(s: Tensor, cls: type, arr: np.ndarray, value: Tensor | None) -> Tensor:
-    out = np.empty(s._data.shape, s._data.dtype)
-    np.copyto(out, _broadcast_into(s, arr), casting="unsafe")
+    out = filled_array(s._data.shape, s._data.dtype, _broadcast_into(s, arr))
     return record(cls, out, (s,) if value is None else (s, value))
 
 
