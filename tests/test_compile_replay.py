@@ -581,9 +581,10 @@ def test_gpt_style_block_step_replays_eager_and_matches_torch():
     assert "graph break" not in ex and "replayed 2 times" in ex and "embedding, layer_norm" in ex
 
 
-def test_python_side_effects_in_a_module_break_the_graph_instead_of_being_skipped():
+def test_python_side_effects_in_a_module_run_at_every_call():
     # a replay runs no Python: a forward hook that records activations, or a module counting its
-    # calls, would silently see only the traced call; torch replays them, ember runs those calls eagerly
+    # calls, would silently see only the traced call. A hook breaks the graph (torch replays it);
+    # a counter is a guard, so each call traces anew until the recompile limit, as in torch
     m = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.ReLU())
     acts = {}
     m[0].register_forward_hook(lambda mod, inp, out: acts.__setitem__("lin", out))
@@ -607,11 +608,11 @@ def test_python_side_effects_in_a_module_break_the_graph_instead_of_being_skippe
 
     k = Counter()
     ck = ember.compile(k)
-    with pytest.warns(UserWarning, match=r"setting Counter.calls runs Python[\s\S]*self.calls \+= 1"):
-        ck(ember.ones(1, 2))
-    ck(ember.ones(1, 2))
-    ck(ember.ones(1, 2))
-    assert k.calls == 3  # (torch.compile: 3)
+    with pytest.warns(UserWarning, match=r"recompile_limit \(8\)[\s\S]*last reason: Counter.calls changed from 7 to 8"):
+        for _ in range(12):
+            ck(ember.ones(1, 2))
+    assert k.calls == 12  # (torch.compile: 12, after 8 graphs and the same warning)
+    assert len(ck._compiled.entries) == 8
 
 
 def test_print_in_a_compiled_function_prints_at_every_call(capsys):
@@ -955,10 +956,10 @@ def test_in_place_shape_ops_and_a_vector_times_a_matrix_replay():
     assert y.grad_fn.name() == "SqueezeBackward4" and y._base is None  # (torch's)
 
 
-def test_a_module_tensor_attribute_replaced_between_calls_is_a_guard():
+def test_a_module_tensor_attribute_replaced_between_calls_is_read_afresh():
     # tutorials/nlp_lstm_tagger sets model.hidden before each sentence; the program had read the
-    # tensor it traced with at every call, silently (a tensor attribute or buffer the function reads
-    # must still be that tensor: else it traces again)
+    # tensor it traced with at every call, silently. A tensor attribute or buffer needing no
+    # gradient is an argument of the program, read from the module at each call (one program)
     class M(ember.nn.Module):
         def __init__(self):
             super().__init__()
@@ -977,7 +978,15 @@ def test_a_module_tensor_attribute_replaced_between_calls_is_a_guard():
         if v == 2.0:
             m.b = ember.ones(3)
         assert ember.equal(f(x), m(x))
-    assert "4 cache entries" not in f._compiled.explain() and "3 cache entries" in f._compiled.explain()
+    assert "1 cache entry " in f._compiled.explain() and "def m(T_args, T_self_h, T_self_b):" in f.source()
+    m.h = ember.zeros(1)  # (another shape: traced anew)
+    assert ember.equal(f(x), m(x)) and "2 cache entries" in f._compiled.explain()
+    m.h = ember.zeros(3, requires_grad=True)  # (one needing a gradient is held as itself, a guard)
+    assert ember.equal(f(x), m(x)) and "3 cache entries" in f._compiled.explain()
+    m.h = ember.ones(3, requires_grad=True)
+    out = f(x)
+    out.sum().backward()
+    assert ember.equal(out, m(x)) and m.h.grad.tolist() == [1.0] * 3 and "4 cache entries" in f._compiled.explain()
 
 
 def test_a_module_number_or_flag_changed_between_calls_is_a_guard():

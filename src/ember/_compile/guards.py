@@ -129,26 +129,32 @@ def attribute_holders(fn: Callable, args: tuple, kwargs: dict) -> list:
     return out
 
 
-def numbers_of(fn: Callable, args: tuple, kwargs: dict) -> list:
-    """The Python numbers, flags and strings of every Module the function can reach (submodules
-    included) and of the plain objects among its arguments and captures, as they are when the call
-    starts: the trace reads them as constants (a dropout's p, a scale, a switch), and a replay is
-    right only from the same start (a counter the call itself increments makes each call trace
-    anew). A Module's training flag has its own guard."""
+def reachable(fn: Callable, args: tuple, kwargs: dict) -> list:
+    """The Modules the function can reach (submodules included) and the plain objects among its
+    arguments and captures (``attribute_holders``)."""
     mods = [fn] if isinstance(fn, Module) else []
     mods += [v for _, v in _reached(fn, args, kwargs) if isinstance(v, Module)]
-    objs = list({id(m): m for top in mods for m in top.modules()}.values()) + attribute_holders(fn, args, kwargs)
+    return list({id(m): m for top in mods for m in top.modules()}.values()) + attribute_holders(fn, args, kwargs)
+
+
+def numbers_of(objs: list) -> list:
+    """The Python numbers, flags and strings of the objects the function reaches (``reachable``),
+    as they are when the call starts: the trace reads them as constants (a dropout's p, a scale, a
+    switch), and a replay is right only from the same start (a counter the call itself increments
+    makes each call trace anew). A Module's training flag has its own guard."""
     return [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training")) for m in objs]
 
 
 def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
-    """id(parameter or buffer) -> a name from its Module (``model_fc1_weight``), for Modules among
+    """id(parameter, buffer or tensor attribute) -> a name from its Module (``model_fc1_weight``), for Modules among
     the arguments and among the function's globals and closure (found once, when tracing)."""
     mods: list = [("self", fn)] if isinstance(fn, Module) else []
     mods += [(n, v) for n, v in _reached(fn, args, kwargs) if isinstance(v, Module)]
     names: dict = {}
     for prefix, m in mods:
-        for n, t in list(m.named_parameters()) + list(m.named_buffers()):
+        attrs = [(f"{p}.{k}" if p else k, v) for p, sub in m.named_modules() for k, v in vars(sub).items()
+                 if isinstance(v, Tensor)]  # (plain tensor attributes: model.hidden)
+        for n, t in list(m.named_parameters()) + list(m.named_buffers()) + attrs:
             ident = f"{prefix}_{n}".replace(".", "_").replace("_orig_mod_", "")
             names.setdefault(id(t), ident if ident.isidentifier() else f"p{len(names)}")
     return names
@@ -202,20 +208,38 @@ def _read(where: Any, name: str) -> Any:
 _MISSING = object()
 
 
+def value_at(place: tuple) -> Any:
+    """What a place holds now: (store, key, None) an attribute or buffer, (store, key, i) the i-th
+    item of a tuple or list attribute (``_MISSING`` when it is gone)."""
+    store, key, i = place
+    v = store.get(key, _MISSING)
+    if i is None:
+        return v
+    return v[i] if type(v) in (tuple, list) and i < len(v) else _MISSING
+
+
+def _label(place: tuple) -> str:
+    return repr(place[1]) + ("" if place[2] is None else f"[{place[2]}]")
+
+
 class Checks:
     """The guards found while tracing, checked before each replay."""
 
     def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = (),
-                 holders: tuple | list = (), numbers: tuple | list = ()) -> None:
+                 held: tuple | list = (), numbers: tuple | list = (), attrs: tuple | list = (),
+                 aliases: tuple | list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
         self.grads = list(grads)  # (tensor, whether its .grad was None): the traced Python read it
-        # the module attributes and buffers that hold a tensor the program reads (model.hidden set
-        # between calls): each must still hold that very tensor, which the program reads as T_<name>
-        ids = {id(t) for t in externals.values()}
-        self.held = [(m.__dict__ if k in m.__dict__ else m._buffers, k, v) for m in holders
-                     for k, v in (*m.__dict__.items(), *getattr(m, "_buffers", {}).items()) if id(v) in ids]
+        # (place, tensor): the module attributes and buffers that held a tensor needing a gradient
+        # that the program reads as T_<name>: each must still hold that very tensor
+        self.held = held
+        # (place, tensor): the attribute tensors the program takes as arguments (attributes.as_arguments):
+        # each must still be a dense tensor needing no gradient, of the same shape, dtype and strides,
+        # and a place that held the same tensor as another (aliases: (place, k)) must still do
+        self.attrs = [(place, t._data.shape, t._data.dtype, t._data.strides) for place, t in attrs]
+        self.aliases = aliases
         self.numbers = numbers  # (numbers_of, taken when the call started)
 
     def failure(self) -> str | None:
@@ -235,9 +259,19 @@ class Checks:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._rg is not rg or d.strides != strides:
                 return f"a tensor the function reads changed shape, dtype or requires_grad ({tuple(shape)} {dtype})"
-        for where, k, v in self.held:
-            if where.get(k) is not v:
-                return f"the tensor attribute {k!r} the function reads was replaced"
+        for place, v in self.held:
+            if value_at(place) is not v:
+                return f"the tensor attribute {_label(place)} the function reads was replaced"
+        now = [value_at(place) for place, *_ in self.attrs]
+        for v, (place, shape, dtype, strides) in zip(now, self.attrs):
+            if not isinstance(v, Tensor) or type(v).__name__ in _NOT_DENSE or v._rg:
+                return f"the attribute {_label(place)} the function reads no longer holds a tensor that needs no gradient"
+            d = v._data
+            if d.shape != shape or d.dtype != dtype or d.strides != strides:
+                return f"the tensor attribute {_label(place)} the function reads changed shape or dtype ({tuple(shape)} {dtype})"
+        for place, j in self.aliases:
+            if value_at(place) is not now[j]:
+                return f"the attribute {_label(place)} no longer holds the same tensor as {_label(self.attrs[j][0])}"
         for m, items in self.numbers:
             d = m.__dict__
             for k, v in items:
@@ -254,7 +288,7 @@ class Checks:
 def sizes_only(old: tuple, new: tuple) -> bool:
     """Whether two keys differ only in their tensors' sizes (and so strides), at the same ranks:
     what torch's dynamic shapes generalise over instead of recompiling."""
-    if len(old) != len(new) or old[:2] != new[:2]:
+    if old == new or len(old) != len(new) or old[:2] != new[:2]:  # (the same key: another guard failed)
         return False
     for a, b in zip(old[2:], new[2:]):
         if a == b:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from .._tensor import Tensor, _new
 from ..autograd import _forward_levels, engine, grad_mode
 from ..func import _batched
-from . import aot, codegen, compiled_functions, config_values, guards, python_random
+from . import aot, attributes, codegen, compiled_functions, config_values, guards, python_random
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
@@ -43,6 +43,8 @@ class Entry:
     fused: int = 0
     plan: Any = None  # (aot.Plan: the outputs need a graph, the program returns a backward too)
     spent: list = field(default_factory=list)  # returned arrays whose graph the function's own backward() used
+    attrs: list = field(default_factory=list)  # (places: guards.value_at) attribute tensors the program takes last
+    sets: list = field(default_factory=list)  # (object, name): the attributes each replay sets
 
 
 class CompiledFunction:
@@ -110,6 +112,8 @@ class CompiledFunction:
         return self.trace(key, tensors, args, kwargs)
 
     def replay(self, e: Entry, tensors: list) -> Any:
+        if e.attrs:
+            tensors = attributes.held(e.attrs, tensors)
         prev = _state.enabled
         _state.enabled = False
         try:
@@ -117,18 +121,19 @@ class CompiledFunction:
         finally:
             _state.enabled = prev
         if e.plan is not None:
-            return _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors), tensors)
+            return _set(e, _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors), tensors))
         res = [_new(a) for a in outs]
         if e.spent:
             aot.spent([res[k] for k in e.spent])
-        return _rebuild(e.returns, res, tensors)
+        return _set(e, _rebuild(e.returns, res, tensors))
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
         tr.outside = guards.outside_containers(self.fn, args, kwargs)
         reads = guards.plain_reads(self.fn)
-        holders = guards.attribute_holders(self.fn, args, kwargs)
-        numbers = guards.numbers_of(self.fn, args, kwargs)
+        objs = guards.reachable(self.fn, args, kwargs)
+        numbers = guards.numbers_of(objs)
+        tr.start = attributes.start(objs)
         for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
             tr.add_input(t, label)
         old = sys.getprofile()
@@ -150,7 +155,10 @@ class CompiledFunction:
         returns = plan = None
         if err is None:
             try:
-                returns, names, outs = _returns(tr, ret, tensors)
+                e.attrs, aliases = attributes.as_arguments(tr, tr.start, tensors)
+                sets = attributes.written(tr, tr.start)  # (their values: extra outputs, set after each replay)
+                e.sets = [(o, name) for o, name, _ in sets]
+                returns, names, outs = _returns(tr, (ret, tuple(v for *_, v in sets)), tensors)
                 if tr.backward is None and any(t._rg for t in outs) and _state.enabled:
                     plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
@@ -164,14 +172,17 @@ class CompiledFunction:
             return ret
         name = _name(self.fn)
         src, ns, e.fused = codegen.generate(tr, name, names)
+        src += attributes.note(e.sets, returns[1][1][1], names, tr.inputs)  # type: ignore[index]  # (ret, sets)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
-                                 tr.grad_guards, [*tr.modules.values(), *holders], numbers)  # (a flag the function sets itself is not a guard)
+                                 tr.grad_guards, attributes.by_identity(tr, tr.start), numbers,  # (a flag the function sets itself is not a guard)
+                                 list(zip(e.attrs, tensors[len(tensors) - len(e.attrs):])),
+                                 aliases)
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
-            return _rebuild(returns, aot.attach_traced(plan, outs, tensors), tensors)
+            return _set(e, _rebuild(returns, aot.attach_traced(plan, outs, tensors), tensors))
         if tr.backward is not None:  # (results of the graph the step's backward() consumed: torch's spent node)
             e.spent = [k for k, t in enumerate(outs) if t.grad_fn is not None]
             aot.spent([outs[k] for k in e.spent])
@@ -204,6 +215,14 @@ class CompiledFunction:
         lines.append("  (each op is one NumPy call; each backward node calls its derivative formula; the "
                      "optimizer's step runs as in eager)")
         return "\n".join(lines)
+
+
+def _set(e: Entry, ret_and_values: tuple) -> Any:
+    """Set the attributes the traced call set (``e.sets``) to their values; return what the function returns."""
+    ret, values = ret_and_values
+    for (o, name), v in zip(e.sets, values):
+        setattr(o, name, v)
+    return ret
 
 
 def _name(fn: Any) -> str:

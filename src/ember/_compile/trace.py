@@ -41,7 +41,7 @@ from ..ops import inplace, pooling
 from ..ops._core import AsStridedBackward0
 from ..ops.indexing import ViewKey
 from ..optim.optimizer import Optimizer
-from . import generic, python_random, writes
+from . import attributes, generic, python_random, writes
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 from .steps import GraphBreak, Ref, Step
 
@@ -57,8 +57,9 @@ _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
 _MODULE_TRAIN = Module.train.__code__  # (model.train() / model.eval() in the function: a replayed call)
-# Python a replay would skip: a module's hooks, and attributes set on a module during the call
-_MODULE_HOOKS, _MODULE_SETATTR = Module._call_with_hooks.__code__, Module.__setattr__.__code__
+# a module's hooks (Python a replay would skip); the attributes set on a module (noted: attributes.py)
+_MODULE_HOOKS, _MODULE_SETATTR, _MODULE_DELATTR = (Module._call_with_hooks.__code__, Module.__setattr__.__code__,
+                                                   Module.__delattr__.__code__)
 _NORM_FORWARD = _NormBase.forward.__code__
 _BACKWARDS = ("backward", "grad", "run_backward")  # (backward passes other than Tensor.backward(), not recorded)
 # a user Function's apply: its forward (the user's ops, under no_grad) is traced through; its node's
@@ -151,14 +152,15 @@ class Tracer:
         self.followed: set = set()  # id(version counter) of the tensors whose in-place updates were recorded
         self.grad_of: dict[str, str] = {}  # value name of a leaf's .grad array read -> the leaf's name
         self.held: dict[str, Any] = {}  # name -> the input or captured Tensor the replay holds as T_<name>
-        # whether a leaf's .grad is None when the function reads it: fixed by the program once it has
-        # accumulated into it or set it to None (``set``: those leaves' ids); otherwise it is the state
-        # the call found, a guard (``grad_guards``: (tensor, whether None))
+        # whether a leaf's .grad is None when the function reads it: fixed by the program once it has accumulated
+        # into it or set it to None (``grad_set``: those leaves' ids), else a guard (``grad_guards``: (tensor, is None))
         self.grad_set: set = set()
+        self.grad_guards: list = []
         self.outside: set = set()  # id() of the lists, dicts and sets reachable from outside the function
         self.seq0 = 0  # the node sequence number when the op being recorded started
         self.trained: set = set()  # id() of the modules whose training flag the function sets itself
-        self.grad_guards: list = []
+        self.start: Any = None  # (attributes.Start: what the objects the function reaches held at the start)
+        self.sets: dict = {}  # (id(module), name) -> (module, name): the attributes the call set on modules
 
     # ---------------------------------------------------------------- values
     def name(self, base: str) -> str:
@@ -238,12 +240,13 @@ class Tracer:
                 return
             if code.co_name.startswith("<") and frame.f_back is not None and frame.f_back.f_code in writes.CODES:
                 return  # (a generator expression of the in-place machinery's own checks)
-            if code is _MODULE_HOOKS or code is _MODULE_SETATTR:
-                m = frame.f_locals["self"]
-                what = f"a hook on {type(m).__name__}" if code is _MODULE_HOOKS else \
-                    f"setting {type(m).__name__}.{frame.f_locals['name']}"
-                return self.stop(GraphBreak(f"{what} runs Python that the replay would not (ember.compile does "
-                                            "not replay Python side effects)", where(frame)))
+            if code is _MODULE_HOOKS:
+                return self.stop(GraphBreak(f"a hook on {type(frame.f_locals['self']).__name__} runs Python that "
+                                            "the replay would not (ember.compile does not replay hooks)", where(frame)))
+            if code is _MODULE_SETATTR or code is _MODULE_DELATTR:
+                a = frame.f_locals
+                why = attributes.on_set(self, a["self"], a["name"], a.get("value"), code is _MODULE_DELATTR)
+                return None if why is None else self.stop(GraphBreak(why, where(frame)))
             if code.co_name == "_pre_forward" and frame.f_globals.get("__name__") == _DDP:
                 return self.ddp_pre_forward(frame)
             if code is _NORM_FORWARD:

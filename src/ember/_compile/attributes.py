@@ -1,0 +1,163 @@
+"""The attributes of Modules and plain objects that a compiled call reads and sets.
+
+torch.compile replays the attribute sets of a forward after its graph (d2l's
+``self.attention_weights = ...``, the word-language model's ``self.src_mask = mask``, a
+hand-written batch norm's ``self.moving_mean``); so does ember:
+
+- **Sets.** While tracing, ``Module.__setattr__`` on a module that existed when the call started
+  is noted (``on_set``), and so is every attribute of a plain object (a config) that holds another
+  value when the call ends (found by comparing with a copy taken at the start: plain objects run
+  no Python when set). The values the attributes hold at the end (tensors, Python numbers and
+  strings, tuples and lists of them) are extra outputs of the program, and each replay sets them
+  again. What a replay could not set (a Module or Parameter, an attribute deleted, a module made
+  during the call) breaks the graph where it happens.
+- **Reads.** A tensor attribute or buffer that needs no gradient and that the program reads
+  becomes an argument of the program, taken from its module at each call: the previous call may
+  have set it, or the loop replaced it (``model.hidden = h.detach()``). Its shape, dtype and
+  strides are guards. One that needs a gradient must still be the tensor traced (its gradient
+  edges lead to that very tensor): ``guards.Checks`` holds it by identity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._tensor import Tensor
+from ..nn.modules.module import Module
+from ..nn.parameter import Parameter
+from .guards import value_at
+from .steps import GraphBreak
+
+_PLAIN = (int, float, bool, str, type(None))
+
+
+@dataclass
+class Start:
+    """What the objects the function reaches hold when the call starts."""
+    known: set  # id() of those Modules and plain objects
+    tensors: list  # (place, tensor): their tensor attributes and buffers (guards.value_at reads a place)
+    plain: list  # (object, a copy of its __dict__): the plain objects, compared after the call
+
+
+def start(objs: list) -> Start:
+    """``objs``: the Modules (submodules included) and plain objects the function reaches."""
+    tensors = [found for o in objs for found in _tensors_of(o)]
+    return Start({id(o) for o in objs}, tensors, [(o, dict(o.__dict__)) for o in objs if not isinstance(o, Module)])
+
+
+def _tensors_of(o: Any) -> list:
+    """(place, tensor) of the tensors an object holds as attributes or buffers, or inside a tuple or
+    list attribute (an RNN's ``self.hidden = (h, c)``); a place is (store, key, index or None)."""
+    out: list = []
+    for store in (o.__dict__, o._buffers) if isinstance(o, Module) else (o.__dict__,):
+        for k, v in store.items():
+            if isinstance(v, Tensor):
+                out.append(((store, k, None), v))
+            elif type(v) in (tuple, list):
+                out += [((store, k, i), x) for i, x in enumerate(v) if isinstance(x, Tensor)]
+    return out
+
+
+def settable(v: Any, depth: int = 0) -> bool:
+    """Whether a replay can set an attribute to (a value like) ``v``: a tensor, a Python number or
+    string, a tuple or list of those."""
+    if isinstance(v, Tensor):
+        return not isinstance(v, Parameter)
+    if type(v) in _PLAIN:
+        return True
+    return type(v) in (tuple, list) and depth < 2 and all(settable(x, depth + 1) for x in v)
+
+
+def on_set(tr: Any, m: Module, name: str, value: Any, deleting: bool) -> str | None:
+    """A ``Module.__setattr__`` (or ``__delattr__``) while tracing: noted, or why a replay could not do it."""
+    what = f"{'deleting' if deleting else 'setting'} {type(m).__name__}.{name}"
+    if deleting:
+        why = "a replay sets attributes, it does not delete them"
+    elif id(m) not in tr.start.known:
+        why = "the module was made during the call"
+    elif name == "training":
+        why = "use .train() / .eval(), which a replay calls again"
+    elif name in m._parameters or name in m._modules or not settable(value):
+        why = f"a replay sets tensors and Python numbers, not a {type(value).__name__}"
+    else:
+        tr.sets[(id(m), name)] = (m, name)
+        return None
+    return f"{what} runs Python that the replay would not ({why})"
+
+
+def as_arguments(tr: Any, s: Start, tensors: list) -> tuple[list, list]:
+    """Make the attribute tensors the program read (needing no gradient) arguments of the program,
+    after the call's own tensors (appended to ``tensors``). Returns the place of each argument, and
+    (place, k) of the other places that held the k-th of those arguments' tensor."""
+    args: list = []
+    aliases: list = []
+    where: dict = {}  # id(tensor) -> its index among args
+    for place, t in s.tensors:
+        name = tr.ext_ids.get(id(t))
+        if t._rg or name is None or name not in tr.externals:
+            if id(t) in where:
+                aliases.append((place, where[id(t)]))
+            continue
+        del tr.externals[name]
+        tr.inputs.append(name)
+        where[id(t)] = len(args)
+        tensors.append(t)
+        args.append(place)
+    return args, aliases
+
+
+def written(tr: Any, s: Start) -> list:
+    """(object, name, value) of each attribute the call set, with the value it holds at the end."""
+    out = []
+    for m, name in tr.sets.values():
+        if name in m.__dict__:
+            out.append((m, name, m.__dict__[name]))
+        elif name in m._buffers:
+            out.append((m, name, m._buffers[name]))
+        else:
+            raise GraphBreak(f"{type(m).__name__}.{name}, set during the call, was then deleted (a replay sets "
+                             "attributes, it does not delete them)")
+    for o, before in s.plain:
+        now = o.__dict__
+        for k in before.keys() | now.keys():
+            v = now.get(k, _GONE)
+            if v is before.get(k, _GONE):
+                continue
+            if v is _GONE or not settable(v):
+                raise GraphBreak(f"the call {'deleted' if v is _GONE else 'set'} {type(o).__name__}.{k}"
+                                 + ("" if v is _GONE else f" to a {type(v).__name__}")
+                                 + ", which a replay would not do again")
+            out.append((o, k, v))
+    return out
+
+
+_GONE = object()
+
+
+def by_identity(tr: Any, s: Start) -> list:
+    """(place, tensor) of the attributes that held a tensor the program reads as itself (one
+    needing a gradient, after ``as_arguments``): as the call started, or, for a module the call
+    reached some other way (in a plain list), as it ended."""
+    ids = {id(t) for t in tr.externals.values()}
+    found = [(place, t) for place, t in s.tensors if id(t) in ids]
+    return found + [(place, t) for m in tr.modules.values() if id(m) not in s.known
+                    for place, t in _tensors_of(m) if id(t) in ids]
+
+
+def held(args: list, tensors: list) -> list:
+    """The attribute tensors a replay passes to the program after the call's own ``tensors``."""
+    return [*tensors, *map(value_at, args)]
+
+
+def note(sets: list, specs: list, names: list, inputs: list) -> str:
+    """The generated program's last comment: which of its values each call sets as which attribute."""
+    def show(spec: tuple) -> str:
+        kind, v = spec
+        if kind in (tuple, list):
+            inner = ", ".join(show(x) for x in v)
+            return f"({inner})" if kind is tuple else f"[{inner}]"
+        return names[v] if kind == "t" else f"T_{inputs[v]}" if kind == "arg" else repr(v) if kind == "c" else \
+            "a tensor from outside"
+    return "".join(f"# then the call sets {type(o).__name__}.{name} = {show(spec)}\n"
+                   for (o, name), spec in zip(sets, specs))

@@ -1,0 +1,209 @@
+"""ember.compile and the attributes a compiled call reads and sets (``_compile/attributes.py``):
+d2l's ``self.attention_weights``, a hand-written batch norm's moving averages, the word-language
+model's ``self.src_mask``, an LSTM tagger's ``self.hidden``. Each compiled call must give eager's
+bytes and leave the attributes as eager does, without a graph break (warnings are errors here)."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+pytestmark = pytest.mark.filterwarnings("error::UserWarning")
+
+
+def _pair(lib):
+    class Attention(lib.nn.Module):  # (d2l's DotProductAttention with a projection)
+        def __init__(self):
+            super().__init__()
+            self.proj = lib.nn.Linear(4, 4)
+
+        def forward(self, q, k, v):
+            scores = self.proj(q) @ k.transpose(1, 2) / math.sqrt(4)
+            self.attention_weights = lib.softmax(scores, dim=-1)
+            return self.attention_weights @ v
+
+    return Attention
+
+
+def test_attention_weights_set_in_forward_are_set_by_every_replay_as_eager_and_torch():
+    E, T = _pair(ember), _pair(torch)
+    ember.manual_seed(0)
+    m = E()
+    ref, tm = copy.deepcopy(m), T()
+    tm.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
+    c = ember.compile(m)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        q, k, v = (rng.standard_normal((2, 3, 4)).astype(np.float32) for _ in range(3))
+        out = c(*map(ember.tensor, (q, k, v)))
+        want = ref(*map(ember.tensor, (q, k, v)))
+        tout = tm(*map(torch.from_numpy, (q, k, v)))
+        assert out._data.tobytes() == want._data.tobytes()
+        np.testing.assert_allclose(out._data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+        assert m.attention_weights._data.tobytes() == ref.attention_weights._data.tobytes()
+        np.testing.assert_allclose(m.attention_weights._data, tm.attention_weights.detach().numpy(), rtol=1e-5, atol=1e-6)
+        # (the attribute is an output of the compiled call: gradients flow through it as in eager)
+        m.attention_weights.sum().backward()
+        ref.attention_weights.sum().backward()
+        tm.attention_weights.sum().backward()
+    assert m.proj.weight.grad._data.tobytes() == ref.proj.weight.grad._data.tobytes()
+    np.testing.assert_allclose(m.proj.weight.grad._data, tm.proj.weight.grad.numpy(), rtol=1e-4, atol=1e-6)
+    assert "replayed 2 times" in c.explain()
+    assert "# then the call sets Attention.attention_weights = softmax0" in c.source()
+
+
+class MovingAverage(ember.nn.Module):
+    """d2l's BatchNorm from scratch: reads its moving mean and sets a new one at every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.moving_mean = ember.zeros(3)
+        self.calls = "none yet"
+
+    def forward(self, x):
+        mean = x.mean(0)
+        self.moving_mean = (0.9 * self.moving_mean + 0.1 * mean).detach()
+        self.calls = "some"
+        return x - mean
+
+
+def test_an_attribute_read_and_then_set_is_read_afresh_each_call_and_set_after_it():
+    m, ref = MovingAverage(), MovingAverage()
+    c = ember.compile(m)
+    for _ in range(5):
+        x = ember.randn(4, 3)
+        assert ember.equal(c(x), ref(x))
+        assert m.moving_mean._data.tobytes() == ref.moving_mean._data.tobytes() and m.calls == "some"
+    # (the first call started from calls == "none yet", a guard: the second traced again, and replayed after)
+    assert "2 cache entries" in c.explain() and "replayed 3 times" in c.explain()
+    m.moving_mean = ember.zeros(1)  # (another shape: traced again)
+    c(ember.randn(4, 3))
+    assert m.moving_mean.shape == (3,) and "3 cache entries" in c.explain()
+
+
+def test_an_attribute_set_on_the_first_call_only_word_language_model_src_mask():
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_mask = None
+            self.lin = ember.nn.Linear(4, 4)
+
+        def forward(self, x):
+            if self.src_mask is None or self.src_mask.size(0) != len(x):
+                self.src_mask = ember.ones(len(x), len(x)).tril()
+            return self.src_mask @ self.lin(x)
+
+    m = M()
+    ref = copy.deepcopy(m)
+    c = ember.compile(m)
+    for n in (3, 3, 3, 5, 5):
+        x = ember.randn(n, 4)
+        assert c(x)._data.tobytes() == ref(x)._data.tobytes()
+        assert m.src_mask.shape == (n, n)
+    assert "3 cache entries" in c.explain() and "graph break" not in c.explain()
+
+
+def test_a_plain_object_attribute_the_function_sets_is_set_by_each_replay():
+    # (plain objects run no Python when set: the trace compares their attributes before and after;
+    # a replay had left state.last at the traced call's value, silently)
+    class State:
+        pass
+
+    state = State()
+    state.last = None
+
+    @ember.compile
+    def f(x):
+        y = x * 2
+        state.last = y
+        return y + 1
+
+    for v in (1.0, 2.0, 3.0):
+        f(ember.full((2,), v))
+        assert state.last.tolist() == [2 * v, 2 * v]
+
+
+def test_what_a_replay_cannot_set_breaks_the_graph_with_the_line():
+    class Swap(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = ember.nn.Linear(2, 2), ember.nn.Linear(2, 2)
+
+        def forward(self, x):
+            self.a, self.b = self.b, self.a
+            return self.a(x)
+
+    class Forget(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cache = ember.zeros(2)
+
+        def forward(self, x):
+            del self.cache
+            return x * 2
+
+    s, fg = Swap(), Forget()
+    with pytest.warns(UserWarning, match=r"setting Swap.a runs Python that the replay would not \(a replay sets "
+                                         r"tensors and Python numbers, not a Linear\)[\s\S]*self.a, self.b = "):
+        ember.compile(s)(ember.ones(2))
+    with pytest.warns(UserWarning, match=r"deleting Forget.cache[\s\S]*del self.cache"):
+        ember.compile(fg)(ember.ones(2))
+    assert not hasattr(fg, "cache")
+
+
+def test_attributes_that_held_one_tensor_must_still_hold_one_tensor():
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.u = self.w = ember.ones(2)
+
+        def forward(self, x):
+            return x * self.u + self.w
+
+    m = M()
+    c = ember.compile(m)
+    x = ember.ones(2)
+    assert c(x).tolist() == [2.0, 2.0]
+    m.w = ember.full((2,), 5.0)  # (the program read one argument for both)
+    assert c(x).tolist() == [6.0, 6.0] and "2 cache entries" in c.explain()
+    m.u = ember.full((2,), 3.0)
+    assert c(x).tolist() == [8.0, 8.0] and "2 cache entries" in c.explain()
+
+
+def test_a_tuple_attribute_of_tensors_is_read_afresh_and_set_lstm_tagger():
+    # tutorials/nlp_lstm_tagger: ``lstm_out, self.hidden = self.lstm(x, self.hidden)``, with
+    # ``model.hidden = model.init_hidden()`` before each sentence; the tensors inside the tuple are
+    # read from it at each call (a replay had read the traced ones once the set was replayed)
+    class Tagger(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = ember.nn.LSTM(3, 2)
+            self.hidden = self.init_hidden()
+
+        def init_hidden(self):
+            return (ember.zeros(1, 1, 2), ember.zeros(1, 1, 2))
+
+        def forward(self, x):
+            out, self.hidden = self.lstm(x, self.hidden)
+            return out.sum()
+
+    ember.manual_seed(0)
+    m = Tagger()
+    ref = copy.deepcopy(m)
+    c = ember.compile(m)
+    for k in range(4):
+        x = ember.randn(4, 1, 3)
+        if k % 2 == 0:
+            m.hidden, ref.hidden = m.init_hidden(), ref.init_hidden()
+        else:  # (the hidden state the last call set, detached as a truncated backprop does)
+            m.hidden = tuple(h.detach() for h in m.hidden)
+            ref.hidden = tuple(h.detach() for h in ref.hidden)
+        assert c(x)._data.tobytes() == ref(x)._data.tobytes()
+        assert all(a._data.tobytes() == b._data.tobytes() for a, b in zip(m.hidden, ref.hidden))
+    assert "1 cache entry " in c.explain() and "replayed 3 times" in c.explain()
