@@ -207,3 +207,22 @@ def test_a_tuple_attribute_of_tensors_is_read_afresh_and_set_lstm_tagger():
         assert c(x)._data.tobytes() == ref(x)._data.tobytes()
         assert all(a._data.tobytes() == b._data.tobytes() for a, b in zip(m.hidden, ref.hidden))
     assert "1 cache entry " in c.explain() and "replayed 3 times" in c.explain()
+
+
+def test_iterating_over_a_tensor_traces_its_rows():
+    @ember.compile
+    def f(xs, w):
+        h = ember.zeros(2)
+        for x in xs:
+            h = ember.tanh(x * w + h)
+        return h.sum()
+
+    w = ember.randn(2, requires_grad=True)
+    for _ in range(2):
+        xs = ember.randn(4, 2)
+        f(xs, w).backward()
+        g, w.grad = w.grad, None
+        f.__wrapped__(xs, w).backward()
+        assert g._data.tobytes() == w.grad._data.tobytes()
+        w.grad = None
+    assert "replayed 1 times" in f.explain() and "unbind" in f.explain()

@@ -707,5 +707,6 @@ TRANSPARENT = {_code(f) for f in (convolution.conv1d, convolution.conv2d, convol
                                   views.view_as, views.reshape_as)}
 # the vmap hook around the public functions (ember.X, F.X) only passes the call on
 TRANSPARENT.add(_vmap_hook.hooked("op", _code).__code__)
-# made of public ops, each traced (nn.LSTMCell's step: its backward nodes keep the gates)
-TRANSPARENT.add(_code(_rnn_ops.lstm_cell))
+# made of public ops, each traced (nn.LSTMCell's step: its backward nodes keep the gates; ``for x in X``:
+# the tensors of X.unbind(0))
+TRANSPARENT.update((_code(_rnn_ops.lstm_cell), Tensor.__iter__.__code__))

@@ -53,7 +53,7 @@ _OPAQUE = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "
 _STATEFUL = ("ember.random", "ember._random", "ember.optim", "ember.ops.random_ops", "ember.ops.creation",
              "ember.ops.inplace")
 _VALUE_READS = ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy", "__array__",
-                "__iter__", "__format__", "__repr__", "__str__")
+                "__format__", "__repr__", "__str__")
 _SETTERS = {p.fset.__code__ for p in vars(Tensor).values() if isinstance(p, property) and p.fset is not None}
 _MODULE_ZERO_GRAD = Module.zero_grad.__code__
 _MODULE_TRAIN = Module.train.__code__  # (model.train() / model.eval() in the function: a replayed call)
