@@ -1,7 +1,9 @@
 """ember.compile and the attributes a compiled call reads and sets (``_compile/attributes.py``):
 d2l's ``self.attention_weights``, a hand-written batch norm's moving averages, the word-language
-model's ``self.src_mask``, an LSTM tagger's ``self.hidden``. Each compiled call must give eager's
-bytes and leave the attributes as eager does, without a graph break (warnings are errors here)."""
+model's ``self.src_mask``, an LSTM tagger's ``self.hidden``; and the attention code those programs
+run (nn.TransformerEncoder with its masks, scaled_dot_product_attention). Each compiled call must
+give eager's bytes and leave the attributes as eager does, without a graph break (warnings are
+errors here)."""
 
 from __future__ import annotations
 
@@ -226,3 +228,74 @@ def test_iterating_over_a_tensor_traces_its_rows():
         assert g._data.tobytes() == w.grad._data.tobytes()
         w.grad = None
     assert "replayed 1 times" in f.explain() and "unbind" in f.explain()
+
+
+@pytest.mark.parametrize("mask", ["float", "bool", "padding", "causal"])
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_transformer_encoder_with_masks_compiles_whole_as_eager_and_torch(mask, dropout):
+    # nn.MultiheadAttention made its masks in NumPy and scaled_dot_product_attention's fused node kept
+    # the bias made from them: a graph break at every call of the word-language model's Transformer
+    ember.manual_seed(0)
+    layer = ember.nn.TransformerEncoderLayer(8, 2, 16, dropout=dropout, batch_first=True)
+    enc = ember.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    ref = copy.deepcopy(enc)
+    tenc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=dropout, batch_first=True),
+                                       2, enable_nested_tensor=False)
+    tenc.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in enc.state_dict().items()})
+    c = ember.compile(enc)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+        kw: dict = {}
+        tkw: dict = {}
+        if mask == "float":
+            kw["mask"], tkw["mask"] = ember.nn.Transformer.generate_square_subsequent_mask(5), \
+                torch.nn.Transformer.generate_square_subsequent_mask(5)
+        elif mask == "bool":
+            m = np.triu(np.ones((5, 5), bool), 1)
+            kw["mask"], tkw["mask"] = ember.tensor(m), torch.from_numpy(m)
+        elif mask == "padding":
+            p = rng.random((3, 5)) > 0.7
+            p[:, 0] = False
+            kw["src_key_padding_mask"], tkw["src_key_padding_mask"] = ember.tensor(p), torch.from_numpy(p)
+        else:
+            kw["mask"] = ember.nn.Transformer.generate_square_subsequent_mask(5)
+            kw["is_causal"] = True
+            tkw = {"mask": torch.nn.Transformer.generate_square_subsequent_mask(5), "is_causal": True}
+        st = ember.get_rng_state()
+        out = c(ember.tensor(x), **kw)
+        out.pow(2).sum().backward()
+        ember.set_rng_state(st)
+        want = ref(ember.tensor(x), **kw)
+        want.pow(2).sum().backward()
+        assert out._data.tobytes() == want._data.tobytes()
+        for p, q in zip(enc.parameters(), ref.parameters()):
+            assert p.grad._data.tobytes() == q.grad._data.tobytes()
+        if dropout == 0.0:
+            tout = tenc(torch.from_numpy(x), **tkw)
+            tout.pow(2).sum().backward()
+            np.testing.assert_allclose(out._data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    if dropout == 0.0:
+        for (n, p), tp in zip(enc.named_parameters(), tenc.parameters()):
+            np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-3, atol=1e-4, err_msg=n)
+    assert "graph break" not in c.explain() and "replayed 2 times" in c.explain()
+
+
+def test_a_causal_fused_attention_replays_on_new_values_and_grads_match_torch():
+    @ember.compile
+    def f(q, k, v):
+        return ember.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True).sum()
+
+    rng = np.random.default_rng(2)
+    for _ in range(3):
+        arrs = [rng.standard_normal((1, 2, 4, 3)).astype(np.float32) for _ in range(3)]
+        es = [ember.tensor(a, requires_grad=True) for a in arrs]
+        ts = [torch.tensor(a, requires_grad=True) for a in arrs]
+        out = f(*es)
+        out.backward()
+        tout = torch.nn.functional.scaled_dot_product_attention(*ts, is_causal=True).sum()
+        tout.backward()
+        assert abs(out.item() - tout.item()) < 1e-5
+        for e, t in zip(es, ts):
+            np.testing.assert_allclose(e.grad._data, t.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert "fused" in f.explain() and "replayed 2 times" in f.explain()

@@ -22,7 +22,7 @@ from .._tensor import Tensor, _new
 # nn's ops that compute on arrays and record their nodes themselves (the tracer cannot look inside
 # them: each is one op, called again at replay); none draws random numbers
 NN_OPS = ("ember.nn._distance", "ember.nn.margin_losses", "ember.nn._interpolation", "ember.nn._grid_sample",
-          "ember.nn._embedding_bag", "ember.nn._channel_shuffle")
+          "ember.nn._embedding_bag", "ember.nn._channel_shuffle", "ember.nn._attention_ops")
 # where the ops live (a call into ember.autograd, ember.nn.init, distributions ... stays opaque)
 MODULES = ("ember.ops", "ember.nn._ops", "ember.nn._rnn_ops", "ember._tensor", "ember.linalg", "ember.fft",
            "ember.special", *NN_OPS)

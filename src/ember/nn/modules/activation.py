@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from ..._tensor import Tensor, _new
+from ..._dtype import bool_
+from ..._tensor import Tensor
 from ..._typing import DeviceLikeType, DType
+from ...ops.creation import zeros
 from ...ops.shape import cat
 from .. import functional as F
 from .. import init
@@ -355,6 +355,12 @@ def _check_causal_hint(attn_mask: Any, is_causal: bool) -> None:
                            "method `generate_square_subsequent_mask` to create this mask.")
 
 
+def _additive(mask: Tensor, dtype: DType) -> Tensor:
+    """A boolean mask (True = masked out) as 0 / -inf, a float one as it is, in ``dtype`` (no gradient)."""
+    mask = mask.detach()
+    return zeros(mask.shape, dtype=dtype).masked_fill(mask, -math.inf) if mask.dtype == bool_ else mask.to(dtype)
+
+
 class MultiheadAttention(Module):
     """Multi-head attention (torch's layout: packed in_proj_weight, out_proj Linear)."""
 
@@ -448,35 +454,31 @@ class MultiheadAttention(Module):
         k = k.reshape(S, N * H, hd).transpose(0, 1)
         v = v.reshape(S, N * H, hd).transpose(0, 1)
         if self.add_zero_attn:
-            k = cat([k, _new(np.zeros((N * H, 1, hd), k._data.dtype))], 1)
-            v = cat([v, _new(np.zeros((N * H, 1, hd), v._data.dtype))], 1)
+            k = cat([k, zeros(N * H, 1, hd, dtype=k.dtype)], 1)
+            v = cat([v, zeros(N * H, 1, hd, dtype=v.dtype)], 1)
             S, extra = S + 1, extra + 1
-        mask = None  # additive float mask, broadcast to (N*H, L, S)
-        dt = q._data.dtype
+        # the additive float mask, broadcast to (N*H, L, S); made by ops, which ember.compile traces
+        mask = None
         if attn_mask is not None:
-            am = attn_mask._data
-            am = np.where(am, -np.inf, 0).astype(dt) if am.dtype == np.bool_ else am.astype(dt)
-            if am.ndim == 2:
-                am = am[None]
-            mask = np.pad(am, ((0, 0), (0, 0), (0, extra))) if extra else am
+            am = _additive(attn_mask, q.dtype)
+            am = am.unsqueeze(0) if am.dim() == 2 else am
+            mask = F.pad(am, (0, extra)) if extra else am
         if key_padding_mask is not None:
-            kp = key_padding_mask._data
-            kp = np.where(kp, -np.inf, 0).astype(dt) if kp.dtype == np.bool_ else kp.astype(dt)
-            if extra:
-                kp = np.pad(kp, ((0, 0), (0, extra)))
-            kp = np.broadcast_to(kp[:, None, None, :], (N, H, 1, S)).reshape(N * H, 1, S)
+            kp = _additive(key_padding_mask, q.dtype)
+            kp = F.pad(kp, (0, extra)) if extra else kp
+            kp = kp[:, None, None, :].expand(N, H, 1, S).reshape(N * H, 1, S)
             mask = kp if mask is None else mask + kp
         if not need_weights:  # as torch: scaled_dot_product_attention (0, not NaN, on fully masked rows)
             m4 = None
             if mask is not None:  # (N*H or 1, L or 1, S) -> (N, H, ., S) or (1, 1, ., S)
-                m4 = _new(np.ascontiguousarray(mask).reshape(((1, 1) if mask.shape[0] == 1 else (N, H)) + mask.shape[1:]))
+                m4 = mask.reshape(((1, 1) if mask.shape[0] == 1 else (N, H)) + tuple(mask.shape[1:]))
             out = F.scaled_dot_product_attention(q.reshape(N, H, L, hd), k.reshape(N, H, S, hd), v.reshape(N, H, S, hd),
                                                  attn_mask=m4, dropout_p=self.dropout if self.training else 0.0)
             out = out.reshape(N * H, L, hd)
         else:
             attn = (q * math.sqrt(1.0 / float(hd))).matmul(k.transpose(-2, -1))
             if mask is not None:
-                attn = attn + _new(np.ascontiguousarray(mask))
+                attn = attn + mask
             attn = F.softmax(attn, -1)
             if self.dropout > 0.0 and self.training:
                 attn = F.dropout(attn, self.dropout, True)
