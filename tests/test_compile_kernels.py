@@ -109,6 +109,36 @@ def test_nll_loss_kernel(reduction):
     np.testing.assert_allclose(replay._data, expected.numpy(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_kernel_over_sequences_and_with_class_weights(reduction, weighted):
+    # d2l's MaskedSoftmaxCELoss: cross_entropy over (N, C, T) scores, reduction 'none'; its
+    # NllLoss2DBackward0 kept coefficients the trace could not name (a graph break at every call)
+    rng = np.random.default_rng(1)
+    w = rng.random(4).astype(np.float32) + 0.5
+    weights = {ember: ember.tensor(w), torch: torch.from_numpy(w)} if weighted else {ember: None, torch: None}
+
+    def loss(lib, x, y):
+        return lib.nn.functional.cross_entropy(x, y, weight=weights[lib], reduction=reduction, ignore_index=3)
+
+    compiled = ember.compile(lambda x, y: loss(ember, x, y).sum())
+    for _ in range(3):
+        x, y = rng.standard_normal((2, 4, 5, 3)).astype(np.float32), rng.integers(0, 4, (2, 5, 3))
+        ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out = compiled(ex, ember.tensor(y))
+        out.backward()
+        rx = ember.tensor(x, requires_grad=True)
+        eager = loss(ember, rx, ember.tensor(y)).sum()
+        eager.backward()
+        assert out._data.tobytes() == eager._data.tobytes() and ex.grad._data.tobytes() == rx.grad._data.tobytes()
+        tout = loss(torch, tx, torch.from_numpy(y)).sum()
+        tout.backward()
+        np.testing.assert_allclose(out._data, tout.detach().numpy(), rtol=1e-5)
+        np.testing.assert_allclose(ex.grad._data, tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+    assert ("nll_loss_weighted" if weighted else "nll_loss_nd") in compiled.explain()
+    assert "graph break" not in compiled.explain() and "replayed 2 times" in compiled.explain()
+
+
 def test_dropout_kernel_draws_eagers_mask():
     def f(x):
         return ember.nn.functional.dropout(x, 0.4) * 2.0
@@ -166,6 +196,6 @@ def test_embedding_kernel():
 def test_every_kernel_has_a_case():
     # (the others' cases are above, the modules' in test_compile_modules.py: LSTM, batch norm, where, index;
     # fill_'s, which needs a value with a history, in test_compile_updates.py)
-    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "dropout_noise", "embedding", "lstm", "lstm_nograd", "lstm_zeros",
+    assert set(TEMPLATES) - set(CASES) == {"nll_loss", "nll_loss_nd", "nll_loss_weighted", "dropout_noise", "embedding", "lstm", "lstm_nograd", "lstm_zeros",
                                            "batch_norm", "where", "where_scalar_other", "where_scalar_input", "index",
                                            "filled"}

@@ -82,6 +82,8 @@ TEMPLATES: dict[str, str] = {
     "log_softmax": "{o0} = f32.log_softmax({i0}, {c0})",
     "mse_loss": "{o0}_d = {i0} - {i1}\n{o0} = reduce_np({o0}_d * {o0}_d, {c0})",
     "nll_loss": "{o0}, {o1} = nll_loss_rows({i0}, {i1}, {c0}, {c1})",
+    "nll_loss_nd": "{o0}, {o1} = nll_loss_nd({i0}, {i1}, {c0}, {c1})",
+    "nll_loss_weighted": "{o0}, {o1} = nll_loss_nd({i0}, {i1}, {c0}, {c1}, {i2})",
     "dropout_noise": "{o0} = dropout_noise({c0}, {c1}, {c2})",
     "filled": "{o0} = filled_array({c0}, {c1}, {c2})",
     "conv": "{o0}, {o1}, _, _ = conv_forward({i0}, {i1}, {c0}, {c1}, {c2}, {c3}, {i2})",
@@ -108,16 +110,17 @@ def nll_loss_rows(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: in
     ignored); any other batch goes through the eager op itself (ignored rows, torch's errors)."""
     N, C = x.shape
     if t.min() < 0 or t.max() >= C or (0 <= ignore_index < C and (t == ignore_index).any()):
-        return _nll_eager(x, t, reduction, ignore_index)
+        return nll_loss_nd(x, t, reduction, ignore_index)
     return loss.nll_rows(x, t, reduction)
 
 
-def _nll_eager(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: int) -> tuple:
-    # the eager op on a leaf that requires grad, for its result and its node's coefficients
+def nll_loss_nd(x: np.ndarray, t: np.ndarray, reduction: str, ignore_index: int, w: np.ndarray | None = None) -> tuple:
+    """nll_loss in any other case its kernel takes ((N, C, d1, ...) scores, class weights): the
+    eager op itself, for the loss and the coefficients its backward node keeps."""
     prev = grad_mode._state.enabled
-    grad_mode._state.enabled = True
+    grad_mode._state.enabled = True  # (the eager op on a leaf that requires grad, for its node's coefficients)
     try:
-        r = loss.nll_loss(_new(x).requires_grad_(), _new(t), None, ignore_index, reduction)
+        r = loss.nll_loss(_new(x).requires_grad_(), _new(t), None if w is None else _new(w), ignore_index, reduction)
     finally:
         grad_mode._state.enabled = prev
     return r._data, r.grad_fn.attrs[0]
@@ -197,7 +200,7 @@ def split_views(x: np.ndarray, d: int, sizes: tuple) -> tuple:
 
 # the names templates use
 NAMESPACE: dict[str, Any] = {"np": np, "f32": f32, "relu_np": pointwise._relu_np, "reduce_np": _reduce_np,
-                             "nll_loss_rows": nll_loss_rows, "dropout_noise": _dropout._noise,
+                             "nll_loss_rows": nll_loss_rows, "nll_loss_nd": nll_loss_nd, "dropout_noise": _dropout._noise,
                              "conv_forward": convolution._conv_forward, "max_pool_tiled": max_pool_tiled,
                              "conv_backward_relu": conv_backward_relu,
                              "max_pool_indices": max_pool_indices, "activation": activation, "unary": unary,
@@ -407,19 +410,22 @@ def _mse_accept(a: Any) -> bool:
 
 
 def _nll_accept(a: Any) -> bool:
-    x, t = a.get("input"), a.get("target")
-    if a.get("weight") is not None or not _ft(x) or not isinstance(t, Tensor) or not _no_autocast():
+    """Class indices for (N, C) or (N, C, d1, ...) scores, with or without class weights."""
+    x, t, w = a.get("input"), a.get("target"), a.get("weight")
+    if not _ft(x) or not isinstance(t, Tensor) or not _no_autocast() or type(a.get("ignore_index")) is not int:
+        return False
+    if w is not None and not (_ft(w) and w._data.dtype == x._data.dtype and not w._rg):
         return False
     xd, td = x._data, t._data
-    return (xd.ndim == 2 and td.ndim == 1 and td.dtype == np.int64 and xd.shape[0] == td.shape[0] > 0
-            and type(a.get("ignore_index")) is int)
+    return xd.ndim >= 2 and td.dtype == np.int64 and td.shape == xd.shape[:1] + xd.shape[2:] and xd.shape[0] > 0
 
 
 def _nll_build(a: Any, ret: Any) -> Rec | None:
-    node = ret.grad_fn
-    coef = node.attrs[0] if node is not None else np.zeros_like(a["input"]._data)
-    return Rec("nll_loss", [a["input"]._data, a["target"]._data], (a["reduction"], a["ignore_index"]),
-               [ret._data, coef], ret)
+    node, x, w = ret.grad_fn, a["input"]._data, a["weight"]
+    coef = node.attrs[0] if node is not None else np.zeros_like(x)
+    name = "nll_loss" if x.ndim == 2 and w is None else "nll_loss_nd" if w is None else "nll_loss_weighted"
+    ins = [x, a["target"]._data] + ([] if w is None else [w._data])
+    return Rec(name, ins, (a["reduction"], a["ignore_index"]), [ret._data, coef], ret)
 
 
 def _filled_accept(a: Any) -> bool:
