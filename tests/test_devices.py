@@ -295,7 +295,9 @@ def test_jit_marker_decorators_pass_functions_through():
     assert ember.jit.is_scripting() == torch.jit.is_scripting() and ember.jit.is_tracing() == torch.jit.is_tracing()
     assert ember.jit.annotate(int, 3) == torch.jit.annotate(int, 3)
     assert ember.compiler.is_compiling() == torch.compiler.is_compiling()
-    assert ember.compiler.disable(f) is f and ember.compiler.disable()(f) is f
+    for lib in (ember, torch):  # (a wrapper that runs f outside any compiled program)
+        d = lib.compiler.disable(f)
+        assert d is not f and d.__wrapped__ is f and d(3) == 3 and lib.compiler.disable()(f).__wrapped__ is f
 
 
 # --------------------------------------------------------------------------- settings

@@ -117,7 +117,8 @@ from .sparse._ops import spmm  # noqa: E402
 # Loaded on first use, to keep `import ember` fast: ember.nn, ember.optim, ember.utils,
 # ember.testing, ember.save / ember.load.
 _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cuda", "mps", "accelerator", "backends",
-                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "multiprocessing", "func", "distributed", "distributions")
+                 "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "multiprocessing", "func", "distributed", "distributions",
+                 "_dynamo", "_inductor")
 
 
 def __getattr__(name: str) -> _typing.Any:

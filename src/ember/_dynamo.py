@@ -51,9 +51,13 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
     return compiler.disable(fn, recursive, reason=reason)
 
 
-def allow_in_graph(fn: Callable) -> Callable:
-    """Let the tracer record ``fn`` as one step: ember's tracer records the ops ``fn`` runs anyway."""
-    return fn
+allow_in_graph = compiler.allow_in_graph
+assume_constant_result = compiler.assume_constant_result
+
+
+def graph_break() -> None:
+    """Break the graph here: a call of a compiled function that reaches this line runs eagerly."""
+    compiler._graph_break("torch._dynamo.graph_break() was called")
 
 
 def mark_dynamic(t: Any, index: Any, *, hint_override: int | None = None, min: int | None = None,
@@ -64,3 +68,16 @@ def mark_dynamic(t: Any, index: Any, *, hint_override: int | None = None, min: i
 
 def mark_static(t: Any, index: Any = None) -> None:
     """Mark dimension(s) of ``t`` as fixed: ember's guards already treat every shape as fixed."""
+
+
+def __getattr__(name: str) -> Any:
+    # torch._dynamo.exc: the errors scripts catch (loaded with the tracer, on first use)
+    if name == "exc":
+        import types
+
+        from ._compile.trace import Unsupported
+
+        exc = types.SimpleNamespace(Unsupported=Unsupported, InvalidBackend=_compile.InvalidBackend)
+        globals()["exc"] = exc
+        return exc
+    raise AttributeError(f"module 'ember._dynamo' has no attribute '{name}'")

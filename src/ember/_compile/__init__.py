@@ -19,6 +19,9 @@ _BACKENDS = ("inductor", "eager", "aot_eager", "aot_eager_decomp_partition", "cu
 
 # every traced function's cache (replay.CompiledFunction), so that ember.compiler.reset() can empty them
 compiled_functions: weakref.WeakSet = weakref.WeakSet()
+# the tracer watching a call now (trace.Tracer; a compiled function called inside another's trace runs
+# eagerly): what ember.compiler.is_compiling() and compiler.disable's graph break look at
+tracing: list = []
 # torch._dynamo.config's settings, filled and set through ember._dynamo.config (recompile_limit is read
 # by every compiled function made without its own limit)
 config_values: dict = {}

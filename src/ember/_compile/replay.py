@@ -21,11 +21,11 @@ from typing import Any, Callable
 from .._tensor import Tensor, _new
 from ..autograd import _forward_levels, engine, grad_mode
 from ..func import _batched
-from . import aot, attributes, codegen, compiled_functions, config_values, guards, python_random
+from . import aot, attributes, codegen, compiled_functions, config_values, guards, python_random, tracing
 from .trace import GraphBreak, Tracer, Unsupported
 
 _state = grad_mode._state
-_active: list = []  # the tracer running now (a compiled function called inside another's trace runs eagerly)
+_active = tracing  # the tracer running now (a compiled function called inside another's trace runs eagerly)
 
 
 @dataclass
