@@ -1,6 +1,9 @@
 """ember.compile against eager ember and torch eager on W1, W2, W3 and W9 (benchmarks/workloads.py's shapes).
 
-    python benchmarks/compile.py [--quick] [--cpu]
+    python benchmarks/compile.py [--quick] [--cpu] [--no-inductor]
+
+torch.compile: each workload through torch's own compiler too (inductor; --no-inductor leaves it
+out), which works where a C++ compiler is installed.
 
 --cpu: NumPy's BLAS and torch on one thread each (threadpoolctl), timed in process CPU time: the work
 each step does, comparable on a shared machine where wall times swing with the other processes
@@ -214,6 +217,18 @@ def conv_floor() -> float:
     return best_time(gemms, 5 if QUICK else 15)
 
 
+def torch_compiled(torch, fn) -> float | None:
+    """The workload through ``torch.compile`` (inductor, which needs a C++ compiler; compiling takes
+    seconds per workload and is not timed), or None where it cannot run here."""
+    if "--no-inductor" in sys.argv:
+        return None
+    try:
+        return fn(torch, True)
+    except Exception as e:  # (no compiler, or a backend error: the column says n/a)
+        print(f"torch.compile failed on {fn.__name__}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+        return None
+
+
 def main() -> None:
     import torch
 
@@ -230,12 +245,15 @@ def main() -> None:
         te = fn(ember, False)
         tc = fn(ember, True)
         tt = fn(torch, False)
-        rows.append((name, te, tc, tt))
+        rows.append((name, te, tc, tt, torch_compiled(torch, fn)))
     floor, cfloor = matmul_floor(), conv_floor()
-    print(f"{'workload':<14}{'ember eager':>14}{'ember compiled':>16}{'torch eager':>14}{'compiled/torch':>16}")
-    for name, te, tc, tt in rows:
+    print(f"{'workload':<14}{'ember eager':>14}{'ember compiled':>16}{'torch eager':>14}{'torch.compile':>15}"
+          f"{'compiled/torch':>16}{'/torch.compile':>16}")
+    for name, te, tc, tt, ti in rows:
         unit, k = ("us", 1e6)
-        print(f"{name:<14}{te * k:>12.2f}{unit}{tc * k:>14.2f}{unit}{tt * k:>12.2f}{unit}{tc / tt:>15.2f}x")
+        inductor = f"{ti * k:>13.2f}{unit}{tc / ti:>15.2f}x" if ti else f"{'n/a':>15}{'':>16}"
+        print(f"{name:<14}{te * k:>12.2f}{unit}{tc * k:>14.2f}{unit}{tt * k:>12.2f}{unit}{inductor[:15]}"
+              f"{tc / tt:>15.2f}x{inductor[15:]}")
     print(f"W2 matmul floor (NumPy GEMMs alone): {floor * 1e6:.0f}us; compiled / floor = {rows[1][2] / floor:.2f}x")
     print(f"W3 GEMM floor (NumPy GEMMs alone): {cfloor * 1e6:.0f}us; compiled / floor = {rows[3][2] / cfloor:.2f}x, "
           f"floor / torch eager = {cfloor / rows[3][3]:.2f}x")
