@@ -262,7 +262,7 @@ class Checks:
         for place, v in self.held:
             if value_at(place) is not v:
                 return f"the tensor attribute {_label(place)} the function reads was replaced"
-        now = [value_at(place) for place, *_ in self.attrs]
+        now = [value_at(place) for place, *_ in self.attrs] if self.attrs else ()
         for v, (place, shape, dtype, strides) in zip(now, self.attrs):
             if not isinstance(v, Tensor) or type(v).__name__ in _NOT_DENSE or v._rg:
                 return f"the attribute {_label(place)} the function reads no longer holds a tensor that needs no gradient"

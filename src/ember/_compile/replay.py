@@ -121,11 +121,13 @@ class CompiledFunction:
         finally:
             _state.enabled = prev
         if e.plan is not None:
-            return _set(e, _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors), tensors))
+            ret = _rebuild(e.returns, aot.attach(e.plan, outs[0], outs[1], tensors), tensors)
+            return _set(e, ret) if e.sets else ret
         res = [_new(a) for a in outs]
         if e.spent:
             aot.spent([res[k] for k in e.spent])
-        return _set(e, _rebuild(e.returns, res, tensors))
+        ret = _rebuild(e.returns, res, tensors)
+        return _set(e, ret) if e.sets else ret
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
@@ -158,7 +160,8 @@ class CompiledFunction:
                 e.attrs, aliases = attributes.as_arguments(tr, tr.start, tensors)
                 sets = attributes.written(tr, tr.start)  # (their values: extra outputs, set after each replay)
                 e.sets = [(o, name) for o, name, _ in sets]
-                returns, names, outs = _returns(tr, (ret, tuple(v for *_, v in sets)), tensors)
+                # (the attributes' values after what the function returns, when it sets any)
+                returns, names, outs = _returns(tr, (ret, tuple(v for *_, v in sets)) if sets else ret, tensors)
                 if tr.backward is None and any(t._rg for t in outs) and _state.enabled:
                     plan = aot.trace_backward(tr, outs, tensors)  # (the result needs a graph: AOTAutograd)
             except GraphBreak as b:
@@ -172,7 +175,8 @@ class CompiledFunction:
             return ret
         name = _name(self.fn)
         src, ns, e.fused = codegen.generate(tr, name, names)
-        src += attributes.note(e.sets, returns[1][1][1], names, tr.inputs)  # type: ignore[index]  # (ret, sets)
+        if e.sets:
+            src += attributes.note(e.sets, returns[1][1][1], names, tr.inputs)  # type: ignore[index]  # (ret, sets)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
@@ -182,7 +186,8 @@ class CompiledFunction:
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
-            return _set(e, _rebuild(returns, aot.attach_traced(plan, outs, tensors), tensors))
+            ret = _rebuild(returns, aot.attach_traced(plan, outs, tensors), tensors)
+            return _set(e, ret) if e.sets else ret
         if tr.backward is not None:  # (results of the graph the step's backward() consumed: torch's spent node)
             e.spent = [k for k, t in enumerate(outs) if t.grad_fn is not None]
             aot.spent([outs[k] for k in e.spent])
