@@ -42,7 +42,8 @@ LAYERS = [
      "ember.serialization", "ember._unpickler", "ember.amp", "ember.cpu", "ember.cuda", "ember.xpu", "ember.backends",
      "ember.compiler", "ember._compile.api", "ember._compile.replay", "ember._compile.trace", "ember._compile.kernels",
      "ember._compile.codegen", "ember._compile.guards", "ember._compile.fusion", "ember._compile.aot",
-     "ember._compile.generic", "ember._compile.writes", "ember._compile.steps", "ember._compile.attributes", "ember._docs", "ember.multiprocessing", "ember.func", "ember.distributed", "ember.distributions"),
+     "ember._compile.generic", "ember._compile.writes", "ember._compile.steps", "ember._compile.attributes", "ember._compile.backward",
+     "ember._docs", "ember.multiprocessing", "ember.func", "ember.distributed", "ember.distributions"),
     # 5: the package itself and the conveniences that use all of it
     ("ember", "ember.__main__", "ember._functional_spellings", "ember.viz", "ember._compare", "ember._tour", "ember.testing"),
 ]

@@ -25,7 +25,8 @@ from ..autograd.function import BackwardCFunction, OpNode, _check_version
 from ..autograd.graph import FREED_MESSAGE, AccumulateGrad, Node, grad_accumulator
 from ..ops._core import record_outputs, refresh_view
 from . import fusion
-from .trace import BackwardRecorder, GraphBreak, Step, Tracer
+from .backward import BackwardRecorder
+from .trace import GraphBreak, Step, Tracer
 
 DOUBLE_BACKWARD = ("ember.compile with aot_autograd does not currently support double backward (a compiled "
                    "function's backward is differentiated once, as torch.compile's); call the function "

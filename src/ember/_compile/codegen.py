@@ -21,8 +21,9 @@ from ..autograd import engine
 from ..nn.utils import clip_grad
 from ..ops import inplace
 from . import fusion, generic
+from .backward import _VC
 from .kernels import NAMESPACE, TEMPLATES
-from .trace import _VC, Ref, Step, Tracer
+from .trace import Ref, Step, Tracer
 
 
 def on_arrays(node: Any, saved: tuple, result: Any, grads: list) -> tuple:
