@@ -1072,3 +1072,40 @@ def test_a_number_the_call_itself_changes_traces_each_call():
 
     f = ember.compile(step)
     assert [f(ember.ones(1)).item() for _ in range(3)] == [2.0, 4.0, 8.0] and cfg.scale == 8.0
+
+
+def test_a_function_decorated_with_no_grad_compiles_whole():
+    # the decorator's wrapper lives in ember.autograd, whose calls were opaque ops: every call of a
+    # compiled @no_grad() evaluation function (accuracy over a batch) ran eagerly
+    m = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 3))
+
+    @ember.no_grad()
+    def accuracy(x, y):
+        m.eval()
+        return (m(x).argmax(1) == y).float().mean()
+
+    f = ember.compile(accuracy)
+    for k in range(3):
+        x, y = ember.randn(16, 4), ember.randint(0, 3, (16,))
+        assert f(x, y).item() == accuracy(x, y).item() and not f(x, y).requires_grad
+    assert "graph break" not in f.explain() and "argmax" in f.explain()
+
+
+def test_namedtuple_and_ordereddict_results_are_rebuilt():
+    import collections
+
+    Out = collections.namedtuple("Out", "logits loss")
+    lin = ember.nn.Linear(3, 2)
+
+    @ember.compile
+    def f(x):
+        y = lin(x)
+        return Out(y, y.pow(2).mean()), collections.OrderedDict(y=y)
+
+    for v in (1.0, 2.0):
+        out, d = f(ember.full((1, 3), v))
+        want = lin(ember.full((1, 3), v))
+        assert type(out) is Out and type(d) is collections.OrderedDict and list(d) == ["y"]
+        assert ember.equal(out.logits, want) and ember.equal(d["y"], want) and out.loss.item() == want.pow(2).mean().item()
+        out.loss.backward()
+    assert "graph break" not in f.explain() and "replayed 1 times" in f.explain()

@@ -716,3 +716,5 @@ TRANSPARENT.add(_vmap_hook.hooked("op", _code).__code__)
 # made of public ops, each traced (nn.LSTMCell's step: its backward nodes keep the gates; ``for x in X``:
 # the tensors of X.unbind(0))
 TRANSPARENT.update((_code(_rnn_ops.lstm_cell), Tensor.__iter__.__code__))
+# a function decorated with @no_grad() (or enable_grad, inference_mode ...): the decorator's wrapper
+TRANSPARENT.update(c for c in grad_mode._GradModeContext.__call__.__code__.co_consts if getattr(c, "co_name", "") == "wrapper")
