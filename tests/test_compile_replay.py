@@ -1085,7 +1085,7 @@ def test_a_function_decorated_with_no_grad_compiles_whole():
         return (m(x).argmax(1) == y).float().mean()
 
     f = ember.compile(accuracy)
-    for k in range(3):
+    for _ in range(3):
         x, y = ember.randn(16, 4), ember.randint(0, 3, (16,))
         assert f(x, y).item() == accuracy(x, y).item() and not f(x, y).requires_grad
     assert "graph break" not in f.explain() and "argmax" in f.explain()

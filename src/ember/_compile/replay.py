@@ -13,6 +13,7 @@ runs eagerly (the same numbers) and silently. ember specialises every program to
 
 from __future__ import annotations
 
+import collections
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -257,8 +258,10 @@ def _returns(tr: Tracer, ret: Any, args: list) -> tuple:
             return ("c", v)
         if type(v) in (tuple, list):
             return (type(v), [spec(x) for x in v])
-        if type(v) is dict:
-            return (dict, {k: spec(x) for k, x in v.items()})
+        if isinstance(v, tuple) and hasattr(type(v), "_fields"):  # (a namedtuple: a model's output)
+            return ("namedtuple", (type(v), [spec(x) for x in v]))
+        if type(v) in (dict, collections.OrderedDict):
+            return (type(v), {k: spec(x) for k, x in v.items()})
         raise GraphBreak(f"the function returns a {type(v).__name__}, which ember.compile cannot rebuild")
 
     return spec(ret), names, tensors
@@ -272,6 +275,8 @@ def _rebuild(spec: Any, outs: list, args: list) -> Any:
         return args[v]
     if kind in ("c", "obj"):
         return v
-    if kind is dict:
-        return {k: _rebuild(x, outs, args) for k, x in v.items()}
+    if kind in (dict, collections.OrderedDict):
+        return kind((k, _rebuild(x, outs, args)) for k, x in v.items())
+    if kind == "namedtuple":
+        return v[0](*(_rebuild(x, outs, args) for x in v[1]))
     return kind(_rebuild(x, outs, args) for x in v)
