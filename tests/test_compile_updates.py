@@ -294,3 +294,59 @@ def test_writes_through_views_of_computed_values_replay():
         return _three_calls(f, (ember.randn(2, 3, 4), ember.tensor([2, 3])), w)
 
     assert run(True) == run(False)
+
+
+def test_an_lr_scheduler_stepped_inside_the_compiled_step_is_called_again_by_each_replay():
+    # scheduler.step() after optimizer.step() in the step function: the scheduler's wrapper of
+    # optimizer.step and its own step broke the graph ("'wrapper' changes state"); both are calls the
+    # replay makes again, so the learning rates follow the schedule, as in eager and in torch
+    def run(lib, compiled):
+        lib.manual_seed(0)
+        m = lib.nn.Linear(3, 2)
+        opt = lib.optim.Adam(m.parameters(), lr=0.1)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=12)
+        x, y = lib.ones(4, 3), lib.zeros(4, 2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = lib.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+
+        f = lib.compile(step, backend="eager") if compiled and lib is torch else lib.compile(step) if compiled else step
+        losses, lrs = [], []
+        for _ in range(10):
+            losses.append(f(x, y).item())
+            lrs.append(sched.get_last_lr()[0])
+        return losses, lrs, [p.detach().numpy().copy() for p in m.parameters()], f
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lc, rc, pc, f = run(ember, True)
+    le, re_, pe, _ = run(ember, False)
+    lt, rt, pt, _ = run(torch, False)
+    assert lc == le and rc == re_ and all(a.tobytes() == b.tobytes() for a, b in zip(pc, pe))
+    np.testing.assert_allclose(rc, rt, rtol=1e-12)
+    np.testing.assert_allclose(lc, lt, rtol=1e-4)
+    assert "replayed 9 times" in f.explain()
+
+    m = ember.nn.Linear(3, 2)
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+    plateau = ember.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    tplateau = torch.optim.lr_scheduler.ReduceLROnPlateau(torch.optim.SGD(torch.nn.Linear(3, 2).parameters(), lr=0.1))
+    assert isinstance(plateau, ember.optim.lr_scheduler.LRScheduler)  # (as torch's: an LRScheduler)
+    assert isinstance(tplateau, torch.optim.lr_scheduler.LRScheduler)
+
+    @ember.compile
+    def step2(x):
+        opt.zero_grad()
+        loss = m(x).sum()
+        loss.backward()
+        opt.step()
+        plateau.step(1.0)
+        return loss
+
+    with pytest.warns(UserWarning, match=r"ReduceLROnPlateau.step\(\) with an epoch or a metric"):
+        step2(ember.ones(1, 3))

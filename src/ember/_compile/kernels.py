@@ -33,6 +33,7 @@ from ..ops import activation as act
 from ..ops._core import binary_operands, where_np, wrap_dim
 from ..ops._index_keys import _index_layout
 from ..ops.loss import _reduce_np
+from ..optim import _lr_scheduler_base
 from ..optim.optimizer import Optimizer
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -716,5 +717,7 @@ TRANSPARENT.add(_vmap_hook.hooked("op", _code).__code__)
 # made of public ops, each traced (nn.LSTMCell's step: its backward nodes keep the gates; ``for x in X``:
 # the tensors of X.unbind(0))
 TRANSPARENT.update((_code(_rnn_ops.lstm_cell), Tensor.__iter__.__code__))
-# a function decorated with @no_grad() (or enable_grad, inference_mode ...): the decorator's wrapper
-TRANSPARENT.update(c for c in grad_mode._GradModeContext.__call__.__code__.co_consts if getattr(c, "co_name", "") == "wrapper")
+# a function decorated with @no_grad() (or enable_grad, inference_mode ...): the decorator's wrapper;
+# optimizer.step as an LR scheduler wraps it (its _opt_called flag: the replay calls it through the wrapper)
+TRANSPARENT.update(c for f in (grad_mode._GradModeContext.__call__, _lr_scheduler_base._track_step_called)
+                   for c in f.__code__.co_consts if getattr(c, "co_name", "") == "wrapper")

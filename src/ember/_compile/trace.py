@@ -37,6 +37,7 @@ from ..autograd.function import Function
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _NormBase
 from ..ops import inplace
+from ..optim._lr_scheduler_base import LRScheduler
 from ..optim.optimizer import Optimizer
 from . import attributes, generic, python_random, writes
 from .backward import BackwardRecorder
@@ -259,6 +260,8 @@ class Tracer:
                 self.call_step(frame.f_locals["self"], "zero_grad", (frame.f_locals["set_to_none"],))
                 self.inside, self.pending = frame, None
                 return
+            if code.co_name == "step" and isinstance(frame.f_locals.get("self"), LRScheduler):
+                return self.scheduler_step(frame)
             mod = frame.f_globals.get("__name__", "")
             if mod == "random" and not python_random.from_ember(frame.f_back):
                 return self.stop(GraphBreak(python_random.message(f"random.{code.co_name}"), where(frame.f_back)))
@@ -573,6 +576,16 @@ class Tracer:
                                         "a value read into Python at every step", where(frame)))
         name = self.tensor_name(m.num_batches_tracked)
         self.steps.append(Step("bump", (), (name,), None, f"{type(m).__name__}.num_batches_tracked += 1"))
+
+    def scheduler_step(self, frame: Any) -> None:
+        """``scheduler.step()``: a call the replay makes again at the same point (it sets the
+        optimizer's learning rates, which the replayed ``optimizer.step()`` reads)."""
+        sched, code = frame.f_locals["self"], frame.f_code
+        if any(frame.f_locals.get(v) is not None for v in code.co_varnames[1:code.co_argcount]):
+            return self.stop(GraphBreak(f"{type(sched).__name__}.step() with an epoch or a metric (a value that "
+                                        "changes between calls)", where(frame)))
+        self.call_step(sched, "step", ())
+        self.inside, self.pending = frame, None
 
     def call_step(self, obj: Any, method: str, args: tuple) -> None:
         ent = self.objects.get(id(obj))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._lr_scheduler_base import LRScheduler
 from .optimizer import Optimizer
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):  # (an LRScheduler, as torch's since 2.2; its own __init__ and step)
     """Multiply the rates by ``factor`` when the metric passed to ``step(metric)`` has not improved (by
     ``threshold``, relative or absolute) for ``patience`` epochs; ``mode='max'`` for metrics to maximise,
     ``cooldown`` epochs of rest after a reduction, never below ``min_lr``.
@@ -54,7 +55,7 @@ class ReduceLROnPlateau:
     def get_last_lr(self) -> list:
         return self._last_lr
 
-    def step(self, metrics: Any, epoch: int | None = None) -> None:
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]  # (as torch's)
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
