@@ -299,3 +299,38 @@ def test_a_causal_fused_attention_replays_on_new_values_and_grads_match_torch():
         for e, t in zip(es, ts):
             np.testing.assert_allclose(e.grad._data, t.grad.numpy(), rtol=1e-4, atol=1e-5)
     assert "fused" in f.explain() and "replayed 2 times" in f.explain()
+
+
+def test_an_item_set_on_a_dict_or_list_from_outside_breaks_the_graph():
+    # (d[k] = v runs no Python the trace could see: a replay had left stats['loss'] at the traced
+    # call's value, silently); a dict the function only reads still compiles whole
+    stats: dict = {}
+    history = [None]
+    cfg = {"scale": 2.0}
+
+    @ember.compile
+    def f(x):
+        y = x * cfg["scale"]
+        stats["loss"] = y.sum()
+        return y
+
+    @ember.compile
+    def g(x):
+        history[0] = x + 1
+        return x * 2
+
+    @ember.compile
+    def h(x):
+        return x * cfg["scale"]
+
+    with pytest.warns(UserWarning, match=r"changed a dict it reaches from outside \(an item set"):
+        f(ember.ones(2))
+    for v in (2.0, 3.0):
+        f(ember.full((2,), v))
+        assert stats["loss"].item() == 4 * v
+    with pytest.warns(UserWarning, match="changed a list it reaches from outside"):
+        g(ember.ones(1))
+    g(ember.full((1,), 5.0))
+    assert history[0].item() == 6.0
+    h(ember.ones(1))
+    assert h(ember.ones(1)).item() == 2.0 and "replayed 1 times" in h.explain()

@@ -7,7 +7,8 @@ hand-written batch norm's ``self.moving_mean``); so does ember:
 - **Sets.** While tracing, ``Module.__setattr__`` on a module that existed when the call started
   is noted (``on_set``), and so is every attribute of a plain object (a config) that holds another
   value when the call ends (found by comparing with a copy taken at the start: plain objects run
-  no Python when set). The values the attributes hold at the end (tensors, Python numbers and
+  no Python when set). A list, dict or set from outside that the call changed by item assignment
+  (invisible too) breaks the graph. The values the attributes hold at the end (tensors, Python numbers and
   strings, tuples and lists of them) are extra outputs of the program, and each replay sets them
   again. What a replay could not set (a Module or Parameter, an attribute deleted, a module made
   during the call) breaks the graph where it happens.
@@ -38,12 +39,15 @@ class Start:
     known: set  # id() of those Modules and plain objects
     tensors: list  # (place, tensor): their tensor attributes and buffers (guards.value_at reads a place)
     plain: list  # (object, a copy of its __dict__): the plain objects, compared after the call
+    containers: list  # (list, dict or set, a copy): those the function reaches from outside, likewise
 
 
-def start(objs: list) -> Start:
-    """``objs``: the Modules (submodules included) and plain objects the function reaches."""
+def start(objs: list, containers: list | tuple = ()) -> Start:
+    """``objs``: the Modules (submodules included) and plain objects the function reaches;
+    ``containers``: the lists, dicts and sets it reaches from outside (``guards.outside_containers``)."""
     tensors = [found for o in objs for found in _tensors_of(o)]
-    return Start({id(o) for o in objs}, tensors, [(o, dict(o.__dict__)) for o in objs if not isinstance(o, Module)])
+    return Start({id(o) for o in objs}, tensors, [(o, dict(o.__dict__)) for o in objs if not isinstance(o, Module)],
+                 [(c, c.copy()) for c in containers])
 
 
 def _tensors_of(o: Any) -> list:
@@ -129,7 +133,21 @@ def written(tr: Any, s: Start) -> list:
                                  + ("" if v is _GONE else f" to a {type(v).__name__}")
                                  + ", which a replay would not do again")
             out.append((o, k, v))
+    for c, before in s.containers:  # (d[k] = v or xs[i] = v run no Python the trace could see)
+        if _changed(c, before):
+            raise GraphBreak(f"the call changed a {type(c).__name__} it reaches from outside (an item set, such as "
+                             "stats['loss'] = loss), which a replay would not do again")
     return out
+
+
+def _changed(c: Any, before: Any) -> bool:
+    if type(c) is set:
+        return c != before
+    if len(c) != len(before):
+        return True
+    if type(c) is dict:
+        return c.keys() != before.keys() or any(v is not before[k] for k, v in c.items())
+    return any(a is not b for a, b in zip(c, before))
 
 
 _GONE = object()

@@ -163,17 +163,22 @@ def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:
 _CONTAINERS = (list, dict, set)
 
 
-def outside_containers(fn: Callable, args: tuple, kwargs: dict) -> set:
-    """id() of the lists, dicts and sets the function can reach from outside (``_reached``, and the
-    attributes of the Modules among them): what a replay, which runs no Python, would not mutate again."""
+def outside_containers(fn: Callable, args: tuple, kwargs: dict) -> list:
+    """The lists, dicts and sets the function can reach from outside (``_reached``, and the
+    attributes of the Modules among them, their own bookkeeping aside): what a replay, which runs no
+    Python, would not mutate again."""
     found = [v for _, v in _reached(fn, args, kwargs)] + ([fn] if isinstance(fn, Module) else [])
-    out: set = set()
+    out: dict = {}
     for v in found:
         if isinstance(v, Module):
-            out.update(id(a) for m in v.modules() for a in vars(m).values() if type(a) in _CONTAINERS)
+            out.update((id(a), a) for m in v.modules() for k, a in vars(m).items()
+                       if type(a) in _CONTAINERS and k not in _MODULE_OWN)
         elif type(v) in _CONTAINERS:
-            out.add(id(v))
-    return out
+            out[id(v)] = v
+    return list(out.values())
+
+
+_MODULE_OWN = set(vars(Module()))  # (a Module's own containers: its parameters, buffers, hooks)
 
 
 def plain_reads(fn: Callable) -> list:

@@ -132,11 +132,12 @@ class CompiledFunction:
 
     def trace(self, key: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
-        tr.outside = guards.outside_containers(self.fn, args, kwargs)
+        containers = guards.outside_containers(self.fn, args, kwargs)
+        tr.outside = {id(c) for c in containers}
         reads = guards.plain_reads(self.fn)
         objs = guards.reachable(self.fn, args, kwargs)
         numbers = guards.numbers_of(objs)
-        tr.start = attributes.start(objs)
+        tr.start = attributes.start(objs, containers)
         for t, label in zip(tensors, guards.labels(self.fn, args, kwargs)):
             tr.add_input(t, label)
         old = sys.getprofile()
