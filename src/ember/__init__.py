@@ -147,7 +147,8 @@ from . import _namespace  # noqa: E402
 __all__ = _namespace.public_names(_sys.modules[__name__]) + ["nn", "optim", "utils", "testing", "save", "load", "vmap"]
 # dir() and tab completion list the public API only (no helper modules, typing names, node classes)
 for _name in (__name__, "ember.autograd", "ember.autograd.functional", "ember.random", "ember.linalg", "ember.amp"):
-    _namespace.tidy(_name, extra=_LAZY_MODULES + ("save", "load", "vmap") if _name == __name__ else ())
+    _namespace.tidy(_name, extra=tuple(n for n in _LAZY_MODULES if n[0] != "_") + ("save", "load", "vmap")
+                    if _name == __name__ else ())
 del _name
 
 from . import _docs  # noqa: E402
