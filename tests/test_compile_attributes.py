@@ -334,3 +334,38 @@ def test_an_item_set_on_a_dict_or_list_from_outside_breaks_the_graph():
     assert history[0].item() == 6.0
     h(ember.ones(1))
     assert h(ember.ones(1)).item() == 2.0 and "replayed 1 times" in h.explain()
+
+
+def test_an_attribute_with_a_graph_from_the_last_call_is_an_edge_the_backward_goes_on_from():
+    # tutorials/nlp_lstm_tagger's last call: self.hidden holds the previous call's output, graph and
+    # all; its backward node (a CompiledFunctionBackward) broke the graph of the next call
+    def make(lib):
+        class Cell(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+                self.h = lib.zeros(1, 2)
+
+            def forward(self, x):
+                self.h = lib.tanh(self.lin(x) + self.h)
+                return self.h.sum()
+
+        return Cell()
+
+    ember.manual_seed(0)
+    m = make(ember)
+    ref = copy.deepcopy(m)
+    tm = make(torch)
+    tm.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in m.state_dict().items()})
+    c = ember.compile(m)
+    x1, x2 = np.array([[0.5, -1.0]], np.float32), np.array([[2.0, 0.25]], np.float32)
+    c(ember.tensor(x1))
+    c(ember.tensor(x2)).backward()
+    ref(ember.tensor(x1))
+    ref(ember.tensor(x2)).backward()
+    tm(torch.from_numpy(x1))
+    tm(torch.from_numpy(x2)).backward()
+    for p, q, t in zip(m.parameters(), ref.parameters(), tm.parameters()):
+        assert p.grad._data.tobytes() == q.grad._data.tobytes()
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy(), rtol=1e-5, atol=1e-7)
+    assert "graph break" not in c.explain() and "2 cache entries" in c.explain()

@@ -110,7 +110,9 @@ def trace_backward(tr: Tracer, ret: list, tensors: list) -> Plan:
     names = [tr.ref(t._data, t) for t in outs]
     diff = [(k, tuple(t._data.shape), t._data.dtype) for k, t in enumerate(ret) if t._rg]
     targets: list = [("in", k) for k, t in enumerate(tensors) if t._rg]
-    targets += [("ext", t) for t in tr.externals.values() if t._rg and t.grad_fn is None]
+    # (a captured tensor made by an earlier graph, say the hidden state an earlier compiled call left on
+    # its module, is an edge the outer engine goes on from, as an input made so is)
+    targets += [("ext", t) for t in tr.externals.values() if t._rg]
     leaves = [tensors[k] if kind == "in" else k for kind, k in targets]
     capture = [_edge(t) for t in leaves]
     roots = [_edge(t) for t in outs]
