@@ -83,3 +83,99 @@ def test_dynamo_and_inductor_are_attributes_after_a_bare_import_and_inductor_con
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["16", "True", "True"]
     assert ember.compiler.assume_constant_result(len) is len and ember._dynamo.allow_in_graph(len) is len
+
+
+SCALE = 1.0
+
+
+def test_a_global_the_forward_reads_is_a_guard_and_a_global_of_the_same_name_as_an_attribute_is_not():
+    # torch.compile(model) whose forward reads a module-level number: the replay had kept the traced
+    # value (the guards looked at the compiled function's own code only, which a Module has none of)
+    global SCALE
+
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = ember.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * SCALE
+
+    m = M()
+    f = ember.compile(m)
+    x = ember.ones(1, 2)
+    try:
+        for v in (1.0, 3.0, 3.0):
+            SCALE = v
+            assert f(x).tolist() == m(x).tolist()
+    finally:
+        SCALE = 1.0
+    assert "2 cache entries" in f._compiled.explain() and "replayed 1 times" in f._compiled.explain()
+
+
+def test_a_loop_variable_named_like_an_attribute_the_step_calls_does_not_retrace():
+    # a script's top-level ``for step in range(n): train_step(...)``, whose train_step calls
+    # opt.step(): 'step' was among the code's names, so the global loop variable was a guard and every
+    # call traced anew until the recompile limit (then ran eagerly)
+    code = ("import ember, warnings\n"
+            "warnings.simplefilter('error')\n"
+            "m = ember.nn.Linear(2, 1)\n"
+            "opt = ember.optim.SGD(m.parameters(), 0.1)\n"
+            "@ember.compile\n"
+            "def train_step(x):\n"
+            "    opt.zero_grad(); loss = m(x).sum(); loss.backward(); opt.step(); return loss\n"
+            "for step in range(12):\n"
+            "    loss = train_step(ember.ones(1, 2))\n"
+            "print(train_step.explain().splitlines()[0])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "1 cache entry " in out
+
+
+_COUNT = 0
+
+
+def _count(x):
+    global _COUNT
+    _COUNT += 1
+    return x * 2
+
+
+def test_a_global_a_called_function_sets_breaks_the_graph():
+    @ember.compile
+    def f(x):
+        return _count(x) + 1
+
+    with pytest.warns(UserWarning, match=r"the call set the global '_COUNT'"):
+        f(ember.ones(1))
+    f(ember.ones(1))
+    f(ember.ones(1))
+    assert _COUNT == 3
+
+
+def test_a_bound_method_a_partial_and_a_callable_object_guard_what_they_are_bound_to():
+    import functools
+
+    class M(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.scale = ember.nn.Linear(2, 2), 1.0
+
+        def forward(self, x):
+            return self.lin(x) * self.scale
+
+    class Loss:
+        def __init__(self):
+            self.w = 1.0
+
+        def __call__(self, a):
+            return (a * self.w).sum()
+
+    m, loss = M(), Loss()
+    fwd, part, lc = ember.compile(m.forward), ember.compile(functools.partial(lambda x, mod: mod(x) * 2, mod=m)), \
+        ember.compile(loss)
+    x = ember.ones(1, 2)
+    for scale in (1.0, 3.0):
+        m.scale, loss.w = scale, scale
+        assert fwd(x).tolist() == m(x).tolist() and part(x).tolist() == (m(x) * 2).tolist()
+        assert lc(x).item() == 2 * scale
+    assert "def forward(T_x):" in fwd.source() and "T_self_lin_weight" in fwd.source()

@@ -133,6 +133,11 @@ def written(tr: Any, s: Start) -> list:
                                  + ("" if v is _GONE else f" to a {type(v).__name__}")
                                  + ", which a replay would not do again")
             out.append((o, k, v))
+    for g, before in tr.globals.values():  # (a global statement's assignment: no Python either)
+        changed = [k for k, v in g.items() if before.get(k, _GONE) is not v]
+        if changed:
+            raise GraphBreak(f"the call set the global {changed[0]!r} (of {g.get('__name__')}), which a replay "
+                             "would not do again")
     for c, before in s.containers:  # (d[k] = v or xs[i] = v run no Python the trace could see)
         if _changed(c, before):
             raise GraphBreak(f"the call changed a {type(c).__name__} it reaches from outside (an item set, such as "

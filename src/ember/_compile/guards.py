@@ -10,6 +10,10 @@ every tensor it reads from outside (parameters, captured constants).
 
 from __future__ import annotations
 
+import dis
+import functools
+import os
+import sysconfig
 import types
 from typing import Any, Callable
 
@@ -101,10 +105,24 @@ def _reached(fn: Callable, args: tuple, kwargs: dict) -> list:
     """(name, value) of what the function reaches from outside: its arguments, the globals its code
     names and its closure cells (found once, when tracing)."""
     found: list = [*((f"arg{i}", a) for i, a in enumerate(args)), *kwargs.items()]
+    while True:  # (what a method, a partial or a callable object is bound to: model.forward's model)
+        if isinstance(fn, functools.partial):
+            found += [*((f"partial{i}", a) for i, a in enumerate(fn.args)), *fn.keywords.items()]
+            fn = fn.func
+        elif isinstance(fn, types.MethodType):
+            found.append(("self", fn.__self__))
+            fn = fn.__func__
+        elif not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType, type, Module)) and \
+                isinstance(call := next((vars(c)["__call__"] for c in type(fn).__mro__ if "__call__" in vars(c)), None),
+                           types.FunctionType):  # (an object whose class defines __call__ in Python)
+            found.append(("self", fn))
+            fn = call
+        else:
+            break
     code = getattr(fn, "__code__", None)
     if code is not None:
         g = getattr(fn, "__globals__", {})
-        found += [(n, g[n]) for n in code.co_names if n in g]
+        found += [(n, g[n]) for n in global_names(code) if n in g]
         for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
             try:
                 found.append((n, cell.cell_contents))
@@ -181,26 +199,59 @@ def outside_containers(fn: Callable, args: tuple, kwargs: dict) -> list:
 _MODULE_OWN = set(vars(Module()))  # (a Module's own containers: its parameters, buffers, hooks)
 
 
-def plain_reads(fn: Callable) -> list:
-    """What the function reads from its globals and closure that a traced program holds fixed:
-    Python numbers and strings (constants in the program) and Tensors, Modules and optimizers
-    (read through the objects found while tracing), as (where, name, value)."""
+def _held(v: Any) -> bool:
+    """Whether a traced program holds ``v`` fixed: a Python number or string (a constant in the
+    program), a Tensor, Module or optimizer (read through the objects found while tracing)."""
+    return type(v) in _PLAIN or isinstance(v, (Tensor, Module, Optimizer))
+
+
+def closure_reads(fn: Callable) -> list:
+    """(cell, name, value) of what the function reads from its closure that the program holds fixed
+    (its globals, and those of every user function the call runs, are ``global_reads``)."""
     code = getattr(fn, "__code__", None)
-    if code is None:
-        return []
-
-    def held(v: Any) -> bool:
-        return type(v) in _PLAIN or isinstance(v, (Tensor, Module, Optimizer))
-
-    g = getattr(fn, "__globals__", {})
-    out = [(g, n, g[n]) for n in code.co_names if n in g and held(g[n])]
-    for n, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+    out = []
+    for n, cell in zip(code.co_freevars if code is not None else (), getattr(fn, "__closure__", None) or ()):
         try:
-            if held(cell.cell_contents):
+            if _held(cell.cell_contents):
                 out.append((cell, n, cell.cell_contents))
-        except ValueError:
+        except ValueError:  # (a cell not filled yet)
             pass
     return out
+
+
+@functools.cache
+def global_names(code: types.CodeType) -> frozenset:
+    """The names ``code`` (and the functions and comprehensions made in it) reads as globals."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= global_names(c)
+    return frozenset(names)
+
+
+# where the code of Python itself, installed packages and ember lives: the rest is the user's
+_LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+                   | {os.path.dirname(os.path.dirname(__file__)), "<frozen", "<ember"})
+
+
+@functools.cache
+def user_code(code: types.CodeType) -> bool:
+    """Whether ``code`` is the user's (a script, a test, a project's module): the functions whose
+    globals a traced call reads and could set."""
+    return not code.co_filename.startswith(_LIBRARIES) and code.co_name != "<module>"
+
+
+def global_reads(codes: dict, start: dict) -> list:
+    """(globals, name, value) of the globals the user's functions that ran (``codes``: code ->
+    its globals) read and the program holds fixed, with the values they had when the call started
+    (``start``: id(globals) -> (globals, a copy))."""
+    out: dict = {}
+    for code, g in codes.items():
+        copy = start[id(g)][1]
+        for n in global_names(code):
+            if n in copy and _held(copy[n]):
+                out[(id(g), n)] = (g, n, copy[n])
+    return list(out.values())
 
 
 def _read(where: Any, name: str) -> Any:

@@ -134,7 +134,7 @@ class CompiledFunction:
         tr = Tracer(guards.param_names(self.fn, args, kwargs), self.fullgraph)
         containers = guards.outside_containers(self.fn, args, kwargs)
         tr.outside = {id(c) for c in containers}
-        reads = guards.plain_reads(self.fn)
+        reads = guards.closure_reads(self.fn)
         objs = guards.reachable(self.fn, args, kwargs)
         numbers = guards.numbers_of(objs)
         tr.start = attributes.start(objs, containers)
@@ -181,6 +181,7 @@ class CompiledFunction:
             src += attributes.note(e.sets, returns[1][1][1], names, tr.inputs)  # type: ignore[index]  # (ret, sets)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
+        reads += guards.global_reads(tr.codes, tr.globals)
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
                                  tr.grad_guards, attributes.by_identity(tr, tr.start), numbers,  # (a flag the function sets itself is not a guard)
                                  list(zip(e.attrs, tensors[len(tensors) - len(e.attrs):])),

@@ -39,7 +39,7 @@ from ..nn.modules.normalization import _NormBase
 from ..ops import inplace
 from ..optim._lr_scheduler_base import LRScheduler
 from ..optim.optimizer import Optimizer
-from . import attributes, generic, python_random, writes
+from . import attributes, generic, guards, python_random, writes
 from .backward import BackwardRecorder
 from .kernels import HANDLERS, TEMPLATES, TRANSPARENT, Rec
 from .steps import GraphBreak, Ref, Step
@@ -160,6 +160,8 @@ class Tracer:
         self.trained: set = set()  # id() of the modules whose training flag the function sets itself
         self.start: Any = None  # (attributes.Start: what the objects the function reaches held at the start)
         self.sets: dict = {}  # (id(module), name) -> (module, name): the attributes the call set on modules
+        self.codes: dict = {}  # the user's code objects that ran -> their globals
+        self.globals: dict = {}  # id(globals) -> (globals, a copy taken when the first of its functions ran)
 
     # ---------------------------------------------------------------- values
     def name(self, base: str) -> str:
@@ -222,6 +224,9 @@ class Tracer:
             if self.inside is not None:
                 return
             code = frame.f_code
+            if code not in self.codes and guards.user_code(code):  # (its globals: read, or set, at this call)
+                g = self.codes[code] = frame.f_globals
+                self.globals.setdefault(id(g), (g, g.copy()))
             h = HANDLERS.get(code)
             if h is not None:
                 a = frame.f_locals
