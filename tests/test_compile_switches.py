@@ -179,3 +179,41 @@ def test_a_bound_method_a_partial_and_a_callable_object_guard_what_they_are_boun
         assert fwd(x).tolist() == m(x).tolist() and part(x).tolist() == (m(x) * 2).tolist()
         assert lc(x).item() == 2 * scale
     assert "def forward(T_x):" in fwd.source() and "T_self_lin_weight" in fwd.source()
+
+
+class _CFG:  # (a class used as a namespace of settings)
+    scale = 1.0
+
+
+def test_settings_on_a_class_a_module_holds_or_a_global_class_are_guards():
+    # self.factor found on the class, self.config.mult on a plain object the module holds, CFG.scale
+    # on a class the forward loads as a global: each was read as a constant and kept by the replay
+    class Config:
+        def __init__(self):
+            self.mult = 1.0
+
+    class M(ember.nn.Module):
+        factor = 1.0
+
+        def __init__(self):
+            super().__init__()
+            self.lin, self.config = ember.nn.Linear(2, 2), Config()
+
+        def forward(self, x):
+            return self.lin(x) * self.factor * _CFG.scale * self.config.mult
+
+    m = M()
+    f = ember.compile(m)
+    x = ember.ones(1, 2)
+    try:
+        for change in ("nothing", "factor", "CFG", "config", "nothing"):
+            if change == "factor":
+                M.factor = 2.0
+            elif change == "CFG":
+                _CFG.scale = 3.0
+            elif change == "config":
+                m.config.mult = 5.0
+            assert f(x).tolist() == m(x).tolist(), change
+    finally:
+        _CFG.scale = 1.0
+    assert "4 cache entries" in f._compiled.explain() and "replayed 1 times" in f._compiled.explain()

@@ -21,12 +21,13 @@ hand-written batch norm's ``self.moving_mean``); so does ember:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
+from . import guards
 from .guards import value_at
 from .steps import GraphBreak
 
@@ -40,6 +41,7 @@ class Start:
     tensors: list  # (place, tensor): their tensor attributes and buffers (guards.value_at reads a place)
     plain: list  # (object, a copy of its __dict__): the plain objects, compared after the call
     containers: list  # (list, dict or set, a copy): those the function reaches from outside, likewise
+    late: list = field(default_factory=list)  # the plain objects and classes first met in a global as the call ran
 
 
 def start(objs: list, containers: list | tuple = ()) -> Start:
@@ -48,6 +50,19 @@ def start(objs: list, containers: list | tuple = ()) -> Start:
     tensors = [found for o in objs for found in _tensors_of(o)]
     return Start({id(o) for o in objs}, tensors, [(o, dict(o.__dict__)) for o in objs if not isinstance(o, Module)],
                  [(c, c.copy()) for c in containers])
+
+
+def note_globals(tr: Any, code: Any, g: dict) -> None:
+    """A user function about to run: the plain objects and classes among the globals it loads
+    (``CFG.scale``), met for the first time, are snapshot now, as the ones reached at the start were."""
+    s = tr.start
+    for name in guards.global_names(code):
+        v = g.get(name)
+        if v is not None and id(v) not in s.known and guards.holder(v):
+            s.known.add(id(v))
+            s.tensors += _tensors_of(v)
+            s.plain.append((v, dict(v.__dict__)))
+            s.late.append(v)
 
 
 def _tensors_of(o: Any) -> list:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dis
 import functools
 import os
+import sys
 import sysconfig
 import types
 from typing import Any, Callable
@@ -131,36 +132,64 @@ def _reached(fn: Callable, args: tuple, kwargs: dict) -> list:
     return found
 
 
+def _plain_object(v: Any) -> bool:
+    """A plain object whose attributes a traced call may read as constants (a config, a loss object)."""
+    return not (isinstance(v, _NOT_HOLDERS) or type(v) in _PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__")
+                or type(v).__module__.startswith("ember"))  # (ember's own: a Generator's counters)
+
+
+_NOT_HOLDERS = (Tensor, Module, Optimizer, type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                types.MethodType)
+
+
+def _user_class(cls: Any) -> bool:
+    """A class the user wrote (a script's or a project's, not Python's, a package's or ember's)."""
+    if not isinstance(cls, type):
+        return False
+    f = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    return cls.__module__ == "__main__" or f is not None and not f.startswith(_LIBRARIES)
+
+
 def attribute_holders(fn: Callable, args: tuple, kwargs: dict) -> list:
     """The plain objects the function reaches from outside (a config passed in or captured, a
-    callable loss object): the trace read their Python numbers and strings as constants, so those
-    are guards, as a Module's are (one level deep: ``cfg.t``, not ``cfg.sub.t``)."""
-    skip = (Tensor, Module, Optimizer, type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
-            types.MethodType)
-    out, seen = [], set()
-    for _, v in _reached(fn, args, kwargs):
-        if isinstance(v, skip) or type(v) in _PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__") \
-                or id(v) in seen or type(v).__module__.startswith("ember"):  # (ember's own: a Generator's counters)
-            continue
-        seen.add(id(v))
-        out.append(v)
-    return out
+    callable loss object) and the classes the user wrote among them (``class CFG: lr = 0.1``): the
+    trace read their Python numbers and strings as constants, so those are guards, as a Module's are
+    (one level deep: ``cfg.t``, not ``cfg.sub.t``)."""
+    found = {id(v): v for _, v in _reached(fn, args, kwargs) if holder(v)}
+    return list(found.values())
 
 
 def reachable(fn: Callable, args: tuple, kwargs: dict) -> list:
-    """The Modules the function can reach (submodules included) and the plain objects among its
-    arguments and captures (``attribute_holders``)."""
+    """The Modules the function can reach (submodules included), the plain objects among its
+    arguments and captures (``attribute_holders``) and those its Modules hold (``self.config``), and
+    the user's classes of all of these (class-level settings: ``self.scale`` found on the class)."""
     mods = [fn] if isinstance(fn, Module) else []
     mods += [v for _, v in _reached(fn, args, kwargs) if isinstance(v, Module)]
-    return list({id(m): m for top in mods for m in top.modules()}.values()) + attribute_holders(fn, args, kwargs)
+    found: dict[int, Any] = {id(m): m for top in mods for m in top.modules()}
+    held = [v for m in list(found.values()) for v in vars(m).values() if _plain_object(v)]
+    for o in [*attribute_holders(fn, args, kwargs), *held]:
+        found.setdefault(id(o), o)
+    for o in list(found.values()):
+        for cls in type(o).__mro__:
+            if _user_class(cls):
+                found.setdefault(id(cls), cls)
+    return list(found.values())
 
 
-def numbers_of(objs: list) -> list:
+def holder(v: Any) -> bool:
+    """Whether the trace reads ``v``'s Python numbers and strings as constants (a plain object or a
+    class the user wrote): they are guards."""
+    return _plain_object(v) or _user_class(v)
+
+
+def numbers_of(objs: list, dicts: list | None = None) -> list:
     """The Python numbers, flags and strings of the objects the function reaches (``reachable``),
-    as they are when the call starts: the trace reads them as constants (a dropout's p, a scale, a
-    switch), and a replay is right only from the same start (a counter the call itself increments
-    makes each call trace anew). A Module's training flag has its own guard."""
-    return [(m, tuple((k, v) for k, v in m.__dict__.items() if type(v) in _PLAIN and k != "training")) for m in objs]
+    as they are when the call starts (``dicts``: copies of their ``__dict__`` taken then, else the
+    ones they have now): the trace reads them as constants (a dropout's p, a scale, a switch), and a
+    replay is right only from the same start (a counter the call itself increments makes each call
+    trace anew). A Module's training flag has its own guard."""
+    return [(m, tuple((k, v) for k, v in d.items() if type(v) in _PLAIN and k != "training"))
+            for m, d in zip(objs, dicts if dicts is not None else [m.__dict__ for m in objs])]
 
 
 def param_names(fn: Callable, args: tuple, kwargs: dict) -> dict:

@@ -182,6 +182,8 @@ class CompiledFunction:
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         reads += guards.global_reads(tr.codes, tr.globals)
+        late = {id(o) for o in tr.start.late}  # (their copies, in the same order)
+        numbers += guards.numbers_of(tr.start.late, [d for o, d in tr.start.plain if id(o) in late])
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
                                  tr.grad_guards, attributes.by_identity(tr, tr.start), numbers,  # (a flag the function sets itself is not a guard)
                                  list(zip(e.attrs, tensors[len(tensors) - len(e.attrs):])),

@@ -227,6 +227,7 @@ class Tracer:
             if code not in self.codes and guards.user_code(code):  # (its globals: read, or set, at this call)
                 g = self.codes[code] = frame.f_globals
                 self.globals.setdefault(id(g), (g, g.copy()))
+                attributes.note_globals(self, code, g)
             h = HANDLERS.get(code)
             if h is not None:
                 a = frame.f_locals
