@@ -217,3 +217,58 @@ def test_settings_on_a_class_a_module_holds_or_a_global_class_are_guards():
     finally:
         _CFG.scale = 1.0
     assert "4 cache entries" in f._compiled.explain() and "replayed 1 times" in f._compiled.explain()
+
+
+_HISTORY: list = []
+
+
+def test_a_list_the_function_reads_is_guarded_by_its_size_and_its_items_are_read_afresh():
+    # REINFORCE's finish_episode reads policy.rewards, which the loop appends to between calls: the
+    # replay ran the traced number of iterations over the traced tensors (3.0 every time, silently)
+    class Policy(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.rewards, self.log = ember.nn.Linear(1, 1), [], []
+
+    def finish(policy):
+        return sum(r * 2 for r in policy.rewards) + sum(h for h in _HISTORY)
+
+    p = Policy()
+    f = ember.compile(finish)
+    _HISTORY.clear()
+    for n in range(1, 5):
+        p.rewards.append(ember.tensor([float(n)]))
+        _HISTORY.append(ember.tensor([1.0]))
+        assert f(p).item() == finish(p).item() == n * (n + 1) + n
+    _HISTORY[0] = ember.tensor([5.0])  # (an item replaced: read afresh)
+    assert f(p).item() == finish(p).item() == 28.0 and "replayed 1 times" in f.explain()
+
+    @ember.compile
+    def g(x):
+        return p.lin(x) * 2
+
+    for n in range(3):  # (a list of the module that the function does not load: no guard)
+        p.log.append(n)
+        g(ember.ones(1))
+    assert "1 cache entry " in g.explain() and "replayed 2 times" in g.explain()
+
+
+_HPARAMS = {"scale": 1.0}
+
+
+def test_a_dict_of_settings_the_function_reads_is_a_guard_but_a_registry_is_not():
+    registry = {"act": ember.nn.functional.relu}
+
+    @ember.compile
+    def f(x):
+        return registry["act"](x) * _HPARAMS["scale"]
+
+    x = ember.ones(1)
+    try:
+        for v in (1.0, 2.0, 2.0):
+            _HPARAMS["scale"] = v
+            registry[f"other{v}"] = ember.nn.functional.gelu  # (a registry growing: no guard)
+            assert f(x).item() == v
+    finally:
+        _HPARAMS["scale"] = 1.0
+    assert "2 cache entries" in f.explain() and "replayed 1 times" in f.explain()

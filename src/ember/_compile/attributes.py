@@ -42,27 +42,51 @@ class Start:
     plain: list  # (object, a copy of its __dict__): the plain objects, compared after the call
     containers: list  # (list, dict or set, a copy): those the function reaches from outside, likewise
     late: list = field(default_factory=list)  # the plain objects and classes first met in a global as the call ran
+    attr_of: dict = field(default_factory=dict)  # id(container) -> the attribute name an object holds it under
 
 
 def start(objs: list, containers: list | tuple = ()) -> Start:
     """``objs``: the Modules (submodules included) and plain objects the function reaches;
     ``containers``: the lists, dicts and sets it reaches from outside (``guards.outside_containers``)."""
     tensors = [found for o in objs for found in _tensors_of(o)]
+    attr_of = {id(v): k for o in objs for k, v in vars(o).items() if type(v) in (list, dict, set)}
+    # (the tensors in a list or dict from the arguments, globals or closure: read afresh, as attributes)
+    tensors += [found for c in containers if id(c) not in attr_of for found in _items(c)]
     return Start({id(o) for o in objs}, tensors, [(o, dict(o.__dict__)) for o in objs if not isinstance(o, Module)],
-                 [(c, c.copy()) for c in containers])
+                 [(c, c.copy()) for c in containers], attr_of=attr_of)
+
+
+def _items(c: Any) -> list:
+    """(place, tensor) of the tensors directly in a list or dict."""
+    pairs = enumerate(c) if type(c) is list else c.items() if type(c) is dict else ()
+    return [((c, k, None), v) for k, v in pairs if isinstance(v, Tensor)]
+
+
+def sizes(tr: Any, s: Start) -> list:
+    """(container, its contents when the call started) of the lists and dicts of data from outside
+    that the call may have read: those from the arguments, globals or closure, and those under an
+    attribute name the user's code that ran loads (``self.rewards``; a list only appended to outside
+    is no guard, nor is a registry of modules or functions)."""
+    loaded = frozenset().union(*map(guards.attr_names, tr.codes))
+    return [(c, guards.contents(copy)) for c, copy in s.containers if type(c) in (list, dict) and guards.data(copy)
+            and (id(c) not in s.attr_of or s.attr_of[id(c)] in loaded)]
 
 
 def note_globals(tr: Any, code: Any, g: dict) -> None:
-    """A user function about to run: the plain objects and classes among the globals it loads
-    (``CFG.scale``), met for the first time, are snapshot now, as the ones reached at the start were."""
+    """A user function about to run: the plain objects, classes and containers among the globals it
+    loads (``CFG.scale``), met for the first time, are snapshot now, as the ones reached at the start were."""
     s = tr.start
     for name in guards.global_names(code):
-        v = g.get(name)
+        v: Any = g.get(name)
         if v is not None and id(v) not in s.known and guards.holder(v):
             s.known.add(id(v))
             s.tensors += _tensors_of(v)
             s.plain.append((v, dict(v.__dict__)))
             s.late.append(v)
+        elif type(v) in (list, dict, set) and id(v) not in tr.outside:  # (a helper's global list)
+            tr.outside.add(id(v))
+            s.containers.append((v, v.copy()))
+            s.tensors += _items(v)
 
 
 def _tensors_of(o: Any) -> list:

@@ -230,8 +230,34 @@ _MODULE_OWN = set(vars(Module()))  # (a Module's own containers: its parameters,
 
 def _held(v: Any) -> bool:
     """Whether a traced program holds ``v`` fixed: a Python number or string (a constant in the
-    program), a Tensor, Module or optimizer (read through the objects found while tracing)."""
-    return type(v) in _PLAIN or isinstance(v, (Tensor, Module, Optimizer))
+    program), a Tensor, Module or optimizer (read through the objects found while tracing), a tuple
+    (of those: its items are fixed as long as it is the same tuple)."""
+    return type(v) in _PLAIN or type(v) is tuple or isinstance(v, (Tensor, Module, Optimizer))
+
+
+@functools.cache
+def attr_names(code: types.CodeType) -> frozenset:
+    """The attribute names ``code`` (and the code made in it) loads (``self.rewards``: 'rewards')."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_ATTR", "LOAD_METHOD")}
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= attr_names(c)
+    return frozenset(names)
+
+
+def data(c: Any) -> bool:
+    """Whether a list or dict holds data a traced program may bake in: numbers, strings and tensors
+    only (not a registry of modules or functions), or nothing yet."""
+    return all(type(v) in _PLAIN or isinstance(v, Tensor) for v in (c.values() if type(c) is dict else c))
+
+
+def contents(c: Any) -> tuple:
+    """What a data container's guard compares: its keys and its Python values (its tensors are read
+    afresh or held by identity, as attributes are)."""
+    def plain(v: Any) -> Any:
+        return (type(v), v) if type(v) in _PLAIN else None
+
+    return tuple((k, plain(v)) for k, v in c.items()) if type(c) is dict else tuple(map(plain, c))
 
 
 def closure_reads(fn: Callable) -> list:
@@ -297,7 +323,11 @@ def value_at(place: tuple) -> Any:
     """What a place holds now: (store, key, None) an attribute or buffer, (store, key, i) the i-th
     item of a tuple or list attribute (``_MISSING`` when it is gone)."""
     store, key, i = place
-    v = store.get(key, _MISSING)
+    v: Any
+    if type(store) in (list, tuple):  # (an item of a list the function reads from outside)
+        v = store[key] if key < len(store) else _MISSING
+    else:
+        v = store.get(key, _MISSING)
     if i is None:
         return v
     return v[i] if type(v) in (tuple, list) and i < len(v) else _MISSING
@@ -312,7 +342,7 @@ class Checks:
 
     def __init__(self, modules: list, externals: dict, reads: list, grads: tuple | list = (),
                  held: tuple | list = (), numbers: tuple | list = (), attrs: tuple | list = (),
-                 aliases: tuple | list = ()) -> None:
+                 aliases: tuple | list = (), sizes: tuple | list = ()) -> None:
         self.modules = [(m, m.training, tuple(map(id, m._parameters.values()))) for m in modules]
         self.externals = [(t, t._data.shape, t._data.dtype, t._rg, t._data.strides) for t in externals.values()]
         self.reads = reads
@@ -326,6 +356,10 @@ class Checks:
         self.attrs = [(place, t._data.shape, t._data.dtype, t._data.strides) for place, t in attrs]
         self.aliases = aliases
         self.numbers = numbers  # (numbers_of, taken when the call started)
+        # (container, contents): the lists and dicts of data from outside the function reads (a loop
+        # over self.rewards ran as many times as it then held, on the numbers it held): each must
+        # still hold as many, the same numbers and strings
+        self.sizes = sizes
 
     def failure(self) -> str | None:
         """None when every guard holds, else the first that fails, in words."""
@@ -357,6 +391,9 @@ class Checks:
         for place, j in self.aliases:
             if value_at(place) is not now[j]:
                 return f"the attribute {_label(place)} no longer holds the same tensor as {_label(self.attrs[j][0])}"
+        for c, n in self.sizes:
+            if contents(c) != n:
+                return f"a {type(c).__name__} the function reads changed (it held {len(n)} items)"
         for m, items in self.numbers:
             d = m.__dict__
             for k, v in items:

@@ -187,7 +187,7 @@ class CompiledFunction:
         e.checks = guards.Checks([m for m in tr.modules.values() if id(m) not in tr.trained], tr.externals, reads,
                                  tr.grad_guards, attributes.by_identity(tr, tr.start), numbers,  # (a flag the function sets itself is not a guard)
                                  list(zip(e.attrs, tensors[len(tensors) - len(e.attrs):])),
-                                 aliases)
+                                 aliases, attributes.sizes(tr, tr.start))
         e.ops = list(tr.ops)
         e.nodes = sum(1 for s in tr.steps if s.kind == "node")
         if plan is not None:  # (the outputs' backward as one node from the first call on, as torch's)
