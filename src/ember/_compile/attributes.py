@@ -28,10 +28,7 @@ from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from . import guards
-from .guards import value_at
 from .steps import GraphBreak
-
-_PLAIN = (int, float, bool, str, type(None))
 
 
 @dataclass
@@ -107,7 +104,7 @@ def settable(v: Any, depth: int = 0) -> bool:
     string, a tuple or list of those."""
     if isinstance(v, Tensor):
         return not isinstance(v, Parameter)
-    if type(v) in _PLAIN:
+    if type(v) in guards.PLAIN:
         return True
     return type(v) in (tuple, list) and depth < 2 and all(settable(x, depth + 1) for x in v)
 
@@ -164,16 +161,16 @@ def written(tr: Any, s: Start) -> list:
     for o, before in s.plain:
         now = o.__dict__
         for k in before.keys() | now.keys():
-            v = now.get(k, _GONE)
-            if v is before.get(k, _GONE):
+            v = now.get(k, guards.MISSING)
+            if v is before.get(k, guards.MISSING):
                 continue
-            if v is _GONE or not settable(v):
-                raise GraphBreak(f"the call {'deleted' if v is _GONE else 'set'} {type(o).__name__}.{k}"
-                                 + ("" if v is _GONE else f" to a {type(v).__name__}")
+            if v is guards.MISSING or not settable(v):
+                raise GraphBreak(f"the call {'deleted' if v is guards.MISSING else 'set'} {type(o).__name__}.{k}"
+                                 + ("" if v is guards.MISSING else f" to a {type(v).__name__}")
                                  + ", which a replay would not do again")
             out.append((o, k, v))
     for g, before in tr.globals.values():  # (a global statement's assignment: no Python either)
-        changed = [k for k, v in g.items() if before.get(k, _GONE) is not v]
+        changed = [k for k, v in g.items() if before.get(k, guards.MISSING) is not v]
         if changed:
             raise GraphBreak(f"the call set the global {changed[0]!r} (of {g.get('__name__')}), which a replay "
                              "would not do again")
@@ -194,8 +191,6 @@ def _changed(c: Any, before: Any) -> bool:
     return any(a is not b for a, b in zip(c, before))
 
 
-_GONE = object()
-
 
 def by_identity(tr: Any, s: Start) -> list:
     """(place, tensor) of the attributes that held a tensor the program reads as itself (one
@@ -209,7 +204,7 @@ def by_identity(tr: Any, s: Start) -> list:
 
 def held(args: list, tensors: list) -> list:
     """The attribute tensors a replay passes to the program after the call's own ``tensors``."""
-    return [*tensors, *map(value_at, args)]
+    return [*tensors, *map(guards.value_at, args)]
 
 
 def note(sets: list, specs: list, names: list, inputs: list) -> str:

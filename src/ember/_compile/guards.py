@@ -25,7 +25,7 @@ from ..nn.modules.module import Module
 from ..optim.optimizer import Optimizer
 
 _state = grad_mode._state
-_PLAIN = (int, float, bool, str, type(None))
+PLAIN = (int, float, bool, str, type(None))  # (the Python values a trace reads as constants)
 
 
 class _NoArray(Exception):
@@ -54,7 +54,7 @@ def signature(args: tuple, kwargs: dict) -> tuple[tuple | None, list]:
                 parts.append((d.shape, d.dtype, v._rg, d.strides))
             else:
                 parts.append(("alias", first))
-        elif type(v) in _PLAIN:
+        elif type(v) in PLAIN:
             parts.append((type(v), v))
         elif type(v) in (tuple, list) and depth < 2:
             parts.append((type(v), len(v)))
@@ -134,7 +134,7 @@ def _reached(fn: Callable, args: tuple, kwargs: dict) -> list:
 
 def _plain_object(v: Any) -> bool:
     """A plain object whose attributes a traced call may read as constants (a config, a loss object)."""
-    return not (isinstance(v, _NOT_HOLDERS) or type(v) in _PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__")
+    return not (isinstance(v, _NOT_HOLDERS) or type(v) in PLAIN or type(v) in _CONTAINERS or not hasattr(v, "__dict__")
                 or type(v).__module__.startswith("ember"))  # (ember's own: a Generator's counters)
 
 
@@ -188,7 +188,7 @@ def numbers_of(objs: list, dicts: list | None = None) -> list:
     ones they have now): the trace reads them as constants (a dropout's p, a scale, a switch), and a
     replay is right only from the same start (a counter the call itself increments makes each call
     trace anew). A Module's training flag has its own guard."""
-    return [(m, tuple((k, v) for k, v in d.items() if type(v) in _PLAIN and k != "training"))
+    return [(m, tuple((k, v) for k, v in d.items() if type(v) in PLAIN and k != "training"))
             for m, d in zip(objs, dicts if dicts is not None else [m.__dict__ for m in objs])]
 
 
@@ -232,7 +232,7 @@ def _held(v: Any) -> bool:
     """Whether a traced program holds ``v`` fixed: a Python number or string (a constant in the
     program), a Tensor, Module or optimizer (read through the objects found while tracing), a tuple
     (of those: its items are fixed as long as it is the same tuple)."""
-    return type(v) in _PLAIN or type(v) is tuple or isinstance(v, (Tensor, Module, Optimizer))
+    return type(v) in PLAIN or type(v) is tuple or isinstance(v, (Tensor, Module, Optimizer))
 
 
 @functools.cache
@@ -248,14 +248,14 @@ def attr_names(code: types.CodeType) -> frozenset:
 def data(c: Any) -> bool:
     """Whether a list or dict holds data a traced program may bake in: numbers, strings and tensors
     only (not a registry of modules or functions), or nothing yet."""
-    return all(type(v) in _PLAIN or isinstance(v, Tensor) for v in (c.values() if type(c) is dict else c))
+    return all(type(v) in PLAIN or isinstance(v, Tensor) for v in (c.values() if type(c) is dict else c))
 
 
 def contents(c: Any) -> tuple:
     """What a data container's guard compares: its keys and its Python values (its tensors are read
     afresh or held by identity, as attributes are)."""
     def plain(v: Any) -> Any:
-        return (type(v), v) if type(v) in _PLAIN else None
+        return (type(v), v) if type(v) in PLAIN else None
 
     return tuple((k, plain(v)) for k, v in c.items()) if type(c) is dict else tuple(map(plain, c))
 
@@ -313,24 +313,24 @@ def _read(where: Any, name: str) -> Any:
     try:
         return where[name] if type(where) is dict else where.cell_contents
     except (KeyError, ValueError):
-        return _MISSING
+        return MISSING
 
 
-_MISSING = object()
+MISSING = object()  # (what value_at and the guards see where a value is gone)
 
 
 def value_at(place: tuple) -> Any:
     """What a place holds now: (store, key, None) an attribute or buffer, (store, key, i) the i-th
-    item of a tuple or list attribute (``_MISSING`` when it is gone)."""
+    item of a tuple or list attribute (``MISSING`` when it is gone)."""
     store, key, i = place
     v: Any
     if type(store) in (list, tuple):  # (an item of a list the function reads from outside)
-        v = store[key] if key < len(store) else _MISSING
+        v = store[key] if key < len(store) else MISSING
     else:
-        v = store.get(key, _MISSING)
+        v = store.get(key, MISSING)
     if i is None:
         return v
-    return v[i] if type(v) in (tuple, list) and i < len(v) else _MISSING
+    return v[i] if type(v) in (tuple, list) and i < len(v) else MISSING
 
 
 def _label(place: tuple) -> str:
@@ -367,8 +367,8 @@ class Checks:
             now = _read(where, name)
             if now is value:
                 continue
-            if type(now) is not type(value) or type(value) not in _PLAIN or now != value:
-                return f"{name} changed" + (f" from {value!r} to {now!r}" if type(value) in _PLAIN else " (another object)")
+            if type(now) is not type(value) or type(value) not in PLAIN or now != value:
+                return f"{name} changed" + (f" from {value!r} to {now!r}" if type(value) in PLAIN else " (another object)")
         for m, training, params in self.modules:
             if m.training is not training:
                 return f"{type(m).__name__}.training changed to {m.training}"
@@ -397,9 +397,9 @@ class Checks:
         for m, items in self.numbers:
             d = m.__dict__
             for k, v in items:
-                now = d.get(k, _MISSING)
+                now = d.get(k, MISSING)
                 if now is not v and (type(now) is not type(v) or now != v):
-                    return f"{type(m).__name__}.{k} changed from {v!r} to {now!r}" if now is not _MISSING else \
+                    return f"{type(m).__name__}.{k} changed from {v!r} to {now!r}" if now is not MISSING else \
                         f"{type(m).__name__}.{k} was deleted"
         for t, was_none in self.grads:
             if (t._grad is None) is not was_none:
