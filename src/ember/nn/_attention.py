@@ -15,6 +15,7 @@ Both give 0 (and a zero gradient) on a query row whose every key is masked, as t
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,15 @@ def _check_broadcast(a: tuple, b: tuple) -> None:
                                f"dimension {i}")
 
 
+def additive(mask: Tensor, dtype: Any, masked: bool) -> Tensor:
+    """A mask as the bias added to the scores, made by ops (which ember.compile traces): a float
+    mask as it is, in ``dtype``; a boolean one -inf where it is ``masked`` (True: nn.MultiheadAttention's
+    masks; False: scaled_dot_product_attention's, True where a query may attend) and 0 elsewhere."""
+    if mask.dtype != bool_:
+        return mask.to(dtype)
+    return zeros(mask.shape, dtype=dtype).masked_fill(mask if masked else ~mask, -math.inf)
+
+
 def _math(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, causal: bool, dropout_p: float, scale: float,
           groups: int) -> Tensor:
     k, v = ops.repeat_heads(k, groups), ops.repeat_heads(v, groups)
@@ -53,8 +63,8 @@ def _math(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, causal: bool, dr
     scores = (q * root).matmul((k * root).transpose(-2, -1))
     if causal:
         mask = ones(scores.shape[-2], k.shape[-2], dtype=bool_).tril()
-    if mask is not None:  # (a float mask is added as it is, a boolean one as a 0 / -inf bias made by ops)
-        scores = scores + (mask if mask.dtype != bool_ else zeros(mask.shape, dtype=q.dtype).masked_fill(~mask, -math.inf))
+    if mask is not None:
+        scores = scores + additive(mask, q.dtype, masked=False)
     attn = ops.safe_softmax(scores)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)

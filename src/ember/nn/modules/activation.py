@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..._dtype import bool_
 from ..._tensor import Tensor
 from ..._typing import DeviceLikeType, DType
 from ...ops.creation import zeros
 from ...ops.shape import cat
 from .. import functional as F
 from .. import init
+from .._attention import additive
 from ..parameter import Parameter
 from ._utils import empty_param
 from .linear import NonDynamicallyQuantizableLinear
@@ -355,12 +355,6 @@ def _check_causal_hint(attn_mask: Any, is_causal: bool) -> None:
                            "method `generate_square_subsequent_mask` to create this mask.")
 
 
-def _additive(mask: Tensor, dtype: DType) -> Tensor:
-    """A boolean mask (True = masked out) as 0 / -inf, a float one as it is, in ``dtype`` (no gradient)."""
-    mask = mask.detach()
-    return zeros(mask.shape, dtype=dtype).masked_fill(mask, -math.inf) if mask.dtype == bool_ else mask.to(dtype)
-
-
 class MultiheadAttention(Module):
     """Multi-head attention (torch's layout: packed in_proj_weight, out_proj Linear)."""
 
@@ -460,11 +454,11 @@ class MultiheadAttention(Module):
         # the additive float mask, broadcast to (N*H, L, S); made by ops, which ember.compile traces
         mask = None
         if attn_mask is not None:
-            am = _additive(attn_mask, q.dtype)
+            am = additive(attn_mask.detach(), q.dtype, masked=True)
             am = am.unsqueeze(0) if am.dim() == 2 else am
             mask = F.pad(am, (0, extra)) if extra else am
         if key_padding_mask is not None:
-            kp = _additive(key_padding_mask, q.dtype)
+            kp = additive(key_padding_mask.detach(), q.dtype, masked=True)
             kp = F.pad(kp, (0, extra)) if extra else kp
             kp = kp[:, None, None, :].expand(N, H, 1, S).reshape(N * H, 1, S)
             mask = kp if mask is None else mask + kp
