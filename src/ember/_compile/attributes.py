@@ -16,7 +16,12 @@ hand-written batch norm's ``self.moving_mean``); so does ember:
   becomes an argument of the program, taken from its module at each call: the previous call may
   have set it, or the loop replaced it (``model.hidden = h.detach()``). Its shape, dtype and
   strides are guards. One that needs a gradient must still be the tensor traced (its gradient
-  edges lead to that very tensor): ``guards.Checks`` holds it by identity.
+  edges lead to that very tensor): ``guards.Checks`` holds it by identity. The tensors in a list
+  or dict from outside are read the same way, and such a list or dict of data is a guard by its
+  keys and Python values (``sizes``: a loop over ``self.rewards`` ran as many times as it held).
+- **Globals.** Each user function that runs has the plain objects, classes and containers among
+  the globals it loads snapshot when it first runs (``note_globals``), as those reached at the
+  start were; a global the call sets breaks the graph.
 """
 
 from __future__ import annotations
