@@ -4,6 +4,7 @@ call), ``torch._dynamo`` / ``torch._inductor`` reached as attributes after a bar
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -272,3 +273,20 @@ def test_a_dict_of_settings_the_function_reads_is_a_guard_but_a_registry_is_not(
     finally:
         _HPARAMS["scale"] = 1.0
     assert "2 cache entries" in f.explain() and "replayed 1 times" in f.explain()
+
+
+def test_torch_logs_recompiles_and_output_code_print_the_reason_and_the_program():
+    # (ember's recompile-limit warning points at TORCH_LOGS="recompiles", as torch's does)
+    code = ("import ember as torch\n"
+            "@torch.compile\n"
+            "def f(x):\n"
+            "    return (x * 2).sum()\n"
+            "for n in (2, 3, 3):\n"
+            "    f(torch.ones(n))\n"
+            "torch._logging.set_logs(output_code=True)\n"
+            "f(torch.ones(5))\n")
+    env = dict(os.environ, TORCH_LOGS="recompiles")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stderr
+    assert "Recompiling function f" in err and "size mismatch: expected (2,), actual (3,)" in err
+    assert err.count("Recompiling") == 1  # (set_logs replaced TORCH_LOGS' settings, as torch's)
+    assert "output code of f:\ndef f(T_x):" in err and "mul0 = x * 2" in err

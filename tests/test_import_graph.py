@@ -28,7 +28,7 @@ LAYERS = [
     # 0: no ember imports but each other: dtypes, settings, devices, printing helpers, hooks
     ("ember._dtype", "ember._settings", "ember._blas", "ember._device", "ember._allocator", "ember._finfo",
      "ember._layout", "ember._printing", "ember._printing_size", "ember._compat", "ember._no_device", "ember._meta",
-     "ember.version", "ember._random", "ember.accelerator", "ember.jit", "ember.mps", "ember._compile", "ember.utils",
+     "ember.version", "ember._random", "ember.accelerator", "ember.jit", "ember.mps", "ember._compile", "ember._logging", "ember.utils",
      "ember.utils.hooks", "ember._namespace"),
     # 1: the autograd core: graph nodes, the engine, grad modes, custom Functions (Tensor-agnostic)
     ("ember.autograd",),

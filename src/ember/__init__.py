@@ -118,7 +118,7 @@ from .sparse._ops import spmm  # noqa: E402
 # ember.testing, ember.save / ember.load.
 _LAZY_MODULES = ("nn", "optim", "utils", "testing", "serialization", "viz", "cuda", "mps", "accelerator", "backends",
                  "jit", "cpu", "compiler", "version", "fft", "special", "xpu", "multiprocessing", "func", "distributed", "distributions",
-                 "_dynamo", "_inductor")
+                 "_dynamo", "_inductor", "_logging")
 
 
 def __getattr__(name: str) -> _typing.Any:

@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import _logging
 from .._tensor import Tensor, _new
 from ..autograd import _forward_levels, engine, grad_mode
 from ..func import _batched
@@ -109,6 +110,11 @@ class CompiledFunction:
                     "To diagnose recompilation issues, see "
                     "https://pytorch.org/docs/main/torch.compiler_troubleshooting.html", stacklevel=2)
             return self.fn(*args, **kwargs)
+        if self.last_reason and _logging.enabled("recompiles"):
+            code = getattr(self.fn, "__code__", None)
+            at = f" in {code.co_filename}:{code.co_firstlineno}" if code is not None else ""
+            print(f"[ember._dynamo] Recompiling function {_name(self.fn)}{at}\n"
+                  f"    triggered by the following guard failure(s):\n    - {self.last_reason}", file=sys.stderr)
         self.last_reason = ""
         return self.trace(key, tensors, args, kwargs)
 
@@ -179,6 +185,8 @@ class CompiledFunction:
         src, ns, e.fused = codegen.generate(tr, name, names)
         if e.sets:
             src += attributes.note(e.sets, returns[1][1][1], names, tr.inputs)  # type: ignore[index]  # (ret, sets)
+        if _logging.enabled("output_code"):
+            print(f"[ember._dynamo] output code of {name}:\n{src}", file=sys.stderr)
         exec(compile(src, f"<ember.compile {name}>", "exec"), ns)
         e.program, e.source, e.returns, e.plan = ns[name], src, returns, plan
         reads += guards.global_reads(tr.codes, tr.globals)
