@@ -54,11 +54,14 @@ def test_a_disabled_function_runs_at_every_call_of_a_compiled_one():
         def forward(self, x):
             return x + 1
 
-    n = ember.compiler.disable(Noisy())
-    assert isinstance(n, ember.nn.Module)
+    noisy = Noisy()
+    n = ember.compiler.disable(noisy)  # (as torch's: a wrapper Module, the module itself unchanged)
+    assert type(n).__name__ == type(torch.compiler.disable(torch.nn.Linear(2, 2))).__name__ == "OptimizedModule"
+    assert n._orig_mod is noisy and "forward" not in vars(noisy)
     seq = ember.compile(ember.nn.Sequential(ember.nn.Linear(2, 2), n))
-    with pytest.warns(UserWarning, match="Noisy.forward is wrapped in torch.compiler.disable"):
+    with pytest.warns(UserWarning, match="Noisy is wrapped in torch.compiler.disable"):
         seq(ember.ones(2))
+    assert seq(ember.ones(2)).tolist() == seq._orig_mod(ember.ones(2)).tolist()
 
 
 def test_dynamo_graph_break_breaks_the_graph_there():
@@ -290,3 +293,6 @@ def test_torch_logs_recompiles_and_output_code_print_the_reason_and_the_program(
     assert "Recompiling function f" in err and "size mismatch: expected (2,), actual (3,)" in err
     assert err.count("Recompiling") == 1  # (set_logs replaced TORCH_LOGS' settings, as torch's)
     assert "output code of f:\ndef f(T_x):" in err and "mul0 = x * 2" in err
+    for lib in (ember, torch):  # (a name torch's set_logs does not take)
+        with pytest.raises(TypeError, match="set_logs\\(\\) got an unexpected keyword argument 'recompile'"):
+            lib._logging.set_logs(recompile=True)

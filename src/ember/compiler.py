@@ -34,15 +34,12 @@ def _graph_break(why: str) -> None:
 
 def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str | None = None) -> Any:
     """Keep ``fn`` out of compilation: called inside a compiled function it breaks the graph, so it
-    runs at every call (a logging helper, a counter), as torch runs it outside its graph. A Module's
-    ``forward`` is wrapped in place."""
+    runs at every call (a logging helper, a counter), as torch runs it outside its graph. A Module
+    comes back wrapped (an ``OptimizedModule`` around it, as torch's), itself unchanged."""
     if fn is None:
         return lambda f: disable(f, recursive, reason=reason)
     from . import _compile
 
-    if _compile._Module is not None and isinstance(fn, _compile._Module):
-        fn.forward = disable(fn.forward, recursive, reason=reason)
-        return fn
     name = getattr(fn, "__qualname__", None) or type(fn).__name__
     why = f"{name} is wrapped in torch.compiler.disable" + (f" ({reason})" if reason else "") + \
         ", so it runs at every call"
@@ -52,6 +49,11 @@ def disable(fn: Callable | None = None, recursive: bool = True, *, reason: str |
         _graph_break(why)
         return fn(*args, **kwargs)
 
+    if _compile._Module is not None and isinstance(fn, _compile._Module):
+        om = _compile._optimized_module_class()(fn)
+        disabled.source = disabled.explain = lambda: f"# {why}"  # type: ignore[attr-defined]
+        om.__dict__["_compiled"] = disabled  # (what its forward calls)
+        return om
     return disabled
 
 
